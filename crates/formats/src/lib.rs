@@ -1,0 +1,1 @@
+//! skytale-formats (placeholder, being written).

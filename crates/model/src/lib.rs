@@ -1,0 +1,1 @@
+//! skytale-model (placeholder, being written).

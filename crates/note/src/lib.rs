@@ -1,0 +1,1 @@
+//! skytale-note (placeholder, being written).

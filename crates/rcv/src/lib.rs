@@ -1,0 +1,1 @@
+//! skytale-rcv (placeholder, being written).

@@ -1,0 +1,1 @@
+//! skytale-seats (placeholder, being written).

@@ -1,0 +1,1 @@
+//! skytale-server (placeholder, being written).

@@ -1,0 +1,1 @@
+//! skytale-store (placeholder, being written).

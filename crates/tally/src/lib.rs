@@ -1,0 +1,1 @@
+//! skytale-tally (placeholder, being written).

@@ -1,0 +1,1 @@
+//! skytale-tlog (placeholder, being written).

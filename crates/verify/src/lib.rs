@@ -1,0 +1,1 @@
+//! skytale-verify (placeholder, being written).
