@@ -1,1 +1,39 @@
-//! skytale-model (placeholder, being written).
+//! skytale-model: the election model and its acceptance rules (floor 1; pure, no I/O).
+//!
+//! - [`definition`]: the election definition (native TOML/JSON), validated with errors that
+//!   name the field; its JSON Schema is derived from the types.
+//! - [`statement`]: the statement kinds of design §3 (`election`, `results`, `publication`,
+//!   `key`), the JSON texts of the log's signed notes.
+//! - [`ledger`]: the acceptance rules of design §4.3 as a fold over the log, shared by the
+//!   server, start-up replay and `skytale verify`.
+//!
+//! Out of scope: storage, transport, the tally (skytale-tally), the Merkle log (skytale-tlog).
+
+pub mod definition;
+pub mod error;
+pub mod ledger;
+pub mod statement;
+
+pub use definition::{
+    Contest, ContestKind, Definition, DefinitionFormat, LocalizedText, Party, PublicationMode,
+    PublicationPolicy, Reporter, SeatRules, Selection, Unit, ValidDefinition,
+};
+pub use error::{DefinitionError, DefinitionErrors, RejectCode, Rejection};
+pub use ledger::{verify_note, Admitted, GenesisError, KeyRing, Ledger, PlausibilityIssue, Role, VerifiedNote};
+pub use statement::{
+    ContestReport, Count, CountType, ElectionStatement, KeyChange, KeyStatement,
+    PublicationStatement, ReportStatus, ResultsStatement, SourceFile, Statement, MAX_COUNT,
+};
+
+use base64::Engine as _;
+
+/// Decodes a base64 32-byte hash (as in checkpoints and publication statements).
+pub fn decode_hash(s: &str) -> Option<[u8; 32]> {
+    let v = base64::engine::general_purpose::STANDARD.decode(s).ok()?;
+    v.try_into().ok()
+}
+
+/// Encodes a 32-byte hash as standard base64.
+pub fn encode_hash(h: &[u8; 32]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(h)
+}

@@ -1,1 +1,304 @@
-//! skytale-store (placeholder, being written).
+//! skytale-store: durable storage of election logs (floor 4, an adapter).
+//!
+//! The store keeps bytes, not meaning: each election's log entries in order, the signed
+//! checkpoints, submissions held for review, and the log's signing key. Everything else
+//! (acceptance state, tree, tally) is recomputed from the entries at start-up, so the store
+//! can never disagree with the log.
+//!
+//! The embedded default is SQLite: one file `skytale.sqlite` in the data directory, WAL
+//! journal, `synchronous=FULL`, so a batch is on disk before any receipt is sent.
+//!
+//! **Architecture invariant:** appends are fenced. [`Store::append`] names the index of its
+//! first entry and the transaction fails unless the log has exactly that many entries, so two
+//! sequencers (or a stale one) can never write diverging logs.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// The SQLite file's name inside the data directory.
+pub const DB_FILE: &str = "skytale.sqlite";
+/// Schema version written to `PRAGMA user_version`.
+const SCHEMA_VERSION: i64 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error("database error ({context}): {source}")]
+    Db { context: &'static str, source: rusqlite::Error },
+    #[error("the database {path} has schema version {found}; this skytale understands version {SCHEMA_VERSION}")]
+    Schema { path: PathBuf, found: i64 },
+    #[error("election {0:?} already exists")]
+    ElectionExists(String),
+    #[error("election {0:?} does not exist")]
+    NoSuchElection(String),
+    #[error("append to {election:?} expected the log to have {expected} entries but it has {actual} (another writer?)")]
+    Fenced { election: String, expected: u64, actual: u64 },
+    #[error("key file {path}: {source}")]
+    KeyFile { path: PathBuf, source: std::io::Error },
+}
+
+fn db(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |source| StoreError::Db { context, source }
+}
+
+/// An election as listed by the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElectionRow {
+    pub id: String,
+    pub size: u64,
+    pub created_at: String,
+}
+
+/// A submission held for review (plausibility), with its reasons.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldRow {
+    pub id: i64,
+    pub note: Vec<u8>,
+    /// JSON array of `{field, why}`.
+    pub reasons: String,
+    pub received_at: String,
+    /// `held`, `released` or `rejected`.
+    pub state: String,
+}
+
+/// The SQLite store. One connection behind a mutex: the sequencer is the only writer and
+/// reads are served from memory, so there is no contention worth a pool.
+pub struct Store {
+    conn: Mutex<Connection>,
+    dir: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir { path: data_dir.to_path_buf(), source })?;
+        let path = data_dir.join(DB_FILE);
+        let conn = Connection::open(&path).map_err(db("open"))?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(db("enable WAL"))?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(db("set synchronous"))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(db("enable foreign keys"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db("set busy timeout"))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db("read schema version"))?;
+        match version {
+            0 => {
+                conn.execute_batch(
+                    "BEGIN;
+                     CREATE TABLE election (
+                         id TEXT PRIMARY KEY,
+                         created_at TEXT NOT NULL
+                     );
+                     CREATE TABLE entry (
+                         election TEXT NOT NULL REFERENCES election(id),
+                         idx INTEGER NOT NULL,
+                         data BLOB NOT NULL,
+                         PRIMARY KEY (election, idx)
+                     ) WITHOUT ROWID;
+                     CREATE TABLE checkpoint (
+                         election TEXT NOT NULL REFERENCES election(id),
+                         size INTEGER NOT NULL,
+                         note BLOB NOT NULL,
+                         PRIMARY KEY (election, size)
+                     ) WITHOUT ROWID;
+                     CREATE TABLE held (
+                         id INTEGER PRIMARY KEY AUTOINCREMENT,
+                         election TEXT NOT NULL REFERENCES election(id),
+                         note BLOB NOT NULL,
+                         reasons TEXT NOT NULL,
+                         received_at TEXT NOT NULL,
+                         state TEXT NOT NULL DEFAULT 'held'
+                     );
+                     PRAGMA user_version = 1;
+                     COMMIT;",
+                )
+                .map_err(db("create schema"))?;
+            }
+            SCHEMA_VERSION => {}
+            found => return Err(StoreError::Schema { path, found }),
+        }
+        Ok(Store { conn: Mutex::new(conn), dir: data_dir.to_path_buf() })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a transaction half-applied (SQLite rolls
+        // back), so a poisoned lock is safe to reuse.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Creates an election with entry 0 and its first checkpoint, atomically.
+    pub fn create_election(&self, id: &str, created_at: &str, entry0: &[u8], checkpoint: &[u8]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(db("begin"))?;
+        let exists: bool = tx
+            .query_row("SELECT 1 FROM election WHERE id = ?1", [id], |_| Ok(()))
+            .optional()
+            .map_err(db("look up election"))?
+            .is_some();
+        if exists {
+            return Err(StoreError::ElectionExists(id.to_string()));
+        }
+        tx.execute("INSERT INTO election (id, created_at) VALUES (?1, ?2)", params![id, created_at])
+            .map_err(db("insert election"))?;
+        tx.execute("INSERT INTO entry (election, idx, data) VALUES (?1, 0, ?2)", params![id, entry0])
+            .map_err(db("insert entry 0"))?;
+        tx.execute("INSERT INTO checkpoint (election, size, note) VALUES (?1, 1, ?2)", params![id, checkpoint])
+            .map_err(db("insert checkpoint"))?;
+        tx.commit().map_err(db("commit"))
+    }
+
+    pub fn elections(&self) -> Result<Vec<ElectionRow>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn
+            .prepare(
+                "SELECT e.id, e.created_at, (SELECT COALESCE(MAX(idx) + 1, 0) FROM entry WHERE election = e.id)
+                 FROM election e ORDER BY e.created_at, e.id",
+            )
+            .map_err(db("list elections"))?;
+        let rows = st
+            .query_map([], |r| Ok(ElectionRow { id: r.get(0)?, created_at: r.get(1)?, size: r.get::<_, i64>(2)? as u64 }))
+            .map_err(db("list elections"))?;
+        rows.collect::<Result<_, _>>().map_err(db("list elections"))
+    }
+
+    /// Number of entries of an election's log.
+    pub fn size(&self, election: &str) -> Result<u64, StoreError> {
+        let conn = self.conn();
+        size_of(&conn, election)
+    }
+
+    /// Entries `[start, end)` in order.
+    pub fn entries(&self, election: &str, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn
+            .prepare_cached("SELECT data FROM entry WHERE election = ?1 AND idx >= ?2 AND idx < ?3 ORDER BY idx")
+            .map_err(db("read entries"))?;
+        let rows = st
+            .query_map(params![election, start as i64, end as i64], |r| r.get::<_, Vec<u8>>(0))
+            .map_err(db("read entries"))?;
+        rows.collect::<Result<_, _>>().map_err(db("read entries"))
+    }
+
+    /// Appends a batch and its checkpoint in one transaction. `first_index` fences the write.
+    pub fn append(&self, election: &str, first_index: u64, entries: &[&[u8]], checkpoint: &[u8]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db("begin"))?;
+        let actual = size_of(&tx, election)?;
+        if actual != first_index {
+            return Err(StoreError::Fenced { election: election.to_string(), expected: first_index, actual });
+        }
+        {
+            let mut st = tx
+                .prepare_cached("INSERT INTO entry (election, idx, data) VALUES (?1, ?2, ?3)")
+                .map_err(db("insert entry"))?;
+            for (i, e) in entries.iter().enumerate() {
+                st.execute(params![election, (first_index + i as u64) as i64, e]).map_err(db("insert entry"))?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO checkpoint (election, size, note) VALUES (?1, ?2, ?3)",
+            params![election, (first_index + entries.len() as u64) as i64, checkpoint],
+        )
+        .map_err(db("insert checkpoint"))?;
+        tx.commit().map_err(db("commit"))
+    }
+
+    /// The latest signed checkpoint of an election.
+    pub fn latest_checkpoint(&self, election: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let conn = self.conn();
+        conn.query_row(
+            "SELECT note FROM checkpoint WHERE election = ?1 ORDER BY size DESC LIMIT 1",
+            [election],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db("read checkpoint"))
+    }
+
+    /// Stores a submission held for review; returns its id.
+    pub fn hold(&self, election: &str, note: &[u8], reasons_json: &str, received_at: &str) -> Result<i64, StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO held (election, note, reasons, received_at) VALUES (?1, ?2, ?3, ?4)",
+            params![election, note, reasons_json, received_at],
+        )
+        .map_err(db("hold submission"))?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Submissions held for review, oldest first.
+    pub fn held(&self, election: &str) -> Result<Vec<HeldRow>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn
+            .prepare("SELECT id, note, reasons, received_at, state FROM held WHERE election = ?1 ORDER BY id")
+            .map_err(db("list held"))?;
+        let rows = st
+            .query_map([election], |r| {
+                Ok(HeldRow { id: r.get(0)?, note: r.get(1)?, reasons: r.get(2)?, received_at: r.get(3)?, state: r.get(4)? })
+            })
+            .map_err(db("list held"))?;
+        rows.collect::<Result<_, _>>().map_err(db("list held"))
+    }
+
+    /// Marks a held submission `released` (it was appended to the log) or `rejected`.
+    pub fn set_held_state(&self, id: i64, state: &str) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.execute("UPDATE held SET state = ?1 WHERE id = ?2", params![state, id]).map_err(db("update held"))?;
+        Ok(())
+    }
+
+    fn key_path(&self, election: &str) -> PathBuf {
+        self.dir.join("keys").join(format!("{election}.log.key"))
+    }
+
+    /// Saves the log's signing key (C2SP private key string) with mode 0600.
+    pub fn save_log_key(&self, election: &str, skey: &str) -> Result<(), StoreError> {
+        let path = self.key_path(election);
+        let err = |source| StoreError::KeyFile { path: path.clone(), source };
+        if let Some(p) = path.parent() {
+            fs::create_dir_all(p).map_err(err)?;
+        }
+        write_private(&path, skey.as_bytes()).map_err(err)
+    }
+
+    pub fn load_log_key(&self, election: &str) -> Result<String, StoreError> {
+        let path = self.key_path(election);
+        fs::read_to_string(&path).map_err(|source| StoreError::KeyFile { path, source })
+    }
+}
+
+fn size_of(conn: &Connection, election: &str) -> Result<u64, StoreError> {
+    let exists = conn
+        .query_row("SELECT 1 FROM election WHERE id = ?1", [election], |_| Ok(()))
+        .optional()
+        .map_err(db("look up election"))?;
+    if exists.is_none() {
+        return Err(StoreError::NoSuchElection(election.to_string()));
+    }
+    let n: i64 = conn
+        // MAX over the primary key is a single index probe; COUNT(*) would scan the log.
+        .query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM entry WHERE election = ?1", [election], |r| r.get(0))
+        .map_err(db("count entries"))?;
+    Ok(n as u64)
+}
+
+/// Writes a file readable only by its owner (0600), creating it anew.
+pub fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(data)?;
+    f.sync_all()
+}

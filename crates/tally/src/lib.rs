@@ -1,1 +1,487 @@
-//! skytale-tally (placeholder, being written).
+//! skytale-tally: the pure, incremental fold from accepted `results` statements to the
+//! published results (floor 2; no I/O, no clock).
+//!
+//! ## The roll-up rule
+//! For each contest and each unit of its area, the unit's **effective** counts are
+//! - its own latest report for that contest, if it has one (a county's own official total
+//!   wins over the sum of its precincts, which may be incomplete or preliminary);
+//! - otherwise the sum of its children's effective counts.
+//!
+//! The contest total is the sum of the effective counts of the contest's area roots. A leaf
+//! unit (polling station) *is reporting* when it or one of its ancestors has reported for the
+//! contest; `units_reporting` counts such leaves, `units_total` all leaves of the area.
+//! Turnout is ballots over the registered voters of the reporting part of the area.
+//!
+//! Each new report updates only the path from its unit up to the area root (delta
+//! propagation, stopping at the first ancestor with a report of its own), so applying a
+//! statement costs O(depth × selections) whatever the size of the election.
+//!
+//! ## Determinism
+//! Same statements in the same order → same [`Tally`] → same bytes from [`Tally::document`]:
+//! there are no hash-map iterations in the output, no floats (shares are computed in integers
+//! and rounded half up to two decimals) and no clock (the publication time comes from the log).
+//!
+//! ## Count types
+//! Votes are kept per count type (`election_day`, `early`, `mail`, `provisional`) and summed.
+//! A report that gives only `total` for a selection is kept in the `total` bucket, which
+//! therefore means "not broken down by count type".
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use serde::Serialize;
+use skytale_model::{
+    ContestKind, ContestReport, CountType, LocalizedText, ReportStatus, ResultsStatement,
+    ValidDefinition,
+};
+
+mod seats;
+
+/// Number of count-type buckets, in the order of [`CountType::ALL`].
+const TYPES: usize = 5;
+
+/// Counts of one contest in one unit: per selection and count type, plus ballot figures.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Counts {
+    votes: Vec<[u64; TYPES]>,
+    ballots: u64,
+    blank: u64,
+    invalid: u64,
+    overvotes: u64,
+    undervotes: u64,
+}
+
+impl Counts {
+    fn zero(selections: usize) -> Counts {
+        Counts { votes: vec![[0; TYPES]; selections], ..Counts::default() }
+    }
+
+    fn from_report(def: &ValidDefinition, contest: usize, r: &ContestReport) -> Counts {
+        let mut c = Counts::zero(def.contests()[contest].selections.len());
+        for (sel, by_type) in &r.selections {
+            let Some(s) = def.selection_index(contest, sel) else { continue };
+            let broken_down = by_type.keys().any(|t| *t != CountType::Total);
+            for (t, v) in by_type {
+                if *t == CountType::Total && broken_down {
+                    continue; // consistent with the parts (checked at acceptance)
+                }
+                c.votes[s][type_slot(*t)] = v.get();
+            }
+        }
+        let g = |x: Option<skytale_model::Count>| x.map(|v| v.get()).unwrap_or(0);
+        c.ballots = g(r.ballots);
+        c.blank = g(r.blank);
+        c.invalid = g(r.invalid);
+        c.overvotes = g(r.overvotes);
+        c.undervotes = g(r.undervotes);
+        c
+    }
+
+    /// self += new − old, in wrapping arithmetic (the final values are never negative).
+    fn apply_delta(&mut self, new: &Counts, old: &Counts) {
+        for (i, row) in self.votes.iter_mut().enumerate() {
+            for (t, v) in row.iter_mut().enumerate() {
+                *v = v.wrapping_add(new.votes[i][t]).wrapping_sub(old.votes[i][t]);
+            }
+        }
+        let f = |a: &mut u64, n: u64, o: u64| *a = a.wrapping_add(n).wrapping_sub(o);
+        f(&mut self.ballots, new.ballots, old.ballots);
+        f(&mut self.blank, new.blank, old.blank);
+        f(&mut self.invalid, new.invalid, old.invalid);
+        f(&mut self.overvotes, new.overvotes, old.overvotes);
+        f(&mut self.undervotes, new.undervotes, old.undervotes);
+    }
+
+    fn add(&mut self, other: &Counts) {
+        let zero = Counts::zero(self.votes.len());
+        self.apply_delta(other, &zero);
+    }
+
+    fn selection_votes(&self, s: usize) -> u64 {
+        self.votes[s].iter().sum()
+    }
+}
+
+fn type_slot(t: CountType) -> usize {
+    CountType::ALL.iter().position(|x| *x == t).unwrap_or(TYPES - 1)
+}
+
+/// Which leaves and registered voters are covered by reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Coverage {
+    leaves: u64,
+    registered: u64,
+}
+
+#[derive(Clone, Debug)]
+struct OwnReport {
+    counts: Counts,
+    status: ReportStatus,
+}
+
+/// The tally of one contest.
+#[derive(Clone, Debug)]
+struct ContestTally {
+    own: HashMap<usize, OwnReport>,
+    /// For units below which something was reported: the sum of the children's effective counts.
+    child_sum: HashMap<usize, Counts>,
+    child_cov: HashMap<usize, Coverage>,
+}
+
+/// The incremental tally of an election.
+#[derive(Clone, Debug)]
+pub struct Tally {
+    def: Arc<ValidDefinition>,
+    contests: Vec<ContestTally>,
+    /// Per unit: number of leaf units at or below it.
+    leaves: Vec<u64>,
+    /// Per unit: registered voters (its own figure, else the sum of its children's).
+    registered: Vec<u64>,
+    statements: u64,
+}
+
+/// Where in the log a tally comes from; goes into every document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogPosition {
+    pub tree_size: u64,
+    /// Base64 root hash at `tree_size`.
+    pub root_hash: String,
+    /// Time of the publication, from the log (RFC 3339), if any statement carried one.
+    pub published_at: Option<String>,
+}
+
+impl Tally {
+    pub fn new(def: Arc<ValidDefinition>) -> Tally {
+        let n = def.units().len();
+        let mut leaves = vec![0u64; n];
+        let mut registered = vec![0u64; n];
+        for &u in def.topo_order().iter().rev() {
+            let kids = def.children(u);
+            if kids.is_empty() {
+                leaves[u] = 1;
+            } else {
+                leaves[u] = kids.iter().map(|&k| leaves[k]).sum();
+            }
+            registered[u] = match def.units()[u].registered {
+                Some(r) => r,
+                None => kids.iter().map(|&k| registered[k]).sum(),
+            };
+        }
+        let contests = def
+            .contests()
+            .iter()
+            .map(|_| ContestTally { own: HashMap::new(), child_sum: HashMap::new(), child_cov: HashMap::new() })
+            .collect();
+        Tally { def, contests, leaves, registered, statements: 0 }
+    }
+
+    pub fn definition(&self) -> &Arc<ValidDefinition> {
+        &self.def
+    }
+
+    /// Number of results statements folded in.
+    pub fn statements(&self) -> u64 {
+        self.statements
+    }
+
+    /// Folds one accepted results statement in. Contests or units the definition does not know
+    /// are ignored (acceptance has already refused them).
+    pub fn apply(&mut self, r: &ResultsStatement) {
+        let Some(unit) = self.def.unit_index(&r.unit) else { return };
+        self.statements += 1;
+        for report in &r.contests {
+            let Some(ci) = self.def.contest_index(&report.contest) else { continue };
+            let new = Counts::from_report(&self.def, ci, report);
+            self.set_own(ci, unit, new, r.status);
+        }
+    }
+
+    fn effective(&self, ci: usize, u: usize) -> Option<&Counts> {
+        let t = &self.contests[ci];
+        t.own.get(&u).map(|o| &o.counts).or_else(|| t.child_sum.get(&u))
+    }
+
+    fn coverage(&self, ci: usize, u: usize) -> Coverage {
+        let t = &self.contests[ci];
+        if t.own.contains_key(&u) {
+            Coverage { leaves: self.leaves[u], registered: self.registered[u] }
+        } else {
+            t.child_cov.get(&u).copied().unwrap_or_default()
+        }
+    }
+
+    fn set_own(&mut self, ci: usize, unit: usize, new: Counts, status: ReportStatus) {
+        let nsel = new.votes.len();
+        let zero = Counts::zero(nsel);
+        let old = self.effective(ci, unit).cloned().unwrap_or_else(|| zero.clone());
+        let old_cov = self.coverage(ci, unit);
+        let new_cov = Coverage { leaves: self.leaves[unit], registered: self.registered[unit] };
+        self.contests[ci].own.insert(unit, OwnReport { counts: new.clone(), status });
+        // Walk up while inside the contest's area, stopping at the first ancestor whose own
+        // report shadows its children.
+        let area_root = |d: &ValidDefinition, u: usize| d.contest_area(ci).contains(&u);
+        let mut u = unit;
+        while !area_root(&self.def, u) {
+            let Some(p) = self.def.parent(u) else { break };
+            let t = &mut self.contests[ci];
+            t.child_sum.entry(p).or_insert_with(|| zero.clone()).apply_delta(&new, &old);
+            let cov = t.child_cov.entry(p).or_default();
+            cov.leaves = cov.leaves + new_cov.leaves - old_cov.leaves;
+            cov.registered = cov.registered + new_cov.registered - old_cov.registered;
+            if t.own.contains_key(&p) {
+                break;
+            }
+            u = p;
+        }
+    }
+
+    /// The whole results document: every contest with its totals, selections and the units of
+    /// every level above the leaves (the leaves are in [`Tally::contest_document`]).
+    pub fn document(&self, pos: &LogPosition) -> ResultsDoc {
+        let contests = (0..self.contests.len()).map(|ci| self.contest_result(ci, false)).collect();
+        self.wrap(pos, contests)
+    }
+
+    /// One contest with every reporting level down to the leaves.
+    pub fn contest_document(&self, contest: &str, pos: &LogPosition) -> Option<ResultsDoc> {
+        let ci = self.def.contest_index(contest)?;
+        Some(self.wrap(pos, vec![self.contest_result(ci, true)]))
+    }
+
+    fn wrap(&self, pos: &LogPosition, contests: Vec<ContestResult>) -> ResultsDoc {
+        let certified = !self.contests.is_empty()
+            && (0..self.contests.len()).all(|ci| {
+                self.def.contest_area(ci).iter().all(|a| {
+                    self.contests[ci].own.get(a).is_some_and(|o| o.status == ReportStatus::Certified)
+                })
+            });
+        ResultsDoc {
+            election: self.def.id().to_string(),
+            tree_size: pos.tree_size,
+            root_hash: pos.root_hash.clone(),
+            status: if certified { "certified" } else { "unofficial" },
+            published_at: pos.published_at.clone(),
+            statements: self.statements,
+            contests,
+        }
+    }
+
+    fn contest_result(&self, ci: usize, with_leaves: bool) -> ContestResult {
+        let def = &self.def;
+        let c = &def.contests()[ci];
+        let nsel = c.selections.len();
+        let mut total = Counts::zero(nsel);
+        let mut cov = Coverage::default();
+        let mut units_total = 0;
+        let mut registered = 0;
+        for &a in def.contest_area(ci) {
+            if let Some(e) = self.effective(ci, a) {
+                total.add(e);
+            }
+            let cv = self.coverage(ci, a);
+            cov.leaves += cv.leaves;
+            cov.registered += cv.registered;
+            units_total += self.leaves[a];
+            registered += self.registered[a];
+        }
+        let valid: u64 = (0..nsel).map(|s| total.selection_votes(s)).sum();
+        let selections = c
+            .selections
+            .iter()
+            .enumerate()
+            .map(|(s, sel)| SelectionResult {
+                id: sel.id.clone(),
+                name: sel.name.clone(),
+                party: sel.party.clone(),
+                votes: total.selection_votes(s),
+                share: share(total.selection_votes(s), valid),
+                by_count_type: by_type(&total.votes[s]),
+            })
+            .collect::<Vec<_>>();
+        let seat_allocation = match (&c.seats, c.kind) {
+            (Some(rules), ContestKind::PartyList) => {
+                let votes: Vec<(String, u64)> =
+                    selections.iter().map(|s| (s.id.clone(), s.votes)).collect();
+                Some(seats::allocate(rules, &votes, valid))
+            }
+            _ => None,
+        };
+        let seats = seat_allocation.as_ref().map(SeatResult::seats_by_selection);
+        let mut units = Vec::new();
+        for &a in def.contest_area(ci) {
+            self.collect_units(ci, a, with_leaves, &mut units);
+        }
+        ContestResult {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            kind: c.kind.as_str(),
+            units_reporting: cov.leaves,
+            units_total,
+            ballots: total.ballots,
+            registered,
+            registered_reporting: cov.registered,
+            turnout: share(total.ballots, cov.registered),
+            valid_votes: valid,
+            blank: total.blank,
+            invalid: total.invalid,
+            overvotes: total.overvotes,
+            undervotes: total.undervotes,
+            selections,
+            seats,
+            seat_allocation,
+            units,
+        }
+    }
+
+    /// Pre-order walk (parents first, children in definition order): stable and readable.
+    fn collect_units(&self, ci: usize, root: usize, with_leaves: bool, out: &mut Vec<UnitResult>) {
+        let def = &self.def;
+        let mut stack = vec![root];
+        while let Some(u) = stack.pop() {
+            let kids = def.children(u);
+            if !kids.is_empty() || with_leaves {
+                out.push(self.unit_result(ci, u, with_leaves));
+            }
+            stack.extend(kids.iter().rev().copied());
+        }
+    }
+
+    fn unit_result(&self, ci: usize, u: usize, detailed: bool) -> UnitResult {
+        let def = &self.def;
+        let unit = &def.units()[u];
+        let c = &def.contests()[ci];
+        let eff = self.effective(ci, u);
+        let cov = self.coverage(ci, u);
+        let votes = c
+            .selections
+            .iter()
+            .enumerate()
+            .map(|(s, sel)| (sel.id.clone(), eff.map(|e| e.selection_votes(s)).unwrap_or(0)))
+            .collect();
+        let by_count_type = match (detailed, eff) {
+            (true, Some(e)) => Some(
+                c.selections
+                    .iter()
+                    .enumerate()
+                    .map(|(s, sel)| (sel.id.clone(), by_type(&e.votes[s])))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        UnitResult {
+            id: unit.id.clone(),
+            parent: unit.parent.clone(),
+            level: unit.level.clone(),
+            reported: self.contests[ci].own.contains_key(&u),
+            units_reporting: cov.leaves,
+            units_total: self.leaves[u],
+            votes,
+            by_count_type,
+            ballots: eff.map(|e| e.ballots).unwrap_or(0),
+            registered: self.registered[u],
+        }
+    }
+}
+
+fn by_type(v: &[u64; TYPES]) -> BTreeMap<&'static str, u64> {
+    CountType::ALL
+        .iter()
+        .zip(v.iter())
+        .filter(|(_, n)| **n > 0)
+        .map(|(t, n)| (t.as_str(), *n))
+        .collect()
+}
+
+/// `part / whole` in percent with two decimals, rounded half up, in integers ("41.27").
+/// "0.00" when `whole` is zero.
+pub fn share(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "0.00".to_string();
+    }
+    // Hundredths of a percent, rounded half up: floor((part·10⁴ + whole/2) / whole), doubled to
+    // stay in integers.
+    let hundredths = (u128::from(part) * 20_000 + u128::from(whole)) / (2 * u128::from(whole));
+    format!("{}.{:02}", hundredths / 100, hundredths % 100)
+}
+
+/// The results document (interfaces.md's "Results JSON"): a stable feed, field names fixed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ResultsDoc {
+    pub election: String,
+    pub tree_size: u64,
+    pub root_hash: String,
+    pub status: &'static str,
+    pub published_at: Option<String>,
+    /// Results statements folded in.
+    pub statements: u64,
+    pub contests: Vec<ContestResult>,
+}
+
+impl ResultsDoc {
+    /// The canonical bytes: pretty JSON with a final newline. Same document, same bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
+        v.push(b'\n');
+        v
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ContestResult {
+    pub id: String,
+    pub name: LocalizedText,
+    pub kind: &'static str,
+    pub units_reporting: u64,
+    pub units_total: u64,
+    pub ballots: u64,
+    pub registered: u64,
+    /// Registered voters of the units that have reported (the base of `turnout`).
+    pub registered_reporting: u64,
+    /// Ballots over `registered_reporting`, in percent.
+    pub turnout: String,
+    pub valid_votes: u64,
+    pub blank: u64,
+    pub invalid: u64,
+    pub overvotes: u64,
+    pub undervotes: u64,
+    pub selections: Vec<SelectionResult>,
+    /// Seats per selection (party-list contests with seat rules): interfaces.md's `seats`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seats: Option<BTreeMap<String, u32>>,
+    /// How the seats were allocated: method, last seat, first seat missed, ties, exclusions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seat_allocation: Option<SeatResult>,
+    pub units: Vec<UnitResult>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SelectionResult {
+    pub id: String,
+    pub name: LocalizedText,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+    pub votes: u64,
+    pub share: String,
+    pub by_count_type: BTreeMap<&'static str, u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UnitResult {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// Whether this unit has a report of its own for the contest.
+    pub reported: bool,
+    pub units_reporting: u64,
+    pub units_total: u64,
+    pub votes: BTreeMap<String, u64>,
+    /// Selection → count type → votes; only in single-contest documents (all levels).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_count_type: Option<BTreeMap<String, BTreeMap<&'static str, u64>>>,
+    pub ballots: u64,
+    pub registered: u64,
+}
+
+pub use seats::SeatResult;

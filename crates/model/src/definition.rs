@@ -1,0 +1,650 @@
+//! The election definition: geography, parties, contests, reporting authorities, publication policy.
+//!
+//! It is written by the election authority (native TOML or JSON, one schema), validated here, and
+//! signed as entry 0 of the election's log. Everything that later decides whether a statement is
+//! acceptable (who may report which unit, which selections exist where) is read from it, so the
+//! validation is strict and every error names the field.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use skytale_note::VerifierKey;
+
+use crate::error::{DefinitionError, DefinitionErrors};
+
+/// Text in several languages: language tag → text. Must contain the definition's default language.
+pub type LocalizedText = BTreeMap<String, String>;
+
+/// Largest number of reporting units a definition may have (a big country has ~100k polling stations).
+pub const MAX_UNITS: usize = 2_000_000;
+/// Largest number of contests.
+pub const MAX_CONTESTS: usize = 10_000;
+/// Largest number of selections in one contest.
+pub const MAX_SELECTIONS: usize = 10_000;
+/// Longest identifier, in bytes.
+pub const MAX_ID_LEN: usize = 128;
+
+/// The election definition as the authority writes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Definition {
+    /// Election identifier used in URLs and bound into every statement: `[a-z0-9][a-z0-9._-]*`.
+    pub id: String,
+    /// Name of the election, per language.
+    pub name: LocalizedText,
+    /// Election day, `YYYY-MM-DD`.
+    pub date: String,
+    /// The language used when a name lacks the requested one.
+    pub default_language: String,
+    /// Every language the public site is offered in (includes the default).
+    pub languages: Vec<String>,
+    /// The log's origin line (C2SP tlog-checkpoint). Defaults to `skytale.invalid/<id>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// Root key of the election authority (C2SP verifier key). Signs entry 0, key changes, amendments.
+    #[schemars(with = "String")]
+    pub authority_key: VerifierKey,
+    /// The reporting-unit tree. Exactly one unit has no parent: the root.
+    pub units: Vec<Unit>,
+    /// Parties referenced by selections.
+    #[serde(default)]
+    pub parties: Vec<Party>,
+    pub contests: Vec<Contest>,
+    /// Reporting authorities (counties, regions…): who may sign results for which units.
+    pub reporters: Vec<Reporter>,
+    /// Who approves publication.
+    #[serde(default)]
+    pub publication: PublicationPolicy,
+}
+
+/// One node of the geography: nation, region, county, polling station…
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Unit {
+    pub id: String,
+    pub name: LocalizedText,
+    /// Parent unit id; absent for the root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// Level name, e.g. `nation`, `region`, `polling_station`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// Registered voters, when known (used for turnout and plausibility).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Party {
+    pub id: String,
+    pub name: LocalizedText,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abbreviation: Option<String>,
+    /// Display colour `#rrggbb`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContestKind {
+    Candidate,
+    BallotMeasure,
+    PartyList,
+}
+
+impl ContestKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContestKind::Candidate => "candidate",
+            ContestKind::BallotMeasure => "ballot_measure",
+            ContestKind::PartyList => "party_list",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contest {
+    pub id: String,
+    pub name: LocalizedText,
+    pub kind: ContestKind,
+    /// The units whose area the contest covers; the contest is held in them and every descendant.
+    pub area: Vec<String>,
+    /// How many selections a voter may mark (1 for most contests).
+    #[serde(default = "one")]
+    pub votes_allowed: u32,
+    pub selections: Vec<Selection>,
+    /// Seat allocation of a party-list contest (method names as `skytale seats`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seats: Option<SeatRules>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Selection {
+    pub id: String,
+    pub name: LocalizedText,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+}
+
+/// Seat rules of a party-list contest, kept as plain data here; the tally interprets them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeatRules {
+    /// e.g. `dhondt`, `sainte-lague`, `modified-sainte-lague`, `hare`, `droop`.
+    pub method: String,
+    pub seats: u32,
+    /// Threshold in percent of valid votes, as a decimal string (`"5"`, `"4.5"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold_percent: Option<String>,
+    /// First divisor of modified Sainte-Laguë, as a decimal string (`"1.4"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_divisor: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reporter {
+    /// Human name, e.g. "Attica regional office".
+    pub name: String,
+    /// The C2SP verifier key that signs this reporter's statements.
+    #[schemars(with = "String")]
+    pub key: VerifierKey,
+    /// Units this reporter may report: each listed unit and all its descendants.
+    pub scope: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PublicationMode {
+    /// Every checkpoint is published as soon as it is signed.
+    #[default]
+    Automatic,
+    /// Only tree sizes approved by `quorum` approvers are published.
+    Approval,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublicationPolicy {
+    #[serde(default)]
+    pub mode: PublicationMode,
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub approvers: Vec<VerifierKey>,
+    /// Distinct approvers needed (m of n); defaults to 1.
+    #[serde(default = "one")]
+    pub quorum: u32,
+}
+
+/// Which encoding a definition file is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DefinitionFormat {
+    Toml,
+    Json,
+}
+
+impl Definition {
+    /// Parses a definition (without validating it). Errors name the field path.
+    pub fn parse(text: &str, format: DefinitionFormat) -> Result<Definition, DefinitionError> {
+        match format {
+            DefinitionFormat::Json => {
+                let de = &mut serde_json::Deserializer::from_str(text);
+                serde_path_to_error::deserialize(de).map_err(|e| DefinitionError::Syntax {
+                    field: e.path().to_string(),
+                    why: e.inner().to_string(),
+                })
+            }
+            DefinitionFormat::Toml => {
+                let de = toml::Deserializer::new(text);
+                serde_path_to_error::deserialize(de).map_err(|e| DefinitionError::Syntax {
+                    field: e.path().to_string(),
+                    why: e.inner().message().to_string(),
+                })
+            }
+        }
+    }
+
+    /// The log origin (explicit or derived from the id).
+    pub fn origin(&self) -> String {
+        self.origin
+            .clone()
+            .unwrap_or_else(|| format!("skytale.invalid/{}", self.id))
+    }
+
+    /// Checks every rule that makes a definition usable and returns an index for fast look-ups.
+    /// All problems are collected, not only the first.
+    pub fn validate(self) -> Result<ValidDefinition, DefinitionErrors> {
+        ValidDefinition::new(self)
+    }
+
+    /// The JSON Schema of the native definition format (published as `election.schema.json`).
+    pub fn json_schema() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(Definition)).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Checks an identifier: non-empty, at most [`MAX_ID_LEN`], of `[A-Za-z0-9._:-]`.
+pub fn check_id(id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("is empty".into());
+    }
+    if id.len() > MAX_ID_LEN {
+        return Err(format!("is longer than {MAX_ID_LEN} bytes"));
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':')))
+    {
+        return Err(format!(
+            "contains {c:?}; only letters, digits, '.', '_', '-' and ':' are allowed"
+        ));
+    }
+    Ok(())
+}
+
+/// A definition that passed validation, with indexes the acceptance rules and the tally need.
+#[derive(Clone, Debug)]
+pub struct ValidDefinition {
+    def: Definition,
+    unit_index: HashMap<String, usize>,
+    contest_index: HashMap<String, usize>,
+    /// Parent index per unit (None for the root).
+    parents: Vec<Option<usize>>,
+    children: Vec<Vec<usize>>,
+    /// Units in an order where every parent comes before its children.
+    topo_order: Vec<usize>,
+    depth: Vec<u32>,
+    /// Per contest: selection id → position.
+    selection_index: Vec<HashMap<String, usize>>,
+    /// Per contest: the area roots as unit indexes.
+    contest_areas: Vec<Vec<usize>>,
+}
+
+impl ValidDefinition {
+    fn new(def: Definition) -> Result<ValidDefinition, DefinitionErrors> {
+        let mut errs: Vec<DefinitionError> = Vec::new();
+        let mut bad = |field: String, why: String| errs.push(DefinitionError::Invalid { field, why });
+
+        if let Err(why) = check_id(&def.id) {
+            bad("id".into(), why);
+        } else if def.id.contains(':') || def.id.chars().any(|c| c.is_ascii_uppercase()) {
+            bad(
+                "id".into(),
+                "an election id may use only lower-case letters, digits, '.', '_' and '-'".into(),
+            );
+        }
+        if !is_date(&def.date) {
+            bad(
+                "date".into(),
+                format!("{:?} is not a date of the form YYYY-MM-DD", def.date),
+            );
+        }
+        let langs: BTreeSet<&str> = def.languages.iter().map(String::as_str).collect();
+        if langs.len() != def.languages.len() {
+            bad("languages".into(), "lists a language twice".into());
+        }
+        for (i, l) in def.languages.iter().enumerate() {
+            if !is_language_tag(l) {
+                bad(format!("languages[{i}]"), format!("{l:?} is not a language tag like \"en\" or \"pt-BR\""));
+            }
+        }
+        if !langs.contains(def.default_language.as_str()) {
+            bad(
+                "default_language".into(),
+                format!("{:?} is not among `languages`", def.default_language),
+            );
+        }
+        let check_text = |field: String, text: &LocalizedText, bad: &mut dyn FnMut(String, String)| {
+            if !text.contains_key(&def.default_language) {
+                bad(
+                    field.clone(),
+                    format!("has no text in the default language {:?}", def.default_language),
+                );
+            }
+            for lang in text.keys() {
+                if !langs.contains(lang.as_str()) {
+                    bad(format!("{field}.{lang}"), format!("language {lang:?} is not among `languages`"));
+                }
+            }
+        };
+        check_text("name".into(), &def.name, &mut bad);
+        if let Some(origin) = &def.origin {
+            if origin.is_empty() || origin.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                bad("origin".into(), "must be non-empty and contain no spaces or control characters".into());
+            }
+        }
+
+        // Units.
+        if def.units.len() > MAX_UNITS {
+            bad("units".into(), format!("has {} units; at most {MAX_UNITS} are allowed", def.units.len()));
+        }
+        let mut unit_index = HashMap::with_capacity(def.units.len());
+        for (i, u) in def.units.iter().enumerate() {
+            if let Err(why) = check_id(&u.id) {
+                bad(format!("units[{i}].id"), why);
+            }
+            if unit_index.insert(u.id.clone(), i).is_some() {
+                bad(format!("units[{i}].id"), format!("duplicate unit id {:?}", u.id));
+            }
+            check_text(format!("units[{i}].name"), &u.name, &mut bad);
+        }
+        let mut parents = vec![None; def.units.len()];
+        let mut children = vec![Vec::new(); def.units.len()];
+        let mut roots = Vec::new();
+        for (i, u) in def.units.iter().enumerate() {
+            match &u.parent {
+                None => roots.push(i),
+                Some(p) => match unit_index.get(p) {
+                    Some(&pi) if pi != i => {
+                        parents[i] = Some(pi);
+                        children[pi].push(i);
+                    }
+                    Some(_) => bad(format!("units[{i}].parent"), "a unit cannot be its own parent".into()),
+                    None => bad(
+                        format!("units[{i}].parent"),
+                        format!("unit {:?} has parent {p:?}, which does not exist", u.id),
+                    ),
+                },
+            }
+        }
+        if def.units.is_empty() {
+            bad("units".into(), "an election needs at least one reporting unit".into());
+        } else if roots.len() != 1 {
+            bad(
+                "units".into(),
+                format!(
+                    "exactly one unit must have no parent (the root); found {}: {}",
+                    roots.len(),
+                    roots.iter().take(5).map(|&i| def.units[i].id.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+        // Breadth-first from the root; units not reached sit on a parent cycle.
+        let mut topo_order = Vec::with_capacity(def.units.len());
+        let mut depth = vec![0u32; def.units.len()];
+        topo_order.extend(roots.iter().copied());
+        let mut k = 0;
+        while k < topo_order.len() {
+            let u = topo_order[k];
+            for &c in &children[u] {
+                depth[c] = depth[u] + 1;
+                topo_order.push(c);
+            }
+            k += 1;
+        }
+        if topo_order.len() != def.units.len() && roots.len() == 1 {
+            let reached: BTreeSet<usize> = topo_order.iter().copied().collect();
+            let cyc: Vec<&str> = (0..def.units.len())
+                .filter(|i| !reached.contains(i) && parents[*i].is_some())
+                .take(5)
+                .map(|i| def.units[i].id.as_str())
+                .collect();
+            if !cyc.is_empty() {
+                bad("units".into(), format!("parent links form a cycle through {}", cyc.join(", ")));
+            }
+        }
+
+        // Parties.
+        let mut party_ids = BTreeSet::new();
+        for (i, p) in def.parties.iter().enumerate() {
+            if let Err(why) = check_id(&p.id) {
+                bad(format!("parties[{i}].id"), why);
+            }
+            if !party_ids.insert(p.id.as_str()) {
+                bad(format!("parties[{i}].id"), format!("duplicate party id {:?}", p.id));
+            }
+            check_text(format!("parties[{i}].name"), &p.name, &mut bad);
+            if let Some(c) = &p.color {
+                let ok = c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|ch| ch.is_ascii_hexdigit());
+                if !ok {
+                    bad(format!("parties[{i}].color"), format!("{c:?} is not a colour of the form #rrggbb"));
+                }
+            }
+        }
+
+        // Contests.
+        if def.contests.len() > MAX_CONTESTS {
+            bad("contests".into(), format!("has {} contests; at most {MAX_CONTESTS}", def.contests.len()));
+        }
+        let mut contest_index = HashMap::new();
+        let mut selection_index = Vec::with_capacity(def.contests.len());
+        let mut contest_areas = Vec::with_capacity(def.contests.len());
+        for (i, c) in def.contests.iter().enumerate() {
+            if let Err(why) = check_id(&c.id) {
+                bad(format!("contests[{i}].id"), why);
+            }
+            if contest_index.insert(c.id.clone(), i).is_some() {
+                bad(format!("contests[{i}].id"), format!("duplicate contest id {:?}", c.id));
+            }
+            check_text(format!("contests[{i}].name"), &c.name, &mut bad);
+            if c.votes_allowed == 0 {
+                bad(format!("contests[{i}].votes_allowed"), "must be at least 1".into());
+            }
+            let mut area = Vec::new();
+            if c.area.is_empty() {
+                bad(format!("contests[{i}].area"), "names no unit".into());
+            }
+            for (j, a) in c.area.iter().enumerate() {
+                match unit_index.get(a) {
+                    Some(&u) => area.push(u),
+                    None => bad(
+                        format!("contests[{i}].area[{j}]"),
+                        format!("contest {:?} is held in unit {a:?}, which does not exist", c.id),
+                    ),
+                }
+            }
+            contest_areas.push(area);
+            if c.selections.is_empty() {
+                bad(format!("contests[{i}].selections"), "a contest needs at least one selection".into());
+            }
+            if c.selections.len() > MAX_SELECTIONS {
+                bad(format!("contests[{i}].selections"), format!("more than {MAX_SELECTIONS} selections"));
+            }
+            let mut sel = HashMap::new();
+            for (j, s) in c.selections.iter().enumerate() {
+                if let Err(why) = check_id(&s.id) {
+                    bad(format!("contests[{i}].selections[{j}].id"), why);
+                }
+                if sel.insert(s.id.clone(), j).is_some() {
+                    bad(
+                        format!("contests[{i}].selections[{j}].id"),
+                        format!("duplicate selection id {:?} in contest {:?}", s.id, c.id),
+                    );
+                }
+                check_text(format!("contests[{i}].selections[{j}].name"), &s.name, &mut bad);
+                if let Some(p) = &s.party {
+                    if !party_ids.contains(p.as_str()) {
+                        bad(
+                            format!("contests[{i}].selections[{j}].party"),
+                            format!("party {p:?} is not defined in `parties`"),
+                        );
+                    }
+                }
+            }
+            selection_index.push(sel);
+            match (&c.seats, c.kind) {
+                (Some(_), k) if k != ContestKind::PartyList => bad(
+                    format!("contests[{i}].seats"),
+                    "only party_list contests allocate seats".into(),
+                ),
+                (Some(s), _) if s.seats == 0 => {
+                    bad(format!("contests[{i}].seats.seats"), "must be at least 1".into())
+                }
+                (Some(s), _) => {
+                    for (name, v) in [("threshold_percent", &s.threshold_percent), ("first_divisor", &s.first_divisor)] {
+                        if let Some(v) = v {
+                            if !is_decimal(v) {
+                                bad(
+                                    format!("contests[{i}].seats.{name}"),
+                                    format!("{v:?} is not a decimal number like \"5\" or \"1.4\""),
+                                );
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        // Reporters.
+        let mut keys = BTreeSet::new();
+        keys.insert(def.authority_key.to_string());
+        if def.reporters.is_empty() {
+            bad("reporters".into(), "no reporting authority is defined, so nothing could ever be reported".into());
+        }
+        for (i, r) in def.reporters.iter().enumerate() {
+            if !keys.insert(r.key.to_string()) {
+                bad(
+                    format!("reporters[{i}].key"),
+                    "this key is already used by the authority or another reporter; each party needs its own key".into(),
+                );
+            }
+            if r.scope.is_empty() {
+                bad(format!("reporters[{i}].scope"), "names no unit".into());
+            }
+            for (j, s) in r.scope.iter().enumerate() {
+                if !unit_index.contains_key(s) {
+                    bad(
+                        format!("reporters[{i}].scope[{j}]"),
+                        format!("reporter {:?} is scoped to unit {s:?}, which does not exist", r.name),
+                    );
+                }
+            }
+        }
+        let pol = &def.publication;
+        if pol.mode == PublicationMode::Approval {
+            if pol.approvers.is_empty() {
+                bad("publication.approvers".into(), "approval mode needs at least one approver".into());
+            }
+            if pol.quorum == 0 || pol.quorum as usize > pol.approvers.len() {
+                bad(
+                    "publication.quorum".into(),
+                    format!("must be between 1 and the number of approvers ({})", pol.approvers.len()),
+                );
+            }
+        }
+        let mut approvers = BTreeSet::new();
+        for (i, a) in pol.approvers.iter().enumerate() {
+            if !approvers.insert(a.to_string()) {
+                bad(format!("publication.approvers[{i}]"), "listed twice".into());
+            }
+        }
+
+        if !errs.is_empty() {
+            return Err(DefinitionErrors(errs));
+        }
+        Ok(ValidDefinition {
+            def,
+            unit_index,
+            contest_index,
+            parents,
+            children,
+            topo_order,
+            depth,
+            selection_index,
+            contest_areas,
+        })
+    }
+
+    pub fn definition(&self) -> &Definition {
+        &self.def
+    }
+    pub fn id(&self) -> &str {
+        &self.def.id
+    }
+    pub fn units(&self) -> &[Unit] {
+        &self.def.units
+    }
+    pub fn contests(&self) -> &[Contest] {
+        &self.def.contests
+    }
+    pub fn unit_index(&self, id: &str) -> Option<usize> {
+        self.unit_index.get(id).copied()
+    }
+    pub fn contest_index(&self, id: &str) -> Option<usize> {
+        self.contest_index.get(id).copied()
+    }
+    pub fn selection_index(&self, contest: usize, id: &str) -> Option<usize> {
+        self.selection_index.get(contest)?.get(id).copied()
+    }
+    pub fn parent(&self, unit: usize) -> Option<usize> {
+        self.parents.get(unit).copied().flatten()
+    }
+    pub fn children(&self, unit: usize) -> &[usize] {
+        self.children.get(unit).map(Vec::as_slice).unwrap_or(&[])
+    }
+    /// Units ordered parents-first (breadth-first from the root).
+    pub fn topo_order(&self) -> &[usize] {
+        &self.topo_order
+    }
+    pub fn depth(&self, unit: usize) -> u32 {
+        self.depth.get(unit).copied().unwrap_or(0)
+    }
+    pub fn root(&self) -> usize {
+        self.topo_order.first().copied().unwrap_or(0)
+    }
+    /// The area roots of a contest.
+    pub fn contest_area(&self, contest: usize) -> &[usize] {
+        self.contest_areas.get(contest).map(Vec::as_slice).unwrap_or(&[])
+    }
+    /// Whether `unit` is `ancestor` or lies below it.
+    pub fn is_within(&self, unit: usize, ancestor: usize) -> bool {
+        let mut u = Some(unit);
+        while let Some(x) = u {
+            if x == ancestor {
+                return true;
+            }
+            u = self.parent(x);
+        }
+        false
+    }
+    /// Whether the contest is held in `unit` (the unit is inside one of the contest's area roots).
+    pub fn contest_held_in(&self, contest: usize, unit: usize) -> bool {
+        self.contest_area(contest).iter().any(|&a| self.is_within(unit, a))
+    }
+    /// Name in `lang`, else the default language, else any.
+    pub fn text<'a>(&self, text: &'a LocalizedText, lang: &str) -> &'a str {
+        text.get(lang)
+            .or_else(|| text.get(&self.def.default_language))
+            .or_else(|| text.values().next())
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+}
+
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && matches!(s[5..7].parse::<u8>(), Ok(1..=12))
+        && matches!(s[8..10].parse::<u8>(), Ok(1..=31))
+}
+
+fn is_language_tag(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let primary = parts.next().unwrap_or("");
+    (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_lowercase())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// A non-negative decimal like `5`, `4.5`, `1.40`.
+pub fn is_decimal(s: &str) -> bool {
+    let mut parts = s.splitn(2, '.');
+    let int = parts.next().unwrap_or("");
+    let frac = parts.next();
+    !int.is_empty()
+        && int.chars().all(|c| c.is_ascii_digit())
+        && frac.is_none_or(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_digit()))
+}

@@ -1,0 +1,577 @@
+//! The acceptance rules: the state folded from a log that decides whether the next statement
+//! may be appended.
+//!
+//! The server, the replay at start-up and the verifier all use this one implementation, so
+//! "accepted by the server" and "valid to an auditor" cannot drift apart. It is split in two
+//! steps so the expensive part can run in parallel:
+//! - [`verify_note`] (stateless but for the key ring): parse the note and the statement, check
+//!   every known signature;
+//! - [`Ledger::admit`] (cheap, in log order): the checks that depend on what came before, in
+//!   the order of design §4.3, then [`Ledger::commit`] once the entry is durably sequenced.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use skytale_note::{Note, VerifierKey};
+
+use crate::definition::{check_id, ValidDefinition};
+use crate::error::{DefinitionErrors, RejectCode, Rejection};
+use crate::statement::{
+    ContestReport, KeyChange, PublicationStatement, ResultsStatement, Statement,
+};
+
+/// What a key may sign.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The election authority's root key: entry 0, key changes.
+    Authority,
+    /// A reporting authority: results for the units in its scope (and their descendants).
+    Reporter { name: String, scope: Vec<usize> },
+    /// An approver: publication statements.
+    Approver,
+}
+
+#[derive(Clone, Debug)]
+pub struct KeyEntry {
+    pub key: VerifierKey,
+    pub role: Role,
+    /// Log index of the `key` statement that revoked it.
+    pub revoked_at: Option<u64>,
+}
+
+/// Every key the election has ever known, looked up by (name, key id) as signed notes name them.
+#[derive(Clone, Debug, Default)]
+pub struct KeyRing {
+    entries: Vec<KeyEntry>,
+    by_name_id: HashMap<(String, u32), Vec<usize>>,
+}
+
+impl KeyRing {
+    fn push(&mut self, key: VerifierKey, role: Role) -> usize {
+        let i = self.entries.len();
+        self.by_name_id
+            .entry((key.name().to_string(), key.key_id()))
+            .or_default()
+            .push(i);
+        self.entries.push(KeyEntry { key, role, revoked_at: None });
+        i
+    }
+    pub fn entries(&self) -> &[KeyEntry] {
+        &self.entries
+    }
+    pub fn get(&self, i: usize) -> Option<&KeyEntry> {
+        self.entries.get(i)
+    }
+    fn find(&self, key: &VerifierKey) -> Option<usize> {
+        self.by_name_id
+            .get(&(key.name().to_string(), key.key_id()))?
+            .iter()
+            .copied()
+            .find(|&i| self.entries[i].key == *key)
+    }
+}
+
+/// A note whose signatures were checked against a key ring.
+#[derive(Clone, Debug)]
+pub struct VerifiedNote {
+    pub note: Note,
+    pub statement: Statement,
+    /// Indexes into the key ring of every key whose signature verified.
+    pub signers: Vec<usize>,
+}
+
+/// Largest note accepted as a log entry (C2SP tlog-tiles entry bundles carry 16-bit lengths).
+pub const MAX_ENTRY_SIZE: usize = 65_535;
+
+/// Parses and signature-checks one submitted entry. Order: malformed note, malformed
+/// statement, unknown key, bad signature, wrong election.
+pub fn verify_note(keys: &KeyRing, election: &str, bytes: &[u8]) -> Result<VerifiedNote, Rejection> {
+    if bytes.len() > MAX_ENTRY_SIZE {
+        return Err(Rejection::new(
+            RejectCode::MalformedNote,
+            format!(
+                "the note has {} bytes; a log entry may have at most {MAX_ENTRY_SIZE}",
+                bytes.len()
+            ),
+        ));
+    }
+    let note = Note::parse(bytes)
+        .map_err(|e| Rejection::new(RejectCode::MalformedNote, format!("not a signed note: {e}")))?;
+    let statement = Statement::parse(&note.text)?;
+    let mut signers = Vec::new();
+    for sig in &note.signatures {
+        let Some(candidates) = keys.by_name_id.get(&(sig.name.clone(), sig.key_id)) else {
+            continue;
+        };
+        let mut ok = None;
+        for &i in candidates {
+            if keys.entries[i].key.verify(note.text.as_bytes(), &sig.signature) {
+                ok = Some(i);
+                break;
+            }
+        }
+        match ok {
+            Some(i) => signers.push(i),
+            None => {
+                return Err(Rejection::new(
+                    RejectCode::BadSignature,
+                    format!("the signature by {:?} does not verify", sig.name),
+                ))
+            }
+        }
+    }
+    if signers.is_empty() {
+        let names: Vec<&str> = note.signatures.iter().map(|s| s.name.as_str()).collect();
+        return Err(Rejection::new(
+            RejectCode::UnknownKey,
+            format!(
+                "no signature is by a key this election knows (signed by: {})",
+                if names.is_empty() { "nobody".to_string() } else { names.join(", ") }
+            ),
+        ));
+    }
+    if statement.election() != election {
+        return Err(Rejection::at(
+            RejectCode::WrongElection,
+            "election",
+            format!(
+                "the statement is for election {:?}, this log is {:?}",
+                statement.election(),
+                election
+            ),
+        ));
+    }
+    Ok(VerifiedNote { note, statement, signers })
+}
+
+/// A plausibility problem: the statement is well-formed and authorised but looks wrong, so it
+/// is held for an official's review instead of being published or dropped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlausibilityIssue {
+    pub field: String,
+    pub why: String,
+}
+
+/// A statement that passed every rule and may be sequenced.
+#[derive(Clone, Debug)]
+pub struct Admitted {
+    pub verified: VerifiedNote,
+    pub unit: Option<usize>,
+    pub issues: Vec<PlausibilityIssue>,
+}
+
+/// Why entry 0 cannot start a log.
+#[derive(Debug, thiserror::Error)]
+pub enum GenesisError {
+    #[error("entry 0 is not a signed note: {0}")]
+    Note(String),
+    #[error("entry 0 is not an election statement: {0}")]
+    Statement(String),
+    #[error("{0}")]
+    Definition(#[from] DefinitionErrors),
+    #[error("entry 0 is not validly signed by the authority key named in its definition ({0})")]
+    Signature(String),
+    #[error("entry 0 names election {statement:?} but its definition has id {definition:?}")]
+    Mismatch { statement: String, definition: String },
+    #[error("the authority key in entry 0 ({found}) is not the expected one ({expected})")]
+    UnexpectedAuthority { found: String, expected: String },
+}
+
+/// The acceptance state after some prefix of the log.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    def: Arc<ValidDefinition>,
+    keys: Arc<KeyRing>,
+    /// Entries applied so far (the log size this state describes).
+    size: u64,
+    /// Last accepted version per unit index.
+    last_version: HashMap<usize, u64>,
+    /// Tree size → approver key indexes that approved it.
+    approvals: BTreeMap<u64, BTreeSet<usize>>,
+    /// Largest tree size approved under the `approval` policy, with the approval's time.
+    approved: Option<(u64, String)>,
+    /// The time of the latest statement (reporter's or approver's clock), for `automatic` mode.
+    latest_time: Option<String>,
+}
+
+impl Ledger {
+    /// Starts a ledger from entry 0. With `expected_authority`, the definition's authority key
+    /// must be that key (how a verifier pins the trust root it got out of band).
+    pub fn genesis(entry0: &[u8], expected_authority: Option<&VerifierKey>) -> Result<Ledger, GenesisError> {
+        let note = Note::parse(entry0).map_err(|e| GenesisError::Note(e.to_string()))?;
+        let st = Statement::parse(&note.text).map_err(|e| GenesisError::Statement(e.to_string()))?;
+        let Statement::Election(es) = st else {
+            return Err(GenesisError::Statement("its type is not \"election\"".into()));
+        };
+        let es = *es;
+        if es.election != es.definition.id {
+            return Err(GenesisError::Mismatch {
+                statement: es.election,
+                definition: es.definition.id,
+            });
+        }
+        let authority = es.definition.authority_key.clone();
+        if let Some(exp) = expected_authority {
+            if *exp != authority {
+                return Err(GenesisError::UnexpectedAuthority {
+                    found: authority.to_string(),
+                    expected: exp.to_string(),
+                });
+            }
+        }
+        note.verify(std::slice::from_ref(&authority))
+            .map_err(|e| GenesisError::Signature(e.to_string()))?;
+        let def = es.definition.validate()?;
+        Ok(Ledger::from_definition(def))
+    }
+
+    /// A ledger right after entry 0 for an already validated definition.
+    pub fn from_definition(def: ValidDefinition) -> Ledger {
+        let mut keys = KeyRing::default();
+        let d = def.definition();
+        keys.push(d.authority_key.clone(), Role::Authority);
+        for r in &d.reporters {
+            let scope = r.scope.iter().filter_map(|s| def.unit_index(s)).collect();
+            keys.push(r.key.clone(), Role::Reporter { name: r.name.clone(), scope });
+        }
+        for a in &d.publication.approvers {
+            keys.push(a.clone(), Role::Approver);
+        }
+        Ledger {
+            def: Arc::new(def),
+            keys: Arc::new(keys),
+            size: 1,
+            last_version: HashMap::new(),
+            approvals: BTreeMap::new(),
+            approved: None,
+            latest_time: None,
+        }
+    }
+
+    pub fn definition(&self) -> &Arc<ValidDefinition> {
+        &self.def
+    }
+    /// The key ring as of this state; cheap to clone for parallel [`verify_note`] calls.
+    pub fn keys(&self) -> &Arc<KeyRing> {
+        &self.keys
+    }
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+    pub fn election(&self) -> &str {
+        self.def.id()
+    }
+    pub fn last_version(&self, unit: usize) -> Option<u64> {
+        self.last_version.get(&unit).copied()
+    }
+    /// The largest published tree size under the election's policy and the time it was
+    /// published (from the log, never the server's clock). `automatic`: every entry is
+    /// published at once. `approval`: `None` before the first quorum of approvals.
+    pub fn published(&self) -> Option<(u64, Option<&str>)> {
+        match self.def.definition().publication.mode {
+            crate::PublicationMode::Automatic => Some((self.size, self.latest_time.as_deref())),
+            crate::PublicationMode::Approval => {
+                self.approved.as_ref().map(|(n, t)| (*n, Some(t.as_str())))
+            }
+        }
+    }
+
+    /// Verifies and admits in one step (replay, verifier, tests). `root_at` gives the log's root
+    /// hash at a size up to the current one, to check publication statements.
+    pub fn check(
+        &self,
+        bytes: &[u8],
+        root_at: &dyn Fn(u64) -> Option<[u8; 32]>,
+    ) -> Result<Admitted, Rejection> {
+        let v = verify_note(&self.keys, self.election(), bytes)?;
+        self.admit(v, root_at)
+    }
+
+    /// The order-dependent checks of design §4.3. Does not change the state.
+    pub fn admit(
+        &self,
+        v: VerifiedNote,
+        root_at: &dyn Fn(u64) -> Option<[u8; 32]>,
+    ) -> Result<Admitted, Rejection> {
+        match &v.statement {
+            Statement::Election(_) => Err(Rejection::new(
+                RejectCode::NotAllowed,
+                "an election statement may only be entry 0 of a log",
+            )),
+            Statement::Results(r) => {
+                let (unit, issues) = self.admit_results(&v.signers, r)?;
+                Ok(Admitted { verified: v, unit: Some(unit), issues })
+            }
+            Statement::Publication(p) => {
+                self.admit_publication(&v.signers, p, root_at)?;
+                Ok(Admitted { verified: v, unit: None, issues: vec![] })
+            }
+            Statement::Key(k) => {
+                self.admit_key(&v.signers, &k.change)?;
+                Ok(Admitted { verified: v, unit: None, issues: vec![] })
+            }
+        }
+    }
+
+    fn live_signers<'a>(&'a self, signers: &'a [usize]) -> impl Iterator<Item = (usize, &'a KeyEntry)> + 'a {
+        signers
+            .iter()
+            .filter_map(|&i| self.keys.get(i).map(|e| (i, e)))
+            .filter(|(_, e)| e.revoked_at.is_none())
+    }
+
+    fn admit_results(&self, signers: &[usize], r: &ResultsStatement) -> Result<(usize, Vec<PlausibilityIssue>), Rejection> {
+        let def = &self.def;
+        let unit = def.unit_index(&r.unit).ok_or_else(|| {
+            Rejection::at(RejectCode::UnknownUnit, "unit", format!("unit {:?} is not in this election", r.unit))
+        })?;
+        let authorised = self.live_signers(signers).any(|(_, e)| match &e.role {
+            Role::Reporter { scope, .. } => scope.iter().any(|&s| def.is_within(unit, s)),
+            _ => false,
+        });
+        if !authorised {
+            let revoked = signers
+                .iter()
+                .filter_map(|&i| self.keys.get(i))
+                .any(|e| e.revoked_at.is_some());
+            let who: Vec<String> = signers
+                .iter()
+                .filter_map(|&i| self.keys.get(i))
+                .map(|e| e.key.name().to_string())
+                .collect();
+            return Err(if revoked {
+                Rejection::at(
+                    RejectCode::KeyRevoked,
+                    "unit",
+                    format!("the key of {} was revoked by the election authority", who.join(", ")),
+                )
+            } else {
+                Rejection::at(
+                    RejectCode::KeyNotAuthorised,
+                    "unit",
+                    format!("{} may not report unit {:?}: it is outside the key's scope", who.join(", "), r.unit),
+                )
+            });
+        }
+        let mut seen = BTreeSet::new();
+        for (i, c) in r.contests.iter().enumerate() {
+            let ci = def.contest_index(&c.contest).ok_or_else(|| {
+                Rejection::at(
+                    RejectCode::UnknownContest,
+                    format!("contests[{i}].contest"),
+                    format!("contest {:?} is not in this election", c.contest),
+                )
+            })?;
+            if !seen.insert(ci) {
+                return Err(Rejection::at(
+                    RejectCode::MalformedStatement,
+                    format!("contests[{i}].contest"),
+                    format!("contest {:?} appears twice", c.contest),
+                ));
+            }
+            if !def.contest_held_in(ci, unit) {
+                return Err(Rejection::at(
+                    RejectCode::ContestNotInUnit,
+                    format!("contests[{i}].contest"),
+                    format!("contest {:?} is not held in unit {:?}", c.contest, r.unit),
+                ));
+            }
+            for sel in c.selections.keys() {
+                if def.selection_index(ci, sel).is_none() {
+                    let known: Vec<&str> = def.contests()[ci].selections.iter().map(|s| s.id.as_str()).collect();
+                    return Err(Rejection::at(
+                        RejectCode::UnknownSelection,
+                        format!("contests[{i}].selections.{sel}"),
+                        format!(
+                            "contest {:?} has no selection {sel:?} (it has: {})",
+                            c.contest,
+                            known.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        r.check_counts()?;
+        if r.version == 0 {
+            return Err(Rejection::at(RejectCode::MalformedStatement, "version", "versions start at 1"));
+        }
+        if let Some(last) = self.last_version.get(&unit) {
+            if r.version < *last {
+                return Err(Rejection::at(
+                    RejectCode::StaleVersion,
+                    "version",
+                    format!("version {} is older than version {last} already accepted for unit {:?}", r.version, r.unit),
+                ));
+            }
+            if r.version == *last {
+                return Err(Rejection::at(
+                    RejectCode::DuplicateVersion,
+                    "version",
+                    format!("version {} of unit {:?} was already accepted with other content; a correction needs a new version", r.version, r.unit),
+                ));
+            }
+        }
+        let registered = def.units()[unit].registered;
+        let mut issues = Vec::new();
+        for (i, c) in r.contests.iter().enumerate() {
+            plausibility(i, c, def.contests()[def.contest_index(&c.contest).unwrap_or(0)].votes_allowed, registered, &mut issues);
+        }
+        Ok((unit, issues))
+    }
+
+    fn admit_publication(
+        &self,
+        signers: &[usize],
+        p: &PublicationStatement,
+        root_at: &dyn Fn(u64) -> Option<[u8; 32]>,
+    ) -> Result<(), Rejection> {
+        if !self.live_signers(signers).any(|(_, e)| e.role == Role::Approver) {
+            return Err(Rejection::new(
+                RejectCode::KeyNotAuthorised,
+                "a publication must be signed by an approver named in the election's publication policy",
+            ));
+        }
+        if p.tree_size == 0 || p.tree_size > self.size {
+            return Err(Rejection::at(
+                RejectCode::BadPublication,
+                "tree_size",
+                format!("tree size {} is not between 1 and the log's size {}", p.tree_size, self.size),
+            ));
+        }
+        let root = crate::decode_hash(&p.root_hash)
+            .ok_or_else(|| Rejection::at(RejectCode::MalformedStatement, "root_hash", "not the base64 of 32 bytes"))?;
+        if root_at(p.tree_size) != Some(root) {
+            return Err(Rejection::at(
+                RejectCode::BadPublication,
+                "root_hash",
+                format!("the log's root at size {} is not {}", p.tree_size, p.root_hash),
+            ));
+        }
+        Ok(())
+    }
+
+    fn admit_key(&self, signers: &[usize], change: &KeyChange) -> Result<(), Rejection> {
+        if !self.live_signers(signers).any(|(_, e)| e.role == Role::Authority) {
+            return Err(Rejection::new(
+                RejectCode::KeyNotAuthorised,
+                "key changes must be signed by the election authority's root key",
+            ));
+        }
+        match change {
+            KeyChange::Add { name, key, scope } => {
+                if name.trim().is_empty() {
+                    return Err(Rejection::at(RejectCode::MalformedStatement, "name", "is empty"));
+                }
+                if self.keys.find(key).is_some() {
+                    return Err(Rejection::at(RejectCode::NotAllowed, "key", "this key is already known to the election"));
+                }
+                if scope.is_empty() {
+                    return Err(Rejection::at(RejectCode::MalformedStatement, "scope", "names no unit"));
+                }
+                for (j, s) in scope.iter().enumerate() {
+                    if check_id(s).is_err() || self.def.unit_index(s).is_none() {
+                        return Err(Rejection::at(
+                            RejectCode::UnknownUnit,
+                            format!("scope[{j}]"),
+                            format!("unit {s:?} is not in this election"),
+                        ));
+                    }
+                }
+            }
+            KeyChange::Revoke { key } => match self.keys.find(key) {
+                None => return Err(Rejection::at(RejectCode::UnknownKey, "key", "this key is not known to the election")),
+                Some(i) => {
+                    let e = &self.keys.entries[i];
+                    if !matches!(e.role, Role::Reporter { .. }) {
+                        return Err(Rejection::at(RejectCode::NotAllowed, "key", "only reporting keys can be revoked"));
+                    }
+                    if e.revoked_at.is_some() {
+                        return Err(Rejection::at(RejectCode::NotAllowed, "key", "this key is already revoked"));
+                    }
+                }
+            },
+        }
+        Ok(())
+    }
+
+    /// Applies an admitted statement as log entry number `self.size()`.
+    pub fn commit(&mut self, a: &Admitted) {
+        let index = self.size;
+        self.size += 1;
+        match &a.verified.statement {
+            Statement::Results(r) => {
+                if let Some(u) = a.unit {
+                    self.last_version.insert(u, r.version);
+                }
+                self.latest_time = Some(r.submitted_at.clone());
+            }
+            Statement::Publication(p) => {
+                let approvers: Vec<usize> = self
+                    .live_signers(&a.verified.signers)
+                    .filter(|(_, e)| e.role == Role::Approver)
+                    .map(|(i, _)| i)
+                    .collect();
+                let set = self.approvals.entry(p.tree_size).or_default();
+                set.extend(approvers);
+                let quorum = self.def.definition().publication.quorum.max(1) as usize;
+                let newer = self.approved.as_ref().is_none_or(|(n, _)| p.tree_size > *n);
+                if set.len() >= quorum && newer {
+                    self.approved = Some((p.tree_size, p.signed_at.clone()));
+                }
+                self.latest_time = Some(p.signed_at.clone());
+            }
+            Statement::Key(k) => {
+                let keys = Arc::make_mut(&mut self.keys);
+                match &k.change {
+                    KeyChange::Add { name, key, scope } => {
+                        let scope = scope.iter().filter_map(|s| self.def.unit_index(s)).collect();
+                        keys.push(key.clone(), Role::Reporter { name: name.clone(), scope });
+                    }
+                    KeyChange::Revoke { key } => {
+                        if let Some(i) = keys.find(key) {
+                            keys.entries[i].revoked_at = Some(index);
+                        }
+                    }
+                }
+            }
+            Statement::Election(_) => {}
+        }
+    }
+}
+
+fn plausibility(i: usize, c: &ContestReport, votes_allowed: u32, registered: Option<u64>, issues: &mut Vec<PlausibilityIssue>) {
+    let base = format!("contests[{i}]");
+    let votes: u64 = c.selections.values().map(ContestReport::selection_total).sum();
+    if let Some(b) = c.ballots {
+        let b = b.get();
+        let max = b.saturating_mul(u64::from(votes_allowed));
+        if votes > max {
+            issues.push(PlausibilityIssue {
+                field: format!("{base}.selections"),
+                why: format!("{votes} votes exceed {b} ballots × {votes_allowed} vote(s) allowed"),
+            });
+        }
+        let other: u64 = [c.blank, c.invalid].iter().flatten().map(|x| x.get()).sum();
+        if other > b {
+            issues.push(PlausibilityIssue {
+                field: format!("{base}.ballots"),
+                why: format!("blank and invalid ballots ({other}) exceed ballots cast ({b})"),
+            });
+        }
+        if let Some(reg) = registered {
+            if b > reg {
+                issues.push(PlausibilityIssue {
+                    field: format!("{base}.ballots"),
+                    why: format!("{b} ballots exceed the unit's {reg} registered voters"),
+                });
+            }
+        }
+    } else if let Some(reg) = registered {
+        if votes > reg.saturating_mul(u64::from(votes_allowed)) {
+            issues.push(PlausibilityIssue {
+                field: format!("{base}.selections"),
+                why: format!("{votes} votes exceed the unit's {reg} registered voters"),
+            });
+        }
+    }
+}

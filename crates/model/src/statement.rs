@@ -1,0 +1,363 @@
+//! Statements: the JSON texts of the signed notes that make up an election's log.
+//!
+//! Every statement names its election, so a note can never be replayed into another log.
+//! Counts are decoded leniently (any JSON number) and then range-checked with the field path,
+//! so a negative or oversized count gets its own error code instead of a generic parse error.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use skytale_note::VerifierKey;
+
+use crate::definition::Definition;
+use crate::error::{RejectCode, Rejection};
+
+/// Largest count accepted for any one number (ten billion: more than any electorate on Earth,
+/// and small enough that sums over millions of units cannot overflow a u64).
+pub const MAX_COUNT: u64 = 10_000_000_000;
+/// Largest number of contests in one results statement.
+pub const MAX_CONTESTS_PER_STATEMENT: usize = 10_000;
+
+/// A statement of any type, as found in the log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Statement {
+    /// Entry 0: the election definition, signed by the authority's root key.
+    Election(Box<ElectionStatement>),
+    Results(ResultsStatement),
+    Publication(PublicationStatement),
+    Key(KeyStatement),
+}
+
+impl Statement {
+    /// The election this statement belongs to.
+    pub fn election(&self) -> &str {
+        match self {
+            Statement::Election(s) => &s.election,
+            Statement::Results(s) => &s.election,
+            Statement::Publication(s) => &s.election,
+            Statement::Key(s) => &s.election,
+        }
+    }
+
+    /// Decodes a statement from a note's text. Errors name the field path.
+    pub fn parse(text: &str) -> Result<Statement, Rejection> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let st: Statement = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            Rejection {
+                code: RejectCode::MalformedStatement,
+                message: format!("the statement is not valid: {}", e.inner()),
+                field: (path != ".").then_some(path),
+            }
+        })?;
+        if let Statement::Results(r) = &st {
+            r.check_counts()?;
+        }
+        Ok(st)
+    }
+
+    /// The note text for this statement: compact JSON and a final newline (C2SP notes end in one).
+    pub fn to_note_text(&self) -> String {
+        let mut s = serde_json::to_string(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElectionStatement {
+    pub election: String,
+    pub definition: Definition,
+}
+
+/// Status of a unit's report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    #[default]
+    Partial,
+    Complete,
+    Certified,
+}
+
+/// The kinds of count kept apart in the tally (design: election day, early, mail, provisional).
+/// `Total` is for sources that do not break counts down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountType {
+    ElectionDay,
+    Early,
+    Mail,
+    Provisional,
+    Total,
+}
+
+impl CountType {
+    pub const ALL: [CountType; 5] = [
+        CountType::ElectionDay,
+        CountType::Early,
+        CountType::Mail,
+        CountType::Provisional,
+        CountType::Total,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CountType::ElectionDay => "election_day",
+            CountType::Early => "early",
+            CountType::Mail => "mail",
+            CountType::Provisional => "provisional",
+            CountType::Total => "total",
+        }
+    }
+}
+
+/// One reporting unit's counts for one or more contests.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultsStatement {
+    pub election: String,
+    pub unit: String,
+    /// Per-unit version; strictly increases. A correction is a new version with a `reason`.
+    pub version: u64,
+    #[serde(default)]
+    pub status: ReportStatus,
+    /// When the reporter signed it (RFC 3339, the reporter's clock). Used as the publication
+    /// time of the tally, which keeps the tally a pure function of the log.
+    pub submitted_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The tabulator export this statement was parsed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceFile>,
+    pub contests: Vec<ContestReport>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceFile {
+    /// `native`, `nist-json`, `nist-xml`, `clarity-xml`, `csv`.
+    pub format: String,
+    /// Hex SHA-256 of the file.
+    pub sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// One contest's counts in one unit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContestReport {
+    pub contest: String,
+    /// Ballots cast in this contest in this unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ballots: Option<Count>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blank: Option<Count>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid: Option<Count>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overvotes: Option<Count>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undervotes: Option<Count>,
+    /// Selection id → count type → votes.
+    pub selections: BTreeMap<String, BTreeMap<CountType, Count>>,
+}
+
+impl ContestReport {
+    /// Votes of one selection summed over count types (`total` alone when it is the only type).
+    pub fn selection_total(counts: &BTreeMap<CountType, Count>) -> u64 {
+        let parts: u64 = counts
+            .iter()
+            .filter(|(t, _)| **t != CountType::Total)
+            .map(|(_, c)| c.get())
+            .sum();
+        match counts.get(&CountType::Total) {
+            Some(t) if counts.len() == 1 => t.get(),
+            Some(t) => t.get().max(parts),
+            None => parts,
+        }
+    }
+}
+
+impl ResultsStatement {
+    /// Range and consistency checks of every count, naming the field.
+    pub fn check_counts(&self) -> Result<(), Rejection> {
+        if self.contests.len() > MAX_CONTESTS_PER_STATEMENT {
+            return Err(Rejection::at(
+                RejectCode::MalformedStatement,
+                "contests",
+                format!("more than {MAX_CONTESTS_PER_STATEMENT} contests in one statement"),
+            ));
+        }
+        for (i, c) in self.contests.iter().enumerate() {
+            let base = format!("contests[{i}]");
+            for (name, v) in [
+                ("ballots", &c.ballots),
+                ("blank", &c.blank),
+                ("invalid", &c.invalid),
+                ("overvotes", &c.overvotes),
+                ("undervotes", &c.undervotes),
+            ] {
+                if let Some(v) = v {
+                    v.check(&format!("{base}.{name}"))?;
+                }
+            }
+            for (sel, counts) in &c.selections {
+                if counts.is_empty() {
+                    return Err(Rejection::at(
+                        RejectCode::MalformedStatement,
+                        format!("{base}.selections.{sel}"),
+                        "a selection needs at least one count type",
+                    ));
+                }
+                for (t, v) in counts {
+                    v.check(&format!("{base}.selections.{sel}.{}", t.as_str()))?;
+                }
+                if let Some(total) = counts.get(&CountType::Total) {
+                    if counts.len() > 1 {
+                        let parts: u64 = counts
+                            .iter()
+                            .filter(|(t, _)| **t != CountType::Total)
+                            .map(|(_, c)| c.get())
+                            .sum();
+                        if parts != total.get() {
+                            return Err(Rejection::at(
+                                RejectCode::InconsistentCounts,
+                                format!("{base}.selections.{sel}.total"),
+                                format!(
+                                    "total {} differs from the sum of the other count types ({parts})",
+                                    total.get()
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// "Publish the tally at tree size N, whose root is R", signed by one or more approvers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicationStatement {
+    pub election: String,
+    pub tree_size: u64,
+    /// Base64 of the 32-byte root hash at `tree_size`.
+    pub root_hash: String,
+    /// When the approver signed (RFC 3339).
+    pub signed_at: String,
+}
+
+/// A change of reporting keys, signed by the authority's root key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyStatement {
+    pub election: String,
+    #[serde(flatten)]
+    pub change: KeyChange,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum KeyChange {
+    /// A new reporting key with its scope (rotation = add the new key, revoke the old one).
+    Add {
+        name: String,
+        key: VerifierKey,
+        scope: Vec<String>,
+    },
+    /// From this entry on, statements signed by `key` are refused.
+    Revoke { key: VerifierKey },
+}
+
+/// A vote count as received: any JSON number, range-checked later with its field path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Count(i128);
+
+impl Count {
+    pub fn new(v: u64) -> Count {
+        Count(v as i128)
+    }
+    /// The value; only meaningful after [`ResultsStatement::check_counts`] passed.
+    pub fn get(self) -> u64 {
+        u64::try_from(self.0).unwrap_or(0)
+    }
+    fn check(self, field: &str) -> Result<(), Rejection> {
+        if self.0 < 0 {
+            return Err(Rejection::at(
+                RejectCode::CountOutOfRange,
+                field,
+                format!("count {} is negative", self.0),
+            ));
+        }
+        if self.0 > MAX_COUNT as i128 {
+            return Err(Rejection::at(
+                RejectCode::CountOutOfRange,
+                field,
+                format!("count {} is larger than {MAX_COUNT}", CountDisplay(self.0)),
+            ));
+        }
+        Ok(())
+    }
+}
+
+struct CountDisplay(i128);
+impl fmt::Display for CountDisplay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == i128::MAX {
+            f.write_str("(too large to represent)")
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
+impl Serialize for Count {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(self.get())
+    }
+}
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Count, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Count;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a whole number")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Count, E> {
+                Ok(Count(v as i128))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Count, E> {
+                Ok(Count(v as i128))
+            }
+            fn visit_i128<E: de::Error>(self, v: i128) -> Result<Count, E> {
+                Ok(Count(v))
+            }
+            fn visit_u128<E: de::Error>(self, v: u128) -> Result<Count, E> {
+                Ok(Count(i128::try_from(v).unwrap_or(i128::MAX)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Count, E> {
+                // serde_json hands numbers beyond 64 bits over as floats; mark them out of range.
+                if v.is_finite() && v.fract() == 0.0 {
+                    if v >= 1e30 {
+                        Ok(Count(i128::MAX))
+                    } else if v <= -1e30 {
+                        Ok(Count(i128::MIN))
+                    } else {
+                        Ok(Count(v as i128))
+                    }
+                } else {
+                    Err(E::custom(format!("{v} is not a whole number")))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
