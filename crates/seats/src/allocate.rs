@@ -1,0 +1,640 @@
+//! One allocation: a fixed number of seats among parties' vote counts.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashSet};
+
+use serde::Serialize;
+
+use crate::error::SeatsError;
+use crate::fraction::Fraction;
+use crate::method::{Kind, Method};
+use crate::rules::{Context, Rules, MAX_PARTIES};
+use crate::tie::{Contender, TieBreaker, TieRecord};
+
+/// The result of one allocation. Parties are in the input order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Allocation {
+    /// The method used.
+    pub method: Method,
+    /// The seats handed out.
+    pub seats: u32,
+    /// The first divisor in force (highest-averages methods).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_divisor: Option<Fraction>,
+    /// The threshold in force, in percent of the base.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold_percent: Option<Fraction>,
+    /// The valid votes the threshold share was taken of.
+    pub threshold_base: u64,
+    /// The quota (largest-remainder methods), from the votes of the eligible parties.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota: Option<Fraction>,
+    /// Each party's votes, seats, eligibility and what one more seat takes.
+    pub parties: Vec<PartyResult>,
+    /// The last seat won: for highest averages its quotient, for largest remainder the
+    /// remainder that won the last remainder seat (`None` if no seat went by remainder).
+    pub last_seat: Option<SeatQuotient>,
+    /// The first seat missed: the highest quotient (or remainder) that did not win.
+    pub first_missed: Option<SeatQuotient>,
+    /// Ties that decided a seat, and how each was broken.
+    pub ties: Vec<TieRecord>,
+    /// Anything else a reader must know (e.g. an Imperiali-quota over-allocation undone).
+    pub notes: Vec<String>,
+}
+
+/// One party in an [`Allocation`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PartyResult {
+    /// The party id as given.
+    pub party: String,
+    /// Its votes.
+    pub votes: u64,
+    /// The seats it won.
+    pub seats: u32,
+    /// Why it took no part, if it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclusion: Option<Exclusion>,
+    /// Additional votes that guarantee it one more seat, whatever the tie rule, with every other
+    /// party's votes and eligibility held fixed (and the threshold base growing with them).
+    /// `None` when no number of votes can (it holds every seat, or was excluded by context).
+    pub votes_to_next_seat: Option<u64>,
+}
+
+impl PartyResult {
+    /// Whether the party took part in the allocation.
+    pub fn eligible(&self) -> bool {
+        self.exclusion.is_none()
+    }
+}
+
+/// Why a party took no part in an allocation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum Exclusion {
+    /// Its share of the valid votes is below the threshold (and no alternative condition holds).
+    BelowThreshold {
+        /// Its share of the base, in percent.
+        share_percent: Fraction,
+        /// The threshold, in percent.
+        threshold_percent: Fraction,
+        /// Additional votes that would take it over the threshold.
+        votes_to_threshold: u64,
+    },
+    /// It has no votes.
+    NoVotes,
+    /// Excluded by a decision made elsewhere (e.g. a national threshold in a multi-constituency
+    /// system); the text says which.
+    Excluded {
+        /// Why.
+        why: String,
+    },
+}
+
+impl std::fmt::Display for Exclusion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exclusion::BelowThreshold {
+                share_percent,
+                threshold_percent,
+                ..
+            } => write!(
+                f,
+                "below the {}% threshold ({}%)",
+                threshold_percent.to_decimal_trimmed(),
+                share_percent.to_decimal(2)
+            ),
+            Exclusion::NoVotes => f.write_str("no votes"),
+            Exclusion::Excluded { why } => f.write_str(why),
+        }
+    }
+}
+
+/// A seat and the quotient (or remainder) that decided it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SeatQuotient {
+    /// The party.
+    pub party: String,
+    /// Which of the party's seats (1 = its first).
+    pub party_seat: u32,
+    /// The quotient, exact.
+    pub quotient: Fraction,
+}
+
+/// Allocates `rules.seats` seats among `votes` (party id, votes), thresholds measured on the
+/// sum of the rows. See [`allocate_with`].
+pub fn allocate<S: AsRef<str>>(rules: &Rules, votes: &[(S, u64)]) -> Result<Allocation, SeatsError> {
+    allocate_with(rules, votes, &Context::default())
+}
+
+/// The inputs of the seat arithmetic, after eligibility is decided.
+pub(crate) struct Contest<'a> {
+    pub method: Method,
+    pub seats: u32,
+    pub first: Option<Fraction>,
+    pub labels: Vec<&'a str>,
+    pub votes: Vec<u64>,
+    pub eligible: Vec<usize>,
+    pub tie: TieBreaker<'a>,
+}
+
+/// What the seat arithmetic produces.
+pub(crate) struct Outcome {
+    pub seats: Vec<u32>,
+    pub ties: Vec<TieRecord>,
+    pub notes: Vec<String>,
+    pub quota: Option<Fraction>,
+    pub last_seat: Option<(usize, Fraction)>,
+    pub first_missed: Option<(usize, Fraction)>,
+}
+
+/// Allocates with facts from outside the rules: an explicit base of valid votes, constituency
+/// seats for an alternative threshold condition, parties excluded elsewhere.
+///
+/// Errors: invalid rules, duplicate party ids, more than [`MAX_PARTIES`] parties, vote sums
+/// over `u64`, an explicit base below the listed votes, no eligible party with votes, and a tie
+/// the named rules cannot break.
+pub fn allocate_with<S: AsRef<str>>(
+    rules: &Rules,
+    votes: &[(S, u64)],
+    ctx: &Context,
+) -> Result<Allocation, SeatsError> {
+    rules.validate()?;
+    if votes.len() > MAX_PARTIES {
+        return Err(SeatsError::TooLarge {
+            what: "parties",
+            given: votes.len() as u64,
+            limit: MAX_PARTIES as u64,
+        });
+    }
+    let mut seen = HashSet::with_capacity(votes.len());
+    for (p, _) in votes {
+        if !seen.insert(p.as_ref()) {
+            return Err(SeatsError::DuplicateParty {
+                party: p.as_ref().to_string(),
+                constituency: None,
+            });
+        }
+    }
+    let listed = votes
+        .iter()
+        .try_fold(0u64, |acc, (_, v)| acc.checked_add(*v))
+        .ok_or(SeatsError::Overflow {
+            during: "adding the votes",
+        })?;
+    let base = ctx.valid_votes.unwrap_or(listed);
+    if base < listed {
+        return Err(SeatsError::BaseTooSmall { base, listed });
+    }
+
+    let mut exclusions: Vec<Option<Exclusion>> = Vec::with_capacity(votes.len());
+    for (p, v) in votes {
+        let p = p.as_ref();
+        let ex = if let Some(e) = ctx.excluded.get(p) {
+            Some(e.clone())
+        } else if let Some(t) = rules.threshold.as_ref().filter(|t| {
+            !passes(t.percent, *v, base)
+                && !t
+                    .or_constituency_seats
+                    .is_some_and(|n| ctx.constituency_seats.get(p).copied().unwrap_or(0) >= n)
+        }) {
+            Some(Exclusion::BelowThreshold {
+                share_percent: share_percent(*v, base),
+                threshold_percent: t.percent,
+                votes_to_threshold: votes_to_threshold(t.percent, *v, base).unwrap_or(u64::MAX),
+            })
+        } else if *v == 0 {
+            Some(Exclusion::NoVotes)
+        } else {
+            None
+        };
+        exclusions.push(ex);
+    }
+    let eligible: Vec<usize> = (0..votes.len()).filter(|i| exclusions[*i].is_none()).collect();
+    if eligible.is_empty() {
+        return Err(SeatsError::NoEligibleParty { constituency: None });
+    }
+    let contest = Contest {
+        method: rules.method,
+        seats: rules.seats,
+        first: rules.effective_first_divisor(),
+        labels: votes.iter().map(|(p, _)| p.as_ref()).collect(),
+        votes: votes.iter().map(|(_, v)| *v).collect(),
+        eligible,
+        tie: TieBreaker {
+            rules: &rules.tie_break,
+            seed: rules.lot_seed.as_deref(),
+        },
+    };
+    let out = contest.run()?;
+
+    // Votes to one more seat: the seat arithmetic, then the threshold where it applies.
+    let needed: Vec<Option<u64>> = (0..votes.len())
+        .map(|i| {
+            let seat = contest.votes_to_next_seat(&out, i, exclusions[i].is_none());
+            match &exclusions[i] {
+                None | Some(Exclusion::NoVotes) => match (&rules.threshold, seat) {
+                    (Some(t), Some(s)) => votes_to_threshold(t.percent, contest.votes[i], base)
+                        .map(|th| s.max(th)),
+                    (_, s) => s,
+                },
+                Some(Exclusion::BelowThreshold {
+                    votes_to_threshold, ..
+                }) => seat.map(|s| s.max(*votes_to_threshold)),
+                Some(Exclusion::Excluded { .. }) => None,
+            }
+        })
+        .collect();
+
+    let name = |q: Option<(usize, Fraction)>, seats_before: bool| {
+        q.map(|(i, quotient)| SeatQuotient {
+            party: contest.labels[i].to_string(),
+            party_seat: if seats_before {
+                out.seats[i]
+            } else {
+                out.seats[i] + 1
+            },
+            quotient,
+        })
+    };
+    Ok(Allocation {
+        method: rules.method,
+        seats: rules.seats,
+        first_divisor: contest.first,
+        threshold_percent: rules.threshold.as_ref().map(|t| t.percent),
+        threshold_base: base,
+        quota: out.quota,
+        last_seat: name(out.last_seat, true),
+        first_missed: name(out.first_missed, false),
+        parties: votes
+            .iter()
+            .zip(exclusions)
+            .zip(needed)
+            .enumerate()
+            .map(|(i, (((p, v), exclusion), votes_to_next_seat))| PartyResult {
+                party: p.as_ref().to_string(),
+                votes: *v,
+                seats: out.seats[i],
+                exclusion,
+                votes_to_next_seat,
+            })
+            .collect(),
+        ties: out.ties.clone(),
+        notes: out.notes.clone(),
+    })
+}
+
+/// Whether `votes` is at least `percent`% of `base`: `votes·100·den ≥ num·base`, exact.
+pub(crate) fn passes(percent: Fraction, votes: u64, base: u64) -> bool {
+    let l = u128::from(votes) * 100;
+    let lhs = Fraction::from_int(l);
+    let rhs = Fraction::new(percent.numer() * u128::from(base), percent.denom());
+    rhs.is_none_or(|r| lhs >= r)
+}
+
+/// `votes` as a percentage of `base`.
+pub(crate) fn share_percent(votes: u64, base: u64) -> Fraction {
+    Fraction::new(u128::from(votes) * 100, u128::from(base)).unwrap_or(Fraction::ZERO)
+}
+
+/// Least `x` with `(votes + x)·100 ≥ percent·(base + x)`; `None` if not representable.
+pub(crate) fn votes_to_threshold(percent: Fraction, votes: u64, base: u64) -> Option<u64> {
+    if passes(percent, votes, base) {
+        return Some(0);
+    }
+    // x·(100·den − num) ≥ num·base − 100·den·votes
+    let (num, den) = (percent.numer(), percent.denom());
+    let k = (100 * den).checked_sub(num).filter(|k| *k > 0)?;
+    let need = num
+        .checked_mul(u128::from(base))?
+        .checked_sub(100 * den * u128::from(votes))?;
+    u64::try_from(need.div_ceil(k)).ok()
+}
+
+/// A candidate quotient in the highest-averages heap.
+#[derive(PartialEq, Eq)]
+struct Cand {
+    q: Fraction,
+    party: Reverse<usize>,
+}
+
+impl Ord for Cand {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.q.cmp(&o.q).then(self.party.cmp(&o.party))
+    }
+}
+
+impl PartialOrd for Cand {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+impl Contest<'_> {
+    /// `votes / divisor(k)`, exact.
+    pub(crate) fn quotient(&self, i: usize, k: u32) -> Fraction {
+        let d = self.method.divisor(k, self.first);
+        // votes < 2^64 and the parsed denominator ≤ 10^9: the product fits.
+        Fraction::new(u128::from(self.votes[i]) * d.denom(), d.numer()).unwrap_or(Fraction::ZERO)
+    }
+
+    fn contender(&self, i: usize) -> Contender {
+        Contender {
+            label: self.labels[i].to_string(),
+            lot_key: self.labels[i].to_string(),
+            votes: self.votes[i],
+            order: i,
+            index: i,
+        }
+    }
+
+    pub(crate) fn run(&self) -> Result<Outcome, SeatsError> {
+        match self.method.kind() {
+            Kind::HighestAverages => self.highest_averages(),
+            Kind::LargestRemainder => self.largest_remainder(),
+        }
+    }
+
+    /// Seats one by one to the highest quotient; equal quotients are taken as a group, and a
+    /// group larger than the seats left is a tie broken by the rules.
+    fn highest_averages(&self) -> Result<Outcome, SeatsError> {
+        let mut seats = vec![0u32; self.votes.len()];
+        let mut heap: BinaryHeap<Cand> = self
+            .eligible
+            .iter()
+            .map(|&i| Cand {
+                q: self.quotient(i, 0),
+                party: Reverse(i),
+            })
+            .collect();
+        let mut taken = 0u32;
+        let mut ties = Vec::new();
+        let mut tie_losers: Vec<usize> = Vec::new();
+        let mut tie_last_winner = None;
+        while taken < self.seats {
+            let Some(top) = heap.pop() else { break };
+            let mut group = vec![top.party.0];
+            while heap.peek().is_some_and(|c| c.q == top.q) {
+                if let Some(c) = heap.pop() {
+                    group.push(c.party.0);
+                }
+            }
+            let left = (self.seats - taken) as usize;
+            if group.len() > left {
+                group.sort_unstable();
+                let (ordered, record) = self.tie.resolve(
+                    format!("seat {}", taken + 1),
+                    top.q,
+                    group.iter().map(|&i| self.contender(i)).collect(),
+                    left,
+                )?;
+                ties.push(record);
+                group = ordered.iter().take(left).map(|c| c.index).collect();
+                tie_last_winner = group.last().copied();
+                tie_losers = ordered.iter().skip(left).map(|c| c.index).collect();
+            }
+            for &i in &group {
+                seats[i] += 1;
+                taken += 1;
+                heap.push(Cand {
+                    q: self.quotient(i, seats[i]),
+                    party: Reverse(i),
+                });
+            }
+        }
+        let last_seat = match tie_last_winner {
+            Some(i) => Some((i, self.quotient(i, seats[i] - 1))),
+            None => self.extreme(&seats, true),
+        };
+        let first_missed = match tie_losers.first() {
+            Some(&i) => Some((i, self.quotient(i, seats[i]))),
+            None => self.extreme(&seats, false),
+        };
+        Ok(Outcome {
+            seats,
+            ties,
+            notes: Vec::new(),
+            quota: None,
+            last_seat,
+            first_missed,
+        })
+    }
+
+    /// The lowest winning quotient (`won`) or the highest losing one; equal quotients are
+    /// ordered by votes, then party id, so the answer does not depend on the input order.
+    fn extreme(&self, seats: &[u32], won: bool) -> Option<(usize, Fraction)> {
+        let key = |i: usize| {
+            let q = if won {
+                self.quotient(i, seats[i] - 1)
+            } else {
+                self.quotient(i, seats[i])
+            };
+            (q, self.votes[i], Reverse(self.labels[i]))
+        };
+        let it = self
+            .eligible
+            .iter()
+            .copied()
+            .filter(|&i| !won || seats[i] > 0);
+        let best = if won {
+            it.min_by_key(|&i| key(i))
+        } else {
+            it.max_by_key(|&i| key(i))
+        };
+        best.map(|i| (i, key(i).0))
+    }
+
+    /// Whole quotas, then remainders.
+    fn largest_remainder(&self) -> Result<Outcome, SeatsError> {
+        let total = self
+            .eligible
+            .iter()
+            .try_fold(0u64, |a, &i| a.checked_add(self.votes[i]))
+            .ok_or(SeatsError::Overflow {
+                during: "adding the votes",
+            })?;
+        let quota = self.method.quota(total, self.seats).ok_or(SeatsError::InvalidRules {
+            field: "method",
+            why: "no quota".into(),
+        })?;
+        let mut seats = vec![0u32; self.votes.len()];
+        let mut rems: Vec<(Fraction, usize)> = Vec::with_capacity(self.eligible.len());
+        let mut whole: u64 = 0;
+        for &i in &self.eligible {
+            let (f, r) = floor_rem(self.votes[i], quota);
+            seats[i] = u32::try_from(f).unwrap_or(u32::MAX);
+            whole += u64::from(seats[i]);
+            rems.push((r, i));
+        }
+        let mut notes = Vec::new();
+        let mut ties = Vec::new();
+        // Sort by remainder, largest first (index only to make the sort deterministic).
+        rems.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        if whole > u64::from(self.seats) {
+            // Only the Imperiali quota (or an exact Hagenbach-Bischoff split) can hand out more
+            // whole quotas than seats: withdraw the excess from the smallest remainders.
+            let mut excess = whole - u64::from(self.seats);
+            notes.push(format!(
+                "the quota gave {whole} whole seats for {} seats; {excess} withdrawn from the lists with the smallest remainders",
+                self.seats
+            ));
+            for &(_, i) in rems.iter().rev() {
+                if excess == 0 {
+                    break;
+                }
+                if seats[i] > 0 {
+                    seats[i] -= 1;
+                    excess -= 1;
+                }
+            }
+            return Ok(Outcome {
+                seats,
+                ties,
+                notes,
+                quota: Some(quota),
+                last_seat: None,
+                first_missed: None,
+            });
+        }
+        let mut left = (u64::from(self.seats) - whole) as usize;
+        // More remainder seats than lists (only with very few lists): one each per round.
+        while left >= rems.len() && !rems.is_empty() {
+            for &(_, i) in &rems {
+                seats[i] += 1;
+            }
+            left -= rems.len();
+        }
+        if left == 0 {
+            let first_missed = rems.first().map(|&(r, i)| (i, r));
+            return Ok(Outcome {
+                seats,
+                ties,
+                notes,
+                quota: Some(quota),
+                last_seat: None,
+                first_missed,
+            });
+        }
+        let boundary = rems[left - 1].0;
+        if rems[left].0 == boundary {
+            let above = rems.iter().take_while(|(r, _)| *r > boundary).count();
+            let group: Vec<usize> = rems
+                .iter()
+                .filter(|(r, _)| *r == boundary)
+                .map(|&(_, i)| i)
+                .collect();
+            let slots = left - above;
+            let (ordered, record) = self.tie.resolve(
+                format!("remainder seat {}", above + 1),
+                boundary,
+                group.iter().map(|&i| self.contender(i)).collect(),
+                slots,
+            )?;
+            ties.push(record);
+            for (k, c) in ordered.iter().enumerate() {
+                rems[above + k].1 = c.index;
+            }
+        }
+        for &(_, i) in &rems[..left] {
+            seats[i] += 1;
+        }
+        Ok(Outcome {
+            seats,
+            ties,
+            notes,
+            quota: Some(quota),
+            last_seat: Some((rems[left - 1].1, rems[left - 1].0)),
+            first_missed: rems.get(left).map(|&(r, i)| (i, r)),
+        })
+    }
+
+    /// Additional votes that guarantee party `i` one more seat, others fixed.
+    fn votes_to_next_seat(&self, out: &Outcome, i: usize, eligible: bool) -> Option<u64> {
+        match self.method.kind() {
+            Kind::HighestAverages => self.divisor_votes_to_next_seat(out, i),
+            Kind::LargestRemainder => self.remainder_votes_to_next_seat(out, i, eligible),
+        }
+    }
+
+    /// The next quotient must exceed the lowest winning quotient of another party.
+    fn divisor_votes_to_next_seat(&self, out: &Outcome, i: usize) -> Option<u64> {
+        let lowest_other = self
+            .eligible
+            .iter()
+            .copied()
+            .filter(|&j| j != i && out.seats[j] > 0)
+            .map(|j| self.quotient(j, out.seats[j] - 1))
+            .min()?;
+        let d = self.method.divisor(out.seats[i], self.first);
+        let target = lowest_other.checked_mul(&d)?;
+        let need = target.floor().checked_add(1)?;
+        let extra = need.saturating_sub(u128::from(self.votes[i]));
+        u64::try_from(extra).ok()
+    }
+
+    /// Searches the least number of added votes (monotone: more votes for one list never cost
+    /// it a seat under a largest-remainder method when the others stay fixed).
+    fn remainder_votes_to_next_seat(&self, out: &Outcome, i: usize, eligible: bool) -> Option<u64> {
+        let goal = out.seats[i].checked_add(1)?;
+        if goal > self.seats {
+            return None;
+        }
+        let total: u64 = self.eligible.iter().map(|&j| self.votes[j]).sum();
+        let wins = |x: u64| -> Option<bool> {
+            let v = self.votes[i].checked_add(x)?;
+            let t = total
+                .checked_add(x)?
+                .checked_add(if eligible { 0 } else { self.votes[i] })?;
+            let quota = self.method.quota(t, self.seats)?;
+            let (f, r) = floor_rem(v, quota);
+            let mut whole = f;
+            let mut better = 0u64;
+            for &j in &self.eligible {
+                if j == i {
+                    continue;
+                }
+                let (fj, rj) = floor_rem(self.votes[j], quota);
+                whole += fj;
+                if rj >= r {
+                    better += 1;
+                }
+            }
+            let s = u64::from(self.seats);
+            let mine = if whole > s {
+                f.saturating_sub(1) // over-allocation: assume it loses one (conservative)
+            } else if better < s - whole {
+                f + 1
+            } else {
+                f
+            };
+            Some(mine >= u64::from(goal))
+        };
+        let mut hi = 1u64;
+        while !wins(hi)? {
+            hi = hi.checked_mul(2).filter(|h| *h < u64::MAX / 4)?;
+        }
+        let mut lo = hi / 2; // wins(lo) is false (or lo = 0)
+        if lo == 0 && wins(0)? {
+            return Some(0);
+        }
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if wins(mid)? {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        Some(hi)
+    }
+}
+
+/// `⌊votes / quota⌋` and the remainder `votes − ⌊…⌋·quota`, exact.
+fn floor_rem(votes: u64, quota: Fraction) -> (u64, Fraction) {
+    let v = u128::from(votes) * quota.denom();
+    let f = v / quota.numer().max(1);
+    let r = v - f * quota.numer();
+    (
+        u64::try_from(f).unwrap_or(u64::MAX),
+        Fraction::new(r, quota.denom()).unwrap_or(Fraction::ZERO),
+    )
+}
