@@ -84,6 +84,12 @@ pub enum TreeError {
         /// The new size.
         new_size: u64,
     },
+    /// Consistency from size 0 to a non-empty tree (it proves nothing).
+    #[error("consistency from size 0 to size {new_size} proves nothing and is refused")]
+    EmptyOldTree {
+        /// The new size.
+        new_size: u64,
+    },
     /// A tile width outside 1..=256.
     #[error("tile width {width} is outside 1..=256")]
     BadTileWidth {
@@ -145,6 +151,12 @@ pub enum ProofError {
     /// A size-0 tree must have the empty root.
     #[error("a tree of size 0 must have the empty root")]
     EmptyTreeRoot,
+    /// Consistency from the empty tree to a non-empty one proves nothing.
+    #[error("consistency from size 0 to size {new_size} proves nothing and is refused")]
+    EmptyOldTree {
+        /// The new size.
+        new_size: u64,
+    },
 }
 
 /// Largest power of two strictly below `n` (`n >= 2`): RFC 6962's split point `k`.
@@ -280,14 +292,19 @@ impl Tree {
     }
 
     /// RFC 6962 consistency proof between the trees of the first `old_size` and
-    /// `new_size` leaves. Empty when `old_size` is 0 or equals `new_size`.
+    /// `new_size` leaves. Empty when the sizes are equal. From size 0 to a non-empty
+    /// tree it is an error, as in transparency-dev/merkle: such a "proof" proves nothing
+    /// and asking for one usually means the caller lost track of the old size.
     pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, TreeError> {
         self.check_size(new_size)?;
         if old_size > new_size {
             return Err(TreeError::OldSizeTooLarge { old_size, new_size });
         }
+        if old_size == 0 && new_size > 0 {
+            return Err(TreeError::EmptyOldTree { new_size });
+        }
         let mut out = Vec::with_capacity(64);
-        if old_size > 0 && old_size < new_size {
+        if old_size < new_size {
             self.subproof(old_size, 0, new_size, true, &mut out);
         }
         Ok(out)
@@ -407,8 +424,9 @@ pub fn verify_inclusion(
 
 /// Verifies that the tree of `new_size` leaves with root `new_root` extends the tree of
 /// `old_size` leaves with root `old_root` (RFC 9162 §2.1.4.2, with a length check).
-/// Equal sizes need an empty proof and equal roots; size 0 needs an empty proof and the
-/// empty root.
+/// Equal sizes need an empty proof and equal roots (and the empty root at size 0);
+/// `old_size == 0 < new_size` is refused ([`ProofError::EmptyOldTree`]), as in
+/// transparency-dev/merkle, because it proves nothing.
 pub fn verify_consistency(
     old_size: u64,
     new_size: u64,
@@ -419,7 +437,10 @@ pub fn verify_consistency(
     if old_size > new_size {
         return Err(ProofError::OldSizeTooLarge { old_size, new_size });
     }
-    if old_size == new_size || old_size == 0 {
+    if old_size == 0 && new_size > 0 {
+        return Err(ProofError::EmptyOldTree { new_size });
+    }
+    if old_size == new_size {
         if !proof.is_empty() {
             return Err(ProofError::WrongProofLength {
                 got: proof.len(),
@@ -429,7 +450,7 @@ pub fn verify_consistency(
         if old_size == 0 && *old_root != EMPTY_ROOT {
             return Err(ProofError::EmptyTreeRoot);
         }
-        if old_size == new_size && old_root != new_root {
+        if old_root != new_root {
             return Err(ProofError::RootMismatch);
         }
         return Ok(());
@@ -549,7 +570,11 @@ mod tests {
                 new_size: 4
             })
         );
-        assert_eq!(t.consistency_proof(0, 10).unwrap(), Vec::<Hash>::new());
+        assert_eq!(
+            t.consistency_proof(0, 10),
+            Err(TreeError::EmptyOldTree { new_size: 10 })
+        );
+        assert_eq!(t.consistency_proof(0, 0).unwrap(), Vec::<Hash>::new());
         assert_eq!(t.consistency_proof(10, 10).unwrap(), Vec::<Hash>::new());
     }
 }
