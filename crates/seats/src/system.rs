@@ -72,8 +72,9 @@ pub struct Levelling {
 #[serde(rename_all = "kebab-case")]
 pub enum Placement {
     /// Norway (Election Act § 11-6): in each constituency a qualifying party's votes are
-    /// divided by its next district divisor, then by the constituency's votes per district
-    /// seat; the highest such relative quotient overall takes a levelling seat, then the next,
+    /// divided by its next divisor with the first divisor 1 (so 1, 3, 5, … for Sainte-Laguë:
+    /// a party without a seat there counts its whole vote), then by the constituency's votes
+    /// per district seat; the highest such relative quotient overall takes a levelling seat, then the next,
     /// skipping constituencies whose levelling seats are filled and parties that have all theirs.
     #[default]
     RelativeQuotient,
@@ -468,8 +469,9 @@ fn level(
     }
 
     // Placement by relative quotients.
-    let district_rules = rules.district_rules(1);
-    let dfirst = district_rules.effective_first_divisor();
+    // § 11-6: a party without a seat in the county counts its whole vote (first divisor 1,
+    // not the 1.4 of the district allocation).
+    let dfirst = Some(Fraction::from_int(1));
     let mut room: Vec<u32> = rules
         .constituencies
         .iter()
