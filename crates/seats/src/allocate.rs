@@ -477,13 +477,13 @@ impl Contest<'_> {
                 "the quota gave {whole} whole seats for {} seats; {excess} withdrawn from the lists with the smallest remainders",
                 self.seats
             ));
-            for &(_, i) in rems.iter().rev() {
-                if excess == 0 {
-                    break;
-                }
-                if seats[i] > 0 {
-                    seats[i] -= 1;
-                    excess -= 1;
+            // One seat per list per pass, smallest remainder first, until the excess is gone.
+            while excess > 0 {
+                for &(_, i) in rems.iter().rev() {
+                    if excess > 0 && seats[i] > 0 {
+                        seats[i] -= 1;
+                        excess -= 1;
+                    }
                 }
             }
             return Ok(Outcome {
@@ -637,4 +637,213 @@ fn floor_rem(votes: u64, quota: Fraction) -> (u64, Fraction) {
         u64::try_from(f).unwrap_or(u64::MAX),
         Fraction::new(r, quota.denom()).unwrap_or(Fraction::ZERO),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{Threshold, TieRule};
+
+    const WIKI: [(&str, u64); 4] = [("A", 100_000), ("B", 80_000), ("C", 30_000), ("D", 20_000)];
+
+    fn seats(m: Method, n: u32, votes: &[(&str, u64)]) -> Vec<u32> {
+        allocate(&Rules::new(m, n), votes)
+            .unwrap()
+            .parties
+            .iter()
+            .map(|p| p.seats)
+            .collect()
+    }
+
+    #[test]
+    fn dhondt_textbook() {
+        // Quotients by hand: 100 80 50 40 33.3 30 26.7 25 | 20 20 …
+        assert_eq!(seats(Method::Dhondt, 8, &WIKI), [4, 3, 1, 0]);
+    }
+
+    #[test]
+    fn sainte_lague_textbook() {
+        // 100 80 33.3 30 26.7 20(A) 20(D) 16 | 14.3 …
+        assert_eq!(seats(Method::SainteLague, 8, &WIKI), [3, 3, 1, 1]);
+    }
+
+    #[test]
+    fn modified_sainte_lague_first_divisor() {
+        // D: 20/1.4 = 14.29 < B's 16 and A's 14.29? A: 100/1.4, 33.3, 20, 14.29 → 8 seats:
+        // 71.4 57.1 33.3 26.7 21.4(C) 20(A) 16(B) 14.29(A) vs 14.29(D): A 100/7 = D 20/1.4.
+        let r = allocate(&Rules::new(Method::ModifiedSainteLague, 8), &WIKI).unwrap();
+        let s: Vec<u32> = r.parties.iter().map(|p| p.seats).collect();
+        // Exact tie 100000/7 = 20000/1.4 for the 8th seat: most votes gives it to A.
+        assert_eq!(s, [4, 3, 1, 0]);
+        assert_eq!(r.ties.len(), 1);
+        assert_eq!(r.ties[0].decided_by, TieRule::MostVotes);
+        assert_eq!(r.ties[0].winners, ["A"]);
+        assert_eq!(r.first_missed.as_ref().unwrap().party, "D");
+        // Sweden's 1.2: D 16,667 beats A's 100/7.
+        let mut rules = Rules::new(Method::ModifiedSainteLague, 8);
+        rules.first_divisor = Some("1.2".parse().unwrap());
+        let s: Vec<u32> = allocate(&rules, &WIKI).unwrap().parties.iter().map(|p| p.seats).collect();
+        assert_eq!(s, [3, 3, 1, 1]);
+    }
+
+    #[test]
+    fn imperiali_and_danish() {
+        // Imperiali 2,3,4…: 50 40 33.3 26.7 25 20(A) 20(B) 16.7(A) | 16(B) 15(C)
+        assert_eq!(seats(Method::Imperiali, 8, &WIKI), [5, 3, 0, 0]);
+        // Danish 1,4,7…: 100 80 30 25 20(B) 20(D) 14.3 11.4 | 10
+        assert_eq!(seats(Method::Danish, 8, &WIKI), [3, 3, 1, 1]);
+    }
+
+    const LR: [(&str, u64); 6] = [
+        ("Yellows", 47_000),
+        ("Whites", 16_000),
+        ("Reds", 15_800),
+        ("Greens", 12_000),
+        ("Blues", 6_100),
+        ("Pinks", 3_100),
+    ];
+
+    #[test]
+    fn hare_textbook() {
+        // Quota 10,000: 4.7 1.6 1.58 1.2 0.61 0.31 → 7 whole, remainders .7 .61 .6 win.
+        let a = allocate(&Rules::new(Method::Hare, 10), &LR).unwrap();
+        let s: Vec<u32> = a.parties.iter().map(|p| p.seats).collect();
+        assert_eq!(s, [5, 2, 1, 1, 1, 0]);
+        assert_eq!(a.quota.unwrap(), Fraction::from_int(10_000));
+        assert_eq!(a.last_seat.as_ref().unwrap().party, "Whites");
+        assert_eq!(a.first_missed.as_ref().unwrap().party, "Reds");
+    }
+
+    #[test]
+    fn droop_textbook() {
+        // Quota ⌊100000/11⌋+1 = 9092: 5 1 1 1 0 0, remainders 6908 (W) 6708 (R) win.
+        assert_eq!(seats(Method::Droop, 10, &LR), [5, 2, 2, 1, 0, 0]);
+    }
+
+    #[test]
+    fn hagenbach_bischoff_and_imperiali_quota() {
+        // HB quota 100000/11 = 9090.9: floors 5 1 1 1 0 0, rems 1545 6909 6709 2909 6100 3100.
+        assert_eq!(seats(Method::HagenbachBischoff, 10, &LR), [5, 2, 2, 1, 0, 0]);
+        // Imperiali quota 100000/12 = 8333.3: floors 5 1 1 1 0 0 (8), rems 5333 7667 7467 3667 6100 3100.
+        assert_eq!(seats(Method::ImperialiQuota, 10, &LR), [5, 2, 2, 1, 0, 0]);
+    }
+
+    #[test]
+    fn imperiali_quota_over_allocation_is_undone() {
+        // 2 seats, quota 90/4 = 22.5: 45 → 2 and 45 → 2 whole seats: 4 > 2.
+        let a = allocate(&Rules::new(Method::ImperialiQuota, 2), &[("A", 45), ("B", 45)]).unwrap();
+        assert_eq!(a.parties.iter().map(|p| p.seats).sum::<u32>(), 2);
+        assert_eq!(a.notes.len(), 1);
+    }
+
+    #[test]
+    fn threshold_excludes_with_reason() {
+        let mut r = Rules::new(Method::Dhondt, 8);
+        r.threshold = Some(Threshold {
+            percent: Fraction::from_int(10),
+            scope: Default::default(),
+            or_constituency_seats: None,
+        });
+        let a = allocate(&r, &WIKI).unwrap();
+        assert_eq!(a.parties.iter().map(|p| p.seats).collect::<Vec<_>>(), [4, 3, 1, 0]);
+        match &a.parties[3].exclusion {
+            Some(Exclusion::BelowThreshold {
+                votes_to_threshold, ..
+            }) => {
+                // (20000 + x)·100 ≥ 10·(230000 + x) → x ≥ 3333.3
+                assert_eq!(*votes_to_threshold, 3334);
+            }
+            other => panic!("{other:?}"),
+        }
+        // An explicit base: 30,000 of 300,000 is exactly 10 %, which passes.
+        let ctx = Context {
+            valid_votes: Some(300_000),
+            ..Context::default()
+        };
+        let a = allocate_with(&r, &WIKI, &ctx).unwrap();
+        assert!(a.parties[2].eligible());
+        assert!(!a.parties[3].eligible());
+        // The alternative condition: enough constituency seats.
+        r.threshold.as_mut().unwrap().or_constituency_seats = Some(1);
+        let ctx = Context {
+            constituency_seats: [("D".to_string(), 1)].into_iter().collect(),
+            ..Context::default()
+        };
+        assert!(allocate_with(&r, &WIKI, &ctx).unwrap().parties[3].eligible());
+    }
+
+    #[test]
+    fn votes_to_next_seat_dhondt_by_hand() {
+        let a = allocate(&Rules::new(Method::Dhondt, 8), &WIKI).unwrap();
+        let n: Vec<Option<u64>> = a.parties.iter().map(|p| p.votes_to_next_seat).collect();
+        // A: v/5 > 80000/3 → 133334; B: v/4 > 25000 → 100001; C: v/2 > 25000; D: v > 25000.
+        assert_eq!(n, [Some(33_334), Some(20_001), Some(20_001), Some(5_001)]);
+        assert_eq!(a.last_seat.as_ref().unwrap().party, "A");
+        assert_eq!(a.last_seat.as_ref().unwrap().party_seat, 4);
+        assert_eq!(a.last_seat.as_ref().unwrap().quotient, Fraction::from_int(25_000));
+        assert_eq!(a.first_missed.as_ref().unwrap().quotient, Fraction::from_int(20_000));
+    }
+
+    #[test]
+    fn ties_are_broken_by_the_named_rules_and_reported() {
+        let votes = [("X", 500), ("Y", 500), ("Z", 100)];
+        let mut r = Rules::new(Method::Dhondt, 1);
+        let a = allocate(&r, &votes).unwrap();
+        assert_eq!(a.parties[0].seats, 1);
+        assert_eq!(a.ties[0].decided_by, TieRule::ListOrder);
+        r.tie_break = vec![TieRule::MostVotes];
+        let e = allocate(&r, &votes).unwrap_err().to_string();
+        assert!(e.contains("not resolved"), "{e}");
+        r.tie_break = vec![TieRule::Lot];
+        assert!(allocate(&r, &votes).is_err(), "lot without a seed");
+        r.lot_seed = Some("2026-11-25 published".into());
+        let a = allocate(&r, &votes).unwrap();
+        let b = allocate(&r, &[("Z", 100), ("Y", 500), ("X", 500)]).unwrap();
+        assert_eq!(a.ties[0].winners, b.ties[0].winners);
+        assert_eq!(a.ties[0].decided_by, TieRule::Lot);
+        assert_eq!(a.ties[0].seed.as_deref(), Some("2026-11-25 published"));
+    }
+
+    #[test]
+    fn errors_say_what_is_wrong() {
+        let e = allocate(&Rules::new(Method::Dhondt, 0), &WIKI).unwrap_err();
+        assert!(matches!(e, SeatsError::ZeroSeats));
+        let e = allocate(&Rules::new(Method::Dhondt, 1), &[("A", 1), ("A", 2)]).unwrap_err();
+        assert!(e.to_string().contains("\"A\" appears more than once"), "{e}");
+        let e = allocate(&Rules::new(Method::Dhondt, 1), &[("A", u64::MAX), ("B", 2)]).unwrap_err();
+        assert!(matches!(e, SeatsError::Overflow { .. }), "{e}");
+        let e = allocate(&Rules::new(Method::Dhondt, 1), &[("A", 0)]).unwrap_err();
+        assert!(matches!(e, SeatsError::NoEligibleParty { .. }), "{e}");
+        let mut r = Rules::new(Method::Hare, 1);
+        r.first_divisor = Some(Fraction::from_int(2));
+        assert!(allocate(&r, &WIKI).unwrap_err().to_string().contains("first_divisor"));
+        let ctx = Context {
+            valid_votes: Some(1),
+            ..Context::default()
+        };
+        assert!(matches!(
+            allocate_with(&Rules::new(Method::Dhondt, 1), &WIKI, &ctx).unwrap_err(),
+            SeatsError::BaseTooSmall { .. }
+        ));
+    }
+
+    #[test]
+    fn huge_votes_compare_exactly() {
+        let big = u64::MAX / 4;
+        let a = allocate(&Rules::new(Method::SainteLague, 3), &[("A", big), ("B", big - 1)]).unwrap();
+        assert_eq!(a.parties[0].seats, 2);
+    }
+
+    #[test]
+    fn rules_deserialise_from_a_definition() {
+        let r: Rules = toml::from_str(
+            "method = \"modified-sainte-lague\"\nseats = 10\nfirst_divisor = \"1.2\"\n\
+             threshold = { percent = \"4\" }\ntie_break = [\"most-votes\", \"lot\"]\nlot_seed = \"s\"\n",
+        )
+        .unwrap();
+        assert_eq!(r.first_divisor, Some(Fraction::new(6, 5).unwrap()));
+        assert!(toml::from_str::<Rules>("method = \"dhondt\"\nseats = 1\nbogus = 1\n").is_err());
+        let e = toml::from_str::<Rules>("method = \"borda\"\nseats = 1\n").unwrap_err();
+        assert!(e.to_string().contains("dhondt"), "{e}");
+    }
 }

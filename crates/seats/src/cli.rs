@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use crate::allocate::{allocate_with, Allocation, Exclusion};
+use crate::allocate::{allocate_with, Allocation};
 use crate::error::SeatsError;
 use crate::fraction::Fraction;
 use crate::method::Method;
