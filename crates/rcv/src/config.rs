@@ -1,0 +1,742 @@
+//! RCTab contest configuration files (`*_config.json`), as documented in RCTab's
+//! `config_file_documentation.txt`.
+//!
+//! Parsing is tolerant the way RCTab's Jackson mapping is: unknown fields are ignored, numbers may
+//! be written as strings or numbers, and blank strings mean "not set". Validation then turns the
+//! raw strings into typed [`Rules`], rejecting what RCTab's `ContestConfig.validate` rejects for
+//! the options this crate implements.
+
+use std::path::{Path, PathBuf};
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer};
+
+use crate::RcvError;
+
+/// Largest config file accepted (RCTab configs are a few kilobytes).
+pub const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
+/// RCTab's upper bound for `decimalPlacesForVoteArithmetic`.
+pub const MAX_DECIMAL_PLACES: u32 = 20;
+/// Most candidates a contest may declare (ballots store candidate ids as `u16`).
+pub const MAX_CANDIDATES: usize = 10_000;
+/// The label RCTab uses for undeclared write-ins in reports.
+pub const UWI_LABEL: &str = "Undeclared Write-ins";
+
+/// Deserialises a JSON string, number, boolean or null into an optional string; blank is `None`.
+fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) if s.trim().is_empty() => None,
+        serde_json::Value::String(s) => Some(s),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        other => Some(other.to_string()),
+    })
+}
+
+/// Deserialises a JSON boolean, or the strings "true"/"false", or null (false).
+fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(match v {
+        serde_json::Value::Bool(b) => b,
+        serde_json::Value::String(s) => s.trim().eq_ignore_ascii_case("true"),
+        _ => false,
+    })
+}
+
+/// The config file as written (RCTab's `RawContestConfig`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RawConfig {
+    /// Version of RCTab that wrote the file (informational here).
+    #[serde(deserialize_with = "lenient_string")]
+    pub tabulator_version: Option<String>,
+    /// Contest name and report settings.
+    pub output_settings: RawOutputSettings,
+    /// The CVR files to read.
+    pub cvr_file_sources: Vec<RawCvrSource>,
+    /// Declared candidates.
+    pub candidates: Vec<RawCandidate>,
+    /// Tabulation rules.
+    pub rules: RawRules,
+}
+
+/// `outputSettings`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[allow(missing_docs)]
+pub struct RawOutputSettings {
+    #[serde(deserialize_with = "lenient_string")]
+    pub contest_name: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub output_directory: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub contest_date: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub contest_jurisdiction: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub contest_office: Option<String>,
+    #[serde(deserialize_with = "lenient_bool")]
+    pub tabulate_by_batch: bool,
+    #[serde(deserialize_with = "lenient_bool")]
+    pub tabulate_by_precinct: bool,
+    #[serde(deserialize_with = "lenient_bool")]
+    pub generate_cdf_json: bool,
+}
+
+/// One entry of `cvrFileSources`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[allow(missing_docs)]
+pub struct RawCvrSource {
+    #[serde(deserialize_with = "lenient_string")]
+    pub file_path: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub contest_id: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub first_vote_column_index: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub first_vote_row_index: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub id_column_index: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub batch_column_index: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub precinct_column_index: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub overvote_delimiter: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub provider: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub overvote_label: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub skipped_rank_label: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub undeclared_write_in_label: Option<String>,
+    #[serde(deserialize_with = "lenient_bool")]
+    pub treat_blank_as_undeclared_write_in: bool,
+}
+
+/// One entry of `candidates`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[allow(missing_docs)]
+pub struct RawCandidate {
+    #[serde(deserialize_with = "lenient_string")]
+    pub name: Option<String>,
+    /// Deprecated single alias of older configs.
+    #[serde(deserialize_with = "lenient_string")]
+    pub code: Option<String>,
+    pub aliases: Vec<String>,
+    #[serde(deserialize_with = "lenient_bool")]
+    pub excluded: bool,
+}
+
+/// `rules`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[allow(missing_docs)]
+pub struct RawRules {
+    #[serde(deserialize_with = "lenient_string")]
+    pub tiebreak_mode: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub overvote_rule: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub winner_election_mode: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub random_seed: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub number_of_winners: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub multi_seat_bottoms_up_percentage_threshold: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub decimal_places_for_vote_arithmetic: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub minimum_vote_threshold: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub max_skipped_ranks_allowed: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub max_rankings_allowed: Option<String>,
+    #[serde(deserialize_with = "lenient_bool")]
+    pub non_integer_winning_threshold: bool,
+    #[serde(deserialize_with = "lenient_bool")]
+    pub does_first_round_determine_threshold: bool,
+    #[serde(deserialize_with = "lenient_bool")]
+    pub hare_quota: bool,
+    #[serde(deserialize_with = "lenient_bool")]
+    pub batch_elimination: bool,
+    #[serde(deserialize_with = "lenient_bool")]
+    pub cutoff_elimination: bool,
+    #[serde(deserialize_with = "lenient_bool")]
+    pub continue_until_two_candidates_remain: bool,
+    #[serde(deserialize_with = "lenient_string")]
+    pub stop_tabulation_early_after_round: Option<String>,
+    #[serde(deserialize_with = "lenient_bool")]
+    pub exhaust_on_duplicate_candidate: bool,
+    #[serde(deserialize_with = "lenient_string")]
+    pub rules_description: Option<String>,
+}
+
+/// How ties are broken (`tiebreakMode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TiebreakMode {
+    /// `random`: java.util.Random seeded with `randomSeed`.
+    Random,
+    /// `stopCountingAndAsk`: interactive; this crate aborts when a tie needs it.
+    Interactive,
+    /// `previousRoundCountsThenRandom`.
+    PreviousRoundCountsThenRandom,
+    /// `previousRoundCountsThenAsk`.
+    PreviousRoundCountsThenAsk,
+    /// `useCandidateOrder`: the config's candidate order.
+    UseCandidateOrder,
+    /// `generatePermutation`: a seeded shuffle of the sorted candidate names.
+    GeneratePermutation,
+}
+
+/// What an overvote does (`overvoteRule`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OvervoteRule {
+    /// `alwaysSkipToNextRank`.
+    AlwaysSkipToNextRank,
+    /// `exhaustImmediately`.
+    ExhaustImmediately,
+    /// `exhaustIfMultipleContinuing`.
+    ExhaustIfMultipleContinuing,
+}
+
+/// How winners are chosen (`winnerElectionMode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WinnerMode {
+    /// `singleWinnerMajority`.
+    SingleWinnerMajority,
+    /// `multiWinnerAllowOnlyOneWinnerPerRound`.
+    MultiWinnerOnlyOnePerRound,
+    /// `multiWinnerAllowMultipleWinnersPerRound`.
+    MultiWinnerMultiplePerRound,
+    /// `bottomsUp`: eliminate until N remain.
+    BottomsUp,
+    /// `bottomsUpUsingPercentageThreshold`.
+    BottomsUpPercentage,
+    /// `multiPassIrv`: sequential IRV passes, previous winners excluded.
+    MultiPassIrv,
+}
+
+/// Typed, validated rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rules {
+    /// Tie-break mode.
+    pub tiebreak_mode: TiebreakMode,
+    /// Seed for random tie-breaks (java.util.Random's `long`).
+    pub random_seed: Option<i64>,
+    /// Overvote rule.
+    pub overvote_rule: OvervoteRule,
+    /// Winner election mode.
+    pub winner_mode: WinnerMode,
+    /// Seats (for `multiPassIrv`, the number of passes).
+    pub number_of_winners: u32,
+    /// Bottoms-up percentage as a fraction (15 → 0.15), scale as RCTab computes it.
+    pub bottoms_up_fraction: Option<Decimal>,
+    /// Decimal places kept in vote arithmetic (round-down).
+    pub decimal_places: u32,
+    /// Consecutive skipped ranks allowed; `None` = unlimited.
+    pub max_skipped_ranks: Option<u32>,
+    /// Highest rank a ballot may use; `None` = "max" (any).
+    pub max_rankings: Option<u32>,
+    /// Threshold keeps `decimal_places` decimals instead of being whole.
+    pub non_integer_threshold: bool,
+    /// The threshold is fixed after round 1.
+    pub first_round_determines_threshold: bool,
+    /// Hare quota (votes / seats) instead of Droop.
+    pub hare_quota: bool,
+    /// Batch elimination.
+    pub batch_elimination: bool,
+    /// Eliminate everyone under the threshold at once (bottoms-up percentage).
+    pub cutoff_elimination: bool,
+    /// Keep counting until two candidates remain.
+    pub continue_until_two: bool,
+    /// Stop after this round.
+    pub stop_after_round: Option<u32>,
+    /// A candidate ranked twice exhausts the ballot.
+    pub exhaust_on_duplicate: bool,
+}
+
+impl Rules {
+    /// RCTab's `usesSurpluses`: multi-seat modes that transfer fractional surpluses.
+    pub fn uses_surpluses(&self) -> bool {
+        self.number_of_winners > 1 && self.winner_mode != WinnerMode::BottomsUp
+    }
+}
+
+/// CVR formats RCTab reads (`provider`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    /// NIST SP 1500-103 CDF, JSON or XML by file extension.
+    Cdf,
+    /// Clear Ballot CSV.
+    ClearBallot,
+    /// Dominion JSON export folder.
+    Dominion,
+    /// ES&S xlsx.
+    Ess,
+    /// Hart XML folder.
+    Hart,
+    /// Generic CSV.
+    GenericCsv,
+}
+
+/// One validated CVR source, its path resolved against the config file's folder.
+#[derive(Debug, Clone)]
+pub struct CvrSource {
+    /// The format.
+    pub provider: Provider,
+    /// File or folder.
+    pub path: PathBuf,
+    /// Contest to read (CDF: contest name; Dominion/Hart/Clear Ballot: id).
+    pub contest_id: Option<String>,
+    /// 1-based first vote column (ES&S, CSV).
+    pub first_vote_column: Option<u32>,
+    /// 1-based first vote row (ES&S, CSV).
+    pub first_vote_row: Option<u32>,
+    /// 1-based id column.
+    pub id_column: Option<u32>,
+    /// 1-based batch column.
+    pub batch_column: Option<u32>,
+    /// 1-based precinct column.
+    pub precinct_column: Option<u32>,
+    /// Separator of several candidates in one cell (ES&S).
+    pub overvote_delimiter: Option<String>,
+    /// Cell text meaning "overvote".
+    pub overvote_label: Option<String>,
+    /// Cell text meaning "no candidate at this rank".
+    pub skipped_rank_label: Option<String>,
+    /// Cell text meaning an undeclared write-in.
+    pub uwi_label: Option<String>,
+    /// Blank cells count as undeclared write-ins (ES&S).
+    pub treat_blank_as_uwi: bool,
+}
+
+/// A declared candidate.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Display name, used in reports.
+    pub name: String,
+    /// Other spellings found in CVRs.
+    pub aliases: Vec<String>,
+    /// Excluded from tabulation.
+    pub excluded: bool,
+}
+
+/// A validated contest configuration.
+#[derive(Debug, Clone)]
+pub struct ContestConfig {
+    /// Where the config was read from (relative CVR paths resolve against its folder).
+    pub config_path: PathBuf,
+    /// `contestName`.
+    pub contest_name: String,
+    /// `contestDate`.
+    pub contest_date: String,
+    /// `contestJurisdiction`.
+    pub contest_jurisdiction: String,
+    /// `contestOffice`.
+    pub contest_office: String,
+    /// Declared candidates, in config order.
+    pub candidates: Vec<Candidate>,
+    /// CVR sources.
+    pub sources: Vec<CvrSource>,
+    /// Rules.
+    pub rules: Rules,
+}
+
+impl ContestConfig {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Self, RcvError> {
+        let meta = std::fs::metadata(path).map_err(|e| RcvError::io(path, e))?;
+        if meta.len() > MAX_CONFIG_BYTES {
+            return Err(RcvError::Limit {
+                path: path.to_path_buf(),
+                why: format!("config is {} bytes, limit {MAX_CONFIG_BYTES}", meta.len()),
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| RcvError::io(path, e))?;
+        let raw: RawConfig = serde_json::from_str(&text).map_err(|e| RcvError::ConfigSyntax {
+            path: path.to_path_buf(),
+            why: e.to_string(),
+        })?;
+        Self::from_raw(raw, path)
+    }
+
+    /// Validates a parsed config; `config_path` anchors relative CVR paths.
+    pub fn from_raw(raw: RawConfig, config_path: &Path) -> Result<Self, RcvError> {
+        let base = config_path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let rules = validate_rules(&raw.rules)?;
+        let mut candidates = Vec::with_capacity(raw.candidates.len());
+        let mut seen = std::collections::HashSet::new();
+        for c in &raw.candidates {
+            let name = c
+                .name
+                .clone()
+                .map(|s| s.trim().to_string())
+                .ok_or_else(|| RcvError::ConfigInvalid {
+                    field: "candidates[].name",
+                    why: "a candidate has no name".into(),
+                })?;
+            if !seen.insert(name.clone()) {
+                return Err(RcvError::ConfigInvalid {
+                    field: "candidates[].name",
+                    why: format!("duplicate candidate name {name:?}"),
+                });
+            }
+            let mut aliases: Vec<String> = c.aliases.iter().map(|a| a.trim().to_string()).collect();
+            if let Some(code) = &c.code {
+                aliases.push(code.trim().to_string());
+            }
+            candidates.push(Candidate {
+                name,
+                aliases,
+                excluded: c.excluded,
+            });
+        }
+        if candidates.is_empty() {
+            return Err(RcvError::ConfigInvalid {
+                field: "candidates",
+                why: "no candidates declared".into(),
+            });
+        }
+        if candidates.len() > MAX_CANDIDATES {
+            return Err(RcvError::ConfigInvalid {
+                field: "candidates",
+                why: format!("{} candidates, limit {MAX_CANDIDATES}", candidates.len()),
+            });
+        }
+        if candidates.iter().all(|c| c.excluded) {
+            return Err(RcvError::ConfigInvalid {
+                field: "candidates[].excluded",
+                why: "all candidates are excluded".into(),
+            });
+        }
+        let mut sources = Vec::new();
+        for s in &raw.cvr_file_sources {
+            sources.push(validate_source(s, &base)?);
+        }
+        if sources.is_empty() {
+            return Err(RcvError::ConfigInvalid {
+                field: "cvrFileSources",
+                why: "no CVR files specified".into(),
+            });
+        }
+        let os = &raw.output_settings;
+        Ok(ContestConfig {
+            config_path: config_path.to_path_buf(),
+            contest_name: os.contest_name.clone().unwrap_or_default(),
+            contest_date: os.contest_date.clone().unwrap_or_default(),
+            contest_jurisdiction: os.contest_jurisdiction.clone().unwrap_or_default(),
+            contest_office: os.contest_office.clone().unwrap_or_default(),
+            candidates,
+            sources,
+            rules,
+        })
+    }
+
+    /// RCTab's `undeclaredWriteInsEnabled`: any source names a UWI label or treats blanks as UWI.
+    pub fn uwi_enabled(&self) -> bool {
+        self.sources
+            .iter()
+            .any(|s| s.uwi_label.is_some() || s.treat_blank_as_uwi)
+    }
+}
+
+fn parse_u32(field: &'static str, v: &Option<String>) -> Result<Option<u32>, RcvError> {
+    match v {
+        None => Ok(None),
+        Some(s) => s
+            .trim()
+            .parse::<u32>()
+            .map(Some)
+            .map_err(|_| RcvError::ConfigInvalid {
+                field,
+                why: format!("{s:?} is not a non-negative integer"),
+            }),
+    }
+}
+
+fn validate_source(s: &RawCvrSource, base: &Path) -> Result<CvrSource, RcvError> {
+    let provider = match s.provider.as_deref().map(str::trim) {
+        Some("cdf") => Provider::Cdf,
+        Some("clearBallot") => Provider::ClearBallot,
+        Some("dominion") => Provider::Dominion,
+        Some("ess") => Provider::Ess,
+        Some("hart") => Provider::Hart,
+        Some("genericCsv") | Some("csv") => Provider::GenericCsv,
+        other => {
+            return Err(RcvError::ConfigInvalid {
+                field: "cvrFileSources[].provider",
+                why: format!("unknown provider {other:?}"),
+            })
+        }
+    };
+    let file = s
+        .file_path
+        .as_deref()
+        .ok_or_else(|| RcvError::ConfigInvalid {
+            field: "cvrFileSources[].filePath",
+            why: "missing".into(),
+        })?;
+    let p = Path::new(file.trim());
+    let path = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    };
+    let first_vote_column = parse_u32(
+        "cvrFileSources[].firstVoteColumnIndex",
+        &s.first_vote_column_index,
+    )?;
+    let first_vote_row = parse_u32(
+        "cvrFileSources[].firstVoteRowIndex",
+        &s.first_vote_row_index,
+    )?;
+    if matches!(provider, Provider::Ess | Provider::GenericCsv) {
+        for (field, v) in [
+            ("cvrFileSources[].firstVoteColumnIndex", first_vote_column),
+            ("cvrFileSources[].firstVoteRowIndex", first_vote_row),
+        ] {
+            if v.unwrap_or(0) < 1 {
+                return Err(RcvError::ConfigInvalid {
+                    field,
+                    why: "required (1-based) for ess and genericCsv".into(),
+                });
+            }
+        }
+    }
+    let trim_opt = |o: &Option<String>| {
+        o.as_ref()
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+    };
+    Ok(CvrSource {
+        provider,
+        path,
+        contest_id: trim_opt(&s.contest_id),
+        first_vote_column,
+        first_vote_row,
+        id_column: parse_u32("cvrFileSources[].idColumnIndex", &s.id_column_index)?,
+        batch_column: parse_u32("cvrFileSources[].batchColumnIndex", &s.batch_column_index)?,
+        precinct_column: parse_u32(
+            "cvrFileSources[].precinctColumnIndex",
+            &s.precinct_column_index,
+        )?,
+        // The delimiter is not trimmed: it may be whitespace-sensitive.
+        overvote_delimiter: s.overvote_delimiter.clone().filter(|d| !d.is_empty()),
+        overvote_label: trim_opt(&s.overvote_label),
+        skipped_rank_label: trim_opt(&s.skipped_rank_label),
+        uwi_label: trim_opt(&s.undeclared_write_in_label),
+        treat_blank_as_uwi: s.treat_blank_as_undeclared_write_in,
+    })
+}
+
+/// RCTab's `getPercentageFromStringWithAccurateSigFigs`: "15" → 0.15 with scale (decimals + 2).
+fn percentage_fraction(s: &str) -> Option<Decimal> {
+    let d: Decimal = s.trim().parse().ok()?;
+    let decimals = s
+        .trim()
+        .split_once('.')
+        .map(|(_, f)| f.len() as u32)
+        .unwrap_or(0);
+    let mut f = d / Decimal::from(100);
+    f = f.round_dp_with_strategy(
+        decimals + 2,
+        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+    );
+    f.rescale(decimals + 2);
+    Some(f)
+}
+
+fn validate_rules(r: &RawRules) -> Result<Rules, RcvError> {
+    let tiebreak_mode = match r.tiebreak_mode.as_deref() {
+        Some("random") => TiebreakMode::Random,
+        Some("stopCountingAndAsk") => TiebreakMode::Interactive,
+        Some("previousRoundCountsThenRandom") => TiebreakMode::PreviousRoundCountsThenRandom,
+        Some("previousRoundCountsThenAsk") => TiebreakMode::PreviousRoundCountsThenAsk,
+        Some("useCandidateOrder") => TiebreakMode::UseCandidateOrder,
+        Some("generatePermutation") => TiebreakMode::GeneratePermutation,
+        other => {
+            return Err(RcvError::ConfigInvalid {
+                field: "rules.tiebreakMode",
+                why: format!("unknown mode {other:?}"),
+            })
+        }
+    };
+    let overvote_rule = match r.overvote_rule.as_deref() {
+        Some("alwaysSkipToNextRank") => OvervoteRule::AlwaysSkipToNextRank,
+        Some("exhaustImmediately") => OvervoteRule::ExhaustImmediately,
+        Some("exhaustIfMultipleContinuing") => OvervoteRule::ExhaustIfMultipleContinuing,
+        other => {
+            return Err(RcvError::ConfigInvalid {
+                field: "rules.overvoteRule",
+                why: format!("unknown rule {other:?}"),
+            })
+        }
+    };
+    let winner_mode = match r.winner_election_mode.as_deref() {
+        Some("singleWinnerMajority") | Some("standard") => WinnerMode::SingleWinnerMajority,
+        Some("multiWinnerAllowOnlyOneWinnerPerRound") => WinnerMode::MultiWinnerOnlyOnePerRound,
+        Some("multiWinnerAllowMultipleWinnersPerRound") => WinnerMode::MultiWinnerMultiplePerRound,
+        Some("bottomsUp") => WinnerMode::BottomsUp,
+        Some("bottomsUpUsingPercentageThreshold") => WinnerMode::BottomsUpPercentage,
+        Some("multiPassIrv") => WinnerMode::MultiPassIrv,
+        other => {
+            return Err(RcvError::ConfigInvalid {
+                field: "rules.winnerElectionMode",
+                why: format!("unknown mode {other:?}"),
+            })
+        }
+    };
+    let needs_seed = matches!(
+        tiebreak_mode,
+        TiebreakMode::Random
+            | TiebreakMode::PreviousRoundCountsThenRandom
+            | TiebreakMode::GeneratePermutation
+    );
+    let random_seed = match &r.random_seed {
+        None if needs_seed => {
+            return Err(RcvError::ConfigInvalid {
+                field: "rules.randomSeed",
+                why: format!("required for tiebreakMode {tiebreak_mode:?}"),
+            })
+        }
+        None => None,
+        Some(s) => Some(
+            s.trim()
+                .parse::<i64>()
+                .map_err(|_| RcvError::ConfigInvalid {
+                    field: "rules.randomSeed",
+                    why: format!("{s:?} is not a 64-bit integer"),
+                })?,
+        ),
+    };
+    let number_of_winners = parse_u32("rules.numberOfWinners", &r.number_of_winners)?.ok_or(
+        RcvError::ConfigInvalid {
+            field: "rules.numberOfWinners",
+            why: "missing".into(),
+        },
+    )?;
+    if number_of_winners == 0 && winner_mode != WinnerMode::BottomsUpPercentage {
+        return Err(RcvError::ConfigInvalid {
+            field: "rules.numberOfWinners",
+            why: "zero winners requires winnerElectionMode bottomsUpUsingPercentageThreshold"
+                .into(),
+        });
+    }
+    if number_of_winners > 0 && winner_mode == WinnerMode::BottomsUpPercentage {
+        return Err(RcvError::ConfigInvalid {
+            field: "rules.numberOfWinners",
+            why: "must be zero with bottomsUpUsingPercentageThreshold".into(),
+        });
+    }
+    let bottoms_up_fraction = match &r.multi_seat_bottoms_up_percentage_threshold {
+        None => None,
+        Some(s) => Some(
+            percentage_fraction(s).ok_or_else(|| RcvError::ConfigInvalid {
+                field: "rules.multiSeatBottomsUpPercentageThreshold",
+                why: format!("{s:?} is not a number"),
+            })?,
+        ),
+    };
+    if winner_mode == WinnerMode::BottomsUpPercentage && bottoms_up_fraction.is_none() {
+        return Err(RcvError::ConfigInvalid {
+            field: "rules.multiSeatBottomsUpPercentageThreshold",
+            why: "required with bottomsUpUsingPercentageThreshold".into(),
+        });
+    }
+    let decimal_places = parse_u32(
+        "rules.decimalPlacesForVoteArithmetic",
+        &r.decimal_places_for_vote_arithmetic,
+    )?
+    .unwrap_or(4);
+    if decimal_places > MAX_DECIMAL_PLACES {
+        return Err(RcvError::ConfigInvalid {
+            field: "rules.decimalPlacesForVoteArithmetic",
+            why: format!("{decimal_places} exceeds {MAX_DECIMAL_PLACES}"),
+        });
+    }
+    let max_skipped_ranks = match r.max_skipped_ranks_allowed.as_deref() {
+        Some(s) if s.trim().eq_ignore_ascii_case("unlimited") => None,
+        _ => Some(
+            parse_u32("rules.maxSkippedRanksAllowed", &r.max_skipped_ranks_allowed)?.ok_or(
+                RcvError::ConfigInvalid {
+                    field: "rules.maxSkippedRanksAllowed",
+                    why: "missing".into(),
+                },
+            )?,
+        ),
+    };
+    let max_rankings = match r.max_rankings_allowed.as_deref() {
+        Some(s) if s.trim() == "max" => None,
+        _ => {
+            let v = parse_u32("rules.maxRankingsAllowed", &r.max_rankings_allowed)?.ok_or(
+                RcvError::ConfigInvalid {
+                    field: "rules.maxRankingsAllowed",
+                    why: "missing".into(),
+                },
+            )?;
+            if v < 1 {
+                return Err(RcvError::ConfigInvalid {
+                    field: "rules.maxRankingsAllowed",
+                    why: "must be at least 1 or \"max\"".into(),
+                });
+            }
+            Some(v)
+        }
+    };
+    let stop_after_round = parse_u32(
+        "rules.stopTabulationEarlyAfterRound",
+        &r.stop_tabulation_early_after_round,
+    )?;
+    if r.hare_quota && r.non_integer_winning_threshold {
+        return Err(RcvError::ConfigInvalid {
+            field: "rules.hareQuota",
+            why: "hareQuota and nonIntegerWinningThreshold can't both be true".into(),
+        });
+    }
+    Ok(Rules {
+        tiebreak_mode,
+        random_seed,
+        overvote_rule,
+        winner_mode,
+        number_of_winners,
+        bottoms_up_fraction,
+        decimal_places,
+        max_skipped_ranks,
+        max_rankings,
+        non_integer_threshold: r.non_integer_winning_threshold,
+        first_round_determines_threshold: r.does_first_round_determine_threshold,
+        hare_quota: r.hare_quota,
+        batch_elimination: r.batch_elimination,
+        cutoff_elimination: r.cutoff_elimination,
+        continue_until_two: r.continue_until_two_candidates_remain,
+        stop_after_round,
+        exhaust_on_duplicate: r.exhaust_on_duplicate_candidate,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentage_keeps_rctab_scale() {
+        assert_eq!(
+            percentage_fraction("15").map(|d| d.to_string()),
+            Some("0.15".into())
+        );
+        assert_eq!(
+            percentage_fraction("12.5").map(|d| d.to_string()),
+            Some("0.125".into())
+        );
+    }
+}

@@ -1,0 +1,282 @@
+//! RCTab's detailed-report JSON layout (`*_detailed_report.json`, `jsonFormatVersion` "1",
+//! the Universal RCV Tabulation format), built from a [`Tabulation`].
+//!
+//! Field names and nesting follow RCTab's `OutputWriter.generateJsonReport`; maps are sorted by
+//! key as RCTab's Jackson writer sorts them, and vote values are decimal strings with RCTab's
+//! scale (so "6", "2.1111", "4.05").
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::ballots::CandidateTable;
+use crate::config::ContestConfig;
+use crate::tabulate::{BallotStatus, Endpoint, Tabulation};
+
+/// Name this crate reports in `config.generatedBy`.
+pub const GENERATED_BY: &str = concat!("Skytale ", env!("CARGO_PKG_VERSION"));
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetailedReport {
+    /// Contest metadata.
+    pub config: ReportConfig,
+    /// Always "1".
+    #[serde(rename = "jsonFormatVersion")]
+    pub json_format_version: String,
+    /// One entry per round.
+    pub results: Vec<ReportRound>,
+    /// Totals.
+    pub summary: ReportSummary,
+}
+
+/// `config` block.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportConfig {
+    /// Contest name.
+    pub contest: String,
+    /// Contest date.
+    #[serde(default)]
+    pub date: String,
+    /// Producing software.
+    #[serde(rename = "generatedBy", default)]
+    pub generated_by: String,
+    /// Jurisdiction.
+    #[serde(default)]
+    pub jurisdiction: String,
+    /// Office.
+    #[serde(default)]
+    pub office: String,
+}
+
+/// One round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportRound {
+    /// Inactive ballots by reason: `overvotes`, `skippedRankings`, `exhaustedChoices`,
+    /// `repeatedRankings` (and `finalRoundSurplus` in the last round of surplus contests).
+    #[serde(rename = "inactiveBallots")]
+    pub inactive_ballots: BTreeMap<String, String>,
+    /// 1-based round number.
+    pub round: u32,
+    /// Votes per candidate.
+    pub tally: BTreeMap<String, String>,
+    /// Elections and eliminations decided this round, with the transfers they caused.
+    #[serde(rename = "tallyResults")]
+    pub tally_results: Vec<TallyResult>,
+    /// Threshold in force.
+    pub threshold: String,
+}
+
+/// One decision and its transfers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TallyResult {
+    /// Candidate elected.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub elected: Option<String>,
+    /// Candidate eliminated.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub eliminated: Option<String>,
+    /// Votes moved in the next round: candidate, "exhausted" or "residual surplus" → votes.
+    #[serde(default)]
+    pub transfers: BTreeMap<String, String>,
+}
+
+/// `summary` block.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportSummary {
+    /// Threshold of the last round.
+    #[serde(rename = "finalThreshold")]
+    pub final_threshold: String,
+    /// Candidates in the config (plus the undeclared write-in pseudo-candidate).
+    #[serde(rename = "numCandidates")]
+    pub num_candidates: usize,
+    /// Seats.
+    #[serde(rename = "numWinners")]
+    pub num_winners: u32,
+    /// Ballots read.
+    #[serde(rename = "totalNumBallots")]
+    pub total_num_ballots: String,
+    /// Ballots that ranked nobody.
+    pub undervotes: u64,
+}
+
+fn endpoint_name(table: &CandidateTable, e: Endpoint) -> String {
+    match e {
+        Endpoint::Candidate(c) => table.names[c as usize].clone(),
+        Endpoint::Uncounted => "uncounted".into(),
+        Endpoint::Exhausted => "exhausted".into(),
+        Endpoint::ResidualSurplus => "residual surplus".into(),
+    }
+}
+
+/// Builds the report of one tabulation (one pass of a sequential contest).
+pub fn build_report(
+    config: &ContestConfig,
+    table: &CandidateTable,
+    num_winners: u32,
+    uses_surpluses: bool,
+    t: &Tabulation,
+) -> DetailedReport {
+    let mut results = Vec::with_capacity(t.rounds.len());
+    for (i, rr) in t.rounds.iter().enumerate() {
+        let next = t.rounds.get(i + 1);
+        let mut tally_results = Vec::new();
+        for elected in [true, false] {
+            for d in rr.decisions.iter().filter(|d| d.elected == elected) {
+                let mut transfers = BTreeMap::new();
+                if let Some(next) = next {
+                    for ((from, to), v) in &next.transfers {
+                        if *from == Endpoint::Candidate(d.candidate) {
+                            transfers.insert(endpoint_name(table, *to), v.to_string());
+                        }
+                    }
+                }
+                let name = table.names[d.candidate as usize].clone();
+                tally_results.push(TallyResult {
+                    elected: elected.then(|| name.clone()),
+                    eliminated: (!elected).then_some(name),
+                    transfers,
+                });
+            }
+        }
+        let mut inactive = BTreeMap::new();
+        for (key, s) in [
+            ("overvotes", BallotStatus::Overvotes),
+            ("skippedRankings", BallotStatus::SkippedRankings),
+            ("exhaustedChoices", BallotStatus::ExhaustedChoices),
+            ("repeatedRankings", BallotStatus::RepeatedRankings),
+        ] {
+            inactive.insert(key.to_string(), rr.status(s).to_string());
+        }
+        if uses_surpluses && i + 1 == t.rounds.len() {
+            inactive.insert(
+                "finalRoundSurplus".into(),
+                rr.status(BallotStatus::FinalRoundSurplus).to_string(),
+            );
+        }
+        results.push(ReportRound {
+            inactive_ballots: inactive,
+            round: rr.round,
+            tally: rr
+                .tally
+                .iter()
+                .map(|(c, v)| (table.names[*c as usize].clone(), v.to_string()))
+                .collect(),
+            tally_results,
+            threshold: rr.threshold.to_string(),
+        });
+    }
+    let (total, undervotes) = match t.rounds.first() {
+        Some(r1) => (
+            r1.statuses.iter().fold(Decimal::ZERO, |s, v| s + v),
+            r1.status(BallotStatus::DidNotRankAnyCandidates)
+                .trunc()
+                .try_into()
+                .unwrap_or(0u64),
+        ),
+        None => (Decimal::ZERO, 0),
+    };
+    DetailedReport {
+        config: ReportConfig {
+            contest: config.contest_name.clone(),
+            date: config.contest_date.clone(),
+            generated_by: GENERATED_BY.into(),
+            jurisdiction: config.contest_jurisdiction.clone(),
+            office: config.contest_office.clone(),
+        },
+        json_format_version: "1".into(),
+        summary: ReportSummary {
+            final_threshold: t
+                .rounds
+                .last()
+                .map(|r| r.threshold.to_string())
+                .unwrap_or_default(),
+            num_candidates: table.names.len(),
+            num_winners,
+            total_num_ballots: total.to_string(),
+            undervotes,
+        },
+        results,
+    }
+}
+
+/// A readable round-by-round table (the CLI's default output).
+pub fn round_table(report: &DetailedReport) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", report.config.contest);
+    let mut names: Vec<&String> = Vec::new();
+    for r in &report.results {
+        for k in r.tally.keys() {
+            if !names.contains(&k) {
+                names.push(k);
+            }
+        }
+    }
+    let w = names
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(9)
+        .max(18);
+    let _ = write!(out, "{:w$}", "Candidate");
+    for r in &report.results {
+        let _ = write!(out, " {:>12}", format!("Round {}", r.round));
+    }
+    out.push('\n');
+    for n in &names {
+        let _ = write!(out, "{:w$}", n);
+        for r in &report.results {
+            let _ = write!(
+                out,
+                " {:>12}",
+                r.tally.get(*n).map(String::as_str).unwrap_or("")
+            );
+        }
+        out.push('\n');
+    }
+    for key in [
+        "exhaustedChoices",
+        "overvotes",
+        "skippedRankings",
+        "repeatedRankings",
+    ] {
+        let _ = write!(out, "{:w$}", format!("Inactive: {key}"));
+        for r in &report.results {
+            let _ = write!(
+                out,
+                " {:>12}",
+                r.inactive_ballots
+                    .get(key)
+                    .map(String::as_str)
+                    .unwrap_or("")
+            );
+        }
+        out.push('\n');
+    }
+    let _ = write!(out, "{:w$}", "Threshold");
+    for r in &report.results {
+        let _ = write!(out, " {:>12}", r.threshold);
+    }
+    out.push('\n');
+    for r in &report.results {
+        for tr in &r.tally_results {
+            if let Some(e) = &tr.elected {
+                let _ = writeln!(out, "Round {}: elected {e}", r.round);
+            }
+            if let Some(e) = &tr.eliminated {
+                let _ = writeln!(out, "Round {}: eliminated {e}", r.round);
+            }
+        }
+    }
+    let _ = writeln!(out, "Total ballots: {}", report.summary.total_num_ballots);
+    out
+}
+
+/// Serialises a report as pretty JSON in RCTab's layout (keys sorted, values as strings).
+pub fn to_json_string(report: &DetailedReport) -> String {
+    let mut s = serde_json::to_string_pretty(report).unwrap_or_default();
+    s.push('\n');
+    s
+}
