@@ -122,7 +122,10 @@ pub struct SeatQuotient {
 
 /// Allocates `rules.seats` seats among `votes` (party id, votes), thresholds measured on the
 /// sum of the rows. See [`allocate_with`].
-pub fn allocate<S: AsRef<str>>(rules: &Rules, votes: &[(S, u64)]) -> Result<Allocation, SeatsError> {
+pub fn allocate<S: AsRef<str>>(
+    rules: &Rules,
+    votes: &[(S, u64)],
+) -> Result<Allocation, SeatsError> {
     allocate_with(rules, votes, &Context::default())
 }
 
@@ -193,9 +196,8 @@ pub fn allocate_with<S: AsRef<str>>(
             Some(e.clone())
         } else if let Some(t) = rules.threshold.as_ref().filter(|t| {
             !passes(t.percent, *v, base)
-                && !t
-                    .or_constituency_seats
-                    .is_some_and(|n| ctx.constituency_seats.get(p).copied().unwrap_or(0) >= n)
+                && t.or_constituency_seats
+                    .is_none_or(|n| ctx.constituency_seats.get(p).copied().unwrap_or(0) < n)
         }) {
             Some(Exclusion::BelowThreshold {
                 share_percent: share_percent(*v, base),
@@ -209,7 +211,9 @@ pub fn allocate_with<S: AsRef<str>>(
         };
         exclusions.push(ex);
     }
-    let eligible: Vec<usize> = (0..votes.len()).filter(|i| exclusions[*i].is_none()).collect();
+    let eligible: Vec<usize> = (0..votes.len())
+        .filter(|i| exclusions[*i].is_none())
+        .collect();
     if eligible.is_empty() {
         return Err(SeatsError::NoEligibleParty { constituency: None });
     }
@@ -233,8 +237,9 @@ pub fn allocate_with<S: AsRef<str>>(
             let seat = contest.votes_to_next_seat(&out, i, exclusions[i].is_none());
             match &exclusions[i] {
                 None | Some(Exclusion::NoVotes) => match (&rules.threshold, seat) {
-                    (Some(t), Some(s)) => votes_to_threshold(t.percent, contest.votes[i], base)
-                        .map(|th| s.max(th)),
+                    (Some(t), Some(s)) => {
+                        votes_to_threshold(t.percent, contest.votes[i], base).map(|th| s.max(th))
+                    }
                     (_, s) => s,
                 },
                 Some(Exclusion::BelowThreshold {
@@ -270,13 +275,15 @@ pub fn allocate_with<S: AsRef<str>>(
             .zip(exclusions)
             .zip(needed)
             .enumerate()
-            .map(|(i, (((p, v), exclusion), votes_to_next_seat))| PartyResult {
-                party: p.as_ref().to_string(),
-                votes: *v,
-                seats: out.seats[i],
-                exclusion,
-                votes_to_next_seat,
-            })
+            .map(
+                |(i, (((p, v), exclusion), votes_to_next_seat))| PartyResult {
+                    party: p.as_ref().to_string(),
+                    votes: *v,
+                    seats: out.seats[i],
+                    exclusion,
+                    votes_to_next_seat,
+                },
+            )
             .collect(),
         ties: out.ties.clone(),
         notes: out.notes.clone(),
@@ -452,10 +459,13 @@ impl Contest<'_> {
             .ok_or(SeatsError::Overflow {
                 during: "adding the votes",
             })?;
-        let quota = self.method.quota(total, self.seats).ok_or(SeatsError::InvalidRules {
-            field: "method",
-            why: "no quota".into(),
-        })?;
+        let quota = self
+            .method
+            .quota(total, self.seats)
+            .ok_or(SeatsError::InvalidRules {
+                field: "method",
+                why: "no quota".into(),
+            })?;
         let mut seats = vec![0u32; self.votes.len()];
         let mut rems: Vec<(Fraction, usize)> = Vec::with_capacity(self.eligible.len());
         let mut whole: u64 = 0;
@@ -682,7 +692,12 @@ mod tests {
         // Sweden's 1.2: D 16,667 beats A's 100/7.
         let mut rules = Rules::new(Method::ModifiedSainteLague, 8);
         rules.first_divisor = Some("1.2".parse().unwrap());
-        let s: Vec<u32> = allocate(&rules, &WIKI).unwrap().parties.iter().map(|p| p.seats).collect();
+        let s: Vec<u32> = allocate(&rules, &WIKI)
+            .unwrap()
+            .parties
+            .iter()
+            .map(|p| p.seats)
+            .collect();
         assert_eq!(s, [3, 3, 1, 1]);
     }
 
@@ -723,7 +738,10 @@ mod tests {
     #[test]
     fn hagenbach_bischoff_and_imperiali_quota() {
         // HB quota 100000/11 = 9090.9: floors 5 1 1 1 0 0, rems 1545 6909 6709 2909 6100 3100.
-        assert_eq!(seats(Method::HagenbachBischoff, 10, &LR), [5, 2, 2, 1, 0, 0]);
+        assert_eq!(
+            seats(Method::HagenbachBischoff, 10, &LR),
+            [5, 2, 2, 1, 0, 0]
+        );
         // Imperiali quota 100000/12 = 8333.3: floors 5 1 1 1 0 0 (8), rems 5333 7667 7467 3667 6100 3100.
         assert_eq!(seats(Method::ImperialiQuota, 10, &LR), [5, 2, 2, 1, 0, 0]);
     }
@@ -731,7 +749,11 @@ mod tests {
     #[test]
     fn imperiali_quota_over_allocation_is_undone() {
         // 2 seats, quota 90/4 = 22.5: 45 → 2 and 45 → 2 whole seats: 4 > 2.
-        let a = allocate(&Rules::new(Method::ImperialiQuota, 2), &[("A", 45), ("B", 45)]).unwrap();
+        let a = allocate(
+            &Rules::new(Method::ImperialiQuota, 2),
+            &[("A", 45), ("B", 45)],
+        )
+        .unwrap();
         assert_eq!(a.parties.iter().map(|p| p.seats).sum::<u32>(), 2);
         assert_eq!(a.notes.len(), 1);
     }
@@ -745,7 +767,10 @@ mod tests {
             or_constituency_seats: None,
         });
         let a = allocate(&r, &WIKI).unwrap();
-        assert_eq!(a.parties.iter().map(|p| p.seats).collect::<Vec<_>>(), [4, 3, 1, 0]);
+        assert_eq!(
+            a.parties.iter().map(|p| p.seats).collect::<Vec<_>>(),
+            [4, 3, 1, 0]
+        );
         match &a.parties[3].exclusion {
             Some(Exclusion::BelowThreshold {
                 votes_to_threshold, ..
@@ -780,8 +805,14 @@ mod tests {
         assert_eq!(n, [Some(33_334), Some(20_001), Some(20_001), Some(5_001)]);
         assert_eq!(a.last_seat.as_ref().unwrap().party, "A");
         assert_eq!(a.last_seat.as_ref().unwrap().party_seat, 4);
-        assert_eq!(a.last_seat.as_ref().unwrap().quotient, Fraction::from_int(25_000));
-        assert_eq!(a.first_missed.as_ref().unwrap().quotient, Fraction::from_int(20_000));
+        assert_eq!(
+            a.last_seat.as_ref().unwrap().quotient,
+            Fraction::from_int(25_000)
+        );
+        assert_eq!(
+            a.first_missed.as_ref().unwrap().quotient,
+            Fraction::from_int(20_000)
+        );
     }
 
     #[test]
@@ -809,14 +840,20 @@ mod tests {
         let e = allocate(&Rules::new(Method::Dhondt, 0), &WIKI).unwrap_err();
         assert!(matches!(e, SeatsError::ZeroSeats));
         let e = allocate(&Rules::new(Method::Dhondt, 1), &[("A", 1), ("A", 2)]).unwrap_err();
-        assert!(e.to_string().contains("\"A\" appears more than once"), "{e}");
+        assert!(
+            e.to_string().contains("\"A\" appears more than once"),
+            "{e}"
+        );
         let e = allocate(&Rules::new(Method::Dhondt, 1), &[("A", u64::MAX), ("B", 2)]).unwrap_err();
         assert!(matches!(e, SeatsError::Overflow { .. }), "{e}");
         let e = allocate(&Rules::new(Method::Dhondt, 1), &[("A", 0)]).unwrap_err();
         assert!(matches!(e, SeatsError::NoEligibleParty { .. }), "{e}");
         let mut r = Rules::new(Method::Hare, 1);
         r.first_divisor = Some(Fraction::from_int(2));
-        assert!(allocate(&r, &WIKI).unwrap_err().to_string().contains("first_divisor"));
+        assert!(allocate(&r, &WIKI)
+            .unwrap_err()
+            .to_string()
+            .contains("first_divisor"));
         let ctx = Context {
             valid_votes: Some(1),
             ..Context::default()
@@ -830,7 +867,11 @@ mod tests {
     #[test]
     fn huge_votes_compare_exactly() {
         let big = u64::MAX / 4;
-        let a = allocate(&Rules::new(Method::SainteLague, 3), &[("A", big), ("B", big - 1)]).unwrap();
+        let a = allocate(
+            &Rules::new(Method::SainteLague, 3),
+            &[("A", big), ("B", big - 1)],
+        )
+        .unwrap();
         assert_eq!(a.parties[0].seats, 2);
     }
 

@@ -507,8 +507,11 @@ fn single_report(a: &Allocation, official: Option<&[u32]>, explicit_base: bool) 
         "+votes for +1"
     );
     for (i, p) in a.parties.iter().enumerate() {
-        let share = Fraction::new(u128::from(p.votes) * 100, u128::from(a.threshold_base).max(1))
-            .unwrap_or(Fraction::ZERO);
+        let share = Fraction::new(
+            u128::from(p.votes) * 100,
+            u128::from(a.threshold_base).max(1),
+        )
+        .unwrap_or(Fraction::ZERO);
         let off = official
             .and_then(|o| o.get(i))
             .map(|o| {
@@ -578,7 +581,11 @@ fn single_report(a: &Allocation, official: Option<&[u32]>, explicit_base: bool) 
         if diffs.is_empty() {
             let _ = writeln!(out, "Official seats: all {} lists match.", a.parties.len());
         } else {
-            let _ = writeln!(out, "Official seats differ (marked *): {}", diffs.join("; "));
+            let _ = writeln!(
+                out,
+                "Official seats differ (marked *): {}",
+                diffs.join("; ")
+            );
         }
     }
     out
@@ -627,14 +634,21 @@ fn system_csv(s: &SystemAllocation) -> String {
     out
 }
 
-fn system_report(rules: &SystemRules, s: &SystemAllocation, rows: &[Row], has_official: bool) -> String {
+fn system_report(
+    rules: &SystemRules,
+    s: &SystemAllocation,
+    rows: &[Row],
+    has_official: bool,
+) -> String {
     let mut out = String::new();
     let district: u32 = rules.constituencies.iter().map(|c| c.seats).sum();
     let lev: u32 = rules.constituencies.iter().map(|c| c.levelling_seats).sum();
     let _ = writeln!(
         out,
         "{}: {} constituencies, {} district + {} levelling seats",
-        rules.method.describe(rules.first_divisor.or(rules.method.default_first_divisor())),
+        rules
+            .method
+            .describe(rules.first_divisor.or(rules.method.default_first_divisor())),
         rules.constituencies.len(),
         district,
         lev
@@ -681,7 +695,11 @@ fn system_report(rules: &SystemRules, s: &SystemAllocation, rows: &[Row], has_of
             }
         );
         let pw = width(a.parties.iter().map(|p| p.party.chars().count()), 5);
-        for p in a.parties.iter().filter(|p| p.seats > 0 || c.levelling.contains_key(&p.party)) {
+        for p in a
+            .parties
+            .iter()
+            .filter(|p| p.seats > 0 || c.levelling.contains_key(&p.party))
+        {
             let l = c.levelling.get(&p.party).copied().unwrap_or(0);
             let total = p.seats + l;
             let off = official(&c.id, &p.party);
@@ -691,7 +709,11 @@ fn system_report(rules: &SystemRules, s: &SystemAllocation, rows: &[Row], has_of
                 pad(&p.party, pw),
                 thousands(u128::from(p.votes)),
                 p.seats,
-                if l > 0 { format!(" +{l} levelling") } else { String::new() },
+                if l > 0 {
+                    format!(" +{l} levelling")
+                } else {
+                    String::new()
+                },
                 match off {
                     Some(o) if o != total => format!("  (official {o})"),
                     _ => String::new(),
@@ -702,7 +724,10 @@ fn system_report(rules: &SystemRules, s: &SystemAllocation, rows: &[Row], has_of
             let total = c.seats_of(&p.party);
             if let Some(o) = official(&c.id, &p.party) {
                 if o != total {
-                    diffs.push(format!("{} in {}: official {o}, computed {total}", p.party, c.id));
+                    diffs.push(format!(
+                        "{} in {}: official {o}, computed {total}",
+                        p.party, c.id
+                    ));
                 }
             }
         }
@@ -791,7 +816,10 @@ fn system_report(rules: &SystemRules, s: &SystemAllocation, rows: &[Row], has_of
     }
     if has_official {
         if diffs.is_empty() {
-            let _ = writeln!(out, "\nOfficial seats: all match (every list in every constituency).");
+            let _ = writeln!(
+                out,
+                "\nOfficial seats: all match (every list in every constituency)."
+            );
         } else {
             let _ = writeln!(out, "\nOfficial seats differ:");
             for d in diffs {

@@ -305,7 +305,16 @@ mod tests {
         assert_eq!("7/5".parse::<Fraction>().unwrap(), f(7, 5));
         assert_eq!("4".parse::<Fraction>().unwrap(), f(4, 1));
         assert_eq!(".5".parse::<Fraction>().unwrap(), f(1, 2));
-        for bad in ["", "-1", "1/0", "1.2.3", "a", "1e3", "0.1234567", "99999999999"] {
+        for bad in [
+            "",
+            "-1",
+            "1/0",
+            "1.2.3",
+            "a",
+            "1e3",
+            "0.1234567",
+            "99999999999",
+        ] {
             assert!(bad.parse::<Fraction>().is_err(), "{bad}");
         }
     }

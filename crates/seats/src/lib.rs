@@ -54,10 +54,14 @@ mod tie;
 pub use allocate::{allocate, allocate_with, Allocation, Exclusion, PartyResult, SeatQuotient};
 pub use error::SeatsError;
 pub use fraction::{Fraction, ParseFractionError, MAX_DECIMAL_PLACES, MAX_PARSED_PART};
-pub use method::{known_methods, Kind, Method, UnknownMethod, METHODS, MODIFIED_SAINTE_LAGUE_FIRST_DIVISOR};
-pub use rules::{default_tie_break, Context, Rules, Scope, Threshold, TieRule, MAX_PARTIES, MAX_SEATS};
+pub use method::{
+    known_methods, Kind, Method, UnknownMethod, METHODS, MODIFIED_SAINTE_LAGUE_FIRST_DIVISOR,
+};
+pub use rules::{
+    default_tie_break, Context, Rules, Scope, Threshold, TieRule, MAX_PARTIES, MAX_SEATS,
+};
 pub use system::{
-    allocate_system, ConstituencyResult, ConstituencySeats, LevellingPlacement, LevellingResult,
-    LevellingStatus, Levelling, NationalParty, Placement, SystemAllocation, SystemRules,
+    allocate_system, ConstituencyResult, ConstituencySeats, Levelling, LevellingPlacement,
+    LevellingResult, LevellingStatus, NationalParty, Placement, SystemAllocation, SystemRules,
 };
 pub use tie::TieRecord;

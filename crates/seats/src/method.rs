@@ -269,8 +269,14 @@ mod tests {
     fn quotas() {
         assert_eq!(Method::Hare.quota(100, 3).unwrap().to_string(), "100/3");
         assert_eq!(Method::Droop.quota(100, 3).unwrap().to_string(), "26");
-        assert_eq!(Method::HagenbachBischoff.quota(100, 3).unwrap().to_string(), "25");
-        assert_eq!(Method::ImperialiQuota.quota(100, 3).unwrap().to_string(), "20");
+        assert_eq!(
+            Method::HagenbachBischoff.quota(100, 3).unwrap().to_string(),
+            "25"
+        );
+        assert_eq!(
+            Method::ImperialiQuota.quota(100, 3).unwrap().to_string(),
+            "20"
+        );
         assert!(Method::Dhondt.quota(100, 3).is_none());
     }
 }

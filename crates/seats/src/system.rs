@@ -259,7 +259,9 @@ pub fn allocate_system<C: AsRef<str>, P: AsRef<str>>(
     let total_seats = rules
         .constituencies
         .iter()
-        .try_fold(0u32, |a, c| a.checked_add(c.seats)?.checked_add(c.levelling_seats))
+        .try_fold(0u32, |a, c| {
+            a.checked_add(c.seats)?.checked_add(c.levelling_seats)
+        })
         .filter(|s| *s <= MAX_SEATS)
         .ok_or(SeatsError::TooLarge {
             what: "total seats",
@@ -288,11 +290,12 @@ pub fn allocate_system<C: AsRef<str>, P: AsRef<str>>(
             during: "adding national votes",
         })?;
     }
-    let listed: u64 = order.iter().try_fold(0u64, |a, p| a.checked_add(national[p])).ok_or(
-        SeatsError::Overflow {
+    let listed: u64 = order
+        .iter()
+        .try_fold(0u64, |a, p| a.checked_add(national[p]))
+        .ok_or(SeatsError::Overflow {
             during: "adding national votes",
-        },
-    )?;
+        })?;
     let base = national_valid_votes.unwrap_or(listed);
     if base < listed {
         return Err(SeatsError::BaseTooSmall { base, listed });
@@ -300,7 +303,11 @@ pub fn allocate_system<C: AsRef<str>, P: AsRef<str>>(
 
     // A national threshold on district seats excludes a party everywhere.
     let mut ctx = Context::default();
-    if let Some(t) = rules.threshold.as_ref().filter(|t| t.scope == Scope::National) {
+    if let Some(t) = rules
+        .threshold
+        .as_ref()
+        .filter(|t| t.scope == Scope::National)
+    {
         for p in &order {
             if !passes(t.percent, national[p], base) {
                 ctx.excluded.insert(
@@ -385,6 +392,10 @@ pub fn allocate_system<C: AsRef<str>, P: AsRef<str>>(
 fn order_key<'a>(order: &[&'a str], p: &str) -> &'a str {
     order.iter().copied().find(|o| *o == p).unwrap_or_default()
 }
+
+/// A constituency seen by the placement: votes of all lists, district seats, and each
+/// party's (votes, seats so far) there.
+type Cell = (u64, u32, HashMap<String, (u64, u32)>);
 
 /// The national levelling step and the placement of its seats.
 fn level(
@@ -478,7 +489,7 @@ fn level(
         .map(|c| c.levelling_seats)
         .collect();
     // Per constituency: votes of all lists, and each party's votes and seats there.
-    let mut cells: Vec<(u64, u32, HashMap<String, (u64, u32)>)> = constituencies
+    let mut cells: Vec<Cell> = constituencies
         .iter()
         .zip(&rules.constituencies)
         .map(|(cr, c)| {

@@ -63,7 +63,12 @@ impl TieBreaker<'_> {
         h.finalize().into()
     }
 
-    fn cmp_by(&self, rule: TieRule, a: &(Contender, [u8; 32]), b: &(Contender, [u8; 32])) -> Ordering {
+    fn cmp_by(
+        &self,
+        rule: TieRule,
+        a: &(Contender, [u8; 32]),
+        b: &(Contender, [u8; 32]),
+    ) -> Ordering {
         match rule {
             TieRule::MostVotes => b.0.votes.cmp(&a.0.votes),
             TieRule::ListOrder => a.0.order.cmp(&b.0.order),
@@ -110,7 +115,11 @@ impl TieBreaker<'_> {
                 quotient,
                 rules: format!(
                     "[{}]",
-                    self.rules.iter().map(|r| r.name()).collect::<Vec<_>>().join(", ")
+                    self.rules
+                        .iter()
+                        .map(|r| r.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             });
         };

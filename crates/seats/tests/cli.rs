@@ -39,14 +39,26 @@ fn germany_ep2019_report() {
 #[test]
 fn spain_ep2019_report_and_csv() {
     insta::assert_snapshot!(out(&["--method", "dhondt", &data("es_ep2019.csv")]));
-    insta::assert_snapshot!(out(&["--method", "dhondt", "--seats", "59", "--csv", &data("es_ep2019.csv")]));
+    insta::assert_snapshot!(out(&[
+        "--method",
+        "dhondt",
+        "--seats",
+        "59",
+        "--csv",
+        &data("es_ep2019.csv")
+    ]));
 }
 
 #[test]
 fn spain_ep2019_what_if_threshold_shows_differences() {
     // A what-if: a 5 % threshold of the published 22,426,066 valid votes.
     insta::assert_snapshot!(out(&[
-        "--method", "dhondt", "--threshold", "5", "--valid-votes", "22426066",
+        "--method",
+        "dhondt",
+        "--threshold",
+        "5",
+        "--valid-votes",
+        "22426066",
         &data("es_ep2019.csv"),
     ]));
 }
@@ -56,14 +68,25 @@ fn norway_storting_2021_report_and_csv() {
     let report = out(&["--system", "norway", &data("no_storting_2021.csv")]);
     assert!(report.contains("Official seats: all match"), "{report}");
     insta::assert_snapshot!(report);
-    insta::assert_snapshot!(out(&["--system", "norway", "--csv", &data("no_storting_2021.csv")]));
+    insta::assert_snapshot!(out(&[
+        "--system",
+        "norway",
+        "--csv",
+        &data("no_storting_2021.csv")
+    ]));
 }
 
 #[test]
 fn norway_with_generic_levelling_options_matches_the_preset() {
     let generic = out(&[
-        "--method", "modified-sainte-lague", "--levelling-seats", "1", "--levelling-threshold", "4",
-        "--csv", &data("no_storting_2021.csv"),
+        "--method",
+        "modified-sainte-lague",
+        "--levelling-seats",
+        "1",
+        "--levelling-threshold",
+        "4",
+        "--csv",
+        &data("no_storting_2021.csv"),
     ]);
     let preset = out(&["--system", "norway", "--csv", &data("no_storting_2021.csv")]);
     assert_eq!(generic, preset);
@@ -75,7 +98,10 @@ fn unknown_method_lists_the_known_ones() {
         .err()
         .unwrap()
         .to_string();
-    assert!(e.contains("known methods: dhondt, sainte-lague, modified-sainte-lague"), "{e}");
+    assert!(
+        e.contains("known methods: dhondt, sainte-lague, modified-sainte-lague"),
+        "{e}"
+    );
 }
 
 fn bad(csv: &str, extra: &[&str]) -> String {
@@ -105,7 +131,10 @@ fn bad_csv_errors_name_file_line_column_and_why() {
         "FILE:2: column votes: 99999999999999999999 is more than the largest accepted value 18446744073709551615"
     );
     assert_eq!(
-        bad(&format!("{h}X,A,18446744073709551615\nX,B,1\n"), &["--seats", "2"]),
+        bad(
+            &format!("{h}X,A,18446744073709551615\nX,B,1\n"),
+            &["--seats", "2"]
+        ),
         "arithmetic overflow while adding the votes: vote counts are too large"
     );
     assert_eq!(
@@ -117,7 +146,10 @@ fn bad_csv_errors_name_file_line_column_and_why() {
         "FILE:3: column party: \"A\" appears twice in constituency \"X\""
     );
     assert!(bad(&format!("{h}X,A,1,7\n"), &["--seats", "2"]).starts_with("FILE:2: "));
-    assert_eq!(bad(&format!("{h}X,A,1\n"), &["--seats", "0"]), "seats: must be at least 1 (got 0)");
+    assert_eq!(
+        bad(&format!("{h}X,A,1\n"), &["--seats", "0"]),
+        "seats: must be at least 1 (got 0)"
+    );
     assert_eq!(
         bad(&format!("{h}X,A,1\n"), &[]),
         "FILE:1: column seats: give --seats N or a `seats` column"
@@ -127,6 +159,17 @@ fn bad_csv_errors_name_file_line_column_and_why() {
 
 #[test]
 fn missing_file_is_an_error_not_a_panic() {
-    let e = run(&parse(&["--method", "dhondt", "--seats", "1", "/nonexistent/x.csv"])).unwrap_err();
-    assert!(e.to_string().starts_with("/nonexistent/x.csv:0: cannot read"), "{e}");
+    let e = run(&parse(&[
+        "--method",
+        "dhondt",
+        "--seats",
+        "1",
+        "/nonexistent/x.csv",
+    ]))
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("/nonexistent/x.csv:0: cannot read"),
+        "{e}"
+    );
 }

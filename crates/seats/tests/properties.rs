@@ -20,7 +20,10 @@ fn method() -> impl Strategy<Value = Method> {
 }
 
 fn named(v: &[u64]) -> Vec<(String, u64)> {
-    v.iter().enumerate().map(|(i, v)| (format!("P{i}"), *v)).collect()
+    v.iter()
+        .enumerate()
+        .map(|(i, v)| (format!("P{i}"), *v))
+        .collect()
 }
 
 proptest! {

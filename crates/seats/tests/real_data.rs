@@ -64,7 +64,11 @@ fn storting_2021_district_levelling_and_placement() {
         r.records()
             .map(|rec| {
                 let rec = rec.unwrap();
-                (rec[0].to_string(), rec[1].to_string(), rec[2].parse().unwrap())
+                (
+                    rec[0].to_string(),
+                    rec[1].to_string(),
+                    rec[2].parse().unwrap(),
+                )
             })
             .collect()
     };
@@ -99,7 +103,13 @@ fn storting_2021_district_levelling_and_placement() {
                 .find(|r| r.0 == cr.id && r.1 == p.party)
                 .unwrap();
             let l = lev.get(&(r.0.as_str(), r.1.as_str())).copied().unwrap_or(0);
-            assert_eq!(p.seats, r.3 - l, "district seats of {} in {} (#{c})", r.1, r.0);
+            assert_eq!(
+                p.seats,
+                r.3 - l,
+                "district seats of {} in {} (#{c})",
+                r.1,
+                r.0
+            );
         }
     }
     // Levelling seats per party, nationally.
@@ -118,7 +128,12 @@ fn storting_2021_district_levelling_and_placement() {
     // Placement per county, and every published seat.
     for cr in &s.constituencies {
         for (p, n) in &cr.levelling {
-            assert_eq!(lev.get(&(cr.id.as_str(), p.as_str())), Some(n), "levelling {p} in {}", cr.id);
+            assert_eq!(
+                lev.get(&(cr.id.as_str(), p.as_str())),
+                Some(n),
+                "levelling {p} in {}",
+                cr.id
+            );
         }
     }
     for r in &rows {
