@@ -339,6 +339,11 @@ impl<'a> CvrSink<'a> {
         Ok(())
     }
 
+    /// The configured `maxRankingsAllowed` (`None` = "max").
+    pub fn max_rankings(&self) -> Option<u32> {
+        self.max_rankings
+    }
+
     /// CVRs ended so far through this sink.
     pub fn records(&self) -> u64 {
         self.records

@@ -24,31 +24,7 @@ const NO_REPORT: &[&str] = &["conversions_from_dominion"];
 
 /// Cases that do not pass yet, with the reason. The test fails if one of these passes (so the
 /// list only shrinks) or if any other case fails.
-const KNOWN_FAILING: &[(&str, &str)] = &[
-    ("2024_alaska_dominion", "Dominion reader not written yet"),
-    (
-        "clear_ballot_kansas_primary",
-        "Clear Ballot reader not written yet",
-    ),
-    (
-        "conversions_from_dominion",
-        "Dominion reader not written yet",
-    ),
-    ("dominion_alaska", "Dominion reader not written yet"),
-    (
-        "hart_cedar_park_school_board",
-        "Hart reader not written yet",
-    ),
-    (
-        "first_round_determines_threshold_tiebreaker_test",
-        "ES&S: empty <row> elements count as blank ballots in RCTab (POI) but calamine drops them",
-    ),
-    ("nist_xml_cdf_2", "CDF XML reader not written yet"),
-    (
-        "unisyn_xml_cdf_city_mayor",
-        "CDF XML reader not written yet",
-    ),
-];
+const KNOWN_FAILING: &[(&str, &str)] = &[];
 
 fn cases() -> Vec<String> {
     let dir = Path::new(DATA);

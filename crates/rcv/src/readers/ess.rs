@@ -34,6 +34,100 @@ fn cell_text(d: &Data) -> Option<String> {
     }
 }
 
+/// The 0-based numbers of the `<row>` elements of the workbook's first sheet, in file order.
+/// RCTab reads sheets with Apache POI's event API, which reports every `<row>` element, even
+/// one without cells, as a ballot; this reproduces that.
+fn physical_rows(path: &std::path::Path) -> Result<Vec<u32>, RcvError> {
+    use quick_xml::events::Event;
+    use std::io::Read;
+    let zip_err = |why: String| RcvError::cvr(path, None, why);
+    let file = std::fs::File::open(path).map_err(|e| RcvError::io(path, e))?;
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
+        .map_err(|e| zip_err(format!("not an xlsx (zip) file: {e}")))?;
+    let mut read_entry = |name: &str| -> Result<String, RcvError> {
+        let mut s = String::new();
+        zip.by_name(name)
+            .map_err(|e| zip_err(format!("missing {name}: {e}")))?
+            .read_to_string(&mut s)
+            .map_err(|e| zip_err(format!("cannot read {name}: {e}")))?;
+        Ok(s)
+    };
+    let attr = |e: &quick_xml::events::BytesStart<'_>, key: &[u8]| -> Option<String> {
+        e.attributes()
+            .flatten()
+            .find(|a| a.key.as_ref() == key || a.key.local_name().as_ref() == key)
+            .map(|a| String::from_utf8_lossy(&a.value).into_owned())
+    };
+    // First sheet of the workbook, then its part name through the relationships.
+    let workbook = read_entry("xl/workbook.xml")?;
+    let mut rd = quick_xml::Reader::from_str(&workbook);
+    let mut rid = None;
+    loop {
+        match rd.read_event() {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) if e.local_name().as_ref() == b"sheet" => {
+                rid = attr(&e, b"r:id").or_else(|| attr(&e, b"id"));
+                break;
+            }
+            Ok(Event::Eof) => break,
+            Err(e) => return Err(zip_err(format!("xl/workbook.xml: {e}"))),
+            _ => {}
+        }
+    }
+    let rid = rid.ok_or_else(|| zip_err("workbook has no sheet".into()))?;
+    let rels = read_entry("xl/_rels/workbook.xml.rels")?;
+    let mut rd = quick_xml::Reader::from_str(&rels);
+    let mut target = None;
+    loop {
+        match rd.read_event() {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e))
+                if e.local_name().as_ref() == b"Relationship"
+                    && attr(&e, b"Id").as_deref() == Some(rid.as_str()) =>
+            {
+                target = attr(&e, b"Target");
+                break;
+            }
+            Ok(Event::Eof) => break,
+            Err(e) => return Err(zip_err(format!("xl/_rels/workbook.xml.rels: {e}"))),
+            _ => {}
+        }
+    }
+    let target = target.ok_or_else(|| zip_err(format!("no relationship {rid}")))?;
+    let part = match target.strip_prefix('/') {
+        Some(abs) => abs.to_string(),
+        None => format!("xl/{target}"),
+    };
+    let entry = zip
+        .by_name(&part)
+        .map_err(|e| zip_err(format!("missing {part}: {e}")))?;
+    let mut rd = quick_xml::Reader::from_reader(std::io::BufReader::with_capacity(1 << 16, entry));
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    let mut next: u32 = 0;
+    loop {
+        match rd.read_event_into(&mut buf) {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) if e.local_name().as_ref() == b"row" => {
+                let r = attr(&e, b"r")
+                    .and_then(|v| v.trim().parse::<u32>().ok())
+                    .map(|r| r.saturating_sub(1))
+                    .unwrap_or(next);
+                out.push(r);
+                next = r + 1;
+                if out.len() > MAX_ROWS {
+                    return Err(RcvError::Limit {
+                        path: path.to_path_buf(),
+                        why: format!("more than {MAX_ROWS} rows"),
+                    });
+                }
+            }
+            Ok(Event::Eof) => break,
+            Err(e) => return Err(zip_err(format!("{part}: {e}"))),
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok(out)
+}
+
 /// Reads an ES&S xlsx source.
 pub fn read(
     source: &CvrSource,
@@ -77,11 +171,16 @@ pub fn read(
             }
         }
     };
-    for (i, row) in range.rows().enumerate() {
-        let abs_row = row0 + i as u32;
+    let rows: Vec<&[Data]> = range.rows().collect();
+    let physical = physical_rows(path)?;
+    for abs_row in physical {
         if abs_row < first_row {
             continue;
         }
+        let row: &[Data] = abs_row
+            .checked_sub(row0)
+            .and_then(|i| rows.get(i as usize).copied())
+            .unwrap_or(&[]);
         let mut last_rank = 0u32;
         let mut has_id = false;
         for (j, d) in row.iter().enumerate() {

@@ -17,6 +17,7 @@ pub mod csv;
 pub mod dominion;
 pub mod ess;
 pub mod hart;
+pub mod xml;
 
 /// Largest single CVR file read (bytes).
 pub const MAX_CVR_FILE_BYTES: u64 = 4 * 1024 * 1024 * 1024;
