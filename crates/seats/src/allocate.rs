@@ -232,9 +232,10 @@ pub fn allocate_with<S: AsRef<str>>(
     let out = contest.run()?;
 
     // Votes to one more seat: the seat arithmetic, then the threshold where it applies.
+    let lowest = contest.lowest_winning(&out);
     let needed: Vec<Option<u64>> = (0..votes.len())
         .map(|i| {
-            let seat = contest.votes_to_next_seat(&out, i, exclusions[i].is_none());
+            let seat = contest.votes_to_next_seat(&out, &lowest, i, exclusions[i].is_none());
             match &exclusions[i] {
                 None | Some(Exclusion::NoVotes) => match (&rules.threshold, seat) {
                     (Some(t), Some(s)) => {
@@ -315,6 +316,13 @@ pub(crate) fn votes_to_threshold(percent: Fraction, votes: u64, base: u64) -> Op
         .checked_mul(u128::from(base))?
         .checked_sub(100 * den * u128::from(votes))?;
     u64::try_from(need.div_ceil(k)).ok()
+}
+
+/// The lowest winning quotient (with its party) and the lowest of any other party.
+#[derive(Default)]
+pub(crate) struct LowestWinning {
+    first: Option<(usize, Fraction)>,
+    second: Option<Fraction>,
 }
 
 /// A candidate quotient in the highest-averages heap.
@@ -477,8 +485,14 @@ impl Contest<'_> {
         }
         let mut notes = Vec::new();
         let mut ties = Vec::new();
-        // Sort by remainder, largest first (index only to make the sort deterministic).
-        rems.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        // Sort by remainder, largest first; equal remainders by votes, then party id, so that
+        // reported seats do not depend on the input order (ties at the boundary are broken
+        // by the rules below, not by this order).
+        rems.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then(self.votes[b.1].cmp(&self.votes[a.1]))
+                .then(self.labels[a.1].cmp(self.labels[b.1]))
+        });
         if whole > u64::from(self.seats) {
             // Only the Imperiali quota (or an exact Hagenbach-Bischoff split) can hand out more
             // whole quotas than seats: withdraw the excess from the smallest remainders.
@@ -558,22 +572,57 @@ impl Contest<'_> {
     }
 
     /// Additional votes that guarantee party `i` one more seat, others fixed.
-    fn votes_to_next_seat(&self, out: &Outcome, i: usize, eligible: bool) -> Option<u64> {
+    fn votes_to_next_seat(
+        &self,
+        out: &Outcome,
+        lowest: &LowestWinning,
+        i: usize,
+        eligible: bool,
+    ) -> Option<u64> {
         match self.method.kind() {
-            Kind::HighestAverages => self.divisor_votes_to_next_seat(out, i),
+            Kind::HighestAverages => self.divisor_votes_to_next_seat(out, lowest, i),
             Kind::LargestRemainder => self.remainder_votes_to_next_seat(out, i, eligible),
         }
     }
 
+    /// The two lowest winning quotients of distinct parties, found once in O(parties).
+    pub(crate) fn lowest_winning(&self, out: &Outcome) -> LowestWinning {
+        let mut low = LowestWinning::default();
+        if self.method.kind() != Kind::HighestAverages {
+            return low;
+        }
+        for &j in &self.eligible {
+            if out.seats[j] == 0 {
+                continue;
+            }
+            let q = self.quotient(j, out.seats[j] - 1);
+            match low.first {
+                Some((_, f)) if q >= f => {
+                    if low.second.is_none_or(|s| q < s) {
+                        low.second = Some(q);
+                    }
+                }
+                _ => {
+                    low.second = low.first.map(|(_, f)| f);
+                    low.first = Some((j, q));
+                }
+            }
+        }
+        low
+    }
+
     /// The next quotient must exceed the lowest winning quotient of another party.
-    fn divisor_votes_to_next_seat(&self, out: &Outcome, i: usize) -> Option<u64> {
-        let lowest_other = self
-            .eligible
-            .iter()
-            .copied()
-            .filter(|&j| j != i && out.seats[j] > 0)
-            .map(|j| self.quotient(j, out.seats[j] - 1))
-            .min()?;
+    fn divisor_votes_to_next_seat(
+        &self,
+        out: &Outcome,
+        low: &LowestWinning,
+        i: usize,
+    ) -> Option<u64> {
+        let lowest_other = match low.first {
+            Some((j, _)) if j == i => low.second?,
+            Some((_, q)) => q,
+            None => return None,
+        };
         let d = self.method.divisor(out.seats[i], self.first);
         let target = lowest_other.checked_mul(&d)?;
         let need = target.floor().checked_add(1)?;
