@@ -1,0 +1,227 @@
+//! The mapping table: source names → definition ids, count-type names and CSV column layouts.
+//!
+//! Officials write it as TOML next to their export when the export's names differ from the
+//! definition (the importers never guess beyond the rules of `norm`). Every section is
+//! optional; keys are compared case- and white-space-insensitively.
+//!
+//! ```toml
+//! [contests]            # source contest name (office, or "office, District n") -> contest id
+//! "Governor/Gobernador" = "governor"
+//! [selections]          # "contest-id/source name" or "source name" -> selection id
+//! "us-senate/Raphael Warnock (I) (Dem)" = "raphael-warnock"
+//! [units]               # "parent name/unit name" or "unit name" -> unit id
+//! "Fulton/HARBINS A" = "fulton.harbins-a"
+//! [parties]             # source party code -> party id
+//! "L" = "lib"
+//! [count_types]         # vote type or column name -> election_day | early | mail | provisional | total
+//! "Federal" = "mail"
+//!
+//! [csv]                 # other CSV layouts: which header holds what
+//! encoding = "latin1"   # or "utf-8" (default)
+//! county = "County"     # optional; without county and precinct every row is the root unit
+//! precinct = "Precinct Code"
+//! office = "Contest Title"
+//! district = "District"
+//! party = "Party"
+//! candidate = "Choice Name"
+//! votes = "Total Votes"
+//! count_columns = { "Election Day" = "election_day", "Mail" = "mail" }
+//! overvotes = "Total Overvotes"   # per-row contest figures (repeated on each row of a contest)
+//! undervotes = "Total Undervotes"
+//! ignore_offices = ["Registered Voters"]
+//! ignore_candidates = ["Total Votes Cast"]
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use skytale_model::CountType;
+
+use crate::error::{FormatError, Location};
+use crate::norm::norm_key;
+
+/// Name mapping table (source name → definition id) for contests, selections, units, parties,
+/// plus count-type names and the column layout of non-OpenElections CSV files.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Mapping {
+    pub(crate) contests: BTreeMap<String, String>,
+    pub(crate) selections: BTreeMap<String, String>,
+    pub(crate) units: BTreeMap<String, String>,
+    pub(crate) parties: BTreeMap<String, String>,
+    pub(crate) count_types: BTreeMap<String, CountType>,
+    pub(crate) csv: Option<CsvLayout>,
+}
+
+/// Which CSV header holds what (all names as written in the header row).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsvLayout {
+    #[serde(default)]
+    pub encoding: Option<String>,
+    #[serde(default)]
+    pub county: Option<String>,
+    #[serde(default)]
+    pub precinct: Option<String>,
+    pub office: String,
+    #[serde(default)]
+    pub district: Option<String>,
+    #[serde(default)]
+    pub party: Option<String>,
+    pub candidate: String,
+    #[serde(default)]
+    pub votes: Option<String>,
+    #[serde(default)]
+    pub count_columns: BTreeMap<String, CountType>,
+    #[serde(default)]
+    pub overvotes: Option<String>,
+    #[serde(default)]
+    pub undervotes: Option<String>,
+    #[serde(default)]
+    pub ignore_offices: Vec<String>,
+    #[serde(default)]
+    pub ignore_candidates: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MappingFile {
+    #[serde(default)]
+    contests: BTreeMap<String, String>,
+    #[serde(default)]
+    selections: BTreeMap<String, String>,
+    #[serde(default)]
+    units: BTreeMap<String, String>,
+    #[serde(default)]
+    parties: BTreeMap<String, String>,
+    #[serde(default)]
+    count_types: BTreeMap<String, CountType>,
+    #[serde(default)]
+    csv: Option<CsvLayout>,
+}
+
+impl Mapping {
+    /// Parses a mapping table written in TOML (format in the module docs).
+    pub fn from_toml(text: &str) -> Result<Mapping, FormatError> {
+        let f: MappingFile = toml::from_str(text).map_err(|e| {
+            let mut at = Location::default();
+            if let Some(span) = e.span() {
+                let before = &text[..span.start.min(text.len())];
+                at.line = Some(before.matches('\n').count() as u64 + 1);
+                at.column = Some(
+                    (before.len() - before.rfind('\n').map(|p| p + 1).unwrap_or(0)) as u64 + 1,
+                );
+            }
+            FormatError::syntax(at, format!("mapping table: {}", e.message()))
+        })?;
+        let norm =
+            |m: BTreeMap<String, String>| m.into_iter().map(|(k, v)| (norm_key(&k), v)).collect();
+        Ok(Mapping {
+            contests: norm(f.contests),
+            selections: norm(f.selections),
+            units: norm(f.units),
+            parties: norm(f.parties),
+            count_types: f
+                .count_types
+                .into_iter()
+                .map(|(k, v)| (norm_key(&k), v))
+                .collect(),
+            csv: f.csv,
+        })
+    }
+
+    pub(crate) fn contest(&self, name: &str) -> Option<&str> {
+        self.contests.get(&norm_key(name)).map(String::as_str)
+    }
+    pub(crate) fn selection(&self, contest_id: &str, name: &str) -> Option<&str> {
+        self.selections
+            .get(&norm_key(&format!("{contest_id}/{name}")))
+            .or_else(|| self.selections.get(&norm_key(name)))
+            .map(String::as_str)
+    }
+    pub(crate) fn unit(&self, parent_name: Option<&str>, name: &str) -> Option<&str> {
+        parent_name
+            .and_then(|p| self.units.get(&norm_key(&format!("{p}/{name}"))))
+            .or_else(|| self.units.get(&norm_key(name)))
+            .map(String::as_str)
+    }
+    pub(crate) fn party(&self, code: &str) -> Option<&str> {
+        self.parties.get(&norm_key(code)).map(String::as_str)
+    }
+    pub(crate) fn count_type(&self, name: &str) -> Option<CountType> {
+        self.count_types.get(&norm_key(name)).copied()
+    }
+    /// The CSV column layout, if the table has one.
+    pub fn csv_layout(&self) -> Option<&CsvLayout> {
+        self.csv.as_ref()
+    }
+}
+
+/// The built-in vote-type names (Clarity `VoteType@name`, CSV column headers), normalised:
+/// lower case, `_` as space, a trailing " votes" removed.
+pub(crate) fn builtin_count_type(name: &str) -> Option<CountType> {
+    let k = norm_key(&name.replace('_', " "));
+    let k = k.strip_suffix(" votes").unwrap_or(&k);
+    Some(match k {
+        "election day" | "electionday" | "election day voting" | "polls" => CountType::ElectionDay,
+        "advance voting" | "advanced voting" | "advanced" | "advance" | "early" | "early vote"
+        | "early voting" | "in person absentee" | "absentee in person" => CountType::Early,
+        "absentee by mail" | "absentee" | "mail" | "mail in" | "by mail" | "mail ballots" => {
+            CountType::Mail
+        }
+        "provisional" | "provisionals" => CountType::Provisional,
+        // A single vote type that is the whole count (Kentucky's Clarity files call it "Election").
+        "election" | "total" => CountType::Total,
+        _ => return None,
+    })
+}
+
+/// Names the built-in table knows, for error messages.
+pub(crate) const BUILTIN_COUNT_TYPE_NAMES: &[&str] = &[
+    "Election Day",
+    "Advance Voting",
+    "Early Vote",
+    "Absentee by Mail",
+    "Absentee",
+    "Mail",
+    "Provisional",
+    "Election",
+    "Total",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_toml() {
+        let m = Mapping::from_toml(
+            "[contests]\n\"Governor/Gobernador\" = \"governor\"\n[count_types]\nFederal = \"mail\"\n\
+             [csv]\noffice = \"Contest Title\"\ncandidate = \"Choice Name\"\ncount_columns = { \"ED\" = \"election_day\" }\n",
+        )
+        .unwrap();
+        assert_eq!(m.contest("governor/gobernador"), Some("governor"));
+        assert_eq!(m.count_type("FEDERAL"), Some(CountType::Mail));
+        assert_eq!(m.csv_layout().unwrap().candidate, "Choice Name");
+        let e = Mapping::from_toml("[contests]\nx = 3\n").unwrap_err();
+        assert_eq!(e.location().unwrap().line, Some(2));
+        assert!(Mapping::from_toml("[nonsense]\n").is_err());
+    }
+
+    #[test]
+    fn builtin_types() {
+        assert_eq!(
+            builtin_count_type("advance_voting_votes"),
+            Some(CountType::Early)
+        );
+        assert_eq!(
+            builtin_count_type("Absentee by Mail Votes"),
+            Some(CountType::Mail)
+        );
+        assert_eq!(
+            builtin_count_type("Election Day Votes"),
+            Some(CountType::ElectionDay)
+        );
+        assert_eq!(builtin_count_type("Election"), Some(CountType::Total));
+        assert_eq!(builtin_count_type("federal"), None);
+    }
+}

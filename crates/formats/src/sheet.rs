@@ -1,0 +1,1168 @@
+//! The common intermediate of every importer: units, contests, selections and parties as the
+//! source names them, plus the counts per (unit, contest). The parsers fill a [`Sheet`]; from it
+//! [`Sheet::derive`] builds an election definition and [`Sheet::import`] resolves the source
+//! names against an existing definition and produces one results statement per unit.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use skytale_model::{
+    Contest, ContestKind, ContestReport, Count, CountType, Definition, LocalizedText, Party,
+    PublicationPolicy, Reporter, ResultsStatement, Selection, SourceFile, Unit, ValidDefinition,
+};
+use skytale_note::VerifierKey;
+
+use crate::error::{FormatError, Location};
+use crate::norm::{candidate_display, candidate_key, closest, norm_key, slug, valid_id};
+use crate::{Format, ImportOptions};
+
+/// Largest number of distinct reporting units one file may name.
+pub const MAX_FILE_UNITS: usize = skytale_model::definition::MAX_UNITS;
+/// Largest number of distinct contests one file may name.
+pub const MAX_FILE_CONTESTS: usize = skytale_model::definition::MAX_CONTESTS;
+/// Largest number of selections of one contest.
+pub const MAX_FILE_SELECTIONS: usize = skytale_model::definition::MAX_SELECTIONS;
+/// Largest number of parties one file may name.
+pub const MAX_FILE_PARTIES: usize = 10_000;
+
+/// A name, optionally in several languages (NIST CDF).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Names {
+    pub display: String,
+    pub i18n: BTreeMap<String, String>,
+}
+
+impl Names {
+    pub fn plain(s: &str) -> Names {
+        Names {
+            display: s.to_string(),
+            i18n: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct SUnit {
+    pub key: Option<String>,
+    pub name: Names,
+    pub parent: Option<usize>,
+    pub level: Option<String>,
+    pub registered: Option<u64>,
+    pub line: u64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct SSel {
+    pub key: Option<String>,
+    pub name: Names,
+    pub party: Option<usize>,
+    pub line: u64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct SContest {
+    pub key: Option<String>,
+    pub name: Names,
+    pub kind: ContestKind,
+    pub votes_allowed: u32,
+    pub selections: Vec<SSel>,
+    sel_raw: HashMap<Box<str>, usize>,
+    sel_norm: HashMap<String, usize>,
+    sel_key: HashMap<String, usize>,
+    pub line: u64,
+    /// The contest's area as the source states it (CDF `ElectionDistrictId`), as unit indexes.
+    pub area: Option<Vec<usize>>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct SParty {
+    pub key: Option<String>,
+    pub name: Names,
+    pub abbreviation: Option<String>,
+}
+
+/// Figures of a contest in a unit besides the selections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Other {
+    Overvotes,
+    Undervotes,
+    Blank,
+    Ballots,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Cell {
+    pub sel: BTreeMap<usize, [Option<u64>; 5]>,
+    pub other: [Option<u64>; 4],
+    pub line: u64,
+}
+
+fn slot(t: CountType) -> usize {
+    CountType::ALL.iter().position(|x| *x == t).unwrap_or(4)
+}
+
+fn other_slot(o: Other) -> usize {
+    match o {
+        Other::Overvotes => 0,
+        Other::Undervotes => 1,
+        Other::Blank => 2,
+        Other::Ballots => 3,
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Sheet {
+    pub format: Format,
+    pub title: Option<String>,
+    pub date: Option<String>,
+    /// Languages of the names (first = default); empty means `["en"]`.
+    pub languages: Vec<String>,
+    pub units: Vec<SUnit>,
+    unit_raw: HashMap<usize, HashMap<Box<str>, usize>>,
+    unit_norm: HashMap<(usize, String), usize>,
+    unit_key: HashMap<String, usize>,
+    pub contests: Vec<SContest>,
+    contest_raw: HashMap<Box<str>, HashMap<Box<str>, usize>>,
+    contest_norm: HashMap<String, usize>,
+    contest_key: HashMap<String, usize>,
+    pub parties: Vec<SParty>,
+    party_norm: HashMap<String, usize>,
+    party_key: HashMap<String, usize>,
+    pub cells: HashMap<(usize, usize), Cell>,
+    /// Whether source keys are stable ids worth keeping as definition ids (NIST ObjectIds);
+    /// Clarity keys are only used to find things within the file.
+    pub keys_are_ids: bool,
+}
+
+fn parent_slot(p: Option<usize>) -> usize {
+    p.map(|x| x + 1).unwrap_or(0)
+}
+
+impl Sheet {
+    pub fn new(format: Format) -> Sheet {
+        Sheet {
+            format,
+            title: None,
+            date: None,
+            languages: Vec::new(),
+            units: Vec::new(),
+            unit_raw: HashMap::new(),
+            unit_norm: HashMap::new(),
+            unit_key: HashMap::new(),
+            contests: Vec::new(),
+            contest_raw: HashMap::new(),
+            contest_norm: HashMap::new(),
+            contest_key: HashMap::new(),
+            parties: Vec::new(),
+            party_norm: HashMap::new(),
+            party_key: HashMap::new(),
+            cells: HashMap::new(),
+            keys_are_ids: false,
+        }
+    }
+
+    /// The unit `name` under `parent` (found by name, or added).
+    pub fn unit(
+        &mut self,
+        parent: Option<usize>,
+        name: &str,
+        level: Option<&str>,
+        line: u64,
+    ) -> Result<usize, FormatError> {
+        let ps = parent_slot(parent);
+        if let Some(&u) = self.unit_raw.get(&ps).and_then(|m| m.get(name)) {
+            return Ok(u);
+        }
+        let n = norm_key(name);
+        if n.is_empty() {
+            return Err(FormatError::invalid(
+                Location::line(line),
+                "a reporting unit has no name",
+            ));
+        }
+        let u = match self.unit_norm.get(&(ps, n.clone())) {
+            Some(&u) => u,
+            None => self.push_unit(
+                None,
+                Names::plain(&crate::norm::clean(name)),
+                parent,
+                level,
+                line,
+            )?,
+        };
+        self.unit_norm.insert((ps, n), u);
+        self.unit_raw
+            .entry(ps)
+            .or_default()
+            .insert(Box::from(name), u);
+        Ok(u)
+    }
+
+    /// A unit with a source id (NIST CDF GpUnit).
+    pub fn unit_keyed(
+        &mut self,
+        key: &str,
+        name: Names,
+        parent: Option<usize>,
+        level: Option<&str>,
+        line: u64,
+    ) -> Result<usize, FormatError> {
+        if let Some(&u) = self.unit_key.get(key) {
+            return Ok(u);
+        }
+        let u = self.push_unit(Some(key.to_string()), name, parent, level, line)?;
+        self.unit_key.insert(key.to_string(), u);
+        Ok(u)
+    }
+
+    pub fn unit_by_key(&self, key: &str) -> Option<usize> {
+        self.unit_key.get(key).copied()
+    }
+
+    fn push_unit(
+        &mut self,
+        key: Option<String>,
+        name: Names,
+        parent: Option<usize>,
+        level: Option<&str>,
+        line: u64,
+    ) -> Result<usize, FormatError> {
+        if self.units.len() >= MAX_FILE_UNITS {
+            return Err(FormatError::TooLarge {
+                at: Location::line(line),
+                what: "the number of reporting units",
+                limit: MAX_FILE_UNITS as u64,
+            });
+        }
+        self.units.push(SUnit {
+            key,
+            name,
+            parent,
+            level: level.map(str::to_string),
+            registered: None,
+            line,
+        });
+        Ok(self.units.len() - 1)
+    }
+
+    /// The contest of `office` (and `district`), found by normalised name or added.
+    pub fn contest(
+        &mut self,
+        office: &str,
+        district: &str,
+        line: u64,
+    ) -> Result<usize, FormatError> {
+        if let Some(&c) = self.contest_raw.get(office).and_then(|m| m.get(district)) {
+            return Ok(c);
+        }
+        let display = crate::norm::contest_display(office, district);
+        let n = norm_key(&display);
+        if n.is_empty() {
+            return Err(FormatError::invalid(
+                Location::line(line),
+                "a row has no contest (office) name",
+            ));
+        }
+        let c = match self.contest_norm.get(&n) {
+            Some(&c) => c,
+            None => self.push_contest(
+                None,
+                Names::plain(&display),
+                ContestKind::Candidate,
+                1,
+                line,
+            )?,
+        };
+        self.contest_norm.insert(n, c);
+        self.contest_raw
+            .entry(Box::from(office))
+            .or_default()
+            .insert(Box::from(district), c);
+        Ok(c)
+    }
+
+    /// A contest with a source id (Clarity key, CDF ObjectId).
+    pub fn contest_keyed(
+        &mut self,
+        key: &str,
+        name: Names,
+        kind: ContestKind,
+        votes_allowed: u32,
+        line: u64,
+    ) -> Result<usize, FormatError> {
+        if let Some(&c) = self.contest_key.get(key) {
+            return Ok(c);
+        }
+        let c = self.push_contest(Some(key.to_string()), name, kind, votes_allowed, line)?;
+        self.contest_key.insert(key.to_string(), c);
+        Ok(c)
+    }
+
+    fn push_contest(
+        &mut self,
+        key: Option<String>,
+        name: Names,
+        kind: ContestKind,
+        votes_allowed: u32,
+        line: u64,
+    ) -> Result<usize, FormatError> {
+        if self.contests.len() >= MAX_FILE_CONTESTS {
+            return Err(FormatError::TooLarge {
+                at: Location::line(line),
+                what: "the number of contests",
+                limit: MAX_FILE_CONTESTS as u64,
+            });
+        }
+        self.contests.push(SContest {
+            key,
+            name,
+            kind,
+            votes_allowed: votes_allowed.max(1),
+            selections: Vec::new(),
+            sel_raw: HashMap::new(),
+            sel_norm: HashMap::new(),
+            sel_key: HashMap::new(),
+            line,
+            area: None,
+        });
+        Ok(self.contests.len() - 1)
+    }
+
+    /// The selection `name` of contest `c`, found by candidate key or added.
+    pub fn selection(
+        &mut self,
+        c: usize,
+        name: &str,
+        party: Option<usize>,
+        line: u64,
+    ) -> Result<usize, FormatError> {
+        let con = &mut self.contests[c];
+        if let Some(&s) = con.sel_raw.get(name) {
+            if con.selections[s].party.is_none() {
+                con.selections[s].party = party;
+            }
+            return Ok(s);
+        }
+        let n = candidate_key(name);
+        if n.is_empty() {
+            return Err(FormatError::invalid(
+                Location::line(line),
+                "a row has no candidate / choice name",
+            ));
+        }
+        let s = match con.sel_norm.get(&n) {
+            Some(&s) => s,
+            None => {
+                if con.selections.len() >= MAX_FILE_SELECTIONS {
+                    return Err(FormatError::TooLarge {
+                        at: Location::line(line),
+                        what: "the number of selections of a contest",
+                        limit: MAX_FILE_SELECTIONS as u64,
+                    });
+                }
+                con.selections.push(SSel {
+                    key: None,
+                    name: Names::plain(&candidate_display(name)),
+                    party,
+                    line,
+                });
+                con.selections.len() - 1
+            }
+        };
+        if con.selections[s].party.is_none() {
+            con.selections[s].party = party;
+        }
+        con.sel_norm.insert(n, s);
+        con.sel_raw.insert(Box::from(name), s);
+        Ok(s)
+    }
+
+    /// A selection with a source id.
+    pub fn selection_keyed(
+        &mut self,
+        c: usize,
+        key: &str,
+        name: Names,
+        party: Option<usize>,
+        line: u64,
+    ) -> Result<usize, FormatError> {
+        let con = &mut self.contests[c];
+        if let Some(&s) = con.sel_key.get(key) {
+            return Ok(s);
+        }
+        if con.selections.len() >= MAX_FILE_SELECTIONS {
+            return Err(FormatError::TooLarge {
+                at: Location::line(line),
+                what: "the number of selections of a contest",
+                limit: MAX_FILE_SELECTIONS as u64,
+            });
+        }
+        con.selections.push(SSel {
+            key: Some(key.to_string()),
+            name,
+            party,
+            line,
+        });
+        let s = con.selections.len() - 1;
+        con.sel_key.insert(key.to_string(), s);
+        Ok(s)
+    }
+
+    /// The party with code or name `code`.
+    pub fn party(&mut self, code: &str) -> Option<usize> {
+        let n = norm_key(code);
+        if n.is_empty() {
+            return None;
+        }
+        if let Some(&p) = self.party_norm.get(&n) {
+            return Some(p);
+        }
+        if self.parties.len() >= MAX_FILE_PARTIES {
+            return None;
+        }
+        self.parties.push(SParty {
+            key: None,
+            name: Names::plain(&crate::norm::clean(code)),
+            abbreviation: Some(crate::norm::clean(code)),
+        });
+        self.party_norm.insert(n, self.parties.len() - 1);
+        Some(self.parties.len() - 1)
+    }
+
+    /// A party with a source id.
+    pub fn party_keyed(
+        &mut self,
+        key: &str,
+        name: Names,
+        abbreviation: Option<String>,
+    ) -> Option<usize> {
+        if let Some(&p) = self.party_key.get(key) {
+            return Some(p);
+        }
+        if self.parties.len() >= MAX_FILE_PARTIES {
+            return None;
+        }
+        self.parties.push(SParty {
+            key: Some(key.to_string()),
+            name,
+            abbreviation,
+        });
+        self.party_key
+            .insert(key.to_string(), self.parties.len() - 1);
+        Some(self.parties.len() - 1)
+    }
+
+    pub fn party_by_key(&self, key: &str) -> Option<usize> {
+        self.party_key.get(key).copied()
+    }
+
+    /// Records `v` votes for selection `s` of contest `c` in unit `u`. With `accumulate`, a second
+    /// figure for the same cell is added (two vote types that map to one count type); without,
+    /// it is an error (a duplicated row).
+    #[allow(clippy::too_many_arguments)]
+    pub fn add(
+        &mut self,
+        u: usize,
+        c: usize,
+        s: usize,
+        t: CountType,
+        v: u64,
+        line: u64,
+        accumulate: bool,
+    ) -> Result<(), FormatError> {
+        let cell = self.cells.entry((u, c)).or_insert_with(|| Cell {
+            line,
+            ..Cell::default()
+        });
+        let row = cell.sel.entry(s).or_insert([None; 5]);
+        let x = &mut row[slot(t)];
+        match x {
+            Some(old) if accumulate => *old = old.saturating_add(v),
+            Some(_) => {
+                let (unit, contest, sel) = (
+                    &self.units[u].name.display,
+                    &self.contests[c].name.display,
+                    &self.contests[c].selections[s].name.display,
+                );
+                return Err(FormatError::invalid(
+                    Location::line(line),
+                    format!("{sel:?} in contest {contest:?} has a second {} count for unit {unit:?} (first near line {}); duplicated rows are refused", t.as_str(), cell.line),
+                ));
+            }
+            None => *x = Some(v),
+        }
+        Ok(())
+    }
+
+    /// Records a figure other than votes (over/undervotes, blank, ballots).
+    pub fn add_other(
+        &mut self,
+        u: usize,
+        c: usize,
+        o: Other,
+        v: u64,
+        line: u64,
+        accumulate: bool,
+    ) -> Result<(), FormatError> {
+        let cell = self.cells.entry((u, c)).or_insert_with(|| Cell {
+            line,
+            ..Cell::default()
+        });
+        let x = &mut cell.other[other_slot(o)];
+        match x {
+            Some(old) if accumulate => *old = old.saturating_add(v),
+            Some(old) if *old == v => {}
+            Some(_) => {
+                return Err(FormatError::invalid(
+                    Location::line(line),
+                    format!(
+                        "{:?} of contest {:?} in unit {:?} is given twice with different values",
+                        o, self.contests[c].name.display, self.units[u].name.display
+                    ),
+                ))
+            }
+            None => *x = Some(v),
+        }
+        Ok(())
+    }
+
+    /// Whether a cell exists (the contest has figures in the unit).
+    pub fn has_cell(&self, u: usize, c: usize) -> bool {
+        self.cells.contains_key(&(u, c))
+    }
+
+    fn languages(&self) -> Vec<String> {
+        if self.languages.is_empty() {
+            vec!["en".to_string()]
+        } else {
+            self.languages.clone()
+        }
+    }
+
+    fn text(&self, n: &Names, langs: &[String]) -> LocalizedText {
+        let mut t: LocalizedText = n
+            .i18n
+            .iter()
+            .filter(|(l, _)| langs.contains(l))
+            .map(|(l, v)| (l.clone(), v.clone()))
+            .collect();
+        if let Some(d) = langs.first() {
+            t.entry(d.clone()).or_insert_with(|| n.display.clone());
+        }
+        t
+    }
+
+    /// Builds an election definition from what the file has: its geography, contests, choices
+    /// and parties; `reporter` may report every unit (scope: the root).
+    pub fn derive(&self, p: &DeriveParams) -> Result<Definition, FormatError> {
+        let langs = self.languages();
+        let date = p
+            .date
+            .map(str::to_string)
+            .or_else(|| self.date.clone())
+            .or_else(|| crate::norm::date_in(p.election_id))
+            .ok_or_else(|| {
+                FormatError::invalid(
+                    Location::at_field("date"),
+                    "the file states no election date; give one (DeriveOptions::date) or put it into the election id, e.g. ga-2022-11-08",
+                )
+            })?;
+        let mut used: HashSet<String> = HashSet::new();
+        let mut fresh = |base: String, used: &mut HashSet<String>| -> String {
+            let base: String = base.chars().take(crate::norm::MAX_SLUG * 2).collect();
+            if used.insert(base.clone()) {
+                return base;
+            }
+            let mut k = 2;
+            loop {
+                let cand = format!("{base}-{k}");
+                if used.insert(cand.clone()) {
+                    return cand;
+                }
+                k += 1;
+            }
+        };
+        // Root: the file's single top unit, or a synthetic one above several.
+        let tops: Vec<usize> = (0..self.units.len())
+            .filter(|&u| self.units[u].parent.is_none())
+            .collect();
+        let mut units: Vec<Unit> = Vec::with_capacity(self.units.len() + 1);
+        let mut ids: Vec<String> = vec![String::new(); self.units.len()];
+        let synthetic_root = tops.len() != 1;
+        let root_id = if synthetic_root {
+            let title = self
+                .title
+                .clone()
+                .unwrap_or_else(|| "All reporting units".to_string());
+            let id = fresh("all".to_string(), &mut used);
+            units.push(Unit {
+                id: id.clone(),
+                name: self.text(&Names::plain(&title), &langs),
+                parent: None,
+                level: Some("root".into()),
+                registered: None,
+            });
+            Some(id)
+        } else {
+            None
+        };
+        // Parents before children: walk from the tops.
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); self.units.len()];
+        for (u, su) in self.units.iter().enumerate() {
+            if let Some(pa) = su.parent {
+                children[pa].push(u);
+            }
+        }
+        let mut order: Vec<usize> = tops.clone();
+        let mut k = 0;
+        while k < order.len() {
+            order.extend(children[order[k]].iter().copied());
+            k += 1;
+        }
+        for &u in &order {
+            let su = &self.units[u];
+            let parent_id = match su.parent {
+                Some(pa) => Some(ids[pa].clone()),
+                None => root_id.clone(),
+            };
+            let id = match su.key.as_deref().map(str::trim) {
+                Some(key) if self.keys_are_ids && valid_id(key) && !used.contains(key) => {
+                    fresh(key.to_string(), &mut used)
+                }
+                _ => {
+                    let s = slug(&su.name.display);
+                    let base = match (&su.parent, &parent_id) {
+                        (Some(_), Some(pid)) => format!("{pid}.{s}"),
+                        _ => s,
+                    };
+                    fresh(base, &mut used)
+                }
+            };
+            ids[u] = id.clone();
+            units.push(Unit {
+                id,
+                name: self.text(&su.name, &langs),
+                parent: parent_id,
+                level: su.level.clone(),
+                registered: su.registered,
+            });
+        }
+        let root_id =
+            root_id.unwrap_or_else(|| tops.first().map(|&t| ids[t].clone()).unwrap_or_default());
+
+        let mut party_used = HashSet::new();
+        let mut party_ids = Vec::with_capacity(self.parties.len());
+        let mut parties = Vec::new();
+        for sp in &self.parties {
+            let id = match sp.key.as_deref().map(str::trim) {
+                Some(k) if self.keys_are_ids && valid_id(k) && !party_used.contains(k) => {
+                    fresh(k.to_string(), &mut party_used)
+                }
+                _ => fresh(
+                    slug(sp.abbreviation.as_deref().unwrap_or(&sp.name.display)),
+                    &mut party_used,
+                ),
+            };
+            party_ids.push(id.clone());
+            parties.push(Party {
+                id,
+                name: self.text(&sp.name, &langs),
+                abbreviation: sp.abbreviation.clone(),
+                color: None,
+            });
+        }
+
+        // Areas: where the contest has figures, lifted to the highest units fully covered.
+        let areas = self.areas(synthetic_root);
+        let mut contest_used = HashSet::new();
+        let mut contests = Vec::with_capacity(self.contests.len());
+        for (ci, sc) in self.contests.iter().enumerate() {
+            let id = match sc.key.as_deref().map(str::trim) {
+                Some(k) if self.keys_are_ids && valid_id(k) && !contest_used.contains(k) => {
+                    fresh(k.to_string(), &mut contest_used)
+                }
+                _ => fresh(slug(&sc.name.display), &mut contest_used),
+            };
+            let area: Vec<String> = match &sc.area {
+                Some(a) if !a.is_empty() => a.iter().map(|&u| ids[u].clone()).collect(),
+                _ => match &areas[ci] {
+                    Some(a) if !a.is_empty() => a
+                        .iter()
+                        .map(|&u| {
+                            if u == usize::MAX {
+                                root_id.clone()
+                            } else {
+                                ids[u].clone()
+                            }
+                        })
+                        .collect(),
+                    _ => vec![root_id.clone()],
+                },
+            };
+            let mut sel_used = HashSet::new();
+            let selections = sc
+                .selections
+                .iter()
+                .map(|ss| {
+                    let id = match ss.key.as_deref().map(str::trim) {
+                        Some(k) if self.keys_are_ids && valid_id(k) && !sel_used.contains(k) => {
+                            fresh(k.to_string(), &mut sel_used)
+                        }
+                        _ => fresh(slug(&ss.name.display), &mut sel_used),
+                    };
+                    Selection {
+                        id,
+                        name: self.text(&ss.name, &langs),
+                        party: ss.party.map(|p| party_ids[p].clone()),
+                    }
+                })
+                .collect();
+            contests.push(Contest {
+                id,
+                name: self.text(&sc.name, &langs),
+                kind: sc.kind,
+                area,
+                votes_allowed: sc.votes_allowed,
+                selections,
+                seats: None,
+            });
+        }
+        let title = self
+            .title
+            .clone()
+            .unwrap_or_else(|| p.election_id.to_string());
+        let def = Definition {
+            id: p.election_id.to_string(),
+            name: self.text(&Names::plain(&title), &langs),
+            date,
+            default_language: langs[0].clone(),
+            languages: langs.clone(),
+            origin: None,
+            authority_key: p.authority_key.clone(),
+            units,
+            parties,
+            contests,
+            reporters: vec![Reporter {
+                name: p.reporter_name.to_string(),
+                key: p.reporter_key.clone(),
+                scope: vec![root_id],
+            }],
+            publication: PublicationPolicy::default(),
+        };
+        match def.clone().validate() {
+            Ok(_) => Ok(def),
+            Err(errs) => {
+                let first = errs.0.first().map(|e| e.to_string()).unwrap_or_default();
+                Err(FormatError::invalid(
+                    Location::default(),
+                    format!(
+                        "the derived definition is not valid ({} problems); first: {first}",
+                        errs.0.len()
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// Per contest: the highest units whose whole subtree has figures (`usize::MAX` = the
+    /// synthetic root), or `None` when the contest has no figures at all.
+    fn areas(&self, synthetic_root: bool) -> Vec<Option<Vec<usize>>> {
+        let n = self.units.len();
+        let mut nchildren = vec![0usize; n];
+        let mut ntops = 0usize;
+        for su in &self.units {
+            match su.parent {
+                Some(p) => nchildren[p] += 1,
+                None => ntops += 1,
+            }
+        }
+        let mut per_contest: Vec<Vec<usize>> = vec![Vec::new(); self.contests.len()];
+        for &(u, c) in self.cells.keys() {
+            per_contest[c].push(u);
+        }
+        per_contest
+            .into_iter()
+            .map(|mut us| {
+                if us.is_empty() {
+                    return None;
+                }
+                us.sort_unstable();
+                let mut covered: HashSet<usize> = HashSet::new();
+                let mut counts: HashMap<usize, usize> = HashMap::new();
+                let mut top_count = 0usize;
+                let mut work: Vec<usize> = us;
+                while let Some(u) = work.pop() {
+                    if !covered.insert(u) {
+                        continue;
+                    }
+                    match self.units[u].parent {
+                        Some(p) => {
+                            let e = counts.entry(p).or_insert(0);
+                            *e += 1;
+                            if *e == nchildren[p] {
+                                work.push(p);
+                            }
+                        }
+                        None => top_count += 1,
+                    }
+                }
+                if synthetic_root && top_count == ntops {
+                    return Some(vec![usize::MAX]);
+                }
+                let mut area: Vec<usize> = covered
+                    .iter()
+                    .copied()
+                    .filter(|&u| self.units[u].parent.is_none_or(|p| !covered.contains(&p)))
+                    .collect();
+                area.sort_unstable();
+                Some(area)
+            })
+            .collect()
+    }
+
+    /// Resolves the file's names against `def` and produces one statement per unit.
+    pub fn import(
+        &self,
+        def: &ValidDefinition,
+        opts: &ImportOptions,
+        sha256: &str,
+    ) -> Result<Vec<ResultsStatement>, FormatError> {
+        if opts.election != def.id() {
+            return Err(FormatError::invalid(
+                Location::at_field("election"),
+                format!(
+                    "the statements are for election {:?} but the definition is {:?}",
+                    opts.election,
+                    def.id()
+                ),
+            ));
+        }
+        let r = Resolver::new(def, opts.mapping);
+        let mut unit_memo: Vec<Option<usize>> = vec![None; self.units.len()];
+        let mut contest_memo: Vec<Option<usize>> = vec![None; self.contests.len()];
+        let mut sel_memo: HashMap<(usize, usize), usize> = HashMap::new();
+        let mut keys: Vec<(usize, usize)> = self.cells.keys().copied().collect();
+        keys.sort_unstable();
+        // def unit → (first line, contest id → report)
+        let mut out: BTreeMap<usize, (u64, BTreeMap<usize, ContestReport>)> = BTreeMap::new();
+        let mut sources: HashMap<(usize, usize, String), u64> = HashMap::new();
+        for (u, c) in keys {
+            let cell = &self.cells[&(u, c)];
+            let du = self.resolve_unit(u, &r, &mut unit_memo)?;
+            let dc = match contest_memo[c] {
+                Some(x) => x,
+                None => {
+                    let x = r.contest(&self.contests[c], cell.line)?;
+                    contest_memo[c] = Some(x);
+                    x
+                }
+            };
+            if !def.contest_held_in(dc, du) {
+                return Err(FormatError::invalid(
+                    Location::line(cell.line),
+                    format!("contest {:?} is not held in reporting unit {:?} according to the definition", def.contests()[dc].id, def.units()[du].id),
+                ));
+            }
+            let entry = out
+                .entry(du)
+                .or_insert_with(|| (cell.line, BTreeMap::new()));
+            let report = entry.1.entry(dc).or_insert_with(|| ContestReport {
+                contest: def.contests()[dc].id.clone(),
+                ballots: None,
+                blank: None,
+                invalid: None,
+                overvotes: None,
+                undervotes: None,
+                selections: BTreeMap::new(),
+            });
+            for (&s, counts) in &cell.sel {
+                let ds = match sel_memo.get(&(c, s)) {
+                    Some(&x) => x,
+                    None => {
+                        let x = r.selection(dc, &self.contests[c].selections[s])?;
+                        sel_memo.insert((c, s), x);
+                        x
+                    }
+                };
+                let sid = def.contests()[dc].selections[ds].id.clone();
+                if let Some(first) = sources.insert((du, dc, sid.clone()), cell.line) {
+                    return Err(FormatError::invalid(
+                        Location::line(cell.line),
+                        format!("two source names map to selection {sid:?} of contest {:?} in unit {:?} (also near line {first})", def.contests()[dc].id, def.units()[du].id),
+                    ));
+                }
+                let by: BTreeMap<CountType, Count> = CountType::ALL
+                    .iter()
+                    .zip(counts.iter())
+                    .filter_map(|(t, v)| v.map(|v| (*t, Count::new(v))))
+                    .collect();
+                if !by.is_empty() {
+                    report.selections.insert(sid, by);
+                }
+            }
+            let add = |slot: &mut Option<Count>, v: Option<u64>| {
+                if let Some(v) = v {
+                    *slot = Some(Count::new(
+                        slot.map(|c| c.get()).unwrap_or(0).saturating_add(v),
+                    ));
+                }
+            };
+            add(&mut report.overvotes, cell.other[0]);
+            add(&mut report.undervotes, cell.other[1]);
+            add(&mut report.blank, cell.other[2]);
+            add(&mut report.ballots, cell.other[3]);
+        }
+        let source = SourceFile {
+            format: self.format.name().to_string(),
+            sha256: sha256.to_string(),
+            name: opts.source_name.map(str::to_string),
+        };
+        let mut list: Vec<(u64, usize, BTreeMap<usize, ContestReport>)> = out
+            .into_iter()
+            .map(|(du, (line, m))| (line, du, m))
+            .collect();
+        list.sort_by_key(|(line, du, _)| (*line, *du));
+        let mut statements = Vec::with_capacity(list.len());
+        for (line, du, reports) in list {
+            let st = ResultsStatement {
+                election: opts.election.to_string(),
+                unit: def.units()[du].id.clone(),
+                version: opts.version,
+                status: opts.status,
+                submitted_at: opts.submitted_at.to_string(),
+                reason: None,
+                source: Some(source.clone()),
+                contests: reports.into_values().collect(),
+            };
+            st.check_counts().map_err(|rej| {
+                FormatError::invalid(
+                    Location {
+                        line: Some(line),
+                        field: rej.field.clone(),
+                        ..Location::default()
+                    },
+                    format!("unit {:?}: {}", st.unit, rej.message),
+                )
+            })?;
+            statements.push(st);
+        }
+        Ok(statements)
+    }
+
+    fn resolve_unit(
+        &self,
+        u: usize,
+        r: &Resolver,
+        memo: &mut Vec<Option<usize>>,
+    ) -> Result<usize, FormatError> {
+        // Ancestors first, iteratively (the chain is bounded by the parsers' depth limits).
+        let mut chain = vec![u];
+        while let Some(p) = self.units[*chain.last().unwrap_or(&u)].parent {
+            if memo[p].is_some() || chain.len() > self.units.len() {
+                break;
+            }
+            chain.push(p);
+        }
+        for &x in chain.iter().rev() {
+            if memo[x].is_some() {
+                continue;
+            }
+            let su = &self.units[x];
+            let parent = su
+                .parent
+                .map(|p| (memo[p], self.units[p].name.display.as_str()));
+            let d = r.unit(su, parent)?;
+            memo[x] = Some(d);
+        }
+        memo[u].ok_or_else(|| {
+            FormatError::invalid(
+                Location::line(self.units[u].line),
+                "internal: unit not resolved",
+            )
+        })
+    }
+}
+
+/// What `derive` needs besides the file.
+pub(crate) struct DeriveParams<'a> {
+    pub election_id: &'a str,
+    pub authority_key: VerifierKey,
+    pub reporter_name: &'a str,
+    pub reporter_key: VerifierKey,
+    pub date: Option<&'a str>,
+}
+
+/// Name look-ups into a definition.
+struct Resolver<'a> {
+    def: &'a ValidDefinition,
+    mapping: Option<&'a crate::Mapping>,
+    /// (parent index or usize::MAX for none, normalised name) → unit.
+    unit_child: HashMap<(usize, String), usize>,
+    unit_any: HashMap<String, Vec<usize>>,
+    contest_name: HashMap<String, usize>,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(def: &'a ValidDefinition, mapping: Option<&'a crate::Mapping>) -> Resolver<'a> {
+        let mut unit_child = HashMap::new();
+        let mut unit_any: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, u) in def.units().iter().enumerate() {
+            let names: BTreeSet<String> = u.name.values().map(|n| norm_key(n)).collect();
+            for n in names {
+                unit_child.insert((def.parent(i).unwrap_or(usize::MAX), n.clone()), i);
+                unit_any.entry(n).or_default().push(i);
+            }
+        }
+        let mut contest_name = HashMap::new();
+        for (i, c) in def.contests().iter().enumerate() {
+            for n in c.name.values() {
+                contest_name.entry(norm_key(n)).or_insert(i);
+            }
+        }
+        Resolver {
+            def,
+            mapping,
+            unit_child,
+            unit_any,
+            contest_name,
+        }
+    }
+
+    fn unit(
+        &self,
+        su: &SUnit,
+        parent: Option<(Option<usize>, &str)>,
+    ) -> Result<usize, FormatError> {
+        let at = || Location::line(su.line);
+        let name = &su.name.display;
+        if let Some(id) = self.mapping.and_then(|m| m.unit(parent.map(|p| p.1), name)) {
+            return self.def.unit_index(id).ok_or_else(|| {
+                FormatError::invalid(at(), format!("the mapping sends unit {name:?} to {id:?}, which is not a unit of the definition"))
+            });
+        }
+        if let Some(k) = su.key.as_deref().map(str::trim) {
+            if let Some(i) = self.def.unit_index(k) {
+                return Ok(i);
+            }
+        }
+        let n = norm_key(name);
+        let root = self.def.root();
+        match parent {
+            Some((Some(pd), _)) => {
+                if let Some(&i) = self.unit_child.get(&(pd, n.clone())) {
+                    return Ok(i);
+                }
+            }
+            _ => {
+                if self.def.units()[root]
+                    .name
+                    .values()
+                    .any(|v| norm_key(v) == n)
+                {
+                    return Ok(root);
+                }
+                if let Some(&i) = self.unit_child.get(&(root, n.clone())) {
+                    return Ok(i);
+                }
+            }
+        }
+        if let Some(v) = self.unit_any.get(&n) {
+            if v.len() == 1 {
+                return Ok(v[0]);
+            }
+        }
+        let pool: Vec<&str> = match parent {
+            Some((Some(pd), _)) => self
+                .def
+                .children(pd)
+                .iter()
+                .map(|&c| self.def.text(&self.def.units()[c].name, ""))
+                .collect(),
+            _ => self
+                .def
+                .children(root)
+                .iter()
+                .map(|&c| self.def.text(&self.def.units()[c].name, ""))
+                .collect(),
+        };
+        let shown = match parent {
+            Some((_, pn)) => format!("{pn}/{name}"),
+            None => name.clone(),
+        };
+        Err(FormatError::Unmapped {
+            at: at(),
+            kind: "reporting unit",
+            name: shown,
+            closest: closest(name, pool.into_iter()),
+        })
+    }
+
+    fn contest(&self, sc: &SContest, line: u64) -> Result<usize, FormatError> {
+        let at = || Location::line(line);
+        let name = &sc.name.display;
+        if let Some(id) = self.mapping.and_then(|m| {
+            m.contest(name)
+                .or_else(|| sc.key.as_deref().and_then(|k| m.contest(k)))
+        }) {
+            return self.def.contest_index(id).ok_or_else(|| {
+                FormatError::invalid(at(), format!("the mapping sends contest {name:?} to {id:?}, which is not a contest of the definition"))
+            });
+        }
+        if let Some(k) = sc.key.as_deref().map(str::trim) {
+            if let Some(i) = self.def.contest_index(k) {
+                return Ok(i);
+            }
+        }
+        if let Some(&i) = self.contest_name.get(&norm_key(name)) {
+            return Ok(i);
+        }
+        for n in sc.name.i18n.values() {
+            if let Some(&i) = self.contest_name.get(&norm_key(n)) {
+                return Ok(i);
+            }
+        }
+        let pool = self
+            .def
+            .contests()
+            .iter()
+            .map(|c| self.def.text(&c.name, ""));
+        Err(FormatError::Unmapped {
+            at: at(),
+            kind: "contest",
+            name: name.clone(),
+            closest: closest(name, pool),
+        })
+    }
+
+    fn selection(&self, dc: usize, ss: &SSel) -> Result<usize, FormatError> {
+        let at = || Location::line(ss.line);
+        let c = &self.def.contests()[dc];
+        let name = &ss.name.display;
+        if let Some(id) = self.mapping.and_then(|m| m.selection(&c.id, name)) {
+            return self.def.selection_index(dc, id).ok_or_else(|| {
+                FormatError::invalid(at(), format!("the mapping sends {name:?} to selection {id:?}, which contest {:?} does not have", c.id))
+            });
+        }
+        if let Some(k) = ss.key.as_deref().map(str::trim) {
+            if let Some(i) = self.def.selection_index(dc, k) {
+                return Ok(i);
+            }
+        }
+        let key = candidate_key(name);
+        let i18n_keys: Vec<String> = ss.name.i18n.values().map(|v| candidate_key(v)).collect();
+        for (i, s) in c.selections.iter().enumerate() {
+            if s.name.values().any(|v| {
+                let k = candidate_key(v);
+                k == key || i18n_keys.contains(&k)
+            }) {
+                return Ok(i);
+            }
+        }
+        let pool = c.selections.iter().map(|s| self.def.text(&s.name, ""));
+        Err(FormatError::Unmapped {
+            at: at(),
+            kind: "selection",
+            name: format!("{}/{name}", c.id),
+            closest: closest(name, pool),
+        })
+    }
+}

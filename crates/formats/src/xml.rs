@@ -1,0 +1,313 @@
+//! A guarded streaming XML reader over quick-xml: refuses DOCTYPE (hence entity declarations,
+//! external entities and entity expansion), limits nesting depth and attributes, converts
+//! non-UTF-8 encodings declared in the XML declaration, and reports errors with line and column.
+
+use std::borrow::Cow;
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+use crate::error::{FormatError, Location};
+
+/// Deepest element nesting accepted (CDF reports nest about 8 deep, Clarity 6).
+pub const MAX_XML_DEPTH: usize = 64;
+/// Most attributes on one element.
+pub const MAX_XML_ATTRIBUTES: usize = 64;
+
+/// An XML event with owned-or-borrowed data.
+pub(crate) enum Ev<'a> {
+    Start(BytesStart<'a>),
+    Empty(BytesStart<'a>),
+    End,
+    Text(Cow<'a, str>),
+    Eof,
+}
+
+pub(crate) struct Xml<'a> {
+    reader: Reader<&'a [u8]>,
+    src: &'a [u8],
+    depth: usize,
+}
+
+/// Input converted to UTF-8 when the XML declaration names another encoding.
+pub(crate) fn to_utf8(bytes: &[u8]) -> Result<Cow<'_, [u8]>, FormatError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let head = &bytes[..bytes.len().min(200)];
+    if head.starts_with(b"<?xml") {
+        let end = head
+            .windows(2)
+            .position(|w| w == b"?>")
+            .unwrap_or(head.len());
+        let decl = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
+        if let Some(p) = decl.find("encoding=") {
+            let rest = &decl[p + 9..];
+            let q = rest.chars().next().unwrap_or('"');
+            let label: String = rest.chars().skip(1).take_while(|c| *c != q).collect();
+            let enc = encoding_rs::Encoding::for_label(label.as_bytes()).ok_or_else(|| {
+                FormatError::syntax(Location::line(1), format!("unknown XML encoding {label:?}"))
+            })?;
+            if enc != encoding_rs::UTF_8 {
+                let (text, _, _) = enc.decode(bytes);
+                return Ok(Cow::Owned(text.into_owned().into_bytes()));
+            }
+        }
+    }
+    Ok(Cow::Borrowed(bytes))
+}
+
+impl<'a> Xml<'a> {
+    pub fn new(src: &'a [u8]) -> Xml<'a> {
+        let mut reader = Reader::from_reader(src);
+        reader.config_mut().trim_text(true);
+        Xml {
+            reader,
+            src,
+            depth: 0,
+        }
+    }
+
+    /// Line and column of a byte offset.
+    fn loc_at(&self, pos: u64) -> Location {
+        let pos = (pos as usize).min(self.src.len());
+        let before = &self.src[..pos];
+        let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        let col = (pos
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map(|p| p + 1)
+                .unwrap_or(0)) as u64
+            + 1;
+        Location {
+            line: Some(line),
+            column: Some(col),
+            ..Location::default()
+        }
+    }
+
+    /// Where the reader is now.
+    pub fn loc(&self) -> Location {
+        self.loc_at(self.reader.buffer_position())
+    }
+
+    /// The current line (cheaper than [`Xml::loc`] is not needed: errors are rare).
+    pub fn line(&self) -> u64 {
+        self.loc().line.unwrap_or(0)
+    }
+
+    pub fn next(&mut self) -> Result<Ev<'a>, FormatError> {
+        loop {
+            let ev = self.reader.read_event().map_err(|e| {
+                let at = self.loc_at(self.reader.error_position());
+                FormatError::syntax(at, format!("malformed XML: {e}"))
+            })?;
+            return Ok(match ev {
+                Event::Start(e) => {
+                    self.depth += 1;
+                    if self.depth > MAX_XML_DEPTH {
+                        return Err(FormatError::TooLarge {
+                            at: self.loc(),
+                            what: "the XML nesting depth",
+                            limit: MAX_XML_DEPTH as u64,
+                        });
+                    }
+                    Ev::Start(e)
+                }
+                Event::Empty(e) => Ev::Empty(e),
+                Event::End(_) => {
+                    self.depth = self.depth.saturating_sub(1);
+                    Ev::End
+                }
+                Event::Text(t) => {
+                    let s = t
+                        .unescape()
+                        .map_err(|e| FormatError::syntax(self.loc(), format!("bad text: {e}")))?;
+                    Ev::Text(s)
+                }
+                Event::CData(c) => {
+                    let b = c.into_inner();
+                    match b {
+                        Cow::Borrowed(b) => {
+                            Ev::Text(Cow::Borrowed(std::str::from_utf8(b).map_err(|_| {
+                                FormatError::syntax(self.loc(), "CDATA is not UTF-8")
+                            })?))
+                        }
+                        Cow::Owned(b) => {
+                            Ev::Text(Cow::Owned(String::from_utf8(b).map_err(|_| {
+                                FormatError::syntax(self.loc(), "CDATA is not UTF-8")
+                            })?))
+                        }
+                    }
+                }
+                Event::DocType(_) => return Err(FormatError::Dtd { at: self.loc() }),
+                Event::Decl(_) | Event::Comment(_) | Event::PI(_) => continue,
+                Event::Eof => {
+                    if self.depth != 0 {
+                        return Err(FormatError::syntax(
+                            self.loc(),
+                            "the XML ends inside an element",
+                        ));
+                    }
+                    Ev::Eof
+                }
+            });
+        }
+    }
+
+    /// Skips the rest of the element just started.
+    pub fn skip(&mut self) -> Result<(), FormatError> {
+        let mut d = 1usize;
+        loop {
+            match self.next()? {
+                Ev::Start(_) => d += 1,
+                Ev::End => {
+                    d -= 1;
+                    if d == 0 {
+                        return Ok(());
+                    }
+                }
+                Ev::Eof => {
+                    return Err(FormatError::syntax(
+                        self.loc(),
+                        "the XML ends inside an element",
+                    ))
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Collects the text of the element just started (up to its end; children's text too).
+    pub fn text(&mut self) -> Result<String, FormatError> {
+        let mut out = String::new();
+        let mut d = 1usize;
+        loop {
+            match self.next()? {
+                Ev::Start(_) => d += 1,
+                Ev::End => {
+                    d -= 1;
+                    if d == 0 {
+                        return Ok(out);
+                    }
+                }
+                Ev::Text(t) => {
+                    if out.len() + t.len() > crate::xml::MAX_TEXT {
+                        return Err(FormatError::TooLarge {
+                            at: self.loc(),
+                            what: "the length of an XML text",
+                            limit: MAX_TEXT as u64,
+                        });
+                    }
+                    out.push_str(&t)
+                }
+                Ev::Eof => {
+                    return Err(FormatError::syntax(
+                        self.loc(),
+                        "the XML ends inside an element",
+                    ))
+                }
+                Ev::Empty(_) => {}
+            }
+        }
+    }
+}
+
+/// Longest text content of one element.
+pub(crate) const MAX_TEXT: usize = 1 << 20;
+
+/// The local name (namespace prefix removed).
+pub(crate) fn local<'b>(e: &'b BytesStart<'_>) -> &'b [u8] {
+    let n = e.name().0;
+    match n.iter().rposition(|&b| b == b':') {
+        Some(p) => &n[p + 1..],
+        None => n,
+    }
+}
+
+/// All attributes as (local name, value); values unescaped.
+pub(crate) fn attrs<'b>(
+    e: &'b BytesStart<'_>,
+    at: &dyn Fn() -> Location,
+) -> Result<Vec<(&'b [u8], Cow<'b, str>)>, FormatError> {
+    let mut out = Vec::with_capacity(8);
+    for a in e.attributes() {
+        let a = a.map_err(|err| FormatError::syntax(at(), format!("bad attribute: {err}")))?;
+        if out.len() >= MAX_XML_ATTRIBUTES {
+            return Err(FormatError::TooLarge {
+                at: at(),
+                what: "the number of attributes of an element",
+                limit: MAX_XML_ATTRIBUTES as u64,
+            });
+        }
+        let key = a.key.0;
+        let key = match key.iter().rposition(|&b| b == b':') {
+            Some(p) if !key.starts_with(b"xmlns") => &key[p + 1..],
+            _ => key,
+        };
+        let v = match a.value {
+            Cow::Borrowed(b) if !b.contains(&b'&') => Cow::Borrowed(
+                std::str::from_utf8(b)
+                    .map_err(|_| FormatError::syntax(at(), "attribute is not UTF-8"))?,
+            ),
+            _ => Cow::Owned(
+                a.unescape_value()
+                    .map_err(|err| {
+                        FormatError::syntax(at(), format!("bad attribute value: {err}"))
+                    })?
+                    .into_owned(),
+            ),
+        };
+        out.push((key, v));
+    }
+    Ok(out)
+}
+
+pub(crate) fn get<'v>(attrs: &'v [(&[u8], Cow<'_, str>)], name: &[u8]) -> Option<&'v str> {
+    attrs
+        .iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drain(x: &[u8]) -> Result<(), FormatError> {
+        let mut r = Xml::new(x);
+        loop {
+            if let Ev::Eof = r.next()? {
+                return Ok(());
+            }
+        }
+    }
+
+    #[test]
+    fn refuses_dtd_and_entities() {
+        let bomb =
+            b"<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\">]>\n<a>&lol;</a>";
+        assert!(matches!(drain(bomb), Err(FormatError::Dtd { .. })));
+        let xxe = b"<!DOCTYPE a SYSTEM \"file:///etc/passwd\"><a/>";
+        assert!(matches!(drain(xxe), Err(FormatError::Dtd { .. })));
+        // An undeclared entity reference is an error, not an expansion.
+        assert!(drain(b"<a>&lol;</a>").is_err());
+    }
+
+    #[test]
+    fn limits_depth_and_reports_position() {
+        let deep = "<a>".repeat(MAX_XML_DEPTH + 1);
+        assert!(matches!(
+            drain(deep.as_bytes()),
+            Err(FormatError::TooLarge { .. })
+        ));
+        let e = drain(b"<a>\n<b></c></a>").unwrap_err();
+        assert_eq!(e.location().unwrap().line, Some(2), "{e}");
+    }
+
+    #[test]
+    fn converts_latin1() {
+        let x = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a n=\"Espa\xf1a\"/>";
+        let u = to_utf8(x).unwrap();
+        assert!(std::str::from_utf8(&u).unwrap().contains("España"));
+    }
+}
