@@ -592,3 +592,99 @@ fn level(
         ties,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn two(levelling: u32) -> SystemRules {
+        let mut r = SystemRules::norway(&[("N", 4), ("S", 4)]);
+        for c in &mut r.constituencies {
+            c.levelling_seats = levelling;
+            c.seats = 4 - levelling;
+        }
+        r
+    }
+
+    #[test]
+    fn constituency_without_votes_is_pending_and_levelling_waits() {
+        let s = allocate_system(
+            &two(1),
+            &[("N", "A", 100), ("N", "B", 50), ("S", "A", 0)],
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.pending, ["S"]);
+        assert!(s.levelling.is_none());
+        assert_eq!(s.constituencies[0].seats_of("A"), 2);
+    }
+
+    #[test]
+    fn levelling_compensates_a_party_short_of_its_national_share() {
+        // District: N 3 seats A 2 B 1 (1000/1.4=714, 600/1.4=428, 1000/3=333 > 200),
+        // S 3 seats A 2 B 1 (same). B has 1200 of 3200 votes → national share of 8 is 3.
+        let rows = [
+            ("N", "A", 1000),
+            ("N", "B", 600),
+            ("S", "A", 1000),
+            ("S", "B", 600),
+        ];
+        let s = allocate_system(&two(1), &rows, None).unwrap();
+        let b = s.parties.iter().find(|p| p.party == "B").unwrap();
+        let a = s.parties.iter().find(|p| p.party == "A").unwrap();
+        assert_eq!(
+            a.district_seats + a.levelling_seats + b.district_seats + b.levelling_seats,
+            8
+        );
+        assert_eq!(s.levelling.as_ref().unwrap().placements.len(), 2);
+        // Equal relative quotients in N and S for the same party: a tie, reported.
+        assert!(!s.levelling.as_ref().unwrap().ties.is_empty());
+    }
+
+    #[test]
+    fn national_threshold_excludes_everywhere_with_reason() {
+        let mut r = two(0);
+        r.levelling = None;
+        r.threshold = Some(Threshold {
+            percent: Fraction::from_int(10),
+            scope: Scope::National,
+            or_constituency_seats: None,
+        });
+        let rows = [
+            ("N", "A", 1000),
+            ("N", "C", 90),
+            ("S", "A", 10),
+            ("S", "C", 1),
+        ];
+        let s = allocate_system(&r, &rows, None).unwrap();
+        let n = s.constituencies[0].district.as_ref().unwrap();
+        assert!(matches!(
+            n.parties[1].exclusion,
+            Some(Exclusion::Excluded { .. })
+        ));
+        assert_eq!(n.parties[0].seats, 4);
+    }
+
+    #[test]
+    fn unknown_constituency_is_an_error() {
+        let e = allocate_system(&two(1), &[("X", "A", 1)], None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "constituency \"X\" is not defined in the rules"
+        );
+    }
+
+    #[test]
+    fn system_rules_deserialise() {
+        let r: SystemRules = toml::from_str(
+            r#"
+method = "modified-sainte-lague"
+constituencies = [ { id = "Oslo", seats = 19, levelling_seats = 1 } ]
+levelling = { threshold = { percent = "4", scope = "national" } }
+"#,
+        )
+        .unwrap();
+        assert_eq!(r.constituencies[0].seats, 19);
+        assert_eq!(r.levelling.unwrap().placement, Placement::RelativeQuotient);
+    }
+}
