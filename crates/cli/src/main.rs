@@ -1,1 +1,226 @@
-fn main() {}
+//! `skytale`: verifiable election night reporting. See `skytale --help`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use skytale::{bench, commands, demo, submit};
+
+/// Skytale: election results signed at the source, logged in a public append-only Merkle log
+/// (C2SP tlog formats), tallied and published so that anyone can verify every number.
+#[derive(Parser, Debug)]
+#[command(name = "skytale", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const DEFAULT_DATA_DIR: &str = "./skytale-data";
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The newcomer's first run: a synthetic election night, served and fed live.
+    Demo {
+        #[arg(long, default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        #[arg(long, default_value = DEFAULT_LISTEN)]
+        listen: SocketAddr,
+        /// Polling stations in the synthetic election.
+        #[arg(long, default_value_t = 2000)]
+        units: usize,
+        /// How long feeding the results takes, in seconds.
+        #[arg(long, default_value_t = 90)]
+        duration: u64,
+        /// Stop the server once all results are in (instead of waiting for Ctrl-C).
+        #[arg(long)]
+        exit_when_done: bool,
+    },
+    /// Signing keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Elections.
+    #[command(subcommand)]
+    Election(ElectionCommand),
+    /// The server: ingest API, results feeds, log tiles.
+    Serve {
+        #[arg(long, default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        #[arg(long, default_value = DEFAULT_LISTEN)]
+        listen: SocketAddr,
+    },
+    /// Sign results files and send them to the server; checks and stores the receipts.
+    Submit {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        election: String,
+        /// The reporting authority's signing key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// Input format: native (default).
+        #[arg(long)]
+        format: Option<String>,
+        /// Version to use for statements that do not name one.
+        #[arg(long)]
+        version: Option<u64>,
+        /// Where receipts are stored (one JSON file per statement).
+        #[arg(long, default_value = "./skytale-receipts")]
+        receipts: PathBuf,
+        /// Show what would be signed, sign and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Sign a publication statement for the current tree size (approval policy).
+    Approve {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        election: String,
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// Party-list seat allocation from a CSV (what-ifs and checks of published seats).
+    Seats(skytale_seats::cli::SeatsArgs),
+    /// Ranked-choice tabulation from an RCTab configuration file.
+    Rcv(skytale_rcv::cli::RcvArgs),
+    /// Load tools (benchmarks run by hand, not in CI).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum KeyCommand {
+    /// Write a new Ed25519 signing key (mode 0600) and print its C2SP verifier key.
+    Generate {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ElectionCommand {
+    /// Validate a definition (TOML or JSON) and sign it as entry 0 of a new election log.
+    Create {
+        #[arg(long)]
+        definition: PathBuf,
+        /// The election authority's root signing key.
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long, default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
+    /// Print the JSON Schema of the native election definition format.
+    Schema,
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Sign N results statements and post them concurrently to a fresh server process.
+    Ingest {
+        #[arg(long, default_value_t = 200_000)]
+        stations: usize,
+        /// Statements to send (default: one per station).
+        #[arg(long)]
+        statements: Option<usize>,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+fn run(cli: Cli) -> Result<bool> {
+    match cli.command {
+        Command::Demo { data_dir, listen, units, duration, exit_when_done } => {
+            init_logs();
+            runtime()?.block_on(demo::run(demo::DemoOptions {
+                data_dir,
+                listen,
+                units,
+                duration: Duration::from_secs(duration),
+                exit_when_done,
+            }))?;
+            Ok(true)
+        }
+        Command::Key(KeyCommand::Generate { name, out }) => {
+            println!("{}", commands::key_generate(&name, &out)?);
+            Ok(true)
+        }
+        Command::Election(ElectionCommand::Create { definition, key, data_dir }) => {
+            print!("{}", commands::election_create(&definition, &key, &data_dir)?);
+            Ok(true)
+        }
+        Command::Election(ElectionCommand::Schema) => {
+            println!("{}", serde_json::to_string_pretty(&skytale_model::Definition::json_schema())?);
+            Ok(true)
+        }
+        Command::Serve { data_dir, listen } => {
+            init_logs();
+            runtime()?.block_on(async move {
+                let state = skytale_server::AppState::open(&data_dir)?;
+                let listener = skytale_server::bind(listen).await?;
+                tracing::info!("listening on http://{}", listener.local_addr()?);
+                skytale_server::serve(state, listener, async {
+                    let _ = tokio::signal::ctrl_c().await;
+                    tracing::info!("shutting down");
+                })
+                .await?;
+                Ok::<_, anyhow::Error>(())
+            })?;
+            Ok(true)
+        }
+        Command::Submit { server, election, key, format, version, receipts, dry_run, files } => runtime()?.block_on(
+            submit::submit(submit::SubmitOptions { server, election, key, format, files, version, receipts, dry_run }),
+        ),
+        Command::Approve { server, election, key, size } => {
+            print!("{}", runtime()?.block_on(submit::approve(&server, &election, &key, size))?);
+            Ok(true)
+        }
+        Command::Seats(args) => {
+            print!("{}", skytale_seats::cli::run(&args)?);
+            Ok(true)
+        }
+        Command::Rcv(args) => {
+            print!("{}", skytale_rcv::cli::run(&args)?);
+            Ok(true)
+        }
+        Command::Bench(BenchCommand::Ingest { stations, statements, concurrency, data_dir }) => {
+            let out = runtime()?.block_on(bench::ingest(bench::IngestOptions { stations, statements, concurrency, data_dir }))?;
+            print!("{out}");
+            Ok(true)
+        }
+    }
+}

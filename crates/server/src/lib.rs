@@ -1,1 +1,143 @@
-//! skytale-server (placeholder, being written).
+//! skytale-server: the HTTP adapter (floor 5): ingest API, results feeds, log tiles.
+//!
+//! Each election on the instance has an [`runtime::ElectionRuntime`]: its log replayed from the
+//! store at start-up (every entry re-checked, the stored checkpoint compared with the
+//! recomputed root), a sequencer thread that batches submissions, and the published views.
+//!
+//! **Architecture invariant:** handlers never change state themselves; every write goes
+//! through the election's sequencer, and no receipt is sent before its batch is durable.
+
+pub mod api;
+pub mod runtime;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use skytale_model::Ledger;
+use skytale_note::SigningKey;
+use skytale_store::Store;
+use skytale_tlog::Tree;
+
+pub use runtime::{ElectionRuntime, Outcome, Receipt, SubmitError};
+
+/// Shared state of the server: the store and the loaded elections.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<Store>,
+    elections: Arc<RwLock<BTreeMap<String, Arc<ElectionRuntime>>>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Store(#[from] skytale_store::StoreError),
+    #[error(transparent)]
+    Load(#[from] runtime::LoadError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+impl AppState {
+    /// Opens the store and loads (replays) every election in it.
+    pub fn open(data_dir: &Path) -> Result<AppState, ServerError> {
+        let store = Arc::new(Store::open(data_dir)?);
+        let state = AppState { store, elections: Arc::new(RwLock::new(BTreeMap::new())) };
+        state.load_new()?;
+        Ok(state)
+    }
+
+    /// Loads elections created in the store since the last call (e.g. by `skytale election
+    /// create` while the server runs). Returns how many were loaded.
+    pub fn load_new(&self) -> Result<usize, ServerError> {
+        let rows = self.store.elections()?;
+        let mut n = 0;
+        for row in rows {
+            if self.election(&row.id).is_some() {
+                continue;
+            }
+            let rt = ElectionRuntime::load(self.store.clone(), &row.id)?;
+            tracing::info!(election = %row.id, size = row.size, "election loaded");
+            self.elections.write().unwrap_or_else(|p| p.into_inner()).insert(row.id, rt);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    pub fn election(&self, id: &str) -> Option<Arc<ElectionRuntime>> {
+        self.elections.read().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+    }
+
+    pub fn all(&self) -> Vec<Arc<ElectionRuntime>> {
+        self.elections.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+    }
+}
+
+/// Why an election could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error(transparent)]
+    Genesis(#[from] skytale_model::GenesisError),
+    #[error(transparent)]
+    Store(#[from] skytale_store::StoreError),
+    #[error("cannot make the log key for origin {origin:?}: {why}")]
+    LogKey { origin: String, why: String },
+}
+
+/// Starts a new election log in the store from a signed entry 0: checks it, generates the
+/// log's signing key (named after the log origin, as C2SP checkpoints require) and writes
+/// entry 0 with the first checkpoint. Returns the election id and the log's verifier key.
+pub fn create_election(store: &Store, entry0: &[u8]) -> Result<(String, skytale_note::VerifierKey), CreateError> {
+    let ledger = Ledger::genesis(entry0, None)?;
+    let def = ledger.definition().definition();
+    let origin = def.origin();
+    let signer = SigningKey::generate(&origin).map_err(|e| CreateError::LogKey { origin: origin.clone(), why: e.to_string() })?;
+    let mut tree = Tree::new();
+    tree.push_entry(entry0);
+    let checkpoint = runtime::sign_checkpoint(&signer, &origin, &tree);
+    // Key first: a crash between the two leaves an unused key file, never a log without key.
+    if store.load_log_key(&def.id).is_err() {
+        store.save_log_key(&def.id, &signer.to_skey_string())?;
+    } else {
+        return Err(CreateError::Store(skytale_store::StoreError::ElectionExists(def.id.clone())));
+    }
+    store.create_election(&def.id, &runtime::now_rfc3339(), entry0, &checkpoint)?;
+    Ok((def.id.clone(), signer.verifier()))
+}
+
+/// Runs the server until `shutdown` resolves, then drains open requests.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    // Pick up elections created by other processes (the CLI writes to the same store).
+    let watcher_state = state.clone();
+    let watcher = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let s = watcher_state.clone();
+            match tokio::task::spawn_blocking(move || s.load_new()).await {
+                Ok(Err(e)) => tracing::error!(error = %e, "loading new elections failed"),
+                Err(e) => tracing::error!(error = %e, "election watcher panicked"),
+                Ok(Ok(_)) => {}
+            }
+        }
+    });
+    let app = api::router(state).layer(tower_http::trace::TraceLayer::new_for_http());
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(ServerError::Serve);
+    watcher.abort();
+    result
+}
+
+/// Binds `addr` (use port 0 for a free port).
+pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, ServerError> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|source| ServerError::Listen { addr, source })
+}

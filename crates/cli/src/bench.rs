@@ -1,0 +1,225 @@
+//! `skytale bench ingest`: the end-to-end load tool of issue 3.
+//!
+//! Builds a synthetic election with N polling stations in a fresh data directory, starts
+//! `skytale serve` on it as a **separate process** (so the server's figures are its own), signs
+//! one results statement per station up front, then posts them over HTTP with C concurrent
+//! connections while a poller watches the results JSON. It reports accepted statements per
+//! second, submit latency, and accept-to-visible latency (receipt → results JSON showing the
+//! entry's tree size), and the server's peak memory.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use skytale_model::Statement;
+use skytale_store::Store;
+
+use crate::client::{Answer, Client};
+use crate::submit::sign_statement;
+use crate::synthetic;
+
+pub struct IngestOptions {
+    pub stations: usize,
+    pub statements: Option<usize>,
+    pub concurrency: usize,
+    pub data_dir: Option<PathBuf>,
+}
+
+pub async fn ingest(opts: IngestOptions) -> Result<String> {
+    let tmp;
+    let dir = match &opts.data_dir {
+        Some(d) => d.clone(),
+        None => {
+            tmp = std::env::temp_dir().join(format!("skytale-bench-{}", std::process::id()));
+            tmp
+        }
+    };
+    if dir.exists() {
+        bail!("{} exists; bench ingest needs a fresh data directory", dir.display());
+    }
+    let t0 = Instant::now();
+    let synth = synthetic::election("bench", opts.stations, 1, true)?;
+    let n = opts.statements.unwrap_or(opts.stations).min(synth.stations.len());
+    {
+        let store = Store::open(&dir)?;
+        let entry0 = crate::commands::sign_definition(&synth.definition, &synth.authority)?;
+        skytale_server::create_election(&store, &entry0)?;
+    }
+    eprintln!("election with {} units created in {:.1?}", synth.definition.units.len(), t0.elapsed());
+
+    // Sign up front: signing is the counties' work, not the server's.
+    let t1 = Instant::now();
+    let now = crate::now_rfc3339();
+    let synth = Arc::new(synth);
+    let mut handles = Vec::new();
+    let workers = std::thread::available_parallelism().map(|p| p.get()).unwrap_or(2);
+    for w in 0..workers {
+        let synth = synth.clone();
+        let now = now.clone();
+        handles.push(std::thread::spawn(move || -> Result<Vec<(usize, Vec<u8>)>> {
+            let mut rng = StdRng::seed_from_u64(w as u64);
+            let mut out = Vec::new();
+            for i in (w..n).step_by(workers) {
+                let st = &synth.stations[i];
+                let r = synthetic::station_results(&synth, st, 1, &now, &mut rng);
+                out.push((i, sign_statement(&synth.reporters[st.reporter], &Statement::Results(r))?));
+            }
+            Ok(out)
+        }));
+    }
+    let mut notes: Vec<(usize, Vec<u8>)> = Vec::with_capacity(n);
+    for h in handles {
+        notes.extend(h.join().map_err(|_| anyhow!("a signing thread panicked"))??);
+    }
+    notes.sort_by_key(|(i, _)| *i);
+    let avg_size = notes.iter().map(|(_, b)| b.len()).sum::<usize>() / notes.len().max(1);
+    eprintln!("{n} statements signed in {:.1?} (average {avg_size} bytes)", t1.elapsed());
+
+    // Start the server as its own process.
+    let port = free_port()?;
+    let exe = std::env::current_exe().context("cannot find the skytale executable")?;
+    let mut child = std::process::Command::new(exe)
+        .args(["serve", "--data-dir"])
+        .arg(&dir)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("cannot start skytale serve")?;
+    let pid = child.id();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = Arc::new(Client::new(&base)?);
+    let ready = Instant::now();
+    while client.election("bench").await.is_err() {
+        if ready.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            bail!("the server did not come up within 60 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Poll the results JSON for visibility.
+    let seen: Arc<Mutex<Vec<(Instant, u64)>>> = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let poller = {
+        let seen = seen.clone();
+        let stop = stop.clone();
+        let url = format!("{base}/api/v1/elections/bench/results");
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(r) = http.get(&url).send().await {
+                    if let Ok(v) = r.json::<serde_json::Value>().await {
+                        if let Some(size) = v["tree_size"].as_u64() {
+                            seen.lock().unwrap_or_else(|p| p.into_inner()).push((Instant::now(), size));
+                        }
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+    };
+
+    let queue = Arc::new(Mutex::new(notes.into_iter().map(|(_, b)| b).collect::<Vec<_>>()));
+    let receipts: Arc<Mutex<Vec<(Instant, Duration, u64)>>> = Arc::new(Mutex::new(Vec::with_capacity(n)));
+    let failures = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..opts.concurrency.max(1) {
+        let (queue, receipts, client, failures) = (queue.clone(), receipts.clone(), client.clone(), failures.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let Some(note) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop() else { break };
+                let sent = Instant::now();
+                match client.submit("bench", &note).await {
+                    Ok(Answer::Accepted { index, .. }) => {
+                        receipts.lock().unwrap_or_else(|p| p.into_inner()).push((Instant::now(), sent.elapsed(), index));
+                    }
+                    Ok(other) => {
+                        if failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 5 {
+                            eprintln!("not accepted: {other:?}");
+                        }
+                    }
+                    Err(e) => {
+                        if failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 5 {
+                            eprintln!("error: {e:#}");
+                        }
+                    }
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await?;
+    }
+    let elapsed = start.elapsed();
+    // Let the last publication render.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let final_size = n as u64 + 1;
+    while Instant::now() < deadline {
+        let last = seen.lock().unwrap_or_else(|p| p.into_inner()).last().map(|(_, s)| *s).unwrap_or(0);
+        if last >= final_size {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    poller.await?;
+    let peak_kib = peak_rss_kib(pid);
+    let _ = child.kill();
+    let _ = child.wait();
+    if opts.data_dir.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    let receipts = receipts.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let seen = seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let mut submit_lat: Vec<Duration> = receipts.iter().map(|(_, l, _)| *l).collect();
+    submit_lat.sort();
+    let mut visible: Vec<Duration> = receipts
+        .iter()
+        .filter_map(|(at, _, index)| {
+            seen.iter().find(|(t, size)| *size > *index && *t >= *at).map(|(t, _)| t.duration_since(*at))
+                .or_else(|| seen.iter().find(|(_, size)| *size > *index).map(|_| Duration::ZERO))
+        })
+        .collect();
+    visible.sort();
+    let ok = receipts.len();
+    let rate = ok as f64 / elapsed.as_secs_f64();
+    let mut out = String::new();
+    use std::fmt::Write as _;
+    let _ = writeln!(out, "bench ingest: {} polling stations, {n} statements, {} connections", opts.stations, opts.concurrency);
+    let _ = writeln!(out, "  accepted:            {ok} ({} failed) in {:.2?}", failures.load(std::sync::atomic::Ordering::Relaxed), elapsed);
+    let _ = writeln!(out, "  throughput:          {rate:.0} accepted statements/s");
+    let _ = writeln!(out, "  submit latency:      p50 {:?}  p99 {:?}", pct(&submit_lat, 50), pct(&submit_lat, 99));
+    let _ = writeln!(out, "  accept-to-visible:   p50 {:?}  p99 {:?}  ({} of {ok} observed)", pct(&visible, 50), pct(&visible, 99), visible.len());
+    if let Some(k) = peak_kib {
+        let _ = writeln!(out, "  server peak RSS:     {} MiB", k / 1024);
+    }
+    Ok(out)
+}
+
+fn pct(v: &[Duration], p: usize) -> Duration {
+    if v.is_empty() {
+        return Duration::ZERO;
+    }
+    v[((v.len() - 1) * p) / 100]
+}
+
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
+}
+
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}

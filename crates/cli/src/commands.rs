@@ -1,0 +1,80 @@
+//! The subcommands that need no server: keys and election creation, and the shared helpers.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use skytale_model::{Definition, DefinitionFormat, ElectionStatement, Statement};
+use skytale_note::SigningKey;
+use skytale_store::{write_private, Store};
+
+/// `skytale key generate`: a new Ed25519 key in the C2SP private-key form, mode 0600; the
+/// verifier key goes to stdout and to `FILE.pub`.
+pub fn key_generate(name: &str, out: &Path) -> Result<String> {
+    let key = SigningKey::generate(name).map_err(|e| anyhow!("invalid key name {name:?}: {e}"))?;
+    if out.exists() {
+        bail!("{} already exists; refusing to overwrite a key", out.display());
+    }
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    write_private(out, format!("{}\n", key.to_skey_string()).as_bytes())
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    let vkey = key.verifier().to_string();
+    let pub_path = pub_path(out);
+    fs::write(&pub_path, format!("{vkey}\n")).with_context(|| format!("cannot write {}", pub_path.display()))?;
+    Ok(vkey)
+}
+
+fn pub_path(p: &Path) -> PathBuf {
+    let mut s = p.as_os_str().to_owned();
+    s.push(".pub");
+    PathBuf::from(s)
+}
+
+/// Reads a signing key file written by `key generate`.
+pub fn load_key(path: &Path) -> Result<SigningKey> {
+    let text = fs::read_to_string(path).with_context(|| format!("cannot read key file {}", path.display()))?;
+    SigningKey::parse(text.trim()).map_err(|e| anyhow!("{}: not a skytale signing key: {e}", path.display()))
+}
+
+/// Reads a definition file (TOML or JSON by extension, else by content).
+pub fn read_definition(path: &Path) -> Result<Definition> {
+    let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let format = match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => DefinitionFormat::Json,
+        Some("toml") => DefinitionFormat::Toml,
+        _ if text.trim_start().starts_with('{') => DefinitionFormat::Json,
+        _ => DefinitionFormat::Toml,
+    };
+    Definition::parse(&text, format).map_err(|e| anyhow!("{}: {e}", path.display()))
+}
+
+/// Signs a definition as entry 0.
+pub fn sign_definition(def: &Definition, key: &SigningKey) -> Result<Vec<u8>> {
+    if key.verifier() != def.authority_key {
+        bail!(
+            "the key {} is not the definition's authority_key {}; entry 0 must be signed by the authority",
+            key.verifier(),
+            def.authority_key
+        );
+    }
+    let st = Statement::Election(Box::new(ElectionStatement { election: def.id.clone(), definition: def.clone() }));
+    let note = key.sign_note(&st.to_note_text()).map_err(|e| anyhow!("cannot sign the definition: {e}"))?;
+    Ok(note.to_bytes())
+}
+
+/// `skytale election create`: validate, sign as entry 0, start the log in the data directory.
+pub fn election_create(definition: &Path, key: &Path, data_dir: &Path) -> Result<String> {
+    let def = read_definition(definition)?;
+    def.clone().validate().map_err(|e| anyhow!("{}: {e}", definition.display()))?;
+    let key = load_key(key)?;
+    let entry0 = sign_definition(&def, &key)?;
+    let store = Store::open(data_dir)?;
+    let (id, log_key) = skytale_server::create_election(&store, &entry0)?;
+    Ok(format!(
+        "created election {id} in {}\nlog origin: {}\nlog verifier key: {log_key}\n",
+        data_dir.display(),
+        def.origin()
+    ))
+}

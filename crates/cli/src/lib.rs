@@ -1,0 +1,16 @@
+//! The `skytale` binary's library half (floor 6): subcommands wired over the floors below.
+//! Argument parsing lives in `main.rs`; everything here is callable from tests.
+
+pub mod bench;
+pub mod client;
+pub mod commands;
+pub mod demo;
+pub mod submit;
+pub mod synthetic;
+
+/// Now, as RFC 3339 UTC. Used for `submitted_at` / `signed_at` of statements this tool signs.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -1,0 +1,182 @@
+//! `skytale submit` and `skytale approve`: the reporting authority's and approver's side.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use sha2::{Digest, Sha256};
+use skytale_model::{
+    encode_hash, ContestReport, PublicationStatement, ResultsStatement, SourceFile, Statement,
+    ValidDefinition,
+};
+use skytale_note::SigningKey;
+
+use crate::client::{check_receipt, Answer, Client};
+
+/// Options of `skytale submit`.
+pub struct SubmitOptions {
+    pub server: String,
+    pub election: String,
+    pub key: PathBuf,
+    pub format: Option<String>,
+    pub files: Vec<PathBuf>,
+    pub version: Option<u64>,
+    pub receipts: PathBuf,
+    pub dry_run: bool,
+}
+
+/// Parses a native results file: one results statement or an array of them. `election`,
+/// `submitted_at` and (with `--version`) `version` may be left out and are filled in.
+pub fn parse_native(bytes: &[u8], name: &str, election: &str, version: Option<u64>, now: &str) -> Result<Vec<ResultsStatement>> {
+    let v: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| anyhow!("{name}: not JSON: {e} (line {}, column {})", e.line(), e.column()))?;
+    let items = match v {
+        serde_json::Value::Array(a) => a,
+        o @ serde_json::Value::Object(_) => vec![o],
+        _ => bail!("{name}: expected a results object or an array of them"),
+    };
+    let sha = hex::encode(Sha256::digest(bytes));
+    let mut out = Vec::with_capacity(items.len());
+    for (i, mut item) in items.into_iter().enumerate() {
+        let Some(obj) = item.as_object_mut() else {
+            bail!("{name}: item {i} is not an object");
+        };
+        obj.insert("type".into(), "results".into());
+        obj.entry("election").or_insert_with(|| election.into());
+        obj.entry("submitted_at").or_insert_with(|| now.into());
+        if let Some(ver) = version {
+            obj.entry("version").or_insert_with(|| ver.into());
+        }
+        obj.entry("source").or_insert_with(|| {
+            serde_json::json!({"format": "native", "sha256": sha, "name": Path::new(name).file_name().map(|n| n.to_string_lossy().into_owned())})
+        });
+        let text = serde_json::to_string(&item)?;
+        match Statement::parse(&text) {
+            Ok(Statement::Results(r)) => out.push(r),
+            Ok(_) => bail!("{name}: item {i} is not a results statement"),
+            Err(e) => bail!("{name}: item {i}: {e}"),
+        }
+    }
+    Ok(out)
+}
+
+/// A short human summary of what a statement asserts (shown before signing).
+pub fn describe(def: &ValidDefinition, r: &ResultsStatement) -> String {
+    let mut s = String::new();
+    let unit = def.unit_index(&r.unit).map(|u| def.text(&def.units()[u].name, "en").to_string()).unwrap_or_else(|| "?".into());
+    let _ = writeln!(s, "  unit {} ({unit}), version {}, {:?}", r.unit, r.version, r.status);
+    for c in &r.contests {
+        let total: u64 = c.selections.values().map(ContestReport::selection_total).sum();
+        let _ = writeln!(
+            s,
+            "    {}: {} votes over {} selections, ballots {}",
+            c.contest,
+            total,
+            c.selections.len(),
+            c.ballots.map(|b| b.get().to_string()).unwrap_or_else(|| "-".into())
+        );
+    }
+    s
+}
+
+pub async fn submit(opts: SubmitOptions) -> Result<bool> {
+    let key = crate::commands::load_key(&opts.key)?;
+    let client = Client::new(&opts.server)?;
+    let info = client.election(&opts.election).await?;
+    let now = crate::now_rfc3339();
+    let mut statements = Vec::new();
+    for f in &opts.files {
+        let bytes = fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+        let name = f.display().to_string();
+        match opts.format.as_deref().unwrap_or("native") {
+            "native" => statements.extend(parse_native(&bytes, &name, &opts.election, opts.version, &now)?),
+            other => bail!("format {other:?} is not supported by this build yet (supported: native)"),
+        }
+    }
+    eprintln!("{} statement(s) to sign with {}:", statements.len(), key.verifier());
+    for r in &statements {
+        eprint!("{}", describe(&info.definition, r));
+    }
+    if opts.dry_run {
+        eprintln!("dry run: nothing signed or sent");
+        return Ok(true);
+    }
+    let dir = opts.receipts.join(&opts.election);
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut all_ok = true;
+    for r in statements {
+        let note = sign_statement(&key, &Statement::Results(r.clone()))?;
+        match client.submit(&opts.election, &note).await? {
+            Answer::Accepted { receipt, duplicate, .. } => {
+                let index = check_receipt(&receipt, &note, &info.log_key)?;
+                let path = dir.join(format!("{}-v{}.json", r.unit, r.version));
+                let saved = serde_json::json!({"note": String::from_utf8_lossy(&note), "receipt": receipt});
+                fs::write(&path, serde_json::to_vec_pretty(&saved)?).with_context(|| format!("cannot write {}", path.display()))?;
+                println!(
+                    "accepted unit {} version {} at index {index}{} (receipt checked, saved to {})",
+                    r.unit,
+                    r.version,
+                    if duplicate { ", already in the log" } else { "" },
+                    path.display()
+                );
+            }
+            Answer::Held { id, reasons } => {
+                all_ok = false;
+                println!("HELD for review (id {id}) unit {} version {}:", r.unit, r.version);
+                for reason in reasons {
+                    println!("  {reason}");
+                }
+            }
+            Answer::Rejected { status, code, message, field } => {
+                all_ok = false;
+                println!(
+                    "REJECTED unit {} version {}: {code} ({status}): {message}{}",
+                    r.unit,
+                    r.version,
+                    field.map(|f| format!(" [field {f}]")).unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(all_ok)
+}
+
+pub fn sign_statement(key: &SigningKey, st: &Statement) -> Result<Vec<u8>> {
+    Ok(key.sign_note(&st.to_note_text()).map_err(|e| anyhow!("cannot sign: {e}"))?.to_bytes())
+}
+
+/// `skytale approve`: sign "publish tree size N" for the current (or given) size.
+pub async fn approve(server: &str, election: &str, key: &Path, size: Option<u64>) -> Result<String> {
+    let key = crate::commands::load_key(key)?;
+    let client = Client::new(server)?;
+    let info = client.election(election).await?;
+    let cp = client.checkpoint(election, &info.log_key).await?;
+    let tree_size = size.unwrap_or(cp.size);
+    if tree_size != cp.size {
+        bail!(
+            "approving an older size needs its root; the log is at {} (approve the current size, or wait)",
+            cp.size
+        );
+    }
+    let st = Statement::Publication(PublicationStatement {
+        election: election.to_string(),
+        tree_size,
+        root_hash: encode_hash(&cp.root),
+        signed_at: crate::now_rfc3339(),
+    });
+    let note = sign_statement(&key, &st)?;
+    match client.submit(election, &note).await? {
+        Answer::Accepted { receipt, .. } => {
+            let index = check_receipt(&receipt, &note, &info.log_key)?;
+            Ok(format!("approved publication of tree size {tree_size} (root {}); recorded at index {index}\n", encode_hash(&cp.root)))
+        }
+        Answer::Held { .. } => bail!("the publication was held; this should not happen"),
+        Answer::Rejected { code, message, .. } => bail!("approval refused: {code}: {message}"),
+    }
+}
+
+/// Records the source file of a statement (format and hash).
+pub fn source_of(format: &str, bytes: &[u8], name: &str) -> SourceFile {
+    SourceFile { format: format.to_string(), sha256: hex::encode(Sha256::digest(bytes)), name: Some(name.to_string()) }
+}

@@ -1,0 +1,303 @@
+//! HTTP handlers: a thin layer over [`crate::runtime`]. Paths and error shapes follow
+//! `shared/design/interfaces.md`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use futures_util::stream::Stream;
+use futures_util::StreamExt as _;
+use serde_json::json;
+use skytale_model::{Definition, Rejection};
+use skytale_tlog::tiles::{encode_entry_bundle, TilePath, TILE_WIDTH};
+use tokio_stream::wrappers::BroadcastStream;
+
+use crate::runtime::{ElectionRuntime, Outcome, SubmitError};
+use crate::AppState;
+
+/// Largest request body: one signed note (C2SP entry bundles cap entries at 64 KiB).
+pub const MAX_BODY: usize = 64 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/api/v1/elections", get(list_elections))
+        .route("/api/v1/schema/election.json", get(schema))
+        .route("/api/v1/elections/{id}", get(election))
+        .route("/api/v1/elections/{id}/results", get(results))
+        .route("/api/v1/elections/{id}/results/{contest}", get(contest_results))
+        .route("/api/v1/elections/{id}/events", get(events))
+        .route("/api/v1/elections/{id}/submissions", post(submit))
+        .route("/api/v1/elections/{id}/held", get(held))
+        .route("/log/{id}/checkpoint", get(checkpoint))
+        .route("/log/{id}/{*tile}", get(tile))
+        .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+/// An error answer: `{"error": {"code", "message", "field"}}` with a fitting status.
+pub struct ApiError {
+    status: StatusCode,
+    code: String,
+    message: String,
+    field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code: code.to_string(), message: message.into(), field: None }
+    }
+}
+
+impl From<Rejection> for ApiError {
+    fn from(r: Rejection) -> ApiError {
+        ApiError {
+            status: StatusCode::from_u16(r.code.http_status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+            code: r.code.as_str().to_string(),
+            message: r.message,
+            field: r.field,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"code": self.code, "message": self.message, "field": self.field}});
+        (self.status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    }
+}
+
+fn runtime(state: &AppState, id: &str) -> Result<Arc<ElectionRuntime>, ApiError> {
+    state
+        .election(id)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_election", format!("no election {id:?} on this server")))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such page")
+}
+
+fn json_bytes(bytes: Arc<Vec<u8>>, etag: Option<String>, headers: &HeaderMap, cache: &'static str) -> Response {
+    if let Some(tag) = &etag {
+        let matches = headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == tag));
+        if matches {
+            return (StatusCode::NOT_MODIFIED, [(header::ETAG, tag.clone())]).into_response();
+        }
+    }
+    let mut resp = Response::new(Body::from(Bytes::from_owner(ArcBytes(bytes))));
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if let Some(tag) = etag.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        h.insert(header::ETAG, tag);
+    }
+    resp
+}
+
+struct ArcBytes(Arc<Vec<u8>>);
+impl AsRef<[u8]> for ArcBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+async fn index(State(state): State<AppState>) -> impl IntoResponse {
+    let mut rows = String::new();
+    for rt in state.all() {
+        let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
+        rows.push_str(&format!(
+            "<li><a href=\"/api/v1/elections/{id}/results\">{id}</a> — tree size {size}, <a href=\"/log/{id}/checkpoint\">checkpoint</a></li>",
+            id = html_escape(&rt.id),
+            size = p.pos.tree_size
+        ));
+    }
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Skytale</title></head>\
+         <body><h1>Skytale results</h1><p>Unofficial results; every number can be verified from the signed log.</p><ul>{rows}</ul></body></html>"
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page)
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+async fn list_elections(State(state): State<AppState>) -> impl IntoResponse {
+    let list: Vec<_> = state
+        .all()
+        .iter()
+        .map(|rt| {
+            let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
+            let d = p.tally.definition().definition();
+            json!({
+                "id": rt.id, "name": d.name, "date": d.date,
+                "tree_size": p.pos.tree_size, "root_hash": p.pos.root_hash,
+                "results": format!("/api/v1/elections/{}/results", rt.id),
+                "log": format!("/log/{}/", rt.id),
+            })
+        })
+        .collect();
+    axum::Json(json!({ "elections": list }))
+}
+
+async fn schema() -> impl IntoResponse {
+    axum::Json(Definition::json_schema())
+}
+
+async fn election(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let rt = runtime(&state, &id)?;
+    Ok(json_bytes(rt.definition_json.clone(), None, &headers, "public, max-age=60"))
+}
+
+async fn results(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let rt = runtime(&state, &id)?;
+    let (bytes, tag) = {
+        let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
+        (p.whole.clone(), None::<String>)
+    };
+    let tag = tag.or_else(|| Some(etag_of(&bytes)));
+    Ok(json_bytes(bytes, tag, &headers, "public, max-age=2"))
+}
+
+async fn contest_results(
+    State(state): State<AppState>,
+    Path((id, contest)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let rt = runtime(&state, &id)?;
+    let doc = {
+        let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
+        p.tally.contest_document(&contest, &p.pos)
+    };
+    let doc = doc.ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "unknown_contest", format!("election {id:?} has no contest {contest:?}"))
+    })?;
+    let bytes = Arc::new(doc.to_bytes());
+    let tag = etag_of(&bytes);
+    Ok(json_bytes(bytes, Some(tag), &headers, "public, max-age=2"))
+}
+
+fn etag_of(bytes: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    format!("\"{:016x}\"", h.finish())
+}
+
+async fn events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let rt = runtime(&state, &id)?;
+    let rx = rt.events.subscribe();
+    let stream = BroadcastStream::new(rx).filter_map(|ev| async move {
+        let ev = ev.ok()?;
+        let data = serde_json::to_string(&ev).ok()?;
+        Some(Ok(Event::default().event("publication").data(data)))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+async fn submit(State(state): State<AppState>, Path(id): Path<String>, body: Body) -> Result<Response, ApiError> {
+    let rt = runtime(&state, &id)?;
+    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("a submission is one signed note of at most {MAX_BODY} bytes"),
+        )
+    })?;
+    match rt.submit(bytes.to_vec()).await {
+        Ok(Outcome::Accepted(receipt)) => {
+            let status = if receipt.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+            Ok((status, axum::Json(receipt)).into_response())
+        }
+        Ok(Outcome::Held { id, reasons }) => {
+            let reasons: Vec<_> = reasons.iter().map(|r| json!({"field": r.field, "why": r.why})).collect();
+            Ok((
+                StatusCode::ACCEPTED,
+                axum::Json(json!({"held": {"id": id, "reasons": reasons,
+                    "message": "held for review by an official: the counts look implausible"}})),
+            )
+                .into_response())
+        }
+        Err(SubmitError::Rejected(r)) => Err(r.into()),
+        Err(SubmitError::Busy) => Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "busy",
+            "too many submissions are waiting; retry in a moment",
+        )),
+        Err(SubmitError::Unavailable(why)) => Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", why)),
+    }
+}
+
+async fn held(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    runtime(&state, &id)?;
+    let store = state.store.clone();
+    let rows = tokio::task::spawn_blocking(move || store.held(&id))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string()))?;
+    let list: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            json!({"id": r.id, "state": r.state, "received_at": r.received_at,
+                   "reasons": serde_json::from_str::<serde_json::Value>(&r.reasons).unwrap_or_default(),
+                   "note": String::from_utf8_lossy(&r.note)})
+        })
+        .collect();
+    Ok(axum::Json(json!({"held": list})).into_response())
+}
+
+async fn checkpoint(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let rt = runtime(&state, &id)?;
+    let cp = rt.log.read().unwrap_or_else(|p| p.into_inner()).checkpoint.clone();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        cp.to_vec(),
+    )
+        .into_response())
+}
+
+async fn tile(State(state): State<AppState>, Path((id, tile)): Path<(String, String)>) -> Result<Response, ApiError> {
+    let rt = runtime(&state, &id)?;
+    let path = TilePath::parse(&tile)
+        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{tile:?} is not a tile path: {e}")))?;
+    let log = rt.log.read().unwrap_or_else(|p| p.into_inner());
+    let missing = || ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("tile {tile} does not exist at tree size {}", log.size));
+    let body = match path {
+        TilePath::Hash { level, index, width } => log.tree.hash_tile(level, index, width, log.size).map_err(|_| missing())?,
+        TilePath::Entries { index, width } => {
+            let start = index.checked_mul(TILE_WIDTH).ok_or_else(missing)?;
+            let end = start + u64::from(width);
+            if end > log.size {
+                return Err(missing());
+            }
+            let refs: Vec<&[u8]> = log.entries[start as usize..end as usize].iter().map(|e| &e[..]).collect();
+            encode_entry_bundle(&refs).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        }
+    };
+    // A tile's bytes never change, partial ones included (a wider partial tile has another
+    // path), so every tile can be cached forever (tlog-tiles §"Immutability").
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        body,
+    )
+        .into_response())
+}

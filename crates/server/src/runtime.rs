@@ -1,0 +1,468 @@
+//! One election's live state: the replayed log, the sequencer thread and the published views.
+//!
+//! Data flow: HTTP handlers parse and signature-check a submission in parallel
+//! ([`skytale_model::verify_note`]), then hand it to the election's **sequencer**, a single
+//! thread that owns the acceptance [`Ledger`]. The sequencer takes whatever submissions are
+//! waiting (a batch), admits them in order, writes the accepted entries and a freshly signed
+//! checkpoint to the store in one transaction, and only then answers each submitter with a
+//! receipt. One fsync per batch, not per entry.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use skytale_model::{
+    encode_hash, verify_note, Admitted, KeyRing, Ledger, RejectCode, Rejection, Statement,
+    VerifiedNote,
+};
+use skytale_note::{Note, SigningKey, VerifierKey};
+use skytale_store::Store;
+use skytale_tally::{LogPosition, Tally};
+use skytale_tlog::{leaf_hash, Checkpoint, Hash, Tree};
+use tokio::sync::{broadcast, oneshot};
+
+/// Most submissions sequenced in one batch (one transaction, one checkpoint).
+pub const MAX_BATCH: usize = 4096;
+/// Longest a finished publication waits before its results document is rendered again while
+/// submissions keep arriving (bounds accept-to-visible latency under load).
+pub const RENDER_INTERVAL: Duration = Duration::from_millis(200);
+/// Submissions waiting for the sequencer before new ones are turned away with 429.
+pub const QUEUE_DEPTH: usize = 65_536;
+
+/// Why a runtime could not be started from the store.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Store(#[from] skytale_store::StoreError),
+    #[error("election {election}: entry 0: {source}")]
+    Genesis { election: String, source: skytale_model::GenesisError },
+    #[error("election {election}: stored entry {index} is not acceptable ({rejection}); the database was changed outside skytale")]
+    Corrupt { election: String, index: u64, rejection: Rejection },
+    #[error("election {election}: the log signing key: {why}")]
+    LogKey { election: String, why: String },
+    #[error("election {election}: the stored checkpoint does not match the log ({why}); the database was changed outside skytale")]
+    Checkpoint { election: String, why: String },
+}
+
+/// What a submitter gets back.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Appended (or already appended: `duplicate`) at `index`.
+    Accepted(Receipt),
+    /// Held for review: plausibility problems.
+    Held { id: i64, reasons: Vec<skytale_model::PlausibilityIssue> },
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Receipt {
+    pub election: String,
+    pub index: u64,
+    pub leaf_hash: String,
+    pub tree_size: u64,
+    pub checkpoint: String,
+    pub inclusion_proof: Vec<String>,
+    pub duplicate: bool,
+}
+
+/// Why a submission failed.
+#[derive(Debug, Clone)]
+pub enum SubmitError {
+    Rejected(Rejection),
+    /// The store failed; nothing was acknowledged.
+    Unavailable(String),
+    /// Too many submissions waiting.
+    Busy,
+}
+
+struct Job {
+    bytes: Vec<u8>,
+    verified: VerifiedNote,
+    reply: oneshot::Sender<Result<Outcome, SubmitError>>,
+}
+
+/// The published view of the tally, shared with readers.
+pub struct Published {
+    pub tally: Tally,
+    pub pos: LogPosition,
+    /// The whole results document at `pos`, rendered once per publication.
+    pub whole: Arc<Vec<u8>>,
+}
+
+/// The committed log, shared with readers (tiles, receipts).
+pub struct LogView {
+    pub tree: Tree,
+    /// Entries `[0, size)`.
+    pub entries: Vec<Arc<[u8]>>,
+    /// Committed size: everything above it is being written and must not be served.
+    pub size: u64,
+    pub checkpoint: Arc<[u8]>,
+    pub leaf_index: HashMap<Hash, u64>,
+}
+
+/// Event sent to SSE listeners on each publication.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PublicationEvent {
+    pub election: String,
+    pub tree_size: u64,
+    pub root_hash: String,
+}
+
+pub struct ElectionRuntime {
+    pub id: String,
+    pub origin: String,
+    pub log_key: VerifierKey,
+    pub definition_json: Arc<Vec<u8>>,
+    pub keys: RwLock<Arc<KeyRing>>,
+    pub log: RwLock<LogView>,
+    pub published: RwLock<Published>,
+    pub events: broadcast::Sender<PublicationEvent>,
+    jobs: flume::Sender<Job>,
+}
+
+struct Sequencer {
+    rt: Arc<ElectionRuntime>,
+    ledger: Ledger,
+    store: Arc<Store>,
+    signer: SigningKey,
+    /// How far the published tally has been folded.
+    published_size: u64,
+    dirty_since: Option<Instant>,
+}
+
+impl ElectionRuntime {
+    /// Replays an election from the store (checking every entry again) and starts its sequencer.
+    pub fn load(store: Arc<Store>, id: &str) -> Result<Arc<ElectionRuntime>, LoadError> {
+        let err_key = |why: String| LoadError::LogKey { election: id.to_string(), why };
+        let signer = SigningKey::parse(&store.load_log_key(id)?).map_err(|e| err_key(e.to_string()))?;
+        let size = store.size(id)?;
+        let entries = store.entries(id, 0, size)?;
+        let Some(entry0) = entries.first() else {
+            return Err(LoadError::Corrupt {
+                election: id.to_string(),
+                index: 0,
+                rejection: Rejection::new(RejectCode::MalformedNote, "the log has no entry 0"),
+            });
+        };
+        let mut ledger = Ledger::genesis(entry0, None)
+            .map_err(|source| LoadError::Genesis { election: id.to_string(), source })?;
+        let def = ledger.definition().clone();
+        if def.definition().origin() != signer.name() {
+            return Err(err_key(format!(
+                "the key is named {:?} but the log's origin is {:?}",
+                signer.name(),
+                def.definition().origin()
+            )));
+        }
+        let mut tree = Tree::new();
+        let mut leaf_index = HashMap::with_capacity(entries.len());
+        tree.push_entry(entry0);
+        leaf_index.insert(leaf_hash(entry0), 0);
+        let mut statements = Vec::with_capacity(entries.len());
+        for (i, e) in entries.iter().enumerate().skip(1) {
+            let corrupt = |rejection| LoadError::Corrupt { election: id.to_string(), index: i as u64, rejection };
+            let admitted = ledger
+                .check(e, &|n| tree.root_at(n).ok())
+                .map_err(corrupt)?;
+            ledger.commit(&admitted);
+            tree.push_entry(e);
+            leaf_index.insert(leaf_hash(e), i as u64);
+            statements.push(admitted.verified.statement);
+        }
+        let checkpoint = store.latest_checkpoint(id)?.unwrap_or_default();
+        check_stored_checkpoint(&checkpoint, &signer.verifier(), &tree)
+            .map_err(|why| LoadError::Checkpoint { election: id.to_string(), why })?;
+
+        // The published tally: fold results up to the published size.
+        let mut tally = Tally::new(def.clone());
+        let (pub_size, pub_time) = ledger.published().map(|(n, t)| (n, t.map(str::to_string))).unwrap_or((1, None));
+        for st in statements.iter().take(pub_size.saturating_sub(1) as usize) {
+            if let Statement::Results(r) = st {
+                tally.apply(r);
+            }
+        }
+        let pos = LogPosition {
+            tree_size: pub_size,
+            root_hash: encode_hash(&tree.root_at(pub_size).unwrap_or(skytale_tlog::EMPTY_ROOT)),
+            published_at: pub_time,
+        };
+        let whole = Arc::new(tally.document(&pos).to_bytes());
+        let (tx, rx) = flume::bounded(QUEUE_DEPTH);
+        let (events, _) = broadcast::channel(64);
+        let definition_json = Arc::new(definition_document(&ledger, &signer.verifier()));
+        let rt = Arc::new(ElectionRuntime {
+            id: id.to_string(),
+            origin: def.definition().origin(),
+            log_key: signer.verifier(),
+            definition_json,
+            keys: RwLock::new(ledger.keys().clone()),
+            log: RwLock::new(LogView {
+                size: tree.len(),
+                tree,
+                entries: entries.into_iter().map(Arc::from).collect(),
+                checkpoint: Arc::from(checkpoint),
+                leaf_index,
+            }),
+            published: RwLock::new(Published { tally, pos, whole }),
+            events,
+            jobs: tx,
+        });
+        let seq = Sequencer { rt: rt.clone(), ledger, store, signer, published_size: pub_size, dirty_since: None };
+        std::thread::Builder::new()
+            .name(format!("sequencer-{id}"))
+            .spawn(move || seq.run(rx))
+            .map_err(|e| err_key(format!("cannot start the sequencer thread: {e}")))?;
+        Ok(rt)
+    }
+
+    /// Parses, checks signatures (in the caller's task, in parallel with others), then queues
+    /// for sequencing and waits for the durable outcome.
+    pub async fn submit(&self, bytes: Vec<u8>) -> Result<Outcome, SubmitError> {
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let verified = verify_note(&keys, &self.id, &bytes).map_err(SubmitError::Rejected)?;
+        let (reply, rx) = oneshot::channel();
+        self.jobs
+            .try_send(Job { bytes, verified, reply })
+            .map_err(|e| match e {
+                flume::TrySendError::Full(_) => SubmitError::Busy,
+                flume::TrySendError::Disconnected(_) => SubmitError::Unavailable("the sequencer has stopped".into()),
+            })?;
+        rx.await
+            .unwrap_or_else(|_| Err(SubmitError::Unavailable("the sequencer stopped before answering".into())))
+    }
+
+    /// Receipt for an entry already in the committed log.
+    pub fn receipt(&self, index: u64, duplicate: bool) -> Option<Receipt> {
+        let log = self.log.read().unwrap_or_else(|p| p.into_inner());
+        receipt_from(&self.id, &log, index, duplicate)
+    }
+}
+
+fn receipt_from(election: &str, log: &LogView, index: u64, duplicate: bool) -> Option<Receipt> {
+    let proof = log.tree.inclusion_proof(index, log.size).ok()?;
+    Some(Receipt {
+        election: election.to_string(),
+        index,
+        leaf_hash: encode_hash(&log.tree.leaf(index)?),
+        tree_size: log.size,
+        checkpoint: String::from_utf8_lossy(&log.checkpoint).into_owned(),
+        inclusion_proof: proof.iter().map(encode_hash).collect(),
+        duplicate,
+    })
+}
+
+fn check_stored_checkpoint(note: &[u8], key: &VerifierKey, tree: &Tree) -> Result<(), String> {
+    let n = Note::parse(note).map_err(|e| format!("not a signed note: {e}"))?;
+    n.verify(std::slice::from_ref(key)).map_err(|e| format!("signature: {e}"))?;
+    let cp = Checkpoint::parse(&n.text).map_err(|e| e.to_string())?;
+    if cp.size != tree.len() {
+        return Err(format!("checkpoint size {} but the log has {} entries", cp.size, tree.len()));
+    }
+    if cp.root != tree.root() {
+        return Err(format!("checkpoint root {} but the log's root is {}", encode_hash(&cp.root), encode_hash(&tree.root())));
+    }
+    Ok(())
+}
+
+/// `GET /api/v1/elections/<id>`: the definition as published, with the log's origin and key.
+fn definition_document(ledger: &Ledger, log_key: &VerifierKey) -> Vec<u8> {
+    let def = ledger.definition().definition();
+    let doc = serde_json::json!({
+        "id": def.id,
+        "definition": def,
+        "log": {
+            "origin": def.origin(),
+            "verifier_key": log_key.to_string(),
+            "checkpoint": format!("/log/{}/checkpoint", def.id),
+        },
+        "witnesses": { "quorum": 0, "keys": [] },
+    });
+    let mut v = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+    v.push(b'\n');
+    v
+}
+
+/// Signs a checkpoint for the tree as it is.
+pub fn sign_checkpoint(signer: &SigningKey, origin: &str, tree: &Tree) -> Vec<u8> {
+    let cp = Checkpoint { origin: origin.to_string(), size: tree.len(), root: tree.root(), extensions: vec![] };
+    match signer.sign_note(&cp.to_text()) {
+        Ok(n) => n.to_bytes(),
+        // The origin was validated when the election was created; an unsignable text here is a
+        // programming error, and an empty checkpoint is refused by every reader.
+        Err(_) => Vec::new(),
+    }
+}
+
+enum Pending {
+    Accepted { job_reply: oneshot::Sender<Result<Outcome, SubmitError>>, index: u64, duplicate: bool },
+    Done { job_reply: oneshot::Sender<Result<Outcome, SubmitError>>, result: Result<Outcome, SubmitError> },
+}
+
+impl Sequencer {
+    fn run(mut self, rx: flume::Receiver<Job>) {
+        loop {
+            let first = match self.dirty_since {
+                Some(_) => match rx.recv_timeout(RENDER_INTERVAL) {
+                    Ok(j) => Some(j),
+                    Err(flume::RecvTimeoutError::Timeout) => None,
+                    Err(flume::RecvTimeoutError::Disconnected) => return,
+                },
+                None => match rx.recv() {
+                    Ok(j) => Some(j),
+                    Err(_) => return,
+                },
+            };
+            if let Some(first) = first {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(j) => batch.push(j),
+                        Err(_) => break,
+                    }
+                }
+                self.process(batch);
+            }
+            let due = self.dirty_since.is_some_and(|t| t.elapsed() >= RENDER_INTERVAL || rx.is_empty());
+            if due {
+                self.render();
+            }
+        }
+    }
+
+    fn process(&mut self, batch: Vec<Job>) {
+        let first_index = self.ledger.size();
+        let mut pending = Vec::with_capacity(batch.len());
+        let mut new_entries: Vec<Vec<u8>> = Vec::new();
+        let mut new_statements: Vec<Statement> = Vec::new();
+        let mut new_leaves: HashMap<Hash, u64> = HashMap::new();
+        let now = now_rfc3339();
+        {
+            let mut log = self.rt.log.write().unwrap_or_else(|p| p.into_inner());
+            for job in batch {
+                let leaf = leaf_hash(&job.bytes);
+                if let Some(&index) = log.leaf_index.get(&leaf).or_else(|| new_leaves.get(&leaf)) {
+                    pending.push(Pending::Accepted { job_reply: job.reply, index, duplicate: true });
+                    continue;
+                }
+                let tree = &log.tree;
+                let admitted: Result<Admitted, Rejection> = self.ledger.admit(job.verified, &|n| tree.root_at(n).ok());
+                match admitted {
+                    Err(r) => pending.push(Pending::Done { job_reply: job.reply, result: Err(SubmitError::Rejected(r)) }),
+                    Ok(a) if !a.issues.is_empty() => {
+                        let reasons = serde_json::to_string(
+                            &a.issues.iter().map(|i| serde_json::json!({"field": i.field, "why": i.why})).collect::<Vec<_>>(),
+                        )
+                        .unwrap_or_default();
+                        let result = match self.store.hold(&self.rt.id, &job.bytes, &reasons, &now) {
+                            Ok(id) => Ok(Outcome::Held { id, reasons: a.issues }),
+                            Err(e) => Err(SubmitError::Unavailable(e.to_string())),
+                        };
+                        pending.push(Pending::Done { job_reply: job.reply, result });
+                    }
+                    Ok(a) => {
+                        let index = self.ledger.size();
+                        self.ledger.commit(&a);
+                        log.tree.push_leaf_hash(leaf);
+                        new_leaves.insert(leaf, index);
+                        new_statements.push(a.verified.statement);
+                        new_entries.push(job.bytes);
+                        pending.push(Pending::Accepted { job_reply: job.reply, index, duplicate: false });
+                    }
+                }
+            }
+        }
+        if !new_entries.is_empty() {
+            let checkpoint = {
+                let log = self.rt.log.read().unwrap_or_else(|p| p.into_inner());
+                sign_checkpoint(&self.signer, &self.rt.origin, &log.tree)
+            };
+            let refs: Vec<&[u8]> = new_entries.iter().map(Vec::as_slice).collect();
+            if let Err(e) = self.store.append(&self.rt.id, first_index, &refs, &checkpoint) {
+                tracing::error!(election = %self.rt.id, error = %e, "append failed; reloading from the store");
+                for p in pending {
+                    let (reply, res) = match p {
+                        Pending::Accepted { job_reply, duplicate: true, index } => (job_reply, self.rt.receipt(index, true).map(Outcome::Accepted).ok_or_else(|| SubmitError::Unavailable(e.to_string()))),
+                        Pending::Accepted { job_reply, .. } => (job_reply, Err(SubmitError::Unavailable(e.to_string()))),
+                        Pending::Done { job_reply, result } => (job_reply, result),
+                    };
+                    let _ = reply.send(res);
+                }
+                // The in-memory state ran ahead of the store: stop this sequencer; a restart
+                // replays the store, which is the truth.
+                std::process::exit(70);
+            }
+            let mut log = self.rt.log.write().unwrap_or_else(|p| p.into_inner());
+            for e in new_entries {
+                log.entries.push(Arc::from(e));
+            }
+            log.leaf_index.extend(new_leaves);
+            log.size = log.tree.len();
+            log.checkpoint = Arc::from(checkpoint);
+            drop(log);
+            *self.rt.keys.write().unwrap_or_else(|p| p.into_inner()) = self.ledger.keys().clone();
+            self.advance_published(first_index, &new_statements);
+        }
+        let log = self.rt.log.read().unwrap_or_else(|p| p.into_inner());
+        for p in pending {
+            match p {
+                Pending::Accepted { job_reply, index, duplicate } => {
+                    let r = receipt_from(&self.rt.id, &log, index, duplicate)
+                        .map(Outcome::Accepted)
+                        .ok_or_else(|| SubmitError::Unavailable("no receipt could be made".into()));
+                    let _ = job_reply.send(r);
+                }
+                Pending::Done { job_reply, result } => {
+                    let _ = job_reply.send(result);
+                }
+            }
+        }
+    }
+
+    /// Folds newly published entries into the published tally.
+    fn advance_published(&mut self, batch_start: u64, batch: &[Statement]) {
+        let Some((target, time)) = self.ledger.published() else { return };
+        if target <= self.published_size {
+            return;
+        }
+        let time = time.map(str::to_string);
+        let mut published = self.rt.published.write().unwrap_or_else(|p| p.into_inner());
+        for i in self.published_size..target {
+            let st = if i >= batch_start {
+                batch.get((i - batch_start) as usize).cloned()
+            } else {
+                let log = self.rt.log.read().unwrap_or_else(|p| p.into_inner());
+                log.entries
+                    .get(i as usize)
+                    .and_then(|e| Note::parse(e).ok())
+                    .and_then(|n| Statement::parse(&n.text).ok())
+            };
+            if let Some(Statement::Results(r)) = st {
+                published.tally.apply(&r);
+            }
+        }
+        let root = self.rt.log.read().unwrap_or_else(|p| p.into_inner()).tree.root_at(target).unwrap_or(skytale_tlog::EMPTY_ROOT);
+        published.pos = LogPosition { tree_size: target, root_hash: encode_hash(&root), published_at: time };
+        self.published_size = target;
+        self.dirty_since.get_or_insert_with(Instant::now);
+    }
+
+    fn render(&mut self) {
+        self.dirty_since = None;
+        let mut published = self.rt.published.write().unwrap_or_else(|p| p.into_inner());
+        let bytes = published.tally.document(&published.pos).to_bytes();
+        published.whole = Arc::new(bytes);
+        let ev = PublicationEvent {
+            election: self.rt.id.clone(),
+            tree_size: published.pos.tree_size,
+            root_hash: published.pos.root_hash.clone(),
+        };
+        drop(published);
+        let _ = self.rt.events.send(ev);
+    }
+}
+
+/// Now, as RFC 3339 UTC (for held submissions and creation dates; never for tally content).
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
