@@ -1,0 +1,1 @@
+//! skytale-render (placeholder, being written).

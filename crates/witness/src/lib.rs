@@ -1,0 +1,1 @@
+//! skytale-witness (placeholder, being written).
