@@ -177,12 +177,7 @@ pub fn election(id: &str, stations: usize, seed: u64, seed_keys: bool) -> anyhow
                     party: Some((*pid).into()),
                 })
                 .collect(),
-            seats: Some(SeatRules {
-                method: "dhondt".into(),
-                seats: 300,
-                threshold_percent: Some("3".into()),
-                first_divisor: None,
-            }),
+            seats: Some(parliament_rules()),
         },
     ];
     let definition = Definition {
@@ -200,6 +195,17 @@ pub fn election(id: &str, stations: usize, seed: u64, seed_keys: bool) -> anyhow
         publication: PublicationPolicy::default(),
     };
     Ok(Synthetic { definition, authority, reporters, stations: station_list })
+}
+
+/// D'Hondt, 300 seats, 3 % national threshold.
+fn parliament_rules() -> SeatRules {
+    let mut rules = SeatRules::new(skytale_seats::Method::Dhondt, 300);
+    rules.threshold = Some(skytale_seats::Threshold {
+        percent: skytale_seats::Fraction::from_int(3),
+        scope: skytale_seats::Scope::Constituency,
+        or_constituency_seats: None,
+    });
+    rules
 }
 
 fn split(rng: &mut StdRng, total: u64, weights: &[u64], bias: usize) -> Vec<u64> {

@@ -119,6 +119,7 @@ pub struct Contest {
     pub selections: Vec<Selection>,
     /// Seat allocation of a party-list contest (method names as `skytale seats`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<serde_json::Value>")]
     pub seats: Option<SeatRules>,
 }
 
@@ -135,20 +136,9 @@ pub struct Selection {
     pub party: Option<String>,
 }
 
-/// Seat rules of a party-list contest, kept as plain data here; the tally interprets them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SeatRules {
-    /// e.g. `dhondt`, `sainte-lague`, `modified-sainte-lague`, `hare`, `droop`.
-    pub method: String,
-    pub seats: u32,
-    /// Threshold in percent of valid votes, as a decimal string (`"5"`, `"4.5"`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub threshold_percent: Option<String>,
-    /// First divisor of modified Sainte-Laguë, as a decimal string (`"1.4"`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_divisor: Option<String>,
-}
+/// Seat rules of a party-list contest: skytale-seats' own rule format (the same one
+/// `skytale seats` documents), e.g. `{ method = "dhondt", seats = 21, threshold = { percent = "5" } }`.
+pub type SeatRules = skytale_seats::Rules;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -479,18 +469,10 @@ impl ValidDefinition {
                 (Some(s), _) if s.seats == 0 => {
                     bad(format!("contests[{i}].seats.seats"), "must be at least 1".into())
                 }
-                (Some(s), _) => {
-                    for (name, v) in [("threshold_percent", &s.threshold_percent), ("first_divisor", &s.first_divisor)] {
-                        if let Some(v) = v {
-                            if !is_decimal(v) {
-                                bad(
-                                    format!("contests[{i}].seats.{name}"),
-                                    format!("{v:?} is not a decimal number like \"5\" or \"1.4\""),
-                                );
-                            }
-                        }
-                    }
-                }
+                (Some(s), _) if s.seats > skytale_seats::MAX_SEATS => bad(
+                    format!("contests[{i}].seats.seats"),
+                    format!("at most {} seats can be allocated", skytale_seats::MAX_SEATS),
+                ),
                 _ => {}
             }
         }
@@ -637,14 +619,4 @@ fn is_language_tag(s: &str) -> bool {
     (2..=3).contains(&primary.len())
         && primary.chars().all(|c| c.is_ascii_lowercase())
         && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
-}
-
-/// A non-negative decimal like `5`, `4.5`, `1.40`.
-pub fn is_decimal(s: &str) -> bool {
-    let mut parts = s.splitn(2, '.');
-    let int = parts.next().unwrap_or("");
-    let frac = parts.next();
-    !int.is_empty()
-        && int.chars().all(|c| c.is_ascii_digit())
-        && frac.is_none_or(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_digit()))
 }
