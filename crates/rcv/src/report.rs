@@ -123,7 +123,19 @@ pub fn build_report(
         let next = t.rounds.get(i + 1);
         let mut tally_results = Vec::new();
         for elected in [true, false] {
-            for d in rr.decisions.iter().filter(|d| d.elected == elected) {
+            // RCTab lists each kind of decision sorted by candidate name.
+            let mut ds: Vec<_> = rr
+                .decisions
+                .iter()
+                .filter(|d| d.elected == elected)
+                .collect();
+            ds.sort_by(|a, b| {
+                crate::java::string_cmp(
+                    &table.names[a.candidate as usize],
+                    &table.names[b.candidate as usize],
+                )
+            });
+            for d in ds {
                 let mut transfers = BTreeMap::new();
                 if let Some(next) = next {
                     for ((from, to), v) in &next.transfers {
@@ -169,7 +181,9 @@ pub fn build_report(
     }
     let (total, undervotes) = match t.rounds.first() {
         Some(r1) => (
-            r1.statuses.iter().fold(Decimal::ZERO, |s, v| s + v),
+            r1.statuses
+                .iter()
+                .fold(Decimal::ZERO, |s, v| crate::decimal::add(s, *v)),
             r1.status(BallotStatus::DidNotRankAnyCandidates)
                 .trunc()
                 .try_into()
@@ -274,9 +288,78 @@ pub fn round_table(report: &DetailedReport) -> String {
     out
 }
 
-/// Serialises a report as pretty JSON in RCTab's layout (keys sorted, values as strings).
+/// Pretty-printer that writes JSON the way RCTab's Jackson `DefaultPrettyPrinter` does
+/// (`"key" : value`, arrays inline as `[ {`, `}, {`, `} ]`, empty `[ ]` / `{ }`), so our
+/// reports diff cleanly against RCTab's.
+#[derive(Debug, Default)]
+struct JacksonFormatter {
+    depth: usize,
+    has_entries: Vec<bool>,
+}
+
+impl JacksonFormatter {
+    fn indent<W: ?Sized + std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b"\n")?;
+        for _ in 0..self.depth {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for JacksonFormatter {
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_entries.push(false);
+        w.write_all(b"{")
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_entries.pop().unwrap_or(false) {
+            self.indent(w)?;
+        } else {
+            w.write_all(b" ")?;
+        }
+        w.write_all(b"}")
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if let Some(h) = self.has_entries.last_mut() {
+            *h = true;
+        }
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.indent(w)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b" : ")
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b"[")
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b" ]")
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        w.write_all(if first { b" " } else { b", " })
+    }
+}
+
+/// Serialises a report as JSON in RCTab's layout and pretty-printing (keys sorted, vote values
+/// as strings, Jackson's spacing, no trailing newline).
 pub fn to_json_string(report: &DetailedReport) -> String {
-    let mut s = serde_json::to_string_pretty(report).unwrap_or_default();
-    s.push('\n');
-    s
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, JacksonFormatter::default());
+    if serde::Serialize::serialize(report, &mut ser).is_err() {
+        return String::new();
+    }
+    String::from_utf8(out).unwrap_or_default()
 }

@@ -21,7 +21,7 @@ use rust_decimal::Decimal;
 
 use crate::ballots::{BallotStore, CandId, CandidateTable, OVERVOTE};
 use crate::config::{OvervoteRule, Rules, TiebreakMode, WinnerMode};
-use crate::decimal::{divide, multiply_down, unit, Round};
+use crate::decimal::{add, divide, mul, multiply_down, sub, unit, Round};
 use crate::java::{hash_map_order, shuffle, string_cmp, JavaRandom};
 use crate::RcvError;
 
@@ -53,24 +53,6 @@ pub enum BallotStatus {
 
 /// Number of [`BallotStatus`] values.
 pub const N_STATUS: usize = 7;
-
-impl BallotStatus {
-    fn from_u8(v: u8) -> Self {
-        match v {
-            1 => Self::DidNotRankAnyCandidates,
-            2 => Self::ExhaustedChoices,
-            3 => Self::Overvotes,
-            4 => Self::SkippedRankings,
-            5 => Self::RepeatedRankings,
-            6 => Self::FinalRoundSurplus,
-            _ => Self::Active,
-        }
-    }
-    /// RCTab's `isInactiveBallot`.
-    fn is_inactive(self) -> bool {
-        !matches!(self, Self::Active | Self::FinalRoundSurplus)
-    }
-}
 
 /// One end of a vote transfer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -164,11 +146,11 @@ impl Acc {
     fn add(&mut self, value: Option<Decimal>, count: u64) {
         match value {
             None => self.whole += count,
-            Some(v) => self.frac += v * Decimal::from(count),
+            Some(v) => self.frac = add(self.frac, mul(v, Decimal::from(count))),
         }
     }
     fn get(&self) -> Decimal {
-        Decimal::from(self.whole) + self.frac
+        add(Decimal::from(self.whole), self.frac)
     }
 }
 
@@ -355,11 +337,11 @@ impl<'a> Tabulator<'a> {
     fn should_continue(&self) -> bool {
         let rules = self.rules();
         let r = self.round;
-        if rules.stop_after_round.is_some_and(|s| r >= s) {
-            false
-        } else if self.winners.len() == self.num_declared()
-            && rules.number_of_winners as usize > self.num_candidates()
-        {
+        let stopped_early = rules.stop_after_round.is_some_and(|s| r >= s);
+        // RCTab: "more winners than candidates: everyone is now elected".
+        let everyone_elected = self.winners.len() == self.num_declared()
+            && rules.number_of_winners as usize > self.num_candidates();
+        if stopped_early || everyone_elected {
             false
         } else if rules.continue_until_two {
             self.eliminated.len() + self.winners.len() + 1 < self.num_candidates()
@@ -731,7 +713,7 @@ impl<'a> Tabulator<'a> {
         let dp = self.rules().decimal_places;
         let rr = &self.rounds[self.rounds.len() - 1];
         let votes = rr.votes(w).unwrap_or_default();
-        let extra = votes - rr.threshold;
+        let extra = sub(votes, rr.threshold);
         let fraction = if extra > Decimal::ZERO {
             divide(extra, votes, dp, Round::Down).ok_or(RcvError::Aborted {
                 round: self.round,
@@ -749,9 +731,12 @@ impl<'a> Tabulator<'a> {
                 round: self.round,
                 why: "transfer value overflow".into(),
             })?;
-            let kept = v - moved;
-            self.locked[w as usize] += kept * Decimal::from(self.store.count(i));
-            self.value[i] = Some(v - kept);
+            let kept = sub(v, moved);
+            self.locked[w as usize] = add(
+                self.locked[w as usize],
+                mul(kept, Decimal::from(self.store.count(i))),
+            );
+            self.value[i] = Some(sub(v, kept));
         }
         Ok(())
     }
@@ -775,13 +760,13 @@ impl<'a> Tabulator<'a> {
         let threshold = self.rounds[idx].threshold;
         for w in requiring {
             let v = self.rounds[idx].votes(w).unwrap_or_default();
-            let residual = v - threshold;
+            let residual = sub(v, threshold);
             if residual > Decimal::ZERO {
                 set_votes(&mut self.rounds[idx].tally, w, threshold);
                 *self.rounds[idx]
                     .transfers
                     .entry((Endpoint::Candidate(w), Endpoint::ResidualSurplus))
-                    .or_insert(Decimal::ZERO) += residual;
+                    .or_insert(Decimal::ZERO) = residual;
             }
         }
     }
@@ -909,7 +894,7 @@ impl<'a> Tabulator<'a> {
             .iter()
             .enumerate()
             .filter(|(c, _)| continuing[*c])
-            .fold(Decimal::ZERO, |s, (_, a)| s + a.get());
+            .fold(Decimal::ZERO, |s, (_, a)| add(s, a.get()));
         Ok(RoundResult {
             round: self.round,
             tally: round_tally,

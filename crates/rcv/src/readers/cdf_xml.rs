@@ -56,12 +56,10 @@ fn for_each_top<F: FnMut(Node) -> Result<(), RcvError>>(
                     depth += 1;
                 }
             }
-            Event::Empty(e) => {
-                if depth == 1 && e.local_name().as_ref() == want.as_bytes() {
-                    let e = e.into_owned();
-                    f(read_subtree(&mut rd, &e, true, &mut sub)
-                        .map_err(|w| RcvError::cvr(path, None, w))?)?;
-                }
+            Event::Empty(e) if depth == 1 && e.local_name().as_ref() == want.as_bytes() => {
+                let e = e.into_owned();
+                f(read_subtree(&mut rd, &e, true, &mut sub)
+                    .map_err(|w| RcvError::cvr(path, None, w))?)?;
             }
             Event::End(_) => depth = depth.saturating_sub(1),
             Event::Eof => return Ok(()),
