@@ -59,6 +59,29 @@ pub fn unit(dp: u32) -> Decimal {
     Decimal::new(1, dp)
 }
 
+/// `a.add(b)` with `BigDecimal`'s result scale (the larger of the two); `rust_decimal` drops
+/// the scale when an operand is zero, which would print "8" where RCTab prints "8.0000".
+pub fn add(a: Decimal, b: Decimal) -> Decimal {
+    with_scale(a + b, a.scale().max(b.scale()))
+}
+
+/// `a.subtract(b)` with `BigDecimal`'s result scale.
+pub fn sub(a: Decimal, b: Decimal) -> Decimal {
+    with_scale(a - b, a.scale().max(b.scale()))
+}
+
+/// `a.multiply(b)` with `BigDecimal`'s result scale (the sum of scales, capped at 28).
+pub fn mul(a: Decimal, b: Decimal) -> Decimal {
+    with_scale(a * b, (a.scale() + b.scale()).min(28))
+}
+
+fn with_scale(mut d: Decimal, scale: u32) -> Decimal {
+    if d.scale() < scale {
+        d.rescale(scale);
+    }
+    d
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,27 +138,4 @@ mod tests {
             proptest::prop_assert!((q + u) * Decimal::from(b) > Decimal::from(a));
         }
     }
-}
-
-/// `a.add(b)` with `BigDecimal`'s result scale (the larger of the two); `rust_decimal` drops
-/// the scale when an operand is zero, which would print "8" where RCTab prints "8.0000".
-pub fn add(a: Decimal, b: Decimal) -> Decimal {
-    with_scale(a + b, a.scale().max(b.scale()))
-}
-
-/// `a.subtract(b)` with `BigDecimal`'s result scale.
-pub fn sub(a: Decimal, b: Decimal) -> Decimal {
-    with_scale(a - b, a.scale().max(b.scale()))
-}
-
-/// `a.multiply(b)` with `BigDecimal`'s result scale (the sum of scales, capped at 28).
-pub fn mul(a: Decimal, b: Decimal) -> Decimal {
-    with_scale(a * b, (a.scale() + b.scale()).min(28))
-}
-
-fn with_scale(mut d: Decimal, scale: u32) -> Decimal {
-    if d.scale() < scale {
-        d.rescale(scale);
-    }
-    d
 }
