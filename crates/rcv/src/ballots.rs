@@ -166,14 +166,26 @@ impl BallotStore {
     }
 }
 
-/// Collects ballots, merging identical ones.
-#[derive(Debug, Default)]
+/// Collects ballots, merging identical ones. Encoded ballots live in one arena; the hash table
+/// holds only indices into it, so adding a ballot allocates nothing once warmed up.
+#[derive(Default)]
 pub struct BallotStoreBuilder {
-    map: FxHashMap<Box<[u32]>, u32>,
-    keys: Vec<Box<[u32]>>,
+    index: hashbrown::HashTable<u32>,
+    arena: Vec<u32>,
+    spans: Vec<(u32, u32)>,
+    hashes: Vec<u64>,
     counts: Vec<u64>,
     total: u64,
     scratch: Vec<u32>,
+}
+
+impl std::fmt::Debug for BallotStoreBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BallotStoreBuilder")
+            .field("distinct", &self.counts.len())
+            .field("total", &self.total)
+            .finish()
+    }
 }
 
 impl BallotStoreBuilder {
@@ -202,15 +214,35 @@ impl BallotStoreBuilder {
             self.scratch[start + 1] = n;
         }
         self.total += count;
-        if let Some(&idx) = self.map.get(self.scratch.as_slice()) {
-            self.counts[idx as usize] += count;
+        let hash = {
+            use std::hash::{Hash, Hasher};
+            let mut h = rustc_hash::FxHasher::default();
+            self.scratch.hash(&mut h);
+            h.finish()
+        };
+        let Self {
+            index,
+            arena,
+            spans,
+            hashes,
+            counts,
+            scratch,
+            ..
+        } = self;
+        let found = index.find(hash, |&i| {
+            let (s, l) = spans[i as usize];
+            &arena[s as usize..(s + l) as usize] == scratch.as_slice()
+        });
+        if let Some(&i) = found {
+            counts[i as usize] += count;
             return;
         }
-        let key: Box<[u32]> = self.scratch.clone().into_boxed_slice();
-        let idx = self.counts.len() as u32;
-        self.map.insert(key.clone(), idx);
-        self.keys.push(key);
-        self.counts.push(count);
+        let idx = counts.len() as u32;
+        spans.push((arena.len() as u32, scratch.len() as u32));
+        arena.extend_from_slice(scratch);
+        hashes.push(hash);
+        counts.push(count);
+        index.insert_unique(hash, idx, |&i| hashes[i as usize]);
     }
 
     /// Ballots added so far (with multiplicity).
@@ -220,18 +252,19 @@ impl BallotStoreBuilder {
 
     /// Freezes the store.
     pub fn finish(self) -> BallotStore {
-        let mut arena = Vec::with_capacity(self.keys.iter().map(|k| k.len()).sum());
-        let mut spans = Vec::with_capacity(self.keys.len());
-        let mut max_rank = Vec::with_capacity(self.keys.len());
-        for k in &self.keys {
-            spans.push((arena.len() as u32, k.len() as u32));
-            arena.extend_from_slice(k);
-            let view = BallotView { enc: k };
-            max_rank.push(view.ranks().last().map(|(r, _)| r).unwrap_or(0));
-        }
+        let max_rank = self
+            .spans
+            .iter()
+            .map(|&(s, l)| {
+                let view = BallotView {
+                    enc: &self.arena[s as usize..(s + l) as usize],
+                };
+                view.ranks().last().map(|(r, _)| r).unwrap_or(0)
+            })
+            .collect();
         BallotStore {
-            arena,
-            spans,
+            arena: self.arena,
+            spans: self.spans,
             counts: self.counts,
             max_rank,
             total: self.total,

@@ -29,6 +29,7 @@ pub mod java;
 pub mod readers;
 pub mod report;
 pub mod session;
+pub mod synthetic;
 pub mod tabulate;
 
 pub use error::RcvError;

@@ -88,18 +88,15 @@ pub fn read(
             if cell.is_empty() {
                 continue;
             }
-            let rank: i64 = std::str::from_utf8(cell)
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| RcvError::Cvr {
-                    path: path.clone(),
-                    row: Some(row),
-                    column: Some(col as u64 + 1),
-                    why: format!(
-                        "expected a rank number, got {:?}",
-                        String::from_utf8_lossy(cell)
-                    ),
-                })?;
+            let rank: i64 = parse_rank(cell).ok_or_else(|| RcvError::Cvr {
+                path: path.clone(),
+                row: Some(row),
+                column: Some(col as u64 + 1),
+                why: format!(
+                    "expected a rank number, got {:?}",
+                    String::from_utf8_lossy(cell)
+                ),
+            })?;
             let k = col - first_col;
             match columns.get(k).copied().flatten() {
                 Some(m) => sink.rank(rank, m),
@@ -123,4 +120,24 @@ pub fn read(
         }
     }
     Ok(())
+}
+
+/// Parses an optionally signed decimal integer of at most 18 digits.
+fn parse_rank(cell: &[u8]) -> Option<i64> {
+    let (neg, digits) = match cell.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, cell),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (b - b'0') as i64;
+    }
+    Some(if neg { -v } else { v })
 }
