@@ -1,1 +1,451 @@
-//! skytale-render (placeholder, being written).
+//! skytale-render: the public results site as a pure function (floor 4; no I/O, no HTTP, no
+//! clock).
+//!
+//! From an election definition and a tally at a log position, [`Site`] produces every page,
+//! feed and asset of issue 5 as bytes keyed by URL path: the same inputs give the same bytes,
+//! which is what lets `skytale verify` recompute pages and `skytale publish` write exactly
+//! what the server sends.
+//!
+//! ## What is in scope
+//! - Pages (server-rendered HTML that works without JavaScript): election overview, contest
+//!   page (results table with change since the previous publication, SVG bar chart, seats,
+//!   choropleth map when boundaries are given, drill-down by area with breadcrumbs), every
+//!   reporting unit down to the polling station, the verification page, and the archive
+//!   ([`render_archive`]).
+//! - Embeds under `/embed/…` (chrome-less widgets for iframes), Open Graph cards as SVG under
+//!   `/og/…`, the Atom feed of publications, JSON and CSV downloads of the results.
+//! - UI messages in the 24 official EU languages (Fluent, `locales/*.ftl`), locale-aware
+//!   numbers, percentages and dates ([`i18n`]); names from the definition in each of its
+//!   languages, falling back to its default language.
+//! - Live updates: a few kilobytes of JavaScript (hashed asset) that listens to the
+//!   `publication` server-sent event and swaps the results region in place, announced
+//!   through an `aria-live` region.
+//! - Precompressed gzip and brotli bodies at fixed levels, and the security headers the
+//!   server applies ([`security_headers`]).
+//!
+//! ## What is not
+//! Serving (the server crate), writing files (`skytale publish`), the NIST CDF export (the
+//! formats crate; pages only link to it), the log tiles and checkpoint, and map boundaries
+//! in the definition (the model has none yet: [`Site::with_boundaries`] takes GeoJSON).
+//!
+//! ## Incremental re-rendering
+//! Page bodies never show the tree size (only the overview, the verification page, feeds and
+//! JSON do), so a unit's page depends only on the numbers of that unit and its children. Each
+//! page has a digest of exactly those inputs; [`Site::render_changed`] renders only the pages
+//! whose digest moved since the [`RenderState`] it is given, and [`Site::render_all`] is the
+//! same code with an empty state, so both always agree byte for byte.
+
+pub mod feeds;
+pub mod html;
+pub mod i18n;
+pub mod map;
+mod pages;
+pub mod svg;
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::sync::{Arc, OnceLock};
+
+use sha2::{Digest, Sha256};
+use skytale_model::{LocalizedText, ValidDefinition};
+use skytale_tally::{LogPosition, ResultsDoc, Tally};
+
+pub use map::Boundaries;
+
+/// gzip level of precompressed bodies (fixed, so the bytes are reproducible).
+pub const GZIP_LEVEL: u32 = 9;
+/// Brotli quality of precompressed bodies (fixed, so the bytes are reproducible).
+pub const BROTLI_QUALITY: u32 = 9;
+/// Brotli window (log2 bytes).
+pub const BROTLI_WINDOW: u32 = 22;
+/// Most publications listed in the Atom feed (newest first).
+pub const MAX_FEED_ENTRIES: usize = 50;
+/// Most rows shown in a chart before the rest is summed up in the table only.
+pub const MAX_CHART_ROWS: usize = 12;
+/// HSTS lifetime in seconds (two years, the preload list's minimum is one).
+pub const HSTS_MAX_AGE: u64 = 63_072_000;
+
+/// How long a client or CDN may keep a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CacheClass {
+    /// Content-hashed: cache forever (`max-age=31536000, immutable`).
+    Immutable,
+    /// Changes with each publication: cache briefly, revalidate with the ETag.
+    Short,
+}
+
+impl CacheClass {
+    /// The `Cache-Control` value the server should send.
+    pub fn cache_control(self) -> &'static str {
+        match self {
+            CacheClass::Immutable => "public, max-age=31536000, immutable",
+            CacheClass::Short => "public, max-age=5, stale-while-revalidate=30",
+        }
+    }
+}
+
+/// One file of the site.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    pub cache: CacheClass,
+    /// The body gzip-compressed at [`GZIP_LEVEL`] (when the site precompresses).
+    pub gzip: Option<Vec<u8>>,
+    /// The body brotli-compressed at [`BROTLI_QUALITY`] (when the site precompresses).
+    pub br: Option<Vec<u8>>,
+}
+
+impl Rendered {
+    pub fn new(content_type: &'static str, body: Vec<u8>, cache: CacheClass) -> Rendered {
+        Rendered { content_type, body, cache, gzip: None, br: None }
+    }
+
+    /// Adds the gzip and brotli bodies (deterministic: fixed levels, no timestamps).
+    pub fn precompressed(mut self) -> Rendered {
+        self.gzip = Some(gzip(&self.body));
+        self.br = Some(brotli(&self.body));
+        self
+    }
+
+    /// A strong ETag: the first 16 bytes of the body's SHA-256, quoted.
+    pub fn etag(&self) -> String {
+        let h = Sha256::digest(&self.body);
+        format!("\"{}\"", hex::encode(&h[..16]))
+    }
+}
+
+/// gzip with [`GZIP_LEVEL`], no file name and mtime 0, so equal input gives equal bytes.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::GzBuilder::new()
+        .mtime(0)
+        .write(Vec::with_capacity(data.len() / 3 + 64), flate2::Compression::new(GZIP_LEVEL));
+    // Writing to a Vec cannot fail.
+    let _ = enc.write_all(data);
+    enc.finish().unwrap_or_default()
+}
+
+/// brotli with [`BROTLI_QUALITY`] and [`BROTLI_WINDOW`].
+pub fn brotli(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() / 3 + 64);
+    {
+        let mut w = brotli::CompressorWriter::new(&mut out, 4096, BROTLI_QUALITY, BROTLI_WINDOW);
+        let _ = w.write_all(data);
+        let _ = w.flush();
+    }
+    out
+}
+
+/// Errors building a [`Site`].
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// A compiled-in message file does not parse (caught by the tests; here for robustness).
+    #[error("messages for language {lang:?} are broken: {why}")]
+    Messages { lang: String, why: String },
+    /// The boundaries GeoJSON is not usable.
+    #[error("boundaries: {field}: {why}")]
+    Boundaries { field: String, why: String },
+}
+
+/// One earlier publication, as much of it as the site shows: the feed entry and the totals
+/// the "change since last publication" column compares with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicationRecord {
+    pub tree_size: u64,
+    pub root_hash: String,
+    pub published_at: Option<String>,
+    /// Contest id → selection id → total votes at that publication.
+    pub totals: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+impl PublicationRecord {
+    /// The record of a publication, from its whole results document.
+    pub fn from_document(doc: &ResultsDoc) -> PublicationRecord {
+        PublicationRecord {
+            tree_size: doc.tree_size,
+            root_hash: doc.root_hash.clone(),
+            published_at: doc.published_at.clone(),
+            totals: doc
+                .contests
+                .iter()
+                .map(|c| (c.id.clone(), c.selections.iter().map(|s| (s.id.clone(), s.votes)).collect()))
+                .collect(),
+        }
+    }
+}
+
+/// One election in the archive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArchiveEntry {
+    pub id: String,
+    pub name: LocalizedText,
+    /// Election day `YYYY-MM-DD`.
+    pub date: String,
+    pub default_language: String,
+    /// Languages its pages exist in (the link goes to the reader's language when offered).
+    pub languages: Vec<String>,
+    /// `unofficial` or `certified`, as in the results document; `None` before any publication.
+    pub status: Option<String>,
+}
+
+impl ArchiveEntry {
+    pub fn from_definition(def: &ValidDefinition, status: Option<&str>) -> ArchiveEntry {
+        let d = def.definition();
+        ArchiveEntry {
+            id: d.id.clone(),
+            name: d.name.clone(),
+            date: d.date.clone(),
+            default_language: d.default_language.clone(),
+            languages: d.languages.clone(),
+            status: status.map(str::to_string),
+        }
+    }
+}
+
+/// The hashed static assets (CSS, JavaScript), identical for every election.
+pub struct Assets {
+    pub css_path: String,
+    pub js_path: String,
+    pub files: BTreeMap<String, Rendered>,
+}
+
+const SITE_CSS: &str = include_str!("../assets/site.css");
+const LIVE_JS: &str = include_str!("../assets/live.js");
+
+fn hashed(name: &str, ext: &str, body: &str) -> String {
+    let h = Sha256::digest(body.as_bytes());
+    format!("/assets/{name}.{}.{ext}", hex::encode(&h[..4]))
+}
+
+/// The process-wide assets (built once).
+pub fn assets() -> &'static Assets {
+    static ASSETS: OnceLock<Assets> = OnceLock::new();
+    ASSETS.get_or_init(|| {
+        let css_path = hashed("site", "css", SITE_CSS);
+        let js_path = hashed("live", "js", LIVE_JS);
+        let mut files = BTreeMap::new();
+        files.insert(
+            css_path.clone(),
+            Rendered::new("text/css; charset=utf-8", SITE_CSS.as_bytes().to_vec(), CacheClass::Immutable).precompressed(),
+        );
+        files.insert(
+            js_path.clone(),
+            Rendered::new("text/javascript; charset=utf-8", LIVE_JS.as_bytes().to_vec(), CacheClass::Immutable)
+                .precompressed(),
+        );
+        Assets { css_path, js_path, files }
+    })
+}
+
+/// Digests of the inputs of each page at the last render, so the next render can skip pages
+/// whose inputs did not change. Keys are page families (language-independent).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RenderState {
+    digests: BTreeMap<String, [u8; 32]>,
+}
+
+impl RenderState {
+    pub fn new() -> RenderState {
+        RenderState::default()
+    }
+    /// Number of page families tracked.
+    pub fn len(&self) -> usize {
+        self.digests.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.digests.is_empty()
+    }
+}
+
+/// The site of one election: built once from its definition, then asked to render each
+/// publication.
+pub struct Site {
+    def: Arc<ValidDefinition>,
+    boundaries: Boundaries,
+    precompress: bool,
+}
+
+impl Site {
+    pub fn new(def: Arc<ValidDefinition>) -> Result<Site, RenderError> {
+        if let Some((lang, why)) = i18n::messages().errors.first() {
+            return Err(RenderError::Messages { lang: lang.clone(), why: why.clone() });
+        }
+        Ok(Site { def, boundaries: Boundaries::default(), precompress: true })
+    }
+
+    /// Adds unit boundaries for maps: a GeoJSON `FeatureCollection` whose features carry the
+    /// unit id in `properties.id` and a `Polygon` or `MultiPolygon` geometry (WGS 84 lon/lat).
+    pub fn with_boundaries(mut self, geojson: &str) -> Result<Site, RenderError> {
+        self.boundaries = Boundaries::parse(geojson, &self.def)?;
+        Ok(self)
+    }
+
+    /// Whether to attach gzip and brotli bodies (default on; the server may prefer to
+    /// compress on the fly for very large elections).
+    pub fn with_precompression(mut self, on: bool) -> Site {
+        self.precompress = on;
+        self
+    }
+
+    pub fn definition(&self) -> &Arc<ValidDefinition> {
+        &self.def
+    }
+
+    /// The languages the site is offered in: the definition's, default first.
+    pub fn languages(&self) -> Vec<String> {
+        let d = self.def.definition();
+        let mut v = vec![d.default_language.clone()];
+        v.extend(d.languages.iter().filter(|l| **l != d.default_language).cloned());
+        v
+    }
+
+    /// Every file of the public site for this election at this publication, keyed by URL path
+    /// (`/en/demo/`, `/en/demo/president/`, `/en/demo/president/r01/`,
+    /// `/embed/en/demo/president/`, `/og/demo/president.svg`, `/feeds/demo.atom`,
+    /// `/en/demo/verify/`, `/api/v1/elections/demo/results[/<contest>[.csv]]`, `/assets/…`).
+    /// `history` lists earlier publications, oldest first (the current one may be included).
+    /// Deterministic: same inputs, same bytes.
+    pub fn render_all(&self, tally: &Tally, pos: &LogPosition, history: &[PublicationRecord]) -> BTreeMap<String, Rendered> {
+        let mut state = RenderState::new();
+        let mut out = self.render_changed(tally, pos, history, &mut state);
+        for (k, v) in &assets().files {
+            out.insert(k.clone(), v.clone());
+        }
+        out
+    }
+
+    /// The files that differ from what was rendered with `state` (which is updated): the
+    /// overview, verification pages, feeds and JSON documents every time (they show the tree
+    /// size), and contest, unit and embed pages, OG cards and CSVs only when their own inputs
+    /// changed. With a fresh state this is [`Site::render_all`] without the static assets.
+    /// Pages never disappear (the definition is fixed), so nothing has to be deleted.
+    pub fn render_changed(
+        &self,
+        tally: &Tally,
+        pos: &LogPosition,
+        history: &[PublicationRecord],
+        state: &mut RenderState,
+    ) -> BTreeMap<String, Rendered> {
+        let mut out = pages::render(self, tally, pos, history, state);
+        if self.precompress {
+            for r in out.values_mut() {
+                let done = std::mem::replace(r, Rendered::new("", Vec::new(), CacheClass::Short));
+                *r = done.precompressed();
+            }
+        }
+        out
+    }
+}
+
+/// Chooses the language: from the URL first, then `Accept-Language` (by quality, exact tag
+/// then primary subtag), else `available[0]` (callers list the default language first).
+pub fn negotiate_language(url_lang: Option<&str>, accept_language: Option<&str>, available: &[String]) -> String {
+    let find = |tag: &str| -> Option<String> {
+        let tag = tag.trim();
+        available
+            .iter()
+            .find(|a| a.eq_ignore_ascii_case(tag))
+            .or_else(|| {
+                let primary = tag.split('-').next().unwrap_or("");
+                available.iter().find(|a| a.split('-').next().is_some_and(|p| p.eq_ignore_ascii_case(primary)))
+            })
+            .cloned()
+    };
+    if let Some(l) = url_lang.and_then(|l| available.iter().find(|a| a.eq_ignore_ascii_case(l))) {
+        return l.clone();
+    }
+    if let Some(header) = accept_language {
+        // (quality in thousandths, position, tag); at most 32 entries are considered.
+        let mut prefs: Vec<(u32, usize, &str)> = header
+            .split(',')
+            .take(32)
+            .enumerate()
+            .filter_map(|(i, part)| {
+                let mut it = part.split(';');
+                let tag = it.next()?.trim();
+                if tag.is_empty() {
+                    return None;
+                }
+                let mut q = 1000u32;
+                for p in it {
+                    if let Some(v) = p.trim().strip_prefix("q=") {
+                        q = parse_q(v)?;
+                    }
+                }
+                (q > 0).then_some((q, i, tag))
+            })
+            .collect();
+        prefs.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for (_, _, tag) in prefs {
+            if tag == "*" {
+                break;
+            }
+            if let Some(l) = find(tag) {
+                return l;
+            }
+        }
+    }
+    available.first().cloned().unwrap_or_else(|| i18n::REFERENCE_LANGUAGE.to_string())
+}
+
+/// An HTTP quality value `0`, `0.5`, `1.000` in thousandths; `None` if malformed.
+fn parse_q(v: &str) -> Option<u32> {
+    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+    if frac.len() > 3 || !frac.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let int: u32 = match int {
+        "0" => 0,
+        "1" => 1,
+        _ => return None,
+    };
+    let mut f = 0u32;
+    for (i, c) in frac.chars().enumerate() {
+        f += c.to_digit(10)? * 10u32.pow(2 - i as u32);
+    }
+    let q = int * 1000 + f;
+    (q <= 1000).then_some(q)
+}
+
+/// The archive page (`/` and `/<lang>/`): every election on the instance, by year, newest
+/// first.
+pub fn render_archive(elections: &[ArchiveEntry], lang: &str) -> Rendered {
+    pages::archive(elections, lang)
+}
+
+/// The security headers for a path: a CSP without inline scripts or styles, HSTS, nosniff,
+/// a referrer policy, and `frame-ancestors` that lets other origins frame only `/embed/…`.
+pub fn security_headers(path: &str) -> Vec<(&'static str, String)> {
+    let embed = path.starts_with("/embed/");
+    let ancestors = if embed { "*" } else { "'none'" };
+    let mut h = vec![
+        (
+            "content-security-policy",
+            format!(
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+                 base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}"
+            ),
+        ),
+        ("strict-transport-security", format!("max-age={HSTS_MAX_AGE}; includeSubDomains")),
+        ("x-content-type-options", "nosniff".to_string()),
+        ("referrer-policy", "strict-origin-when-cross-origin".to_string()),
+        ("cross-origin-opener-policy", "same-origin".to_string()),
+        ("permissions-policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()".to_string()),
+    ];
+    if !embed {
+        h.push(("x-frame-options", "DENY".to_string()));
+    } else {
+        // Embeds are loaded cross-origin by media sites; allow that explicitly.
+        h.push(("cross-origin-resource-policy", "cross-origin".to_string()));
+    }
+    h
+}
+
+fn digest(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    h.finalize().into()
+}

@@ -1,0 +1,846 @@
+//! The page builders: overview, contest and unit pages, embeds, verification page, OG cards,
+//! archive; and the digest bookkeeping that lets a publication re-render only what changed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use skytale_model::{Contest, ValidDefinition};
+use skytale_tally::{share, ContestResult, LogPosition, ResultsDoc, Tally, UnitResult};
+
+use crate::html::{esc, page, seg, swatch, Frame};
+use crate::i18n::{format_change, format_date, format_datetime, format_int, format_percent, messages, UI_LANGUAGES};
+use crate::map::{choropleth, MapArea};
+use crate::svg::{bar, og_card, progress, CardRow};
+use crate::{assets, digest, feeds, CacheClass, PublicationRecord, RenderState, Rendered, Site, MAX_CHART_ROWS};
+
+const HTML: &str = "text/html; charset=utf-8";
+
+/// Colours for selections without a party colour (Okabe–Ito, colour-blind safe, darkest first).
+const PALETTE: [&str; 8] = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#e69f00", "#555555", "#f0e442"];
+/// Fill of an area whose leader is tied (no single leader).
+const TIE_FILL: &str = "#9e9e9e";
+
+fn t(lang: &str, id: &str) -> String {
+    messages().get(lang, id, &[])
+}
+
+/// The numbers of one place (contest total or one unit) in definition order of selections.
+struct Numbers {
+    votes: Vec<u64>,
+    ballots: u64,
+    registered: u64,
+    reporting: u64,
+    units: u64,
+    /// Turnout as a share string, when it is meaningful.
+    turnout: Option<String>,
+}
+
+impl Numbers {
+    fn of_contest(c: &ContestResult) -> Numbers {
+        Numbers {
+            votes: c.selections.iter().map(|s| s.votes).collect(),
+            ballots: c.ballots,
+            registered: c.registered,
+            reporting: c.units_reporting,
+            units: c.units_total,
+            turnout: (c.registered_reporting > 0 && c.ballots > 0).then(|| c.turnout.clone()),
+        }
+    }
+    fn of_unit(contest: &Contest, u: &UnitResult) -> Numbers {
+        let complete = u.units_reporting == u.units_total;
+        Numbers {
+            votes: contest.selections.iter().map(|s| u.votes.get(&s.id).copied().unwrap_or(0)).collect(),
+            ballots: u.ballots,
+            registered: u.registered,
+            reporting: u.units_reporting,
+            units: u.units_total,
+            turnout: (complete && u.registered > 0 && u.ballots > 0).then(|| share(u.ballots, u.registered)),
+        }
+    }
+    fn valid(&self) -> u64 {
+        self.votes.iter().sum()
+    }
+    /// Selection indexes by votes, descending; ties keep definition order.
+    fn order(&self) -> Vec<usize> {
+        let mut o: Vec<usize> = (0..self.votes.len()).collect();
+        o.sort_by(|a, b| self.votes[*b].cmp(&self.votes[*a]));
+        o
+    }
+    /// The single leading selection, if there are votes and no tie at the top.
+    fn leader(&self) -> Option<usize> {
+        let o = self.order();
+        let first = *o.first()?;
+        let v = self.votes[first];
+        (v > 0 && o.get(1).is_none_or(|s| self.votes[*s] < v)).then_some(first)
+    }
+}
+
+/// Everything the builders share for one render.
+struct Ctx<'a> {
+    site: &'a Site,
+    def: &'a ValidDefinition,
+    eid: &'a str,
+    langs: Vec<String>,
+    status: &'static str,
+}
+
+impl<'a> Ctx<'a> {
+    fn unit_name(&self, uid: &str, lang: &str) -> &'a str {
+        let def: &'a ValidDefinition = self.def;
+        match def.unit_index(uid) {
+            Some(i) => def.text(&def.units()[i].name, lang),
+            None => "",
+        }
+    }
+    fn color(&self, contest: &Contest, s: usize) -> String {
+        let party = contest.selections[s].party.as_deref();
+        party
+            .and_then(|p| self.def.definition().parties.iter().find(|x| x.id == p))
+            .and_then(|p| p.color.clone())
+            .unwrap_or_else(|| PALETTE[s % PALETTE.len()].to_string())
+    }
+    fn sel_name(&self, contest: &'a Contest, s: usize, lang: &str) -> &'a str {
+        self.def.text(&contest.selections[s].name, lang)
+    }
+    fn overview_path(&self, lang: &str) -> String {
+        format!("/{}/{}/", seg(lang), seg(self.eid))
+    }
+    fn contest_path(&self, lang: &str, cid: &str) -> String {
+        format!("/{}/{}/{}/", seg(lang), seg(self.eid), seg(cid))
+    }
+    fn unit_path(&self, lang: &str, cid: &str, uid: &str) -> String {
+        format!("/{}/{}/{}/{}/", seg(lang), seg(self.eid), seg(cid), seg(uid))
+    }
+    fn verify_path(&self, lang: &str) -> String {
+        format!("/{}/{}/verify/", seg(lang), seg(self.eid))
+    }
+    fn frame(&self, lang: &'a str, title: String, tpl: String, embed: bool, og: Option<String>) -> Frame<'a> {
+        Frame {
+            lang,
+            title,
+            path_template: Some(tpl),
+            languages: &[],
+            events: Some(format!("/api/v1/elections/{}/events", seg(self.eid))),
+            feed: Some(format!("/feeds/{}.atom", seg(self.eid))),
+            og_image: og,
+            embed,
+            home: format!("/{}/", seg(lang)),
+        }
+    }
+    fn election_name(&self, lang: &str) -> &'a str {
+        let def: &'a ValidDefinition = self.def;
+        def.text(&def.definition().name, lang)
+    }
+    fn status_banner(&self, lang: &str) -> String {
+        if self.status == "certified" {
+            format!("<p class=\"status certified\"><strong>{}</strong></p>\n", esc(&t(lang, "certified")))
+        } else {
+            format!(
+                "<p class=\"status\"><strong>{}</strong> – {}</p>\n",
+                esc(&t(lang, "unofficial")),
+                esc(&t(lang, "unofficial-note"))
+            )
+        }
+    }
+}
+
+fn html_page(ctx: &Ctx<'_>, f: &Frame<'_>, body: &str) -> Rendered {
+    let langs = ctx.langs.clone();
+    let f = Frame { languages: &langs, ..clone_frame(f) };
+    Rendered::new(HTML, page(assets(), &f, body).into_bytes(), CacheClass::Short)
+}
+
+fn clone_frame<'a>(f: &Frame<'a>) -> Frame<'a> {
+    Frame {
+        lang: f.lang,
+        title: f.title.clone(),
+        path_template: f.path_template.clone(),
+        languages: f.languages,
+        events: f.events.clone(),
+        feed: f.feed.clone(),
+        og_image: f.og_image.clone(),
+        embed: f.embed,
+        home: f.home.clone(),
+    }
+}
+
+fn progress_html(lang: &str, n: &Numbers) -> String {
+    let text = messages().get(
+        lang,
+        "reporting",
+        &[("reporting", &format_int(lang, n.reporting)), ("total", &format_int(lang, n.units))],
+    );
+    format!("<div class=\"progress\"><p>{}</p>{}</div>\n", esc(&text), progress(n.reporting, n.units))
+}
+
+fn meta_html(lang: &str, n: &Numbers) -> String {
+    let mut parts = Vec::new();
+    if let Some(tu) = &n.turnout {
+        parts.push(format!("{}: {}", esc(&t(lang, "turnout")), esc(&format_percent(lang, tu))));
+    }
+    if n.ballots > 0 {
+        parts.push(format!("{}: {}", esc(&t(lang, "ballots")), esc(&format_int(lang, n.ballots))));
+    }
+    if n.registered > 0 {
+        parts.push(format!("{}: {}", esc(&t(lang, "registered")), esc(&format_int(lang, n.registered))));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("<p class=\"meta\">{}</p>\n", parts.join(" · "))
+    }
+}
+
+fn chart_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, n: &Numbers, rows: usize, heading: bool) -> String {
+    let valid = n.valid();
+    let mut h = String::new();
+    if heading {
+        let _ = write!(h, "<section aria-labelledby=\"chart-h\"><h2 id=\"chart-h\">{}</h2>", esc(&t(lang, "chart-title")));
+    }
+    h.push_str("<ul class=\"chart\">");
+    for s in n.order().into_iter().take(rows) {
+        let _ = write!(
+            h,
+            "<li><div class=\"lbl\"><span>{}{}</span><span>{}</span></div>{}</li>",
+            swatch(&ctx.color(contest, s)),
+            esc(ctx.sel_name(contest, s, lang)),
+            esc(&format_percent(lang, &share(n.votes[s], valid))),
+            bar(n.votes[s], valid, &ctx.color(contest, s))
+        );
+    }
+    h.push_str("</ul>");
+    if heading {
+        h.push_str("</section>");
+    }
+    h.push('\n');
+    h
+}
+
+#[allow(clippy::too_many_arguments)]
+fn results_table(
+    ctx: &Ctx<'_>,
+    lang: &str,
+    contest: &Contest,
+    n: &Numbers,
+    caption: &str,
+    seats: Option<&BTreeMap<String, u32>>,
+    prev: Option<&BTreeMap<String, u64>>,
+) -> String {
+    let valid = n.valid();
+    let verify = ctx.verify_path(lang);
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<div class=\"scroll\" role=\"region\" aria-labelledby=\"tbl-cap\" tabindex=\"0\"><table><caption id=\"tbl-cap\">{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>",
+        esc(caption),
+        esc(&t(lang, "choice")),
+        esc(&t(lang, "votes")),
+        esc(&t(lang, "share"))
+    );
+    if seats.is_some() {
+        let _ = write!(h, "<th scope=\"col\">{}</th>", esc(&t(lang, "seats")));
+    }
+    if prev.is_some() {
+        let _ = write!(h, "<th scope=\"col\">{}</th>", esc(&t(lang, "change")));
+    }
+    h.push_str("</tr></thead><tbody>");
+    for s in n.order() {
+        let sid = &contest.selections[s].id;
+        let _ = write!(
+            h,
+            "<tr><th scope=\"row\">{}{}</th><td class=\"num\"><a href=\"{}\">{}</a></td><td>{}</td>",
+            swatch(&ctx.color(contest, s)),
+            esc(ctx.sel_name(contest, s, lang)),
+            esc(&verify),
+            esc(&format_int(lang, n.votes[s])),
+            esc(&format_percent(lang, &share(n.votes[s], valid)))
+        );
+        if let Some(seats) = seats {
+            let _ = write!(h, "<td>{}</td>", esc(&format_int(lang, u64::from(seats.get(sid).copied().unwrap_or(0)))));
+        }
+        if let Some(prev) = prev {
+            let before = prev.get(sid).copied().unwrap_or(0);
+            let _ = write!(h, "<td>{}</td>", esc(&format_change(lang, i128::from(n.votes[s]) - i128::from(before))));
+        }
+        h.push_str("</tr>");
+    }
+    let _ = write!(
+        h,
+        "</tbody><tfoot><tr><th scope=\"row\">{}</th><td class=\"num\"><a href=\"{}\">{}</a></td><td>{}</td>",
+        esc(&t(lang, "valid-votes")),
+        esc(&verify),
+        esc(&format_int(lang, valid)),
+        esc(&format_percent(lang, if valid > 0 { "100.00" } else { "0.00" }))
+    );
+    if let Some(seats) = seats {
+        let total: u64 = seats.values().map(|v| u64::from(*v)).sum();
+        let _ = write!(h, "<td>{}</td>", esc(&format_int(lang, total)));
+    }
+    if let Some(prev) = prev {
+        let before: u64 = contest.selections.iter().map(|s| prev.get(&s.id).copied().unwrap_or(0)).sum();
+        let _ = write!(h, "<td>{}</td>", esc(&format_change(lang, i128::from(valid) - i128::from(before))));
+    }
+    h.push_str("</tr></tfoot></table></div>\n");
+    h
+}
+
+/// The "results by area" table and the map of the same areas.
+fn areas_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, cid: &str, children: &[(&str, Numbers)]) -> String {
+    if children.is_empty() {
+        return String::new();
+    }
+    let mut h = String::new();
+    // Map.
+    let areas: Vec<MapArea> = children
+        .iter()
+        .map(|(uid, n)| {
+            let name = ctx.unit_name(uid, lang).to_string();
+            let (fill, title) = match (n.valid() > 0, n.leader()) {
+                (false, _) => (None, format!("{name}: {}", t(lang, "not-reporting"))),
+                (true, Some(s)) => (
+                    Some(ctx.color(contest, s)),
+                    format!(
+                        "{name}: {} {} {}",
+                        t(lang, "leading"),
+                        ctx.sel_name(contest, s, lang),
+                        format_percent(lang, &share(n.votes[s], n.valid()))
+                    ),
+                ),
+                (true, None) => (Some(TIE_FILL.to_string()), format!("{name}: –")),
+            };
+            MapArea { unit: uid.to_string(), name, href: Some(ctx.unit_path(lang, cid, uid)), fill, title }
+        })
+        .collect();
+    if let Some(svg) = choropleth(&ctx.site.boundaries, &areas, &t(lang, "map-title"), &t(lang, "map-desc"), "map") {
+        let _ = write!(h, "<section class=\"map\" aria-labelledby=\"map-h\"><h2 id=\"map-h\">{}</h2>{svg}", esc(&t(lang, "map-title")));
+        // Legend: the colours in use, each with its name.
+        let mut shown: Vec<usize> = children.iter().filter_map(|(_, n)| n.leader()).collect();
+        shown.sort_unstable();
+        shown.dedup();
+        let _ = write!(h, "<h3 class=\"visually-hidden\">{}</h3><ul class=\"legend\">", esc(&t(lang, "map-legend")));
+        for s in shown {
+            let _ = write!(h, "<li>{}{}</li>", swatch(&ctx.color(contest, s)), esc(ctx.sel_name(contest, s, lang)));
+        }
+        if children.iter().any(|(_, n)| n.valid() == 0) {
+            let _ = write!(
+                h,
+                "<li><svg class=\"sw\" width=\"12\" height=\"12\" viewBox=\"0 0 12 12\" aria-hidden=\"true\" focusable=\"false\"><rect width=\"12\" height=\"12\" fill=\"#f2f2f2\" stroke=\"#767676\"/><path d=\"M0 12L12 0\" stroke=\"#767676\"/></svg>{}</li>",
+                esc(&t(lang, "not-reporting"))
+            );
+        }
+        h.push_str("</ul></section>\n");
+    }
+    // Table.
+    let _ = write!(
+        h,
+        "<section aria-labelledby=\"area-h\"><h2 id=\"area-h\">{}</h2><div class=\"scroll\" role=\"region\" aria-labelledby=\"area-h\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+        esc(&t(lang, "by-area")),
+        esc(&t(lang, "area")),
+        esc(&t(lang, "leading")),
+        esc(&t(lang, "share")),
+        esc(&t(lang, "votes")),
+        esc(&t(lang, "ballots")),
+    );
+    for (uid, n) in children {
+        let _ = write!(
+            h,
+            "<tr><th scope=\"row\"><a href=\"{}\">{}</a><br><small>{}</small></th>",
+            esc(&ctx.unit_path(lang, cid, uid)),
+            esc(ctx.unit_name(uid, lang)),
+            esc(&messages().get(
+                lang,
+                "reporting",
+                &[("reporting", &format_int(lang, n.reporting)), ("total", &format_int(lang, n.units))]
+            ))
+        );
+        match (n.valid() > 0, n.leader()) {
+            (false, _) => {
+                let _ = write!(h, "<td>{}</td><td>–</td><td>–</td>", esc(&t(lang, "not-reporting")));
+            }
+            (true, Some(s)) => {
+                let _ = write!(
+                    h,
+                    "<td>{}{}</td><td>{}</td><td>{}</td>",
+                    swatch(&ctx.color(contest, s)),
+                    esc(ctx.sel_name(contest, s, lang)),
+                    esc(&format_percent(lang, &share(n.votes[s], n.valid()))),
+                    esc(&format_int(lang, n.votes[s]))
+                );
+            }
+            (true, None) => {
+                h.push_str("<td>–</td><td>–</td><td>–</td>");
+            }
+        }
+        let _ = write!(h, "<td>{}</td></tr>", esc(&format_int(lang, n.ballots)));
+    }
+    h.push_str("</tbody></table></div></section>\n");
+    h
+}
+
+fn downloads_html(ctx: &Ctx<'_>, lang: &str, cid: Option<&str>) -> String {
+    let e = seg(ctx.eid);
+    let mut h = format!(
+        "<section class=\"downloads\" aria-labelledby=\"dl-h\"><h2 id=\"dl-h\">{}</h2><ul>",
+        esc(&t(lang, "downloads"))
+    );
+    match cid {
+        Some(c) => {
+            let _ = write!(
+                h,
+                "<li><a href=\"/api/v1/elections/{e}/results/{c}\" type=\"application/json\">{}</a></li><li><a href=\"/api/v1/elections/{e}/results/{c}.csv\" type=\"text/csv\">{}</a></li>",
+                esc(&t(lang, "download-json")),
+                esc(&t(lang, "download-csv")),
+                c = seg(c)
+            );
+        }
+        None => {
+            let _ = write!(
+                h,
+                "<li><a href=\"/api/v1/elections/{e}/results\" type=\"application/json\">{}</a></li>",
+                esc(&t(lang, "download-json"))
+            );
+        }
+    }
+    let _ = write!(
+        h,
+        "<li><a href=\"/api/v1/elections/{e}/cdf.json\" type=\"application/json\">{}</a></li><li><a href=\"/feeds/{e}.atom\" type=\"application/atom+xml\">{}</a></li></ul><p><a href=\"{}\">{}</a></p></section>\n",
+        esc(&t(lang, "download-cdf")),
+        esc(&t(lang, "download-atom")),
+        esc(&ctx.verify_path(lang)),
+        esc(&t(lang, "verify-link"))
+    );
+    h
+}
+
+/// Breadcrumbs: overview › contest › areas above › current (not a link).
+fn crumbs(ctx: &Ctx<'_>, lang: &str, contest: &Contest, trail: &[&str]) -> String {
+    let mut h = format!(
+        "<nav aria-label=\"{}\"><ol class=\"crumbs\"><li><a href=\"{}\">{}</a></li>",
+        esc(&t(lang, "breadcrumbs")),
+        esc(&ctx.overview_path(lang)),
+        esc(ctx.election_name(lang))
+    );
+    let cname = ctx.def.text(&contest.name, lang);
+    if trail.is_empty() {
+        let _ = write!(h, "<li aria-current=\"page\">{}</li>", esc(cname));
+    } else {
+        let _ = write!(h, "<li><a href=\"{}\">{}</a></li>", esc(&ctx.contest_path(lang, &contest.id)), esc(cname));
+        for (i, uid) in trail.iter().enumerate() {
+            if i + 1 == trail.len() {
+                let _ = write!(h, "<li aria-current=\"page\">{}</li>", esc(ctx.unit_name(uid, lang)));
+            } else {
+                let _ = write!(
+                    h,
+                    "<li><a href=\"{}\">{}</a></li>",
+                    esc(&ctx.unit_path(lang, &contest.id, uid)),
+                    esc(ctx.unit_name(uid, lang))
+                );
+            }
+        }
+    }
+    h.push_str("</ol></nav>\n");
+    h
+}
+
+/// One contest's data for a render.
+struct ContestView<'a> {
+    contest: &'a Contest,
+    result: ContestResult,
+    index: HashMap<String, usize>,
+    /// The single area root, whose page is the contest page itself.
+    root: Option<usize>,
+}
+
+impl ContestView<'_> {
+    fn unit(&self, uid: &str) -> Option<&UnitResult> {
+        self.index.get(uid).map(|&i| &self.result.units[i])
+    }
+    fn numbers(&self, uid: &str) -> Option<Numbers> {
+        self.unit(uid).map(|u| Numbers::of_unit(self.contest, u))
+    }
+}
+
+/// Unit ids of the areas shown below the contest level, or below `unit`.
+fn child_ids<'d>(def: &'d ValidDefinition, ci: usize, unit: Option<usize>) -> Vec<&'d str> {
+    let idx: Vec<usize> = match unit {
+        Some(u) => def.children(u).to_vec(),
+        None => def.contest_area(ci).to_vec(),
+    };
+    idx.into_iter().map(|i| def.units()[i].id.as_str()).collect()
+}
+
+fn contest_body(
+    ctx: &Ctx<'_>,
+    lang: &str,
+    cv: &ContestView<'_>,
+    unit: Option<&str>,
+    prev: Option<&BTreeMap<String, u64>>,
+    embed: bool,
+) -> Option<String> {
+    let def = ctx.def;
+    let contest = cv.contest;
+    let cid = contest.id.as_str();
+    let cname = def.text(&contest.name, lang);
+    let (n, trail, heading, kids): (Numbers, Vec<&str>, String, Vec<&str>) = match unit {
+        None => {
+            let kids = match cv.root {
+                Some(r) => child_ids(def, def.contest_index(cid)?, Some(r)),
+                None => child_ids(def, def.contest_index(cid)?, None),
+            };
+            (Numbers::of_contest(&cv.result), Vec::new(), cname.to_string(), kids)
+        }
+        Some(uid) => {
+            let ui = def.unit_index(uid)?;
+            let mut trail = Vec::new();
+            let mut u = Some(ui);
+            while let Some(x) = u {
+                if Some(x) == cv.root {
+                    break;
+                }
+                trail.push(def.units()[x].id.as_str());
+                if def.contest_area(def.contest_index(cid)?).contains(&x) {
+                    break;
+                }
+                u = def.parent(x);
+            }
+            trail.reverse();
+            let heading = format!("{cname}: {}", ctx.unit_name(uid, lang));
+            (cv.numbers(uid)?, trail, heading, child_ids(def, 0, Some(ui)))
+        }
+    };
+    let mut b = String::new();
+    if !embed {
+        b.push_str(&crumbs(ctx, lang, contest, &trail));
+    }
+    b.push_str("<div id=\"results\">\n");
+    b.push_str(&ctx.status_banner(lang));
+    let _ = writeln!(b, "<h1>{}</h1>", esc(&heading));
+    b.push_str(&progress_html(lang, &n));
+    b.push_str(&meta_html(lang, &n));
+    if n.valid() == 0 {
+        let _ = writeln!(b, "<p>{}</p>", esc(&t(lang, "no-results")));
+    }
+    if embed {
+        b.push_str(&chart_html(ctx, lang, contest, &n, 5, false));
+        b.push_str("</div>\n");
+        let full = match unit {
+            Some(u) => ctx.unit_path(lang, cid, u),
+            None => ctx.contest_path(lang, cid),
+        };
+        let _ = writeln!(
+            b,
+            "<p><a href=\"{}\" target=\"_blank\" rel=\"noopener\">{}</a></p>",
+            esc(&full),
+            esc(&t(lang, "full-results"))
+        );
+        return Some(b);
+    }
+    b.push_str(&chart_html(ctx, lang, contest, &n, MAX_CHART_ROWS, true));
+    let seats = if unit.is_none() { cv.result.seats.as_ref() } else { None };
+    let prev = if unit.is_none() { prev } else { None };
+    b.push_str(&results_table(ctx, lang, contest, &n, &heading, seats, prev));
+    let children: Vec<(&str, Numbers)> = kids.iter().filter_map(|k| cv.numbers(k).map(|n| (*k, n))).collect();
+    b.push_str(&areas_html(ctx, lang, contest, cid, &children));
+    b.push_str("</div>\n");
+    b.push_str(&downloads_html(ctx, lang, Some(cid)));
+    Some(b)
+}
+
+fn overview_body(ctx: &Ctx<'_>, lang: &str, doc: &ResultsDoc, pos: &LogPosition) -> String {
+    let def = ctx.def;
+    let mut b = String::from("<div id=\"results\">\n");
+    b.push_str(&ctx.status_banner(lang));
+    let _ = writeln!(b, "<h1>{}</h1>", esc(ctx.election_name(lang)));
+    let d = def.definition();
+    let _ = writeln!(b, "<p class=\"meta\"><time datetime=\"{}\">{}</time></p>", esc(&d.date), esc(&format_date(lang, &d.date)));
+    let update = match &pos.published_at {
+        Some(at) => format!("<time datetime=\"{}\">{}</time>", esc(at), esc(&format_datetime(lang, at))),
+        None => esc(&t(lang, "not-published")),
+    };
+    let _ = writeln!(
+        b,
+        "<p class=\"meta\">{}: {update} · {}: <a href=\"{}\">{}</a></p>",
+        esc(&t(lang, "last-update")),
+        esc(&t(lang, "tree-size")),
+        esc(&ctx.verify_path(lang)),
+        esc(&format_int(lang, pos.tree_size))
+    );
+    let _ = write!(b, "<h2>{}</h2>\n<ul class=\"cards\">", esc(&t(lang, "contests")));
+    for c in &doc.contests {
+        let Some(ci) = def.contest_index(&c.id) else { continue };
+        let contest = &def.contests()[ci];
+        let n = Numbers::of_contest(c);
+        let _ = write!(
+            b,
+            "<li class=\"card\"><h3><a href=\"{}\">{}</a></h3>",
+            esc(&ctx.contest_path(lang, &c.id)),
+            esc(def.text(&contest.name, lang))
+        );
+        b.push_str(&progress_html(lang, &n));
+        if let Some(s) = n.leader() {
+            let _ = write!(
+                b,
+                "<p>{}: {}<strong>{}</strong></p>",
+                esc(&t(lang, "leading")),
+                swatch(&ctx.color(contest, s)),
+                esc(ctx.sel_name(contest, s, lang))
+            );
+        }
+        if n.valid() > 0 {
+            b.push_str(&chart_html(ctx, lang, contest, &n, 3, false));
+        } else {
+            let _ = write!(b, "<p>{}</p>", esc(&t(lang, "no-results")));
+        }
+        b.push_str(&meta_html(lang, &n));
+        b.push_str("</li>\n");
+    }
+    b.push_str("</ul>\n</div>\n");
+    b.push_str(&downloads_html(ctx, lang, None));
+    b
+}
+
+fn verify_body(ctx: &Ctx<'_>, lang: &str, pos: &LogPosition) -> String {
+    let d = ctx.def.definition();
+    let origin = d.origin();
+    let host = origin.split('/').next().unwrap_or(&origin);
+    let mut b = format!(
+        "<nav aria-label=\"{}\"><ol class=\"crumbs\"><li><a href=\"{}\">{}</a></li><li aria-current=\"page\">{}</li></ol></nav>\n<div id=\"results\">\n<h1>{}</h1>\n<p>{}</p>\n<dl>",
+        esc(&t(lang, "breadcrumbs")),
+        esc(&ctx.overview_path(lang)),
+        esc(ctx.election_name(lang)),
+        esc(&t(lang, "verify-title")),
+        esc(&t(lang, "verify-title")),
+        esc(&t(lang, "verify-text"))
+    );
+    let _ = write!(
+        b,
+        "<dt>{}</dt><dd>{}</dd><dt>{}</dt><dd class=\"hash\">{}</dd>",
+        esc(&t(lang, "tree-size")),
+        esc(&format_int(lang, pos.tree_size)),
+        esc(&t(lang, "root-hash")),
+        esc(&pos.root_hash)
+    );
+    if let Some(at) = &pos.published_at {
+        let _ = write!(
+            b,
+            "<dt>{}</dt><dd><time datetime=\"{}\">{}</time></dd>",
+            esc(&t(lang, "published-at")),
+            esc(at),
+            esc(&format_datetime(lang, at))
+        );
+    }
+    let _ = write!(
+        b,
+        "</dl>\n<p>{}</p>\n<pre><code>skytale verify https://{} --election {}</code></pre>\n<ul><li><a href=\"/log/{e}/checkpoint\">checkpoint</a></li><li><a href=\"/api/v1/elections/{e}\">/api/v1/elections/{e}</a></li></ul>\n</div>\n",
+        esc(&t(lang, "verify-command")),
+        esc(host),
+        esc(&d.id),
+        e = seg(&d.id)
+    );
+    b
+}
+
+fn og(ctx: &Ctx<'_>, cv: &ContestView<'_>) -> Rendered {
+    let lang = ctx.def.definition().default_language.as_str();
+    let n = Numbers::of_contest(&cv.result);
+    let valid = n.valid();
+    let rows: Vec<CardRow> = n
+        .order()
+        .into_iter()
+        .take(5)
+        .map(|s| CardRow {
+            name: ctx.sel_name(cv.contest, s, lang).to_string(),
+            value: format_percent(lang, &share(n.votes[s], valid)),
+            votes: n.votes[s],
+            color: ctx.color(cv.contest, s),
+        })
+        .collect();
+    let status = t(lang, if ctx.status == "certified" { "certified" } else { "unofficial" });
+    let progress_text = messages().get(
+        lang,
+        "reporting",
+        &[("reporting", &format_int(lang, n.reporting)), ("total", &format_int(lang, n.units))],
+    );
+    let svg = og_card(
+        lang,
+        ctx.def.text(&cv.contest.name, lang),
+        ctx.election_name(lang),
+        &status,
+        &progress_text,
+        &rows,
+    );
+    Rendered::new("image/svg+xml", svg.into_bytes(), CacheClass::Short)
+}
+
+fn changed(state: &mut RenderState, key: String, d: [u8; 32]) -> bool {
+    state.digests.insert(key, d) != Some(d)
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+pub(crate) fn render(
+    site: &Site,
+    tally: &Tally,
+    pos: &LogPosition,
+    history: &[PublicationRecord],
+    state: &mut RenderState,
+) -> BTreeMap<String, Rendered> {
+    let def: &ValidDefinition = &site.def;
+    let eid = def.id();
+    let whole = tally.document(pos);
+    let ctx = Ctx { site, def, eid, langs: site.languages(), status: whole.status };
+    let prev = history.iter().rev().find(|h| h.tree_size < pos.tree_size);
+    let mut out = BTreeMap::new();
+    let e = seg(eid);
+
+    // Always: overview, verification page, feed, whole JSON (they show the tree size).
+    for lang in &ctx.langs {
+        let l = lang.as_str();
+        let title = format!("{} – {}", ctx.election_name(l), t(l, "site-title"));
+        let f = ctx.frame(l, title, format!("/{{lang}}/{e}/"), false, None);
+        out.insert(ctx.overview_path(l), html_page(&ctx, &f, &overview_body(&ctx, l, &whole, pos)));
+        let title = format!("{} – {}", t(l, "verify-title"), ctx.election_name(l));
+        let mut f = ctx.frame(l, title, format!("/{{lang}}/{e}/verify/"), false, None);
+        f.events = None;
+        out.insert(ctx.verify_path(l), html_page(&ctx, &f, &verify_body(&ctx, l, pos)));
+    }
+    out.insert(
+        format!("/feeds/{e}.atom"),
+        Rendered::new("application/atom+xml; charset=utf-8", feeds::atom(def, pos, history).into_bytes(), CacheClass::Short),
+    );
+    out.insert(
+        format!("/api/v1/elections/{e}/results"),
+        Rendered::new("application/json", whole.to_bytes(), CacheClass::Short),
+    );
+
+    for contest in def.contests() {
+        let cid = contest.id.as_str();
+        let c = seg(cid);
+        let Some(ci) = def.contest_index(cid) else { continue };
+        let Some(mut cdoc) = tally.contest_document(cid, pos) else { continue };
+        out.insert(format!("/api/v1/elections/{e}/results/{c}"), Rendered::new("application/json", cdoc.to_bytes(), CacheClass::Short));
+        let Some(result) = cdoc.contests.pop() else { continue };
+        out.insert(
+            format!("/api/v1/elections/{e}/results/{c}.csv"),
+            Rendered::new("text/csv; charset=utf-8", feeds::contest_csv(def, &result).into_bytes(), CacheClass::Short),
+        );
+        let index = result.units.iter().enumerate().map(|(i, u)| (u.id.clone(), i)).collect();
+        let area = def.contest_area(ci);
+        let root = (area.len() == 1).then(|| area[0]);
+        let cv = ContestView { contest, result, index, root };
+        let prev_totals = prev.and_then(|p| p.totals.get(cid));
+
+        // Contest level: totals, the rows of the areas listed, previous totals, status.
+        let kids = child_ids(def, ci, root);
+        let mut head = cv.result.clone();
+        head.units.clear();
+        let rows: Vec<Option<&UnitResult>> = kids.iter().map(|k| cv.unit(k)).collect();
+        let d = digest(&[ctx.status.as_bytes(), &json(&head), &json(&rows), &json(&prev_totals)]);
+        if changed(state, format!("c:{cid}"), d) {
+            for lang in &ctx.langs {
+                let l = lang.as_str();
+                let title = format!("{} – {} – {}", def.text(&contest.name, l), ctx.election_name(l), t(l, "site-title"));
+                let og_path = format!("/og/{e}/{c}.svg");
+                if let Some(body) = contest_body(&ctx, l, &cv, None, prev_totals, false) {
+                    let f = ctx.frame(l, title.clone(), format!("/{{lang}}/{e}/{c}/"), false, Some(og_path.clone()));
+                    out.insert(ctx.contest_path(l, cid), html_page(&ctx, &f, &body));
+                }
+                if let Some(body) = contest_body(&ctx, l, &cv, None, None, true) {
+                    let f = ctx.frame(l, title, format!("/embed/{{lang}}/{e}/{c}/"), true, Some(og_path));
+                    out.insert(format!("/embed/{}/{e}/{c}/", seg(l)), html_page(&ctx, &f, &body));
+                }
+            }
+            out.insert(format!("/og/{e}/{c}.svg"), og(&ctx, &cv));
+        }
+
+        // Every unit below (the single area root is the contest page itself).
+        for u in &cv.result.units {
+            let Some(ui) = def.unit_index(&u.id) else { continue };
+            if Some(ui) == root {
+                continue;
+            }
+            let rows: Vec<Option<&UnitResult>> = def.children(ui).iter().map(|k| cv.unit(&def.units()[*k].id)).collect();
+            let d = digest(&[ctx.status.as_bytes(), &json(u), &json(&rows)]);
+            if !changed(state, format!("u:{cid}:{}", u.id), d) {
+                continue;
+            }
+            let us = seg(&u.id);
+            for lang in &ctx.langs {
+                let l = lang.as_str();
+                let title = format!(
+                    "{}: {} – {} – {}",
+                    def.text(&contest.name, l),
+                    ctx.unit_name(&u.id, l),
+                    ctx.election_name(l),
+                    t(l, "site-title")
+                );
+                if let Some(body) = contest_body(&ctx, l, &cv, Some(&u.id), None, false) {
+                    let f = ctx.frame(l, title.clone(), format!("/{{lang}}/{e}/{c}/{us}/"), false, None);
+                    out.insert(ctx.unit_path(l, cid, &u.id), html_page(&ctx, &f, &body));
+                }
+                if let Some(body) = contest_body(&ctx, l, &cv, Some(&u.id), None, true) {
+                    let f = ctx.frame(l, title, format!("/embed/{{lang}}/{e}/{c}/{us}/"), true, None);
+                    out.insert(format!("/embed/{}/{e}/{c}/{us}/", seg(l)), html_page(&ctx, &f, &body));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The archive page: elections by year (newest first), each linking to its overview in the
+/// reader's language when the election offers it, else in its default language.
+pub(crate) fn archive(elections: &[ArchiveEntryRef], lang: &str) -> Rendered {
+    let mut by_year: BTreeMap<&str, Vec<&ArchiveEntryRef>> = BTreeMap::new();
+    for e in elections {
+        by_year.entry(e.date.get(0..4).unwrap_or("")).or_default().push(e);
+    }
+    let mut b = format!("<h1>{}</h1>\n", esc(&t(lang, "archive-title")));
+    if elections.is_empty() {
+        let _ = writeln!(b, "<p>{}</p>", esc(&t(lang, "archive-empty")));
+    }
+    b.push_str("<div class=\"years\">");
+    for (year, mut list) in by_year.into_iter().rev() {
+        list.sort_by(|a, b| b.date.cmp(&a.date).then(a.id.cmp(&b.id)));
+        let _ = write!(b, "<section><h2>{}</h2><ul>", esc(year));
+        for e in list {
+            let l = if e.languages.iter().any(|x| x == lang) { lang } else { e.default_language.as_str() };
+            let name = e.name.get(l).or_else(|| e.name.get(&e.default_language)).map(String::as_str).unwrap_or(&e.id);
+            let status = match e.status.as_deref() {
+                Some("certified") => t(lang, "certified"),
+                Some(_) => t(lang, "unofficial"),
+                None => t(lang, "not-published"),
+            };
+            let _ = write!(
+                b,
+                "<li><a href=\"/{}/{}/\" hreflang=\"{}\">{}</a> – <time datetime=\"{}\">{}</time> – {}</li>",
+                seg(l),
+                seg(&e.id),
+                esc(l),
+                esc(name),
+                esc(&e.date),
+                esc(&format_date(lang, &e.date)),
+                esc(&status)
+            );
+        }
+        b.push_str("</ul></section>");
+    }
+    b.push_str("</div>\n");
+    let langs: Vec<String> = UI_LANGUAGES.iter().map(|(l, _)| l.to_string()).collect();
+    let f = Frame {
+        lang,
+        title: format!("{} – {}", t(lang, "archive-title"), t(lang, "site-title")),
+        path_template: Some("/{lang}/".to_string()),
+        languages: &langs,
+        events: None,
+        feed: None,
+        og_image: None,
+        embed: false,
+        home: format!("/{}/", seg(lang)),
+    };
+    Rendered::new(HTML, page(assets(), &f, &b).into_bytes(), CacheClass::Short)
+}
+
+pub(crate) type ArchiveEntryRef = crate::ArchiveEntry;
