@@ -19,6 +19,8 @@ pub const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 pub const MAX_DECIMAL_PLACES: u32 = 20;
 /// Most candidates a contest may declare (ballots store candidate ids as `u16`).
 pub const MAX_CANDIDATES: usize = 10_000;
+/// RCTab's upper bound for `minimumVoteThreshold`.
+pub const MAX_MINIMUM_VOTE_THRESHOLD: u32 = 1_000_000;
 /// The label RCTab uses for undeclared write-ins in reports.
 pub const UWI_LABEL: &str = "Undeclared Write-ins";
 
@@ -260,6 +262,10 @@ pub struct Rules {
     pub stop_after_round: Option<u32>,
     /// A candidate ranked twice exhausts the ballot.
     pub exhaust_on_duplicate: bool,
+    /// `minimumVoteThreshold`, parsed and range-checked only: RCTab 2.x no longer applies it
+    /// (its tabulator dropped the rule when cutoff elimination arrived), so for parity neither
+    /// does this crate.
+    pub minimum_vote_threshold: Option<u32>,
 }
 
 impl Rules {
@@ -693,6 +699,14 @@ fn validate_rules(r: &RawRules) -> Result<Rules, RcvError> {
             Some(v)
         }
     };
+    let minimum_vote_threshold =
+        parse_u32("rules.minimumVoteThreshold", &r.minimum_vote_threshold)?;
+    if minimum_vote_threshold.is_some_and(|m| m > MAX_MINIMUM_VOTE_THRESHOLD) {
+        return Err(RcvError::ConfigInvalid {
+            field: "rules.minimumVoteThreshold",
+            why: format!("must be at most {MAX_MINIMUM_VOTE_THRESHOLD}"),
+        });
+    }
     let stop_after_round = parse_u32(
         "rules.stopTabulationEarlyAfterRound",
         &r.stop_tabulation_early_after_round,
@@ -721,6 +735,7 @@ fn validate_rules(r: &RawRules) -> Result<Rules, RcvError> {
         continue_until_two: r.continue_until_two_candidates_remain,
         stop_after_round,
         exhaust_on_duplicate: r.exhaust_on_duplicate_candidate,
+        minimum_vote_threshold,
     })
 }
 

@@ -44,6 +44,7 @@ fn rules(
         continue_until_two: false,
         stop_after_round: None,
         exhaust_on_duplicate: dup,
+        minimum_vote_threshold: None,
     }
 }
 

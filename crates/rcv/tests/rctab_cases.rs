@@ -10,7 +10,13 @@ use rust_decimal::Decimal;
 use skytale_rcv::report::DetailedReport;
 use skytale_rcv::session::run_config_file;
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/rcv");
+const SHARED_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/rcv");
+
+/// The case folder: the shared data, or `RCV_CASES_DIR` to run another copy of RCTab's
+/// `test_data` (e.g. upstream's full set) through the same comparison.
+fn data() -> String {
+    std::env::var("RCV_CASES_DIR").unwrap_or_else(|_| SHARED_DATA.to_string())
+}
 
 /// Folders that hold support files, not cases.
 const NOT_CASES: &[&str] = &["_shared", "unisyn_cvrs", "docs"];
@@ -27,8 +33,9 @@ const NO_REPORT: &[&str] = &["conversions_from_dominion"];
 const KNOWN_FAILING: &[(&str, &str)] = &[];
 
 fn cases() -> Vec<String> {
-    let dir = Path::new(DATA);
-    assert!(dir.is_dir(), "test data folder {DATA} is missing");
+    let root = data();
+    let dir = Path::new(&root);
+    assert!(dir.is_dir(), "test data folder {root} is missing");
     let mut out: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok())
@@ -145,7 +152,7 @@ fn expected_reports(dir: &Path, stem: &str) -> Vec<PathBuf> {
 }
 
 fn run_case(name: &str) -> Result<(), String> {
-    let dir = Path::new(DATA).join(name);
+    let dir = Path::new(&data()).join(name);
     let config = dir.join(format!("{name}_config.json"));
     let result = run_config_file(&config, &mut |_| {});
     if let Some((_, frag)) = EXPECTED_ERRORS.iter().find(|(n, _)| *n == name) {
@@ -230,7 +237,7 @@ fn every_rctab_case_matches_expected_report() {
 fn report_json_is_byte_identical_to_rctab() {
     let mut differing = Vec::new();
     for name in cases() {
-        let dir = Path::new(DATA).join(&name);
+        let dir = Path::new(&data()).join(&name);
         let Ok((_, passes)) =
             run_config_file(&dir.join(format!("{name}_config.json")), &mut |_| {})
         else {
