@@ -228,12 +228,22 @@ pub fn round_table(report: &DetailedReport) -> String {
             }
         }
     }
+    // Like RCTab's summary: by first-round votes, most first.
+    let first = |n: &String| -> Decimal {
+        report
+            .results
+            .first()
+            .and_then(|r| r.tally.get(n))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_default()
+    };
+    names.sort_by_key(|n| std::cmp::Reverse(first(n)));
     let w = names
         .iter()
         .map(|n| n.chars().count())
         .max()
         .unwrap_or(9)
-        .max(18);
+        .max("Inactive: repeatedRankings".len());
     let _ = write!(out, "{:w$}", "Candidate");
     for r in &report.results {
         let _ = write!(out, " {:>12}", format!("Round {}", r.round));
