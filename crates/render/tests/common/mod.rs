@@ -34,7 +34,7 @@ pub fn definition() -> Arc<ValidDefinition> {
         level: Some("nation".into()),
         registered: None,
     }];
-    for r in 1..=2 {
+    for r in 1u32..=2 {
         units.push(Unit {
             id: format!("r{r}"),
             name: text(&format!("Region {r}"), &format!("Περιφέρεια {r}"), &format!("Reġjun {r}")),

@@ -1,0 +1,287 @@
+//! The rendered site on a synthetic election: page set, determinism, incremental re-rendering
+//! equal to a full render, escaping, CSP-safe HTML, language fallback, maps, sizes and
+//! precompression, plus snapshots of each page type.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use proptest::prelude::*;
+use skytale_render::{
+    negotiate_language, render_archive, security_headers, ArchiveEntry, CacheClass, PublicationRecord, RenderState, Rendered,
+    Site,
+};
+
+fn site() -> Site {
+    Site::new(common::definition()).unwrap().with_boundaries(&common::boundaries()).unwrap()
+}
+
+fn text(r: &Rendered) -> &str {
+    std::str::from_utf8(&r.body).unwrap()
+}
+
+fn render(n: usize, size: u64) -> BTreeMap<String, Rendered> {
+    let def = common::definition();
+    site().render_all(&common::tally(&def, n), &common::pos(size), &[])
+}
+
+#[test]
+fn the_page_set_is_complete() {
+    let all = render(5, 7);
+    for p in [
+        "/en/demo/",
+        "/el/demo/",
+        "/mt/demo/",
+        "/en/demo/verify/",
+        "/en/demo/president/",
+        "/en/demo/president/r1/",
+        "/en/demo/president/r1-c2/",
+        "/en/demo/president/r2-c2-ps2/",
+        "/el/demo/parliament/r2/",
+        "/embed/en/demo/president/",
+        "/embed/mt/demo/referendum/r1-c1-ps1/",
+        "/og/demo/president.svg",
+        "/feeds/demo.atom",
+        "/api/v1/elections/demo/results",
+        "/api/v1/elections/demo/results/president",
+        "/api/v1/elections/demo/results/president.csv",
+    ] {
+        assert!(all.contains_key(p), "missing {p}");
+    }
+    // The single area root is the contest page itself.
+    assert!(!all.contains_key("/en/demo/president/nation/"));
+    // 3 languages × 3 contests × (1 contest page + 14 units) × (page + embed), + 2 × 3 election
+    // pages, + feed, whole JSON, 3 × (JSON + CSV + OG), + 2 assets.
+    assert_eq!(all.len(), 3 * 3 * 15 * 2 + 6 + 2 + 9 + 2);
+    let assets: Vec<_> = all.iter().filter(|(_, r)| r.cache == CacheClass::Immutable).map(|(k, _)| k.clone()).collect();
+    assert_eq!(assets.len(), 2);
+    assert!(assets.iter().all(|a| a.starts_with("/assets/")));
+    assert_eq!(all["/en/demo/"].content_type, "text/html; charset=utf-8");
+    assert_eq!(all["/og/demo/president.svg"].content_type, "image/svg+xml");
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    assert_eq!(render(5, 7), render(5, 7));
+}
+
+#[test]
+fn render_changed_renders_only_what_changed_and_agrees_with_render_all() {
+    let def = common::definition();
+    let site = site();
+    let mut state = RenderState::new();
+    let t1 = common::tally(&def, 3);
+    let first = site.render_changed(&t1, &common::pos(4), &[], &mut state);
+    let h1 = PublicationRecord::from_document(&t1.document(&common::pos(4)));
+    // Station 4 (index 3, r1-c2-ps2) reports: its own pages, its county, region and the
+    // contest level change; region 2's pages do not.
+    let t2 = common::tally(&def, 4);
+    let changed = site.render_changed(&t2, &common::pos(5), std::slice::from_ref(&h1), &mut state);
+    let full = site.render_all(&t2, &common::pos(5), std::slice::from_ref(&h1));
+    for (path, r) in &changed {
+        assert_eq!(Some(r), full.get(path), "{path} differs from a full render");
+    }
+    for (path, r) in &full {
+        if !changed.contains_key(path) && !path.starts_with("/assets/") {
+            assert_eq!(Some(r), first.get(path), "{path} was not re-rendered but changed");
+        }
+    }
+    for p in ["/en/demo/", "/en/demo/president/", "/en/demo/president/r1/", "/en/demo/president/r1-c2/", "/en/demo/president/r1-c2-ps2/"] {
+        assert!(changed.contains_key(p), "{p} should have changed");
+    }
+    for p in ["/en/demo/president/r2/", "/en/demo/president/r1-c1/", "/en/demo/president/r1-c2-ps1/", "/embed/el/demo/parliament/r2-c1/"] {
+        assert!(!changed.contains_key(p), "{p} should not have changed");
+    }
+    assert!(changed.len() < full.len() / 2, "{} of {} re-rendered", changed.len(), full.len());
+    // Nothing changes: only the always-fresh files (tree size shown) are re-rendered.
+    let again = site.render_changed(&t2, &common::pos(6), std::slice::from_ref(&h1), &mut state);
+    assert!(again.keys().all(|k| !k.contains("/president/r")), "{:?}", again.keys().collect::<Vec<_>>());
+}
+
+#[test]
+fn html_is_safe_under_a_strict_csp_and_escapes_names() {
+    let all = render(8, 9);
+    for (path, r) in &all {
+        if !r.content_type.starts_with("text/html") {
+            continue;
+        }
+        let h = text(r);
+        assert!(!h.contains(" style="), "{path} has a style attribute");
+        assert!(!h.contains("<style"), "{path} has a style element");
+        for (i, _) in h.match_indices("<script") {
+            let tag = &h[i..i + h[i..].find('>').unwrap()];
+            assert!(tag.contains(" src=\"/assets/live."), "{path} has an inline script: {tag}");
+        }
+        for (i, _) in h.match_indices(" on") {
+            let rest = &h[i + 3..];
+            let name_len = rest.chars().take_while(|c| c.is_ascii_lowercase()).count();
+            assert!(!(name_len > 0 && rest[name_len..].starts_with('=')), "{path} has an event handler attribute");
+        }
+        assert!(!h.contains("<Friends>"), "{path} did not escape a name");
+    }
+    assert!(text(&all["/en/demo/president/"]).contains("Greens &amp; &lt;Friends&gt;"));
+}
+
+#[test]
+fn names_come_in_the_page_language_with_fallback_to_the_default() {
+    let all = render(8, 9);
+    let el = text(&all["/el/demo/president/r1/"]);
+    assert!(el.contains("Περιφέρεια 1") && el.contains("Μαρία Ανδρέου") && el.contains("lang=\"el\""));
+    let mt = text(&all["/mt/demo/president/r1/"]);
+    // Counties have no Maltese name: English is used; the UI is Maltese.
+    assert!(mt.contains("County 1.1") && mt.contains("Riżultati mhux uffiċjali"));
+    // Locale numbers: Greek groups with '.', English with ','.
+    assert!(text(&all["/en/demo/president/"]).contains("of 8 units reporting"));
+}
+
+#[test]
+fn contest_page_has_chart_table_seats_change_map_and_drilldown() {
+    let def = common::definition();
+    let site = site();
+    let t1 = common::tally(&def, 6);
+    let h1 = PublicationRecord::from_document(&t1.document(&common::pos(7)));
+    let all = site.render_all(&common::tally(&def, 8), &common::pos(9), &[h1]);
+    let p = text(&all["/en/demo/parliament/"]);
+    assert!(p.contains("<th scope=\"col\">Seats</th>"));
+    assert!(p.contains("<th scope=\"col\">Change since last publication</th>"));
+    assert!(p.contains("<ul class=\"chart\">"));
+    assert!(p.contains("<section class=\"map\""), "map missing");
+    assert!(p.contains("href=\"/en/demo/parliament/r2/\""));
+    assert!(p.contains("href=\"/en/demo/verify/\""));
+    // Drill-down to the polling station, with breadcrumbs.
+    let ps = text(&all["/en/demo/parliament/r2-c1-ps2/"]);
+    assert!(ps.contains("<li><a href=\"/en/demo/parliament/r2-c1/\">County 2.1</a></li><li aria-current=\"page\">Polling station 2.1.2</li>"));
+    // Seats add up to the contest's seats.
+    let doc = common::tally(&def, 8).document(&common::pos(9));
+    let seats: u32 = doc.contests[2].seats.as_ref().unwrap().values().sum();
+    assert_eq!(seats, 10);
+}
+
+#[test]
+fn nothing_reported_yet_renders_cleanly() {
+    let all = render(0, 1);
+    let h = text(&all["/en/demo/president/"]);
+    assert!(h.contains("No results reported yet."));
+    assert!(h.contains("0 of 8 units reporting"));
+}
+
+#[test]
+fn boundaries_are_checked() {
+    let def = common::definition();
+    let err = Site::new(def.clone())
+        .unwrap()
+        .with_boundaries(r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"atlantis"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}]}"#)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("features[0].properties.id"), "{err}");
+    let err = Site::new(def).unwrap().with_boundaries(r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"r1"},"geometry":{"type":"Point","coordinates":[0,0]}}]}"#).err().unwrap();
+    assert!(err.to_string().contains("Point"), "{err}");
+}
+
+fn gunzip(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(b).read_to_end(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn precompressed_bodies_round_trip_and_pages_stay_small() {
+    let all = render(8, 9);
+    let css = all.iter().find(|(k, _)| k.ends_with(".css")).unwrap().1;
+    let js = all.iter().find(|(k, _)| k.ends_with(".js")).unwrap().1;
+    let assets = css.gzip.as_ref().unwrap().len() + js.gzip.as_ref().unwrap().len();
+    for (path, r) in &all {
+        let gz = r.gzip.as_ref().unwrap_or_else(|| panic!("{path} not precompressed"));
+        assert_eq!(gunzip(gz), r.body, "{path}");
+        let mut br = Vec::new();
+        brotli::Decompressor::new(&r.br.as_ref().unwrap()[..], 4096).read_to_end(&mut br).unwrap();
+        assert_eq!(br, r.body, "{path}");
+        if r.content_type.starts_with("text/html") {
+            assert!(gz.len() + assets < 50 * 1024, "{path}: {} bytes with assets", gz.len() + assets);
+        }
+    }
+}
+
+#[test]
+fn archive_lists_elections_by_year() {
+    let def = common::definition();
+    let mut old = ArchiveEntry::from_definition(&def, Some("certified"));
+    old.id = "old".into();
+    old.date = "2021-05-01".into();
+    let entries = [old, ArchiveEntry::from_definition(&def, Some("unofficial"))];
+    let r = render_archive(&entries, "el");
+    let h = text(&r);
+    let y26 = h.find("<h2>2026</h2>").unwrap();
+    let y21 = h.find("<h2>2021</h2>").unwrap();
+    assert!(y26 < y21);
+    assert!(h.contains("href=\"/el/demo/\""));
+    assert!(h.contains("Επικυρωμένα αποτελέσματα"));
+    let empty = render_archive(&[], "fr");
+    assert!(text(&empty).contains("Aucune élection"));
+}
+
+#[test]
+fn language_negotiation() {
+    let avail: Vec<String> = ["en", "el", "mt"].iter().map(|s| s.to_string()).collect();
+    assert_eq!(negotiate_language(Some("el"), Some("mt"), &avail), "el");
+    assert_eq!(negotiate_language(Some("de"), Some("mt-MT,en;q=0.5"), &avail), "mt");
+    assert_eq!(negotiate_language(None, Some("fr;q=0.9, el;q=0.8, en;q=0.1"), &avail), "el");
+    assert_eq!(negotiate_language(None, Some("en;q=0, el;q=0.2"), &avail), "el");
+    assert_eq!(negotiate_language(None, Some("de, fr"), &avail), "en");
+    assert_eq!(negotiate_language(None, None, &avail), "en");
+}
+
+proptest! {
+    #[test]
+    fn negotiation_always_returns_an_available_language(url in proptest::option::of("[a-zA-Z-]{0,8}"), header in proptest::option::of(".{0,80}")) {
+        let avail: Vec<String> = ["en", "el", "mt"].iter().map(|s| s.to_string()).collect();
+        let l = negotiate_language(url.as_deref(), header.as_deref(), &avail);
+        prop_assert!(avail.contains(&l));
+    }
+
+    #[test]
+    fn escaping_removes_markup(s in ".{0,64}") {
+        let e = skytale_render::html::esc(&s);
+        prop_assert!(!e.contains('<') && !e.contains('>') && !e.contains('"'));
+    }
+}
+
+#[test]
+fn security_headers_frame_only_embeds() {
+    let page = security_headers("/en/demo/");
+    let csp = &page.iter().find(|(k, _)| *k == "content-security-policy").unwrap().1;
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
+    assert!(page.iter().any(|(k, v)| *k == "x-frame-options" && v == "DENY"));
+    assert!(page.iter().any(|(k, _)| *k == "strict-transport-security"));
+    assert!(page.iter().any(|(k, v)| *k == "x-content-type-options" && v == "nosniff"));
+    assert!(page.iter().any(|(k, _)| *k == "referrer-policy"));
+    let embed = security_headers("/embed/en/demo/president/");
+    let csp = &embed.iter().find(|(k, _)| *k == "content-security-policy").unwrap().1;
+    assert!(csp.contains("frame-ancestors *"));
+    assert!(!embed.iter().any(|(k, _)| *k == "x-frame-options"));
+}
+
+#[test]
+fn snapshots() {
+    let def = common::definition();
+    let site = site();
+    let t1 = common::tally(&def, 5);
+    let h1 = PublicationRecord::from_document(&t1.document(&common::pos(6)));
+    let all = site.render_all(&common::tally(&def, 8), &common::pos(9), &[h1]);
+    for p in [
+        "/en/demo/",
+        "/el/demo/president/",
+        "/mt/demo/parliament/r1/",
+        "/en/demo/referendum/r2-c2-ps1/",
+        "/embed/en/demo/president/",
+        "/en/demo/verify/",
+        "/og/demo/president.svg",
+        "/feeds/demo.atom",
+        "/api/v1/elections/demo/results/referendum.csv",
+    ] {
+        let name = p.trim_matches('/').replace('/', "_");
+        insta::assert_snapshot!(name, text(&all[p]));
+    }
+    insta::assert_snapshot!("archive_en", text(&render_archive(&[ArchiveEntry::from_definition(&def, Some("unofficial"))], "en")));
+}
