@@ -1,0 +1,176 @@
+//! `skytale verify` and `skytale monitor`: clap arguments and `run` functions for the binary.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use skytale_note::VerifierKey;
+use skytale_witness::WitnessVerifier;
+
+use crate::monitor::Monitor;
+use crate::{verify, Options, Report};
+
+/// Arguments shared by `verify` and `monitor`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CommonArgs {
+    /// A base URL (https://results.example.org) or a directory written by `skytale publish`.
+    pub source: String,
+    /// The election id (default: the only election of the source).
+    #[arg(long)]
+    pub election: Option<String>,
+    /// Pin the election authority's key (C2SP verifier key); default: trust on first use.
+    #[arg(long, value_name = "VKEY")]
+    pub authority_key: Option<String>,
+    /// Pin the log's checkpoint key; default: the state file's, else trust on first use.
+    #[arg(long, value_name = "VKEY")]
+    pub log_key: Option<String>,
+    /// A trusted witness key (Ed25519 or ML-DSA-44 vkey); repeat. Overrides the election's policy.
+    #[arg(long = "witness", value_name = "VKEY")]
+    pub witnesses: Vec<String>,
+    /// Witnesses that must cosign (default: all given with --witness).
+    #[arg(long)]
+    pub witness_quorum: Option<usize>,
+    /// Remember keys and the checkpoint here; prove consistency with the last one seen.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Tile requests in flight.
+    #[arg(long, default_value_t = crate::fetch::DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
+}
+
+/// Arguments of `skytale verify`.
+#[derive(clap::Args, Debug, Clone)]
+#[command(
+    about = "Verify an election from its published log: signatures, authorisations, tree, tally and every published number"
+)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Arguments of `skytale monitor`.
+#[derive(clap::Args, Debug, Clone)]
+#[command(
+    about = "Verify continuously: every new checkpoint, new entries only; alert on any failure"
+)]
+pub struct MonitorArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Seconds between polls.
+    #[arg(long, default_value_t = 5)]
+    pub interval: u64,
+    /// POST the JSON report here when a check fails.
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+    /// Stop after this many rounds (default: run until a failure).
+    #[arg(long)]
+    pub rounds: Option<u64>,
+}
+
+/// Errors in the arguments themselves (everything else is in the report).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// A key argument that does not parse.
+    #[error("{arg}: {why}")]
+    BadArgument {
+        /// The argument.
+        arg: String,
+        /// Why.
+        why: String,
+    },
+}
+
+fn options(c: &CommonArgs) -> Result<Options, VerifyError> {
+    let key = |arg: &str, v: &Option<String>| -> Result<Option<VerifierKey>, VerifyError> {
+        v.as_deref()
+            .map(|s| {
+                VerifierKey::parse(s).map_err(|e| VerifyError::BadArgument {
+                    arg: arg.into(),
+                    why: e.to_string(),
+                })
+            })
+            .transpose()
+    };
+    let mut witnesses = Vec::new();
+    for w in &c.witnesses {
+        witnesses.push(
+            WitnessVerifier::parse(w).map_err(|e| VerifyError::BadArgument {
+                arg: "--witness".into(),
+                why: e.to_string(),
+            })?,
+        );
+    }
+    if c.witness_quorum.is_some_and(|q| q > witnesses.len()) {
+        return Err(VerifyError::BadArgument {
+            arg: "--witness-quorum".into(),
+            why: format!("exceeds the {} --witness keys given", witnesses.len()),
+        });
+    }
+    Ok(Options {
+        source: c.source.clone(),
+        election: c.election.clone(),
+        authority_key: key("--authority-key", &c.authority_key)?,
+        log_key: key("--log-key", &c.log_key)?,
+        witnesses,
+        witness_quorum: c.witness_quorum,
+        state: c.state.clone(),
+        progress: !c.json,
+        concurrency: c.concurrency,
+    })
+}
+
+fn render(r: &Report, json: bool) -> String {
+    if json {
+        r.to_json()
+    } else {
+        r.to_text()
+    }
+}
+
+/// Runs `skytale verify`: the report (text or JSON) and whether everything holds (exit 0
+/// only then).
+pub async fn run_verify(args: &VerifyArgs) -> Result<(String, bool), VerifyError> {
+    let opts = options(&args.common)?;
+    let r = verify(&opts).await;
+    Ok((render(&r, args.common.json), r.ok))
+}
+
+/// Runs `skytale monitor` until a failure (or `--rounds`): prints each round's report to
+/// stdout as it comes, logs and posts failures, and returns the last report and whether
+/// every round held.
+pub async fn run_monitor(args: &MonitorArgs) -> Result<(String, bool), VerifyError> {
+    let opts = options(&args.common)?;
+    let mut m = Monitor::new(opts);
+    let http = reqwest::Client::new();
+    let mut last_size = None;
+    loop {
+        let r = m.round().await;
+        if !r.ok {
+            for f in r.failures() {
+                tracing::error!(election = %r.election, what = %f.what, location = %f.location, why = %f.why, "verification failed");
+            }
+            if let Some(url) = &args.webhook {
+                if let Err(e) = http
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .body(r.to_json())
+                    .send()
+                    .await
+                {
+                    tracing::error!(webhook = %url, error = %e, "webhook failed");
+                }
+            }
+            return Ok((render(&r, args.common.json), false));
+        }
+        if last_size != r.tree_size {
+            println!("{}", render(&r, args.common.json));
+            last_size = r.tree_size;
+        }
+        if args.rounds.is_some_and(|n| m.rounds >= n) {
+            return Ok((render(&r, args.common.json), true));
+        }
+        tokio::time::sleep(Duration::from_secs(args.interval.max(1))).await;
+    }
+}
