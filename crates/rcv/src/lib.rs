@@ -16,9 +16,22 @@
 //! * [`report`]: the detailed report as serde types, and a readable round table;
 //! * [`cli`]: the `skytale rcv` subcommand.
 //!
+//! Parity: all 41 RCTab cases in `shared/data/rcv` match RCTab's expected reports round by
+//! round and byte for byte (`tests/rctab_cases.rs`); pointing `RCV_CASES_DIR` at upstream's full
+//! `test_data` folder, every case with an expected report and readable CVRs matches too.
+//!
+//! Speed: identical ballots are tabulated once with a count, and the round loop touches a
+//! ballot only when its candidate stops continuing. A 1,000,000-ballot, 20-candidate generic-CSV
+//! contest (364,468 distinct ballots) reads and tabulates in about 1.05 s of CPU time; the
+//! real 2013 Minneapolis mayor xlsx (80,101 ballots, 33 rounds) in about 0.6 s
+//! (`benches/tabulate.rs`, `examples/phases.rs`).
+//!
 //! Not in scope: RCTab's per-precinct / per-batch slice reports (`tabulateByPrecinct`,
 //! `tabulateByBatch`), its CSV summary reports, CDF CVR export, interactive tie-breaks
-//! (a tie needing an operator aborts with an error), and config migration from RCTab 1.x.
+//! (a tie needing an operator aborts with an error), config migration from RCTab 1.x, and
+//! `minimumVoteThreshold` (documented by RCTab but no longer applied by its tabulator; parsed
+//! and ignored here for parity). CDF JSON and Dominion files are parsed whole (typed, not
+//! streamed), within [`readers::MAX_CVR_FILE_BYTES`].
 
 pub mod ballots;
 pub mod cli;
