@@ -178,7 +178,7 @@ pub fn choropleth(b: &Boundaries, areas: &[MapArea], title: &str, desc: &str, do
     let mut svg = String::new();
     let _ = write!(
         svg,
-        "<svg viewBox=\"0 0 {} {}\" role=\"img\" aria-labelledby=\"{id}-t {id}-d\"><title id=\"{id}-t\">{}</title><desc id=\"{id}-d\">{}</desc>\
+        "<svg viewBox=\"0 0 {} {}\" role=\"group\" aria-labelledby=\"{id}-t\" aria-describedby=\"{id}-d\"><title id=\"{id}-t\">{}</title><desc id=\"{id}-d\">{}</desc>\
          <defs><pattern id=\"{id}-hatch\" patternUnits=\"userSpaceOnUse\" width=\"6\" height=\"6\"><rect width=\"6\" height=\"6\" fill=\"#f2f2f2\"/><path d=\"M0 6L6 0\" stroke=\"#767676\"/></pattern></defs>",
         fmt1(width),
         fmt1(height),
@@ -240,7 +240,7 @@ pub fn choropleth(b: &Boundaries, areas: &[MapArea], title: &str, desc: &str, do
         if let (true, Some((_, cx, cy))) = (label, best) {
             let _ = write!(
                 labels,
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\" fill=\"#1a1a1a\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">{}</text>",
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"18\" fill=\"#1a1a1a\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">{}</text>",
                 fmt1(cx),
                 fmt1(cy),
                 esc(&a.name)

@@ -1,0 +1,97 @@
+//! Accessibility (axe-core, WCAG 2.1 A/AA), CSP and layout checks of each page type in headless
+//! Chromium, with screenshots at phone and desktop widths written to `artifacts/screenshots/`
+//! (git-ignored) for review. This test FAILS when node, Chromium or the npm packages are
+//! missing; CI installs them with:
+//!
+//! ```sh
+//! apt-get update && apt-get install -y chromium nodejs npm
+//! (cd crates/render/tests/browser && npm ci || npm install)
+//! ```
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use skytale_render::{render_archive, security_headers, ArchiveEntry, PublicationRecord, Rendered, Site};
+
+fn file_for(path: &str) -> String {
+    let p = path.trim_start_matches('/');
+    if p.is_empty() || p.ends_with('/') {
+        format!("{p}index.html")
+    } else if p.starts_with("api/") && !p.rsplit('/').next().unwrap_or("").contains('.') {
+        // `/api/v1/elections/demo/results` is both a document and the parent of
+        // `/api/v1/elections/demo/results/<contest>`: a static layout needs an index file.
+        format!("{p}/index.json")
+    } else {
+        p.to_string()
+    }
+}
+
+fn write_site(dir: &Path, files: &BTreeMap<String, Rendered>) {
+    let mut manifest = serde_json::Map::new();
+    for (path, r) in files {
+        let file = file_for(path);
+        let full = dir.join(&file);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(&full, &r.body).unwrap();
+        manifest.insert(
+            path.clone(),
+            serde_json::json!({ "file": file, "content_type": r.content_type, "headers": security_headers(path) }),
+        );
+    }
+    std::fs::write(dir.join("manifest.json"), serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+}
+
+#[test]
+fn pages_pass_axe_and_csp_in_headless_chromium() {
+    let browser_dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser"));
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(Path::new(&chromium).exists(), "Chromium not found at {chromium}: apt-get install -y chromium");
+    assert!(
+        Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success()),
+        "node not found: apt-get install -y nodejs npm"
+    );
+    assert!(
+        browser_dir.join("node_modules/axe-core").exists() && browser_dir.join("node_modules/playwright-core").exists(),
+        "npm packages missing: (cd crates/render/tests/browser && npm install)"
+    );
+
+    let def = common::definition();
+    let site = Site::new(def.clone()).unwrap().with_boundaries(&common::boundaries()).unwrap().with_precompression(false);
+    let t1 = common::tally(&def, 5);
+    let h1 = PublicationRecord::from_document(&t1.document(&common::pos(6)));
+    let mut files = site.render_all(&common::tally(&def, 7), &common::pos(8), &[h1]);
+    let entry = ArchiveEntry::from_definition(&def, Some("unofficial"));
+    files.insert("/en/".into(), render_archive(std::slice::from_ref(&entry), "en"));
+    files.insert("/el/".into(), render_archive(std::slice::from_ref(&entry), "el"));
+    let tmp = tempfile::tempdir().unwrap();
+    write_site(tmp.path(), &files);
+
+    let artifacts = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../artifacts/screenshots"));
+    let pages = [
+        "/en/",
+        "/en/demo/",
+        "/el/demo/",
+        "/en/demo/president/",
+        "/mt/demo/parliament/",
+        "/en/demo/referendum/r2/",
+        "/el/demo/president/r2-c2/",
+        "/en/demo/president/r2-c2-ps2/",
+        "/en/demo/verify/",
+        "/embed/en/demo/president/",
+        "/embed/el/demo/parliament/r1/",
+    ];
+    let out = Command::new("node")
+        .arg(browser_dir.join("run.mjs"))
+        .arg(tmp.path())
+        .arg(&artifacts)
+        .args(pages)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "browser checks failed:\n{stdout}\n{stderr}");
+}

@@ -1,0 +1,69 @@
+// Drives headless Chromium over a rendered site: serves the files of <site dir> exactly as the
+// server would (content types and security headers from manifest.json), takes screenshots of
+// each listed page at phone and desktop widths into <artifacts dir>, runs axe-core (WCAG 2.0 /
+// 2.1 A and AA rules) and records Content-Security-Policy violations. Exits 1 on any finding.
+//
+// usage: node run.mjs <site dir> <artifacts dir> <path>...
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const [siteDir, outDir, ...pages] = process.argv.slice(2);
+const manifest = JSON.parse(fs.readFileSync(path.join(siteDir, "manifest.json"), "utf8"));
+const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+fs.mkdirSync(outDir, { recursive: true });
+
+const server = http.createServer((req, res) => {
+  const p = decodeURIComponent(new URL(req.url, "http://x").pathname);
+  const entry = manifest[p];
+  if (!entry) { res.writeHead(404, { "content-type": "text/plain" }); res.end("not found"); return; }
+  const headers = { "content-type": entry.content_type };
+  for (const [k, v] of entry.headers) headers[k] = v;
+  delete headers["strict-transport-security"]; // plain http on localhost
+  res.writeHead(200, headers);
+  res.end(fs.readFileSync(path.join(siteDir, entry.file)));
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const base = `http://127.0.0.1:${server.address().port}`;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync"],
+});
+const findings = [];
+const widths = [["phone", 360, 740], ["desktop", 1280, 900]];
+for (const p of pages) {
+  for (const [label, width, height] of widths) {
+    const context = await browser.newContext({ viewport: { width, height } });
+    const page = await context.newPage();
+    page.on("console", (m) => {
+      if (/Content Security Policy/i.test(m.text())) findings.push({ page: p, width, kind: "csp", text: m.text() });
+    });
+    const resp = await page.goto(base + p, { waitUntil: "load" });
+    if (!resp || resp.status() !== 200) findings.push({ page: p, width, kind: "http", text: String(resp && resp.status()) });
+    const name = (p.replace(/^\/|\/$/g, "").replace(/[\/.]/g, "_") || "root") + "-" + label + ".png";
+    await page.screenshot({ path: path.join(outDir, name), fullPage: true });
+    // No horizontal scrolling of the page itself at phone width (tables scroll in their region).
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    if (overflow > 1) findings.push({ page: p, width, kind: "overflow", text: `page is ${overflow}px wider than the viewport` });
+    if (label === "phone") {
+      await page.evaluate(axeSource);
+      const result = await page.evaluate(() =>
+        window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }));
+      for (const v of result.violations) {
+        findings.push({ page: p, width, kind: "axe", text: `${v.id} (${v.impact}): ${v.help}`,
+          nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " :: " + n.failureSummary) });
+      }
+    }
+    await context.close();
+  }
+}
+await browser.close();
+server.close();
+fs.writeFileSync(path.join(outDir, "findings.json"), JSON.stringify(findings, null, 2));
+console.log(JSON.stringify({ pages: pages.length, screenshots: pages.length * widths.length, findings }, null, 2));
+process.exit(findings.length ? 1 : 0);
