@@ -355,7 +355,7 @@ fn vote_type_block(
     let kind = vote_type(&name, s.is_none(), mapping, Location::line(line))?;
     let mut sum = 0u64;
     let mut any = false;
-    let mut record = |sheet: &mut Sheet, u: usize, v: u64, l: u64| -> Result<(), FormatError> {
+    let record = |sheet: &mut Sheet, u: usize, v: u64, l: u64| -> Result<(), FormatError> {
         match (&kind, s) {
             (VtKind::Votes(t), Some(s)) => sheet.add(u, c, s, *t, v, l, true),
             (VtKind::Other(o), _) => sheet.add_other(u, c, *o, v, l, true),

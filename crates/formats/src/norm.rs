@@ -202,6 +202,15 @@ pub(crate) fn iso_date(s: &str) -> Option<String> {
         .then(|| format!("{y:04}-{m:02}-{d:02}"))
 }
 
+/// A language tag the model accepts (`en`, `en-us`, `pt-BR`).
+pub(crate) fn valid_language(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let primary = parts.next().unwrap_or("");
+    (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_lowercase())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
 /// A date found in an election id: `YYYY-MM-DD` or OpenElections' `YYYYMMDD`.
 pub(crate) fn date_in(s: &str) -> Option<String> {
     let b = s.as_bytes();

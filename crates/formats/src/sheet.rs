@@ -567,7 +567,7 @@ impl Sheet {
                 )
             })?;
         let mut used: HashSet<String> = HashSet::new();
-        let mut fresh = |base: String, used: &mut HashSet<String>| -> String {
+        let fresh = |base: String, used: &mut HashSet<String>| -> String {
             let base: String = base.chars().take(crate::norm::MAX_SLUG * 2).collect();
             if used.insert(base.clone()) {
                 return base;

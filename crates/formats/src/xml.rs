@@ -27,6 +27,9 @@ pub(crate) struct Xml<'a> {
     reader: Reader<&'a [u8]>,
     src: &'a [u8],
     depth: usize,
+    /// (byte offset, line at that offset): line numbers are counted incrementally, since the
+    /// reader only moves forward.
+    line_mark: std::cell::Cell<(usize, u64)>,
 }
 
 /// Input converted to UTF-8 when the XML declaration names another encoding.
@@ -63,6 +66,7 @@ impl<'a> Xml<'a> {
             reader,
             src,
             depth: 0,
+            line_mark: std::cell::Cell::new((0, 1)),
         }
     }
 
@@ -90,9 +94,16 @@ impl<'a> Xml<'a> {
         self.loc_at(self.reader.buffer_position())
     }
 
-    /// The current line (cheaper than [`Xml::loc`] is not needed: errors are rare).
+    /// The current line, counted incrementally from the last call.
     pub fn line(&self) -> u64 {
-        self.loc().line.unwrap_or(0)
+        let pos = (self.reader.buffer_position() as usize).min(self.src.len());
+        let (mark, line) = self.line_mark.get();
+        if pos < mark {
+            return self.loc().line.unwrap_or(0);
+        }
+        let line = line + self.src[mark..pos].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.line_mark.set((pos, line));
+        line
     }
 
     pub fn next(&mut self) -> Result<Ev<'a>, FormatError> {
