@@ -683,7 +683,25 @@ impl Sheet {
                 _ => fresh(slug(&sc.name.display), &mut contest_used),
             };
             let area: Vec<String> = match &sc.area {
-                Some(a) if !a.is_empty() => a.iter().map(|&u| ids[u].clone()).collect(),
+                // The stated district, plus units outside it where the file has counts (a
+                // real file reports zeros there; acceptance would refuse them otherwise).
+                Some(a) if !a.is_empty() => {
+                    let mut set: BTreeSet<usize> = a.iter().copied().collect();
+                    if let Some(Some(cells)) = areas.get(ci) {
+                        set.extend(cells.iter().copied().filter(|&u| u != usize::MAX));
+                    }
+                    let within = |u: usize| {
+                        let mut p = self.units[u].parent;
+                        while let Some(x) = p {
+                            if set.contains(&x) {
+                                return true;
+                            }
+                            p = self.units[x].parent;
+                        }
+                        false
+                    };
+                    set.iter().copied().filter(|&u| !within(u)).map(|u| ids[u].clone()).collect()
+                }
                 _ => match &areas[ci] {
                     Some(a) if !a.is_empty() => a
                         .iter()
