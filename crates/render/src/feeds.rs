@@ -13,7 +13,9 @@ use crate::{PublicationRecord, MAX_FEED_ENTRIES};
 /// The feed time of a publication: its log time, else midnight UTC of election day (a feed
 /// entry needs a date, and the clock is not an input).
 fn updated(def: &ValidDefinition, published_at: Option<&str>) -> String {
-    published_at.map(str::to_string).unwrap_or_else(|| format!("{}T00:00:00Z", def.definition().date))
+    published_at
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{}T00:00:00Z", def.definition().date))
 }
 
 /// The Atom feed: one entry per publication (earlier ones from `history`, then the current
@@ -27,8 +29,12 @@ pub fn atom(def: &ValidDefinition, pos: &LogPosition, history: &[PublicationReco
         .filter(|h| h.tree_size != pos.tree_size)
         .map(|h| (h.tree_size, h.root_hash.as_str(), h.published_at.as_deref()))
         .collect();
-    entries.push((pos.tree_size, pos.root_hash.as_str(), pos.published_at.as_deref()));
-    entries.sort_by(|a, b| b.0.cmp(&a.0));
+    entries.push((
+        pos.tree_size,
+        pos.root_hash.as_str(),
+        pos.published_at.as_deref(),
+    ));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.0));
     entries.dedup_by_key(|e| e.0);
     entries.truncate(MAX_FEED_ENTRIES);
     let name = def.text(&d.name, lang);
@@ -76,14 +82,19 @@ pub fn csv_field(s: &str) -> String {
 /// per selection (votes). Names in the default language. Plain integers, `\r\n` line ends.
 pub fn contest_csv(def: &ValidDefinition, c: &ContestResult) -> String {
     let lang = def.definition().default_language.as_str();
-    let mut out = String::from("unit_id,unit_name,level,parent,reported,units_reporting,units_total,registered,ballots");
+    let mut out = String::from(
+        "unit_id,unit_name,level,parent,reported,units_reporting,units_total,registered,ballots",
+    );
     for s in &c.selections {
         out.push(',');
         out.push_str(&csv_field(&s.id));
     }
     out.push_str("\r\n");
     for u in &c.units {
-        let name = def.unit_index(&u.id).map(|i| def.text(&def.units()[i].name, lang)).unwrap_or("");
+        let name = def
+            .unit_index(&u.id)
+            .map(|i| def.text(&def.units()[i].name, lang))
+            .unwrap_or("");
         let _ = write!(
             out,
             "{},{},{},{},{},{},{},{},{}",

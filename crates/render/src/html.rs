@@ -84,13 +84,26 @@ pub fn page(assets: &Assets, f: &Frame<'_>, body: &str) -> String {
     );
     if let Some(tpl) = &f.path_template {
         for l in f.languages {
-            let _ = writeln!(h, "<link rel=\"alternate\" hreflang=\"{}\" href=\"{}\">", esc(l), esc(&tpl.replace("{lang}", l)));
+            let _ = writeln!(
+                h,
+                "<link rel=\"alternate\" hreflang=\"{}\" href=\"{}\">",
+                esc(l),
+                esc(&tpl.replace("{lang}", l))
+            );
         }
     }
     if let Some(feed) = &f.feed {
-        let _ = writeln!(h, "<link rel=\"alternate\" type=\"application/atom+xml\" href=\"{}\">", esc(feed));
+        let _ = writeln!(
+            h,
+            "<link rel=\"alternate\" type=\"application/atom+xml\" href=\"{}\">",
+            esc(feed)
+        );
     }
-    let _ = writeln!(h, "<meta property=\"og:title\" content=\"{}\">", esc(&f.title));
+    let _ = writeln!(
+        h,
+        "<meta property=\"og:title\" content=\"{}\">",
+        esc(&f.title)
+    );
     if let Some(og) = &f.og_image {
         let _ = writeln!(h, "<meta property=\"og:image\" content=\"{}\">", esc(og));
     }
@@ -100,7 +113,12 @@ pub fn page(assets: &Assets, f: &Frame<'_>, body: &str) -> String {
     h.push_str("</head>\n");
     match &f.events {
         Some(ev) => {
-            let _ = writeln!(h, "<body data-events=\"{}\"{}>", esc(ev), if f.embed { " class=\"embed\"" } else { "" });
+            let _ = writeln!(
+                h,
+                "<body data-events=\"{}\"{}>",
+                esc(ev),
+                if f.embed { " class=\"embed\"" } else { "" }
+            );
         }
         None => {
             let _ = writeln!(h, "<body{}>", if f.embed { " class=\"embed\"" } else { "" });
@@ -122,7 +140,11 @@ pub fn page(assets: &Assets, f: &Frame<'_>, body: &str) -> String {
                 esc(autonym(lang))
             );
             for l in f.languages {
-                let current = if l == lang { " aria-current=\"true\"" } else { "" };
+                let current = if l == lang {
+                    " aria-current=\"true\""
+                } else {
+                    ""
+                };
                 let _ = write!(
                     h,
                     "<li><a href=\"{}\" hreflang=\"{l}\" lang=\"{l}\"{current}>{}</a></li>",
@@ -135,7 +157,10 @@ pub fn page(assets: &Assets, f: &Frame<'_>, body: &str) -> String {
         }
         h.push_str("</div></header>\n");
     }
-    let _ = write!(h, "<main id=\"main\" tabindex=\"-1\"><div class=\"wrap\">\n{body}</div></main>\n");
+    let _ = write!(
+        h,
+        "<main id=\"main\" tabindex=\"-1\"><div class=\"wrap\">\n{body}</div></main>\n"
+    );
     if f.events.is_some() {
         let _ = writeln!(
             h,
@@ -144,7 +169,10 @@ pub fn page(assets: &Assets, f: &Frame<'_>, body: &str) -> String {
         );
     }
     if !f.embed {
-        let _ = writeln!(h, "<footer class=\"foot\"><div class=\"wrap\"><p>Skytale</p></div></footer>");
+        let _ = writeln!(
+            h,
+            "<footer class=\"foot\"><div class=\"wrap\"><p>Skytale</p></div></footer>"
+        );
     }
     h.push_str("</body>\n</html>\n");
     h

@@ -103,8 +103,20 @@ pub enum DateStyle {
 const NBSP: &str = "\u{a0}";
 const NNBSP: &str = "\u{202f}";
 
-const fn nf(group: &'static str, decimal: &'static str, min_grouping: u8, percent_suffix: &'static str, date: DateStyle) -> NumberFormat {
-    NumberFormat { group, decimal, min_grouping, percent_suffix, date }
+const fn nf(
+    group: &'static str,
+    decimal: &'static str,
+    min_grouping: u8,
+    percent_suffix: &'static str,
+    date: DateStyle,
+) -> NumberFormat {
+    NumberFormat {
+        group,
+        decimal,
+        min_grouping,
+        percent_suffix,
+        date,
+    }
 }
 
 /// The per-language number and date symbols (CLDR 46; verified against ICU4X in tests).
@@ -118,7 +130,10 @@ pub const NUMBER_FORMATS: [(&str, NumberFormat); 24] = [
     ("es", nf(".", ",", 2, "\u{a0}%", DateStyle::Dmy("/", ""))),
     ("et", nf(NBSP, ",", 2, "%", DateStyle::Dmy(".", ""))),
     ("fi", nf(NBSP, ",", 1, "\u{a0}%", DateStyle::Dmy(".", ""))),
-    ("fr", nf(NNBSP, ",", 1, "\u{202f}%", DateStyle::Dmy("/", ""))),
+    (
+        "fr",
+        nf(NNBSP, ",", 1, "\u{202f}%", DateStyle::Dmy("/", "")),
+    ),
     ("ga", nf(",", ".", 1, "%", DateStyle::Dmy("/", ""))),
     ("hr", nf(".", ",", 1, "\u{a0}%", DateStyle::Dmy(". ", "."))),
     ("hu", nf(NBSP, ",", 2, "%", DateStyle::Hungarian)),
@@ -148,7 +163,11 @@ pub fn ui_language(lang: &str) -> &'static str {
 
 /// The autonym of a language (its name in itself), or the tag when unknown.
 pub fn autonym(lang: &str) -> &str {
-    UI_LANGUAGES.iter().find(|(l, _)| *l == lang).map(|(_, n)| *n).unwrap_or(lang)
+    UI_LANGUAGES
+        .iter()
+        .find(|(l, _)| *l == lang)
+        .map(|(_, n)| *n)
+        .unwrap_or(lang)
 }
 
 /// The number symbols of `lang` (via [`ui_language`]).
@@ -183,7 +202,10 @@ pub fn format_int(lang: &str, n: u64) -> String {
 
 /// A signed integer change with an explicit sign: `+1,204`, `−37` (U+2212), `0`.
 pub fn format_change(lang: &str, delta: i128) -> String {
-    let abs = format_int(lang, u64::try_from(delta.unsigned_abs()).unwrap_or(u64::MAX));
+    let abs = format_int(
+        lang,
+        u64::try_from(delta.unsigned_abs()).unwrap_or(u64::MAX),
+    );
     match delta.signum() {
         1 => format!("+{abs}"),
         -1 => format!("\u{2212}{abs}"),
@@ -227,7 +249,12 @@ pub fn format_date(lang: &str, ymd: &str) -> String {
 /// An RFC 3339 time as `date HH:MM` plus its offset (`UTC` for `Z`/`+00:00`), without any
 /// time-zone conversion: the page shows exactly the instant the log recorded.
 pub fn format_datetime(lang: &str, rfc3339: &str) -> String {
-    if rfc3339.len() < 16 || rfc3339.as_bytes().get(10).is_none_or(|c| !matches!(c, b'T' | b't' | b' ')) {
+    if rfc3339.len() < 16
+        || rfc3339
+            .as_bytes()
+            .get(10)
+            .is_none_or(|c| !matches!(c, b'T' | b't' | b' '))
+    {
         return rfc3339.to_string();
     }
     let date = format_date(lang, &rfc3339[..10]);
@@ -278,8 +305,12 @@ impl Messages {
     pub fn get(&self, lang: &str, id: &str, args: &[(&str, &str)]) -> String {
         let ui = ui_language(lang);
         for l in [ui, REFERENCE_LANGUAGE] {
-            let Some(bundle) = self.bundles.get(l) else { continue };
-            let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else { continue };
+            let Some(bundle) = self.bundles.get(l) else {
+                continue;
+            };
+            let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else {
+                continue;
+            };
             let mut fargs = FluentArgs::new();
             for (k, v) in args {
                 fargs.set(*k, FluentValue::from(*v));

@@ -98,7 +98,13 @@ pub struct Rendered {
 
 impl Rendered {
     pub fn new(content_type: &'static str, body: Vec<u8>, cache: CacheClass) -> Rendered {
-        Rendered { content_type, body, cache, gzip: None, br: None }
+        Rendered {
+            content_type,
+            body,
+            cache,
+            gzip: None,
+            br: None,
+        }
     }
 
     /// Adds the gzip and brotli bodies (deterministic: fixed levels, no timestamps).
@@ -117,9 +123,10 @@ impl Rendered {
 
 /// gzip with [`GZIP_LEVEL`], no file name and mtime 0, so equal input gives equal bytes.
 pub fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::GzBuilder::new()
-        .mtime(0)
-        .write(Vec::with_capacity(data.len() / 3 + 64), flate2::Compression::new(GZIP_LEVEL));
+    let mut enc = flate2::GzBuilder::new().mtime(0).write(
+        Vec::with_capacity(data.len() / 3 + 64),
+        flate2::Compression::new(GZIP_LEVEL),
+    );
     // Writing to a Vec cannot fail.
     let _ = enc.write_all(data);
     enc.finish().unwrap_or_default()
@@ -168,7 +175,15 @@ impl PublicationRecord {
             totals: doc
                 .contests
                 .iter()
-                .map(|c| (c.id.clone(), c.selections.iter().map(|s| (s.id.clone(), s.votes)).collect()))
+                .map(|c| {
+                    (
+                        c.id.clone(),
+                        c.selections
+                            .iter()
+                            .map(|s| (s.id.clone(), s.votes))
+                            .collect(),
+                    )
+                })
                 .collect(),
         }
     }
@@ -226,14 +241,27 @@ pub fn assets() -> &'static Assets {
         let mut files = BTreeMap::new();
         files.insert(
             css_path.clone(),
-            Rendered::new("text/css; charset=utf-8", SITE_CSS.as_bytes().to_vec(), CacheClass::Immutable).precompressed(),
+            Rendered::new(
+                "text/css; charset=utf-8",
+                SITE_CSS.as_bytes().to_vec(),
+                CacheClass::Immutable,
+            )
+            .precompressed(),
         );
         files.insert(
             js_path.clone(),
-            Rendered::new("text/javascript; charset=utf-8", LIVE_JS.as_bytes().to_vec(), CacheClass::Immutable)
-                .precompressed(),
+            Rendered::new(
+                "text/javascript; charset=utf-8",
+                LIVE_JS.as_bytes().to_vec(),
+                CacheClass::Immutable,
+            )
+            .precompressed(),
         );
-        Assets { css_path, js_path, files }
+        Assets {
+            css_path,
+            js_path,
+            files,
+        }
     })
 }
 
@@ -268,9 +296,16 @@ pub struct Site {
 impl Site {
     pub fn new(def: Arc<ValidDefinition>) -> Result<Site, RenderError> {
         if let Some((lang, why)) = i18n::messages().errors.first() {
-            return Err(RenderError::Messages { lang: lang.clone(), why: why.clone() });
+            return Err(RenderError::Messages {
+                lang: lang.clone(),
+                why: why.clone(),
+            });
         }
-        Ok(Site { def, boundaries: Boundaries::default(), precompress: true })
+        Ok(Site {
+            def,
+            boundaries: Boundaries::default(),
+            precompress: true,
+        })
     }
 
     /// Adds unit boundaries for maps: a GeoJSON `FeatureCollection` whose features carry the
@@ -295,7 +330,12 @@ impl Site {
     pub fn languages(&self) -> Vec<String> {
         let d = self.def.definition();
         let mut v = vec![d.default_language.clone()];
-        v.extend(d.languages.iter().filter(|l| **l != d.default_language).cloned());
+        v.extend(
+            d.languages
+                .iter()
+                .filter(|l| **l != d.default_language)
+                .cloned(),
+        );
         v
     }
 
@@ -305,7 +345,12 @@ impl Site {
     /// `/en/demo/verify/`, `/api/v1/elections/demo/results[/<contest>[.csv]]`, `/assets/…`).
     /// `history` lists earlier publications, oldest first (the current one may be included).
     /// Deterministic: same inputs, same bytes.
-    pub fn render_all(&self, tally: &Tally, pos: &LogPosition, history: &[PublicationRecord]) -> BTreeMap<String, Rendered> {
+    pub fn render_all(
+        &self,
+        tally: &Tally,
+        pos: &LogPosition,
+        history: &[PublicationRecord],
+    ) -> BTreeMap<String, Rendered> {
         let mut state = RenderState::new();
         let mut out = self.render_changed(tally, pos, history, &mut state);
         for (k, v) in &assets().files {
@@ -339,7 +384,11 @@ impl Site {
 
 /// Chooses the language: from the URL first, then `Accept-Language` (by quality, exact tag
 /// then primary subtag), else `available[0]` (callers list the default language first).
-pub fn negotiate_language(url_lang: Option<&str>, accept_language: Option<&str>, available: &[String]) -> String {
+pub fn negotiate_language(
+    url_lang: Option<&str>,
+    accept_language: Option<&str>,
+    available: &[String],
+) -> String {
     let find = |tag: &str| -> Option<String> {
         let tag = tag.trim();
         available
@@ -347,7 +396,11 @@ pub fn negotiate_language(url_lang: Option<&str>, accept_language: Option<&str>,
             .find(|a| a.eq_ignore_ascii_case(tag))
             .or_else(|| {
                 let primary = tag.split('-').next().unwrap_or("");
-                available.iter().find(|a| a.split('-').next().is_some_and(|p| p.eq_ignore_ascii_case(primary)))
+                available.iter().find(|a| {
+                    a.split('-')
+                        .next()
+                        .is_some_and(|p| p.eq_ignore_ascii_case(primary))
+                })
             })
             .cloned()
     };
@@ -385,7 +438,10 @@ pub fn negotiate_language(url_lang: Option<&str>, accept_language: Option<&str>,
             }
         }
     }
-    available.first().cloned().unwrap_or_else(|| i18n::REFERENCE_LANGUAGE.to_string())
+    available
+        .first()
+        .cloned()
+        .unwrap_or_else(|| i18n::REFERENCE_LANGUAGE.to_string())
 }
 
 /// An HTTP quality value `0`, `0.5`, `1.000` in thousandths; `None` if malformed.

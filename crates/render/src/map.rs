@@ -38,25 +38,40 @@ pub struct Boundaries {
 }
 
 fn bad(field: String, why: impl Into<String>) -> RenderError {
-    RenderError::Boundaries { field, why: why.into() }
+    RenderError::Boundaries {
+        field,
+        why: why.into(),
+    }
 }
 
 fn ring(v: &Value, field: &str, count: &mut usize) -> Result<Vec<[f64; 2]>, RenderError> {
-    let pts = v.as_array().ok_or_else(|| bad(field.to_string(), "a ring must be an array of positions"))?;
+    let pts = v
+        .as_array()
+        .ok_or_else(|| bad(field.to_string(), "a ring must be an array of positions"))?;
     let mut out = Vec::with_capacity(pts.len());
     for (i, p) in pts.iter().enumerate() {
         let lon = p.get(0).and_then(Value::as_f64);
         let lat = p.get(1).and_then(Value::as_f64);
         match (lon, lat) {
-            (Some(lon), Some(lat)) if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) => {
+            (Some(lon), Some(lat))
+                if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) =>
+            {
                 out.push([lon, lat])
             }
-            _ => return Err(bad(format!("{field}[{i}]"), "a position must be [longitude, latitude] within WGS 84 range")),
+            _ => {
+                return Err(bad(
+                    format!("{field}[{i}]"),
+                    "a position must be [longitude, latitude] within WGS 84 range",
+                ))
+            }
         }
     }
     *count += out.len();
     if *count > MAX_BOUNDARY_POINTS {
-        return Err(bad(field.to_string(), format!("more than {MAX_BOUNDARY_POINTS} points in all")));
+        return Err(bad(
+            field.to_string(),
+            format!("more than {MAX_BOUNDARY_POINTS} points in all"),
+        ));
     }
     if out.len() < 3 {
         return Err(bad(field.to_string(), "a ring needs at least 3 positions"));
@@ -65,15 +80,22 @@ fn ring(v: &Value, field: &str, count: &mut usize) -> Result<Vec<[f64; 2]>, Rend
 }
 
 fn polygon(v: &Value, field: &str, count: &mut usize) -> Result<Vec<Vec<[f64; 2]>>, RenderError> {
-    let rings = v.as_array().ok_or_else(|| bad(field.to_string(), "a polygon must be an array of rings"))?;
-    rings.iter().enumerate().map(|(i, r)| ring(r, &format!("{field}[{i}]"), count)).collect()
+    let rings = v
+        .as_array()
+        .ok_or_else(|| bad(field.to_string(), "a polygon must be an array of rings"))?;
+    rings
+        .iter()
+        .enumerate()
+        .map(|(i, r)| ring(r, &format!("{field}[{i}]"), count))
+        .collect()
 }
 
 impl Boundaries {
     /// Parses a GeoJSON `FeatureCollection`; every feature's `properties.id` must name a unit
     /// of the definition. Errors name the feature and field.
     pub fn parse(geojson: &str, def: &ValidDefinition) -> Result<Boundaries, RenderError> {
-        let v: Value = serde_json::from_str(geojson).map_err(|e| bad("$".into(), format!("not JSON: {e}")))?;
+        let v: Value =
+            serde_json::from_str(geojson).map_err(|e| bad("$".into(), format!("not JSON: {e}")))?;
         if v.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
             return Err(bad("type".into(), "must be \"FeatureCollection\""));
         }
@@ -89,12 +111,24 @@ impl Boundaries {
                 .get("properties")
                 .and_then(|p| p.get("id"))
                 .and_then(Value::as_str)
-                .ok_or_else(|| bad(format!("{field}.properties.id"), "missing: it must name a reporting unit"))?;
+                .ok_or_else(|| {
+                    bad(
+                        format!("{field}.properties.id"),
+                        "missing: it must name a reporting unit",
+                    )
+                })?;
             if def.unit_index(id).is_none() {
-                return Err(bad(format!("{field}.properties.id"), format!("unit {id:?} is not in the election definition")));
+                return Err(bad(
+                    format!("{field}.properties.id"),
+                    format!("unit {id:?} is not in the election definition"),
+                ));
             }
-            let g = f.get("geometry").ok_or_else(|| bad(format!("{field}.geometry"), "missing"))?;
-            let coords = g.get("coordinates").ok_or_else(|| bad(format!("{field}.geometry.coordinates"), "missing"))?;
+            let g = f
+                .get("geometry")
+                .ok_or_else(|| bad(format!("{field}.geometry"), "missing"))?;
+            let coords = g
+                .get("coordinates")
+                .ok_or_else(|| bad(format!("{field}.geometry.coordinates"), "missing"))?;
             let gf = format!("{field}.geometry.coordinates");
             let shape: Shape = match g.get("type").and_then(Value::as_str) {
                 Some("Polygon") => vec![polygon(coords, &gf, &mut count)?],
@@ -113,7 +147,10 @@ impl Boundaries {
                 }
             };
             if units.insert(id.to_string(), shape).is_some() {
-                return Err(bad(format!("{field}.properties.id"), format!("unit {id:?} has two features")));
+                return Err(bad(
+                    format!("{field}.properties.id"),
+                    format!("unit {id:?} has two features"),
+                ));
             }
         }
         Ok(Boundaries { units })
@@ -153,12 +190,22 @@ fn fmt1(x: f64) -> String {
 
 /// The map as inline SVG, or `None` when no area has a boundary. `dom_id` prefixes the ids
 /// of the title, description and hatch pattern.
-pub fn choropleth(b: &Boundaries, areas: &[MapArea], title: &str, desc: &str, dom_id: &str) -> Option<String> {
-    let shapes: Vec<(&MapArea, &Shape)> = areas.iter().filter_map(|a| b.get(&a.unit).map(|s| (a, s))).collect();
+pub fn choropleth(
+    b: &Boundaries,
+    areas: &[MapArea],
+    title: &str,
+    desc: &str,
+    dom_id: &str,
+) -> Option<String> {
+    let shapes: Vec<(&MapArea, &Shape)> = areas
+        .iter()
+        .filter_map(|a| b.get(&a.unit).map(|s| (a, s)))
+        .collect();
     if shapes.is_empty() {
         return None;
     }
-    let (mut min_lon, mut max_lon, mut min_lat, mut max_lat) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    let (mut min_lon, mut max_lon, mut min_lat, mut max_lat) =
+        (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for (_, s) in &shapes {
         for p in s.iter().flatten().flatten() {
             min_lon = min_lon.min(p[0]);
@@ -203,7 +250,9 @@ pub fn choropleth(b: &Boundaries, areas: &[MapArea], title: &str, desc: &str, do
                     ry0 = ry0.min(y);
                     ry1 = ry1.max(y);
                     if let Some((lx, ly)) = last {
-                        if (x - lx).abs() < MIN_POINT_DISTANCE && (y - ly).abs() < MIN_POINT_DISTANCE {
+                        if (x - lx).abs() < MIN_POINT_DISTANCE
+                            && (y - ly).abs() < MIN_POINT_DISTANCE
+                        {
                             continue;
                         }
                     }
@@ -233,7 +282,12 @@ pub fn choropleth(b: &Boundaries, areas: &[MapArea], title: &str, desc: &str, do
         );
         match &a.href {
             Some(href) => {
-                let _ = write!(svg, "<a href=\"{}\" aria-label=\"{}\">{path}</a>", esc(href), esc(&a.title));
+                let _ = write!(
+                    svg,
+                    "<a href=\"{}\" aria-label=\"{}\">{path}</a>",
+                    esc(href),
+                    esc(&a.title)
+                );
             }
             None => svg.push_str(&path),
         }

@@ -8,15 +8,22 @@ use skytale_model::{Contest, ValidDefinition};
 use skytale_tally::{share, ContestResult, LogPosition, ResultsDoc, Tally, UnitResult};
 
 use crate::html::{esc, page, seg, swatch, Frame};
-use crate::i18n::{format_change, format_date, format_datetime, format_int, format_percent, messages, UI_LANGUAGES};
+use crate::i18n::{
+    format_change, format_date, format_datetime, format_int, format_percent, messages, UI_LANGUAGES,
+};
 use crate::map::{choropleth, MapArea};
 use crate::svg::{bar, og_card, progress, CardRow};
-use crate::{assets, digest, feeds, CacheClass, PublicationRecord, RenderState, Rendered, Site, MAX_CHART_ROWS};
+use crate::{
+    assets, digest, feeds, CacheClass, PublicationRecord, RenderState, Rendered, Site,
+    MAX_CHART_ROWS,
+};
 
 const HTML: &str = "text/html; charset=utf-8";
 
 /// Colours for selections without a party colour (Okabe–Ito, colour-blind safe, darkest first).
-const PALETTE: [&str; 8] = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#e69f00", "#555555", "#f0e442"];
+const PALETTE: [&str; 8] = [
+    "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#e69f00", "#555555", "#f0e442",
+];
 /// Fill of an area whose leader is tied (no single leader).
 const TIE_FILL: &str = "#9e9e9e";
 
@@ -49,12 +56,17 @@ impl Numbers {
     fn of_unit(contest: &Contest, u: &UnitResult) -> Numbers {
         let complete = u.units_reporting == u.units_total;
         Numbers {
-            votes: contest.selections.iter().map(|s| u.votes.get(&s.id).copied().unwrap_or(0)).collect(),
+            votes: contest
+                .selections
+                .iter()
+                .map(|s| u.votes.get(&s.id).copied().unwrap_or(0))
+                .collect(),
             ballots: u.ballots,
             registered: u.registered,
             reporting: u.units_reporting,
             units: u.units_total,
-            turnout: (complete && u.registered > 0 && u.ballots > 0).then(|| share(u.ballots, u.registered)),
+            turnout: (complete && u.registered > 0 && u.ballots > 0)
+                .then(|| share(u.ballots, u.registered)),
         }
     }
     fn valid(&self) -> u64 {
@@ -109,12 +121,25 @@ impl<'a> Ctx<'a> {
         format!("/{}/{}/{}/", seg(lang), seg(self.eid), seg(cid))
     }
     fn unit_path(&self, lang: &str, cid: &str, uid: &str) -> String {
-        format!("/{}/{}/{}/{}/", seg(lang), seg(self.eid), seg(cid), seg(uid))
+        format!(
+            "/{}/{}/{}/{}/",
+            seg(lang),
+            seg(self.eid),
+            seg(cid),
+            seg(uid)
+        )
     }
     fn verify_path(&self, lang: &str) -> String {
         format!("/{}/{}/verify/", seg(lang), seg(self.eid))
     }
-    fn frame(&self, lang: &'a str, title: String, tpl: String, embed: bool, og: Option<String>) -> Frame<'a> {
+    fn frame(
+        &self,
+        lang: &'a str,
+        title: String,
+        tpl: String,
+        embed: bool,
+        og: Option<String>,
+    ) -> Frame<'a> {
         Frame {
             lang,
             title,
@@ -133,7 +158,10 @@ impl<'a> Ctx<'a> {
     }
     fn status_banner(&self, lang: &str) -> String {
         if self.status == "certified" {
-            format!("<p class=\"status certified\"><strong>{}</strong></p>\n", esc(&t(lang, "certified")))
+            format!(
+                "<p class=\"status certified\"><strong>{}</strong></p>\n",
+                esc(&t(lang, "certified"))
+            )
         } else {
             format!(
                 "<p class=\"status\"><strong>{}</strong> – {}</p>\n",
@@ -146,8 +174,15 @@ impl<'a> Ctx<'a> {
 
 fn html_page(ctx: &Ctx<'_>, f: &Frame<'_>, body: &str) -> Rendered {
     let langs = ctx.langs.clone();
-    let f = Frame { languages: &langs, ..clone_frame(f) };
-    Rendered::new(HTML, page(assets(), &f, body).into_bytes(), CacheClass::Short)
+    let f = Frame {
+        languages: &langs,
+        ..clone_frame(f)
+    };
+    Rendered::new(
+        HTML,
+        page(assets(), &f, body).into_bytes(),
+        CacheClass::Short,
+    )
 }
 
 fn clone_frame<'a>(f: &Frame<'a>) -> Frame<'a> {
@@ -168,21 +203,40 @@ fn progress_html(lang: &str, n: &Numbers) -> String {
     let text = messages().get(
         lang,
         "reporting",
-        &[("reporting", &format_int(lang, n.reporting)), ("total", &format_int(lang, n.units))],
+        &[
+            ("reporting", &format_int(lang, n.reporting)),
+            ("total", &format_int(lang, n.units)),
+        ],
     );
-    format!("<div class=\"progress\"><p>{}</p>{}</div>\n", esc(&text), progress(n.reporting, n.units))
+    format!(
+        "<div class=\"progress\"><p>{}</p>{}</div>\n",
+        esc(&text),
+        progress(n.reporting, n.units)
+    )
 }
 
 fn meta_html(lang: &str, n: &Numbers) -> String {
     let mut parts = Vec::new();
     if let Some(tu) = &n.turnout {
-        parts.push(format!("{}: {}", esc(&t(lang, "turnout")), esc(&format_percent(lang, tu))));
+        parts.push(format!(
+            "{}: {}",
+            esc(&t(lang, "turnout")),
+            esc(&format_percent(lang, tu))
+        ));
     }
     if n.ballots > 0 {
-        parts.push(format!("{}: {}", esc(&t(lang, "ballots")), esc(&format_int(lang, n.ballots))));
+        parts.push(format!(
+            "{}: {}",
+            esc(&t(lang, "ballots")),
+            esc(&format_int(lang, n.ballots))
+        ));
     }
     if n.registered > 0 {
-        parts.push(format!("{}: {}", esc(&t(lang, "registered")), esc(&format_int(lang, n.registered))));
+        parts.push(format!(
+            "{}: {}",
+            esc(&t(lang, "registered")),
+            esc(&format_int(lang, n.registered))
+        ));
     }
     if parts.is_empty() {
         String::new()
@@ -191,11 +245,22 @@ fn meta_html(lang: &str, n: &Numbers) -> String {
     }
 }
 
-fn chart_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, n: &Numbers, rows: usize, heading: bool) -> String {
+fn chart_html(
+    ctx: &Ctx<'_>,
+    lang: &str,
+    contest: &Contest,
+    n: &Numbers,
+    rows: usize,
+    heading: bool,
+) -> String {
     let valid = n.valid();
     let mut h = String::new();
     if heading {
-        let _ = write!(h, "<section aria-labelledby=\"chart-h\"><h2 id=\"chart-h\">{}</h2>", esc(&t(lang, "chart-title")));
+        let _ = write!(
+            h,
+            "<section aria-labelledby=\"chart-h\"><h2 id=\"chart-h\">{}</h2>",
+            esc(&t(lang, "chart-title"))
+        );
     }
     h.push_str("<ul class=\"chart\">");
     for s in n.order().into_iter().take(rows) {
@@ -256,11 +321,25 @@ fn results_table(
             esc(&format_percent(lang, &share(n.votes[s], valid)))
         );
         if let Some(seats) = seats {
-            let _ = write!(h, "<td>{}</td>", esc(&format_int(lang, u64::from(seats.get(sid).copied().unwrap_or(0)))));
+            let _ = write!(
+                h,
+                "<td>{}</td>",
+                esc(&format_int(
+                    lang,
+                    u64::from(seats.get(sid).copied().unwrap_or(0))
+                ))
+            );
         }
         if let Some(prev) = prev {
             let before = prev.get(sid).copied().unwrap_or(0);
-            let _ = write!(h, "<td>{}</td>", esc(&format_change(lang, i128::from(n.votes[s]) - i128::from(before))));
+            let _ = write!(
+                h,
+                "<td>{}</td>",
+                esc(&format_change(
+                    lang,
+                    i128::from(n.votes[s]) - i128::from(before)
+                ))
+            );
         }
         h.push_str("</tr>");
     }
@@ -277,15 +356,29 @@ fn results_table(
         let _ = write!(h, "<td>{}</td>", esc(&format_int(lang, total)));
     }
     if let Some(prev) = prev {
-        let before: u64 = contest.selections.iter().map(|s| prev.get(&s.id).copied().unwrap_or(0)).sum();
-        let _ = write!(h, "<td>{}</td>", esc(&format_change(lang, i128::from(valid) - i128::from(before))));
+        let before: u64 = contest
+            .selections
+            .iter()
+            .map(|s| prev.get(&s.id).copied().unwrap_or(0))
+            .sum();
+        let _ = write!(
+            h,
+            "<td>{}</td>",
+            esc(&format_change(lang, i128::from(valid) - i128::from(before)))
+        );
     }
     h.push_str("</tr></tfoot></table></div>\n");
     h
 }
 
 /// The "results by area" table and the map of the same areas.
-fn areas_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, cid: &str, children: &[(&str, Numbers)]) -> String {
+fn areas_html(
+    ctx: &Ctx<'_>,
+    lang: &str,
+    contest: &Contest,
+    cid: &str,
+    children: &[(&str, Numbers)],
+) -> String {
     if children.is_empty() {
         return String::new();
     }
@@ -308,18 +401,43 @@ fn areas_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, cid: &str, children:
                 ),
                 (true, None) => (Some(TIE_FILL.to_string()), format!("{name}: –")),
             };
-            MapArea { unit: uid.to_string(), name, href: Some(ctx.unit_path(lang, cid, uid)), fill, title }
+            MapArea {
+                unit: uid.to_string(),
+                name,
+                href: Some(ctx.unit_path(lang, cid, uid)),
+                fill,
+                title,
+            }
         })
         .collect();
-    if let Some(svg) = choropleth(&ctx.site.boundaries, &areas, &t(lang, "map-title"), &t(lang, "map-desc"), "map") {
-        let _ = write!(h, "<section class=\"map\" aria-labelledby=\"map-h\"><h2 id=\"map-h\">{}</h2>{svg}", esc(&t(lang, "map-title")));
+    if let Some(svg) = choropleth(
+        &ctx.site.boundaries,
+        &areas,
+        &t(lang, "map-title"),
+        &t(lang, "map-desc"),
+        "map",
+    ) {
+        let _ = write!(
+            h,
+            "<section class=\"map\" aria-labelledby=\"map-h\"><h2 id=\"map-h\">{}</h2>{svg}",
+            esc(&t(lang, "map-title"))
+        );
         // Legend: the colours in use, each with its name.
         let mut shown: Vec<usize> = children.iter().filter_map(|(_, n)| n.leader()).collect();
         shown.sort_unstable();
         shown.dedup();
-        let _ = write!(h, "<h3 class=\"visually-hidden\">{}</h3><ul class=\"legend\">", esc(&t(lang, "map-legend")));
+        let _ = write!(
+            h,
+            "<h3 class=\"visually-hidden\">{}</h3><ul class=\"legend\">",
+            esc(&t(lang, "map-legend"))
+        );
         for s in shown {
-            let _ = write!(h, "<li>{}{}</li>", swatch(&ctx.color(contest, s)), esc(ctx.sel_name(contest, s, lang)));
+            let _ = write!(
+                h,
+                "<li>{}{}</li>",
+                swatch(&ctx.color(contest, s)),
+                esc(ctx.sel_name(contest, s, lang))
+            );
         }
         if children.iter().any(|(_, n)| n.valid() == 0) {
             let _ = write!(
@@ -350,12 +468,19 @@ fn areas_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, cid: &str, children:
             esc(&messages().get(
                 lang,
                 "reporting",
-                &[("reporting", &format_int(lang, n.reporting)), ("total", &format_int(lang, n.units))]
+                &[
+                    ("reporting", &format_int(lang, n.reporting)),
+                    ("total", &format_int(lang, n.units))
+                ]
             ))
         );
         match (n.valid() > 0, n.leader()) {
             (false, _) => {
-                let _ = write!(h, "<td>{}</td><td>–</td><td>–</td>", esc(&t(lang, "not-reporting")));
+                let _ = write!(
+                    h,
+                    "<td>{}</td><td>–</td><td>–</td>",
+                    esc(&t(lang, "not-reporting"))
+                );
             }
             (true, Some(s)) => {
                 let _ = write!(
@@ -401,9 +526,9 @@ fn downloads_html(ctx: &Ctx<'_>, lang: &str, cid: Option<&str>) -> String {
             );
         }
     }
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<li><a href=\"/api/v1/elections/{e}/cdf.json\" type=\"application/json\">{}</a></li><li><a href=\"/feeds/{e}.atom\" type=\"application/atom+xml\">{}</a></li></ul><p><a href=\"{}\">{}</a></p></section>\n",
+        "<li><a href=\"/api/v1/elections/{e}/cdf.json\" type=\"application/json\">{}</a></li><li><a href=\"/feeds/{e}.atom\" type=\"application/atom+xml\">{}</a></li></ul><p><a href=\"{}\">{}</a></p></section>",
         esc(&t(lang, "download-cdf")),
         esc(&t(lang, "download-atom")),
         esc(&ctx.verify_path(lang)),
@@ -424,10 +549,19 @@ fn crumbs(ctx: &Ctx<'_>, lang: &str, contest: &Contest, trail: &[&str]) -> Strin
     if trail.is_empty() {
         let _ = write!(h, "<li aria-current=\"page\">{}</li>", esc(cname));
     } else {
-        let _ = write!(h, "<li><a href=\"{}\">{}</a></li>", esc(&ctx.contest_path(lang, &contest.id)), esc(cname));
+        let _ = write!(
+            h,
+            "<li><a href=\"{}\">{}</a></li>",
+            esc(&ctx.contest_path(lang, &contest.id)),
+            esc(cname)
+        );
         for (i, uid) in trail.iter().enumerate() {
             if i + 1 == trail.len() {
-                let _ = write!(h, "<li aria-current=\"page\">{}</li>", esc(ctx.unit_name(uid, lang)));
+                let _ = write!(
+                    h,
+                    "<li aria-current=\"page\">{}</li>",
+                    esc(ctx.unit_name(uid, lang))
+                );
             } else {
                 let _ = write!(
                     h,
@@ -461,12 +595,14 @@ impl ContestView<'_> {
 }
 
 /// Unit ids of the areas shown below the contest level, or below `unit`.
-fn child_ids<'d>(def: &'d ValidDefinition, ci: usize, unit: Option<usize>) -> Vec<&'d str> {
+fn child_ids(def: &ValidDefinition, ci: usize, unit: Option<usize>) -> Vec<&str> {
     let idx: Vec<usize> = match unit {
         Some(u) => def.children(u).to_vec(),
         None => def.contest_area(ci).to_vec(),
     };
-    idx.into_iter().map(|i| def.units()[i].id.as_str()).collect()
+    idx.into_iter()
+        .map(|i| def.units()[i].id.as_str())
+        .collect()
 }
 
 fn contest_body(
@@ -487,7 +623,12 @@ fn contest_body(
                 Some(r) => child_ids(def, def.contest_index(cid)?, Some(r)),
                 None => child_ids(def, def.contest_index(cid)?, None),
             };
-            (Numbers::of_contest(&cv.result), Vec::new(), cname.to_string(), kids)
+            (
+                Numbers::of_contest(&cv.result),
+                Vec::new(),
+                cname.to_string(),
+                kids,
+            )
         }
         Some(uid) => {
             let ui = def.unit_index(uid)?;
@@ -505,7 +646,12 @@ fn contest_body(
             }
             trail.reverse();
             let heading = format!("{cname}: {}", ctx.unit_name(uid, lang));
-            (cv.numbers(uid)?, trail, heading, child_ids(def, 0, Some(ui)))
+            (
+                cv.numbers(uid)?,
+                trail,
+                heading,
+                child_ids(def, 0, Some(ui)),
+            )
         }
     };
     let mut b = String::new();
@@ -536,10 +682,19 @@ fn contest_body(
         return Some(b);
     }
     b.push_str(&chart_html(ctx, lang, contest, &n, MAX_CHART_ROWS, true));
-    let seats = if unit.is_none() { cv.result.seats.as_ref() } else { None };
+    let seats = if unit.is_none() {
+        cv.result.seats.as_ref()
+    } else {
+        None
+    };
     let prev = if unit.is_none() { prev } else { None };
-    b.push_str(&results_table(ctx, lang, contest, &n, &heading, seats, prev));
-    let children: Vec<(&str, Numbers)> = kids.iter().filter_map(|k| cv.numbers(k).map(|n| (*k, n))).collect();
+    b.push_str(&results_table(
+        ctx, lang, contest, &n, &heading, seats, prev,
+    ));
+    let children: Vec<(&str, Numbers)> = kids
+        .iter()
+        .filter_map(|k| cv.numbers(k).map(|n| (*k, n)))
+        .collect();
     b.push_str(&areas_html(ctx, lang, contest, cid, &children));
     b.push_str("</div>\n");
     b.push_str(&downloads_html(ctx, lang, Some(cid)));
@@ -552,9 +707,18 @@ fn overview_body(ctx: &Ctx<'_>, lang: &str, doc: &ResultsDoc, pos: &LogPosition)
     b.push_str(&ctx.status_banner(lang));
     let _ = writeln!(b, "<h1>{}</h1>", esc(ctx.election_name(lang)));
     let d = def.definition();
-    let _ = writeln!(b, "<p class=\"meta\"><time datetime=\"{}\">{}</time></p>", esc(&d.date), esc(&format_date(lang, &d.date)));
+    let _ = writeln!(
+        b,
+        "<p class=\"meta\"><time datetime=\"{}\">{}</time></p>",
+        esc(&d.date),
+        esc(&format_date(lang, &d.date))
+    );
     let update = match &pos.published_at {
-        Some(at) => format!("<time datetime=\"{}\">{}</time>", esc(at), esc(&format_datetime(lang, at))),
+        Some(at) => format!(
+            "<time datetime=\"{}\">{}</time>",
+            esc(at),
+            esc(&format_datetime(lang, at))
+        ),
         None => esc(&t(lang, "not-published")),
     };
     let _ = writeln!(
@@ -565,9 +729,15 @@ fn overview_body(ctx: &Ctx<'_>, lang: &str, doc: &ResultsDoc, pos: &LogPosition)
         esc(&ctx.verify_path(lang)),
         esc(&format_int(lang, pos.tree_size))
     );
-    let _ = write!(b, "<h2>{}</h2>\n<ul class=\"cards\">", esc(&t(lang, "contests")));
+    let _ = write!(
+        b,
+        "<h2>{}</h2>\n<ul class=\"cards\">",
+        esc(&t(lang, "contests"))
+    );
     for c in &doc.contests {
-        let Some(ci) = def.contest_index(&c.id) else { continue };
+        let Some(ci) = def.contest_index(&c.id) else {
+            continue;
+        };
         let contest = &def.contests()[ci];
         let n = Numbers::of_contest(c);
         let _ = write!(
@@ -655,11 +825,21 @@ fn og(ctx: &Ctx<'_>, cv: &ContestView<'_>) -> Rendered {
             color: ctx.color(cv.contest, s),
         })
         .collect();
-    let status = t(lang, if ctx.status == "certified" { "certified" } else { "unofficial" });
+    let status = t(
+        lang,
+        if ctx.status == "certified" {
+            "certified"
+        } else {
+            "unofficial"
+        },
+    );
     let progress_text = messages().get(
         lang,
         "reporting",
-        &[("reporting", &format_int(lang, n.reporting)), ("total", &format_int(lang, n.units))],
+        &[
+            ("reporting", &format_int(lang, n.reporting)),
+            ("total", &format_int(lang, n.units)),
+        ],
     );
     let svg = og_card(
         lang,
@@ -690,7 +870,13 @@ pub(crate) fn render(
     let def: &ValidDefinition = &site.def;
     let eid = def.id();
     let whole = tally.document(pos);
-    let ctx = Ctx { site, def, eid, langs: site.languages(), status: whole.status };
+    let ctx = Ctx {
+        site,
+        def,
+        eid,
+        langs: site.languages(),
+        status: whole.status,
+    };
     let prev = history.iter().rev().find(|h| h.tree_size < pos.tree_size);
     let mut out = BTreeMap::new();
     let e = seg(eid);
@@ -700,15 +886,25 @@ pub(crate) fn render(
         let l = lang.as_str();
         let title = format!("{} – {}", ctx.election_name(l), t(l, "site-title"));
         let f = ctx.frame(l, title, format!("/{{lang}}/{e}/"), false, None);
-        out.insert(ctx.overview_path(l), html_page(&ctx, &f, &overview_body(&ctx, l, &whole, pos)));
+        out.insert(
+            ctx.overview_path(l),
+            html_page(&ctx, &f, &overview_body(&ctx, l, &whole, pos)),
+        );
         let title = format!("{} – {}", t(l, "verify-title"), ctx.election_name(l));
         let mut f = ctx.frame(l, title, format!("/{{lang}}/{e}/verify/"), false, None);
         f.events = None;
-        out.insert(ctx.verify_path(l), html_page(&ctx, &f, &verify_body(&ctx, l, pos)));
+        out.insert(
+            ctx.verify_path(l),
+            html_page(&ctx, &f, &verify_body(&ctx, l, pos)),
+        );
     }
     out.insert(
         format!("/feeds/{e}.atom"),
-        Rendered::new("application/atom+xml; charset=utf-8", feeds::atom(def, pos, history).into_bytes(), CacheClass::Short),
+        Rendered::new(
+            "application/atom+xml; charset=utf-8",
+            feeds::atom(def, pos, history).into_bytes(),
+            CacheClass::Short,
+        ),
     );
     out.insert(
         format!("/api/v1/elections/{e}/results"),
@@ -718,18 +914,41 @@ pub(crate) fn render(
     for contest in def.contests() {
         let cid = contest.id.as_str();
         let c = seg(cid);
-        let Some(ci) = def.contest_index(cid) else { continue };
-        let Some(mut cdoc) = tally.contest_document(cid, pos) else { continue };
-        out.insert(format!("/api/v1/elections/{e}/results/{c}"), Rendered::new("application/json", cdoc.to_bytes(), CacheClass::Short));
-        let Some(result) = cdoc.contests.pop() else { continue };
+        let Some(ci) = def.contest_index(cid) else {
+            continue;
+        };
+        let Some(mut cdoc) = tally.contest_document(cid, pos) else {
+            continue;
+        };
+        out.insert(
+            format!("/api/v1/elections/{e}/results/{c}"),
+            Rendered::new("application/json", cdoc.to_bytes(), CacheClass::Short),
+        );
+        let Some(result) = cdoc.contests.pop() else {
+            continue;
+        };
         out.insert(
             format!("/api/v1/elections/{e}/results/{c}.csv"),
-            Rendered::new("text/csv; charset=utf-8", feeds::contest_csv(def, &result).into_bytes(), CacheClass::Short),
+            Rendered::new(
+                "text/csv; charset=utf-8",
+                feeds::contest_csv(def, &result).into_bytes(),
+                CacheClass::Short,
+            ),
         );
-        let index = result.units.iter().enumerate().map(|(i, u)| (u.id.clone(), i)).collect();
+        let index = result
+            .units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.id.clone(), i))
+            .collect();
         let area = def.contest_area(ci);
         let root = (area.len() == 1).then(|| area[0]);
-        let cv = ContestView { contest, result, index, root };
+        let cv = ContestView {
+            contest,
+            result,
+            index,
+            root,
+        };
         let prev_totals = prev.and_then(|p| p.totals.get(cid));
 
         // Contest level: totals, the rows of the areas listed, previous totals, status.
@@ -737,19 +956,44 @@ pub(crate) fn render(
         let mut head = cv.result.clone();
         head.units.clear();
         let rows: Vec<Option<&UnitResult>> = kids.iter().map(|k| cv.unit(k)).collect();
-        let d = digest(&[ctx.status.as_bytes(), &json(&head), &json(&rows), &json(&prev_totals)]);
+        let d = digest(&[
+            ctx.status.as_bytes(),
+            &json(&head),
+            &json(&rows),
+            &json(&prev_totals),
+        ]);
         if changed(state, format!("c:{cid}"), d) {
             for lang in &ctx.langs {
                 let l = lang.as_str();
-                let title = format!("{} – {} – {}", def.text(&contest.name, l), ctx.election_name(l), t(l, "site-title"));
+                let title = format!(
+                    "{} – {} – {}",
+                    def.text(&contest.name, l),
+                    ctx.election_name(l),
+                    t(l, "site-title")
+                );
                 let og_path = format!("/og/{e}/{c}.svg");
                 if let Some(body) = contest_body(&ctx, l, &cv, None, prev_totals, false) {
-                    let f = ctx.frame(l, title.clone(), format!("/{{lang}}/{e}/{c}/"), false, Some(og_path.clone()));
+                    let f = ctx.frame(
+                        l,
+                        title.clone(),
+                        format!("/{{lang}}/{e}/{c}/"),
+                        false,
+                        Some(og_path.clone()),
+                    );
                     out.insert(ctx.contest_path(l, cid), html_page(&ctx, &f, &body));
                 }
                 if let Some(body) = contest_body(&ctx, l, &cv, None, None, true) {
-                    let f = ctx.frame(l, title, format!("/embed/{{lang}}/{e}/{c}/"), true, Some(og_path));
-                    out.insert(format!("/embed/{}/{e}/{c}/", seg(l)), html_page(&ctx, &f, &body));
+                    let f = ctx.frame(
+                        l,
+                        title,
+                        format!("/embed/{{lang}}/{e}/{c}/"),
+                        true,
+                        Some(og_path),
+                    );
+                    out.insert(
+                        format!("/embed/{}/{e}/{c}/", seg(l)),
+                        html_page(&ctx, &f, &body),
+                    );
                 }
             }
             out.insert(format!("/og/{e}/{c}.svg"), og(&ctx, &cv));
@@ -757,11 +1001,17 @@ pub(crate) fn render(
 
         // Every unit below (the single area root is the contest page itself).
         for u in &cv.result.units {
-            let Some(ui) = def.unit_index(&u.id) else { continue };
+            let Some(ui) = def.unit_index(&u.id) else {
+                continue;
+            };
             if Some(ui) == root {
                 continue;
             }
-            let rows: Vec<Option<&UnitResult>> = def.children(ui).iter().map(|k| cv.unit(&def.units()[*k].id)).collect();
+            let rows: Vec<Option<&UnitResult>> = def
+                .children(ui)
+                .iter()
+                .map(|k| cv.unit(&def.units()[*k].id))
+                .collect();
             let d = digest(&[ctx.status.as_bytes(), &json(u), &json(&rows)]);
             if !changed(state, format!("u:{cid}:{}", u.id), d) {
                 continue;
@@ -777,12 +1027,27 @@ pub(crate) fn render(
                     t(l, "site-title")
                 );
                 if let Some(body) = contest_body(&ctx, l, &cv, Some(&u.id), None, false) {
-                    let f = ctx.frame(l, title.clone(), format!("/{{lang}}/{e}/{c}/{us}/"), false, None);
+                    let f = ctx.frame(
+                        l,
+                        title.clone(),
+                        format!("/{{lang}}/{e}/{c}/{us}/"),
+                        false,
+                        None,
+                    );
                     out.insert(ctx.unit_path(l, cid, &u.id), html_page(&ctx, &f, &body));
                 }
                 if let Some(body) = contest_body(&ctx, l, &cv, Some(&u.id), None, true) {
-                    let f = ctx.frame(l, title, format!("/embed/{{lang}}/{e}/{c}/{us}/"), true, None);
-                    out.insert(format!("/embed/{}/{e}/{c}/{us}/", seg(l)), html_page(&ctx, &f, &body));
+                    let f = ctx.frame(
+                        l,
+                        title,
+                        format!("/embed/{{lang}}/{e}/{c}/{us}/"),
+                        true,
+                        None,
+                    );
+                    out.insert(
+                        format!("/embed/{}/{e}/{c}/{us}/", seg(l)),
+                        html_page(&ctx, &f, &body),
+                    );
                 }
             }
         }
@@ -795,7 +1060,10 @@ pub(crate) fn render(
 pub(crate) fn archive(elections: &[ArchiveEntryRef], lang: &str) -> Rendered {
     let mut by_year: BTreeMap<&str, Vec<&ArchiveEntryRef>> = BTreeMap::new();
     for e in elections {
-        by_year.entry(e.date.get(0..4).unwrap_or("")).or_default().push(e);
+        by_year
+            .entry(e.date.get(0..4).unwrap_or(""))
+            .or_default()
+            .push(e);
     }
     let mut b = format!("<h1>{}</h1>\n", esc(&t(lang, "archive-title")));
     if elections.is_empty() {
@@ -806,8 +1074,17 @@ pub(crate) fn archive(elections: &[ArchiveEntryRef], lang: &str) -> Rendered {
         list.sort_by(|a, b| b.date.cmp(&a.date).then(a.id.cmp(&b.id)));
         let _ = write!(b, "<section><h2>{}</h2><ul>", esc(year));
         for e in list {
-            let l = if e.languages.iter().any(|x| x == lang) { lang } else { e.default_language.as_str() };
-            let name = e.name.get(l).or_else(|| e.name.get(&e.default_language)).map(String::as_str).unwrap_or(&e.id);
+            let l = if e.languages.iter().any(|x| x == lang) {
+                lang
+            } else {
+                e.default_language.as_str()
+            };
+            let name = e
+                .name
+                .get(l)
+                .or_else(|| e.name.get(&e.default_language))
+                .map(String::as_str)
+                .unwrap_or(&e.id);
             let status = match e.status.as_deref() {
                 Some("certified") => t(lang, "certified"),
                 Some(_) => t(lang, "unofficial"),

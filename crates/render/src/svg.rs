@@ -16,7 +16,8 @@ pub fn bar_len(part: u64, whole: u64) -> u64 {
     if whole == 0 {
         0
     } else {
-        u64::try_from(u128::from(part.min(whole)) * u128::from(BAR_W) / u128::from(whole)).unwrap_or(0)
+        u64::try_from(u128::from(part.min(whole)) * u128::from(BAR_W) / u128::from(whole))
+            .unwrap_or(0)
     }
 }
 
@@ -46,7 +47,14 @@ pub struct CardRow {
 }
 
 /// The Open Graph card (1200 × 630) of a contest: titles, status, progress and the leading rows.
-pub fn og_card(lang: &str, title: &str, subtitle: &str, status: &str, progress_text: &str, rows: &[CardRow]) -> String {
+pub fn og_card(
+    lang: &str,
+    title: &str,
+    subtitle: &str,
+    status: &str,
+    progress_text: &str,
+    rows: &[CardRow],
+) -> String {
     let max = rows.iter().map(|r| r.votes).max().unwrap_or(0);
     let mut s = String::new();
     let _ = write!(

@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use skytale_render::{render_archive, security_headers, ArchiveEntry, PublicationRecord, Rendered, Site};
+use skytale_render::{
+    render_archive, security_headers, ArchiveEntry, PublicationRecord, Rendered, Site,
+};
 
 fn file_for(path: &str) -> String {
     let p = path.trim_start_matches('/');
@@ -41,35 +43,59 @@ fn write_site(dir: &Path, files: &BTreeMap<String, Rendered>) {
             serde_json::json!({ "file": file, "content_type": r.content_type, "headers": security_headers(path) }),
         );
     }
-    std::fs::write(dir.join("manifest.json"), serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_vec_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
 }
 
 #[test]
 fn pages_pass_axe_and_csp_in_headless_chromium() {
     let browser_dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser"));
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(Path::new(&chromium).exists(), "Chromium not found at {chromium}: apt-get install -y chromium");
     assert!(
-        Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success()),
+        Path::new(&chromium).exists(),
+        "Chromium not found at {chromium}: apt-get install -y chromium"
+    );
+    assert!(
+        Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success()),
         "node not found: apt-get install -y nodejs npm"
     );
     assert!(
-        browser_dir.join("node_modules/axe-core").exists() && browser_dir.join("node_modules/playwright-core").exists(),
+        browser_dir.join("node_modules/axe-core").exists()
+            && browser_dir.join("node_modules/playwright-core").exists(),
         "npm packages missing: (cd crates/render/tests/browser && npm install)"
     );
 
     let def = common::definition();
-    let site = Site::new(def.clone()).unwrap().with_boundaries(&common::boundaries()).unwrap().with_precompression(false);
+    let site = Site::new(def.clone())
+        .unwrap()
+        .with_boundaries(&common::boundaries())
+        .unwrap()
+        .with_precompression(false);
     let t1 = common::tally(&def, 5);
     let h1 = PublicationRecord::from_document(&t1.document(&common::pos(6)));
     let mut files = site.render_all(&common::tally(&def, 7), &common::pos(8), &[h1]);
     let entry = ArchiveEntry::from_definition(&def, Some("unofficial"));
-    files.insert("/en/".into(), render_archive(std::slice::from_ref(&entry), "en"));
-    files.insert("/el/".into(), render_archive(std::slice::from_ref(&entry), "el"));
+    files.insert(
+        "/en/".into(),
+        render_archive(std::slice::from_ref(&entry), "en"),
+    );
+    files.insert(
+        "/el/".into(),
+        render_archive(std::slice::from_ref(&entry), "el"),
+    );
     let tmp = tempfile::tempdir().unwrap();
     write_site(tmp.path(), &files);
 
-    let artifacts = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../artifacts/screenshots"));
+    let artifacts = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../artifacts/screenshots"
+    ));
     let pages = [
         "/en/",
         "/en/demo/",
@@ -93,5 +119,8 @@ fn pages_pass_axe_and_csp_in_headless_chromium() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "browser checks failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "browser checks failed:\n{stdout}\n{stderr}"
+    );
 }

@@ -5,7 +5,9 @@
 use icu_decimal::input::Decimal;
 use icu_decimal::DecimalFormatter;
 use icu_locale_core::Locale;
-use skytale_render::i18n::{format_date, format_datetime, format_decimal, format_int, format_percent, UI_LANGUAGES};
+use skytale_render::i18n::{
+    format_date, format_datetime, format_decimal, format_int, format_percent, UI_LANGUAGES,
+};
 
 fn icu(lang: &str, n: i64, pow10: i16) -> String {
     let loc: Locale = lang.parse().unwrap();
@@ -44,7 +46,13 @@ fn percentages_and_dates_examples() {
     assert_eq!(format_date("de", "2026-11-25"), "25.11.2026");
     assert_eq!(format_date("sv", "2026-11-25"), "2026-11-25");
     assert_eq!(format_date("hu", "2026-11-25"), "2026. 11. 25.");
-    assert_eq!(format_datetime("el", "2026-11-25T21:04:05Z"), "25/11/2026 21:04\u{a0}UTC");
-    assert_eq!(format_datetime("en", "2026-11-25T21:04:05+02:00"), "25/11/2026 21:04\u{a0}UTC+02:00");
+    assert_eq!(
+        format_datetime("el", "2026-11-25T21:04:05Z"),
+        "25/11/2026 21:04\u{a0}UTC"
+    );
+    assert_eq!(
+        format_datetime("en", "2026-11-25T21:04:05+02:00"),
+        "25/11/2026 21:04\u{a0}UTC+02:00"
+    );
     assert_eq!(format_datetime("en", "garbage"), "garbage");
 }

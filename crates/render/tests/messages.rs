@@ -17,36 +17,66 @@ fn all_24_official_eu_languages_are_shipped() {
 #[test]
 fn every_language_has_every_message_and_no_other() {
     let reference = messages().ids(REFERENCE_LANGUAGE);
-    assert!(reference.len() >= 40, "reference has {} messages", reference.len());
+    assert!(
+        reference.len() >= 40,
+        "reference has {} messages",
+        reference.len()
+    );
     for (lang, _) in FTL_SOURCES {
         let ids = messages().ids(lang);
-        let missing: Vec<&String> = reference.iter().filter(|id| !messages().has(lang, id)).collect();
+        let missing: Vec<&String> = reference
+            .iter()
+            .filter(|id| !messages().has(lang, id))
+            .collect();
         assert!(missing.is_empty(), "{lang}.ftl lacks {missing:?}");
         let extra: Vec<&String> = ids.iter().filter(|id| !reference.contains(id)).collect();
-        assert!(extra.is_empty(), "{lang}.ftl has messages the reference lacks: {extra:?}");
+        assert!(
+            extra.is_empty(),
+            "{lang}.ftl has messages the reference lacks: {extra:?}"
+        );
         let mut sorted = ids.clone();
         sorted.sort();
         sorted.dedup();
-        assert_eq!(sorted.len(), ids.len(), "{lang}.ftl defines a message twice");
+        assert_eq!(
+            sorted.len(),
+            ids.len(),
+            "{lang}.ftl defines a message twice"
+        );
     }
 }
 
 #[test]
 fn every_message_formats_without_error_and_uses_the_same_variables() {
     let vars = |src: &str, id: &str| -> Vec<String> {
-        let line = src.lines().find(|l| l.starts_with(&format!("{id} = "))).unwrap_or("");
-        let mut v: Vec<String> = line.split("{ $").skip(1).map(|s| s.split(' ').next().unwrap_or("").to_string()).collect();
+        let line = src
+            .lines()
+            .find(|l| l.starts_with(&format!("{id} = ")))
+            .unwrap_or("");
+        let mut v: Vec<String> = line
+            .split("{ $")
+            .skip(1)
+            .map(|s| s.split(' ').next().unwrap_or("").to_string())
+            .collect();
         v.sort();
         v
     };
-    let reference_src = FTL_SOURCES.iter().find(|(l, _)| *l == REFERENCE_LANGUAGE).unwrap().1;
+    let reference_src = FTL_SOURCES
+        .iter()
+        .find(|(l, _)| *l == REFERENCE_LANGUAGE)
+        .unwrap()
+        .1;
     for (lang, src) in FTL_SOURCES {
-        let res = FluentResource::try_new(src.to_string()).unwrap_or_else(|(_, e)| panic!("{lang}: {e:?}"));
+        let res = FluentResource::try_new(src.to_string())
+            .unwrap_or_else(|(_, e)| panic!("{lang}: {e:?}"));
         let mut bundle = FluentBundle::new(vec![lang.parse().unwrap()]);
         bundle.set_use_isolating(false);
         bundle.add_resource(res).unwrap();
         for id in messages().ids(REFERENCE_LANGUAGE) {
-            assert_eq!(vars(src, &id), vars(reference_src, &id), "{lang}: {id} uses other variables");
+            assert_eq!(
+                vars(src, &id),
+                vars(reference_src, &id),
+                "{lang}: {id} uses other variables"
+            );
             let msg = bundle.get_message(&id).unwrap();
             let mut args = FluentArgs::new();
             for k in ["reporting", "total", "size", "election"] {
@@ -64,5 +94,8 @@ fn every_message_formats_without_error_and_uses_the_same_variables() {
 fn fallback_for_unknown_language_is_english() {
     assert_eq!(messages().get("xx", "votes", &[]), "Votes");
     assert_eq!(messages().get("pt-PT", "votes", &[]), "Votos");
-    assert_eq!(messages().get("el", "reporting", &[("reporting", "3"), ("total", "8")]), "Καταμετρημένες περιοχές: 3 από 8");
+    assert_eq!(
+        messages().get("el", "reporting", &[("reporting", "3"), ("total", "8")]),
+        "Καταμετρημένες περιοχές: 3 από 8"
+    );
 }

@@ -9,12 +9,15 @@ use std::io::Read;
 
 use proptest::prelude::*;
 use skytale_render::{
-    negotiate_language, render_archive, security_headers, ArchiveEntry, CacheClass, PublicationRecord, RenderState, Rendered,
-    Site,
+    negotiate_language, render_archive, security_headers, ArchiveEntry, CacheClass,
+    PublicationRecord, RenderState, Rendered, Site,
 };
 
 fn site() -> Site {
-    Site::new(common::definition()).unwrap().with_boundaries(&common::boundaries()).unwrap()
+    Site::new(common::definition())
+        .unwrap()
+        .with_boundaries(&common::boundaries())
+        .unwrap()
 }
 
 fn text(r: &Rendered) -> &str {
@@ -54,7 +57,11 @@ fn the_page_set_is_complete() {
     // 3 languages × 3 contests × (1 contest page + 14 units) × (page + embed), + 2 × 3 election
     // pages, + feed, whole JSON, 3 × (JSON + CSV + OG), + 2 assets.
     assert_eq!(all.len(), 3 * 3 * 15 * 2 + 6 + 2 + 9 + 2);
-    let assets: Vec<_> = all.iter().filter(|(_, r)| r.cache == CacheClass::Immutable).map(|(k, _)| k.clone()).collect();
+    let assets: Vec<_> = all
+        .iter()
+        .filter(|(_, r)| r.cache == CacheClass::Immutable)
+        .map(|(k, _)| k.clone())
+        .collect();
     assert_eq!(assets.len(), 2);
     assert!(assets.iter().all(|a| a.starts_with("/assets/")));
     assert_eq!(all["/en/demo/"].content_type, "text/html; charset=utf-8");
@@ -84,19 +91,43 @@ fn render_changed_renders_only_what_changed_and_agrees_with_render_all() {
     }
     for (path, r) in &full {
         if !changed.contains_key(path) && !path.starts_with("/assets/") {
-            assert_eq!(Some(r), first.get(path), "{path} was not re-rendered but changed");
+            assert_eq!(
+                Some(r),
+                first.get(path),
+                "{path} was not re-rendered but changed"
+            );
         }
     }
-    for p in ["/en/demo/", "/en/demo/president/", "/en/demo/president/r1/", "/en/demo/president/r1-c2/", "/en/demo/president/r1-c2-ps2/"] {
+    for p in [
+        "/en/demo/",
+        "/en/demo/president/",
+        "/en/demo/president/r1/",
+        "/en/demo/president/r1-c2/",
+        "/en/demo/president/r1-c2-ps2/",
+    ] {
         assert!(changed.contains_key(p), "{p} should have changed");
     }
-    for p in ["/en/demo/president/r2/", "/en/demo/president/r1-c1/", "/en/demo/president/r1-c2-ps1/", "/embed/el/demo/parliament/r2-c1/"] {
+    for p in [
+        "/en/demo/president/r2/",
+        "/en/demo/president/r1-c1/",
+        "/en/demo/president/r1-c2-ps1/",
+        "/embed/el/demo/parliament/r2-c1/",
+    ] {
         assert!(!changed.contains_key(p), "{p} should not have changed");
     }
-    assert!(changed.len() < full.len() / 2, "{} of {} re-rendered", changed.len(), full.len());
+    assert!(
+        changed.len() < full.len() / 2,
+        "{} of {} re-rendered",
+        changed.len(),
+        full.len()
+    );
     // Nothing changes: only the always-fresh files (tree size shown) are re-rendered.
     let again = site.render_changed(&t2, &common::pos(6), std::slice::from_ref(&h1), &mut state);
-    assert!(again.keys().all(|k| !k.contains("/president/r")), "{:?}", again.keys().collect::<Vec<_>>());
+    assert!(
+        again.keys().all(|k| !k.contains("/president/r")),
+        "{:?}",
+        again.keys().collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -111,12 +142,18 @@ fn html_is_safe_under_a_strict_csp_and_escapes_names() {
         assert!(!h.contains("<style"), "{path} has a style element");
         for (i, _) in h.match_indices("<script") {
             let tag = &h[i..i + h[i..].find('>').unwrap()];
-            assert!(tag.contains(" src=\"/assets/live."), "{path} has an inline script: {tag}");
+            assert!(
+                tag.contains(" src=\"/assets/live."),
+                "{path} has an inline script: {tag}"
+            );
         }
         for (i, _) in h.match_indices(" on") {
             let rest = &h[i + 3..];
             let name_len = rest.chars().take_while(|c| c.is_ascii_lowercase()).count();
-            assert!(!(name_len > 0 && rest[name_len..].starts_with('=')), "{path} has an event handler attribute");
+            assert!(
+                !(name_len > 0 && rest[name_len..].starts_with('=')),
+                "{path} has an event handler attribute"
+            );
         }
         assert!(!h.contains("<Friends>"), "{path} did not escape a name");
     }
@@ -127,7 +164,9 @@ fn html_is_safe_under_a_strict_csp_and_escapes_names() {
 fn names_come_in_the_page_language_with_fallback_to_the_default() {
     let all = render(8, 9);
     let el = text(&all["/el/demo/president/r1/"]);
-    assert!(el.contains("Περιφέρεια 1") && el.contains("Μαρία Ανδρέου") && el.contains("lang=\"el\""));
+    assert!(
+        el.contains("Περιφέρεια 1") && el.contains("Μαρία Ανδρέου") && el.contains("lang=\"el\"")
+    );
     let mt = text(&all["/mt/demo/president/r1/"]);
     // Counties have no Maltese name: English is used; the UI is Maltese.
     assert!(mt.contains("County 1.1") && mt.contains("Riżultati mhux uffiċjali"));
@@ -174,14 +213,19 @@ fn boundaries_are_checked() {
         .with_boundaries(r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"atlantis"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}]}"#)
         .err()
         .unwrap();
-    assert!(err.to_string().contains("features[0].properties.id"), "{err}");
+    assert!(
+        err.to_string().contains("features[0].properties.id"),
+        "{err}"
+    );
     let err = Site::new(def).unwrap().with_boundaries(r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"r1"},"geometry":{"type":"Point","coordinates":[0,0]}}]}"#).err().unwrap();
     assert!(err.to_string().contains("Point"), "{err}");
 }
 
 fn gunzip(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(b).read_to_end(&mut out).unwrap();
+    flate2::read::GzDecoder::new(b)
+        .read_to_end(&mut out)
+        .unwrap();
     out
 }
 
@@ -192,13 +236,22 @@ fn precompressed_bodies_round_trip_and_pages_stay_small() {
     let js = all.iter().find(|(k, _)| k.ends_with(".js")).unwrap().1;
     let assets = css.gzip.as_ref().unwrap().len() + js.gzip.as_ref().unwrap().len();
     for (path, r) in &all {
-        let gz = r.gzip.as_ref().unwrap_or_else(|| panic!("{path} not precompressed"));
+        let gz = r
+            .gzip
+            .as_ref()
+            .unwrap_or_else(|| panic!("{path} not precompressed"));
         assert_eq!(gunzip(gz), r.body, "{path}");
         let mut br = Vec::new();
-        brotli::Decompressor::new(&r.br.as_ref().unwrap()[..], 4096).read_to_end(&mut br).unwrap();
+        brotli::Decompressor::new(&r.br.as_ref().unwrap()[..], 4096)
+            .read_to_end(&mut br)
+            .unwrap();
         assert_eq!(br, r.body, "{path}");
         if r.content_type.starts_with("text/html") {
-            assert!(gz.len() + assets < 50 * 1024, "{path}: {} bytes with assets", gz.len() + assets);
+            assert!(
+                gz.len() + assets < 50 * 1024,
+                "{path}: {} bytes with assets",
+                gz.len() + assets
+            );
         }
     }
 }
@@ -225,9 +278,18 @@ fn archive_lists_elections_by_year() {
 fn language_negotiation() {
     let avail: Vec<String> = ["en", "el", "mt"].iter().map(|s| s.to_string()).collect();
     assert_eq!(negotiate_language(Some("el"), Some("mt"), &avail), "el");
-    assert_eq!(negotiate_language(Some("de"), Some("mt-MT,en;q=0.5"), &avail), "mt");
-    assert_eq!(negotiate_language(None, Some("fr;q=0.9, el;q=0.8, en;q=0.1"), &avail), "el");
-    assert_eq!(negotiate_language(None, Some("en;q=0, el;q=0.2"), &avail), "el");
+    assert_eq!(
+        negotiate_language(Some("de"), Some("mt-MT,en;q=0.5"), &avail),
+        "mt"
+    );
+    assert_eq!(
+        negotiate_language(None, Some("fr;q=0.9, el;q=0.8, en;q=0.1"), &avail),
+        "el"
+    );
+    assert_eq!(
+        negotiate_language(None, Some("en;q=0, el;q=0.2"), &avail),
+        "el"
+    );
     assert_eq!(negotiate_language(None, Some("de, fr"), &avail), "en");
     assert_eq!(negotiate_language(None, None, &avail), "en");
 }
@@ -250,14 +312,30 @@ proptest! {
 #[test]
 fn security_headers_frame_only_embeds() {
     let page = security_headers("/en/demo/");
-    let csp = &page.iter().find(|(k, _)| *k == "content-security-policy").unwrap().1;
-    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
-    assert!(page.iter().any(|(k, v)| *k == "x-frame-options" && v == "DENY"));
+    let csp = &page
+        .iter()
+        .find(|(k, _)| *k == "content-security-policy")
+        .unwrap()
+        .1;
+    assert!(
+        csp.contains("frame-ancestors 'none'")
+            && csp.contains("script-src 'self'")
+            && !csp.contains("unsafe-inline")
+    );
+    assert!(page
+        .iter()
+        .any(|(k, v)| *k == "x-frame-options" && v == "DENY"));
     assert!(page.iter().any(|(k, _)| *k == "strict-transport-security"));
-    assert!(page.iter().any(|(k, v)| *k == "x-content-type-options" && v == "nosniff"));
+    assert!(page
+        .iter()
+        .any(|(k, v)| *k == "x-content-type-options" && v == "nosniff"));
     assert!(page.iter().any(|(k, _)| *k == "referrer-policy"));
     let embed = security_headers("/embed/en/demo/president/");
-    let csp = &embed.iter().find(|(k, _)| *k == "content-security-policy").unwrap().1;
+    let csp = &embed
+        .iter()
+        .find(|(k, _)| *k == "content-security-policy")
+        .unwrap()
+        .1;
     assert!(csp.contains("frame-ancestors *"));
     assert!(!embed.iter().any(|(k, _)| *k == "x-frame-options"));
 }
@@ -283,5 +361,11 @@ fn snapshots() {
         let name = p.trim_matches('/').replace('/', "_");
         insta::assert_snapshot!(name, text(&all[p]));
     }
-    insta::assert_snapshot!("archive_en", text(&render_archive(&[ArchiveEntry::from_definition(&def, Some("unofficial"))], "en")));
+    insta::assert_snapshot!(
+        "archive_en",
+        text(&render_archive(
+            &[ArchiveEntry::from_definition(&def, Some("unofficial"))],
+            "en"
+        ))
+    );
 }

@@ -15,7 +15,11 @@ use skytale_note::SigningKey;
 use skytale_tally::{LogPosition, Tally};
 
 pub fn text(en: &str, el: &str, mt: &str) -> LocalizedText {
-    BTreeMap::from([("en".to_string(), en.to_string()), ("el".to_string(), el.to_string()), ("mt".to_string(), mt.to_string())])
+    BTreeMap::from([
+        ("en".to_string(), en.to_string()),
+        ("el".to_string(), el.to_string()),
+        ("mt".to_string(), mt.to_string()),
+    ])
 }
 
 fn key(name: &str, n: u8) -> SigningKey {
@@ -23,13 +27,24 @@ fn key(name: &str, n: u8) -> SigningKey {
 }
 
 pub const STATIONS: [&str; 8] = [
-    "r1-c1-ps1", "r1-c1-ps2", "r1-c2-ps1", "r1-c2-ps2", "r2-c1-ps1", "r2-c1-ps2", "r2-c2-ps1", "r2-c2-ps2",
+    "r1-c1-ps1",
+    "r1-c1-ps2",
+    "r1-c2-ps1",
+    "r1-c2-ps2",
+    "r2-c1-ps1",
+    "r2-c1-ps2",
+    "r2-c2-ps1",
+    "r2-c2-ps2",
 ];
 
 pub fn definition() -> Arc<ValidDefinition> {
     let mut units = vec![Unit {
         id: "nation".into(),
-        name: text("Republic of Skytalia", "Δημοκρατία της Σκυταλίας", "Repubblika tas-Skytalja"),
+        name: text(
+            "Republic of Skytalia",
+            "Δημοκρατία της Σκυταλίας",
+            "Repubblika tas-Skytalja",
+        ),
         parent: None,
         level: Some("nation".into()),
         registered: None,
@@ -37,7 +52,11 @@ pub fn definition() -> Arc<ValidDefinition> {
     for r in 1u32..=2 {
         units.push(Unit {
             id: format!("r{r}"),
-            name: text(&format!("Region {r}"), &format!("Περιφέρεια {r}"), &format!("Reġjun {r}")),
+            name: text(
+                &format!("Region {r}"),
+                &format!("Περιφέρεια {r}"),
+                &format!("Reġjun {r}"),
+            ),
             parent: Some("nation".into()),
             level: Some("region".into()),
             registered: None,
@@ -46,7 +65,10 @@ pub fn definition() -> Arc<ValidDefinition> {
             units.push(Unit {
                 id: format!("r{r}-c{c}"),
                 // No Maltese name: falls back to the default language.
-                name: BTreeMap::from([("en".into(), format!("County {r}.{c}")), ("el".into(), format!("Νομός {r}.{c}"))]),
+                name: BTreeMap::from([
+                    ("en".into(), format!("County {r}.{c}")),
+                    ("el".into(), format!("Νομός {r}.{c}")),
+                ]),
                 parent: Some(format!("r{r}")),
                 level: Some("county".into()),
                 registered: None,
@@ -66,10 +88,19 @@ pub fn definition() -> Arc<ValidDefinition> {
             }
         }
     }
-    let parties = [("blue", "Blue Alliance", "#1f4e9c"), ("red", "Red Front", "#b3261e"), ("green", "Greens & <Friends>", "#2e7d32")]
-        .iter()
-        .map(|(id, en, c)| Party { id: (*id).into(), name: text(en, en, en), abbreviation: None, color: Some((*c).into()) })
-        .collect();
+    let parties = [
+        ("blue", "Blue Alliance", "#1f4e9c"),
+        ("red", "Red Front", "#b3261e"),
+        ("green", "Greens & <Friends>", "#2e7d32"),
+    ]
+    .iter()
+    .map(|(id, en, c)| Party {
+        id: (*id).into(),
+        name: text(en, en, en),
+        abbreviation: None,
+        color: Some((*c).into()),
+    })
+    .collect();
     let mut rules = skytale_seats::Rules::new(skytale_seats::Method::Dhondt, 10);
     rules.threshold = None;
     let contests = vec![
@@ -80,21 +111,45 @@ pub fn definition() -> Arc<ValidDefinition> {
             area: vec!["nation".into()],
             votes_allowed: 1,
             selections: vec![
-                Selection { id: "andreou".into(), name: text("Maria Andreou", "Μαρία Ανδρέου", "Maria Andreou"), party: Some("blue".into()) },
-                Selection { id: "brennan".into(), name: text("Liam Brennan", "Λίαμ Μπρέναν", "Liam Brennan"), party: Some("red".into()) },
-                Selection { id: "costa".into(), name: text("Inês Costa", "Ινές Κόστα", "Inês Costa"), party: Some("green".into()) },
+                Selection {
+                    id: "andreou".into(),
+                    name: text("Maria Andreou", "Μαρία Ανδρέου", "Maria Andreou"),
+                    party: Some("blue".into()),
+                },
+                Selection {
+                    id: "brennan".into(),
+                    name: text("Liam Brennan", "Λίαμ Μπρέναν", "Liam Brennan"),
+                    party: Some("red".into()),
+                },
+                Selection {
+                    id: "costa".into(),
+                    name: text("Inês Costa", "Ινές Κόστα", "Inês Costa"),
+                    party: Some("green".into()),
+                },
             ],
             seats: None,
         },
         Contest {
             id: "referendum".into(),
-            name: text("Referendum: voting age 16", "Δημοψήφισμα: ψήφος στα 16", "Referendum: vot fl-età ta' 16"),
+            name: text(
+                "Referendum: voting age 16",
+                "Δημοψήφισμα: ψήφος στα 16",
+                "Referendum: vot fl-età ta' 16",
+            ),
             kind: ContestKind::BallotMeasure,
             area: vec!["nation".into()],
             votes_allowed: 1,
             selections: vec![
-                Selection { id: "yes".into(), name: text("Yes", "Ναι", "Iva"), party: None },
-                Selection { id: "no".into(), name: text("No", "Όχι", "Le"), party: None },
+                Selection {
+                    id: "yes".into(),
+                    name: text("Yes", "Ναι", "Iva"),
+                    party: None,
+                },
+                Selection {
+                    id: "no".into(),
+                    name: text("No", "Όχι", "Le"),
+                    party: None,
+                },
             ],
             seats: None,
         },
@@ -106,7 +161,11 @@ pub fn definition() -> Arc<ValidDefinition> {
             votes_allowed: 1,
             selections: ["blue", "red", "green"]
                 .iter()
-                .map(|p| Selection { id: format!("list-{p}"), name: text(p, p, p), party: Some((*p).into()) })
+                .map(|p| Selection {
+                    id: format!("list-{p}"),
+                    name: text(p, p, p),
+                    party: Some((*p).into()),
+                })
                 .collect(),
             seats: Some(rules),
         },
@@ -123,8 +182,16 @@ pub fn definition() -> Arc<ValidDefinition> {
         parties,
         contests,
         reporters: vec![
-            Reporter { name: "Region 1".into(), key: key("r1", 2).verifier(), scope: vec!["r1".into()] },
-            Reporter { name: "Region 2".into(), key: key("r2", 3).verifier(), scope: vec!["r2".into()] },
+            Reporter {
+                name: "Region 1".into(),
+                key: key("r1", 2).verifier(),
+                scope: vec!["r1".into()],
+            },
+            Reporter {
+                name: "Region 2".into(),
+                key: key("r2", 3).verifier(),
+                scope: vec!["r2".into()],
+            },
         ],
         publication: PublicationPolicy::default(),
     };
@@ -133,7 +200,9 @@ pub fn definition() -> Arc<ValidDefinition> {
 
 /// Deterministic results of station `i` (0..8) at `version`.
 pub fn station(def: &ValidDefinition, i: usize, version: u64) -> ResultsStatement {
-    let registered = def.units()[def.unit_index(STATIONS[i]).unwrap()].registered.unwrap();
+    let registered = def.units()[def.unit_index(STATIONS[i]).unwrap()]
+        .registered
+        .unwrap();
     let ballots = registered * (55 + (i as u64 * 7) % 20) / 100 + version;
     let mut contests = Vec::new();
     for c in def.contests() {
@@ -141,12 +210,19 @@ pub fn station(def: &ValidDefinition, i: usize, version: u64) -> ResultsStatemen
         let mut left = ballots - 10;
         let mut selections = BTreeMap::new();
         for (j, s) in c.selections.iter().enumerate() {
-            let v = if j as u64 == n - 1 { left } else { left * (40 + ((i + j * 3) as u64 * 11) % 30) / 100 };
+            let v = if j as u64 == n - 1 {
+                left
+            } else {
+                left * (40 + ((i + j * 3) as u64 * 11) % 30) / 100
+            };
             left -= v;
             let mail = v / 5;
             selections.insert(
                 s.id.clone(),
-                BTreeMap::from([(CountType::ElectionDay, Count::new(v - mail)), (CountType::Mail, Count::new(mail))]),
+                BTreeMap::from([
+                    (CountType::ElectionDay, Count::new(v - mail)),
+                    (CountType::Mail, Count::new(mail)),
+                ]),
             );
         }
         contests.push(ContestReport {
@@ -191,9 +267,17 @@ pub fn pos(size: u64) -> LogPosition {
 /// A small GeoJSON of the two regions and four counties (squares around 35°N 25°E).
 pub fn boundaries() -> String {
     let sq = |x0: f64, y0: f64, w: f64, h: f64| {
-        format!("[[[{x0},{y0}],[{},{y0}],[{},{}],[{x0},{}],[{x0},{y0}]]]", x0 + w, x0 + w, y0 + h, y0 + h)
+        format!(
+            "[[[{x0},{y0}],[{},{y0}],[{},{}],[{x0},{}],[{x0},{y0}]]]",
+            x0 + w,
+            x0 + w,
+            y0 + h,
+            y0 + h
+        )
     };
-    let feat = |id: &str, geom: String| format!("{{\"type\":\"Feature\",\"properties\":{{\"id\":\"{id}\"}},\"geometry\":{{\"type\":\"Polygon\",\"coordinates\":{geom}}}}}");
+    let feat = |id: &str, geom: String| {
+        format!("{{\"type\":\"Feature\",\"properties\":{{\"id\":\"{id}\"}},\"geometry\":{{\"type\":\"Polygon\",\"coordinates\":{geom}}}}}")
+    };
     let feats = [
         feat("r1", sq(24.0, 35.0, 1.0, 1.0)),
         feat("r2", sq(25.0, 35.0, 1.0, 1.0)),
@@ -202,5 +286,8 @@ pub fn boundaries() -> String {
         feat("r2-c1", sq(25.0, 35.0, 0.5, 1.0)),
         feat("r2-c2", sq(25.5, 35.0, 0.5, 1.0)),
     ];
-    format!("{{\"type\":\"FeatureCollection\",\"features\":[{}]}}", feats.join(","))
+    format!(
+        "{{\"type\":\"FeatureCollection\",\"features\":[{}]}}",
+        feats.join(",")
+    )
 }
