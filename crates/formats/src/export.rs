@@ -1,1 +1,531 @@
-//! Exports (todo).
+//! Exports of a published tally: NIST SP 1500-100 v2 `ElectionReport` (JSON and XML) and CSV
+//! per contest. Pure functions of the definition, the tally's contest results and the log
+//! position, so the same tally gives the same bytes.
+//!
+//! The CDF report carries every unit of the tree as a `ReportingUnit` (children as
+//! `ComposingGpUnitIds`, registered voters as `VotersRegistered`), parties, one `Candidate` per
+//! candidate selection, the contests with one `VoteCounts` per unit that has counts and count
+//! type (`election-day`, `early`, `absentee-mail`, `provisional`, `total`). A contest whose area
+//! is several units gets a GpUnit `area-<contest id>` composed of them. Ids are the definition's
+//! ids (so an imported CDF report round-trips), made document-unique and NCName-valid where
+//! needed. Fields the model does not keep are filled with neutral values: election `Type`
+//! `other`, `Issuer` "Skytale", `SequenceStart`/`SequenceEnd` 1.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{json, Map, Value};
+use skytale_model::{ContestKind, LocalizedText, ValidDefinition};
+use skytale_tally::{ContestResult, LogPosition};
+
+/// The XML namespace of NIST SP 1500-100 v2.
+pub const CDF_NAMESPACE: &str = "http://itl.nist.gov/ns/voting/1500-100/v2";
+
+const UNIT_TYPES: &[&str] = &[
+    "ballot-batch",
+    "ballot-style-area",
+    "borough",
+    "city",
+    "city-council",
+    "combined-precinct",
+    "congressional",
+    "country",
+    "county",
+    "county-council",
+    "drop-box",
+    "judicial",
+    "municipality",
+    "polling-place",
+    "precinct",
+    "school",
+    "special",
+    "split-precinct",
+    "state",
+    "state-house",
+    "state-senate",
+    "town",
+    "township",
+    "utility",
+    "village",
+    "vote-center",
+    "ward",
+    "water",
+];
+
+/// One element of the report, fields in the XSD's sequence order.
+struct Node {
+    ty: &'static str,
+    id: Option<String>,
+    /// Whether XML needs `xsi:type` (the element's declared type is abstract).
+    xsi: bool,
+    fields: Vec<(&'static str, Val)>,
+}
+
+enum Val {
+    Str(String),
+    Num(u64),
+    Node(Node),
+    List(Vec<Node>),
+    Ids(Vec<String>),
+    Intl(LocalizedText),
+}
+
+impl Node {
+    fn new(ty: &'static str, id: Option<String>, xsi: bool) -> Node {
+        Node {
+            ty,
+            id,
+            xsi,
+            fields: Vec::new(),
+        }
+    }
+    fn f(mut self, k: &'static str, v: Val) -> Node {
+        self.fields.push((k, v));
+        self
+    }
+}
+
+fn to_json(n: &Node) -> Value {
+    let mut m = Map::new();
+    if let Some(id) = &n.id {
+        m.insert("@id".into(), Value::String(id.clone()));
+    }
+    m.insert(
+        "@type".into(),
+        Value::String(format!("ElectionResults.{}", n.ty)),
+    );
+    for (k, v) in &n.fields {
+        let jv = match v {
+            Val::Str(s) => Value::String(s.clone()),
+            Val::Num(x) => Value::from(*x),
+            Val::Node(c) => to_json(c),
+            Val::List(l) => Value::Array(l.iter().map(to_json).collect()),
+            Val::Ids(ids) => Value::Array(ids.iter().map(|s| Value::String(s.clone())).collect()),
+            Val::Intl(t) => intl_json(t),
+        };
+        m.insert((*k).to_string(), jv);
+    }
+    Value::Object(m)
+}
+
+fn intl_json(t: &LocalizedText) -> Value {
+    json!({
+        "@type": "ElectionResults.InternationalizedText",
+        "Text": t.iter().map(|(l, c)| json!({"@type": "ElectionResults.LanguageString", "Content": c, "Language": l})).collect::<Vec<_>>()
+    })
+}
+
+fn esc(s: &str) -> String {
+    quick_xml::escape::escape(s).into_owned()
+}
+
+fn to_xml(out: &mut String, name: &str, n: &Node, indent: usize) {
+    let pad = "  ".repeat(indent);
+    out.push_str(&format!("{pad}<{name}"));
+    if indent == 0 {
+        out.push_str(&format!(
+            " xmlns=\"{CDF_NAMESPACE}\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
+        ));
+    }
+    if let Some(id) = &n.id {
+        out.push_str(&format!(" ObjectId=\"{}\"", esc(id)));
+    }
+    if n.xsi {
+        out.push_str(&format!(" xsi:type=\"{}\"", n.ty));
+    }
+    out.push_str(">\n");
+    let inner = "  ".repeat(indent + 1);
+    for (k, v) in &n.fields {
+        match v {
+            Val::Str(s) => out.push_str(&format!("{inner}<{k}>{}</{k}>\n", esc(s))),
+            Val::Num(x) => out.push_str(&format!("{inner}<{k}>{x}</{k}>\n")),
+            Val::Node(c) => to_xml(out, k, c, indent + 1),
+            Val::List(l) => l.iter().for_each(|c| to_xml(out, k, c, indent + 1)),
+            Val::Ids(ids) => out.push_str(&format!("{inner}<{k}>{}</{k}>\n", esc(&ids.join(" ")))),
+            Val::Intl(t) => {
+                out.push_str(&format!("{inner}<{k}>\n"));
+                for (l, c) in t {
+                    out.push_str(&format!(
+                        "{inner}  <Text Language=\"{}\">{}</Text>\n",
+                        esc(l),
+                        esc(c)
+                    ));
+                }
+                out.push_str(&format!("{inner}</{k}>\n"));
+            }
+        }
+    }
+    out.push_str(&format!("{pad}</{name}>\n"));
+}
+
+/// xsd:ID values must be NCNames, unique in the document.
+struct Ids {
+    used: HashMap<String, usize>,
+}
+
+impl Ids {
+    fn ncname(s: &str) -> String {
+        let mut o: String = s
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        if !o.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+            o.insert(0, '_');
+        }
+        o
+    }
+    /// Claims `preferred` (or a prefixed form of it if taken).
+    fn claim(&mut self, preferred: &str, prefix: &str) -> String {
+        let base = Ids::ncname(preferred);
+        let mut cand = base.clone();
+        if self.used.contains_key(&cand) {
+            cand = Ids::ncname(&format!("{prefix}-{preferred}"));
+        }
+        let mut k = 2;
+        while self.used.contains_key(&cand) {
+            cand = format!("{base}-{k}");
+            k += 1;
+        }
+        self.used.insert(cand.clone(), 1);
+        cand
+    }
+}
+
+fn cdf_type(t: &str) -> &'static str {
+    match t {
+        "election_day" => "election-day",
+        "early" => "early",
+        "mail" => "absentee-mail",
+        "provisional" => "provisional",
+        _ => "total",
+    }
+}
+
+fn report(def: &ValidDefinition, contests: &[ContestResult], pos: &LogPosition) -> Node {
+    let d = def.definition();
+    let mut ids = Ids {
+        used: HashMap::new(),
+    };
+    let unit_ids: Vec<String> = d.units.iter().map(|u| ids.claim(&u.id, "unit")).collect();
+    let party_ids: HashMap<&str, String> = d
+        .parties
+        .iter()
+        .map(|p| (p.id.as_str(), ids.claim(&p.id, "party")))
+        .collect();
+    let mut gpunits: Vec<Node> = Vec::new();
+    for (i, u) in d.units.iter().enumerate() {
+        let kids: Vec<String> = def
+            .children(i)
+            .iter()
+            .map(|&c| unit_ids[c].clone())
+            .collect();
+        let mut n = Node::new("ReportingUnit", Some(unit_ids[i].clone()), true);
+        if !kids.is_empty() {
+            n = n.f("ComposingGpUnitIds", Val::Ids(kids));
+        }
+        n = n.f("Name", Val::Intl(u.name.clone()));
+        let level = u.level.as_deref().unwrap_or("other");
+        match UNIT_TYPES.iter().find(|t| **t == level) {
+            Some(t) => n = n.f("Type", Val::Str((*t).to_string())),
+            None => {
+                n = n
+                    .f("Type", Val::Str("other".into()))
+                    .f("OtherType", Val::Str(level.to_string()))
+            }
+        }
+        if let Some(r) = u.registered {
+            n = n.f("VotersRegistered", Val::Num(r));
+        }
+        gpunits.push(n);
+    }
+    let mut candidates = Vec::new();
+    let mut contest_nodes = Vec::new();
+    let by_id: HashMap<&str, &ContestResult> =
+        contests.iter().map(|c| (c.id.as_str(), c)).collect();
+    for c in &d.contests {
+        let Some(ci) = def.contest_index(&c.id) else {
+            continue;
+        };
+        let cid = ids.claim(&c.id, "contest");
+        let area = def.contest_area(ci);
+        let district = if area.len() == 1 {
+            unit_ids[area[0]].clone()
+        } else {
+            let gid = ids.claim(&format!("area-{}", c.id), "area");
+            gpunits.push(
+                Node::new("ReportingUnit", Some(gid.clone()), true)
+                    .f(
+                        "ComposingGpUnitIds",
+                        Val::Ids(area.iter().map(|&u| unit_ids[u].clone()).collect()),
+                    )
+                    .f("Name", Val::Intl(c.name.clone()))
+                    .f("Type", Val::Str("other".into()))
+                    .f("OtherType", Val::Str("contest-area".into())),
+            );
+            gid
+        };
+        let result = by_id.get(c.id.as_str());
+        let party_contest =
+            c.kind == ContestKind::PartyList && c.selections.iter().all(|s| s.party.is_some());
+        let mut sels = Vec::new();
+        for s in &c.selections {
+            let sid = ids.claim(&s.id, &c.id);
+            let mut counts = Vec::new();
+            if let Some(r) = result {
+                for u in &r.units {
+                    let Some(ui) = def.unit_index(&u.id) else {
+                        continue;
+                    };
+                    let Some(bt) = u.by_count_type.as_ref() else {
+                        continue;
+                    };
+                    let types: BTreeMap<&str, u64> = bt.get(&s.id).cloned().unwrap_or_default();
+                    if types.is_empty() {
+                        if u.reported {
+                            counts.push(vc(&unit_ids[ui], "total", 0));
+                        }
+                        continue;
+                    }
+                    for (t, n) in types {
+                        counts.push(vc(&unit_ids[ui], cdf_type(t), n));
+                    }
+                }
+            }
+            let mut n = match (c.kind, party_contest) {
+                (ContestKind::BallotMeasure, _) => {
+                    Node::new("BallotMeasureSelection", Some(sid), true)
+                }
+                (ContestKind::PartyList, true) => Node::new("PartySelection", Some(sid), true),
+                _ => Node::new("CandidateSelection", Some(sid), true),
+            };
+            if !counts.is_empty() {
+                n = n.f("VoteCounts", Val::List(counts));
+            }
+            n = match (c.kind, party_contest) {
+                (ContestKind::BallotMeasure, _) => n.f("Selection", Val::Intl(s.name.clone())),
+                (ContestKind::PartyList, true) => n.f(
+                    "PartyIds",
+                    Val::Ids(vec![party_ids[s.party.as_deref().unwrap_or("")].clone()]),
+                ),
+                _ => {
+                    let can = ids.claim(&format!("can-{}-{}", c.id, s.id), "can");
+                    let mut cn = Node::new("Candidate", Some(can.clone()), false)
+                        .f("BallotName", Val::Intl(s.name.clone()));
+                    if let Some(p) = s.party.as_deref().and_then(|p| party_ids.get(p)) {
+                        cn = cn.f("PartyId", Val::Str(p.clone()));
+                    }
+                    candidates.push(cn);
+                    n.f("CandidateIds", Val::Ids(vec![can]))
+                }
+            };
+            sels.push(n);
+        }
+        let ty = match (c.kind, party_contest) {
+            (ContestKind::BallotMeasure, _) => "BallotMeasureContest",
+            (ContestKind::PartyList, true) => "PartyContest",
+            _ => "CandidateContest",
+        };
+        let mut n = Node::new(ty, Some(cid), true)
+            .f("ContestSelection", Val::List(sels))
+            .f("ElectionDistrictId", Val::Str(district))
+            .f(
+                "Name",
+                Val::Str(def.text(&c.name, &d.default_language).to_string()),
+            );
+        if let (Some(r), 1) = (result, area.len()) {
+            if r.overvotes > 0 || r.undervotes > 0 {
+                n = n.f(
+                    "OtherCounts",
+                    Val::List(vec![Node::new("OtherCounts", None, false)
+                        .f("GpUnitId", Val::Str(unit_ids[area[0]].clone()))
+                        .f("Overvotes", Val::Num(r.overvotes))
+                        .f("Undervotes", Val::Num(r.undervotes))]),
+                );
+            }
+        }
+        if ty == "CandidateContest" {
+            n = n.f("VotesAllowed", Val::Num(u64::from(c.votes_allowed)));
+        }
+        contest_nodes.push(n);
+    }
+    let mut election = Node::new("Election", None, false);
+    if !candidates.is_empty() {
+        election = election.f("Candidate", Val::List(candidates));
+    }
+    if !contest_nodes.is_empty() {
+        election = election.f("Contest", Val::List(contest_nodes));
+    }
+    election = election
+        .f("ElectionScopeId", Val::Str(unit_ids[def.root()].clone()))
+        .f("Name", Val::Intl(d.name.clone()))
+        .f("StartDate", Val::Str(d.date.clone()))
+        .f("EndDate", Val::Str(d.date.clone()))
+        .f("Type", Val::Str("other".into()))
+        .f("OtherType", Val::Str("unspecified".into()));
+    let complete = contests.iter().all(|c| c.units_reporting == c.units_total);
+    let parties: Vec<Node> = d
+        .parties
+        .iter()
+        .map(|p| {
+            Node::new("Party", Some(party_ids[p.id.as_str()].clone()), false)
+                .f("Name", Val::Intl(p.name.clone()))
+        })
+        .collect();
+    let mut root = Node::new("ElectionReport", None, false)
+        .f("Election", Val::List(vec![election]))
+        .f("Format", Val::Str("precinct-level".into()))
+        .f(
+            "GeneratedDate",
+            Val::Str(
+                pos.published_at
+                    .clone()
+                    .unwrap_or_else(|| "1970-01-01T00:00:00Z".into()),
+            ),
+        )
+        .f("GpUnit", Val::List(gpunits))
+        .f("Issuer", Val::Str("Skytale".into()))
+        .f("IssuerAbbreviation", Val::Str(d.id.clone()));
+    if !parties.is_empty() {
+        root = root.f("Party", Val::List(parties));
+    }
+    root.f("SequenceStart", Val::Num(1))
+        .f("SequenceEnd", Val::Num(1))
+        .f(
+            "Status",
+            Val::Str(
+                if complete {
+                    "unofficial-complete"
+                } else {
+                    "unofficial-partial"
+                }
+                .into(),
+            ),
+        )
+        .f(
+            "VendorApplicationId",
+            Val::Str(format!(
+                "Skytale {} (log tree size {}, root {})",
+                env!("CARGO_PKG_VERSION"),
+                pos.tree_size,
+                pos.root_hash
+            )),
+        )
+}
+
+fn vc(unit: &str, t: &str, n: u64) -> Node {
+    Node::new("VoteCounts", None, false)
+        .f("GpUnitId", Val::Str(unit.to_string()))
+        .f("Type", Val::Str(t.to_string()))
+        .f("Count", Val::Num(n))
+}
+
+/// NIST SP 1500-100 v2 ElectionReport, JSON (pretty, final newline).
+pub fn cdf_json(def: &ValidDefinition, contests: &[ContestResult], pos: &LogPosition) -> Vec<u8> {
+    let mut v =
+        serde_json::to_vec_pretty(&to_json(&report(def, contests, pos))).unwrap_or_default();
+    v.push(b'\n');
+    v
+}
+
+/// NIST SP 1500-100 v2 ElectionReport, XML.
+pub fn cdf_xml(def: &ValidDefinition, contests: &[ContestResult], pos: &LogPosition) -> Vec<u8> {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    to_xml(&mut out, "ElectionReport", &report(def, contests, pos), 0);
+    out.into_bytes()
+}
+
+/// Neutralises spreadsheet formulas: a cell starting with `=`, `+`, `-`, `@`, tab or CR gets a
+/// leading `'` (OWASP CSV injection advice). Numbers are written as numbers and need none.
+fn safe(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+/// One row per reporting unit (every level) and selection, count types as columns.
+pub fn contest_csv(def: &ValidDefinition, contest: &ContestResult) -> Vec<u8> {
+    let lang = &def.definition().default_language;
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    let types = ["election_day", "early", "mail", "provisional", "total"];
+    let mut header = vec![
+        "contest",
+        "unit",
+        "unit_name",
+        "parent",
+        "level",
+        "reported",
+        "selection",
+        "selection_name",
+        "party",
+        "votes",
+    ];
+    header.extend(types);
+    let _ = w.write_record(&header);
+    let names: HashMap<&str, &str> = contest
+        .selections
+        .iter()
+        .map(|s| (s.id.as_str(), def.text(&s.name, lang)))
+        .collect();
+    for u in &contest.units {
+        let unit_name = def
+            .unit_index(&u.id)
+            .map(|i| def.text(&def.units()[i].name, lang))
+            .unwrap_or("");
+        for s in &contest.selections {
+            let bt = u.by_count_type.as_ref().and_then(|m| m.get(&s.id));
+            let mut row = vec![
+                safe(&contest.id),
+                safe(&u.id),
+                safe(unit_name),
+                safe(u.parent.as_deref().unwrap_or("")),
+                safe(u.level.as_deref().unwrap_or("")),
+                u.reported.to_string(),
+                safe(&s.id),
+                safe(names.get(s.id.as_str()).copied().unwrap_or("")),
+                safe(s.party.as_deref().unwrap_or("")),
+                u.votes.get(&s.id).copied().unwrap_or(0).to_string(),
+            ];
+            for t in types {
+                row.push(
+                    bt.and_then(|m| m.get(t))
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
+                );
+            }
+            let _ = w.write_record(&row);
+        }
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_injection_is_neutralised() {
+        assert_eq!(safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(safe("-1+2"), "'-1+2");
+        assert_eq!(safe("Ann"), "Ann");
+    }
+
+    #[test]
+    fn ids_are_ncnames_and_unique() {
+        let mut ids = Ids {
+            used: HashMap::new(),
+        };
+        assert_eq!(ids.claim("5000", "c"), "_5000");
+        assert_eq!(ids.claim("a:b", "c"), "a_b");
+        let a = ids.claim("write-ins", "gov");
+        let b = ids.claim("write-ins", "mayor");
+        assert_ne!(a, b);
+    }
+}

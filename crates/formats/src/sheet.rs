@@ -700,7 +700,11 @@ impl Sheet {
                         }
                         false
                     };
-                    set.iter().copied().filter(|&u| !within(u)).map(|u| ids[u].clone()).collect()
+                    set.iter()
+                        .copied()
+                        .filter(|&u| !within(u))
+                        .map(|u| ids[u].clone())
+                        .collect()
                 }
                 _ => match &areas[ci] {
                     Some(a) if !a.is_empty() => a
