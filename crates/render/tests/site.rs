@@ -157,7 +157,7 @@ fn html_is_safe_under_a_strict_csp_and_escapes_names() {
         }
         assert!(!h.contains("<Friends>"), "{path} did not escape a name");
     }
-    assert!(text(&all["/en/demo/president/"]).contains("Greens &amp; &lt;Friends&gt;"));
+    assert!(text(&all["/en/demo/parliament/"]).contains("Greens &amp; &lt;Friends&gt;"));
 }
 
 #[test]

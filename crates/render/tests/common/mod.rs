@@ -159,14 +159,18 @@ pub fn definition() -> Arc<ValidDefinition> {
             kind: ContestKind::PartyList,
             area: vec!["nation".into()],
             votes_allowed: 1,
-            selections: ["blue", "red", "green"]
-                .iter()
-                .map(|p| Selection {
-                    id: format!("list-{p}"),
-                    name: text(p, p, p),
-                    party: Some((*p).into()),
-                })
-                .collect(),
+            selections: [
+                ("blue", "Blue Alliance"),
+                ("red", "Red Front"),
+                ("green", "Greens & <Friends>"),
+            ]
+            .iter()
+            .map(|(p, n)| Selection {
+                id: format!("list-{p}"),
+                name: text(n, n, n),
+                party: Some((*p).into()),
+            })
+            .collect(),
             seats: Some(rules),
         },
     ];
