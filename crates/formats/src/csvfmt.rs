@@ -167,8 +167,10 @@ fn classify(candidate: &str, cols: &Cols) -> Pseudo {
         "over votes" | "overvotes" | "over vote" => Pseudo::Other(Other::Overvotes),
         "under votes" | "undervotes" | "under vote" => Pseudo::Other(Other::Undervotes),
         "blank" | "blanks" | "blank votes" => Pseudo::Other(Other::Blank),
-        "total votes" | "total votes cast" | "total" | "registered voters" | "ballots cast"
-        | "times cast" => Pseudo::Skip,
+        "ballots cast" | "total ballots cast" => Pseudo::Other(Other::Ballots),
+        "total votes" | "total votes cast" | "total" | "registered voters" | "times cast" => {
+            Pseudo::Skip
+        }
         "write-ins" | "write-in" | "write ins" | "write in" | "write-in totals" => Pseudo::WriteIns,
         "not assigned" => Pseudo::WriteInDetail,
         _ if k.starts_with("write-in:") || k.starts_with("write in:") => Pseudo::WriteInDetail,

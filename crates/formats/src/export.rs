@@ -63,7 +63,6 @@ struct Node {
 enum Val {
     Str(String),
     Num(u64),
-    Node(Node),
     List(Vec<Node>),
     Ids(Vec<String>),
     Intl(LocalizedText),
@@ -97,7 +96,6 @@ fn to_json(n: &Node) -> Value {
         let jv = match v {
             Val::Str(s) => Value::String(s.clone()),
             Val::Num(x) => Value::from(*x),
-            Val::Node(c) => to_json(c),
             Val::List(l) => Value::Array(l.iter().map(to_json).collect()),
             Val::Ids(ids) => Value::Array(ids.iter().map(|s| Value::String(s.clone())).collect()),
             Val::Intl(t) => intl_json(t),
@@ -138,7 +136,6 @@ fn to_xml(out: &mut String, name: &str, n: &Node, indent: usize) {
         match v {
             Val::Str(s) => out.push_str(&format!("{inner}<{k}>{}</{k}>\n", esc(s))),
             Val::Num(x) => out.push_str(&format!("{inner}<{k}>{x}</{k}>\n")),
-            Val::Node(c) => to_xml(out, k, c, indent + 1),
             Val::List(l) => l.iter().for_each(|c| to_xml(out, k, c, indent + 1)),
             Val::Ids(ids) => out.push_str(&format!("{inner}<{k}>{}</{k}>\n", esc(&ids.join(" ")))),
             Val::Intl(t) => {

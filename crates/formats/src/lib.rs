@@ -24,6 +24,10 @@
 //! Out of scope: reading files or the network (the caller passes bytes), signing, acceptance
 //! rules (skytale-model), tallying (skytale-tally), NIST SP 1500-103 cast vote records.
 
+// Errors carry a location with the file name and field path; they are rare and the size
+// of the Err variant does not matter next to the parsing it reports on.
+#![allow(clippy::result_large_err)]
+
 use std::str::FromStr;
 
 use sha2::{Digest, Sha256};
@@ -315,6 +319,7 @@ pub fn derive_definition_with(
         reporter_name,
         reporter_key,
         date: opts.date,
+        mapping: opts.mapping,
     })
 }
 

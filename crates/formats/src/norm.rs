@@ -57,10 +57,7 @@ pub(crate) fn contest_display(office: &str, district: &str) -> String {
 /// A candidate name without trailing short parenthesised tags, cleaned.
 pub(crate) fn candidate_display(s: &str) -> String {
     let mut t = clean(s);
-    loop {
-        let Some(stripped) = t.strip_suffix(')') else {
-            break;
-        };
+    while let Some(stripped) = t.strip_suffix(')') {
         let Some(open) = stripped.rfind('(') else {
             break;
         };

@@ -214,10 +214,6 @@ impl Sheet {
         Ok(u)
     }
 
-    pub fn unit_by_key(&self, key: &str) -> Option<usize> {
-        self.unit_key.get(key).copied()
-    }
-
     fn push_unit(
         &mut self,
         key: Option<String>,
@@ -525,11 +521,6 @@ impl Sheet {
         Ok(())
     }
 
-    /// Whether a cell exists (the contest has figures in the unit).
-    pub fn has_cell(&self, u: usize, c: usize) -> bool {
-        self.cells.contains_key(&(u, c))
-    }
-
     fn languages(&self) -> Vec<String> {
         if self.languages.is_empty() {
             vec!["en".to_string()]
@@ -653,7 +644,19 @@ impl Sheet {
         let mut party_ids = Vec::with_capacity(self.parties.len());
         let mut parties = Vec::new();
         for sp in &self.parties {
+            let code = sp.abbreviation.as_deref().unwrap_or(&sp.name.display);
+            let mapped = p
+                .mapping
+                .and_then(|m| m.party(code))
+                .filter(|id| valid_id(id));
             let id = match sp.key.as_deref().map(str::trim) {
+                // The mapping may merge codes (`L` and `Lib`) into one party id.
+                _ if mapped.is_some_and(|m| party_used.contains(m)) => {
+                    mapped.unwrap_or_default().to_string()
+                }
+                _ if mapped.is_some() => {
+                    fresh(mapped.unwrap_or_default().to_string(), &mut party_used)
+                }
                 Some(k) if self.keys_are_ids && valid_id(k) && !party_used.contains(k) => {
                     fresh(k.to_string(), &mut party_used)
                 }
@@ -663,6 +666,9 @@ impl Sheet {
                 ),
             };
             party_ids.push(id.clone());
+            if parties.iter().any(|q: &Party| q.id == id) {
+                continue;
+            }
             parties.push(Party {
                 id,
                 name: self.text(&sp.name, &langs),
@@ -974,7 +980,7 @@ impl Sheet {
         &self,
         u: usize,
         r: &Resolver,
-        memo: &mut Vec<Option<usize>>,
+        memo: &mut [Option<usize>],
     ) -> Result<usize, FormatError> {
         // Ancestors first, iteratively (the chain is bounded by the parsers' depth limits).
         let mut chain = vec![u];
@@ -1011,6 +1017,7 @@ pub(crate) struct DeriveParams<'a> {
     pub reporter_name: &'a str,
     pub reporter_key: VerifierKey,
     pub date: Option<&'a str>,
+    pub mapping: Option<&'a crate::Mapping>,
 }
 
 /// Name look-ups into a definition.
@@ -1119,7 +1126,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn contest(&self, sc: &SContest, line: u64) -> Result<usize, FormatError> {
-        let at = || Location::line(line);
+        let at = || Location::line(if line > 0 { line } else { sc.line });
         let name = &sc.name.display;
         if let Some(id) = self.mapping.and_then(|m| {
             m.contest(name)

@@ -235,11 +235,14 @@ pub(crate) fn local<'b>(e: &'b BytesStart<'_>) -> &'b [u8] {
     }
 }
 
+/// An attribute: local name and unescaped value.
+pub(crate) type Attr<'b> = (&'b [u8], Cow<'b, str>);
+
 /// All attributes as (local name, value); values unescaped.
 pub(crate) fn attrs<'b>(
     e: &'b BytesStart<'_>,
     at: &dyn Fn() -> Location,
-) -> Result<Vec<(&'b [u8], Cow<'b, str>)>, FormatError> {
+) -> Result<Vec<Attr<'b>>, FormatError> {
     let mut out = Vec::with_capacity(8);
     for a in e.attributes() {
         let a = a.map_err(|err| FormatError::syntax(at(), format!("bad attribute: {err}")))?;

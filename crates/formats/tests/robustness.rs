@@ -19,7 +19,8 @@ fn seeds() -> Vec<(Format, Vec<u8>)> {
 /// What a fuzz target does: derive, and import into a definition derived from the seed.
 fn exercise(f: Format, seed: &[u8], bytes: &[u8]) {
     let (a, r) = keys();
-    let _ = skytale_formats::derive_definition(f, bytes, "fuzz-2024-01-01", a.clone(), "c", r.clone());
+    let _ =
+        skytale_formats::derive_definition(f, bytes, "fuzz-2024-01-01", a.clone(), "c", r.clone());
     if let Ok(def) = skytale_formats::derive_definition(f, seed, "fuzz-2024-01-01", a, "c", r) {
         if let Ok(def) = def.validate() {
             let _ = import_results(f, bytes, &def, &opts("fuzz-2024-01-01", None));
@@ -65,11 +66,26 @@ proptest! {
 
 #[test]
 fn native_format_round_trips_statements() {
-    let r = run(Format::ClarityXml, &read("clarity/elex-clarity__ga_bacon_precincts_11-3.xml"), "bacon");
+    let r = run(
+        Format::ClarityXml,
+        &read("clarity/elex-clarity__ga_bacon_precincts_11-3.xml"),
+        "bacon",
+    );
     let json = serde_json::to_vec(&r.statements).unwrap();
     let back = import_results(Format::Native, &json, &r.def, &opts("bacon", None)).unwrap();
     assert_eq!(back, r.statements);
     let one = serde_json::to_vec(&r.statements[0]).unwrap();
-    assert_eq!(import_results(Format::Native, &one, &r.def, &opts("bacon", None)).unwrap().len(), 1);
-    assert!(import_results(Format::Native, b"{\"election\": 3}", &r.def, &opts("bacon", None)).is_err());
+    assert_eq!(
+        import_results(Format::Native, &one, &r.def, &opts("bacon", None))
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(import_results(
+        Format::Native,
+        b"{\"election\": 3}",
+        &r.def,
+        &opts("bacon", None)
+    )
+    .is_err());
 }
