@@ -148,18 +148,8 @@ fn pennsylvania_county_level_file_with_an_inconsistent_row_is_refused_precisely(
 
 #[test]
 fn boulder_statement_of_votes_with_a_mapping() {
-    let mapping = Mapping::from_toml(
-        r#"
-[csv]
-precinct = "Precinct Code"
-office = "Contest Title"
-candidate = "Choice Name"
-votes = "Total Votes"
-undervotes = "Total Undervotes"
-overvotes = "Total Overvotes"
-"#,
-    )
-    .unwrap();
+    let mapping =
+        Mapping::from_toml(include_str!("../mappings/boulder-statement-of-votes.toml")).unwrap();
     let bytes =
         read("openelections/other_layouts/2024G-Boulder-County-Official-Statement-of-Votes.csv");
     let (a, rk) = keys();
@@ -202,10 +192,7 @@ overvotes = "Total Overvotes"
 
 #[test]
 fn colorado_clarity_summary_latin1() {
-    let mapping = Mapping::from_toml(
-        "[csv]\nencoding = \"latin1\"\noffice = \"contest name\"\ncandidate = \"choice name\"\nparty = \"party name\"\nvotes = \"total votes\"\n",
-    )
-    .unwrap();
+    let mapping = Mapping::from_toml(include_str!("../mappings/clarity-summary-csv.toml")).unwrap();
     let bytes = read("openelections/other_layouts/20241105__co__general__clarity_summary.csv");
     assert!(std::str::from_utf8(&bytes).is_err(), "the file is Latin-1");
     let (a, rk) = keys();

@@ -174,7 +174,8 @@ fn csv_export_snapshot_and_formula_safety() {
     let out = String::from_utf8(export::contest_csv(&r.def, &c)).unwrap();
     assert!(!out.contains(",=HYPERLINK"), "{out}");
     insta::assert_snapshot!("contest_csv", out);
-    let json = String::from_utf8(export::cdf_json(&r.def, std::slice::from_ref(&c), &pos())).unwrap();
+    let json =
+        String::from_utf8(export::cdf_json(&r.def, std::slice::from_ref(&c), &pos())).unwrap();
     insta::assert_snapshot!("cdf_json_small", json);
     let xml = String::from_utf8(export::cdf_xml(&r.def, &[c], &pos())).unwrap();
     insta::assert_snapshot!("cdf_xml_small", xml);
