@@ -1,6 +1,6 @@
 //! Definition parsing and validation: every error names the field and why.
 
-mod common;
+use skytale_testkit as common;
 
 use skytale_model::{Definition, DefinitionFormat};
 

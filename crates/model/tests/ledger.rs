@@ -1,7 +1,7 @@
 //! The acceptance rules (design §4.3): each failure has its own code and field, and a refused
 //! statement changes nothing.
 
-mod common;
+use skytale_testkit as common;
 
 use common::{keys, ledger, mayor, results_json, sign};
 use skytale_model::{Ledger, RejectCode};

@@ -1,5 +1,5 @@
-//! A small election used by the model's tests: nation → 2 regions → 2 stations each.
-#![allow(dead_code)]
+//! Test fixtures shared by Skytale's crates: a small election (nation → 2 regions → 2
+//! polling stations each, three contests) with deterministic keys, and signed statements.
 
 use skytale_model::{Definition, DefinitionFormat, Ledger, Statement, ValidDefinition};
 use skytale_note::SigningKey;
