@@ -91,6 +91,15 @@ fn pages_pass_axe_and_csp_in_headless_chromium() {
     );
     let tmp = tempfile::tempdir().unwrap();
     write_site(tmp.path(), &files);
+    // The next publication of one page, served after the test's "publish" (live update).
+    let next = site.render_all(&common::tally(&def, 8), &common::pos(9), &[]);
+    let live = "/en/demo/president/";
+    std::fs::write(tmp.path().join("next.html"), &next[live].body).unwrap();
+    let manifest_path = tmp.path().join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    manifest[live]["next"] = serde_json::json!("next.html");
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
 
     let artifacts = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -115,6 +124,8 @@ fn pages_pass_axe_and_csp_in_headless_chromium() {
         .arg(&artifacts)
         .args(pages)
         .env("CHROMIUM", &chromium)
+        .env("LIVE_PAGE", live)
+        .env("LIVE_EXPECT", "8 of 8 units reporting")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -16,15 +16,31 @@ const manifest = JSON.parse(fs.readFileSync(path.join(siteDir, "manifest.json"),
 const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 fs.mkdirSync(outDir, { recursive: true });
 
+// Live updates: event streams stay open; GET /__publish switches entries that have a `next`
+// file to it and sends one "publication" event to every open stream.
+const streams = [];
+let published = false;
 const server = http.createServer((req, res) => {
   const p = decodeURIComponent(new URL(req.url, "http://x").pathname);
+  if (p.endsWith("/events")) {
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store" });
+    res.write(": open\n\n");
+    streams.push(res);
+    return;
+  }
+  if (p === "/__publish") {
+    published = true;
+    for (const s of streams) s.write('event: publication\ndata: {"election":"demo","tree_size":9,"root_hash":"x"}\n\n');
+    res.end("ok");
+    return;
+  }
   const entry = manifest[p];
   if (!entry) { res.writeHead(404, { "content-type": "text/plain" }); res.end("not found"); return; }
   const headers = { "content-type": entry.content_type };
   for (const [k, v] of entry.headers) headers[k] = v;
   delete headers["strict-transport-security"]; // plain http on localhost
   res.writeHead(200, headers);
-  res.end(fs.readFileSync(path.join(siteDir, entry.file)));
+  res.end(fs.readFileSync(path.join(siteDir, published && entry.next ? entry.next : entry.file)));
 });
 await new Promise((r) => server.listen(0, "127.0.0.1", r));
 const base = `http://127.0.0.1:${server.address().port}`;
@@ -62,6 +78,34 @@ for (const p of pages) {
     await context.close();
   }
 }
+// Live update: the open page swaps its results region in place and announces it.
+{
+  const livePage = process.env.LIVE_PAGE;
+  const expect = process.env.LIVE_EXPECT;
+  if (livePage) {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+    const page = await context.newPage();
+    await page.goto(base + livePage, { waitUntil: "load" });
+    await page.waitForTimeout(500);
+    await fetch(base + "/__publish");
+    try {
+      // Polled with evaluate (waitForFunction needs eval, which the page's CSP forbids).
+      let announced = "";
+      for (let i = 0; i < 50 && !announced; i++) {
+        await page.waitForTimeout(200);
+        announced = await page.evaluate(() => document.getElementById("live").textContent);
+      }
+      if (!announced) throw new Error("nothing announced within 10 s");
+      const text = await page.evaluate(() => document.getElementById("results").textContent);
+      if (!text.includes(expect)) findings.push({ page: livePage, kind: "live", text: `results region lacks ${expect}` });
+      await page.screenshot({ path: path.join(outDir, "live-update-phone.png"), fullPage: false });
+    } catch (e) {
+      findings.push({ page: livePage, kind: "live", text: "no live update announced: " + e.message });
+    }
+    await context.close();
+  }
+}
+for (const s of streams) s.end();
 await browser.close();
 server.close();
 fs.writeFileSync(path.join(outDir, "findings.json"), JSON.stringify(findings, null, 2));
