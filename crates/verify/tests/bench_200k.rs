@@ -8,8 +8,14 @@ async fn run(statements: usize) -> f64 {
     let dir = tempfile::tempdir().unwrap();
     let t = std::time::Instant::now();
     big::build(dir.path(), 500, 10, statements);
-    eprintln!("built {statements} statements in {:.1} s", t.elapsed().as_secs_f64());
-    let opts = skytale_verify::Options { source: dir.path().to_str().unwrap().into(), ..Default::default() };
+    eprintln!(
+        "built {statements} statements in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let opts = skytale_verify::Options {
+        source: dir.path().to_str().unwrap().into(),
+        ..Default::default()
+    };
     let t = std::time::Instant::now();
     let r = skytale_verify::verify(&opts).await;
     let secs = t.elapsed().as_secs_f64();

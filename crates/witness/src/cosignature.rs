@@ -156,7 +156,7 @@ fn alg_key(alg: u8, key: &[u8]) -> Vec<u8> {
 }
 
 enum SignerInner {
-    Ed25519(CosignerKey),
+    Ed25519(Box<CosignerKey>),
     MlDsa44(Box<ml_dsa::SigningKey<MlDsa44>>),
 }
 
@@ -195,7 +195,7 @@ impl WitnessSigner {
                         why: e.to_string(),
                     })?;
                 let id = k.key_id();
-                (SignerInner::Ed25519(k), id)
+                (SignerInner::Ed25519(Box::new(k)), id)
             }
             CosignatureKind::MlDsa44 => {
                 let sk = ml_dsa::SigningKey::<MlDsa44>::from_seed(&seed.into());
@@ -280,7 +280,7 @@ impl WitnessSigner {
             SignerInner::Ed25519(k) => WitnessVerifier {
                 name: self.name.clone(),
                 key_id: self.key_id,
-                inner: VerifierInner::Ed25519(k.verifier()),
+                inner: VerifierInner::Ed25519(Box::new(k.verifier())),
             },
             SignerInner::MlDsa44(sk) => {
                 let vk = sk.verifying_key();
@@ -335,7 +335,7 @@ impl WitnessSigner {
 
 #[derive(Clone)]
 enum VerifierInner {
-    Ed25519(CosignatureVerifier),
+    Ed25519(Box<CosignatureVerifier>),
     MlDsa44 {
         public_key: Vec<u8>,
         vk: Box<ml_dsa::VerifyingKey<MlDsa44>>,
@@ -395,7 +395,7 @@ impl WitnessVerifier {
                 Ok(WitnessVerifier {
                     name: v.name().to_owned(),
                     key_id: v.key_id(),
-                    inner: VerifierInner::Ed25519(v),
+                    inner: VerifierInner::Ed25519(Box::new(v)),
                 })
             }
             Some(CosignatureKind::MlDsa44) => {

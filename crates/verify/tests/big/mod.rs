@@ -33,20 +33,33 @@ pub fn build(dir: &Path, units: usize, regions: usize, statements: usize) {
         authority.verifier()
     );
     for r in 0..regions {
-        let _ = write!(t, "[[units]]\nid = \"r{r}\"\nparent = \"nation\"\nname = {{ en = \"R{r}\" }}\n");
+        let _ = write!(
+            t,
+            "[[units]]\nid = \"r{r}\"\nparent = \"nation\"\nname = {{ en = \"R{r}\" }}\n"
+        );
     }
     for u in 0..units {
         let _ = write!(t, "[[units]]\nid = \"u{u}\"\nparent = \"r{}\"\nname = {{ en = \"U{u}\" }}\nregistered = 100000\n", u % regions);
     }
     t.push_str("[[contests]]\nid = \"president\"\nname = { en = \"President\" }\nkind = \"candidate\"\narea = [\"nation\"]\n");
     for c in ["a", "b", "c", "d"] {
-        let _ = write!(t, "[[contests.selections]]\nid = \"{c}\"\nname = {{ en = \"{c}\" }}\n");
+        let _ = write!(
+            t,
+            "[[contests.selections]]\nid = \"{c}\"\nname = {{ en = \"{c}\" }}\n"
+        );
     }
     for (r, k) in reporters.iter().enumerate() {
-        let _ = write!(t, "[[reporters]]\nname = \"Region {r}\"\nkey = \"{}\"\nscope = [\"r{r}\"]\n", k.verifier());
+        let _ = write!(
+            t,
+            "[[reporters]]\nname = \"Region {r}\"\nkey = \"{}\"\nscope = [\"r{r}\"]\n",
+            k.verifier()
+        );
     }
     let def = Definition::parse(&t, DefinitionFormat::Toml).unwrap();
-    let st = Statement::Election(Box::new(ElectionStatement { election: BIG_ID.into(), definition: def }));
+    let st = Statement::Election(Box::new(ElectionStatement {
+        election: BIG_ID.into(),
+        definition: def,
+    }));
     let mut entries = vec![authority.sign_note(&st.to_note_text()).unwrap().to_bytes()];
     let signed: Vec<Vec<u8>> = (0..statements)
         .into_par_iter()
@@ -70,17 +83,33 @@ pub fn build(dir: &Path, units: usize, regions: usize, statements: usize) {
     let size = tree.len();
     for p in tiles_for_size(size) {
         let bytes = match p {
-            TilePath::Hash { level, index, width } => tree.hash_tile(level, index, width, size).unwrap(),
+            TilePath::Hash {
+                level,
+                index,
+                width,
+            } => tree.hash_tile(level, index, width, size).unwrap(),
             TilePath::Entries { index, width } => {
                 let s = (index * 256) as usize;
-                let refs: Vec<&[u8]> = entries[s..s + usize::from(width)].iter().map(|e| &e[..]).collect();
+                let refs: Vec<&[u8]> = entries[s..s + usize::from(width)]
+                    .iter()
+                    .map(|e| &e[..])
+                    .collect();
                 encode_entry_bundle(&refs).unwrap()
             }
         };
         write(dir, &format!("log/{BIG_ID}/{}", p.to_path()), &bytes);
     }
-    let cp = Checkpoint { origin: log.name().into(), size, root: tree.root(), extensions: vec![] };
-    write(dir, &format!("log/{BIG_ID}/checkpoint"), &log.sign_note(&cp.to_text()).unwrap().to_bytes());
+    let cp = Checkpoint {
+        origin: log.name().into(),
+        size,
+        root: tree.root(),
+        extensions: vec![],
+    };
+    write(
+        dir,
+        &format!("log/{BIG_ID}/checkpoint"),
+        &log.sign_note(&cp.to_text()).unwrap().to_bytes(),
+    );
     // The published documents, as the server renders them (automatic publication).
     let mut replay = skytale_verify::replay::Replayer::genesis(&entries[0], None).unwrap();
     let mut step = skytale_verify::Step::new(3, "build");
@@ -97,7 +126,22 @@ pub fn build(dir: &Path, units: usize, regions: usize, statements: usize) {
         "definition": replay.ledger().definition().definition(),
         "log": { "origin": log.name(), "verifier_key": log.verifier().to_string() },
     });
-    write(dir, &format!("api/v1/elections/{BIG_ID}/index.json"), doc.to_string().as_bytes());
-    write(dir, &format!("api/v1/elections/{BIG_ID}/results/index.json"), &tally.document(&pos).to_bytes());
-    write(dir, &format!("api/v1/elections/{BIG_ID}/results/president"), &tally.contest_document("president", &pos).unwrap().to_bytes());
+    write(
+        dir,
+        &format!("api/v1/elections/{BIG_ID}/index.json"),
+        doc.to_string().as_bytes(),
+    );
+    write(
+        dir,
+        &format!("api/v1/elections/{BIG_ID}/results/index.json"),
+        &tally.document(&pos).to_bytes(),
+    );
+    write(
+        dir,
+        &format!("api/v1/elections/{BIG_ID}/results/president"),
+        &tally
+            .contest_document("president", &pos)
+            .unwrap()
+            .to_bytes(),
+    );
 }
