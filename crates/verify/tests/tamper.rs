@@ -284,3 +284,61 @@ async fn monitor_follows_new_checkpoints_and_alerts_on_rollback() {
         "went back from size 9 (verified) to size 6",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn witness_cosignatures_are_checked_against_the_quorum() {
+    use skytale_witness::{CosignatureKind, Witness, WitnessSigner};
+    let k = keys();
+    let e = real_election(&k).await;
+    let pubdir = tempfile::tempdir().unwrap();
+    mirror(&e.url, pubdir.path()).await;
+    let dir = e.stop().await;
+    let log = log_key(&dir.path().join("data"));
+    // A post-quantum witness cosigns the published checkpoint.
+    let ml =
+        WitnessSigner::from_seed(CosignatureKind::MlDsa44, "witness.example/w1", [7; 32]).unwrap();
+    let vk = ml.verifier();
+    let w = Witness::new(
+        vec![ml],
+        vec![log.verifier()],
+        &pubdir.path().join("witness"),
+    )
+    .unwrap();
+    let cp_path = pubdir.path().join(format!("log/{ID}/checkpoint"));
+    let cp = std::fs::read(&cp_path).unwrap();
+    let body = skytale_witness::protocol::AddCheckpoint {
+        old_size: 0,
+        proof: vec![],
+        checkpoint: cp.clone(),
+    };
+    let lines = w.add_checkpoint(&body.encode(), 1_700_000_000).unwrap();
+    let mut joined = skytale_note::Note::parse(&cp).unwrap().text.into_bytes();
+    joined.push(b'\n');
+    joined.extend_from_slice(&lines);
+    let sigs = skytale_note::Note::parse(&joined).unwrap().signatures;
+    std::fs::write(&cp_path, skytale_witness::attach(&cp, &sigs).unwrap()).unwrap();
+    let mut o = opts(pubdir.path().to_str().unwrap());
+    o.witnesses = vec![vk];
+    o.witness_quorum = Some(1);
+    let r = verify(&o).await;
+    assert!(r.ok, "{}", r.to_text());
+    assert!(
+        r.to_text().contains("witness.example/w1 (ml-dsa-44)"),
+        "{}",
+        r.to_text()
+    );
+    // A policy of 2 of 2 is not met by one cosignature.
+    o.witnesses.push(
+        WitnessSigner::from_seed(CosignatureKind::Ed25519, "witness.example/w2", [8; 32])
+            .unwrap()
+            .verifier(),
+    );
+    o.witness_quorum = Some(2);
+    let r = verify(&o).await;
+    assert_caught(
+        &r,
+        "witness_quorum",
+        "checkpoint",
+        "1 of the required 2 witnesses cosigned",
+    );
+}
