@@ -78,3 +78,37 @@ pub fn election_create(definition: &Path, key: &Path, data_dir: &Path) -> Result
         def.origin()
     ))
 }
+
+/// `skytale election create --from FILE`: derive the definition from a tabulator export, sign it
+/// with the authority key and authorise `reporter` for all its units.
+pub fn election_create_from(
+    file: &Path,
+    id: &str,
+    key: &Path,
+    reporter: &str,
+    date: Option<&str>,
+    data_dir: &Path,
+) -> Result<String> {
+    let bytes = fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let name = file.display().to_string();
+    let format = skytale_formats::Format::detect(&name, &bytes[..bytes.len().min(4096)])
+        .ok_or_else(|| anyhow!("{name}: cannot tell its format (NIST CDF, Clarity XML or CSV)"))?;
+    let key = load_key(key)?;
+    let reporter = skytale_note::VerifierKey::parse(reporter.trim()).map_err(|e| anyhow!("--reporter: {e}"))?;
+    let opts = skytale_formats::DeriveOptions { date, mapping: None };
+    let def = skytale_formats::derive_definition_with(format, &bytes, id, key.verifier(), &reporter.name().to_string(), reporter.clone(), &opts)
+        .map_err(|e| anyhow!("{e}"))?;
+    let out = data_dir.join(format!("{id}.definition.json"));
+    fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    fs::write(&out, serde_json::to_vec_pretty(&def)?).with_context(|| format!("cannot write {}", out.display()))?;
+    def.clone().validate().map_err(|e| anyhow!("the derived definition is invalid: {e}"))?;
+    let entry0 = sign_definition(&def, &key)?;
+    let store = Store::open(data_dir)?;
+    let (id, log_key) = skytale_server::create_election(&store, &entry0)?;
+    Ok(format!(
+        "created election {id} from {name} ({} units, {} contests); definition saved to {}\nlog verifier key: {log_key}\n",
+        def.units.len(),
+        def.contests.len(),
+        out.display()
+    ))
+}

@@ -62,7 +62,7 @@ enum Command {
         /// The reporting authority's signing key file.
         #[arg(long)]
         key: PathBuf,
-        /// Input format: native (default).
+        /// Input format: native, nist-json, nist-xml, clarity-xml, csv (detected when left out).
         #[arg(long)]
         format: Option<String>,
         /// Version to use for statements that do not name one.
@@ -74,6 +74,9 @@ enum Command {
         /// Show what would be signed, sign and send nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Name mapping / CSV layout file (TOML) for tabulator exports.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -110,10 +113,23 @@ enum KeyCommand {
 
 #[derive(Subcommand, Debug)]
 enum ElectionCommand {
-    /// Validate a definition (TOML or JSON) and sign it as entry 0 of a new election log.
+    /// Validate a definition (TOML or JSON) and sign it as entry 0 of a new election log; or,
+    /// with --from, derive the definition from a tabulator export (CDF, Clarity XML, CSV).
     Create {
+        #[arg(long, required_unless_present = "from", conflicts_with = "from")]
+        definition: Option<PathBuf>,
+        /// A results export to derive the definition from.
+        #[arg(long, requires_all = ["reporter", "id"])]
+        from: Option<PathBuf>,
+        /// With --from: the election id.
         #[arg(long)]
-        definition: PathBuf,
+        id: Option<String>,
+        /// With --from: the reporter's verifier key, authorised for every unit.
+        #[arg(long)]
+        reporter: Option<String>,
+        /// With --from: election day (YYYY-MM-DD) when the file does not state it.
+        #[arg(long)]
+        date: Option<String>,
         /// The election authority's root signing key.
         #[arg(long)]
         key: PathBuf,
@@ -179,8 +195,20 @@ fn run(cli: Cli) -> Result<bool> {
             println!("{}", commands::key_generate(&name, &out)?);
             Ok(true)
         }
-        Command::Election(ElectionCommand::Create { definition, key, data_dir }) => {
-            print!("{}", commands::election_create(&definition, &key, &data_dir)?);
+        Command::Election(ElectionCommand::Create { definition, from, id, reporter, date, key, data_dir }) => {
+            let out = match (definition, from) {
+                (Some(d), _) => commands::election_create(&d, &key, &data_dir)?,
+                (None, Some(f)) => commands::election_create_from(
+                    &f,
+                    id.as_deref().unwrap_or_default(),
+                    &key,
+                    reporter.as_deref().unwrap_or_default(),
+                    date.as_deref(),
+                    &data_dir,
+                )?,
+                (None, None) => anyhow::bail!("give --definition FILE or --from FILE"),
+            };
+            print!("{out}");
             Ok(true)
         }
         Command::Election(ElectionCommand::Schema) => {
@@ -202,8 +230,8 @@ fn run(cli: Cli) -> Result<bool> {
             })?;
             Ok(true)
         }
-        Command::Submit { server, election, key, format, version, receipts, dry_run, files } => runtime()?.block_on(
-            submit::submit(submit::SubmitOptions { server, election, key, format, files, version, receipts, dry_run }),
+        Command::Submit { server, election, key, format, version, receipts, dry_run, mapping, files } => runtime()?.block_on(
+            submit::submit(submit::SubmitOptions { server, election, key, format, files, version, receipts, dry_run, mapping }),
         ),
         Command::Approve { server, election, key, size } => {
             print!("{}", runtime()?.block_on(submit::approve(&server, &election, &key, size))?);

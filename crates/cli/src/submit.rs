@@ -24,6 +24,8 @@ pub struct SubmitOptions {
     pub version: Option<u64>,
     pub receipts: PathBuf,
     pub dry_run: bool,
+    /// Name mapping / CSV layout file (TOML) for tabulator exports.
+    pub mapping: Option<PathBuf>,
 }
 
 /// Parses a native results file: one results statement or an array of them. `election`,
@@ -85,13 +87,36 @@ pub async fn submit(opts: SubmitOptions) -> Result<bool> {
     let client = Client::new(&opts.server)?;
     let info = client.election(&opts.election).await?;
     let now = crate::now_rfc3339();
+    let mapping = match &opts.mapping {
+        Some(p) => {
+            let text = fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+            Some(skytale_formats::Mapping::from_toml(&text).map_err(|e| anyhow!("{}: {e}", p.display()))?)
+        }
+        None => None,
+    };
     let mut statements = Vec::new();
     for f in &opts.files {
         let bytes = fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
         let name = f.display().to_string();
-        match opts.format.as_deref().unwrap_or("native") {
-            "native" => statements.extend(parse_native(&bytes, &name, &opts.election, opts.version, &now)?),
-            other => bail!("format {other:?} is not supported by this build yet (supported: native)"),
+        let format = match &opts.format {
+            Some(s) => s.parse::<skytale_formats::Format>().map_err(|e| anyhow!("{e}"))?,
+            None => skytale_formats::Format::detect(&name, &bytes[..bytes.len().min(4096)])
+                .ok_or_else(|| anyhow!("{name}: cannot tell its format; name one with --format"))?,
+        };
+        if format == skytale_formats::Format::Native {
+            statements.extend(parse_native(&bytes, &name, &opts.election, opts.version, &now)?);
+        } else {
+            let io = skytale_formats::ImportOptions {
+                election: &opts.election,
+                version: opts.version.unwrap_or(1),
+                submitted_at: &now,
+                status: skytale_model::ReportStatus::Partial,
+                mapping: mapping.as_ref(),
+                source_name: Some(&name),
+            };
+            statements.extend(
+                skytale_formats::import_results(format, &bytes, &info.definition, &io).map_err(|e| anyhow!("{e}"))?,
+            );
         }
     }
     eprintln!("{} statement(s) to sign with {}:", statements.len(), key.verifier());

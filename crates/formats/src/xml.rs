@@ -263,13 +263,19 @@ pub(crate) fn attrs<'b>(
                 std::str::from_utf8(b)
                     .map_err(|_| FormatError::syntax(at(), "attribute is not UTF-8"))?,
             ),
-            _ => Cow::Owned(
-                a.unescape_value()
-                    .map_err(|err| {
-                        FormatError::syntax(at(), format!("bad attribute value: {err}"))
-                    })?
-                    .into_owned(),
-            ),
+            // `quick_xml::escape::unescape` works whether or not another crate in the build
+            // turns on quick-xml's `encoding` feature (which removes `unescape_value`).
+            _ => {
+                let raw = std::str::from_utf8(&a.value)
+                    .map_err(|_| FormatError::syntax(at(), "attribute is not UTF-8"))?;
+                Cow::Owned(
+                    quick_xml::escape::unescape(raw)
+                        .map_err(|err| {
+                            FormatError::syntax(at(), format!("bad attribute value: {err}"))
+                        })?
+                        .into_owned(),
+                )
+            }
         };
         out.push((key, v));
     }

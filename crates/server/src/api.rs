@@ -32,6 +32,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/elections/{id}", get(election))
         .route("/api/v1/elections/{id}/results", get(results))
         .route("/api/v1/elections/{id}/results/{contest}", get(contest_results))
+        .route("/api/v1/elections/{id}/cdf.json", get(cdf_json))
+        .route("/api/v1/elections/{id}/cdf.xml", get(cdf_xml))
         .route("/api/v1/elections/{id}/events", get(events))
         .route("/api/v1/elections/{id}/submissions", post(submit))
         .route("/api/v1/elections/{id}/held", get(held))
@@ -175,16 +177,52 @@ async fn contest_results(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let rt = runtime(&state, &id)?;
-    let doc = {
+    let (name, csv) = match contest.strip_suffix(".csv") {
+        Some(c) => (c.to_string(), true),
+        None => (contest, false),
+    };
+    let (doc, def) = {
         let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
-        p.tally.contest_document(&contest, &p.pos)
+        (p.tally.contest_document(&name, &p.pos), p.tally.definition().clone())
     };
     let doc = doc.ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_FOUND, "unknown_contest", format!("election {id:?} has no contest {contest:?}"))
+        ApiError::new(StatusCode::NOT_FOUND, "unknown_contest", format!("election {id:?} has no contest {name:?}"))
     })?;
+    if csv {
+        let body = doc.contests.first().map(|c| skytale_formats::export::contest_csv(&def, c)).unwrap_or_default();
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=2")], body)
+            .into_response());
+    }
     let bytes = Arc::new(doc.to_bytes());
     let tag = etag_of(&bytes);
     Ok(json_bytes(bytes, Some(tag), &headers, "public, max-age=2"))
+}
+
+/// Every contest with all its units, for the NIST exports.
+fn all_contests(rt: &ElectionRuntime) -> (Arc<skytale_model::ValidDefinition>, Vec<skytale_tally::ContestResult>, skytale_tally::LogPosition) {
+    let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
+    let def = p.tally.definition().clone();
+    let contests = def
+        .contests()
+        .iter()
+        .filter_map(|c| p.tally.contest_document(&c.id, &p.pos))
+        .flat_map(|d| d.contests)
+        .collect();
+    (def, contests, p.pos.clone())
+}
+
+async fn cdf_json(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let rt = runtime(&state, &id)?;
+    let (def, contests, pos) = all_contests(&rt);
+    let body = skytale_formats::export::cdf_json(&def, &contests, &pos);
+    Ok(([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "public, max-age=2")], body).into_response())
+}
+
+async fn cdf_xml(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let rt = runtime(&state, &id)?;
+    let (def, contests, pos) = all_contests(&rt);
+    let body = skytale_formats::export::cdf_xml(&def, &contests, &pos);
+    Ok(([(header::CONTENT_TYPE, "application/xml"), (header::CACHE_CONTROL, "public, max-age=2")], body).into_response())
 }
 
 fn etag_of(bytes: &[u8]) -> String {

@@ -195,6 +195,20 @@ async fn submit_tally_refuse_restart_and_read_the_same_bytes() {
     assert_eq!(s, 404);
     assert!(String::from_utf8_lossy(&e).contains("unknown_election"));
 
+    // The exports: CSV per contest, NIST SP 1500-100 JSON and XML.
+    let (s, csv) = get(&format!("{b}/api/v1/elections/test-2026/results/mayor.csv")).await;
+    assert_eq!(s, 200);
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.lines().count() > 4 && csv.contains("alice"), "{csv}");
+    let (s, cdf) = get(&format!("{b}/api/v1/elections/test-2026/cdf.json")).await;
+    assert_eq!(s, 200);
+    let cdf: serde_json::Value = serde_json::from_slice(&cdf).unwrap();
+    assert_eq!(cdf["@type"], "ElectionResults.ElectionReport");
+    assert!(cdf.to_string().contains("740"), "alice's 740 votes are in the CDF export");
+    let (s, xml) = get(&format!("{b}/api/v1/elections/test-2026/cdf.xml")).await;
+    assert_eq!(s, 200);
+    assert!(String::from_utf8_lossy(&xml).contains("<ElectionReport"));
+
     // Read the served tiles with tlog_tiles and recompute the checkpoint's root.
     interop_read_tiles(&b, cp.size, cp.root).await;
 
