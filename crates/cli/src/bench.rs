@@ -39,45 +39,68 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
         }
     };
     if dir.exists() {
-        bail!("{} exists; bench ingest needs a fresh data directory", dir.display());
+        bail!(
+            "{} exists; bench ingest needs a fresh data directory",
+            dir.display()
+        );
     }
     let t0 = Instant::now();
     let synth = synthetic::election("bench", opts.stations, 1, true)?;
-    let n = opts.statements.unwrap_or(opts.stations).min(synth.stations.len());
+    let n = opts
+        .statements
+        .unwrap_or(opts.stations)
+        .min(synth.stations.len());
     {
         let store = Store::open(&dir)?;
         let entry0 = crate::commands::sign_definition(&synth.definition, &synth.authority)?;
         skytale_server::create_election(&store, &entry0)?;
     }
-    eprintln!("election with {} units created in {:.1?}", synth.definition.units.len(), t0.elapsed());
+    eprintln!(
+        "election with {} units created in {:.1?}",
+        synth.definition.units.len(),
+        t0.elapsed()
+    );
 
     // Sign up front: signing is the counties' work, not the server's.
     let t1 = Instant::now();
     let now = crate::now_rfc3339();
     let synth = Arc::new(synth);
     let mut handles = Vec::new();
-    let workers = std::thread::available_parallelism().map(|p| p.get()).unwrap_or(2);
+    let workers = std::thread::available_parallelism()
+        .map(|p| p.get())
+        .unwrap_or(2);
     for w in 0..workers {
         let synth = synth.clone();
         let now = now.clone();
-        handles.push(std::thread::spawn(move || -> Result<Vec<(usize, Vec<u8>)>> {
-            let mut rng = StdRng::seed_from_u64(w as u64);
-            let mut out = Vec::new();
-            for i in (w..n).step_by(workers) {
-                let st = &synth.stations[i];
-                let r = synthetic::station_results(&synth, st, 1, &now, &mut rng);
-                out.push((i, sign_statement(&synth.reporters[st.reporter], &Statement::Results(r))?));
-            }
-            Ok(out)
-        }));
+        handles.push(std::thread::spawn(
+            move || -> Result<Vec<(usize, Vec<u8>)>> {
+                let mut rng = StdRng::seed_from_u64(w as u64);
+                let mut out = Vec::new();
+                for i in (w..n).step_by(workers) {
+                    let st = &synth.stations[i];
+                    let r = synthetic::station_results(&synth, st, 1, &now, &mut rng);
+                    out.push((
+                        i,
+                        sign_statement(&synth.reporters[st.reporter], &Statement::Results(r))?,
+                    ));
+                }
+                Ok(out)
+            },
+        ));
     }
     let mut notes: Vec<(usize, Vec<u8>)> = Vec::with_capacity(n);
     for h in handles {
-        notes.extend(h.join().map_err(|_| anyhow!("a signing thread panicked"))??);
+        notes.extend(
+            h.join()
+                .map_err(|_| anyhow!("a signing thread panicked"))??,
+        );
     }
     notes.sort_by_key(|(i, _)| *i);
     let avg_size = notes.iter().map(|(_, b)| b.len()).sum::<usize>() / notes.len().max(1);
-    eprintln!("{n} statements signed in {:.1?} (average {avg_size} bytes)", t1.elapsed());
+    eprintln!(
+        "{n} statements signed in {:.1?} (average {avg_size} bytes)",
+        t1.elapsed()
+    );
 
     // Start the server as its own process.
     let port = free_port()?;
@@ -116,7 +139,9 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
                 if let Ok(r) = http.get(&url).send().await {
                     if let Ok(v) = r.json::<serde_json::Value>().await {
                         if let Some(size) = v["tree_size"].as_u64() {
-                            seen.lock().unwrap_or_else(|p| p.into_inner()).push((Instant::now(), size));
+                            seen.lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .push((Instant::now(), size));
                         }
                     }
                 }
@@ -125,20 +150,34 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
         })
     };
 
-    let queue = Arc::new(Mutex::new(notes.into_iter().map(|(_, b)| b).collect::<Vec<_>>()));
-    let receipts: Arc<Mutex<Vec<(Instant, Duration, u64)>>> = Arc::new(Mutex::new(Vec::with_capacity(n)));
+    let queue = Arc::new(Mutex::new(
+        notes.into_iter().map(|(_, b)| b).collect::<Vec<_>>(),
+    ));
+    let receipts: Arc<Mutex<Vec<(Instant, Duration, u64)>>> =
+        Arc::new(Mutex::new(Vec::with_capacity(n)));
     let failures = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..opts.concurrency.max(1) {
-        let (queue, receipts, client, failures) = (queue.clone(), receipts.clone(), client.clone(), failures.clone());
+        let (queue, receipts, client, failures) = (
+            queue.clone(),
+            receipts.clone(),
+            client.clone(),
+            failures.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             loop {
-                let Some(note) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop() else { break };
+                let Some(note) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop() else {
+                    break;
+                };
                 let sent = Instant::now();
                 match client.submit("bench", &note).await {
                     Ok(Answer::Accepted { index, .. }) => {
-                        receipts.lock().unwrap_or_else(|p| p.into_inner()).push((Instant::now(), sent.elapsed(), index));
+                        receipts.lock().unwrap_or_else(|p| p.into_inner()).push((
+                            Instant::now(),
+                            sent.elapsed(),
+                            index,
+                        ));
                     }
                     Ok(other) => {
                         if failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 5 {
@@ -162,7 +201,12 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
     let deadline = Instant::now() + Duration::from_secs(5);
     let final_size = n as u64 + 1;
     while Instant::now() < deadline {
-        let last = seen.lock().unwrap_or_else(|p| p.into_inner()).last().map(|(_, s)| *s).unwrap_or(0);
+        let last = seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .last()
+            .map(|(_, s)| *s)
+            .unwrap_or(0);
         if last >= final_size {
             break;
         }
@@ -184,8 +228,14 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
     let mut visible: Vec<Duration> = receipts
         .iter()
         .filter_map(|(at, _, index)| {
-            seen.iter().find(|(t, size)| *size > *index && *t >= *at).map(|(t, _)| t.duration_since(*at))
-                .or_else(|| seen.iter().find(|(_, size)| *size > *index).map(|_| Duration::ZERO))
+            seen.iter()
+                .find(|(t, size)| *size > *index && *t >= *at)
+                .map(|(t, _)| t.duration_since(*at))
+                .or_else(|| {
+                    seen.iter()
+                        .find(|(_, size)| *size > *index)
+                        .map(|_| Duration::ZERO)
+                })
         })
         .collect();
     visible.sort();
@@ -193,11 +243,34 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
     let rate = ok as f64 / elapsed.as_secs_f64();
     let mut out = String::new();
     use std::fmt::Write as _;
-    let _ = writeln!(out, "bench ingest: {} polling stations, {n} statements, {} connections", opts.stations, opts.concurrency);
-    let _ = writeln!(out, "  accepted:            {ok} ({} failed) in {:.2?}", failures.load(std::sync::atomic::Ordering::Relaxed), elapsed);
-    let _ = writeln!(out, "  throughput:          {rate:.0} accepted statements/s");
-    let _ = writeln!(out, "  submit latency:      p50 {:?}  p99 {:?}", pct(&submit_lat, 50), pct(&submit_lat, 99));
-    let _ = writeln!(out, "  accept-to-visible:   p50 {:?}  p99 {:?}  ({} of {ok} observed)", pct(&visible, 50), pct(&visible, 99), visible.len());
+    let _ = writeln!(
+        out,
+        "bench ingest: {} polling stations, {n} statements, {} connections",
+        opts.stations, opts.concurrency
+    );
+    let _ = writeln!(
+        out,
+        "  accepted:            {ok} ({} failed) in {:.2?}",
+        failures.load(std::sync::atomic::Ordering::Relaxed),
+        elapsed
+    );
+    let _ = writeln!(
+        out,
+        "  throughput:          {rate:.0} accepted statements/s"
+    );
+    let _ = writeln!(
+        out,
+        "  submit latency:      p50 {:?}  p99 {:?}",
+        pct(&submit_lat, 50),
+        pct(&submit_lat, 99)
+    );
+    let _ = writeln!(
+        out,
+        "  accept-to-visible:   p50 {:?}  p99 {:?}  ({} of {ok} observed)",
+        pct(&visible, 50),
+        pct(&visible, 99),
+        visible.len()
+    );
     if let Some(k) = peak_kib {
         let _ = writeln!(out, "  server peak RSS:     {} MiB", k / 1024);
     }

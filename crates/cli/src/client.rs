@@ -17,9 +17,22 @@ pub struct Client {
 /// What the server answered to one submission.
 #[derive(Debug)]
 pub enum Answer {
-    Accepted { index: u64, tree_size: u64, duplicate: bool, receipt: serde_json::Value },
-    Held { id: i64, reasons: Vec<String> },
-    Rejected { status: u16, code: String, message: String, field: Option<String> },
+    Accepted {
+        index: u64,
+        tree_size: u64,
+        duplicate: bool,
+        receipt: serde_json::Value,
+    },
+    Held {
+        id: i64,
+        reasons: Vec<String>,
+    },
+    Rejected {
+        status: u16,
+        code: String,
+        message: String,
+        field: Option<String>,
+    },
 }
 
 pub struct ElectionInfo {
@@ -34,7 +47,10 @@ impl Client {
             .pool_max_idle_per_host(256)
             .build()
             .context("cannot build the HTTP client")?;
-        Ok(Client { http, base: base.trim_end_matches('/').to_string() })
+        Ok(Client {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+        })
     }
 
     pub fn base(&self) -> &str {
@@ -43,18 +59,36 @@ impl Client {
 
     pub async fn election(&self, id: &str) -> Result<ElectionInfo> {
         let url = format!("{}/api/v1/elections/{id}", self.base);
-        let resp = self.http.get(&url).send().await.with_context(|| format!("GET {url}"))?;
+        let resp = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?;
         if !resp.status().is_success() {
-            bail!("GET {url}: {} {}", resp.status(), resp.text().await.unwrap_or_default());
+            bail!(
+                "GET {url}: {} {}",
+                resp.status(),
+                resp.text().await.unwrap_or_default()
+            );
         }
-        let v: serde_json::Value = resp.json().await.with_context(|| format!("GET {url}: not JSON"))?;
+        let v: serde_json::Value = resp
+            .json()
+            .await
+            .with_context(|| format!("GET {url}: not JSON"))?;
         let def: Definition = serde_json::from_value(v["definition"].clone())
             .with_context(|| format!("GET {url}: the definition does not parse"))?;
-        let definition = def.validate().map_err(|e| anyhow!("the server's definition is invalid: {e}"))?;
+        let definition = def
+            .validate()
+            .map_err(|e| anyhow!("the server's definition is invalid: {e}"))?;
         let log_key = VerifierKey::parse(v["log"]["verifier_key"].as_str().unwrap_or(""))
             .map_err(|e| anyhow!("the server's log key is invalid: {e}"))?;
         let origin = v["log"]["origin"].as_str().unwrap_or("").to_string();
-        Ok(ElectionInfo { definition, log_key, origin })
+        Ok(ElectionInfo {
+            definition,
+            log_key,
+            origin,
+        })
     }
 
     /// Posts one signed note.
@@ -69,7 +103,10 @@ impl Client {
             .await
             .with_context(|| format!("POST {url}"))?;
         let status = resp.status().as_u16();
-        let v: serde_json::Value = resp.json().await.with_context(|| format!("POST {url}: the answer is not JSON"))?;
+        let v: serde_json::Value = resp
+            .json()
+            .await
+            .with_context(|| format!("POST {url}: the answer is not JSON"))?;
         Ok(match status {
             200 | 201 => Answer::Accepted {
                 index: v["index"].as_u64().unwrap_or(0),
@@ -81,7 +118,17 @@ impl Client {
                 id: v["held"]["id"].as_i64().unwrap_or(0),
                 reasons: v["held"]["reasons"]
                     .as_array()
-                    .map(|a| a.iter().map(|r| format!("{}: {}", r["field"].as_str().unwrap_or(""), r["why"].as_str().unwrap_or(""))).collect())
+                    .map(|a| {
+                        a.iter()
+                            .map(|r| {
+                                format!(
+                                    "{}: {}",
+                                    r["field"].as_str().unwrap_or(""),
+                                    r["why"].as_str().unwrap_or("")
+                                )
+                            })
+                            .collect()
+                    })
                     .unwrap_or_default(),
             },
             _ => Answer::Rejected {
@@ -96,19 +143,36 @@ impl Client {
     /// The current checkpoint, verified with the log key.
     pub async fn checkpoint(&self, election: &str, log_key: &VerifierKey) -> Result<Checkpoint> {
         let url = format!("{}/log/{election}/checkpoint", self.base);
-        let bytes = self.http.get(&url).send().await.with_context(|| format!("GET {url}"))?.bytes().await?;
+        let bytes = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?
+            .bytes()
+            .await?;
         let note = Note::parse(&bytes).map_err(|e| anyhow!("{url}: not a signed note: {e}"))?;
-        note.verify(std::slice::from_ref(log_key)).map_err(|e| anyhow!("{url}: {e}"))?;
+        note.verify(std::slice::from_ref(log_key))
+            .map_err(|e| anyhow!("{url}: {e}"))?;
         Checkpoint::parse(&note.text).map_err(|e| anyhow!("{url}: {e}"))
     }
 }
 
 /// Checks a receipt against our note and the log key: signed checkpoint, matching leaf,
 /// valid inclusion proof.
-pub fn check_receipt(receipt: &serde_json::Value, note: &[u8], log_key: &VerifierKey) -> Result<u64> {
-    let index = receipt["index"].as_u64().ok_or_else(|| anyhow!("receipt has no index"))?;
-    let cp_text = receipt["checkpoint"].as_str().ok_or_else(|| anyhow!("receipt has no checkpoint"))?;
-    let cp_note = Note::parse(cp_text.as_bytes()).map_err(|e| anyhow!("receipt checkpoint: {e}"))?;
+pub fn check_receipt(
+    receipt: &serde_json::Value,
+    note: &[u8],
+    log_key: &VerifierKey,
+) -> Result<u64> {
+    let index = receipt["index"]
+        .as_u64()
+        .ok_or_else(|| anyhow!("receipt has no index"))?;
+    let cp_text = receipt["checkpoint"]
+        .as_str()
+        .ok_or_else(|| anyhow!("receipt has no checkpoint"))?;
+    let cp_note =
+        Note::parse(cp_text.as_bytes()).map_err(|e| anyhow!("receipt checkpoint: {e}"))?;
     cp_note
         .verify(std::slice::from_ref(log_key))
         .map_err(|e| anyhow!("receipt checkpoint is not signed by the log key: {e}"))?;
@@ -118,7 +182,11 @@ pub fn check_receipt(receipt: &serde_json::Value, note: &[u8], log_key: &Verifie
         .as_array()
         .ok_or_else(|| anyhow!("receipt has no inclusion proof"))?
         .iter()
-        .map(|h| h.as_str().and_then(decode_hash).ok_or_else(|| anyhow!("receipt proof hash is not base64 of 32 bytes")))
+        .map(|h| {
+            h.as_str()
+                .and_then(decode_hash)
+                .ok_or_else(|| anyhow!("receipt proof hash is not base64 of 32 bytes"))
+        })
         .collect::<Result<_>>()?;
     verify_inclusion(&leaf, index, cp.size, &proof, &cp.root)
         .map_err(|e| anyhow!("the receipt does not prove our note is in the log: {e}"))?;

@@ -13,7 +13,10 @@ use skytale_store::{write_private, Store};
 pub fn key_generate(name: &str, out: &Path) -> Result<String> {
     let key = SigningKey::generate(name).map_err(|e| anyhow!("invalid key name {name:?}: {e}"))?;
     if out.exists() {
-        bail!("{} already exists; refusing to overwrite a key", out.display());
+        bail!(
+            "{} already exists; refusing to overwrite a key",
+            out.display()
+        );
     }
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -22,7 +25,8 @@ pub fn key_generate(name: &str, out: &Path) -> Result<String> {
         .with_context(|| format!("cannot write {}", out.display()))?;
     let vkey = key.verifier().to_string();
     let pub_path = pub_path(out);
-    fs::write(&pub_path, format!("{vkey}\n")).with_context(|| format!("cannot write {}", pub_path.display()))?;
+    fs::write(&pub_path, format!("{vkey}\n"))
+        .with_context(|| format!("cannot write {}", pub_path.display()))?;
     Ok(vkey)
 }
 
@@ -34,13 +38,16 @@ fn pub_path(p: &Path) -> PathBuf {
 
 /// Reads a signing key file written by `key generate`.
 pub fn load_key(path: &Path) -> Result<SigningKey> {
-    let text = fs::read_to_string(path).with_context(|| format!("cannot read key file {}", path.display()))?;
-    SigningKey::parse(text.trim()).map_err(|e| anyhow!("{}: not a skytale signing key: {e}", path.display()))
+    let text = fs::read_to_string(path)
+        .with_context(|| format!("cannot read key file {}", path.display()))?;
+    SigningKey::parse(text.trim())
+        .map_err(|e| anyhow!("{}: not a skytale signing key: {e}", path.display()))
 }
 
 /// Reads a definition file (TOML or JSON by extension, else by content).
 pub fn read_definition(path: &Path) -> Result<Definition> {
-    let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let format = match path.extension().and_then(|e| e.to_str()) {
         Some("json") => DefinitionFormat::Json,
         Some("toml") => DefinitionFormat::Toml,
@@ -59,15 +66,22 @@ pub fn sign_definition(def: &Definition, key: &SigningKey) -> Result<Vec<u8>> {
             def.authority_key
         );
     }
-    let st = Statement::Election(Box::new(ElectionStatement { election: def.id.clone(), definition: def.clone() }));
-    let note = key.sign_note(&st.to_note_text()).map_err(|e| anyhow!("cannot sign the definition: {e}"))?;
+    let st = Statement::Election(Box::new(ElectionStatement {
+        election: def.id.clone(),
+        definition: def.clone(),
+    }));
+    let note = key
+        .sign_note(&st.to_note_text())
+        .map_err(|e| anyhow!("cannot sign the definition: {e}"))?;
     Ok(note.to_bytes())
 }
 
 /// `skytale election create`: validate, sign as entry 0, start the log in the data directory.
 pub fn election_create(definition: &Path, key: &Path, data_dir: &Path) -> Result<String> {
     let def = read_definition(definition)?;
-    def.clone().validate().map_err(|e| anyhow!("{}: {e}", definition.display()))?;
+    def.clone()
+        .validate()
+        .map_err(|e| anyhow!("{}: {e}", definition.display()))?;
     let key = load_key(key)?;
     let entry0 = sign_definition(&def, &key)?;
     let store = Store::open(data_dir)?;
@@ -94,14 +108,30 @@ pub fn election_create_from(
     let format = skytale_formats::Format::detect(&name, &bytes[..bytes.len().min(4096)])
         .ok_or_else(|| anyhow!("{name}: cannot tell its format (NIST CDF, Clarity XML or CSV)"))?;
     let key = load_key(key)?;
-    let reporter = skytale_note::VerifierKey::parse(reporter.trim()).map_err(|e| anyhow!("--reporter: {e}"))?;
-    let opts = skytale_formats::DeriveOptions { date, mapping: None };
-    let def = skytale_formats::derive_definition_with(format, &bytes, id, key.verifier(), &reporter.name().to_string(), reporter.clone(), &opts)
-        .map_err(|e| anyhow!("{e}"))?;
+    let reporter = skytale_note::VerifierKey::parse(reporter.trim())
+        .map_err(|e| anyhow!("--reporter: {e}"))?;
+    let opts = skytale_formats::DeriveOptions {
+        date,
+        mapping: None,
+    };
+    let def = skytale_formats::derive_definition_with(
+        format,
+        &bytes,
+        id,
+        key.verifier(),
+        &reporter.name().to_string(),
+        reporter.clone(),
+        &opts,
+    )
+    .map_err(|e| anyhow!("{e}"))?;
     let out = data_dir.join(format!("{id}.definition.json"));
-    fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
-    fs::write(&out, serde_json::to_vec_pretty(&def)?).with_context(|| format!("cannot write {}", out.display()))?;
-    def.clone().validate().map_err(|e| anyhow!("the derived definition is invalid: {e}"))?;
+    fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    fs::write(&out, serde_json::to_vec_pretty(&def)?)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    def.clone()
+        .validate()
+        .map_err(|e| anyhow!("the derived definition is invalid: {e}"))?;
     let entry0 = sign_definition(&def, &key)?;
     let store = Store::open(data_dir)?;
     let (id, log_key) = skytale_server::create_election(&store, &entry0)?;

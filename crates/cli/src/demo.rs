@@ -35,9 +35,15 @@ pub async fn run(opts: DemoOptions) -> Result<()> {
     if fresh {
         let keys = opts.data_dir.join("demo-keys");
         fs::create_dir_all(&keys).with_context(|| format!("cannot create {}", keys.display()))?;
-        save(&keys.join("authority.key"), &synth.authority.to_skey_string())?;
+        save(
+            &keys.join("authority.key"),
+            &synth.authority.to_skey_string(),
+        )?;
         for (i, k) in synth.reporters.iter().enumerate() {
-            save(&keys.join(format!("region-{:02}.key", i + 1)), &k.to_skey_string())?;
+            save(
+                &keys.join(format!("region-{:02}.key", i + 1)),
+                &k.to_skey_string(),
+            )?;
         }
         let entry0 = crate::commands::sign_definition(&synth.definition, &synth.authority)?;
         let (_, log_key) = skytale_server::create_election(&store, &entry0)?;
@@ -46,7 +52,10 @@ pub async fn run(opts: DemoOptions) -> Result<()> {
             synth.definition.units.len(),
             synth.stations.len()
         );
-        println!("Keys are in {} (authority, one per regional office); log key {log_key}", keys.display());
+        println!(
+            "Keys are in {} (authority, one per regional office); log key {log_key}",
+            keys.display()
+        );
     }
     drop(store);
     let state = AppState::open(&opts.data_dir)?;
@@ -79,7 +88,8 @@ pub async fn run(opts: DemoOptions) -> Result<()> {
 }
 
 fn save(path: &Path, skey: &str) -> Result<()> {
-    write_private(path, format!("{skey}\n").as_bytes()).with_context(|| format!("cannot write {}", path.display()))
+    write_private(path, format!("{skey}\n").as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Reports every polling station once, in random order, spread over `duration`, then a few
@@ -93,17 +103,26 @@ async fn feed(base: &str, synth: &synthetic::Synthetic, duration: Duration) -> R
     let corrections: Vec<usize> = order.iter().copied().step_by(97).collect();
     let total = order.len() + corrections.len();
     let pause = duration / total.max(1) as u32;
-    println!("Feeding {} station reports and {} corrections over {:?}…", order.len(), corrections.len(), duration);
+    println!(
+        "Feeding {} station reports and {} corrections over {:?}…",
+        order.len(),
+        corrections.len(),
+        duration
+    );
     let bar = indicatif::ProgressBar::new(total as u64);
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let mut accepted = 0u64;
     let mut held = 0u64;
-    let jobs = order.iter().map(|&s| (s, 1)).chain(corrections.iter().map(|&s| (s, 2)));
+    let jobs = order
+        .iter()
+        .map(|&s| (s, 1))
+        .chain(corrections.iter().map(|&s| (s, 2)));
     for (s, version) in jobs {
         let station = &synth.stations[s];
-        let r = synthetic::station_results(synth, station, version, &crate::now_rfc3339(), &mut rng);
+        let r =
+            synthetic::station_results(synth, station, version, &crate::now_rfc3339(), &mut rng);
         let note = sign_statement(&synth.reporters[station.reporter], &Statement::Results(r))?;
         match client.submit(DEMO_ID, &note).await? {
             Answer::Accepted { receipt, .. } => {
@@ -111,7 +130,9 @@ async fn feed(base: &str, synth: &synthetic::Synthetic, duration: Duration) -> R
                 accepted += 1;
             }
             Answer::Held { .. } => held += 1,
-            Answer::Rejected { code, message, .. } => anyhow::bail!("the demo's own submission was refused: {code}: {message}"),
+            Answer::Rejected { code, message, .. } => {
+                anyhow::bail!("the demo's own submission was refused: {code}: {message}")
+            }
         }
         bar.inc(1);
         if !pause.is_zero() {
@@ -119,6 +140,8 @@ async fn feed(base: &str, synth: &synthetic::Synthetic, duration: Duration) -> R
         }
     }
     bar.finish_and_clear();
-    println!("Done: {accepted} statements accepted (every receipt checked), {held} held for review.");
+    println!(
+        "Done: {accepted} statements accepted (every receipt checked), {held} held for review."
+    );
     Ok(())
 }

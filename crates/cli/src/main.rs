@@ -159,7 +159,10 @@ enum BenchCommand {
 fn init_logs() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn main() -> ExitCode {
@@ -175,12 +178,20 @@ fn main() -> ExitCode {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 fn run(cli: Cli) -> Result<bool> {
     match cli.command {
-        Command::Demo { data_dir, listen, units, duration, exit_when_done } => {
+        Command::Demo {
+            data_dir,
+            listen,
+            units,
+            duration,
+            exit_when_done,
+        } => {
             init_logs();
             runtime()?.block_on(demo::run(demo::DemoOptions {
                 data_dir,
@@ -195,7 +206,15 @@ fn run(cli: Cli) -> Result<bool> {
             println!("{}", commands::key_generate(&name, &out)?);
             Ok(true)
         }
-        Command::Election(ElectionCommand::Create { definition, from, id, reporter, date, key, data_dir }) => {
+        Command::Election(ElectionCommand::Create {
+            definition,
+            from,
+            id,
+            reporter,
+            date,
+            key,
+            data_dir,
+        }) => {
             let out = match (definition, from) {
                 (Some(d), _) => commands::election_create(&d, &key, &data_dir)?,
                 (None, Some(f)) => commands::election_create_from(
@@ -212,7 +231,10 @@ fn run(cli: Cli) -> Result<bool> {
             Ok(true)
         }
         Command::Election(ElectionCommand::Schema) => {
-            println!("{}", serde_json::to_string_pretty(&skytale_model::Definition::json_schema())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&skytale_model::Definition::json_schema())?
+            );
             Ok(true)
         }
         Command::Serve { data_dir, listen } => {
@@ -230,11 +252,37 @@ fn run(cli: Cli) -> Result<bool> {
             })?;
             Ok(true)
         }
-        Command::Submit { server, election, key, format, version, receipts, dry_run, mapping, files } => runtime()?.block_on(
-            submit::submit(submit::SubmitOptions { server, election, key, format, files, version, receipts, dry_run, mapping }),
-        ),
-        Command::Approve { server, election, key, size } => {
-            print!("{}", runtime()?.block_on(submit::approve(&server, &election, &key, size))?);
+        Command::Submit {
+            server,
+            election,
+            key,
+            format,
+            version,
+            receipts,
+            dry_run,
+            mapping,
+            files,
+        } => runtime()?.block_on(submit::submit(submit::SubmitOptions {
+            server,
+            election,
+            key,
+            format,
+            files,
+            version,
+            receipts,
+            dry_run,
+            mapping,
+        })),
+        Command::Approve {
+            server,
+            election,
+            key,
+            size,
+        } => {
+            print!(
+                "{}",
+                runtime()?.block_on(submit::approve(&server, &election, &key, size))?
+            );
             Ok(true)
         }
         Command::Seats(args) => {
@@ -245,8 +293,18 @@ fn run(cli: Cli) -> Result<bool> {
             print!("{}", skytale_rcv::cli::run(&args)?);
             Ok(true)
         }
-        Command::Bench(BenchCommand::Ingest { stations, statements, concurrency, data_dir }) => {
-            let out = runtime()?.block_on(bench::ingest(bench::IngestOptions { stations, statements, concurrency, data_dir }))?;
+        Command::Bench(BenchCommand::Ingest {
+            stations,
+            statements,
+            concurrency,
+            data_dir,
+        }) => {
+            let out = runtime()?.block_on(bench::ingest(bench::IngestOptions {
+                stations,
+                statements,
+                concurrency,
+                data_dir,
+            }))?;
             print!("{out}");
             Ok(true)
         }

@@ -30,9 +30,20 @@ pub struct SubmitOptions {
 
 /// Parses a native results file: one results statement or an array of them. `election`,
 /// `submitted_at` and (with `--version`) `version` may be left out and are filled in.
-pub fn parse_native(bytes: &[u8], name: &str, election: &str, version: Option<u64>, now: &str) -> Result<Vec<ResultsStatement>> {
-    let v: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| anyhow!("{name}: not JSON: {e} (line {}, column {})", e.line(), e.column()))?;
+pub fn parse_native(
+    bytes: &[u8],
+    name: &str,
+    election: &str,
+    version: Option<u64>,
+    now: &str,
+) -> Result<Vec<ResultsStatement>> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        anyhow!(
+            "{name}: not JSON: {e} (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
     let items = match v {
         serde_json::Value::Array(a) => a,
         o @ serde_json::Value::Object(_) => vec![o],
@@ -66,17 +77,30 @@ pub fn parse_native(bytes: &[u8], name: &str, election: &str, version: Option<u6
 /// A short human summary of what a statement asserts (shown before signing).
 pub fn describe(def: &ValidDefinition, r: &ResultsStatement) -> String {
     let mut s = String::new();
-    let unit = def.unit_index(&r.unit).map(|u| def.text(&def.units()[u].name, "en").to_string()).unwrap_or_else(|| "?".into());
-    let _ = writeln!(s, "  unit {} ({unit}), version {}, {:?}", r.unit, r.version, r.status);
+    let unit = def
+        .unit_index(&r.unit)
+        .map(|u| def.text(&def.units()[u].name, "en").to_string())
+        .unwrap_or_else(|| "?".into());
+    let _ = writeln!(
+        s,
+        "  unit {} ({unit}), version {}, {:?}",
+        r.unit, r.version, r.status
+    );
     for c in &r.contests {
-        let total: u64 = c.selections.values().map(ContestReport::selection_total).sum();
+        let total: u64 = c
+            .selections
+            .values()
+            .map(ContestReport::selection_total)
+            .sum();
         let _ = writeln!(
             s,
             "    {}: {} votes over {} selections, ballots {}",
             c.contest,
             total,
             c.selections.len(),
-            c.ballots.map(|b| b.get().to_string()).unwrap_or_else(|| "-".into())
+            c.ballots
+                .map(|b| b.get().to_string())
+                .unwrap_or_else(|| "-".into())
         );
     }
     s
@@ -89,8 +113,12 @@ pub async fn submit(opts: SubmitOptions) -> Result<bool> {
     let now = crate::now_rfc3339();
     let mapping = match &opts.mapping {
         Some(p) => {
-            let text = fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-            Some(skytale_formats::Mapping::from_toml(&text).map_err(|e| anyhow!("{}: {e}", p.display()))?)
+            let text =
+                fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+            Some(
+                skytale_formats::Mapping::from_toml(&text)
+                    .map_err(|e| anyhow!("{}: {e}", p.display()))?,
+            )
         }
         None => None,
     };
@@ -99,12 +127,20 @@ pub async fn submit(opts: SubmitOptions) -> Result<bool> {
         let bytes = fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
         let name = f.display().to_string();
         let format = match &opts.format {
-            Some(s) => s.parse::<skytale_formats::Format>().map_err(|e| anyhow!("{e}"))?,
+            Some(s) => s
+                .parse::<skytale_formats::Format>()
+                .map_err(|e| anyhow!("{e}"))?,
             None => skytale_formats::Format::detect(&name, &bytes[..bytes.len().min(4096)])
                 .ok_or_else(|| anyhow!("{name}: cannot tell its format; name one with --format"))?,
         };
         if format == skytale_formats::Format::Native {
-            statements.extend(parse_native(&bytes, &name, &opts.election, opts.version, &now)?);
+            statements.extend(parse_native(
+                &bytes,
+                &name,
+                &opts.election,
+                opts.version,
+                &now,
+            )?);
         } else {
             let io = skytale_formats::ImportOptions {
                 election: &opts.election,
@@ -115,11 +151,16 @@ pub async fn submit(opts: SubmitOptions) -> Result<bool> {
                 source_name: Some(&name),
             };
             statements.extend(
-                skytale_formats::import_results(format, &bytes, &info.definition, &io).map_err(|e| anyhow!("{e}"))?,
+                skytale_formats::import_results(format, &bytes, &info.definition, &io)
+                    .map_err(|e| anyhow!("{e}"))?,
             );
         }
     }
-    eprintln!("{} statement(s) to sign with {}:", statements.len(), key.verifier());
+    eprintln!(
+        "{} statement(s) to sign with {}:",
+        statements.len(),
+        key.verifier()
+    );
     for r in &statements {
         eprint!("{}", describe(&info.definition, r));
     }
@@ -133,27 +174,43 @@ pub async fn submit(opts: SubmitOptions) -> Result<bool> {
     for r in statements {
         let note = sign_statement(&key, &Statement::Results(r.clone()))?;
         match client.submit(&opts.election, &note).await? {
-            Answer::Accepted { receipt, duplicate, .. } => {
+            Answer::Accepted {
+                receipt, duplicate, ..
+            } => {
                 let index = check_receipt(&receipt, &note, &info.log_key)?;
                 let path = dir.join(format!("{}-v{}.json", r.unit, r.version));
-                let saved = serde_json::json!({"note": String::from_utf8_lossy(&note), "receipt": receipt});
-                fs::write(&path, serde_json::to_vec_pretty(&saved)?).with_context(|| format!("cannot write {}", path.display()))?;
+                let saved =
+                    serde_json::json!({"note": String::from_utf8_lossy(&note), "receipt": receipt});
+                fs::write(&path, serde_json::to_vec_pretty(&saved)?)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
                 println!(
                     "accepted unit {} version {} at index {index}{} (receipt checked, saved to {})",
                     r.unit,
                     r.version,
-                    if duplicate { ", already in the log" } else { "" },
+                    if duplicate {
+                        ", already in the log"
+                    } else {
+                        ""
+                    },
                     path.display()
                 );
             }
             Answer::Held { id, reasons } => {
                 all_ok = false;
-                println!("HELD for review (id {id}) unit {} version {}:", r.unit, r.version);
+                println!(
+                    "HELD for review (id {id}) unit {} version {}:",
+                    r.unit, r.version
+                );
                 for reason in reasons {
                     println!("  {reason}");
                 }
             }
-            Answer::Rejected { status, code, message, field } => {
+            Answer::Rejected {
+                status,
+                code,
+                message,
+                field,
+            } => {
                 all_ok = false;
                 println!(
                     "REJECTED unit {} version {}: {code} ({status}): {message}{}",
@@ -168,11 +225,19 @@ pub async fn submit(opts: SubmitOptions) -> Result<bool> {
 }
 
 pub fn sign_statement(key: &SigningKey, st: &Statement) -> Result<Vec<u8>> {
-    Ok(key.sign_note(&st.to_note_text()).map_err(|e| anyhow!("cannot sign: {e}"))?.to_bytes())
+    Ok(key
+        .sign_note(&st.to_note_text())
+        .map_err(|e| anyhow!("cannot sign: {e}"))?
+        .to_bytes())
 }
 
 /// `skytale approve`: sign "publish tree size N" for the current (or given) size.
-pub async fn approve(server: &str, election: &str, key: &Path, size: Option<u64>) -> Result<String> {
+pub async fn approve(
+    server: &str,
+    election: &str,
+    key: &Path,
+    size: Option<u64>,
+) -> Result<String> {
     let key = crate::commands::load_key(key)?;
     let client = Client::new(server)?;
     let info = client.election(election).await?;
@@ -203,5 +268,9 @@ pub async fn approve(server: &str, election: &str, key: &Path, size: Option<u64>
 
 /// Records the source file of a statement (format and hash).
 pub fn source_of(format: &str, bytes: &[u8], name: &str) -> SourceFile {
-    SourceFile { format: format.to_string(), sha256: hex::encode(Sha256::digest(bytes)), name: Some(name.to_string()) }
+    SourceFile {
+        format: format.to_string(),
+        sha256: hex::encode(Sha256::digest(bytes)),
+        name: Some(name.to_string()),
+    }
 }

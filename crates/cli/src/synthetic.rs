@@ -11,8 +11,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use skytale_model::{
     Contest, ContestKind, ContestReport, Count, CountType, Definition, LocalizedText, Party,
-    PublicationPolicy, ReportStatus, Reporter, ResultsStatement, SeatRules, Selection,
-    Unit,
+    PublicationPolicy, ReportStatus, Reporter, ResultsStatement, SeatRules, Selection, Unit,
 };
 use skytale_note::SigningKey;
 
@@ -56,7 +55,12 @@ const CANDIDATES: [(&str, &str, &str, &str); 4] = [
 const WEIGHTS: [u64; 6] = [34, 28, 14, 12, 7, 5];
 
 /// Builds the election. `stations` polling stations; keys are random unless `seed_keys`.
-pub fn election(id: &str, stations: usize, seed: u64, seed_keys: bool) -> anyhow::Result<Synthetic> {
+pub fn election(
+    id: &str,
+    stations: usize,
+    seed: u64,
+    seed_keys: bool,
+) -> anyhow::Result<Synthetic> {
     let stations = stations.max(1);
     let mut rng = StdRng::seed_from_u64(seed);
     let key = |name: &str, n: u64| -> anyhow::Result<SigningKey> {
@@ -74,7 +78,10 @@ pub fn election(id: &str, stations: usize, seed: u64, seed_keys: bool) -> anyhow
     let authority = key(&format!("{id}-authority"), 0)?;
     let mut units = vec![Unit {
         id: "nation".into(),
-        name: text("Republic of Skytalia".into(), "Δημοκρατία της Σκυταλίας".into()),
+        name: text(
+            "Republic of Skytalia".into(),
+            "Δημοκρατία της Σκυταλίας".into(),
+        ),
         parent: None,
         level: Some("nation".into()),
         registered: None,
@@ -115,12 +122,20 @@ pub fn election(id: &str, stations: usize, seed: u64, seed_keys: bool) -> anyhow
         let registered = rng.gen_range(300..1500);
         units.push(Unit {
             id: id.clone(),
-            name: text(format!("Polling station {}", s + 1), format!("Εκλογικό τμήμα {}", s + 1)),
+            name: text(
+                format!("Polling station {}", s + 1),
+                format!("Εκλογικό τμήμα {}", s + 1),
+            ),
             parent: Some(format!("r{:02}-c{:02}", r + 1, c + 1)),
             level: Some("polling_station".into()),
             registered: Some(registered),
         });
-        station_list.push(Station { id, reporter: r, registered, region: r });
+        station_list.push(Station {
+            id,
+            reporter: r,
+            registered,
+            region: r,
+        });
     }
     let parties = PARTIES
         .iter()
@@ -134,7 +149,10 @@ pub fn election(id: &str, stations: usize, seed: u64, seed_keys: bool) -> anyhow
     let contests = vec![
         Contest {
             id: "president".into(),
-            name: text("President of the Republic".into(), "Πρόεδρος της Δημοκρατίας".into()),
+            name: text(
+                "President of the Republic".into(),
+                "Πρόεδρος της Δημοκρατίας".into(),
+            ),
             kind: ContestKind::Candidate,
             area: vec!["nation".into()],
             votes_allowed: 1,
@@ -158,8 +176,16 @@ pub fn election(id: &str, stations: usize, seed: u64, seed_keys: bool) -> anyhow
             area: vec!["nation".into()],
             votes_allowed: 1,
             selections: vec![
-                Selection { id: "yes".into(), name: text("Yes".into(), "Ναι".into()), party: None },
-                Selection { id: "no".into(), name: text("No".into(), "Όχι".into()), party: None },
+                Selection {
+                    id: "yes".into(),
+                    name: text("Yes".into(), "Ναι".into()),
+                    party: None,
+                },
+                Selection {
+                    id: "no".into(),
+                    name: text("No".into(), "Όχι".into()),
+                    party: None,
+                },
             ],
             seats: None,
         },
@@ -182,7 +208,10 @@ pub fn election(id: &str, stations: usize, seed: u64, seed_keys: bool) -> anyhow
     ];
     let definition = Definition {
         id: id.to_string(),
-        name: text("General Election (synthetic demo)".into(), "Γενικές Εκλογές (συνθετική επίδειξη)".into()),
+        name: text(
+            "General Election (synthetic demo)".into(),
+            "Γενικές Εκλογές (συνθετική επίδειξη)".into(),
+        ),
         date: "2026-11-25".into(),
         default_language: "en".into(),
         languages: vec!["en".into(), "el".into()],
@@ -194,7 +223,12 @@ pub fn election(id: &str, stations: usize, seed: u64, seed_keys: bool) -> anyhow
         reporters: reporter_defs,
         publication: PublicationPolicy::default(),
     };
-    Ok(Synthetic { definition, authority, reporters, stations: station_list })
+    Ok(Synthetic {
+        definition,
+        authority,
+        reporters,
+        stations: station_list,
+    })
 }
 
 /// D'Hondt, 300 seats, 3 % national threshold.
@@ -212,7 +246,9 @@ fn split(rng: &mut StdRng, total: u64, weights: &[u64], bias: usize) -> Vec<u64>
     let w: Vec<u64> = weights
         .iter()
         .enumerate()
-        .map(|(i, w)| w * 10 + if i == bias % weights.len() { 40 } else { 0 } + rng.gen_range(0..30))
+        .map(|(i, w)| {
+            w * 10 + if i == bias % weights.len() { 40 } else { 0 } + rng.gen_range(0..30)
+        })
         .collect();
     let sum: u64 = w.iter().sum();
     let mut out: Vec<u64> = w.iter().map(|x| total * x / sum).collect();

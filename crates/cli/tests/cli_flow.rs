@@ -14,11 +14,19 @@ fn skytale() -> Command {
 
 fn run(args: &[&str], cwd: &Path) -> (bool, String, String) {
     let out = skytale().args(args).current_dir(cwd).output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Server(Child);
@@ -31,7 +39,13 @@ impl Drop for Server {
 
 fn serve(dir: &Path, port: u16) -> Server {
     let child = skytale()
-        .args(["serve", "--data-dir", "data", "--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "serve",
+            "--data-dir",
+            "data",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
         .current_dir(dir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -39,7 +53,10 @@ fn serve(dir: &Path, port: u16) -> Server {
         .unwrap();
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(60), "server did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "server did not start"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Server(child)
@@ -49,19 +66,55 @@ fn serve(dir: &Path, port: u16) -> Server {
 fn keys_create_serve_submit() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let (ok, auth, err) = run(&["key", "generate", "--name", "cli-authority", "--out", "keys/authority.key"], d);
+    let (ok, auth, err) = run(
+        &[
+            "key",
+            "generate",
+            "--name",
+            "cli-authority",
+            "--out",
+            "keys/authority.key",
+        ],
+        d,
+    );
     assert!(ok, "{err}");
     let auth = auth.trim();
-    assert!(auth.starts_with("cli-authority+"), "prints the C2SP verifier key: {auth}");
+    assert!(
+        auth.starts_with("cli-authority+"),
+        "prints the C2SP verifier key: {auth}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(d.join("keys/authority.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(d.join("keys/authority.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "signing keys are private");
     }
-    let (ok, _, err) = run(&["key", "generate", "--name", "cli-authority", "--out", "keys/authority.key"], d);
+    let (ok, _, err) = run(
+        &[
+            "key",
+            "generate",
+            "--name",
+            "cli-authority",
+            "--out",
+            "keys/authority.key",
+        ],
+        d,
+    );
     assert!(!ok && err.contains("refusing to overwrite"), "{err}");
-    let (_, office, _) = run(&["key", "generate", "--name", "cli-office", "--out", "keys/office.key"], d);
+    let (_, office, _) = run(
+        &[
+            "key",
+            "generate",
+            "--name",
+            "cli-office",
+            "--out",
+            "keys/office.key",
+        ],
+        d,
+    );
     let office = office.trim();
 
     let definition = format!(
@@ -93,14 +146,60 @@ scope = ["town"]
     );
     std::fs::write(d.join("election.toml"), &definition).unwrap();
     // A broken definition is refused with the field named.
-    std::fs::write(d.join("broken.toml"), definition.replace("parent = \"town\"", "parent = \"city\"")).unwrap();
-    let (ok, _, err) = run(&["election", "create", "--definition", "broken.toml", "--key", "keys/authority.key", "--data-dir", "data"], d);
+    std::fs::write(
+        d.join("broken.toml"),
+        definition.replace("parent = \"town\"", "parent = \"city\""),
+    )
+    .unwrap();
+    let (ok, _, err) = run(
+        &[
+            "election",
+            "create",
+            "--definition",
+            "broken.toml",
+            "--key",
+            "keys/authority.key",
+            "--data-dir",
+            "data",
+        ],
+        d,
+    );
     assert!(!ok);
-    assert!(err.contains("units[1].parent") && err.contains("\"city\""), "{err}");
+    assert!(
+        err.contains("units[1].parent") && err.contains("\"city\""),
+        "{err}"
+    );
     // Only the authority key may sign entry 0.
-    let (ok, _, err) = run(&["election", "create", "--definition", "election.toml", "--key", "keys/office.key", "--data-dir", "data"], d);
-    assert!(!ok && err.contains("not the definition's authority_key"), "{err}");
-    let (ok, out, err) = run(&["election", "create", "--definition", "election.toml", "--key", "keys/authority.key", "--data-dir", "data"], d);
+    let (ok, _, err) = run(
+        &[
+            "election",
+            "create",
+            "--definition",
+            "election.toml",
+            "--key",
+            "keys/office.key",
+            "--data-dir",
+            "data",
+        ],
+        d,
+    );
+    assert!(
+        !ok && err.contains("not the definition's authority_key"),
+        "{err}"
+    );
+    let (ok, out, err) = run(
+        &[
+            "election",
+            "create",
+            "--definition",
+            "election.toml",
+            "--key",
+            "keys/authority.key",
+            "--data-dir",
+            "data",
+        ],
+        d,
+    );
     assert!(ok, "{err}");
     assert!(out.contains("created election cli-2026"), "{out}");
 
@@ -113,11 +212,28 @@ scope = ["town"]
             "contests": [{"contest": "mayor", "ballots": 600, "selections": {"ann": {"election_day": 350}, "ben": {"election_day": 240}}}]}"#,
     )
     .unwrap();
-    let (ok, out, err) = run(&["submit", "--server", &url, "--election", "cli-2026", "--key", "keys/office.key", "results.json"], d);
+    let (ok, out, err) = run(
+        &[
+            "submit",
+            "--server",
+            &url,
+            "--election",
+            "cli-2026",
+            "--key",
+            "keys/office.key",
+            "results.json",
+        ],
+        d,
+    );
     assert!(ok, "{out}{err}");
-    assert!(out.contains("accepted unit ps1 version 1 at index 1 (receipt checked"), "{out}");
-    let receipt: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(d.join("skytale-receipts/cli-2026/ps1-v1.json")).unwrap()).unwrap();
+    assert!(
+        out.contains("accepted unit ps1 version 1 at index 1 (receipt checked"),
+        "{out}"
+    );
+    let receipt: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(d.join("skytale-receipts/cli-2026/ps1-v1.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(receipt["receipt"]["index"], 1);
 
     // A stale resubmission with other content is refused, naming the code and field.
@@ -126,13 +242,44 @@ scope = ["town"]
         r#"{"unit": "ps1", "version": 1, "contests": [{"contest": "mayor", "selections": {"ann": {"total": 1}}}]}"#,
     )
     .unwrap();
-    let (ok, out, _) = run(&["submit", "--server", &url, "--election", "cli-2026", "--key", "keys/office.key", "again.json"], d);
+    let (ok, out, _) = run(
+        &[
+            "submit",
+            "--server",
+            &url,
+            "--election",
+            "cli-2026",
+            "--key",
+            "keys/office.key",
+            "again.json",
+        ],
+        d,
+    );
     assert!(!ok);
-    assert!(out.contains("REJECTED unit ps1 version 1: duplicate_version (409)") && out.contains("[field version]"), "{out}");
+    assert!(
+        out.contains("REJECTED unit ps1 version 1: duplicate_version (409)")
+            && out.contains("[field version]"),
+        "{out}"
+    );
     // A file that is not JSON names the line.
     std::fs::write(d.join("bad.json"), "{\n  \"unit\": ps1 }").unwrap();
-    let (ok, _, err) = run(&["submit", "--server", &url, "--election", "cli-2026", "--key", "keys/office.key", "bad.json"], d);
-    assert!(!ok && err.contains("bad.json: not JSON") && err.contains("line 2"), "{err}");
+    let (ok, _, err) = run(
+        &[
+            "submit",
+            "--server",
+            &url,
+            "--election",
+            "cli-2026",
+            "--key",
+            "keys/office.key",
+            "bad.json",
+        ],
+        d,
+    );
+    assert!(
+        !ok && err.contains("bad.json: not JSON") && err.contains("line 2"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -140,14 +287,30 @@ fn the_demo_runs_end_to_end() {
     let tmp = tempfile::tempdir().unwrap();
     let port = free_port();
     let out = skytale()
-        .args(["demo", "--data-dir", "data", "--units", "120", "--duration", "1", "--exit-when-done"])
+        .args([
+            "demo",
+            "--data-dir",
+            "data",
+            "--units",
+            "120",
+            "--duration",
+            "1",
+            "--exit-when-done",
+        ])
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .current_dir(tmp.path())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("Done: 122 statements accepted (every receipt checked), 0 held"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Done: 122 statements accepted (every receipt checked), 0 held"),
+        "{stdout}"
+    );
     // The data survives: serve it again and read the tally.
     let port = free_port();
     let _server = serve(tmp.path(), port);
@@ -158,6 +321,11 @@ fn the_demo_runs_end_to_end() {
     assert_eq!(v["tree_size"], 123);
     assert_eq!(v["contests"][0]["units_reporting"], 120);
     assert_eq!(v["contests"].as_array().unwrap().len(), 3);
-    let seats: u64 = v["contests"][2]["seats"].as_object().unwrap().values().map(|s| s.as_u64().unwrap()).sum();
+    let seats: u64 = v["contests"][2]["seats"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|s| s.as_u64().unwrap())
+        .sum();
     assert_eq!(seats, 300, "the parliament's 300 seats are allocated live");
 }

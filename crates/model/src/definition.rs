@@ -262,7 +262,8 @@ pub struct ValidDefinition {
 impl ValidDefinition {
     fn new(def: Definition) -> Result<ValidDefinition, DefinitionErrors> {
         let mut errs: Vec<DefinitionError> = Vec::new();
-        let mut bad = |field: String, why: String| errs.push(DefinitionError::Invalid { field, why });
+        let mut bad =
+            |field: String, why: String| errs.push(DefinitionError::Invalid { field, why });
 
         if let Err(why) = check_id(&def.id) {
             bad("id".into(), why);
@@ -284,7 +285,10 @@ impl ValidDefinition {
         }
         for (i, l) in def.languages.iter().enumerate() {
             if !is_language_tag(l) {
-                bad(format!("languages[{i}]"), format!("{l:?} is not a language tag like \"en\" or \"pt-BR\""));
+                bad(
+                    format!("languages[{i}]"),
+                    format!("{l:?} is not a language tag like \"en\" or \"pt-BR\""),
+                );
             }
         }
         if !langs.contains(def.default_language.as_str()) {
@@ -293,29 +297,45 @@ impl ValidDefinition {
                 format!("{:?} is not among `languages`", def.default_language),
             );
         }
-        let check_text = |field: String, text: &LocalizedText, bad: &mut dyn FnMut(String, String)| {
-            if !text.contains_key(&def.default_language) {
-                bad(
-                    field.clone(),
-                    format!("has no text in the default language {:?}", def.default_language),
-                );
-            }
-            for lang in text.keys() {
-                if !langs.contains(lang.as_str()) {
-                    bad(format!("{field}.{lang}"), format!("language {lang:?} is not among `languages`"));
+        let check_text =
+            |field: String, text: &LocalizedText, bad: &mut dyn FnMut(String, String)| {
+                if !text.contains_key(&def.default_language) {
+                    bad(
+                        field.clone(),
+                        format!(
+                            "has no text in the default language {:?}",
+                            def.default_language
+                        ),
+                    );
                 }
-            }
-        };
+                for lang in text.keys() {
+                    if !langs.contains(lang.as_str()) {
+                        bad(
+                            format!("{field}.{lang}"),
+                            format!("language {lang:?} is not among `languages`"),
+                        );
+                    }
+                }
+            };
         check_text("name".into(), &def.name, &mut bad);
         if let Some(origin) = &def.origin {
             if origin.is_empty() || origin.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                bad("origin".into(), "must be non-empty and contain no spaces or control characters".into());
+                bad(
+                    "origin".into(),
+                    "must be non-empty and contain no spaces or control characters".into(),
+                );
             }
         }
 
         // Units.
         if def.units.len() > MAX_UNITS {
-            bad("units".into(), format!("has {} units; at most {MAX_UNITS} are allowed", def.units.len()));
+            bad(
+                "units".into(),
+                format!(
+                    "has {} units; at most {MAX_UNITS} are allowed",
+                    def.units.len()
+                ),
+            );
         }
         let mut unit_index = HashMap::with_capacity(def.units.len());
         for (i, u) in def.units.iter().enumerate() {
@@ -323,7 +343,10 @@ impl ValidDefinition {
                 bad(format!("units[{i}].id"), why);
             }
             if unit_index.insert(u.id.clone(), i).is_some() {
-                bad(format!("units[{i}].id"), format!("duplicate unit id {:?}", u.id));
+                bad(
+                    format!("units[{i}].id"),
+                    format!("duplicate unit id {:?}", u.id),
+                );
             }
             check_text(format!("units[{i}].name"), &u.name, &mut bad);
         }
@@ -338,7 +361,10 @@ impl ValidDefinition {
                         parents[i] = Some(pi);
                         children[pi].push(i);
                     }
-                    Some(_) => bad(format!("units[{i}].parent"), "a unit cannot be its own parent".into()),
+                    Some(_) => bad(
+                        format!("units[{i}].parent"),
+                        "a unit cannot be its own parent".into(),
+                    ),
                     None => bad(
                         format!("units[{i}].parent"),
                         format!("unit {:?} has parent {p:?}, which does not exist", u.id),
@@ -347,14 +373,22 @@ impl ValidDefinition {
             }
         }
         if def.units.is_empty() {
-            bad("units".into(), "an election needs at least one reporting unit".into());
+            bad(
+                "units".into(),
+                "an election needs at least one reporting unit".into(),
+            );
         } else if roots.len() != 1 {
             bad(
                 "units".into(),
                 format!(
                     "exactly one unit must have no parent (the root); found {}: {}",
                     roots.len(),
-                    roots.iter().take(5).map(|&i| def.units[i].id.as_str()).collect::<Vec<_>>().join(", ")
+                    roots
+                        .iter()
+                        .take(5)
+                        .map(|&i| def.units[i].id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             );
         }
@@ -379,7 +413,10 @@ impl ValidDefinition {
                 .map(|i| def.units[i].id.as_str())
                 .collect();
             if !cyc.is_empty() {
-                bad("units".into(), format!("parent links form a cycle through {}", cyc.join(", ")));
+                bad(
+                    "units".into(),
+                    format!("parent links form a cycle through {}", cyc.join(", ")),
+                );
             }
         }
 
@@ -390,20 +427,34 @@ impl ValidDefinition {
                 bad(format!("parties[{i}].id"), why);
             }
             if !party_ids.insert(p.id.as_str()) {
-                bad(format!("parties[{i}].id"), format!("duplicate party id {:?}", p.id));
+                bad(
+                    format!("parties[{i}].id"),
+                    format!("duplicate party id {:?}", p.id),
+                );
             }
             check_text(format!("parties[{i}].name"), &p.name, &mut bad);
             if let Some(c) = &p.color {
-                let ok = c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|ch| ch.is_ascii_hexdigit());
+                let ok = c.len() == 7
+                    && c.starts_with('#')
+                    && c[1..].chars().all(|ch| ch.is_ascii_hexdigit());
                 if !ok {
-                    bad(format!("parties[{i}].color"), format!("{c:?} is not a colour of the form #rrggbb"));
+                    bad(
+                        format!("parties[{i}].color"),
+                        format!("{c:?} is not a colour of the form #rrggbb"),
+                    );
                 }
             }
         }
 
         // Contests.
         if def.contests.len() > MAX_CONTESTS {
-            bad("contests".into(), format!("has {} contests; at most {MAX_CONTESTS}", def.contests.len()));
+            bad(
+                "contests".into(),
+                format!(
+                    "has {} contests; at most {MAX_CONTESTS}",
+                    def.contests.len()
+                ),
+            );
         }
         let mut contest_index = HashMap::new();
         let mut selection_index = Vec::with_capacity(def.contests.len());
@@ -413,11 +464,17 @@ impl ValidDefinition {
                 bad(format!("contests[{i}].id"), why);
             }
             if contest_index.insert(c.id.clone(), i).is_some() {
-                bad(format!("contests[{i}].id"), format!("duplicate contest id {:?}", c.id));
+                bad(
+                    format!("contests[{i}].id"),
+                    format!("duplicate contest id {:?}", c.id),
+                );
             }
             check_text(format!("contests[{i}].name"), &c.name, &mut bad);
             if c.votes_allowed == 0 {
-                bad(format!("contests[{i}].votes_allowed"), "must be at least 1".into());
+                bad(
+                    format!("contests[{i}].votes_allowed"),
+                    "must be at least 1".into(),
+                );
             }
             let mut area = Vec::new();
             if c.area.is_empty() {
@@ -428,16 +485,25 @@ impl ValidDefinition {
                     Some(&u) => area.push(u),
                     None => bad(
                         format!("contests[{i}].area[{j}]"),
-                        format!("contest {:?} is held in unit {a:?}, which does not exist", c.id),
+                        format!(
+                            "contest {:?} is held in unit {a:?}, which does not exist",
+                            c.id
+                        ),
                     ),
                 }
             }
             contest_areas.push(area);
             if c.selections.is_empty() {
-                bad(format!("contests[{i}].selections"), "a contest needs at least one selection".into());
+                bad(
+                    format!("contests[{i}].selections"),
+                    "a contest needs at least one selection".into(),
+                );
             }
             if c.selections.len() > MAX_SELECTIONS {
-                bad(format!("contests[{i}].selections"), format!("more than {MAX_SELECTIONS} selections"));
+                bad(
+                    format!("contests[{i}].selections"),
+                    format!("more than {MAX_SELECTIONS} selections"),
+                );
             }
             let mut sel = HashMap::new();
             for (j, s) in c.selections.iter().enumerate() {
@@ -450,7 +516,11 @@ impl ValidDefinition {
                         format!("duplicate selection id {:?} in contest {:?}", s.id, c.id),
                     );
                 }
-                check_text(format!("contests[{i}].selections[{j}].name"), &s.name, &mut bad);
+                check_text(
+                    format!("contests[{i}].selections[{j}].name"),
+                    &s.name,
+                    &mut bad,
+                );
                 if let Some(p) = &s.party {
                     if !party_ids.contains(p.as_str()) {
                         bad(
@@ -466,12 +536,16 @@ impl ValidDefinition {
                     format!("contests[{i}].seats"),
                     "only party_list contests allocate seats".into(),
                 ),
-                (Some(s), _) if s.seats == 0 => {
-                    bad(format!("contests[{i}].seats.seats"), "must be at least 1".into())
-                }
+                (Some(s), _) if s.seats == 0 => bad(
+                    format!("contests[{i}].seats.seats"),
+                    "must be at least 1".into(),
+                ),
                 (Some(s), _) if s.seats > skytale_seats::MAX_SEATS => bad(
                     format!("contests[{i}].seats.seats"),
-                    format!("at most {} seats can be allocated", skytale_seats::MAX_SEATS),
+                    format!(
+                        "at most {} seats can be allocated",
+                        skytale_seats::MAX_SEATS
+                    ),
                 ),
                 _ => {}
             }
@@ -481,7 +555,10 @@ impl ValidDefinition {
         let mut keys = BTreeSet::new();
         keys.insert(def.authority_key.to_string());
         if def.reporters.is_empty() {
-            bad("reporters".into(), "no reporting authority is defined, so nothing could ever be reported".into());
+            bad(
+                "reporters".into(),
+                "no reporting authority is defined, so nothing could ever be reported".into(),
+            );
         }
         for (i, r) in def.reporters.iter().enumerate() {
             if !keys.insert(r.key.to_string()) {
@@ -497,7 +574,10 @@ impl ValidDefinition {
                 if !unit_index.contains_key(s) {
                     bad(
                         format!("reporters[{i}].scope[{j}]"),
-                        format!("reporter {:?} is scoped to unit {s:?}, which does not exist", r.name),
+                        format!(
+                            "reporter {:?} is scoped to unit {s:?}, which does not exist",
+                            r.name
+                        ),
                     );
                 }
             }
@@ -505,12 +585,18 @@ impl ValidDefinition {
         let pol = &def.publication;
         if pol.mode == PublicationMode::Approval {
             if pol.approvers.is_empty() {
-                bad("publication.approvers".into(), "approval mode needs at least one approver".into());
+                bad(
+                    "publication.approvers".into(),
+                    "approval mode needs at least one approver".into(),
+                );
             }
             if pol.quorum == 0 || pol.quorum as usize > pol.approvers.len() {
                 bad(
                     "publication.quorum".into(),
-                    format!("must be between 1 and the number of approvers ({})", pol.approvers.len()),
+                    format!(
+                        "must be between 1 and the number of approvers ({})",
+                        pol.approvers.len()
+                    ),
                 );
             }
         }
@@ -576,7 +662,10 @@ impl ValidDefinition {
     }
     /// The area roots of a contest.
     pub fn contest_area(&self, contest: usize) -> &[usize] {
-        self.contest_areas.get(contest).map(Vec::as_slice).unwrap_or(&[])
+        self.contest_areas
+            .get(contest)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
     /// Whether `unit` is `ancestor` or lies below it.
     pub fn is_within(&self, unit: usize, ancestor: usize) -> bool {
@@ -591,7 +680,9 @@ impl ValidDefinition {
     }
     /// Whether the contest is held in `unit` (the unit is inside one of the contest's area roots).
     pub fn contest_held_in(&self, contest: usize, unit: usize) -> bool {
-        self.contest_area(contest).iter().any(|&a| self.is_within(unit, a))
+        self.contest_area(contest)
+            .iter()
+            .any(|&a| self.is_within(unit, a))
     }
     /// Name in `lang`, else the default language, else any.
     pub fn text<'a>(&self, text: &'a LocalizedText, lang: &str) -> &'a str {
@@ -608,7 +699,9 @@ fn is_date(s: &str) -> bool {
     b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
         && matches!(s[5..7].parse::<u8>(), Ok(1..=12))
         && matches!(s[8..10].parse::<u8>(), Ok(1..=31))
 }

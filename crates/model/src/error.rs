@@ -17,7 +17,11 @@ pub struct DefinitionErrors(pub Vec<DefinitionError>);
 
 impl fmt::Display for DefinitionErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "the election definition has {} problem(s):", self.0.len())?;
+        writeln!(
+            f,
+            "the election definition has {} problem(s):",
+            self.0.len()
+        )?;
         for e in &self.0 {
             writeln!(f, "  - {e}")?;
         }
@@ -117,9 +121,17 @@ pub struct Rejection {
 
 impl Rejection {
     pub fn new(code: RejectCode, message: impl Into<String>) -> Rejection {
-        Rejection { code, message: message.into(), field: None }
+        Rejection {
+            code,
+            message: message.into(),
+            field: None,
+        }
     }
     pub fn at(code: RejectCode, field: impl Into<String>, message: impl Into<String>) -> Rejection {
-        Rejection { code, message: message.into(), field: Some(field.into()) }
+        Rejection {
+            code,
+            message: message.into(),
+            field: Some(field.into()),
+        }
     }
 }

@@ -53,7 +53,11 @@ impl KeyRing {
             .entry((key.name().to_string(), key.key_id()))
             .or_default()
             .push(i);
-        self.entries.push(KeyEntry { key, role, revoked_at: None });
+        self.entries.push(KeyEntry {
+            key,
+            role,
+            revoked_at: None,
+        });
         i
     }
     pub fn entries(&self) -> &[KeyEntry] {
@@ -85,7 +89,11 @@ pub const MAX_ENTRY_SIZE: usize = 65_535;
 
 /// Parses and signature-checks one submitted entry. Order: malformed note, malformed
 /// statement, unknown key, bad signature, wrong election.
-pub fn verify_note(keys: &KeyRing, election: &str, bytes: &[u8]) -> Result<VerifiedNote, Rejection> {
+pub fn verify_note(
+    keys: &KeyRing,
+    election: &str,
+    bytes: &[u8],
+) -> Result<VerifiedNote, Rejection> {
     if bytes.len() > MAX_ENTRY_SIZE {
         return Err(Rejection::new(
             RejectCode::MalformedNote,
@@ -95,8 +103,9 @@ pub fn verify_note(keys: &KeyRing, election: &str, bytes: &[u8]) -> Result<Verif
             ),
         ));
     }
-    let note = Note::parse(bytes)
-        .map_err(|e| Rejection::new(RejectCode::MalformedNote, format!("not a signed note: {e}")))?;
+    let note = Note::parse(bytes).map_err(|e| {
+        Rejection::new(RejectCode::MalformedNote, format!("not a signed note: {e}"))
+    })?;
     let statement = Statement::parse(&note.text)?;
     let mut signers = Vec::new();
     for sig in &note.signatures {
@@ -105,7 +114,10 @@ pub fn verify_note(keys: &KeyRing, election: &str, bytes: &[u8]) -> Result<Verif
         };
         let mut ok = None;
         for &i in candidates {
-            if keys.entries[i].key.verify(note.text.as_bytes(), &sig.signature) {
+            if keys.entries[i]
+                .key
+                .verify(note.text.as_bytes(), &sig.signature)
+            {
                 ok = Some(i);
                 break;
             }
@@ -126,7 +138,11 @@ pub fn verify_note(keys: &KeyRing, election: &str, bytes: &[u8]) -> Result<Verif
             RejectCode::UnknownKey,
             format!(
                 "no signature is by a key this election knows (signed by: {})",
-                if names.is_empty() { "nobody".to_string() } else { names.join(", ") }
+                if names.is_empty() {
+                    "nobody".to_string()
+                } else {
+                    names.join(", ")
+                }
             ),
         ));
     }
@@ -141,7 +157,11 @@ pub fn verify_note(keys: &KeyRing, election: &str, bytes: &[u8]) -> Result<Verif
             ),
         ));
     }
-    Ok(VerifiedNote { note, statement, signers })
+    Ok(VerifiedNote {
+        note,
+        statement,
+        signers,
+    })
 }
 
 /// A plausibility problem: the statement is well-formed and authorised but looks wrong, so it
@@ -172,7 +192,10 @@ pub enum GenesisError {
     #[error("entry 0 is not validly signed by the authority key named in its definition ({0})")]
     Signature(String),
     #[error("entry 0 names election {statement:?} but its definition has id {definition:?}")]
-    Mismatch { statement: String, definition: String },
+    Mismatch {
+        statement: String,
+        definition: String,
+    },
     #[error("the authority key in entry 0 ({found}) is not the expected one ({expected})")]
     UnexpectedAuthority { found: String, expected: String },
 }
@@ -197,11 +220,17 @@ pub struct Ledger {
 impl Ledger {
     /// Starts a ledger from entry 0. With `expected_authority`, the definition's authority key
     /// must be that key (how a verifier pins the trust root it got out of band).
-    pub fn genesis(entry0: &[u8], expected_authority: Option<&VerifierKey>) -> Result<Ledger, GenesisError> {
+    pub fn genesis(
+        entry0: &[u8],
+        expected_authority: Option<&VerifierKey>,
+    ) -> Result<Ledger, GenesisError> {
         let note = Note::parse(entry0).map_err(|e| GenesisError::Note(e.to_string()))?;
-        let st = Statement::parse(&note.text).map_err(|e| GenesisError::Statement(e.to_string()))?;
+        let st =
+            Statement::parse(&note.text).map_err(|e| GenesisError::Statement(e.to_string()))?;
         let Statement::Election(es) = st else {
-            return Err(GenesisError::Statement("its type is not \"election\"".into()));
+            return Err(GenesisError::Statement(
+                "its type is not \"election\"".into(),
+            ));
         };
         let es = *es;
         if es.election != es.definition.id {
@@ -232,7 +261,13 @@ impl Ledger {
         keys.push(d.authority_key.clone(), Role::Authority);
         for r in &d.reporters {
             let scope = r.scope.iter().filter_map(|s| def.unit_index(s)).collect();
-            keys.push(r.key.clone(), Role::Reporter { name: r.name.clone(), scope });
+            keys.push(
+                r.key.clone(),
+                Role::Reporter {
+                    name: r.name.clone(),
+                    scope,
+                },
+            );
         }
         for a in &d.publication.approvers {
             keys.push(a.clone(), Role::Approver);
@@ -300,30 +335,53 @@ impl Ledger {
             )),
             Statement::Results(r) => {
                 let (unit, issues) = self.admit_results(&v.signers, r)?;
-                Ok(Admitted { verified: v, unit: Some(unit), issues })
+                Ok(Admitted {
+                    verified: v,
+                    unit: Some(unit),
+                    issues,
+                })
             }
             Statement::Publication(p) => {
                 self.admit_publication(&v.signers, p, root_at)?;
-                Ok(Admitted { verified: v, unit: None, issues: vec![] })
+                Ok(Admitted {
+                    verified: v,
+                    unit: None,
+                    issues: vec![],
+                })
             }
             Statement::Key(k) => {
                 self.admit_key(&v.signers, &k.change)?;
-                Ok(Admitted { verified: v, unit: None, issues: vec![] })
+                Ok(Admitted {
+                    verified: v,
+                    unit: None,
+                    issues: vec![],
+                })
             }
         }
     }
 
-    fn live_signers<'a>(&'a self, signers: &'a [usize]) -> impl Iterator<Item = (usize, &'a KeyEntry)> + 'a {
+    fn live_signers<'a>(
+        &'a self,
+        signers: &'a [usize],
+    ) -> impl Iterator<Item = (usize, &'a KeyEntry)> + 'a {
         signers
             .iter()
             .filter_map(|&i| self.keys.get(i).map(|e| (i, e)))
             .filter(|(_, e)| e.revoked_at.is_none())
     }
 
-    fn admit_results(&self, signers: &[usize], r: &ResultsStatement) -> Result<(usize, Vec<PlausibilityIssue>), Rejection> {
+    fn admit_results(
+        &self,
+        signers: &[usize],
+        r: &ResultsStatement,
+    ) -> Result<(usize, Vec<PlausibilityIssue>), Rejection> {
         let def = &self.def;
         let unit = def.unit_index(&r.unit).ok_or_else(|| {
-            Rejection::at(RejectCode::UnknownUnit, "unit", format!("unit {:?} is not in this election", r.unit))
+            Rejection::at(
+                RejectCode::UnknownUnit,
+                "unit",
+                format!("unit {:?} is not in this election", r.unit),
+            )
         })?;
         let authorised = self.live_signers(signers).any(|(_, e)| match &e.role {
             Role::Reporter { scope, .. } => scope.iter().any(|&s| def.is_within(unit, s)),
@@ -343,13 +401,20 @@ impl Ledger {
                 Rejection::at(
                     RejectCode::KeyRevoked,
                     "unit",
-                    format!("the key of {} was revoked by the election authority", who.join(", ")),
+                    format!(
+                        "the key of {} was revoked by the election authority",
+                        who.join(", ")
+                    ),
                 )
             } else {
                 Rejection::at(
                     RejectCode::KeyNotAuthorised,
                     "unit",
-                    format!("{} may not report unit {:?}: it is outside the key's scope", who.join(", "), r.unit),
+                    format!(
+                        "{} may not report unit {:?}: it is outside the key's scope",
+                        who.join(", "),
+                        r.unit
+                    ),
                 )
             });
         }
@@ -378,7 +443,11 @@ impl Ledger {
             }
             for sel in c.selections.keys() {
                 if def.selection_index(ci, sel).is_none() {
-                    let known: Vec<&str> = def.contests()[ci].selections.iter().map(|s| s.id.as_str()).collect();
+                    let known: Vec<&str> = def.contests()[ci]
+                        .selections
+                        .iter()
+                        .map(|s| s.id.as_str())
+                        .collect();
                     return Err(Rejection::at(
                         RejectCode::UnknownSelection,
                         format!("contests[{i}].selections.{sel}"),
@@ -393,14 +462,21 @@ impl Ledger {
         }
         r.check_counts()?;
         if r.version == 0 {
-            return Err(Rejection::at(RejectCode::MalformedStatement, "version", "versions start at 1"));
+            return Err(Rejection::at(
+                RejectCode::MalformedStatement,
+                "version",
+                "versions start at 1",
+            ));
         }
         if let Some(last) = self.last_version.get(&unit) {
             if r.version < *last {
                 return Err(Rejection::at(
                     RejectCode::StaleVersion,
                     "version",
-                    format!("version {} is older than version {last} already accepted for unit {:?}", r.version, r.unit),
+                    format!(
+                        "version {} is older than version {last} already accepted for unit {:?}",
+                        r.version, r.unit
+                    ),
                 ));
             }
             if r.version == *last {
@@ -414,7 +490,13 @@ impl Ledger {
         let registered = def.units()[unit].registered;
         let mut issues = Vec::new();
         for (i, c) in r.contests.iter().enumerate() {
-            plausibility(i, c, def.contests()[def.contest_index(&c.contest).unwrap_or(0)].votes_allowed, registered, &mut issues);
+            plausibility(
+                i,
+                c,
+                def.contests()[def.contest_index(&c.contest).unwrap_or(0)].votes_allowed,
+                registered,
+                &mut issues,
+            );
         }
         Ok((unit, issues))
     }
@@ -425,7 +507,10 @@ impl Ledger {
         p: &PublicationStatement,
         root_at: &dyn Fn(u64) -> Option<[u8; 32]>,
     ) -> Result<(), Rejection> {
-        if !self.live_signers(signers).any(|(_, e)| e.role == Role::Approver) {
+        if !self
+            .live_signers(signers)
+            .any(|(_, e)| e.role == Role::Approver)
+        {
             return Err(Rejection::new(
                 RejectCode::KeyNotAuthorised,
                 "a publication must be signed by an approver named in the election's publication policy",
@@ -435,23 +520,37 @@ impl Ledger {
             return Err(Rejection::at(
                 RejectCode::BadPublication,
                 "tree_size",
-                format!("tree size {} is not between 1 and the log's size {}", p.tree_size, self.size),
+                format!(
+                    "tree size {} is not between 1 and the log's size {}",
+                    p.tree_size, self.size
+                ),
             ));
         }
-        let root = crate::decode_hash(&p.root_hash)
-            .ok_or_else(|| Rejection::at(RejectCode::MalformedStatement, "root_hash", "not the base64 of 32 bytes"))?;
+        let root = crate::decode_hash(&p.root_hash).ok_or_else(|| {
+            Rejection::at(
+                RejectCode::MalformedStatement,
+                "root_hash",
+                "not the base64 of 32 bytes",
+            )
+        })?;
         if root_at(p.tree_size) != Some(root) {
             return Err(Rejection::at(
                 RejectCode::BadPublication,
                 "root_hash",
-                format!("the log's root at size {} is not {}", p.tree_size, p.root_hash),
+                format!(
+                    "the log's root at size {} is not {}",
+                    p.tree_size, p.root_hash
+                ),
             ));
         }
         Ok(())
     }
 
     fn admit_key(&self, signers: &[usize], change: &KeyChange) -> Result<(), Rejection> {
-        if !self.live_signers(signers).any(|(_, e)| e.role == Role::Authority) {
+        if !self
+            .live_signers(signers)
+            .any(|(_, e)| e.role == Role::Authority)
+        {
             return Err(Rejection::new(
                 RejectCode::KeyNotAuthorised,
                 "key changes must be signed by the election authority's root key",
@@ -460,13 +559,25 @@ impl Ledger {
         match change {
             KeyChange::Add { name, key, scope } => {
                 if name.trim().is_empty() {
-                    return Err(Rejection::at(RejectCode::MalformedStatement, "name", "is empty"));
+                    return Err(Rejection::at(
+                        RejectCode::MalformedStatement,
+                        "name",
+                        "is empty",
+                    ));
                 }
                 if self.keys.find(key).is_some() {
-                    return Err(Rejection::at(RejectCode::NotAllowed, "key", "this key is already known to the election"));
+                    return Err(Rejection::at(
+                        RejectCode::NotAllowed,
+                        "key",
+                        "this key is already known to the election",
+                    ));
                 }
                 if scope.is_empty() {
-                    return Err(Rejection::at(RejectCode::MalformedStatement, "scope", "names no unit"));
+                    return Err(Rejection::at(
+                        RejectCode::MalformedStatement,
+                        "scope",
+                        "names no unit",
+                    ));
                 }
                 for (j, s) in scope.iter().enumerate() {
                     if check_id(s).is_err() || self.def.unit_index(s).is_none() {
@@ -479,14 +590,28 @@ impl Ledger {
                 }
             }
             KeyChange::Revoke { key } => match self.keys.find(key) {
-                None => return Err(Rejection::at(RejectCode::UnknownKey, "key", "this key is not known to the election")),
+                None => {
+                    return Err(Rejection::at(
+                        RejectCode::UnknownKey,
+                        "key",
+                        "this key is not known to the election",
+                    ))
+                }
                 Some(i) => {
                     let e = &self.keys.entries[i];
                     if !matches!(e.role, Role::Reporter { .. }) {
-                        return Err(Rejection::at(RejectCode::NotAllowed, "key", "only reporting keys can be revoked"));
+                        return Err(Rejection::at(
+                            RejectCode::NotAllowed,
+                            "key",
+                            "only reporting keys can be revoked",
+                        ));
                     }
                     if e.revoked_at.is_some() {
-                        return Err(Rejection::at(RejectCode::NotAllowed, "key", "this key is already revoked"));
+                        return Err(Rejection::at(
+                            RejectCode::NotAllowed,
+                            "key",
+                            "this key is already revoked",
+                        ));
                     }
                 }
             },
@@ -524,8 +649,17 @@ impl Ledger {
                 let keys = Arc::make_mut(&mut self.keys);
                 match &k.change {
                     KeyChange::Add { name, key, scope } => {
-                        let scope = scope.iter().filter_map(|s| self.def.unit_index(s)).collect();
-                        keys.push(key.clone(), Role::Reporter { name: name.clone(), scope });
+                        let scope = scope
+                            .iter()
+                            .filter_map(|s| self.def.unit_index(s))
+                            .collect();
+                        keys.push(
+                            key.clone(),
+                            Role::Reporter {
+                                name: name.clone(),
+                                scope,
+                            },
+                        );
                     }
                     KeyChange::Revoke { key } => {
                         if let Some(i) = keys.find(key) {
@@ -539,9 +673,19 @@ impl Ledger {
     }
 }
 
-fn plausibility(i: usize, c: &ContestReport, votes_allowed: u32, registered: Option<u64>, issues: &mut Vec<PlausibilityIssue>) {
+fn plausibility(
+    i: usize,
+    c: &ContestReport,
+    votes_allowed: u32,
+    registered: Option<u64>,
+    issues: &mut Vec<PlausibilityIssue>,
+) {
     let base = format!("contests[{i}]");
-    let votes: u64 = c.selections.values().map(ContestReport::selection_total).sum();
+    let votes: u64 = c
+        .selections
+        .values()
+        .map(ContestReport::selection_total)
+        .sum();
     if let Some(b) = c.ballots {
         let b = b.get();
         let max = b.saturating_mul(u64::from(votes_allowed));

@@ -19,7 +19,9 @@ pub use definition::{
     PublicationPolicy, Reporter, SeatRules, Selection, Unit, ValidDefinition,
 };
 pub use error::{DefinitionError, DefinitionErrors, RejectCode, Rejection};
-pub use ledger::{verify_note, Admitted, GenesisError, KeyRing, Ledger, PlausibilityIssue, Role, VerifiedNote};
+pub use ledger::{
+    verify_note, Admitted, GenesisError, KeyRing, Ledger, PlausibilityIssue, Role, VerifiedNote,
+};
 pub use statement::{
     ContestReport, Count, CountType, ElectionStatement, KeyChange, KeyStatement,
     PublicationStatement, ReportStatus, ResultsStatement, SourceFile, Statement, MAX_COUNT,

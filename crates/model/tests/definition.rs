@@ -15,7 +15,8 @@ fn errors_of(toml: &str) -> Vec<String> {
 fn assert_error(toml: &str, field: &str, why_part: &str) {
     let errs = errors_of(toml);
     assert!(
-        errs.iter().any(|e| e.starts_with(&format!("{field}:")) && e.contains(why_part)),
+        errs.iter()
+            .any(|e| e.starts_with(&format!("{field}:")) && e.contains(why_part)),
         "expected an error at {field} containing {why_part:?}, got {errs:#?}"
     );
 }
@@ -30,8 +31,14 @@ fn the_test_definition_is_valid_in_toml_and_json_alike() {
     let v = def.validate().unwrap();
     assert_eq!(v.units().len(), 7);
     assert_eq!(v.children(v.unit_index("north").unwrap()).len(), 2);
-    assert!(v.contest_held_in(v.contest_index("north-measure").unwrap(), v.unit_index("n2").unwrap()));
-    assert!(!v.contest_held_in(v.contest_index("north-measure").unwrap(), v.unit_index("s1").unwrap()));
+    assert!(v.contest_held_in(
+        v.contest_index("north-measure").unwrap(),
+        v.unit_index("n2").unwrap()
+    ));
+    assert!(!v.contest_held_in(
+        v.contest_index("north-measure").unwrap(),
+        v.unit_index("s1").unwrap()
+    ));
 }
 
 #[test]
@@ -44,29 +51,46 @@ fn duplicate_unit_id() {
 #[test]
 fn parent_that_does_not_exist() {
     let k = common::keys();
-    let t = common::toml_text(&k, "automatic").replacen("parent = \"south\"", "parent = \"southh\"", 1);
+    let t =
+        common::toml_text(&k, "automatic").replacen("parent = \"south\"", "parent = \"southh\"", 1);
     assert_error(&t, "units[5].parent", "\"southh\", which does not exist");
 }
 
 #[test]
 fn contest_on_unknown_unit() {
     let k = common::keys();
-    let t = common::toml_text(&k, "automatic").replace("area = [\"north\"]", "area = [\"nowhere\"]");
-    assert_error(&t, "contests[1].area[0]", "\"nowhere\", which does not exist");
+    let t =
+        common::toml_text(&k, "automatic").replace("area = [\"north\"]", "area = [\"nowhere\"]");
+    assert_error(
+        &t,
+        "contests[1].area[0]",
+        "\"nowhere\", which does not exist",
+    );
 }
 
 #[test]
 fn reporter_scope_unknown() {
     let k = common::keys();
     let t = common::toml_text(&k, "automatic").replace("scope = [\"south\"]", "scope = [\"east\"]");
-    assert_error(&t, "reporters[1].scope[0]", "\"east\", which does not exist");
+    assert_error(
+        &t,
+        "reporters[1].scope[0]",
+        "\"east\", which does not exist",
+    );
 }
 
 #[test]
 fn selection_party_unknown_and_duplicate_selection() {
     let k = common::keys();
-    let t = common::toml_text(&k, "automatic").replace("party = \"p2\"\n\n[[contests]]", "party = \"p9\"\n\n[[contests]]");
-    assert_error(&t, "contests[0].selections[1].party", "party \"p9\" is not defined");
+    let t = common::toml_text(&k, "automatic").replace(
+        "party = \"p2\"\n\n[[contests]]",
+        "party = \"p9\"\n\n[[contests]]",
+    );
+    assert_error(
+        &t,
+        "contests[0].selections[1].party",
+        "party \"p9\" is not defined",
+    );
     let t = common::toml_text(&k, "automatic").replace("id = \"no\"", "id = \"yes\"");
     assert_error(&t, "contests[1].selections[1].id", "duplicate selection id");
 }
@@ -81,29 +105,48 @@ fn two_roots_and_cycles() {
 #[test]
 fn languages_and_default_language_text() {
     let k = common::keys();
-    let t = common::toml_text(&k, "automatic").replace("name = { en = \"Nation\" }", "name = { fr = \"Nation\" }");
+    let t = common::toml_text(&k, "automatic")
+        .replace("name = { en = \"Nation\" }", "name = { fr = \"Nation\" }");
     assert_error(&t, "units[0].name", "no text in the default language");
-    let t = common::toml_text(&k, "automatic").replace("name = { en = \"Mayor\", fr = \"Maire\" }", "name = { en = \"Mayor\", de = \"Bürgermeister\" }");
+    let t = common::toml_text(&k, "automatic").replace(
+        "name = { en = \"Mayor\", fr = \"Maire\" }",
+        "name = { en = \"Mayor\", de = \"Bürgermeister\" }",
+    );
     assert_error(&t, "contests[0].name.de", "not among `languages`");
 }
 
 #[test]
 fn shared_keys_and_approval_quorum() {
     let k = common::keys();
-    let t = common::toml_text(&k, "automatic").replace(&k.south.verifier().to_string(), &k.north.verifier().to_string());
+    let t = common::toml_text(&k, "automatic").replace(
+        &k.south.verifier().to_string(),
+        &k.north.verifier().to_string(),
+    );
     assert_error(&t, "reporters[1].key", "already used");
     let t = common::toml_text(&k, "approval").replace("quorum = 1", "quorum = 3");
-    assert_error(&t, "publication.quorum", "between 1 and the number of approvers (1)");
+    assert_error(
+        &t,
+        "publication.quorum",
+        "between 1 and the number of approvers (1)",
+    );
 }
 
 #[test]
 fn seat_rules_are_checked() {
     let k = common::keys();
-    let t = common::toml_text(&k, "automatic").replace("method = \"dhondt\", seats = 5", "method = \"dhondt\", seats = 0");
+    let t = common::toml_text(&k, "automatic").replace(
+        "method = \"dhondt\", seats = 5",
+        "method = \"dhondt\", seats = 0",
+    );
     assert_error(&t, "contests[2].seats.seats", "at least 1");
     let t = common::toml_text(&k, "automatic").replace("method = \"dhondt\"", "method = \"dhont\"");
-    let err = Definition::parse(&t, DefinitionFormat::Toml).unwrap_err().to_string();
-    assert!(err.starts_with("contests[2].seats.method") || err.starts_with("contests[2].seats"), "{err}");
+    let err = Definition::parse(&t, DefinitionFormat::Toml)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("contests[2].seats.method") || err.starts_with("contests[2].seats"),
+        "{err}"
+    );
     assert!(err.contains("dhondt"), "lists the known methods: {err}");
 }
 
@@ -111,22 +154,48 @@ fn seat_rules_are_checked() {
 fn syntax_errors_name_the_field() {
     let k = common::keys();
     let t = common::toml_text(&k, "automatic").replace("registered = 800", "registered = \"many\"");
-    let err = Definition::parse(&t, DefinitionFormat::Toml).unwrap_err().to_string();
+    let err = Definition::parse(&t, DefinitionFormat::Toml)
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("units[6].registered:"), "{err}");
-    let t = common::toml_text(&k, "automatic").replace("date = \"2026-11-25\"", "date = \"2026-11-25\"\ncolour = \"blue\"");
-    let err = Definition::parse(&t, DefinitionFormat::Toml).unwrap_err().to_string();
+    let t = common::toml_text(&k, "automatic").replace(
+        "date = \"2026-11-25\"",
+        "date = \"2026-11-25\"\ncolour = \"blue\"",
+    );
+    let err = Definition::parse(&t, DefinitionFormat::Toml)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("colour"), "unknown fields are refused: {err}");
-    let t = common::toml_text(&k, "automatic").replace(&k.authority.verifier().to_string(), "authority+0000+AAAA");
-    assert!(Definition::parse(&t, DefinitionFormat::Toml).unwrap_err().to_string().starts_with("authority_key"));
+    let t = common::toml_text(&k, "automatic")
+        .replace(&k.authority.verifier().to_string(), "authority+0000+AAAA");
+    assert!(Definition::parse(&t, DefinitionFormat::Toml)
+        .unwrap_err()
+        .to_string()
+        .starts_with("authority_key"));
 }
 
 #[test]
 fn the_json_schema_names_every_top_level_field() {
     let schema = Definition::json_schema();
     let props = schema["properties"].as_object().expect("properties");
-    for f in ["id", "name", "date", "default_language", "languages", "authority_key", "units", "contests", "reporters", "publication"] {
+    for f in [
+        "id",
+        "name",
+        "date",
+        "default_language",
+        "languages",
+        "authority_key",
+        "units",
+        "contests",
+        "reporters",
+        "publication",
+    ] {
         assert!(props.contains_key(f), "schema lacks {f}");
     }
-    let committed: serde_json::Value = serde_json::from_str(include_str!("../election.schema.json")).unwrap();
-    assert_eq!(committed, schema, "crates/model/election.schema.json is stale: regenerate with `skytale election schema`");
+    let committed: serde_json::Value =
+        serde_json::from_str(include_str!("../election.schema.json")).unwrap();
+    assert_eq!(
+        committed, schema,
+        "crates/model/election.schema.json is stale: regenerate with `skytale election schema`"
+    );
 }

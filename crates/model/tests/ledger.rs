@@ -13,13 +13,21 @@ fn no_root(_: u64) -> Option<[u8; 32]> {
 /// Checks that `bytes` is refused with `code` (and `field` if given) and that the ledger state
 /// is untouched.
 fn refused(l: &Ledger, bytes: &[u8], code: RejectCode, field: Option<&str>) {
-    let before = (l.size(), format!("{:?}", l.published()), l.last_version(l.definition().unit_index("n1").unwrap()));
+    let before = (
+        l.size(),
+        format!("{:?}", l.published()),
+        l.last_version(l.definition().unit_index("n1").unwrap()),
+    );
     let err = l.check(bytes, &no_root).expect_err("must be refused");
     assert_eq!(err.code, code, "{err}");
     if let Some(f) = field {
         assert_eq!(err.field.as_deref(), Some(f), "{err}");
     }
-    let after = (l.size(), format!("{:?}", l.published()), l.last_version(l.definition().unit_index("n1").unwrap()));
+    let after = (
+        l.size(),
+        format!("{:?}", l.published()),
+        l.last_version(l.definition().unit_index("n1").unwrap()),
+    );
     assert_eq!(before, after);
 }
 
@@ -27,11 +35,19 @@ fn refused(l: &Ledger, bytes: &[u8], code: RejectCode, field: Option<&str>) {
 fn a_good_statement_is_admitted_and_committed() {
     let k = keys();
     let mut l = ledger(&k);
-    let a = l.check(&sign(&k.north, &results_json("n1", 1, &mayor(300, 200, 510))), &no_root).unwrap();
+    let a = l
+        .check(
+            &sign(&k.north, &results_json("n1", 1, &mayor(300, 200, 510))),
+            &no_root,
+        )
+        .unwrap();
     assert!(a.issues.is_empty());
     l.commit(&a);
     assert_eq!(l.size(), 2);
-    assert_eq!(l.last_version(l.definition().unit_index("n1").unwrap()), Some(1));
+    assert_eq!(
+        l.last_version(l.definition().unit_index("n1").unwrap()),
+        Some(1)
+    );
 }
 
 #[test]
@@ -44,48 +60,141 @@ fn rejection_matrix() {
     // Malformed note: not a signed note at all, and a note with its blank line missing.
     refused(&l, b"hello", RejectCode::MalformedNote, None);
     let good = sign(&k.north, &results_json("n1", 4, &mayor(1, 1, 2)));
-    let broken: Vec<u8> = String::from_utf8(good.clone()).unwrap().replacen("\n\n", "\n", 1).into_bytes();
+    let broken: Vec<u8> = String::from_utf8(good.clone())
+        .unwrap()
+        .replacen("\n\n", "\n", 1)
+        .into_bytes();
     refused(&l, &broken, RejectCode::MalformedNote, None);
     // Malformed statement: not JSON, unknown type, missing field.
-    refused(&l, &sign(&k.north, "not json"), RejectCode::MalformedStatement, None);
-    refused(&l, &sign(&k.north, r#"{"type":"votes","election":"test-2026"}"#), RejectCode::MalformedStatement, None);
+    refused(
+        &l,
+        &sign(&k.north, "not json"),
+        RejectCode::MalformedStatement,
+        None,
+    );
+    refused(
+        &l,
+        &sign(&k.north, r#"{"type":"votes","election":"test-2026"}"#),
+        RejectCode::MalformedStatement,
+        None,
+    );
     // Bad signature: a signature line by the north key over other text.
     let mut tampered = String::from_utf8(good.clone()).unwrap();
-    tampered = tampered.replacen("\"alice\":{\"election_day\":1}", "\"alice\":{\"election_day\":9}", 1);
+    tampered = tampered.replacen(
+        "\"alice\":{\"election_day\":1}",
+        "\"alice\":{\"election_day\":9}",
+        1,
+    );
     refused(&l, tampered.as_bytes(), RejectCode::BadSignature, None);
     // Unknown key.
-    refused(&l, &sign(&k.stranger, &results_json("n1", 4, &mayor(1, 1, 2))), RejectCode::UnknownKey, None);
+    refused(
+        &l,
+        &sign(&k.stranger, &results_json("n1", 4, &mayor(1, 1, 2))),
+        RejectCode::UnknownKey,
+        None,
+    );
     // Wrong election.
     let other = results_json("n1", 4, &mayor(1, 1, 2)).replace("test-2026", "other-2026");
-    refused(&l, &sign(&k.north, &other), RejectCode::WrongElection, Some("election"));
+    refused(
+        &l,
+        &sign(&k.north, &other),
+        RejectCode::WrongElection,
+        Some("election"),
+    );
     // Unknown unit.
-    refused(&l, &sign(&k.north, &results_json("n9", 1, &mayor(1, 1, 2))), RejectCode::UnknownUnit, Some("unit"));
+    refused(
+        &l,
+        &sign(&k.north, &results_json("n9", 1, &mayor(1, 1, 2))),
+        RejectCode::UnknownUnit,
+        Some("unit"),
+    );
     // Key not authorised for the unit (the north office reporting a southern station), and
     // the authority's or an approver's key reporting results.
-    refused(&l, &sign(&k.north, &results_json("s1", 1, &mayor(1, 1, 2))), RejectCode::KeyNotAuthorised, Some("unit"));
-    refused(&l, &sign(&k.authority, &results_json("n1", 4, &mayor(1, 1, 2))), RejectCode::KeyNotAuthorised, Some("unit"));
+    refused(
+        &l,
+        &sign(&k.north, &results_json("s1", 1, &mayor(1, 1, 2))),
+        RejectCode::KeyNotAuthorised,
+        Some("unit"),
+    );
+    refused(
+        &l,
+        &sign(&k.authority, &results_json("n1", 4, &mayor(1, 1, 2))),
+        RejectCode::KeyNotAuthorised,
+        Some("unit"),
+    );
     // Unknown contest; a contest not held in that unit; unknown selection.
     let c = r#"{"contest":"senate","selections":{"alice":{"total":1}}}"#;
-    refused(&l, &sign(&k.north, &results_json("n1", 4, c)), RejectCode::UnknownContest, Some("contests[0].contest"));
+    refused(
+        &l,
+        &sign(&k.north, &results_json("n1", 4, c)),
+        RejectCode::UnknownContest,
+        Some("contests[0].contest"),
+    );
     let c = r#"{"contest":"north-measure","selections":{"yes":{"total":1}}}"#;
-    refused(&l, &sign(&k.south, &results_json("s1", 1, c)), RejectCode::ContestNotInUnit, Some("contests[0].contest"));
+    refused(
+        &l,
+        &sign(&k.south, &results_json("s1", 1, c)),
+        RejectCode::ContestNotInUnit,
+        Some("contests[0].contest"),
+    );
     let c = r#"{"contest":"mayor","selections":{"carol":{"total":1}}}"#;
-    refused(&l, &sign(&k.north, &results_json("n1", 4, c)), RejectCode::UnknownSelection, Some("contests[0].selections.carol"));
+    refused(
+        &l,
+        &sign(&k.north, &results_json("n1", 4, c)),
+        RejectCode::UnknownSelection,
+        Some("contests[0].selections.carol"),
+    );
     // Negative and overflowing counts; a fractional count is malformed.
     let c = r#"{"contest":"mayor","selections":{"alice":{"mail":-5}}}"#;
-    refused(&l, &sign(&k.north, &results_json("n1", 4, c)), RejectCode::CountOutOfRange, Some("contests[0].selections.alice.mail"));
+    refused(
+        &l,
+        &sign(&k.north, &results_json("n1", 4, c)),
+        RejectCode::CountOutOfRange,
+        Some("contests[0].selections.alice.mail"),
+    );
     let c = r#"{"contest":"mayor","selections":{"alice":{"mail":99999999999999999999999}}}"#;
-    refused(&l, &sign(&k.north, &results_json("n1", 4, c)), RejectCode::CountOutOfRange, Some("contests[0].selections.alice.mail"));
-    let c = r#"{"contest":"mayor","ballots":18446744073709551615,"selections":{"alice":{"mail":1}}}"#;
-    refused(&l, &sign(&k.north, &results_json("n1", 4, c)), RejectCode::CountOutOfRange, Some("contests[0].ballots"));
+    refused(
+        &l,
+        &sign(&k.north, &results_json("n1", 4, c)),
+        RejectCode::CountOutOfRange,
+        Some("contests[0].selections.alice.mail"),
+    );
+    let c =
+        r#"{"contest":"mayor","ballots":18446744073709551615,"selections":{"alice":{"mail":1}}}"#;
+    refused(
+        &l,
+        &sign(&k.north, &results_json("n1", 4, c)),
+        RejectCode::CountOutOfRange,
+        Some("contests[0].ballots"),
+    );
     let c = r#"{"contest":"mayor","selections":{"alice":{"mail":1.5}}}"#;
-    refused(&l, &sign(&k.north, &results_json("n1", 4, c)), RejectCode::MalformedStatement, None);
+    refused(
+        &l,
+        &sign(&k.north, &results_json("n1", 4, c)),
+        RejectCode::MalformedStatement,
+        None,
+    );
     // A total that contradicts its parts.
     let c = r#"{"contest":"mayor","selections":{"alice":{"mail":1,"election_day":2,"total":4}}}"#;
-    refused(&l, &sign(&k.north, &results_json("n1", 4, c)), RejectCode::InconsistentCounts, Some("contests[0].selections.alice.total"));
+    refused(
+        &l,
+        &sign(&k.north, &results_json("n1", 4, c)),
+        RejectCode::InconsistentCounts,
+        Some("contests[0].selections.alice.total"),
+    );
     // Stale and duplicate versions.
-    refused(&l, &sign(&k.north, &results_json("n1", 2, &mayor(1, 1, 2))), RejectCode::StaleVersion, Some("version"));
-    refused(&l, &sign(&k.north, &results_json("n1", 3, &mayor(1, 1, 2))), RejectCode::DuplicateVersion, Some("version"));
+    refused(
+        &l,
+        &sign(&k.north, &results_json("n1", 2, &mayor(1, 1, 2))),
+        RejectCode::StaleVersion,
+        Some("version"),
+    );
+    refused(
+        &l,
+        &sign(&k.north, &results_json("n1", 3, &mayor(1, 1, 2))),
+        RejectCode::DuplicateVersion,
+        Some("version"),
+    );
     // A second election statement.
     let mut def = common::definition(&k);
     def.id = "test-2026".into();
@@ -97,23 +206,50 @@ fn implausible_counts_are_admitted_with_issues_for_review() {
     let k = keys();
     let l = ledger(&k);
     // More votes than ballots; more ballots than registered voters (n1 has 1,000).
-    let a = l.check(&sign(&k.north, &results_json("n1", 1, &mayor(700, 600, 1200))), &no_root).unwrap();
+    let a = l
+        .check(
+            &sign(&k.north, &results_json("n1", 1, &mayor(700, 600, 1200))),
+            &no_root,
+        )
+        .unwrap();
     let why: Vec<&str> = a.issues.iter().map(|i| i.why.as_str()).collect();
     assert_eq!(a.issues.len(), 2, "{why:?}");
     assert!(why[0].contains("1300 votes exceed 1200 ballots"), "{why:?}");
-    assert!(why[1].contains("1200 ballots exceed the unit's 1000 registered voters"), "{why:?}");
+    assert!(
+        why[1].contains("1200 ballots exceed the unit's 1000 registered voters"),
+        "{why:?}"
+    );
 }
 
 #[test]
 fn revoked_keys_are_refused_from_the_revocation_on() {
     let k = keys();
     let mut l = ledger(&k);
-    l.commit(&l.check(&sign(&k.south, &results_json("s1", 1, &mayor(1, 1, 2))), &no_root).unwrap());
-    let revoke = format!(r#"{{"type":"key","election":"test-2026","action":"revoke","key":"{}"}}"#, k.south.verifier());
+    l.commit(
+        &l.check(
+            &sign(&k.south, &results_json("s1", 1, &mayor(1, 1, 2))),
+            &no_root,
+        )
+        .unwrap(),
+    );
+    let revoke = format!(
+        r#"{{"type":"key","election":"test-2026","action":"revoke","key":"{}"}}"#,
+        k.south.verifier()
+    );
     // Only the authority may revoke.
-    refused(&l, &sign(&k.north, &revoke), RejectCode::KeyNotAuthorised, None);
+    refused(
+        &l,
+        &sign(&k.north, &revoke),
+        RejectCode::KeyNotAuthorised,
+        None,
+    );
     l.commit(&l.check(&sign(&k.authority, &revoke), &no_root).unwrap());
-    refused(&l, &sign(&k.south, &results_json("s1", 2, &mayor(1, 1, 2))), RejectCode::KeyRevoked, Some("unit"));
+    refused(
+        &l,
+        &sign(&k.south, &results_json("s1", 2, &mayor(1, 1, 2))),
+        RejectCode::KeyRevoked,
+        Some("unit"),
+    );
     // A replacement key added by the authority may report.
     let new_south = common::key("south-office-2", 9);
     let add = format!(
@@ -122,7 +258,12 @@ fn revoked_keys_are_refused_from_the_revocation_on() {
     );
     l.commit(&l.check(&sign(&k.authority, &add), &no_root).unwrap());
     let keys_now = l.keys().clone();
-    let v = skytale_model::verify_note(&keys_now, "test-2026", &sign(&new_south, &results_json("s1", 2, &mayor(1, 1, 2)))).unwrap();
+    let v = skytale_model::verify_note(
+        &keys_now,
+        "test-2026",
+        &sign(&new_south, &results_json("s1", 2, &mayor(1, 1, 2))),
+    )
+    .unwrap();
     assert!(l.admit(v, &no_root).is_ok());
 }
 
@@ -130,10 +271,21 @@ fn revoked_keys_are_refused_from_the_revocation_on() {
 fn publications_need_an_approver_and_the_right_root() {
     let k = keys();
     let text = common::toml_text(&k, "approval");
-    let def = skytale_model::Definition::parse(&text, skytale_model::DefinitionFormat::Toml).unwrap();
+    let def =
+        skytale_model::Definition::parse(&text, skytale_model::DefinitionFormat::Toml).unwrap();
     let mut l = Ledger::genesis(&common::entry0(&k, &def), None).unwrap();
-    assert_eq!(l.published(), None, "nothing is published before an approval");
-    l.commit(&l.check(&sign(&k.north, &results_json("n1", 1, &mayor(3, 2, 5))), &no_root).unwrap());
+    assert_eq!(
+        l.published(),
+        None,
+        "nothing is published before an approval"
+    );
+    l.commit(
+        &l.check(
+            &sign(&k.north, &results_json("n1", 1, &mayor(3, 2, 5))),
+            &no_root,
+        )
+        .unwrap(),
+    );
     let root = [7u8; 32];
     let roots = move |n: u64| (n == 2).then_some(root);
     let publ = |size: u64, r: &[u8; 32]| {
@@ -142,13 +294,28 @@ fn publications_need_an_approver_and_the_right_root() {
             skytale_model::encode_hash(r)
         )
     };
-    let err = l.check(&sign(&k.north, &publ(2, &root)), &roots).unwrap_err();
+    let err = l
+        .check(&sign(&k.north, &publ(2, &root)), &roots)
+        .unwrap_err();
     assert_eq!(err.code, RejectCode::KeyNotAuthorised);
-    let err = l.check(&sign(&k.approver, &publ(2, &[8u8; 32])), &roots).unwrap_err();
-    assert_eq!((err.code, err.field.as_deref()), (RejectCode::BadPublication, Some("root_hash")));
-    let err = l.check(&sign(&k.approver, &publ(5, &root)), &roots).unwrap_err();
-    assert_eq!((err.code, err.field.as_deref()), (RejectCode::BadPublication, Some("tree_size")));
-    l.commit(&l.check(&sign(&k.approver, &publ(2, &root)), &roots).unwrap());
+    let err = l
+        .check(&sign(&k.approver, &publ(2, &[8u8; 32])), &roots)
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (RejectCode::BadPublication, Some("root_hash"))
+    );
+    let err = l
+        .check(&sign(&k.approver, &publ(5, &root)), &roots)
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.field.as_deref()),
+        (RejectCode::BadPublication, Some("tree_size"))
+    );
+    l.commit(
+        &l.check(&sign(&k.approver, &publ(2, &root)), &roots)
+            .unwrap(),
+    );
     assert_eq!(l.published(), Some((2, Some("2026-11-25T21:00:00Z"))));
 }
 
@@ -156,11 +323,20 @@ fn publications_need_an_approver_and_the_right_root() {
 fn genesis_checks_the_authority_signature_and_pin() {
     let k = keys();
     let def = common::definition(&k);
-    let text = skytale_note::Note::parse(&common::entry0(&k, &def)).unwrap().text;
+    let text = skytale_note::Note::parse(&common::entry0(&k, &def))
+        .unwrap()
+        .text;
     let forged = k.north.sign_note(&text).unwrap().to_bytes();
     let err = Ledger::genesis(&forged, None).unwrap_err();
-    assert!(err.to_string().contains("not validly signed by the authority key"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("not validly signed by the authority key"),
+        "{err}"
+    );
     let e0 = common::entry0(&k, &def);
-    assert!(Ledger::genesis(&e0, Some(&k.north.verifier())).is_err(), "a pinned authority must match");
+    assert!(
+        Ledger::genesis(&e0, Some(&k.north.verifier())).is_err(),
+        "a pinned authority must match"
+    );
     assert!(Ledger::genesis(&e0, Some(&k.authority.verifier())).is_ok());
 }

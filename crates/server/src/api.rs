@@ -31,7 +31,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/schema/election.json", get(schema))
         .route("/api/v1/elections/{id}", get(election))
         .route("/api/v1/elections/{id}/results", get(results))
-        .route("/api/v1/elections/{id}/results/{contest}", get(contest_results))
+        .route(
+            "/api/v1/elections/{id}/results/{contest}",
+            get(contest_results),
+        )
         .route("/api/v1/elections/{id}/cdf.json", get(cdf_json))
         .route("/api/v1/elections/{id}/cdf.xml", get(cdf_xml))
         .route("/api/v1/elections/{id}/events", get(events))
@@ -54,14 +57,20 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code: code.to_string(), message: message.into(), field: None }
+        ApiError {
+            status,
+            code: code.to_string(),
+            message: message.into(),
+            field: None,
+        }
     }
 }
 
 impl From<Rejection> for ApiError {
     fn from(r: Rejection) -> ApiError {
         ApiError {
-            status: StatusCode::from_u16(r.code.http_status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+            status: StatusCode::from_u16(r.code.http_status())
+                .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
             code: r.code.as_str().to_string(),
             message: r.message,
             field: r.field,
@@ -71,22 +80,37 @@ impl From<Rejection> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message, "field": self.field}});
-        (self.status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+        let body =
+            json!({"error": {"code": self.code, "message": self.message, "field": self.field}});
+        (
+            self.status,
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response()
     }
 }
 
 fn runtime(state: &AppState, id: &str) -> Result<Arc<ElectionRuntime>, ApiError> {
-    state
-        .election(id)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_election", format!("no election {id:?} on this server")))
+    state.election(id).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_election",
+            format!("no election {id:?} on this server"),
+        )
+    })
 }
 
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such page")
 }
 
-fn json_bytes(bytes: Arc<Vec<u8>>, etag: Option<String>, headers: &HeaderMap, cache: &'static str) -> Response {
+fn json_bytes(
+    bytes: Arc<Vec<u8>>,
+    etag: Option<String>,
+    headers: &HeaderMap,
+    cache: &'static str,
+) -> Response {
     if let Some(tag) = &etag {
         let matches = headers
             .get(header::IF_NONE_MATCH)
@@ -98,7 +122,10 @@ fn json_bytes(bytes: Arc<Vec<u8>>, etag: Option<String>, headers: &HeaderMap, ca
     }
     let mut resp = Response::new(Body::from(Bytes::from_owner(ArcBytes(bytes))));
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     if let Some(tag) = etag.and_then(|t| HeaderValue::from_str(&t).ok()) {
         h.insert(header::ETAG, tag);
@@ -131,7 +158,10 @@ async fn index(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 async fn list_elections(State(state): State<AppState>) -> impl IntoResponse {
@@ -156,12 +186,25 @@ async fn schema() -> impl IntoResponse {
     axum::Json(Definition::json_schema())
 }
 
-async fn election(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn election(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let rt = runtime(&state, &id)?;
-    Ok(json_bytes(rt.definition_json.clone(), None, &headers, "public, max-age=60"))
+    Ok(json_bytes(
+        rt.definition_json.clone(),
+        None,
+        &headers,
+        "public, max-age=60",
+    ))
 }
 
-async fn results(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn results(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let rt = runtime(&state, &id)?;
     let (bytes, tag) = {
         let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
@@ -183,14 +226,31 @@ async fn contest_results(
     };
     let (doc, def) = {
         let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
-        (p.tally.contest_document(&name, &p.pos), p.tally.definition().clone())
+        (
+            p.tally.contest_document(&name, &p.pos),
+            p.tally.definition().clone(),
+        )
     };
     let doc = doc.ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_FOUND, "unknown_contest", format!("election {id:?} has no contest {name:?}"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_contest",
+            format!("election {id:?} has no contest {name:?}"),
+        )
     })?;
     if csv {
-        let body = doc.contests.first().map(|c| skytale_formats::export::contest_csv(&def, c)).unwrap_or_default();
-        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=2")], body)
+        let body = doc
+            .contests
+            .first()
+            .map(|c| skytale_formats::export::contest_csv(&def, c))
+            .unwrap_or_default();
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=2"),
+            ],
+            body,
+        )
             .into_response());
     }
     let bytes = Arc::new(doc.to_bytes());
@@ -199,7 +259,13 @@ async fn contest_results(
 }
 
 /// Every contest with all its units, for the NIST exports.
-fn all_contests(rt: &ElectionRuntime) -> (Arc<skytale_model::ValidDefinition>, Vec<skytale_tally::ContestResult>, skytale_tally::LogPosition) {
+fn all_contests(
+    rt: &ElectionRuntime,
+) -> (
+    Arc<skytale_model::ValidDefinition>,
+    Vec<skytale_tally::ContestResult>,
+    skytale_tally::LogPosition,
+) {
     let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
     let def = p.tally.definition().clone();
     let contests = def
@@ -211,18 +277,38 @@ fn all_contests(rt: &ElectionRuntime) -> (Arc<skytale_model::ValidDefinition>, V
     (def, contests, p.pos.clone())
 }
 
-async fn cdf_json(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn cdf_json(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let rt = runtime(&state, &id)?;
     let (def, contests, pos) = all_contests(&rt);
     let body = skytale_formats::export::cdf_json(&def, &contests, &pos);
-    Ok(([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "public, max-age=2")], body).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=2"),
+        ],
+        body,
+    )
+        .into_response())
 }
 
-async fn cdf_xml(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn cdf_xml(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let rt = runtime(&state, &id)?;
     let (def, contests, pos) = all_contests(&rt);
     let body = skytale_formats::export::cdf_xml(&def, &contests, &pos);
-    Ok(([(header::CONTENT_TYPE, "application/xml"), (header::CACHE_CONTROL, "public, max-age=2")], body).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/xml"),
+            (header::CACHE_CONTROL, "public, max-age=2"),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 fn etag_of(bytes: &[u8]) -> String {
@@ -246,7 +332,11 @@ async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
-async fn submit(State(state): State<AppState>, Path(id): Path<String>, body: Body) -> Result<Response, ApiError> {
+async fn submit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
     let rt = runtime(&state, &id)?;
     let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
         ApiError::new(
@@ -257,11 +347,18 @@ async fn submit(State(state): State<AppState>, Path(id): Path<String>, body: Bod
     })?;
     match rt.submit(bytes.to_vec()).await {
         Ok(Outcome::Accepted(receipt)) => {
-            let status = if receipt.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+            let status = if receipt.duplicate {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
             Ok((status, axum::Json(receipt)).into_response())
         }
         Ok(Outcome::Held { id, reasons }) => {
-            let reasons: Vec<_> = reasons.iter().map(|r| json!({"field": r.field, "why": r.why})).collect();
+            let reasons: Vec<_> = reasons
+                .iter()
+                .map(|r| json!({"field": r.field, "why": r.why}))
+                .collect();
             Ok((
                 StatusCode::ACCEPTED,
                 axum::Json(json!({"held": {"id": id, "reasons": reasons,
@@ -275,7 +372,11 @@ async fn submit(State(state): State<AppState>, Path(id): Path<String>, body: Bod
             "busy",
             "too many submissions are waiting; retry in a moment",
         )),
-        Err(SubmitError::Unavailable(why)) => Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", why)),
+        Err(SubmitError::Unavailable(why)) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            why,
+        )),
     }
 }
 
@@ -285,7 +386,13 @@ async fn held(State(state): State<AppState>, Path(id): Path<String>) -> Result<R
     let rows = tokio::task::spawn_blocking(move || store.held(&id))
         .await
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
-        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string()))?;
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                e.to_string(),
+            )
+        })?;
     let list: Vec<_> = rows
         .iter()
         .map(|r| {
@@ -297,9 +404,17 @@ async fn held(State(state): State<AppState>, Path(id): Path<String>) -> Result<R
     Ok(axum::Json(json!({"held": list})).into_response())
 }
 
-async fn checkpoint(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn checkpoint(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let rt = runtime(&state, &id)?;
-    let cp = rt.log.read().unwrap_or_else(|p| p.into_inner()).checkpoint.clone();
+    let cp = rt
+        .log
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .checkpoint
+        .clone();
     Ok((
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
@@ -310,22 +425,48 @@ async fn checkpoint(State(state): State<AppState>, Path(id): Path<String>) -> Re
         .into_response())
 }
 
-async fn tile(State(state): State<AppState>, Path((id, tile)): Path<(String, String)>) -> Result<Response, ApiError> {
+async fn tile(
+    State(state): State<AppState>,
+    Path((id, tile)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     let rt = runtime(&state, &id)?;
-    let path = TilePath::parse(&tile)
-        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{tile:?} is not a tile path: {e}")))?;
+    let path = TilePath::parse(&tile).map_err(|e| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{tile:?} is not a tile path: {e}"),
+        )
+    })?;
     let log = rt.log.read().unwrap_or_else(|p| p.into_inner());
-    let missing = || ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("tile {tile} does not exist at tree size {}", log.size));
+    let missing = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("tile {tile} does not exist at tree size {}", log.size),
+        )
+    };
     let body = match path {
-        TilePath::Hash { level, index, width } => log.tree.hash_tile(level, index, width, log.size).map_err(|_| missing())?,
+        TilePath::Hash {
+            level,
+            index,
+            width,
+        } => log
+            .tree
+            .hash_tile(level, index, width, log.size)
+            .map_err(|_| missing())?,
         TilePath::Entries { index, width } => {
             let start = index.checked_mul(TILE_WIDTH).ok_or_else(missing)?;
             let end = start + u64::from(width);
             if end > log.size {
                 return Err(missing());
             }
-            let refs: Vec<&[u8]> = log.entries[start as usize..end as usize].iter().map(|e| &e[..]).collect();
-            encode_entry_bundle(&refs).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+            let refs: Vec<&[u8]> = log.entries[start as usize..end as usize]
+                .iter()
+                .map(|e| &e[..])
+                .collect();
+            encode_entry_bundle(&refs).map_err(|e| {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+            })?
         }
     };
     // A tile's bytes never change, partial ones included (a wider partial tile has another

@@ -37,7 +37,10 @@ pub enum ServerError {
     #[error(transparent)]
     Load(#[from] runtime::LoadError),
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: SocketAddr, source: std::io::Error },
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("server error: {0}")]
     Serve(std::io::Error),
 }
@@ -46,7 +49,10 @@ impl AppState {
     /// Opens the store and loads (replays) every election in it.
     pub fn open(data_dir: &Path) -> Result<AppState, ServerError> {
         let store = Arc::new(Store::open(data_dir)?);
-        let state = AppState { store, elections: Arc::new(RwLock::new(BTreeMap::new())) };
+        let state = AppState {
+            store,
+            elections: Arc::new(RwLock::new(BTreeMap::new())),
+        };
         state.load_new()?;
         Ok(state)
     }
@@ -62,18 +68,30 @@ impl AppState {
             }
             let rt = ElectionRuntime::load(self.store.clone(), &row.id)?;
             tracing::info!(election = %row.id, size = row.size, "election loaded");
-            self.elections.write().unwrap_or_else(|p| p.into_inner()).insert(row.id, rt);
+            self.elections
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(row.id, rt);
             n += 1;
         }
         Ok(n)
     }
 
     pub fn election(&self, id: &str) -> Option<Arc<ElectionRuntime>> {
-        self.elections.read().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+        self.elections
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
     }
 
     pub fn all(&self) -> Vec<Arc<ElectionRuntime>> {
-        self.elections.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+        self.elections
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
     }
 }
 
@@ -91,11 +109,17 @@ pub enum CreateError {
 /// Starts a new election log in the store from a signed entry 0: checks it, generates the
 /// log's signing key (named after the log origin, as C2SP checkpoints require) and writes
 /// entry 0 with the first checkpoint. Returns the election id and the log's verifier key.
-pub fn create_election(store: &Store, entry0: &[u8]) -> Result<(String, skytale_note::VerifierKey), CreateError> {
+pub fn create_election(
+    store: &Store,
+    entry0: &[u8],
+) -> Result<(String, skytale_note::VerifierKey), CreateError> {
     let ledger = Ledger::genesis(entry0, None)?;
     let def = ledger.definition().definition();
     let origin = def.origin();
-    let signer = SigningKey::generate(&origin).map_err(|e| CreateError::LogKey { origin: origin.clone(), why: e.to_string() })?;
+    let signer = SigningKey::generate(&origin).map_err(|e| CreateError::LogKey {
+        origin: origin.clone(),
+        why: e.to_string(),
+    })?;
     let mut tree = Tree::new();
     tree.push_entry(entry0);
     let checkpoint = runtime::sign_checkpoint(&signer, &origin, &tree);
@@ -103,7 +127,9 @@ pub fn create_election(store: &Store, entry0: &[u8]) -> Result<(String, skytale_
     if store.load_log_key(&def.id).is_err() {
         store.save_log_key(&def.id, &signer.to_skey_string())?;
     } else {
-        return Err(CreateError::Store(skytale_store::StoreError::ElectionExists(def.id.clone())));
+        return Err(CreateError::Store(
+            skytale_store::StoreError::ElectionExists(def.id.clone()),
+        ));
     }
     store.create_election(&def.id, &runtime::now_rfc3339(), entry0, &checkpoint)?;
     Ok((def.id.clone(), signer.verifier()))
@@ -139,5 +165,7 @@ pub async fn serve(
 
 /// Binds `addr` (use port 0 for a free port).
 pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, ServerError> {
-    tokio::net::TcpListener::bind(addr).await.map_err(|source| ServerError::Listen { addr, source })
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Listen { addr, source })
 }

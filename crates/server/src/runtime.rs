@@ -35,9 +35,16 @@ pub enum LoadError {
     #[error(transparent)]
     Store(#[from] skytale_store::StoreError),
     #[error("election {election}: entry 0: {source}")]
-    Genesis { election: String, source: skytale_model::GenesisError },
+    Genesis {
+        election: String,
+        source: skytale_model::GenesisError,
+    },
     #[error("election {election}: stored entry {index} is not acceptable ({rejection}); the database was changed outside skytale")]
-    Corrupt { election: String, index: u64, rejection: Rejection },
+    Corrupt {
+        election: String,
+        index: u64,
+        rejection: Rejection,
+    },
     #[error("election {election}: the log signing key: {why}")]
     LogKey { election: String, why: String },
     #[error("election {election}: the stored checkpoint does not match the log ({why}); the database was changed outside skytale")]
@@ -50,7 +57,10 @@ pub enum Outcome {
     /// Appended (or already appended: `duplicate`) at `index`.
     Accepted(Receipt),
     /// Held for review: plausibility problems.
-    Held { id: i64, reasons: Vec<skytale_model::PlausibilityIssue> },
+    Held {
+        id: i64,
+        reasons: Vec<skytale_model::PlausibilityIssue>,
+    },
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -132,8 +142,12 @@ struct Sequencer {
 impl ElectionRuntime {
     /// Replays an election from the store (checking every entry again) and starts its sequencer.
     pub fn load(store: Arc<Store>, id: &str) -> Result<Arc<ElectionRuntime>, LoadError> {
-        let err_key = |why: String| LoadError::LogKey { election: id.to_string(), why };
-        let signer = SigningKey::parse(&store.load_log_key(id)?).map_err(|e| err_key(e.to_string()))?;
+        let err_key = |why: String| LoadError::LogKey {
+            election: id.to_string(),
+            why,
+        };
+        let signer =
+            SigningKey::parse(&store.load_log_key(id)?).map_err(|e| err_key(e.to_string()))?;
         let size = store.size(id)?;
         let entries = store.entries(id, 0, size)?;
         let Some(entry0) = entries.first() else {
@@ -143,8 +157,10 @@ impl ElectionRuntime {
                 rejection: Rejection::new(RejectCode::MalformedNote, "the log has no entry 0"),
             });
         };
-        let mut ledger = Ledger::genesis(entry0, None)
-            .map_err(|source| LoadError::Genesis { election: id.to_string(), source })?;
+        let mut ledger = Ledger::genesis(entry0, None).map_err(|source| LoadError::Genesis {
+            election: id.to_string(),
+            source,
+        })?;
         let def = ledger.definition().clone();
         if def.definition().origin() != signer.name() {
             return Err(err_key(format!(
@@ -159,7 +175,11 @@ impl ElectionRuntime {
         leaf_index.insert(leaf_hash(entry0), 0);
         let mut statements = Vec::with_capacity(entries.len());
         for (i, e) in entries.iter().enumerate().skip(1) {
-            let corrupt = |rejection| LoadError::Corrupt { election: id.to_string(), index: i as u64, rejection };
+            let corrupt = |rejection| LoadError::Corrupt {
+                election: id.to_string(),
+                index: i as u64,
+                rejection,
+            };
             let admitted = ledger
                 .check(e, &|n| tree.root_at(n).ok())
                 .map_err(corrupt)?;
@@ -169,12 +189,19 @@ impl ElectionRuntime {
             statements.push(admitted.verified.statement);
         }
         let checkpoint = store.latest_checkpoint(id)?.unwrap_or_default();
-        check_stored_checkpoint(&checkpoint, &signer.verifier(), &tree)
-            .map_err(|why| LoadError::Checkpoint { election: id.to_string(), why })?;
+        check_stored_checkpoint(&checkpoint, &signer.verifier(), &tree).map_err(|why| {
+            LoadError::Checkpoint {
+                election: id.to_string(),
+                why,
+            }
+        })?;
 
         // The published tally: fold results up to the published size.
         let mut tally = Tally::new(def.clone());
-        let (pub_size, pub_time) = ledger.published().map(|(n, t)| (n, t.map(str::to_string))).unwrap_or((1, None));
+        let (pub_size, pub_time) = ledger
+            .published()
+            .map(|(n, t)| (n, t.map(str::to_string)))
+            .unwrap_or((1, None));
         for st in statements.iter().take(pub_size.saturating_sub(1) as usize) {
             if let Statement::Results(r) = st {
                 tally.apply(r);
@@ -206,7 +233,14 @@ impl ElectionRuntime {
             events,
             jobs: tx,
         });
-        let seq = Sequencer { rt: rt.clone(), ledger, store, signer, published_size: pub_size, dirty_since: None };
+        let seq = Sequencer {
+            rt: rt.clone(),
+            ledger,
+            store,
+            signer,
+            published_size: pub_size,
+            dirty_since: None,
+        };
         std::thread::Builder::new()
             .name(format!("sequencer-{id}"))
             .spawn(move || seq.run(rx))
@@ -221,13 +255,22 @@ impl ElectionRuntime {
         let verified = verify_note(&keys, &self.id, &bytes).map_err(SubmitError::Rejected)?;
         let (reply, rx) = oneshot::channel();
         self.jobs
-            .try_send(Job { bytes, verified, reply })
+            .try_send(Job {
+                bytes,
+                verified,
+                reply,
+            })
             .map_err(|e| match e {
                 flume::TrySendError::Full(_) => SubmitError::Busy,
-                flume::TrySendError::Disconnected(_) => SubmitError::Unavailable("the sequencer has stopped".into()),
+                flume::TrySendError::Disconnected(_) => {
+                    SubmitError::Unavailable("the sequencer has stopped".into())
+                }
             })?;
-        rx.await
-            .unwrap_or_else(|_| Err(SubmitError::Unavailable("the sequencer stopped before answering".into())))
+        rx.await.unwrap_or_else(|_| {
+            Err(SubmitError::Unavailable(
+                "the sequencer stopped before answering".into(),
+            ))
+        })
     }
 
     /// Receipt for an entry already in the committed log.
@@ -252,13 +295,22 @@ fn receipt_from(election: &str, log: &LogView, index: u64, duplicate: bool) -> O
 
 fn check_stored_checkpoint(note: &[u8], key: &VerifierKey, tree: &Tree) -> Result<(), String> {
     let n = Note::parse(note).map_err(|e| format!("not a signed note: {e}"))?;
-    n.verify(std::slice::from_ref(key)).map_err(|e| format!("signature: {e}"))?;
+    n.verify(std::slice::from_ref(key))
+        .map_err(|e| format!("signature: {e}"))?;
     let cp = Checkpoint::parse(&n.text).map_err(|e| e.to_string())?;
     if cp.size != tree.len() {
-        return Err(format!("checkpoint size {} but the log has {} entries", cp.size, tree.len()));
+        return Err(format!(
+            "checkpoint size {} but the log has {} entries",
+            cp.size,
+            tree.len()
+        ));
     }
     if cp.root != tree.root() {
-        return Err(format!("checkpoint root {} but the log's root is {}", encode_hash(&cp.root), encode_hash(&tree.root())));
+        return Err(format!(
+            "checkpoint root {} but the log's root is {}",
+            encode_hash(&cp.root),
+            encode_hash(&tree.root())
+        ));
     }
     Ok(())
 }
@@ -283,7 +335,12 @@ fn definition_document(ledger: &Ledger, log_key: &VerifierKey) -> Vec<u8> {
 
 /// Signs a checkpoint for the tree as it is.
 pub fn sign_checkpoint(signer: &SigningKey, origin: &str, tree: &Tree) -> Vec<u8> {
-    let cp = Checkpoint { origin: origin.to_string(), size: tree.len(), root: tree.root(), extensions: vec![] };
+    let cp = Checkpoint {
+        origin: origin.to_string(),
+        size: tree.len(),
+        root: tree.root(),
+        extensions: vec![],
+    };
     match signer.sign_note(&cp.to_text()) {
         Ok(n) => n.to_bytes(),
         // The origin was validated when the election was created; an unsignable text here is a
@@ -293,8 +350,15 @@ pub fn sign_checkpoint(signer: &SigningKey, origin: &str, tree: &Tree) -> Vec<u8
 }
 
 enum Pending {
-    Accepted { job_reply: oneshot::Sender<Result<Outcome, SubmitError>>, index: u64, duplicate: bool },
-    Done { job_reply: oneshot::Sender<Result<Outcome, SubmitError>>, result: Result<Outcome, SubmitError> },
+    Accepted {
+        job_reply: oneshot::Sender<Result<Outcome, SubmitError>>,
+        index: u64,
+        duplicate: bool,
+    },
+    Done {
+        job_reply: oneshot::Sender<Result<Outcome, SubmitError>>,
+        result: Result<Outcome, SubmitError>,
+    },
 }
 
 impl Sequencer {
@@ -321,7 +385,9 @@ impl Sequencer {
                 }
                 self.process(batch);
             }
-            let due = self.dirty_since.is_some_and(|t| t.elapsed() >= RENDER_INTERVAL || rx.is_empty());
+            let due = self
+                .dirty_since
+                .is_some_and(|t| t.elapsed() >= RENDER_INTERVAL || rx.is_empty());
             if due {
                 self.render();
             }
@@ -340,23 +406,41 @@ impl Sequencer {
             for job in batch {
                 let leaf = leaf_hash(&job.bytes);
                 if let Some(&index) = log.leaf_index.get(&leaf).or_else(|| new_leaves.get(&leaf)) {
-                    pending.push(Pending::Accepted { job_reply: job.reply, index, duplicate: true });
+                    pending.push(Pending::Accepted {
+                        job_reply: job.reply,
+                        index,
+                        duplicate: true,
+                    });
                     continue;
                 }
                 let tree = &log.tree;
-                let admitted: Result<Admitted, Rejection> = self.ledger.admit(job.verified, &|n| tree.root_at(n).ok());
+                let admitted: Result<Admitted, Rejection> =
+                    self.ledger.admit(job.verified, &|n| tree.root_at(n).ok());
                 match admitted {
-                    Err(r) => pending.push(Pending::Done { job_reply: job.reply, result: Err(SubmitError::Rejected(r)) }),
+                    Err(r) => pending.push(Pending::Done {
+                        job_reply: job.reply,
+                        result: Err(SubmitError::Rejected(r)),
+                    }),
                     Ok(a) if !a.issues.is_empty() => {
                         let reasons = serde_json::to_string(
-                            &a.issues.iter().map(|i| serde_json::json!({"field": i.field, "why": i.why})).collect::<Vec<_>>(),
+                            &a.issues
+                                .iter()
+                                .map(|i| serde_json::json!({"field": i.field, "why": i.why}))
+                                .collect::<Vec<_>>(),
                         )
                         .unwrap_or_default();
-                        let result = match self.store.hold(&self.rt.id, &job.bytes, &reasons, &now) {
-                            Ok(id) => Ok(Outcome::Held { id, reasons: a.issues }),
+                        let result = match self.store.hold(&self.rt.id, &job.bytes, &reasons, &now)
+                        {
+                            Ok(id) => Ok(Outcome::Held {
+                                id,
+                                reasons: a.issues,
+                            }),
                             Err(e) => Err(SubmitError::Unavailable(e.to_string())),
                         };
-                        pending.push(Pending::Done { job_reply: job.reply, result });
+                        pending.push(Pending::Done {
+                            job_reply: job.reply,
+                            result,
+                        });
                     }
                     Ok(a) => {
                         let index = self.ledger.size();
@@ -365,7 +449,11 @@ impl Sequencer {
                         new_leaves.insert(leaf, index);
                         new_statements.push(a.verified.statement);
                         new_entries.push(job.bytes);
-                        pending.push(Pending::Accepted { job_reply: job.reply, index, duplicate: false });
+                        pending.push(Pending::Accepted {
+                            job_reply: job.reply,
+                            index,
+                            duplicate: false,
+                        });
                     }
                 }
             }
@@ -376,12 +464,27 @@ impl Sequencer {
                 sign_checkpoint(&self.signer, &self.rt.origin, &log.tree)
             };
             let refs: Vec<&[u8]> = new_entries.iter().map(Vec::as_slice).collect();
-            if let Err(e) = self.store.append(&self.rt.id, first_index, &refs, &checkpoint) {
+            if let Err(e) = self
+                .store
+                .append(&self.rt.id, first_index, &refs, &checkpoint)
+            {
                 tracing::error!(election = %self.rt.id, error = %e, "append failed; reloading from the store");
                 for p in pending {
                     let (reply, res) = match p {
-                        Pending::Accepted { job_reply, duplicate: true, index } => (job_reply, self.rt.receipt(index, true).map(Outcome::Accepted).ok_or_else(|| SubmitError::Unavailable(e.to_string()))),
-                        Pending::Accepted { job_reply, .. } => (job_reply, Err(SubmitError::Unavailable(e.to_string()))),
+                        Pending::Accepted {
+                            job_reply,
+                            duplicate: true,
+                            index,
+                        } => (
+                            job_reply,
+                            self.rt
+                                .receipt(index, true)
+                                .map(Outcome::Accepted)
+                                .ok_or_else(|| SubmitError::Unavailable(e.to_string())),
+                        ),
+                        Pending::Accepted { job_reply, .. } => {
+                            (job_reply, Err(SubmitError::Unavailable(e.to_string())))
+                        }
                         Pending::Done { job_reply, result } => (job_reply, result),
                     };
                     let _ = reply.send(res);
@@ -404,7 +507,11 @@ impl Sequencer {
         let log = self.rt.log.read().unwrap_or_else(|p| p.into_inner());
         for p in pending {
             match p {
-                Pending::Accepted { job_reply, index, duplicate } => {
+                Pending::Accepted {
+                    job_reply,
+                    index,
+                    duplicate,
+                } => {
                     let r = receipt_from(&self.rt.id, &log, index, duplicate)
                         .map(Outcome::Accepted)
                         .ok_or_else(|| SubmitError::Unavailable("no receipt could be made".into()));
@@ -419,7 +526,9 @@ impl Sequencer {
 
     /// Folds newly published entries into the published tally.
     fn advance_published(&mut self, batch_start: u64, batch: &[Statement]) {
-        let Some((target, time)) = self.ledger.published() else { return };
+        let Some((target, time)) = self.ledger.published() else {
+            return;
+        };
         if target <= self.published_size {
             return;
         }
@@ -439,8 +548,19 @@ impl Sequencer {
                 published.tally.apply(&r);
             }
         }
-        let root = self.rt.log.read().unwrap_or_else(|p| p.into_inner()).tree.root_at(target).unwrap_or(skytale_tlog::EMPTY_ROOT);
-        published.pos = LogPosition { tree_size: target, root_hash: encode_hash(&root), published_at: time };
+        let root = self
+            .rt
+            .log
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .tree
+            .root_at(target)
+            .unwrap_or(skytale_tlog::EMPTY_ROOT);
+        published.pos = LogPosition {
+            tree_size: target,
+            root_hash: encode_hash(&root),
+            published_at: time,
+        };
         self.published_size = target;
         self.dirty_since.get_or_insert_with(Instant::now);
     }

@@ -18,13 +18,19 @@ struct Running {
 
 async fn start(dir: &Path) -> Running {
     let state = AppState::open(dir).expect("store opens and replays");
-    let listener = skytale_server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let listener = skytale_server::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(skytale_server::serve(state, listener, async move {
         let _ = rx.await;
     }));
-    Running { base, stop: Some(tx), task }
+    Running {
+        base,
+        stop: Some(tx),
+        task,
+    }
 }
 
 impl Running {
@@ -42,7 +48,12 @@ async fn get(url: &str) -> (u16, Vec<u8>) {
 }
 
 async fn post(url: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
-    let r = reqwest::Client::new().post(url).body(body).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .post(url)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     let status = r.status().as_u16();
     (status, r.json().await.unwrap())
 }
@@ -57,13 +68,25 @@ fn create(dir: &Path, k: &kit::Keys) -> VerifierKey {
 
 fn check_receipt(receipt: &serde_json::Value, note: &[u8], log_key: &VerifierKey) {
     let cp_note = Note::parse(receipt["checkpoint"].as_str().unwrap().as_bytes()).unwrap();
-    cp_note.verify(std::slice::from_ref(log_key)).expect("checkpoint signed by the log key");
+    cp_note
+        .verify(std::slice::from_ref(log_key))
+        .expect("checkpoint signed by the log key");
     let cp = Checkpoint::parse(&cp_note.text).unwrap();
     assert_eq!(cp.origin, "skytale.invalid/test-2026");
-    let proof: Vec<[u8; 32]> =
-        receipt["inclusion_proof"].as_array().unwrap().iter().map(|h| decode_hash(h.as_str().unwrap()).unwrap()).collect();
-    verify_inclusion(&leaf_hash(note), receipt["index"].as_u64().unwrap(), cp.size, &proof, &cp.root)
-        .expect("the receipt proves inclusion");
+    let proof: Vec<[u8; 32]> = receipt["inclusion_proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| decode_hash(h.as_str().unwrap()).unwrap())
+        .collect();
+    verify_inclusion(
+        &leaf_hash(note),
+        receipt["index"].as_u64().unwrap(),
+        cp.size,
+        &proof,
+        &cp.root,
+    )
+    .expect("the receipt proves inclusion");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,15 +107,29 @@ async fn submit_tally_refuse_restart_and_read_the_same_bytes() {
 
     // Several keys report, concurrently.
     let notes = vec![
-        kit::sign(&k.north, &kit::results_json("n1", 1, &kit::mayor(300, 200, 510))),
-        kit::sign(&k.north, &kit::results_json("n2", 1, &kit::mayor(250, 250, 505))),
-        kit::sign(&k.south, &kit::results_json("s1", 1, &kit::mayor(100, 400, 505))),
-        kit::sign(&k.south, &kit::results_json("s2", 1, &kit::mayor(90, 310, 400))),
+        kit::sign(
+            &k.north,
+            &kit::results_json("n1", 1, &kit::mayor(300, 200, 510)),
+        ),
+        kit::sign(
+            &k.north,
+            &kit::results_json("n2", 1, &kit::mayor(250, 250, 505)),
+        ),
+        kit::sign(
+            &k.south,
+            &kit::results_json("s1", 1, &kit::mayor(100, 400, 505)),
+        ),
+        kit::sign(
+            &k.south,
+            &kit::results_json("s2", 1, &kit::mayor(90, 310, 400)),
+        ),
     ];
     let mut handles = Vec::new();
     for n in notes.clone() {
         let url = submissions.clone();
-        handles.push(tokio::spawn(async move { (post(&url, n.clone()).await, n) }));
+        handles.push(tokio::spawn(
+            async move { (post(&url, n.clone()).await, n) },
+        ));
     }
     let mut indexes = Vec::new();
     for h in handles {
@@ -129,45 +166,99 @@ async fn submit_tally_refuse_restart_and_read_the_same_bytes() {
     let (_, results_before) = get(&results_url).await;
     let (_, checkpoint_before) = get(&format!("{b}/log/test-2026/checkpoint")).await;
     let cp = Checkpoint::parse(&Note::parse(&checkpoint_before).unwrap().text).unwrap();
-    assert_eq!(doc["root_hash"], skytale_model::encode_hash(&cp.root), "the results name the root they came from");
+    assert_eq!(
+        doc["root_hash"],
+        skytale_model::encode_hash(&cp.root),
+        "the results name the root they came from"
+    );
 
     // The rejection matrix over HTTP: status, code, field — and nothing changes.
     let bad: Vec<(Vec<u8>, u16, &str, Option<&str>)> = vec![
         (b"not a note".to_vec(), 400, "malformed_note", None),
         (kit::sign(&k.north, "{}"), 400, "malformed_statement", None),
-        (kit::sign(&k.stranger, &kit::results_json("n1", 2, &kit::mayor(1, 1, 2))), 401, "unknown_key", None),
         (
-            String::from_utf8(kit::sign(&k.north, &kit::results_json("n1", 2, &kit::mayor(1, 1, 2))))
-                .unwrap()
-                .replacen("\"version\":2", "\"version\":3", 1)
-                .into_bytes(),
+            kit::sign(
+                &k.stranger,
+                &kit::results_json("n1", 2, &kit::mayor(1, 1, 2)),
+            ),
+            401,
+            "unknown_key",
+            None,
+        ),
+        (
+            String::from_utf8(kit::sign(
+                &k.north,
+                &kit::results_json("n1", 2, &kit::mayor(1, 1, 2)),
+            ))
+            .unwrap()
+            .replacen("\"version\":2", "\"version\":3", 1)
+            .into_bytes(),
             401,
             "bad_signature",
             None,
         ),
-        (kit::sign(&k.north, &kit::results_json("s1", 2, &kit::mayor(1, 1, 2))), 403, "key_not_authorised", Some("unit")),
-        (kit::sign(&k.north, &kit::results_json("zz", 2, &kit::mayor(1, 1, 2))), 422, "unknown_unit", Some("unit")),
         (
-            kit::sign(&k.north, &kit::results_json("n1", 2, r#"{"contest":"senate","selections":{"a":{"total":1}}}"#)),
+            kit::sign(&k.north, &kit::results_json("s1", 2, &kit::mayor(1, 1, 2))),
+            403,
+            "key_not_authorised",
+            Some("unit"),
+        ),
+        (
+            kit::sign(&k.north, &kit::results_json("zz", 2, &kit::mayor(1, 1, 2))),
+            422,
+            "unknown_unit",
+            Some("unit"),
+        ),
+        (
+            kit::sign(
+                &k.north,
+                &kit::results_json(
+                    "n1",
+                    2,
+                    r#"{"contest":"senate","selections":{"a":{"total":1}}}"#,
+                ),
+            ),
             422,
             "unknown_contest",
             Some("contests[0].contest"),
         ),
         (
-            kit::sign(&k.north, &kit::results_json("n1", 2, r#"{"contest":"mayor","selections":{"carol":{"total":1}}}"#)),
+            kit::sign(
+                &k.north,
+                &kit::results_json(
+                    "n1",
+                    2,
+                    r#"{"contest":"mayor","selections":{"carol":{"total":1}}}"#,
+                ),
+            ),
             422,
             "unknown_selection",
             Some("contests[0].selections.carol"),
         ),
         (
-            kit::sign(&k.north, &kit::results_json("n1", 2, r#"{"contest":"mayor","selections":{"alice":{"total":-1}}}"#)),
+            kit::sign(
+                &k.north,
+                &kit::results_json(
+                    "n1",
+                    2,
+                    r#"{"contest":"mayor","selections":{"alice":{"total":-1}}}"#,
+                ),
+            ),
             422,
             "count_out_of_range",
             Some("contests[0].selections.alice.total"),
         ),
-        (kit::sign(&k.north, &kit::results_json("n1", 1, &kit::mayor(1, 1, 2))), 409, "duplicate_version", Some("version")),
         (
-            kit::sign(&k.north, &kit::results_json("n1", 2, &kit::mayor(1, 1, 2)).replace("test-2026", "other")),
+            kit::sign(&k.north, &kit::results_json("n1", 1, &kit::mayor(1, 1, 2))),
+            409,
+            "duplicate_version",
+            Some("version"),
+        ),
+        (
+            kit::sign(
+                &k.north,
+                &kit::results_json("n1", 2, &kit::mayor(1, 1, 2)).replace("test-2026", "other"),
+            ),
             422,
             "wrong_election",
             Some("election"),
@@ -176,12 +267,19 @@ async fn submit_tally_refuse_restart_and_read_the_same_bytes() {
     ];
     for (body, status, code, field) in bad {
         let (s, err) = post(&submissions, body).await;
-        assert_eq!((s, err["error"]["code"].as_str().unwrap()), (status, code), "{err}");
+        assert_eq!(
+            (s, err["error"]["code"].as_str().unwrap()),
+            (status, code),
+            "{err}"
+        );
         assert_eq!(err["error"]["field"].as_str(), field, "{err}");
         assert!(!err["error"]["message"].as_str().unwrap().is_empty());
     }
     // Implausible counts are held for review, not dropped and not published.
-    let implausible = kit::sign(&k.north, &kit::results_json("n1", 2, &kit::mayor(900, 900, 1200)));
+    let implausible = kit::sign(
+        &k.north,
+        &kit::results_json("n1", 2, &kit::mayor(900, 900, 1200)),
+    );
     let (s, held) = post(&submissions, implausible).await;
     assert_eq!(s, 202, "{held}");
     assert!(held["held"]["reasons"].as_array().unwrap().len() >= 2);
@@ -189,8 +287,16 @@ async fn submit_tally_refuse_restart_and_read_the_same_bytes() {
     let list: serde_json::Value = serde_json::from_slice(&list).unwrap();
     assert_eq!(list["held"].as_array().unwrap().len(), 1);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(get(&results_url).await.1, results_before, "no refused or held statement changed the results");
-    assert_eq!(get(&format!("{b}/log/test-2026/checkpoint")).await.1, checkpoint_before, "nor the log");
+    assert_eq!(
+        get(&results_url).await.1,
+        results_before,
+        "no refused or held statement changed the results"
+    );
+    assert_eq!(
+        get(&format!("{b}/log/test-2026/checkpoint")).await.1,
+        checkpoint_before,
+        "nor the log"
+    );
     let (s, e) = get(&format!("{b}/api/v1/elections/nope/results")).await;
     assert_eq!(s, 404);
     assert!(String::from_utf8_lossy(&e).contains("unknown_election"));
@@ -204,7 +310,10 @@ async fn submit_tally_refuse_restart_and_read_the_same_bytes() {
     assert_eq!(s, 200);
     let cdf: serde_json::Value = serde_json::from_slice(&cdf).unwrap();
     assert_eq!(cdf["@type"], "ElectionResults.ElectionReport");
-    assert!(cdf.to_string().contains("740"), "alice's 740 votes are in the CDF export");
+    assert!(
+        cdf.to_string().contains("740"),
+        "alice's 740 votes are in the CDF export"
+    );
     let (s, xml) = get(&format!("{b}/api/v1/elections/test-2026/cdf.xml")).await;
     assert_eq!(s, 200);
     assert!(String::from_utf8_lossy(&xml).contains("<ElectionReport"));
@@ -216,11 +325,26 @@ async fn submit_tally_refuse_restart_and_read_the_same_bytes() {
     srv.shutdown().await;
     let srv = start(tmp.path()).await;
     let b2 = srv.base.clone();
-    assert_eq!(get(&format!("{b2}/api/v1/elections/test-2026/results")).await.1, results_before);
-    assert_eq!(get(&format!("{b2}/log/test-2026/checkpoint")).await.1, checkpoint_before);
+    assert_eq!(
+        get(&format!("{b2}/api/v1/elections/test-2026/results"))
+            .await
+            .1,
+        results_before
+    );
+    assert_eq!(
+        get(&format!("{b2}/log/test-2026/checkpoint")).await.1,
+        checkpoint_before
+    );
     // And it carries on from where it was.
-    let n = kit::sign(&k.south, &kit::results_json("s1", 2, &kit::mayor(101, 400, 505)));
-    let (s, r) = post(&format!("{b2}/api/v1/elections/test-2026/submissions"), n.clone()).await;
+    let n = kit::sign(
+        &k.south,
+        &kit::results_json("s1", 2, &kit::mayor(101, 400, 505)),
+    );
+    let (s, r) = post(
+        &format!("{b2}/api/v1/elections/test-2026/submissions"),
+        n.clone(),
+    )
+    .await;
     assert_eq!(s, 201, "{r}");
     assert_eq!(r["index"], 5);
     check_receipt(&r, &n, &log_key);
@@ -262,9 +386,13 @@ impl tlog_tiles::TileReader for HttpTiles {
 }
 
 async fn interop_read_tiles(base: &str, size: u64, root: [u8; 32]) {
-    let tiles = HttpTiles { base: base.to_string(), handle: tokio::runtime::Handle::current() };
+    let tiles = HttpTiles {
+        base: base.to_string(),
+        handle: tokio::runtime::Handle::current(),
+    };
     let reader = tlog_tiles::TileHashReader::new(size, tlog_tiles::Hash(root), &tiles);
-    let computed = tlog_tiles::tree_hash(size, &reader).expect("tlog_tiles authenticates our tiles");
+    let computed =
+        tlog_tiles::tree_hash(size, &reader).expect("tlog_tiles authenticates our tiles");
     assert_eq!(computed.0, root);
     // Every entry in our entry bundle hashes to the leaf tlog_tiles read from the hash tiles.
     let (s, bundle) = get(&format!("{base}/log/test-2026/tile/entries/000.p/{size}")).await;
@@ -273,7 +401,11 @@ async fn interop_read_tiles(base: &str, size: u64, root: [u8; 32]) {
     assert_eq!(entries.len() as u64, size);
     for (i, e) in entries.iter().enumerate() {
         let leaf = tlog_tiles::record_hash(e);
-        let stored = tlog_tiles::HashReader::read_hashes(&reader, &[tlog_tiles::stored_hash_index(0, i as u64)]).unwrap();
+        let stored = tlog_tiles::HashReader::read_hashes(
+            &reader,
+            &[tlog_tiles::stored_hash_index(0, i as u64)],
+        )
+        .unwrap();
         assert_eq!(stored[0], leaf, "entry {i}");
     }
 }

@@ -27,9 +27,15 @@ const SCHEMA_VERSION: i64 = 1;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot create the data directory {path}: {source}")]
-    DataDir { path: PathBuf, source: std::io::Error },
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("database error ({context}): {source}")]
-    Db { context: &'static str, source: rusqlite::Error },
+    Db {
+        context: &'static str,
+        source: rusqlite::Error,
+    },
     #[error("the database {path} has schema version {found}; this skytale understands version {SCHEMA_VERSION}")]
     Schema { path: PathBuf, found: i64 },
     #[error("election {0:?} already exists")]
@@ -37,9 +43,16 @@ pub enum StoreError {
     #[error("election {0:?} does not exist")]
     NoSuchElection(String),
     #[error("append to {election:?} expected the log to have {expected} entries but it has {actual} (another writer?)")]
-    Fenced { election: String, expected: u64, actual: u64 },
+    Fenced {
+        election: String,
+        expected: u64,
+        actual: u64,
+    },
     #[error("key file {path}: {source}")]
-    KeyFile { path: PathBuf, source: std::io::Error },
+    KeyFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 fn db(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
@@ -76,14 +89,23 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the store in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir { path: data_dir.to_path_buf(), source })?;
+        fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
         let path = data_dir.join(DB_FILE);
         let conn = Connection::open(&path).map_err(db("open"))?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(db("enable WAL"))?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(db("set synchronous"))?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(db("enable foreign keys"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db("set busy timeout"))?;
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db("read schema version"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db("enable WAL"))?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(db("set synchronous"))?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(db("enable foreign keys"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db("set busy timeout"))?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db("read schema version"))?;
         match version {
             0 => {
                 conn.execute_batch(
@@ -120,7 +142,10 @@ impl Store {
             SCHEMA_VERSION => {}
             found => return Err(StoreError::Schema { path, found }),
         }
-        Ok(Store { conn: Mutex::new(conn), dir: data_dir.to_path_buf() })
+        Ok(Store {
+            conn: Mutex::new(conn),
+            dir: data_dir.to_path_buf(),
+        })
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -134,7 +159,13 @@ impl Store {
     }
 
     /// Creates an election with entry 0 and its first checkpoint, atomically.
-    pub fn create_election(&self, id: &str, created_at: &str, entry0: &[u8], checkpoint: &[u8]) -> Result<(), StoreError> {
+    pub fn create_election(
+        &self,
+        id: &str,
+        created_at: &str,
+        entry0: &[u8],
+        checkpoint: &[u8],
+    ) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(db("begin"))?;
         let exists: bool = tx
@@ -145,12 +176,21 @@ impl Store {
         if exists {
             return Err(StoreError::ElectionExists(id.to_string()));
         }
-        tx.execute("INSERT INTO election (id, created_at) VALUES (?1, ?2)", params![id, created_at])
-            .map_err(db("insert election"))?;
-        tx.execute("INSERT INTO entry (election, idx, data) VALUES (?1, 0, ?2)", params![id, entry0])
-            .map_err(db("insert entry 0"))?;
-        tx.execute("INSERT INTO checkpoint (election, size, note) VALUES (?1, 1, ?2)", params![id, checkpoint])
-            .map_err(db("insert checkpoint"))?;
+        tx.execute(
+            "INSERT INTO election (id, created_at) VALUES (?1, ?2)",
+            params![id, created_at],
+        )
+        .map_err(db("insert election"))?;
+        tx.execute(
+            "INSERT INTO entry (election, idx, data) VALUES (?1, 0, ?2)",
+            params![id, entry0],
+        )
+        .map_err(db("insert entry 0"))?;
+        tx.execute(
+            "INSERT INTO checkpoint (election, size, note) VALUES (?1, 1, ?2)",
+            params![id, checkpoint],
+        )
+        .map_err(db("insert checkpoint"))?;
         tx.commit().map_err(db("commit"))
     }
 
@@ -163,7 +203,13 @@ impl Store {
             )
             .map_err(db("list elections"))?;
         let rows = st
-            .query_map([], |r| Ok(ElectionRow { id: r.get(0)?, created_at: r.get(1)?, size: r.get::<_, i64>(2)? as u64 }))
+            .query_map([], |r| {
+                Ok(ElectionRow {
+                    id: r.get(0)?,
+                    created_at: r.get(1)?,
+                    size: r.get::<_, i64>(2)? as u64,
+                })
+            })
             .map_err(db("list elections"))?;
         rows.collect::<Result<_, _>>().map_err(db("list elections"))
     }
@@ -175,36 +221,60 @@ impl Store {
     }
 
     /// Entries `[start, end)` in order.
-    pub fn entries(&self, election: &str, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+    pub fn entries(
+        &self,
+        election: &str,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
         let conn = self.conn();
         let mut st = conn
             .prepare_cached("SELECT data FROM entry WHERE election = ?1 AND idx >= ?2 AND idx < ?3 ORDER BY idx")
             .map_err(db("read entries"))?;
         let rows = st
-            .query_map(params![election, start as i64, end as i64], |r| r.get::<_, Vec<u8>>(0))
+            .query_map(params![election, start as i64, end as i64], |r| {
+                r.get::<_, Vec<u8>>(0)
+            })
             .map_err(db("read entries"))?;
         rows.collect::<Result<_, _>>().map_err(db("read entries"))
     }
 
     /// Appends a batch and its checkpoint in one transaction. `first_index` fences the write.
-    pub fn append(&self, election: &str, first_index: u64, entries: &[&[u8]], checkpoint: &[u8]) -> Result<(), StoreError> {
+    pub fn append(
+        &self,
+        election: &str,
+        first_index: u64,
+        entries: &[&[u8]],
+        checkpoint: &[u8],
+    ) -> Result<(), StoreError> {
         let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db("begin"))?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db("begin"))?;
         let actual = size_of(&tx, election)?;
         if actual != first_index {
-            return Err(StoreError::Fenced { election: election.to_string(), expected: first_index, actual });
+            return Err(StoreError::Fenced {
+                election: election.to_string(),
+                expected: first_index,
+                actual,
+            });
         }
         {
             let mut st = tx
                 .prepare_cached("INSERT INTO entry (election, idx, data) VALUES (?1, ?2, ?3)")
                 .map_err(db("insert entry"))?;
             for (i, e) in entries.iter().enumerate() {
-                st.execute(params![election, (first_index + i as u64) as i64, e]).map_err(db("insert entry"))?;
+                st.execute(params![election, (first_index + i as u64) as i64, e])
+                    .map_err(db("insert entry"))?;
             }
         }
         tx.execute(
             "INSERT INTO checkpoint (election, size, note) VALUES (?1, ?2, ?3)",
-            params![election, (first_index + entries.len() as u64) as i64, checkpoint],
+            params![
+                election,
+                (first_index + entries.len() as u64) as i64,
+                checkpoint
+            ],
         )
         .map_err(db("insert checkpoint"))?;
         tx.commit().map_err(db("commit"))
@@ -223,7 +293,13 @@ impl Store {
     }
 
     /// Stores a submission held for review; returns its id.
-    pub fn hold(&self, election: &str, note: &[u8], reasons_json: &str, received_at: &str) -> Result<i64, StoreError> {
+    pub fn hold(
+        &self,
+        election: &str,
+        note: &[u8],
+        reasons_json: &str,
+        received_at: &str,
+    ) -> Result<i64, StoreError> {
         let conn = self.conn();
         conn.execute(
             "INSERT INTO held (election, note, reasons, received_at) VALUES (?1, ?2, ?3, ?4)",
@@ -241,7 +317,13 @@ impl Store {
             .map_err(db("list held"))?;
         let rows = st
             .query_map([election], |r| {
-                Ok(HeldRow { id: r.get(0)?, note: r.get(1)?, reasons: r.get(2)?, received_at: r.get(3)?, state: r.get(4)? })
+                Ok(HeldRow {
+                    id: r.get(0)?,
+                    note: r.get(1)?,
+                    reasons: r.get(2)?,
+                    received_at: r.get(3)?,
+                    state: r.get(4)?,
+                })
             })
             .map_err(db("list held"))?;
         rows.collect::<Result<_, _>>().map_err(db("list held"))
@@ -250,7 +332,11 @@ impl Store {
     /// Marks a held submission `released` (it was appended to the log) or `rejected`.
     pub fn set_held_state(&self, id: i64, state: &str) -> Result<(), StoreError> {
         let conn = self.conn();
-        conn.execute("UPDATE held SET state = ?1 WHERE id = ?2", params![state, id]).map_err(db("update held"))?;
+        conn.execute(
+            "UPDATE held SET state = ?1 WHERE id = ?2",
+            params![state, id],
+        )
+        .map_err(db("update held"))?;
         Ok(())
     }
 
@@ -261,7 +347,10 @@ impl Store {
     /// Saves the log's signing key (C2SP private key string) with mode 0600.
     pub fn save_log_key(&self, election: &str, skey: &str) -> Result<(), StoreError> {
         let path = self.key_path(election);
-        let err = |source| StoreError::KeyFile { path: path.clone(), source };
+        let err = |source| StoreError::KeyFile {
+            path: path.clone(),
+            source,
+        };
         if let Some(p) = path.parent() {
             fs::create_dir_all(p).map_err(err)?;
         }
@@ -276,7 +365,9 @@ impl Store {
 
 fn size_of(conn: &Connection, election: &str) -> Result<u64, StoreError> {
     let exists = conn
-        .query_row("SELECT 1 FROM election WHERE id = ?1", [election], |_| Ok(()))
+        .query_row("SELECT 1 FROM election WHERE id = ?1", [election], |_| {
+            Ok(())
+        })
         .optional()
         .map_err(db("look up election"))?;
     if exists.is_none() {
@@ -284,7 +375,11 @@ fn size_of(conn: &Connection, election: &str) -> Result<u64, StoreError> {
     }
     let n: i64 = conn
         // MAX over the primary key is a single index probe; COUNT(*) would scan the log.
-        .query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM entry WHERE election = ?1", [election], |r| r.get(0))
+        .query_row(
+            "SELECT COALESCE(MAX(idx) + 1, 0) FROM entry WHERE election = ?1",
+            [election],
+            |r| r.get(0),
+        )
         .map_err(db("count entries"))?;
     Ok(n as u64)
 }

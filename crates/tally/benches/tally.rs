@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use skytale_model::{Statement, ResultsStatement};
+use skytale_model::{ResultsStatement, Statement};
 use skytale_tally::{LogPosition, Tally};
 use skytale_testkit as kit;
 
@@ -19,11 +19,29 @@ fn bench(c: &mut Criterion) {
     def.reporters[0].scope = vec!["nation".into()];
     let name = |s: String| BTreeMap::from([("en".to_string(), s)]);
     for r in 0..10 {
-        def.units.push(skytale_model::Unit { id: format!("r{r}"), name: name(format!("R{r}")), parent: Some("nation".into()), level: None, registered: None });
+        def.units.push(skytale_model::Unit {
+            id: format!("r{r}"),
+            name: name(format!("R{r}")),
+            parent: Some("nation".into()),
+            level: None,
+            registered: None,
+        });
         for c in 0..10 {
-            def.units.push(skytale_model::Unit { id: format!("r{r}c{c}"), name: name(format!("C{c}")), parent: Some(format!("r{r}")), level: None, registered: None });
+            def.units.push(skytale_model::Unit {
+                id: format!("r{r}c{c}"),
+                name: name(format!("C{c}")),
+                parent: Some(format!("r{r}")),
+                level: None,
+                registered: None,
+            });
             for s in 0..200 {
-                def.units.push(skytale_model::Unit { id: format!("r{r}c{c}s{s}"), name: name(format!("S{s}")), parent: Some(format!("r{r}c{c}")), level: None, registered: Some(1000) });
+                def.units.push(skytale_model::Unit {
+                    id: format!("r{r}c{c}s{s}"),
+                    name: name(format!("S{s}")),
+                    parent: Some(format!("r{r}c{c}")),
+                    level: None,
+                    registered: Some(1000),
+                });
             }
         }
     }
@@ -33,12 +51,24 @@ fn bench(c: &mut Criterion) {
         .iter()
         .filter(|u| u.registered.is_some())
         .enumerate()
-        .map(|(i, u)| match Statement::parse(&kit::results_json(&u.id, 1, &kit::mayor(300 + i as u64 % 50, 200, 520))).unwrap() {
-            Statement::Results(r) => r,
-            _ => unreachable!(),
+        .map(|(i, u)| {
+            match Statement::parse(&kit::results_json(
+                &u.id,
+                1,
+                &kit::mayor(300 + i as u64 % 50, 200, 520),
+            ))
+            .unwrap()
+            {
+                Statement::Results(r) => r,
+                _ => unreachable!(),
+            }
         })
         .collect();
-    let pos = LogPosition { tree_size: 1, root_hash: String::new(), published_at: None };
+    let pos = LogPosition {
+        tree_size: 1,
+        root_hash: String::new(),
+        published_at: None,
+    };
     c.bench_function("tally: fold 20,000 station reports", |b| {
         b.iter(|| {
             let mut t = Tally::new(def.clone());
@@ -52,8 +82,12 @@ fn bench(c: &mut Criterion) {
     for s in &stations {
         t.apply(s);
     }
-    c.bench_function("tally: render the whole results document", |b| b.iter(|| t.document(&pos).to_bytes()));
-    c.bench_function("tally: render one contest, all 20,111 units", |b| b.iter(|| t.contest_document("mayor", &pos)));
+    c.bench_function("tally: render the whole results document", |b| {
+        b.iter(|| t.document(&pos).to_bytes())
+    });
+    c.bench_function("tally: render one contest, all 20,111 units", |b| {
+        b.iter(|| t.contest_document("mayor", &pos))
+    });
 }
 
 criterion_group!(benches, bench);

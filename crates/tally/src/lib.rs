@@ -53,13 +53,18 @@ struct Counts {
 
 impl Counts {
     fn zero(selections: usize) -> Counts {
-        Counts { votes: vec![[0; TYPES]; selections], ..Counts::default() }
+        Counts {
+            votes: vec![[0; TYPES]; selections],
+            ..Counts::default()
+        }
     }
 
     fn from_report(def: &ValidDefinition, contest: usize, r: &ContestReport) -> Counts {
         let mut c = Counts::zero(def.contests()[contest].selections.len());
         for (sel, by_type) in &r.selections {
-            let Some(s) = def.selection_index(contest, sel) else { continue };
+            let Some(s) = def.selection_index(contest, sel) else {
+                continue;
+            };
             let broken_down = by_type.keys().any(|t| *t != CountType::Total);
             for (t, v) in by_type {
                 if *t == CountType::Total && broken_down {
@@ -81,7 +86,9 @@ impl Counts {
     fn apply_delta(&mut self, new: &Counts, old: &Counts) {
         for (i, row) in self.votes.iter_mut().enumerate() {
             for (t, v) in row.iter_mut().enumerate() {
-                *v = v.wrapping_add(new.votes[i][t]).wrapping_sub(old.votes[i][t]);
+                *v = v
+                    .wrapping_add(new.votes[i][t])
+                    .wrapping_sub(old.votes[i][t]);
             }
         }
         let f = |a: &mut u64, n: u64, o: u64| *a = a.wrapping_add(n).wrapping_sub(o);
@@ -103,7 +110,10 @@ impl Counts {
 }
 
 fn type_slot(t: CountType) -> usize {
-    CountType::ALL.iter().position(|x| *x == t).unwrap_or(TYPES - 1)
+    CountType::ALL
+        .iter()
+        .position(|x| *x == t)
+        .unwrap_or(TYPES - 1)
 }
 
 /// Which leaves and registered voters are covered by reports.
@@ -170,9 +180,19 @@ impl Tally {
         let contests = def
             .contests()
             .iter()
-            .map(|_| ContestTally { own: HashMap::new(), child_sum: HashMap::new(), child_cov: HashMap::new() })
+            .map(|_| ContestTally {
+                own: HashMap::new(),
+                child_sum: HashMap::new(),
+                child_cov: HashMap::new(),
+            })
             .collect();
-        Tally { def, contests, leaves, registered, statements: 0 }
+        Tally {
+            def,
+            contests,
+            leaves,
+            registered,
+            statements: 0,
+        }
     }
 
     pub fn definition(&self) -> &Arc<ValidDefinition> {
@@ -187,10 +207,14 @@ impl Tally {
     /// Folds one accepted results statement in. Contests or units the definition does not know
     /// are ignored (acceptance has already refused them).
     pub fn apply(&mut self, r: &ResultsStatement) {
-        let Some(unit) = self.def.unit_index(&r.unit) else { return };
+        let Some(unit) = self.def.unit_index(&r.unit) else {
+            return;
+        };
         self.statements += 1;
         for report in &r.contests {
-            let Some(ci) = self.def.contest_index(&report.contest) else { continue };
+            let Some(ci) = self.def.contest_index(&report.contest) else {
+                continue;
+            };
             let new = Counts::from_report(&self.def, ci, report);
             self.set_own(ci, unit, new, r.status);
         }
@@ -198,13 +222,19 @@ impl Tally {
 
     fn effective(&self, ci: usize, u: usize) -> Option<&Counts> {
         let t = &self.contests[ci];
-        t.own.get(&u).map(|o| &o.counts).or_else(|| t.child_sum.get(&u))
+        t.own
+            .get(&u)
+            .map(|o| &o.counts)
+            .or_else(|| t.child_sum.get(&u))
     }
 
     fn coverage(&self, ci: usize, u: usize) -> Coverage {
         let t = &self.contests[ci];
         if t.own.contains_key(&u) {
-            Coverage { leaves: self.leaves[u], registered: self.registered[u] }
+            Coverage {
+                leaves: self.leaves[u],
+                registered: self.registered[u],
+            }
         } else {
             t.child_cov.get(&u).copied().unwrap_or_default()
         }
@@ -213,10 +243,22 @@ impl Tally {
     fn set_own(&mut self, ci: usize, unit: usize, new: Counts, status: ReportStatus) {
         let nsel = new.votes.len();
         let zero = Counts::zero(nsel);
-        let old = self.effective(ci, unit).cloned().unwrap_or_else(|| zero.clone());
+        let old = self
+            .effective(ci, unit)
+            .cloned()
+            .unwrap_or_else(|| zero.clone());
         let old_cov = self.coverage(ci, unit);
-        let new_cov = Coverage { leaves: self.leaves[unit], registered: self.registered[unit] };
-        self.contests[ci].own.insert(unit, OwnReport { counts: new.clone(), status });
+        let new_cov = Coverage {
+            leaves: self.leaves[unit],
+            registered: self.registered[unit],
+        };
+        self.contests[ci].own.insert(
+            unit,
+            OwnReport {
+                counts: new.clone(),
+                status,
+            },
+        );
         // Walk up while inside the contest's area, stopping at the first ancestor whose own
         // report shadows its children.
         let area_root = |d: &ValidDefinition, u: usize| d.contest_area(ci).contains(&u);
@@ -224,7 +266,10 @@ impl Tally {
         while !area_root(&self.def, u) {
             let Some(p) = self.def.parent(u) else { break };
             let t = &mut self.contests[ci];
-            t.child_sum.entry(p).or_insert_with(|| zero.clone()).apply_delta(&new, &old);
+            t.child_sum
+                .entry(p)
+                .or_insert_with(|| zero.clone())
+                .apply_delta(&new, &old);
             let cov = t.child_cov.entry(p).or_default();
             cov.leaves = cov.leaves + new_cov.leaves - old_cov.leaves;
             cov.registered = cov.registered + new_cov.registered - old_cov.registered;
@@ -238,7 +283,9 @@ impl Tally {
     /// The whole results document: every contest with its totals, selections and the units of
     /// every level above the leaves (the leaves are in [`Tally::contest_document`]).
     pub fn document(&self, pos: &LogPosition) -> ResultsDoc {
-        let contests = (0..self.contests.len()).map(|ci| self.contest_result(ci, false)).collect();
+        let contests = (0..self.contests.len())
+            .map(|ci| self.contest_result(ci, false))
+            .collect();
         self.wrap(pos, contests)
     }
 
@@ -252,7 +299,10 @@ impl Tally {
         let certified = !self.contests.is_empty()
             && (0..self.contests.len()).all(|ci| {
                 self.def.contest_area(ci).iter().all(|a| {
-                    self.contests[ci].own.get(a).is_some_and(|o| o.status == ReportStatus::Certified)
+                    self.contests[ci]
+                        .own
+                        .get(a)
+                        .is_some_and(|o| o.status == ReportStatus::Certified)
                 })
             });
         ResultsDoc {
@@ -356,7 +406,12 @@ impl Tally {
             .selections
             .iter()
             .enumerate()
-            .map(|(s, sel)| (sel.id.clone(), eff.map(|e| e.selection_votes(s)).unwrap_or(0)))
+            .map(|(s, sel)| {
+                (
+                    sel.id.clone(),
+                    eff.map(|e| e.selection_votes(s)).unwrap_or(0),
+                )
+            })
             .collect();
         let by_count_type = match (detailed, eff) {
             (true, Some(e)) => Some(

@@ -29,11 +29,23 @@ impl SeatResult {
 /// Allocates on the selections' votes; the threshold base is the contest's valid votes.
 pub(crate) fn allocate(rules: &SeatRules, votes: &[(String, u64)], valid: u64) -> SeatResult {
     if valid == 0 {
-        return SeatResult { allocation: None, pending: Some("no votes counted yet".into()) };
+        return SeatResult {
+            allocation: None,
+            pending: Some("no votes counted yet".into()),
+        };
     }
-    let ctx = Context { valid_votes: Some(valid), ..Context::default() };
+    let ctx = Context {
+        valid_votes: Some(valid),
+        ..Context::default()
+    };
     match allocate_with(rules, votes, &ctx) {
-        Ok(a) => SeatResult { allocation: Some(a), pending: None },
-        Err(e) => SeatResult { allocation: None, pending: Some(e.to_string()) },
+        Ok(a) => SeatResult {
+            allocation: Some(a),
+            pending: None,
+        },
+        Err(e) => SeatResult {
+            allocation: None,
+            pending: Some(e.to_string()),
+        },
     }
 }

@@ -10,7 +10,11 @@ use skytale_tally::{share, LogPosition, Tally};
 use skytale_testkit as kit;
 
 fn pos(n: u64) -> LogPosition {
-    LogPosition { tree_size: n, root_hash: "AAAA".into(), published_at: Some("2026-11-25T20:00:00Z".into()) }
+    LogPosition {
+        tree_size: n,
+        root_hash: "AAAA".into(),
+        published_at: Some("2026-11-25T20:00:00Z".into()),
+    }
 }
 
 fn results(unit: &str, version: u64, contests: &str) -> ResultsStatement {
@@ -41,17 +45,33 @@ fn a_units_own_report_wins_over_the_sum_of_its_children() {
     let mut t = tally();
     t.apply(&results("n1", 1, &kit::mayor(100, 50, 160)));
     t.apply(&results("n2", 1, &kit::mayor(10, 5, 16)));
-    assert_eq!(unit_votes(&t, "north"), (110, 55), "no own report: the sum of the children");
+    assert_eq!(
+        unit_votes(&t, "north"),
+        (110, 55),
+        "no own report: the sum of the children"
+    );
     t.apply(&results("north", 1, &kit::mayor(120, 60, 190)));
     assert_eq!(unit_votes(&t, "north"), (120, 60), "its own report wins");
     t.apply(&results("n1", 2, &kit::mayor(1, 1, 2)));
-    assert_eq!(unit_votes(&t, "north"), (120, 60), "children changing below an own report do not change it");
-    assert_eq!(unit_votes(&t, "n1"), (1, 1), "the latest version of a unit counts");
+    assert_eq!(
+        unit_votes(&t, "north"),
+        (120, 60),
+        "children changing below an own report do not change it"
+    );
+    assert_eq!(
+        unit_votes(&t, "n1"),
+        (1, 1),
+        "the latest version of a unit counts"
+    );
     t.apply(&results("s1", 1, &kit::mayor(7, 3, 10)));
     assert_eq!(mayor_votes(&t), (127, 63));
     let d = t.document(&pos(1));
     let c = &d.contests[0];
-    assert_eq!((c.units_reporting, c.units_total), (3, 4), "n1, n2 (under north's report) and s1");
+    assert_eq!(
+        (c.units_reporting, c.units_total),
+        (3, 4),
+        "n1, n2 (under north's report) and s1"
+    );
     assert_eq!(c.registered, 3800);
     assert_eq!(c.registered_reporting, 3000);
     assert_eq!(c.ballots, 200);
@@ -66,10 +86,19 @@ fn contests_only_count_in_their_area_and_keep_count_types_apart() {
     let c = &d.contests[0];
     assert_eq!((c.units_reporting, c.units_total), (1, 2));
     assert_eq!(c.selections[0].votes, 60);
-    assert_eq!(c.selections[0].by_count_type, BTreeMap::from([("election_day", 40), ("mail", 20)]));
-    assert_eq!(c.selections[1].by_count_type, BTreeMap::from([("total", 30)]));
+    assert_eq!(
+        c.selections[0].by_count_type,
+        BTreeMap::from([("election_day", 40), ("mail", 20)])
+    );
+    assert_eq!(
+        c.selections[1].by_count_type,
+        BTreeMap::from([("total", 30)])
+    );
     assert_eq!(c.selections[0].share, "66.67");
-    assert!(c.units.iter().all(|u| u.id != "s1" && u.id != "south"), "south is outside the area");
+    assert!(
+        c.units.iter().all(|u| u.id != "s1" && u.id != "south"),
+        "south is outside the area"
+    );
     let n1 = c.units.iter().find(|u| u.id == "n1").unwrap();
     assert_eq!(n1.by_count_type.as_ref().unwrap()["yes"]["mail"], 20);
 }
@@ -84,14 +113,37 @@ fn the_whole_document_leaves_out_the_leaves_and_names_its_log_position() {
     let ids: Vec<&str> = d.contests[0].units.iter().map(|u| u.id.as_str()).collect();
     assert_eq!(ids, ["nation", "north", "south"]);
     let json: serde_json::Value = serde_json::from_slice(&d.to_bytes()).unwrap();
-    for f in ["election", "tree_size", "root_hash", "status", "published_at", "contests"] {
-        assert!(json.get(f).is_some(), "results JSON keeps interfaces.md's field {f}");
+    for f in [
+        "election",
+        "tree_size",
+        "root_hash",
+        "status",
+        "published_at",
+        "contests",
+    ] {
+        assert!(
+            json.get(f).is_some(),
+            "results JSON keeps interfaces.md's field {f}"
+        );
     }
     let c = &json["contests"][0];
-    for f in ["id", "name", "kind", "units_reporting", "units_total", "ballots", "registered", "selections", "units"] {
+    for f in [
+        "id",
+        "name",
+        "kind",
+        "units_reporting",
+        "units_total",
+        "ballots",
+        "registered",
+        "selections",
+        "units",
+    ] {
         assert!(c.get(f).is_some(), "contest keeps field {f}");
     }
-    assert!(c["selections"][0]["share"].is_string(), "shares are decimal strings");
+    assert!(
+        c["selections"][0]["share"].is_string(),
+        "shares are decimal strings"
+    );
 }
 
 #[test]
@@ -101,7 +153,10 @@ fn party_list_contests_carry_seats() {
     t.apply(&results("n1", 1, council));
     let d = t.document(&pos(1));
     let c = d.contests.iter().find(|c| c.id == "council").unwrap();
-    assert_eq!(c.seats.as_ref().unwrap(), &BTreeMap::from([("l1".to_string(), 3), ("l2".to_string(), 2)]));
+    assert_eq!(
+        c.seats.as_ref().unwrap(),
+        &BTreeMap::from([("l1".to_string(), 3), ("l2".to_string(), 2)])
+    );
 }
 
 #[test]
@@ -133,7 +188,9 @@ fn oracle(reports: &[(usize, u64, u64)]) -> (u64, u64) {
             2 => &[5, 6],
             _ => &[],
         };
-        kids.iter().map(|k| eff(*k, latest)).fold((0, 0), |x, y| (x.0 + y.0, x.1 + y.1))
+        kids.iter()
+            .map(|k| eff(*k, latest))
+            .fold((0, 0), |x, y| (x.0 + y.0, x.1 + y.1))
     }
     eff(0, &latest)
 }

@@ -151,7 +151,10 @@ pub fn entry0(k: &Keys, def: &Definition) -> Vec<u8> {
         election: def.id.clone(),
         definition: def.clone(),
     }));
-    k.authority.sign_note(&st.to_note_text()).unwrap().to_bytes()
+    k.authority
+        .sign_note(&st.to_note_text())
+        .unwrap()
+        .to_bytes()
 }
 
 pub fn ledger(k: &Keys) -> Ledger {
@@ -166,7 +169,9 @@ pub fn results_json(unit: &str, version: u64, contests: &str) -> String {
 }
 
 pub fn mayor(alice: u64, bob: u64, ballots: u64) -> String {
-    format!(r#"{{"contest":"mayor","ballots":{ballots},"selections":{{"alice":{{"election_day":{alice}}},"bob":{{"election_day":{bob}}}}}}}"#)
+    format!(
+        r#"{{"contest":"mayor","ballots":{ballots},"selections":{{"alice":{{"election_day":{alice}}},"bob":{{"election_day":{bob}}}}}}}"#
+    )
 }
 
 pub fn sign(key: &SigningKey, json: &str) -> Vec<u8> {
