@@ -34,6 +34,16 @@ impl Monitor {
     /// A monitor for `opts` (the election is resolved on the first round if not given).
     pub fn new(opts: Options) -> Monitor {
         let source = Source::parse(&opts.source);
+        let mut opts = opts;
+        // A state file pins the keys it remembers, as for `verify`.
+        if let Some(Ok(Some(st))) = opts.state.as_deref().map(crate::state::load) {
+            if opts.log_key.is_none() {
+                opts.log_key = VerifierKey::parse(&st.log_key).ok();
+            }
+            if opts.authority_key.is_none() {
+                opts.authority_key = VerifierKey::parse(&st.authority_key).ok();
+            }
+        }
         let log_key = opts.log_key.clone();
         Monitor {
             election: opts.election.clone().unwrap_or_default(),
@@ -280,6 +290,38 @@ impl Monitor {
         }
         crate::check_witnesses(&self.opts, self.entry0_text.as_deref(), &head, &here, step);
         self.last = Some(cp);
+        if let (Some(path), Some(cp), Some(replay)) = (&self.opts.state, &self.last, &self.replay) {
+            let mut s5 = Step::new(5, "consistency with the state file");
+            match crate::state::load(path) {
+                Err(f) => s5.fail(f),
+                Ok(prior) => {
+                    if let Some(old) = &prior {
+                        match crate::state::check_consistency(old, cp, &self.tree) {
+                            Ok(m) => s5.summary = m,
+                            Err(f) => s5.fail(f),
+                        }
+                    }
+                    if s5.ok() {
+                        let def = replay.ledger().definition().definition();
+                        let new = crate::state::State {
+                            version: crate::state::STATE_VERSION,
+                            election: id.clone(),
+                            origin: cp.origin.clone(),
+                            log_key: head.log_key.to_string(),
+                            authority_key: def.authority_key.to_string(),
+                            size: cp.size,
+                            root: skytale_model::encode_hash(&cp.root),
+                            checkpoint: String::from_utf8_lossy(&head.checkpoint_bytes)
+                                .into_owned(),
+                        };
+                        if let Err(f) = crate::state::save(path, &new) {
+                            s5.fail(f);
+                        }
+                    }
+                }
+            }
+            report.steps.push(s5);
+        }
         if let Some(replay) = &self.replay {
             let mut s4 = Step::new(4, "published artefacts");
             if self.rounds == 1 {

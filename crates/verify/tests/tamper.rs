@@ -342,3 +342,22 @@ async fn witness_cosignatures_are_checked_against_the_quorum() {
         "1 of the required 2 witnesses cosigned",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarted_monitor_with_state_catches_a_rollback() {
+    let k = keys();
+    let e = real_election(&k).await;
+    let pubdir = tempfile::tempdir().unwrap();
+    mirror(&e.url, pubdir.path()).await;
+    let dir = e.stop().await;
+    let data = dir.path().join("data");
+    let mut o = opts(pubdir.path().to_str().unwrap());
+    o.state = Some(pubdir.path().join("monitor-state.json"));
+    let r = skytale_verify::monitor::Monitor::new(o.clone())
+        .round()
+        .await;
+    assert!(r.ok, "{}", r.to_text());
+    write_log(pubdir.path(), &stored_entries(&data)[..5], &log_key(&data));
+    let r = skytale_verify::monitor::Monitor::new(o).round().await;
+    assert_caught(&r, "rollback", "checkpoint size 5", "went back from size 8");
+}
