@@ -119,7 +119,7 @@ pub fn election_create_from(
         &bytes,
         id,
         key.verifier(),
-        &reporter.name().to_string(),
+        reporter.name(),
         reporter.clone(),
         &opts,
     )
