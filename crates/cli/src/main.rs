@@ -95,6 +95,13 @@ enum Command {
     Seats(skytale_seats::cli::SeatsArgs),
     /// Ranked-choice tabulation from an RCTab configuration file.
     Rcv(skytale_rcv::cli::RcvArgs),
+    /// Recompute everything from the log (a URL or a published directory); exit 0 only if all holds.
+    Verify(skytale_verify::cli::VerifyArgs),
+    /// Verify continuously, on every new checkpoint; alert on any failure.
+    Monitor(skytale_verify::cli::MonitorArgs),
+    /// A C2SP tlog-witness (Ed25519 and ML-DSA-44 cosignatures).
+    #[command(subcommand)]
+    Witness(WitnessCommand),
     /// Load tools (benchmarks run by hand, not in CI).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -138,6 +145,14 @@ enum ElectionCommand {
     },
     /// Print the JSON Schema of the native election definition format.
     Schema,
+}
+
+#[derive(Subcommand, Debug)]
+enum WitnessCommand {
+    /// Serve add-checkpoint for the configured logs.
+    Serve(skytale_witness::cli::WitnessServeArgs),
+    /// Generate a witness signing key and print its verifier key.
+    Key(skytale_witness::cli::WitnessKeyArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -291,6 +306,27 @@ fn run(cli: Cli) -> Result<bool> {
         }
         Command::Rcv(args) => {
             print!("{}", skytale_rcv::cli::run(&args)?);
+            Ok(true)
+        }
+        Command::Verify(args) => {
+            let (report, ok) = runtime()?.block_on(skytale_verify::cli::run_verify(&args))?;
+            print!("{report}");
+            Ok(ok)
+        }
+        Command::Monitor(args) => {
+            let (report, ok) = runtime()?.block_on(skytale_verify::cli::run_monitor(&args))?;
+            print!("{report}");
+            Ok(ok)
+        }
+        Command::Witness(WitnessCommand::Key(args)) => {
+            println!("{}", skytale_witness::cli::run_witness_key(&args)?);
+            Ok(true)
+        }
+        Command::Witness(WitnessCommand::Serve(args)) => {
+            init_logs();
+            runtime()?.block_on(skytale_witness::cli::run_witness_serve(&args, async {
+                let _ = tokio::signal::ctrl_c().await;
+            }))?;
             Ok(true)
         }
         Command::Bench(BenchCommand::Ingest {
