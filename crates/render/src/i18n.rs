@@ -187,7 +187,7 @@ fn group_digits(digits: &str, f: &NumberFormat) -> String {
     }
     let mut out = String::with_capacity(n + n / 3 * 3);
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (n - i) % 3 == 0 {
+        if i > 0 && (n - i).is_multiple_of(3) {
             out.push_str(f.group);
         }
         out.push(ch);

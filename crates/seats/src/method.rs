@@ -178,10 +178,10 @@ impl Fraction {
     pub fn to_decimal_trimmed(&self) -> String {
         let r = self.reduced();
         let mut d = r.denom();
-        while d % 2 == 0 {
+        while d.is_multiple_of(2) {
             d /= 2;
         }
-        while d % 5 == 0 {
+        while d.is_multiple_of(5) {
             d /= 5;
         }
         if d != 1 {

@@ -204,7 +204,7 @@ impl Tree {
         }
         self.levels[0].push(leaf);
         let mut l = 0;
-        while self.levels[l].len() % 2 == 0 {
+        while self.levels[l].len().is_multiple_of(2) {
             let n = self.levels[l].len();
             let h = node_hash(&self.levels[l][n - 2], &self.levels[l][n - 1]);
             if self.levels.len() == l + 1 {
@@ -229,7 +229,7 @@ impl Tree {
     /// Hash of leaves `[lo, hi)`, `lo < hi <= len`, per RFC 6962's MTH recursion.
     fn subtree(&self, lo: u64, hi: u64) -> Hash {
         let n = hi - lo;
-        if n.is_power_of_two() && lo % n == 0 {
+        if n.is_power_of_two() && lo.is_multiple_of(n) {
             let l = n.trailing_zeros() as usize;
             // Complete, aligned subtree: stored.
             return self.levels[l][(lo >> l) as usize];

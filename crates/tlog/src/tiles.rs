@@ -269,7 +269,7 @@ fn push_tiles(count: u64, out: &mut Vec<TilePath>, make: impl Fn(u64, u16) -> Ti
     for index in 0..count / TILE_WIDTH {
         out.push(make(index, TILE_WIDTH as u16));
     }
-    if count % TILE_WIDTH > 0 {
+    if !count.is_multiple_of(TILE_WIDTH) {
         out.push(make(count / TILE_WIDTH, (count % TILE_WIDTH) as u16));
     }
 }

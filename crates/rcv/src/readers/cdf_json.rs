@@ -280,7 +280,7 @@ pub fn read(
         }
         let id = cvr.unique_id.clone();
         sink.end(path, || id.unwrap_or_else(|| format!("#{rec}")))?;
-        if sink.records() % super::PROGRESS_EVERY == 0 {
+        if sink.records().is_multiple_of(super::PROGRESS_EVERY) {
             progress(sink.records());
         }
     }

@@ -217,7 +217,7 @@ pub fn read(
         }
         let id = cvr.child_text("UniqueId").map(str::to_string);
         sink.end(path, || id.unwrap_or_else(|| format!("#{rec}")))?;
-        if sink.records() % super::PROGRESS_EVERY == 0 {
+        if sink.records().is_multiple_of(super::PROGRESS_EVERY) {
             progress(sink.records());
         }
         Ok(())

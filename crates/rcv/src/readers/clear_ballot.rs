@@ -126,7 +126,7 @@ pub fn read(
         }
         let id = rec.get(3).unwrap_or("").to_string();
         sink.end(path, || id)?;
-        if sink.records() % super::PROGRESS_EVERY == 0 {
+        if sink.records().is_multiple_of(super::PROGRESS_EVERY) {
             progress(sink.records());
         }
     }

@@ -115,7 +115,7 @@ pub fn read(
         }
         let r = row;
         sink.end(path, || format!("row {r}"))?;
-        if sink.records() % super::PROGRESS_EVERY == 0 {
+        if sink.records().is_multiple_of(super::PROGRESS_EVERY) {
             progress(sink.records());
         }
     }

@@ -223,7 +223,7 @@ pub fn read(
                 }
                 let f = file.clone();
                 sink.end(&f, || format!("{cvr_id} (session {})", si + 1))?;
-                if sink.records() % super::PROGRESS_EVERY == 0 {
+                if sink.records().is_multiple_of(super::PROGRESS_EVERY) {
                     progress(sink.records());
                 }
             }

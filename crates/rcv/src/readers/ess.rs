@@ -245,7 +245,7 @@ pub fn read(
         }
         let r = abs_row + 1;
         sink.end(path, || format!("row {r}"))?;
-        if sink.records() % super::PROGRESS_EVERY == 0 {
+        if sink.records().is_multiple_of(super::PROGRESS_EVERY) {
             progress(sink.records());
         }
     }

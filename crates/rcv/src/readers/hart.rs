@@ -104,7 +104,7 @@ pub fn read(
                     guid
                 }
             })?;
-            if sink.records() % super::PROGRESS_EVERY == 0 {
+            if sink.records().is_multiple_of(super::PROGRESS_EVERY) {
                 progress(sink.records());
             }
         }
