@@ -283,6 +283,33 @@ scope = ["town"]
 }
 
 #[test]
+fn a_definition_too_large_for_a_log_entry_is_refused_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = skytale()
+        .args([
+            "demo",
+            "--data-dir",
+            "data",
+            "--units",
+            "2000",
+            "--duration",
+            "1",
+            "--exit-when-done",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("a C2SP tlog-tiles entry can hold at most 65535"),
+        "{err}"
+    );
+}
+
+#[test]
 fn the_demo_runs_end_to_end() {
     let tmp = tempfile::tempdir().unwrap();
     let port = free_port();

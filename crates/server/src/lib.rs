@@ -104,6 +104,8 @@ pub enum CreateError {
     Store(#[from] skytale_store::StoreError),
     #[error("cannot make the log key for origin {origin:?}: {why}")]
     LogKey { origin: String, why: String },
+    #[error("the signed definition is {size} bytes, but a C2SP tlog-tiles entry can hold at most {max} (entry bundles use 16-bit lengths); a definition this large is not supported yet (about 300 polling stations fit)")]
+    TooLarge { size: usize, max: usize },
 }
 
 /// Starts a new election log in the store from a signed entry 0: checks it, generates the
@@ -113,6 +115,13 @@ pub fn create_election(
     store: &Store,
     entry0: &[u8],
 ) -> Result<(String, skytale_note::VerifierKey), CreateError> {
+    // A log whose entry 0 cannot be served as a tile could never be verified: refuse it.
+    if entry0.len() > skytale_tlog::tiles::MAX_ENTRY_SIZE {
+        return Err(CreateError::TooLarge {
+            size: entry0.len(),
+            max: skytale_tlog::tiles::MAX_ENTRY_SIZE,
+        });
+    }
     let ledger = Ledger::genesis(entry0, None)?;
     let def = ledger.definition().definition();
     let origin = def.origin();
