@@ -18,7 +18,7 @@ use skytale_model::{Definition, Rejection};
 use skytale_tlog::tiles::{encode_entry_bundle, TilePath, TILE_WIDTH};
 use tokio_stream::wrappers::BroadcastStream;
 
-use crate::runtime::{ElectionRuntime, Outcome, SubmitError};
+use crate::runtime::{etag_of, ElectionRuntime, Outcome, SubmitError};
 use crate::AppState;
 
 /// Largest request body: one signed note (C2SP entry bundles cap entries at 64 KiB).
@@ -208,10 +208,9 @@ async fn results(
     let rt = runtime(&state, &id)?;
     let (bytes, tag) = {
         let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
-        (p.whole.clone(), None::<String>)
+        (p.whole.clone(), p.whole_etag.clone())
     };
-    let tag = tag.or_else(|| Some(etag_of(&bytes)));
-    Ok(json_bytes(bytes, tag, &headers, "public, max-age=2"))
+    Ok(json_bytes(bytes, Some(tag), &headers, "public, max-age=2"))
 }
 
 async fn contest_results(
@@ -309,13 +308,6 @@ async fn cdf_xml(
         body,
     )
         .into_response())
-}
-
-fn etag_of(bytes: &[u8]) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    bytes.hash(&mut h);
-    format!("\"{:016x}\"", h.finish())
 }
 
 async fn events(

@@ -96,6 +96,16 @@ pub struct Published {
     pub pos: LogPosition,
     /// The whole results document at `pos`, rendered once per publication.
     pub whole: Arc<Vec<u8>>,
+    /// ETag of `whole`, computed once when it is rendered (not on every request).
+    pub whole_etag: String,
+}
+
+/// A strong ETag for a body.
+pub fn etag_of(bytes: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    format!("\"{:016x}\"", h.finish())
 }
 
 /// The committed log, shared with readers (tiles, receipts).
@@ -213,6 +223,7 @@ impl ElectionRuntime {
             published_at: pub_time,
         };
         let whole = Arc::new(tally.document(&pos).to_bytes());
+        let whole_etag = etag_of(&whole);
         let (tx, rx) = flume::bounded(QUEUE_DEPTH);
         let (events, _) = broadcast::channel(64);
         let definition_json = Arc::new(definition_document(&ledger, &signer.verifier()));
@@ -229,7 +240,12 @@ impl ElectionRuntime {
                 checkpoint: Arc::from(checkpoint),
                 leaf_index,
             }),
-            published: RwLock::new(Published { tally, pos, whole }),
+            published: RwLock::new(Published {
+                tally,
+                pos,
+                whole,
+                whole_etag,
+            }),
             events,
             jobs: tx,
         });
@@ -569,6 +585,7 @@ impl Sequencer {
         self.dirty_since = None;
         let mut published = self.rt.published.write().unwrap_or_else(|p| p.into_inner());
         let bytes = published.tally.document(&published.pos).to_bytes();
+        published.whole_etag = etag_of(&bytes);
         published.whole = Arc::new(bytes);
         let ev = PublicationEvent {
             election: self.rt.id.clone(),

@@ -164,6 +164,16 @@ async fn submit_tally_refuse_restart_and_read_the_same_bytes() {
     assert_eq!(mayor["selections"][1]["votes"], 1160);
     assert_eq!(mayor["units_reporting"], 4);
     let (_, results_before) = get(&results_url).await;
+    // The results carry an ETag; a client that has them gets 304 and no body.
+    let first = reqwest::get(&results_url).await.unwrap();
+    let tag = first.headers()["etag"].to_str().unwrap().to_string();
+    let again = reqwest::Client::new()
+        .get(&results_url)
+        .header("if-none-match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 304);
     let (_, checkpoint_before) = get(&format!("{b}/log/test-2026/checkpoint")).await;
     let cp = Checkpoint::parse(&Note::parse(&checkpoint_before).unwrap().text).unwrap();
     assert_eq!(
