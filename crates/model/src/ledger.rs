@@ -419,6 +419,7 @@ impl Ledger {
             });
         }
         let mut seen = BTreeSet::new();
+        let mut contest_indexes = Vec::with_capacity(r.contests.len());
         for (i, c) in r.contests.iter().enumerate() {
             let ci = def.contest_index(&c.contest).ok_or_else(|| {
                 Rejection::at(
@@ -427,6 +428,7 @@ impl Ledger {
                     format!("contest {:?} is not in this election", c.contest),
                 )
             })?;
+            contest_indexes.push(ci);
             if !seen.insert(ci) {
                 return Err(Rejection::at(
                     RejectCode::MalformedStatement,
@@ -489,14 +491,9 @@ impl Ledger {
         }
         let registered = def.units()[unit].registered;
         let mut issues = Vec::new();
-        for (i, c) in r.contests.iter().enumerate() {
-            plausibility(
-                i,
-                c,
-                def.contests()[def.contest_index(&c.contest).unwrap_or(0)].votes_allowed,
-                registered,
-                &mut issues,
-            );
+        for (i, (c, &ci)) in r.contests.iter().zip(&contest_indexes).enumerate() {
+            let votes_allowed = def.contests()[ci].votes_allowed;
+            plausibility(i, c, votes_allowed, registered, &mut issues);
         }
         Ok((unit, issues))
     }

@@ -170,16 +170,23 @@ pub struct ContestReport {
 impl ContestReport {
     /// Votes of one selection summed over count types (`total` alone when it is the only type).
     pub fn selection_total(counts: &BTreeMap<CountType, Count>) -> u64 {
-        let parts: u64 = counts
-            .iter()
-            .filter(|(t, _)| **t != CountType::Total)
-            .map(|(_, c)| c.get())
-            .sum();
+        let parts = Self::parts_total(counts);
         match counts.get(&CountType::Total) {
             Some(t) if counts.len() == 1 => t.get(),
             Some(t) => t.get().max(parts),
             None => parts,
         }
+    }
+}
+
+impl ContestReport {
+    /// Sum of the broken-down count types (everything but `total`).
+    pub fn parts_total(counts: &BTreeMap<CountType, Count>) -> u64 {
+        counts
+            .iter()
+            .filter(|(t, _)| **t != CountType::Total)
+            .map(|(_, c)| c.get())
+            .sum()
     }
 }
 
@@ -219,11 +226,7 @@ impl ResultsStatement {
                 }
                 if let Some(total) = counts.get(&CountType::Total) {
                     if counts.len() > 1 {
-                        let parts: u64 = counts
-                            .iter()
-                            .filter(|(t, _)| **t != CountType::Total)
-                            .map(|(_, c)| c.get())
-                            .sum();
+                        let parts = ContestReport::parts_total(counts);
                         if parts != total.get() {
                             return Err(Rejection::at(
                                 RejectCode::InconsistentCounts,
