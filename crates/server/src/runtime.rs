@@ -160,17 +160,18 @@ impl ElectionRuntime {
             SigningKey::parse(&store.load_log_key(id)?).map_err(|e| err_key(e.to_string()))?;
         let size = store.size(id)?;
         let entries = store.entries(id, 0, size)?;
-        let Some(entry0) = entries.first() else {
+        if entries.is_empty() {
             return Err(LoadError::Corrupt {
                 election: id.to_string(),
                 index: 0,
                 rejection: Rejection::new(RejectCode::MalformedNote, "the log has no entry 0"),
             });
-        };
-        let mut ledger = Ledger::genesis(entry0, None).map_err(|source| LoadError::Genesis {
+        }
+        let mut ledger = Ledger::genesis(&entries, None).map_err(|source| LoadError::Genesis {
             election: id.to_string(),
             source,
         })?;
+        let genesis_size = ledger.genesis_size();
         let def = ledger.definition().clone();
         if def.definition().origin() != signer.name() {
             return Err(err_key(format!(
@@ -181,10 +182,13 @@ impl ElectionRuntime {
         }
         let mut tree = Tree::new();
         let mut leaf_index = HashMap::with_capacity(entries.len());
-        tree.push_entry(entry0);
-        leaf_index.insert(leaf_hash(entry0), 0);
+        for (i, e) in entries.iter().enumerate().take(genesis_size as usize) {
+            tree.push_entry(e);
+            leaf_index.insert(leaf_hash(e), i as u64);
+        }
+        // Statements after the definition, in log order (index = genesis_size + position).
         let mut statements = Vec::with_capacity(entries.len());
-        for (i, e) in entries.iter().enumerate().skip(1) {
+        for (i, e) in entries.iter().enumerate().skip(genesis_size as usize) {
             let corrupt = |rejection| LoadError::Corrupt {
                 election: id.to_string(),
                 index: i as u64,
@@ -211,8 +215,11 @@ impl ElectionRuntime {
         let (pub_size, pub_time) = ledger
             .published()
             .map(|(n, t)| (n, t.map(str::to_string)))
-            .unwrap_or((1, None));
-        for st in statements.iter().take(pub_size.saturating_sub(1) as usize) {
+            .unwrap_or((genesis_size, None));
+        for st in statements
+            .iter()
+            .take(pub_size.saturating_sub(genesis_size) as usize)
+        {
             if let Statement::Results(r) = st {
                 tally.apply(r);
             }

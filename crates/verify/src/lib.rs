@@ -548,7 +548,7 @@ pub async fn verify(opts: &Options) -> Report {
 
     // Step 3: replay.
     let mut s3 = Step::new(3, "statements, signatures and authorisations");
-    let Some(entry0) = entries.first() else {
+    if entries.is_empty() {
         s3.fail(Failure::new(
             "entry0_invalid",
             "entry 0",
@@ -557,8 +557,8 @@ pub async fn verify(opts: &Options) -> Report {
         report.steps.push(s3);
         skip_rest(&mut report, 4);
         return finish(report);
-    };
-    let mut replay = match replay::Replayer::genesis(entry0, pinned_authority.as_ref()) {
+    }
+    let mut replay = match replay::Replayer::genesis(&entries, pinned_authority.as_ref()) {
         Ok(r) => r,
         Err(f) => {
             s3.fail(f);
@@ -587,12 +587,23 @@ pub async fn verify(opts: &Options) -> Report {
     }
     replay.set_targets(published.iter().flatten().filter_map(|p| p.tree_size()));
     let pb = fetch::progress_bar(entries.len() as u64, "statements", opts.progress);
-    pb.inc(1);
-    replay.feed(1, &entries[1..], &tree, &mut s3, &|n| pb.inc(n));
+    let def_entries = replay.ledger().size();
+    pb.inc(def_entries);
+    replay.feed(
+        def_entries,
+        &entries[def_entries as usize..],
+        &tree,
+        &mut s3,
+        &|n| pb.inc(n),
+    );
     pb.finish_and_clear();
     let st = replay.stats;
     s3.summary = format!(
-        "entry 0 by the authority; {} results, {} publications, {} key changes replayed under the acceptance rules ({} rejected)",
+        "definition by the authority ({}); {} results, {} publications, {} key changes replayed under the acceptance rules ({} rejected)",
+        match def_entries {
+            1 => "entry 0".to_string(),
+            n => format!("entry 0 and {} parts", n - 1),
+        },
         st.results, st.publications, st.keys, st.rejected
     );
     report.steps.push(s3);

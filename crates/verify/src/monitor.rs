@@ -259,9 +259,10 @@ impl Monitor {
                         "the log is empty",
                     ));
                 };
-                match Replayer::genesis(e0, self.opts.authority_key.as_ref()) {
+                match Replayer::genesis(&new_entries, self.opts.authority_key.as_ref()) {
                     Ok(r) => {
                         self.entry0_text = skytale_note::Note::parse(e0).ok().map(|n| n.text);
+                        start = r.ledger().size();
                         self.replay = Some(r);
                     }
                     Err(f) => {
@@ -270,7 +271,6 @@ impl Monitor {
                         return;
                     }
                 }
-                start = 1;
             }
             let Some(replay) = self.replay.as_mut() else {
                 return;
