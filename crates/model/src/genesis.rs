@@ -133,15 +133,30 @@ fn escaped_len(c: char) -> usize {
     }
 }
 
+/// How many entries the definition spans at the head of a log (1, or 1 + its parts), from
+/// entry 0 alone and without checking signatures: for a reader deciding how much to fetch.
+pub fn head_entries(entry0: &[u8]) -> Result<u64, GenesisError> {
+    let note = Note::parse(entry0).map_err(|e| GenesisError::Note(e.to_string()))?;
+    match Statement::parse(&note.text).map_err(|e| GenesisError::Statement(e.to_string()))? {
+        Statement::Election(es) => {
+            Ok(1 + es.definition_parts.map(|p| u64::from(p.count)).unwrap_or(0))
+        }
+        _ => Err(GenesisError::Statement(
+            "its type is not \"election\"".into(),
+        )),
+    }
+}
+
 /// The definition read from the head of a log, and how many entries it took.
-pub(crate) struct Head {
+pub struct Head {
     pub definition: Definition,
     pub entries: u64,
 }
 
 /// Reads the definition from the first entries of `log` (which may hold more entries after
-/// them), checking every signature against the authority key (pinned with `expected`).
-pub(crate) fn read_head<E: AsRef<[u8]>>(
+/// them), checking every signature against the authority key (pinned with `expected`). The
+/// definition is not validated here ([`crate::Ledger::genesis`] does that).
+pub fn read_head<E: AsRef<[u8]>>(
     log: &[E],
     expected: Option<&VerifierKey>,
 ) -> Result<Head, GenesisError> {

@@ -18,7 +18,8 @@ pub mod statement;
 
 pub use definition::{
     Contest, ContestKind, Definition, DefinitionFormat, LocalizedText, Party, PublicationMode,
-    PublicationPolicy, Reporter, SeatRules, Selection, Unit, ValidDefinition,
+    PublicationPolicy, Reporter, SeatRules, Selection, Unit, ValidDefinition, WitnessPolicySpec,
+    WitnessSpec,
 };
 pub use error::{DefinitionError, DefinitionErrors, RejectCode, Rejection};
 pub use genesis::{sign_definition, SignDefinitionError, MAX_ENTRY_BYTES};

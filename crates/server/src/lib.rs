@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod runtime;
+pub mod witnessing;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -112,6 +113,8 @@ pub enum CreateError {
     },
     #[error("the log head has {given} entries but its definition takes {used}; results cannot be part of a new log")]
     ExtraEntries { given: usize, used: u64 },
+    #[error("the definition's witnesses: {0}")]
+    Witness(String),
 }
 
 /// Starts a new election log in the store from the signed entries that carry its definition
@@ -139,6 +142,9 @@ pub fn create_election(
         });
     }
     let def = ledger.definition().definition();
+    if let Some(w) = &def.witnesses {
+        witnessing::endpoints(w).map_err(CreateError::Witness)?;
+    }
     let origin = def.origin();
     let signer = SigningKey::generate(&origin).map_err(|e| CreateError::LogKey {
         origin: origin.clone(),

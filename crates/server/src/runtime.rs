@@ -49,6 +49,8 @@ pub enum LoadError {
     LogKey { election: String, why: String },
     #[error("election {election}: the stored checkpoint does not match the log ({why}); the database was changed outside skytale")]
     Checkpoint { election: String, why: String },
+    #[error("election {election}: the definition's witnesses: {why}")]
+    Witness { election: String, why: String },
 }
 
 /// What a submitter gets back.
@@ -147,6 +149,8 @@ struct Sequencer {
     /// How far the published tally has been folded.
     published_size: u64,
     dirty_since: Option<Instant>,
+    /// Tells the witnessing thread about each new checkpoint (when the definition names witnesses).
+    witness: Option<tokio::sync::watch::Sender<u64>>,
 }
 
 impl ElectionRuntime {
@@ -256,6 +260,24 @@ impl ElectionRuntime {
             events,
             jobs: tx,
         });
+        let witness = match &def.definition().witnesses {
+            Some(spec) if !spec.members.is_empty() => {
+                let endpoints =
+                    crate::witnessing::endpoints(spec).map_err(|why| LoadError::Witness {
+                        election: id.to_string(),
+                        why,
+                    })?;
+                let tx = crate::witnessing::start(
+                    rt.clone(),
+                    store.clone(),
+                    endpoints,
+                    spec.quorum as usize,
+                )
+                .map_err(|e| err_key(format!("cannot start the witness thread: {e}")))?;
+                Some(tx)
+            }
+            _ => None,
+        };
         let seq = Sequencer {
             rt: rt.clone(),
             ledger,
@@ -263,6 +285,7 @@ impl ElectionRuntime {
             signer,
             published_size: pub_size,
             dirty_since: None,
+            witness,
         };
         std::thread::Builder::new()
             .name(format!("sequencer-{id}"))
@@ -349,7 +372,10 @@ fn definition_document(ledger: &Ledger, log_key: &VerifierKey) -> Vec<u8> {
             "verifier_key": log_key.to_string(),
             "checkpoint": format!("/log/{}/checkpoint", def.id),
         },
-        "witnesses": { "quorum": 0, "keys": [] },
+        "witnesses": def.witnesses.clone().unwrap_or(skytale_model::WitnessPolicySpec {
+            quorum: 0,
+            members: vec![],
+        }),
     });
     let mut v = serde_json::to_vec_pretty(&doc).unwrap_or_default();
     v.push(b'\n');
@@ -523,7 +549,11 @@ impl Sequencer {
             log.leaf_index.extend(new_leaves);
             log.size = log.tree.len();
             log.checkpoint = Arc::from(checkpoint);
+            let size = log.size;
             drop(log);
+            if let Some(w) = &self.witness {
+                let _ = w.send(size);
+            }
             *self.rt.keys.write().unwrap_or_else(|p| p.into_inner()) = self.ledger.keys().clone();
             self.advance_published(first_index, &new_statements);
         }

@@ -286,6 +286,25 @@ impl Store {
         tx.commit().map_err(db("commit"))
     }
 
+    /// Replaces the stored note of the checkpoint of `size` with the same checkpoint carrying
+    /// witness cosignatures. The caller guarantees the text and log signature are unchanged
+    /// (only signature lines are added); a size never checkpointed changes nothing.
+    pub fn attach_cosignatures(
+        &self,
+        election: &str,
+        size: u64,
+        note: &[u8],
+    ) -> Result<bool, StoreError> {
+        let conn = self.conn();
+        let n = conn
+            .execute(
+                "UPDATE checkpoint SET note = ?3 WHERE election = ?1 AND size = ?2",
+                params![election, size as i64, note],
+            )
+            .map_err(db("store cosigned checkpoint"))?;
+        Ok(n == 1)
+    }
+
     /// The latest signed checkpoint of an election.
     pub fn latest_checkpoint(&self, election: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let conn = self.conn();

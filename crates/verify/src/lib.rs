@@ -36,6 +36,7 @@ pub mod report;
 pub mod source;
 pub mod state;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -137,12 +138,12 @@ pub async fn resolve_election(source: &Source, given: Option<&str>) -> Result<St
     }
 }
 
-/// The witness policy: from the command line, else the signed definition in entry 0
-/// (`definition.witnesses = {quorum, keys}`), else the election document the operator
-/// publishes (weaker: unsigned). Returns the policy and where it came from.
+/// The witness policy: from the command line, else the signed definition at the head of the
+/// log (`definition.witnesses`), else the election document the operator publishes (weaker:
+/// unsigned). Returns the policy and where it came from.
 pub fn witness_policy(
     opts: &Options,
-    entry0_text: Option<&str>,
+    definition: Option<&skytale_model::Definition>,
     doc: &Value,
 ) -> Result<(WitnessPolicy, &'static str), String> {
     if !opts.witnesses.is_empty() {
@@ -154,42 +155,42 @@ pub fn witness_policy(
             "the command line",
         ));
     }
-    let from_entry0 = entry0_text
-        .and_then(|t| serde_json::from_str::<Value>(t).ok())
-        .and_then(|v| v.pointer("/definition/witnesses").cloned());
-    if let Some(w) = from_entry0 {
-        return policy_from_json(&w).map(|p| (p, "the signed election definition (entry 0)"));
+    if let Some(def) = definition {
+        return match &def.witnesses {
+            Some(w) => policy_from_spec(w).map(|p| (p, "the signed election definition")),
+            None => Ok((WitnessPolicy::default(), "the signed election definition")),
+        };
     }
     if let Some(w) = doc.get("witnesses") {
-        return policy_from_json(w).map(|p| (p, "the election document (unsigned)"));
+        let spec: skytale_model::WitnessPolicySpec = serde_json::from_value(w.clone())
+            .map_err(|e| format!("the election document's witnesses: {e}"))?;
+        return policy_from_spec(&spec).map(|p| (p, "the election document (unsigned)"));
     }
     Ok((WitnessPolicy::default(), "nowhere"))
 }
 
-/// Parses `{"quorum": k, "keys": ["<vkey>", …]}`.
-pub fn policy_from_json(v: &Value) -> Result<WitnessPolicy, String> {
-    let quorum = v.get("quorum").and_then(Value::as_u64).unwrap_or(0) as usize;
+/// The cryptographic policy for a definition's witnesses (every key parsed).
+pub fn policy_from_spec(w: &skytale_model::WitnessPolicySpec) -> Result<WitnessPolicy, String> {
     let mut witnesses = Vec::new();
-    for (i, k) in v
-        .get("keys")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
-        let s = k
-            .as_str()
-            .ok_or_else(|| format!("witnesses.keys[{i}] is not a string"))?;
-        witnesses.push(WitnessVerifier::parse(s).map_err(|e| format!("witnesses.keys[{i}]: {e}"))?);
+    for (i, m) in w.members.iter().enumerate() {
+        for (j, k) in m.keys.iter().enumerate() {
+            witnesses.push(
+                WitnessVerifier::parse(k)
+                    .map_err(|e| format!("witnesses.members[{i}].keys[{j}]: {e}"))?,
+            );
+        }
     }
-    if quorum > witnesses.len() {
+    if w.quorum as usize > w.members.len() {
         return Err(format!(
-            "witnesses.quorum {quorum} exceeds the {} keys named",
-            witnesses.len()
+            "witnesses.quorum {} exceeds the {} witnesses named",
+            w.quorum,
+            w.members.len()
         ));
     }
-    Ok(WitnessPolicy { quorum, witnesses })
+    Ok(WitnessPolicy {
+        quorum: w.quorum as usize,
+        witnesses,
+    })
 }
 
 fn tile_failure(source: &Source, election: &str, e: TileError) -> Failure {
@@ -341,15 +342,69 @@ pub(crate) async fn fetch_head(
     })
 }
 
+/// The definition signed at the head of the log (entry 0 and its parts), read from the first
+/// entry bundles so its witness policy can be applied to the checkpoint before the full fetch.
+/// `None` when the head does not check out (step 3 then says why); the fetched bundles are
+/// returned for reuse.
+async fn fetch_head_definition(
+    source: &Source,
+    id: &str,
+    size: u64,
+    authority: Option<&VerifierKey>,
+) -> Result<
+    (
+        Option<skytale_model::Definition>,
+        HashMap<TilePath, Vec<u8>>,
+    ),
+    Failure,
+> {
+    let bundle = |k: u64| TilePath::Entries {
+        index: k,
+        width: (size - k * TILE_WIDTH).min(TILE_WIDTH) as u16,
+    };
+    let mut tiles = fetch::fetch_tiles(source, id, vec![bundle(0)], 1, false).await?;
+    let mut entries = tiles
+        .get(&bundle(0))
+        .and_then(|b| decode_entry_bundle(b).ok())
+        .unwrap_or_default();
+    let Some(need) = entries
+        .first()
+        .and_then(|e0| skytale_model::genesis::head_entries(e0).ok())
+    else {
+        return Ok((None, tiles));
+    };
+    let need = need.min(size);
+    let more: Vec<TilePath> = (1..need.div_ceil(TILE_WIDTH)).map(bundle).collect();
+    if !more.is_empty() {
+        let m =
+            fetch::fetch_tiles(source, id, more.clone(), DEFAULT_HEAD_CONCURRENCY, false).await?;
+        for p in &more {
+            entries.extend(
+                m.get(p)
+                    .and_then(|b| decode_entry_bundle(b).ok())
+                    .unwrap_or_default(),
+            );
+        }
+        tiles.extend(m);
+    }
+    let def = skytale_model::genesis::read_head(&entries, authority)
+        .ok()
+        .map(|h| h.definition);
+    Ok((def, tiles))
+}
+
+/// Bundles fetched at once while reading a large definition's parts.
+const DEFAULT_HEAD_CONCURRENCY: usize = 8;
+
 /// Checks the witness policy for `note`, recording the outcome in `step`.
 pub(crate) fn check_witnesses(
     opts: &Options,
-    entry0_text: Option<&str>,
+    definition: Option<&skytale_model::Definition>,
     head: &Head,
     location: &str,
     step: &mut Step,
 ) {
-    match witness_policy(opts, entry0_text, &head.doc) {
+    match witness_policy(opts, definition, &head.doc) {
         Err(e) => step.fail(Failure::new("witness_policy_invalid", location.to_owned(), e)),
         Ok((p, from)) if p.witnesses.is_empty() => step.note(format!(
             "no witness policy ({from}): a split view can only be detected with --state or by comparing checkpoints with others"
@@ -467,34 +522,29 @@ pub async fn verify(opts: &Options) -> Report {
             format!("size {} is outside 1..={MAX_TREE_SIZE}", cp.size),
         ));
     }
-    // Entry 0 (for the signed witness policy) comes with the first entry bundle.
-    let first = TilePath::Entries {
-        index: 0,
-        width: cp.size.clamp(1, TILE_WIDTH) as u16,
-    };
     let concurrency = if opts.concurrency == 0 {
         fetch::DEFAULT_CONCURRENCY
     } else {
         opts.concurrency
     };
     let mut tiles = std::collections::HashMap::new();
-    let mut entry0_text = None;
+    let mut signed_definition = None;
     if s1.ok() {
-        match fetch::fetch_tiles(&source, &id, vec![first], 1, false).await {
-            Ok(m) => {
-                if let Some(e0) = m
-                    .get(&first)
-                    .and_then(|b| decode_entry_bundle(b).ok())
-                    .and_then(|v| v.into_iter().next())
-                {
-                    entry0_text = Note::parse(&e0).ok().map(|n| n.text);
-                }
+        match fetch_head_definition(&source, &id, cp.size, pinned_authority.as_ref()).await {
+            Ok((def, m)) => {
+                signed_definition = def;
                 tiles.extend(m);
             }
             Err(f) => s1.fail(f),
         }
     }
-    check_witnesses(opts, entry0_text.as_deref(), &head, &cp_location, &mut s1);
+    check_witnesses(
+        opts,
+        signed_definition.as_ref(),
+        &head,
+        &cp_location,
+        &mut s1,
+    );
     s1.summary = format!(
         "checkpoint {} size {} signed by the log key {}",
         cp.origin,
