@@ -278,6 +278,9 @@ pub async fn mirror(url: &str, dir: &Path) {
         format!("api/v1/elections/{ID}"),
         format!("api/v1/elections/{ID}/results"),
         format!("api/v1/elections/{ID}/results/mayor"),
+        format!("api/v1/elections/{ID}/results/mayor.csv"),
+        format!("api/v1/elections/{ID}/cdf.json"),
+        format!("api/v1/elections/{ID}/cdf.xml"),
     ] {
         write(dir, &p, &get(url, &p).await);
     }
