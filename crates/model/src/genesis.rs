@@ -70,9 +70,13 @@ pub fn sign_definition(
         authority_key: None,
         definition_parts: None,
     }));
-    match sign(&whole) {
-        Err(SignDefinitionError::EntryTooLarge { .. }) => {}
-        other => return other.map(|e| vec![e]),
+    // Only a text that fits can be an entry (the note signer also refuses texts above its own,
+    // larger, limit); the signature lines decide the rest.
+    if whole.to_note_text().len() < MAX_ENTRY_BYTES {
+        match sign(&whole) {
+            Err(SignDefinitionError::EntryTooLarge { .. }) => {}
+            other => return other.map(|e| vec![e]),
+        }
     }
     let text = serde_json::to_string(def).map_err(|e| SignDefinitionError::Sign(e.to_string()))?;
     if text.len() as u64 > MAX_DEFINITION_BYTES {

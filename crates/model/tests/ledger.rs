@@ -469,3 +469,15 @@ mod large_definitions {
         );
     }
 }
+
+/// A definition beyond a signed note's own size limit (1 MiB; a national one is tens of
+/// megabytes) is still carried in parts.
+#[test]
+fn a_definition_larger_than_a_note_is_carried_in_parts() {
+    let k = keys();
+    let def = common::large_definition(&k, 20_000);
+    let head = common::head(&k, &def);
+    assert!(head.len() > 30, "{} entries", head.len());
+    let l = Ledger::genesis(&head, None).unwrap();
+    assert_eq!(l.definition().units().len(), 20_007);
+}
