@@ -156,6 +156,8 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
     let receipts: Arc<Mutex<Vec<(Instant, Duration, u64)>>> =
         Arc::new(Mutex::new(Vec::with_capacity(n)));
     let failures = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let server_cpu0 = cpu_seconds(&format!("/proc/{pid}/stat"));
+    let client_cpu0 = cpu_seconds("/proc/self/stat");
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..opts.concurrency.max(1) {
@@ -197,9 +199,18 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
         t.await?;
     }
     let elapsed = start.elapsed();
+    let server_cpu =
+        cpu_seconds(&format!("/proc/{pid}/stat")).map(|c| c - server_cpu0.unwrap_or(0.0));
+    let client_cpu = cpu_seconds("/proc/self/stat").map(|c| c - client_cpu0.unwrap_or(0.0));
     // Let the last publication render.
     let deadline = Instant::now() + Duration::from_secs(5);
-    let final_size = n as u64 + 1;
+    let final_size = receipts
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .map(|(_, _, index)| index + 1)
+        .max()
+        .unwrap_or(0);
     while Instant::now() < deadline {
         let last = seen
             .lock()
@@ -274,6 +285,18 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
     if let Some(k) = peak_kib {
         let _ = writeln!(out, "  server peak RSS:     {} MiB", k / 1024);
     }
+    // CPU time per statement does not depend on what else the machine is doing, unlike the
+    // rate: 2 cores / (server + client CPU per statement) bounds the rate on an idle machine.
+    if let (Some(s), Some(c)) = (server_cpu, client_cpu) {
+        let per = |cpu: f64| cpu / ok.max(1) as f64 * 1e6;
+        let _ = writeln!(
+            out,
+            "  CPU per statement:   server {:.0} µs, load client {:.0} µs (bound on 2 idle cores: {:.0}/s)",
+            per(s),
+            per(c),
+            2.0 / ((s + c) / ok.max(1) as f64)
+        );
+    }
     Ok(out)
 }
 
@@ -287,6 +310,17 @@ fn pct(v: &[Duration], p: usize) -> Duration {
 fn free_port() -> Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(l.local_addr()?.port())
+}
+
+/// User + system CPU seconds of a process from `/proc/<pid>/stat` (USER_HZ is 100 on Linux).
+fn cpu_seconds(stat_path: &str) -> Option<f64> {
+    let s = std::fs::read_to_string(stat_path).ok()?;
+    // The command name may contain spaces; fields resume after its closing parenthesis.
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }
 
 fn peak_rss_kib(pid: u32) -> Option<u64> {
