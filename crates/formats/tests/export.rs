@@ -213,8 +213,8 @@ fn ep_germany() -> (Run, Vec<(String, u64, u32)>) {
     }
     for (cid, area) in [("ep", "[\"de\"]"), ("ep-split", "[\"de-n\", \"de-s\"]")] {
         t += &format!("[[contests]]\nid = \"{cid}\"\nname = {{ en = \"European Parliament ({cid})\" }}\nkind = \"party_list\"\narea = {area}\nseats = {{ method = \"sainte-lague\", seats = 96 }}\n");
-        for i in 0..rows.len() {
-            t += &format!("[[contests.selections]]\nid = \"l{i}\"\nname = {{ en = \"{}\" }}\nparty = \"p{i}\"\n", rows[i].0);
+        for (i, (name, _, _)) in rows.iter().enumerate() {
+            t += &format!("[[contests.selections]]\nid = \"l{i}\"\nname = {{ en = \"{name}\" }}\nparty = \"p{i}\"\n");
         }
     }
     t +=

@@ -294,7 +294,7 @@ fn seats_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, sr: &SeatResult) -> 
         esc(&t(lang, "seats-chart-title"))
     );
     let Some(a) = sr.allocation.as_ref() else {
-        let _ = write!(h, "<p>{}</p></section>\n", esc(&t(lang, "seats-pending")));
+        let _ = writeln!(h, "<p>{}</p></section>", esc(&t(lang, "seats-pending")));
         return h;
     };
     let index: HashMap<&str, usize> = contest

@@ -197,6 +197,40 @@ fn contest_page_has_chart_table_seats_change_map_and_drilldown() {
     assert_eq!(seats, 10);
 }
 
+/// A tie for the last seat is said on the page with the rule that broke it (never silently):
+/// D'Hondt, 10 seats, Blue 300, Red 300, Green 100 ties Blue and Red at 60 for the 10th seat;
+/// equal votes, so list order gives it to Blue.
+#[test]
+fn a_broken_tie_is_said_on_the_contest_page() {
+    let def = common::definition();
+    let mut st = common::station(&def, 0, 1);
+    let pl = st
+        .contests
+        .iter_mut()
+        .find(|c| c.contest == "parliament")
+        .unwrap();
+    for (sel, v) in [("list-blue", 300), ("list-red", 300), ("list-green", 100)] {
+        pl.selections.insert(
+            sel.to_string(),
+            std::collections::BTreeMap::from([(
+                skytale_model::CountType::Total,
+                skytale_model::Count::new(v),
+            )]),
+        );
+    }
+    let mut t = skytale_tally::Tally::new(def.clone());
+    t.apply(&st);
+    let all = site().render_all(&t, &common::pos(2), &[]);
+    let p = text(&all["/en/demo/parliament/"]);
+    assert!(
+        p.contains("<p>A tie between Blue Alliance, Red Front was broken in favour of Blue Alliance by list order.</p>"),
+        "{p}"
+    );
+    assert!(p.contains("The last seat went to Blue Alliance (quotient 60.00)."));
+    let el = text(&all["/el/demo/parliament/"]);
+    assert!(el.contains("κρίθηκε με τη σειρά των ψηφοδελτίων"), "{el}");
+}
+
 /// The contest page of a party list shows a hemicycle of every seat, its text equivalent
 /// (every party with seats, by name), the last seat won with its quotient and what the party
 /// that missed the next seat lacked, from the tally's allocation; unit pages show none of it.
