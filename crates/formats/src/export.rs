@@ -8,7 +8,10 @@
 //! type (`election-day`, `early`, `absentee-mail`, `provisional`, `total`). A contest whose area
 //! is several units gets a GpUnit `area-<contest id>` composed of them. Ids are the definition's
 //! ids (so an imported CDF report round-trips), made document-unique and NCName-valid where
-//! needed. Fields the model does not keep are filled with neutral values: election `Type`
+//! needed. Seats of a party-list contest (once the tally has allocated them) are one more
+//! `VoteCounts` per selection with the standard's CountItemType `seats` ("for legislative
+//! balance-of-power results information") on the contest's `ElectionDistrictId`; importers of
+//! CDF read that type as no votes (`cdf.rs`), so an exported report round-trips. Fields the model does not keep are filled with neutral values: election `Type`
 //! `other`, `Issuer` "Skytale", `SequenceStart`/`SequenceEnd` 1.
 
 use std::collections::{BTreeMap, HashMap};
@@ -300,6 +303,15 @@ fn report(def: &ValidDefinition, contests: &[ContestResult], pos: &LogPosition) 
                 (ContestKind::PartyList, true) => Node::new("PartySelection", Some(sid), true),
                 _ => Node::new("CandidateSelection", Some(sid), true),
             };
+            // Seats won, as NIST's own CountItemType `seats` ("for legislative balance-of-power
+            // results information") on the contest's whole district: present for every selection
+            // once the tally has allocated seats, so a party with 0 seats says so.
+            if let Some(n) = result
+                .and_then(|r| r.seats.as_ref())
+                .and_then(|m| m.get(&s.id))
+            {
+                counts.push(vc(&district, "seats", u64::from(*n)));
+            }
             if !counts.is_empty() {
                 n = n.f("VoteCounts", Val::List(counts));
             }
@@ -447,6 +459,13 @@ fn safe(s: &str) -> String {
 }
 
 /// One row per reporting unit (every level) and selection, count types as columns.
+///
+/// A party-list contest with seat rules has one more column, `seats`, last (so the columns of
+/// other contests keep their places). Seats are allocated on the contest's total, never per
+/// unit: the column is filled on the rows of the contest's area when that is one unit, and
+/// empty on the units below. A contest over several units gets rows of its total first, unit
+/// `area-<contest id>` (the GpUnit id of the CDF export), level `contest-area`, which carry
+/// the seats. While no seats are allocated (no votes yet) the column is empty.
 pub fn contest_csv(def: &ValidDefinition, contest: &ContestResult) -> Vec<u8> {
     let lang = &def.definition().default_language;
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
@@ -464,17 +483,67 @@ pub fn contest_csv(def: &ValidDefinition, contest: &ContestResult) -> Vec<u8> {
         "votes",
     ];
     header.extend(types);
+    let seats = contest.seats.as_ref();
+    if seats.is_some() {
+        header.push("seats");
+    }
     let _ = w.write_record(&header);
     let names: HashMap<&str, &str> = contest
         .selections
         .iter()
         .map(|s| (s.id.as_str(), def.text(&s.name, lang)))
         .collect();
+    let area: Vec<&str> = def
+        .contest_index(&contest.id)
+        .map(|ci| {
+            def.contest_area(ci)
+                .iter()
+                .map(|&u| def.units()[u].id.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    let seat_cell = |sid: &str| {
+        seats
+            .and_then(|m| m.get(sid))
+            .map(|n| n.to_string())
+            .unwrap_or_default()
+    };
+    if let Some(seats) = seats.filter(|_| area.len() != 1) {
+        let contest_name = def
+            .contest_index(&contest.id)
+            .map(|ci| def.text(&def.contests()[ci].name, lang))
+            .unwrap_or("");
+        for s in &contest.selections {
+            let mut row = vec![
+                safe(&contest.id),
+                safe(&format!("area-{}", contest.id)),
+                safe(contest_name),
+                String::new(),
+                "contest-area".to_string(),
+                false.to_string(),
+                safe(&s.id),
+                safe(names.get(s.id.as_str()).copied().unwrap_or("")),
+                safe(s.party.as_deref().unwrap_or("")),
+                s.votes.to_string(),
+            ];
+            for t in types {
+                row.push(
+                    s.by_count_type
+                        .get(t)
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
+                );
+            }
+            row.push(seats.get(&s.id).map(|n| n.to_string()).unwrap_or_default());
+            let _ = w.write_record(&row);
+        }
+    }
     for u in &contest.units {
         let unit_name = def
             .unit_index(&u.id)
             .map(|i| def.text(&def.units()[i].name, lang))
             .unwrap_or("");
+        let whole_contest = area.len() == 1 && area[0] == u.id;
         for s in &contest.selections {
             let bt = u.by_count_type.as_ref().and_then(|m| m.get(&s.id));
             let mut row = vec![
@@ -495,6 +564,13 @@ pub fn contest_csv(def: &ValidDefinition, contest: &ContestResult) -> Vec<u8> {
                         .map(|n| n.to_string())
                         .unwrap_or_default(),
                 );
+            }
+            if seats.is_some() {
+                row.push(if whole_contest {
+                    seat_cell(&s.id)
+                } else {
+                    String::new()
+                });
             }
             let _ = w.write_record(&row);
         }

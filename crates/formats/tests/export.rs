@@ -180,3 +180,233 @@ fn csv_export_snapshot_and_formula_safety() {
     let xml = String::from_utf8(export::cdf_xml(&r.def, &[c], &pos())).unwrap();
     insta::assert_snapshot!("cdf_xml_small", xml);
 }
+
+/// The German EP 2019 lists (`seats/de_ep2019.csv`: votes and the officially published seats,
+/// Sainte-Laguë, 96 seats) as a definition with two party-list contests: `ep` over the nation
+/// (one unit) and `ep-split` over its two halves (an area of several units). The votes are
+/// split between the halves, so both contests total the real votes.
+fn ep_germany() -> (Run, Vec<(String, u64, u32)>) {
+    let text = String::from_utf8(read("seats/de_ep2019.csv")).unwrap();
+    let rows: Vec<(String, u64, u32)> = text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[1].to_string(),
+                f[2].parse().unwrap(),
+                f[3].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows.len(), 32, "de_ep2019.csv has 32 lists");
+    let (a, r) = keys();
+    let mut t = format!(
+        "id = \"ep-2019\"\nname = {{ en = \"EP 2019\" }}\ndate = \"2019-05-26\"\ndefault_language = \"en\"\nlanguages = [\"en\"]\nauthority_key = \"{a}\"\n\
+         [[units]]\nid = \"de\"\nname = {{ en = \"Germany\" }}\nlevel = \"country\"\n\
+         [[units]]\nid = \"de-n\"\nparent = \"de\"\nname = {{ en = \"North\" }}\n\
+         [[units]]\nid = \"de-s\"\nparent = \"de\"\nname = {{ en = \"South\" }}\n"
+    );
+    for (i, (name, _, _)) in rows.iter().enumerate() {
+        t += &format!("[[parties]]\nid = \"p{i}\"\nname = {{ en = \"{name}\" }}\n");
+    }
+    for (cid, area) in [("ep", "[\"de\"]"), ("ep-split", "[\"de-n\", \"de-s\"]")] {
+        t += &format!("[[contests]]\nid = \"{cid}\"\nname = {{ en = \"European Parliament ({cid})\" }}\nkind = \"party_list\"\narea = {area}\nseats = {{ method = \"sainte-lague\", seats = 96 }}\n");
+        for (i, (name, _, _)) in rows.iter().enumerate() {
+            t += &format!("[[contests.selections]]\nid = \"l{i}\"\nname = {{ en = \"{name}\" }}\nparty = \"p{i}\"\n");
+        }
+    }
+    t +=
+        &format!("[[reporters]]\nname = \"Bundeswahlleiterin\"\nkey = \"{r}\"\nscope = [\"de\"]\n");
+    let def = std::sync::Arc::new(
+        skytale_model::Definition::parse(&t, skytale_model::DefinitionFormat::Toml)
+            .unwrap()
+            .validate()
+            .unwrap(),
+    );
+    let mut tally = Tally::new(def.clone());
+    let mut statements = Vec::new();
+    for (unit, half) in [("de-n", 0), ("de-s", 1)] {
+        let part = |v: u64| if half == 0 { v / 2 } else { v - v / 2 };
+        let sels: Vec<String> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (_, v, _))| format!("\"l{i}\":{{\"total\":{}}}", part(*v)))
+            .collect();
+        let ballots: u64 = rows.iter().map(|(_, v, _)| part(*v)).sum();
+        let contests: Vec<String> = ["ep", "ep-split"]
+            .iter()
+            .map(|c| {
+                format!(
+                    "{{\"contest\":\"{c}\",\"ballots\":{ballots},\"selections\":{{{}}}}}",
+                    sels.join(",")
+                )
+            })
+            .collect();
+        let json = format!(
+            "{{\"type\":\"results\",\"election\":\"ep-2019\",\"unit\":\"{unit}\",\"version\":1,\"status\":\"complete\",\"submitted_at\":\"2019-05-27T00:00:00Z\",\"contests\":[{}]}}",
+            contests.join(",")
+        );
+        match skytale_model::Statement::parse(&json).unwrap() {
+            skytale_model::Statement::Results(s) => {
+                tally.apply(&s);
+                statements.push(s);
+            }
+            _ => panic!("not a results statement"),
+        }
+    }
+    (
+        Run {
+            def,
+            statements,
+            tally,
+        },
+        rows,
+    )
+}
+
+/// Seats are in the CSV (a `seats` column) and in both CDF forms (`VoteCounts` of type
+/// `seats`), equal to the officially published German EP 2019 seats, and the CDF stays valid
+/// against NIST's JSON schema and XSD; the CDF import still reads the same votes back.
+#[test]
+fn seats_are_in_the_csv_and_cdf_exports() {
+    let (r, rows) = ep_germany();
+    let contests = all_contests(&r);
+    let want: Vec<u32> = rows.iter().map(|x| x.2).collect();
+    assert_eq!(want.iter().sum::<u32>(), 96);
+
+    // CSV: the single-unit contest carries seats on the nation's rows only.
+    let ep = &contests[0];
+    let csv_text = String::from_utf8(export::contest_csv(&r.def, ep)).unwrap();
+    let mut rd = csv::Reader::from_reader(csv_text.as_bytes());
+    let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header.last().map(String::as_str),
+        Some("seats"),
+        "{header:?}"
+    );
+    let col = |h: &str| header.iter().position(|x| x == h).unwrap();
+    let (unit, sel, seats) = (col("unit"), col("selection"), col("seats"));
+    let recs: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    let nation: Vec<u32> = (0..rows.len())
+        .map(|i| {
+            let rec = recs
+                .iter()
+                .find(|x| &x[unit] == "de" && x[sel] == format!("l{i}"))
+                .unwrap();
+            rec[seats].parse().unwrap()
+        })
+        .collect();
+    assert_eq!(nation, want, "CSV seats of the nation");
+    assert!(
+        recs.iter()
+            .filter(|x| &x[unit] != "de")
+            .all(|x| x[seats].is_empty()),
+        "seats are never shown per unit below the contest"
+    );
+    // The multi-unit contest gets total rows that carry the seats.
+    let split = String::from_utf8(export::contest_csv(&r.def, &contests[1])).unwrap();
+    let mut rd = csv::Reader::from_reader(split.as_bytes());
+    let got: Vec<u32> = rd
+        .records()
+        .map(Result::unwrap)
+        .filter(|x| &x[unit] == "area-ep-split")
+        .map(|x| x[seats].parse().unwrap())
+        .collect();
+    assert_eq!(got, want, "CSV seats of the multi-unit contest");
+    // A candidate contest has no seats column.
+    let mayor = run(
+        Format::Csv,
+        b"county,precinct,office,district,party,candidate,votes\nX,P1,Mayor,,D,Ann,1\n",
+        "x-2024-01-01",
+    );
+    let cand =
+        String::from_utf8(export::contest_csv(&mayor.def, &all_contests(&mayor)[0])).unwrap();
+    assert!(!cand.lines().next().unwrap().contains("seats"), "{cand}");
+
+    // CDF JSON: one `seats` VoteCounts per selection, on the contest's district.
+    let json = export::cdf_json(&r.def, &contests, &pos());
+    validate_json(&json);
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    for (ci, district) in [(0, "de"), (1, "area-ep-split")] {
+        let c = &v["Election"][0]["Contest"][ci];
+        assert_eq!(c["@type"], "ElectionResults.PartyContest");
+        assert_eq!(c["ElectionDistrictId"], district);
+        let got: Vec<u64> = c["ContestSelection"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let seats: Vec<&serde_json::Value> = s["VoteCounts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|vc| vc["Type"] == "seats")
+                    .collect();
+                assert_eq!(seats.len(), 1, "{s}");
+                assert_eq!(seats[0]["GpUnitId"], district);
+                seats[0]["Count"].as_u64().unwrap()
+            })
+            .collect();
+        let want64: Vec<u64> = want.iter().map(|&x| u64::from(x)).collect();
+        assert_eq!(got, want64, "CDF JSON seats of contest {ci}");
+    }
+
+    // CDF XML: valid, with 2 × 32 seats counts equal to the published seats.
+    let xml = export::cdf_xml(&r.def, &contests, &pos());
+    validate_xml(&xml, "seats");
+    let x = String::from_utf8(xml.clone()).unwrap();
+    let got: Vec<u32> = x
+        .split("<Type>seats</Type>")
+        .skip(1)
+        .map(|rest| {
+            let c = rest.split("<Count>").nth(1).unwrap();
+            c[..c.find('<').unwrap()].parse().unwrap()
+        })
+        .collect();
+    assert_eq!(got, [want.clone(), want].concat(), "CDF XML seats");
+
+    // Importing the exports reads the same votes (seats are not votes). Only the single-unit
+    // contest: cdf.rs still refuses any VoteCounts on a composed district (`area-ep-split`),
+    // seats included, before it looks at the count type.
+    let one = &contests[..1];
+    let json = export::cdf_json(&r.def, one, &pos());
+    let xml = export::cdf_xml(&r.def, one, &pos());
+    let t0: Vec<_> = totals(&r.def, &r.tally)
+        .into_iter()
+        .filter(|x| x.0 == "ep")
+        .collect();
+    for (fmt, out) in [(Format::NistJson, json), (Format::NistXml, xml)] {
+        let st = import_results(fmt, &out, &r.def, &opts("ep-2019", None))
+            .unwrap_or_else(|e| panic!("{fmt}: {e}"));
+        let mut t = Tally::new(r.def.clone());
+        st.iter().for_each(|s| t.apply(s));
+        let got: Vec<_> = totals(&r.def, &t)
+            .into_iter()
+            .filter(|x| x.0 == "ep")
+            .collect();
+        assert_eq!(got, t0, "{fmt} round trip");
+    }
+}
+
+/// Before any vote is counted the seats column is there and empty, and the CDF has no seats.
+#[test]
+fn no_seats_before_votes() {
+    let (r, _) = ep_germany();
+    let empty = Tally::new(r.def.clone());
+    let c = empty
+        .contest_document("ep", &pos())
+        .unwrap()
+        .contests
+        .remove(0);
+    let csv_text = String::from_utf8(export::contest_csv(&r.def, &c)).unwrap();
+    assert!(csv_text.lines().next().unwrap().ends_with(",seats"));
+    assert!(
+        csv_text.lines().skip(1).all(|l| l.ends_with(',')),
+        "{csv_text}"
+    );
+    let json = export::cdf_json(&r.def, std::slice::from_ref(&c), &pos());
+    validate_json(&json);
+    assert!(!String::from_utf8(json).unwrap().contains("\"seats\""));
+}

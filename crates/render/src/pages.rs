@@ -5,14 +5,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use skytale_model::{Contest, ValidDefinition};
-use skytale_tally::{share, ContestResult, LogPosition, ResultsDoc, Tally, UnitResult};
+use skytale_seats::{Kind, TieRule};
+use skytale_tally::{share, ContestResult, LogPosition, ResultsDoc, SeatResult, Tally, UnitResult};
 
 use crate::html::{esc, page, seg, swatch, Frame};
 use crate::i18n::{
-    format_change, format_date, format_datetime, format_int, format_percent, messages, UI_LANGUAGES,
+    format_change, format_date, format_datetime, format_decimal, format_int, format_percent,
+    messages, UI_LANGUAGES,
 };
 use crate::map::{choropleth, MapArea};
-use crate::svg::{bar, og_card, progress, CardRow};
+use crate::svg::{bar, hemicycle, og_card, progress, CardRow, SeatGroup};
 use crate::{
     assets, digest, feeds, CacheClass, PublicationRecord, RenderState, Rendered, Site,
     MAX_CHART_ROWS,
@@ -278,6 +280,116 @@ fn chart_html(
         h.push_str("</section>");
     }
     h.push('\n');
+    h
+}
+
+/// The seats of a party-list contest: a hemicycle with its text equivalent (a list of every
+/// party with seats, in the chart's order: definition order), then in words the last seat won
+/// and what the party that missed the next seat lacked, and every tie and how it was broken
+/// (a tie is never decided silently). Names, not colours, carry the information.
+fn seats_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, sr: &SeatResult) -> String {
+    let m = messages();
+    let mut h = format!(
+        "<section aria-labelledby=\"seats-h\"><h2 id=\"seats-h\">{}</h2>",
+        esc(&t(lang, "seats-chart-title"))
+    );
+    let Some(a) = sr.allocation.as_ref() else {
+        let _ = writeln!(h, "<p>{}</p></section>", esc(&t(lang, "seats-pending")));
+        return h;
+    };
+    let index: HashMap<&str, usize> = contest
+        .selections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    let name = |id: &str| match index.get(id) {
+        Some(&i) => ctx.sel_name(contest, i, lang).to_string(),
+        None => id.to_string(),
+    };
+    let seats_of = |id: &str| {
+        a.parties
+            .iter()
+            .find(|p| p.party == id)
+            .map_or(0, |p| p.seats)
+    };
+    let groups: Vec<SeatGroup> = contest
+        .selections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| SeatGroup {
+            name: ctx.sel_name(contest, i, lang).to_string(),
+            color: ctx.color(contest, i),
+            seats: seats_of(&s.id),
+        })
+        .collect();
+    h.push_str("<figure class=\"seats\">");
+    h.push_str(&hemicycle(&groups, &format_int(lang, u64::from(a.seats))));
+    h.push_str("<ul class=\"legend\">");
+    for (i, g) in groups.iter().enumerate().filter(|(_, g)| g.seats > 0) {
+        let _ = write!(
+            h,
+            "<li>{}{}: <strong>{}</strong></li>",
+            swatch(&ctx.color(contest, i)),
+            esc(&g.name),
+            esc(&format_int(lang, u64::from(g.seats)))
+        );
+    }
+    h.push_str("</ul></figure>");
+    let mut said = Vec::new();
+    if let Some(last) = &a.last_seat {
+        let id = match a.method.kind() {
+            Kind::HighestAverages => "seats-last-quotient",
+            Kind::LargestRemainder => "seats-last-remainder",
+        };
+        said.push(m.get(
+            lang,
+            id,
+            &[
+                ("party", &name(&last.party)),
+                (
+                    "quotient",
+                    &format_decimal(lang, &last.quotient.to_decimal(2)),
+                ),
+            ],
+        ));
+    }
+    if let Some(missed) = &a.first_missed {
+        let votes = a
+            .parties
+            .iter()
+            .find(|p| p.party == missed.party)
+            .and_then(|p| p.votes_to_next_seat);
+        if let Some(v) = votes {
+            said.push(m.get(
+                lang,
+                "seats-next",
+                &[
+                    ("party", &name(&missed.party)),
+                    ("votes", &format_int(lang, v)),
+                ],
+            ));
+        }
+    }
+    for tie in &a.ties {
+        let list = |ids: &[String]| ids.iter().map(|p| name(p)).collect::<Vec<_>>().join(", ");
+        let (parties, winners) = (list(&tie.tied), list(&tie.winners));
+        let seed = tie.seed.clone().unwrap_or_default();
+        let id = match tie.decided_by {
+            TieRule::MostVotes => "seats-tie-most-votes",
+            TieRule::ListOrder => "seats-tie-list-order",
+            TieRule::Lot => "seats-tie-lot",
+        };
+        let mut args = vec![("parties", parties.as_str()), ("winners", winners.as_str())];
+        if tie.decided_by == TieRule::Lot {
+            args.push(("seed", seed.as_str()));
+        }
+        said.push(m.get(lang, id, &args));
+    }
+    for p in said {
+        let _ = write!(h, "<p>{}</p>", esc(&p));
+    }
+    h.push_str("</section>\n");
     h
 }
 
@@ -682,6 +794,9 @@ fn contest_body(
         return Some(b);
     }
     b.push_str(&chart_html(ctx, lang, contest, &n, MAX_CHART_ROWS, true));
+    if let (None, Some(sr)) = (unit, cv.result.seat_allocation.as_ref()) {
+        b.push_str(&seats_html(ctx, lang, contest, sr));
+    }
     let seats = if unit.is_none() {
         cv.result.seats.as_ref()
     } else {

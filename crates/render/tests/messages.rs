@@ -79,7 +79,7 @@ fn every_message_formats_without_error_and_uses_the_same_variables() {
             );
             let msg = bundle.get_message(&id).unwrap();
             let mut args = FluentArgs::new();
-            for k in ["reporting", "total", "size", "election"] {
+            for k in vars(reference_src, &id) {
                 args.set(k, "1");
             }
             let mut errs = vec![];

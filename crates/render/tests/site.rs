@@ -197,6 +197,105 @@ fn contest_page_has_chart_table_seats_change_map_and_drilldown() {
     assert_eq!(seats, 10);
 }
 
+/// A tie for the last seat is said on the page with the rule that broke it (never silently):
+/// D'Hondt, 10 seats, Blue 300, Red 300, Green 100 ties Blue and Red at 60 for the 10th seat;
+/// equal votes, so list order gives it to Blue.
+#[test]
+fn a_broken_tie_is_said_on_the_contest_page() {
+    let def = common::definition();
+    let mut st = common::station(&def, 0, 1);
+    let pl = st
+        .contests
+        .iter_mut()
+        .find(|c| c.contest == "parliament")
+        .unwrap();
+    for (sel, v) in [("list-blue", 300), ("list-red", 300), ("list-green", 100)] {
+        pl.selections.insert(
+            sel.to_string(),
+            std::collections::BTreeMap::from([(
+                skytale_model::CountType::Total,
+                skytale_model::Count::new(v),
+            )]),
+        );
+    }
+    let mut t = skytale_tally::Tally::new(def.clone());
+    t.apply(&st);
+    let all = site().render_all(&t, &common::pos(2), &[]);
+    let p = text(&all["/en/demo/parliament/"]);
+    assert!(
+        p.contains("<p>A tie between Blue Alliance, Red Front was broken in favour of Blue Alliance by list order.</p>"),
+        "{p}"
+    );
+    assert!(p.contains("The last seat went to Blue Alliance (quotient 60.00)."));
+    let el = text(&all["/el/demo/parliament/"]);
+    assert!(el.contains("κρίθηκε με τη σειρά των ψηφοδελτίων"), "{el}");
+}
+
+/// The contest page of a party list shows a hemicycle of every seat, its text equivalent
+/// (every party with seats, by name), the last seat won with its quotient and what the party
+/// that missed the next seat lacked, from the tally's allocation; unit pages show none of it.
+#[test]
+fn contest_page_has_hemicycle_and_last_seat_sentence() {
+    let def = common::definition();
+    let t = common::tally(&def, 8);
+    let doc = t.contest_document("parliament", &common::pos(9)).unwrap();
+    let a = doc.contests[0]
+        .seat_allocation
+        .as_ref()
+        .and_then(|s| s.allocation.as_ref())
+        .unwrap();
+    let all = site().render_all(&t, &common::pos(9), &[]);
+    let p = text(&all["/en/demo/parliament/"]);
+    let sec = &p[p.find("id=\"seats-h\"").expect("seats section")..];
+    let sec = &sec[..sec.find("</section>").unwrap()];
+    assert_eq!(sec.matches("<circle").count(), 10, "one circle per seat");
+    assert!(
+        sec.contains("aria-hidden=\"true\""),
+        "the chart is decorative"
+    );
+    let names = [
+        ("list-blue", "Blue Alliance"),
+        ("list-red", "Red Front"),
+        ("list-green", "Greens &amp; &lt;Friends&gt;"),
+    ];
+    for (id, name) in names {
+        let n = a.parties.iter().find(|x| x.party == id).unwrap().seats;
+        if n > 0 {
+            assert!(
+                sec.contains(&format!("{name}: <strong>{n}</strong></li>")),
+                "{name} {n} in the legend: {sec}"
+            );
+        }
+    }
+    let name_of = |id: &str| names.iter().find(|x| x.0 == id).unwrap().1;
+    let last = a.last_seat.as_ref().unwrap();
+    assert!(sec.contains(&format!(
+        "<p>The last seat went to {} (quotient {}).</p>",
+        name_of(&last.party),
+        last.quotient.to_decimal(2)
+    )));
+    let missed = a.first_missed.as_ref().unwrap();
+    let need = a
+        .parties
+        .iter()
+        .find(|x| x.party == missed.party)
+        .and_then(|x| x.votes_to_next_seat)
+        .unwrap();
+    assert!(sec.contains(&format!(
+        "<p>{} needed {need} more votes for one more seat.</p>",
+        name_of(&missed.party)
+    )));
+    let el = text(&all["/el/demo/parliament/"]);
+    assert!(el.contains("Έδρες ανά κόμμα"));
+    assert!(!text(&all["/en/demo/parliament/r1/"]).contains("seats-h"));
+    assert!(!text(&all["/en/demo/president/"]).contains("seats-h"));
+    // Before any vote: the section says so and draws nothing.
+    let empty = site().render_all(&common::tally(&def, 0), &common::pos(1), &[]);
+    let e = text(&empty["/en/demo/parliament/"]);
+    assert!(e.contains("<p>No seats are allocated yet.</p>"));
+    assert!(!e.contains("<circle"));
+}
+
 #[test]
 fn nothing_reported_yet_renders_cleanly() {
     let all = render(0, 1);
@@ -350,6 +449,8 @@ fn snapshots() {
     for p in [
         "/en/demo/",
         "/el/demo/president/",
+        "/en/demo/parliament/",
+        "/mt/demo/parliament/",
         "/mt/demo/parliament/r1/",
         "/en/demo/referendum/r2-c2-ps1/",
         "/embed/en/demo/president/",
