@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod runtime;
+pub mod site;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
