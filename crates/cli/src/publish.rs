@@ -123,10 +123,9 @@ fn write_site(
                     .gzip
                     .clone()
                     .unwrap_or_else(|| skytale_render::gzip(&f.body).into());
-                let br = f
-                    .br
-                    .clone()
-                    .unwrap_or_else(|| skytale_render::brotli(&f.body).into());
+                let br =
+                    f.br.clone()
+                        .unwrap_or_else(|| skytale_render::brotli(&f.body).into());
                 write_file(&sibling(&path, "gz"), &gz)?;
                 write_file(&sibling(&path, "br"), &br)?;
             }

@@ -172,10 +172,7 @@ fn security(embed: bool) -> &'static [(HeaderName, HeaderValue)] {
             security_headers(path)
                 .into_iter()
                 .filter_map(|(k, v)| {
-                    Some((
-                        HeaderName::from_static(k),
-                        HeaderValue::from_str(&v).ok()?,
-                    ))
+                    Some((HeaderName::from_static(k), HeaderValue::from_str(&v).ok()?))
                 })
                 .collect()
         };
@@ -212,7 +209,10 @@ fn choose_encoding(accept: Option<&str>) -> Encoding {
         if coding.eq_ignore_ascii_case("br") || coding == "*" {
             br = true;
         }
-        if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") || coding == "*" {
+        if coding.eq_ignore_ascii_case("gzip")
+            || coding.eq_ignore_ascii_case("x-gzip")
+            || coding == "*"
+        {
             gzip = true;
         }
     }
@@ -456,7 +456,9 @@ fn with_vary_language(mut r: Response) -> Response {
 /// `GET /`: the archive in the language of `Accept-Language`.
 pub async fn archive(State(state): State<AppState>, req: Request) -> Response {
     let lang = negotiate_language(None, accept_language(req.headers()), archive_languages());
-    with_vary_language(archive_file(&state, &lang).respond(req.headers(), req.method() == Method::HEAD))
+    with_vary_language(
+        archive_file(&state, &lang).respond(req.headers(), req.method() == Method::HEAD),
+    )
 }
 
 fn accept_language(h: &HeaderMap) -> Option<&str> {
@@ -530,7 +532,12 @@ pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
                 .as_ref()
                 .map(|a| {
                     let mut v = vec![a.default_language.clone()];
-                    v.extend(a.languages.iter().filter(|l| **l != a.default_language).cloned());
+                    v.extend(
+                        a.languages
+                            .iter()
+                            .filter(|l| **l != a.default_language)
+                            .cloned(),
+                    );
                     v
                 })
                 .unwrap_or_default();
@@ -691,7 +698,12 @@ pub async fn export(state: &AppState, id: &str) -> Result<Vec<ExportedFile>, Exp
     }
     // The checkpoint must not have moved while the tiles were read (a quiet runtime: publish
     // loads its own, which takes no submissions).
-    let cp_now = rt.log.read().unwrap_or_else(|p| p.into_inner()).checkpoint.clone();
+    let cp_now = rt
+        .log
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .checkpoint
+        .clone();
     if cp_now != cp_body {
         return Err(ExportError::Body {
             path: format!("/log/{e}/checkpoint"),
@@ -711,7 +723,10 @@ mod tests {
         assert_eq!(choose_encoding(Some("gzip, deflate, br")), Encoding::Br);
         assert_eq!(choose_encoding(Some("gzip")), Encoding::Gzip);
         assert_eq!(choose_encoding(Some("br;q=0, gzip")), Encoding::Gzip);
-        assert_eq!(choose_encoding(Some("br;q=0.0, gzip;q=0")), Encoding::Identity);
+        assert_eq!(
+            choose_encoding(Some("br;q=0.0, gzip;q=0")),
+            Encoding::Identity
+        );
         assert_eq!(choose_encoding(Some("gzip;q=0.5")), Encoding::Gzip);
         assert_eq!(choose_encoding(Some("*")), Encoding::Br);
         assert_eq!(choose_encoding(Some("identity")), Encoding::Identity);
@@ -721,8 +736,12 @@ mod tests {
     fn etag_matches_every_coding_of_the_same_body_only() {
         let f = SiteFile::new(
             "/en/x/",
-            Rendered::new("text/html", b"hello".to_vec(), skytale_render::CacheClass::Short)
-                .precompressed(),
+            Rendered::new(
+                "text/html",
+                b"hello".to_vec(),
+                skytale_render::CacheClass::Short,
+            )
+            .precompressed(),
         );
         let tag = f.etag().to_string();
         assert!(f.matches(&tag));
@@ -733,7 +752,11 @@ mod tests {
         assert!(!f.matches("\"0123\""));
         let other = SiteFile::new(
             "/en/x/",
-            Rendered::new("text/html", b"hello!".to_vec(), skytale_render::CacheClass::Short),
+            Rendered::new(
+                "text/html",
+                b"hello!".to_vec(),
+                skytale_render::CacheClass::Short,
+            ),
         );
         assert!(!other.matches(&tag));
     }

@@ -145,11 +145,19 @@ async fn pages_headers_caching_compression_and_languages() {
     assert_eq!(again.status(), 304);
     assert_eq!(header(&again, "etag"), etag);
     assert!(again.bytes().await.unwrap().is_empty());
-    let other = get_with(&format!("{b}/en/test-2026/"), &[("if-none-match", "\"nope\"")]).await;
+    let other = get_with(
+        &format!("{b}/en/test-2026/"),
+        &[("if-none-match", "\"nope\"")],
+    )
+    .await;
     assert_eq!(other.status(), 200);
 
     // gzip and brotli, chosen by Accept-Encoding, decode to the same page.
-    let gz = get_with(&format!("{b}/en/test-2026/"), &[("accept-encoding", "gzip")]).await;
+    let gz = get_with(
+        &format!("{b}/en/test-2026/"),
+        &[("accept-encoding", "gzip")],
+    )
+    .await;
     assert_eq!(header(&gz, "content-encoding"), "gzip");
     assert!(header(&gz, "vary").contains("accept-encoding"));
     let gz_etag = header(&gz, "etag").to_string();
@@ -192,7 +200,11 @@ async fn pages_headers_caching_compression_and_languages() {
     assert!(unit.text().await.unwrap().contains("North"));
 
     // The language-less entry URL goes to the reader's language, else the default one.
-    let r = get_with(&format!("{b}/test-2026/"), &[("accept-language", "fr-BE, en;q=0.5")]).await;
+    let r = get_with(
+        &format!("{b}/test-2026/"),
+        &[("accept-language", "fr-BE, en;q=0.5")],
+    )
+    .await;
     assert_eq!(r.status(), 302);
     assert_eq!(header(&r, "location"), "/fr/test-2026/");
     assert!(header(&r, "vary").contains("accept-language"));
@@ -210,7 +222,12 @@ async fn pages_headers_caching_compression_and_languages() {
     assert!(home_de.text().await.unwrap().contains("<html lang=\"de\""));
 
     // Unknown paths are still JSON 404s; the JSON API is untouched.
-    assert_eq!(get_with(&format!("{b}/en/test-2026/nope/"), &[]).await.status(), 404);
+    assert_eq!(
+        get_with(&format!("{b}/en/test-2026/nope/"), &[])
+            .await
+            .status(),
+        404
+    );
     assert_eq!(get_with(&format!("{b}/xx/yy/zz"), &[]).await.status(), 404);
     let results = get_with(&format!("{b}/api/v1/elections/test-2026/results"), &[]).await;
     assert_eq!(results.status(), 200);
