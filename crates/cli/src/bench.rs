@@ -52,8 +52,8 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
         .min(synth.stations.len());
     {
         let store = Store::open(&dir)?;
-        let entry0 = crate::commands::sign_definition(&synth.definition, &synth.authority)?;
-        skytale_server::create_election(&store, &entry0)?;
+        let head = crate::commands::sign_definition(&synth.definition, &synth.authority)?;
+        skytale_server::create_election(&store, &head)?;
     }
     eprintln!(
         "election with {} units created in {:.1?}",

@@ -4,7 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
-use skytale_model::{Definition, DefinitionFormat, ElectionStatement, Statement};
+use skytale_model::{Definition, DefinitionFormat};
 use skytale_note::SigningKey;
 use skytale_store::{write_private, Store};
 
@@ -57,23 +57,9 @@ pub fn read_definition(path: &Path) -> Result<Definition> {
     Definition::parse(&text, format).map_err(|e| anyhow!("{}: {e}", path.display()))
 }
 
-/// Signs a definition as entry 0.
-pub fn sign_definition(def: &Definition, key: &SigningKey) -> Result<Vec<u8>> {
-    if key.verifier() != def.authority_key {
-        bail!(
-            "the key {} is not the definition's authority_key {}; entry 0 must be signed by the authority",
-            key.verifier(),
-            def.authority_key
-        );
-    }
-    let st = Statement::Election(Box::new(ElectionStatement {
-        election: def.id.clone(),
-        definition: def.clone(),
-    }));
-    let note = key
-        .sign_note(&st.to_note_text())
-        .map_err(|e| anyhow!("cannot sign the definition: {e}"))?;
-    Ok(note.to_bytes())
+/// Signs a definition as the head of a new log (entry 0, and its parts when it is large).
+pub fn sign_definition(def: &Definition, key: &SigningKey) -> Result<Vec<Vec<u8>>> {
+    Ok(skytale_model::sign_definition(def, key)?)
 }
 
 /// `skytale election create`: validate, sign as entry 0, start the log in the data directory.
@@ -83,9 +69,9 @@ pub fn election_create(definition: &Path, key: &Path, data_dir: &Path) -> Result
         .validate()
         .map_err(|e| anyhow!("{}: {e}", definition.display()))?;
     let key = load_key(key)?;
-    let entry0 = sign_definition(&def, &key)?;
+    let head = sign_definition(&def, &key)?;
     let store = Store::open(data_dir)?;
-    let (id, log_key) = skytale_server::create_election(&store, &entry0)?;
+    let (id, log_key) = skytale_server::create_election(&store, &head)?;
     Ok(format!(
         "created election {id} in {}\nlog origin: {}\nlog verifier key: {log_key}\n",
         data_dir.display(),
@@ -132,9 +118,9 @@ pub fn election_create_from(
     def.clone()
         .validate()
         .map_err(|e| anyhow!("the derived definition is invalid: {e}"))?;
-    let entry0 = sign_definition(&def, &key)?;
+    let head = sign_definition(&def, &key)?;
     let store = Store::open(data_dir)?;
-    let (id, log_key) = skytale_server::create_election(&store, &entry0)?;
+    let (id, log_key) = skytale_server::create_election(&store, &head)?;
     Ok(format!(
         "created election {id} from {name} ({} units, {} contests); definition saved to {}\nlog verifier key: {log_key}\n",
         def.units.len(),

@@ -45,8 +45,8 @@ pub async fn run(opts: DemoOptions) -> Result<()> {
                 &k.to_skey_string(),
             )?;
         }
-        let entry0 = crate::commands::sign_definition(&synth.definition, &synth.authority)?;
-        let (_, log_key) = skytale_server::create_election(&store, &entry0)?;
+        let head = crate::commands::sign_definition(&synth.definition, &synth.authority)?;
+        let (_, log_key) = skytale_server::create_election(&store, &head)?;
         println!(
             "Created the synthetic election {DEMO_ID:?}: {} units ({} polling stations), 3 contests, English and Greek.",
             synth.definition.units.len(),

@@ -30,9 +30,8 @@ enum Command {
         data_dir: PathBuf,
         #[arg(long, default_value = DEFAULT_LISTEN)]
         listen: SocketAddr,
-        /// Polling stations in the synthetic election (at most about 300 until the definition
-        /// moves out of entry 0: a tlog-tiles entry holds at most 64 KiB).
-        #[arg(long, default_value_t = 300)]
+        /// Polling stations in the synthetic election.
+        #[arg(long, default_value_t = 3_000)]
         units: usize,
         /// How long feeding the results takes, in seconds.
         #[arg(long, default_value_t = 90)]

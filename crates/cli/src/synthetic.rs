@@ -222,6 +222,7 @@ pub fn election(
         contests,
         reporters: reporter_defs,
         publication: PublicationPolicy::default(),
+        witnesses: None,
     };
     Ok(Synthetic {
         definition,

@@ -44,7 +44,7 @@ async fn published_files_are_the_served_bytes_and_verify() {
     let k = kit::keys();
     {
         let store = skytale_store::Store::open(&data).unwrap();
-        skytale_server::create_election(&store, &kit::entry0(&k, &kit::definition(&k))).unwrap();
+        skytale_server::create_election(&store, &kit::head(&k, &kit::definition(&k))).unwrap();
     }
     let state = skytale_server::AppState::open(&data).unwrap();
     let listener = skytale_server::bind("127.0.0.1:0".parse().unwrap())

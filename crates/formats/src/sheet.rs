@@ -775,6 +775,7 @@ impl Sheet {
                 scope: vec![root_id],
             }],
             publication: PublicationPolicy::default(),
+            witnesses: None,
         };
         match def.clone().validate() {
             Ok(_) => Ok(def),

@@ -56,6 +56,31 @@ pub struct Definition {
     /// Who approves publication.
     #[serde(default)]
     pub publication: PublicationPolicy,
+    /// Witnesses (C2SP tlog-witness) that cosign the log's checkpoints, and how many must, so
+    /// the log cannot show different histories to different readers. Verifiers hold the log to
+    /// this policy because the authority signed it here, not because the operator says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witnesses: Option<WitnessPolicySpec>,
+}
+
+/// The witnesses named by the authority.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessPolicySpec {
+    /// How many distinct witnesses must cosign a checkpoint before verifiers accept it.
+    pub quorum: u32,
+    pub members: Vec<WitnessSpec>,
+}
+
+/// One witness: where the log asks for cosignatures, and the keys it cosigns with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessSpec {
+    /// The witness's submission prefix (`add-checkpoint` is appended), `http://` or `https://`.
+    pub url: String,
+    /// Its cosignature verifier keys (C2SP vkeys: Ed25519 cosignature/v1 and/or ML-DSA-44),
+    /// all under the witness's one name.
+    pub keys: Vec<String>,
 }
 
 /// One node of the geography: nation, region, county, polling station…
@@ -219,6 +244,61 @@ impl Definition {
     /// The JSON Schema of the native definition format (published as `election.schema.json`).
     pub fn json_schema() -> serde_json::Value {
         serde_json::to_value(schemars::schema_for!(Definition)).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// The syntax of a witness policy; the keys' cryptography is checked where witness keys are
+/// understood (skytale-witness, by `election create`, the server and the verifier).
+fn check_witnesses(w: &WitnessPolicySpec, bad: &mut impl FnMut(String, String)) {
+    if w.quorum as usize > w.members.len() {
+        bad(
+            "witnesses.quorum".into(),
+            format!(
+                "{} exceeds the number of witnesses named ({})",
+                w.quorum,
+                w.members.len()
+            ),
+        );
+    }
+    let mut urls = BTreeSet::new();
+    let mut names = BTreeSet::new();
+    for (i, m) in w.members.iter().enumerate() {
+        let at = format!("witnesses.members[{i}]");
+        if !(m.url.starts_with("http://") || m.url.starts_with("https://")) {
+            bad(
+                format!("{at}.url"),
+                format!("{:?} is not an http(s) URL", m.url),
+            );
+        }
+        if !urls.insert(m.url.as_str()) {
+            bad(format!("{at}.url"), "listed twice".into());
+        }
+        if m.keys.is_empty() {
+            bad(
+                format!("{at}.keys"),
+                "a witness needs at least one key".into(),
+            );
+        }
+        let member_names: BTreeSet<&str> = m
+            .keys
+            .iter()
+            .map(|k| k.split('+').next().unwrap_or_default())
+            .collect();
+        if member_names.len() > 1 {
+            bad(
+                format!("{at}.keys"),
+                "the keys of one witness must share its name (the part before the first '+')"
+                    .into(),
+            );
+        }
+        for n in member_names {
+            if !names.insert(n) {
+                bad(
+                    format!("{at}.keys"),
+                    format!("witness name {n:?} is already used by another witness"),
+                );
+            }
+        }
     }
 }
 
@@ -605,6 +685,9 @@ impl ValidDefinition {
             if !approvers.insert(a.to_string()) {
                 bad(format!("publication.approvers[{i}]"), "listed twice".into());
             }
+        }
+        if let Some(w) = &def.witnesses {
+            check_witnesses(w, &mut bad);
         }
 
         if !errs.is_empty() {

@@ -198,6 +198,19 @@ pub enum GenesisError {
     },
     #[error("the authority key in entry 0 ({found}) is not the expected one ({expected})")]
     UnexpectedAuthority { found: String, expected: String },
+    #[error(
+        "the election definition takes the first {need} entries of the log, but it has only {have}"
+    )]
+    Incomplete { have: u64, need: u64 },
+    #[error("entry {index} (a part of the election definition): {why}")]
+    Part { index: u64, why: String },
+    #[error("the definition parts are {bytes} bytes with SHA-256 {sha256}, but entry 0 announces {expected_bytes} bytes with SHA-256 {expected_sha256}")]
+    Digest {
+        bytes: u64,
+        sha256: String,
+        expected_bytes: u64,
+        expected_sha256: String,
+    },
 }
 
 /// The acceptance state after some prefix of the log.
@@ -205,6 +218,8 @@ pub enum GenesisError {
 pub struct Ledger {
     def: Arc<ValidDefinition>,
     keys: Arc<KeyRing>,
+    /// Entries taken by the definition (entry 0 and its parts).
+    genesis_size: u64,
     /// Entries applied so far (the log size this state describes).
     size: u64,
     /// Last accepted version per unit index.
@@ -218,44 +233,22 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Starts a ledger from entry 0. With `expected_authority`, the definition's authority key
-    /// must be that key (how a verifier pins the trust root it got out of band).
-    pub fn genesis(
-        entry0: &[u8],
+    /// Starts a ledger from the head of a log: entry 0 and, for a large definition, the parts
+    /// after it (see [`crate::genesis`]). `log` may hold more entries; those are not read, and
+    /// the returned ledger's [`size`](Ledger::size) is where the caller goes on. With
+    /// `expected_authority`, the authority key must be that key (how a verifier pins the trust
+    /// root it got out of band).
+    pub fn genesis<E: AsRef<[u8]>>(
+        log: &[E],
         expected_authority: Option<&VerifierKey>,
     ) -> Result<Ledger, GenesisError> {
-        let note = Note::parse(entry0).map_err(|e| GenesisError::Note(e.to_string()))?;
-        let st =
-            Statement::parse(&note.text).map_err(|e| GenesisError::Statement(e.to_string()))?;
-        let Statement::Election(es) = st else {
-            return Err(GenesisError::Statement(
-                "its type is not \"election\"".into(),
-            ));
-        };
-        let es = *es;
-        if es.election != es.definition.id {
-            return Err(GenesisError::Mismatch {
-                statement: es.election,
-                definition: es.definition.id,
-            });
-        }
-        let authority = es.definition.authority_key.clone();
-        if let Some(exp) = expected_authority {
-            if *exp != authority {
-                return Err(GenesisError::UnexpectedAuthority {
-                    found: authority.to_string(),
-                    expected: exp.to_string(),
-                });
-            }
-        }
-        note.verify(std::slice::from_ref(&authority))
-            .map_err(|e| GenesisError::Signature(e.to_string()))?;
-        let def = es.definition.validate()?;
-        Ok(Ledger::from_definition(def))
+        let head = crate::genesis::read_head(log, expected_authority)?;
+        let def = head.definition.validate()?;
+        Ok(Ledger::from_definition(def, head.entries))
     }
 
-    /// A ledger right after entry 0 for an already validated definition.
-    pub fn from_definition(def: ValidDefinition) -> Ledger {
+    /// A ledger right after the `entries` entries that carry an already validated definition.
+    fn from_definition(def: ValidDefinition, entries: u64) -> Ledger {
         let mut keys = KeyRing::default();
         let d = def.definition();
         keys.push(d.authority_key.clone(), Role::Authority);
@@ -275,12 +268,19 @@ impl Ledger {
         Ledger {
             def: Arc::new(def),
             keys: Arc::new(keys),
-            size: 1,
+            genesis_size: entries,
+            size: entries,
             last_version: HashMap::new(),
             approvals: BTreeMap::new(),
             approved: None,
             latest_time: None,
         }
+    }
+
+    /// How many entries the definition takes at the head of the log (1, or 1 + its parts):
+    /// the log size at which results may begin, and the published size before any publication.
+    pub fn genesis_size(&self) -> u64 {
+        self.genesis_size
     }
 
     pub fn definition(&self) -> &Arc<ValidDefinition> {
@@ -332,6 +332,10 @@ impl Ledger {
             Statement::Election(_) => Err(Rejection::new(
                 RejectCode::NotAllowed,
                 "an election statement may only be entry 0 of a log",
+            )),
+            Statement::DefinitionPart(_) => Err(Rejection::new(
+                RejectCode::NotAllowed,
+                "a definition part may only follow entry 0, as many as entry 0 announces",
             )),
             Statement::Results(r) => {
                 let (unit, issues) = self.admit_results(&v.signers, r)?;
@@ -513,13 +517,13 @@ impl Ledger {
                 "a publication must be signed by an approver named in the election's publication policy",
             ));
         }
-        if p.tree_size == 0 || p.tree_size > self.size {
+        if p.tree_size < self.genesis_size || p.tree_size > self.size {
             return Err(Rejection::at(
                 RejectCode::BadPublication,
                 "tree_size",
                 format!(
-                    "tree size {} is not between 1 and the log's size {}",
-                    p.tree_size, self.size
+                    "tree size {} is not between {} (the end of the definition) and the log's size {}",
+                    p.tree_size, self.genesis_size, self.size
                 ),
             ));
         }
@@ -665,7 +669,7 @@ impl Ledger {
                     }
                 }
             }
-            Statement::Election(_) => {}
+            Statement::Election(_) | Statement::DefinitionPart(_) => {}
         }
     }
 }

@@ -4,6 +4,7 @@
 //!   name the field; its JSON Schema is derived from the types.
 //! - [`statement`]: the statement kinds of design §3 (`election`, `results`, `publication`,
 //!   `key`), the JSON texts of the log's signed notes.
+//! - [`genesis`]: the definition at the head of the log (entry 0, and its parts when large).
 //! - [`ledger`]: the acceptance rules of design §4.3 as a fold over the log, shared by the
 //!   server, start-up replay and `skytale verify`.
 //!
@@ -11,20 +12,24 @@
 
 pub mod definition;
 pub mod error;
+pub mod genesis;
 pub mod ledger;
 pub mod statement;
 
 pub use definition::{
     Contest, ContestKind, Definition, DefinitionFormat, LocalizedText, Party, PublicationMode,
-    PublicationPolicy, Reporter, SeatRules, Selection, Unit, ValidDefinition,
+    PublicationPolicy, Reporter, SeatRules, Selection, Unit, ValidDefinition, WitnessPolicySpec,
+    WitnessSpec,
 };
 pub use error::{DefinitionError, DefinitionErrors, RejectCode, Rejection};
+pub use genesis::{sign_definition, SignDefinitionError, MAX_ENTRY_BYTES};
 pub use ledger::{
     verify_note, Admitted, GenesisError, KeyRing, Ledger, PlausibilityIssue, Role, VerifiedNote,
 };
 pub use statement::{
-    ContestReport, Count, CountType, ElectionStatement, KeyChange, KeyStatement,
-    PublicationStatement, ReportStatus, ResultsStatement, SourceFile, Statement, MAX_COUNT,
+    ContestReport, Count, CountType, DefinitionPart, DefinitionParts, ElectionStatement, KeyChange,
+    KeyStatement, PublicationStatement, ReportStatus, ResultsStatement, SourceFile, Statement,
+    MAX_COUNT,
 };
 
 use base64::Engine as _;

@@ -24,8 +24,10 @@ pub const MAX_CONTESTS_PER_STATEMENT: usize = 10_000;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Statement {
-    /// Entry 0: the election definition, signed by the authority's root key.
+    /// Entry 0: the election definition (or its digest), signed by the authority's root key.
     Election(Box<ElectionStatement>),
+    /// Entries 1..=n when the definition is too large for entry 0: one slice of its JSON text.
+    DefinitionPart(DefinitionPart),
     Results(ResultsStatement),
     Publication(PublicationStatement),
     Key(KeyStatement),
@@ -36,6 +38,7 @@ impl Statement {
     pub fn election(&self) -> &str {
         match self {
             Statement::Election(s) => &s.election,
+            Statement::DefinitionPart(s) => &s.election,
             Statement::Results(s) => &s.election,
             Statement::Publication(s) => &s.election,
             Statement::Key(s) => &s.election,
@@ -67,11 +70,42 @@ impl Statement {
     }
 }
 
+/// Entry 0. A definition that fits in one log entry is carried whole (`definition`); a larger
+/// one (a C2SP tlog-tiles entry holds at most 65,535 bytes, and a national election has hundreds
+/// of thousands of polling stations) is carried by the next `definition_parts.count` entries,
+/// bound to this one by their SHA-256. Entry 0 then names the authority key itself, so its
+/// signature can be checked before the parts are read. See [`crate::genesis`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ElectionStatement {
     pub election: String,
-    pub definition: Definition,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition: Option<Definition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority_key: Option<VerifierKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition_parts: Option<DefinitionParts>,
+}
+
+/// How a definition too large for entry 0 is spread over the entries after it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefinitionParts {
+    /// Number of `definition_part` entries (1..=count follow entry 0 directly).
+    pub count: u32,
+    /// Length in bytes of the concatenated text.
+    pub bytes: u64,
+    /// Lowercase hex SHA-256 of the concatenated text (the definition as compact JSON).
+    pub sha256: String,
+}
+
+/// One slice of a large definition's JSON text (entry `part` of the log).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefinitionPart {
+    pub election: String,
+    pub part: u32,
+    pub text: String,
 }
 
 /// Status of a unit's report.

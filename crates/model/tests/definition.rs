@@ -199,3 +199,59 @@ fn the_json_schema_names_every_top_level_field() {
         "crates/model/election.schema.json is stale: regenerate with `skytale election schema`"
     );
 }
+
+fn with_witnesses(quorum: u32, members: &str) -> String {
+    let k = common::keys();
+    format!(
+        "{}\n[witnesses]\nquorum = {quorum}\n{members}",
+        common::toml_text(&k, "automatic")
+    )
+}
+
+#[test]
+fn a_witness_policy_is_part_of_the_signed_definition() {
+    let t = with_witnesses(
+        1,
+        "[[witnesses.members]]\nurl = \"https://w.example/\"\nkeys = [\"w.example+01234567+AQ\", \"w.example+89abcdef+AQ\"]\n",
+    );
+    let def = Definition::parse(&t, DefinitionFormat::Toml).unwrap();
+    let w = def.witnesses.clone().unwrap();
+    assert_eq!((w.quorum, w.members[0].keys.len()), (1, 2));
+    def.validate().unwrap();
+}
+
+#[test]
+fn witness_policy_errors_name_the_field() {
+    assert_error(
+        &with_witnesses(
+            2,
+            "[[witnesses.members]]\nurl = \"https://w.example/\"\nkeys = [\"w+01234567+AQ\"]\n",
+        ),
+        "witnesses.quorum",
+        "2 exceeds the number of witnesses named (1)",
+    );
+    assert_error(
+        &with_witnesses(
+            1,
+            "[[witnesses.members]]\nurl = \"ftp://w.example/\"\nkeys = [\"w+01234567+AQ\"]\n",
+        ),
+        "witnesses.members[0].url",
+        "is not an http(s) URL",
+    );
+    assert_error(
+        &with_witnesses(
+            1,
+            "[[witnesses.members]]\nurl = \"https://a/\"\nkeys = [\"w+01234567+AQ\"]\n[[witnesses.members]]\nurl = \"https://b/\"\nkeys = [\"w+89abcdef+AQ\"]\n",
+        ),
+        "witnesses.members[1].keys",
+        "already used by another witness",
+    );
+    assert_error(
+        &with_witnesses(
+            1,
+            "[[witnesses.members]]\nurl = \"https://a/\"\nkeys = []\n",
+        ),
+        "witnesses.members[0].keys",
+        "at least one key",
+    );
+}

@@ -273,7 +273,7 @@ fn publications_need_an_approver_and_the_right_root() {
     let text = common::toml_text(&k, "approval");
     let def =
         skytale_model::Definition::parse(&text, skytale_model::DefinitionFormat::Toml).unwrap();
-    let mut l = Ledger::genesis(&common::entry0(&k, &def), None).unwrap();
+    let mut l = Ledger::genesis(&[common::entry0(&k, &def)], None).unwrap();
     assert_eq!(
         l.published(),
         None,
@@ -327,7 +327,7 @@ fn genesis_checks_the_authority_signature_and_pin() {
         .unwrap()
         .text;
     let forged = k.north.sign_note(&text).unwrap().to_bytes();
-    let err = Ledger::genesis(&forged, None).unwrap_err();
+    let err = Ledger::genesis(&[forged], None).unwrap_err();
     assert!(
         err.to_string()
             .contains("not validly signed by the authority key"),
@@ -335,8 +335,137 @@ fn genesis_checks_the_authority_signature_and_pin() {
     );
     let e0 = common::entry0(&k, &def);
     assert!(
-        Ledger::genesis(&e0, Some(&k.north.verifier())).is_err(),
+        Ledger::genesis(std::slice::from_ref(&e0), Some(&k.north.verifier())).is_err(),
         "a pinned authority must match"
     );
-    assert!(Ledger::genesis(&e0, Some(&k.authority.verifier())).is_ok());
+    assert!(Ledger::genesis(std::slice::from_ref(&e0), Some(&k.authority.verifier())).is_ok());
+}
+
+/// A definition too large for one log entry is carried by signed parts after entry 0.
+mod large_definitions {
+    use super::*;
+    use skytale_model::{GenesisError, MAX_ENTRY_BYTES};
+
+    fn big() -> (common::Keys, skytale_model::Definition, Vec<Vec<u8>>) {
+        let k = keys();
+        let def = common::large_definition(&k, 3_000);
+        let head = common::head(&k, &def);
+        (k, def, head)
+    }
+
+    #[test]
+    fn the_parts_rebuild_the_signed_definition() {
+        let (k, def, head) = big();
+        assert!(head.len() > 3, "3,000 stations need several parts");
+        assert!(head.iter().all(|e| e.len() <= MAX_ENTRY_BYTES));
+        // Deterministic: the same definition and key give the same entries.
+        assert_eq!(head, common::head(&k, &def));
+        let l = Ledger::genesis(&head, Some(&k.authority.verifier())).unwrap();
+        assert_eq!(l.size(), head.len() as u64);
+        assert_eq!(l.genesis_size(), head.len() as u64);
+        assert_eq!(l.definition().definition(), &def);
+        assert_eq!(l.published(), Some((head.len() as u64, None)));
+        // Extra entries after the head are not read by genesis.
+        let mut log = head.clone();
+        log.push(b"not even a note".to_vec());
+        assert_eq!(
+            Ledger::genesis(&log, None).unwrap().size(),
+            head.len() as u64
+        );
+    }
+
+    #[test]
+    fn results_follow_the_parts() {
+        let (k, _, head) = big();
+        let mut l = Ledger::genesis(&head, None).unwrap();
+        let a = l
+            .check(
+                &sign(&k.north, &results_json("x002999", 1, &mayor(3, 2, 5))),
+                &no_root,
+            )
+            .unwrap();
+        l.commit(&a);
+        assert_eq!(l.size(), head.len() as u64 + 1);
+        // A part replayed later in the log is refused.
+        refused(&l, &head[1], RejectCode::NotAllowed, None);
+    }
+
+    #[test]
+    fn a_missing_part_is_named() {
+        let (_, _, head) = big();
+        let err = Ledger::genesis(&head[..head.len() - 1], None).unwrap_err();
+        assert!(
+            matches!(err, GenesisError::Incomplete { have, need } if have + 1 == need),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn reordered_parts_are_refused() {
+        let (_, _, mut head) = big();
+        head.swap(1, 2);
+        let err = Ledger::genesis(&head, None).unwrap_err();
+        assert!(matches!(err, GenesisError::Part { index: 1, .. }), "{err}");
+        assert!(err.to_string().contains("expected part 1"), "{err}");
+    }
+
+    #[test]
+    fn a_part_signed_by_another_key_is_refused() {
+        let (k, _, mut head) = big();
+        let text = skytale_note::Note::parse(&head[2]).unwrap().text;
+        head[2] = k.north.sign_note(&text).unwrap().to_bytes();
+        let err = Ledger::genesis(&head, None).unwrap_err();
+        assert!(matches!(err, GenesisError::Part { index: 2, .. }), "{err}");
+        assert!(
+            err.to_string().contains("not signed by the authority"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_changed_part_breaks_the_digest_even_when_re_signed() {
+        // Even the authority cannot swap a part after entry 0 fixed the digest.
+        let (k, _, mut head) = big();
+        let text = skytale_note::Note::parse(&head[1]).unwrap().text;
+        let changed = text.replacen("Station", "Statiom", 1);
+        assert_ne!(text, changed);
+        head[1] = k.authority.sign_note(&changed).unwrap().to_bytes();
+        let err = Ledger::genesis(&head, None).unwrap_err();
+        assert!(matches!(err, GenesisError::Digest { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_pinned_authority_is_checked_before_the_parts() {
+        let (k, _, head) = big();
+        let err = Ledger::genesis(&head, Some(&k.north.verifier())).unwrap_err();
+        assert!(
+            matches!(err, GenesisError::UnexpectedAuthority { .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn publications_cannot_point_inside_the_definition() {
+        let (k, _, head) = big();
+        let text = common::toml_text(&k, "approval");
+        let mut def =
+            skytale_model::Definition::parse(&text, skytale_model::DefinitionFormat::Toml).unwrap();
+        def.units = common::large_definition(&k, 3_000).units;
+        let head2 = common::head(&k, &def);
+        assert_eq!(head2.len(), head.len());
+        let l = Ledger::genesis(&head2, None).unwrap();
+        let root = [7u8; 32];
+        let publ = format!(
+            r#"{{"type":"publication","election":"test-2026","tree_size":1,"root_hash":"{}","signed_at":"2026-11-25T21:00:00Z"}}"#,
+            skytale_model::encode_hash(&root)
+        );
+        let err = l
+            .check(&sign(&k.approver, &publ), &|_| Some(root))
+            .unwrap_err();
+        assert_eq!(
+            (err.code, err.field.as_deref()),
+            (RejectCode::BadPublication, Some("tree_size")),
+            "{err}"
+        );
+    }
 }

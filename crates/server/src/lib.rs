@@ -10,6 +10,7 @@
 pub mod api;
 pub mod runtime;
 pub mod site;
+pub mod witnessing;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -105,33 +106,55 @@ pub enum CreateError {
     Store(#[from] skytale_store::StoreError),
     #[error("cannot make the log key for origin {origin:?}: {why}")]
     LogKey { origin: String, why: String },
-    #[error("the signed definition is {size} bytes, but a C2SP tlog-tiles entry can hold at most {max} (entry bundles use 16-bit lengths); a definition this large is not supported yet (about 300 polling stations fit)")]
-    TooLarge { size: usize, max: usize },
+    #[error("definition entry {index} is {size} bytes, but a C2SP tlog-tiles entry can hold at most {max} (sign the definition with `skytale_model::sign_definition`, which splits a large one into parts)")]
+    TooLarge {
+        index: usize,
+        size: usize,
+        max: usize,
+    },
+    #[error("the log head has {given} entries but its definition takes {used}; results cannot be part of a new log")]
+    ExtraEntries { given: usize, used: u64 },
+    #[error("the definition's witnesses: {0}")]
+    Witness(String),
 }
 
-/// Starts a new election log in the store from a signed entry 0: checks it, generates the
-/// log's signing key (named after the log origin, as C2SP checkpoints require) and writes
-/// entry 0 with the first checkpoint. Returns the election id and the log's verifier key.
+/// Starts a new election log in the store from the signed entries that carry its definition
+/// (entry 0, and its parts when large; see `skytale_model::genesis`): checks them, generates
+/// the log's signing key (named after the log origin, as C2SP checkpoints require) and writes
+/// them with the first checkpoint. Returns the election id and the log's verifier key.
 pub fn create_election(
     store: &Store,
-    entry0: &[u8],
+    head: &[Vec<u8>],
 ) -> Result<(String, skytale_note::VerifierKey), CreateError> {
-    // A log whose entry 0 cannot be served as a tile could never be verified: refuse it.
-    if entry0.len() > skytale_tlog::tiles::MAX_ENTRY_SIZE {
+    // An entry that cannot be served as a tile could never be verified: refuse it.
+    let max = skytale_tlog::tiles::MAX_ENTRY_SIZE;
+    if let Some((index, e)) = head.iter().enumerate().find(|(_, e)| e.len() > max) {
         return Err(CreateError::TooLarge {
-            size: entry0.len(),
-            max: skytale_tlog::tiles::MAX_ENTRY_SIZE,
+            index,
+            size: e.len(),
+            max,
         });
     }
-    let ledger = Ledger::genesis(entry0, None)?;
+    let ledger = Ledger::genesis(head, None)?;
+    if ledger.genesis_size() != head.len() as u64 {
+        return Err(CreateError::ExtraEntries {
+            given: head.len(),
+            used: ledger.genesis_size(),
+        });
+    }
     let def = ledger.definition().definition();
+    if let Some(w) = &def.witnesses {
+        witnessing::endpoints(w).map_err(CreateError::Witness)?;
+    }
     let origin = def.origin();
     let signer = SigningKey::generate(&origin).map_err(|e| CreateError::LogKey {
         origin: origin.clone(),
         why: e.to_string(),
     })?;
     let mut tree = Tree::new();
-    tree.push_entry(entry0);
+    for e in head {
+        tree.push_entry(e);
+    }
     let checkpoint = runtime::sign_checkpoint(&signer, &origin, &tree);
     // Key first: a crash between the two leaves an unused key file, never a log without key.
     if store.load_log_key(&def.id).is_err() {
@@ -141,7 +164,7 @@ pub fn create_election(
             skytale_store::StoreError::ElectionExists(def.id.clone()),
         ));
     }
-    store.create_election(&def.id, &runtime::now_rfc3339(), entry0, &checkpoint)?;
+    store.create_election(&def.id, &runtime::now_rfc3339(), head, &checkpoint)?;
     Ok((def.id.clone(), signer.verifier()))
 }
 

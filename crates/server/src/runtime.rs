@@ -49,6 +49,8 @@ pub enum LoadError {
     LogKey { election: String, why: String },
     #[error("election {election}: the stored checkpoint does not match the log ({why}); the database was changed outside skytale")]
     Checkpoint { election: String, why: String },
+    #[error("election {election}: the definition's witnesses: {why}")]
+    Witness { election: String, why: String },
 }
 
 /// What a submitter gets back.
@@ -149,6 +151,8 @@ struct Sequencer {
     /// How far the published tally has been folded.
     published_size: u64,
     dirty_since: Option<Instant>,
+    /// Tells the witnessing thread about each new checkpoint (when the definition names witnesses).
+    witness: Option<tokio::sync::watch::Sender<u64>>,
 }
 
 impl ElectionRuntime {
@@ -162,17 +166,18 @@ impl ElectionRuntime {
             SigningKey::parse(&store.load_log_key(id)?).map_err(|e| err_key(e.to_string()))?;
         let size = store.size(id)?;
         let entries = store.entries(id, 0, size)?;
-        let Some(entry0) = entries.first() else {
+        if entries.is_empty() {
             return Err(LoadError::Corrupt {
                 election: id.to_string(),
                 index: 0,
                 rejection: Rejection::new(RejectCode::MalformedNote, "the log has no entry 0"),
             });
-        };
-        let mut ledger = Ledger::genesis(entry0, None).map_err(|source| LoadError::Genesis {
+        }
+        let mut ledger = Ledger::genesis(&entries, None).map_err(|source| LoadError::Genesis {
             election: id.to_string(),
             source,
         })?;
+        let genesis_size = ledger.genesis_size();
         let def = ledger.definition().clone();
         if def.definition().origin() != signer.name() {
             return Err(err_key(format!(
@@ -183,10 +188,13 @@ impl ElectionRuntime {
         }
         let mut tree = Tree::new();
         let mut leaf_index = HashMap::with_capacity(entries.len());
-        tree.push_entry(entry0);
-        leaf_index.insert(leaf_hash(entry0), 0);
+        for (i, e) in entries.iter().enumerate().take(genesis_size as usize) {
+            tree.push_entry(e);
+            leaf_index.insert(leaf_hash(e), i as u64);
+        }
+        // Statements after the definition, in log order (index = genesis_size + position).
         let mut statements = Vec::with_capacity(entries.len());
-        for (i, e) in entries.iter().enumerate().skip(1) {
+        for (i, e) in entries.iter().enumerate().skip(genesis_size as usize) {
             let corrupt = |rejection| LoadError::Corrupt {
                 election: id.to_string(),
                 index: i as u64,
@@ -213,8 +221,11 @@ impl ElectionRuntime {
         let (pub_size, pub_time) = ledger
             .published()
             .map(|(n, t)| (n, t.map(str::to_string)))
-            .unwrap_or((1, None));
-        for st in statements.iter().take(pub_size.saturating_sub(1) as usize) {
+            .unwrap_or((genesis_size, None));
+        for st in statements
+            .iter()
+            .take(pub_size.saturating_sub(genesis_size) as usize)
+        {
             if let Statement::Results(r) = st {
                 tally.apply(r);
             }
@@ -252,6 +263,24 @@ impl ElectionRuntime {
             site: crate::site::SiteView::new(),
             jobs: tx,
         });
+        let witness = match &def.definition().witnesses {
+            Some(spec) if !spec.members.is_empty() => {
+                let endpoints =
+                    crate::witnessing::endpoints(spec).map_err(|why| LoadError::Witness {
+                        election: id.to_string(),
+                        why,
+                    })?;
+                let tx = crate::witnessing::start(
+                    rt.clone(),
+                    store.clone(),
+                    endpoints,
+                    spec.quorum as usize,
+                )
+                .map_err(|e| err_key(format!("cannot start the witness thread: {e}")))?;
+                Some(tx)
+            }
+            _ => None,
+        };
         let seq = Sequencer {
             rt: rt.clone(),
             ledger,
@@ -259,6 +288,7 @@ impl ElectionRuntime {
             signer,
             published_size: pub_size,
             dirty_since: None,
+            witness,
         };
         std::thread::Builder::new()
             .name(format!("sequencer-{id}"))
@@ -347,7 +377,10 @@ fn definition_document(ledger: &Ledger, log_key: &VerifierKey) -> Vec<u8> {
             "verifier_key": log_key.to_string(),
             "checkpoint": format!("/log/{}/checkpoint", def.id),
         },
-        "witnesses": { "quorum": 0, "keys": [] },
+        "witnesses": def.witnesses.clone().unwrap_or(skytale_model::WitnessPolicySpec {
+            quorum: 0,
+            members: vec![],
+        }),
     });
     let mut v = serde_json::to_vec_pretty(&doc).unwrap_or_default();
     v.push(b'\n');
@@ -521,7 +554,11 @@ impl Sequencer {
             log.leaf_index.extend(new_leaves);
             log.size = log.tree.len();
             log.checkpoint = Arc::from(checkpoint);
+            let size = log.size;
             drop(log);
+            if let Some(w) = &self.witness {
+                let _ = w.send(size);
+            }
             *self.rt.keys.write().unwrap_or_else(|p| p.into_inner()) = self.ledger.keys().clone();
             self.advance_published(first_index, &new_statements);
         }

@@ -61,7 +61,7 @@ async fn post(url: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
 fn create(dir: &Path, k: &kit::Keys) -> VerifierKey {
     let store = skytale_store::Store::open(dir).unwrap();
     let def = kit::definition(k);
-    let (id, log_key) = skytale_server::create_election(&store, &kit::entry0(k, &def)).unwrap();
+    let (id, log_key) = skytale_server::create_election(&store, &kit::head(k, &def)).unwrap();
     assert_eq!(id, "test-2026");
     log_key
 }
@@ -418,4 +418,74 @@ async fn interop_read_tiles(base: &str, size: u64, root: [u8; 32]) {
         .unwrap();
         assert_eq!(stored[0], leaf, "entry {i}");
     }
+}
+
+/// A definition too large for one tlog-tiles entry (3,007 units) is carried by signed parts
+/// after entry 0: the server creates, serves, replays and lets tlog_tiles read it like any log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_definition_is_carried_in_parts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let k = kit::keys();
+    let def = kit::large_definition(&k, 3_000);
+    let head = kit::head(&k, &def);
+    assert!(head.len() > 2, "the definition must need parts");
+    {
+        let store = skytale_store::Store::open(tmp.path()).unwrap();
+        // Results cannot ride along with a new log's head.
+        let mut with_results = head.clone();
+        with_results.push(kit::sign(
+            &k.north,
+            &kit::results_json("n1", 1, &kit::mayor(1, 1, 2)),
+        ));
+        let err = skytale_server::create_election(&store, &with_results).unwrap_err();
+        assert!(
+            matches!(err, skytale_server::CreateError::ExtraEntries { .. }),
+            "{err}"
+        );
+        // A missing part is named.
+        let err = skytale_server::create_election(&store, &head[..head.len() - 1]).unwrap_err();
+        assert!(err.to_string().contains("takes the first"), "{err}");
+        skytale_server::create_election(&store, &head).unwrap();
+    }
+    let srv = start(tmp.path()).await;
+    let b = srv.base.clone();
+    let (s, body) = get(&format!("{b}/api/v1/elections/test-2026")).await;
+    assert_eq!(s, 200);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        v["definition"]["units"].as_array().map(Vec::len),
+        Some(3_007)
+    );
+
+    let note = kit::sign(
+        &k.north,
+        &kit::results_json("x002999", 1, &kit::mayor(30, 20, 51)),
+    );
+    let (s, receipt) = post(&format!("{b}/api/v1/elections/test-2026/submissions"), note).await;
+    assert_eq!(s, 201, "{receipt}");
+    assert_eq!(receipt["index"].as_u64(), Some(head.len() as u64));
+    let size = head.len() as u64 + 1;
+    let results_url = format!("{b}/api/v1/elections/test-2026/results");
+    let mut results = Vec::new();
+    for _ in 0..50 {
+        let (_, body) = get(&results_url).await;
+        let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        if doc["tree_size"].as_u64() == Some(size) {
+            results = body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!results.is_empty(), "the result was never published");
+    let (_, cp) = get(&format!("{b}/log/test-2026/checkpoint")).await;
+    let cp = Checkpoint::parse(&Note::parse(&cp).unwrap().text).unwrap();
+    assert_eq!(cp.size, size);
+    interop_read_tiles(&b, cp.size, cp.root).await;
+    srv.shutdown().await;
+
+    // Restart: the parts are replayed and checked again, and the same bytes come back.
+    let srv = start(tmp.path()).await;
+    let (_, again) = get(&format!("{}/api/v1/elections/test-2026/results", srv.base)).await;
+    assert_eq!(again, results);
+    srv.shutdown().await;
 }

@@ -100,7 +100,7 @@ fn unbrotli(b: &[u8]) -> Vec<u8> {
 fn create(dir: &Path, k: &kit::Keys) {
     let store = skytale_store::Store::open(dir).unwrap();
     let def = kit::definition(k);
-    skytale_server::create_election(&store, &kit::entry0(k, &def)).unwrap();
+    skytale_server::create_election(&store, &kit::head(k, &def)).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

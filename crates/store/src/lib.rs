@@ -158,12 +158,13 @@ impl Store {
         &self.dir
     }
 
-    /// Creates an election with entry 0 and its first checkpoint, atomically.
+    /// Creates an election with the entries that carry its definition (entry 0 and any parts)
+    /// and its first checkpoint, atomically.
     pub fn create_election(
         &self,
         id: &str,
         created_at: &str,
-        entry0: &[u8],
+        head: &[Vec<u8>],
         checkpoint: &[u8],
     ) -> Result<(), StoreError> {
         let mut conn = self.conn();
@@ -181,14 +182,19 @@ impl Store {
             params![id, created_at],
         )
         .map_err(db("insert election"))?;
+        {
+            let mut insert = tx
+                .prepare("INSERT INTO entry (election, idx, data) VALUES (?1, ?2, ?3)")
+                .map_err(db("prepare insert entry"))?;
+            for (i, e) in head.iter().enumerate() {
+                insert
+                    .execute(params![id, i as i64, e])
+                    .map_err(db("insert the definition entries"))?;
+            }
+        }
         tx.execute(
-            "INSERT INTO entry (election, idx, data) VALUES (?1, 0, ?2)",
-            params![id, entry0],
-        )
-        .map_err(db("insert entry 0"))?;
-        tx.execute(
-            "INSERT INTO checkpoint (election, size, note) VALUES (?1, 1, ?2)",
-            params![id, checkpoint],
+            "INSERT INTO checkpoint (election, size, note) VALUES (?1, ?2, ?3)",
+            params![id, head.len() as i64, checkpoint],
         )
         .map_err(db("insert checkpoint"))?;
         tx.commit().map_err(db("commit"))
@@ -278,6 +284,25 @@ impl Store {
         )
         .map_err(db("insert checkpoint"))?;
         tx.commit().map_err(db("commit"))
+    }
+
+    /// Replaces the stored note of the checkpoint of `size` with the same checkpoint carrying
+    /// witness cosignatures. The caller guarantees the text and log signature are unchanged
+    /// (only signature lines are added); a size never checkpointed changes nothing.
+    pub fn attach_cosignatures(
+        &self,
+        election: &str,
+        size: u64,
+        note: &[u8],
+    ) -> Result<bool, StoreError> {
+        let conn = self.conn();
+        let n = conn
+            .execute(
+                "UPDATE checkpoint SET note = ?3 WHERE election = ?1 AND size = ?2",
+                params![election, size as i64, note],
+            )
+            .map_err(db("store cosigned checkpoint"))?;
+        Ok(n == 1)
     }
 
     /// The latest signed checkpoint of an election.

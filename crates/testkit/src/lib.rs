@@ -1,7 +1,7 @@
 //! Test fixtures shared by Skytale's crates: a small election (nation → 2 regions → 2
 //! polling stations each, three contests) with deterministic keys, and signed statements.
 
-use skytale_model::{Definition, DefinitionFormat, Ledger, Statement, ValidDefinition};
+use skytale_model::{Definition, DefinitionFormat, Ledger, ValidDefinition};
 use skytale_note::SigningKey;
 
 pub fn key(name: &str, n: u8) -> SigningKey {
@@ -141,24 +141,46 @@ pub fn definition(k: &Keys) -> Definition {
     Definition::parse(&toml_text(k, "automatic"), DefinitionFormat::Toml).unwrap()
 }
 
+/// The test definition with `extra` more polling stations under `north` (names with quotes and
+/// non-ASCII letters, so slicing and escaping are exercised): large enough, from about 800, to
+/// need definition parts after entry 0.
+pub fn large_definition(k: &Keys, extra: usize) -> Definition {
+    let mut def = definition(k);
+    for i in 0..extra {
+        def.units.push(skytale_model::Unit {
+            id: format!("x{i:06}"),
+            name: [
+                ("en".to_string(), format!("Station \"{i}\"")),
+                ("fr".to_string(), format!("Bureau n° {i} — Évry")),
+            ]
+            .into_iter()
+            .collect(),
+            parent: Some("north".into()),
+            level: Some("polling_station".into()),
+            registered: Some(500),
+        });
+    }
+    def
+}
+
 pub fn valid(k: &Keys) -> ValidDefinition {
     definition(k).validate().unwrap()
 }
 
-/// Entry 0 for a definition, signed by the authority.
+/// The entries that carry a definition at the head of its log, signed by the authority.
+pub fn head(k: &Keys, def: &Definition) -> Vec<Vec<u8>> {
+    skytale_model::sign_definition(def, &k.authority).unwrap()
+}
+
+/// Entry 0 for a definition small enough to be carried whole, signed by the authority.
 pub fn entry0(k: &Keys, def: &Definition) -> Vec<u8> {
-    let st = Statement::Election(Box::new(skytale_model::ElectionStatement {
-        election: def.id.clone(),
-        definition: def.clone(),
-    }));
-    k.authority
-        .sign_note(&st.to_note_text())
-        .unwrap()
-        .to_bytes()
+    let mut head = head(k, def);
+    assert_eq!(head.len(), 1, "this definition does not fit in entry 0");
+    head.remove(0)
 }
 
 pub fn ledger(k: &Keys) -> Ledger {
-    Ledger::genesis(&entry0(k, &definition(k)), Some(&k.authority.verifier())).unwrap()
+    Ledger::genesis(&head(k, &definition(k)), Some(&k.authority.verifier())).unwrap()
 }
 
 /// A results statement's JSON text.

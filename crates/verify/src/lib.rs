@@ -36,6 +36,7 @@ pub mod report;
 pub mod source;
 pub mod state;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -137,12 +138,12 @@ pub async fn resolve_election(source: &Source, given: Option<&str>) -> Result<St
     }
 }
 
-/// The witness policy: from the command line, else the signed definition in entry 0
-/// (`definition.witnesses = {quorum, keys}`), else the election document the operator
-/// publishes (weaker: unsigned). Returns the policy and where it came from.
+/// The witness policy: from the command line, else the signed definition at the head of the
+/// log (`definition.witnesses`), else the election document the operator publishes (weaker:
+/// unsigned). Returns the policy and where it came from.
 pub fn witness_policy(
     opts: &Options,
-    entry0_text: Option<&str>,
+    definition: Option<&skytale_model::Definition>,
     doc: &Value,
 ) -> Result<(WitnessPolicy, &'static str), String> {
     if !opts.witnesses.is_empty() {
@@ -154,42 +155,42 @@ pub fn witness_policy(
             "the command line",
         ));
     }
-    let from_entry0 = entry0_text
-        .and_then(|t| serde_json::from_str::<Value>(t).ok())
-        .and_then(|v| v.pointer("/definition/witnesses").cloned());
-    if let Some(w) = from_entry0 {
-        return policy_from_json(&w).map(|p| (p, "the signed election definition (entry 0)"));
+    if let Some(def) = definition {
+        return match &def.witnesses {
+            Some(w) => policy_from_spec(w).map(|p| (p, "the signed election definition")),
+            None => Ok((WitnessPolicy::default(), "the signed election definition")),
+        };
     }
     if let Some(w) = doc.get("witnesses") {
-        return policy_from_json(w).map(|p| (p, "the election document (unsigned)"));
+        let spec: skytale_model::WitnessPolicySpec = serde_json::from_value(w.clone())
+            .map_err(|e| format!("the election document's witnesses: {e}"))?;
+        return policy_from_spec(&spec).map(|p| (p, "the election document (unsigned)"));
     }
     Ok((WitnessPolicy::default(), "nowhere"))
 }
 
-/// Parses `{"quorum": k, "keys": ["<vkey>", …]}`.
-pub fn policy_from_json(v: &Value) -> Result<WitnessPolicy, String> {
-    let quorum = v.get("quorum").and_then(Value::as_u64).unwrap_or(0) as usize;
+/// The cryptographic policy for a definition's witnesses (every key parsed).
+pub fn policy_from_spec(w: &skytale_model::WitnessPolicySpec) -> Result<WitnessPolicy, String> {
     let mut witnesses = Vec::new();
-    for (i, k) in v
-        .get("keys")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
-        let s = k
-            .as_str()
-            .ok_or_else(|| format!("witnesses.keys[{i}] is not a string"))?;
-        witnesses.push(WitnessVerifier::parse(s).map_err(|e| format!("witnesses.keys[{i}]: {e}"))?);
+    for (i, m) in w.members.iter().enumerate() {
+        for (j, k) in m.keys.iter().enumerate() {
+            witnesses.push(
+                WitnessVerifier::parse(k)
+                    .map_err(|e| format!("witnesses.members[{i}].keys[{j}]: {e}"))?,
+            );
+        }
     }
-    if quorum > witnesses.len() {
+    if w.quorum as usize > w.members.len() {
         return Err(format!(
-            "witnesses.quorum {quorum} exceeds the {} keys named",
-            witnesses.len()
+            "witnesses.quorum {} exceeds the {} witnesses named",
+            w.quorum,
+            w.members.len()
         ));
     }
-    Ok(WitnessPolicy { quorum, witnesses })
+    Ok(WitnessPolicy {
+        quorum: w.quorum as usize,
+        witnesses,
+    })
 }
 
 fn tile_failure(source: &Source, election: &str, e: TileError) -> Failure {
@@ -341,15 +342,69 @@ pub(crate) async fn fetch_head(
     })
 }
 
+/// The definition signed at the head of the log (entry 0 and its parts), read from the first
+/// entry bundles so its witness policy can be applied to the checkpoint before the full fetch.
+/// `None` when the head does not check out (step 3 then says why); the fetched bundles are
+/// returned for reuse.
+async fn fetch_head_definition(
+    source: &Source,
+    id: &str,
+    size: u64,
+    authority: Option<&VerifierKey>,
+) -> Result<
+    (
+        Option<skytale_model::Definition>,
+        HashMap<TilePath, Vec<u8>>,
+    ),
+    Failure,
+> {
+    let bundle = |k: u64| TilePath::Entries {
+        index: k,
+        width: (size - k * TILE_WIDTH).min(TILE_WIDTH) as u16,
+    };
+    let mut tiles = fetch::fetch_tiles(source, id, vec![bundle(0)], 1, false).await?;
+    let mut entries = tiles
+        .get(&bundle(0))
+        .and_then(|b| decode_entry_bundle(b).ok())
+        .unwrap_or_default();
+    let Some(need) = entries
+        .first()
+        .and_then(|e0| skytale_model::genesis::head_entries(e0).ok())
+    else {
+        return Ok((None, tiles));
+    };
+    let need = need.min(size);
+    let more: Vec<TilePath> = (1..need.div_ceil(TILE_WIDTH)).map(bundle).collect();
+    if !more.is_empty() {
+        let m =
+            fetch::fetch_tiles(source, id, more.clone(), DEFAULT_HEAD_CONCURRENCY, false).await?;
+        for p in &more {
+            entries.extend(
+                m.get(p)
+                    .and_then(|b| decode_entry_bundle(b).ok())
+                    .unwrap_or_default(),
+            );
+        }
+        tiles.extend(m);
+    }
+    let def = skytale_model::genesis::read_head(&entries, authority)
+        .ok()
+        .map(|h| h.definition);
+    Ok((def, tiles))
+}
+
+/// Bundles fetched at once while reading a large definition's parts.
+const DEFAULT_HEAD_CONCURRENCY: usize = 8;
+
 /// Checks the witness policy for `note`, recording the outcome in `step`.
 pub(crate) fn check_witnesses(
     opts: &Options,
-    entry0_text: Option<&str>,
+    definition: Option<&skytale_model::Definition>,
     head: &Head,
     location: &str,
     step: &mut Step,
 ) {
-    match witness_policy(opts, entry0_text, &head.doc) {
+    match witness_policy(opts, definition, &head.doc) {
         Err(e) => step.fail(Failure::new("witness_policy_invalid", location.to_owned(), e)),
         Ok((p, from)) if p.witnesses.is_empty() => step.note(format!(
             "no witness policy ({from}): a split view can only be detected with --state or by comparing checkpoints with others"
@@ -451,6 +506,7 @@ pub async fn verify(opts: &Options) -> Report {
         return finish(report);
     };
     let published = fetch_results_docs(&source, &id, &doc_for_contests).await;
+    let feeds = fetch_feeds(&source, &id, &doc_for_contests).await;
 
     let Some(head) = fetch_head(&source, &id, pinned_log.as_ref(), &mut s1).await else {
         report.steps.push(s1);
@@ -467,34 +523,29 @@ pub async fn verify(opts: &Options) -> Report {
             format!("size {} is outside 1..={MAX_TREE_SIZE}", cp.size),
         ));
     }
-    // Entry 0 (for the signed witness policy) comes with the first entry bundle.
-    let first = TilePath::Entries {
-        index: 0,
-        width: cp.size.clamp(1, TILE_WIDTH) as u16,
-    };
     let concurrency = if opts.concurrency == 0 {
         fetch::DEFAULT_CONCURRENCY
     } else {
         opts.concurrency
     };
     let mut tiles = std::collections::HashMap::new();
-    let mut entry0_text = None;
+    let mut signed_definition = None;
     if s1.ok() {
-        match fetch::fetch_tiles(&source, &id, vec![first], 1, false).await {
-            Ok(m) => {
-                if let Some(e0) = m
-                    .get(&first)
-                    .and_then(|b| decode_entry_bundle(b).ok())
-                    .and_then(|v| v.into_iter().next())
-                {
-                    entry0_text = Note::parse(&e0).ok().map(|n| n.text);
-                }
+        match fetch_head_definition(&source, &id, cp.size, pinned_authority.as_ref()).await {
+            Ok((def, m)) => {
+                signed_definition = def;
                 tiles.extend(m);
             }
             Err(f) => s1.fail(f),
         }
     }
-    check_witnesses(opts, entry0_text.as_deref(), &head, &cp_location, &mut s1);
+    check_witnesses(
+        opts,
+        signed_definition.as_ref(),
+        &head,
+        &cp_location,
+        &mut s1,
+    );
     s1.summary = format!(
         "checkpoint {} size {} signed by the log key {}",
         cp.origin,
@@ -548,7 +599,7 @@ pub async fn verify(opts: &Options) -> Report {
 
     // Step 3: replay.
     let mut s3 = Step::new(3, "statements, signatures and authorisations");
-    let Some(entry0) = entries.first() else {
+    if entries.is_empty() {
         s3.fail(Failure::new(
             "entry0_invalid",
             "entry 0",
@@ -557,8 +608,8 @@ pub async fn verify(opts: &Options) -> Report {
         report.steps.push(s3);
         skip_rest(&mut report, 4);
         return finish(report);
-    };
-    let mut replay = match replay::Replayer::genesis(entry0, pinned_authority.as_ref()) {
+    }
+    let mut replay = match replay::Replayer::genesis(&entries, pinned_authority.as_ref()) {
         Ok(r) => r,
         Err(f) => {
             s3.fail(f);
@@ -587,12 +638,23 @@ pub async fn verify(opts: &Options) -> Report {
     }
     replay.set_targets(published.iter().flatten().filter_map(|p| p.tree_size()));
     let pb = fetch::progress_bar(entries.len() as u64, "statements", opts.progress);
-    pb.inc(1);
-    replay.feed(1, &entries[1..], &tree, &mut s3, &|n| pb.inc(n));
+    let def_entries = replay.ledger().size();
+    pb.inc(def_entries);
+    replay.feed(
+        def_entries,
+        &entries[def_entries as usize..],
+        &tree,
+        &mut s3,
+        &|n| pb.inc(n),
+    );
     pb.finish_and_clear();
     let st = replay.stats;
     s3.summary = format!(
-        "entry 0 by the authority; {} results, {} publications, {} key changes replayed under the acceptance rules ({} rejected)",
+        "definition by the authority ({}); {} results, {} publications, {} key changes replayed under the acceptance rules ({} rejected)",
+        match def_entries {
+            1 => "entry 0".to_string(),
+            n => format!("entry 0 and {} parts", n - 1),
+        },
         st.results, st.publications, st.keys, st.rejected
     );
     report.steps.push(s3);
@@ -606,9 +668,18 @@ pub async fn verify(opts: &Options) -> Report {
             Err(f) => s4.fail(f.clone()),
         }
     }
-    s4.note("not checked yet: CSV, NIST CDF and HTML artefacts (no checker implemented)");
+    let sizes: Vec<u64> = published
+        .iter()
+        .flatten()
+        .filter_map(|p| p.tree_size())
+        .collect();
+    for f in &feeds {
+        checks::feeds::check(f, &replay, &tree, &sizes, !source.is_static(), &mut s4);
+    }
+    let n_feeds = feeds.iter().filter(|f| f.bytes.is_some()).count();
+    s4.note("not checked yet: the numbers in the HTML pages (no checker implemented)");
     s4.summary = format!(
-        "definition document and {} results documents recomputed at published size {}",
+        "definition document, {} results documents and {n_feeds} CDF/CSV feeds recomputed at published size {}",
         published.len(),
         replay.published_size()
     );
@@ -681,6 +752,46 @@ fn skip_rest(report: &mut Report, from: u8) {
 }
 
 /// Fetches the whole results document and one per contest named in the election document.
+/// Fetches the export feeds (NIST CDF JSON and XML, and each contest's CSV).
+pub(crate) async fn fetch_feeds(
+    source: &Source,
+    id: &str,
+    doc: &Value,
+) -> Vec<checks::feeds::Feed> {
+    use checks::feeds::{Feed, FeedKind};
+    use futures_util::stream::{self, StreamExt as _};
+    let mut kinds = vec![FeedKind::CdfJson, FeedKind::CdfXml];
+    if let Some(cs) = doc
+        .pointer("/definition/contests")
+        .and_then(Value::as_array)
+    {
+        kinds.extend(
+            cs.iter()
+                .filter_map(|c| c.get("id").and_then(Value::as_str))
+                .map(|c| FeedKind::Csv(c.to_owned())),
+        );
+    }
+    stream::iter(kinds)
+        .map(|kind| async move {
+            let path = kind.path(id);
+            let bytes = match source.get(&path).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::debug!(location = %e.location, why = %e.why, "feed not readable");
+                    None
+                }
+            };
+            Feed {
+                location: source.locate(&path),
+                kind,
+                bytes,
+            }
+        })
+        .buffered(DOC_CONCURRENCY)
+        .collect()
+        .await
+}
+
 pub(crate) async fn fetch_results_docs(
     source: &Source,
     id: &str,

@@ -25,7 +25,7 @@ pub struct Monitor {
     replay: Option<Replayer>,
     last: Option<Checkpoint>,
     log_key: Option<VerifierKey>,
-    entry0_text: Option<String>,
+    definition: Option<skytale_model::Definition>,
     /// Rounds run so far.
     pub rounds: u64,
 }
@@ -53,7 +53,7 @@ impl Monitor {
             replay: None,
             last: None,
             log_key,
-            entry0_text: None,
+            definition: None,
             rounds: 0,
         }
     }
@@ -252,16 +252,17 @@ impl Monitor {
             let mut s3 = Step::new(3, "new statements");
             let mut start = old;
             if self.replay.is_none() {
-                let Some(e0) = new_entries.first() else {
+                if new_entries.is_empty() {
                     return step.fail(Failure::new(
                         "entry0_invalid",
                         "entry 0",
                         "the log is empty",
                     ));
-                };
-                match Replayer::genesis(e0, self.opts.authority_key.as_ref()) {
+                }
+                match Replayer::genesis(&new_entries, self.opts.authority_key.as_ref()) {
                     Ok(r) => {
-                        self.entry0_text = skytale_note::Note::parse(e0).ok().map(|n| n.text);
+                        self.definition = Some(r.ledger().definition().definition().clone());
+                        start = r.ledger().size();
                         self.replay = Some(r);
                     }
                     Err(f) => {
@@ -270,7 +271,6 @@ impl Monitor {
                         return;
                     }
                 }
-                start = 1;
             }
             let Some(replay) = self.replay.as_mut() else {
                 return;
@@ -288,7 +288,7 @@ impl Monitor {
             report.steps.push(s3);
             self.tree = tree;
         }
-        crate::check_witnesses(&self.opts, self.entry0_text.as_deref(), &head, &here, step);
+        crate::check_witnesses(&self.opts, self.definition.as_ref(), &head, &here, step);
         self.last = Some(cp);
         if let (Some(path), Some(cp), Some(replay)) = (&self.opts.state, &self.last, &self.replay) {
             let mut s5 = Step::new(5, "consistency with the state file");

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use rayon::prelude::*;
 use skytale_model::{
-    verify_note, Admitted, ElectionStatement, Ledger, Rejection, ResultsStatement, Statement,
+    verify_note, Admitted, DefinitionPart, Ledger, Rejection, ResultsStatement, Statement,
     VerifiedNote,
 };
 use skytale_note::{Note, VerifierKey};
@@ -60,40 +60,44 @@ fn describe(r: &Rejection) -> String {
 }
 
 impl Replayer {
-    /// Starts from entry 0: its signature by the authority key named in it (which must be
-    /// `authority` when pinned) and a valid definition.
-    pub fn genesis(entry0: &[u8], authority: Option<&VerifierKey>) -> Result<Replayer, Failure> {
-        let ledger = Ledger::genesis(entry0, authority)
+    /// Starts from the head of the log (entry 0, and the definition parts after it when the
+    /// definition is large): the authority's signatures (its key must be `authority` when
+    /// pinned) and a valid definition. `log` may go on past the head; replay the rest with
+    /// [`Replayer::feed`] from `self.ledger().size()`.
+    pub fn genesis(log: &[Vec<u8>], authority: Option<&VerifierKey>) -> Result<Replayer, Failure> {
+        let ledger = Ledger::genesis(log, authority)
             .map_err(|e| Failure::new("entry0_invalid", "entry 0", e.to_string()))?;
         let def = ledger.definition().clone();
         let tally = Tally::new(def.clone());
         // A rejected entry still occupies its index; committing this no-op statement keeps the
-        // ledger's size equal to the log index (an election statement changes nothing else).
+        // ledger's size equal to the log index (a definition part changes nothing else).
         let placeholder = Admitted {
             verified: VerifiedNote {
                 note: Note {
                     text: String::new(),
                     signatures: vec![],
                 },
-                statement: Statement::Election(Box::new(ElectionStatement {
+                statement: Statement::DefinitionPart(DefinitionPart {
                     election: def.id().to_owned(),
-                    definition: def.definition().clone(),
-                })),
+                    part: 0,
+                    text: String::new(),
+                }),
                 signers: vec![],
             },
             unit: None,
             issues: vec![],
         };
+        let genesis_size = ledger.genesis_size();
         let mut published_times = HashMap::new();
         let (size, time) = ledger
             .published()
             .map(|(n, t)| (n, t.map(str::to_owned)))
-            .unwrap_or((1, None));
+            .unwrap_or((genesis_size, None));
         published_times.insert(size, time);
         Ok(Replayer {
             ledger,
             tally,
-            tally_size: 1,
+            tally_size: genesis_size,
             pending: VecDeque::new(),
             published_times,
             targets: BTreeSet::new(),
@@ -226,7 +230,7 @@ impl Replayer {
             }
             Statement::Publication(_) => self.stats.publications += 1,
             Statement::Key(_) => self.stats.keys += 1,
-            Statement::Election(_) => {}
+            Statement::Election(_) | Statement::DefinitionPart(_) => {}
         }
         self.advance_published();
     }

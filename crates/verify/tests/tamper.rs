@@ -248,6 +248,33 @@ async fn published_number_that_differs_from_the_log_is_caught() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_number_that_differs_from_the_log_is_caught() {
+    let k = keys();
+    let e = real_election(&k).await;
+    let pubdir = tempfile::tempdir().unwrap();
+    mirror(&e.url, pubdir.path()).await;
+    e.stop().await;
+    let clean = verify(&opts(pubdir.path().to_str().unwrap())).await;
+    assert!(clean.ok, "{}", clean.to_text());
+    assert!(
+        clean.to_text().contains("3 CDF/CSV feeds recomputed"),
+        "{}",
+        clean.to_text()
+    );
+    // Bob's statewide total is 1030 in every feed.
+    for file in ["results/mayor.csv", "cdf.json", "cdf.xml"] {
+        let path = pubdir.path().join(format!("api/v1/elections/{ID}/{file}"));
+        let orig = std::fs::read_to_string(&path).unwrap();
+        let forged = orig.replacen("1030", "1130", 1);
+        assert_ne!(forged, orig, "{file}");
+        std::fs::write(&path, &forged).unwrap();
+        let r = verify(&opts(pubdir.path().to_str().unwrap())).await;
+        assert_caught(&r, "feed_mismatch", &format!("{file} line"), "1130");
+        std::fs::write(&path, orig).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn monitor_follows_new_checkpoints_and_alerts_on_rollback() {
     let k = keys();
     let e = real_election(&k).await;

@@ -198,6 +198,7 @@ pub fn definition() -> Arc<ValidDefinition> {
             },
         ],
         publication: PublicationPolicy::default(),
+        witnesses: None,
     };
     Arc::new(def.validate().unwrap())
 }

@@ -2,11 +2,12 @@
 //! publishes with what the verifier recomputed from the log, byte for byte, and on a
 //! difference names the first differing field with both values.
 //!
-//! Implemented: the results JSON (whole and per contest: [`results`]) and the election
-//! definition document ([`definition`]). CSV, NIST CDF and HTML pages are not checked yet
-//! (their renderers are being written); the report says so.
+//! Implemented: the results JSON (whole and per contest: [`results`]), the election
+//! definition document ([`definition`]) and the export feeds, NIST CDF JSON/XML and CSV
+//! ([`feeds`]). HTML pages are not checked yet; the report says so.
 
 pub mod definition;
+pub mod feeds;
 pub mod results;
 
 use serde_json::Value;

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use rayon::prelude::*;
-use skytale_model::{Definition, DefinitionFormat, ElectionStatement, Statement};
+use skytale_model::{Definition, DefinitionFormat};
 use skytale_note::SigningKey;
 use skytale_tally::LogPosition;
 use skytale_tlog::tiles::{encode_entry_bundle, tiles_for_size, TilePath};
@@ -56,11 +56,7 @@ pub fn build(dir: &Path, units: usize, regions: usize, statements: usize) {
         );
     }
     let def = Definition::parse(&t, DefinitionFormat::Toml).unwrap();
-    let st = Statement::Election(Box::new(ElectionStatement {
-        election: BIG_ID.into(),
-        definition: def,
-    }));
-    let mut entries = vec![authority.sign_note(&st.to_note_text()).unwrap().to_bytes()];
+    let mut entries = skytale_model::sign_definition(&def, &authority).unwrap();
     let signed: Vec<Vec<u8>> = (0..statements)
         .into_par_iter()
         .map(|i| {
@@ -111,9 +107,10 @@ pub fn build(dir: &Path, units: usize, regions: usize, statements: usize) {
         &log.sign_note(&cp.to_text()).unwrap().to_bytes(),
     );
     // The published documents, as the server renders them (automatic publication).
-    let mut replay = skytale_verify::replay::Replayer::genesis(&entries[0], None).unwrap();
+    let mut replay = skytale_verify::replay::Replayer::genesis(&entries, None).unwrap();
     let mut step = skytale_verify::Step::new(3, "build");
-    replay.feed(1, &entries[1..], &tree, &mut step, &|_| {});
+    let head = replay.ledger().size();
+    replay.feed(head, &entries[head as usize..], &tree, &mut step, &|_| {});
     assert!(step.ok(), "{:?}", step.failures);
     let tally = replay.tally_at(size).unwrap();
     let pos = LogPosition {

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use skytale_model::{Definition, DefinitionFormat, ElectionStatement, Statement};
+use skytale_model::{Definition, DefinitionFormat};
 use skytale_note::SigningKey;
 use skytale_tlog::tiles::{encode_entry_bundle, tiles_for_size, TilePath};
 use skytale_tlog::{Checkpoint, Tree};
@@ -98,16 +98,9 @@ scope = ["south"]
     Definition::parse(&text, DefinitionFormat::Toml).unwrap()
 }
 
-pub fn entry0(k: &Keys) -> Vec<u8> {
-    let def = definition(k);
-    let st = Statement::Election(Box::new(ElectionStatement {
-        election: def.id.clone(),
-        definition: def,
-    }));
-    k.authority
-        .sign_note(&st.to_note_text())
-        .unwrap()
-        .to_bytes()
+/// The entries that carry the definition at the head of the log.
+pub fn head(k: &Keys) -> Vec<Vec<u8>> {
+    skytale_model::sign_definition(&definition(k), &k.authority).unwrap()
 }
 
 pub fn sign(key: &SigningKey, json: &str) -> Vec<u8> {
@@ -217,7 +210,7 @@ pub async fn real_election(k: &Keys) -> Election {
     let data = dir.path().join("data");
     {
         let store = skytale_store::Store::open(&data).unwrap();
-        skytale_server::create_election(&store, &entry0(k)).unwrap();
+        skytale_server::create_election(&store, &head(k)).unwrap();
     }
     let (url, tx, task) = start_server(&data).await;
     for n in night(k) {
@@ -285,6 +278,9 @@ pub async fn mirror(url: &str, dir: &Path) {
         format!("api/v1/elections/{ID}"),
         format!("api/v1/elections/{ID}/results"),
         format!("api/v1/elections/{ID}/results/mayor"),
+        format!("api/v1/elections/{ID}/results/mayor.csv"),
+        format!("api/v1/elections/{ID}/cdf.json"),
+        format!("api/v1/elections/{ID}/cdf.xml"),
     ] {
         write(dir, &p, &get(url, &p).await);
     }
