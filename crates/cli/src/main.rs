@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use skytale::{bench, commands, demo, submit};
+use skytale::{bench, commands, demo, publish, submit};
 
 /// Skytale: election results signed at the source, logged in a public append-only Merkle log
 /// (C2SP tlog formats), tallied and published so that anyone can verify every number.
@@ -52,6 +52,17 @@ enum Command {
         data_dir: PathBuf,
         #[arg(long, default_value = DEFAULT_LISTEN)]
         listen: SocketAddr,
+    },
+    /// Write an election's public site, feeds and log as static files (the bytes the server
+    /// sends), for nginx, a CDN or an archive. Replaces --out atomically.
+    Publish {
+        #[arg(long, default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        #[arg(long)]
+        election: String,
+        /// Output directory (created or replaced as a whole).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Sign results files and send them to the server; checks and stores the receipts.
     Submit {
@@ -269,6 +280,21 @@ fn run(cli: Cli) -> Result<bool> {
                 .await?;
                 Ok::<_, anyhow::Error>(())
             })?;
+            Ok(true)
+        }
+        Command::Publish {
+            data_dir,
+            election,
+            out,
+        } => {
+            let r = runtime()?.block_on(publish::publish(&data_dir, &election, &out))?;
+            println!(
+                "published {election} at tree size {} to {}: {} files, {} bytes (plus .gz/.br siblings)",
+                r.tree_size,
+                out.display(),
+                r.files,
+                r.bytes
+            );
             Ok(true)
         }
         Command::Submit {

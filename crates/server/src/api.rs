@@ -26,7 +26,7 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(index))
+        .route("/", get(crate::site::archive))
         .route("/api/v1/elections", get(list_elections))
         .route("/api/v1/schema/election.json", get(schema))
         .route("/api/v1/elections/{id}", get(election))
@@ -42,7 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/elections/{id}/held", get(held))
         .route("/log/{id}/checkpoint", get(checkpoint))
         .route("/log/{id}/{*tile}", get(tile))
-        .fallback(not_found)
+        .fallback(crate::site::fallback)
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)
 }
@@ -101,10 +101,6 @@ fn runtime(state: &AppState, id: &str) -> Result<Arc<ElectionRuntime>, ApiError>
     })
 }
 
-async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such page")
-}
-
 fn json_bytes(
     bytes: Arc<Vec<u8>>,
     etag: Option<String>,
@@ -138,30 +134,6 @@ impl AsRef<[u8]> for ArcBytes {
     fn as_ref(&self) -> &[u8] {
         &self.0
     }
-}
-
-async fn index(State(state): State<AppState>) -> impl IntoResponse {
-    let mut rows = String::new();
-    for rt in state.all() {
-        let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
-        rows.push_str(&format!(
-            "<li><a href=\"/api/v1/elections/{id}/results\">{id}</a> — tree size {size}, <a href=\"/log/{id}/checkpoint\">checkpoint</a></li>",
-            id = html_escape(&rt.id),
-            size = p.pos.tree_size
-        ));
-    }
-    let page = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Skytale</title></head>\
-         <body><h1>Skytale results</h1><p>Unofficial results; every number can be verified from the signed log.</p><ul>{rows}</ul></body></html>"
-    );
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page)
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 async fn list_elections(State(state): State<AppState>) -> impl IntoResponse {

@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod runtime;
+pub mod site;
 pub mod witnessing;
 
 use std::collections::BTreeMap;

@@ -138,6 +138,8 @@ pub struct ElectionRuntime {
     pub log: RwLock<LogView>,
     pub published: RwLock<Published>,
     pub events: broadcast::Sender<PublicationEvent>,
+    /// The rendered public site (see [`crate::site`]); its thread sends `events`.
+    pub site: crate::site::SiteView,
     jobs: flume::Sender<Job>,
 }
 
@@ -258,6 +260,7 @@ impl ElectionRuntime {
                 whole_etag,
             }),
             events,
+            site: crate::site::SiteView::new(),
             jobs: tx,
         });
         let witness = match &def.definition().witnesses {
@@ -291,6 +294,8 @@ impl ElectionRuntime {
             .name(format!("sequencer-{id}"))
             .spawn(move || seq.run(rx))
             .map_err(|e| err_key(format!("cannot start the sequencer thread: {e}")))?;
+        crate::site::start(&rt)
+            .map_err(|e| err_key(format!("cannot start the site thread: {e}")))?;
         Ok(rt)
     }
 
@@ -630,7 +635,8 @@ impl Sequencer {
             root_hash: published.pos.root_hash.clone(),
         };
         drop(published);
-        let _ = self.rt.events.send(ev);
+        // The site thread renders the pages, then tells the SSE listeners.
+        self.rt.site.notify(ev);
     }
 }
 
