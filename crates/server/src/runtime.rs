@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use rayon::prelude::*;
 use skytale_model::{
     encode_hash, verify_note, Admitted, KeyRing, Ledger, RejectCode, Rejection, Statement,
     VerifiedNote,
@@ -151,6 +152,8 @@ struct Sequencer {
     /// How far the published tally has been folded.
     published_size: u64,
     dirty_since: Option<Instant>,
+    /// How long the last render of the results document took.
+    render_cost: Duration,
     /// Tells the witnessing thread about each new checkpoint (when the definition names witnesses).
     witness: Option<tokio::sync::watch::Sender<u64>>,
 }
@@ -192,22 +195,14 @@ impl ElectionRuntime {
             tree.push_entry(e);
             leaf_index.insert(leaf_hash(e), i as u64);
         }
-        // Statements after the definition, in log order (index = genesis_size + position).
-        let mut statements = Vec::with_capacity(entries.len());
-        for (i, e) in entries.iter().enumerate().skip(genesis_size as usize) {
-            let corrupt = |rejection| LoadError::Corrupt {
-                election: id.to_string(),
-                index: i as u64,
-                rejection,
-            };
-            let admitted = ledger
-                .check(e, &|n| tree.root_at(n).ok())
-                .map_err(corrupt)?;
-            ledger.commit(&admitted);
-            tree.push_entry(e);
-            leaf_index.insert(leaf_hash(e), i as u64);
-            statements.push(admitted.verified.statement);
-        }
+        replay(
+            id,
+            &mut ledger,
+            &entries,
+            genesis_size as usize,
+            &mut tree,
+            &mut leaf_index,
+        )?;
         let checkpoint = store.latest_checkpoint(id)?.unwrap_or_default();
         check_stored_checkpoint(&checkpoint, &signer.verifier(), &tree).map_err(|why| {
             LoadError::Checkpoint {
@@ -222,12 +217,23 @@ impl ElectionRuntime {
             .published()
             .map(|(n, t)| (n, t.map(str::to_string)))
             .unwrap_or((genesis_size, None));
-        for st in statements
-            .iter()
-            .take(pub_size.saturating_sub(genesis_size) as usize)
-        {
-            if let Statement::Results(r) = st {
-                tally.apply(r);
+        // Parsed again rather than kept from the replay: holding every statement of a national
+        // election at once would cost gigabytes; parsing is cheap next to the signatures.
+        let published = entries
+            .get(genesis_size as usize..pub_size as usize)
+            .unwrap_or_default();
+        for chunk in published.chunks(REPLAY_CHUNK) {
+            let parsed: Vec<Option<Statement>> = chunk
+                .par_iter()
+                .map(|e| {
+                    let note = Note::parse(e).ok()?;
+                    Statement::parse(&note.text).ok()
+                })
+                .collect();
+            for st in parsed.into_iter().flatten() {
+                if let Statement::Results(r) = st {
+                    tally.apply(&r);
+                }
             }
         }
         let pos = LogPosition {
@@ -288,6 +294,7 @@ impl ElectionRuntime {
             signer,
             published_size: pub_size,
             dirty_since: None,
+            render_cost: Duration::ZERO,
             witness,
         };
         std::thread::Builder::new()
@@ -387,6 +394,52 @@ fn definition_document(ledger: &Ledger, log_key: &VerifierKey) -> Vec<u8> {
     v
 }
 
+/// Entries whose signatures are checked together at start-up, in parallel.
+const REPLAY_CHUNK: usize = 4096;
+
+/// Checks every stored entry from `start` on with the ledger, as the sequencer did when it
+/// accepted them: the signatures in parallel (the expensive part), the order-dependent rules
+/// in log order. A key change ends a chunk, so later entries are checked with the new ring.
+fn replay(
+    id: &str,
+    ledger: &mut Ledger,
+    entries: &[Vec<u8>],
+    start: usize,
+    tree: &mut Tree,
+    leaf_index: &mut HashMap<Hash, u64>,
+) -> Result<(), LoadError> {
+    let mut i = start;
+    while i < entries.len() {
+        let end = (i + REPLAY_CHUNK).min(entries.len());
+        let keys = ledger.keys().clone();
+        let election = ledger.election().to_owned();
+        let verified: Vec<_> = entries[i..end]
+            .par_iter()
+            .map(|e| verify_note(&keys, &election, e))
+            .collect();
+        let mut next = end;
+        for (j, v) in verified.into_iter().enumerate() {
+            let index = i + j;
+            let admitted = v
+                .and_then(|v| ledger.admit(v, &|n| tree.root_at(n).ok()))
+                .map_err(|rejection| LoadError::Corrupt {
+                    election: id.to_string(),
+                    index: index as u64,
+                    rejection,
+                })?;
+            ledger.commit(&admitted);
+            tree.push_entry(&entries[index]);
+            leaf_index.insert(leaf_hash(&entries[index]), index as u64);
+            if matches!(admitted.verified.statement, Statement::Key(_)) {
+                next = index + 1;
+                break;
+            }
+        }
+        i = next;
+    }
+    Ok(())
+}
+
 /// Signs a checkpoint for the tree as it is.
 pub fn sign_checkpoint(signer: &SigningKey, origin: &str, tree: &Tree) -> Vec<u8> {
     let cp = Checkpoint {
@@ -419,7 +472,7 @@ impl Sequencer {
     fn run(mut self, rx: flume::Receiver<Job>) {
         loop {
             let first = match self.dirty_since {
-                Some(_) => match rx.recv_timeout(RENDER_INTERVAL) {
+                Some(_) => match rx.recv_timeout(self.render_interval()) {
                     Ok(j) => Some(j),
                     Err(flume::RecvTimeoutError::Timeout) => None,
                     Err(flume::RecvTimeoutError::Disconnected) => return,
@@ -441,7 +494,7 @@ impl Sequencer {
             }
             let due = self
                 .dirty_since
-                .is_some_and(|t| t.elapsed() >= RENDER_INTERVAL || rx.is_empty());
+                .is_some_and(|t| t.elapsed() >= self.render_interval() || rx.is_empty());
             if due {
                 self.render();
             }
@@ -623,11 +676,25 @@ impl Sequencer {
         self.dirty_since.get_or_insert_with(Instant::now);
     }
 
+    /// How long to gather publications before rendering again: [`RENDER_INTERVAL`], or four
+    /// times the last render when that is longer, so that a national election (where one
+    /// render of every unit takes a while) spends at most a fifth of the sequencer on it.
+    fn render_interval(&self) -> Duration {
+        RENDER_INTERVAL.max(self.render_cost * 4)
+    }
+
     fn render(&mut self) {
         self.dirty_since = None;
+        let t0 = Instant::now();
+        // Readers keep the previous document while this one is built (only this thread writes).
+        let bytes = {
+            let published = self.rt.published.read().unwrap_or_else(|p| p.into_inner());
+            published.tally.document(&published.pos).to_bytes()
+        };
+        let etag = etag_of(&bytes);
+        self.render_cost = t0.elapsed();
         let mut published = self.rt.published.write().unwrap_or_else(|p| p.into_inner());
-        let bytes = published.tally.document(&published.pos).to_bytes();
-        published.whole_etag = etag_of(&bytes);
+        published.whole_etag = etag;
         published.whole = Arc::new(bytes);
         let ev = PublicationEvent {
             election: self.rt.id.clone(),
