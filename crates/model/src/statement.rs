@@ -20,6 +20,9 @@ pub const MAX_COUNT: u64 = 10_000_000_000;
 /// Largest number of contests in one results statement.
 pub const MAX_CONTESTS_PER_STATEMENT: usize = 10_000;
 
+/// How a results statement's text begins when Skytale writes it (the tag first).
+const RESULTS_PREFIX: &str = r#"{"type":"results","#;
+
 /// A statement of any type, as found in the log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -47,14 +50,40 @@ impl Statement {
 
     /// Decodes a statement from a note's text. Errors name the field path.
     pub fn parse(text: &str) -> Result<Statement, Rejection> {
+        // Results statements are nearly every entry of a log, and serde decodes an internally
+        // tagged enum by buffering the whole object first. Statements as Skytale writes them
+        // start with their tag, so decode those straight into the struct; anything else, and
+        // every error (for its message), goes the general way, which accepts the same texts.
+        if let Some(rest) = text.strip_prefix(RESULTS_PREFIX) {
+            let mut body = String::with_capacity(rest.len() + 1);
+            body.push('{');
+            body.push_str(rest);
+            let de = &mut serde_json::Deserializer::from_str(&body);
+            if let Ok(r) = ResultsStatement::deserialize(&mut *de) {
+                if de.end().is_ok() {
+                    r.check_counts()?;
+                    return Ok(Statement::Results(r));
+                }
+            }
+        }
+        Statement::parse_general(text)
+    }
+
+    fn parse_general(text: &str) -> Result<Statement, Rejection> {
         let de = &mut serde_json::Deserializer::from_str(text);
-        let st: Statement = serde_path_to_error::deserialize(de).map_err(|e| {
+        let st: Statement = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
             let path = e.path().to_string();
             Rejection {
                 code: RejectCode::MalformedStatement,
                 message: format!("the statement is not valid: {}", e.inner()),
                 field: (path != ".").then_some(path),
             }
+        })?;
+        de.end().map_err(|e| {
+            Rejection::new(
+                RejectCode::MalformedStatement,
+                format!("the statement is not valid: text after the JSON object ({e})"),
+            )
         })?;
         if let Statement::Results(r) = &st {
             r.check_counts()?;
@@ -396,5 +425,36 @@ impl<'de> Deserialize<'de> for Count {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path and the general one agree on every text (same statement or both refuse).
+    #[test]
+    fn the_results_fast_path_accepts_what_the_general_path_accepts() {
+        let base = r#"{"type":"results","election":"e","unit":"u","version":1,"status":"complete","submitted_at":"2026-11-25T20:00:00Z","contests":[{"contest":"c","ballots":5,"selections":{"a":{"election_day":3},"b":{"total":2.0}}}]}"#;
+        let texts = [
+            base.to_string(),
+            format!("{base}\n"),
+            format!("{base} trailing"),
+            base.replace(r#""version":1"#, r#""version":1,"type":"results""#),
+            base.replace(r#""ballots":5"#, r#""ballots":-5"#),
+            base.replace(r#""ballots":5"#, r#""ballots":5.5"#),
+            base.replace(r#""status":"complete""#, r#""status":"complete","extra":1"#),
+            base.replace(r#""election":"e","#, ""),
+        ];
+        for t in &texts {
+            let fast = Statement::parse(t);
+            let general = Statement::parse_general(t);
+            assert_eq!(fast, general, "{t}");
+        }
+        assert!(Statement::parse(&texts[0]).is_ok());
+        assert!(
+            Statement::parse(&texts[2]).is_err(),
+            "text after the object"
+        );
     }
 }
