@@ -302,6 +302,7 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
     let (mut last_byte, mut last_line) = (0usize, 1u64);
     let mut parts: Vec<(CountType, u64)> = Vec::with_capacity(8);
     let mut offices: Memo<Office> = Memo::new();
+    let mut last_contest: Option<(String, String, usize)> = None;
     let mut candidates: Memo<Pseudo> = Memo::new();
     let mut parties: HashMap<Box<str>, Option<usize>> = HashMap::new();
     while rdr.read_record(&mut rec).map_err(csv_err)? {
@@ -420,7 +421,15 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
             None => office_raw,
         };
         let district = cell(cols.district)?;
-        let c = sheet.contest(office, district, line)?;
+        // Rows come grouped by contest: the last row's contest is the usual answer.
+        let c = match &last_contest {
+            Some((o, d, c)) if o == office && d == district => *c,
+            _ => {
+                let c = sheet.contest(office, district, line)?;
+                last_contest = Some((office.to_string(), district.to_string(), c));
+                c
+            }
+        };
         if let Some(n) = vf {
             sheet.contests[c].votes_allowed = n.max(1);
         }
@@ -485,9 +494,7 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
                 } else {
                     sheet.selection(c, candidate, party, line)?
                 };
-                for &(t, v) in row_parts {
-                    sheet.add(unit, c, s, t, v, line, false)?;
-                }
+                sheet.add_parts(unit, c, s, row_parts, line, false)?;
             }
         }
     }
@@ -538,7 +545,7 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
 }
 
 fn memchr_count(b: &[u8]) -> u64 {
-    b.iter().filter(|&&c| c == b'\n').count() as u64
+    memchr::memchr_iter(b'\n', b).count() as u64
 }
 
 #[cfg(test)]

@@ -122,7 +122,8 @@ pub(crate) struct Sheet {
     /// Languages of the names (first = default); empty means `["en"]`.
     pub languages: Vec<String>,
     pub units: Vec<SUnit>,
-    unit_raw: HashMap<usize, HashMap<Box<str>, usize>>,
+    /// Raw spelling → unit, per parent slot (0 = no parent, else parent index + 1).
+    unit_raw: Vec<HashMap<Box<str>, usize>>,
     unit_norm: HashMap<(usize, String), usize>,
     unit_key: HashMap<String, usize>,
     pub contests: Vec<SContest>,
@@ -150,7 +151,7 @@ impl Sheet {
             date: None,
             languages: Vec::new(),
             units: Vec::new(),
-            unit_raw: HashMap::new(),
+            unit_raw: Vec::new(),
             unit_norm: HashMap::new(),
             unit_key: HashMap::new(),
             contests: Vec::new(),
@@ -174,7 +175,7 @@ impl Sheet {
         line: u64,
     ) -> Result<usize, FormatError> {
         let ps = parent_slot(parent);
-        if let Some(&u) = self.unit_raw.get(&ps).and_then(|m| m.get(name)) {
+        if let Some(&u) = self.unit_raw.get(ps).and_then(|m| m.get(name)) {
             return Ok(u);
         }
         let n = norm_key(name);
@@ -195,10 +196,10 @@ impl Sheet {
             )?,
         };
         self.unit_norm.insert((ps, n), u);
-        self.unit_raw
-            .entry(ps)
-            .or_default()
-            .insert(Box::from(name), u);
+        if self.unit_raw.len() <= ps {
+            self.unit_raw.resize_with(ps + 1, HashMap::default);
+        }
+        self.unit_raw[ps].insert(Box::from(name), u);
         Ok(u)
     }
 
@@ -490,6 +491,33 @@ impl Sheet {
                 ));
             }
             None => *x = Some(v),
+        }
+        Ok(())
+    }
+
+    /// [`Sheet::add`] of several count types of one row (one cell look-up for all of them).
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_parts(
+        &mut self,
+        u: usize,
+        c: usize,
+        s: usize,
+        parts: &[(CountType, u64)],
+        line: u64,
+        accumulate: bool,
+    ) -> Result<(), FormatError> {
+        let cell = self.cells.entry((u, c)).or_insert_with(|| Cell {
+            line,
+            ..Cell::default()
+        });
+        let row = cell.sel.entry(s).or_insert([None; 5]);
+        for &(t, v) in parts {
+            let x = &mut row[slot(t)];
+            match x {
+                Some(old) if accumulate => *old = old.saturating_add(v),
+                Some(_) => return self.add(u, c, s, t, v, line, accumulate),
+                None => *x = Some(v),
+            }
         }
         Ok(())
     }
