@@ -60,6 +60,7 @@ enum Peer {
     JsonValue,
 }
 
+#[inline(never)]
 fn peer(p: Peer, bytes: &[u8]) -> u64 {
     match p {
         Peer::CsvRecords => {

@@ -125,7 +125,9 @@ fn open_frame(x: &Xml, e: &quick_xml::events::BytesStart) -> Result<Frame, Forma
 
 /// The element's name and its value.
 fn close_frame(f: Frame) -> (String, Value) {
-    let Frame { name, map, text, .. } = f;
+    let Frame {
+        name, map, text, ..
+    } = f;
     let v = match map {
         None => Value::String(text),
         Some(mut map) => {

@@ -157,11 +157,9 @@ fn subunit(
     level: &str,
 ) -> Result<(usize, Option<u64>, u64), FormatError> {
     let line = x.line();
-    let [name, votes, voters] = pick(
-        e,
-        [b"name".as_slice(), b"votes", b"totalVoters"],
-        &|| Location::line(line),
-    )?;
+    let [name, votes, voters] = pick(e, [b"name".as_slice(), b"votes", b"totalVoters"], &|| {
+        Location::line(line)
+    })?;
     let name = name.ok_or_else(|| {
         FormatError::invalid(Location::line(line).field("name"), "a subunit has no name")
     })?;
@@ -171,8 +169,7 @@ fn subunit(
         None => None,
     };
     if let Some(v) = voters {
-        sheet.units[u].registered =
-            parse_count(&v, || Location::line(line).field("totalVoters"))?;
+        sheet.units[u].registered = parse_count(&v, || Location::line(line).field("totalVoters"))?;
     }
     Ok((u, votes, line))
 }

@@ -900,7 +900,11 @@ impl Sheet {
         let r = Resolver::new(def, opts.mapping);
         let mut unit_memo: Vec<Option<usize>> = vec![None; self.units.len()];
         let mut contest_memo: Vec<Option<usize>> = vec![None; self.contests.len()];
-        let mut sel_memo: HashMap<(usize, usize), usize> = HashMap::new();
+        let mut sel_memo: Vec<Vec<Option<usize>>> = self
+            .contests
+            .iter()
+            .map(|c| vec![None; c.selections.len()])
+            .collect();
         let mut keys: Vec<(usize, usize)> = self.cells.keys().copied().collect();
         keys.sort_unstable();
         // def unit → (first line, contest id → report)
@@ -937,11 +941,13 @@ impl Sheet {
                 selections: BTreeMap::new(),
             });
             for (&s, counts) in &cell.sel {
-                let ds = match sel_memo.get(&(c, s)) {
-                    Some(&x) => x,
+                let ds = match sel_memo[c].get(s).copied().flatten() {
+                    Some(x) => x,
                     None => {
                         let x = r.selection(dc, &self.contests[c].selections[s])?;
-                        sel_memo.insert((c, s), x);
+                        if let Some(m) = sel_memo[c].get_mut(s) {
+                            *m = Some(x);
+                        }
                         x
                     }
                 };
@@ -995,7 +1001,16 @@ impl Sheet {
                 source: Some(source.clone()),
                 contests: reports.into_values().collect(),
             };
-            st.check_counts().map_err(|rej| {
+            // The model's count checks name every field with a `format!` per count, which
+            // costs more than the whole parse; it is asked only when a count could break one
+            // of its rules (see `counts_need_check`). It has the last word either way, here
+            // and again when the ledger admits the statement.
+            let checked = if counts_need_check(&st) {
+                st.check_counts()
+            } else {
+                Ok(())
+            };
+            checked.map_err(|rej| {
                 FormatError::invalid(
                     Location {
                         line: Some(line),
@@ -1016,6 +1031,9 @@ impl Sheet {
         r: &Resolver,
         memo: &mut [Option<usize>],
     ) -> Result<usize, FormatError> {
+        if let Some(d) = memo.get(u).copied().flatten() {
+            return Ok(d);
+        }
         // Ancestors first, iteratively (the chain is bounded by the parsers' depth limits).
         let mut chain = vec![u];
         while let Some(p) = self.units[*chain.last().unwrap_or(&u)].parent {
@@ -1042,6 +1060,34 @@ impl Sheet {
             )
         })
     }
+}
+
+/// Whether a statement built by [`Sheet::import`] could fail
+/// [`ResultsStatement::check_counts`]: more contests than a statement may hold, a count above
+/// [`skytale_model::MAX_COUNT`] (sums of accumulated figures can get there), a selection
+/// without counts, or a `total` beside broken-down counts (which must then add up). Anything
+/// else passes the model's current checks, so they are skipped; when this returns true the
+/// model's own check decides and names the field. Remove this filter once the model builds
+/// its field paths only for the error (`Count::check` taking the path lazily).
+fn counts_need_check(st: &ResultsStatement) -> bool {
+    let too_big = |c: &Option<Count>| c.is_some_and(|c| c.get() > skytale_model::MAX_COUNT);
+    st.contests.len() > skytale_model::statement::MAX_CONTESTS_PER_STATEMENT
+        || st.contests.iter().any(|c| {
+            [
+                &c.ballots,
+                &c.blank,
+                &c.invalid,
+                &c.overvotes,
+                &c.undervotes,
+            ]
+            .into_iter()
+            .any(too_big)
+                || c.selections.values().any(|counts| {
+                    counts.is_empty()
+                        || (counts.len() > 1 && counts.contains_key(&CountType::Total))
+                        || counts.values().any(|c| c.get() > skytale_model::MAX_COUNT)
+                })
+        })
 }
 
 /// What `derive` needs besides the file.

@@ -305,7 +305,8 @@ pub(crate) fn pick<'b, const N: usize>(
 fn value<'b>(v: Cow<'b, [u8]>, at: &dyn Fn() -> Location) -> Result<Cow<'b, str>, FormatError> {
     Ok(match v {
         Cow::Borrowed(b) if !b.contains(&b'&') => Cow::Borrowed(
-            std::str::from_utf8(b).map_err(|_| FormatError::syntax(at(), "attribute is not UTF-8"))?,
+            std::str::from_utf8(b)
+                .map_err(|_| FormatError::syntax(at(), "attribute is not UTF-8"))?,
         ),
         // `quick_xml::escape::unescape` works whether or not another crate in the build
         // turns on quick-xml's `encoding` feature (which removes `unescape_value`).
@@ -314,7 +315,9 @@ fn value<'b>(v: Cow<'b, [u8]>, at: &dyn Fn() -> Location) -> Result<Cow<'b, str>
                 .map_err(|_| FormatError::syntax(at(), "attribute is not UTF-8"))?;
             Cow::Owned(
                 quick_xml::escape::unescape(raw)
-                    .map_err(|err| FormatError::syntax(at(), format!("bad attribute value: {err}")))?
+                    .map_err(|err| {
+                        FormatError::syntax(at(), format!("bad attribute value: {err}"))
+                    })?
                     .into_owned(),
             )
         }
