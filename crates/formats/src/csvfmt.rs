@@ -303,6 +303,7 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
     let mut parts: Vec<(CountType, u64)> = Vec::with_capacity(8);
     let mut offices: Memo<Office> = Memo::new();
     let mut last_contest: Option<(String, String, usize)> = None;
+    let mut last_county: Option<(String, usize)> = None;
     let mut candidates: Memo<Pseudo> = Memo::new();
     let mut parties: HashMap<Box<str>, Option<usize>> = HashMap::new();
     while rdr.read_record(&mut rec).map_err(csv_err)? {
@@ -340,7 +341,8 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
             }
             Ok(v)
         };
-        if rec.iter().all(|f| f.trim().is_empty()) {
+        // All fields blank (their concatenation is then blank too).
+        if rec.as_slice().trim().is_empty() {
             continue;
         }
         let office_raw = cell(Some(cols.office))?;
@@ -387,7 +389,15 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
         let precinct = cell(cols.precinct)?.trim();
         let unit = match (county.is_empty(), precinct.is_empty()) {
             (false, false) => {
-                let c = sheet.unit(None, county, Some("county"), line)?;
+                // Files hold one county or are grouped by county: the last row's county.
+                let c = match &last_county {
+                    Some((name, c)) if name == county => *c,
+                    _ => {
+                        let c = sheet.unit(None, county, Some("county"), line)?;
+                        last_county = Some((county.to_string(), c));
+                        c
+                    }
+                };
                 sheet.unit(Some(c), precinct, Some("precinct"), line)?
             }
             (false, true) => sheet.unit(None, county, Some("county"), line)?,

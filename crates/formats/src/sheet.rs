@@ -911,6 +911,7 @@ impl Sheet {
         let mut out: BTreeMap<usize, (u64, BTreeMap<usize, ContestReport>)> = BTreeMap::new();
         // (def unit, def contest, def selection) → first line: two source names for one cell.
         let mut sources: HashMap<(usize, usize, usize), u64> = HashMap::new();
+        let mut held_by_parent: HashMap<(usize, usize), bool> = HashMap::new();
         for (u, c) in keys {
             let cell = &self.cells[&(u, c)];
             let du = self.resolve_unit(u, &r, &mut unit_memo)?;
@@ -922,7 +923,18 @@ impl Sheet {
                     x
                 }
             };
-            if !def.contest_held_in(dc, du) {
+            // A unit whose parent is in the contest's area is in it too: asking once per
+            // (contest, parent) spares walking the area for every precinct.
+            let held = match def.parent(du) {
+                Some(p) => {
+                    *held_by_parent
+                        .entry((dc, p))
+                        .or_insert_with(|| def.contest_held_in(dc, p))
+                        || def.contest_held_in(dc, du)
+                }
+                None => def.contest_held_in(dc, du),
+            };
+            if !held {
                 return Err(FormatError::invalid(
                     Location::line(cell.line),
                     format!("contest {:?} is not held in reporting unit {:?} according to the definition", def.contests()[dc].id, def.units()[du].id),
