@@ -970,11 +970,13 @@ impl Sheet {
                         format!("two source names map to selection {sid:?} of contest {:?} in unit {:?} (also near line {first})", def.contests()[dc].id, def.units()[du].id),
                     ));
                 }
-                let by: BTreeMap<CountType, Count> = CountType::ALL
-                    .iter()
-                    .zip(counts.iter())
-                    .filter_map(|(t, v)| v.map(|v| (*t, Count::new(v))))
-                    .collect();
+                // Inserted one by one: `collect` into a BTreeMap sorts through a Vec first.
+                let mut by: BTreeMap<CountType, Count> = BTreeMap::new();
+                for (t, v) in CountType::ALL.iter().zip(counts.iter()) {
+                    if let Some(v) = v {
+                        by.insert(*t, Count::new(*v));
+                    }
+                }
                 if !by.is_empty() {
                     report.selections.insert(sid.clone(), by);
                 }
@@ -1120,6 +1122,9 @@ struct Resolver<'a> {
     unit_child: HashMap<(usize, String), usize>,
     unit_any: HashMap<String, Vec<usize>>,
     contest_name: HashMap<String, usize>,
+    /// Per definition contest, made on first use: candidate key of every name of every
+    /// selection → the first selection with it.
+    sel_keys: Vec<std::cell::OnceCell<HashMap<String, usize>>>,
 }
 
 impl<'a> Resolver<'a> {
@@ -1145,6 +1150,7 @@ impl<'a> Resolver<'a> {
             unit_child,
             unit_any,
             contest_name,
+            sel_keys: vec![std::cell::OnceCell::new(); def.contests().len()],
         }
     }
 
@@ -1268,15 +1274,23 @@ impl<'a> Resolver<'a> {
                 return Ok(i);
             }
         }
-        let key = candidate_key(name);
-        let i18n_keys: Vec<String> = ss.name.i18n.values().map(|v| candidate_key(v)).collect();
-        for (i, s) in c.selections.iter().enumerate() {
-            if s.name.values().any(|v| {
-                let k = candidate_key(v);
-                k == key || i18n_keys.contains(&k)
-            }) {
-                return Ok(i);
+        // The first selection having a name with the key of the source name or of one of its
+        // translations.
+        let keys = self.sel_keys[dc].get_or_init(|| {
+            let mut m: HashMap<String, usize> = HashMap::new();
+            for (i, s) in c.selections.iter().enumerate() {
+                for v in s.name.values() {
+                    m.entry(candidate_key(v)).or_insert(i);
+                }
             }
+            m
+        });
+        let found = std::iter::once(candidate_key(name))
+            .chain(ss.name.i18n.values().map(|v| candidate_key(v)))
+            .filter_map(|k| keys.get(&k).copied())
+            .min();
+        if let Some(i) = found {
+            return Ok(i);
         }
         let pool = c.selections.iter().map(|s| self.def.text(&s.name, ""));
         Err(FormatError::Unmapped {
