@@ -1,6 +1,6 @@
 //! The parsers never panic: random bytes and real files mutated at random are fed to every
-//! importer (errors are fine, panics are not). These are the fuzz targets of `fuzz/` run as
-//! property tests, so they run on stable in CI.
+//! importer (errors are fine, panics are not). These are the fuzz targets of `fuzz/` (in this
+//! crate's folder) run as property tests, so they run on stable in CI.
 
 mod common;
 use common::*;

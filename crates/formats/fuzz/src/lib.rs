@@ -3,7 +3,9 @@
 //! both halves of `election create --from FILE` + `submit FILE` run on every input. Errors are
 //! expected; a panic, overflow or hang is a finding.
 
-use skytale_formats::{derive_definition_with, import_results, DeriveOptions, Format, ImportOptions, Mapping};
+use skytale_formats::{
+    derive_definition_with, import_results, DeriveOptions, Format, ImportOptions, Mapping,
+};
 use skytale_model::ReportStatus;
 use skytale_note::SigningKey;
 
@@ -17,8 +19,19 @@ pub fn exercise(format: Format, data: &[u8], mapping: Option<&Mapping>) {
     ) else {
         return;
     };
-    let opts = DeriveOptions { date: None, mapping };
-    let Ok(def) = derive_definition_with(format, data, ELECTION, a.verifier(), "c", r.verifier(), &opts) else {
+    let opts = DeriveOptions {
+        date: None,
+        mapping,
+    };
+    let Ok(def) = derive_definition_with(
+        format,
+        data,
+        ELECTION,
+        a.verifier(),
+        "c",
+        r.verifier(),
+        &opts,
+    ) else {
         return;
     };
     let Ok(def) = def.validate() else {
