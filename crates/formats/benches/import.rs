@@ -158,6 +158,10 @@ fn bench(c: &mut Criterion) {
             b.iter(|| import_results(*f, bytes, def, &opts).unwrap())
         });
         g.bench_function(format!("{name}/peer"), |b| b.iter(|| peer(*p, bytes)));
+        // The part of every import that is not parsing: the source file's SHA-256.
+        g.bench_function(format!("{name}/sha256"), |b| {
+            b.iter(|| skytale_formats::sha256_hex(bytes))
+        });
     }
     g.finish();
 }
