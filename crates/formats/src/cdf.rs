@@ -59,9 +59,25 @@ pub(crate) fn read_xml(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet,
 
 struct Frame {
     name: String,
-    map: Map<String, Value>,
+    /// Attributes, `@line` and children; `None` for a text-only element without attributes
+    /// (most elements of a report: `Count`, `Type`, `GpUnitId`…), which becomes a plain string
+    /// without ever building a map.
+    map: Option<Map<String, Value>>,
     text: String,
     line: u64,
+}
+
+impl Frame {
+    /// The element's map, made on first use with `@line` in the place it always has (after
+    /// the attributes, before the children).
+    fn map(&mut self) -> &mut Map<String, Value> {
+        let line = self.line;
+        self.map.get_or_insert_with(|| {
+            let mut m = Map::new();
+            m.insert("@line".into(), Value::from(line));
+            m
+        })
+    }
 }
 
 fn insert(map: &mut Map<String, Value>, key: String, v: Value) {
@@ -79,7 +95,7 @@ fn insert(map: &mut Map<String, Value>, key: String, v: Value) {
 
 fn open_frame(x: &Xml, e: &quick_xml::events::BytesStart) -> Result<Frame, FormatError> {
     let line = x.line();
-    let mut map = Map::new();
+    let mut map: Option<Map<String, Value>> = None;
     for (k, v) in attrs(e, &|| Location::line(line))? {
         let key = match k {
             b"ObjectId" => "@id".to_string(),
@@ -92,10 +108,13 @@ fn open_frame(x: &Xml, e: &quick_xml::events::BytesStart) -> Result<Frame, Forma
         } else {
             v.into_owned()
         };
-        map.insert(key, Value::String(v));
+        map.get_or_insert_with(Map::new)
+            .insert(key, Value::String(v));
     }
-    // Each element gets its line, to point errors at it.
-    map.insert("@line".into(), Value::from(line));
+    // Each element with attributes or children gets its line, to point errors at it.
+    if let Some(m) = map.as_mut() {
+        m.insert("@line".into(), Value::from(line));
+    }
     Ok(Frame {
         name: String::from_utf8_lossy(local(e)).into_owned(),
         map,
@@ -104,22 +123,21 @@ fn open_frame(x: &Xml, e: &quick_xml::events::BytesStart) -> Result<Frame, Forma
     })
 }
 
-fn close_frame(f: Frame) -> Value {
+/// The element's name and its value.
+fn close_frame(f: Frame) -> (String, Value) {
     let Frame {
-        mut map,
-        text,
-        line,
-        ..
+        name, map, text, ..
     } = f;
-    let only_line = map.len() == 1;
-    if only_line {
-        let _ = line;
-        return Value::String(text);
-    }
-    if !text.is_empty() {
-        map.insert("Content".into(), Value::String(text));
-    }
-    Value::Object(map)
+    let v = match map {
+        None => Value::String(text),
+        Some(mut map) => {
+            if !text.is_empty() {
+                map.insert("Content".into(), Value::String(text));
+            }
+            Value::Object(map)
+        }
+    };
+    (name, v)
 }
 
 /// Reads XML into the JSON shape (see module docs), streaming, with the reader's guards.
@@ -142,11 +160,9 @@ fn xml_to_value(src: &[u8]) -> Result<Value, FormatError> {
             }
             Ev::Empty(e) => {
                 nodes += 1;
-                let f = open_frame(&x, &e)?;
-                let name = f.name.clone();
-                let v = close_frame(f);
+                let (name, v) = close_frame(open_frame(&x, &e)?);
                 match stack.last_mut() {
-                    Some(p) => insert(&mut p.map, name, v),
+                    Some(p) => insert(p.map(), name, v),
                     None => return finish(name, v, &x),
                 }
             }
@@ -166,10 +182,9 @@ fn xml_to_value(src: &[u8]) -> Result<Value, FormatError> {
                 let Some(f) = stack.pop() else {
                     return Err(FormatError::syntax(x.loc(), "unbalanced end tag"));
                 };
-                let name = f.name.clone();
-                let v = close_frame(f);
+                let (name, v) = close_frame(f);
                 match stack.last_mut() {
-                    Some(p) => insert(&mut p.map, name, v),
+                    Some(p) => insert(p.map(), name, v),
                     None => return finish(name, v, &x),
                 }
             }

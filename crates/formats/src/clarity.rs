@@ -26,7 +26,7 @@ use crate::error::{FormatError, Location};
 use crate::mapping::{builtin_count_type, BUILTIN_COUNT_TYPE_NAMES};
 use crate::norm::{clean, iso_date, norm_key, parse_count};
 use crate::sheet::{Names, Other, Sheet};
-use crate::xml::{attrs, get, local, to_utf8, Ev, Xml};
+use crate::xml::{attrs, get, local, pick, to_utf8, Ev, Xml};
 use crate::{Format, Mapping};
 
 enum VtKind {
@@ -157,17 +157,19 @@ fn subunit(
     level: &str,
 ) -> Result<(usize, Option<u64>, u64), FormatError> {
     let line = x.line();
-    let a = attrs(e, &|| Location::line(line))?;
-    let name = get(&a, b"name").ok_or_else(|| {
+    let [name, votes, voters] = pick(e, [b"name".as_slice(), b"votes", b"totalVoters"], &|| {
+        Location::line(line)
+    })?;
+    let name = name.ok_or_else(|| {
         FormatError::invalid(Location::line(line).field("name"), "a subunit has no name")
     })?;
-    let u = sheet.unit(Some(root), name, Some(level), line)?;
-    let votes = match get(&a, b"votes") {
-        Some(v) => parse_count(v, || Location::line(line).field("votes"))?,
+    let u = sheet.unit(Some(root), &name, Some(level), line)?;
+    let votes = match votes {
+        Some(v) => parse_count(&v, || Location::line(line).field("votes"))?,
         None => None,
     };
-    if let Some(v) = get(&a, b"totalVoters") {
-        sheet.units[u].registered = parse_count(v, || Location::line(line).field("totalVoters"))?;
+    if let Some(v) = voters {
+        sheet.units[u].registered = parse_count(&v, || Location::line(line).field("totalVoters"))?;
     }
     Ok((u, votes, line))
 }

@@ -25,7 +25,8 @@
 //! - a unit, contest and candidate given twice is an error (duplicated rows).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+
+use foldhash::{HashMap, HashMapExt};
 
 use skytale_model::CountType;
 
@@ -150,6 +151,7 @@ fn columns(
     Ok(cols)
 }
 
+#[derive(Clone, Copy)]
 enum Pseudo {
     Skip,
     Other(Other),
@@ -175,6 +177,52 @@ fn classify(candidate: &str, cols: &Cols) -> Pseudo {
         "not assigned" => Pseudo::WriteInDetail,
         _ if k.starts_with("write-in:") || k.starts_with("write in:") => Pseudo::WriteInDetail,
         _ => Pseudo::Candidate,
+    }
+}
+
+/// What an office cell means: worked out once per distinct spelling (a file repeats a few
+/// hundred office names over millions of rows).
+#[derive(Clone, Copy)]
+enum Office {
+    /// `Registered Voters`: the unit's registered voters.
+    Registered,
+    /// Turnout pseudo-offices and the layout's `ignore_offices`.
+    Ignored,
+    /// A contest; `Some(n)` when the name ends in `(Vote For n)`.
+    Contest(Option<u32>),
+}
+
+fn office_kind(office_raw: &str, cols: &Cols) -> Office {
+    let k = norm_key(crate::norm::office_display(office_raw).as_str());
+    if cols.ignore_offices.contains(&k) {
+        return Office::Ignored;
+    }
+    match k.as_str() {
+        "registered voters" => Office::Registered,
+        "ballots cast" | "ballots cast blank" | "total ballots cast" | "ballots" | "voters"
+        | "turnout" => Office::Ignored,
+        _ => Office::Contest(vote_for(office_raw).1),
+    }
+}
+
+/// Memo of a per-spelling classification: one hash look-up per row instead of normalising.
+struct Memo<T: Copy> {
+    map: HashMap<Box<str>, T>,
+}
+
+impl<T: Copy> Memo<T> {
+    fn new() -> Self {
+        Memo {
+            map: HashMap::new(),
+        }
+    }
+    fn get(&mut self, raw: &str, f: impl FnOnce(&str) -> T) -> T {
+        if let Some(v) = self.map.get(raw) {
+            return *v;
+        }
+        let v = f(raw);
+        self.map.insert(Box::from(raw), v);
+        v
     }
 }
 
@@ -253,6 +301,11 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
     let mut rows = 0u64;
     let (mut last_byte, mut last_line) = (0usize, 1u64);
     let mut parts: Vec<(CountType, u64)> = Vec::with_capacity(8);
+    let mut offices: Memo<Office> = Memo::new();
+    let mut last_contest: Option<(String, String, usize)> = None;
+    let mut last_county: Option<(String, usize)> = None;
+    let mut candidates: Memo<Pseudo> = Memo::new();
+    let mut parties: HashMap<Box<str>, Option<usize>> = HashMap::new();
     while rdr.read_record(&mut rec).map_err(csv_err)? {
         rows += 1;
         if rows > MAX_ROWS {
@@ -288,12 +341,13 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
             }
             Ok(v)
         };
-        if rec.iter().all(|f| f.trim().is_empty()) {
+        // All fields blank (their concatenation is then blank too).
+        if rec.as_slice().trim().is_empty() {
             continue;
         }
         let office_raw = cell(Some(cols.office))?;
         let candidate = cell(Some(cols.candidate))?;
-        let office_k = norm_key(crate::norm::office_display(office_raw).as_str());
+        let office = offices.get(office_raw, |o| office_kind(o, &cols));
         // Figures of the row.
         parts.clear();
         for &(i, t) in &cols.types {
@@ -335,7 +389,15 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
         let precinct = cell(cols.precinct)?.trim();
         let unit = match (county.is_empty(), precinct.is_empty()) {
             (false, false) => {
-                let c = sheet.unit(None, county, Some("county"), line)?;
+                // Files hold one county or are grouped by county: the last row's county.
+                let c = match &last_county {
+                    Some((name, c)) if name == county => *c,
+                    _ => {
+                        let c = sheet.unit(None, county, Some("county"), line)?;
+                        last_county = Some((county.to_string(), c));
+                        c
+                    }
+                };
                 sheet.unit(Some(c), precinct, Some("precinct"), line)?
             }
             (false, true) => sheet.unit(None, county, Some("county"), line)?,
@@ -350,27 +412,34 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
             },
         };
         // Pseudo-offices.
-        if cols.ignore_offices.contains(&office_k) {
-            continue;
-        }
-        match office_k.as_str() {
-            "registered voters" => {
+        let vf = match office {
+            Office::Registered => {
                 if let Some(v) = total {
                     sheet.units[unit].registered = Some(v);
                 }
                 continue;
             }
-            "ballots cast" | "ballots cast blank" | "total ballots cast" | "ballots" | "voters"
-            | "turnout" => continue,
-            _ => {}
-        }
-        let kind = classify(candidate, &cols);
+            Office::Ignored => continue,
+            Office::Contest(vf) => vf,
+        };
+        let kind = candidates.get(candidate, |k| classify(k, &cols));
         if matches!(kind, Pseudo::Skip) {
             continue;
         }
-        let (office, vf) = vote_for(office_raw);
+        let office = match vf {
+            Some(_) => vote_for(office_raw).0,
+            None => office_raw,
+        };
         let district = cell(cols.district)?;
-        let c = sheet.contest(office, district, line)?;
+        // Rows come grouped by contest: the last row's contest is the usual answer.
+        let c = match &last_contest {
+            Some((o, d, c)) if o == office && d == district => *c,
+            _ => {
+                let c = sheet.contest(office, district, line)?;
+                last_contest = Some((office.to_string(), district.to_string(), c));
+                c
+            }
+        };
         if let Some(n) = vf {
             sheet.contests[c].votes_allowed = n.max(1);
         }
@@ -387,9 +456,13 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
                 }
             }
         }
-        let row_parts: Vec<(CountType, u64)> = if parts.is_empty() {
+        let only_total;
+        let row_parts: &[(CountType, u64)] = if parts.is_empty() {
             match votes {
-                Some(v) => vec![(CountType::Total, v)],
+                Some(v) => {
+                    only_total = [(CountType::Total, v)];
+                    &only_total
+                }
                 None => {
                     return Err(FormatError::invalid(
                         Location::line(line),
@@ -398,14 +471,14 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
                 }
             }
         } else {
-            parts.clone()
+            &parts
         };
         match kind {
             Pseudo::Skip => {}
             Pseudo::Other(o) => sheet.add_other(unit, c, o, total.unwrap_or(0), line, false)?,
             Pseudo::WriteInDetail => {
                 let e = detail.entry((unit, c)).or_insert(([0; 5], line));
-                for (t, v) in row_parts {
+                for &(t, v) in row_parts {
                     let i = CountType::ALL.iter().position(|x| *x == t).unwrap_or(4);
                     e.0[i] = e.0[i].saturating_add(v);
                 }
@@ -415,7 +488,14 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
                 let party = if party_code.is_empty() {
                     None
                 } else {
-                    sheet.party(party_code)
+                    match parties.get(party_code) {
+                        Some(&p) => p,
+                        None => {
+                            let p = sheet.party(party_code);
+                            parties.insert(Box::from(party_code), p);
+                            p
+                        }
+                    }
                 };
                 let s = if matches!(kind, Pseudo::WriteIns) {
                     let s = sheet.selection(c, "Write-ins", None, line)?;
@@ -424,9 +504,7 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
                 } else {
                     sheet.selection(c, candidate, party, line)?
                 };
-                for (t, v) in row_parts {
-                    sheet.add(unit, c, s, t, v, line, false)?;
-                }
+                sheet.add_parts(unit, c, s, row_parts, line, false)?;
             }
         }
     }
@@ -477,7 +555,7 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
 }
 
 fn memchr_count(b: &[u8]) -> u64 {
-    b.iter().filter(|&&c| c == b'\n').count() as u64
+    memchr::memchr_iter(b'\n', b).count() as u64
 }
 
 #[cfg(test)]

@@ -115,6 +115,15 @@ pub(crate) fn parse_count(
     s: &str,
     at: impl FnOnce() -> Location,
 ) -> Result<Option<u64>, FormatError> {
+    // The common case, plain digits, without trimming or the general parser (15 digits cannot
+    // overflow a u64; check_max applies the real limit).
+    let b = s.as_bytes();
+    if !b.is_empty() && b.len() <= 15 && b.iter().all(u8::is_ascii_digit) {
+        let v = b
+            .iter()
+            .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'));
+        return check_max(v, at);
+    }
     let t = s.trim();
     if t.is_empty() {
         return Ok(None);

@@ -101,7 +101,7 @@ impl<'a> Xml<'a> {
         if pos < mark {
             return self.loc().line.unwrap_or(0);
         }
-        let line = line + self.src[mark..pos].iter().filter(|&&b| b == b'\n').count() as u64;
+        let line = line + memchr::memchr_iter(b'\n', &self.src[mark..pos]).count() as u64;
         self.line_mark.set((pos, line));
         line
     }
@@ -258,28 +258,70 @@ pub(crate) fn attrs<'b>(
             Some(p) if !key.starts_with(b"xmlns") => &key[p + 1..],
             _ => key,
         };
-        let v = match a.value {
-            Cow::Borrowed(b) if !b.contains(&b'&') => Cow::Borrowed(
-                std::str::from_utf8(b)
-                    .map_err(|_| FormatError::syntax(at(), "attribute is not UTF-8"))?,
-            ),
-            // `quick_xml::escape::unescape` works whether or not another crate in the build
-            // turns on quick-xml's `encoding` feature (which removes `unescape_value`).
-            _ => {
-                let raw = std::str::from_utf8(&a.value)
-                    .map_err(|_| FormatError::syntax(at(), "attribute is not UTF-8"))?;
-                Cow::Owned(
-                    quick_xml::escape::unescape(raw)
-                        .map_err(|err| {
-                            FormatError::syntax(at(), format!("bad attribute value: {err}"))
-                        })?
-                        .into_owned(),
-                )
-            }
-        };
-        out.push((key, v));
+        out.push((key, value(a.value, at)?));
     }
     Ok(out)
+}
+
+/// The values of the attributes `names` (local names) of a hot element, without building the
+/// list of all of them: no allocation unless a value has entities. A name given twice is an
+/// error; quick-xml's duplicate check over every attribute (quadratic) is skipped, so a
+/// repeated attribute that is not asked for goes unnoticed, which changes nothing we read.
+pub(crate) fn pick<'b, const N: usize>(
+    e: &'b BytesStart<'_>,
+    names: [&[u8]; N],
+    at: &dyn Fn() -> Location,
+) -> Result<[Option<Cow<'b, str>>; N], FormatError> {
+    let mut out: [Option<Cow<'b, str>>; N] = std::array::from_fn(|_| None);
+    for (n, a) in e.attributes().with_checks(false).enumerate() {
+        let a = a.map_err(|err| FormatError::syntax(at(), format!("bad attribute: {err}")))?;
+        if n >= MAX_XML_ATTRIBUTES {
+            return Err(FormatError::TooLarge {
+                at: at(),
+                what: "the number of attributes of an element",
+                limit: MAX_XML_ATTRIBUTES as u64,
+            });
+        }
+        let key = a.key.0;
+        let key = match key.iter().rposition(|&b| b == b':') {
+            Some(p) if !key.starts_with(b"xmlns") => &key[p + 1..],
+            _ => key,
+        };
+        let Some(i) = names.iter().position(|n| *n == key) else {
+            continue;
+        };
+        if out[i].is_some() {
+            return Err(FormatError::syntax(
+                at().field(String::from_utf8_lossy(key).into_owned()),
+                "the attribute is given twice",
+            ));
+        }
+        out[i] = Some(value(a.value, at)?);
+    }
+    Ok(out)
+}
+
+/// An attribute value as text, unescaped.
+fn value<'b>(v: Cow<'b, [u8]>, at: &dyn Fn() -> Location) -> Result<Cow<'b, str>, FormatError> {
+    Ok(match v {
+        Cow::Borrowed(b) if !b.contains(&b'&') => Cow::Borrowed(
+            std::str::from_utf8(b)
+                .map_err(|_| FormatError::syntax(at(), "attribute is not UTF-8"))?,
+        ),
+        // `quick_xml::escape::unescape` works whether or not another crate in the build
+        // turns on quick-xml's `encoding` feature (which removes `unescape_value`).
+        _ => {
+            let raw = std::str::from_utf8(&v)
+                .map_err(|_| FormatError::syntax(at(), "attribute is not UTF-8"))?;
+            Cow::Owned(
+                quick_xml::escape::unescape(raw)
+                    .map_err(|err| {
+                        FormatError::syntax(at(), format!("bad attribute value: {err}"))
+                    })?
+                    .into_owned(),
+            )
+        }
+    })
 }
 
 pub(crate) fn get<'v>(attrs: &'v [(&[u8], Cow<'_, str>)], name: &[u8]) -> Option<&'v str> {

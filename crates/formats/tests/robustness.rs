@@ -1,6 +1,6 @@
 //! The parsers never panic: random bytes and real files mutated at random are fed to every
-//! importer (errors are fine, panics are not). These are the fuzz targets of `fuzz/` run as
-//! property tests, so they run on stable in CI.
+//! importer (errors are fine, panics are not). These are the fuzz targets of `fuzz/` (in this
+//! crate's folder) run as property tests, so they run on stable in CI.
 
 mod common;
 use common::*;
@@ -88,4 +88,75 @@ fn native_format_round_trips_statements() {
         &opts("bacon", None)
     )
     .is_err());
+}
+
+/// The importer skips the model's count checks only where they cannot fail: a total beside
+/// broken-down counts that do not add up must still be refused, naming the line.
+#[test]
+fn inconsistent_total_and_parts_are_still_refused() {
+    let csv = "county,precinct,office,district,party,candidate,votes,election_day\n\
+               A,P1,Gov,,D,X,10,\n\
+               A,P1,Gov,,D,X,5,5\n";
+    let def = derive(Format::Csv, csv.as_bytes(), "x-2024-01-01")
+        .validate()
+        .unwrap();
+    let e = import_results(
+        Format::Csv,
+        csv.as_bytes(),
+        &def,
+        &opts("x-2024-01-01", None),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("differs from the sum"), "{e}");
+    assert_eq!(e.location().unwrap().line, Some(2), "{e}");
+    // Consistent: the same shape with parts that add up to the total is accepted.
+    let ok = "county,precinct,office,district,party,candidate,votes,election_day\n\
+              A,P1,Gov,,D,X,5,\n\
+              A,P1,Gov,,D,X,5,5\n";
+    let def = derive(Format::Csv, ok.as_bytes(), "x-2024-01-01")
+        .validate()
+        .unwrap();
+    assert!(import_results(
+        Format::Csv,
+        ok.as_bytes(),
+        &def,
+        &opts("x-2024-01-01", None)
+    )
+    .is_ok());
+}
+
+/// Figures that add up past the model's largest count are refused by the model's check.
+#[test]
+fn accumulated_counts_above_the_limit_are_refused() {
+    // Clarity: two vote types mapping to one count type are added.
+    let big = skytale_model::MAX_COUNT;
+    let x = format!(
+        "<ElectionResult><Region>R</Region><Contest key=\"1\" text=\"Gov\">\
+         <Choice key=\"1\" text=\"X\">\
+         <VoteType name=\"Absentee\" votes=\"{big}\"><Precinct name=\"P1\" votes=\"{big}\"/></VoteType>\
+         <VoteType name=\"Absentee by Mail Votes\" votes=\"1\"><Precinct name=\"P1\" votes=\"1\"/></VoteType>\
+         </Choice></Contest></ElectionResult>"
+    );
+    let (a, r) = keys();
+    match skytale_formats::derive_definition(
+        Format::ClarityXml,
+        x.as_bytes(),
+        "x-2024-01-01",
+        a,
+        "c",
+        r,
+    ) {
+        Ok(def) => {
+            let def = def.validate().unwrap();
+            let e = import_results(
+                Format::ClarityXml,
+                x.as_bytes(),
+                &def,
+                &opts("x-2024-01-01", None),
+            )
+            .unwrap_err();
+            assert!(e.to_string().contains("larger than"), "{e}");
+        }
+        Err(e) => panic!("derive: {e}"),
+    }
 }
