@@ -319,12 +319,31 @@ impl<'a> CvrSink<'a> {
 
     /// Adds a ranking by name (or alias) as written in the CVR.
     pub fn rank_name(&mut self, rank: i64, name: &str) {
+        match self.classify(name) {
+            Some(m) => self.rank(rank, m),
+            None => self.unknown(name),
+        }
+    }
+
+    /// What a name (or alias) written in a CVR means: a candidate, the explicit overvote
+    /// label, or nothing known (`None`). Readers that see the same string many times (ES&S
+    /// shared strings) classify it once and reuse the answer.
+    pub fn classify(&self, name: &str) -> Option<Mark> {
         match self.table.resolve(name) {
-            Some(id) => self.rank(rank, Mark::Candidate(id)),
-            None if name == crate::tabulate::EXPLICIT_OVERVOTE_LABEL => {
-                self.rank(rank, Mark::Overvote)
+            Some(id) => Some(Mark::Candidate(id)),
+            None if name == crate::tabulate::EXPLICIT_OVERVOTE_LABEL => Some(Mark::Overvote),
+            None => None,
+        }
+    }
+
+    /// Records one ranking of a name that [`CvrSink::classify`] does not know; reading fails
+    /// at [`CvrSink::finish`] with every such name and how often it was ranked.
+    pub fn unknown(&mut self, name: &str) {
+        match self.unknown.get_mut(name) {
+            Some(n) => *n += 1,
+            None => {
+                self.unknown.insert(name.to_string(), 1);
             }
-            None => *self.unknown.entry(name.to_string()).or_insert(0) += 1,
         }
     }
 
