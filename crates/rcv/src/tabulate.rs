@@ -805,9 +805,9 @@ impl<'a> Tabulator<'a> {
         if !self.unread.is_empty() {
             batches.push((None, std::mem::take(&mut self.unread)));
         }
-        for c in 0..n {
-            if !continuing[c] && !self.holders[c].is_empty() {
-                batches.push((Some(c as CandId), std::mem::take(&mut self.holders[c])));
+        for (c, held) in self.holders.iter_mut().enumerate() {
+            if !continuing[c] && !held.is_empty() {
+                batches.push((Some(c as CandId), std::mem::take(held)));
             }
         }
         let limbo = std::mem::take(&mut self.limbo);

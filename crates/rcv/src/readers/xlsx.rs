@@ -327,18 +327,14 @@ impl Sheet {
                         _ => {}
                     }
                 }
-                Event::Text(t) => {
-                    if collect != Collect::None {
-                        let s = t
-                            .unescape()
-                            .map_err(|e| err(Some(row.index), e.to_string()))?;
-                        row.text.push_str(&s);
-                    }
+                Event::Text(t) if collect != Collect::None => {
+                    let s = t
+                        .unescape()
+                        .map_err(|e| err(Some(row.index), e.to_string()))?;
+                    row.text.push_str(&s);
                 }
-                Event::CData(t) => {
-                    if collect != Collect::None {
-                        row.text.push_str(&String::from_utf8_lossy(&t));
-                    }
+                Event::CData(t) if collect != Collect::None => {
+                    row.text.push_str(&String::from_utf8_lossy(&t));
                 }
                 Event::End(ref e) => match e.local_name().as_ref() {
                     b"v" => collect = Collect::None,
