@@ -4,9 +4,9 @@
 //! per string cell), spends thousands of instructions per cell on attribute handling, and does
 //! not report `<row>` elements without cells, which RCTab (Apache POI's event API) counts as
 //! blank ballots; that forced a second decompress-and-parse pass over the sheet. Here the sheet
-//! is inflated and parsed once, every `<row>` element is reported (empty or not), and
-//! string cells point at the shared-string table by index, so a reader can interpret each
-//! distinct string once.
+//! is inflated once (on a helper thread, in pieces, so memory stays bounded) and parsed once
+//! as it arrives, every `<row>` element is reported (empty or not), and string cells point at
+//! the shared-string table by index, so a reader can interpret each distinct string once.
 //!
 //! Cell values follow what calamine gave the ES&S reader before: shared and inline strings
 //! (rich-text runs concatenated, phonetic runs left out), `str` and `d` as their text, booleans
@@ -14,7 +14,7 @@
 //! without a value as absent. Number formats (dates) are not applied: a CVR's rankings are
 //! text, and only a date-styled number in a ranking column would read differently.
 
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use quick_xml::events::{BytesStart, Event};
@@ -218,169 +218,271 @@ impl Sheet {
         } = self;
         let path: &Path = path;
         let part: &str = part;
-        let entry = zip
-            .by_name(part)
-            .map_err(|e| RcvError::cvr(path, None, format!("missing {part}: {e}")))?;
-        let mut xml = quick_xml::Reader::from_reader(BufReader::with_capacity(
-            1 << 16,
-            entry.take(MAX_PART_BYTES),
-        ));
-        let err = |row: Option<u32>, why: String| sheet_err(path, part, row, why);
-        let mut buf = Vec::with_capacity(1024);
-        let mut row = Row::default();
-        let mut next_row: u32 = 0;
-        let mut in_row = false;
-        let mut next_col: u32 = 0;
-        // The cell being read: column, type attribute.
-        let mut cell: Option<(u32, CellType)> = None;
-        // What element's text is being collected (v, or t inside is).
-        let mut collect = Collect::None;
-        let mut in_is = false;
-        let mut rich = false;
-        let mut phonetic = false;
-        let mut value_start: u32 = 0;
-        let mut has_value = false;
-        loop {
-            buf.clear();
-            let ev = xml
-                .read_event_into(&mut buf)
-                .map_err(|e| err(in_row.then_some(row.index), e.to_string()))?;
-            match ev {
-                Event::Start(ref e) | Event::Empty(ref e) => {
-                    let empty = matches!(ev, Event::Empty(_));
-                    match e.local_name().as_ref() {
-                        b"row" => {
-                            let idx = match attr(e, b"r") {
-                                Some(v) => std::str::from_utf8(&v)
-                                    .ok()
-                                    .and_then(|s| s.trim().parse::<u32>().ok())
-                                    .and_then(|r| r.checked_sub(1))
-                                    .ok_or_else(|| {
-                                        err(None, "a <row> has an invalid r attribute".into())
-                                    })?,
-                                None => next_row,
-                            };
-                            row.index = idx;
-                            row.cells.clear();
-                            row.text.clear();
-                            next_row = idx.saturating_add(1);
-                            next_col = 0;
-                            if empty {
-                                each(&row, shared_strings)?;
-                            } else {
-                                in_row = true;
-                            }
+        if zip.index_for_name(part).is_none() {
+            return Err(RcvError::cvr(path, None, format!("missing {part}")));
+        }
+        // Inflating is a tenth of the work: a helper thread does it, this one parses.
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(INFLATED_IN_FLIGHT);
+            let (recycle_tx, recycle_rx) = std::sync::mpsc::channel();
+            scope.spawn(move || inflate(zip, part, tx, recycle_rx));
+            let source = ChannelReader {
+                rx,
+                recycle: recycle_tx,
+                cur: Vec::new(),
+                pos: 0,
+            };
+            parse_sheet(source, path, part, shared_strings, &mut each)
+        })
+    }
+}
+
+/// Bytes of inflated sheet per piece handed to the parsing thread.
+const INFLATED_PIECE: usize = 1 << 18;
+/// Pieces inflated ahead of the parser (bounds memory).
+const INFLATED_IN_FLIGHT: usize = 4;
+
+/// The inflating stage: sends the sheet part's bytes in pieces, then an error if one occurs.
+fn inflate(
+    zip: &mut zip::ZipArchive<BufReader<std::fs::File>>,
+    part: &str,
+    tx: std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>,
+    recycle: std::sync::mpsc::Receiver<Vec<u8>>,
+) {
+    let entry = match zip.by_name(part) {
+        Ok(e) => e,
+        Err(e) => {
+            let _ = tx.send(Err(std::io::Error::other(e)));
+            return;
+        }
+    };
+    let mut entry = entry.take(MAX_PART_BYTES);
+    loop {
+        let mut piece = recycle.try_recv().unwrap_or_default();
+        piece.clear();
+        match (&mut entry)
+            .take(INFLATED_PIECE as u64)
+            .read_to_end(&mut piece)
+        {
+            Ok(0) => return,
+            Ok(_) => {
+                if tx.send(Ok(piece)).is_err() {
+                    // The parser stopped (it failed and says why).
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        }
+    }
+}
+
+/// `BufRead` over the pieces the inflating thread sends; their end is the end of input.
+struct ChannelReader {
+    rx: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    recycle: std::sync::mpsc::Sender<Vec<u8>>,
+    cur: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(out.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for ChannelReader {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        while self.pos >= self.cur.len() {
+            match self.rx.recv() {
+                Ok(Ok(piece)) => {
+                    let old = std::mem::replace(&mut self.cur, piece);
+                    // The inflater may be done; then the buffer is simply dropped.
+                    let _ = self.recycle.send(old);
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(&[]),
+            }
+        }
+        Ok(&self.cur[self.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.cur.len());
+    }
+}
+
+/// Parses the sheet XML from `source`, calling `each` for every `<row>`.
+fn parse_sheet<R: BufRead>(
+    source: R,
+    path: &Path,
+    part: &str,
+    shared_strings: &[String],
+    each: &mut impl FnMut(&Row, &[String]) -> Result<(), RcvError>,
+) -> Result<(), RcvError> {
+    let mut xml = quick_xml::Reader::from_reader(source);
+    let err = |row: Option<u32>, why: String| sheet_err(path, part, row, why);
+    let mut buf = Vec::with_capacity(1024);
+    let mut row = Row::default();
+    let mut next_row: u32 = 0;
+    let mut in_row = false;
+    let mut next_col: u32 = 0;
+    // The cell being read: column, type attribute.
+    let mut cell: Option<(u32, CellType)> = None;
+    // What element's text is being collected (v, or t inside is).
+    let mut collect = Collect::None;
+    let mut in_is = false;
+    let mut rich = false;
+    let mut phonetic = false;
+    let mut value_start: u32 = 0;
+    let mut has_value = false;
+    loop {
+        buf.clear();
+        let ev = xml
+            .read_event_into(&mut buf)
+            .map_err(|e| err(in_row.then_some(row.index), e.to_string()))?;
+        match ev {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(ev, Event::Empty(_));
+                match e.local_name().as_ref() {
+                    b"row" => {
+                        let idx = match attr(e, b"r") {
+                            Some(v) => std::str::from_utf8(&v)
+                                .ok()
+                                .and_then(|s| s.trim().parse::<u32>().ok())
+                                .and_then(|r| r.checked_sub(1))
+                                .ok_or_else(|| {
+                                    err(None, "a <row> has an invalid r attribute".into())
+                                })?,
+                            None => next_row,
+                        };
+                        row.index = idx;
+                        row.cells.clear();
+                        row.text.clear();
+                        next_row = idx.saturating_add(1);
+                        next_col = 0;
+                        if empty {
+                            each(&row, shared_strings)?;
+                        } else {
+                            in_row = true;
                         }
-                        b"c" if in_row => {
-                            let mut col = next_col;
-                            let mut typ = CellType::Number;
-                            for a in e.attributes().with_checks(false) {
-                                let a = a.map_err(|e| err(Some(row.index), e.to_string()))?;
-                                match a.key.as_ref() {
-                                    b"r" => {
-                                        col = parse_ref(&a.value).and_then(|(_, c)| c).ok_or_else(
-                                            || {
-                                                err(
-                                                    Some(row.index),
-                                                    "a cell has an invalid r attribute".into(),
-                                                )
-                                            },
-                                        )?;
-                                    }
-                                    b"t" => {
-                                        typ = CellType::from_attr(&a.value).ok_or_else(|| {
+                    }
+                    b"c" if in_row => {
+                        let mut col = next_col;
+                        let mut typ = CellType::Number;
+                        for a in e.attributes().with_checks(false) {
+                            let a = a.map_err(|e| err(Some(row.index), e.to_string()))?;
+                            match a.key.as_ref() {
+                                b"r" => {
+                                    col = parse_ref(&a.value).and_then(|(_, c)| c).ok_or_else(
+                                        || {
                                             err(
                                                 Some(row.index),
-                                                format!(
-                                                    "unknown cell type {:?}",
-                                                    String::from_utf8_lossy(&a.value)
-                                                ),
+                                                "a cell has an invalid r attribute".into(),
                                             )
-                                        })?;
-                                    }
-                                    _ => {}
+                                        },
+                                    )?;
                                 }
+                                b"t" => {
+                                    typ = CellType::from_attr(&a.value).ok_or_else(|| {
+                                        err(
+                                            Some(row.index),
+                                            format!(
+                                                "unknown cell type {:?}",
+                                                String::from_utf8_lossy(&a.value)
+                                            ),
+                                        )
+                                    })?;
+                                }
+                                _ => {}
                             }
-                            next_col = col.saturating_add(1);
-                            if !empty {
-                                cell = Some((col, typ));
-                                has_value = false;
-                                value_start = row.text.len() as u32;
-                            }
                         }
-                        b"v" if cell.is_some() && !empty => {
-                            // A later <v> replaces an earlier value (as in calamine).
-                            row.text.truncate(value_start as usize);
-                            has_value = true;
-                            collect = Collect::Value;
+                        next_col = col.saturating_add(1);
+                        if !empty {
+                            cell = Some((col, typ));
+                            has_value = false;
+                            value_start = row.text.len() as u32;
                         }
-                        b"is" if cell.is_some() && !empty => {
-                            row.text.truncate(value_start as usize);
-                            has_value = true;
-                            in_is = true;
-                            rich = false;
-                            phonetic = false;
-                        }
-                        b"r" if in_is => rich = true,
-                        b"rPh" if in_is && !empty => phonetic = true,
-                        b"t" if in_is && !phonetic && !empty => collect = Collect::Text,
-                        _ => {}
                     }
+                    b"v" if cell.is_some() && !empty => {
+                        // A later <v> replaces an earlier value (as in calamine).
+                        row.text.truncate(value_start as usize);
+                        has_value = true;
+                        collect = Collect::Value;
+                    }
+                    b"is" if cell.is_some() && !empty => {
+                        row.text.truncate(value_start as usize);
+                        has_value = true;
+                        in_is = true;
+                        rich = false;
+                        phonetic = false;
+                    }
+                    b"r" if in_is => rich = true,
+                    b"rPh" if in_is && !empty => phonetic = true,
+                    b"t" if in_is && !phonetic && !empty => collect = Collect::Text,
+                    _ => {}
                 }
-                Event::Text(t) if collect != Collect::None => {
+            }
+            Event::Text(t) if collect != Collect::None => {
+                if memchr::memchr(b'&', &t).is_none() {
+                    // Nothing to unescape (the usual `<v>12</v>`).
+                    let s =
+                        std::str::from_utf8(&t).map_err(|e| err(Some(row.index), e.to_string()))?;
+                    row.text.push_str(s);
+                } else {
                     let s = t
                         .unescape()
                         .map_err(|e| err(Some(row.index), e.to_string()))?;
                     row.text.push_str(&s);
                 }
-                Event::CData(t) if collect != Collect::None => {
-                    row.text.push_str(&String::from_utf8_lossy(&t));
-                }
-                Event::End(ref e) => match e.local_name().as_ref() {
-                    b"v" => collect = Collect::None,
-                    b"t" if in_is => {
-                        collect = Collect::None;
-                        // A plain (non-rich) inline string is its first <t> alone.
-                        if !rich {
-                            phonetic = true;
-                        }
-                    }
-                    b"rPh" if in_is => phonetic = false,
-                    b"is" => in_is = false,
-                    b"c" => {
-                        if let Some((col, typ)) = cell.take() {
-                            collect = Collect::None;
-                            in_is = false;
-                            if has_value {
-                                push_cell(
-                                    &mut row,
-                                    col,
-                                    typ,
-                                    value_start,
-                                    shared_strings.len(),
-                                    &err,
-                                )?;
-                            }
-                        }
-                    }
-                    b"row" if in_row => {
-                        in_row = false;
-                        if row.cells.windows(2).any(|w| w[0].0 >= w[1].0) {
-                            // Out of order or repeated columns: order them, the last one wins.
-                            let mut cells = std::mem::take(&mut row.cells);
-                            cells.reverse();
-                            cells.sort_by_key(|c| c.0);
-                            cells.dedup_by_key(|c| c.0);
-                            row.cells = cells;
-                        }
-                        each(&row, shared_strings)?;
-                    }
-                    b"sheetData" => return Ok(()),
-                    _ => {}
-                },
-                Event::Eof => return Ok(()),
-                _ => {}
             }
+            Event::CData(t) if collect != Collect::None => {
+                row.text.push_str(&String::from_utf8_lossy(&t));
+            }
+            Event::End(ref e) => match e.local_name().as_ref() {
+                b"v" => collect = Collect::None,
+                b"t" if in_is => {
+                    collect = Collect::None;
+                    // A plain (non-rich) inline string is its first <t> alone.
+                    if !rich {
+                        phonetic = true;
+                    }
+                }
+                b"rPh" if in_is => phonetic = false,
+                b"is" => in_is = false,
+                b"c" => {
+                    if let Some((col, typ)) = cell.take() {
+                        collect = Collect::None;
+                        in_is = false;
+                        if has_value {
+                            push_cell(&mut row, col, typ, value_start, shared_strings.len(), &err)?;
+                        }
+                    }
+                }
+                b"row" if in_row => {
+                    in_row = false;
+                    if row.cells.windows(2).any(|w| w[0].0 >= w[1].0) {
+                        // Out of order or repeated columns: order them, the last one wins.
+                        let mut cells = std::mem::take(&mut row.cells);
+                        cells.reverse();
+                        cells.sort_by_key(|c| c.0);
+                        cells.dedup_by_key(|c| c.0);
+                        row.cells = cells;
+                    }
+                    each(&row, shared_strings)?;
+                }
+                b"sheetData" => return Ok(()),
+                _ => {}
+            },
+            Event::Eof => return Ok(()),
+            _ => {}
         }
     }
 }
