@@ -14,7 +14,7 @@
 //! without a value as absent. Number formats (dates) are not applied: a CVR's rankings are
 //! text, and only a date-styled number in a ranking column would read differently.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 use quick_xml::events::{BytesStart, Event};
@@ -226,23 +226,24 @@ impl Sheet {
             let (tx, rx) = std::sync::mpsc::sync_channel(INFLATED_IN_FLIGHT);
             let (recycle_tx, recycle_rx) = std::sync::mpsc::channel();
             scope.spawn(move || inflate(zip, part, tx, recycle_rx));
-            let source = ChannelReader {
-                rx,
-                recycle: recycle_tx,
-                cur: Vec::new(),
-                pos: 0,
-            };
-            parse_sheet(source, path, part, shared_strings, &mut each)
+            parse_sheet(rx, recycle_tx, path, part, shared_strings, &mut each)
         })
     }
 }
 
-/// Bytes of inflated sheet per piece handed to the parsing thread.
+/// Bytes of inflated sheet gathered before a piece is cut and handed to the parsing thread.
 const INFLATED_PIECE: usize = 1 << 18;
 /// Pieces inflated ahead of the parser (bounds memory).
 const INFLATED_IN_FLIGHT: usize = 4;
 
-/// The inflating stage: sends the sheet part's bytes in pieces, then an error if one occurs.
+/// The inflating stage: sends the sheet part's bytes in pieces that end just after a `</row>`,
+/// then an error if one occurs.
+///
+/// Each piece is parsed as a slice (no copying of events), with the parser's own state
+/// carried from piece to piece, so a piece must not end inside markup. Outside comments,
+/// CDATA sections and processing instructions, XML allows no literal `<` in text or attribute
+/// values, so a `</row>` is an end tag. Once a comment, CDATA or processing instruction (other
+/// than the XML declaration) is seen, no further cut is made: the rest is one piece.
 fn inflate(
     zip: &mut zip::ZipArchive<BufReader<std::fs::File>>,
     part: &str,
@@ -257,79 +258,79 @@ fn inflate(
         }
     };
     let mut entry = entry.take(MAX_PART_BYTES);
+    let mut pending: Vec<u8> = Vec::new();
+    // Bytes of `pending` already checked for `<!` and `<?`.
+    let mut scanned = 0usize;
+    let mut can_cut = true;
+    let mut at_start = true;
+    // Bytes of `pending` already searched for `</row>` without finding one.
+    let mut searched = 0usize;
     loop {
-        let mut piece = recycle.try_recv().unwrap_or_default();
-        piece.clear();
-        match (&mut entry)
+        let got = match (&mut entry)
             .take(INFLATED_PIECE as u64)
-            .read_to_end(&mut piece)
+            .read_to_end(&mut pending)
         {
-            Ok(0) => return,
-            Ok(_) => {
-                if tx.send(Ok(piece)).is_err() {
-                    // The parser stopped (it failed and says why).
-                    return;
-                }
-            }
+            Ok(n) => n,
             Err(e) => {
                 let _ = tx.send(Err(e));
+                return;
+            }
+        };
+        if got == 0 {
+            if !pending.is_empty() {
+                let _ = tx.send(Ok(pending));
+            }
+            return;
+        }
+        if at_start {
+            at_start = false;
+            if pending.starts_with(b"<?xml") {
+                if let Some(end) = memchr::memmem::find(&pending, b"?>") {
+                    scanned = end + 2;
+                }
+            }
+        }
+        if can_cut {
+            let from = scanned.saturating_sub(1);
+            let region = &pending[from..];
+            if memchr::memmem::find(region, b"<!").is_some()
+                || memchr::memmem::find(region, b"<?").is_some()
+            {
+                can_cut = false;
+            }
+            scanned = pending.len();
+        }
+        if !can_cut || pending.len() < INFLATED_PIECE {
+            continue;
+        }
+        let from = searched.saturating_sub(b"</row>".len());
+        searched = pending.len();
+        if let Some(p) = memchr::memmem::rfind(&pending[from..], b"</row>") {
+            let cut = from + p + b"</row>".len();
+            searched = 0;
+            let mut rest = recycle.try_recv().unwrap_or_default();
+            rest.clear();
+            rest.extend_from_slice(&pending[cut..]);
+            pending.truncate(cut);
+            scanned -= cut;
+            if tx.send(Ok(std::mem::replace(&mut pending, rest))).is_err() {
+                // The parser stopped (it failed and says why).
                 return;
             }
         }
     }
 }
 
-/// `BufRead` over the pieces the inflating thread sends; their end is the end of input.
-struct ChannelReader {
-    rx: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+/// Parses the sheet XML arriving in pieces (see [`inflate`]), calling `each` for every `<row>`.
+fn parse_sheet(
+    pieces: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
     recycle: std::sync::mpsc::Sender<Vec<u8>>,
-    cur: Vec<u8>,
-    pos: usize,
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let avail = self.fill_buf()?;
-        let n = avail.len().min(out.len());
-        out[..n].copy_from_slice(&avail[..n]);
-        self.consume(n);
-        Ok(n)
-    }
-}
-
-impl BufRead for ChannelReader {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        while self.pos >= self.cur.len() {
-            match self.rx.recv() {
-                Ok(Ok(piece)) => {
-                    let old = std::mem::replace(&mut self.cur, piece);
-                    // The inflater may be done; then the buffer is simply dropped.
-                    let _ = self.recycle.send(old);
-                    self.pos = 0;
-                }
-                Ok(Err(e)) => return Err(e),
-                Err(_) => return Ok(&[]),
-            }
-        }
-        Ok(&self.cur[self.pos..])
-    }
-
-    fn consume(&mut self, n: usize) {
-        self.pos = (self.pos + n).min(self.cur.len());
-    }
-}
-
-/// Parses the sheet XML from `source`, calling `each` for every `<row>`.
-fn parse_sheet<R: BufRead>(
-    source: R,
     path: &Path,
     part: &str,
     shared_strings: &[String],
     each: &mut impl FnMut(&Row, &[String]) -> Result<(), RcvError>,
 ) -> Result<(), RcvError> {
-    let mut xml = quick_xml::Reader::from_reader(source);
     let err = |row: Option<u32>, why: String| sheet_err(path, part, row, why);
-    let mut buf = Vec::with_capacity(1024);
     let mut row = Row::default();
     let mut next_row: u32 = 0;
     let mut in_row = false;
@@ -343,148 +344,164 @@ fn parse_sheet<R: BufRead>(
     let mut phonetic = false;
     let mut value_start: u32 = 0;
     let mut has_value = false;
-    loop {
-        buf.clear();
-        let ev = xml
-            .read_event_into(&mut buf)
-            .map_err(|e| err(in_row.then_some(row.index), e.to_string()))?;
-        match ev {
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                let empty = matches!(ev, Event::Empty(_));
-                match e.local_name().as_ref() {
-                    b"row" => {
-                        let idx = match attr(e, b"r") {
-                            Some(v) => std::str::from_utf8(&v)
-                                .ok()
-                                .and_then(|s| s.trim().parse::<u32>().ok())
-                                .and_then(|r| r.checked_sub(1))
-                                .ok_or_else(|| {
-                                    err(None, "a <row> has an invalid r attribute".into())
-                                })?,
-                            None => next_row,
-                        };
-                        row.index = idx;
-                        row.cells.clear();
-                        row.text.clear();
-                        next_row = idx.saturating_add(1);
-                        next_col = 0;
-                        if empty {
-                            each(&row, shared_strings)?;
-                        } else {
-                            in_row = true;
-                        }
-                    }
-                    b"c" if in_row => {
-                        let mut col = next_col;
-                        let mut typ = CellType::Number;
-                        for a in e.attributes().with_checks(false) {
-                            let a = a.map_err(|e| err(Some(row.index), e.to_string()))?;
-                            match a.key.as_ref() {
-                                b"r" => {
-                                    col = parse_ref(&a.value).and_then(|(_, c)| c).ok_or_else(
-                                        || {
-                                            err(
-                                                Some(row.index),
-                                                "a cell has an invalid r attribute".into(),
-                                            )
-                                        },
-                                    )?;
-                                }
-                                b"t" => {
-                                    typ = CellType::from_attr(&a.value).ok_or_else(|| {
-                                        err(
-                                            Some(row.index),
-                                            format!(
-                                                "unknown cell type {:?}",
-                                                String::from_utf8_lossy(&a.value)
-                                            ),
-                                        )
-                                    })?;
-                                }
-                                _ => {}
+    for piece in pieces {
+        let piece = piece.map_err(|e| err(None, e.to_string()))?;
+        let mut xml = quick_xml::Reader::from_reader(piece.as_slice());
+        // A piece starts inside the document: end tags of elements opened in earlier pieces.
+        xml.config_mut().check_end_names = false;
+        xml.config_mut().allow_unmatched_ends = true;
+        loop {
+            let ev = xml
+                .read_event()
+                .map_err(|e| err(in_row.then_some(row.index), e.to_string()))?;
+            match ev {
+                Event::Start(ref e) | Event::Empty(ref e) => {
+                    let empty = matches!(ev, Event::Empty(_));
+                    match e.local_name().as_ref() {
+                        b"row" => {
+                            let idx = match attr(e, b"r") {
+                                Some(v) => std::str::from_utf8(&v)
+                                    .ok()
+                                    .and_then(|s| s.trim().parse::<u32>().ok())
+                                    .and_then(|r| r.checked_sub(1))
+                                    .ok_or_else(|| {
+                                        err(None, "a <row> has an invalid r attribute".into())
+                                    })?,
+                                None => next_row,
+                            };
+                            row.index = idx;
+                            row.cells.clear();
+                            row.text.clear();
+                            next_row = idx.saturating_add(1);
+                            next_col = 0;
+                            if empty {
+                                each(&row, shared_strings)?;
+                            } else {
+                                in_row = true;
                             }
                         }
-                        next_col = col.saturating_add(1);
-                        if !empty {
-                            cell = Some((col, typ));
-                            has_value = false;
-                            value_start = row.text.len() as u32;
+                        b"c" if in_row => {
+                            let mut col = next_col;
+                            let mut typ = CellType::Number;
+                            for a in e.attributes().with_checks(false) {
+                                let a = a.map_err(|e| err(Some(row.index), e.to_string()))?;
+                                match a.key.as_ref() {
+                                    b"r" => {
+                                        col = parse_ref(&a.value).and_then(|(_, c)| c).ok_or_else(
+                                            || {
+                                                err(
+                                                    Some(row.index),
+                                                    "a cell has an invalid r attribute".into(),
+                                                )
+                                            },
+                                        )?;
+                                    }
+                                    b"t" => {
+                                        typ = CellType::from_attr(&a.value).ok_or_else(|| {
+                                            err(
+                                                Some(row.index),
+                                                format!(
+                                                    "unknown cell type {:?}",
+                                                    String::from_utf8_lossy(&a.value)
+                                                ),
+                                            )
+                                        })?;
+                                    }
+                                    _ => {}
+                                }
+                            }
+                            next_col = col.saturating_add(1);
+                            if !empty {
+                                cell = Some((col, typ));
+                                has_value = false;
+                                value_start = row.text.len() as u32;
+                            }
                         }
-                    }
-                    b"v" if cell.is_some() && !empty => {
-                        // A later <v> replaces an earlier value (as in calamine).
-                        row.text.truncate(value_start as usize);
-                        has_value = true;
-                        collect = Collect::Value;
-                    }
-                    b"is" if cell.is_some() && !empty => {
-                        row.text.truncate(value_start as usize);
-                        has_value = true;
-                        in_is = true;
-                        rich = false;
-                        phonetic = false;
-                    }
-                    b"r" if in_is => rich = true,
-                    b"rPh" if in_is && !empty => phonetic = true,
-                    b"t" if in_is && !phonetic && !empty => collect = Collect::Text,
-                    _ => {}
-                }
-            }
-            Event::Text(t) if collect != Collect::None => {
-                if memchr::memchr(b'&', &t).is_none() {
-                    // Nothing to unescape (the usual `<v>12</v>`).
-                    let s =
-                        std::str::from_utf8(&t).map_err(|e| err(Some(row.index), e.to_string()))?;
-                    row.text.push_str(s);
-                } else {
-                    let s = t
-                        .unescape()
-                        .map_err(|e| err(Some(row.index), e.to_string()))?;
-                    row.text.push_str(&s);
-                }
-            }
-            Event::CData(t) if collect != Collect::None => {
-                row.text.push_str(&String::from_utf8_lossy(&t));
-            }
-            Event::End(ref e) => match e.local_name().as_ref() {
-                b"v" => collect = Collect::None,
-                b"t" if in_is => {
-                    collect = Collect::None;
-                    // A plain (non-rich) inline string is its first <t> alone.
-                    if !rich {
-                        phonetic = true;
+                        b"v" if cell.is_some() && !empty => {
+                            // A later <v> replaces an earlier value (as in calamine).
+                            row.text.truncate(value_start as usize);
+                            has_value = true;
+                            collect = Collect::Value;
+                        }
+                        b"is" if cell.is_some() && !empty => {
+                            row.text.truncate(value_start as usize);
+                            has_value = true;
+                            in_is = true;
+                            rich = false;
+                            phonetic = false;
+                        }
+                        b"r" if in_is => rich = true,
+                        b"rPh" if in_is && !empty => phonetic = true,
+                        b"t" if in_is && !phonetic && !empty => collect = Collect::Text,
+                        _ => {}
                     }
                 }
-                b"rPh" if in_is => phonetic = false,
-                b"is" => in_is = false,
-                b"c" => {
-                    if let Some((col, typ)) = cell.take() {
+                Event::Text(t) if collect != Collect::None => {
+                    if memchr::memchr(b'&', &t).is_none() {
+                        // Nothing to unescape (the usual `<v>12</v>`).
+                        let s = std::str::from_utf8(&t)
+                            .map_err(|e| err(Some(row.index), e.to_string()))?;
+                        row.text.push_str(s);
+                    } else {
+                        let s = t
+                            .unescape()
+                            .map_err(|e| err(Some(row.index), e.to_string()))?;
+                        row.text.push_str(&s);
+                    }
+                }
+                Event::CData(t) if collect != Collect::None => {
+                    row.text.push_str(&String::from_utf8_lossy(&t));
+                }
+                Event::End(ref e) => match e.local_name().as_ref() {
+                    b"v" => collect = Collect::None,
+                    b"t" if in_is => {
                         collect = Collect::None;
-                        in_is = false;
-                        if has_value {
-                            push_cell(&mut row, col, typ, value_start, shared_strings.len(), &err)?;
+                        // A plain (non-rich) inline string is its first <t> alone.
+                        if !rich {
+                            phonetic = true;
                         }
                     }
-                }
-                b"row" if in_row => {
-                    in_row = false;
-                    if row.cells.windows(2).any(|w| w[0].0 >= w[1].0) {
-                        // Out of order or repeated columns: order them, the last one wins.
-                        let mut cells = std::mem::take(&mut row.cells);
-                        cells.reverse();
-                        cells.sort_by_key(|c| c.0);
-                        cells.dedup_by_key(|c| c.0);
-                        row.cells = cells;
+                    b"rPh" if in_is => phonetic = false,
+                    b"is" => in_is = false,
+                    b"c" => {
+                        if let Some((col, typ)) = cell.take() {
+                            collect = Collect::None;
+                            in_is = false;
+                            if has_value {
+                                push_cell(
+                                    &mut row,
+                                    col,
+                                    typ,
+                                    value_start,
+                                    shared_strings.len(),
+                                    &err,
+                                )?;
+                            }
+                        }
                     }
-                    each(&row, shared_strings)?;
-                }
-                b"sheetData" => return Ok(()),
+                    b"row" if in_row => {
+                        in_row = false;
+                        if row.cells.windows(2).any(|w| w[0].0 >= w[1].0) {
+                            // Out of order or repeated columns: order them, the last one wins.
+                            let mut cells = std::mem::take(&mut row.cells);
+                            cells.reverse();
+                            cells.sort_by_key(|c| c.0);
+                            cells.dedup_by_key(|c| c.0);
+                            row.cells = cells;
+                        }
+                        each(&row, shared_strings)?;
+                    }
+                    b"sheetData" => return Ok(()),
+                    _ => {}
+                },
+                Event::Eof => break,
                 _ => {}
-            },
-            Event::Eof => return Ok(()),
-            _ => {}
+            }
         }
+        // The inflater may be done; then the buffer is simply dropped.
+        let _ = recycle.send(piece);
     }
+    Ok(())
 }
 
 /// Adds a finished cell's value to `row` (its text starts at `start` of `row.text`).
@@ -737,6 +754,50 @@ mod tests {
                 (8, vec![t(1, "s:Bob"), t(2, "t:c2")]),
             ]
         );
+    }
+
+    #[test]
+    fn a_sheet_cut_into_pieces_reads_whole_even_with_comments_and_cdata() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = 30_000u32;
+        let body = |i: u32| {
+            format!(
+                r#"<row r="{}" spans="1:3"><c r="A{0}" t="s"><v>{}</v></c><c r="B{0}"><v>{}</v></c></row>"#,
+                i + 1,
+                i % 2,
+                i
+            )
+        };
+        let plain: String = (0..rows).map(body).collect();
+        assert!(plain.len() > 4 * INFLATED_PIECE, "{}", plain.len());
+        // A comment and a CDATA section holding a literal "</row>" part-way through: from
+        // there on the sheet may not be cut, and must still read the same.
+        let mid = (rows / 2) as usize;
+        let tricky: String = (0..rows)
+            .map(|i| {
+                if i as usize == mid {
+                    format!(
+                        r#"<!-- </row> --><row r="{}"><c r="A{0}" t="inlineStr"><is><t><![CDATA[a</row>b]]></t></is></c></row>"#,
+                        i + 1
+                    )
+                } else {
+                    body(i)
+                }
+            })
+            .collect();
+        let shared = "<si><t>Alice</t></si><si><t>Bob</t></si>";
+        let a = rows_of(&workbook(dir.path(), &plain, shared));
+        assert_eq!(a.len(), rows as usize);
+        for (i, (r, cells)) in a.iter().enumerate() {
+            assert_eq!(*r, i as u32);
+            let name = if i % 2 == 0 { "s:Alice" } else { "s:Bob" };
+            assert_eq!(cells, &vec![(0, name.to_string()), (1, format!("n:{i}"))]);
+        }
+        let b = rows_of(&workbook(dir.path(), &tricky, shared));
+        assert_eq!(b.len(), rows as usize);
+        assert_eq!(b[mid].1, vec![(0, "t:a</row>b".to_string())]);
+        assert_eq!(a[..mid], b[..mid]);
+        assert_eq!(a[mid + 1..], b[mid + 1..]);
     }
 
     #[test]
