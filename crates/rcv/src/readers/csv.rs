@@ -113,7 +113,7 @@ pub fn read(
 }
 
 /// Rows per chunk handed from the parsing thread to the resolving one.
-const ROWS_PER_CHUNK: usize = 8192;
+const ROWS_PER_CHUNK: usize = 32_768;
 /// Chunks parsed ahead of the resolving thread (bounds memory).
 const CHUNKS_IN_FLIGHT: usize = 4;
 
