@@ -199,19 +199,19 @@ impl BallotStoreBuilder {
     pub fn add(&mut self, rankings: &mut [(u32, CandId)], count: u64) {
         rankings.sort_by_key(|&(r, _)| r);
         self.scratch.clear();
+        self.scratch.reserve(2 * rankings.len() + 2);
         let mut i = 0;
         while i < rankings.len() {
             let rank = rankings[i].0;
-            let start = self.scratch.len();
-            self.scratch.push(rank);
-            self.scratch.push(0);
-            let mut n = 0;
-            while i < rankings.len() && rankings[i].0 == rank {
-                self.scratch.push(rankings[i].1 as u32);
-                n += 1;
-                i += 1;
+            let mut j = i + 1;
+            while j < rankings.len() && rankings[j].0 == rank {
+                j += 1;
             }
-            self.scratch[start + 1] = n;
+            self.scratch.push(rank);
+            self.scratch.push((j - i) as u32);
+            self.scratch
+                .extend(rankings[i..j].iter().map(|&(_, id)| id as u32));
+            i = j;
         }
         self.total += count;
         let hash = {
@@ -319,12 +319,31 @@ impl<'a> CvrSink<'a> {
 
     /// Adds a ranking by name (or alias) as written in the CVR.
     pub fn rank_name(&mut self, rank: i64, name: &str) {
+        match self.classify(name) {
+            Some(m) => self.rank(rank, m),
+            None => self.unknown(name),
+        }
+    }
+
+    /// What a name (or alias) written in a CVR means: a candidate, the explicit overvote
+    /// label, or nothing known (`None`). Readers that see the same string many times (ES&S
+    /// shared strings) classify it once and reuse the answer.
+    pub fn classify(&self, name: &str) -> Option<Mark> {
         match self.table.resolve(name) {
-            Some(id) => self.rank(rank, Mark::Candidate(id)),
-            None if name == crate::tabulate::EXPLICIT_OVERVOTE_LABEL => {
-                self.rank(rank, Mark::Overvote)
+            Some(id) => Some(Mark::Candidate(id)),
+            None if name == crate::tabulate::EXPLICIT_OVERVOTE_LABEL => Some(Mark::Overvote),
+            None => None,
+        }
+    }
+
+    /// Records one ranking of a name that [`CvrSink::classify`] does not know; reading fails
+    /// at [`CvrSink::finish`] with every such name and how often it was ranked.
+    pub fn unknown(&mut self, name: &str) {
+        match self.unknown.get_mut(name) {
+            Some(n) => *n += 1,
+            None => {
+                self.unknown.insert(name.to_string(), 1);
             }
-            None => *self.unknown.entry(name.to_string()).or_insert(0) += 1,
         }
     }
 
@@ -397,6 +416,33 @@ impl<'a> CvrSink<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rankings_sort_stably_by_rank() {
+        let mut b = BallotStoreBuilder::new();
+        // Same-rank candidates keep reading order (RCTab's overvote lists), short and long.
+        let mut short = [(3, 7), (1, 5), (3, 2), (2, 9), (1, 4)];
+        let mut long: Vec<(u32, CandId)> = (0..100).map(|i| ((i % 7) as u32 + 1, i)).collect();
+        b.add(&mut short, 1);
+        b.add(&mut long, 1);
+        let s = b.finish();
+        let groups = |i| -> Vec<(u32, Vec<u32>)> {
+            s.ballot(i)
+                .ranks()
+                .map(|(r, ids)| (r, ids.to_vec()))
+                .collect()
+        };
+        assert_eq!(
+            groups(0),
+            vec![(1, vec![5, 4]), (2, vec![9]), (3, vec![7, 2])]
+        );
+        let g = groups(1);
+        assert_eq!(g.len(), 7);
+        for (r, ids) in g {
+            let want: Vec<u32> = (0..100u32).filter(|i| i % 7 + 1 == r).collect();
+            assert_eq!(ids, want, "rank {r}");
+        }
+    }
 
     #[test]
     fn identical_ballots_merge() {

@@ -171,6 +171,19 @@ struct Tabulator<'a> {
     status: Vec<u8>,
     /// Per-ballot remaining value; `None` = exactly `BigDecimal.ONE`. Empty unless surpluses.
     value: Vec<Option<Decimal>>,
+    /// Distinct ballots counted for each candidate (index = candidate id). Only the lists of
+    /// candidates that stopped continuing are re-read in a round; the rest are not touched.
+    holders: Vec<Vec<u32>>,
+    /// Whole ballots (value exactly one) counted for each candidate, kept up to date as
+    /// ballots move. Fractional values are summed afresh each round (see `tally_of`).
+    whole: Vec<u64>,
+    /// Ballots not read yet (all of them before round 1).
+    unread: Vec<u32>,
+    /// Ballots RCTab re-read but left with their old recipient, uncounted (see
+    /// `compute_tallies`); re-read every round.
+    limbo: Vec<u32>,
+    /// Running totals of inactive ballots by status (a ballot's status never changes back).
+    inactive: [Acc; N_STATUS],
     locked: Vec<Decimal>,
     rounds: Vec<RoundResult>,
     random: Option<JavaRandom>,
@@ -204,6 +217,11 @@ pub fn tabulate(spec: &ContestSpec, store: &BallotStore) -> Result<Tabulation, R
         } else {
             Vec::new()
         },
+        holders: vec![Vec::new(); n],
+        whole: vec![0; n],
+        unread: (0..store.distinct() as u32).collect(),
+        limbo: Vec::new(),
+        inactive: [Acc::default(); N_STATUS],
         locked: vec![Decimal::ZERO; n],
         rounds: Vec::new(),
         random: None,
@@ -722,9 +740,11 @@ impl<'a> Tabulator<'a> {
         } else {
             Decimal::ZERO
         };
-        for i in 0..self.recipient.len() {
-            if self.recipient[i] != w {
-                continue;
+        for k in 0..self.holders[w as usize].len() {
+            let i = self.holders[w as usize][k] as usize;
+            if self.value[i].is_none() {
+                // No longer a whole ballot: its value is summed with the fractions from now on.
+                self.whole[w as usize] -= self.store.count(i);
             }
             let v = self.value[i].unwrap_or(Decimal::ONE);
             let moved = multiply_down(v, fraction, dp).ok_or(RcvError::Aborted {
@@ -771,138 +791,184 @@ impl<'a> Tabulator<'a> {
         }
     }
 
-    /// RCTab's `computeTalliesForRound` over distinct ballots.
+    /// RCTab's `computeTalliesForRound` over distinct ballots, incrementally: RCTab re-reads
+    /// every CVR each round, but a ballot whose recipient is still continuing counts for it
+    /// again unchanged, so only the ballots of candidates that stopped continuing (and, in
+    /// round 1, all of them) are read. Totals are exact, so the result is the same.
     fn compute_tallies(&mut self) -> Result<RoundResult, RcvError> {
         let n = self.state.len();
         let continuing: Vec<bool> = (0..n).map(|c| self.is_continuing(c as CandId)).collect();
-        let mut tally = vec![Acc::default(); n];
-        let mut statuses = [Acc::default(); N_STATUS];
-        let mut transfers: BTreeMap<(Endpoint, Endpoint), Acc> = BTreeMap::new();
-        let rules = self.rules().clone();
-        let surpluses = rules.uses_surpluses();
-        let all_seats_filled = surpluses && self.winners.len() == rules.number_of_winners as usize;
-        let store = self.store;
-        for i in 0..store.distinct() {
-            let count = store.count(i);
-            let value = if surpluses { self.value[i] } else { None };
-            let st = self.status[i];
-            if st != 0 {
-                statuses[st as usize].add(value, count);
-                continue;
+        let mut transfers = Transfers::new(n);
+        let mut seen: Vec<u32> = Vec::new();
+        // Ballots to re-read, by where they come from.
+        let mut batches: Vec<(Option<CandId>, Vec<u32>)> = Vec::new();
+        if !self.unread.is_empty() {
+            batches.push((None, std::mem::take(&mut self.unread)));
+        }
+        for (c, held) in self.holders.iter_mut().enumerate() {
+            if !continuing[c] && !held.is_empty() {
+                batches.push((Some(c as CandId), std::mem::take(held)));
             }
-            let rc = self.recipient[i];
-            if rc != NO_RECIPIENT && continuing[rc as usize] {
-                tally[rc as usize].add(value, count);
-                continue;
+        }
+        let limbo = std::mem::take(&mut self.limbo);
+        for (from, list) in batches {
+            if let Some(c) = from {
+                // These ballots are no longer counted for `c`.
+                self.whole[c as usize] = 0;
             }
-            // The ballot needs a (new) recipient: RCTab re-reads it from the first ranking.
-            let from = if rc == NO_RECIPIENT {
-                Endpoint::Uncounted
-            } else {
-                Endpoint::Candidate(rc)
-            };
-            let ballot = store.ballot(i);
-            let max_rank = store.max_rank(i);
-            let mut outcome: Option<(Option<CandId>, BallotStatus)> = None;
-            if ballot.is_empty() {
-                outcome = Some((None, BallotStatus::DidNotRankAnyCandidates));
+            for i in list {
+                self.reread(i, &continuing, &mut transfers, &mut seen)?;
             }
-            let mut last_rank = 0u32;
-            let mut seen: Vec<u32> = Vec::new();
-            for (rank, cands) in ballot.ranks() {
-                if all_seats_filled {
-                    outcome = Some((None, BallotStatus::FinalRoundSurplus));
-                    break;
-                }
-                if let Some(max_skip) = rules.max_skipped_ranks {
-                    if rank - last_rank > max_skip + 1 {
-                        outcome = Some((None, BallotStatus::SkippedRankings));
-                        break;
-                    }
-                }
-                last_rank = rank;
-                if rules.exhaust_on_duplicate {
-                    let mut dup = false;
-                    for &c in cands {
-                        if seen.contains(&c) {
-                            dup = true;
-                            break;
-                        }
-                        seen.push(c);
-                    }
-                    if dup {
-                        outcome = Some((None, BallotStatus::RepeatedRankings));
-                        break;
-                    }
-                }
-                match self.overvote_decision(cands, &continuing)? {
-                    OvervoteDecision::Exhaust => {
-                        outcome = Some((None, BallotStatus::Overvotes));
-                        break;
-                    }
-                    OvervoteDecision::SkipToNextRank => {
-                        if rank == max_rank {
-                            outcome = Some((None, BallotStatus::ExhaustedChoices));
-                        }
-                        continue;
-                    }
-                    OvervoteDecision::None => {}
-                }
-                if let Some(&c) = cands.iter().find(|&&c| {
-                    c != OVERVOTE as u32 && continuing.get(c as usize).copied().unwrap_or(false)
-                }) {
-                    outcome = Some((Some(c as CandId), BallotStatus::Active));
-                    break;
-                }
-                if rank == max_rank {
-                    outcome = Some((None, BallotStatus::ExhaustedChoices));
-                }
-            }
-            let Some((selected, new_status)) = outcome else {
-                // RCTab leaves such a ballot with its old recipient (not counted this round).
-                continue;
-            };
-            let positive = value.is_none_or(|v| v > Decimal::ZERO);
-            if positive {
-                let to = selected
-                    .map(Endpoint::Candidate)
-                    .unwrap_or(Endpoint::Exhausted);
-                transfers.entry((from, to)).or_default().add(value, count);
-            }
-            match selected {
-                Some(c) => {
-                    self.recipient[i] = c;
-                    tally[c as usize].add(value, count);
-                }
-                None => {
-                    self.recipient[i] = NO_RECIPIENT;
-                    self.status[i] = new_status as u8;
-                    statuses[new_status as usize].add(value, count);
-                }
-            }
+        }
+        for i in limbo {
+            self.reread(i, &continuing, &mut transfers, &mut seen)?;
         }
         let round_tally: Vec<(CandId, Decimal)> = (0..n)
             .filter(|&c| continuing[c])
-            .map(|c| (c as CandId, tally[c].get()))
+            .map(|c| (c as CandId, self.tally_of(c)))
             .collect();
         let mut st = [Decimal::ZERO; N_STATUS];
-        for (k, a) in statuses.iter().enumerate() {
+        for (k, a) in self.inactive.iter().enumerate() {
             st[k] = a.get();
         }
         // Active ballots are counted in the candidates' tallies.
-        st[BallotStatus::Active as usize] = tally
+        st[BallotStatus::Active as usize] = round_tally
             .iter()
-            .enumerate()
-            .filter(|(c, _)| continuing[*c])
-            .fold(Decimal::ZERO, |s, (_, a)| add(s, a.get()));
+            .fold(Decimal::ZERO, |s, (_, v)| add(s, *v));
         Ok(RoundResult {
             round: self.round,
             tally: round_tally,
             threshold: Decimal::ZERO,
             statuses: st,
             decisions: Vec::new(),
-            transfers: transfers.into_iter().map(|(k, a)| (k, a.get())).collect(),
+            transfers: transfers.into_map(),
         })
+    }
+
+    /// Votes of candidate `c` now: its whole ballots plus the fractional values it holds,
+    /// summed in `BigDecimal` fashion (so the scale is that of the values it holds now).
+    fn tally_of(&self, c: usize) -> Decimal {
+        let mut acc = Acc {
+            whole: self.whole[c],
+            frac: Decimal::ZERO,
+        };
+        if !self.value.is_empty() {
+            for &i in &self.holders[c] {
+                if let Some(v) = self.value[i as usize] {
+                    acc.add(Some(v), self.store.count(i as usize));
+                }
+            }
+        }
+        acc.get()
+    }
+
+    /// Re-reads distinct ballot `i` from its first ranking (its recipient stopped continuing,
+    /// or it was never read) and counts it where it now goes.
+    fn reread(
+        &mut self,
+        i: u32,
+        continuing: &[bool],
+        transfers: &mut Transfers,
+        seen: &mut Vec<u32>,
+    ) -> Result<(), RcvError> {
+        let idx = i as usize;
+        let store = self.store;
+        let count = store.count(idx);
+        let surpluses = !self.value.is_empty();
+        let value = if surpluses { self.value[idx] } else { None };
+        let rules = &self.spec.rules;
+        let all_seats_filled =
+            rules.uses_surpluses() && self.winners.len() == rules.number_of_winners as usize;
+        let rc = self.recipient[idx];
+        let from = if rc == NO_RECIPIENT {
+            Endpoint::Uncounted
+        } else {
+            Endpoint::Candidate(rc)
+        };
+        let ballot = store.ballot(idx);
+        let max_rank = store.max_rank(idx);
+        let mut outcome: Option<(Option<CandId>, BallotStatus)> = None;
+        if ballot.is_empty() {
+            outcome = Some((None, BallotStatus::DidNotRankAnyCandidates));
+        }
+        let mut last_rank = 0u32;
+        seen.clear();
+        for (rank, cands) in ballot.ranks() {
+            if all_seats_filled {
+                outcome = Some((None, BallotStatus::FinalRoundSurplus));
+                break;
+            }
+            if let Some(max_skip) = rules.max_skipped_ranks {
+                if rank - last_rank > max_skip + 1 {
+                    outcome = Some((None, BallotStatus::SkippedRankings));
+                    break;
+                }
+            }
+            last_rank = rank;
+            if rules.exhaust_on_duplicate {
+                let mut dup = false;
+                for &c in cands {
+                    if seen.contains(&c) {
+                        dup = true;
+                        break;
+                    }
+                    seen.push(c);
+                }
+                if dup {
+                    outcome = Some((None, BallotStatus::RepeatedRankings));
+                    break;
+                }
+            }
+            match self.overvote_decision(cands, continuing)? {
+                OvervoteDecision::Exhaust => {
+                    outcome = Some((None, BallotStatus::Overvotes));
+                    break;
+                }
+                OvervoteDecision::SkipToNextRank => {
+                    if rank == max_rank {
+                        outcome = Some((None, BallotStatus::ExhaustedChoices));
+                    }
+                    continue;
+                }
+                OvervoteDecision::None => {}
+            }
+            if let Some(&c) = cands.iter().find(|&&c| {
+                c != OVERVOTE as u32 && continuing.get(c as usize).copied().unwrap_or(false)
+            }) {
+                outcome = Some((Some(c as CandId), BallotStatus::Active));
+                break;
+            }
+            if rank == max_rank {
+                outcome = Some((None, BallotStatus::ExhaustedChoices));
+            }
+        }
+        let Some((selected, new_status)) = outcome else {
+            // RCTab leaves such a ballot with its old recipient, not counted this round.
+            self.limbo.push(i);
+            return Ok(());
+        };
+        let positive = value.is_none_or(|v| v > Decimal::ZERO);
+        if positive {
+            let to = selected
+                .map(Endpoint::Candidate)
+                .unwrap_or(Endpoint::Exhausted);
+            transfers.add(from, to, value, count);
+        }
+        match selected {
+            Some(c) => {
+                self.recipient[idx] = c;
+                self.holders[c as usize].push(i);
+                if value.is_none() {
+                    self.whole[c as usize] += count;
+                }
+            }
+            None => {
+                self.recipient[idx] = NO_RECIPIENT;
+                self.status[idx] = new_status as u8;
+                self.inactive[new_status as usize].add(value, count);
+            }
+        }
+        Ok(())
     }
 
     fn overvote_decision(
@@ -954,5 +1020,57 @@ fn set_votes(tally: &mut Vec<(CandId, Decimal)>, c: CandId, v: Decimal) {
     match tally.iter_mut().find(|(id, _)| *id == c) {
         Some(e) => e.1 = v,
         None => tally.push((c, v)),
+    }
+}
+
+/// One round's transfers, accumulated per (from, to) in dense rows: a round re-reads the
+/// ballots of one or a few candidates, so there are few rows, and adding is an index.
+struct Transfers {
+    n: usize,
+    /// `(from, per-destination totals)`; destination `n` is `Exhausted`.
+    rows: Vec<(Endpoint, Vec<Option<Acc>>)>,
+}
+
+impl Transfers {
+    fn new(n: usize) -> Self {
+        Transfers {
+            n,
+            rows: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, from: Endpoint, to: Endpoint, value: Option<Decimal>, count: u64) {
+        let r = match self.rows.iter().rposition(|(f, _)| *f == from) {
+            Some(r) => r,
+            None => {
+                self.rows.push((from, vec![None; self.n + 1]));
+                self.rows.len() - 1
+            }
+        };
+        let k = match to {
+            Endpoint::Candidate(c) => c as usize,
+            _ => self.n,
+        };
+        self.rows[r].1[k]
+            .get_or_insert_with(Acc::default)
+            .add(value, count);
+    }
+
+    fn into_map(self) -> BTreeMap<(Endpoint, Endpoint), Decimal> {
+        let n = self.n;
+        let mut out = BTreeMap::new();
+        for (from, row) in self.rows {
+            for (k, acc) in row.into_iter().enumerate() {
+                if let Some(acc) = acc {
+                    let to = if k == n {
+                        Endpoint::Exhausted
+                    } else {
+                        Endpoint::Candidate(k as CandId)
+                    };
+                    out.insert((from, to), acc.get());
+                }
+            }
+        }
+        out
     }
 }

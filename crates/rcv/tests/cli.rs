@@ -111,3 +111,48 @@ fn unknown_candidate_is_an_error() {
     .to_string();
     assert!(err.contains("Zed"), "{err}");
 }
+
+/// The generic CSV reader's two paths (quote-free fast split, csv crate from the first quote
+/// on) and the body's start after the header: a byte-order mark, CRLF or CR line ends, blank
+/// lines and quoted cells must not change the result.
+#[test]
+fn generic_csv_line_ends_bom_and_quotes_do_not_change_the_result() {
+    use skytale_rcv::session::run_config_file;
+    let src = Path::new(DATA).join("generic_csv_test");
+    let config = std::fs::read_to_string(src.join("generic_csv_test_config.json")).unwrap();
+    let cvr = std::fs::read_to_string(src.join("generic_csv_test_cvr.csv")).unwrap();
+    let tally = |cvr: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("generic_csv_test_config.json"), &config).unwrap();
+        std::fs::write(dir.path().join("generic_csv_test_cvr.csv"), cvr).unwrap();
+        let (_, passes) = run_config_file(
+            &dir.path().join("generic_csv_test_config.json"),
+            &mut |_| {},
+        )
+        .unwrap();
+        serde_json::to_string(&passes[0].report.results).unwrap()
+    };
+    let plain = tally(&cvr);
+    let lines: Vec<&str> = cvr.lines().collect();
+    let crlf = format!("\u{feff}{}\r\n", lines.join("\r\n"));
+    assert_eq!(tally(&crlf), plain, "BOM and CRLF");
+    let cr_blank = format!("{}\r\r\n\n", lines.join("\r\n\n"));
+    assert_eq!(tally(&cr_blank), plain, "CR and blank lines");
+    // Quote every cell of the second half: the csv crate reads from there on.
+    let half = lines.len() / 2;
+    let quoted: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i < half {
+                l.to_string()
+            } else {
+                l.split(',')
+                    .map(|c| format!("\"{c}\""))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }
+        })
+        .collect();
+    assert_eq!(tally(&quoted.join("\n")), plain, "quoted cells");
+}

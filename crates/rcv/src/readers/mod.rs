@@ -17,6 +17,7 @@ pub mod csv;
 pub mod dominion;
 pub mod ess;
 pub mod hart;
+pub mod xlsx;
 pub mod xml;
 
 /// Largest single CVR file read (bytes).
