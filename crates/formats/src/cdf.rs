@@ -659,15 +659,17 @@ fn read_value(
                         format!("GpUnit {gid:?} does not exist"),
                     )
                 })?;
-                let u = unit_of[g].ok_or_else(|| {
-                    FormatError::invalid(at(vc, "VoteCounts.GpUnitId"), format!("counts are given for {gid:?}, a district composed of other units, not a reporting unit"))
-                })?;
+                // Counts that are not votes (e.g. the `seats` our export gives a party-list
+                // district) are skipped before asking whether their unit reports.
                 let t = text(vc, "Type").unwrap_or("total");
                 let Some(ct) =
                     count_type(t, text(vc, "OtherType"), mapping, at(vc, "VoteCounts.Type"))?
                 else {
                     continue;
                 };
+                let u = unit_of[g].ok_or_else(|| {
+                    FormatError::invalid(at(vc, "VoteCounts.GpUnitId"), format!("counts are given for {gid:?}, a district composed of other units, not a reporting unit"))
+                })?;
                 let v = vc.get("Count").ok_or_else(|| {
                     FormatError::invalid(at(vc, "VoteCounts.Count"), "VoteCounts without a Count")
                 })?;

@@ -1016,16 +1016,9 @@ impl Sheet {
                 source: Some(source.clone()),
                 contests: reports.into_values().collect(),
             };
-            // The model's count checks name every field with a `format!` per count, which
-            // costs more than the whole parse; it is asked only when a count could break one
-            // of its rules (see `counts_need_check`). It has the last word either way, here
-            // and again when the ledger admits the statement.
-            let checked = if counts_need_check(&st) {
-                st.check_counts()
-            } else {
-                Ok(())
-            };
-            checked.map_err(|rej| {
+            // The model's count checks have the last word, here and again when the ledger
+            // admits the statement.
+            st.check_counts().map_err(|rej| {
                 FormatError::invalid(
                     Location {
                         line: Some(line),
@@ -1075,34 +1068,6 @@ impl Sheet {
             )
         })
     }
-}
-
-/// Whether a statement built by [`Sheet::import`] could fail
-/// [`ResultsStatement::check_counts`]: more contests than a statement may hold, a count above
-/// [`skytale_model::MAX_COUNT`] (sums of accumulated figures can get there), a selection
-/// without counts, or a `total` beside broken-down counts (which must then add up). Anything
-/// else passes the model's current checks, so they are skipped; when this returns true the
-/// model's own check decides and names the field. Remove this filter once the model builds
-/// its field paths only for the error (`Count::check` taking the path lazily).
-fn counts_need_check(st: &ResultsStatement) -> bool {
-    let too_big = |c: &Option<Count>| c.is_some_and(|c| c.get() > skytale_model::MAX_COUNT);
-    st.contests.len() > skytale_model::statement::MAX_CONTESTS_PER_STATEMENT
-        || st.contests.iter().any(|c| {
-            [
-                &c.ballots,
-                &c.blank,
-                &c.invalid,
-                &c.overvotes,
-                &c.undervotes,
-            ]
-            .into_iter()
-            .any(too_big)
-                || c.selections.values().any(|counts| {
-                    counts.is_empty()
-                        || (counts.len() > 1 && counts.contains_key(&CountType::Total))
-                        || counts.values().any(|c| c.get() > skytale_model::MAX_COUNT)
-                })
-        })
 }
 
 /// What `derive` needs besides the file.

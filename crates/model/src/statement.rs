@@ -264,7 +264,9 @@ impl ResultsStatement {
             ));
         }
         for (i, c) in self.contests.iter().enumerate() {
-            let base = format!("contests[{i}]");
+            // Field paths are built only for a count that fails: this runs for every
+            // statement the server admits and every row an importer turns into one.
+            let base = || format!("contests[{i}]");
             for (name, v) in [
                 ("ballots", &c.ballots),
                 ("blank", &c.blank),
@@ -273,19 +275,19 @@ impl ResultsStatement {
                 ("undervotes", &c.undervotes),
             ] {
                 if let Some(v) = v {
-                    v.check(&format!("{base}.{name}"))?;
+                    v.check(|| format!("{}.{name}", base()))?;
                 }
             }
             for (sel, counts) in &c.selections {
                 if counts.is_empty() {
                     return Err(Rejection::at(
                         RejectCode::MalformedStatement,
-                        format!("{base}.selections.{sel}"),
+                        format!("{}.selections.{sel}", base()),
                         "a selection needs at least one count type",
                     ));
                 }
                 for (t, v) in counts {
-                    v.check(&format!("{base}.selections.{sel}.{}", t.as_str()))?;
+                    v.check(|| format!("{}.selections.{sel}.{}", base(), t.as_str()))?;
                 }
                 if let Some(total) = counts.get(&CountType::Total) {
                     if counts.len() > 1 {
@@ -293,7 +295,7 @@ impl ResultsStatement {
                         if parts != total.get() {
                             return Err(Rejection::at(
                                 RejectCode::InconsistentCounts,
-                                format!("{base}.selections.{sel}.total"),
+                                format!("{}.selections.{sel}.total", base()),
                                 format!(
                                     "total {} differs from the sum of the other count types ({parts})",
                                     total.get()
@@ -353,18 +355,18 @@ impl Count {
     pub fn get(self) -> u64 {
         u64::try_from(self.0).unwrap_or(0)
     }
-    fn check(self, field: &str) -> Result<(), Rejection> {
+    fn check(self, field: impl FnOnce() -> String) -> Result<(), Rejection> {
         if self.0 < 0 {
             return Err(Rejection::at(
                 RejectCode::CountOutOfRange,
-                field,
+                field(),
                 format!("count {} is negative", self.0),
             ));
         }
         if self.0 > MAX_COUNT as i128 {
             return Err(Rejection::at(
                 RejectCode::CountOutOfRange,
-                field,
+                field(),
                 format!("count {} is larger than {MAX_COUNT}", CountDisplay(self.0)),
             ));
         }
