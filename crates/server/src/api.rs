@@ -178,11 +178,13 @@ async fn results(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let rt = runtime(&state, &id)?;
-    let (bytes, tag) = {
-        let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
-        (p.whole.clone(), p.whole_etag.clone())
-    };
-    Ok(json_bytes(bytes, Some(tag), &headers, "public, max-age=2"))
+    let file = rt
+        .published
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .whole
+        .clone();
+    Ok(file.respond(&headers, false))
 }
 
 async fn contest_results(

@@ -97,10 +97,22 @@ struct Job {
 pub struct Published {
     pub tally: Tally,
     pub pos: LogPosition,
-    /// The whole results document at `pos`, rendered once per publication.
-    pub whole: Arc<Vec<u8>>,
-    /// ETag of `whole`, computed once when it is rendered (not on every request).
-    pub whole_etag: String,
+    /// The whole results document at `pos`, rendered (and gzipped, with its ETags) once per
+    /// publication, not on every request: it is what every live page and media poller reads.
+    pub whole: Arc<crate::site::SiteFile>,
+}
+
+/// The whole results document as a servable file (JSON, short cache, gzip precompressed).
+fn whole_file(election: &str, body: Vec<u8>) -> Arc<crate::site::SiteFile> {
+    let gzip = skytale_render::gzip(&body);
+    let r = skytale_render::Rendered {
+        gzip: Some(gzip),
+        ..skytale_render::Rendered::new("application/json", body, skytale_render::CacheClass::Short)
+    };
+    Arc::new(crate::site::SiteFile::new(
+        &format!("/api/v1/elections/{election}/results"),
+        r,
+    ))
 }
 
 /// A strong ETag for a body.
@@ -241,8 +253,7 @@ impl ElectionRuntime {
             root_hash: encode_hash(&tree.root_at(pub_size).unwrap_or(skytale_tlog::EMPTY_ROOT)),
             published_at: pub_time,
         };
-        let whole = Arc::new(tally.document(&pos).to_bytes());
-        let whole_etag = etag_of(&whole);
+        let whole = whole_file(id, tally.document(&pos).to_bytes());
         let (tx, rx) = flume::bounded(QUEUE_DEPTH);
         let (events, _) = broadcast::channel(64);
         let definition_json = Arc::new(definition_document(&ledger, &signer.verifier()));
@@ -259,12 +270,7 @@ impl ElectionRuntime {
                 checkpoint: Arc::from(checkpoint),
                 leaf_index,
             }),
-            published: RwLock::new(Published {
-                tally,
-                pos,
-                whole,
-                whole_etag,
-            }),
+            published: RwLock::new(Published { tally, pos, whole }),
             events,
             site: crate::site::SiteView::new(),
             jobs: tx,
@@ -691,11 +697,10 @@ impl Sequencer {
             let published = self.rt.published.read().unwrap_or_else(|p| p.into_inner());
             published.tally.document(&published.pos).to_bytes()
         };
-        let etag = etag_of(&bytes);
+        let file = whole_file(&self.rt.id, bytes);
         self.render_cost = t0.elapsed();
         let mut published = self.rt.published.write().unwrap_or_else(|p| p.into_inner());
-        published.whole_etag = etag;
-        published.whole = Arc::new(bytes);
+        published.whole = file;
         let ev = PublicationEvent {
             election: self.rt.id.clone(),
             tree_size: published.pos.tree_size,

@@ -152,6 +152,16 @@ async fn pages_headers_caching_compression_and_languages() {
     .await;
     assert_eq!(other.status(), 200);
 
+    // The live results JSON, what every poller reads, is served gzipped from memory too.
+    let json_url = format!("{b}/api/v1/elections/test-2026/results");
+    let plain = get_with(&json_url, &[]).await;
+    assert_eq!(header(&plain, "content-type"), "application/json");
+    let plain = plain.bytes().await.unwrap();
+    let zipped = get_with(&json_url, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(header(&zipped, "content-encoding"), "gzip");
+    assert!(header(&zipped, "vary").contains("accept-encoding"));
+    assert_eq!(gunzip(&zipped.bytes().await.unwrap()), plain.to_vec());
+
     // gzip and brotli, chosen by Accept-Encoding, decode to the same page.
     let gz = get_with(
         &format!("{b}/en/test-2026/"),
