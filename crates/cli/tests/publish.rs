@@ -210,6 +210,31 @@ async fn published_files_are_the_served_bytes_and_verify() {
     .await;
     assert!(report.ok, "{}", report.to_text());
     assert_eq!(report.tree_size, Some(5));
+    assert!(
+        report.to_text().contains("HTML pages recomputed"),
+        "{}",
+        report.to_text()
+    );
+
+    // A number changed on a page (S2's 310 votes for Bob, on South's page) is caught.
+    let page = out.join("en/test-2026/mayor/south/index.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    let forged = html.replacen("310", "311", 1);
+    assert_ne!(forged, html, "the page shows S2's count");
+    std::fs::write(&page, forged).unwrap();
+    let report = skytale_verify::verify(&skytale_verify::Options {
+        source: out.to_string_lossy().into_owned(),
+        ..Default::default()
+    })
+    .await;
+    assert!(!report.ok);
+    assert!(
+        report.failures().any(|f| f.what == "page_mismatch"
+            && f.location.contains("mayor/south/index.html")
+            && f.why.contains("311")),
+        "{}",
+        report.to_text()
+    );
 
     let _ = stop.send(());
     server.await.unwrap().unwrap();

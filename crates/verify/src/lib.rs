@@ -677,9 +677,9 @@ pub async fn verify(opts: &Options) -> Report {
         checks::feeds::check(f, &replay, &tree, &sizes, !source.is_static(), &mut s4);
     }
     let n_feeds = feeds.iter().filter(|f| f.bytes.is_some()).count();
-    s4.note("not checked yet: the numbers in the HTML pages (no checker implemented)");
+    let (n_pages, all_pages) = checks::pages::check(&source, &replay, &tree, &sizes, &mut s4).await;
     s4.summary = format!(
-        "definition document, {} results documents and {n_feeds} CDF/CSV feeds recomputed at published size {}",
+        "definition document, {} results documents, {n_feeds} CDF/CSV feeds and {n_pages} of {all_pages} HTML pages recomputed at published size {}",
         published.len(),
         replay.published_size()
     );

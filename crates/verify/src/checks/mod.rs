@@ -4,10 +4,11 @@
 //!
 //! Implemented: the results JSON (whole and per contest: [`results`]), the election
 //! definition document ([`definition`]) and the export feeds, NIST CDF JSON/XML and CSV
-//! ([`feeds`]). HTML pages are not checked yet; the report says so.
+//! ([`feeds`]), and the HTML pages of the public site ([`pages`]).
 
 pub mod definition;
 pub mod feeds;
+pub mod pages;
 pub mod results;
 
 use serde_json::Value;
