@@ -293,7 +293,14 @@ pub struct Site {
     def: Arc<ValidDefinition>,
     boundaries: Boundaries,
     precompress: bool,
+    pub(crate) leaf_pages: bool,
 }
+
+/// Above this many polling stations (units without children), they get no pages of their own
+/// by default: a national election's hundreds of thousands of stations × contests × languages
+/// would be millions of pages held in memory and rewritten all night. Their figures stay in
+/// their parent's table, the map and the feeds.
+pub const MAX_LEAF_PAGES: usize = 20_000;
 
 impl Site {
     pub fn new(def: Arc<ValidDefinition>) -> Result<Site, RenderError> {
@@ -303,10 +310,14 @@ impl Site {
                 why: why.clone(),
             });
         }
+        let leaves = (0..def.units().len())
+            .filter(|&i| def.children(i).is_empty())
+            .count();
         Ok(Site {
             def,
             boundaries: Boundaries::default(),
             precompress: true,
+            leaf_pages: leaves <= MAX_LEAF_PAGES,
         })
     }
 
@@ -315,6 +326,14 @@ impl Site {
     pub fn with_boundaries(mut self, geojson: &str) -> Result<Site, RenderError> {
         self.boundaries = Boundaries::parse(geojson, &self.def)?;
         Ok(self)
+    }
+
+    /// Whether polling stations (units without children) get pages of their own. Defaults to
+    /// yes up to [`MAX_LEAF_PAGES`] of them; the server, `publish` and `verify` all use the
+    /// default, so they agree on which pages exist.
+    pub fn with_leaf_pages(mut self, on: bool) -> Site {
+        self.leaf_pages = on;
+        self
     }
 
     /// Whether to attach gzip and brotli bodies (default on; the server may prefer to

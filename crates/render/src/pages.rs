@@ -122,6 +122,15 @@ impl<'a> Ctx<'a> {
     fn contest_path(&self, lang: &str, cid: &str) -> String {
         format!("/{}/{}/{}/", seg(lang), seg(self.eid), seg(cid))
     }
+    /// Whether `uid` has pages of its own (every unit but polling stations of a very large
+    /// election: see [`Site::with_leaf_pages`]).
+    fn has_page(&self, uid: &str) -> bool {
+        self.site.leaf_pages
+            || self
+                .def
+                .unit_index(uid)
+                .is_some_and(|i| !self.def.children(i).is_empty())
+    }
     fn unit_path(&self, lang: &str, cid: &str, uid: &str) -> String {
         format!(
             "/{}/{}/{}/{}/",
@@ -516,7 +525,7 @@ fn areas_html(
             MapArea {
                 unit: uid.to_string(),
                 name,
-                href: Some(ctx.unit_path(lang, cid, uid)),
+                href: ctx.has_page(uid).then(|| ctx.unit_path(lang, cid, uid)),
                 fill,
                 title,
             }
@@ -572,11 +581,19 @@ fn areas_html(
         esc(&t(lang, "ballots")),
     );
     for (uid, n) in children {
+        let name = esc(ctx.unit_name(uid, lang));
+        let name = if ctx.has_page(uid) {
+            format!(
+                "<a href=\"{}\">{name}</a>",
+                esc(&ctx.unit_path(lang, cid, uid))
+            )
+        } else {
+            name.to_string()
+        };
         let _ = write!(
             h,
-            "<tr><th scope=\"row\"><a href=\"{}\">{}</a><br><small>{}</small></th>",
-            esc(&ctx.unit_path(lang, cid, uid)),
-            esc(ctx.unit_name(uid, lang)),
+            "<tr><th scope=\"row\">{}<br><small>{}</small></th>",
+            name,
             esc(&messages().get(
                 lang,
                 "reporting",
@@ -1119,7 +1136,7 @@ pub(crate) fn render(
             let Some(ui) = def.unit_index(&u.id) else {
                 continue;
             };
-            if Some(ui) == root {
+            if Some(ui) == root || !ctx.has_page(&u.id) {
                 continue;
             }
             let rows: Vec<Option<&UnitResult>> = def

@@ -68,6 +68,39 @@ fn the_page_set_is_complete() {
     assert_eq!(all["/og/demo/president.svg"].content_type, "image/svg+xml");
 }
 
+/// A national election's polling stations get no pages of their own (millions of them would
+/// not fit in memory); their parents list them without links to pages that do not exist.
+#[test]
+fn without_leaf_pages_stations_are_rows_not_pages() {
+    let def = common::definition();
+    let all =
+        site()
+            .with_leaf_pages(false)
+            .render_all(&common::tally(&def, 5), &common::pos(7), &[]);
+    assert!(
+        all.contains_key("/en/demo/president/r1-c2/"),
+        "areas keep pages"
+    );
+    assert!(!all.contains_key("/en/demo/president/r2-c2-ps2/"));
+    assert!(!all.contains_key("/embed/mt/demo/referendum/r1-c1-ps1/"));
+    let area = text(&all["/en/demo/president/r1-c1/"]);
+    assert!(area.contains("r1-c1-ps1") || area.contains("PS 1") || area.contains("<tbody>"));
+    assert!(
+        !area.contains("href=\"/en/demo/president/r1-c1-ps1/\""),
+        "no link to a page that is not rendered"
+    );
+    for (path, r) in &all {
+        if r.content_type.starts_with("text/html") {
+            for leaf in ["r1-c1-ps1/", "r2-c2-ps2/"] {
+                assert!(
+                    !text(r).contains(&format!("/president/{leaf}\"")),
+                    "{path} links to {leaf}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn rendering_is_deterministic() {
     assert_eq!(render(5, 7), render(5, 7));
