@@ -27,6 +27,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -318,6 +319,8 @@ fn run(rt: Arc<ElectionRuntime>) {
     let mut state = RenderState::new();
     let mut last_sent: Option<u64> = None;
     let mut first = true;
+    let mut last_cost = Duration::ZERO;
+    let mut last_end: Option<Instant> = None;
     loop {
         let notified = if first { None } else { Some(rt.site.wait()) };
         first = false;
@@ -327,6 +330,16 @@ fn run(rt: Arc<ElectionRuntime>) {
             }
             continue;
         };
+        // Pace: rendering a large election is costly, so leave three times the last render's
+        // cost between renders (at most a quarter of a core, whatever the arrival rate). The
+        // results JSON is not paced; it is rendered by the sequencer.
+        if let Some(end) = last_end {
+            let wait = (end + last_cost * 3).saturating_duration_since(Instant::now());
+            if !wait.is_zero() {
+                std::thread::sleep(wait);
+            }
+        }
+        let started = Instant::now();
         // A copy, so the sequencer's write lock waits only for the copy, never for rendering.
         let (tally, pos) = {
             let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
@@ -364,6 +377,8 @@ fn run(rt: Arc<ElectionRuntime>) {
                 files,
             });
         }
+        last_cost = started.elapsed();
+        last_end = Some(Instant::now());
         if notified.is_some() && last_sent != Some(pos.tree_size) {
             last_sent = Some(pos.tree_size);
             let _ = rt.events.send(PublicationEvent {
