@@ -142,9 +142,9 @@ pub struct Contest {
     #[serde(default = "one")]
     pub votes_allowed: u32,
     pub selections: Vec<Selection>,
-    /// Seat allocation of a party-list contest (method names as `skytale seats`).
+    /// Seat allocation of a party-list contest (method names as `skytale seats`): one
+    /// allocation, or `{ system = … }` over constituency units with levelling seats.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<serde_json::Value>")]
     pub seats: Option<SeatRules>,
 }
 
@@ -265,8 +265,116 @@ impl<'de> Deserialize<'de> for SeatRules {
     }
 }
 
+/// Written by hand: the rule types live in skytale-seats, a leaf crate without schemars, and
+/// the two forms are told apart by the key `system`.
+impl JsonSchema for SeatRules {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SeatRules".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let methods: Vec<&str> = skytale_seats::METHODS.iter().map(|m| m.1).collect();
+        let fraction = serde_json::json!({
+            "description": "An exact number: a decimal string (\"1.4\", at most six places), a fraction (\"7/5\") or an integer.",
+            "type": ["string", "integer"]
+        });
+        let method = serde_json::json!({ "enum": methods });
+        let threshold = serde_json::json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["percent"],
+            "properties": {
+                "percent": fraction,
+                "scope": {
+                    "description": "Share of the constituency's valid votes, or of the national ones.",
+                    "enum": ["constituency", "national"]
+                },
+                "or_constituency_seats": {
+                    "description": "A party that won at least this many constituency seats passes even below the share.",
+                    "type": "integer", "minimum": 0
+                }
+            }
+        });
+        let tie_break = serde_json::json!({
+            "description": "Criteria that break equal quotients or remainders, in order (default: most-votes, list-order).",
+            "type": "array",
+            "items": { "enum": ["most-votes", "list-order", "lot"] }
+        });
+        let lot_seed = serde_json::json!({
+            "description": "The published seed of the lot (required when tie_break names `lot`).",
+            "type": "string"
+        });
+        schemars::json_schema!({
+            "oneOf": [
+                {
+                    "description": "One allocation over the contest's whole area.",
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["method", "seats"],
+                    "properties": {
+                        "method": method,
+                        "seats": { "type": "integer", "minimum": 1, "maximum": skytale_seats::MAX_SEATS },
+                        "first_divisor": fraction,
+                        "threshold": threshold,
+                        "tie_break": tie_break,
+                        "lot_seed": lot_seed
+                    }
+                },
+                {
+                    "description": "Several constituencies (units of the geography that together cover the contest's area), optionally with national levelling seats placed in them.",
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["system"],
+                    "properties": {
+                        "system": {
+                            "type": "object",
+                            "additionalProperties": false,
+                            "required": ["method", "constituencies"],
+                            "properties": {
+                                "method": method,
+                                "first_divisor": fraction,
+                                "threshold": threshold,
+                                "constituencies": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "items": {
+                                        "type": "object",
+                                        "additionalProperties": false,
+                                        "required": ["id", "seats"],
+                                        "properties": {
+                                            "id": { "description": "The constituency's unit id.", "type": "string" },
+                                            "seats": { "description": "District seats, from the constituency's own votes.", "type": "integer", "minimum": 0 },
+                                            "levelling_seats": { "description": "Levelling seats placed here.", "type": "integer", "minimum": 0 }
+                                        }
+                                    }
+                                },
+                                "levelling": {
+                                    "type": "object",
+                                    "additionalProperties": false,
+                                    "required": ["threshold"],
+                                    "properties": {
+                                        "threshold": threshold,
+                                        "method": method,
+                                        "first_divisor": fraction,
+                                        "placement": { "enum": ["relative-quotient"] }
+                                    }
+                                },
+                                "tie_break": tie_break,
+                                "lot_seed": lot_seed
+                            }
+                        }
+                    }
+                }
+            ]
+        })
+    }
+}
+
 /// An error inside seat rules, with the path below the rules (`system.levelling: …`).
-fn located<E: serde::de::Error>(prefix: &str, e: serde_path_to_error::Error<serde_json::Error>) -> E {
+fn located<E: serde::de::Error>(
+    prefix: &str,
+    e: serde_path_to_error::Error<serde_json::Error>,
+) -> E {
     let path = e.path().to_string();
     let at = match (prefix.is_empty(), path.as_str()) {
         (true, ".") => String::new(),
@@ -746,7 +854,10 @@ impl ValidDefinition {
                 ),
                 (Some(SeatRules::Single(s)), _) => {
                     if let Err(e) = s.validate() {
-                        bad(seats_field(&format!("contests[{i}].seats"), &e), e.to_string());
+                        bad(
+                            seats_field(&format!("contests[{i}].seats"), &e),
+                            e.to_string(),
+                        );
                     }
                 }
                 (Some(SeatRules::System(sys)), _) => {

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use skytale_seats::{allocate_system, allocate_with, Allocation, Context, Rules, SystemAllocation, SystemRules};
+use skytale_seats::{
+    allocate_system, allocate_with, Allocation, Context, Rules, SystemAllocation, SystemRules,
+};
 
 /// The seat allocation of a party-list contest as it appears in the results document.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -256,7 +256,10 @@ fn storting_2021_live_seats_reproduce_every_published_seat() {
         .map(|r| r.3)
         .sum::<u32>()
         - 10;
-    assert_eq!(district_so_far, expected, "district seats of the ten counties");
+    assert_eq!(
+        district_so_far, expected,
+        "district seats of the ten counties"
+    );
     // One polling station of a county alone already gives that county's district seats.
     feed(&k, &mut ledger, &mut tally, &county_statements(&s, 10)[..1]);
     let doc = tally.document(&pos(ledger.size()));
@@ -313,7 +316,11 @@ fn storting_2021_live_seats_reproduce_every_published_seat() {
     }
     for p in &s.parties {
         let id = slug(p);
-        assert_eq!(c.seats.as_ref().unwrap()[&id], national[&id], "{p} nationally");
+        assert_eq!(
+            c.seats.as_ref().unwrap()[&id],
+            national[&id],
+            "{p} nationally"
+        );
         let np = sys.parties.iter().find(|x| x.party == id).unwrap();
         assert_eq!(
             np.levelling_seats,

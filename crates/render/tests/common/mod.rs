@@ -171,7 +171,7 @@ pub fn definition() -> Arc<ValidDefinition> {
                 party: Some((*p).into()),
             })
             .collect(),
-            seats: Some(rules),
+            seats: Some(rules.into()),
         },
     ];
     let def = Definition {
