@@ -47,6 +47,7 @@ pub mod cli;
 mod error;
 mod fraction;
 mod method;
+mod next_seat;
 mod rules;
 mod system;
 mod tie;
