@@ -61,9 +61,10 @@ pub(crate) struct RemainderView<'a> {
 /// which every larger number also wins the seat.
 pub(crate) type NextSeat = (Option<u64>, Option<u64>);
 
-/// An other list's priority in a search: its row's position, and where it stops ranking above
-/// the party (the crossing point `num / den`).
-type Crossing = (usize, i128, i128);
+/// An other list's priority in a search: its row's position, the last `y` at which it is at
+/// least level with the party, and whether it is exactly level there (then it ranks above
+/// only if it wins the tie, asked only where that matters).
+type Crossing = (u32, i128, bool);
 
 /// A row of a search: the list, `n` of its lines, and how many of its priorities rank above
 /// the party where the search starts.
@@ -210,7 +211,8 @@ impl<'a> RemainderView<'a> {
                 tie: &tie,
             };
             let mut crossings = Vec::new();
-            let x = least(&rows, &lines, lb, ymax.max(lb), k, &mut crossings);
+            let ymax = ymax.max(lb);
+            let x = least(&rows, &lines, lb, ymax, k, &mut crossings).unwrap_or(ymax);
             return (fit(x), None);
         }
 
@@ -266,7 +268,7 @@ impl<'a> RemainderView<'a> {
             tie: &tie_start,
         };
         let mut crossings = Vec::new();
-        let q_first = least(&last_rows, &last_lines, q_lb, qmax, k, &mut crossings);
+        let q_first = least(&last_rows, &last_lines, q_lb, qmax, k, &mut crossings).unwrap_or(qmax);
         let run = Run {
             view: self,
             i,
@@ -275,12 +277,14 @@ impl<'a> RemainderView<'a> {
             k,
             rows: &last_rows,
             crossings: &crossings,
-            tie_end: &tie_end,
         };
         let first = run.least_in(q_first, start(q_first).max(lb), end(q_first));
+        // Usually every total of the next run wins already; look further only if not.
         let mut unused = Vec::new();
-        let q_always =
-            least(&first_rows, &first_lines, q_lb, qmax, k, &mut unused).max(q_first + 1);
+        let q_always = least(&first_rows, &first_lines, q_lb, q_first + 1, k, &mut unused)
+            .or_else(|| least(&first_rows, &first_lines, q_lb, qmax, k, &mut unused))
+            .unwrap_or(qmax)
+            .max(q_first + 1);
         let always = if q_always == q_first + 1 {
             first
         } else {
@@ -300,7 +304,6 @@ struct Run<'r, 'a> {
     k: i128,
     rows: &'r [Row],
     crossings: &'r [Crossing],
-    tie_end: &'r dyn Fn(usize, i128) -> bool,
 }
 
 impl Run<'_, '_> {
@@ -310,15 +313,22 @@ impl Run<'_, '_> {
         // Priorities of each list still above the party at the run's last total: its count
         // where the search began, less those that stopped before run q (or tie there and lose).
         let mut at_end: Vec<i128> = self.rows.iter().map(|r| r.2).collect();
-        for &(pos, num, den) in self.crossings {
-            if num < q * den || (num == q * den && !(self.tie_end)(self.rows[pos].0, q)) {
-                at_end[pos] -= 1;
+        let end_total = q * (self.view.seats + 1) - 1 - (self.view.total - self.own_votes() + self.vi);
+        for c in self.crossings {
+            let below = c.1 < q
+                || (c.1 == q
+                    && c.2
+                    && !self
+                        .view
+                        .beats(self.rows[c.0 as usize].0, self.i, self.vi, end_total));
+            if below {
+                at_end[c.0 as usize] -= 1;
             }
         }
         let room = self.k - at_end.iter().sum::<i128>();
         // Priorities above the party at `from` but not at `to`: each is level with it at
         // x = v_j − k·q − v_i + s·q, and above it up to there if it wins that tie.
-        let mut window: Vec<i128> = Vec::new();
+        let mut window: Vec<Crossing> = Vec::new();
         for (n, &(j, _, _)) in self.rows.iter().enumerate() {
             let Some((vj, _, _)) = self.view.lists[j] else {
                 continue;
@@ -326,26 +336,23 @@ impl Run<'_, '_> {
             let mut kk = at_end[n];
             loop {
                 let level = vj - kk * q - self.vi + self.s * q;
-                let last = if self.view.beats(j, self.i, self.vi, level) {
-                    level
-                } else {
-                    level - 1
-                };
-                if last < from {
+                if level < from {
                     break;
                 }
-                window.push(last.min(to));
+                window.push((n as u32, level.min(to), level <= to));
                 kk += 1;
             }
         }
-        let room = usize::try_from(room).unwrap_or(0);
-        if window.len() <= room {
-            return from;
+        let tie = |c: &Crossing, x: i128| self.view.beats(self.rows[c.0 as usize].0, self.i, self.vi, x);
+        match nth_last(&mut window, room + 1, &tie) {
+            Some(Some(last)) => (last + 1).max(from),
+            _ => from,
         }
-        // One past the (room + 1)-th largest.
-        let nth = window.len() - room - 1;
-        let (_, x, _) = window.select_nth_unstable(nth);
-        *x + 1
+    }
+
+    /// The party's votes as the view counts them (0 when it is not eligible).
+    fn own_votes(&self) -> i128 {
+        self.view.lists.get(self.i).copied().flatten().map_or(0, |o| o.0)
     }
 }
 
@@ -372,9 +379,9 @@ fn ceil_div(a: i128, b: i128) -> i128 {
 
 /// The least integer `y ≥ y0` at which at most `allow` priorities still rank above the party,
 /// where the first `c` of each row `(j, n, c)` reach it at `y0` (level ones included, whatever
-/// their tie) and at most
-/// `allow` rank above it at `ymax`. `crossings` receives every priority that stops ranking
-/// above before `ymax`.
+/// their tie) and at most `allow` rank above it at `ymax`. `crossings` receives every priority
+/// that stops ranking above before `ymax`, with the last `y` at which it does. `None` if more
+/// than `allow` still rank above at `ymax` (it was no bound).
 fn least(
     rows: &[Row],
     lines: &Lines<'_>,
@@ -382,7 +389,7 @@ fn least(
     ymax: i128,
     allow: i128,
     crossings: &mut Vec<Crossing>,
-) -> i128 {
+) -> Option<i128> {
     let Lines {
         alpha,
         beta,
@@ -392,40 +399,65 @@ fn least(
     crossings.clear();
     let mut above: i128 = 0;
     for (pos, &(_, n, c)) in rows.iter().enumerate() {
-        // The largest k stops ranking above first (one level with the party at y0 that loses
-        // the tie there is a crossing at y0, settled below like any other).
-        let mut k = c - 1;
         above += c;
+        // The largest k stops ranking above first.
+        let mut k = c - 1;
         while k >= 0 {
             let num = n - k * beta;
             let den = alpha + k * gamma;
             if num >= ymax * den {
                 break;
             }
-            crossings.push((pos, num, den));
+            let last = floor_div(num, den);
+            crossings.push((pos as u32, last, num == last * den));
             k -= 1;
         }
     }
     let still = above - crossings.len() as i128; // above at ymax
-    let rank = allow + 1 - still; // among the crossings, from the largest
+    let tie_at = |c: &Crossing, y: i128| tie(rows[c.0 as usize].0, y);
+    nth_last(crossings, allow + 1 - still, &tie_at).map(|last| match last {
+        Some(last) => (last + 1).max(y0),
+        None => y0,
+    })
+}
+
+/// Among `crossings`, the `rank`-th largest last `y` at which one ranks above the party
+/// (`Some(None)`: fewer than `rank` ever do; `None`: `rank ≤ 0`, too many rank above for good).
+/// Ties are asked only at the value selected: a crossing exactly level at `y` ranks above
+/// there only if `tie(c, y)`.
+fn nth_last(
+    crossings: &mut [Crossing],
+    rank: i128,
+    tie: &dyn Fn(&Crossing, i128) -> bool,
+) -> Option<Option<i128>> {
     if rank <= 0 {
-        return ymax; // not expected: ymax is a bound
+        return None;
     }
-    let rank = rank as usize;
+    let rank = usize::try_from(rank).unwrap_or(usize::MAX);
     if rank > crossings.len() {
-        return y0;
+        return Some(None);
     }
     let nth = crossings.len() - rank;
-    let (_, &mut (_, num, den), _) =
-        crossings.select_nth_unstable_by(nth, |a, b| (a.1 * b.2).cmp(&(b.1 * a.2)));
-    // The rank-th largest last y above the party is m = ⌊num/den⌋ or, if too few are still
-    // above at m (a priority exactly level at m that loses the tie), m − 1.
-    let m = num.div_euclid(den);
-    let at_m = still
-        + crossings
-            .iter()
-            .filter(|&&(pos, a, b)| a > m * b || (a == m * b && tie(rows[pos].0, m)))
-            .count() as i128;
-    let last = if at_m >= allow + 1 { m } else { m - 1 };
-    (last + 1).max(y0)
+    let (_, &mut (_, m, _), _) = crossings.select_nth_unstable_by_key(nth, |c| c.1);
+    // At least `rank` are level with the party or above at m; above it there only if enough
+    // of those exactly level at m win their tie, else the answer is m − 1.
+    let mut at_m = 0usize;
+    for c in crossings.iter() {
+        if c.1 > m || (c.1 == m && (!c.2 || tie(c, m))) {
+            at_m += 1;
+            if at_m >= rank {
+                return Some(Some(m));
+            }
+        }
+    }
+    Some(Some(m - 1))
+}
+
+/// `⌊a / b⌋` for `b > 0`, in 64-bit arithmetic when both fit (the common case, and much
+/// faster than a 128-bit division).
+fn floor_div(a: i128, b: i128) -> i128 {
+    match (i64::try_from(a), i64::try_from(b)) {
+        (Ok(a), Ok(b)) => i128::from(a.div_euclid(b)),
+        _ => a.div_euclid(b),
+    }
 }
