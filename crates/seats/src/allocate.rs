@@ -648,7 +648,6 @@ impl Contest<'_> {
         let extra = need.saturating_sub(u128::from(self.votes[i]));
         u64::try_from(extra).ok()
     }
-
 }
 
 /// `⌊votes / quota⌋` and the remainder `votes − ⌊…⌋·quota`, exact.
@@ -842,7 +841,10 @@ mod tests {
         assert_eq!(c.votes_to_next_seat_always, Some(60));
         // Hare's quota is a fraction that grows with every vote: one number says it all.
         let a = allocate(&Rules::new(Method::Hare, 5), &votes).unwrap();
-        assert!(a.parties.iter().all(|p| p.votes_to_next_seat_always.is_none()));
+        assert!(a
+            .parties
+            .iter()
+            .all(|p| p.votes_to_next_seat_always.is_none()));
     }
 
     #[test]

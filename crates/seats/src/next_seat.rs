@@ -17,25 +17,27 @@
 //! in the rare round where every list gets one more, its remainder less a quota). The party
 //! wins its seat `g = s + 1` exactly when at most `K = S − g` priorities of other lists rank
 //! above its own `g`-th priority `p = v_i + x − s·q` (an equal one ranks above if it wins the
-//! tie). Each other priority `(j, k)` is a line in `x` that `p` crosses once:
+//! tie). How many do is a count over the lines `v_j − k·q(x)` against `p(x)`:
 //!
-//! - fractional quotas (`q = T/d`, `d` = `S`, `S + 1`, `S + 2`): `(j, k)` ranks above while
-//!   `d(v_j − v_i) + s·T − k·T ≥ (d − s + k)·x`, so fewer rank above as `x` grows, and the
-//!   answer is one past the `(K + 1)`-th largest of the last `x` each ranks above;
-//! - Droop's whole quota `Q` is constant on runs of `S + 1` totals: over the runs' *last*
-//!   totals `(j, k)` ranks above while `v_j + 1 + T_o ≥ (S + 1 − s + k)·Q` (`T_o`: the other
-//!   lists' votes), again falling, which picks the first run that has a winning total; inside
-//!   it the quota is fixed and the crossing points are whole numbers. The runs' *first* totals
-//!   give, the same way, the first run from which every total wins: the "always" number.
+//! - with a fractional quota (`q = T/d`, `d` = `S`, `S + 1`, `S + 2`), `p` gains on every
+//!   other priority with every vote (`(j, k)` ranks above while `d·v_j ≥ d·v_i − s·T + k·T +
+//!   (d − s + k)·x`), so the count only falls as `x` grows and the least `x` with a count of at
+//!   most `K` is found by bisection, exactly;
+//! - Droop's whole quota `Q` is constant on runs of `S + 1` totals and jumps by one between
+//!   them, which can undo the gain. Over the runs' *last* totals the count falls again
+//!   (`v_j + 1 + T_o ≥ (S + 1 − s + k)·Q`, `T_o` the other lists' votes), which bisects to the
+//!   first run with a winning total; inside a run the quota is fixed and the count falls with
+//!   `x`. The runs' *first* totals give, the same way, the first run from which every total
+//!   wins: the "always" number.
 //!
-//! Crossing points are compared as fractions by cross-multiplication and only the chosen one
-//! is divided; the counts where the search starts come from the allocation's own whole quotas
-//! and remainders. So a party costs O(lists) multiplications and no division per list (a
-//! fallback divides when the search starts elsewhere, e.g. above a threshold), and only an
-//! exact tie asks the tie-break rules (a lot also needs the seat's number, counted then).
-//!
-//! Where the Imperiali quota hands out more whole quotas than seats, the allocation withdraws
-//! seats by its own order, which this arithmetic does not model; the figure is then an estimate.
+//! A count takes the eligible lists grouped by their whole quotas in the allocation, each group
+//! sorted by votes: for each group every priority `k` lies wholly above `p`, wholly below, or
+//! (for at most two `k`) splits the group where a binary search finds. So a count costs
+//! O(groups · log lists), and a party O(log votes) counts, instead of a pass over all lists:
+//! every party of 1,000 lists in 1,000 seats in a few milliseconds. Only an exact tie asks the
+//! tie-break rules (a lot also needs the seat's number, counted then); where the quota hands
+//! out more whole quotas than seats (Imperiali quota), a tie goes by the order in which the
+//! allocation withdraws them instead.
 
 use crate::method::Method;
 use crate::tie::TieBreaker;
@@ -48,36 +50,25 @@ pub(crate) struct RemainderView<'a> {
     seats: i128,
     /// Votes of the eligible lists.
     total: i128,
-    /// The allocation's quota: Droop's whole quota, or the total (the quota is `total / d`).
-    q0: i128,
-    /// Per list (input order): `Some((votes, whole quotas, remainder))` if eligible, where the
-    /// remainder is scaled by `d` for fractional quotas (`d·v − f·total`), so all are integers.
-    lists: Vec<Option<(i128, i128, i128)>>,
+    /// Votes per list (input order), `None` if not eligible.
+    votes: Vec<Option<i128>>,
+    /// The eligible lists grouped by their whole quotas in the allocation, each sorted by key
+    /// (`d·votes` for fractional quotas, `votes` for Droop): a group is narrower than one
+    /// quota, so a priority level splits it at most once.
+    groups: Vec<Group>,
     labels: &'a [&'a str],
     tie: TieBreaker<'a>,
+}
+
+struct Group {
+    /// Keys, ascending, and the list of each.
+    keys: Vec<i128>,
+    lists: Vec<usize>,
 }
 
 /// The answer for one party: the least number of votes, and (when different) the least from
 /// which every larger number also wins the seat.
 pub(crate) type NextSeat = (Option<u64>, Option<u64>);
-
-/// An other list's priority in a search: its row's position, the last `y` at which it is at
-/// least level with the party, and whether it is exactly level there (then it ranks above
-/// only if it wins the tie, asked only where that matters).
-type Crossing = (u32, i128, bool);
-
-/// A row of a search: the list, `n` of its lines, and how many of its priorities rank above
-/// the party where the search starts.
-type Row = (usize, i128, i128);
-
-/// The lines of one search: priority `k` of row `(j, n, c)` ranks above the party at `y`
-/// while `n − k·β ≥ (α + k·γ)·y`; at equality `tie(j, y)` says whether it does.
-struct Lines<'t> {
-    alpha: i128,
-    beta: i128,
-    gamma: i128,
-    tie: &'t dyn Fn(usize, i128) -> bool,
-}
 
 impl<'a> RemainderView<'a> {
     /// `votes` and `labels` in input order, `eligible` the lists that take part.
@@ -98,20 +89,39 @@ impl<'a> RemainderView<'a> {
         };
         let total: i128 = eligible.iter().map(|&j| i128::from(votes[j])).sum();
         let q0 = if droop { total / (s + 1) + 1 } else { total };
-        let mut lists = vec![None; votes.len()];
-        for &j in eligible {
-            let v = i128::from(votes[j]);
-            let (num, den) = if droop { (v, q0) } else { (d * v, total) };
-            let f = num / den.max(1);
-            lists[j] = Some((v, f, num - f * den));
+        let key = |v: i128| if droop { v } else { d * v };
+        let mut per = vec![None; votes.len()];
+        let mut keyed: Vec<(i128, i128, usize)> = eligible
+            .iter()
+            .map(|&j| {
+                let v = i128::from(votes[j]);
+                per[j] = Some(v);
+                (key(v) / q0.max(1), key(v), j)
+            })
+            .collect();
+        keyed.sort_unstable();
+        let mut groups: Vec<Group> = Vec::new();
+        let mut current = None;
+        for (f, k, j) in keyed {
+            if current != Some(f) {
+                groups.push(Group {
+                    keys: Vec::new(),
+                    lists: Vec::new(),
+                });
+                current = Some(f);
+            }
+            if let Some(g) = groups.last_mut() {
+                g.keys.push(k);
+                g.lists.push(j);
+            }
         }
         RemainderView {
             droop,
             d,
             seats: s,
             total,
-            q0,
-            lists,
+            votes: per,
+            groups,
             labels,
             tie,
         }
@@ -120,23 +130,44 @@ impl<'a> RemainderView<'a> {
     /// Whether list `j` ranks before party `i` (with `vi + x` votes) in a tie between their
     /// remainders at `x`; a tie the rules cannot break counts against the party.
     fn beats(&self, j: usize, i: usize, vi: i128, x: i128) -> bool {
-        let vj = self.lists[j].map_or(0, |l| l.0);
-        let vix = vi + x;
+        let vj = self.votes[j].unwrap_or(0);
+        if self.d > self.seats && self.whole_quotas(i, vi, x) > self.seats {
+            // More whole quotas than seats (Imperiali quota, or Hagenbach-Bischoff with no
+            // remainder anywhere): the allocation withdraws seats from the smallest
+            // remainders, and among equal ones from fewer votes, then the later id, first.
+            return vj > vi + x || (vj == vi + x && self.labels[j] < self.labels[i]);
+        }
         let votes = |v: i128| u64::try_from(v).unwrap_or(u64::MAX);
         let at = || format!("remainder seat {}", self.remainders_above(i, vi, x) + 1);
         self.tie
             .before(
                 &at,
                 (self.labels[j], votes(vj), j),
-                (self.labels[i], votes(vix), i),
+                (self.labels[i], votes(vi + x), i),
             )
             .unwrap_or(true)
+    }
+
+    /// Whole quotas of all lists when party `i` has `vi + x` votes (fractional quotas; only at
+    /// an exact tie, so O(lists) divisions are fine).
+    fn whole_quotas(&self, i: usize, vi: i128, x: i128) -> i128 {
+        let own = self.votes.get(i).copied().flatten();
+        let t = (self.total - own.unwrap_or(0) + vi + x).max(1);
+        let others: i128 = self
+            .votes
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .filter_map(|(_, v)| *v)
+            .map(|v| self.d * v / t)
+            .sum();
+        others + self.d * (vi + x) / t
     }
 
     /// How many lists' remainders exceed party `i`'s at `x` (the number of the tied seat).
     /// Only a lot needs it, and only at an exact tie: O(lists) divisions are fine there.
     fn remainders_above(&self, i: usize, vi: i128, x: i128) -> usize {
-        let own = self.lists.get(i).copied().flatten().map_or(0, |o| o.0);
+        let own = self.votes.get(i).copied().flatten().unwrap_or(0);
         let t = self.total - own + vi + x;
         // Remainders scaled to integers: v mod Q (Droop), d·v mod T (fractional quotas).
         let rem = |v: i128| {
@@ -147,13 +178,60 @@ impl<'a> RemainderView<'a> {
             }
         };
         let ri = rem(vi + x);
-        self.lists
+        self.votes
             .iter()
             .enumerate()
-            .filter(|(j, _)| *j != i)
-            .filter_map(|(_, l)| *l)
-            .filter(|l| rem(l.0) > ri)
+            .filter(|(j, v)| *j != i && v.is_some_and(|v| rem(v) > ri))
             .count()
+    }
+
+    /// Priorities of lists other than `i` that rank above the party, where priority `k` of a
+    /// list with key `key` ranks above while `key ≥ θ0 + k·step` (`step` at least a group's
+    /// width), and at equality only if it wins the tie at `x`. `own` is the party's own key,
+    /// if it is among the lists (its own priorities are not rivals).
+    fn above(
+        &self,
+        i: usize,
+        vi: i128,
+        own: Option<i128>,
+        theta0: i128,
+        step: i128,
+        x: i128,
+    ) -> i128 {
+        // Priorities k = 0, 1, … with θ0 + k·step < bound.
+        let below = |bound: i128| {
+            if bound > theta0 {
+                (bound - theta0 - 1) / step + 1
+            } else {
+                0
+            }
+        };
+        let mut n = 0;
+        for g in &self.groups {
+            let (Some(&lo), Some(&hi)) = (g.keys.first(), g.keys.last()) else {
+                continue;
+            };
+            // Levels under the group's lowest key: every list of it ranks above there.
+            let full = below(lo);
+            n += full * g.keys.len() as i128;
+            let mut k = full;
+            loop {
+                let theta = theta0 + k * step;
+                if theta > hi {
+                    break;
+                }
+                let lt = g.keys.partition_point(|&v| v < theta);
+                let le = g.keys.partition_point(|&v| v <= theta);
+                n += (g.keys.len() - le) as i128;
+                n += g.lists[lt..le]
+                    .iter()
+                    .filter(|&&j| j != i && self.beats(j, i, vi, x))
+                    .count() as i128;
+                k += 1;
+            }
+        }
+        // The party's own priorities, counted above among its group when strictly above.
+        n - own.map_or(0, below)
     }
 
     /// Votes party `i` (with `votes` and `seats` now) needs for one more seat, at least `lb`
@@ -164,56 +242,29 @@ impl<'a> RemainderView<'a> {
             return (None, None);
         }
         let vi = i128::from(votes);
-        let own = self.lists.get(i).copied().flatten();
-        let t_o = self.total - own.map_or(0, |o| o.0);
+        let own_votes = self.votes.get(i).copied().flatten();
+        let t_o = self.total - own_votes.unwrap_or(0);
         let t0 = t_o + vi;
         let lb = i128::from(lb);
-        // The allocation's own floors and remainders serve when the search starts where the
-        // allocation stands: the party is in it and needs nothing to take part.
-        let here = own.filter(|_| lb == 0);
         let k = self.seats - s - 1;
-        let others = || {
-            self.lists
-                .iter()
-                .enumerate()
-                .filter(move |(j, _)| *j != i)
-                .filter_map(|(j, l)| l.map(|l| (j, l)))
-        };
         let fit = |x: i128| u64::try_from(x).ok();
         if !self.droop {
             let d = self.d;
             let alpha = d - s;
-            // Each other priority ranks above while n − k·T0 ≥ (α + k)·x.
-            let mut rows: Vec<Row> = Vec::with_capacity(self.lists.len());
-            let mut vmax = 0;
-            for (j, (vj, fj, rj)) in others() {
-                vmax = vmax.max(vj);
-                let n = d * (vj - vi) + s * t0;
-                let c = match here {
-                    Some((_, fi, ri)) => (fj - fi + s + i128::from(rj >= ri)).max(0),
-                    None => count(n, alpha, t0, 1, lb),
-                };
-                rows.push((j, n, c));
-            }
+            let own = own_votes.map(|v| d * v);
+            // Priority k of list j ranks above while d·v_j ≥ d·v_i − s·T0 + k·T0 + (α + k)·x.
+            let wins =
+                |x: i128| self.above(i, vi, own, d * vi - s * t0 + alpha * x, t0 + x, x) <= k;
             // Above every other list's first priority nothing outranks the party.
-            let mut ymax = (d * vmax - d * vi + s * t0).div_euclid(alpha) + 1;
+            let vmax = self.votes.iter().flatten().copied().max().unwrap_or(0);
+            let mut hi = (d * vmax - d * vi + s * t0).div_euclid(alpha) + 1;
             if self.d == self.seats && s + 1 < d {
                 // Hare never hands out more whole quotas than seats: with s + 1 whole quotas
                 // the seat is won.
                 let g = s + 1;
-                ymax = ymax.min(ceil_div((g * t0 - d * vi).max(0), d - g));
+                hi = hi.min(ceil_div((g * t0 - d * vi).max(0), d - g));
             }
-            let tie = |j: usize, x: i128| self.beats(j, i, vi, x);
-            let lines = Lines {
-                alpha,
-                beta: t0,
-                gamma: 1,
-                tie: &tie,
-            };
-            let mut crossings = Vec::new();
-            let ymax = ymax.max(lb);
-            let x = least(&rows, &lines, lb, ymax, k, &mut crossings).unwrap_or(ymax);
-            return (fit(x), None);
+            return (fit(bisect(lb, hi.max(lb), wins)), None);
         }
 
         // Droop. Quota at total t: ⌊t/(S+1)⌋ + 1; run Q covers totals (Q−1)(S+1) … Q(S+1)−1.
@@ -225,149 +276,33 @@ impl<'a> RemainderView<'a> {
         let g = s + 1;
         // From here on s + 1 whole quotas are certain (Droop never over-allocates).
         let x_ub = ceil_div((g * (t0 + s1) - s1 * vi).max(0), s1 - g).max(lb);
-        let q_lb = quota(lb);
-        let qmax = quota(x_ub) + 1;
-        // Counts at run q_lb, over the runs' last totals (n = v + 1 + T_o) and first ones (+S).
-        let q0 = self.q0.max(1);
-        let (cq, cr) = ((1 + t_o).div_euclid(q0), (1 + t_o).rem_euclid(q0));
-        let (sq, sr) = (
-            (1 + t_o + self.seats).div_euclid(q0),
-            (1 + t_o + self.seats).rem_euclid(q0),
-        );
-        let mut last_rows = Vec::with_capacity(self.lists.len());
-        let mut first_rows = Vec::with_capacity(self.lists.len());
-        for (j, (vj, fj, rj)) in others() {
-            let n = vj + 1 + t_o;
-            let (c_last, c_first) = if here.is_some() {
-                // ⌊n/Q0⌋ = f + ⌊(r + C)/Q0⌋, and 0 ≤ r + (C mod Q0) < 2·Q0.
-                let a = fj + cq + i128::from(rj + cr >= q0) - alpha + 1;
-                let b = fj + sq + i128::from(rj + sr >= q0) - alpha + 1;
-                (a.max(0), b.max(0))
-            } else {
-                (
-                    count(n, alpha, 0, 1, q_lb),
-                    count(n + self.seats, alpha, 0, 1, q_lb),
-                )
-            };
-            last_rows.push((j, n, c_last));
-            first_rows.push((j, n + self.seats, c_first));
-        }
-        let tie_at = |x: i128, j: usize| self.beats(j, i, vi, x);
-        let tie_end = |j: usize, q: i128| tie_at(end(q), j);
-        let tie_start = |j: usize, q: i128| tie_at(start(q), j);
-        let last_lines = Lines {
-            alpha,
-            beta: 0,
-            gamma: 1,
-            tie: &tie_end,
+        let (q_lb, qmax) = (quota(lb), quota(x_ub) + 1);
+        let c = 1 + t_o;
+        // Over the runs' last totals, priority k of list j ranks above while
+        // v_j ≥ (α + k)·Q − 1 − T_o; over their first totals while v_j ≥ (α + k)·Q − 1 − T_o − S.
+        let wins_end = |q: i128| self.above(i, vi, own_votes, alpha * q - c, q, end(q)) <= k;
+        let wins_start =
+            |q: i128| self.above(i, vi, own_votes, alpha * q - c - self.seats, q, start(q)) <= k;
+        // Inside run q: priority k of list j ranks above while v_j ≥ v_i + x + (k − s)·q.
+        let in_run = |q: i128, from: i128, to: i128| {
+            bisect(from, to, |x| {
+                self.above(i, vi, own_votes, vi + x - s * q, q, x) <= k
+            })
         };
-        let first_lines = Lines {
-            alpha,
-            beta: 0,
-            gamma: 1,
-            tie: &tie_start,
-        };
-        let mut crossings = Vec::new();
-        let q_first = least(&last_rows, &last_lines, q_lb, qmax, k, &mut crossings).unwrap_or(qmax);
-        let run = Run {
-            view: self,
-            i,
-            vi,
-            s,
-            k,
-            rows: &last_rows,
-            crossings: &crossings,
-        };
-        let first = run.least_in(q_first, start(q_first).max(lb), end(q_first));
-        // Usually every total of the next run wins already; look further only if not.
-        let mut unused = Vec::new();
-        let q_always = least(&first_rows, &first_lines, q_lb, q_first + 1, k, &mut unused)
-            .or_else(|| least(&first_rows, &first_lines, q_lb, qmax, k, &mut unused))
-            .unwrap_or(qmax)
-            .max(q_first + 1);
+        let q_first = bisect(q_lb, qmax, wins_end);
+        let first = in_run(q_first, start(q_first).max(lb), end(q_first));
+        let q_always = bisect(q_lb, qmax, wins_start).max(q_first + 1);
         let always = if q_always == q_first + 1 {
             first
         } else {
             let q = q_always - 1;
-            run.least_in(q, start(q), end(q))
+            in_run(q, start(q), end(q))
         };
-        (fit(first), Some(always).filter(|a| *a != first).and_then(fit))
+        (
+            fit(first),
+            Some(always).filter(|a| *a != first).and_then(fit),
+        )
     }
-}
-
-/// A Droop run seen from party `i`, after the search over runs.
-struct Run<'r, 'a> {
-    view: &'r RemainderView<'a>,
-    i: usize,
-    vi: i128,
-    s: i128,
-    k: i128,
-    rows: &'r [Row],
-    crossings: &'r [Crossing],
-}
-
-impl Run<'_, '_> {
-    /// The least `x` in `[from, to]` (run `q`, whose last total wins) at which the party wins:
-    /// with the quota fixed, every crossing point is a whole number.
-    fn least_in(&self, q: i128, from: i128, to: i128) -> i128 {
-        // Priorities of each list still above the party at the run's last total: its count
-        // where the search began, less those that stopped before run q (or tie there and lose).
-        let mut at_end: Vec<i128> = self.rows.iter().map(|r| r.2).collect();
-        let end_total = q * (self.view.seats + 1) - 1 - (self.view.total - self.own_votes() + self.vi);
-        for c in self.crossings {
-            let below = c.1 < q
-                || (c.1 == q
-                    && c.2
-                    && !self
-                        .view
-                        .beats(self.rows[c.0 as usize].0, self.i, self.vi, end_total));
-            if below {
-                at_end[c.0 as usize] -= 1;
-            }
-        }
-        let room = self.k - at_end.iter().sum::<i128>();
-        // Priorities above the party at `from` but not at `to`: each is level with it at
-        // x = v_j − k·q − v_i + s·q, and above it up to there if it wins that tie.
-        let mut window: Vec<Crossing> = Vec::new();
-        for (n, &(j, _, _)) in self.rows.iter().enumerate() {
-            let Some((vj, _, _)) = self.view.lists[j] else {
-                continue;
-            };
-            let mut kk = at_end[n];
-            loop {
-                let level = vj - kk * q - self.vi + self.s * q;
-                if level < from {
-                    break;
-                }
-                window.push((n as u32, level.min(to), level <= to));
-                kk += 1;
-            }
-        }
-        let tie = |c: &Crossing, x: i128| self.view.beats(self.rows[c.0 as usize].0, self.i, self.vi, x);
-        match nth_last(&mut window, room + 1, &tie) {
-            Some(Some(last)) => (last + 1).max(from),
-            _ => from,
-        }
-    }
-
-    /// The party's votes as the view counts them (0 when it is not eligible).
-    fn own_votes(&self) -> i128 {
-        self.view.lists.get(self.i).copied().flatten().map_or(0, |o| o.0)
-    }
-}
-
-/// Priorities `k = 0, 1, …` with `n − k·β ≥ (α + k·γ)·y`: how many reach the party at `y`
-/// (ties included).
-fn count(n: i128, alpha: i128, beta: i128, gamma: i128, y: i128) -> i128 {
-    let top = n - alpha * y;
-    if top < 0 {
-        return 0;
-    }
-    let step = beta + gamma * y;
-    if step <= 0 {
-        return i128::MAX / 4;
-    }
-    top / step + 1
 }
 
 fn ceil_div(a: i128, b: i128) -> i128 {
@@ -377,87 +312,20 @@ fn ceil_div(a: i128, b: i128) -> i128 {
     a.div_euclid(b) + i128::from(a.rem_euclid(b) != 0)
 }
 
-/// The least integer `y ≥ y0` at which at most `allow` priorities still rank above the party,
-/// where the first `c` of each row `(j, n, c)` reach it at `y0` (level ones included, whatever
-/// their tie) and at most `allow` rank above it at `ymax`. `crossings` receives every priority
-/// that stops ranking above before `ymax`, with the last `y` at which it does. `None` if more
-/// than `allow` still rank above at `ymax` (it was no bound).
-fn least(
-    rows: &[Row],
-    lines: &Lines<'_>,
-    y0: i128,
-    ymax: i128,
-    allow: i128,
-    crossings: &mut Vec<Crossing>,
-) -> Option<i128> {
-    let Lines {
-        alpha,
-        beta,
-        gamma,
-        tie,
-    } = *lines;
-    crossings.clear();
-    let mut above: i128 = 0;
-    for (pos, &(_, n, c)) in rows.iter().enumerate() {
-        above += c;
-        // The largest k stops ranking above first.
-        let mut k = c - 1;
-        while k >= 0 {
-            let num = n - k * beta;
-            let den = alpha + k * gamma;
-            if num >= ymax * den {
-                break;
-            }
-            let last = floor_div(num, den);
-            crossings.push((pos as u32, last, num == last * den));
-            k -= 1;
+/// The least `y` in `[lo, hi]` with `wins(y)`, for a predicate that never turns false again
+/// once true; `hi` if none (it is a proven bound where this is used).
+fn bisect(mut lo: i128, mut hi: i128, wins: impl Fn(i128) -> bool) -> i128 {
+    if lo >= hi || wins(lo) {
+        return lo.min(hi.max(lo));
+    }
+    // wins(lo) is false; find the least winning y in (lo, hi].
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if wins(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
         }
     }
-    let still = above - crossings.len() as i128; // above at ymax
-    let tie_at = |c: &Crossing, y: i128| tie(rows[c.0 as usize].0, y);
-    nth_last(crossings, allow + 1 - still, &tie_at).map(|last| match last {
-        Some(last) => (last + 1).max(y0),
-        None => y0,
-    })
-}
-
-/// Among `crossings`, the `rank`-th largest last `y` at which one ranks above the party
-/// (`Some(None)`: fewer than `rank` ever do; `None`: `rank ≤ 0`, too many rank above for good).
-/// Ties are asked only at the value selected: a crossing exactly level at `y` ranks above
-/// there only if `tie(c, y)`.
-fn nth_last(
-    crossings: &mut [Crossing],
-    rank: i128,
-    tie: &dyn Fn(&Crossing, i128) -> bool,
-) -> Option<Option<i128>> {
-    if rank <= 0 {
-        return None;
-    }
-    let rank = usize::try_from(rank).unwrap_or(usize::MAX);
-    if rank > crossings.len() {
-        return Some(None);
-    }
-    let nth = crossings.len() - rank;
-    let (_, &mut (_, m, _), _) = crossings.select_nth_unstable_by_key(nth, |c| c.1);
-    // At least `rank` are level with the party or above at m; above it there only if enough
-    // of those exactly level at m win their tie, else the answer is m − 1.
-    let mut at_m = 0usize;
-    for c in crossings.iter() {
-        if c.1 > m || (c.1 == m && (!c.2 || tie(c, m))) {
-            at_m += 1;
-            if at_m >= rank {
-                return Some(Some(m));
-            }
-        }
-    }
-    Some(Some(m - 1))
-}
-
-/// `⌊a / b⌋` for `b > 0`, in 64-bit arithmetic when both fit (the common case, and much
-/// faster than a 128-bit division).
-fn floor_div(a: i128, b: i128) -> i128 {
-    match (i64::try_from(a), i64::try_from(b)) {
-        (Ok(a), Ok(b)) => i128::from(a.div_euclid(b)),
-        _ => a.div_euclid(b),
-    }
+    hi
 }
