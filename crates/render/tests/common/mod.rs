@@ -203,6 +203,24 @@ pub fn definition() -> Arc<ValidDefinition> {
     Arc::new(def.validate().unwrap())
 }
 
+/// The same election with the parliament elected as a multi-constituency system: the two
+/// regions, Sainte-Laguë, 4 and 3 district seats and one levelling seat each (4 % nationally).
+#[allow(dead_code)] // not every test binary uses it
+pub fn system_definition() -> Arc<ValidDefinition> {
+    let mut def = definition().definition().clone();
+    let system: skytale_seats::SystemRules = serde_json::from_str(
+        r#"{ "method": "sainte-lague",
+             "constituencies": [ { "id": "r1", "seats": 4, "levelling_seats": 1 },
+                                 { "id": "r2", "seats": 3, "levelling_seats": 1 } ],
+             "levelling": { "threshold": { "percent": "4", "scope": "national" } } }"#,
+    )
+    .unwrap();
+    for c in def.contests.iter_mut().filter(|c| c.id == "parliament") {
+        c.seats = Some(system.clone().into());
+    }
+    Arc::new(def.validate().unwrap())
+}
+
 /// Deterministic results of station `i` (0..8) at `version`.
 pub fn station(def: &ValidDefinition, i: usize, version: u64) -> ResultsStatement {
     let registered = def.units()[def.unit_index(STATIONS[i]).unwrap()]
