@@ -829,10 +829,10 @@ mod tests {
 
     #[test]
     fn votes_to_next_seat_droop_is_the_least_and_says_when_it_always_holds() {
-        // Droop, 5 seats, 385 votes: quota 65. C (223) has 3 whole quotas and the smallest
-        // remainder, 28. With +57 votes (442: quota 74) its remainder 220 − 3·74 = 0… no:
-        // 280 = 3·74 + 58 beats B's 58 only on a tie; the arithmetic is checked by brute force
-        // in tests/properties.rs; here the figures the issue names.
+        // Droop, 5 seats, 385 votes: quota 65; C (223) has 3 whole quotas and remainder 28,
+        // B's 58 wins the one remainder seat. C + 57 = 280 of 442: quota 74, remainder 58 ties
+        // B's and C wins it on votes; + 58: 59 > 58; + 59 = 444 votes: quota 75, remainder 57
+        // loses; from + 60 the remainder is 58 (tie won) or more, and later whole quotas.
         let votes = [("A", 24), ("B", 58), ("C", 223), ("D", 80)];
         let a = allocate(&Rules::new(Method::Droop, 5), &votes).unwrap();
         let c = &a.parties[2];

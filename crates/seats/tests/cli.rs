@@ -173,3 +173,21 @@ fn missing_file_is_an_error_not_a_panic() {
         "{e}"
     );
 }
+
+#[test]
+fn droop_report_says_from_when_the_next_seat_is_certain() {
+    // Droop, 5 seats: C wins one more seat with 57 more votes (a tie it wins on votes), loses
+    // it again at +59 when the quota rises, and holds it for good from +60.
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        f,
+        "constituency,party,votes\nX,A,24\nX,B,58\nX,C,223\nX,D,80"
+    )
+    .unwrap();
+    let path = f.path().to_str().unwrap().to_string();
+    let report = out(&["--method", "droop", "--seats", "5", &path]);
+    let line = report.lines().find(|l| l.starts_with('C')).unwrap();
+    assert!(line.contains(" 57  (for certain from +60)"), "{report}");
+    let csv = out(&["--method", "droop", "--seats", "5", "--csv", &path]);
+    assert!(!csv.contains("certain"), "{csv}");
+}
