@@ -55,11 +55,12 @@ pub struct PartyResult {
     /// Why it took no part, if it did not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exclusion: Option<Exclusion>,
-    /// The smallest number of additional votes with which it wins one more seat, with every
-    /// other party's votes and eligibility held fixed (the threshold base and any quota grow
-    /// with them) and every tie it would be part of counted as lost, so the seat does not hang
-    /// on how a tie is broken. Never fewer than it needs to pass the threshold. `None` when no
-    /// number of votes can (it holds every seat, or was excluded by context).
+    /// The smallest number of additional votes with which this allocation, by its rules and
+    /// its tie-break, gives the party one more seat, with every other party's votes and
+    /// eligibility held fixed (the threshold base and any quota grow with them). A tie it
+    /// would win counts: with exactly these votes it may be level with a rival and win on the
+    /// named rule. Never fewer than it needs to pass the threshold. `None` when no number of
+    /// votes can (it holds every seat, or was excluded by context).
     pub votes_to_next_seat: Option<u64>,
     /// Present only where it differs from `votes_to_next_seat`: the least number from which
     /// every larger number of additional votes also wins the seat. Largest remainder with a
@@ -351,11 +352,15 @@ pub(crate) fn votes_to_threshold(percent: Fraction, votes: u64, base: u64) -> Op
     u64::try_from(need.div_ceil(k)).ok()
 }
 
-/// The lowest winning quotient (with its party) and the lowest of any other party.
+/// The lowest winning quotient (with its party) and the lowest of any other party, and for
+/// each the parties with a quotient exactly there (and whether that quotient won a seat).
 #[derive(Default)]
 pub(crate) struct LowestWinning {
     first: Option<(usize, Fraction)>,
     second: Option<Fraction>,
+    /// Filled on first use: only an exact tie needs them.
+    first_level: std::cell::OnceCell<Vec<(usize, bool)>>,
+    second_level: std::cell::OnceCell<Vec<(usize, bool)>>,
 }
 
 /// A candidate quotient in the highest-averages heap.
@@ -630,6 +635,22 @@ impl Contest<'_> {
         low
     }
 
+    /// The parties with a quotient exactly `l`, and whether that quotient won a seat.
+    fn level(&self, out: &Outcome, l: Fraction) -> Vec<(usize, bool)> {
+        self.eligible
+            .iter()
+            .filter_map(|&j| {
+                if out.seats[j] > 0 && self.quotient(j, out.seats[j] - 1) == l {
+                    Some((j, true))
+                } else if self.quotient(j, out.seats[j]) == l {
+                    Some((j, false))
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
     /// The next quotient must exceed the lowest winning quotient of another party.
     fn divisor_votes_to_next_seat(
         &self,
@@ -637,14 +658,39 @@ impl Contest<'_> {
         low: &LowestWinning,
         i: usize,
     ) -> Option<u64> {
-        let lowest_other = match low.first {
-            Some((j, _)) if j == i => low.second?,
-            Some((_, q)) => q,
+        let (lowest_other, level) = match low.first {
+            Some((j, _)) if j == i => (low.second?, &low.second_level),
+            Some((_, q)) => (q, &low.first_level),
             None => return None,
         };
         let d = self.method.divisor(out.seats[i], self.first);
         let target = lowest_other.checked_mul(&d)?;
-        let need = target.floor().checked_add(1)?;
+        let mut need = target.floor().checked_add(1)?;
+        // Exactly level with the lowest winning quotient: the party joins the tie there and
+        // wins a seat if it ranks before at least one of the parties level with it that won.
+        if target.numer() % target.denom().max(1) == 0 && need - 1 >= u128::from(self.votes[i]) {
+            let t = need - 1;
+            let level = level.get_or_init(|| self.level(out, lowest_other));
+            let won = level.iter().filter(|&&(j, w)| j != i && w).count();
+            let at = || format!("seat {}", u64::from(self.seats) - won as u64 + 1);
+            let votes = u64::try_from(t).unwrap_or(u64::MAX);
+            let before_it = level
+                .iter()
+                .filter(|&&(j, _)| j != i)
+                .filter(|&&(j, _)| {
+                    self.tie
+                        .before(
+                            &at,
+                            (self.labels[j], self.votes[j], j),
+                            (self.labels[i], votes, i),
+                        )
+                        .unwrap_or(true)
+                })
+                .count();
+            if before_it < won {
+                need = t;
+            }
+        }
         let extra = need.saturating_sub(u128::from(self.votes[i]));
         u64::try_from(extra).ok()
     }

@@ -227,3 +227,37 @@ fn seats_with_named(r: &Rules, v: &[u64], names: &[usize], i: usize, x: u64) -> 
     let a = allocate(r, &rows).ok()?;
     Some(a.parties[i].seats)
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    /// Highest averages against brute force: the least number of votes that wins one more
+    /// seat, ties included (one exactly level with the last winner may win it by the rules).
+    #[test]
+    fn votes_to_next_seat_is_the_least_under_highest_averages(
+        m in divisor_method(),
+        v in prop::collection::vec(0u64..200, 1..6),
+        seats in 1u32..8,
+        who in 0usize..6,
+        ties in tie_rules(),
+    ) {
+        prop_assume!(v.iter().any(|x| *x > 0));
+        let i = who % v.len();
+        let mut r = rules(m, seats);
+        r.tie_break = ties;
+        let a = allocate(&r, &named(&v)).unwrap();
+        let p = &a.parties[i];
+        let goal = p.seats + 1;
+        let total: u64 = v.iter().sum();
+        let bound = 8 * (u64::from(seats) + 2) * (total + 10);
+        let mut first = None;
+        for x in 0..=bound {
+            match seats_with(&r, &v, i, x) {
+                Some(s) if s >= goal => { first = Some(x); break; }
+                Some(_) => {}
+                None => return Ok(()),
+            }
+        }
+        prop_assert_eq!(p.votes_to_next_seat, first, "{:?} {:?} seats {} list {} ties {:?}", m, v, seats, i, r.tie_break);
+        prop_assert_eq!(p.votes_to_next_seat_always, None);
+    }
+}
