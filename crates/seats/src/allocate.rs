@@ -668,7 +668,7 @@ impl Contest<'_> {
         let mut need = target.floor().checked_add(1)?;
         // Exactly level with the lowest winning quotient: the party joins the tie there and
         // wins a seat if it ranks before at least one of the parties level with it that won.
-        if target.numer() % target.denom().max(1) == 0 && need - 1 >= u128::from(self.votes[i]) {
+        if target.numer() % target.denom().max(1) == 0 && need > u128::from(self.votes[i]) {
             let t = need - 1;
             let level = level.get_or_init(|| self.level(out, lowest_other));
             let won = level.iter().filter(|&&(j, w)| j != i && w).count();
