@@ -234,13 +234,13 @@ pub fn election(
 
 /// D'Hondt, 300 seats, 3 % national threshold.
 fn parliament_rules() -> SeatRules {
-    let mut rules = SeatRules::new(skytale_seats::Method::Dhondt, 300);
+    let mut rules = skytale_seats::Rules::new(skytale_seats::Method::Dhondt, 300);
     rules.threshold = Some(skytale_seats::Threshold {
         percent: skytale_seats::Fraction::from_int(3),
         scope: skytale_seats::Scope::Constituency,
         or_constituency_seats: None,
     });
-    rules
+    SeatRules::Single(rules)
 }
 
 fn split(rng: &mut StdRng, total: u64, weights: &[u64], bias: usize) -> Vec<u64> {

@@ -142,9 +142,9 @@ pub struct Contest {
     #[serde(default = "one")]
     pub votes_allowed: u32,
     pub selections: Vec<Selection>,
-    /// Seat allocation of a party-list contest (method names as `skytale seats`).
+    /// Seat allocation of a party-list contest (method names as `skytale seats`): one
+    /// allocation, or `{ system = … }` over constituency units with levelling seats.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<serde_json::Value>")]
     pub seats: Option<SeatRules>,
 }
 
@@ -161,9 +161,229 @@ pub struct Selection {
     pub party: Option<String>,
 }
 
-/// Seat rules of a party-list contest: skytale-seats' own rule format (the same one
-/// `skytale seats` documents), e.g. `{ method = "dhondt", seats = 21, threshold = { percent = "5" } }`.
-pub type SeatRules = skytale_seats::Rules;
+/// Seat rules of a party-list contest, in one of two forms (skytale-seats' own rule formats,
+/// the ones `skytale seats` documents):
+///
+/// - one allocation over the contest's whole area: `{ method = "dhondt", seats = 21,
+///   threshold = { percent = "5" } }` ([`SeatRules::Single`]);
+/// - a multi-constituency system whose constituencies are units of the geography, each with
+///   its district seats and the levelling seats placed there, and optional national levelling
+///   ([`SeatRules::System`]), written under the single key `system`:
+///   `{ system = { method = "modified-sainte-lague", constituencies = [ { id = "ostfold",
+///   seats = 8, levelling_seats = 1 }, … ], levelling = { threshold = { percent = "4",
+///   scope = "national" } } } }`. Each constituency's votes are its unit's rolled-up votes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SeatRules {
+    /// One allocation of a fixed number of seats over the contest's votes.
+    Single(skytale_seats::Rules),
+    /// Several constituencies (unit ids), optionally with national levelling seats.
+    System(skytale_seats::SystemRules),
+}
+
+impl From<skytale_seats::Rules> for SeatRules {
+    fn from(r: skytale_seats::Rules) -> SeatRules {
+        SeatRules::Single(r)
+    }
+}
+
+impl From<skytale_seats::SystemRules> for SeatRules {
+    fn from(r: skytale_seats::SystemRules) -> SeatRules {
+        SeatRules::System(r)
+    }
+}
+
+impl SeatRules {
+    /// The single-allocation rules, if that is the form.
+    pub fn single(&self) -> Option<&skytale_seats::Rules> {
+        match self {
+            SeatRules::Single(r) => Some(r),
+            SeatRules::System(_) => None,
+        }
+    }
+
+    /// The multi-constituency rules, if that is the form.
+    pub fn system(&self) -> Option<&skytale_seats::SystemRules> {
+        match self {
+            SeatRules::System(s) => Some(s),
+            SeatRules::Single(_) => None,
+        }
+    }
+
+    /// All seats the rules fill (district and levelling seats of a system), saturating.
+    pub fn total_seats(&self) -> u32 {
+        match self {
+            SeatRules::Single(r) => r.seats,
+            SeatRules::System(s) => s.constituencies.iter().fold(0u32, |a, c| {
+                a.saturating_add(c.seats).saturating_add(c.levelling_seats)
+            }),
+        }
+    }
+}
+
+impl Serialize for SeatRules {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            SeatRules::Single(r) => r.serialize(s),
+            SeatRules::System(sys) => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("system", sys)?;
+                m.end()
+            }
+        }
+    }
+}
+
+/// The two forms are told apart by the key `system`. The value is read as a JSON value first
+/// and then as the form's type, so an error inside it still says where (`system.levelling.
+/// threshold.percent: …`) although serde cannot track the path through the detour.
+impl<'de> Deserialize<'de> for SeatRules {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SeatRules, D::Error> {
+        use serde::de::Error as _;
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Object(mut m) if m.contains_key("system") => {
+                if m.len() > 1 {
+                    let others: Vec<&str> = m
+                        .keys()
+                        .filter(|k| *k != "system")
+                        .map(String::as_str)
+                        .collect();
+                    return Err(D::Error::custom(format!(
+                        "`system` stands alone: put {} inside it",
+                        others.join(", ")
+                    )));
+                }
+                let sys = m.remove("system").unwrap_or_default();
+                serde_path_to_error::deserialize(sys)
+                    .map(SeatRules::System)
+                    .map_err(|e| located("system", e))
+            }
+            v => serde_path_to_error::deserialize(v)
+                .map(SeatRules::Single)
+                .map_err(|e| located("", e)),
+        }
+    }
+}
+
+/// Written by hand: the rule types live in skytale-seats, a leaf crate without schemars, and
+/// the two forms are told apart by the key `system`.
+impl JsonSchema for SeatRules {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SeatRules".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let methods: Vec<&str> = skytale_seats::METHODS.iter().map(|m| m.1).collect();
+        let fraction = serde_json::json!({
+            "description": "An exact number: a decimal string (\"1.4\", at most six places), a fraction (\"7/5\") or an integer.",
+            "type": ["string", "integer"]
+        });
+        let method = serde_json::json!({ "enum": methods });
+        let threshold = serde_json::json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["percent"],
+            "properties": {
+                "percent": fraction,
+                "scope": {
+                    "description": "Share of the constituency's valid votes, or of the national ones.",
+                    "enum": ["constituency", "national"]
+                },
+                "or_constituency_seats": {
+                    "description": "A party that won at least this many constituency seats passes even below the share.",
+                    "type": "integer", "minimum": 0
+                }
+            }
+        });
+        let tie_break = serde_json::json!({
+            "description": "Criteria that break equal quotients or remainders, in order (default: most-votes, list-order).",
+            "type": "array",
+            "items": { "enum": ["most-votes", "list-order", "lot"] }
+        });
+        let lot_seed = serde_json::json!({
+            "description": "The published seed of the lot (required when tie_break names `lot`).",
+            "type": "string"
+        });
+        schemars::json_schema!({
+            "oneOf": [
+                {
+                    "description": "One allocation over the contest's whole area.",
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["method", "seats"],
+                    "properties": {
+                        "method": method,
+                        "seats": { "type": "integer", "minimum": 1, "maximum": skytale_seats::MAX_SEATS },
+                        "first_divisor": fraction,
+                        "threshold": threshold,
+                        "tie_break": tie_break,
+                        "lot_seed": lot_seed
+                    }
+                },
+                {
+                    "description": "Several constituencies (units of the geography that together cover the contest's area), optionally with national levelling seats placed in them.",
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["system"],
+                    "properties": {
+                        "system": {
+                            "type": "object",
+                            "additionalProperties": false,
+                            "required": ["method", "constituencies"],
+                            "properties": {
+                                "method": method,
+                                "first_divisor": fraction,
+                                "threshold": threshold,
+                                "constituencies": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "items": {
+                                        "type": "object",
+                                        "additionalProperties": false,
+                                        "required": ["id", "seats"],
+                                        "properties": {
+                                            "id": { "description": "The constituency's unit id.", "type": "string" },
+                                            "seats": { "description": "District seats, from the constituency's own votes.", "type": "integer", "minimum": 0 },
+                                            "levelling_seats": { "description": "Levelling seats placed here.", "type": "integer", "minimum": 0 }
+                                        }
+                                    }
+                                },
+                                "levelling": {
+                                    "type": "object",
+                                    "additionalProperties": false,
+                                    "required": ["threshold"],
+                                    "properties": {
+                                        "threshold": threshold,
+                                        "method": method,
+                                        "first_divisor": fraction,
+                                        "placement": { "enum": ["relative-quotient"] }
+                                    }
+                                },
+                                "tie_break": tie_break,
+                                "lot_seed": lot_seed
+                            }
+                        }
+                    }
+                }
+            ]
+        })
+    }
+}
+
+/// An error inside seat rules, with the path below the rules (`system.levelling: …`).
+fn located<E: serde::de::Error>(
+    prefix: &str,
+    e: serde_path_to_error::Error<serde_json::Error>,
+) -> E {
+    let path = e.path().to_string();
+    let at = match (prefix.is_empty(), path.as_str()) {
+        (true, ".") => String::new(),
+        (true, p) => format!("{p}: "),
+        (false, ".") => format!("{prefix}: "),
+        (false, p) => format!("{prefix}.{p}: "),
+    };
+    E::custom(format!("{at}{}", e.into_inner()))
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -337,6 +557,9 @@ pub struct ValidDefinition {
     selection_index: Vec<HashMap<String, usize>>,
     /// Per contest: the area roots as unit indexes.
     contest_areas: Vec<Vec<usize>>,
+    /// Per contest: the constituency units of a multi-constituency seat system, in the rules'
+    /// order (empty for other contests).
+    contest_constituencies: Vec<Vec<usize>>,
 }
 
 impl ValidDefinition {
@@ -539,6 +762,7 @@ impl ValidDefinition {
         let mut contest_index = HashMap::new();
         let mut selection_index = Vec::with_capacity(def.contests.len());
         let mut contest_areas = Vec::with_capacity(def.contests.len());
+        let mut contest_constituencies = Vec::with_capacity(def.contests.len());
         for (i, c) in def.contests.iter().enumerate() {
             if let Err(why) = check_id(&c.id) {
                 bad(format!("contests[{i}].id"), why);
@@ -611,24 +835,48 @@ impl ValidDefinition {
                 }
             }
             selection_index.push(sel);
+            let mut constituencies = Vec::new();
             match (&c.seats, c.kind) {
                 (Some(_), k) if k != ContestKind::PartyList => bad(
                     format!("contests[{i}].seats"),
                     "only party_list contests allocate seats".into(),
                 ),
-                (Some(s), _) if s.seats == 0 => bad(
+                (Some(SeatRules::Single(s)), _) if s.seats == 0 => bad(
                     format!("contests[{i}].seats.seats"),
                     "must be at least 1".into(),
                 ),
-                (Some(s), _) if s.seats > skytale_seats::MAX_SEATS => bad(
+                (Some(SeatRules::Single(s)), _) if s.seats > skytale_seats::MAX_SEATS => bad(
                     format!("contests[{i}].seats.seats"),
                     format!(
                         "at most {} seats can be allocated",
                         skytale_seats::MAX_SEATS
                     ),
                 ),
+                (Some(SeatRules::Single(s)), _) => {
+                    if let Err(e) = s.validate() {
+                        bad(
+                            seats_field(&format!("contests[{i}].seats"), &e),
+                            e.to_string(),
+                        );
+                    }
+                }
+                (Some(SeatRules::System(sys)), _) => {
+                    constituencies = check_system(
+                        sys,
+                        &format!("contests[{i}].seats.system"),
+                        &Tree {
+                            units: &def.units,
+                            unit_index: &unit_index,
+                            parents: &parents,
+                            children: &children,
+                        },
+                        &contest_areas[i],
+                        &mut bad,
+                    );
+                }
                 _ => {}
             }
+            contest_constituencies.push(constituencies);
         }
 
         // Reporters.
@@ -703,6 +951,7 @@ impl ValidDefinition {
             depth,
             selection_index,
             contest_areas,
+            contest_constituencies,
         })
     }
 
@@ -750,6 +999,14 @@ impl ValidDefinition {
             .map(Vec::as_slice)
             .unwrap_or(&[])
     }
+    /// The constituency units of a contest's multi-constituency seat system, in the order of
+    /// its rules (empty when the contest has none).
+    pub fn contest_constituencies(&self, contest: usize) -> &[usize] {
+        self.contest_constituencies
+            .get(contest)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
     /// Whether `unit` is `ancestor` or lies below it.
     pub fn is_within(&self, unit: usize, ancestor: usize) -> bool {
         let mut u = Some(unit);
@@ -775,6 +1032,158 @@ impl ValidDefinition {
             .map(String::as_str)
             .unwrap_or("")
     }
+}
+
+/// The geography while it is being validated.
+struct Tree<'a> {
+    units: &'a [Unit],
+    unit_index: &'a HashMap<String, usize>,
+    parents: &'a [Option<usize>],
+    children: &'a [Vec<usize>],
+}
+
+/// The field a seat-rules error is about, below `at`.
+fn seats_field(at: &str, e: &skytale_seats::SeatsError) -> String {
+    match e {
+        skytale_seats::SeatsError::InvalidRules { field, .. } => format!("{at}.{field}"),
+        _ => at.to_string(),
+    }
+}
+
+/// Checks a multi-constituency system against the geography and returns its constituencies
+/// as unit indexes (in the rules' order). Every constituency must be a unit inside the
+/// contest's area, named once, not inside another constituency, and with at least one seat;
+/// together they must cover the whole area (a vote cast outside every constituency would
+/// count for no seat); levelling seats and levelling rules come together.
+fn check_system(
+    sys: &skytale_seats::SystemRules,
+    at: &str,
+    tree: &Tree<'_>,
+    area: &[usize],
+    bad: &mut impl FnMut(String, String),
+) -> Vec<usize> {
+    let Tree {
+        units,
+        unit_index,
+        parents,
+        children,
+    } = *tree;
+    // Ancestors-or-self of `u`, bounded so a parent cycle (reported elsewhere) cannot loop.
+    let up = |u: usize| {
+        std::iter::successors(Some(u), |&x| parents.get(x).copied().flatten()).take(units.len())
+    };
+    // The method, first divisor, threshold and lot seed, as one district allocation checks them.
+    if let Err(e) = sys.district_rules(1).validate() {
+        bad(seats_field(at, &e), e.to_string());
+    }
+    if sys.constituencies.is_empty() {
+        bad(
+            format!("{at}.constituencies"),
+            "a system needs at least one constituency".into(),
+        );
+    }
+    let mut found: Vec<usize> = Vec::with_capacity(sys.constituencies.len());
+    let mut set: HashMap<usize, usize> = HashMap::with_capacity(sys.constituencies.len());
+    let mut total: u64 = 0;
+    let mut levelling_seats: u64 = 0;
+    for (j, c) in sys.constituencies.iter().enumerate() {
+        let f = format!("{at}.constituencies[{j}]");
+        total += u64::from(c.seats) + u64::from(c.levelling_seats);
+        levelling_seats += u64::from(c.levelling_seats);
+        if c.seats == 0 && c.levelling_seats == 0 {
+            bad(
+                format!("{f}.seats"),
+                "a constituency needs at least one seat".into(),
+            );
+        }
+        let Some(&u) = unit_index.get(&c.id) else {
+            bad(
+                format!("{f}.id"),
+                format!("constituency {:?} is not a unit of the geography", c.id),
+            );
+            continue;
+        };
+        if set.insert(u, j).is_some() {
+            bad(
+                format!("{f}.id"),
+                format!("constituency {:?} is listed twice", c.id),
+            );
+            continue;
+        }
+        if !up(u).any(|x| area.contains(&x)) {
+            bad(
+                format!("{f}.id"),
+                format!("unit {:?} is not inside the contest's area", c.id),
+            );
+        }
+        found.push(u);
+    }
+    for &u in &found {
+        if let Some(o) = up(u).skip(1).find(|x| set.contains_key(x)) {
+            bad(
+                format!("{at}.constituencies[{}].id", set[&u]),
+                format!(
+                    "unit {:?} lies inside constituency {:?}; constituencies must not overlap",
+                    units[u].id, units[o].id
+                ),
+            );
+        }
+    }
+    if total > u64::from(skytale_seats::MAX_SEATS) {
+        bad(
+            format!("{at}.constituencies"),
+            format!(
+                "{total} seats in all; at most {} can be allocated",
+                skytale_seats::MAX_SEATS
+            ),
+        );
+    }
+    match (&sys.levelling, levelling_seats) {
+        (Some(_), 0) => bad(
+            format!("{at}.levelling"),
+            "levelling rules are given but no constituency has `levelling_seats`".into(),
+        ),
+        (None, n) if n > 0 => bad(
+            format!("{at}.levelling"),
+            format!(
+                "{n} levelling seat(s) are placed in constituencies but no `levelling` rules say who wins them"
+            ),
+        ),
+        (Some(l), _) => {
+            let mut r = skytale_seats::Rules::new(l.method.unwrap_or(sys.method), 1);
+            r.first_divisor = l.first_divisor;
+            r.threshold = Some(l.threshold.clone());
+            if let Err(e) = r.validate() {
+                bad(seats_field(&format!("{at}.levelling"), &e), e.to_string());
+            }
+        }
+        _ => {}
+    }
+    // Coverage: every leaf of the area lies in a constituency (walk down, stopping at them;
+    // bounded by the number of units against parent cycles).
+    let mut stack: Vec<usize> = area.to_vec();
+    let mut steps = 0usize;
+    while let Some(u) = stack.pop() {
+        steps += 1;
+        if steps > units.len() {
+            break;
+        }
+        if set.contains_key(&u) {
+            continue;
+        }
+        if children[u].is_empty() {
+            bad(
+                format!("{at}.constituencies"),
+                format!(
+                    "unit {:?} of the contest's area lies in no constituency, so its votes would count for no seat",
+                    units[u].id
+                ),
+            );
+            break;
+        }
+        stack.extend(children[u].iter().copied());
+    }
+    found
 }
 
 fn is_date(s: &str) -> bool {

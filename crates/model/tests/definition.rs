@@ -255,3 +255,164 @@ fn witness_policy_errors_name_the_field() {
         "at least one key",
     );
 }
+
+/// The test definition with the council's seats as a two-constituency system `system`.
+fn with_system(system: &str) -> String {
+    let k = common::keys();
+    common::toml_text(&k, "automatic").replace(
+        "seats = { method = \"dhondt\", seats = 5 }",
+        &format!("seats = {{ system = {system} }}"),
+    )
+}
+
+const LEVELLING: &str = "levelling = { threshold = { percent = \"4\", scope = \"national\" } }";
+
+#[test]
+fn a_seat_system_names_constituency_units() {
+    let t = with_system(&format!(
+        "{{ method = \"modified-sainte-lague\", constituencies = [ {{ id = \"north\", seats = 2, levelling_seats = 1 }}, {{ id = \"south\", seats = 3, levelling_seats = 1 }} ], {LEVELLING} }}"
+    ));
+    let def = Definition::parse(&t, DefinitionFormat::Toml).unwrap();
+    let json = serde_json::to_string(&def).unwrap();
+    assert!(json.contains("\"seats\":{\"system\":{"), "{json}");
+    assert_eq!(
+        Definition::parse(&json, DefinitionFormat::Json).unwrap(),
+        def,
+        "the system form survives JSON"
+    );
+    let seats = def.contests[2].seats.as_ref().unwrap();
+    assert_eq!(seats.total_seats(), 7);
+    let v = def.validate().unwrap();
+    let ci = v.contest_index("council").unwrap();
+    assert_eq!(
+        v.contest_constituencies(ci),
+        [
+            v.unit_index("north").unwrap(),
+            v.unit_index("south").unwrap()
+        ]
+    );
+    // The single form is unchanged.
+    let k = common::keys();
+    let v = common::definition(&k).validate().unwrap();
+    assert!(v.contest_constituencies(2).is_empty());
+}
+
+#[test]
+fn seat_system_errors_name_the_field() {
+    let sys = |cs: &str, rest: &str| {
+        with_system(&format!(
+            "{{ method = \"dhondt\", constituencies = [ {cs} ]{rest} }}"
+        ))
+    };
+    let both = "{ id = \"north\", seats = 2 }, { id = \"south\", seats = 2 }";
+    assert!(errors_of(&sys(both, "")).is_empty());
+    let at = "contests[2].seats.system";
+    assert_error(
+        &sys(
+            "{ id = \"north\", seats = 2 }, { id = \"west\", seats = 2 }",
+            "",
+        ),
+        &format!("{at}.constituencies[1].id"),
+        "\"west\" is not a unit of the geography",
+    );
+    assert_error(
+        &sys(
+            "{ id = \"north\", seats = 2 }, { id = \"north\", seats = 2 }",
+            "",
+        ),
+        &format!("{at}.constituencies[1].id"),
+        "listed twice",
+    );
+    assert_error(
+        &sys("{ id = \"north\", seats = 2 }, { id = \"n1\", seats = 2 }, { id = \"south\", seats = 1 }", ""),
+        &format!("{at}.constituencies[1].id"),
+        "lies inside constituency \"north\"",
+    );
+    assert_error(
+        &sys(
+            "{ id = \"north\", seats = 2 }, { id = \"s1\", seats = 2 }",
+            "",
+        ),
+        &format!("{at}.constituencies"),
+        "unit \"s2\" of the contest's area lies in no constituency",
+    );
+    assert_error(
+        &sys(
+            "{ id = \"north\", seats = 2 }, { id = \"south\", seats = 0 }",
+            "",
+        ),
+        &format!("{at}.constituencies[1].seats"),
+        "at least one seat",
+    );
+    assert_error(
+        &sys(both, &format!(", {LEVELLING}")),
+        &format!("{at}.levelling"),
+        "no constituency has `levelling_seats`",
+    );
+    assert_error(
+        &sys(
+            "{ id = \"north\", seats = 2, levelling_seats = 1 }, { id = \"south\", seats = 2 }",
+            "",
+        ),
+        &format!("{at}.levelling"),
+        "1 levelling seat(s) are placed",
+    );
+    assert_error(
+        &sys(both, ", first_divisor = \"1.4\", method = \"hare\"")
+            .replace("method = \"dhondt\", ", ""),
+        &format!("{at}.first_divisor"),
+        "largest-remainder",
+    );
+    assert_error(
+        &sys(both, ", threshold = { percent = \"100\" }"),
+        &format!("{at}.threshold.percent"),
+        "below 100",
+    );
+    // A constituency outside the contest's area.
+    let t = sys(
+        "{ id = \"north\", seats = 2 }, { id = \"south\", seats = 2 }",
+        "",
+    )
+    .replace("area = [\"nation\"]\nseats", "area = [\"north\"]\nseats");
+    assert_error(
+        &t,
+        &format!("{at}.constituencies[1].id"),
+        "\"south\" is not inside the contest's area",
+    );
+    // Seats only in party-list contests, whatever the form.
+    let t = sys(both, "").replace("kind = \"party_list\"", "kind = \"candidate\"");
+    assert_error(&t, "contests[2].seats", "only party_list");
+}
+
+#[test]
+fn seat_system_syntax_errors_say_where() {
+    let err = |t: &str| {
+        Definition::parse(t, DefinitionFormat::Toml)
+            .unwrap_err()
+            .to_string()
+    };
+    let e = err(&with_system(
+        "{ method = \"dhondt\", constituencies = [ { id = \"north\", seats = 2, levelling_seats = 1 } ], levelling = { threshold = { percent = \"four\" } } }",
+    ));
+    assert!(
+        e.starts_with("contests[2].seats: system.levelling.threshold.percent: "),
+        "{e}"
+    );
+    let e = err(&with_system(
+        "{ method = \"dhondt\", constituencies = [ { unit = \"north\", seats = 2 } ] }",
+    ));
+    assert!(
+        e.contains("system.constituencies[0]") && e.contains("unit"),
+        "{e}"
+    );
+    let k = common::keys();
+    let t = common::toml_text(&k, "automatic").replace(
+        "seats = { method = \"dhondt\", seats = 5 }",
+        "seats = { seats = 5, system = { method = \"dhondt\", constituencies = [] } }",
+    );
+    assert!(
+        err(&t).contains("`system` stands alone: put seats inside it"),
+        "{}",
+        err(&t)
+    );
+}

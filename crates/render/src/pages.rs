@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use skytale_model::{Contest, ValidDefinition};
-use skytale_seats::{Kind, TieRule};
+use skytale_seats::{Kind, SystemAllocation, TieRecord, TieRule};
 use skytale_tally::{share, ContestResult, LogPosition, ResultsDoc, SeatResult, Tally, UnitResult};
 
 use crate::html::{esc, page, seg, swatch, Frame};
@@ -297,6 +297,9 @@ fn chart_html(
 /// and what the party that missed the next seat lacked, and every tie and how it was broken
 /// (a tie is never decided silently). Names, not colours, carry the information.
 fn seats_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, sr: &SeatResult) -> String {
+    if let Some(sys) = &sr.system {
+        return system_seats_html(ctx, lang, contest, sr, sys);
+    }
     let m = messages();
     let mut h = format!(
         "<section aria-labelledby=\"seats-h\"><h2 id=\"seats-h\">{}</h2>",
@@ -380,23 +383,148 @@ fn seats_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, sr: &SeatResult) -> 
             ));
         }
     }
-    for tie in &a.ties {
-        let list = |ids: &[String]| ids.iter().map(|p| name(p)).collect::<Vec<_>>().join(", ");
-        let (parties, winners) = (list(&tie.tied), list(&tie.winners));
-        let seed = tie.seed.clone().unwrap_or_default();
-        let id = match tie.decided_by {
-            TieRule::MostVotes => "seats-tie-most-votes",
-            TieRule::ListOrder => "seats-tie-list-order",
-            TieRule::Lot => "seats-tie-lot",
-        };
-        let mut args = vec![("parties", parties.as_str()), ("winners", winners.as_str())];
-        if tie.decided_by == TieRule::Lot {
-            args.push(("seed", seed.as_str()));
-        }
-        said.push(m.get(lang, id, &args));
-    }
+    said.extend(a.ties.iter().map(|tie| tie_sentence(lang, tie, &name)));
     for p in said {
         let _ = write!(h, "<p>{}</p>", esc(&p));
+    }
+    h.push_str("</section>\n");
+    h
+}
+
+/// A broken tie in words: who was tied, who won, by which rule (and the lot's seed).
+fn tie_sentence(lang: &str, tie: &TieRecord, name: &dyn Fn(&str) -> String) -> String {
+    let list = |ids: &[String]| ids.iter().map(|p| name(p)).collect::<Vec<_>>().join(", ");
+    let (parties, winners) = (list(&tie.tied), list(&tie.winners));
+    let seed = tie.seed.clone().unwrap_or_default();
+    let id = match tie.decided_by {
+        TieRule::MostVotes => "seats-tie-most-votes",
+        TieRule::ListOrder => "seats-tie-list-order",
+        TieRule::Lot => "seats-tie-lot",
+    };
+    let mut args = vec![("parties", parties.as_str()), ("winners", winners.as_str())];
+    if tie.decided_by == TieRule::Lot {
+        args.push(("seed", seed.as_str()));
+    }
+    messages().get(lang, id, &args)
+}
+
+/// The seats of a multi-constituency system: the hemicycle of every seat allocated so far
+/// (district and levelling) with its text equivalent, then a table of the seats each party won
+/// in each constituency (levelling seats after a plus sign), what is still pending, and every
+/// broken tie.
+fn system_seats_html(
+    ctx: &Ctx<'_>,
+    lang: &str,
+    contest: &Contest,
+    sr: &SeatResult,
+    sys: &SystemAllocation,
+) -> String {
+    let m = messages();
+    let mut h = format!(
+        "<section aria-labelledby=\"seats-h\"><h2 id=\"seats-h\">{}</h2>",
+        esc(&t(lang, "seats-chart-title"))
+    );
+    let index: HashMap<&str, usize> = contest
+        .selections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    let name = |id: &str| match index.get(id) {
+        Some(&i) => ctx.sel_name(contest, i, lang).to_string(),
+        None => id.to_string(),
+    };
+    let national = sr.seats_by_selection();
+    let groups: Vec<SeatGroup> = contest
+        .selections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| SeatGroup {
+            name: ctx.sel_name(contest, i, lang).to_string(),
+            color: ctx.color(contest, i),
+            seats: national.get(&s.id).copied().unwrap_or(0),
+        })
+        .collect();
+    let allocated: u64 = groups.iter().map(|g| u64::from(g.seats)).sum();
+    if !sys.pending.is_empty() {
+        let _ = write!(
+            h,
+            "<p>{}</p>",
+            esc(&m.get(
+                lang,
+                "seats-pending-constituencies",
+                &[("count", &format_int(lang, sys.pending.len() as u64))]
+            ))
+        );
+    }
+    if allocated == 0 {
+        h.push_str("</section>\n");
+        return h;
+    }
+    h.push_str("<figure class=\"seats\">");
+    h.push_str(&hemicycle(&groups, &format_int(lang, allocated)));
+    h.push_str("<ul class=\"legend\">");
+    for (i, g) in groups.iter().enumerate().filter(|(_, g)| g.seats > 0) {
+        let _ = write!(
+            h,
+            "<li>{}{}: <strong>{}</strong></li>",
+            swatch(&ctx.color(contest, i)),
+            esc(&g.name),
+            esc(&format_int(lang, u64::from(g.seats)))
+        );
+    }
+    h.push_str("</ul></figure>");
+    // Per constituency: the parties that won any seat, in definition order.
+    let cols: Vec<usize> = (0..groups.len()).filter(|&i| groups[i].seats > 0).collect();
+    let _ = write!(
+        h,
+        "<div class=\"scroll\" role=\"region\" aria-labelledby=\"seats-c-cap\" tabindex=\"0\"><table><caption id=\"seats-c-cap\">{}</caption><thead><tr><th scope=\"col\">{}</th>",
+        esc(&t(lang, "seats-by-constituency")),
+        esc(&t(lang, "constituency"))
+    );
+    for &i in &cols {
+        let _ = write!(h, "<th scope=\"col\">{}</th>", esc(&groups[i].name));
+    }
+    h.push_str("</tr></thead><tbody>");
+    let mut ties: Vec<&TieRecord> = Vec::new();
+    for c in &sys.constituencies {
+        let _ = write!(
+            h,
+            "<tr><th scope=\"row\">{}</th>",
+            esc(ctx.unit_name(&c.id, lang))
+        );
+        for &i in &cols {
+            let id = contest.selections[i].id.as_str();
+            let district = c
+                .district
+                .as_ref()
+                .and_then(|a| a.parties.iter().find(|p| p.party == id))
+                .map_or(0, |p| p.seats);
+            let levelling = c.levelling.get(id).copied().unwrap_or(0);
+            let cell = match (c.district.is_some(), levelling) {
+                (false, _) => "–".to_string(),
+                (true, 0) => format_int(lang, u64::from(district)),
+                (true, l) => format!(
+                    "{} + {}",
+                    format_int(lang, u64::from(district)),
+                    format_int(lang, u64::from(l))
+                ),
+            };
+            let _ = write!(h, "<td class=\"num\">{}</td>", esc(&cell));
+        }
+        h.push_str("</tr>");
+        if let Some(a) = &c.district {
+            ties.extend(&a.ties);
+        }
+    }
+    h.push_str("</tbody></table></div>");
+    if let Some(l) = &sys.levelling {
+        let _ = write!(h, "<p>{}</p>", esc(&t(lang, "seats-levelling-note")));
+        ties.extend(&l.national.ties);
+        ties.extend(&l.ties);
+    }
+    for tie in ties {
+        let _ = write!(h, "<p>{}</p>", esc(&tie_sentence(lang, tie, &name)));
     }
     h.push_str("</section>\n");
     h

@@ -89,6 +89,16 @@ fn pages_pass_axe_and_csp_in_headless_chromium() {
         "/el/".into(),
         render_archive(std::slice::from_ref(&entry), "el"),
     );
+    // The parliament elected as a multi-constituency system with levelling seats (a seat
+    // table per constituency), served beside the others.
+    let sysdef = common::system_definition();
+    let sys_site = Site::new(sysdef.clone())
+        .unwrap()
+        .with_precompression(false);
+    let mut sys_files = sys_site.render_all(&common::tally(&sysdef, 8), &common::pos(9), &[]);
+    if let Some(p) = sys_files.remove("/en/demo/parliament/") {
+        files.insert("/en/demo/parliament-levelling/".into(), p);
+    }
     let tmp = tempfile::tempdir().unwrap();
     write_site(tmp.path(), &files);
     // The next publication of one page, served after the test's "publish" (live update).
@@ -111,6 +121,7 @@ fn pages_pass_axe_and_csp_in_headless_chromium() {
         "/el/demo/",
         "/en/demo/president/",
         "/mt/demo/parliament/",
+        "/en/demo/parliament-levelling/",
         "/en/demo/referendum/r2/",
         "/el/demo/president/r2-c2/",
         "/en/demo/president/r2-c2-ps2/",

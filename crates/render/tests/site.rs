@@ -503,3 +503,59 @@ fn snapshots() {
         ))
     );
 }
+
+/// A multi-constituency system (the two regions, with a levelling seat each): the contest page
+/// shows every seat allocated so far in the hemicycle and, per region, each party's district
+/// seats with its levelling seats after a plus sign; a region without votes is said to be
+/// pending and levelling waits for it.
+#[test]
+fn contest_page_shows_a_seat_system_per_constituency() {
+    let def = common::system_definition();
+
+    // Region 1's four stations only: its district seats, Region 2 pending, no levelling.
+    let t = common::tally(&def, 4);
+    let all = site().render_all(&t, &common::pos(5), &[]);
+    let p = text(&all["/en/demo/parliament/"]);
+    let sec = &p[p.find("id=\"seats-h\"").expect("seats section")..];
+    let sec = &sec[..sec.find("</section>").unwrap()];
+    assert_eq!(sec.matches("<circle").count(), 4, "{sec}");
+    assert!(
+        sec.contains("Constituencies without votes yet: 1."),
+        "{sec}"
+    );
+    assert!(sec.contains("<caption id=\"seats-c-cap\">Seats by constituency</caption>"));
+    assert!(
+        sec.contains("<th scope=\"row\">Region 2</th><td class=\"num\">–</td>"),
+        "{sec}"
+    );
+    assert!(!sec.contains(" + "), "no levelling seat yet: {sec}");
+
+    // Everything in: 9 seats, two of them levelling, shown after a plus sign in their region.
+    let t = common::tally(&def, 8);
+    let doc = t.contest_document("parliament", &common::pos(9)).unwrap();
+    let sys = doc.contests[0]
+        .seat_allocation
+        .as_ref()
+        .and_then(|s| s.system.as_ref())
+        .unwrap();
+    assert!(sys.pending.is_empty());
+    let all = site().render_all(&t, &common::pos(9), &[]);
+    let p = text(&all["/en/demo/parliament/"]);
+    let sec = &p[p.find("id=\"seats-h\"").expect("seats section")..];
+    let sec = &sec[..sec.find("</section>").unwrap()];
+    assert_eq!(sec.matches("<circle").count(), 9, "{sec}");
+    assert_eq!(sec.matches(" + 1</td>").count(), 2, "{sec}");
+    assert!(sec.contains("Levelling seats are shown after the plus sign."));
+    assert!(!sec.contains("without votes yet"));
+    for np in &sys.parties {
+        let n = np.district_seats + np.levelling_seats;
+        if n > 0 {
+            assert!(
+                sec.contains(&format!(": <strong>{n}</strong></li>")),
+                "{sec}"
+            );
+        }
+    }
+    let el = text(&all["/el/demo/parliament/"]);
+    assert!(el.contains("Έδρες ανά εκλογική περιφέρεια"));
+}

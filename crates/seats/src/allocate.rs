@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::error::SeatsError;
 use crate::fraction::Fraction;
 use crate::method::{Kind, Method};
+use crate::next_seat::{NextSeat, RemainderView};
 use crate::rules::{Context, Rules, MAX_PARTIES};
 use crate::tie::{Contender, TieBreaker, TieRecord};
 
@@ -54,10 +55,19 @@ pub struct PartyResult {
     /// Why it took no part, if it did not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exclusion: Option<Exclusion>,
-    /// Additional votes that guarantee it one more seat, whatever the tie rule, with every other
-    /// party's votes and eligibility held fixed (and the threshold base growing with them).
-    /// `None` when no number of votes can (it holds every seat, or was excluded by context).
+    /// The smallest number of additional votes with which this allocation, by its rules and
+    /// its tie-break, gives the party one more seat, with every other party's votes and
+    /// eligibility held fixed (the threshold base and any quota grow with them). A tie it
+    /// would win counts: with exactly these votes it may be level with a rival and win on the
+    /// named rule. Never fewer than it needs to pass the threshold. `None` when no number of
+    /// votes can (it holds every seat, or was excluded by context).
     pub votes_to_next_seat: Option<u64>,
+    /// Present only where it differs from `votes_to_next_seat`: the least number from which
+    /// every larger number of additional votes also wins the seat. Largest remainder with a
+    /// whole-number quota (Droop) is not monotone: a few votes more raise the quota and can
+    /// lose the seat again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub votes_to_next_seat_always: Option<u64>,
 }
 
 impl PartyResult {
@@ -231,22 +241,43 @@ pub fn allocate_with<S: AsRef<str>>(
     };
     let out = contest.run()?;
 
-    // Votes to one more seat: the seat arithmetic, then the threshold where it applies.
+    // Votes to one more seat: never fewer than what it takes to take part (pass the
+    // threshold; have a vote), then the seat arithmetic from there.
     let lowest = contest.lowest_winning(&out);
-    let needed: Vec<Option<u64>> = (0..votes.len())
+    let view = (rules.method.kind() == Kind::LargestRemainder).then(|| {
+        RemainderView::new(
+            rules.method,
+            rules.seats,
+            &contest.votes,
+            &contest.eligible,
+            &contest.labels,
+            contest.tie,
+        )
+    });
+    let needed: Vec<NextSeat> = (0..votes.len())
         .map(|i| {
-            let seat = contest.votes_to_next_seat(&out, &lowest, i, exclusions[i].is_none());
-            match &exclusions[i] {
-                None | Some(Exclusion::NoVotes) => match (&rules.threshold, seat) {
-                    (Some(t), Some(s)) => {
-                        votes_to_threshold(t.percent, contest.votes[i], base).map(|th| s.max(th))
-                    }
-                    (_, s) => s,
+            let v = contest.votes[i];
+            let threshold = |t: &crate::rules::Threshold| votes_to_threshold(t.percent, v, base);
+            let lb = match &exclusions[i] {
+                None => Some(0),
+                Some(Exclusion::NoVotes) => match &rules.threshold {
+                    Some(t) => threshold(t).map(|x| x.max(1)),
+                    None => Some(1),
                 },
                 Some(Exclusion::BelowThreshold {
                     votes_to_threshold, ..
-                }) => seat.map(|s| s.max(*votes_to_threshold)),
+                }) => Some(*votes_to_threshold),
                 Some(Exclusion::Excluded { .. }) => None,
+            };
+            let Some(lb) = lb else { return (None, None) };
+            match &view {
+                Some(view) => view.next_seat(i, v, out.seats[i], lb),
+                None => (
+                    contest
+                        .divisor_votes_to_next_seat(&out, &lowest, i)
+                        .map(|s| s.max(lb)),
+                    None,
+                ),
             }
         })
         .collect();
@@ -277,12 +308,15 @@ pub fn allocate_with<S: AsRef<str>>(
             .zip(needed)
             .enumerate()
             .map(
-                |(i, (((p, v), exclusion), votes_to_next_seat))| PartyResult {
-                    party: p.as_ref().to_string(),
-                    votes: *v,
-                    seats: out.seats[i],
-                    exclusion,
-                    votes_to_next_seat,
+                |(i, (((p, v), exclusion), (votes_to_next_seat, votes_to_next_seat_always)))| {
+                    PartyResult {
+                        party: p.as_ref().to_string(),
+                        votes: *v,
+                        seats: out.seats[i],
+                        exclusion,
+                        votes_to_next_seat,
+                        votes_to_next_seat_always,
+                    }
                 },
             )
             .collect(),
@@ -318,11 +352,15 @@ pub(crate) fn votes_to_threshold(percent: Fraction, votes: u64, base: u64) -> Op
     u64::try_from(need.div_ceil(k)).ok()
 }
 
-/// The lowest winning quotient (with its party) and the lowest of any other party.
+/// The lowest winning quotient (with its party) and the lowest of any other party, and for
+/// each the parties with a quotient exactly there (and whether that quotient won a seat).
 #[derive(Default)]
 pub(crate) struct LowestWinning {
     first: Option<(usize, Fraction)>,
     second: Option<Fraction>,
+    /// Filled on first use: only an exact tie needs them.
+    first_level: std::cell::OnceCell<Vec<(usize, bool)>>,
+    second_level: std::cell::OnceCell<Vec<(usize, bool)>>,
 }
 
 /// A candidate quotient in the highest-averages heap.
@@ -571,20 +609,6 @@ impl Contest<'_> {
         })
     }
 
-    /// Additional votes that guarantee party `i` one more seat, others fixed.
-    fn votes_to_next_seat(
-        &self,
-        out: &Outcome,
-        lowest: &LowestWinning,
-        i: usize,
-        eligible: bool,
-    ) -> Option<u64> {
-        match self.method.kind() {
-            Kind::HighestAverages => self.divisor_votes_to_next_seat(out, lowest, i),
-            Kind::LargestRemainder => self.remainder_votes_to_next_seat(out, i, eligible),
-        }
-    }
-
     /// The two lowest winning quotients of distinct parties, found once in O(parties).
     pub(crate) fn lowest_winning(&self, out: &Outcome) -> LowestWinning {
         let mut low = LowestWinning::default();
@@ -611,6 +635,22 @@ impl Contest<'_> {
         low
     }
 
+    /// The parties with a quotient exactly `l`, and whether that quotient won a seat.
+    fn level(&self, out: &Outcome, l: Fraction) -> Vec<(usize, bool)> {
+        self.eligible
+            .iter()
+            .filter_map(|&j| {
+                if out.seats[j] > 0 && self.quotient(j, out.seats[j] - 1) == l {
+                    Some((j, true))
+                } else if self.quotient(j, out.seats[j]) == l {
+                    Some((j, false))
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
     /// The next quotient must exceed the lowest winning quotient of another party.
     fn divisor_votes_to_next_seat(
         &self,
@@ -618,72 +658,41 @@ impl Contest<'_> {
         low: &LowestWinning,
         i: usize,
     ) -> Option<u64> {
-        let lowest_other = match low.first {
-            Some((j, _)) if j == i => low.second?,
-            Some((_, q)) => q,
+        let (lowest_other, level) = match low.first {
+            Some((j, _)) if j == i => (low.second?, &low.second_level),
+            Some((_, q)) => (q, &low.first_level),
             None => return None,
         };
         let d = self.method.divisor(out.seats[i], self.first);
         let target = lowest_other.checked_mul(&d)?;
-        let need = target.floor().checked_add(1)?;
+        let mut need = target.floor().checked_add(1)?;
+        // Exactly level with the lowest winning quotient: the party joins the tie there and
+        // wins a seat if it ranks before at least one of the parties level with it that won.
+        if target.numer() % target.denom().max(1) == 0 && need > u128::from(self.votes[i]) {
+            let t = need - 1;
+            let level = level.get_or_init(|| self.level(out, lowest_other));
+            let won = level.iter().filter(|&&(j, w)| j != i && w).count();
+            let at = || format!("seat {}", u64::from(self.seats) - won as u64 + 1);
+            let votes = u64::try_from(t).unwrap_or(u64::MAX);
+            let before_it = level
+                .iter()
+                .filter(|&&(j, _)| j != i)
+                .filter(|&&(j, _)| {
+                    self.tie
+                        .before(
+                            &at,
+                            (self.labels[j], self.votes[j], j),
+                            (self.labels[i], votes, i),
+                        )
+                        .unwrap_or(true)
+                })
+                .count();
+            if before_it < won {
+                need = t;
+            }
+        }
         let extra = need.saturating_sub(u128::from(self.votes[i]));
         u64::try_from(extra).ok()
-    }
-
-    /// Searches the least number of added votes (monotone: more votes for one list never cost
-    /// it a seat under a largest-remainder method when the others stay fixed).
-    fn remainder_votes_to_next_seat(&self, out: &Outcome, i: usize, eligible: bool) -> Option<u64> {
-        let goal = out.seats[i].checked_add(1)?;
-        if goal > self.seats {
-            return None;
-        }
-        let total: u64 = self.eligible.iter().map(|&j| self.votes[j]).sum();
-        let wins = |x: u64| -> Option<bool> {
-            let v = self.votes[i].checked_add(x)?;
-            let t = total
-                .checked_add(x)?
-                .checked_add(if eligible { 0 } else { self.votes[i] })?;
-            let quota = self.method.quota(t, self.seats)?;
-            let (f, r) = floor_rem(v, quota);
-            let mut whole = f;
-            let mut better = 0u64;
-            for &j in &self.eligible {
-                if j == i {
-                    continue;
-                }
-                let (fj, rj) = floor_rem(self.votes[j], quota);
-                whole += fj;
-                if rj >= r {
-                    better += 1;
-                }
-            }
-            let s = u64::from(self.seats);
-            let mine = if whole > s {
-                f.saturating_sub(1) // over-allocation: assume it loses one (conservative)
-            } else if better < s - whole {
-                f + 1
-            } else {
-                f
-            };
-            Some(mine >= u64::from(goal))
-        };
-        let mut hi = 1u64;
-        while !wins(hi)? {
-            hi = hi.checked_mul(2).filter(|h| *h < u64::MAX / 4)?;
-        }
-        let mut lo = hi / 2; // wins(lo) is false (or lo = 0)
-        if lo == 0 && wins(0)? {
-            return Some(0);
-        }
-        while hi - lo > 1 {
-            let mid = lo + (hi - lo) / 2;
-            if wins(mid)? {
-                hi = mid;
-            } else {
-                lo = mid;
-            }
-        }
-        Some(hi)
     }
 }
 
@@ -862,6 +871,26 @@ mod tests {
             a.first_missed.as_ref().unwrap().quotient,
             Fraction::from_int(20_000)
         );
+    }
+
+    #[test]
+    fn votes_to_next_seat_droop_is_the_least_and_says_when_it_always_holds() {
+        // Droop, 5 seats, 385 votes: quota 65; C (223) has 3 whole quotas and remainder 28,
+        // B's 58 wins the one remainder seat. C + 57 = 280 of 442: quota 74, remainder 58 ties
+        // B's and C wins it on votes; + 58: 59 > 58; + 59 = 444 votes: quota 75, remainder 57
+        // loses; from + 60 the remainder is 58 (tie won) or more, and later whole quotas.
+        let votes = [("A", 24), ("B", 58), ("C", 223), ("D", 80)];
+        let a = allocate(&Rules::new(Method::Droop, 5), &votes).unwrap();
+        let c = &a.parties[2];
+        assert_eq!(c.seats, 3);
+        assert_eq!(c.votes_to_next_seat, Some(57));
+        assert_eq!(c.votes_to_next_seat_always, Some(60));
+        // Hare's quota is a fraction that grows with every vote: one number says it all.
+        let a = allocate(&Rules::new(Method::Hare, 5), &votes).unwrap();
+        assert!(a
+            .parties
+            .iter()
+            .all(|p| p.votes_to_next_seat_always.is_none()));
     }
 
     #[test]

@@ -532,6 +532,14 @@ fn single_report(a: &Allocation, official: Option<&[u32]>, explicit_base: bool) 
             off,
             next
         );
+        if let Some(always) = p.votes_to_next_seat_always {
+            // Droop's whole-number quota: a few votes more can lose the seat again.
+            let _ = write!(
+                out,
+                "  (for certain from +{})",
+                thousands(u128::from(always))
+            );
+        }
         if let Some(e) = &p.exclusion {
             let _ = write!(out, "  excluded: {e}");
         }

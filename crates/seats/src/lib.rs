@@ -27,7 +27,10 @@
 //!   [`allocate_with`] (adds a [`Context`]: an explicit valid-vote base, constituency seats for
 //!   the alternative threshold condition, parties excluded elsewhere).
 //!   An [`Allocation`] gives per party the votes, seats, exclusion reason ([`Exclusion`]) and
-//!   the votes to one more seat; the last seat's and the first missed seat's party and
+//!   the votes to one more seat ([`PartyResult::votes_to_next_seat`]: the smallest number of
+//!   additional votes with which the allocation, ties included, gives one more seat; for
+//!   largest remainder solved exactly, and where a whole-number quota makes it non-monotone,
+//!   also the number from which it always does); the last seat's and the first missed seat's party and
 //!   quotient ([`SeatQuotient`]); every tie broken and how ([`TieRecord`]).
 //! - [`SystemRules`] (constituencies, district method, optional [`Levelling`]; preset
 //!   [`SystemRules::norway`]) and [`allocate_system`]`(&SystemRules, &[(constituency, party,
@@ -47,6 +50,7 @@ pub mod cli;
 mod error;
 mod fraction;
 mod method;
+mod next_seat;
 mod rules;
 mod system;
 mod tie;

@@ -53,7 +53,31 @@ pub(crate) struct TieBreaker<'a> {
 
 impl TieBreaker<'_> {
     /// The lot value of a contender for the contested seat `at`.
-    fn lot(&self, at: &str, key: &str) -> [u8; 32] {
+    /// Whether a list `(label, votes, position)` ranks before another in a tie at `at`, by the
+    /// rules in order (`None`: the rules cannot tell them apart).
+    pub(crate) fn before(
+        &self,
+        at: &dyn Fn() -> String,
+        a: (&str, u64, usize),
+        b: (&str, u64, usize),
+    ) -> Option<bool> {
+        for r in self.rules {
+            let o = match r {
+                TieRule::MostVotes => b.1.cmp(&a.1),
+                TieRule::ListOrder => a.2.cmp(&b.2),
+                TieRule::Lot => {
+                    let at = at();
+                    self.lot(&at, a.0).cmp(&self.lot(&at, b.0))
+                }
+            };
+            if o.is_ne() {
+                return Some(o.is_lt());
+            }
+        }
+        None
+    }
+
+    pub(crate) fn lot(&self, at: &str, key: &str) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(self.seed.unwrap_or_default().as_bytes());
         h.update(b"\n");

@@ -173,3 +173,65 @@ fn missing_file_is_an_error_not_a_panic() {
         "{e}"
     );
 }
+
+#[test]
+fn droop_report_says_from_when_the_next_seat_is_certain() {
+    // Droop, 5 seats: C wins one more seat with 57 more votes (a tie it wins on votes), loses
+    // it again at +59 when the quota rises, and holds it for good from +60.
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        f,
+        "constituency,party,votes\nX,A,24\nX,B,58\nX,C,223\nX,D,80"
+    )
+    .unwrap();
+    let path = f.path().to_str().unwrap().to_string();
+    let report = out(&["--method", "droop", "--seats", "5", &path]);
+    let line = report.lines().find(|l| l.starts_with('C')).unwrap();
+    assert!(line.contains(" 57  (for certain from +60)"), "{report}");
+    let csv = out(&["--method", "droop", "--seats", "5", "--csv", &path]);
+    assert!(!csv.contains("certain"), "{csv}");
+}
+
+#[test]
+fn the_votes_to_one_more_seat_win_it_exactly_level_on_most_votes() {
+    // Spain 2019 what-if (5 %): PP needs 358,689 more votes. With them its 14th quotient is
+    // exactly level with the last seat's and most votes gives PP the seat; one vote fewer
+    // does not.
+    let rows: Vec<(String, u64)> = std::fs::read_to_string(data("es_ep2019.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[1].to_string(), f[2].parse().unwrap())
+        })
+        .collect();
+    let mut rules = skytale_seats::Rules::new(skytale_seats::Method::Dhondt, 54);
+    rules.threshold = Some(skytale_seats::Threshold {
+        percent: skytale_seats::Fraction::from_int(5),
+        scope: Default::default(),
+        or_constituency_seats: None,
+    });
+    let ctx = |extra: u64| skytale_seats::Context {
+        valid_votes: Some(22_426_066 + extra),
+        ..Default::default()
+    };
+    let pp = rows.iter().position(|r| r.0 == "PP").unwrap();
+    let seats = |extra: u64| {
+        let mut r = rows.clone();
+        r[pp].1 += extra;
+        skytale_seats::allocate_with(&rules, &r, &ctx(extra))
+            .unwrap()
+            .parties[pp]
+            .seats
+    };
+    assert_eq!(seats(0), 13);
+    assert_eq!(seats(358_688), 13);
+    let a = {
+        let mut r = rows.clone();
+        r[pp].1 += 358_689;
+        skytale_seats::allocate_with(&rules, &r, &ctx(358_689)).unwrap()
+    };
+    assert_eq!(a.parties[pp].seats, 14);
+    assert!(!a.ties.is_empty(), "won on a tie");
+}

@@ -89,3 +89,175 @@ proptest! {
         }
     }
 }
+
+/// Seats of list `i` with `x` more votes, by the same rules and tie-break (`None` when the
+/// allocation could not break a tie).
+fn seats_with(r: &Rules, v: &[u64], i: usize, x: u64) -> Option<u32> {
+    let mut rows = named(v);
+    rows[i].1 += x;
+    let a = allocate(r, &rows).ok()?;
+    Some(a.parties[i].seats)
+}
+
+fn tie_rules() -> impl Strategy<Value = Vec<TieRule>> {
+    prop::sample::select(vec![
+        vec![TieRule::MostVotes, TieRule::Lot],
+        vec![TieRule::ListOrder],
+        vec![TieRule::Lot],
+        vec![TieRule::MostVotes, TieRule::ListOrder],
+    ])
+}
+
+fn remainder_method() -> impl Strategy<Value = Method> {
+    prop::sample::select(
+        METHODS
+            .iter()
+            .map(|m| m.0)
+            .filter(|m| m.kind() == Kind::LargestRemainder)
+            .collect::<Vec<_>>(),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+    /// Largest remainder against brute force: the least number of votes that wins one more
+    /// seat, and the least from which every number does.
+    #[test]
+    fn votes_to_next_seat_is_the_least_under_largest_remainder(
+        m in remainder_method(),
+        v in prop::collection::vec(0u64..300, 1..6),
+        seats in 1u32..8,
+        who in 0usize..6,
+        ties in tie_rules(),
+    ) {
+        prop_assume!(v.iter().any(|x| *x > 0));
+        let i = who % v.len();
+        let mut r = rules(m, seats);
+        r.tie_break = ties;
+        let a = allocate(&r, &named(&v)).unwrap();
+        let p = &a.parties[i];
+        let goal = p.seats + 1;
+        if goal > seats {
+            prop_assert_eq!(p.votes_to_next_seat, None);
+            return Ok(());
+        }
+        // Far enough that the seat is held for good: the party outweighs every list S-fold.
+        let total: u64 = v.iter().sum();
+        let bound = (u64::from(seats) + 2) * (total + 10);
+        let mut first = None;
+        let mut last_miss = None;
+        for x in 0..=bound {
+            let Some(s) = seats_with(&r, &v, i, x) else {
+                return Ok(()); // a tie the rules cannot break: no allocation to compare
+            };
+            if s >= goal {
+                first.get_or_insert(x);
+            } else {
+                last_miss = Some(x);
+            }
+        }
+        let always = last_miss.map_or(0, |x| x + 1);
+        prop_assert!(always <= bound, "the bound is too small");
+        prop_assert_eq!(p.votes_to_next_seat, first, "{:?} {:?} seats {} list {} ties {:?}", m, v, seats, i, r.tie_break);
+        let expect_always = first.filter(|f| *f != always).map(|_| always);
+        prop_assert_eq!(p.votes_to_next_seat_always, expect_always, "{:?} {:?} seats {} list {} ties {:?}", m, v, seats, i, r.tie_break);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    /// With a threshold: never fewer votes than it takes to pass it, and the search then starts
+    /// there (the other lists' eligibility held fixed, as the figure is defined).
+    #[test]
+    fn votes_to_next_seat_with_a_threshold(
+        m in remainder_method(),
+        v in prop::collection::vec(0u64..300, 2..6),
+        seats in 1u32..6,
+        who in 0usize..6,
+        pct in prop::sample::select(vec![5u64, 10, 20]),
+    ) {
+        prop_assume!(v.iter().any(|x| *x > 0));
+        let i = who % v.len();
+        let mut r = rules(m, seats);
+        r.threshold = Some(skytale_seats::Threshold {
+            percent: skytale_seats::Fraction::from_int(u128::from(pct)),
+            scope: Default::default(),
+            or_constituency_seats: None,
+        });
+        let Ok(a) = allocate(&r, &named(&v)) else { return Ok(()) };
+        let p = &a.parties[i];
+        let goal = p.seats + 1;
+        if goal > seats {
+            return Ok(());
+        }
+        // The oracle: no threshold, the lists excluded now left out (they are not in the
+        // quota's total), and the party counted only from the votes that take it over.
+        let total: u64 = v.iter().sum();
+        let lb = (0..).find(|x| (v[i] + x) * 100 >= pct * (total + x) && v[i] + x > 0).unwrap();
+        let kept: Vec<usize> = (0..v.len()).filter(|&j| j == i || a.parties[j].eligible()).collect();
+        let kv: Vec<u64> = kept.iter().map(|&j| v[j]).collect();
+        let ki = kept.iter().position(|&j| j == i).unwrap();
+        let mut free = rules(m, seats);
+        free.tie_break = r.tie_break.clone();
+        let bound = (u64::from(seats) + 2) * (total + 10) + lb;
+        let mut first = None;
+        let mut last_miss = None;
+        for x in 0..=bound {
+            let won = x >= lb && match seats_with_named(&free, &kv, &kept, ki, x) {
+                Some(s) => s >= goal,
+                None => return Ok(()),
+            };
+            if won { first.get_or_insert(x); } else { last_miss = Some(x); }
+        }
+        let always = last_miss.map_or(0, |x| x + 1);
+        prop_assert_eq!(p.votes_to_next_seat, first, "{:?} {:?} seats {} list {} {}%", m, v, seats, i, pct);
+        let expect_always = first.filter(|f| *f != always).map(|_| always);
+        prop_assert_eq!(p.votes_to_next_seat_always, expect_always, "{:?} {:?} seats {} list {} {}%", m, v, seats, i, pct);
+    }
+}
+
+/// As [`seats_with`], for a subset of the lists keeping their original names (the lot's key).
+fn seats_with_named(r: &Rules, v: &[u64], names: &[usize], i: usize, x: u64) -> Option<u32> {
+    let mut rows: Vec<(String, u64)> = names
+        .iter()
+        .zip(v)
+        .map(|(n, v)| (format!("P{n}"), *v))
+        .collect();
+    rows[i].1 += x;
+    let a = allocate(r, &rows).ok()?;
+    Some(a.parties[i].seats)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    /// Highest averages against brute force: the least number of votes that wins one more
+    /// seat, ties included (one exactly level with the last winner may win it by the rules).
+    #[test]
+    fn votes_to_next_seat_is_the_least_under_highest_averages(
+        m in divisor_method(),
+        v in prop::collection::vec(0u64..200, 1..6),
+        seats in 1u32..8,
+        who in 0usize..6,
+        ties in tie_rules(),
+    ) {
+        prop_assume!(v.iter().any(|x| *x > 0));
+        let i = who % v.len();
+        let mut r = rules(m, seats);
+        r.tie_break = ties;
+        let a = allocate(&r, &named(&v)).unwrap();
+        let p = &a.parties[i];
+        let goal = p.seats + 1;
+        let total: u64 = v.iter().sum();
+        let bound = 8 * (u64::from(seats) + 2) * (total + 10);
+        let mut first = None;
+        for x in 0..=bound {
+            match seats_with(&r, &v, i, x) {
+                Some(s) if s >= goal => { first = Some(x); break; }
+                Some(_) => {}
+                None => return Ok(()),
+            }
+        }
+        prop_assert_eq!(p.votes_to_next_seat, first, "{:?} {:?} seats {} list {} ties {:?}", m, v, seats, i, r.tie_break);
+        prop_assert_eq!(p.votes_to_next_seat_always, None);
+    }
+}

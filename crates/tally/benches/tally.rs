@@ -162,7 +162,7 @@ fn bench_seats(c: &mut Criterion) {
     };
     let seats = skytale_seats::Rules::new(skytale_seats::Method::SainteLague, 96);
     let defs = [
-        ("with seats", with_rules(Some(seats))),
+        ("with seats", with_rules(Some(seats.into()))),
         ("peer without seats", with_rules(None)),
     ];
     // Each station gets 1/20,000 of every list's national vote, with a small deterministic spread.

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use skytale_model::{
     ContestKind, ContestReport, CountType, LocalizedText, ReportStatus, ResultsStatement,
-    ValidDefinition,
+    SeatRules, ValidDefinition,
 };
 
 mod seats;
@@ -349,10 +349,22 @@ impl Tally {
             })
             .collect::<Vec<_>>();
         let seat_allocation = match (&c.seats, c.kind) {
-            (Some(rules), ContestKind::PartyList) => {
+            (Some(SeatRules::Single(rules)), ContestKind::PartyList) => {
                 let votes: Vec<(String, u64)> =
                     selections.iter().map(|s| (s.id.clone(), s.votes)).collect();
                 Some(seats::allocate(rules, &votes, valid))
+            }
+            (Some(SeatRules::System(rules)), ContestKind::PartyList) => {
+                // Each constituency's votes are its unit's effective (rolled-up) counts.
+                let mut rows = Vec::with_capacity(rules.constituencies.len() * nsel);
+                for (k, &u) in def.contest_constituencies(ci).iter().enumerate() {
+                    let eff = self.effective(ci, u);
+                    let id = rules.constituencies.get(k).map_or("", |c| c.id.as_str());
+                    for (s, sel) in c.selections.iter().enumerate() {
+                        rows.push((id, sel.id.as_str(), eff.map_or(0, |e| e.selection_votes(s))));
+                    }
+                }
+                Some(seats::allocate_in_system(rules, &rows))
             }
             _ => None,
         };

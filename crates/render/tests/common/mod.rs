@@ -171,7 +171,7 @@ pub fn definition() -> Arc<ValidDefinition> {
                 party: Some((*p).into()),
             })
             .collect(),
-            seats: Some(rules),
+            seats: Some(rules.into()),
         },
     ];
     let def = Definition {
@@ -200,6 +200,24 @@ pub fn definition() -> Arc<ValidDefinition> {
         publication: PublicationPolicy::default(),
         witnesses: None,
     };
+    Arc::new(def.validate().unwrap())
+}
+
+/// The same election with the parliament elected as a multi-constituency system: the two
+/// regions, Sainte-Laguë, 4 and 3 district seats and one levelling seat each (4 % nationally).
+#[allow(dead_code)] // not every test binary uses it
+pub fn system_definition() -> Arc<ValidDefinition> {
+    let mut def = definition().definition().clone();
+    let system: skytale_seats::SystemRules = serde_json::from_str(
+        r#"{ "method": "sainte-lague",
+             "constituencies": [ { "id": "r1", "seats": 4, "levelling_seats": 1 },
+                                 { "id": "r2", "seats": 3, "levelling_seats": 1 } ],
+             "levelling": { "threshold": { "percent": "4", "scope": "national" } } }"#,
+    )
+    .unwrap();
+    for c in def.contests.iter_mut().filter(|c| c.id == "parliament") {
+        c.seats = Some(system.clone().into());
+    }
     Arc::new(def.validate().unwrap())
 }
 
