@@ -21,6 +21,8 @@ use crate::source::Source;
 
 /// Most pages fetched and compared in one run.
 pub const MAX_PAGES: usize = 2_000;
+/// Rounds (a second apart) a live site gets to show the latest publication on every page.
+const LIVE_RETRIES: usize = 5;
 
 /// The site's HTML pages at published size `n`, by URL path.
 fn render_at(replay: &Replayer, tree: &Tree, n: u64) -> Option<BTreeMap<String, Vec<u8>>> {
@@ -72,6 +74,8 @@ pub async fn check(
     let mut compared = 0;
     let mut missing = 0;
     let mut unreadable = 0;
+    // Pages that differ from the latest publication, with what the source showed.
+    let mut differing: Vec<(&String, Vec<u8>)> = Vec::new();
     for path in paths {
         let at = source_path(source, path);
         let got = match source.get(&at).await {
@@ -95,10 +99,32 @@ pub async fn check(
             }
         };
         compared += 1;
-        let want = &expected[path.as_str()];
-        if got == *want {
-            continue;
+        if got != expected[path.as_str()] {
+            differing.push((path, got));
         }
+    }
+    // A live site re-renders its pages a little after each publication (paced to its render
+    // cost): give it a few seconds to catch up before judging what still differs.
+    for _ in 0..LIVE_RETRIES {
+        if !live || differing.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let mut still = Vec::new();
+        for (path, old) in differing {
+            let got = match source.get(&source_path(source, path)).await {
+                Ok(Some(b)) => b,
+                _ => old,
+            };
+            if got != expected[path.as_str()] {
+                still.push((path, got));
+            }
+        }
+        differing = still;
+    }
+    for (path, got) in differing {
+        let at = source_path(source, path);
+        let want = &expected[path.as_str()];
         let mut stale = None;
         for &n in sizes.iter().filter(|&&n| n != latest) {
             let pages = older.entry(n).or_insert_with(|| render_at(replay, tree, n));
