@@ -16,7 +16,7 @@ use skytale_model::{
     VerifiedNote,
 };
 use skytale_note::{Note, VerifierKey};
-use skytale_tally::Tally;
+use skytale_tally::{LogPosition, Tally};
 use skytale_tlog::Tree;
 
 use crate::report::{Failure, Step};
@@ -136,6 +136,16 @@ impl Replayer {
     /// The latest published size (what the site must show).
     pub fn published_size(&self) -> u64 {
         self.tally_size
+    }
+
+    /// Where a document published at size `n` stands: the size, the verified tree's root there
+    /// and the publication time from the log (`None` if the log never published `n`).
+    pub fn position_at(&self, n: u64, tree: &Tree) -> Option<LogPosition> {
+        Some(LogPosition {
+            tree_size: n,
+            root_hash: skytale_model::encode_hash(&tree.root_at(n).ok()?),
+            published_at: self.published_time(n)?.map(str::to_owned),
+        })
     }
 
     /// The publication time recorded in the log for published size `n`, if the log ever

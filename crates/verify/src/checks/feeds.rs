@@ -7,7 +7,6 @@
 //! lag one publication behind (a note); on a published directory it must be the latest. A
 //! feed the source does not publish is noted, not failed: verify checks what is published.
 
-use skytale_model::encode_hash;
 use skytale_tally::{LogPosition, Tally};
 use skytale_tlog::Tree;
 
@@ -83,14 +82,11 @@ pub fn check(
     };
     let latest = replay.published_size();
     let expected_at = |n: u64| -> Option<Vec<u8>> {
-        let tally = replay.tally_at(n)?;
-        let root = tree.root_at(n).ok()?;
-        let pos = LogPosition {
-            tree_size: n,
-            root_hash: encode_hash(&root),
-            published_at: replay.published_time(n)?.map(str::to_owned),
-        };
-        render(&feed.kind, tally, &pos)
+        render(
+            &feed.kind,
+            replay.tally_at(n)?,
+            &replay.position_at(n, tree)?,
+        )
     };
     let Some(expected) = expected_at(latest) else {
         step.fail(Failure::new(
@@ -103,18 +99,9 @@ pub fn check(
     if *bytes == expected {
         return;
     }
-    for &n in sizes.iter().filter(|&&n| n != latest) {
-        if expected_at(n).as_deref() == Some(bytes.as_slice()) {
-            let msg = format!(
-                "shows published size {n}, but the log's latest publication is size {latest}"
-            );
-            if live && n < latest {
-                step.note(format!("{}: {msg} (a live site may lag)", feed.location));
-            } else {
-                step.fail(Failure::new("feed_stale", feed.location.clone(), msg));
-            }
-            return;
-        }
+    let shows = |n| expected_at(n).as_deref() == Some(bytes.as_slice());
+    if super::judge_stale("feed", &feed.location, sizes, latest, live, step, shows) {
+        return;
     }
     let (line, got, want) = first_line_difference(bytes, &expected);
     step.fail(Failure::new(

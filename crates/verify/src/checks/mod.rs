@@ -13,6 +13,34 @@ pub mod results;
 
 use serde_json::Value;
 
+use crate::report::{Failure, Step};
+
+/// An artefact differs from the latest publication (`latest`): if `shows(n)` holds for one
+/// of the other published `sizes`, it shows that older publication, which a live site may do
+/// for a moment (a note) but a published directory must not (`<kind>_stale`). Returns
+/// whether it was such an older publication; if not, the caller reports the difference.
+pub(crate) fn judge_stale(
+    kind: &str,
+    location: &str,
+    sizes: &[u64],
+    latest: u64,
+    live: bool,
+    step: &mut Step,
+    mut shows: impl FnMut(u64) -> bool,
+) -> bool {
+    let Some(n) = sizes.iter().copied().find(|&n| n != latest && shows(n)) else {
+        return false;
+    };
+    let msg =
+        format!("shows published size {n}, but the log's latest publication is size {latest}");
+    if live && n < latest {
+        step.note(format!("{location}: {msg} (a live site may lag)"));
+    } else {
+        step.fail(Failure::new(&format!("{kind}_stale"), location, msg));
+    }
+    true
+}
+
 /// The first place where two JSON values differ, as `(path, published, expected)`.
 pub fn first_difference(published: &Value, expected: &Value) -> Option<(String, String, String)> {
     fn walk(path: &mut String, a: &Value, b: &Value) -> Option<(String, String, String)> {

@@ -10,9 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use skytale_model::encode_hash;
 use skytale_render::Site;
-use skytale_tally::LogPosition;
 use skytale_tlog::Tree;
 
 use crate::replay::Replayer;
@@ -27,11 +25,7 @@ const LIVE_RETRIES: usize = 5;
 /// The site's HTML pages at published size `n`, by URL path.
 fn render_at(replay: &Replayer, tree: &Tree, n: u64) -> Option<BTreeMap<String, Vec<u8>>> {
     let tally = replay.tally_at(n)?;
-    let pos = LogPosition {
-        tree_size: n,
-        root_hash: encode_hash(&tree.root_at(n).ok()?),
-        published_at: replay.published_time(n)?.map(str::to_owned),
-    };
+    let pos = replay.position_at(n, tree)?;
     let site = Site::new(tally.definition().clone())
         .ok()?
         .with_precompression(false);
@@ -125,33 +119,24 @@ pub async fn check(
     for (path, got) in differing {
         let at = source_path(source, path);
         let want = &expected[path.as_str()];
-        let mut stale = None;
-        for &n in sizes.iter().filter(|&&n| n != latest) {
-            let pages = older.entry(n).or_insert_with(|| render_at(replay, tree, n));
-            if pages.as_ref().and_then(|m| m.get(path.as_str())) == Some(&got) {
-                stale = Some(n);
-                break;
-            }
-        }
         let location = source.locate(&at);
-        match stale {
-            Some(n) if live && n < latest => step.note(format!(
-                "{location}: shows published size {n}, the log's latest is {latest} (a live site may lag)"
-            )),
-            Some(n) => step.fail(Failure::new(
-                "page_stale",
-                location,
-                format!("shows published size {n}, but the log's latest publication is size {latest}"),
-            )),
-            None => {
-                let (what, got, want) = first_text_difference(&got, want);
-                step.fail(Failure::new(
-                    "page_mismatch",
-                    format!("{location} {what}"),
-                    format!("published {got:?}, but the log gives {want:?} (at tree size {latest})"),
-                ));
-            }
+        let shows = |n| {
+            older
+                .entry(n)
+                .or_insert_with(|| render_at(replay, tree, n))
+                .as_ref()
+                .and_then(|m| m.get(path.as_str()))
+                == Some(&got)
+        };
+        if super::judge_stale("page", &location, sizes, latest, live, step, shows) {
+            continue;
         }
+        let (what, got, want) = first_text_difference(&got, want);
+        step.fail(Failure::new(
+            "page_mismatch",
+            format!("{location} {what}"),
+            format!("published {got:?}, but the log gives {want:?} (at tree size {latest})"),
+        ));
     }
     if missing > 0 {
         step.note(format!("{missing} pages are not published by this source"));
