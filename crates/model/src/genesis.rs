@@ -140,11 +140,15 @@ fn escaped_len(c: char) -> usize {
 /// How many entries the definition spans at the head of a log (1, or 1 + its parts), from
 /// entry 0 alone and without checking signatures: for a reader deciding how much to fetch.
 pub fn head_entries(entry0: &[u8]) -> Result<u64, GenesisError> {
+    let (_, es) = parse_entry0(entry0)?;
+    Ok(1 + es.definition_parts.map(|p| u64::from(p.count)).unwrap_or(0))
+}
+
+/// Entry 0 as a signed note and its election statement (signatures not checked).
+fn parse_entry0(entry0: &[u8]) -> Result<(Note, ElectionStatement), GenesisError> {
     let note = Note::parse(entry0).map_err(|e| GenesisError::Note(e.to_string()))?;
     match Statement::parse(&note.text).map_err(|e| GenesisError::Statement(e.to_string()))? {
-        Statement::Election(es) => {
-            Ok(1 + es.definition_parts.map(|p| u64::from(p.count)).unwrap_or(0))
-        }
+        Statement::Election(es) => Ok((note, *es)),
         _ => Err(GenesisError::Statement(
             "its type is not \"election\"".into(),
         )),
@@ -167,14 +171,7 @@ pub fn read_head<E: AsRef<[u8]>>(
     let Some(entry0) = log.first() else {
         return Err(GenesisError::Incomplete { have: 0, need: 1 });
     };
-    let note = Note::parse(entry0.as_ref()).map_err(|e| GenesisError::Note(e.to_string()))?;
-    let st = Statement::parse(&note.text).map_err(|e| GenesisError::Statement(e.to_string()))?;
-    let Statement::Election(es) = st else {
-        return Err(GenesisError::Statement(
-            "its type is not \"election\"".into(),
-        ));
-    };
-    let es = *es;
+    let (note, es) = parse_entry0(entry0.as_ref())?;
     let (authority, parts) = match (es.definition, es.authority_key, es.definition_parts) {
         (Some(def), None, None) => (def.authority_key.clone(), Err(def)),
         (None, Some(key), Some(parts)) => (key, Ok(parts)),
