@@ -5,6 +5,7 @@ pub mod bench;
 pub mod client;
 pub mod commands;
 pub mod demo;
+pub mod loadconn;
 pub mod publish;
 pub mod submit;
 pub mod synthetic;

@@ -294,6 +294,7 @@ pub struct Site {
     boundaries: Boundaries,
     precompress: bool,
     pub(crate) leaf_pages: bool,
+    pub(crate) feeds: bool,
 }
 
 /// Above this many polling stations (units without children), they get no pages of their own
@@ -318,6 +319,7 @@ impl Site {
             boundaries: Boundaries::default(),
             precompress: true,
             leaf_pages: leaves <= MAX_LEAF_PAGES,
+            feeds: true,
         })
     }
 
@@ -333,6 +335,16 @@ impl Site {
     /// default, so they agree on which pages exist.
     pub fn with_leaf_pages(mut self, on: bool) -> Site {
         self.leaf_pages = on;
+        self
+    }
+
+    /// Whether to render the JSON and CSV feeds under `/api/` with the pages (default on). The
+    /// server builds those itself (the results document on each publication, a contest's
+    /// document on request), and a contest document lists every polling station: rendering
+    /// it again only to throw it away cost its site thread most of its time at 200,000
+    /// stations. Pages, the Atom feed and OG cards are the same either way.
+    pub fn with_feeds(mut self, on: bool) -> Site {
+        self.feeds = on;
         self
     }
 

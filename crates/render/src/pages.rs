@@ -1166,10 +1166,12 @@ pub(crate) fn render(
             CacheClass::Short,
         ),
     );
-    out.insert(
-        format!("/api/v1/elections/{e}/results"),
-        Rendered::new("application/json", whole.to_bytes(), CacheClass::Short),
-    );
+    if site.feeds {
+        out.insert(
+            format!("/api/v1/elections/{e}/results"),
+            Rendered::new("application/json", whole.to_bytes(), CacheClass::Short),
+        );
+    }
 
     for contest in def.contests() {
         let cid = contest.id.as_str();
@@ -1180,21 +1182,25 @@ pub(crate) fn render(
         let Some(mut cdoc) = tally.contest_document(cid, pos) else {
             continue;
         };
-        out.insert(
-            format!("/api/v1/elections/{e}/results/{c}"),
-            Rendered::new("application/json", cdoc.to_bytes(), CacheClass::Short),
-        );
+        if site.feeds {
+            out.insert(
+                format!("/api/v1/elections/{e}/results/{c}"),
+                Rendered::new("application/json", cdoc.to_bytes(), CacheClass::Short),
+            );
+        }
         let Some(result) = cdoc.contests.pop() else {
             continue;
         };
-        out.insert(
-            format!("/api/v1/elections/{e}/results/{c}.csv"),
-            Rendered::new(
-                "text/csv; charset=utf-8",
-                feeds::contest_csv(def, &result).into_bytes(),
-                CacheClass::Short,
-            ),
-        );
+        if site.feeds {
+            out.insert(
+                format!("/api/v1/elections/{e}/results/{c}.csv"),
+                Rendered::new(
+                    "text/csv; charset=utf-8",
+                    feeds::contest_csv(def, &result).into_bytes(),
+                    CacheClass::Short,
+                ),
+            );
+        }
         let index = result
             .units
             .iter()

@@ -68,6 +68,25 @@ fn the_page_set_is_complete() {
     assert_eq!(all["/og/demo/president.svg"].content_type, "image/svg+xml");
 }
 
+/// The server renders its own feeds; without them the site is the same pages, byte for byte,
+/// and nothing under `/api/`.
+#[test]
+fn without_feeds_the_pages_are_unchanged() {
+    let def = common::definition();
+    let with = render(5, 7);
+    let without =
+        site()
+            .with_feeds(false)
+            .render_all(&common::tally(&def, 5), &common::pos(7), &[]);
+    assert!(with.keys().any(|p| p.starts_with("/api/")));
+    assert!(!without.keys().any(|p| p.starts_with("/api/")));
+    let pages: Vec<&String> = with.keys().filter(|p| !p.starts_with("/api/")).collect();
+    assert_eq!(pages, without.keys().collect::<Vec<_>>());
+    for p in pages {
+        assert_eq!(with[p].body, without[p].body, "{p} differs without feeds");
+    }
+}
+
 /// A national election's polling stations get no pages of their own (millions of them would
 /// not fit in memory); their parents list them without links to pages that do not exist.
 #[test]

@@ -254,6 +254,7 @@ impl ElectionRuntime {
             published_at: pub_time,
         };
         let whole = whole_file(id, tally.document(&pos).to_bytes());
+        let (site_tally, pos_copy) = (tally.clone(), pos.clone());
         let (tx, rx) = flume::bounded(QUEUE_DEPTH);
         let (events, _) = broadcast::channel(64);
         let definition_json = Arc::new(definition_document(&ledger, &signer.verifier()));
@@ -272,7 +273,7 @@ impl ElectionRuntime {
             }),
             published: RwLock::new(Published { tally, pos, whole }),
             events,
-            site: crate::site::SiteView::new(),
+            site: crate::site::SiteView::new(site_tally, pos_copy),
             jobs: tx,
         });
         let witness = match &def.definition().witnesses {
@@ -651,6 +652,7 @@ impl Sequencer {
         }
         let time = time.map(str::to_string);
         let mut published = self.rt.published.write().unwrap_or_else(|p| p.into_inner());
+        let mut applied = Vec::new();
         for i in self.published_size..target {
             let st = if i >= batch_start {
                 batch.get((i - batch_start) as usize).cloned()
@@ -663,6 +665,7 @@ impl Sequencer {
             };
             if let Some(Statement::Results(r)) = st {
                 published.tally.apply(&r);
+                applied.push(r);
             }
         }
         let root = self
@@ -678,6 +681,9 @@ impl Sequencer {
             root_hash: encode_hash(&root),
             published_at: time,
         };
+        // The site thread's copy of the tally follows the same statements.
+        self.rt.site.publish(applied, published.pos.clone());
+        drop(published);
         self.published_size = target;
         self.dirty_since.get_or_insert_with(Instant::now);
     }

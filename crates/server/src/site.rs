@@ -33,12 +33,13 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use skytale_model::ResultsStatement;
 use skytale_render::{
     i18n::{REFERENCE_LANGUAGE, UI_LANGUAGES},
     negotiate_language, render_archive, security_headers, ArchiveEntry, RenderState, Rendered,
     Site,
 };
-use skytale_tally::LogPosition;
+use skytale_tally::{LogPosition, Tally};
 
 use crate::runtime::{ElectionRuntime, PublicationEvent};
 use crate::AppState;
@@ -255,11 +256,44 @@ pub struct SiteView {
     /// Set by the sequencer after a publication, taken by the site thread (coalescing).
     pending: Mutex<Option<PublicationEvent>>,
     wake: Condvar,
+    /// The site thread's own copy of the published tally, handed over once at start.
+    replica: Mutex<Option<(Tally, LogPosition)>>,
+    /// Statements published since the site thread last took them, in log order, and the
+    /// position they lead to (see [`SiteView::publish`]).
+    feed: Mutex<Feed>,
+}
+
+#[derive(Debug, Default)]
+struct Feed {
+    statements: Vec<ResultsStatement>,
+    pos: Option<LogPosition>,
 }
 
 impl SiteView {
-    pub fn new() -> SiteView {
-        SiteView::default()
+    /// A view whose site thread starts from `tally` at `pos` (the published tally at load).
+    pub fn new(tally: Tally, pos: LogPosition) -> SiteView {
+        SiteView {
+            replica: Mutex::new(Some((tally, pos))),
+            ..SiteView::default()
+        }
+    }
+
+    /// Called by the sequencer for each publication, in log order, with the results statements
+    /// it folded into the published tally: the site thread folds the same ones into its own
+    /// copy. Cloning the whole tally for each render instead cost a national election tens of
+    /// megabytes of copying several times a second.
+    pub fn publish(
+        &self,
+        statements: impl IntoIterator<Item = ResultsStatement>,
+        pos: LogPosition,
+    ) {
+        let mut f = self.feed.lock().unwrap_or_else(|p| p.into_inner());
+        f.statements.extend(statements);
+        f.pos = Some(pos);
+    }
+
+    fn take_feed(&self) -> Feed {
+        std::mem::take(&mut *self.feed.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// The current map (readers keep it as long as they need; a render never waits for them).
@@ -302,15 +336,20 @@ pub fn start(rt: &Arc<ElectionRuntime>) -> std::io::Result<()> {
 }
 
 fn run(rt: Arc<ElectionRuntime>) {
-    let def = rt
-        .published
-        .read()
+    let Some((mut tally, mut pos)) = rt
+        .site
+        .replica
+        .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .tally
-        .definition()
-        .clone();
+        .take()
+    else {
+        tracing::error!(election = %rt.id, "the site thread was started twice");
+        return;
+    };
+    let def = tally.definition().clone();
+    // The server serves the JSON and CSV feeds itself (crate::api).
     let site = match Site::new(def.clone()) {
-        Ok(s) => Some(s),
+        Ok(s) => Some(s.with_feeds(false)),
         Err(e) => {
             tracing::error!(election = %rt.id, error = %e, "the site cannot be rendered; serving feeds only");
             None
@@ -325,6 +364,7 @@ fn run(rt: Arc<ElectionRuntime>) {
         let notified = if first { None } else { Some(rt.site.wait()) };
         first = false;
         let Some(site) = &site else {
+            rt.site.take_feed();
             if let Some(ev) = notified {
                 let _ = rt.events.send(ev);
             }
@@ -340,11 +380,14 @@ fn run(rt: Arc<ElectionRuntime>) {
             }
         }
         let started = Instant::now();
-        // A copy, so the sequencer's write lock waits only for the copy, never for rendering.
-        let (tally, pos) = {
-            let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
-            (p.tally.clone(), p.pos.clone())
-        };
+        // Everything published until now, including what arrived while pacing.
+        let feed = rt.site.take_feed();
+        for r in &feed.statements {
+            tally.apply(r);
+        }
+        if let Some(p) = feed.pos {
+            pos = p;
+        }
         let cur = rt.site.current();
         if cur.pos.as_ref() != Some(&pos) {
             let changed = site.render_changed(&tally, &pos, &[], &mut state);
@@ -357,19 +400,12 @@ fn run(rt: Arc<ElectionRuntime>) {
             } else {
                 cur.files.clone()
             };
-            let mut status = None;
             for (path, r) in changed {
-                if path.starts_with("/api/") {
-                    if path.ends_with("/results") {
-                        status = document_status(&r.body);
-                    }
-                    continue;
-                }
                 let f = Arc::new(SiteFile::new(&path, r));
                 files.insert(path, f);
             }
             // Nothing is published before the first results statement is in the tally.
-            let status = status.filter(|_| tally.statements() > 0);
+            let status = (tally.statements() > 0).then(|| tally.status().to_string());
             let archive = Some(ArchiveEntry::from_definition(&def, status.as_deref()));
             rt.site.swap(SiteMap {
                 pos: Some(pos.clone()),
@@ -388,15 +424,6 @@ fn run(rt: Arc<ElectionRuntime>) {
             });
         }
     }
-}
-
-/// `status` of a results document.
-fn document_status(body: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Head {
-        status: String,
-    }
-    serde_json::from_slice::<Head>(body).ok().map(|h| h.status)
 }
 
 /// Waits (polling, up to `timeout`) until the site of `rt` shows its current publication.

@@ -295,7 +295,9 @@ impl Tally {
         Some(self.wrap(pos, vec![self.contest_result(ci, true)]))
     }
 
-    fn wrap(&self, pos: &LogPosition, contests: Vec<ContestResult>) -> ResultsDoc {
+    /// `"certified"` once every contest's whole area has a certified report of its own, else
+    /// `"unofficial"` (the results document's `status`).
+    pub fn status(&self) -> &'static str {
         let certified = !self.contests.is_empty()
             && (0..self.contests.len()).all(|ci| {
                 self.def.contest_area(ci).iter().all(|a| {
@@ -305,11 +307,19 @@ impl Tally {
                         .is_some_and(|o| o.status == ReportStatus::Certified)
                 })
             });
+        if certified {
+            "certified"
+        } else {
+            "unofficial"
+        }
+    }
+
+    fn wrap(&self, pos: &LogPosition, contests: Vec<ContestResult>) -> ResultsDoc {
         ResultsDoc {
             election: self.def.id().to_string(),
             tree_size: pos.tree_size,
             root_hash: pos.root_hash.clone(),
-            status: if certified { "certified" } else { "unofficial" },
+            status: self.status(),
             published_at: pos.published_at.clone(),
             statements: self.statements,
             contests,
@@ -404,7 +414,14 @@ impl Tally {
             if !kids.is_empty() || with_leaves {
                 out.push(self.unit_result(ci, u, with_leaves));
             }
-            stack.extend(kids.iter().rev().copied());
+            // Without leaves, never walk down to them: a national election has hundreds of
+            // thousands, and the whole document is rebuilt on every publication.
+            stack.extend(
+                kids.iter()
+                    .rev()
+                    .copied()
+                    .filter(|&k| with_leaves || !def.children(k).is_empty()),
+            );
         }
     }
 
