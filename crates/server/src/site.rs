@@ -326,6 +326,18 @@ impl SiteView {
     }
 }
 
+/// Pages are refreshed from the published tally, which never waits for them; under a burst of
+/// submissions the CPU belongs first to acceptance (signatures, the sequencer, receipts) and
+/// to the results JSON. So the site thread runs at nice 10: on an idle machine it renders as
+/// often as its pacing allows, on a saturated one it renders less often, and a page lags a
+/// little more rather than a receipt.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10) {
+        tracing::warn!(error = %e, "cannot lower the site thread's priority");
+    }
+}
+
 /// Starts the site thread of an election; it renders the current publication at once.
 pub fn start(rt: &Arc<ElectionRuntime>) -> std::io::Result<()> {
     let rt = rt.clone();
@@ -336,6 +348,7 @@ pub fn start(rt: &Arc<ElectionRuntime>) -> std::io::Result<()> {
 }
 
 fn run(rt: Arc<ElectionRuntime>) {
+    lower_priority();
     let Some((mut tally, mut pos)) = rt
         .site
         .replica
@@ -801,5 +814,27 @@ mod tests {
             ),
         );
         assert!(!other.matches(&tag));
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod priority_tests {
+    #[test]
+    fn the_site_thread_yields_to_acceptance() {
+        let me = || rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap();
+        let before = me();
+        let nice = std::thread::spawn(|| {
+            super::lower_priority();
+            rustix::process::getpriority_process(Some(rustix::thread::gettid()))
+        })
+        .join()
+        .unwrap()
+        .unwrap();
+        assert!(nice >= 10, "the site thread runs at nice {nice}");
+        assert_eq!(
+            me(),
+            before,
+            "only the site thread is lowered, not its caller"
+        );
     }
 }
