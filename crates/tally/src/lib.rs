@@ -147,6 +147,9 @@ pub struct Tally {
     leaves: Vec<u64>,
     /// Per unit: registered voters (its own figure, else the sum of its children's).
     registered: Vec<u64>,
+    /// Per unit: its children that have children of their own, so the whole document walks
+    /// the levels above the polling stations without touching each station (shared by clones).
+    inner_children: Arc<Vec<Vec<usize>>>,
     statements: u64,
 }
 
@@ -177,6 +180,17 @@ impl Tally {
                 None => kids.iter().map(|&k| registered[k]).sum(),
             };
         }
+        let inner_children = Arc::new(
+            (0..n)
+                .map(|u| {
+                    def.children(u)
+                        .iter()
+                        .copied()
+                        .filter(|&k| !def.children(k).is_empty())
+                        .collect()
+                })
+                .collect(),
+        );
         let contests = def
             .contests()
             .iter()
@@ -191,6 +205,7 @@ impl Tally {
             contests,
             leaves,
             registered,
+            inner_children,
             statements: 0,
         }
     }
@@ -416,12 +431,12 @@ impl Tally {
             }
             // Without leaves, never walk down to them: a national election has hundreds of
             // thousands, and the whole document is rebuilt on every publication.
-            stack.extend(
-                kids.iter()
-                    .rev()
-                    .copied()
-                    .filter(|&k| with_leaves || !def.children(k).is_empty()),
-            );
+            let next = if with_leaves {
+                kids
+            } else {
+                &self.inner_children[u][..]
+            };
+            stack.extend(next.iter().rev().copied());
         }
     }
 
