@@ -555,7 +555,11 @@ fn results_table(
         let _ = write!(h, "<th scope=\"col\">{}</th>", esc(&t(lang, "seats")));
     }
     if prev.is_some() {
-        let _ = write!(h, "<th scope=\"col\">{}</th>", esc(&t(lang, "change")));
+        let _ = write!(
+            h,
+            "<th scope=\"col\" class=\"change\">{}</th>",
+            esc(&t(lang, "change"))
+        );
     }
     h.push_str("</tr></thead><tbody>");
     for s in n.order() {

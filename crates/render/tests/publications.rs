@@ -85,7 +85,7 @@ fn contest_page_shows_the_change_against_the_second_publication() {
     let all = site.render_all(&tallies[2], &pos_of(&pubs[2]), &history);
     let page = text(&all["/en/demo/president/"]);
     let table = first_table(page);
-    assert!(table.contains("<th scope=\"col\">Change since last publication</th>"));
+    assert!(table.contains("<th scope=\"col\" class=\"change\">Change since last publication</th>"));
     // Every selection's change is its votes now minus its votes at the second publication.
     let now = &tallies[2].selection_totals()["president"];
     let then = &tallies[1].selection_totals()["president"];

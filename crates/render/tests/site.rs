@@ -216,7 +216,7 @@ fn contest_page_has_chart_table_seats_change_map_and_drilldown() {
     let all = site.render_all(&common::tally(&def, 8), &common::pos(9), &[h1]);
     let p = text(&all["/en/demo/parliament/"]);
     assert!(p.contains("<th scope=\"col\">Seats</th>"));
-    assert!(p.contains("<th scope=\"col\">Change since last publication</th>"));
+    assert!(p.contains("<th scope=\"col\" class=\"change\">Change since last publication</th>"));
     assert!(p.contains("<ul class=\"chart\">"));
     assert!(p.contains("<section class=\"map\""), "map missing");
     assert!(p.contains("href=\"/en/demo/parliament/r2/\""));
