@@ -82,7 +82,10 @@ async fn wait_site(s: &Server, size: u64) {
         if cur.complete && cur.pos.as_ref().map(|p| p.tree_size) == Some(size) {
             return;
         }
-        assert!(t0.elapsed() < Duration::from_secs(30), "site never at {size}");
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "site never at {size}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -92,19 +95,20 @@ async fn three_publications_change_feed_restart_publish_and_verify() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let k = kit::keys();
-    let def =
-        skytale_model::Definition::parse(
-            &kit::toml_text(&k, "approval"),
-            skytale_model::DefinitionFormat::Toml,
-        )
-            .unwrap();
+    let def = skytale_model::Definition::parse(
+        &kit::toml_text(&k, "approval"),
+        skytale_model::DefinitionFormat::Toml,
+    )
+    .unwrap();
     {
         let store = skytale_store::Store::open(&data).unwrap();
         skytale_server::create_election(&store, &kit::head(&k, &def)).unwrap();
     }
     let s = start(&data).await;
     let b = s.base.clone();
-    let res = |key, unit, v, a, bb| kit::sign(key, &kit::results_json(unit, v, &kit::mayor(a, bb, a + bb)));
+    let res = |key, unit, v, a, bb| {
+        kit::sign(key, &kit::results_json(unit, v, &kit::mayor(a, bb, a + bb)))
+    };
     // Publication 1 at size 2 (N1), 2 at size 4 (+ S1), 3 at size 7 (N1 corrected, + S2).
     let mut pubs = Vec::new();
     let (n, root) = submit(&b, res(&k.north, "n1", 1, 300, 200)).await;
@@ -160,11 +164,21 @@ async fn three_publications_change_feed_restart_publish_and_verify() {
         format!("/feeds/{ID}.atom"),
         format!("/og/{ID}/mayor.png"),
     ] {
-        assert_eq!(get(&format!("{b2}{p}")).await.0, 200, "{p} right after start");
+        assert_eq!(
+            get(&format!("{b2}{p}")).await.0,
+            200,
+            "{p} right after start"
+        );
     }
     wait_site(&s, 7).await;
-    assert_eq!(get(&format!("{b2}/en/{ID}/mayor/")).await.1, page.as_bytes());
-    assert_eq!(get(&format!("{b2}/feeds/{ID}.atom")).await.1, feed.as_bytes());
+    assert_eq!(
+        get(&format!("{b2}/en/{ID}/mayor/")).await.1,
+        page.as_bytes()
+    );
+    assert_eq!(
+        get(&format!("{b2}/feeds/{ID}.atom")).await.1,
+        feed.as_bytes()
+    );
     assert_eq!(
         get(&format!("{b2}/en/{ID}/mayor/north/n1/")).await.1,
         deep_before
@@ -203,7 +217,9 @@ async fn three_publications_change_feed_restart_publish_and_verify() {
     // So is a feed that leaves out a publication.
     std::fs::write(&file, &page).unwrap();
     let feed_file = out.join(format!("feeds/{ID}.atom"));
-    let cut = feed.replacen(entries[2], "", 1).replacen("<entry></entry>", "", 1);
+    let cut = feed
+        .replacen(entries[2], "", 1)
+        .replacen("<entry></entry>", "", 1);
     std::fs::write(&feed_file, cut).unwrap();
     let report = skytale_verify::verify(&opts).await;
     assert!(

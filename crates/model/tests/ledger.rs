@@ -510,12 +510,21 @@ fn publications_are_the_approvals_that_reached_quorum_in_order() {
             let a = l.check(&bytes, &roots).unwrap();
             l.commit(&a);
         };
-        add(&mut l, sign(&k.north, &results_json("n1", 1, &mayor(3, 2, 5))));
+        add(
+            &mut l,
+            sign(&k.north, &results_json("n1", 1, &mayor(3, 2, 5))),
+        );
         add(&mut l, publ(2, 1)); // entry 2: publishes size 2
-        add(&mut l, sign(&k.north, &results_json("n2", 1, &mayor(4, 1, 5))));
+        add(
+            &mut l,
+            sign(&k.north, &results_json("n2", 1, &mayor(4, 1, 5))),
+        );
         add(&mut l, publ(4, 2)); // entry 4: publishes size 4
         add(&mut l, publ(2, 3)); // an older size again: not a publication
-        add(&mut l, sign(&k.north, &results_json("n1", 2, &mayor(5, 2, 7))));
+        add(
+            &mut l,
+            sign(&k.north, &results_json("n1", 2, &mayor(5, 2, 7))),
+        );
         add(&mut l, publ(7, 4)); // entry 7: publishes size 7
         let got: Vec<(u64, String, String, u64, Vec<String>)> = l
             .publications()

@@ -60,5 +60,7 @@ pub fn png(svg: &str) -> Result<Vec<u8>, CardError> {
         CARD_HEIGHT as f32 / size.height(),
     );
     resvg::render(&tree, transform, &mut pixmap.as_mut());
-    pixmap.encode_png().map_err(|e| CardError::Png(e.to_string()))
+    pixmap
+        .encode_png()
+        .map_err(|e| CardError::Png(e.to_string()))
 }

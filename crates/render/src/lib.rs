@@ -196,10 +196,9 @@ impl PublicationRecord {
                 totals: BTreeMap::new(),
             })
             .collect();
-        if let (Some(prev), Some(totals)) = (
-            v.iter_mut().rev().find(|r| r.tree_size < upto),
-            previous,
-        ) {
+        if let (Some(prev), Some(totals)) =
+            (v.iter_mut().rev().find(|r| r.tree_size < upto), previous)
+        {
             prev.totals = totals.clone();
         }
         v

@@ -162,7 +162,10 @@ fn card_png_is_1200_by_630_not_blank_and_draws_greek_and_cyrillic() {
     let blank = ink("");
     let greek = ink("Δήμαρχος");
     let cyrillic = ink("Кмет на");
-    assert!(greek > blank && cyrillic > blank, "{blank} {greek} {cyrillic}");
+    assert!(
+        greek > blank && cyrillic > blank,
+        "{blank} {greek} {cyrillic}"
+    );
     assert_ne!(
         card::png(&svg("Δήμαρχος")).unwrap(),
         card::png(&svg("Кметове")).unwrap()

@@ -324,7 +324,14 @@ pub fn start(rt: &Arc<ElectionRuntime>) -> std::io::Result<()> {
     if let Some(site) = &site {
         let (tally, pos, history) = published_copy(&rt);
         let files = site.render_shallow(&tally, &pos, &history, &mut state, SHALLOW_DEPTH);
-        rt.site.swap(next_map(&rt.site.current(), files, &def, &tally, pos, false));
+        rt.site.swap(next_map(
+            &rt.site.current(),
+            files,
+            &def,
+            &tally,
+            pos,
+            false,
+        ));
     }
     let rt = rt.clone();
     std::thread::Builder::new()
@@ -335,7 +342,13 @@ pub fn start(rt: &Arc<ElectionRuntime>) -> std::io::Result<()> {
 
 /// A copy of the published tally, position and history, so the sequencer's write lock waits
 /// only for the copy, never for rendering.
-fn published_copy(rt: &ElectionRuntime) -> (skytale_tally::Tally, LogPosition, Arc<Vec<PublicationRecord>>) {
+fn published_copy(
+    rt: &ElectionRuntime,
+) -> (
+    skytale_tally::Tally,
+    LogPosition,
+    Arc<Vec<PublicationRecord>>,
+) {
     let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
     (p.tally.clone(), p.pos.clone(), p.history.clone())
 }
@@ -408,8 +421,14 @@ fn run(rt: Arc<ElectionRuntime>, site: Option<Site>, mut state: RenderState) {
         let cur = rt.site.current();
         if cur.pos.as_ref() != Some(&pos) || !cur.complete {
             let changed = site.render_changed(&tally, &pos, &history, &mut state);
-            rt.site
-                .swap(next_map(&cur, changed, site.definition(), &tally, pos.clone(), true));
+            rt.site.swap(next_map(
+                &cur,
+                changed,
+                site.definition(),
+                &tally,
+                pos.clone(),
+                true,
+            ));
         }
         last_cost = started.elapsed();
         last_end = Some(Instant::now());
