@@ -506,7 +506,7 @@ fn publications_are_the_approvals_that_reached_quorum_in_order() {
                 ),
             )
         };
-        let mut add = |l: &mut Ledger, bytes: Vec<u8>| {
+        let add = |l: &mut Ledger, bytes: Vec<u8>| {
             let a = l.check(&bytes, &roots).unwrap();
             l.commit(&a);
         };

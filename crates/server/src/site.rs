@@ -322,7 +322,7 @@ pub fn start(rt: &Arc<ElectionRuntime>) -> std::io::Result<()> {
     };
     let mut state = RenderState::new();
     if let Some(site) = &site {
-        let (tally, pos, history) = published_copy(&rt);
+        let (tally, pos, history) = published_copy(rt);
         let files = site.render_shallow(&tally, &pos, &history, &mut state, SHALLOW_DEPTH);
         rt.site.swap(next_map(
             &rt.site.current(),
