@@ -213,6 +213,30 @@ pub enum GenesisError {
     },
 }
 
+/// One publication of an `approval`-mode election: the moment a tree size got its quorum of
+/// approvals. The publications of a log prefix are exactly the publication statements in it
+/// that completed a quorum for a size larger than every earlier publication, so they are a
+/// pure function of the prefix (the server, a restart and a verifier list the same ones).
+///
+/// `automatic` mode has none: every accepted entry is public the moment it is sequenced, and
+/// any grouping of entries into "publications" would either follow the server's batching
+/// (which the log does not record, so a verifier could not recompute it) or be one per entry
+/// (where "change since the last publication" is just the last statement, which readers would
+/// misread as the change since they last looked).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Publication {
+    /// The published tree size.
+    pub tree_size: u64,
+    /// Base64 of the log's root at `tree_size` (checked when the approval was admitted).
+    pub root_hash: String,
+    /// `signed_at` of the approval that completed the quorum.
+    pub published_at: String,
+    /// Log index of that approval.
+    pub index: u64,
+    /// Names of the approvers' keys that approved this size by then, in key-ring order.
+    pub approvers: Vec<String>,
+}
+
 /// The acceptance state after some prefix of the log.
 #[derive(Clone, Debug)]
 pub struct Ledger {
@@ -226,8 +250,9 @@ pub struct Ledger {
     last_version: HashMap<usize, u64>,
     /// Tree size → approver key indexes that approved it.
     approvals: BTreeMap<u64, BTreeSet<usize>>,
-    /// Largest tree size approved under the `approval` policy, with the approval's time.
-    approved: Option<(u64, String)>,
+    /// Every publication so far (`approval` mode), oldest first: a few per night, so kept
+    /// whole; the last one is the published size.
+    publications: Vec<Publication>,
     /// The time of the latest statement (reporter's or approver's clock), for `automatic` mode.
     latest_time: Option<String>,
 }
@@ -272,7 +297,7 @@ impl Ledger {
             size: entries,
             last_version: HashMap::new(),
             approvals: BTreeMap::new(),
-            approved: None,
+            publications: Vec::new(),
             latest_time: None,
         }
     }
@@ -305,10 +330,18 @@ impl Ledger {
     pub fn published(&self) -> Option<(u64, Option<&str>)> {
         match self.def.definition().publication.mode {
             crate::PublicationMode::Automatic => Some((self.size, self.latest_time.as_deref())),
-            crate::PublicationMode::Approval => {
-                self.approved.as_ref().map(|(n, t)| (*n, Some(t.as_str())))
-            }
+            crate::PublicationMode::Approval => self
+                .publications
+                .last()
+                .map(|p| (p.tree_size, Some(p.published_at.as_str()))),
         }
+    }
+
+    /// The publications of this log prefix, oldest first (see [`Publication`]): the approved
+    /// sizes under the `approval` policy, none under `automatic`. Kept as the log is folded, so
+    /// asking costs nothing.
+    pub fn publications(&self) -> &[Publication] {
+        &self.publications
     }
 
     /// Verifies and admits in one step (replay, verifier, tests). `root_at` gives the log's root
@@ -640,9 +673,30 @@ impl Ledger {
                 let set = self.approvals.entry(p.tree_size).or_default();
                 set.extend(approvers);
                 let quorum = self.def.definition().publication.quorum.max(1) as usize;
-                let newer = self.approved.as_ref().is_none_or(|(n, _)| p.tree_size > *n);
-                if set.len() >= quorum && newer {
-                    self.approved = Some((p.tree_size, p.signed_at.clone()));
+                let newer = self
+                    .publications
+                    .last()
+                    .is_none_or(|last| p.tree_size > last.tree_size);
+                let approval =
+                    self.def.definition().publication.mode == crate::PublicationMode::Approval;
+                if approval && set.len() >= quorum && newer {
+                    let approvers = set
+                        .iter()
+                        .filter_map(|&i| self.keys.get(i))
+                        .map(|e| e.key.name().to_string())
+                        .collect();
+                    // Admission checked that it decodes to the root at that size; re-encoding
+                    // gives every reader the one canonical spelling.
+                    let root_hash = crate::decode_hash(&p.root_hash)
+                        .map(|h| crate::encode_hash(&h))
+                        .unwrap_or_else(|| p.root_hash.clone());
+                    self.publications.push(Publication {
+                        tree_size: p.tree_size,
+                        root_hash,
+                        published_at: p.signed_at.clone(),
+                        index,
+                        approvers,
+                    });
                 }
                 self.latest_time = Some(p.signed_at.clone());
             }

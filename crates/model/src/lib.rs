@@ -24,7 +24,8 @@ pub use definition::{
 pub use error::{DefinitionError, DefinitionErrors, RejectCode, Rejection};
 pub use genesis::{sign_definition, SignDefinitionError, MAX_ENTRY_BYTES};
 pub use ledger::{
-    verify_note, Admitted, GenesisError, KeyRing, Ledger, PlausibilityIssue, Role, VerifiedNote,
+    verify_note, Admitted, GenesisError, KeyRing, Ledger, PlausibilityIssue, Publication, Role,
+    VerifiedNote,
 };
 pub use statement::{
     ContestReport, Count, CountType, DefinitionPart, DefinitionParts, ElectionStatement, KeyChange,

@@ -481,3 +481,82 @@ fn a_definition_larger_than_a_note_is_carried_in_parts() {
     let l = Ledger::genesis(&head, None).unwrap();
     assert_eq!(l.definition().units().len(), 20_007);
 }
+
+/// The publications of a prefix: one per approval that reached quorum for a size larger than
+/// the last publication, with its size, canonical root, time and approvers; an approval of an
+/// older size is not one, and `automatic` mode has none.
+#[test]
+fn publications_are_the_approvals_that_reached_quorum_in_order() {
+    let k = keys();
+    for mode in ["approval", "automatic"] {
+        let def = skytale_model::Definition::parse(
+            &common::toml_text(&k, mode),
+            skytale_model::DefinitionFormat::Toml,
+        )
+        .unwrap();
+        let mut l = Ledger::genesis(&[common::entry0(&k, &def)], None).unwrap();
+        let root = |n: u64| [n as u8; 32];
+        let roots = |n: u64| Some(root(n));
+        let publ = |size: u64, minute: u32| {
+            sign(
+                &k.approver,
+                &format!(
+                    r#"{{"type":"publication","election":"test-2026","tree_size":{size},"root_hash":"{}","signed_at":"2026-11-25T21:{minute:02}:00Z"}}"#,
+                    skytale_model::encode_hash(&root(size))
+                ),
+            )
+        };
+        let add = |l: &mut Ledger, bytes: Vec<u8>| {
+            let a = l.check(&bytes, &roots).unwrap();
+            l.commit(&a);
+        };
+        add(
+            &mut l,
+            sign(&k.north, &results_json("n1", 1, &mayor(3, 2, 5))),
+        );
+        add(&mut l, publ(2, 1)); // entry 2: publishes size 2
+        add(
+            &mut l,
+            sign(&k.north, &results_json("n2", 1, &mayor(4, 1, 5))),
+        );
+        add(&mut l, publ(4, 2)); // entry 4: publishes size 4
+        add(&mut l, publ(2, 3)); // an older size again: not a publication
+        add(
+            &mut l,
+            sign(&k.north, &results_json("n1", 2, &mayor(5, 2, 7))),
+        );
+        add(&mut l, publ(7, 4)); // entry 7: publishes size 7
+        let got: Vec<(u64, String, String, u64, Vec<String>)> = l
+            .publications()
+            .iter()
+            .map(|p| {
+                (
+                    p.tree_size,
+                    p.root_hash.clone(),
+                    p.published_at.clone(),
+                    p.index,
+                    p.approvers.clone(),
+                )
+            })
+            .collect();
+        if mode == "automatic" {
+            assert!(got.is_empty(), "{got:?}");
+            assert_eq!(l.published(), Some((8, Some("2026-11-25T21:04:00Z"))));
+            continue;
+        }
+        let want: Vec<(u64, String, String, u64, Vec<String>)> = [(2, 1, 2), (4, 2, 4), (7, 4, 7)]
+            .into_iter()
+            .map(|(size, minute, index)| {
+                (
+                    size,
+                    skytale_model::encode_hash(&root(size)),
+                    format!("2026-11-25T21:{minute:02}:00Z"),
+                    index,
+                    vec!["approver".to_string()],
+                )
+            })
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(l.published(), Some((7, Some("2026-11-25T21:04:00Z"))));
+    }
+}

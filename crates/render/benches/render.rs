@@ -1,6 +1,6 @@
 //! Benchmarks of the renderer on the synthetic test election (3 languages, 3 contests, 15
-//! units): a full render with and without precompression, and the incremental render after
-//! one polling station reports.
+//! units): a full render with and without precompression, the incremental render after
+//! one polling station reports, and one Open Graph card as SVG (the peer) and as PNG.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -39,6 +39,34 @@ fn bench(c: &mut Criterion) {
             |mut s| plain.render_changed(&t8, &common::pos(9), &[], &mut s),
             criterion::BatchSize::SmallInput,
         )
+    });
+    // One card: building its SVG (the peer) and rasterising it to PNG.
+    let rows = || {
+        ["Ελένη Παπαδοπούλου", "Георги Иванов", "Liam Brennan"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| skytale_render::svg::CardRow {
+                name: n.to_string(),
+                value: format!("{}%", 40 - i * 10),
+                votes: 4000 - i as u64 * 1000,
+                color: "#0072b2".into(),
+            })
+            .collect::<Vec<_>>()
+    };
+    let svg = || {
+        skytale_render::svg::og_card(
+            "el",
+            "Πρόεδρος της Δημοκρατίας",
+            "Βουλευτικές εκλογές 2026",
+            "Ανεπίσημα αποτελέσματα",
+            "Καταμετρημένες περιοχές: 8 από 9",
+            &rows(),
+        )
+    };
+    let card = svg();
+    g.bench_function("card_svg", |b| b.iter(|| svg().len()));
+    g.bench_function("card_png", |b| {
+        b.iter(|| skytale_render::card::png(&card).unwrap().len())
     });
     g.finish();
 }

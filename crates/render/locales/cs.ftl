@@ -61,3 +61,6 @@ live-updated = Výsledky aktualizovány (zveřejnění { $size }).
 full-results = Úplné výsledky
 publication = Zveřejnění { $size }
 feed-title = { $election }: zveřejnění
+og-image-alt = { $contest }: kdo vede a sečtené obvody
+publications-approval = Zveřejnění je velikost stromu podepsaná kvorem schvalovatelů, které určuje definice voleb. Kanál Atom uvádí všechna zveřejnění a sloupec změny porovnává se zveřejněním před tím aktuálním.
+publications-automatic = Výsledky se zveřejňují hned, jak jsou přijaty, proto neexistují samostatná zveřejnění: kanál Atom ukazuje aktuální stav a změna od předchozího zveřejnění se nezobrazuje.

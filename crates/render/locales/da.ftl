@@ -61,3 +61,6 @@ live-updated = Resultaterne er opdateret (offentliggørelse { $size }).
 full-results = Alle resultater
 publication = Offentliggørelse { $size }
 feed-title = { $election }: offentliggørelser
+og-image-alt = { $contest }: de førende valgmuligheder og de optalte områder
+publications-approval = En offentliggørelse er en træstørrelse, der er underskrevet af det beslutningsdygtige antal godkendere, som valgets definition angiver. Atom-feedet viser alle offentliggørelser, og ændringskolonnen sammenligner med offentliggørelsen før den aktuelle.
+publications-automatic = Resultaterne offentliggøres, så snart de er modtaget, så der er ingen separate offentliggørelser: Atom-feedet viser den aktuelle status, og der vises ingen ændring siden en tidligere offentliggørelse.

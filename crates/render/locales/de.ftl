@@ -61,3 +61,6 @@ live-updated = Ergebnisse aktualisiert (Veröffentlichung { $size }).
 full-results = Alle Ergebnisse
 publication = Veröffentlichung { $size }
 feed-title = { $election }: Veröffentlichungen
+og-image-alt = { $contest }: die Führenden und die ausgezählten Gebiete
+publications-approval = Eine Veröffentlichung ist eine Baumgröße, die das Quorum der in der Wahldefinition genannten Freigebenden signiert hat. Der Atom-Feed listet alle Veröffentlichungen auf, und die Spalte der Veränderung vergleicht mit der Veröffentlichung vor der aktuellen.
+publications-automatic = Ergebnisse werden veröffentlicht, sobald sie angenommen sind; es gibt daher keine getrennten Veröffentlichungen: Der Atom-Feed zeigt den aktuellen Stand, und keine Veränderung seit einer früheren Veröffentlichung wird angezeigt.

@@ -62,3 +62,6 @@ live-updated = Results updated (publication { $size }).
 full-results = Full results
 publication = Publication { $size }
 feed-title = { $election }: publications
+og-image-alt = { $contest }: the leading choices and the units reporting
+publications-approval = A publication is a tree size signed by the quorum of approvers that the election definition names. The Atom feed lists every publication, and the change column compares with the publication before the current one.
+publications-automatic = Results are published as soon as each one is accepted, so there are no separate publications: the Atom feed shows the current state and no change since a previous publication is shown.

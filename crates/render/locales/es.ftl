@@ -61,3 +61,6 @@ live-updated = Resultados actualizados (publicación { $size }).
 full-results = Resultados completos
 publication = Publicación { $size }
 feed-title = { $election }: publicaciones
+og-image-alt = { $contest }: las opciones en cabeza y las unidades escrutadas
+publications-approval = Una publicación es un tamaño del árbol firmado por el quórum de aprobadores que nombra la definición de la elección. El canal Atom enumera todas las publicaciones y la columna de cambio compara con la publicación anterior a la actual.
+publications-automatic = Los resultados se publican en cuanto se aceptan, así que no hay publicaciones separadas: el canal Atom muestra el estado actual y no se muestra ningún cambio desde una publicación anterior.

@@ -61,3 +61,6 @@ live-updated = Tulemused uuendatud (avaldamine { $size }).
 full-results = Kõik tulemused
 publication = Avaldamine { $size }
 feed-title = { $election }: avaldamised
+og-image-alt = { $contest }: juhtivad valikud ja loetud piirkonnad
+publications-approval = Avaldamine on puu suurus, mille on allkirjastanud valimiste määratluses nimetatud kinnitajate kvoorum. Atom-voog loetleb kõik avaldamised ja muutuse veerg võrdleb praegusele eelnenud avaldamisega.
+publications-automatic = Tulemused avaldatakse kohe, kui need on vastu võetud, seega eraldi avaldamisi ei ole: Atom-voog näitab praegust seisu ja muutust eelmisest avaldamisest ei näidata.

@@ -61,3 +61,6 @@ live-updated = Tulokset päivitetty (julkaisu { $size }).
 full-results = Kaikki tulokset
 publication = Julkaisu { $size }
 feed-title = { $election }: julkaisut
+og-image-alt = { $contest }: johdossa olevat ja lasketut alueet
+publications-approval = Julkaisu on puun koko, jonka vaalin määrittelyssä nimettyjen hyväksyjien päätösvaltainen määrä on allekirjoittanut. Atom-syöte luettelee kaikki julkaisut, ja muutossarake vertaa nykyistä edeltävään julkaisuun.
+publications-automatic = Tulokset julkaistaan heti, kun ne on hyväksytty, joten erillisiä julkaisuja ei ole: Atom-syöte näyttää nykyisen tilanteen, eikä muutosta edellisestä julkaisusta näytetä.

@@ -61,3 +61,6 @@ live-updated = Résultats mis à jour (publication { $size }).
 full-results = Tous les résultats
 publication = Publication { $size }
 feed-title = { $election } : publications
+og-image-alt = { $contest } : les choix en tête et les unités dépouillées
+publications-approval = Une publication est une taille de l’arbre signée par le quorum d’approbateurs que nomme la définition de l’élection. Le flux Atom liste toutes les publications, et la colonne d’évolution compare avec la publication précédant l’actuelle.
+publications-automatic = Les résultats sont publiés dès qu’ils sont acceptés ; il n’y a donc pas de publications distinctes : le flux Atom montre l’état actuel et aucune évolution depuis une publication précédente n’est affichée.

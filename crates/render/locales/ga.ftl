@@ -61,3 +61,6 @@ live-updated = Torthaí nuashonraithe (foilseachán { $size }).
 full-results = Na torthaí go léir
 publication = Foilseachán { $size }
 feed-title = { $election }: foilseacháin
+og-image-alt = { $contest }: na roghanna chun tosaigh agus na haonaid comhairthe
+publications-approval = Is éard is foilseachán ann méid crainn atá sínithe ag córam na bhformheasóirí a ainmnítear i sainmhíniú an toghcháin. Liostaíonn an fotha Atom gach foilseachán, agus cuireann colún an athraithe i gcomparáid leis an bhfoilseachán roimh an gceann reatha.
+publications-automatic = Foilsítear na torthaí a luaithe a ghlactar leo, mar sin níl foilseacháin ar leith ann: taispeánann an fotha Atom an staid reatha agus ní thaispeántar aon athrú ó fhoilseachán roimhe sin.

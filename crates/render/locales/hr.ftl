@@ -61,3 +61,6 @@ live-updated = Rezultati ažurirani (objava { $size }).
 full-results = Cjeloviti rezultati
 publication = Objava { $size }
 feed-title = { $election }: objave
+og-image-alt = { $contest }: tko vodi i obrađene jedinice
+publications-approval = Objava je veličina stabla koju je potpisao kvorum odobravatelja navedenih u definiciji izbora. Atom kanal navodi sve objave, a stupac promjene uspoređuje s objavom prije trenutne.
+publications-automatic = Rezultati se objavljuju čim su prihvaćeni, pa nema zasebnih objava: Atom kanal prikazuje trenutačno stanje i ne prikazuje se promjena od prethodne objave.

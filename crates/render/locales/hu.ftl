@@ -61,3 +61,6 @@ live-updated = Az eredmények frissültek ({ $size }. közzététel).
 full-results = Teljes eredmények
 publication = { $size }. közzététel
 feed-title = { $election }: közzétételek
+og-image-alt = { $contest }: a vezetők és a feldolgozott egységek
+publications-approval = A közzététel a fa egy olyan mérete, amelyet a választás meghatározásában megnevezett jóváhagyók határozatképes száma aláírt. Az Atom-hírcsatorna minden közzétételt felsorol, a változás oszlopa pedig a jelenlegit megelőző közzététellel hasonlít össze.
+publications-automatic = Az eredmények az elfogadásuk után azonnal megjelennek, így nincsenek külön közzétételek: az Atom-hírcsatorna a jelenlegi állapotot mutatja, és korábbi közzététel óta történt változás nem jelenik meg.

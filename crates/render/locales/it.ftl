@@ -61,3 +61,6 @@ live-updated = Risultati aggiornati (pubblicazione { $size }).
 full-results = Risultati completi
 publication = Pubblicazione { $size }
 feed-title = { $election }: pubblicazioni
+og-image-alt = { $contest }: le scelte in testa e le unità scrutinate
+publications-approval = Una pubblicazione è una dimensione dell’albero firmata dal quorum di approvatori indicati nella definizione dell’elezione. Il feed Atom elenca tutte le pubblicazioni e la colonna della variazione confronta con la pubblicazione precedente a quella attuale.
+publications-automatic = I risultati sono pubblicati appena accettati, quindi non ci sono pubblicazioni distinte: il feed Atom mostra lo stato attuale e non viene mostrata alcuna variazione da una pubblicazione precedente.

@@ -61,3 +61,6 @@ live-updated = Rezultatai atnaujinti (paskelbimas { $size }).
 full-results = Visi rezultatai
 publication = Paskelbimas { $size }
 feed-title = { $election }: paskelbimai
+og-image-alt = { $contest }: pirmaujantys ir suskaičiuotos apylinkės
+publications-approval = Paskelbimas – tai medžio dydis, pasirašytas rinkimų apibrėžtyje nurodytų tvirtintojų kvorumo. Atom kanale pateikiami visi paskelbimai, o pokyčio stulpelis lygina su paskelbimu prieš dabartinį.
+publications-automatic = Rezultatai skelbiami iškart, kai tik priimami, todėl atskirų paskelbimų nėra: Atom kanalas rodo dabartinę būseną, o pokytis nuo ankstesnio paskelbimo nerodomas.

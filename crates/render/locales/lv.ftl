@@ -61,3 +61,6 @@ live-updated = Rezultāti atjaunināti (publikācija { $size }).
 full-results = Visi rezultāti
 publication = Publikācija { $size }
 feed-title = { $election }: publikācijas
+og-image-alt = { $contest }: vadībā esošie un saskaitītie iecirkņi
+publications-approval = Publikācija ir koka izmērs, ko parakstījis vēlēšanu definīcijā norādīto apstiprinātāju kvorums. Atom plūsmā ir uzskaitītas visas publikācijas, un izmaiņu kolonna salīdzina ar publikāciju pirms pašreizējās.
+publications-automatic = Rezultāti tiek publicēti, tiklīdz tie ir pieņemti, tāpēc atsevišķu publikāciju nav: Atom plūsma rāda pašreizējo stāvokli, un izmaiņas kopš iepriekšējās publikācijas netiek rādītas.

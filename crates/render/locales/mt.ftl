@@ -61,3 +61,6 @@ live-updated = Riżultati aġġornati (pubblikazzjoni { $size }).
 full-results = Ir-riżultati kollha
 publication = Pubblikazzjoni { $size }
 feed-title = { $election }: pubblikazzjonijiet
+og-image-alt = { $contest }: l-għażliet fuq quddiem u l-unitajiet magħduda
+publications-approval = Pubblikazzjoni hija daqs tas-siġra ffirmat mill-kworum ta' approvaturi msemmija fid-definizzjoni tal-elezzjoni. Il-feed Atom jelenka kull pubblikazzjoni, u l-kolonna tal-bidla tqabbel mal-pubblikazzjoni ta' qabel dik kurrenti.
+publications-automatic = Ir-riżultati jiġu ppubblikati hekk kif jiġu aċċettati, għalhekk ma hemmx pubblikazzjonijiet separati: il-feed Atom juri l-istat kurrenti u ma tintweriex bidla minn pubblikazzjoni preċedenti.

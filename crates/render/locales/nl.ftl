@@ -61,3 +61,6 @@ live-updated = Uitslag bijgewerkt (publicatie { $size }).
 full-results = Volledige uitslag
 publication = Publicatie { $size }
 feed-title = { $election }: publicaties
+og-image-alt = { $contest }: de koplopers en de getelde gebieden
+publications-approval = Een publicatie is een boomgrootte die is ondertekend door het quorum van goedkeurders dat de verkiezingsdefinitie noemt. De Atom-feed somt alle publicaties op, en de kolom met het verschil vergelijkt met de publicatie vóór de huidige.
+publications-automatic = Uitslagen worden gepubliceerd zodra ze zijn aanvaard, dus er zijn geen afzonderlijke publicaties: de Atom-feed toont de huidige stand en er wordt geen verschil sinds een vorige publicatie getoond.

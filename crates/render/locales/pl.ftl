@@ -61,3 +61,6 @@ live-updated = Wyniki zaktualizowane (publikacja { $size }).
 full-results = Pełne wyniki
 publication = Publikacja { $size }
 feed-title = { $election }: publikacje
+og-image-alt = { $contest }: prowadzący i obszary z wynikami
+publications-approval = Publikacja to rozmiar drzewa podpisany przez kworum zatwierdzających wskazanych w definicji wyborów. Kanał Atom wymienia wszystkie publikacje, a kolumna zmiany porównuje z publikacją poprzedzającą bieżącą.
+publications-automatic = Wyniki są publikowane, gdy tylko zostaną przyjęte, więc nie ma osobnych publikacji: kanał Atom pokazuje bieżący stan, a zmiana od poprzedniej publikacji nie jest pokazywana.

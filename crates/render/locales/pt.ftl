@@ -61,3 +61,6 @@ live-updated = Resultados atualizados (publicação { $size }).
 full-results = Resultados completos
 publication = Publicação { $size }
 feed-title = { $election }: publicações
+og-image-alt = { $contest }: as opções à frente e as unidades apuradas
+publications-approval = Uma publicação é um tamanho da árvore assinado pelo quórum de aprovadores que a definição da eleição indica. O feed Atom lista todas as publicações, e a coluna da variação compara com a publicação anterior à atual.
+publications-automatic = Os resultados são publicados assim que são aceites, pelo que não há publicações separadas: o feed Atom mostra o estado atual e não é mostrada nenhuma variação desde uma publicação anterior.

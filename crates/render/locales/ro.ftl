@@ -61,3 +61,6 @@ live-updated = Rezultate actualizate (publicarea { $size }).
 full-results = Rezultate complete
 publication = Publicarea { $size }
 feed-title = { $election }: publicări
+og-image-alt = { $contest }: opțiunile din frunte și unitățile numărate
+publications-approval = O publicare este o dimensiune a arborelui semnată de cvorumul de aprobatori numiți în definiția alegerilor. Fluxul Atom enumeră toate publicările, iar coloana modificării compară cu publicarea dinaintea celei curente.
+publications-automatic = Rezultatele sunt publicate imediat ce sunt acceptate, deci nu există publicări separate: fluxul Atom arată starea curentă și nu se afișează nicio modificare de la o publicare anterioară.

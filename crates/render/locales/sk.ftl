@@ -61,3 +61,6 @@ live-updated = Výsledky aktualizované (zverejnenie { $size }).
 full-results = Úplné výsledky
 publication = Zverejnenie { $size }
 feed-title = { $election }: zverejnenia
+og-image-alt = { $contest }: kto vedie a spočítané obvody
+publications-approval = Zverejnenie je veľkosť stromu podpísaná kvórom schvaľovateľov, ktorých určuje definícia volieb. Kanál Atom uvádza všetky zverejnenia a stĺpec zmeny porovnáva so zverejnením pred aktuálnym.
+publications-automatic = Výsledky sa zverejňujú hneď, ako sú prijaté, preto neexistujú samostatné zverejnenia: kanál Atom ukazuje aktuálny stav a zmena od predchádzajúceho zverejnenia sa nezobrazuje.

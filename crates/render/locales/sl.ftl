@@ -61,3 +61,6 @@ live-updated = Rezultati posodobljeni (objava { $size }).
 full-results = Vsi rezultati
 publication = Objava { $size }
 feed-title = { $election }: objave
+og-image-alt = { $contest }: kdo vodi in obdelane enote
+publications-approval = Objava je velikost drevesa, ki jo je podpisal sklepčni del odobriteljev, navedenih v opredelitvi volitev. Vir Atom navaja vse objave, stolpec spremembe pa primerja z objavo pred trenutno.
+publications-automatic = Rezultati so objavljeni takoj, ko so sprejeti, zato ločenih objav ni: vir Atom prikazuje trenutno stanje, sprememba od prejšnje objave pa ni prikazana.

@@ -61,3 +61,6 @@ live-updated = Resultaten uppdaterade (publicering { $size }).
 full-results = Alla resultat
 publication = Publicering { $size }
 feed-title = { $election }: publiceringar
+og-image-alt = { $contest }: de ledande alternativen och de räknade områdena
+publications-approval = En publicering är en trädstorlek som har undertecknats av det beslutförda antalet godkännare som valets definition anger. Atom-flödet listar alla publiceringar, och förändringskolumnen jämför med publiceringen före den aktuella.
+publications-automatic = Resultaten publiceras så snart de har godtagits, så det finns inga separata publiceringar: Atom-flödet visar det aktuella läget och ingen förändring sedan en tidigare publicering visas.

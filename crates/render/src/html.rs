@@ -62,12 +62,20 @@ pub struct Frame<'a> {
     pub events: Option<String>,
     /// Atom feed to advertise.
     pub feed: Option<String>,
-    /// Open Graph image path.
-    pub og_image: Option<String>,
+    /// Open Graph image.
+    pub og_image: Option<OgImage>,
     /// Chrome-less (embed) page.
     pub embed: bool,
     /// Link target of the site name in the header.
     pub home: String,
+}
+
+/// The social card of a page: a PNG of [`crate::card::CARD_WIDTH`] ×
+/// [`crate::card::CARD_HEIGHT`] and its text alternative.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OgImage {
+    pub path: String,
+    pub alt: String,
 }
 
 /// Wraps `body` (the content of `<main>`) in the full document.
@@ -105,7 +113,14 @@ pub fn page(assets: &Assets, f: &Frame<'_>, body: &str) -> String {
         esc(&f.title)
     );
     if let Some(og) = &f.og_image {
-        let _ = writeln!(h, "<meta property=\"og:image\" content=\"{}\">", esc(og));
+        let _ = writeln!(
+            h,
+            "<meta property=\"og:image\" content=\"{}\">\n<meta property=\"og:image:type\" content=\"image/png\">\n<meta property=\"og:image:width\" content=\"{}\">\n<meta property=\"og:image:height\" content=\"{}\">\n<meta property=\"og:image:alt\" content=\"{}\">\n<meta name=\"twitter:card\" content=\"summary_large_image\">",
+            esc(&og.path),
+            crate::card::CARD_WIDTH,
+            crate::card::CARD_HEIGHT,
+            esc(&og.alt)
+        );
     }
     if f.events.is_some() {
         let _ = writeln!(h, "<script src=\"{}\" defer></script>", assets.js_path);

@@ -12,8 +12,9 @@
 //!   choropleth map when boundaries are given, drill-down by area with breadcrumbs), every
 //!   reporting unit down to the polling station, the verification page, and the archive
 //!   ([`render_archive`]).
-//! - Embeds under `/embed/…` (chrome-less widgets for iframes), Open Graph cards as SVG under
-//!   `/og/…`, the Atom feed of publications, JSON and CSV downloads of the results.
+//! - Embeds under `/embed/…` (chrome-less widgets for iframes), Open Graph cards under
+//!   `/og/…` (SVG, and the PNG that `og:image` names, see [`card`]), the Atom feed of
+//!   publications, JSON and CSV downloads of the results.
 //! - UI messages in the 24 official EU languages (Fluent, `locales/*.ftl`), locale-aware
 //!   numbers, percentages and dates ([`i18n`]); names from the definition in each of its
 //!   languages, falling back to its default language.
@@ -35,6 +36,7 @@
 //! whose digest moved since the [`RenderState`] it is given, and [`Site::render_all`] is the
 //! same code with an empty state, so both always agree byte for byte.
 
+pub mod card;
 pub mod feeds;
 pub mod html;
 pub mod i18n;
@@ -47,8 +49,8 @@ use std::io::Write as _;
 use std::sync::{Arc, OnceLock};
 
 use sha2::{Digest, Sha256};
-use skytale_model::{LocalizedText, ValidDefinition};
-use skytale_tally::{LogPosition, ResultsDoc, Tally};
+use skytale_model::{LocalizedText, Publication, ValidDefinition};
+use skytale_tally::{LogPosition, ResultsDoc, SelectionTotals, Tally};
 
 pub use map::Boundaries;
 
@@ -112,8 +114,12 @@ impl Rendered {
         }
     }
 
-    /// Adds the gzip and brotli bodies (deterministic: fixed levels, no timestamps).
+    /// Adds the gzip and brotli bodies (deterministic: fixed levels, no timestamps). PNG is
+    /// compressed already and keeps its body only.
     pub fn precompressed(mut self) -> Rendered {
+        if self.content_type == "image/png" {
+            return self;
+        }
         self.gzip = Some(gzip(&self.body));
         self.br = Some(brotli(&self.body));
         self
@@ -171,6 +177,36 @@ pub struct PublicationRecord {
 }
 
 impl PublicationRecord {
+    /// The history the site shows at published size `upto`: the log's publications up to it
+    /// (the newest [`MAX_FEED_ENTRIES`], oldest first) with `previous` (the totals at the
+    /// publication just before `upto`) on that one record; the others need no totals. The
+    /// server, `publish` and `verify` all build it here, so they give the renderer the same
+    /// input. Empty in `automatic` mode, which has no publications: no change column then,
+    /// and the Atom feed lists the current state only.
+    pub fn history(
+        publications: &[Publication],
+        upto: u64,
+        previous: Option<&SelectionTotals>,
+    ) -> Vec<PublicationRecord> {
+        let end = publications.partition_point(|p| p.tree_size <= upto);
+        let start = end.saturating_sub(MAX_FEED_ENTRIES);
+        let mut v: Vec<PublicationRecord> = publications[start..end]
+            .iter()
+            .map(|p| PublicationRecord {
+                tree_size: p.tree_size,
+                root_hash: p.root_hash.clone(),
+                published_at: Some(p.published_at.clone()),
+                totals: BTreeMap::new(),
+            })
+            .collect();
+        if let (Some(prev), Some(totals)) =
+            (v.iter_mut().rev().find(|r| r.tree_size < upto), previous)
+        {
+            prev.totals = totals.clone();
+        }
+        v
+    }
+
     /// The record of a publication, from its whole results document.
     pub fn from_document(doc: &ResultsDoc) -> PublicationRecord {
         PublicationRecord {
@@ -409,7 +445,29 @@ impl Site {
         history: &[PublicationRecord],
         state: &mut RenderState,
     ) -> BTreeMap<String, Rendered> {
-        let mut out = pages::render(self, tally, pos, history, state);
+        let out = pages::render(self, tally, pos, history, state, None);
+        self.finish(out)
+    }
+
+    /// [`Site::render_changed`] without the pages of units more than `depth` levels below a
+    /// contest's area (0: overview, contest pages, feeds and cards only; 1: also the first
+    /// level of areas…). Their digests are not recorded, so the next
+    /// [`Site::render_changed`] with the same `state` renders exactly what this one left out.
+    /// The server renders this before it accepts requests, so the pages readers land on first
+    /// never answer 503 while a large election's full render runs.
+    pub fn render_shallow(
+        &self,
+        tally: &Tally,
+        pos: &LogPosition,
+        history: &[PublicationRecord],
+        state: &mut RenderState,
+        depth: usize,
+    ) -> BTreeMap<String, Rendered> {
+        let out = pages::render(self, tally, pos, history, state, Some(depth));
+        self.finish(out)
+    }
+
+    fn finish(&self, mut out: BTreeMap<String, Rendered>) -> BTreeMap<String, Rendered> {
         if self.precompress {
             for r in out.values_mut() {
                 let done = std::mem::replace(r, Rendered::new("", Vec::new(), CacheClass::Short));

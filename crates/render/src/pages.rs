@@ -8,7 +8,7 @@ use skytale_model::{Contest, ValidDefinition};
 use skytale_seats::{Kind, SystemAllocation, TieRecord, TieRule};
 use skytale_tally::{share, ContestResult, LogPosition, ResultsDoc, SeatResult, Tally, UnitResult};
 
-use crate::html::{esc, page, seg, swatch, Frame};
+use crate::html::{esc, page, seg, swatch, Frame, OgImage};
 use crate::i18n::{
     format_change, format_date, format_datetime, format_decimal, format_int, format_percent,
     messages, UI_LANGUAGES,
@@ -149,7 +149,7 @@ impl<'a> Ctx<'a> {
         title: String,
         tpl: String,
         embed: bool,
-        og: Option<String>,
+        og: Option<OgImage>,
     ) -> Frame<'a> {
         Frame {
             lang,
@@ -555,7 +555,11 @@ fn results_table(
         let _ = write!(h, "<th scope=\"col\">{}</th>", esc(&t(lang, "seats")));
     }
     if prev.is_some() {
-        let _ = write!(h, "<th scope=\"col\">{}</th>", esc(&t(lang, "change")));
+        let _ = write!(
+            h,
+            "<th scope=\"col\" class=\"change\">{}</th>",
+            esc(&t(lang, "change"))
+        );
     }
     h.push_str("</tr></thead><tbody>");
     for s in n.order() {
@@ -1059,9 +1063,16 @@ fn verify_body(ctx: &Ctx<'_>, lang: &str, pos: &LogPosition) -> String {
             esc(&format_datetime(lang, at))
         );
     }
+    // What a "publication" is (the feed's entries, the change column's reference): a rule of
+    // the log, so a verifier recomputes the same ones.
+    let rule = match d.publication.mode {
+        skytale_model::PublicationMode::Approval => "publications-approval",
+        skytale_model::PublicationMode::Automatic => "publications-automatic",
+    };
+    let _ = write!(b, "</dl>\n<p>{}</p>", esc(&t(lang, rule)));
     let _ = write!(
         b,
-        "</dl>\n<p>{}</p>\n<pre><code>skytale verify https://{} --election {}</code></pre>\n<ul><li><a href=\"/log/{e}/checkpoint\">checkpoint</a></li><li><a href=\"/api/v1/elections/{e}\">/api/v1/elections/{e}</a></li></ul>\n</div>\n",
+        "\n<p>{}</p>\n<pre><code>skytale verify https://{} --election {}</code></pre>\n<ul><li><a href=\"/log/{e}/checkpoint\">checkpoint</a></li><li><a href=\"/api/v1/elections/{e}\">/api/v1/elections/{e}</a></li></ul>\n</div>\n",
         esc(&t(lang, "verify-command")),
         esc(host),
         esc(&d.id),
@@ -1112,6 +1123,23 @@ fn og(ctx: &Ctx<'_>, cv: &ContestView<'_>) -> Rendered {
     Rendered::new("image/svg+xml", svg.into_bytes(), CacheClass::Short)
 }
 
+/// Levels between a unit and the root of the contest's area it lies in (a root: 0).
+fn depth_in_area(def: &ValidDefinition, ci: usize, unit: usize) -> usize {
+    let area = def.contest_area(ci);
+    let mut depth = 0;
+    let mut u = unit;
+    while !area.contains(&u) {
+        match def.parent(u) {
+            Some(p) => {
+                u = p;
+                depth += 1;
+            }
+            None => break,
+        }
+    }
+    depth
+}
+
 fn changed(state: &mut RenderState, key: String, d: [u8; 32]) -> bool {
     state.digests.insert(key, d) != Some(d)
 }
@@ -1126,6 +1154,7 @@ pub(crate) fn render(
     pos: &LogPosition,
     history: &[PublicationRecord],
     state: &mut RenderState,
+    max_depth: Option<usize>,
 ) -> BTreeMap<String, Rendered> {
     let def: &ValidDefinition = &site.def;
     let eid = def.id();
@@ -1237,7 +1266,14 @@ pub(crate) fn render(
                     ctx.election_name(l),
                     t(l, "site-title")
                 );
-                let og_path = format!("/og/{e}/{c}.svg");
+                let og_path = OgImage {
+                    path: format!("/og/{e}/{c}.png"),
+                    alt: messages().get(
+                        l,
+                        "og-image-alt",
+                        &[("contest", def.text(&contest.name, l))],
+                    ),
+                };
                 if let Some(body) = contest_body(&ctx, l, &cv, None, prev_totals, false) {
                     let f = ctx.frame(
                         l,
@@ -1262,7 +1298,18 @@ pub(crate) fn render(
                     );
                 }
             }
-            out.insert(format!("/og/{e}/{c}.svg"), og(&ctx, &cv));
+            let card = og(&ctx, &cv);
+            // The PNG only when the card shows something new (its leading rows, progress or
+            // status): rasterising costs milliseconds, an SVG digest microseconds.
+            if changed(state, format!("og:{cid}"), digest(&[&card.body])) {
+                if let Ok(png) = crate::card::png(&String::from_utf8_lossy(&card.body)) {
+                    out.insert(
+                        format!("/og/{e}/{c}.png"),
+                        Rendered::new("image/png", png, CacheClass::Short),
+                    );
+                }
+            }
+            out.insert(format!("/og/{e}/{c}.svg"), card);
         }
 
         // Every unit below (the single area root is the contest page itself).
@@ -1271,6 +1318,9 @@ pub(crate) fn render(
                 continue;
             };
             if Some(ui) == root || !ctx.has_page(&u.id) {
+                continue;
+            }
+            if max_depth.is_some_and(|d| depth_in_area(def, ci, ui) > d) {
                 continue;
             }
             let rows: Vec<Option<&UnitResult>> = def

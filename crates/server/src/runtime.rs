@@ -17,8 +17,9 @@ use skytale_model::{
     VerifiedNote,
 };
 use skytale_note::{Note, SigningKey, VerifierKey};
+use skytale_render::PublicationRecord;
 use skytale_store::Store;
-use skytale_tally::{LogPosition, Tally};
+use skytale_tally::{LogPosition, SelectionTotals, Tally};
 use skytale_tlog::{leaf_hash, Checkpoint, Hash, Tree};
 use tokio::sync::{broadcast, oneshot};
 
@@ -97,6 +98,10 @@ struct Job {
 pub struct Published {
     pub tally: Tally,
     pub pos: LogPosition,
+    /// The publications up to `pos` as the site shows them (feed entries, and the totals of
+    /// the one before `pos` for the change column): built by
+    /// [`skytale_render::PublicationRecord::history`], as `skytale verify` builds it.
+    pub history: Arc<Vec<PublicationRecord>>,
     /// The whole results document at `pos`, rendered (and gzipped, with its ETags) once per
     /// publication, not on every request: it is what every live page and media poller reads.
     pub whole: Arc<crate::site::SiteFile>,
@@ -163,6 +168,8 @@ struct Sequencer {
     signer: SigningKey,
     /// How far the published tally has been folded.
     published_size: u64,
+    /// Contest totals at the publication before the published one (`approval` mode).
+    previous: Option<SelectionTotals>,
     dirty_since: Option<Instant>,
     /// How long the last render of the results document took.
     render_cost: Duration,
@@ -229,32 +236,34 @@ impl ElectionRuntime {
             .published()
             .map(|(n, t)| (n, t.map(str::to_string)))
             .unwrap_or((genesis_size, None));
-        // Parsed again rather than kept from the replay: holding every statement of a national
-        // election at once would cost gigabytes; parsing is cheap next to the signatures.
-        let published = entries
-            .get(genesis_size as usize..pub_size as usize)
-            .unwrap_or_default();
-        for chunk in published.chunks(REPLAY_CHUNK) {
-            let parsed: Vec<Option<Statement>> = chunk
-                .par_iter()
-                .map(|e| {
-                    let note = Note::parse(e).ok()?;
-                    Statement::parse(&note.text).ok()
-                })
-                .collect();
-            for st in parsed.into_iter().flatten() {
-                if let Statement::Results(r) = st {
-                    tally.apply(&r);
-                }
+        // The publication before the published one: its totals are kept on the way (only
+        // contest totals, not a second tally) for the change column.
+        let pubs = ledger.publications();
+        let before = pubs
+            .len()
+            .checked_sub(2)
+            .and_then(|i| pubs.get(i))
+            .map(|p| p.tree_size);
+        let mut previous = None;
+        let mut folded = genesis_size;
+        for stop in before.into_iter().chain([pub_size]) {
+            fold_entries(&mut tally, &entries, folded, stop);
+            folded = stop.max(folded);
+            if Some(stop) == before {
+                previous = Some(tally.selection_totals());
             }
         }
+        let history = Arc::new(PublicationRecord::history(
+            ledger.publications(),
+            pub_size,
+            previous.as_ref(),
+        ));
         let pos = LogPosition {
             tree_size: pub_size,
             root_hash: encode_hash(&tree.root_at(pub_size).unwrap_or(skytale_tlog::EMPTY_ROOT)),
             published_at: pub_time,
         };
         let whole = whole_file(id, tally.document(&pos).to_bytes());
-        let (site_tally, pos_copy) = (tally.clone(), pos.clone());
         let (tx, rx) = flume::bounded(QUEUE_DEPTH);
         let (events, _) = broadcast::channel(64);
         let definition_json = Arc::new(definition_document(&ledger, &signer.verifier()));
@@ -271,9 +280,14 @@ impl ElectionRuntime {
                 checkpoint: Arc::from(checkpoint),
                 leaf_index,
             }),
-            published: RwLock::new(Published { tally, pos, whole }),
+            published: RwLock::new(Published {
+                tally,
+                pos,
+                history,
+                whole,
+            }),
             events,
-            site: crate::site::SiteView::new(site_tally, pos_copy),
+            site: crate::site::SiteView::new(),
             jobs: tx,
         });
         let witness = match &def.definition().witnesses {
@@ -300,6 +314,7 @@ impl ElectionRuntime {
             store,
             signer,
             published_size: pub_size,
+            previous,
             dirty_since: None,
             render_cost: Duration::ZERO,
             witness,
@@ -399,6 +414,27 @@ fn definition_document(ledger: &Ledger, log_key: &VerifierKey) -> Vec<u8> {
     let mut v = serde_json::to_vec_pretty(&doc).unwrap_or_default();
     v.push(b'\n');
     v
+}
+
+/// Folds the results statements of entries `[from, to)` into `tally`. Parsed again rather
+/// than kept from the replay: holding every statement of a national election at once would
+/// cost gigabytes; parsing is cheap next to the signatures.
+fn fold_entries(tally: &mut Tally, entries: &[Vec<u8>], from: u64, to: u64) {
+    let published = entries.get(from as usize..to as usize).unwrap_or_default();
+    for chunk in published.chunks(REPLAY_CHUNK) {
+        let parsed: Vec<Option<Statement>> = chunk
+            .par_iter()
+            .map(|e| {
+                let note = Note::parse(e).ok()?;
+                Statement::parse(&note.text).ok()
+            })
+            .collect();
+        for st in parsed.into_iter().flatten() {
+            if let Statement::Results(r) = st {
+                tally.apply(&r);
+            }
+        }
+    }
 }
 
 /// Entries whose signatures are checked together at start-up, in parallel.
@@ -651,23 +687,45 @@ impl Sequencer {
             return;
         }
         let time = time.map(str::to_string);
+        // Fold publication by publication (a batch may complete several), keeping the totals
+        // at each one the next one passes, so the change column compares with the publication
+        // just before the latest, whatever the batching.
+        let pubs = self.ledger.publications();
+        let is_publication = |n: u64| pubs.binary_search_by_key(&n, |p| p.tree_size).is_ok();
+        let mut stops: Vec<u64> = pubs
+            .iter()
+            .map(|p| p.tree_size)
+            .filter(|&n| n > self.published_size && n < target)
+            .collect();
+        stops.push(target);
         let mut published = self.rt.published.write().unwrap_or_else(|p| p.into_inner());
         let mut applied = Vec::new();
-        for i in self.published_size..target {
-            let st = if i >= batch_start {
-                batch.get((i - batch_start) as usize).cloned()
-            } else {
-                let log = self.rt.log.read().unwrap_or_else(|p| p.into_inner());
-                log.entries
-                    .get(i as usize)
-                    .and_then(|e| Note::parse(e).ok())
-                    .and_then(|n| Statement::parse(&n.text).ok())
-            };
-            if let Some(Statement::Results(r)) = st {
-                published.tally.apply(&r);
-                applied.push(r);
+        for stop in stops {
+            if is_publication(self.published_size) {
+                self.previous = Some(published.tally.selection_totals());
             }
+            for i in self.published_size..stop {
+                let st = if i >= batch_start {
+                    batch.get((i - batch_start) as usize).cloned()
+                } else {
+                    let log = self.rt.log.read().unwrap_or_else(|p| p.into_inner());
+                    log.entries
+                        .get(i as usize)
+                        .and_then(|e| Note::parse(e).ok())
+                        .and_then(|n| Statement::parse(&n.text).ok())
+                };
+                if let Some(Statement::Results(r)) = st {
+                    published.tally.apply(&r);
+                    applied.push(r);
+                }
+            }
+            self.published_size = stop;
         }
+        published.history = Arc::new(PublicationRecord::history(
+            pubs,
+            target,
+            self.previous.as_ref(),
+        ));
         let root = self
             .rt
             .log
@@ -681,10 +739,12 @@ impl Sequencer {
             root_hash: encode_hash(&root),
             published_at: time,
         };
-        // The site thread's copy of the tally follows the same statements.
-        self.rt.site.publish(applied, published.pos.clone());
+        // The site thread's copy of the tally follows the same statements (under this lock,
+        // so a copy taken with the read lock never sees one twice).
+        self.rt
+            .site
+            .publish(applied, published.pos.clone(), published.history.clone());
         drop(published);
-        self.published_size = target;
         self.dirty_since.get_or_insert_with(Instant::now);
     }
 

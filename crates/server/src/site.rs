@@ -18,12 +18,17 @@
 //! CDF feeds and the log keep their own handlers in [`crate::api`] (one implementation per
 //! URL); the renderer's copies of the JSON and CSV downloads are not kept here.
 //!
-//! **Publication history.** The renderer can show "change since the previous publication" and
-//! list earlier publications in the Atom feed, given a history. Pages must be a pure function
-//! of the log prefix (so `skytale publish`, a restarted server and a verifier get the same
-//! bytes), and which renders a running server happened to make is not: it depends on timing.
-//! Until the ledger exposes the publications of a log prefix, the history passed is empty:
-//! the feed lists the current publication, and the change column is not shown.
+//! **Publication history.** Pages show "change since the previous publication" and the Atom
+//! feed lists every publication. Both are a pure function of the log prefix (so `skytale
+//! publish`, a restarted server and a verifier get the same bytes), never of which renders
+//! this server happened to make: the sequencer keeps the history of the published size
+//! ([`crate::runtime::Published::history`], from the ledger's publications) and the site thread
+//! renders with it.
+//!
+//! **Start-up.** [`start`] renders the shallow pages (archive line, overview, contest pages,
+//! feeds, cards and the first [`SHALLOW_DEPTH`] levels of areas) before it returns, so before
+//! the listener accepts a request; the site thread then renders the rest. Until it is done a
+//! page not yet rendered answers 503 with `Retry-After`, never 404.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, OnceLock, RwLock};
@@ -36,8 +41,8 @@ use axum::response::{IntoResponse, Response};
 use skytale_model::ResultsStatement;
 use skytale_render::{
     i18n::{REFERENCE_LANGUAGE, UI_LANGUAGES},
-    negotiate_language, render_archive, security_headers, ArchiveEntry, RenderState, Rendered,
-    Site,
+    negotiate_language, render_archive, security_headers, ArchiveEntry, PublicationRecord,
+    RenderState, Rendered, Site,
 };
 use skytale_tally::{LogPosition, Tally};
 
@@ -227,11 +232,16 @@ fn choose_encoding(accept: Option<&str>) -> Encoding {
     }
 }
 
+/// Levels of areas below a contest rendered before the server accepts requests.
+pub const SHALLOW_DEPTH: usize = 1;
+
 /// The site files of one election at one publication.
 #[derive(Debug, Default)]
 pub struct SiteMap {
-    /// The publication the files show; `None` until the first render is done.
+    /// The publication the files show; `None` until the shallow render is done.
     pub pos: Option<LogPosition>,
+    /// Whether every page of `pos` is rendered (false after the shallow render at start-up).
+    pub complete: bool,
     /// The election's line in the archive.
     pub archive: Option<ArchiveEntry>,
     files: HashMap<String, Arc<SiteFile>>,
@@ -256,40 +266,35 @@ pub struct SiteView {
     /// Set by the sequencer after a publication, taken by the site thread (coalescing).
     pending: Mutex<Option<PublicationEvent>>,
     wake: Condvar,
-    /// The site thread's own copy of the published tally, handed over once at start.
-    replica: Mutex<Option<(Tally, LogPosition)>>,
     /// Statements published since the site thread last took them, in log order, and the
-    /// position they lead to (see [`SiteView::publish`]).
+    /// position and history they lead to (see [`SiteView::publish`]).
     feed: Mutex<Feed>,
 }
 
 #[derive(Debug, Default)]
 struct Feed {
     statements: Vec<ResultsStatement>,
-    pos: Option<LogPosition>,
+    at: Option<(LogPosition, Arc<Vec<PublicationRecord>>)>,
 }
 
 impl SiteView {
-    /// A view whose site thread starts from `tally` at `pos` (the published tally at load).
-    pub fn new(tally: Tally, pos: LogPosition) -> SiteView {
-        SiteView {
-            replica: Mutex::new(Some((tally, pos))),
-            ..SiteView::default()
-        }
+    pub fn new() -> SiteView {
+        SiteView::default()
     }
 
-    /// Called by the sequencer for each publication, in log order, with the results statements
-    /// it folded into the published tally: the site thread folds the same ones into its own
-    /// copy. Cloning the whole tally for each render instead cost a national election tens of
-    /// megabytes of copying several times a second.
+    /// Called by the sequencer for each publication, in log order and under the published
+    /// tally's write lock, with the results statements it folded in: the site thread folds the
+    /// same ones into its own copy. Cloning the whole tally for each render instead copied tens
+    /// of megabytes several times a second at 200,000 polling stations.
     pub fn publish(
         &self,
-        statements: impl IntoIterator<Item = ResultsStatement>,
+        statements: Vec<ResultsStatement>,
         pos: LogPosition,
+        history: Arc<Vec<PublicationRecord>>,
     ) {
         let mut f = self.feed.lock().unwrap_or_else(|p| p.into_inner());
         f.statements.extend(statements);
-        f.pos = Some(pos);
+        f.at = Some((pos, history));
     }
 
     fn take_feed(&self) -> Feed {
@@ -338,28 +343,17 @@ fn lower_priority() {
     }
 }
 
-/// Starts the site thread of an election; it renders the current publication at once.
+/// Renders the shallow pages of the current publication (in the caller's thread, so before
+/// the listener accepts requests), then starts the site thread, which renders the rest at once
+/// and every publication after.
 pub fn start(rt: &Arc<ElectionRuntime>) -> std::io::Result<()> {
-    let rt = rt.clone();
-    std::thread::Builder::new()
-        .name(format!("site-{}", rt.id))
-        .spawn(move || run(rt))
-        .map(|_| ())
-}
-
-fn run(rt: Arc<ElectionRuntime>) {
-    lower_priority();
-    let Some((mut tally, mut pos)) = rt
-        .site
-        .replica
-        .lock()
+    let def = rt
+        .published
+        .read()
         .unwrap_or_else(|p| p.into_inner())
-        .take()
-    else {
-        tracing::error!(election = %rt.id, "the site thread was started twice");
-        return;
-    };
-    let def = tally.definition().clone();
+        .tally
+        .definition()
+        .clone();
     // The server serves the JSON and CSV feeds itself (crate::api).
     let site = match Site::new(def.clone()) {
         Ok(s) => Some(s.with_feeds(false)),
@@ -369,6 +363,82 @@ fn run(rt: Arc<ElectionRuntime>) {
         }
     };
     let mut state = RenderState::new();
+    let copy = published_copy(rt);
+    if let Some(site) = &site {
+        let (tally, pos, history) = &copy;
+        let files = site.render_shallow(tally, pos, history, &mut state, SHALLOW_DEPTH);
+        rt.site.swap(next_map(
+            &rt.site.current(),
+            files,
+            &def,
+            tally,
+            pos.clone(),
+            false,
+        ));
+    }
+    let rt = rt.clone();
+    std::thread::Builder::new()
+        .name(format!("site-{}", rt.id))
+        .spawn(move || run(rt, site, state, copy))
+        .map(|_| ())
+}
+
+/// A copy of the published tally, position and history, taken once: the site thread then
+/// follows the sequencer's feed. What the feed holds at the moment of the copy is already in
+/// it (the sequencer feeds under the write lock), so it is dropped.
+fn published_copy(
+    rt: &ElectionRuntime,
+) -> (
+    skytale_tally::Tally,
+    LogPosition,
+    Arc<Vec<PublicationRecord>>,
+) {
+    let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
+    rt.site.take_feed();
+    (p.tally.clone(), p.pos.clone(), p.history.clone())
+}
+
+/// The map after a render: `cur`'s files (shared, not copied) with `changed` on top.
+fn next_map(
+    cur: &SiteMap,
+    changed: std::collections::BTreeMap<String, Rendered>,
+    def: &skytale_model::ValidDefinition,
+    tally: &skytale_tally::Tally,
+    pos: LogPosition,
+    complete: bool,
+) -> SiteMap {
+    let mut files = if cur.files.is_empty() {
+        skytale_render::assets()
+            .files
+            .iter()
+            .map(|(p, r)| (p.clone(), Arc::new(SiteFile::new(p, r.clone()))))
+            .collect()
+    } else {
+        cur.files.clone()
+    };
+    for (path, r) in changed {
+        let f = Arc::new(SiteFile::new(&path, r));
+        files.insert(path, f);
+    }
+    // Nothing is published before the first results statement is in the tally.
+    let status = (tally.statements() > 0).then(|| tally.status().to_string());
+    let archive = Some(ArchiveEntry::from_definition(def, status.as_deref()));
+    SiteMap {
+        pos: Some(pos),
+        complete,
+        archive,
+        files,
+    }
+}
+
+fn run(
+    rt: Arc<ElectionRuntime>,
+    site: Option<Site>,
+    mut state: RenderState,
+    copy: (Tally, LogPosition, Arc<Vec<PublicationRecord>>),
+) {
+    lower_priority();
+    let (mut tally, mut pos, mut history) = copy;
     let mut last_sent: Option<u64> = None;
     let mut first = true;
     let mut last_cost = Duration::ZERO;
@@ -398,33 +468,21 @@ fn run(rt: Arc<ElectionRuntime>) {
         for r in &feed.statements {
             tally.apply(r);
         }
-        if let Some(p) = feed.pos {
+        if let Some((p, h)) = feed.at {
             pos = p;
+            history = h;
         }
         let cur = rt.site.current();
-        if cur.pos.as_ref() != Some(&pos) {
-            let changed = site.render_changed(&tally, &pos, &[], &mut state);
-            let mut files = if cur.files.is_empty() {
-                skytale_render::assets()
-                    .files
-                    .iter()
-                    .map(|(p, r)| (p.clone(), Arc::new(SiteFile::new(p, r.clone()))))
-                    .collect()
-            } else {
-                cur.files.clone()
-            };
-            for (path, r) in changed {
-                let f = Arc::new(SiteFile::new(&path, r));
-                files.insert(path, f);
-            }
-            // Nothing is published before the first results statement is in the tally.
-            let status = (tally.statements() > 0).then(|| tally.status().to_string());
-            let archive = Some(ArchiveEntry::from_definition(&def, status.as_deref()));
-            rt.site.swap(SiteMap {
-                pos: Some(pos.clone()),
-                archive,
-                files,
-            });
+        if cur.pos.as_ref() != Some(&pos) || !cur.complete {
+            let changed = site.render_changed(&tally, &pos, &history, &mut state);
+            rt.site.swap(next_map(
+                &cur,
+                changed,
+                site.definition(),
+                &tally,
+                pos.clone(),
+                true,
+            ));
         }
         last_cost = started.elapsed();
         last_end = Some(Instant::now());
@@ -449,7 +507,8 @@ pub async fn ready(rt: &ElectionRuntime, timeout: std::time::Duration) -> bool {
             .unwrap_or_else(|p| p.into_inner())
             .pos
             .clone();
-        if rt.site.current().pos.as_ref() == Some(&want) {
+        let cur = rt.site.current();
+        if cur.complete && cur.pos.as_ref() == Some(&want) {
             return true;
         }
         if start.elapsed() > timeout {
@@ -606,9 +665,16 @@ pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
             }
         }
     }
-    // The site is still being rendered at start-up.
+    // A unit page not rendered yet at start-up (the shallow pages, everything down to
+    // `/<lang>/<id>/<contest>/`, are there before the listener accepts; deeper ones follow).
+    let unit_page = path
+        .trim_start_matches("/embed")
+        .trim_matches('/')
+        .split('/')
+        .count()
+        >= 4;
     if let Some(rt) = named.and_then(|id| elections.get(id)) {
-        if rt.site.current().pos.is_none() {
+        if unit_page && !rt.site.current().complete {
             let mut r = crate::api::ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "rendering",

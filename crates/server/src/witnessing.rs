@@ -71,6 +71,23 @@ pub(crate) fn start(
     Ok(tx)
 }
 
+/// How many of `endpoints` validly cosigned `checkpoint` (a signed note).
+fn cosigners(checkpoint: &[u8], endpoints: &[WitnessEndpoint]) -> usize {
+    let Ok(note) = skytale_note::Note::parse(checkpoint) else {
+        return 0;
+    };
+    endpoints
+        .iter()
+        .filter(|e| {
+            e.keys.iter().any(|k| {
+                note.signatures
+                    .iter()
+                    .any(|s| k.matches(s) && k.verify(&note.text, &s.signature).is_some())
+            })
+        })
+        .count()
+}
+
 async fn run(
     rt: Arc<ElectionRuntime>,
     store: Arc<Store>,
@@ -85,8 +102,17 @@ async fn run(
             return;
         }
     };
+    // A checkpoint stored with a quorum of cosignatures (after a restart) is not sent again:
+    // the stored, cosigned one is what keeps being served.
+    let mut done = {
+        let log = rt.log.read().unwrap_or_else(|p| p.into_inner());
+        if cosigners(&log.checkpoint, &endpoints) >= quorum {
+            log.size
+        } else {
+            0
+        }
+    };
     let client = WitnessClient::new(http, endpoints);
-    let mut done = 0u64;
     loop {
         let (size, checkpoint) = {
             let log = rt.log.read().unwrap_or_else(|p| p.into_inner());

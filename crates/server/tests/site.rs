@@ -304,3 +304,38 @@ async fn a_page_shows_a_new_submission_by_the_time_its_event_arrives() {
     drop(events);
     srv.shutdown().await;
 }
+
+/// The shallow pages are rendered before the listener accepts: on an election whose full
+/// render takes a while (hundreds of polling stations × contests × languages), the overview,
+/// contest pages and first level of areas answer 200 to the very first request, and a deeper
+/// page answers 503 (never 404) until the site thread has rendered it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shallow_pages_answer_200_right_after_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let k = kit::keys();
+    {
+        let store = skytale_store::Store::open(tmp.path()).unwrap();
+        let def = kit::large_definition(&k, 400);
+        skytale_server::create_election(&store, &kit::head(&k, &def)).unwrap();
+    }
+    let srv = start(tmp.path()).await;
+    let b = srv.base.clone();
+    for p in [
+        "/en/test-2026/",
+        "/fr/test-2026/mayor/",
+        "/en/test-2026/mayor/north/",
+        "/feeds/test-2026.atom",
+        "/og/test-2026/mayor.png",
+    ] {
+        let r = get_with(&format!("{b}{p}"), &[]).await;
+        assert_eq!(r.status(), 200, "{p} right after start");
+    }
+    let png = get_with(&format!("{b}/og/test-2026/mayor.png"), &[]).await;
+    assert_eq!(header(&png, "content-type"), "image/png");
+    assert!(header(&png, "cache-control").contains("max-age"));
+    let deep = format!("{b}/en/test-2026/mayor/x000399/");
+    let first = get_with(&deep, &[]).await.status();
+    assert!(first == 200 || first == 503, "{first}");
+    wait_ok(&deep).await;
+    srv.shutdown().await;
+}

@@ -153,6 +153,9 @@ pub struct Tally {
     statements: u64,
 }
 
+/// Contest id → selection id → total votes (see [`Tally::selection_totals`]).
+pub type SelectionTotals = BTreeMap<String, BTreeMap<String, u64>>;
+
 /// Where in the log a tally comes from; goes into every document.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogPosition {
@@ -293,6 +296,34 @@ impl Tally {
             }
             u = p;
         }
+    }
+
+    /// Each contest's total votes per selection (contest id → selection id → votes): what a
+    /// page needs to show the change since an earlier publication. O(contests × area roots ×
+    /// selections), whatever the number of units, so it can be kept at every publication.
+    pub fn selection_totals(&self) -> SelectionTotals {
+        let def = &self.def;
+        def.contests()
+            .iter()
+            .enumerate()
+            .map(|(ci, c)| {
+                let mut votes = vec![0u64; c.selections.len()];
+                for &a in def.contest_area(ci) {
+                    if let Some(e) = self.effective(ci, a) {
+                        for (s, v) in votes.iter_mut().enumerate() {
+                            *v += e.selection_votes(s);
+                        }
+                    }
+                }
+                let by_sel = c
+                    .selections
+                    .iter()
+                    .zip(votes)
+                    .map(|(sel, v)| (sel.id.clone(), v))
+                    .collect();
+                (c.id.clone(), by_sel)
+            })
+            .collect()
     }
 
     /// The whole results document: every contest with its totals, selections and the units of

@@ -232,5 +232,13 @@ proptest! {
         let reported: usize = d.contests[0].units.iter().filter(|u| u.reported).count();
         let distinct: std::collections::BTreeSet<usize> = reports.iter().map(|r| r.0).collect();
         prop_assert_eq!(reported, distinct.len());
+        // The cheap totals kept at each publication agree with the documents.
+        let doc = once.document(&pos(7));
+        for c in &doc.contests {
+            let totals = once.selection_totals();
+            for sel in &c.selections {
+                prop_assert_eq!(totals[&c.id][&sel.id], sel.votes);
+            }
+        }
     }
 }

@@ -16,7 +16,8 @@ use skytale_model::{
     VerifiedNote,
 };
 use skytale_note::{Note, VerifierKey};
-use skytale_tally::{LogPosition, Tally};
+use skytale_render::PublicationRecord;
+use skytale_tally::{LogPosition, SelectionTotals, Tally};
 use skytale_tlog::Tree;
 
 use crate::report::{Failure, Step};
@@ -47,6 +48,10 @@ pub struct Replayer {
     published_times: HashMap<u64, Option<String>>,
     targets: BTreeSet<u64>,
     snapshots: BTreeMap<u64, Tally>,
+    /// Contest totals at the publication before the published size (`approval` mode), for
+    /// the pages' change column; and the same for each snapshot.
+    previous: Option<SelectionTotals>,
+    previous_at: BTreeMap<u64, Option<SelectionTotals>>,
     placeholder: Admitted,
     /// What was replayed so far.
     pub stats: ReplayStats,
@@ -102,6 +107,8 @@ impl Replayer {
             published_times,
             targets: BTreeSet::new(),
             snapshots: BTreeMap::new(),
+            previous: None,
+            previous_at: BTreeMap::new(),
             placeholder,
             stats: ReplayStats::default(),
         })
@@ -118,9 +125,27 @@ impl Replayer {
     pub fn set_targets(&mut self, sizes: impl IntoIterator<Item = u64>) {
         self.targets = sizes.into_iter().collect();
         self.snapshots.retain(|n, _| self.targets.contains(n));
+        self.previous_at.retain(|n, _| self.targets.contains(n));
         if self.targets.contains(&self.tally_size) {
             self.snapshots.insert(self.tally_size, self.tally.clone());
+            self.previous_at
+                .insert(self.tally_size, self.previous.clone());
         }
+    }
+
+    /// The publication history the site shows at published size `n` (see
+    /// [`PublicationRecord::history`]), if the tally at `n` is known ([`Replayer::tally_at`]).
+    pub fn history_at(&self, n: u64) -> Option<Vec<PublicationRecord>> {
+        let previous = if n == self.tally_size {
+            self.previous.as_ref()
+        } else {
+            self.previous_at.get(&n)?.as_ref()
+        };
+        Some(PublicationRecord::history(
+            self.ledger.publications(),
+            n,
+            previous,
+        ))
     }
 
     /// The tally at published size `n`, if `n` is the current published size or a target
@@ -253,6 +278,14 @@ impl Replayer {
             return;
         }
         self.published_times.insert(n, t.map(str::to_owned));
+        // A commit completes at most one publication, so the tally here is at the one before.
+        let pubs = self.ledger.publications();
+        if pubs
+            .binary_search_by_key(&self.tally_size, |p| p.tree_size)
+            .is_ok()
+        {
+            self.previous = Some(self.tally.selection_totals());
+        }
         while let Some((idx, _)) = self.pending.front() {
             if *idx >= n {
                 break;
@@ -264,6 +297,7 @@ impl Replayer {
         self.tally_size = n;
         if self.targets.contains(&n) {
             self.snapshots.insert(n, self.tally.clone());
+            self.previous_at.insert(n, self.previous.clone());
         }
     }
 }

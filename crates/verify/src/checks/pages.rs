@@ -1,6 +1,8 @@
 //! The HTML pages of the public site. They are re-rendered with the renderer the server uses
 //! ([`skytale_render::Site`], a pure function of the tally at a published size) and compared
-//! byte for byte, so no number on a page can differ from the log unnoticed.
+//! byte for byte, so no number on a page can differ from the log unnoticed. The Atom feed of
+//! publications is compared the same way; both take the publication history from the log
+//! ([`Replayer::history_at`]).
 //!
 //! Pages are compared shallow first (overview, contests, regions) up to [`MAX_PAGES`], so a
 //! national election's hundreds of thousands of polling-station pages do not make a check of
@@ -22,17 +24,23 @@ pub const MAX_PAGES: usize = 2_000;
 /// Rounds (a second apart) a live site gets to show the latest publication on every page.
 const LIVE_RETRIES: usize = 5;
 
-/// The site's HTML pages at published size `n`, by URL path.
+/// The site's HTML pages and Atom feed at published size `n`, by URL path, rendered with the
+/// publication history the log gives at `n` (so the change column and the feed's entries are
+/// checked too).
 fn render_at(replay: &Replayer, tree: &Tree, n: u64) -> Option<BTreeMap<String, Vec<u8>>> {
     let tally = replay.tally_at(n)?;
     let pos = replay.position_at(n, tree)?;
+    let history = replay.history_at(n)?;
     let site = Site::new(tally.definition().clone())
         .ok()?
         .with_precompression(false);
     Some(
-        site.render_all(tally, &pos, &[])
+        site.render_all(tally, &pos, &history)
             .into_iter()
-            .filter(|(_, r)| r.content_type.starts_with("text/html"))
+            .filter(|(_, r)| {
+                r.content_type.starts_with("text/html")
+                    || r.content_type.starts_with("application/atom+xml")
+            })
             .map(|(p, r)| (p, r.body))
             .collect(),
     )
