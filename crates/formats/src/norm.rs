@@ -160,7 +160,7 @@ pub(crate) fn parse_count(
     ))
 }
 
-fn check_max(v: u64, at: impl FnOnce() -> Location) -> Result<Option<u64>, FormatError> {
+pub(crate) fn check_max(v: u64, at: impl FnOnce() -> Location) -> Result<Option<u64>, FormatError> {
     if v > skytale_model::MAX_COUNT {
         return Err(FormatError::TooLarge {
             at: at(),

@@ -94,9 +94,71 @@ pub(crate) enum Other {
     Ballots,
 }
 
+/// Figures of one selection, by count type (`CountType::ALL` order).
+pub(crate) type Counts = [Option<u64>; 5];
+
+/// The selections' figures of one cell, in selection order. Most cells hold a handful of
+/// selections: a sorted vector of them is a fraction of a B-tree node's size (a leaf reserves
+/// room for eleven entries, ~1 KB here) and allocation; past [`Sels::SMALL`] entries a B-tree
+/// keeps insertion logarithmic whatever the row order.
+#[derive(Clone, Debug)]
+pub(crate) enum Sels {
+    Small(Vec<(usize, Counts)>),
+    Large(BTreeMap<usize, Counts>),
+}
+
+impl Default for Sels {
+    fn default() -> Self {
+        Sels::Small(Vec::new())
+    }
+}
+
+impl Sels {
+    const SMALL: usize = 16;
+
+    pub fn get(&self, s: usize) -> Option<&Counts> {
+        match self {
+            Sels::Small(v) => v.binary_search_by_key(&s, |e| e.0).ok().map(|i| &v[i].1),
+            Sels::Large(m) => m.get(&s),
+        }
+    }
+
+    /// The figures of `s`, added empty if absent.
+    pub fn entry(&mut self, s: usize) -> &mut Counts {
+        if let Sels::Small(v) = self {
+            if v.len() >= Self::SMALL && v.binary_search_by_key(&s, |e| e.0).is_err() {
+                *self = Sels::Large(std::mem::take(v).into_iter().collect());
+            }
+        }
+        match self {
+            Sels::Small(v) => {
+                // Rows usually come in selection order: the end is the common place.
+                let i = match v.last() {
+                    Some(l) if l.0 < s => v.len(),
+                    _ => match v.binary_search_by_key(&s, |e| e.0) {
+                        Ok(i) => return &mut v[i].1,
+                        Err(i) => i,
+                    },
+                };
+                v.insert(i, (s, [None; 5]));
+                &mut v[i].1
+            }
+            Sels::Large(m) => m.entry(s).or_insert([None; 5]),
+        }
+    }
+
+    /// Every selection's figures, in selection order.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (usize, &Counts)> + '_> {
+        match self {
+            Sels::Small(v) => Box::new(v.iter().map(|(s, c)| (*s, c))),
+            Sels::Large(m) => Box::new(m.iter().map(|(s, c)| (*s, c))),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Cell {
-    pub sel: BTreeMap<usize, [Option<u64>; 5]>,
+    pub sel: Sels,
     pub other: [Option<u64>; 4],
     pub line: u64,
 }
@@ -475,7 +537,7 @@ impl Sheet {
             line,
             ..Cell::default()
         });
-        let row = cell.sel.entry(s).or_insert([None; 5]);
+        let row = cell.sel.entry(s);
         let x = &mut row[slot(t)];
         match x {
             Some(old) if accumulate => *old = old.saturating_add(v),
@@ -510,7 +572,7 @@ impl Sheet {
             line,
             ..Cell::default()
         });
-        let row = cell.sel.entry(s).or_insert([None; 5]);
+        let row = cell.sel.entry(s);
         for &(t, v) in parts {
             let x = &mut row[slot(t)];
             match x {
@@ -953,7 +1015,7 @@ impl Sheet {
                 undervotes: None,
                 selections: BTreeMap::new(),
             });
-            for (&s, counts) in &cell.sel {
+            for (s, counts) in cell.sel.iter() {
                 let ds = match sel_memo[c].get(s).copied().flatten() {
                     Some(x) => x,
                     None => {
