@@ -7,7 +7,9 @@
 //! …) or the mapping's `[count_types]` names. Header names are matched case-insensitively.
 //!
 //! Deliberate handling of real files:
-//! - encoding: UTF-8, or Latin-1 (windows-1252) when the bytes are not UTF-8 or the layout says so;
+//! - encoding: UTF-8, or Latin-1 (windows-1252) when the layout says so or when the bytes are not
+//!   UTF-8 (decided at the first non-UTF-8 field, since the file streams; a file whose earlier
+//!   fields were non-ASCII UTF-8 is refused as mixing encodings);
 //! - a row's vote-type cells are its counts; `votes` must then equal their sum (else an error
 //!   naming the line); with all vote-type cells empty, `votes` is the `total`. Columns the
 //!   tables do not know (e.g. Centre County's always-empty `federal`) are ignored, which the
@@ -23,6 +25,12 @@
 //! - names: see `norm` (bilingual `Governor/Gobernador`, `Raphael Warnock (I) (Dem)`, case,
 //!   trailing spaces); a contest name may end in `(Vote For N)`, which sets votes allowed;
 //! - a unit, contest and candidate given twice is an error (duplicated rows).
+//!
+//! Streaming and speed: the file is read record by record (`csvrec`), never whole. Every name
+//! cell is looked up by its raw bytes, the last row's answer first (files are sorted, so most
+//! rows repeat it), and decoded, normalised and classified only the first time a spelling is
+//! seen; counts are parsed from the bytes. Limits: [`MAX_FIELD_BYTES`] per used field,
+//! [`MAX_ROWS`], `csvrec`'s record size and field count, and the caller's input size limit.
 
 use std::borrow::Cow;
 use std::io::{BufRead, Read};

@@ -17,12 +17,16 @@
 //! unmapped name is an error listing the closest known names. Every error carries the file,
 //! line (and column or field) and why.
 //!
-//! Safety: inputs are byte slices with a size limit ([`MAX_INPUT_BYTES`]); XML is read with a
-//! streaming reader that refuses DOCTYPE/ENTITY declarations and limits depth; counts of units,
-//! contests and selections are bounded by the model's limits.
+//! Safety: inputs are byte slices or streams (`impl Read`, e.g. an open file) with a size limit
+//! ([`MAX_INPUT_BYTES`], counted as the bytes pass). CSV streams record by record
+//! ([`import_results_from`], [`derive_definition_from`]): memory follows the file's units,
+//! contests and figures, not its size. XML and JSON are read whole first (the XML reader
+//! borrows from one slice, and CDF JSON is a single document); XML is parsed with a reader that
+//! refuses DOCTYPE/ENTITY declarations and limits depth; counts of units, contests and
+//! selections are bounded by the model's limits.
 //!
-//! Out of scope: reading files or the network (the caller passes bytes), signing, acceptance
-//! rules (skytale-model), tallying (skytale-tally), NIST SP 1500-103 cast vote records.
+//! Out of scope: opening files or the network (the caller passes bytes or a reader), signing,
+//! acceptance rules (skytale-model), tallying (skytale-tally), NIST SP 1500-103 cast vote records.
 
 // Errors carry a location with the file name and field path; they are rare and the size
 // of the Err variant does not matter next to the parsing it reports on.

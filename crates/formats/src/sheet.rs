@@ -148,10 +148,26 @@ impl Sels {
     }
 
     /// Every selection's figures, in selection order.
-    pub fn iter(&self) -> Box<dyn Iterator<Item = (usize, &Counts)> + '_> {
+    pub fn iter(&self) -> SelsIter<'_> {
         match self {
-            Sels::Small(v) => Box::new(v.iter().map(|(s, c)| (*s, c))),
-            Sels::Large(m) => Box::new(m.iter().map(|(s, c)| (*s, c))),
+            Sels::Small(v) => SelsIter::Small(v.iter()),
+            Sels::Large(m) => SelsIter::Large(m.iter()),
+        }
+    }
+}
+
+/// [`Sels::iter`] (an enum, not a boxed iterator: one per cell of a large import).
+pub(crate) enum SelsIter<'a> {
+    Small(std::slice::Iter<'a, (usize, Counts)>),
+    Large(std::collections::btree_map::Iter<'a, usize, Counts>),
+}
+
+impl<'a> Iterator for SelsIter<'a> {
+    type Item = (usize, &'a Counts);
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            SelsIter::Small(i) => i.next().map(|(s, c)| (*s, c)),
+            SelsIter::Large(i) => i.next().map(|(s, c)| (*s, c)),
         }
     }
 }
@@ -968,15 +984,15 @@ impl Sheet {
             .iter()
             .map(|c| vec![None; c.selections.len()])
             .collect();
-        let mut keys: Vec<(usize, usize)> = self.cells.keys().copied().collect();
-        keys.sort_unstable();
+        // Cells in (unit, contest) order, with their contents (no look-up per cell).
+        let mut cells: Vec<(&(usize, usize), &Cell)> = self.cells.iter().collect();
+        cells.sort_unstable_by_key(|(k, _)| **k);
         // def unit → (first line, contest id → report)
         let mut out: BTreeMap<usize, (u64, BTreeMap<usize, ContestReport>)> = BTreeMap::new();
         // (def unit, def contest, def selection) → first line: two source names for one cell.
         let mut sources: HashMap<(usize, usize, usize), u64> = HashMap::new();
         let mut held_by_parent: HashMap<(usize, usize), bool> = HashMap::new();
-        for (u, c) in keys {
-            let cell = &self.cells[&(u, c)];
+        for (&(u, c), cell) in cells {
             let du = self.resolve_unit(u, &r, &mut unit_memo)?;
             let dc = match contest_memo[c] {
                 Some(x) => x,
