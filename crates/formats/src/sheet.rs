@@ -988,7 +988,9 @@ impl Sheet {
         let mut cells: Vec<(&(usize, usize), &Cell)> = self.cells.iter().collect();
         cells.sort_unstable_by_key(|(k, _)| **k);
         // def unit → (first line, contest id → report)
-        let mut out: BTreeMap<usize, (u64, BTreeMap<usize, ContestReport>)> = BTreeMap::new();
+        // Per definition unit: (first line, (contest, report) in first-seen order). A vector per
+        // unit, not a B-tree: a B-tree node reserves eleven ~150-byte reports whatever a unit has.
+        let mut out: HashMap<usize, (u64, Reports)> = HashMap::new();
         // (def unit, def contest, def selection) → first line: two source names for one cell.
         let mut sources: HashMap<(usize, usize, usize), u64> = HashMap::new();
         let mut held_by_parent: HashMap<(usize, usize), bool> = HashMap::new();
@@ -1019,18 +1021,28 @@ impl Sheet {
                     format!("contest {:?} is not held in reporting unit {:?} according to the definition", def.contests()[dc].id, def.units()[du].id),
                 ));
             }
-            let entry = out
-                .entry(du)
-                .or_insert_with(|| (cell.line, BTreeMap::new()));
-            let report = entry.1.entry(dc).or_insert_with(|| ContestReport {
-                contest: def.contests()[dc].id.clone(),
-                ballots: None,
-                blank: None,
-                invalid: None,
-                overvotes: None,
-                undervotes: None,
-                selections: BTreeMap::new(),
-            });
+            let entry = out.entry(du).or_insert_with(|| (cell.line, Vec::new()));
+            // Cells come sorted by source unit and contest: a report met again is usually the
+            // last one (several source units or contests mapped to one are the exception).
+            let at = match entry.1.iter().rposition(|(d, _)| *d == dc) {
+                Some(i) => i,
+                None => {
+                    entry.1.push((
+                        dc,
+                        ContestReport {
+                            contest: def.contests()[dc].id.clone(),
+                            ballots: None,
+                            blank: None,
+                            invalid: None,
+                            overvotes: None,
+                            undervotes: None,
+                            selections: BTreeMap::new(),
+                        },
+                    ));
+                    entry.1.len() - 1
+                }
+            };
+            let report = &mut entry.1[at].1;
             for (s, counts) in cell.sel.iter() {
                 let ds = match sel_memo[c].get(s).copied().flatten() {
                     Some(x) => x,
@@ -1077,13 +1089,15 @@ impl Sheet {
             sha256: sha256.to_string(),
             name: opts.source_name.map(str::to_string),
         };
-        let mut list: Vec<(u64, usize, BTreeMap<usize, ContestReport>)> = out
+        let mut list: Vec<(u64, usize, Reports)> = out
             .into_iter()
             .map(|(du, (line, m))| (line, du, m))
             .collect();
         list.sort_by_key(|(line, du, _)| (*line, *du));
         let mut statements = Vec::with_capacity(list.len());
-        for (line, du, reports) in list {
+        for (line, du, mut reports) in list {
+            // Contests in definition order, as ever.
+            reports.sort_unstable_by_key(|(dc, _)| *dc);
             let st = ResultsStatement {
                 election: opts.election.to_string(),
                 unit: def.units()[du].id.clone(),
@@ -1092,7 +1106,7 @@ impl Sheet {
                 submitted_at: opts.submitted_at.to_string(),
                 reason: None,
                 source: Some(source.clone()),
-                contests: reports.into_values().collect(),
+                contests: reports.into_iter().map(|(_, r)| r).collect(),
             };
             // The model's count checks have the last word, here and again when the ledger
             // admits the statement.
@@ -1147,6 +1161,9 @@ impl Sheet {
         })
     }
 }
+
+/// A unit's contest reports, each with its definition contest index.
+type Reports = Vec<(usize, ContestReport)>;
 
 /// What `derive` needs besides the file.
 pub(crate) struct DeriveParams<'a> {
