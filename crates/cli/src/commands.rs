@@ -89,10 +89,9 @@ pub fn election_create_from(
     date: Option<&str>,
     data_dir: &Path,
 ) -> Result<String> {
-    let bytes = fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let name = file.display().to_string();
-    let format = skytale_formats::Format::detect(&name, &bytes[..bytes.len().min(4096)])
-        .ok_or_else(|| anyhow!("{name}: cannot tell its format (NIST CDF, Clarity XML or CSV)"))?;
+    let (input, format) =
+        crate::submit::open_results(file, None, "NIST CDF, Clarity XML or CSV are read")?;
     let key = load_key(key)?;
     let reporter = skytale_note::VerifierKey::parse(reporter.trim())
         .map_err(|e| anyhow!("--reporter: {e}"))?;
@@ -100,16 +99,16 @@ pub fn election_create_from(
         date,
         mapping: None,
     };
-    let def = skytale_formats::derive_definition_with(
+    let def = skytale_formats::derive_definition_from(
         format,
-        &bytes,
+        input,
         id,
         key.verifier(),
         reporter.name(),
         reporter.clone(),
         &opts,
     )
-    .map_err(|e| anyhow!("{e}"))?;
+    .map_err(|e| anyhow!("{}", e.with_file(&name)))?;
     let out = data_dir.join(format!("{id}.definition.json"));
     fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create {}", data_dir.display()))?;

@@ -1,7 +1,8 @@
 //! `skytale submit` and `skytale approve`: the reporting authority's and approver's side.
 
 use std::fmt::Write as _;
-use std::fs;
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -74,6 +75,29 @@ pub fn parse_native(
     Ok(out)
 }
 
+/// Opens a results or tabulator file for streaming and tells its format: the one given, or the one
+/// its name and first bytes show (read into the buffer, not consumed).
+pub fn open_results(
+    path: &Path,
+    format: Option<&str>,
+    hint: &str,
+) -> Result<(BufReader<File>, skytale_formats::Format)> {
+    let name = path.display().to_string();
+    let file = File::open(path).with_context(|| format!("cannot read {name}"))?;
+    let mut input = BufReader::with_capacity(1 << 16, file);
+    let head = input
+        .fill_buf()
+        .with_context(|| format!("cannot read {name}"))?;
+    let format = match format {
+        Some(s) => s
+            .parse::<skytale_formats::Format>()
+            .map_err(|e| anyhow!("{e}"))?,
+        None => skytale_formats::Format::detect(&name, &head[..head.len().min(4096)])
+            .ok_or_else(|| anyhow!("{name}: cannot tell its format; {hint}"))?,
+    };
+    Ok((input, format))
+}
+
 /// A short human summary of what a statement asserts (shown before signing).
 pub fn describe(def: &ValidDefinition, r: &ResultsStatement) -> String {
     let mut s = String::new();
@@ -124,16 +148,14 @@ pub async fn submit(opts: SubmitOptions) -> Result<bool> {
     };
     let mut statements = Vec::new();
     for f in &opts.files {
-        let bytes = fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
         let name = f.display().to_string();
-        let format = match &opts.format {
-            Some(s) => s
-                .parse::<skytale_formats::Format>()
-                .map_err(|e| anyhow!("{e}"))?,
-            None => skytale_formats::Format::detect(&name, &bytes[..bytes.len().min(4096)])
-                .ok_or_else(|| anyhow!("{name}: cannot tell its format; name one with --format"))?,
-        };
+        let (mut input, format) =
+            open_results(f, opts.format.as_deref(), "name one with --format")?;
         if format == skytale_formats::Format::Native {
+            let mut bytes = Vec::new();
+            input
+                .read_to_end(&mut bytes)
+                .with_context(|| format!("cannot read {name}"))?;
             statements.extend(parse_native(
                 &bytes,
                 &name,
@@ -150,8 +172,9 @@ pub async fn submit(opts: SubmitOptions) -> Result<bool> {
                 mapping: mapping.as_ref(),
                 source_name: Some(&name),
             };
+            // Streamed: a state's precinct file is parsed record by record, never held whole.
             statements.extend(
-                skytale_formats::import_results(format, &bytes, &info.definition, &io)
+                skytale_formats::import_results_from(format, input, &info.definition, &io)
                     .map_err(|e| anyhow!("{e}"))?,
             );
         }

@@ -261,6 +261,51 @@ scope = ["town"]
             && out.contains("[field version]"),
         "{out}"
     );
+    // An OpenElections CSV is streamed from the open file: a dry run resolves its names
+    // (county Town, precinct Station 1, CRLF endings) and shows the statement...
+    std::fs::write(
+        d.join("town.csv"),
+        "county,precinct,office,district,party,candidate,votes\r\n\
+         Town,Station 1,Mayor,,,Ann,351\r\nTown,Station 1,Mayor,,,Ben,240\r\n",
+    )
+    .unwrap();
+    let csv_submit = |file: &str| {
+        run(
+            &[
+                "submit",
+                "--server",
+                &url,
+                "--election",
+                "cli-2026",
+                "--key",
+                "keys/office.key",
+                "--dry-run",
+                "--version",
+                "2",
+                file,
+            ],
+            d,
+        )
+    };
+    let (ok, out, err) = csv_submit("town.csv");
+    assert!(ok, "{out}{err}");
+    assert!(
+        err.contains("unit ps1 (Station 1), version 2") && err.contains("mayor: 591 votes"),
+        "{err}"
+    );
+    // ... and a bad count names the file, the line and the column.
+    std::fs::write(
+        d.join("bad.csv"),
+        "county,precinct,office,district,party,candidate,votes\n\
+         Town,Station 1,Mayor,,,Ann,351\n\n\
+         Town,Station 1,Mayor,,,Ben,2x0\n",
+    )
+    .unwrap();
+    let (ok, _, err) = csv_submit("bad.csv");
+    assert!(
+        !ok && err.contains("bad.csv, line 4, field \"votes\""),
+        "{err}"
+    );
     // A file that is not JSON names the line.
     std::fs::write(d.join("bad.json"), "{\n  \"unit\": ps1 }").unwrap();
     let (ok, _, err) = run(

@@ -7,7 +7,9 @@
 //! …) or the mapping's `[count_types]` names. Header names are matched case-insensitively.
 //!
 //! Deliberate handling of real files:
-//! - encoding: UTF-8, or Latin-1 (windows-1252) when the bytes are not UTF-8 or the layout says so;
+//! - encoding: UTF-8, or Latin-1 (windows-1252) when the layout says so or when the bytes are not
+//!   UTF-8 (decided at the first non-UTF-8 field, since the file streams; a file whose earlier
+//!   fields were non-ASCII UTF-8 is refused as mixing encodings);
 //! - a row's vote-type cells are its counts; `votes` must then equal their sum (else an error
 //!   naming the line); with all vote-type cells empty, `votes` is the `total`. Columns the
 //!   tables do not know (e.g. Centre County's always-empty `federal`) are ignored, which the
@@ -23,16 +25,24 @@
 //! - names: see `norm` (bilingual `Governor/Gobernador`, `Raphael Warnock (I) (Dem)`, case,
 //!   trailing spaces); a contest name may end in `(Vote For N)`, which sets votes allowed;
 //! - a unit, contest and candidate given twice is an error (duplicated rows).
+//!
+//! Streaming and speed: the file is read record by record (`csvrec`), never whole. Every name
+//! cell is looked up by its raw bytes, the last row's answer first (files are sorted, so most
+//! rows repeat it), and decoded, normalised and classified only the first time a spelling is
+//! seen; counts are parsed from the bytes. Limits: [`MAX_FIELD_BYTES`] per used field,
+//! [`MAX_ROWS`], `csvrec`'s record size and field count, and the caller's input size limit.
 
 use std::borrow::Cow;
+use std::io::{BufRead, Read};
 
 use foldhash::{HashMap, HashMapExt};
 
 use skytale_model::CountType;
 
+use crate::csvrec::Records;
 use crate::error::{FormatError, Location};
 use crate::mapping::{builtin_count_type, CsvLayout};
-use crate::norm::{candidate_key, norm_key, parse_count};
+use crate::norm::{candidate_key, check_max, norm_key, parse_count};
 use crate::sheet::{Other, Sheet};
 use crate::{Format, Mapping};
 
@@ -205,27 +215,6 @@ fn office_kind(office_raw: &str, cols: &Cols) -> Office {
     }
 }
 
-/// Memo of a per-spelling classification: one hash look-up per row instead of normalising.
-struct Memo<T: Copy> {
-    map: HashMap<Box<str>, T>,
-}
-
-impl<T: Copy> Memo<T> {
-    fn new() -> Self {
-        Memo {
-            map: HashMap::new(),
-        }
-    }
-    fn get(&mut self, raw: &str, f: impl FnOnce(&str) -> T) -> T {
-        if let Some(v) = self.map.get(raw) {
-            return *v;
-        }
-        let v = f(raw);
-        self.map.insert(Box::from(raw), v);
-        v
-    }
-}
-
 /// `Presidential Electors (Vote For 1)` → (`Presidential Electors`, 1).
 fn vote_for(office: &str) -> (&str, Option<u32>) {
     let t = office.trim_end();
@@ -243,98 +232,175 @@ fn vote_for(office: &str) -> (&str, Option<u32>) {
     (office, None)
 }
 
-pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, FormatError> {
-    let layout = mapping.and_then(Mapping::csv_layout);
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let latin1 = layout.and_then(|l| l.encoding.as_deref()).map(|e| {
-        let e = e.to_ascii_lowercase();
-        e != "utf-8" && e != "utf8"
-    });
-    let text: Cow<str> = match latin1 {
-        Some(true) => {
-            encoding_rs::WINDOWS_1252
-                .decode_without_bom_handling(bytes)
-                .0
+/// How cell bytes become text: UTF-8, or windows-1252 when the layout says so or when the
+/// bytes are not UTF-8. A stream cannot look ahead, so an undeclared file switches to
+/// windows-1252 at its first non-UTF-8 field; that is exact while every field decoded before
+/// was ASCII (the same text in both), and refused otherwise (the file mixes encodings).
+struct Decoder {
+    /// `Some(false)`: declared UTF-8 (other bytes are an error).
+    declared_utf8: bool,
+    latin1: bool,
+    /// First line of an undeclared file with a non-ASCII UTF-8 field.
+    utf8_seen: Option<u64>,
+}
+
+impl Decoder {
+    fn new(layout: Option<&CsvLayout>) -> Decoder {
+        let declared = layout.and_then(|l| l.encoding.as_deref()).map(|e| {
+            let e = e.to_ascii_lowercase();
+            e == "utf-8" || e == "utf8"
+        });
+        Decoder {
+            declared_utf8: declared == Some(true),
+            latin1: declared == Some(false),
+            utf8_seen: None,
         }
-        _ => match std::str::from_utf8(bytes) {
-            Ok(s) => Cow::Borrowed(s),
-            Err(e) if latin1 == Some(false) => {
-                return Err(FormatError::syntax(
-                    Location::default(),
-                    format!("the file is declared UTF-8 but is not: {e}"),
-                ))
+    }
+
+    fn text<'a>(&mut self, b: &'a [u8], at: Location) -> Result<Cow<'a, str>, FormatError> {
+        if self.latin1 {
+            return Ok(encoding_rs::WINDOWS_1252.decode_without_bom_handling(b).0);
+        }
+        match std::str::from_utf8(b) {
+            Ok(s) => {
+                if self.utf8_seen.is_none() && !s.is_ascii() {
+                    self.utf8_seen = at.line;
+                }
+                Ok(Cow::Borrowed(s))
             }
-            Err(_) => {
-                encoding_rs::WINDOWS_1252
-                    .decode_without_bom_handling(bytes)
-                    .0
-            }
-        },
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(text.as_bytes());
-    let csv_err = |e: csv::Error| {
-        let line = e.position().map(|p| p.line());
-        FormatError::syntax(
-            Location {
-                line,
-                ..Location::default()
+            Err(e) if self.declared_utf8 => Err(FormatError::syntax(
+                at,
+                format!("the file is declared UTF-8 but is not: {e}"),
+            )),
+            Err(_) => match self.utf8_seen {
+                Some(first) => Err(FormatError::syntax(
+                    at,
+                    format!("this field is not UTF-8, but line {first} is: the file mixes encodings; name its encoding in the mapping's [csv] section"),
+                )),
+                None => {
+                    self.latin1 = true;
+                    Ok(encoding_rs::WINDOWS_1252.decode_without_bom_handling(b).0)
+                }
             },
-            format!("malformed CSV: {e}"),
-        )
-    };
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(csv_err)?
-        .iter()
-        .map(str::to_string)
-        .collect();
+        }
+    }
+}
+
+/// The input without a UTF-8 byte order mark.
+fn skip_bom<R: BufRead>(mut input: R) -> Result<impl BufRead, FormatError> {
+    let mut head = Vec::with_capacity(3);
+    while head.len() < 3 {
+        let buf = input
+            .fill_buf()
+            .map_err(|e| FormatError::syntax(Location::line(1), format!("cannot read: {e}")))?;
+        if buf.is_empty() {
+            break;
+        }
+        let n = (3 - head.len()).min(buf.len());
+        head.extend_from_slice(&buf[..n]);
+        input.consume(n);
+    }
+    if head == b"\xEF\xBB\xBF" {
+        head.clear();
+    }
+    Ok(std::io::Cursor::new(head).chain(input))
+}
+
+/// A memo from a column's raw bytes to what they mean, with the last row's answer in front: files
+/// come sorted, so most rows repeat the last row's county, office, candidate and party, and a
+/// byte comparison answers them without hashing.
+struct Memo<T: Copy> {
+    last: Vec<u8>,
+    last_value: Option<T>,
+    map: HashMap<Box<[u8]>, T>,
+}
+
+impl<T: Copy> Memo<T> {
+    fn new() -> Self {
+        Memo {
+            last: Vec::new(),
+            last_value: None,
+            map: HashMap::new(),
+        }
+    }
+
+    fn get(
+        &mut self,
+        raw: &[u8],
+        f: impl FnOnce(&[u8]) -> Result<T, FormatError>,
+    ) -> Result<T, FormatError> {
+        if let Some(v) = self.last_value {
+            if self.last == raw {
+                return Ok(v);
+            }
+        }
+        let v = match self.map.get(raw) {
+            Some(v) => *v,
+            None => {
+                let v = f(raw)?;
+                self.map.insert(Box::from(raw), v);
+                v
+            }
+        };
+        self.last.clear();
+        self.last.extend_from_slice(raw);
+        self.last_value = Some(v);
+        Ok(v)
+    }
+}
+
+/// A table keyed by a cell's raw bytes.
+type ByRaw<T> = HashMap<Box<[u8]>, T>;
+
+/// Reads a CSV file from `input` into a sheet, one record at a time (the file is never held
+/// whole; memory grows with its distinct units, contests and figures, not its bytes).
+pub(crate) fn read<R: BufRead>(input: R, mapping: Option<&Mapping>) -> Result<Sheet, FormatError> {
+    let layout = mapping.and_then(Mapping::csv_layout);
+    let mut dec = Decoder::new(layout);
+    let mut rec = Records::new(skip_bom(input)?);
+    let mut headers: Vec<String> = Vec::new();
+    if rec.next()? {
+        for i in 0..rec.len() {
+            let at = Location::line(rec.line());
+            headers.push(dec.text(rec.get(i).unwrap_or_default(), at)?.into_owned());
+        }
+    }
     let cols = columns(&headers, layout, mapping)?;
     let mut sheet = Sheet::new(Format::Csv);
-    let mut rec = csv::StringRecord::new();
     let mut all_units: Option<usize> = None;
     // (unit, contest) → per-type sums of write-in detail rows, first line.
     let mut detail: HashMap<(usize, usize), ([u64; 5], u64)> = HashMap::new();
     let mut write_in_sel: HashMap<usize, usize> = HashMap::new();
     let mut rows = 0u64;
-    let (mut last_byte, mut last_line) = (0usize, 1u64);
     let mut parts: Vec<(CountType, u64)> = Vec::with_capacity(8);
     let mut offices: Memo<Office> = Memo::new();
-    let mut last_contest: Option<(String, String, usize)> = None;
-    let mut last_county: Option<(String, usize)> = None;
-    let mut candidates: Memo<Pseudo> = Memo::new();
-    let mut parties: HashMap<Box<str>, Option<usize>> = HashMap::new();
-    while rdr.read_record(&mut rec).map_err(csv_err)? {
+    let mut counties: Memo<Option<usize>> = Memo::new();
+    // Per parent slot (0: none, else county unit + 1): precinct spelling → unit (None: blank).
+    let mut precincts: Vec<HashMap<Box<[u8]>, Option<usize>>> = Vec::new();
+    // Office spelling → district spelling → contest.
+    let mut contests: HashMap<Box<[u8]>, ByRaw<usize>> = HashMap::new();
+    let mut last_contest: Option<(Vec<u8>, Vec<u8>, usize)> = None;
+    let mut kinds: Memo<Pseudo> = Memo::new();
+    // Per contest: candidate spelling → selection.
+    let mut selections: Vec<HashMap<Box<[u8]>, usize>> = Vec::new();
+    let mut last_sel: Option<(usize, Vec<u8>, usize)> = None;
+    let mut parties: Memo<Option<usize>> = Memo::new();
+    while rec.next()? {
         rows += 1;
         if rows > MAX_ROWS {
             return Err(FormatError::TooLarge {
-                at: Location::default(),
+                at: Location::line(rec.line()),
                 what: "the number of rows",
                 limit: MAX_ROWS,
             });
         }
-        // Line numbers counted from byte offsets (exact also after quoted newlines).
-        let mut byte = rec
-            .position()
-            .map(|p| p.byte() as usize)
-            .unwrap_or(last_byte)
-            .min(text.len());
-        // With CRLF endings the csv reader places a record at the `\n` of the previous line's `\r\n`.
-        while matches!(text.as_bytes().get(byte), Some(b'\n' | b'\r')) {
-            byte += 1;
-        }
-        if byte > last_byte {
-            last_line += memchr_count(&text.as_bytes()[last_byte..byte]);
-            last_byte = byte;
-        }
-        let line = last_line;
-        let cell = |i: Option<usize>| -> Result<&str, FormatError> {
-            let v = i.and_then(|i| rec.get(i)).unwrap_or("");
+        let line = rec.line();
+        let at = |i: usize| Location::line(line).field(headers.get(i).cloned().unwrap_or_default());
+        let cell = |i: Option<usize>| -> Result<&[u8], FormatError> {
+            let v = i.and_then(|i| rec.get(i)).unwrap_or_default();
             if v.len() > MAX_FIELD_BYTES {
                 return Err(FormatError::TooLarge {
-                    at: Location::line(line).field(headers[i.unwrap_or(0)].clone()),
+                    at: at(i.unwrap_or(0)),
                     what: "the length of a field",
                     limit: MAX_FIELD_BYTES as u64,
                 });
@@ -342,18 +408,28 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
             Ok(v)
         };
         // All fields blank (their concatenation is then blank too).
-        if rec.as_slice().trim().is_empty() {
-            continue;
+        match rec.bytes().trim_ascii_start().first() {
+            None => continue,
+            Some(b) if !b.is_ascii() => {
+                if dec
+                    .text(rec.bytes(), Location::line(line))?
+                    .trim()
+                    .is_empty()
+                {
+                    continue;
+                }
+            }
+            Some(_) => {}
         }
         let office_raw = cell(Some(cols.office))?;
-        let candidate = cell(Some(cols.candidate))?;
-        let office = offices.get(office_raw, |o| office_kind(o, &cols));
+        let candidate_raw = cell(Some(cols.candidate))?;
+        let office = offices.get(office_raw, |o| {
+            Ok(office_kind(&dec.text(o, at(cols.office))?, &cols))
+        })?;
         // Figures of the row.
         parts.clear();
         for &(i, t) in &cols.types {
-            if let Some(v) = parse_count(cell(Some(i))?, || {
-                Location::line(line).field(headers[i].clone())
-            })? {
+            if let Some(v) = count(&mut dec, cell(Some(i))?, || at(i))? {
                 match parts.iter_mut().find(|(pt, _)| *pt == t) {
                     Some(p) => p.1 = p.1.saturating_add(v),
                     None => parts.push((t, v)),
@@ -361,9 +437,7 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
             }
         }
         let votes = match cols.votes {
-            Some(i) => parse_count(cell(Some(i))?, || {
-                Location::line(line).field(headers[i].clone())
-            })?,
+            Some(i) => count(&mut dec, cell(Some(i))?, || at(i))?,
             None => None,
         };
         let parts_sum: u64 = parts.iter().map(|p| p.1).sum();
@@ -375,7 +449,7 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
                     .map(|(i, _)| headers[*i].as_str())
                     .collect();
                 return Err(FormatError::invalid(
-                    Location::line(line).field(headers[cols.votes.unwrap_or(0)].clone()),
+                    at(cols.votes.unwrap_or(0)),
                     format!(
                         "votes is {v} but the vote-type columns ({}) add up to {parts_sum}",
                         names.join(", ")
@@ -385,24 +459,34 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
         }
         let total = votes.or((!parts.is_empty()).then_some(parts_sum));
         // The unit.
-        let county = cell(cols.county)?.trim();
-        let precinct = cell(cols.precinct)?.trim();
-        let unit = match (county.is_empty(), precinct.is_empty()) {
-            (false, false) => {
-                // Files hold one county or are grouped by county: the last row's county.
-                let c = match &last_county {
-                    Some((name, c)) if name == county => *c,
-                    _ => {
-                        let c = sheet.unit(None, county, Some("county"), line)?;
-                        last_county = Some((county.to_string(), c));
-                        c
-                    }
-                };
-                sheet.unit(Some(c), precinct, Some("precinct"), line)?
+        let county = counties.get(cell(cols.county)?, |raw| {
+            let name = dec.text(raw, at(cols.county.unwrap_or(0)))?;
+            match name.trim() {
+                "" => Ok(None),
+                n => sheet.unit(None, n, Some("county"), line).map(Some),
             }
-            (false, true) => sheet.unit(None, county, Some("county"), line)?,
-            (true, false) => sheet.unit(None, precinct, Some("precinct"), line)?,
-            (true, true) => match all_units {
+        })?;
+        let slot = county.map_or(0, |c| c + 1);
+        if precincts.len() <= slot {
+            precincts.resize_with(slot + 1, HashMap::new);
+        }
+        let precinct_raw = cell(cols.precinct)?;
+        let precinct = match precincts[slot].get(precinct_raw) {
+            Some(&p) => p,
+            None => {
+                let name = dec.text(precinct_raw, at(cols.precinct.unwrap_or(0)))?;
+                let p = match name.trim() {
+                    "" => None,
+                    n => Some(sheet.unit(county, n, Some("precinct"), line)?),
+                };
+                precincts[slot].insert(Box::from(precinct_raw), p);
+                p
+            }
+        };
+        let unit = match (county, precinct) {
+            (_, Some(p)) => p,
+            (Some(c), None) => c,
+            (None, None) => match all_units {
                 Some(u) => u,
                 None => {
                     let u = sheet.unit(None, "All reporting units", None, line)?;
@@ -422,21 +506,35 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
             Office::Ignored => continue,
             Office::Contest(vf) => vf,
         };
-        let kind = candidates.get(candidate, |k| classify(k, &cols));
+        let kind = kinds.get(candidate_raw, |k| {
+            Ok(classify(&dec.text(k, at(cols.candidate))?, &cols))
+        })?;
         if matches!(kind, Pseudo::Skip) {
             continue;
         }
-        let office = match vf {
-            Some(_) => vote_for(office_raw).0,
-            None => office_raw,
-        };
-        let district = cell(cols.district)?;
+        let district_raw = cell(cols.district)?;
         // Rows come grouped by contest: the last row's contest is the usual answer.
         let c = match &last_contest {
-            Some((o, d, c)) if o == office && d == district => *c,
+            Some((o, d, c)) if o == office_raw && d == district_raw => *c,
             _ => {
-                let c = sheet.contest(office, district, line)?;
-                last_contest = Some((office.to_string(), district.to_string(), c));
+                let c = match contests.get(office_raw).and_then(|m| m.get(district_raw)) {
+                    Some(&c) => c,
+                    None => {
+                        let office = dec.text(office_raw, at(cols.office))?;
+                        let office = match vf {
+                            Some(_) => vote_for(&office).0.to_string(),
+                            None => office.into_owned(),
+                        };
+                        let district = dec.text(district_raw, at(cols.district.unwrap_or(0)))?;
+                        let c = sheet.contest(&office, &district, line)?;
+                        contests
+                            .entry(Box::from(office_raw))
+                            .or_default()
+                            .insert(Box::from(district_raw), c);
+                        c
+                    }
+                };
+                last_contest = Some((office_raw.to_vec(), district_raw.to_vec(), c));
                 c
             }
         };
@@ -449,9 +547,7 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
             (cols.under, Other::Undervotes),
         ] {
             if let Some(i) = col {
-                if let Some(v) = parse_count(cell(Some(i))?, || {
-                    Location::line(line).field(headers[i].clone())
-                })? {
+                if let Some(v) = count(&mut dec, cell(Some(i))?, || at(i))? {
                     sheet.add_other(unit, c, o, v, line, false)?;
                 }
             }
@@ -464,9 +560,11 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
                     &only_total
                 }
                 None => {
+                    let candidate = dec.text(candidate_raw, at(cols.candidate))?;
+                    let office = dec.text(office_raw, at(cols.office))?;
                     return Err(FormatError::invalid(
                         Location::line(line),
-                        format!("the row for {candidate:?} in {office_raw:?} has no vote figure"),
+                        format!("the row for {candidate:?} in {office:?} has no vote figure"),
                     ));
                 }
             }
@@ -484,26 +582,48 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
                 }
             }
             Pseudo::WriteIns | Pseudo::Candidate => {
-                let party_code = cell(cols.party)?.trim();
-                let party = if party_code.is_empty() {
-                    None
-                } else {
-                    match parties.get(party_code) {
-                        Some(&p) => p,
-                        None => {
-                            let p = sheet.party(party_code);
-                            parties.insert(Box::from(party_code), p);
-                            p
+                let party = match cols.party {
+                    Some(i) => parties.get(cell(Some(i))?, |raw| {
+                        let code = dec.text(raw, at(i))?;
+                        Ok(match code.trim() {
+                            "" => None,
+                            code => sheet.party(code),
+                        })
+                    })?,
+                    None => None,
+                };
+                let s = match &last_sel {
+                    Some((lc, raw, s)) if *lc == c && raw == candidate_raw => *s,
+                    _ => {
+                        if selections.len() <= c {
+                            selections.resize_with(c + 1, HashMap::new);
                         }
+                        let s = match selections[c].get(candidate_raw) {
+                            Some(&s) => s,
+                            None => {
+                                let s = if matches!(kind, Pseudo::WriteIns) {
+                                    let s = sheet.selection(c, "Write-ins", None, line)?;
+                                    write_in_sel.insert(c, s);
+                                    s
+                                } else {
+                                    let name = dec.text(candidate_raw, at(cols.candidate))?;
+                                    sheet.selection(c, &name, party, line)?
+                                };
+                                selections[c].insert(Box::from(candidate_raw), s);
+                                s
+                            }
+                        };
+                        last_sel = Some((c, candidate_raw.to_vec(), s));
+                        s
                     }
                 };
-                let s = if matches!(kind, Pseudo::WriteIns) {
-                    let s = sheet.selection(c, "Write-ins", None, line)?;
-                    write_in_sel.insert(c, s);
-                    s
-                } else {
-                    sheet.selection(c, candidate, party, line)?
-                };
+                // A selection takes the first party a row gives it (`sheet.selection`'s rule).
+                if matches!(kind, Pseudo::Candidate) {
+                    let sel = &mut sheet.contests[c].selections[s];
+                    if sel.party.is_none() {
+                        sel.party = party;
+                    }
+                }
                 sheet.add_parts(unit, c, s, row_parts, line, false)?;
             }
         }
@@ -518,7 +638,7 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
             sheet
                 .cells
                 .get(&(u, c))
-                .and_then(|cell| cell.sel.get(&s))
+                .and_then(|cell| cell.sel.get(s))
                 .copied()
         });
         match given {
@@ -554,10 +674,23 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
     Ok(sheet)
 }
 
-fn memchr_count(b: &[u8]) -> u64 {
-    memchr::memchr_iter(b'\n', b).count() as u64
+/// A vote count cell: plain digits without decoding, anything else through `parse_count`.
+fn count(
+    dec: &mut Decoder,
+    b: &[u8],
+    at: impl Fn() -> Location,
+) -> Result<Option<u64>, FormatError> {
+    // Plain digits (nearly every cell): no decoding, no trimming (15 digits cannot overflow; the
+    // model's limit is applied by `check_max`).
+    if !b.is_empty() && b.len() <= 15 && b.iter().all(u8::is_ascii_digit) {
+        let v = b
+            .iter()
+            .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'));
+        return check_max(v, at);
+    }
+    let s = dec.text(b, at())?;
+    parse_count(&s, at)
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,17 +17,22 @@
 //! unmapped name is an error listing the closest known names. Every error carries the file,
 //! line (and column or field) and why.
 //!
-//! Safety: inputs are byte slices with a size limit ([`MAX_INPUT_BYTES`]); XML is read with a
-//! streaming reader that refuses DOCTYPE/ENTITY declarations and limits depth; counts of units,
-//! contests and selections are bounded by the model's limits.
+//! Safety: inputs are byte slices or streams (`impl Read`, e.g. an open file) with a size limit
+//! ([`MAX_INPUT_BYTES`], counted as the bytes pass). CSV streams record by record
+//! ([`import_results_from`], [`derive_definition_from`]): memory follows the file's units,
+//! contests and figures, not its size. XML and JSON are read whole first (the XML reader
+//! borrows from one slice, and CDF JSON is a single document); XML is parsed with a reader that
+//! refuses DOCTYPE/ENTITY declarations and limits depth; counts of units, contests and
+//! selections are bounded by the model's limits.
 //!
-//! Out of scope: reading files or the network (the caller passes bytes), signing, acceptance
-//! rules (skytale-model), tallying (skytale-tally), NIST SP 1500-103 cast vote records.
+//! Out of scope: opening files or the network (the caller passes bytes or a reader), signing,
+//! acceptance rules (skytale-model), tallying (skytale-tally), NIST SP 1500-103 cast vote records.
 
 // Errors carry a location with the file name and field path; they are rare and the size
 // of the Err variant does not matter next to the parsing it reports on.
 #![allow(clippy::result_large_err)]
 
+use std::io::{BufReader, Read};
 use std::str::FromStr;
 
 use sha2::{Digest, Sha256};
@@ -37,13 +42,17 @@ use skytale_note::VerifierKey;
 mod cdf;
 mod clarity;
 mod csvfmt;
+mod csvrec;
 mod error;
 pub mod export;
 mod mapping;
 mod norm;
 mod sheet;
+mod source;
 mod xml;
 
+pub use csvfmt::{MAX_FIELD_BYTES, MAX_ROWS};
+pub use csvrec::{MAX_RECORD_BYTES, MAX_RECORD_FIELDS};
 pub use error::{FormatError, Location};
 pub use mapping::{CsvLayout, Mapping};
 pub use sheet::{MAX_FILE_CONTESTS, MAX_FILE_PARTIES, MAX_FILE_SELECTIONS, MAX_FILE_UNITS};
@@ -202,6 +211,52 @@ fn read_sheet(
     }
 }
 
+/// Buffer of the streaming CSV reader: large enough that a read is a few system calls per MB.
+const STREAM_BUFFER: usize = 1 << 16;
+
+/// Reads a sheet from a stream: CSV record by record; the other formats (XML through a
+/// borrowed-slice reader, JSON through serde) are read whole first, within the size limit.
+/// Returns the sheet and the stream's SHA-256.
+fn read_sheet_from<R: Read>(
+    format: Format,
+    input: R,
+    mapping: Option<&Mapping>,
+) -> Result<(sheet::Sheet, String), FormatError> {
+    read_sheet_limited(format, input, mapping, MAX_INPUT_BYTES as u64)
+}
+
+fn read_sheet_limited<R: Read>(
+    format: Format,
+    input: R,
+    mapping: Option<&Mapping>,
+    limit: u64,
+) -> Result<(sheet::Sheet, String), FormatError> {
+    let mut src = source::Source::new(input, limit);
+    let sheet = if format == Format::Csv {
+        let r = csvfmt::read(BufReader::with_capacity(STREAM_BUFFER, &mut src), mapping);
+        // Past the limit the reader fails with an I/O error; say which limit instead.
+        if let Some(e) = src.exceeded() {
+            return Err(e);
+        }
+        r?
+    } else {
+        let bytes = read_whole(&mut src)?;
+        read_sheet(format, &bytes, mapping)?
+    };
+    Ok((sheet, src.sha256_hex()))
+}
+
+/// The whole stream, refusing it once it passes the size limit (without reading further).
+fn read_whole<R: Read>(src: &mut source::Source<R>) -> Result<Vec<u8>, FormatError> {
+    let mut bytes = Vec::new();
+    if let Err(e) = src.read_to_end(&mut bytes) {
+        return Err(src.exceeded().unwrap_or_else(|| {
+            FormatError::syntax(Location::default(), format!("cannot read: {e}"))
+        }));
+    }
+    Ok(bytes)
+}
+
 /// Hex SHA-256 of a file (what `source.sha256` records).
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -223,6 +278,29 @@ pub fn import_results(
         }
         let sheet = read_sheet(format, bytes, opts.mapping)?;
         sheet.import(def, opts, &sha256_hex(bytes))
+    };
+    run().map_err(|e| match opts.source_name {
+        Some(n) => e.with_file(n),
+        None => e,
+    })
+}
+
+/// [`import_results`] reading from a stream (an open file): CSV is parsed record by record and
+/// never held whole; the SHA-256 is computed as the bytes pass. The same statements as
+/// [`import_results`] on the same bytes.
+pub fn import_results_from<R: Read>(
+    format: Format,
+    input: R,
+    def: &ValidDefinition,
+    opts: &ImportOptions,
+) -> Result<Vec<ResultsStatement>, FormatError> {
+    let run = || -> Result<Vec<ResultsStatement>, FormatError> {
+        if format == Format::Native {
+            let bytes = read_whole(&mut source::Source::new(input, MAX_INPUT_BYTES as u64))?;
+            return native(&bytes, opts);
+        }
+        let (sheet, sha) = read_sheet_from(format, input, opts.mapping)?;
+        sheet.import(def, opts, &sha)
     };
     run().map_err(|e| match opts.source_name {
         Some(n) => e.with_file(n),
@@ -323,9 +401,64 @@ pub fn derive_definition_with(
     })
 }
 
+/// [`derive_definition_with`] reading from a stream (CSV record by record, see
+/// [`import_results_from`]).
+pub fn derive_definition_from<R: Read>(
+    format: Format,
+    input: R,
+    election_id: &str,
+    authority_key: VerifierKey,
+    reporter_name: &str,
+    reporter_key: VerifierKey,
+    opts: &DeriveOptions,
+) -> Result<Definition, FormatError> {
+    let (sheet, _) = read_sheet_from(format, input, opts.mapping)?;
+    sheet.derive(&sheet::DeriveParams {
+        election_id,
+        authority_key,
+        reporter_name,
+        reporter_key,
+        date: opts.date,
+        mapping: opts.mapping,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An endless CSV of distinct rows (a new precinct each), or endless bytes.
+    struct Endless {
+        row: u64,
+        csv: bool,
+    }
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let line = match (self.csv, self.row) {
+                (false, _) => "<x>".to_string(),
+                (true, 0) => "county,precinct,office,district,party,candidate,votes\n".into(),
+                (true, n) => format!("A,P{n},Gov,,D,X,1\n"),
+            };
+            self.row += 1;
+            let k = line.len().min(buf.len());
+            buf[..k].copy_from_slice(&line.as_bytes()[..k]);
+            Ok(k)
+        }
+    }
+
+    #[test]
+    fn streams_past_the_size_limit_are_refused_as_such() {
+        for (format, csv) in [(Format::Csv, true), (Format::ClarityXml, false)] {
+            let e = read_sheet_limited(format, Endless { row: 0, csv }, None, 100_000)
+                .err()
+                .unwrap();
+            assert!(
+                matches!(e, FormatError::TooLarge { limit: 100_000, .. }),
+                "{format}: {e}"
+            );
+        }
+    }
 
     #[test]
     fn names_round_trip() {

@@ -19,6 +19,9 @@ pub(crate) const CLOSEST_SHOWN: usize = 5;
 
 /// Lower case, trimmed, inner white space collapsed to one space.
 pub(crate) fn norm_key(s: &str) -> String {
+    if s.is_ascii() {
+        return norm_key_ascii(s);
+    }
     let mut out = String::with_capacity(s.len());
     for w in s.split_whitespace() {
         if !out.is_empty() {
@@ -26,6 +29,26 @@ pub(crate) fn norm_key(s: &str) -> String {
         }
         for c in w.chars() {
             out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// [`norm_key`] of an ASCII name, byte by byte (nearly every name; the general path goes
+/// through `char::to_lowercase` per character). The white space set is `char::is_whitespace`'s
+/// ASCII part, vertical tab included.
+fn norm_key_ascii(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for &b in s.as_bytes() {
+        if matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r') {
+            space = !out.is_empty();
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(char::from(b.to_ascii_lowercase()));
         }
     }
     out
@@ -160,7 +183,7 @@ pub(crate) fn parse_count(
     ))
 }
 
-fn check_max(v: u64, at: impl FnOnce() -> Location) -> Result<Option<u64>, FormatError> {
+pub(crate) fn check_max(v: u64, at: impl FnOnce() -> Location) -> Result<Option<u64>, FormatError> {
     if v > skytale_model::MAX_COUNT {
         return Err(FormatError::TooLarge {
             at: at(),
@@ -260,6 +283,36 @@ mod tests {
         assert_eq!(contest_display("U.S. House", "5"), "U.S. House, District 5");
         assert_eq!(slug("HARBINS A"), "harbins-a");
         assert_eq!(slug("***"), "x");
+    }
+
+    #[test]
+    fn ascii_keys_are_the_general_keys() {
+        let general = |s: &str| {
+            let mut out = String::new();
+            for w in s.split_whitespace() {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.extend(w.chars().flat_map(char::to_lowercase));
+            }
+            out
+        };
+        let mut cases: Vec<String> = [
+            "",
+            " ",
+            "  Commissioner \t Of\x0bAgriculture\r\n",
+            "U.S. House, District 5 ",
+            "\x0c",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Every ASCII byte, alone and between letters.
+        cases.extend((0u8..128).map(|b| format!("A{}b", char::from(b))));
+        cases.extend((0u8..128).map(|b| char::from(b).to_string()));
+        for c in &cases {
+            assert_eq!(norm_key_ascii(c), general(c), "{c:?}");
+        }
     }
 
     #[test]

@@ -94,9 +94,87 @@ pub(crate) enum Other {
     Ballots,
 }
 
+/// Figures of one selection, by count type (`CountType::ALL` order).
+pub(crate) type Counts = [Option<u64>; 5];
+
+/// The selections' figures of one cell, in selection order. Most cells hold a handful of
+/// selections: a sorted vector of them is a fraction of a B-tree node's size (a leaf reserves
+/// room for eleven entries, ~1 KB here) and allocation; past [`Sels::SMALL`] entries a B-tree
+/// keeps insertion logarithmic whatever the row order.
+#[derive(Clone, Debug)]
+pub(crate) enum Sels {
+    Small(Vec<(usize, Counts)>),
+    Large(BTreeMap<usize, Counts>),
+}
+
+impl Default for Sels {
+    fn default() -> Self {
+        Sels::Small(Vec::new())
+    }
+}
+
+impl Sels {
+    const SMALL: usize = 16;
+
+    pub fn get(&self, s: usize) -> Option<&Counts> {
+        match self {
+            Sels::Small(v) => v.binary_search_by_key(&s, |e| e.0).ok().map(|i| &v[i].1),
+            Sels::Large(m) => m.get(&s),
+        }
+    }
+
+    /// The figures of `s`, added empty if absent.
+    pub fn entry(&mut self, s: usize) -> &mut Counts {
+        if let Sels::Small(v) = self {
+            if v.len() >= Self::SMALL && v.binary_search_by_key(&s, |e| e.0).is_err() {
+                *self = Sels::Large(std::mem::take(v).into_iter().collect());
+            }
+        }
+        match self {
+            Sels::Small(v) => {
+                // Rows usually come in selection order: the end is the common place.
+                let i = match v.last() {
+                    Some(l) if l.0 < s => v.len(),
+                    _ => match v.binary_search_by_key(&s, |e| e.0) {
+                        Ok(i) => return &mut v[i].1,
+                        Err(i) => i,
+                    },
+                };
+                v.insert(i, (s, [None; 5]));
+                &mut v[i].1
+            }
+            Sels::Large(m) => m.entry(s).or_insert([None; 5]),
+        }
+    }
+
+    /// Every selection's figures, in selection order.
+    pub fn iter(&self) -> SelsIter<'_> {
+        match self {
+            Sels::Small(v) => SelsIter::Small(v.iter()),
+            Sels::Large(m) => SelsIter::Large(m.iter()),
+        }
+    }
+}
+
+/// [`Sels::iter`] (an enum, not a boxed iterator: one per cell of a large import).
+pub(crate) enum SelsIter<'a> {
+    Small(std::slice::Iter<'a, (usize, Counts)>),
+    Large(std::collections::btree_map::Iter<'a, usize, Counts>),
+}
+
+impl<'a> Iterator for SelsIter<'a> {
+    type Item = (usize, &'a Counts);
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            SelsIter::Small(i) => i.next().map(|(s, c)| (*s, c)),
+            SelsIter::Large(i) => i.next().map(|(s, c)| (*s, c)),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Cell {
-    pub sel: BTreeMap<usize, [Option<u64>; 5]>,
+    pub sel: Sels,
     pub other: [Option<u64>; 4],
     pub line: u64,
 }
@@ -475,7 +553,7 @@ impl Sheet {
             line,
             ..Cell::default()
         });
-        let row = cell.sel.entry(s).or_insert([None; 5]);
+        let row = cell.sel.entry(s);
         let x = &mut row[slot(t)];
         match x {
             Some(old) if accumulate => *old = old.saturating_add(v),
@@ -510,7 +588,7 @@ impl Sheet {
             line,
             ..Cell::default()
         });
-        let row = cell.sel.entry(s).or_insert([None; 5]);
+        let row = cell.sel.entry(s);
         for &(t, v) in parts {
             let x = &mut row[slot(t)];
             match x {
@@ -906,15 +984,17 @@ impl Sheet {
             .iter()
             .map(|c| vec![None; c.selections.len()])
             .collect();
-        let mut keys: Vec<(usize, usize)> = self.cells.keys().copied().collect();
-        keys.sort_unstable();
+        // Cells in (unit, contest) order, with their contents (no look-up per cell).
+        let mut cells: Vec<(&(usize, usize), &Cell)> = self.cells.iter().collect();
+        cells.sort_unstable_by_key(|(k, _)| **k);
         // def unit → (first line, contest id → report)
-        let mut out: BTreeMap<usize, (u64, BTreeMap<usize, ContestReport>)> = BTreeMap::new();
+        // Per definition unit: (first line, (contest, report) in first-seen order). A vector per
+        // unit, not a B-tree: a B-tree node reserves eleven ~150-byte reports whatever a unit has.
+        let mut out: HashMap<usize, (u64, Reports)> = HashMap::new();
         // (def unit, def contest, def selection) → first line: two source names for one cell.
         let mut sources: HashMap<(usize, usize, usize), u64> = HashMap::new();
         let mut held_by_parent: HashMap<(usize, usize), bool> = HashMap::new();
-        for (u, c) in keys {
-            let cell = &self.cells[&(u, c)];
+        for (&(u, c), cell) in cells {
             let du = self.resolve_unit(u, &r, &mut unit_memo)?;
             let dc = match contest_memo[c] {
                 Some(x) => x,
@@ -941,19 +1021,29 @@ impl Sheet {
                     format!("contest {:?} is not held in reporting unit {:?} according to the definition", def.contests()[dc].id, def.units()[du].id),
                 ));
             }
-            let entry = out
-                .entry(du)
-                .or_insert_with(|| (cell.line, BTreeMap::new()));
-            let report = entry.1.entry(dc).or_insert_with(|| ContestReport {
-                contest: def.contests()[dc].id.clone(),
-                ballots: None,
-                blank: None,
-                invalid: None,
-                overvotes: None,
-                undervotes: None,
-                selections: BTreeMap::new(),
-            });
-            for (&s, counts) in &cell.sel {
+            let entry = out.entry(du).or_insert_with(|| (cell.line, Vec::new()));
+            // Cells come sorted by source unit and contest: a report met again is usually the
+            // last one (several source units or contests mapped to one are the exception).
+            let at = match entry.1.iter().rposition(|(d, _)| *d == dc) {
+                Some(i) => i,
+                None => {
+                    entry.1.push((
+                        dc,
+                        ContestReport {
+                            contest: def.contests()[dc].id.clone(),
+                            ballots: None,
+                            blank: None,
+                            invalid: None,
+                            overvotes: None,
+                            undervotes: None,
+                            selections: BTreeMap::new(),
+                        },
+                    ));
+                    entry.1.len() - 1
+                }
+            };
+            let report = &mut entry.1[at].1;
+            for (s, counts) in cell.sel.iter() {
                 let ds = match sel_memo[c].get(s).copied().flatten() {
                     Some(x) => x,
                     None => {
@@ -999,13 +1089,15 @@ impl Sheet {
             sha256: sha256.to_string(),
             name: opts.source_name.map(str::to_string),
         };
-        let mut list: Vec<(u64, usize, BTreeMap<usize, ContestReport>)> = out
+        let mut list: Vec<(u64, usize, Reports)> = out
             .into_iter()
             .map(|(du, (line, m))| (line, du, m))
             .collect();
         list.sort_by_key(|(line, du, _)| (*line, *du));
         let mut statements = Vec::with_capacity(list.len());
-        for (line, du, reports) in list {
+        for (line, du, mut reports) in list {
+            // Contests in definition order, as ever.
+            reports.sort_unstable_by_key(|(dc, _)| *dc);
             let st = ResultsStatement {
                 election: opts.election.to_string(),
                 unit: def.units()[du].id.clone(),
@@ -1014,7 +1106,7 @@ impl Sheet {
                 submitted_at: opts.submitted_at.to_string(),
                 reason: None,
                 source: Some(source.clone()),
-                contests: reports.into_values().collect(),
+                contests: reports.into_iter().map(|(_, r)| r).collect(),
             };
             // The model's count checks have the last word, here and again when the ledger
             // admits the statement.
@@ -1069,6 +1161,9 @@ impl Sheet {
         })
     }
 }
+
+/// A unit's contest reports, each with its definition contest index.
+type Reports = Vec<(usize, ContestReport)>;
 
 /// What `derive` needs besides the file.
 pub(crate) struct DeriveParams<'a> {

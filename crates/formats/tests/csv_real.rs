@@ -90,6 +90,8 @@ fn pennsylvania_2020_president_by_county() {
         ),
         (5_502, 11_902, 221)
     );
+    // Clinton's `Not Assigned` rows repeat its `Write-ins` rows (36 for President): once.
+    assert_eq!(votes(&d, "President", "Write-ins"), 36);
     let d = pa("cambria").doc();
     assert_eq!(
         (

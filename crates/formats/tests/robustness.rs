@@ -64,6 +64,48 @@ proptest! {
     }
 }
 
+/// A reader handing out `n` bytes at a time.
+struct Chunks<'a>(&'a [u8], usize);
+
+impl std::io::Read for Chunks<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.1.min(buf.len()).min(self.0.len());
+        buf[..k].copy_from_slice(&self.0[..k]);
+        self.0 = &self.0[k..];
+        Ok(k)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+    /// Streaming a mutated CSV in chunks of any size gives what the whole-file import gives:
+    /// the same statements, or the same error (message, file and line).
+    #[test]
+    fn streamed_csv_equals_whole_csv(edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 0..12), chunk in 1usize..300) {
+        let seed = seeds().swap_remove(0).1;
+        let mut b = seed.clone();
+        for (i, byte, op) in edits {
+            if b.is_empty() { break; }
+            let at = i.index(b.len());
+            match op {
+                0 => b[at] = byte,
+                1 => { b.remove(at); }
+                _ => b.insert(at, byte),
+            }
+        }
+        let (a, r) = keys();
+        if let Ok(def) = skytale_formats::derive_definition(Format::Csv, &seed, "fuzz-2024-01-01", a, "c", r) {
+            let def = def.validate().unwrap();
+            let o = opts("fuzz-2024-01-01", None);
+            let whole = import_results(Format::Csv, &b, &def, &o).map_err(|e| e.to_string());
+            let streamed = skytale_formats::import_results_from(Format::Csv, Chunks(&b, chunk), &def, &o)
+                .map_err(|e| e.to_string());
+            prop_assert_eq!(streamed, whole);
+        }
+    }
+}
+
 #[test]
 fn native_format_round_trips_statements() {
     let r = run(
