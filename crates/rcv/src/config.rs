@@ -372,8 +372,7 @@ impl Rules {
         if self.number_of_winners == 0 && self.winner_mode != WinnerMode::BottomsUpPercentage {
             return bad(
                 "number_of_winners",
-                "zero winners requires winnerElectionMode bottomsUpUsingPercentageThreshold"
-                    .into(),
+                "zero winners requires winnerElectionMode bottomsUpUsingPercentageThreshold".into(),
             );
         }
         if self.number_of_winners > 0 && self.winner_mode == WinnerMode::BottomsUpPercentage {
@@ -382,8 +381,7 @@ impl Rules {
                 "must be zero with bottomsUpUsingPercentageThreshold".into(),
             );
         }
-        if self.winner_mode == WinnerMode::BottomsUpPercentage
-            && self.bottoms_up_fraction.is_none()
+        if self.winner_mode == WinnerMode::BottomsUpPercentage && self.bottoms_up_fraction.is_none()
         {
             return bad(
                 "bottoms_up_percentage",
@@ -397,10 +395,7 @@ impl Rules {
             );
         }
         if self.max_rankings == Some(0) {
-            return bad(
-                "max_rankings",
-                "must be at least 1 or \"max\"".into(),
-            );
+            return bad("max_rankings", "must be at least 1 or \"max\"".into());
         }
         if self
             .minimum_vote_threshold

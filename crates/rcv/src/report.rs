@@ -18,7 +18,7 @@ use crate::tabulate::{BallotStatus, Endpoint, Tabulation};
 pub const GENERATED_BY: &str = concat!("Skytale ", env!("CARGO_PKG_VERSION"));
 
 /// The whole report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DetailedReport {
     /// Contest metadata.
     pub config: ReportConfig,
@@ -32,7 +32,7 @@ pub struct DetailedReport {
 }
 
 /// `config` block.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportConfig {
     /// Contest name.
     pub contest: String,
@@ -51,7 +51,7 @@ pub struct ReportConfig {
 }
 
 /// One round.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportRound {
     /// Inactive ballots by reason: `overvotes`, `skippedRankings`, `exhaustedChoices`,
     /// `repeatedRankings` (and `finalRoundSurplus` in the last round of surplus contests).
@@ -69,7 +69,7 @@ pub struct ReportRound {
 }
 
 /// One decision and its transfers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TallyResult {
     /// Candidate elected.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -83,7 +83,7 @@ pub struct TallyResult {
 }
 
 /// `summary` block.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportSummary {
     /// Threshold of the last round.
     #[serde(rename = "finalThreshold")]

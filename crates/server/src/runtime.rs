@@ -243,9 +243,7 @@ impl ElectionRuntime {
                 })
                 .collect();
             for st in parsed.into_iter().flatten() {
-                if let Statement::Results(r) = st {
-                    tally.apply(&r);
-                }
+                tally.apply_statement(&st);
             }
         }
         let pos = LogPosition {
@@ -661,8 +659,8 @@ impl Sequencer {
                     .and_then(|e| Note::parse(e).ok())
                     .and_then(|n| Statement::parse(&n.text).ok())
             };
-            if let Some(Statement::Results(r)) = st {
-                published.tally.apply(&r);
+            if let Some(st) = st {
+                published.tally.apply_statement(&st);
             }
         }
         let root = self
