@@ -7,6 +7,7 @@ pub mod commands;
 pub mod demo;
 pub mod publish;
 pub mod submit;
+pub mod submit_cvr;
 pub mod synthetic;
 
 /// Now, as RFC 3339 UTC. Used for `submitted_at` / `signed_at` of statements this tool signs.
