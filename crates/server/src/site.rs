@@ -641,9 +641,13 @@ pub async fn export(state: &AppState, id: &str) -> Result<Vec<ExportedFile>, Exp
         .definition()
         .clone();
     for c in def.contests() {
+        let rounds = c.kind == skytale_model::ContestKind::RankedChoice;
         let c = skytale_render::html::seg(&c.id);
         paths.push(format!("/api/v1/elections/{e}/results/{c}"));
         paths.push(format!("/api/v1/elections/{e}/results/{c}.csv"));
+        if rounds {
+            paths.push(format!("/api/v1/elections/{e}/results/{c}.rounds.csv"));
+        }
     }
     // The tiles at the size of the checkpoint that is served with them.
     let (size, cp_body) = {
