@@ -2,8 +2,8 @@
 //!
 //! - [`definition`]: the election definition (native TOML/JSON), validated with errors that
 //!   name the field; its JSON Schema is derived from the types.
-//! - [`statement`]: the statement kinds of design §3 (`election`, `results`, `publication`,
-//!   `key`), the JSON texts of the log's signed notes.
+//! - [`statement`]: the statement kinds of design §3 (`election`, `results`, `cvr`,
+//!   `publication`, `key`), the JSON texts of the log's signed notes.
 //! - [`cvr`]: `cvr` statements, a ranked-choice contest's ballots in numbered batches.
 //! - [`genesis`]: the definition at the head of the log (entry 0, and its parts when large).
 //! - [`rctab`]: a ranked-choice contest built from an RCTab contest config.

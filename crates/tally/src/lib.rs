@@ -21,6 +21,13 @@
 //! there are no hash-map iterations in the output, no floats (shares are computed in integers
 //! and rounded half up to two decimals) and no clock (the publication time comes from the log).
 //!
+//! ## Ranked-choice contests
+//! Their ballots come in `cvr` batches and cannot be summed: folding a batch only files it, and
+//! the rounds are tabulated by skytale-rcv when a document is built, cached by the set of CVR
+//! series counted (see the `ranked` module). A complete series makes its unit "reporting" with
+//! the file's ballots, so progress and the roll-up rule (a unit's own file shadows those below)
+//! work as for counts.
+//!
 //! ## Count types
 //! Votes are kept per count type (`election_day`, `early`, `mail`, `provisional`) and summed.
 //! A report that gives only `total` for a selection is kept in the `total` bucket, which
