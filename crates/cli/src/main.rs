@@ -166,6 +166,22 @@ enum ElectionCommand {
     },
     /// Print the JSON Schema of the native election definition format.
     Schema,
+    /// Print a `ranked_choice` contest (TOML, to paste into a definition) built from an RCTab
+    /// contest config: its rules, one selection per candidate, the write-in selection.
+    RctabContest {
+        /// The RCTab contest config (`*_config.json`).
+        #[arg(long)]
+        config: PathBuf,
+        /// The contest id.
+        #[arg(long)]
+        id: String,
+        /// The unit(s) the contest is held in.
+        #[arg(long, required = true)]
+        area: Vec<String>,
+        /// The language of the names (the definition's default language).
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -268,6 +284,28 @@ fn run(cli: Cli) -> Result<bool> {
                 (None, None) => anyhow::bail!("give --definition FILE or --from FILE"),
             };
             print!("{out}");
+            Ok(true)
+        }
+        Command::Election(ElectionCommand::RctabContest {
+            config,
+            id,
+            area,
+            lang,
+        }) => {
+            let cfg = skytale_rcv::config::ContestConfig::load(&config)?;
+            let name = [(lang.clone(), cfg.contest_name.clone())].into();
+            let contest = skytale_model::rctab::ranked_choice_contest(&cfg, &id, name, area, &lang)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", config.display()))?;
+            #[derive(serde::Serialize)]
+            struct Contests {
+                contests: Vec<skytale_model::Contest>,
+            }
+            print!(
+                "{}",
+                toml::to_string(&Contests {
+                    contests: vec![contest]
+                })?
+            );
             Ok(true)
         }
         Command::Election(ElectionCommand::Schema) => {

@@ -57,6 +57,29 @@ fn submit_a_cvr_from_an_rctab_config() {
         ],
         d,
     );
+    // The contest from RCTab's config, as TOML to paste into a definition.
+    let config = kit::rcv_data().join("2013_minneapolis_mayor/2013_minneapolis_mayor_config.json");
+    let (ok, toml_out, err) = run(
+        &[
+            "election",
+            "rctab-contest",
+            "--config",
+            config.to_str().unwrap(),
+            "--id",
+            "mayor",
+            "--area",
+            "minneapolis",
+        ],
+        d,
+    );
+    assert!(ok, "{err}");
+    assert!(toml_out.contains("kind = \"ranked_choice\""), "{toml_out}");
+    assert!(
+        toml_out.contains("winner_mode = \"singleWinnerMajority\""),
+        "{toml_out}"
+    );
+    assert!(toml_out.contains("id = \"betsy-hodges\""), "{toml_out}");
+    assert!(toml_out.contains("write_in = true"), "{toml_out}");
     let (mut def, _) = kit::minneapolis_definition(&kit::keys());
     def.authority_key = auth.trim().parse().unwrap();
     def.reporters[0].key = office.trim().parse().unwrap();
@@ -105,7 +128,6 @@ fn submit_a_cvr_from_an_rctab_config() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let server = format!("http://127.0.0.1:{port}");
-    let config = kit::rcv_data().join("2013_minneapolis_mayor/2013_minneapolis_mayor_config.json");
     let config = config.to_str().unwrap();
     let base = [
         "submit",
