@@ -8,6 +8,7 @@ pub mod demo;
 pub mod loadconn;
 pub mod publish;
 pub mod submit;
+pub mod submit_cvr;
 pub mod synthetic;
 
 /// Now, as RFC 3339 UTC. Used for `submitted_at` / `signed_at` of statements this tool signs.

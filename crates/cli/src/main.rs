@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use skytale::{bench, commands, demo, publish, submit};
+use skytale::{bench, commands, demo, publish, submit, submit_cvr};
 
 /// Skytale: election results signed at the source, logged in a public append-only Merkle log
 /// (C2SP tlog formats), tallied and published so that anyone can verify every number.
@@ -88,7 +88,17 @@ enum Command {
         /// Name mapping / CSV layout file (TOML) for tabulator exports.
         #[arg(long)]
         mapping: Option<PathBuf>,
-        #[arg(required = true)]
+        /// Cast vote records of a ranked-choice contest: the RCTab contest config whose CVR
+        /// sources (any format RCTab reads) are read and sent as signed `cvr` batches.
+        #[arg(long, requires_all = ["contest", "unit"], conflicts_with = "files")]
+        rctab_config: Option<PathBuf>,
+        /// The ranked-choice contest the CVRs are for (with --rctab-config).
+        #[arg(long)]
+        contest: Option<String>,
+        /// The reporting unit the CVRs cover (with --rctab-config).
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(required_unless_present = "rctab_config")]
         files: Vec<PathBuf>,
     },
     /// Sign a publication statement for the current tree size (approval policy).
@@ -156,6 +166,22 @@ enum ElectionCommand {
     },
     /// Print the JSON Schema of the native election definition format.
     Schema,
+    /// Print a `ranked_choice` contest (TOML, to paste into a definition) built from an RCTab
+    /// contest config: its rules, one selection per candidate, the write-in selection.
+    RctabContest {
+        /// The RCTab contest config (`*_config.json`).
+        #[arg(long)]
+        config: PathBuf,
+        /// The contest id.
+        #[arg(long)]
+        id: String,
+        /// The unit(s) the contest is held in.
+        #[arg(long, required = true)]
+        area: Vec<String>,
+        /// The language of the names (the definition's default language).
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -260,6 +286,28 @@ fn run(cli: Cli) -> Result<bool> {
             print!("{out}");
             Ok(true)
         }
+        Command::Election(ElectionCommand::RctabContest {
+            config,
+            id,
+            area,
+            lang,
+        }) => {
+            let cfg = skytale_rcv::config::ContestConfig::load(&config)?;
+            let name = [(lang.clone(), cfg.contest_name.clone())].into();
+            let contest = skytale_model::rctab::ranked_choice_contest(&cfg, &id, name, area, &lang)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", config.display()))?;
+            #[derive(serde::Serialize)]
+            struct Contests {
+                contests: Vec<skytale_model::Contest>,
+            }
+            print!(
+                "{}",
+                toml::to_string(&Contests {
+                    contests: vec![contest]
+                })?
+            );
+            Ok(true)
+        }
         Command::Election(ElectionCommand::Schema) => {
             println!(
                 "{}",
@@ -306,18 +354,34 @@ fn run(cli: Cli) -> Result<bool> {
             receipts,
             dry_run,
             mapping,
+            rctab_config,
+            contest,
+            unit,
             files,
-        } => runtime()?.block_on(submit::submit(submit::SubmitOptions {
-            server,
-            election,
-            key,
-            format,
-            files,
-            version,
-            receipts,
-            dry_run,
-            mapping,
-        })),
+        } => {
+            let opts = submit::SubmitOptions {
+                server,
+                election,
+                key,
+                format,
+                files,
+                version,
+                receipts,
+                dry_run,
+                mapping,
+            };
+            match (rctab_config, contest, unit) {
+                (Some(config), Some(contest), Some(unit)) => {
+                    let target = submit_cvr::CvrTarget {
+                        config,
+                        contest,
+                        unit,
+                    };
+                    runtime()?.block_on(submit_cvr::submit_cvr(&opts, &target))
+                }
+                _ => runtime()?.block_on(submit::submit(opts)),
+            }
+        }
         Command::Approve {
             server,
             election,

@@ -162,9 +162,11 @@ pub fn election(
                     id: (*cid).into(),
                     name: text((*en).into(), (*el).into()),
                     party: Some((*party).into()),
+                    write_in: false,
                 })
                 .collect(),
             seats: None,
+            tabulation: None,
         },
         Contest {
             id: "referendum".into(),
@@ -180,14 +182,17 @@ pub fn election(
                     id: "yes".into(),
                     name: text("Yes".into(), "Ναι".into()),
                     party: None,
+                    write_in: false,
                 },
                 Selection {
                     id: "no".into(),
                     name: text("No".into(), "Όχι".into()),
                     party: None,
+                    write_in: false,
                 },
             ],
             seats: None,
+            tabulation: None,
         },
         Contest {
             id: "parliament".into(),
@@ -201,9 +206,11 @@ pub fn election(
                     id: format!("list-{pid}"),
                     name: text((*en).into(), (*el).into()),
                     party: Some((*pid).into()),
+                    write_in: false,
                 })
                 .collect(),
             seats: Some(parliament_rules()),
+            tabulation: None,
         },
     ];
     let definition = Definition {

@@ -276,7 +276,15 @@ fn report(def: &ValidDefinition, contests: &[ContestResult], pos: &LogPosition) 
         for s in &c.selections {
             let sid = ids.claim(&s.id, &c.id);
             let mut counts = Vec::new();
-            if let Some(r) = result {
+            if let (Some(r), ContestKind::RankedChoice) = (result, c.kind) {
+                // No per-unit counts: the final round's votes on the whole district.
+                let votes = r
+                    .selections
+                    .iter()
+                    .find(|x| x.id == s.id)
+                    .map_or(0, |x| x.votes);
+                counts.push(vc(&district, "total", votes));
+            } else if let Some(r) = result {
                 for u in &r.units {
                     let Some(ui) = def.unit_index(&u.id) else {
                         continue;
@@ -356,6 +364,15 @@ fn report(def: &ValidDefinition, contests: &[ContestResult], pos: &LogPosition) 
                         .f("Undervotes", Val::Num(r.undervotes))]),
                 );
             }
+        }
+        // A ranked-choice contest: NIST's VoteVariation `rcv`, the seats it fills, and as
+        // vote counts the final round's (the selections' votes). The rounds themselves have no
+        // place in SP 1500-100 and are in the results JSON and the rounds CSV.
+        if let (ContestKind::RankedChoice, Some(rules)) = (c.kind, &c.tabulation) {
+            n = n.f("VoteVariation", Val::Str("rcv".into())).f(
+                "NumberElected",
+                Val::Num(u64::from(rules.number_of_winners)),
+            );
         }
         if ty == "CandidateContest" {
             n = n.f("VotesAllowed", Val::Num(u64::from(c.votes_allowed)));
@@ -456,6 +473,78 @@ fn safe(s: &str) -> String {
     } else {
         s.to_string()
     }
+}
+
+/// The rounds of a ranked-choice contest, one row per fact (`None` for other contests):
+/// `pass,round,kind,from,id,name,value,outcome` where `kind` is `candidate` (id, name, votes,
+/// and `elected`/`eliminated` in the round decided), `inactive` (id = RCTab's reason:
+/// `overvotes`, `skippedRankings`, `exhaustedChoices`, `repeatedRankings`,
+/// `finalRoundSurplus`), `threshold`, or `transfer` (votes moved from the candidate `from`,
+/// decided in this round, to `id`: a selection, `exhausted` or `residual surplus`). Values are
+/// RCTab's decimal strings.
+pub fn rounds_csv(def: &ValidDefinition, contest: &ContestResult) -> Option<Vec<u8>> {
+    let rc = contest.ranked_choice.as_ref()?;
+    let ci = def.contest_index(&contest.id)?;
+    let c = &def.contests()[ci];
+    let lang = &def.definition().default_language;
+    let name = |id: &str| {
+        def.selection_index(ci, id)
+            .map(|s| def.text(&c.selections[s].name, lang).to_string())
+            .unwrap_or_default()
+    };
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    let _ = w.write_record([
+        "pass", "round", "kind", "from", "id", "name", "value", "outcome",
+    ]);
+    for (p, pass) in rc.passes.iter().enumerate() {
+        let pn = (p + 1).to_string();
+        for r in &pass.rounds {
+            let rn = r.round.to_string();
+            for (id, v) in &r.tally {
+                let outcome = r.tally_results.iter().find_map(|x| {
+                    if x.elected.as_deref() == Some(id) {
+                        Some("elected")
+                    } else if x.eliminated.as_deref() == Some(id) {
+                        Some("eliminated")
+                    } else {
+                        None
+                    }
+                });
+                let _ = w.write_record([
+                    pn.as_str(),
+                    &rn,
+                    "candidate",
+                    "",
+                    &safe(id),
+                    &safe(&name(id)),
+                    v,
+                    outcome.unwrap_or(""),
+                ]);
+            }
+            for (reason, v) in &r.inactive_ballots {
+                let _ = w.write_record([pn.as_str(), &rn, "inactive", "", reason, "", v, ""]);
+            }
+            let _ = w.write_record([pn.as_str(), &rn, "threshold", "", "", "", &r.threshold, ""]);
+            for x in &r.tally_results {
+                let Some(from) = x.elected.as_deref().or(x.eliminated.as_deref()) else {
+                    continue;
+                };
+                for (to, v) in &x.transfers {
+                    let _ = w.write_record([
+                        pn.as_str(),
+                        &rn,
+                        "transfer",
+                        &safe(from),
+                        &safe(to),
+                        &safe(&name(to)),
+                        v,
+                        "",
+                    ]);
+                }
+            }
+        }
+    }
+    w.into_inner().ok()
 }
 
 /// One row per reporting unit (every level) and selection, count types as columns.

@@ -852,6 +852,7 @@ impl Sheet {
                         id,
                         name: self.text(&ss.name, &langs),
                         party: ss.party.map(|p| party_ids[p].clone()),
+                        write_in: false,
                     }
                 })
                 .collect();
@@ -863,6 +864,7 @@ impl Sheet {
                 votes_allowed: sc.votes_allowed,
                 selections,
                 seats: None,
+                tabulation: None,
             });
         }
         let title = self

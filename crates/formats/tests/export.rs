@@ -405,3 +405,43 @@ fn no_seats_before_votes() {
     validate_json(&json);
     assert!(!String::from_utf8(json).unwrap().contains("\"seats\""));
 }
+
+/// A ranked-choice contest (Minneapolis 2013 mayor, its real CVR as `cvr` batches): the CDF
+/// exports validate, mark the contest `rcv` with the seats it fills, and carry the final
+/// round's totals; the rounds CSV has every round and the transfers.
+#[test]
+fn ranked_choice_exports() {
+    let k = skytale_testkit::keys();
+    let (def, cfg) = skytale_testkit::minneapolis_definition(&k);
+    let batches = skytale_testkit::minneapolis_cvr(&def, &cfg);
+    let valid = std::sync::Arc::new(def.validate().unwrap());
+    let mut t = Tally::new(valid.clone());
+    for b in &batches {
+        t.apply_cvr(b);
+    }
+    let contests: Vec<ContestResult> = t.contest_document("mayor", &pos()).unwrap().contests;
+    let json = export::cdf_json(&valid, &contests, &pos());
+    validate_json(&json);
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    let c = &v["Election"][0]["Contest"][0];
+    assert_eq!(c["VoteVariation"], "rcv");
+    assert_eq!(c["NumberElected"], 1);
+    let text = String::from_utf8(json.clone()).unwrap();
+    assert!(
+        text.contains("38852") && text.contains("24942"),
+        "final round"
+    );
+    validate_xml(&export::cdf_xml(&valid, &contests, &pos()), "rcv");
+    let csv = String::from_utf8(export::rounds_csv(&valid, &contests[0]).unwrap()).unwrap();
+    assert!(csv.starts_with("pass,round,kind,from,id,name,value,outcome\n"));
+    assert!(
+        csv.contains("1,33,candidate,,betsy-hodges,BETSY HODGES,38852,elected\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("1,1,transfer,uwi,betsy-hodges,BETSY HODGES,21,\n"),
+        "{csv}"
+    );
+    assert!(csv.contains("1,33,threshold,,,,31898,\n"));
+    assert_eq!(csv.matches(",threshold,").count(), 33);
+}

@@ -118,6 +118,9 @@ pub enum ContestKind {
     Candidate,
     BallotMeasure,
     PartyList,
+    // Ranked-choice voting (IRV, STV-style multi-seat, bottoms-up, sequential): ballots come as
+    // `cvr` statements and the result is RCTab-style rounds (`tabulation` holds the rules).
+    RankedChoice,
 }
 
 impl ContestKind {
@@ -126,6 +129,7 @@ impl ContestKind {
             ContestKind::Candidate => "candidate",
             ContestKind::BallotMeasure => "ballot_measure",
             ContestKind::PartyList => "party_list",
+            ContestKind::RankedChoice => "ranked_choice",
         }
     }
 }
@@ -146,6 +150,13 @@ pub struct Contest {
     /// allocation, or `{ system = … }` over constituency units with levelling seats.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seats: Option<SeatRules>,
+    /// The counting rules of a `ranked_choice` contest: skytale-rcv's own rule type, the
+    /// options of an RCTab config that decide the count (`winner_mode`, `number_of_winners`,
+    /// `overvote_rule`, `max_skipped_ranks`, `max_rankings`, `exhaust_on_duplicate`,
+    /// `batch_elimination`, `tiebreak_mode`, `random_seed`, …; modes spelt as RCTab spells them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "tabulation_schema")]
+    pub tabulation: Option<skytale_rcv::config::Rules>,
 }
 
 fn one() -> u32 {
@@ -159,6 +170,47 @@ pub struct Selection {
     pub name: LocalizedText,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub party: Option<String>,
+    /// In a `ranked_choice` contest: this selection stands for undeclared write-ins (RCTab's
+    /// "Undeclared Write-ins", eliminated before any declared candidate). At most one.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub write_in: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The JSON Schema of a ranked-choice contest's `tabulation`, written by hand: the rule type
+/// lives in skytale-rcv, which has no schemars.
+fn tabulation_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let count = |d: &str| serde_json::json!({ "description": d, "type": "integer", "minimum": 0 });
+    let flag = |d: &str| serde_json::json!({ "description": d, "type": "boolean" });
+    schemars::json_schema!({
+        "description": "Ranked-choice counting rules (RCTab's tabulation options; modes spelt as RCTab spells them).",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["tiebreak_mode", "overvote_rule", "winner_mode", "number_of_winners"],
+        "properties": {
+            "tiebreak_mode": { "enum": ["random", "stopCountingAndAsk", "previousRoundCountsThenRandom", "previousRoundCountsThenAsk", "useCandidateOrder", "generatePermutation"] },
+            "random_seed": { "description": "Seed of random tie-breaks (java.util.Random), required by the random modes.", "type": "integer" },
+            "overvote_rule": { "enum": ["alwaysSkipToNextRank", "exhaustImmediately", "exhaustIfMultipleContinuing"] },
+            "winner_mode": { "enum": ["singleWinnerMajority", "multiWinnerAllowOnlyOneWinnerPerRound", "multiWinnerAllowMultipleWinnersPerRound", "bottomsUp", "bottomsUpUsingPercentageThreshold", "multiPassIrv"] },
+            "number_of_winners": count("Seats (0 only with bottomsUpUsingPercentageThreshold)."),
+            "bottoms_up_percentage": { "description": "Percentage threshold of bottomsUpUsingPercentageThreshold, e.g. \"15\".", "type": "string" },
+            "decimal_places": count("Decimal places of vote arithmetic (default 4, at most 20)."),
+            "max_skipped_ranks": count("Consecutive skipped ranks allowed (absent: unlimited)."),
+            "max_rankings": count("Highest rank a ballot may use (absent: any)."),
+            "non_integer_threshold": flag("The threshold keeps decimal places."),
+            "first_round_determines_threshold": flag("The threshold is fixed after round 1."),
+            "hare_quota": flag("Hare quota instead of Droop."),
+            "batch_elimination": flag("Eliminate every candidate that cannot catch up at once."),
+            "cutoff_elimination": flag("Eliminate everyone under the bottoms-up threshold at once."),
+            "continue_until_two": flag("Keep counting until two candidates remain."),
+            "stop_after_round": count("Stop after this round."),
+            "exhaust_on_duplicate": flag("A candidate ranked twice exhausts the ballot."),
+            "minimum_vote_threshold": count("Parsed and ignored, as by RCTab 2.x.")
+        }
+    })
 }
 
 /// Seat rules of a party-list contest, in one of two forms (skytale-seats' own rule formats,
@@ -877,6 +929,7 @@ impl ValidDefinition {
                 _ => {}
             }
             contest_constituencies.push(constituencies);
+            check_ranked_choice(i, c, &def.default_language, &mut bad);
         }
 
         // Reporters.
@@ -1031,6 +1084,80 @@ impl ValidDefinition {
             .or_else(|| text.values().next())
             .map(String::as_str)
             .unwrap_or("")
+    }
+}
+
+/// A ranked-choice contest has counting rules that hold together, selections that are
+/// candidates with distinct default-language names (tie-breaks order candidates by name, as
+/// RCTab does by its config's names), at most one write-in selection, and no seats; other
+/// contests have neither rules nor write-in selections.
+fn check_ranked_choice(
+    i: usize,
+    c: &Contest,
+    default_language: &str,
+    bad: &mut impl FnMut(String, String),
+) {
+    let at = format!("contests[{i}]");
+    let write_ins: Vec<usize> = (0..c.selections.len())
+        .filter(|&j| c.selections[j].write_in)
+        .collect();
+    if c.kind != ContestKind::RankedChoice {
+        if c.tabulation.is_some() {
+            bad(
+                format!("{at}.tabulation"),
+                "only ranked_choice contests have tabulation rules".into(),
+            );
+        }
+        if let Some(&j) = write_ins.first() {
+            bad(
+                format!("{at}.selections[{j}].write_in"),
+                "only ranked_choice contests have a write-in selection".into(),
+            );
+        }
+        return;
+    }
+    match &c.tabulation {
+        None => bad(
+            format!("{at}.tabulation"),
+            "a ranked_choice contest needs its counting rules".into(),
+        ),
+        Some(r) => {
+            if let Err(e) = r.check() {
+                bad(format!("{at}.tabulation.{}", e.field), e.why);
+            }
+        }
+    }
+    if c.seats.is_some() {
+        bad(
+            format!("{at}.seats"),
+            "a ranked_choice contest fills its seats by `tabulation.number_of_winners`".into(),
+        );
+    }
+    if let Some(&j) = write_ins.get(1) {
+        bad(
+            format!("{at}.selections[{j}].write_in"),
+            "a contest has at most one write-in selection".into(),
+        );
+    }
+    if c.selections.len() > skytale_rcv::config::MAX_CANDIDATES {
+        bad(
+            format!("{at}.selections"),
+            format!(
+                "at most {} candidates can be tabulated",
+                skytale_rcv::config::MAX_CANDIDATES
+            ),
+        );
+    }
+    let mut names = BTreeSet::new();
+    for (j, s) in c.selections.iter().enumerate() {
+        if let Some(n) = s.name.get(default_language) {
+            if !names.insert(n.as_str()) {
+                bad(
+                    format!("{at}.selections[{j}].name.{default_language}"),
+                    format!("another candidate of the contest is also named {n:?}"),
+                );
+            }
+        }
     }
 }
 

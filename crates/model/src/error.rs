@@ -67,6 +67,20 @@ pub enum RejectCode {
     BadPublication,
     /// The statement type may not appear here (e.g. a second `election` statement).
     NotAllowed,
+    /// The contest is of the wrong kind for the statement: ballots (`cvr`) for a contest that
+    /// is not ranked-choice, or summed counts (`results`) for one that is.
+    WrongContestKind,
+    /// A ballot ranks beyond the contest's `max_rankings` (or beyond the 1,000 ranks any CVR
+    /// may have).
+    RankOutOfRange,
+    /// A CVR batch number is not between 1 and the series' batch count, or the count is 0 or
+    /// above the limit.
+    BadBatch,
+    /// This batch of this CVR series was already accepted.
+    DuplicateBatch,
+    /// A batch names the same unit, contest and version as an accepted series but another
+    /// file, format, batch count or ballot total.
+    SeriesMismatch,
 }
 
 impl RejectCode {
@@ -89,6 +103,11 @@ impl RejectCode {
             RejectCode::DuplicateVersion => "duplicate_version",
             RejectCode::BadPublication => "bad_publication",
             RejectCode::NotAllowed => "not_allowed",
+            RejectCode::WrongContestKind => "wrong_contest_kind",
+            RejectCode::RankOutOfRange => "rank_out_of_range",
+            RejectCode::BadBatch => "bad_batch",
+            RejectCode::DuplicateBatch => "duplicate_batch",
+            RejectCode::SeriesMismatch => "series_mismatch",
         }
     }
 
@@ -98,7 +117,10 @@ impl RejectCode {
             RejectCode::MalformedNote | RejectCode::MalformedStatement => 400,
             RejectCode::UnknownKey | RejectCode::BadSignature => 401,
             RejectCode::KeyRevoked | RejectCode::KeyNotAuthorised => 403,
-            RejectCode::StaleVersion | RejectCode::DuplicateVersion => 409,
+            RejectCode::StaleVersion
+            | RejectCode::DuplicateVersion
+            | RejectCode::DuplicateBatch
+            | RejectCode::SeriesMismatch => 409,
             _ => 422,
         }
     }

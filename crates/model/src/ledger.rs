@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 use skytale_note::{Note, VerifierKey};
 
-use crate::definition::{check_id, ValidDefinition};
+use crate::cvr::{CvrStatement, MAX_CVR_BATCHES, OVERVOTE_MARKER};
+use crate::definition::{check_id, ContestKind, ValidDefinition};
 use crate::error::{DefinitionErrors, RejectCode, Rejection};
 use crate::statement::{
     ContestReport, KeyChange, PublicationStatement, ResultsStatement, Statement,
@@ -248,6 +249,8 @@ pub struct Ledger {
     size: u64,
     /// Last accepted version per unit index.
     last_version: HashMap<usize, u64>,
+    /// The latest CVR series per (unit, contest) of ranked-choice contests.
+    cvr_series: HashMap<(usize, usize), CvrSeries>,
     /// Tree size → approver key indexes that approved it.
     approvals: BTreeMap<u64, BTreeSet<usize>>,
     /// Every publication so far (`approval` mode), oldest first: a few per night, so kept
@@ -296,6 +299,7 @@ impl Ledger {
             genesis_size: entries,
             size: entries,
             last_version: HashMap::new(),
+            cvr_series: HashMap::new(),
             approvals: BTreeMap::new(),
             publications: Vec::new(),
             latest_time: None,
@@ -378,6 +382,14 @@ impl Ledger {
                     issues,
                 })
             }
+            Statement::Cvr(c) => {
+                let unit = self.admit_cvr(&v.signers, c)?;
+                Ok(Admitted {
+                    verified: v,
+                    unit: Some(unit),
+                    issues: vec![],
+                })
+            }
             Statement::Publication(p) => {
                 self.admit_publication(&v.signers, p, root_at)?;
                 Ok(Admitted {
@@ -407,19 +419,9 @@ impl Ledger {
             .filter(|(_, e)| e.revoked_at.is_none())
     }
 
-    fn admit_results(
-        &self,
-        signers: &[usize],
-        r: &ResultsStatement,
-    ) -> Result<(usize, Vec<PlausibilityIssue>), Rejection> {
+    /// A live reporter key whose scope holds `unit` signed the statement.
+    fn authorise(&self, signers: &[usize], unit: usize, unit_id: &str) -> Result<(), Rejection> {
         let def = &self.def;
-        let unit = def.unit_index(&r.unit).ok_or_else(|| {
-            Rejection::at(
-                RejectCode::UnknownUnit,
-                "unit",
-                format!("unit {:?} is not in this election", r.unit),
-            )
-        })?;
         let authorised = self.live_signers(signers).any(|(_, e)| match &e.role {
             Role::Reporter { scope, .. } => scope.iter().any(|&s| def.is_within(unit, s)),
             _ => false,
@@ -450,11 +452,28 @@ impl Ledger {
                     format!(
                         "{} may not report unit {:?}: it is outside the key's scope",
                         who.join(", "),
-                        r.unit
+                        unit_id
                     ),
                 )
             });
         }
+        Ok(())
+    }
+
+    fn admit_results(
+        &self,
+        signers: &[usize],
+        r: &ResultsStatement,
+    ) -> Result<(usize, Vec<PlausibilityIssue>), Rejection> {
+        let def = &self.def;
+        let unit = def.unit_index(&r.unit).ok_or_else(|| {
+            Rejection::at(
+                RejectCode::UnknownUnit,
+                "unit",
+                format!("unit {:?} is not in this election", r.unit),
+            )
+        })?;
+        self.authorise(signers, unit, &r.unit)?;
         let mut seen = BTreeSet::new();
         let mut contest_indexes = Vec::with_capacity(r.contests.len());
         for (i, c) in r.contests.iter().enumerate() {
@@ -466,6 +485,16 @@ impl Ledger {
                 )
             })?;
             contest_indexes.push(ci);
+            if def.contests()[ci].kind == ContestKind::RankedChoice {
+                return Err(Rejection::at(
+                    RejectCode::WrongContestKind,
+                    format!("contests[{i}].contest"),
+                    format!(
+                        "contest {:?} is ranked-choice: its ballots come as `cvr` statements, not summed counts",
+                        c.contest
+                    ),
+                ));
+            }
             if !seen.insert(ci) {
                 return Err(Rejection::at(
                     RejectCode::MalformedStatement,
@@ -533,6 +562,176 @@ impl Ledger {
             plausibility(i, c, votes_allowed, registered, &mut issues);
         }
         Ok((unit, issues))
+    }
+
+    /// The checks of a `cvr` batch, in order: unit, key, contest (exists, ranked-choice, held
+    /// in the unit), version and batch numbering, ballots (counts, ids, ranks), then the series
+    /// it joins or starts (stale, mismatched, duplicate batch, ballot total).
+    fn admit_cvr(&self, signers: &[usize], c: &CvrStatement) -> Result<usize, Rejection> {
+        let def = &self.def;
+        let unit = def.unit_index(&c.unit).ok_or_else(|| {
+            Rejection::at(
+                RejectCode::UnknownUnit,
+                "unit",
+                format!("unit {:?} is not in this election", c.unit),
+            )
+        })?;
+        self.authorise(signers, unit, &c.unit)?;
+        let ci = def.contest_index(&c.contest).ok_or_else(|| {
+            Rejection::at(
+                RejectCode::UnknownContest,
+                "contest",
+                format!("contest {:?} is not in this election", c.contest),
+            )
+        })?;
+        let contest = &def.contests()[ci];
+        if contest.kind != ContestKind::RankedChoice {
+            return Err(Rejection::at(
+                RejectCode::WrongContestKind,
+                "contest",
+                format!(
+                    "contest {:?} is {}, not ranked_choice: it takes results statements",
+                    c.contest,
+                    contest.kind.as_str()
+                ),
+            ));
+        }
+        if !def.contest_held_in(ci, unit) {
+            return Err(Rejection::at(
+                RejectCode::ContestNotInUnit,
+                "contest",
+                format!("contest {:?} is not held in unit {:?}", c.contest, c.unit),
+            ));
+        }
+        if c.version == 0 {
+            return Err(Rejection::at(
+                RejectCode::MalformedStatement,
+                "version",
+                "versions start at 1",
+            ));
+        }
+        if c.source.sha256.len() != 64
+            || !c
+                .source
+                .sha256
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(Rejection::at(
+                RejectCode::MalformedStatement,
+                "source.sha256",
+                "not a lowercase hex SHA-256",
+            ));
+        }
+        if c.batches == 0 || c.batches > MAX_CVR_BATCHES {
+            return Err(Rejection::at(
+                RejectCode::BadBatch,
+                "batches",
+                format!(
+                    "a file is cut into 1 to {MAX_CVR_BATCHES} batches, not {}",
+                    c.batches
+                ),
+            ));
+        }
+        if c.batch == 0 || c.batch > c.batches {
+            return Err(Rejection::at(
+                RejectCode::BadBatch,
+                "batch",
+                format!("batch {} is not between 1 and {}", c.batch, c.batches),
+            ));
+        }
+        if c.file_ballots > crate::MAX_COUNT {
+            return Err(Rejection::at(
+                RejectCode::CountOutOfRange,
+                "file_ballots",
+                format!("{} is larger than {}", c.file_ballots, crate::MAX_COUNT),
+            ));
+        }
+        let max_rank = contest
+            .tabulation
+            .as_ref()
+            .and_then(|r| r.max_rankings)
+            .unwrap_or(skytale_rcv::ballots::MAX_RANK);
+        let mut batch_ballots: u64 = 0;
+        for (k, p) in c.ballots.iter().enumerate() {
+            if p.count == 0 || p.count > crate::MAX_COUNT {
+                return Err(Rejection::at(
+                    RejectCode::CountOutOfRange,
+                    format!("ballots[{k}][0]"),
+                    format!(
+                        "a ballot's count is 1 to {}, not {}",
+                        crate::MAX_COUNT,
+                        p.count
+                    ),
+                ));
+            }
+            batch_ballots = batch_ballots.saturating_add(p.count);
+            if p.max_rank() > max_rank {
+                return Err(Rejection::at(
+                    RejectCode::RankOutOfRange,
+                    format!("ballots[{k}][{}]", p.max_rank()),
+                    format!(
+                        "the ballot ranks {} candidates deep; contest {:?} allows {max_rank}",
+                        p.max_rank(),
+                        c.contest
+                    ),
+                ));
+            }
+            for (rank, token) in p.marks() {
+                if token != OVERVOTE_MARKER && def.selection_index(ci, token).is_none() {
+                    return Err(Rejection::at(
+                        RejectCode::UnknownSelection,
+                        format!("ballots[{k}][{rank}]"),
+                        format!(
+                            "contest {:?} has no candidate {token:?} (ranks name selection ids, several joined by '+', or {OVERVOTE_MARKER:?})",
+                            c.contest
+                        ),
+                    ));
+                }
+            }
+        }
+        match self.cvr_series.get(&(unit, ci)) {
+            Some(s) if c.version < s.version => Err(Rejection::at(
+                RejectCode::StaleVersion,
+                "version",
+                format!(
+                    "version {} is older than version {} already accepted for contest {:?} in unit {:?}",
+                    c.version, s.version, c.contest, c.unit
+                ),
+            )),
+            Some(s) if c.version == s.version => {
+                let differs = [
+                    ("source.sha256", s.sha256 != c.source.sha256),
+                    ("source.format", s.format != c.source.format),
+                    ("batches", s.batches != c.batches),
+                    ("file_ballots", s.file_ballots != c.file_ballots),
+                ];
+                if let Some((field, _)) = differs.iter().find(|(_, d)| *d) {
+                    return Err(Rejection::at(
+                        RejectCode::SeriesMismatch,
+                        *field,
+                        format!(
+                            "version {} of contest {:?} in unit {:?} is already the file {} ({}, {} batches, {} ballots); a different file needs a new version",
+                            c.version, c.contest, c.unit, s.sha256, s.format, s.batches, s.file_ballots
+                        ),
+                    ));
+                }
+                if s.received.contains(&c.batch) {
+                    return Err(Rejection::at(
+                        RejectCode::DuplicateBatch,
+                        "batch",
+                        format!(
+                            "batch {} of {} of this file was already accepted",
+                            c.batch, c.batches
+                        ),
+                    ));
+                }
+                let completes = s.received.len() as u64 + 1 == u64::from(c.batches);
+                check_ballot_total(c, s.ballots.saturating_add(batch_ballots), completes)
+            }
+            _ => check_ballot_total(c, batch_ballots, c.batches == 1),
+        }?;
+        Ok(unit)
     }
 
     fn admit_publication(
@@ -664,6 +863,25 @@ impl Ledger {
                 }
                 self.latest_time = Some(r.submitted_at.clone());
             }
+            Statement::Cvr(c) => {
+                if let (Some(u), Some(ci)) = (a.unit, self.def.contest_index(&c.contest)) {
+                    let series = self.cvr_series.entry((u, ci)).or_default();
+                    if series.version != c.version {
+                        *series = CvrSeries {
+                            version: c.version,
+                            sha256: c.source.sha256.clone(),
+                            format: c.source.format.clone(),
+                            batches: c.batches,
+                            file_ballots: c.file_ballots,
+                            received: BTreeSet::new(),
+                            ballots: 0,
+                        };
+                    }
+                    series.received.insert(c.batch);
+                    series.ballots += c.ballots.iter().map(|p| p.count).sum::<u64>();
+                }
+                self.latest_time = Some(c.submitted_at.clone());
+            }
             Statement::Publication(p) => {
                 let approvers: Vec<usize> = self
                     .live_signers(&a.verified.signers)
@@ -726,6 +944,35 @@ impl Ledger {
             Statement::Election(_) | Statement::DefinitionPart(_) => {}
         }
     }
+}
+
+/// The ballots of a series so far stay within its announced total, and meet it exactly once
+/// the last batch arrives.
+fn check_ballot_total(c: &CvrStatement, sum: u64, completes: bool) -> Result<(), Rejection> {
+    if sum > c.file_ballots || (completes && sum != c.file_ballots) {
+        return Err(Rejection::at(
+            RejectCode::InconsistentCounts,
+            "file_ballots",
+            format!(
+                "the batches of this file carry {sum} ballots{}, but it announces {}",
+                if completes { " in all" } else { " so far" },
+                c.file_ballots
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// What the ledger remembers of the latest CVR series of one contest in one unit.
+#[derive(Clone, Debug, Default)]
+struct CvrSeries {
+    version: u64,
+    sha256: String,
+    format: String,
+    batches: u32,
+    file_ballots: u64,
+    received: BTreeSet<u32>,
+    ballots: u64,
 }
 
 fn plausibility(

@@ -2,20 +2,25 @@
 //!
 //! - [`definition`]: the election definition (native TOML/JSON), validated with errors that
 //!   name the field; its JSON Schema is derived from the types.
-//! - [`statement`]: the statement kinds of design §3 (`election`, `results`, `publication`,
-//!   `key`), the JSON texts of the log's signed notes.
+//! - [`statement`]: the statement kinds of design §3 (`election`, `results`, `cvr`,
+//!   `publication`, `key`), the JSON texts of the log's signed notes.
+//! - [`cvr`]: `cvr` statements, a ranked-choice contest's ballots in numbered batches.
 //! - [`genesis`]: the definition at the head of the log (entry 0, and its parts when large).
+//! - [`rctab`]: a ranked-choice contest built from an RCTab contest config.
 //! - [`ledger`]: the acceptance rules of design §4.3 as a fold over the log, shared by the
 //!   server, start-up replay and `skytale verify`.
 //!
 //! Out of scope: storage, transport, the tally (skytale-tally), the Merkle log (skytale-tlog).
 
+pub mod cvr;
 pub mod definition;
 pub mod error;
 pub mod genesis;
 pub mod ledger;
+pub mod rctab;
 pub mod statement;
 
+pub use cvr::{BallotPattern, CvrHeader, CvrStatement, OVERVOTE_MARKER};
 pub use definition::{
     Contest, ContestKind, Definition, DefinitionFormat, LocalizedText, Party, PublicationMode,
     PublicationPolicy, Reporter, SeatRules, Selection, Unit, ValidDefinition, WitnessPolicySpec,

@@ -11,6 +11,7 @@ use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use skytale_note::VerifierKey;
 
+use crate::cvr::CvrStatement;
 use crate::definition::Definition;
 use crate::error::{RejectCode, Rejection};
 
@@ -22,6 +23,8 @@ pub const MAX_CONTESTS_PER_STATEMENT: usize = 10_000;
 
 /// How a results statement's text begins when Skytale writes it (the tag first).
 const RESULTS_PREFIX: &str = r#"{"type":"results","#;
+/// How a CVR statement's text begins when Skytale writes it.
+const CVR_PREFIX: &str = r#"{"type":"cvr","#;
 
 /// A statement of any type, as found in the log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,6 +35,8 @@ pub enum Statement {
     /// Entries 1..=n when the definition is too large for entry 0: one slice of its JSON text.
     DefinitionPart(DefinitionPart),
     Results(ResultsStatement),
+    /// One batch of a ranked-choice contest's cast vote records (see [`crate::cvr`]).
+    Cvr(CvrStatement),
     Publication(PublicationStatement),
     Key(KeyStatement),
 }
@@ -43,6 +48,7 @@ impl Statement {
             Statement::Election(s) => &s.election,
             Statement::DefinitionPart(s) => &s.election,
             Statement::Results(s) => &s.election,
+            Statement::Cvr(s) => &s.election,
             Statement::Publication(s) => &s.election,
             Statement::Key(s) => &s.election,
         }
@@ -63,6 +69,18 @@ impl Statement {
                 if de.end().is_ok() {
                     r.check_counts()?;
                     return Ok(Statement::Results(r));
+                }
+            }
+        }
+        // CVR batches are tens of kilobytes each: the same shortcut spares buffering them.
+        if let Some(rest) = text.strip_prefix(CVR_PREFIX) {
+            let mut body = String::with_capacity(rest.len() + 1);
+            body.push('{');
+            body.push_str(rest);
+            let de = &mut serde_json::Deserializer::from_str(&body);
+            if let Ok(c) = CvrStatement::deserialize(&mut *de) {
+                if de.end().is_ok() {
+                    return Ok(Statement::Cvr(c));
                 }
             }
         }

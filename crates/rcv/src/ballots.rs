@@ -81,6 +81,17 @@ impl CandidateTable {
         }
     }
 
+    /// A table of `names` (none excluded, no aliases) whose last name is the undeclared
+    /// write-in pseudo-candidate when `uwi` is set (where [`CandidateTable::from_config`] puts
+    /// it): the table of a ranked-choice contest of an election definition.
+    pub fn with_write_in<S: AsRef<str>>(names: &[S], uwi: bool) -> Self {
+        let mut t = Self::from_names(names);
+        if uwi && !t.names.is_empty() {
+            t.uwi = Some((t.names.len() - 1) as CandId);
+        }
+        t
+    }
+
     /// The id for a name or alias as written in a CVR.
     pub fn resolve(&self, name: &str) -> Option<CandId> {
         self.lookup.get(name).copied()

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::RcvError;
 
@@ -180,57 +180,80 @@ pub struct RawRules {
     pub rules_description: Option<String>,
 }
 
-/// How ties are broken (`tiebreakMode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How ties are broken (`tiebreakMode`). Serialised with RCTab's names (`"random"`, …), so an
+/// election definition uses the vocabulary of RCTab's documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TiebreakMode {
     /// `random`: java.util.Random seeded with `randomSeed`.
+    #[serde(rename = "random")]
     Random,
     /// `stopCountingAndAsk`: interactive; this crate aborts when a tie needs it.
+    #[serde(rename = "stopCountingAndAsk")]
     Interactive,
     /// `previousRoundCountsThenRandom`.
+    #[serde(rename = "previousRoundCountsThenRandom")]
     PreviousRoundCountsThenRandom,
     /// `previousRoundCountsThenAsk`.
+    #[serde(rename = "previousRoundCountsThenAsk")]
     PreviousRoundCountsThenAsk,
     /// `useCandidateOrder`: the config's candidate order.
+    #[serde(rename = "useCandidateOrder")]
     UseCandidateOrder,
     /// `generatePermutation`: a seeded shuffle of the sorted candidate names.
+    #[serde(rename = "generatePermutation")]
     GeneratePermutation,
 }
 
-/// What an overvote does (`overvoteRule`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What an overvote does (`overvoteRule`), serialised with RCTab's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OvervoteRule {
     /// `alwaysSkipToNextRank`.
+    #[serde(rename = "alwaysSkipToNextRank")]
     AlwaysSkipToNextRank,
     /// `exhaustImmediately`.
+    #[serde(rename = "exhaustImmediately")]
     ExhaustImmediately,
     /// `exhaustIfMultipleContinuing`.
+    #[serde(rename = "exhaustIfMultipleContinuing")]
     ExhaustIfMultipleContinuing,
 }
 
-/// How winners are chosen (`winnerElectionMode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How winners are chosen (`winnerElectionMode`), serialised with RCTab's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WinnerMode {
     /// `singleWinnerMajority`.
+    #[serde(rename = "singleWinnerMajority")]
     SingleWinnerMajority,
     /// `multiWinnerAllowOnlyOneWinnerPerRound`.
+    #[serde(rename = "multiWinnerAllowOnlyOneWinnerPerRound")]
     MultiWinnerOnlyOnePerRound,
     /// `multiWinnerAllowMultipleWinnersPerRound`.
+    #[serde(rename = "multiWinnerAllowMultipleWinnersPerRound")]
     MultiWinnerMultiplePerRound,
     /// `bottomsUp`: eliminate until N remain.
+    #[serde(rename = "bottomsUp")]
     BottomsUp,
     /// `bottomsUpUsingPercentageThreshold`.
+    #[serde(rename = "bottomsUpUsingPercentageThreshold")]
     BottomsUpPercentage,
     /// `multiPassIrv`: sequential IRV passes, previous winners excluded.
+    #[serde(rename = "multiPassIrv")]
     MultiPassIrv,
 }
 
-/// Typed, validated rules.
-#[derive(Debug, Clone, PartialEq)]
+/// Typed, validated rules: the part of an RCTab config that decides the count.
+///
+/// Also the `tabulation` of a `ranked_choice` contest in a Skytale election definition, so
+/// (de)serialisable: snake_case field names, RCTab's names for the modes, the bottoms-up
+/// percentage as RCTab writes it (`bottoms_up_percentage = "15"`). Absent optional fields mean
+/// what RCTab's blank fields mean. [`Rules::check`] holds the cross-field rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Rules {
     /// Tie-break mode.
     pub tiebreak_mode: TiebreakMode,
     /// Seed for random tie-breaks (java.util.Random's `long`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub random_seed: Option<i64>,
     /// Overvote rule.
     pub overvote_rule: OvervoteRule,
@@ -239,36 +262,159 @@ pub struct Rules {
     /// Seats (for `multiPassIrv`, the number of passes).
     pub number_of_winners: u32,
     /// Bottoms-up percentage as a fraction (15 → 0.15), scale as RCTab computes it.
+    #[serde(
+        default,
+        rename = "bottoms_up_percentage",
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_percentage",
+        deserialize_with = "de_percentage"
+    )]
     pub bottoms_up_fraction: Option<Decimal>,
     /// Decimal places kept in vote arithmetic (round-down).
+    #[serde(default = "default_decimal_places")]
     pub decimal_places: u32,
     /// Consecutive skipped ranks allowed; `None` = unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_skipped_ranks: Option<u32>,
     /// Highest rank a ballot may use; `None` = "max" (any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_rankings: Option<u32>,
     /// Threshold keeps `decimal_places` decimals instead of being whole.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub non_integer_threshold: bool,
     /// The threshold is fixed after round 1.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub first_round_determines_threshold: bool,
     /// Hare quota (votes / seats) instead of Droop.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub hare_quota: bool,
     /// Batch elimination.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub batch_elimination: bool,
     /// Eliminate everyone under the threshold at once (bottoms-up percentage).
+    #[serde(default, skip_serializing_if = "is_false")]
     pub cutoff_elimination: bool,
     /// Keep counting until two candidates remain.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub continue_until_two: bool,
     /// Stop after this round.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_after_round: Option<u32>,
     /// A candidate ranked twice exhausts the ballot.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub exhaust_on_duplicate: bool,
     /// `minimumVoteThreshold`, parsed and range-checked only: RCTab 2.x no longer applies it
     /// (its tabulator dropped the rule when cutoff elimination arrived), so for parity neither
     /// does this crate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minimum_vote_threshold: Option<u32>,
 }
 
+fn default_decimal_places() -> u32 {
+    4
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The fraction back as RCTab's percentage string, keeping the scale (0.150 → "15.0"), so a
+/// definition reads back to the same rules.
+fn ser_percentage<S: Serializer>(f: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+    match f {
+        None => s.serialize_none(),
+        Some(f) => {
+            let mut p = *f * Decimal::from(100);
+            p.rescale(f.scale().saturating_sub(2));
+            s.serialize_str(&p.to_string())
+        }
+    }
+}
+
+fn de_percentage<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    use serde::de::Error as _;
+    match lenient_string(d)? {
+        None => Ok(None),
+        Some(s) => percentage_fraction(&s)
+            .map(Some)
+            .ok_or_else(|| D::Error::custom(format!("{s:?} is not a percentage"))),
+    }
+}
+
+/// A rule that [`Rules::check`] refuses: the snake_case field (as in a Skytale definition)
+/// and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    /// The field, as [`Rules`] names it.
+    pub field: &'static str,
+    /// Why.
+    pub why: String,
+}
+
 impl Rules {
+    /// The rules between fields that RCTab's `ContestConfig.validate` enforces (the single
+    /// values are typed already): seed for random tie-breaks, winners against the winner
+    /// mode, the bottoms-up percentage, decimal places, max rankings, quota options.
+    pub fn check(&self) -> Result<(), RuleError> {
+        let bad = |field, why: String| Err(RuleError { field, why });
+        let needs_seed = matches!(
+            self.tiebreak_mode,
+            TiebreakMode::Random
+                | TiebreakMode::PreviousRoundCountsThenRandom
+                | TiebreakMode::GeneratePermutation
+        );
+        if needs_seed && self.random_seed.is_none() {
+            return bad(
+                "random_seed",
+                format!("required for tiebreakMode {:?}", self.tiebreak_mode),
+            );
+        }
+        if self.number_of_winners == 0 && self.winner_mode != WinnerMode::BottomsUpPercentage {
+            return bad(
+                "number_of_winners",
+                "zero winners requires winnerElectionMode bottomsUpUsingPercentageThreshold".into(),
+            );
+        }
+        if self.number_of_winners > 0 && self.winner_mode == WinnerMode::BottomsUpPercentage {
+            return bad(
+                "number_of_winners",
+                "must be zero with bottomsUpUsingPercentageThreshold".into(),
+            );
+        }
+        if self.winner_mode == WinnerMode::BottomsUpPercentage && self.bottoms_up_fraction.is_none()
+        {
+            return bad(
+                "bottoms_up_percentage",
+                "required with bottomsUpUsingPercentageThreshold".into(),
+            );
+        }
+        if self.decimal_places > MAX_DECIMAL_PLACES {
+            return bad(
+                "decimal_places",
+                format!("{} exceeds {MAX_DECIMAL_PLACES}", self.decimal_places),
+            );
+        }
+        if self.max_rankings == Some(0) {
+            return bad("max_rankings", "must be at least 1 or \"max\"".into());
+        }
+        if self
+            .minimum_vote_threshold
+            .is_some_and(|m| m > MAX_MINIMUM_VOTE_THRESHOLD)
+        {
+            return bad(
+                "minimum_vote_threshold",
+                format!("must be at most {MAX_MINIMUM_VOTE_THRESHOLD}"),
+            );
+        }
+        if self.hare_quota && self.non_integer_threshold {
+            return bad(
+                "hare_quota",
+                "hareQuota and nonIntegerWinningThreshold can't both be true".into(),
+            );
+        }
+        Ok(())
+    }
+
     /// RCTab's `usesSurpluses`: multi-seat modes that transfer fractional surpluses.
     pub fn uses_surpluses(&self) -> bool {
         self.number_of_winners > 1 && self.winner_mode != WinnerMode::BottomsUp
@@ -602,19 +748,7 @@ fn validate_rules(r: &RawRules) -> Result<Rules, RcvError> {
             })
         }
     };
-    let needs_seed = matches!(
-        tiebreak_mode,
-        TiebreakMode::Random
-            | TiebreakMode::PreviousRoundCountsThenRandom
-            | TiebreakMode::GeneratePermutation
-    );
     let random_seed = match &r.random_seed {
-        None if needs_seed => {
-            return Err(RcvError::ConfigInvalid {
-                field: "rules.randomSeed",
-                why: format!("required for tiebreakMode {tiebreak_mode:?}"),
-            })
-        }
         None => None,
         Some(s) => Some(
             s.trim()
@@ -631,19 +765,6 @@ fn validate_rules(r: &RawRules) -> Result<Rules, RcvError> {
             why: "missing".into(),
         },
     )?;
-    if number_of_winners == 0 && winner_mode != WinnerMode::BottomsUpPercentage {
-        return Err(RcvError::ConfigInvalid {
-            field: "rules.numberOfWinners",
-            why: "zero winners requires winnerElectionMode bottomsUpUsingPercentageThreshold"
-                .into(),
-        });
-    }
-    if number_of_winners > 0 && winner_mode == WinnerMode::BottomsUpPercentage {
-        return Err(RcvError::ConfigInvalid {
-            field: "rules.numberOfWinners",
-            why: "must be zero with bottomsUpUsingPercentageThreshold".into(),
-        });
-    }
     let bottoms_up_fraction = match &r.multi_seat_bottoms_up_percentage_threshold {
         None => None,
         Some(s) => Some(
@@ -653,23 +774,11 @@ fn validate_rules(r: &RawRules) -> Result<Rules, RcvError> {
             })?,
         ),
     };
-    if winner_mode == WinnerMode::BottomsUpPercentage && bottoms_up_fraction.is_none() {
-        return Err(RcvError::ConfigInvalid {
-            field: "rules.multiSeatBottomsUpPercentageThreshold",
-            why: "required with bottomsUpUsingPercentageThreshold".into(),
-        });
-    }
     let decimal_places = parse_u32(
         "rules.decimalPlacesForVoteArithmetic",
         &r.decimal_places_for_vote_arithmetic,
     )?
     .unwrap_or(4);
-    if decimal_places > MAX_DECIMAL_PLACES {
-        return Err(RcvError::ConfigInvalid {
-            field: "rules.decimalPlacesForVoteArithmetic",
-            why: format!("{decimal_places} exceeds {MAX_DECIMAL_PLACES}"),
-        });
-    }
     let max_skipped_ranks = match r.max_skipped_ranks_allowed.as_deref() {
         Some(s) if s.trim().eq_ignore_ascii_case("unlimited") => None,
         _ => Some(
@@ -690,34 +799,16 @@ fn validate_rules(r: &RawRules) -> Result<Rules, RcvError> {
                     why: "missing".into(),
                 },
             )?;
-            if v < 1 {
-                return Err(RcvError::ConfigInvalid {
-                    field: "rules.maxRankingsAllowed",
-                    why: "must be at least 1 or \"max\"".into(),
-                });
-            }
             Some(v)
         }
     };
     let minimum_vote_threshold =
         parse_u32("rules.minimumVoteThreshold", &r.minimum_vote_threshold)?;
-    if minimum_vote_threshold.is_some_and(|m| m > MAX_MINIMUM_VOTE_THRESHOLD) {
-        return Err(RcvError::ConfigInvalid {
-            field: "rules.minimumVoteThreshold",
-            why: format!("must be at most {MAX_MINIMUM_VOTE_THRESHOLD}"),
-        });
-    }
     let stop_after_round = parse_u32(
         "rules.stopTabulationEarlyAfterRound",
         &r.stop_tabulation_early_after_round,
     )?;
-    if r.hare_quota && r.non_integer_winning_threshold {
-        return Err(RcvError::ConfigInvalid {
-            field: "rules.hareQuota",
-            why: "hareQuota and nonIntegerWinningThreshold can't both be true".into(),
-        });
-    }
-    Ok(Rules {
+    let rules = Rules {
         tiebreak_mode,
         random_seed,
         overvote_rule,
@@ -736,7 +827,26 @@ fn validate_rules(r: &RawRules) -> Result<Rules, RcvError> {
         stop_after_round,
         exhaust_on_duplicate: r.exhaust_on_duplicate_candidate,
         minimum_vote_threshold,
-    })
+    };
+    rules.check().map_err(|e| RcvError::ConfigInvalid {
+        field: rctab_field(e.field),
+        why: e.why,
+    })?;
+    Ok(rules)
+}
+
+/// The RCTab config field of a [`Rules`] field, for errors about a config file.
+fn rctab_field(field: &str) -> &'static str {
+    match field {
+        "random_seed" => "rules.randomSeed",
+        "number_of_winners" => "rules.numberOfWinners",
+        "bottoms_up_percentage" => "rules.multiSeatBottomsUpPercentageThreshold",
+        "decimal_places" => "rules.decimalPlacesForVoteArithmetic",
+        "max_rankings" => "rules.maxRankingsAllowed",
+        "minimum_vote_threshold" => "rules.minimumVoteThreshold",
+        "hare_quota" => "rules.hareQuota",
+        _ => "rules",
+    }
 }
 
 #[cfg(test)]

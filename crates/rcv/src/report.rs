@@ -18,7 +18,7 @@ use crate::tabulate::{BallotStatus, Endpoint, Tabulation};
 pub const GENERATED_BY: &str = concat!("Skytale ", env!("CARGO_PKG_VERSION"));
 
 /// The whole report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DetailedReport {
     /// Contest metadata.
     pub config: ReportConfig,
@@ -32,7 +32,7 @@ pub struct DetailedReport {
 }
 
 /// `config` block.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportConfig {
     /// Contest name.
     pub contest: String,
@@ -51,7 +51,7 @@ pub struct ReportConfig {
 }
 
 /// One round.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportRound {
     /// Inactive ballots by reason: `overvotes`, `skippedRankings`, `exhaustedChoices`,
     /// `repeatedRankings` (and `finalRoundSurplus` in the last round of surplus contests).
@@ -69,7 +69,7 @@ pub struct ReportRound {
 }
 
 /// One decision and its transfers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TallyResult {
     /// Candidate elected.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -83,7 +83,7 @@ pub struct TallyResult {
 }
 
 /// `summary` block.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportSummary {
     /// Threshold of the last round.
     #[serde(rename = "finalThreshold")]
@@ -118,6 +118,62 @@ pub fn build_report(
     uses_surpluses: bool,
     t: &Tabulation,
 ) -> DetailedReport {
+    let results = build_rounds(table, &table.names, uses_surpluses, t);
+    let (total, undervotes) = ballot_totals(t);
+    DetailedReport {
+        config: ReportConfig {
+            contest: config.contest_name.clone(),
+            date: config.contest_date.clone(),
+            generated_by: GENERATED_BY.into(),
+            jurisdiction: config.contest_jurisdiction.clone(),
+            office: config.contest_office.clone(),
+        },
+        json_format_version: "1".into(),
+        summary: ReportSummary {
+            final_threshold: t
+                .rounds
+                .last()
+                .map(|r| r.threshold.to_string())
+                .unwrap_or_default(),
+            num_candidates: table.names.len(),
+            num_winners,
+            total_num_ballots: total.to_string(),
+            undervotes,
+        },
+        results,
+    }
+}
+
+/// Ballots counted in round 1 (every status) and those that ranked nobody.
+pub fn ballot_totals(t: &Tabulation) -> (Decimal, u64) {
+    match t.rounds.first() {
+        Some(r1) => (
+            r1.statuses
+                .iter()
+                .fold(Decimal::ZERO, |s, v| crate::decimal::add(s, *v)),
+            r1.status(BallotStatus::DidNotRankAnyCandidates)
+                .trunc()
+                .try_into()
+                .unwrap_or(0u64),
+        ),
+        None => (Decimal::ZERO, 0),
+    }
+}
+
+/// The rounds of a report. Decisions are ordered by the candidates' `table` names (as RCTab
+/// orders them); candidates are written as `labels` (index = candidate id), which are the
+/// table's names in an RCTab report and selection ids in a Skytale results document.
+pub fn build_rounds(
+    table: &CandidateTable,
+    labels: &[String],
+    uses_surpluses: bool,
+    t: &Tabulation,
+) -> Vec<ReportRound> {
+    let label = |c: u16| labels.get(c as usize).cloned().unwrap_or_default();
+    let endpoint = |e: Endpoint| match e {
+        Endpoint::Candidate(c) => label(c),
+        other => endpoint_name(table, other),
+    };
     let mut results = Vec::with_capacity(t.rounds.len());
     for (i, rr) in t.rounds.iter().enumerate() {
         let next = t.rounds.get(i + 1);
@@ -140,11 +196,11 @@ pub fn build_report(
                 if let Some(next) = next {
                     for ((from, to), v) in &next.transfers {
                         if *from == Endpoint::Candidate(d.candidate) {
-                            transfers.insert(endpoint_name(table, *to), v.to_string());
+                            transfers.insert(endpoint(*to), v.to_string());
                         }
                     }
                 }
-                let name = table.names[d.candidate as usize].clone();
+                let name = label(d.candidate);
                 tally_results.push(TallyResult {
                     elected: elected.then(|| name.clone()),
                     eliminated: (!elected).then_some(name),
@@ -173,46 +229,13 @@ pub fn build_report(
             tally: rr
                 .tally
                 .iter()
-                .map(|(c, v)| (table.names[*c as usize].clone(), v.to_string()))
+                .map(|(c, v)| (label(*c), v.to_string()))
                 .collect(),
             tally_results,
             threshold: rr.threshold.to_string(),
         });
     }
-    let (total, undervotes) = match t.rounds.first() {
-        Some(r1) => (
-            r1.statuses
-                .iter()
-                .fold(Decimal::ZERO, |s, v| crate::decimal::add(s, *v)),
-            r1.status(BallotStatus::DidNotRankAnyCandidates)
-                .trunc()
-                .try_into()
-                .unwrap_or(0u64),
-        ),
-        None => (Decimal::ZERO, 0),
-    };
-    DetailedReport {
-        config: ReportConfig {
-            contest: config.contest_name.clone(),
-            date: config.contest_date.clone(),
-            generated_by: GENERATED_BY.into(),
-            jurisdiction: config.contest_jurisdiction.clone(),
-            office: config.contest_office.clone(),
-        },
-        json_format_version: "1".into(),
-        summary: ReportSummary {
-            final_threshold: t
-                .rounds
-                .last()
-                .map(|r| r.threshold.to_string())
-                .unwrap_or_default(),
-            num_candidates: table.names.len(),
-            num_winners,
-            total_num_ballots: total.to_string(),
-            undervotes,
-        },
-        results,
-    }
+    results
 }
 
 /// A readable round-by-round table (the CLI's default output).

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::ballots::{BallotStore, CandidateTable};
-use crate::config::{ContestConfig, WinnerMode};
+use crate::config::{ContestConfig, Rules, WinnerMode};
 use crate::report::{build_report, DetailedReport};
 use crate::tabulate::{tabulate, ContestSpec, Tabulation};
 use crate::RcvError;
@@ -27,29 +27,50 @@ pub fn tabulate_contest(
     store: &BallotStore,
 ) -> Result<Vec<PassOutcome>, RcvError> {
     let rules = &config.rules;
+    let sequential = rules.winner_mode == WinnerMode::MultiPassIrv;
+    let passes = tabulate_passes(rules, table, store)?;
+    Ok(passes
+        .into_iter()
+        .map(|t| {
+            let report = if sequential {
+                build_report(config, table, 1, false, &t)
+            } else {
+                build_report(
+                    config,
+                    table,
+                    rules.number_of_winners,
+                    rules.uses_surpluses(),
+                    &t,
+                )
+            };
+            let winners = t
+                .winners
+                .iter()
+                .map(|c| table.names[*c as usize].clone())
+                .collect();
+            PassOutcome {
+                tabulation: t,
+                report,
+                winners,
+            }
+        })
+        .collect())
+}
+
+/// The tabulations of a contest whose ballots are already read: one, or one per seat of a
+/// `multiPassIrv` contest (each pass excludes the earlier passes' winners). Pure; no report
+/// metadata needed, so the live tally of an election uses it directly.
+pub fn tabulate_passes(
+    rules: &Rules,
+    table: &CandidateTable,
+    store: &BallotStore,
+) -> Result<Vec<Tabulation>, RcvError> {
     if rules.winner_mode != WinnerMode::MultiPassIrv {
         let spec = ContestSpec {
             table: table.clone(),
             rules: rules.clone(),
         };
-        let t = tabulate(&spec, store)?;
-        let report = build_report(
-            config,
-            table,
-            rules.number_of_winners,
-            rules.uses_surpluses(),
-            &t,
-        );
-        let winners = t
-            .winners
-            .iter()
-            .map(|c| table.names[*c as usize].clone())
-            .collect();
-        return Ok(vec![PassOutcome {
-            tabulation: t,
-            report,
-            winners,
-        }]);
+        return Ok(vec![tabulate(&spec, store)?]);
     }
     let mut pass_rules = rules.clone();
     pass_rules.number_of_winners = 1;
@@ -70,14 +91,8 @@ pub fn tabulate_contest(
                 ),
             });
         }
-        let w = t.winners[0];
-        let report = build_report(config, table, 1, false, &t);
-        passes.push(PassOutcome {
-            winners: vec![table.names[w as usize].clone()],
-            tabulation: t,
-            report,
-        });
-        spec.table.excluded[w as usize] = true;
+        spec.table.excluded[t.winners[0] as usize] = true;
+        passes.push(t);
     }
     Ok(passes)
 }

@@ -42,6 +42,7 @@ pub mod html;
 pub mod i18n;
 pub mod map;
 mod pages;
+mod rounds;
 pub mod svg;
 
 use std::collections::BTreeMap;

@@ -943,6 +943,21 @@ fn contest_body(
         return Some(b);
     }
     b.push_str(&chart_html(ctx, lang, contest, &n, MAX_CHART_ROWS, true));
+    if let (None, Some(rc)) = (unit, cv.result.ranked_choice.as_ref()) {
+        let ci = def.contest_index(cid)?;
+        let index = |id: &str| def.selection_index(ci, id);
+        let name = |id: &str| {
+            index(id)
+                .map(|s| ctx.sel_name(contest, s, lang).to_string())
+                .unwrap_or_else(|| id.to_string())
+        };
+        let color = |id: &str| {
+            index(id)
+                .map(|s| ctx.color(contest, s))
+                .unwrap_or_else(|| TIE_FILL.to_string())
+        };
+        b.push_str(&crate::rounds::rounds_html(lang, rc, &name, &color));
+    }
     if let (None, Some(sr)) = (unit, cv.result.seat_allocation.as_ref()) {
         b.push_str(&seats_html(ctx, lang, contest, sr));
     }

@@ -99,6 +99,8 @@ fn pages_pass_axe_and_csp_in_headless_chromium() {
     if let Some(p) = sys_files.remove("/en/demo/parliament/") {
         files.insert("/en/demo/parliament-levelling/".into(), p);
     }
+    // A ranked-choice contest's page (rounds table, chart, transfers), served beside them.
+    files.insert("/fr/demo/ranked/".into(), ranked_page("fr"));
     let tmp = tempfile::tempdir().unwrap();
     write_site(tmp.path(), &files);
     // The next publication of one page, served after the test's "publish" (live update).
@@ -122,6 +124,7 @@ fn pages_pass_axe_and_csp_in_headless_chromium() {
         "/en/demo/president/",
         "/mt/demo/parliament/",
         "/en/demo/parliament-levelling/",
+        "/fr/demo/ranked/",
         "/en/demo/referendum/r2/",
         "/el/demo/president/r2-c2/",
         "/en/demo/president/r2-c2-ps2/",
@@ -145,4 +148,45 @@ fn pages_pass_axe_and_csp_in_headless_chromium() {
         out.status.success(),
         "browser checks failed:\n{stdout}\n{stderr}"
     );
+}
+
+/// The contest page of the test kit's ranked-choice contest with a complete CVR counted.
+fn ranked_page(lang: &str) -> Rendered {
+    use skytale_model::cvr::{batch_cvr_within, BallotPattern, CvrHeader};
+    let def = std::sync::Arc::new(
+        skytale_testkit::rcv_definition(&skytale_testkit::keys())
+            .validate()
+            .unwrap(),
+    );
+    let mut t = skytale_tally::Tally::new(def.clone());
+    let header = CvrHeader {
+        election: "test-2026".into(),
+        contest: "rcv-mayor".into(),
+        unit: "nation".into(),
+        version: 1,
+        submitted_at: "2026-11-25T21:00:00Z".into(),
+        reason: None,
+        source: skytale_model::SourceFile {
+            format: "genericCsv".into(),
+            sha256: "a".repeat(64),
+            name: None,
+        },
+    };
+    let p = |count, ranks: &[&str]| BallotPattern {
+        count,
+        ranks: ranks.iter().map(|s| s.to_string()).collect(),
+    };
+    let ballots = vec![
+        p(5, &["ann", "ben"]),
+        p(4, &["ben"]),
+        p(3, &["cat", "ben"]),
+        p(1, &["uwi"]),
+    ];
+    for b in batch_cvr_within(&header, ballots, 60_000) {
+        t.apply_cvr(&b);
+    }
+    let site = Site::new(def).unwrap().with_precompression(false);
+    let mut all = site.render_all(&t, &common::pos(3), &[]);
+    all.remove(&format!("/{lang}/test-2026/rcv-mayor/"))
+        .unwrap()
 }

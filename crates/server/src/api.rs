@@ -193,9 +193,13 @@ async fn contest_results(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let rt = runtime(&state, &id)?;
-    let (name, csv) = match contest.strip_suffix(".csv") {
-        Some(c) => (c.to_string(), true),
-        None => (contest, false),
+    let (name, csv, rounds) = match (
+        contest.strip_suffix(".rounds.csv"),
+        contest.strip_suffix(".csv"),
+    ) {
+        (Some(c), _) => (c.to_string(), true, true),
+        (None, Some(c)) => (c.to_string(), true, false),
+        (None, None) => (contest, false, false),
     };
     let (doc, def) = {
         let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
@@ -212,11 +216,23 @@ async fn contest_results(
         )
     })?;
     if csv {
-        let body = doc
-            .contests
-            .first()
-            .map(|c| skytale_formats::export::contest_csv(&def, c))
-            .unwrap_or_default();
+        let body = if rounds {
+            doc.contests
+                .first()
+                .and_then(|c| skytale_formats::export::rounds_csv(&def, c))
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        "unknown_contest",
+                        format!("contest {name:?} of election {id:?} is not ranked-choice: it has no rounds"),
+                    )
+                })?
+        } else {
+            doc.contests
+                .first()
+                .map(|c| skytale_formats::export::contest_csv(&def, c))
+                .unwrap_or_default()
+        };
         return Ok((
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

@@ -430,9 +430,7 @@ fn fold_entries(tally: &mut Tally, entries: &[Vec<u8>], from: u64, to: u64) {
             })
             .collect();
         for st in parsed.into_iter().flatten() {
-            if let Statement::Results(r) = st {
-                tally.apply(&r);
-            }
+            tally.apply_statement(&st);
         }
     }
 }
@@ -714,9 +712,11 @@ impl Sequencer {
                         .and_then(|e| Note::parse(e).ok())
                         .and_then(|n| Statement::parse(&n.text).ok())
                 };
-                if let Some(Statement::Results(r)) = st {
-                    published.tally.apply(&r);
-                    applied.push(r);
+                if let Some(st) = st {
+                    if matches!(st, Statement::Results(_) | Statement::Cvr(_)) {
+                        published.tally.apply_statement(&st);
+                        applied.push(st);
+                    }
                 }
             }
             self.published_size = stop;

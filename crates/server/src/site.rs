@@ -38,7 +38,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use skytale_model::ResultsStatement;
+use skytale_model::Statement;
 use skytale_render::{
     i18n::{REFERENCE_LANGUAGE, UI_LANGUAGES},
     negotiate_language, render_archive, security_headers, ArchiveEntry, PublicationRecord,
@@ -273,7 +273,7 @@ pub struct SiteView {
 
 #[derive(Debug, Default)]
 struct Feed {
-    statements: Vec<ResultsStatement>,
+    statements: Vec<Statement>,
     at: Option<(LogPosition, Arc<Vec<PublicationRecord>>)>,
 }
 
@@ -283,12 +283,12 @@ impl SiteView {
     }
 
     /// Called by the sequencer for each publication, in log order and under the published
-    /// tally's write lock, with the results statements it folded in: the site thread folds the
+    /// tally's write lock, with the statements it folded in (results and CVR batches): the site thread folds the
     /// same ones into its own copy. Cloning the whole tally for each render instead copied tens
     /// of megabytes several times a second at 200,000 polling stations.
     pub fn publish(
         &self,
-        statements: Vec<ResultsStatement>,
+        statements: Vec<Statement>,
         pos: LogPosition,
         history: Arc<Vec<PublicationRecord>>,
     ) {
@@ -466,7 +466,7 @@ fn run(
         // Everything published until now, including what arrived while pacing.
         let feed = rt.site.take_feed();
         for r in &feed.statements {
-            tally.apply(r);
+            tally.apply_statement(r);
         }
         if let Some((p, h)) = feed.at {
             pos = p;
@@ -747,9 +747,13 @@ pub async fn export(state: &AppState, id: &str) -> Result<Vec<ExportedFile>, Exp
         .definition()
         .clone();
     for c in def.contests() {
+        let rounds = c.kind == skytale_model::ContestKind::RankedChoice;
         let c = skytale_render::html::seg(&c.id);
         paths.push(format!("/api/v1/elections/{e}/results/{c}"));
         paths.push(format!("/api/v1/elections/{e}/results/{c}.csv"));
+        if rounds {
+            paths.push(format!("/api/v1/elections/{e}/results/{c}.rounds.csv"));
+        }
     }
     // The tiles at the size of the checkpoint that is served with them.
     let (size, cp_body) = {

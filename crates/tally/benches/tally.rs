@@ -154,6 +154,7 @@ fn bench_seats(c: &mut Criterion) {
                 id: format!("l{i}"),
                 name: name(format!("List {i}")),
                 party: None,
+                write_in: false,
             })
             .collect();
         ep.seats = seats;

@@ -21,6 +21,13 @@
 //! there are no hash-map iterations in the output, no floats (shares are computed in integers
 //! and rounded half up to two decimals) and no clock (the publication time comes from the log).
 //!
+//! ## Ranked-choice contests
+//! Their ballots come in `cvr` batches and cannot be summed: folding a batch only files it, and
+//! the rounds are tabulated by skytale-rcv when a document is built, cached by the set of CVR
+//! series counted (see the `ranked` module). A complete series makes its unit "reporting" with
+//! the file's ballots, so progress and the roll-up rule (a unit's own file shadows those below)
+//! work as for counts.
+//!
 //! ## Count types
 //! Votes are kept per count type (`election_day`, `early`, `mail`, `provisional`) and summed.
 //! A report that gives only `total` for a selection is kept in the `total` bucket, which
@@ -31,11 +38,14 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use skytale_model::{
-    ContestKind, ContestReport, CountType, LocalizedText, ReportStatus, ResultsStatement,
-    SeatRules, ValidDefinition,
+    ContestKind, ContestReport, CountType, CvrStatement, LocalizedText, ReportStatus,
+    ResultsStatement, SeatRules, Statement, ValidDefinition,
 };
 
+mod ranked;
 mod seats;
+
+pub use ranked::{CvrFile, Pass, PendingSeries, RankedChoiceResult};
 
 /// Number of count-type buckets, in the order of [`CountType::ALL`].
 const TYPES: usize = 5;
@@ -143,6 +153,8 @@ struct ContestTally {
 pub struct Tally {
     def: Arc<ValidDefinition>,
     contests: Vec<ContestTally>,
+    /// Per contest: the ballots of a ranked-choice contest (`None` for other kinds).
+    ranked: Vec<Option<ranked::RankedContest>>,
     /// Per unit: number of leaf units at or below it.
     leaves: Vec<u64>,
     /// Per unit: registered voters (its own figure, else the sum of its children's).
@@ -203,7 +215,11 @@ impl Tally {
                 child_cov: HashMap::new(),
             })
             .collect();
+        let ranked = (0..def.contests().len())
+            .map(|ci| ranked::RankedContest::new(&def, ci))
+            .collect();
         Tally {
+            ranked,
             def,
             contests,
             leaves,
@@ -217,7 +233,7 @@ impl Tally {
         &self.def
     }
 
-    /// Number of results statements folded in.
+    /// Number of results and cvr statements folded in.
     pub fn statements(&self) -> u64 {
         self.statements
     }
@@ -235,6 +251,36 @@ impl Tally {
             };
             let new = Counts::from_report(&self.def, ci, report);
             self.set_own(ci, unit, new, r.status);
+        }
+    }
+
+    /// Folds any accepted statement in (results and cvr batches; other kinds do not count).
+    pub fn apply_statement(&mut self, st: &Statement) {
+        match st {
+            Statement::Results(r) => self.apply(r),
+            Statement::Cvr(c) => self.apply_cvr(c),
+            _ => {}
+        }
+    }
+
+    /// Folds one accepted CVR batch in: files its ballots; once its series is complete, the
+    /// unit counts as reporting the contest with the file's ballots (the rounds themselves are
+    /// computed when a document is built, see [`ranked`]).
+    pub fn apply_cvr(&mut self, c: &CvrStatement) {
+        let (Some(unit), Some(ci)) = (
+            self.def.unit_index(&c.unit),
+            self.def.contest_index(&c.contest),
+        ) else {
+            return;
+        };
+        let Some(Some(rc)) = self.ranked.get_mut(ci) else {
+            return;
+        };
+        self.statements += 1;
+        if let ranked::Applied::Completed { ballots } = rc.apply(&self.def, ci, unit, c) {
+            let mut counts = Counts::zero(self.def.contests()[ci].selections.len());
+            counts.ballots = ballots;
+            self.set_own(ci, unit, counts, ReportStatus::Complete);
         }
     }
 
@@ -390,6 +436,21 @@ impl Tally {
             units_total += self.leaves[a];
             registered += self.registered[a];
         }
+        let ranked_choice = self.ranked[ci].as_ref().map(|r| r.result(def));
+        if let Some(rc) = &ranked_choice {
+            // Selections carry the final round's votes (whole votes; fractions of surplus
+            // transfers are in the rounds), so every feed has the outcome.
+            let last = rc.passes.last().and_then(|p| p.rounds.last());
+            for (s, sel) in c.selections.iter().enumerate() {
+                let v = last
+                    .and_then(|r| r.tally.get(&sel.id))
+                    .and_then(|v| v.split('.').next())
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0);
+                total.votes[s] = [0; TYPES];
+                total.votes[s][TYPES - 1] = v;
+            }
+        }
         let valid: u64 = (0..nsel).map(|s| total.selection_votes(s)).sum();
         let selections = c
             .selections
@@ -447,6 +508,7 @@ impl Tally {
             selections,
             seats,
             seat_allocation,
+            ranked_choice,
             units,
         }
     }
@@ -581,6 +643,9 @@ pub struct ContestResult {
     /// How the seats were allocated: method, last seat, first seat missed, ties, exclusions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seat_allocation: Option<SeatResult>,
+    /// Ranked-choice contests: the rounds and the CVR files they were computed from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ranked_choice: Option<RankedChoiceResult>,
     pub units: Vec<UnitResult>,
 }
 

@@ -149,9 +149,11 @@ fn storting(k: &kit::Keys) -> Storting {
                     id: slug(p),
                     name: en(p),
                     party: Some(slug(p)),
+                    write_in: false,
                 })
                 .collect(),
             seats: Some(SeatRules::System(SystemRules::norway(&with_units))),
+            tabulation: None,
         }],
         reporters: vec![Reporter {
             name: "Valgdirektoratet".into(),

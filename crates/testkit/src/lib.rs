@@ -199,3 +199,147 @@ pub fn mayor(alice: u64, bob: u64, ballots: u64) -> String {
 pub fn sign(key: &SigningKey, json: &str) -> Vec<u8> {
     key.sign_note(&format!("{json}\n")).unwrap().to_bytes()
 }
+
+/// The test definition with a ranked-choice contest `rcv-mayor` over the whole nation: Ann,
+/// Ben, Cat and a write-in selection; single winner, at most three rankings.
+pub fn rcv_definition(k: &Keys) -> Definition {
+    let mut def = definition(k);
+    let sel = |id: &str, name: &str, write_in: bool| skytale_model::Selection {
+        id: id.into(),
+        name: [("en".to_string(), name.to_string())].into(),
+        party: None,
+        write_in,
+    };
+    let rules: skytale_rcv::config::Rules = serde_json::from_value(serde_json::json!({
+        "tiebreak_mode": "useCandidateOrder",
+        "overvote_rule": "exhaustImmediately",
+        "winner_mode": "singleWinnerMajority",
+        "number_of_winners": 1,
+        "max_skipped_ranks": 1,
+        "max_rankings": 3
+    }))
+    .unwrap();
+    def.contests.push(skytale_model::Contest {
+        id: "rcv-mayor".into(),
+        name: [("en".to_string(), "Ranked mayor".to_string())].into(),
+        kind: skytale_model::ContestKind::RankedChoice,
+        area: vec!["nation".into()],
+        votes_allowed: 1,
+        selections: vec![
+            sel("ann", "Ann", false),
+            sel("ben", "Ben", false),
+            sel("cat", "Cat", false),
+            sel("uwi", "Undeclared Write-ins", true),
+        ],
+        seats: None,
+        tabulation: Some(rules),
+    });
+    def
+}
+
+/// A ledger over [`rcv_definition`].
+pub fn rcv_ledger(k: &Keys) -> Ledger {
+    Ledger::genesis(&head(k, &rcv_definition(k)), Some(&k.authority.verifier())).unwrap()
+}
+
+/// A `cvr` statement's JSON text for `rcv-mayor` (`ballots` is the JSON array of patterns).
+pub fn cvr_json(
+    unit: &str,
+    version: u64,
+    sha: char,
+    batch: u32,
+    batches: u32,
+    file_ballots: u64,
+    ballots: &str,
+) -> String {
+    let sha: String = std::iter::repeat_n(sha, 64).collect();
+    format!(
+        r#"{{"type":"cvr","election":"test-2026","contest":"rcv-mayor","unit":"{unit}","version":{version},"submitted_at":"2026-11-25T21:00:00Z","source":{{"format":"genericCsv","sha256":"{sha}"}},"batch":{batch},"batches":{batches},"file_ballots":{file_ballots},"ballots":{ballots}}}"#
+    )
+}
+
+/// Where the shared RCTab test cases are (`/work/shared/data/rcv`).
+pub fn rcv_data() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/rcv")
+}
+
+/// A city election holding the Minneapolis 2013 mayoral contest (RCTab's test case, its rules
+/// and candidates read from the case's config), reported by `k.north` for the whole city.
+pub fn minneapolis_definition(k: &Keys) -> (Definition, skytale_rcv::config::ContestConfig) {
+    let cfg = skytale_rcv::config::ContestConfig::load(
+        &rcv_data().join("2013_minneapolis_mayor/2013_minneapolis_mayor_config.json"),
+    )
+    .unwrap();
+    let contest = skytale_model::rctab::ranked_choice_contest(
+        &cfg,
+        "mayor",
+        [("en".to_string(), "Mayor".to_string())].into(),
+        vec!["minneapolis".into()],
+        "en",
+    )
+    .unwrap();
+    let def = Definition {
+        id: "mpls-2013".into(),
+        name: [(
+            "en".to_string(),
+            "Minneapolis municipal election 2013".to_string(),
+        )]
+        .into(),
+        date: "2013-11-05".into(),
+        default_language: "en".into(),
+        languages: vec!["en".into()],
+        origin: None,
+        authority_key: k.authority.verifier(),
+        units: vec![skytale_model::Unit {
+            id: "minneapolis".into(),
+            name: [("en".to_string(), "Minneapolis".to_string())].into(),
+            parent: None,
+            level: Some("city".into()),
+            registered: None,
+        }],
+        parties: vec![],
+        contests: vec![contest],
+        reporters: vec![skytale_model::Reporter {
+            name: "Hennepin County elections".into(),
+            key: k.north.verifier(),
+            scope: vec!["minneapolis".into()],
+        }],
+        publication: Default::default(),
+        witnesses: None,
+    };
+    (def, cfg)
+}
+
+/// The Minneapolis CVR read with skytale-rcv's ES&S reader and cut into signed-ready `cvr`
+/// statements (version 1, as `skytale submit --rctab-config` makes them).
+pub fn minneapolis_cvr(
+    def: &Definition,
+    cfg: &skytale_rcv::config::ContestConfig,
+) -> Vec<skytale_model::CvrStatement> {
+    let table = skytale_rcv::ballots::CandidateTable::from_config(cfg);
+    let store = skytale_rcv::readers::read_all(cfg, &table, &mut |_| {}).unwrap();
+    // The table's candidates in order, then the write-in: the selections' order.
+    let ids: Vec<String> = def.contests[0]
+        .selections
+        .iter()
+        .map(|s| s.id.clone())
+        .collect();
+    let patterns = skytale_model::cvr::patterns_from_store(&store, &ids).unwrap();
+    let path = &cfg.sources[0].path;
+    let bytes = std::fs::read(path).unwrap();
+    use sha2::Digest as _;
+    let header = skytale_model::CvrHeader {
+        election: def.id.clone(),
+        contest: "mayor".into(),
+        unit: "minneapolis".into(),
+        version: 1,
+        submitted_at: "2013-11-06T02:00:00Z".into(),
+        reason: None,
+        source: skytale_model::SourceFile {
+            format: "ess".into(),
+            sha256: hex::encode(sha2::Sha256::digest(&bytes)),
+            name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+        },
+    };
+    skytale_model::cvr::batch_cvr(&header, patterns)
+}

@@ -770,6 +770,12 @@ pub(crate) async fn fetch_feeds(
                 .filter_map(|c| c.get("id").and_then(Value::as_str))
                 .map(|c| FeedKind::Csv(c.to_owned())),
         );
+        kinds.extend(
+            cs.iter()
+                .filter(|c| c.get("kind").and_then(Value::as_str) == Some("ranked_choice"))
+                .filter_map(|c| c.get("id").and_then(Value::as_str))
+                .map(|c| FeedKind::Rounds(c.to_owned())),
+        );
     }
     stream::iter(kinds)
         .map(|kind| async move {

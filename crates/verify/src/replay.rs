@@ -12,8 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use rayon::prelude::*;
 use skytale_model::{
-    verify_note, Admitted, DefinitionPart, Ledger, Rejection, ResultsStatement, Statement,
-    VerifiedNote,
+    verify_note, Admitted, DefinitionPart, Ledger, Rejection, Statement, VerifiedNote,
 };
 use skytale_note::{Note, VerifierKey};
 use skytale_render::PublicationRecord;
@@ -34,6 +33,8 @@ pub struct ReplayStats {
     pub publications: u64,
     /// Key changes accepted.
     pub keys: u64,
+    /// CVR batches (ranked-choice ballots) accepted.
+    pub cvr: u64,
     /// Entries the rules refuse (each is a failure).
     pub rejected: u64,
 }
@@ -44,7 +45,8 @@ pub struct Replayer {
     ledger: Ledger,
     tally: Tally,
     tally_size: u64,
-    pending: VecDeque<(u64, ResultsStatement)>,
+    /// Accepted statements that count (results, cvr) not yet folded into the tally.
+    pending: VecDeque<(u64, Statement)>,
     published_times: HashMap<u64, Option<String>>,
     targets: BTreeSet<u64>,
     snapshots: BTreeMap<u64, Tally>,
@@ -261,7 +263,11 @@ impl Replayer {
         match a.verified.statement {
             Statement::Results(r) => {
                 self.stats.results += 1;
-                self.pending.push_back((index, r));
+                self.pending.push_back((index, Statement::Results(r)));
+            }
+            Statement::Cvr(c) => {
+                self.stats.cvr += 1;
+                self.pending.push_back((index, Statement::Cvr(c)));
             }
             Statement::Publication(_) => self.stats.publications += 1,
             Statement::Key(_) => self.stats.keys += 1,
@@ -290,8 +296,8 @@ impl Replayer {
             if *idx >= n {
                 break;
             }
-            if let Some((_, r)) = self.pending.pop_front() {
-                self.tally.apply(&r);
+            if let Some((_, st)) = self.pending.pop_front() {
+                self.tally.apply_statement(&st);
             }
         }
         self.tally_size = n;

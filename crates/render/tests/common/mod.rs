@@ -115,19 +115,23 @@ pub fn definition() -> Arc<ValidDefinition> {
                     id: "andreou".into(),
                     name: text("Maria Andreou", "Μαρία Ανδρέου", "Maria Andreou"),
                     party: Some("blue".into()),
+                    write_in: false,
                 },
                 Selection {
                     id: "brennan".into(),
                     name: text("Liam Brennan", "Λίαμ Μπρέναν", "Liam Brennan"),
                     party: Some("red".into()),
+                    write_in: false,
                 },
                 Selection {
                     id: "costa".into(),
                     name: text("Inês Costa", "Ινές Κόστα", "Inês Costa"),
                     party: Some("green".into()),
+                    write_in: false,
                 },
             ],
             seats: None,
+            tabulation: None,
         },
         Contest {
             id: "referendum".into(),
@@ -144,14 +148,17 @@ pub fn definition() -> Arc<ValidDefinition> {
                     id: "yes".into(),
                     name: text("Yes", "Ναι", "Iva"),
                     party: None,
+                    write_in: false,
                 },
                 Selection {
                     id: "no".into(),
                     name: text("No", "Όχι", "Le"),
                     party: None,
+                    write_in: false,
                 },
             ],
             seats: None,
+            tabulation: None,
         },
         Contest {
             id: "parliament".into(),
@@ -169,9 +176,11 @@ pub fn definition() -> Arc<ValidDefinition> {
                 id: format!("list-{p}"),
                 name: text(n, n, n),
                 party: Some((*p).into()),
+                write_in: false,
             })
             .collect(),
             seats: Some(rules.into()),
+            tabulation: None,
         },
     ];
     let def = Definition {

@@ -20,6 +20,8 @@ pub enum FeedKind {
     CdfXml,
     /// The CSV of one contest.
     Csv(String),
+    /// The rounds CSV of one ranked-choice contest.
+    Rounds(String),
 }
 
 impl FeedKind {
@@ -29,6 +31,7 @@ impl FeedKind {
             FeedKind::CdfJson => format!("api/v1/elections/{election}/cdf.json"),
             FeedKind::CdfXml => format!("api/v1/elections/{election}/cdf.xml"),
             FeedKind::Csv(c) => format!("api/v1/elections/{election}/results/{c}.csv"),
+            FeedKind::Rounds(c) => format!("api/v1/elections/{election}/results/{c}.rounds.csv"),
         }
     }
 }
@@ -62,6 +65,10 @@ pub fn render(kind: &FeedKind, tally: &Tally, pos: &LogPosition) -> Option<Vec<u
             let doc = tally.contest_document(c, pos)?;
             let contest = doc.contests.first()?;
             Some(skytale_formats::export::contest_csv(def, contest))
+        }
+        FeedKind::Rounds(c) => {
+            let doc = tally.contest_document(c, pos)?;
+            skytale_formats::export::rounds_csv(def, doc.contests.first()?)
         }
     }
 }
