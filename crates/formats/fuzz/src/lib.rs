@@ -47,3 +47,122 @@ pub fn exercise(format: Format, data: &[u8], mapping: Option<&Mapping>) {
     };
     let _ = import_results(format, data, &def, &io);
 }
+
+/// The CVR readers of skytale-rcv (ranked-choice cast vote records) read files named by an
+/// RCTab config, so each target writes its input where a small config points and reads it
+/// with [`skytale_rcv::readers::read_all`]. For the folder formats the input is split at NUL
+/// bytes into the folder's files (Dominion: contest manifest, candidate manifest, CVR export;
+/// Hart: one XML file per part). Errors are expected; a panic, overflow or hang is a finding.
+pub mod cvr {
+    use std::path::{Path, PathBuf};
+
+    /// Which reader, with what its config source says.
+    #[derive(Clone, Copy)]
+    pub enum Provider {
+        GenericCsv,
+        ClearBallot,
+        Ess,
+        CdfJson,
+        CdfXml,
+        Dominion,
+        Hart,
+    }
+
+    impl Provider {
+        fn name(self) -> &'static str {
+            match self {
+                Provider::GenericCsv => "genericCsv",
+                Provider::ClearBallot => "clearBallot",
+                Provider::Ess => "ess",
+                Provider::CdfJson | Provider::CdfXml => "cdf",
+                Provider::Dominion => "dominion",
+                Provider::Hart => "hart",
+            }
+        }
+        fn file(self) -> &'static str {
+            match self {
+                Provider::GenericCsv | Provider::ClearBallot => "cvr.csv",
+                Provider::Ess => "cvr.xlsx",
+                Provider::CdfJson => "cvr.json",
+                Provider::CdfXml => "cvr.xml",
+                Provider::Dominion | Provider::Hart => "cvr",
+            }
+        }
+    }
+
+    fn config(p: Provider) -> String {
+        let columns = match p {
+            Provider::GenericCsv => ("4", "2", "1"),
+            Provider::Ess => ("4", "2", "1"),
+            _ => ("", "", ""),
+        };
+        format!(
+            r#"{{"tabulatorVersion":"TEST","outputSettings":{{"contestName":"Fuzz","outputDirectory":"output","contestDate":"","contestJurisdiction":"","contestOffice":"","tabulateByPrecinct":false,"generateCdfJson":false}},
+"cvrFileSources":[{{"filePath":"{}","contestId":"1","firstVoteColumnIndex":"{}","firstVoteRowIndex":"{}","idColumnIndex":"{}","batchColumnIndex":"","precinctColumnIndex":"","overvoteDelimiter":"","provider":"{}","overvoteLabel":"","skippedRankLabel":"","undeclaredWriteInLabel":"UWI","treatBlankAsUndeclaredWriteIn":false}}],
+"candidates":[{{"name":"A","excluded":false,"aliases":["1"]}},{{"name":"B","excluded":false,"aliases":["2"]}},{{"name":"C","excluded":false,"aliases":["3"]}}],
+"rules":{{"tiebreakMode":"useCandidateOrder","overvoteRule":"exhaustImmediately","winnerElectionMode":"singleWinnerMajority","randomSeed":"","numberOfWinners":"1","multiSeatBottomsUpPercentageThreshold":"","decimalPlacesForVoteArithmetic":"4","minimumVoteThreshold":"0","maxSkippedRanksAllowed":"1","maxRankingsAllowed":"15","nonIntegerWinningThreshold":false,"doesFirstRoundDetermineThreshold":false,"hareQuota":false,"batchElimination":true,"continueUntilTwoCandidatesRemain":false,"stopTabulationEarlyAfterRound":"","exhaustOnDuplicateCandidate":false,"rulesDescription":"fuzz","treatBlankAsUndeclaredWriteIn":false}}}}"#,
+            p.file(),
+            columns.0,
+            columns.1,
+            columns.2,
+            p.name()
+        )
+    }
+
+    /// A directory of this process for one provider (fuzzing runs one input at a time).
+    fn dir(p: Provider) -> PathBuf {
+        std::env::temp_dir().join(format!(
+            "skytale-fuzz-cvr-{}-{}",
+            std::process::id(),
+            p.file().replace('.', "-") + p.name()
+        ))
+    }
+
+    fn write_input(p: Provider, root: &Path, data: &[u8]) -> std::io::Result<()> {
+        let target = root.join(p.file());
+        match p {
+            Provider::Dominion | Provider::Hart => {
+                let _ = std::fs::remove_dir_all(&target);
+                std::fs::create_dir_all(&target)?;
+                let names: &[&str] = match p {
+                    Provider::Dominion => &[
+                        "ContestManifest.json",
+                        "CandidateManifest.json",
+                        "CvrExport.json",
+                    ],
+                    _ => &["a.xml", "b.xml", "c.xml", "d.xml"],
+                };
+                for (name, part) in names.iter().zip(data.split(|b| *b == 0)) {
+                    std::fs::write(target.join(name), part)?;
+                }
+                Ok(())
+            }
+            _ => std::fs::write(target, data),
+        }
+    }
+
+    /// Reads `data` as the CVR of provider `p`.
+    pub fn exercise(p: Provider, data: &[u8]) {
+        let root = dir(p);
+        if std::fs::create_dir_all(&root).is_err() {
+            return;
+        }
+        let cfg = root.join("config.json");
+        if std::fs::write(&cfg, config(p)).is_err() || write_input(p, &root, data).is_err() {
+            return;
+        }
+        let Ok(config) = skytale_rcv::config::ContestConfig::load(&cfg) else {
+            return;
+        };
+        let table = skytale_rcv::ballots::CandidateTable::from_config(&config);
+        let read = skytale_rcv::readers::read_all(&config, &table, &mut |_| {});
+        // `SKYTALE_FUZZ_SHOW=1 target/.../cvr_x FILE` shows what a seed input gives, to check
+        // that valid inputs get past the config to the reader.
+        if std::env::var_os("SKYTALE_FUZZ_SHOW").is_some() {
+            match read {
+                Ok(store) => eprintln!("read {} ballots", store.total()),
+                Err(e) => eprintln!("refused: {e}"),
+            }
+        }
+    }
+}

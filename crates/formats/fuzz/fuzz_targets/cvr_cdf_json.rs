@@ -1,0 +1,7 @@
+//! Fuzz target: skytale-rcv's cdf_json CVR reader never panics (see `cvr::exercise`).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use skytale_formats_fuzz::cvr::{exercise, Provider};
+
+fuzz_target!(|data: &[u8]| exercise(Provider::CdfJson, data));
