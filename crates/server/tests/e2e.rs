@@ -6,57 +6,11 @@ use std::path::Path;
 
 use skytale_model::decode_hash;
 use skytale_note::{Note, VerifierKey};
-use skytale_server::AppState;
 use skytale_testkit as kit;
 use skytale_tlog::{leaf_hash, verify_inclusion, Checkpoint};
 
-struct Running {
-    base: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<Result<(), skytale_server::ServerError>>,
-}
-
-async fn start(dir: &Path) -> Running {
-    let state = AppState::open(dir).expect("store opens and replays");
-    let listener = skytale_server::bind("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(skytale_server::serve(state, listener, async move {
-        let _ = rx.await;
-    }));
-    Running {
-        base,
-        stop: Some(tx),
-        task,
-    }
-}
-
-impl Running {
-    async fn shutdown(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        self.task.await.unwrap().unwrap();
-    }
-}
-
-async fn get(url: &str) -> (u16, Vec<u8>) {
-    let r = reqwest::get(url).await.unwrap();
-    (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
-}
-
-async fn post(url: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
-    let r = reqwest::Client::new()
-        .post(url)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap())
-}
+mod common;
+use common::{get, post, start};
 
 fn create(dir: &Path, k: &kit::Keys) -> VerifierKey {
     let store = skytale_store::Store::open(dir).unwrap();

@@ -5,40 +5,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use skytale_server::AppState;
 use skytale_testkit as kit;
 
-struct Running {
-    base: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<Result<(), skytale_server::ServerError>>,
-}
-
-async fn start(dir: &Path) -> Running {
-    let state = AppState::open(dir).expect("store opens and replays");
-    let listener = skytale_server::bind("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(skytale_server::serve(state, listener, async move {
-        let _ = rx.await;
-    }));
-    Running {
-        base,
-        stop: Some(tx),
-        task,
-    }
-}
-
-impl Running {
-    async fn shutdown(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        self.task.await.unwrap().unwrap();
-    }
-}
+mod common;
+use common::start;
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
