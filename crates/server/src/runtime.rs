@@ -712,11 +712,11 @@ impl Sequencer {
                         .and_then(|e| Note::parse(e).ok())
                         .and_then(|n| Statement::parse(&n.text).ok())
                 };
+                // The tally decides which kinds count (`apply_statement`); the site's copy
+                // gets every statement and decides the same way.
                 if let Some(st) = st {
-                    if matches!(st, Statement::Results(_) | Statement::Cvr(_)) {
-                        published.tally.apply_statement(&st);
-                        applied.push(st);
-                    }
+                    published.tally.apply_statement(&st);
+                    applied.push(st);
                 }
             }
             self.published_size = stop;
