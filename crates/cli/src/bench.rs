@@ -110,7 +110,12 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
         .args(["serve", "--data-dir"])
         .arg(&dir)
         .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("RUST_LOG", "warn")
+        // The server logs warnings only, unless SKYTALE_BENCH_LOG asks for more (e.g. the
+        // render timings at `skytale_server=debug`).
+        .env(
+            "RUST_LOG",
+            std::env::var("SKYTALE_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

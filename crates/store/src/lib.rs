@@ -274,15 +274,15 @@ impl Store {
                     .map_err(db("insert entry"))?;
             }
         }
-        tx.execute(
-            "INSERT INTO checkpoint (election, size, note) VALUES (?1, ?2, ?3)",
-            params![
-                election,
-                (first_index + entries.len() as u64) as i64,
-                checkpoint
-            ],
-        )
-        .map_err(db("insert checkpoint"))?;
+        tx.prepare_cached("INSERT INTO checkpoint (election, size, note) VALUES (?1, ?2, ?3)")
+            .and_then(|mut st| {
+                st.execute(params![
+                    election,
+                    (first_index + entries.len() as u64) as i64,
+                    checkpoint
+                ])
+            })
+            .map_err(db("insert checkpoint"))?;
         tx.commit().map_err(db("commit"))
     }
 
@@ -389,22 +389,19 @@ impl Store {
 }
 
 fn size_of(conn: &Connection, election: &str) -> Result<u64, StoreError> {
+    // Cached statements: the sequencer asks once per batch, and preparing cost more than the
+    // probes themselves.
     let exists = conn
-        .query_row("SELECT 1 FROM election WHERE id = ?1", [election], |_| {
-            Ok(())
-        })
-        .optional()
+        .prepare_cached("SELECT 1 FROM election WHERE id = ?1")
+        .and_then(|mut st| st.query_row([election], |_| Ok(())).optional())
         .map_err(db("look up election"))?;
     if exists.is_none() {
         return Err(StoreError::NoSuchElection(election.to_string()));
     }
     let n: i64 = conn
         // MAX over the primary key is a single index probe; COUNT(*) would scan the log.
-        .query_row(
-            "SELECT COALESCE(MAX(idx) + 1, 0) FROM entry WHERE election = ?1",
-            [election],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT COALESCE(MAX(idx) + 1, 0) FROM entry WHERE election = ?1")
+        .and_then(|mut st| st.query_row([election], |r| r.get(0)))
         .map_err(db("count entries"))?;
     Ok(n as u64)
 }
