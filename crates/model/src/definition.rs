@@ -593,12 +593,17 @@ pub fn check_id(id: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Id → position. foldhash rather than SipHash: the tally and the site look ids up hundreds of
+/// thousands of times per render (SipHash was 9 % of the site thread), and the keys come from the
+/// signed definition; lookups of foreign ids do not insert.
+type IdIndex = HashMap<String, usize, foldhash::fast::RandomState>;
+
 /// A definition that passed validation, with indexes the acceptance rules and the tally need.
 #[derive(Clone, Debug)]
 pub struct ValidDefinition {
     def: Definition,
-    unit_index: HashMap<String, usize>,
-    contest_index: HashMap<String, usize>,
+    unit_index: IdIndex,
+    contest_index: IdIndex,
     /// Parent index per unit (None for the root).
     parents: Vec<Option<usize>>,
     children: Vec<Vec<usize>>,
@@ -606,7 +611,7 @@ pub struct ValidDefinition {
     topo_order: Vec<usize>,
     depth: Vec<u32>,
     /// Per contest: selection id → position.
-    selection_index: Vec<HashMap<String, usize>>,
+    selection_index: Vec<IdIndex>,
     /// Per contest: the area roots as unit indexes.
     contest_areas: Vec<Vec<usize>>,
     /// Per contest: the constituency units of a multi-constituency seat system, in the rules'
@@ -692,7 +697,7 @@ impl ValidDefinition {
                 ),
             );
         }
-        let mut unit_index = HashMap::with_capacity(def.units.len());
+        let mut unit_index = IdIndex::with_capacity_and_hasher(def.units.len(), Default::default());
         for (i, u) in def.units.iter().enumerate() {
             if let Err(why) = check_id(&u.id) {
                 bad(format!("units[{i}].id"), why);
@@ -811,7 +816,7 @@ impl ValidDefinition {
                 ),
             );
         }
-        let mut contest_index = HashMap::new();
+        let mut contest_index = IdIndex::default();
         let mut selection_index = Vec::with_capacity(def.contests.len());
         let mut contest_areas = Vec::with_capacity(def.contests.len());
         let mut contest_constituencies = Vec::with_capacity(def.contests.len());
@@ -861,7 +866,7 @@ impl ValidDefinition {
                     format!("more than {MAX_SELECTIONS} selections"),
                 );
             }
-            let mut sel = HashMap::new();
+            let mut sel = IdIndex::default();
             for (j, s) in c.selections.iter().enumerate() {
                 if let Err(why) = check_id(&s.id) {
                     bad(format!("contests[{i}].selections[{j}].id"), why);
@@ -1164,7 +1169,7 @@ fn check_ranked_choice(
 /// The geography while it is being validated.
 struct Tree<'a> {
     units: &'a [Unit],
-    unit_index: &'a HashMap<String, usize>,
+    unit_index: &'a IdIndex,
     parents: &'a [Option<usize>],
     children: &'a [Vec<usize>],
 }
