@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 
 use skytale_model::{Contest, ValidDefinition};
 use skytale_seats::{Kind, SystemAllocation, TieRecord, TieRule};
-use skytale_tally::{share, ContestResult, LogPosition, ResultsDoc, SeatResult, Tally, UnitResult};
+use skytale_tally::{
+    share, ContestResult, LogPosition, ResultsDoc, SeatResult, Tally, UnitFigures,
+};
 
 use crate::html::{esc, page, seg, swatch, Frame, OgImage};
 use crate::i18n::{
@@ -34,6 +36,7 @@ fn t(lang: &str, id: &str) -> String {
 }
 
 /// The numbers of one place (contest total or one unit) in definition order of selections.
+#[derive(Clone)]
 struct Numbers {
     votes: Vec<u64>,
     ballots: u64,
@@ -55,21 +58,30 @@ impl Numbers {
             turnout: (c.registered_reporting > 0 && c.ballots > 0).then(|| c.turnout.clone()),
         }
     }
-    fn of_unit(contest: &Contest, u: &UnitResult) -> Numbers {
+    fn of_unit(u: UnitFigures) -> Numbers {
         let complete = u.units_reporting == u.units_total;
         Numbers {
-            votes: contest
-                .selections
-                .iter()
-                .map(|s| u.votes.get(&s.id).copied().unwrap_or(0))
-                .collect(),
+            turnout: (complete && u.registered > 0 && u.ballots > 0)
+                .then(|| share(u.ballots, u.registered)),
+            votes: u.votes,
             ballots: u.ballots,
             registered: u.registered,
             reporting: u.units_reporting,
             units: u.units_total,
-            turnout: (complete && u.registered > 0 && u.ballots > 0)
-                .then(|| share(u.ballots, u.registered)),
         }
+    }
+    /// Everything a page shows of these numbers, as bytes for a page's digest.
+    fn digest_bytes(&self, out: &mut Vec<u8>) {
+        for v in self.votes.iter().chain([
+            &self.ballots,
+            &self.registered,
+            &self.reporting,
+            &self.units,
+        ]) {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(self.turnout.as_deref().unwrap_or("-").as_bytes());
+        out.push(0);
     }
     fn valid(&self) -> u64 {
         self.votes.iter().sum()
@@ -100,11 +112,16 @@ struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     fn unit_name(&self, uid: &str, lang: &str) -> &'a str {
-        let def: &'a ValidDefinition = self.def;
-        match def.unit_index(uid) {
-            Some(i) => def.text(&def.units()[i].name, lang),
+        match self.def.unit_index(uid) {
+            Some(i) => self.unit_name_at(i, lang),
             None => "",
         }
+    }
+    /// By unit index: a page lists up to hundreds of areas, and looking each id up again
+    /// (a cache miss or two per look-up in a national election) was a quarter of a render.
+    fn unit_name_at(&self, i: usize, lang: &str) -> &'a str {
+        let def: &'a ValidDefinition = self.def;
+        def.text(&def.units()[i].name, lang)
     }
     fn color(&self, contest: &Contest, s: usize) -> String {
         let party = contest.selections[s].party.as_deref();
@@ -125,11 +142,12 @@ impl<'a> Ctx<'a> {
     /// Whether `uid` has pages of its own (every unit but polling stations of a very large
     /// election: see [`Site::with_leaf_pages`]).
     fn has_page(&self, uid: &str) -> bool {
-        self.site.leaf_pages
-            || self
-                .def
-                .unit_index(uid)
-                .is_some_and(|i| !self.def.children(i).is_empty())
+        self.def
+            .unit_index(uid)
+            .is_some_and(|i| self.has_page_at(i))
+    }
+    fn has_page_at(&self, i: usize) -> bool {
+        self.site.leaf_pages || !self.def.children(i).is_empty()
     }
     fn unit_path(&self, lang: &str, cid: &str, uid: &str) -> String {
         format!(
@@ -630,7 +648,7 @@ fn areas_html(
     lang: &str,
     contest: &Contest,
     cid: &str,
-    children: &[(&str, Numbers)],
+    children: &[(usize, Numbers)],
 ) -> String {
     if children.is_empty() {
         return String::new();
@@ -639,8 +657,9 @@ fn areas_html(
     // Map.
     let areas: Vec<MapArea> = children
         .iter()
-        .map(|(uid, n)| {
-            let name = ctx.unit_name(uid, lang).to_string();
+        .map(|&(ui, ref n)| {
+            let uid = ctx.def.units()[ui].id.as_str();
+            let name = ctx.unit_name_at(ui, lang).to_string();
             let (fill, title) = match (n.valid() > 0, n.leader()) {
                 (false, _) => (None, format!("{name}: {}", t(lang, "not-reporting"))),
                 (true, Some(s)) => (
@@ -657,7 +676,7 @@ fn areas_html(
             MapArea {
                 unit: uid.to_string(),
                 name,
-                href: ctx.has_page(uid).then(|| ctx.unit_path(lang, cid, uid)),
+                href: ctx.has_page_at(ui).then(|| ctx.unit_path(lang, cid, uid)),
                 fill,
                 title,
             }
@@ -712,9 +731,10 @@ fn areas_html(
         esc(&t(lang, "votes")),
         esc(&t(lang, "ballots")),
     );
-    for (uid, n) in children {
-        let name = esc(ctx.unit_name(uid, lang));
-        let name = if ctx.has_page(uid) {
+    for &(ui, ref n) in children {
+        let uid = ctx.def.units()[ui].id.as_str();
+        let name = esc(ctx.unit_name_at(ui, lang));
+        let name = if ctx.has_page_at(ui) {
             format!(
                 "<a href=\"{}\">{name}</a>",
                 esc(&ctx.unit_path(lang, cid, uid))
@@ -840,30 +860,41 @@ fn crumbs(ctx: &Ctx<'_>, lang: &str, contest: &Contest, trail: &[&str]) -> Strin
 /// One contest's data for a render.
 struct ContestView<'a> {
     contest: &'a Contest,
+    ci: usize,
+    tally: &'a Tally,
+    /// Totals, seats and rounds; no unit rows (each unit's numbers come from the tally when a
+    /// page needs them).
     result: ContestResult,
-    index: HashMap<String, usize>,
     /// The single area root, whose page is the contest page itself.
     root: Option<usize>,
 }
 
 impl ContestView<'_> {
-    fn unit(&self, uid: &str) -> Option<&UnitResult> {
-        self.index.get(uid).map(|&i| &self.result.units[i])
-    }
+    /// A unit's numbers in this contest; `None` for a unit outside the contest's area.
     fn numbers(&self, uid: &str) -> Option<Numbers> {
-        self.unit(uid).map(|u| Numbers::of_unit(self.contest, u))
+        let def = self.tally.definition();
+        let ui = def.unit_index(uid)?;
+        def.contest_held_in(self.ci, ui)
+            .then(|| self.numbers_at(ui))
+    }
+    /// A unit's numbers, for a unit known to be in the contest's area.
+    fn numbers_at(&self, ui: usize) -> Numbers {
+        Numbers::of_unit(self.tally.unit_figures(self.ci, ui))
     }
 }
 
+/// A unit page's numbers, worked out once for its digest and reused by each language's page.
+struct PageNumbers {
+    own: Numbers,
+    children: Vec<(usize, Numbers)>,
+}
+
 /// Unit ids of the areas shown below the contest level, or below `unit`.
-fn child_ids(def: &ValidDefinition, ci: usize, unit: Option<usize>) -> Vec<&str> {
-    let idx: Vec<usize> = match unit {
+fn child_ids(def: &ValidDefinition, ci: usize, unit: Option<usize>) -> Vec<usize> {
+    match unit {
         Some(u) => def.children(u).to_vec(),
         None => def.contest_area(ci).to_vec(),
-    };
-    idx.into_iter()
-        .map(|i| def.units()[i].id.as_str())
-        .collect()
+    }
 }
 
 fn contest_body(
@@ -871,6 +902,7 @@ fn contest_body(
     lang: &str,
     cv: &ContestView<'_>,
     unit: Option<&str>,
+    pre: Option<&PageNumbers>,
     prev: Option<&BTreeMap<String, u64>>,
     embed: bool,
 ) -> Option<String> {
@@ -878,7 +910,7 @@ fn contest_body(
     let contest = cv.contest;
     let cid = contest.id.as_str();
     let cname = def.text(&contest.name, lang);
-    let (n, trail, heading, kids): (Numbers, Vec<&str>, String, Vec<&str>) = match unit {
+    let (n, trail, heading, kids): (Numbers, Vec<&str>, String, Vec<usize>) = match unit {
         None => {
             let kids = match cv.root {
                 Some(r) => child_ids(def, def.contest_index(cid)?, Some(r)),
@@ -907,12 +939,11 @@ fn contest_body(
             }
             trail.reverse();
             let heading = format!("{cname}: {}", ctx.unit_name(uid, lang));
-            (
-                cv.numbers(uid)?,
-                trail,
-                heading,
-                child_ids(def, 0, Some(ui)),
-            )
+            let own = match pre {
+                Some(p) => p.own.clone(),
+                None => cv.numbers(uid)?,
+            };
+            (own, trail, heading, child_ids(def, 0, Some(ui)))
         }
     };
     let mut b = String::new();
@@ -970,11 +1001,16 @@ fn contest_body(
     b.push_str(&results_table(
         ctx, lang, contest, &n, &heading, seats, prev,
     ));
-    let children: Vec<(&str, Numbers)> = kids
-        .iter()
-        .filter_map(|k| cv.numbers(k).map(|n| (*k, n)))
-        .collect();
-    b.push_str(&areas_html(ctx, lang, contest, cid, &children));
+    // Every child of a unit in the contest's area is in it too.
+    let computed: Vec<(usize, Numbers)>;
+    let children: &[(usize, Numbers)] = match pre {
+        Some(p) => &p.children,
+        None => {
+            computed = kids.iter().map(|&k| (k, cv.numbers_at(k))).collect();
+            &computed
+        }
+    };
+    b.push_str(&areas_html(ctx, lang, contest, cid, children));
     b.push_str("</div>\n");
     b.push_str(&downloads_html(ctx, lang, Some(cid)));
     Some(b)
@@ -1223,19 +1259,18 @@ pub(crate) fn render(
         let Some(ci) = def.contest_index(cid) else {
             continue;
         };
-        let Some(mut cdoc) = tally.contest_document(cid, pos) else {
-            continue;
-        };
-        if site.feeds {
+        // The feeds carry every unit row; the pages need the head and each unit's figures.
+        let result = if site.feeds {
+            let Some(mut cdoc) = tally.contest_document(cid, pos) else {
+                continue;
+            };
             out.insert(
                 format!("/api/v1/elections/{e}/results/{c}"),
                 Rendered::new("application/json", cdoc.to_bytes(), CacheClass::Short),
             );
-        }
-        let Some(result) = cdoc.contests.pop() else {
-            continue;
-        };
-        if site.feeds {
+            let Some(mut result) = cdoc.contests.pop() else {
+                continue;
+            };
             out.insert(
                 format!("/api/v1/elections/{e}/results/{c}.csv"),
                 Rendered::new(
@@ -1244,32 +1279,35 @@ pub(crate) fn render(
                     CacheClass::Short,
                 ),
             );
-        }
-        let index = result
-            .units
-            .iter()
-            .enumerate()
-            .map(|(i, u)| (u.id.clone(), i))
-            .collect();
+            result.units = Vec::new();
+            result
+        } else {
+            let Some(head) = tally.contest_head(ci) else {
+                continue;
+            };
+            head
+        };
         let area = def.contest_area(ci);
         let root = (area.len() == 1).then(|| area[0]);
         let cv = ContestView {
             contest,
+            ci,
+            tally,
             result,
-            index,
             root,
         };
         let prev_totals = prev.and_then(|p| p.totals.get(cid));
 
         // Contest level: totals, the rows of the areas listed, previous totals, status.
         let kids = child_ids(def, ci, root);
-        let mut head = cv.result.clone();
-        head.units.clear();
-        let rows: Vec<Option<&UnitResult>> = kids.iter().map(|k| cv.unit(k)).collect();
+        let mut rows = Vec::new();
+        for &k in &kids {
+            cv.numbers_at(k).digest_bytes(&mut rows);
+        }
         let d = digest(&[
             ctx.status.as_bytes(),
-            &json(&head),
-            &json(&rows),
+            &json(&cv.result),
+            &rows,
             &json(&prev_totals),
         ]);
         if changed(state, format!("c:{cid}"), d) {
@@ -1289,7 +1327,7 @@ pub(crate) fn render(
                         &[("contest", def.text(&contest.name, l))],
                     ),
                 };
-                if let Some(body) = contest_body(&ctx, l, &cv, None, prev_totals, false) {
+                if let Some(body) = contest_body(&ctx, l, &cv, None, None, prev_totals, false) {
                     let f = ctx.frame(
                         l,
                         title.clone(),
@@ -1299,7 +1337,7 @@ pub(crate) fn render(
                     );
                     out.insert(ctx.contest_path(l, cid), html_page(&ctx, &f, &body));
                 }
-                if let Some(body) = contest_body(&ctx, l, &cv, None, None, true) {
+                if let Some(body) = contest_body(&ctx, l, &cv, None, None, None, true) {
                     let f = ctx.frame(
                         l,
                         title,
@@ -1327,23 +1365,36 @@ pub(crate) fn render(
             out.insert(format!("/og/{e}/{c}.svg"), card);
         }
 
-        // Every unit below (the single area root is the contest page itself).
-        for u in &cv.result.units {
-            let Some(ui) = def.unit_index(&u.id) else {
-                continue;
-            };
+        // Every unit below (the single area root is the contest page itself), walked by
+        // index: a national election has hundreds of thousands of polling stations, and each
+        // page's digest needs only their figures, not a full result row.
+        let mut stack: Vec<usize> = area.iter().rev().copied().collect();
+        let mut buf = Vec::new();
+        while let Some(ui) = stack.pop() {
+            let kids = def.children(ui);
+            stack.extend(
+                kids.iter()
+                    .rev()
+                    .copied()
+                    .filter(|&k| site.leaf_pages || !def.children(k).is_empty()),
+            );
+            let u = &def.units()[ui];
             if Some(ui) == root || !ctx.has_page(&u.id) {
                 continue;
             }
             if max_depth.is_some_and(|d| depth_in_area(def, ci, ui) > d) {
                 continue;
             }
-            let rows: Vec<Option<&UnitResult>> = def
-                .children(ui)
-                .iter()
-                .map(|k| cv.unit(&def.units()[*k].id))
-                .collect();
-            let d = digest(&[ctx.status.as_bytes(), &json(u), &json(&rows)]);
+            let pre = PageNumbers {
+                own: cv.numbers_at(ui),
+                children: kids.iter().map(|&k| (k, cv.numbers_at(k))).collect(),
+            };
+            buf.clear();
+            pre.own.digest_bytes(&mut buf);
+            for (_, n) in &pre.children {
+                n.digest_bytes(&mut buf);
+            }
+            let d = digest(&[ctx.status.as_bytes(), &buf]);
             if !changed(state, format!("u:{cid}:{}", u.id), d) {
                 continue;
             }
@@ -1357,7 +1408,8 @@ pub(crate) fn render(
                     ctx.election_name(l),
                     t(l, "site-title")
                 );
-                if let Some(body) = contest_body(&ctx, l, &cv, Some(&u.id), None, false) {
+                if let Some(body) = contest_body(&ctx, l, &cv, Some(&u.id), Some(&pre), None, false)
+                {
                     let f = ctx.frame(
                         l,
                         title.clone(),
@@ -1367,7 +1419,8 @@ pub(crate) fn render(
                     );
                     out.insert(ctx.unit_path(l, cid, &u.id), html_page(&ctx, &f, &body));
                 }
-                if let Some(body) = contest_body(&ctx, l, &cv, Some(&u.id), None, true) {
+                if let Some(body) = contest_body(&ctx, l, &cv, Some(&u.id), Some(&pre), None, true)
+                {
                     let f = ctx.frame(
                         l,
                         title,

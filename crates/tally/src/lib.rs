@@ -387,6 +387,30 @@ impl Tally {
         Some(self.wrap(pos, vec![self.contest_result(ci, true)]))
     }
 
+    /// One contest's totals, seats and rounds without any unit rows (the head of
+    /// [`Tally::contest_document`]): what a contest page shows above its table of areas.
+    pub fn contest_head(&self, ci: usize) -> Option<ContestResult> {
+        (ci < self.contests.len()).then(|| self.contest_result_with(ci, Units::None))
+    }
+
+    /// One unit's figures in contest `ci`, votes by selection position: the numbers a page row
+    /// shows, without building a [`UnitResult`] (its strings and maps cost more than the page
+    /// needs when a site digests every polling station's row on each render).
+    pub fn unit_figures(&self, ci: usize, u: usize) -> UnitFigures {
+        let nsel = self.def.contests()[ci].selections.len();
+        let eff = self.effective(ci, u);
+        let cov = self.coverage(ci, u);
+        UnitFigures {
+            votes: (0..nsel)
+                .map(|s| eff.map(|e| e.selection_votes(s)).unwrap_or(0))
+                .collect(),
+            ballots: eff.map(|e| e.ballots).unwrap_or(0),
+            registered: self.registered[u],
+            units_reporting: cov.leaves,
+            units_total: self.leaves[u],
+        }
+    }
+
     /// `"certified"` once every contest's whole area has a certified report of its own, else
     /// `"unofficial"` (the results document's `status`).
     pub fn status(&self) -> &'static str {
@@ -419,6 +443,17 @@ impl Tally {
     }
 
     fn contest_result(&self, ci: usize, with_leaves: bool) -> ContestResult {
+        self.contest_result_with(
+            ci,
+            if with_leaves {
+                Units::All
+            } else {
+                Units::Inner
+            },
+        )
+    }
+
+    fn contest_result_with(&self, ci: usize, rows: Units) -> ContestResult {
         let def = &self.def;
         let c = &def.contests()[ci];
         let nsel = c.selections.len();
@@ -487,8 +522,10 @@ impl Tally {
         };
         let seats = seat_allocation.as_ref().map(SeatResult::seats_by_selection);
         let mut units = Vec::new();
-        for &a in def.contest_area(ci) {
-            self.collect_units(ci, a, with_leaves, &mut units);
+        if rows != Units::None {
+            for &a in def.contest_area(ci) {
+                self.collect_units(ci, a, rows == Units::All, &mut units);
+            }
         }
         ContestResult {
             id: c.id.clone(),
@@ -573,6 +610,26 @@ impl Tally {
             registered: self.registered[u],
         }
     }
+}
+
+/// Which unit rows a contest result carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Units {
+    None,
+    /// The levels above the leaves.
+    Inner,
+    All,
+}
+
+/// One unit's figures in one contest (see [`Tally::unit_figures`]); the same numbers as its
+/// [`UnitResult`], votes by selection position.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UnitFigures {
+    pub votes: Vec<u64>,
+    pub ballots: u64,
+    pub registered: u64,
+    pub units_reporting: u64,
+    pub units_total: u64,
 }
 
 fn by_type(v: &[u64; TYPES]) -> BTreeMap<&'static str, u64> {

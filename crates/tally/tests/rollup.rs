@@ -232,6 +232,25 @@ proptest! {
         let reported: usize = d.contests[0].units.iter().filter(|u| u.reported).count();
         let distinct: std::collections::BTreeSet<usize> = reports.iter().map(|r| r.0).collect();
         prop_assert_eq!(reported, distinct.len());
+        // The figures a site page reads per unit are the same numbers as each unit's row, and
+        // the head is the contest without its rows.
+        let def = once.definition().clone();
+        let ci = def.contest_index("mayor").unwrap();
+        let full = &d.contests[0];
+        for u in &full.units {
+            let ui = def.unit_index(&u.id).unwrap();
+            let f = once.unit_figures(ci, ui);
+            let by_row: Vec<u64> = def.contests()[ci].selections.iter().map(|s| u.votes[&s.id]).collect();
+            prop_assert_eq!(&f.votes, &by_row, "unit {}", &u.id);
+            prop_assert_eq!(
+                (f.ballots, f.registered, f.units_reporting, f.units_total),
+                (u.ballots, u.registered, u.units_reporting, u.units_total),
+                "unit {}", &u.id
+            );
+        }
+        let mut without_rows = full.clone();
+        without_rows.units.clear();
+        prop_assert_eq!(once.contest_head(ci).unwrap(), without_rows);
         // The cheap totals kept at each publication agree with the documents.
         let doc = once.document(&pos(7));
         for c in &doc.contests {
