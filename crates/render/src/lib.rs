@@ -118,12 +118,17 @@ impl Rendered {
     /// Adds the gzip and brotli bodies (deterministic: fixed levels, no timestamps). PNG is
     /// compressed already and keeps its body only.
     pub fn precompressed(mut self) -> Rendered {
-        if self.content_type == "image/png" {
+        if !self.is_compressible() {
             return self;
         }
         self.gzip = Some(gzip(&self.body));
         self.br = Some(brotli(&self.body));
         self
+    }
+
+    /// Whether compressing the body is worthwhile (not for PNG, which is compressed already).
+    pub fn is_compressible(&self) -> bool {
+        self.content_type != "image/png"
     }
 
     /// A strong ETag: the first 16 bytes of the body's SHA-256, quoted.

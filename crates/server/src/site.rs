@@ -61,31 +61,44 @@ pub struct SiteFile {
     etag_gzip: HeaderValue,
     etag_br: HeaderValue,
     body: Bytes,
-    gzip: Option<Bytes>,
-    br: Option<Bytes>,
+    /// The compressed bodies: given when the file was precompressed, else made on the first
+    /// request that wants them (see [`SiteFile::new`]).
+    gzip: OnceLock<Option<Bytes>>,
+    br: OnceLock<Option<Bytes>>,
     embed: bool,
 }
 
 impl SiteFile {
-    /// Prepares a rendered file for serving at `path`.
+    /// Prepares a rendered file for serving at `path`. A file rendered with its compressed
+    /// bodies keeps exactly those; a compressible file rendered without them is compressed on
+    /// the first request that accepts gzip or brotli, once per coding. The site thread renders
+    /// pages uncompressed: a national election re-renders tens of thousands of area pages that
+    /// nobody may read before the next render, and compressing each up front was half of the
+    /// site thread's time.
     pub fn new(path: &str, r: Rendered) -> SiteFile {
         let quoted = r.etag();
         let tag = quoted.trim_matches('"').to_string();
+        let ready = r.gzip.is_some() || r.br.is_some() || !r.is_compressible();
         let value = |s: String| {
             HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static("\"\""))
         };
-        SiteFile {
+        let file = SiteFile {
             content_type: HeaderValue::from_static(r.content_type),
             cache_control: HeaderValue::from_static(r.cache.cache_control()),
             etag: value(format!("\"{tag}\"")),
             etag_gzip: value(format!("\"{tag}-gz\"")),
             etag_br: value(format!("\"{tag}-br\"")),
             tag,
+            gzip: OnceLock::new(),
+            br: OnceLock::new(),
             body: Bytes::from(r.body),
-            gzip: r.gzip.map(Bytes::from),
-            br: r.br.map(Bytes::from),
             embed: path.starts_with("/embed/"),
+        };
+        if ready {
+            let _ = file.gzip.set(r.gzip.map(Bytes::from));
+            let _ = file.br.set(r.br.map(Bytes::from));
         }
+        file
     }
 
     pub fn content_type(&self) -> &str {
@@ -94,11 +107,17 @@ impl SiteFile {
     pub fn body(&self) -> &Bytes {
         &self.body
     }
+    /// The gzip body (made now if it is made lazily and not yet made).
     pub fn gzip(&self) -> Option<&Bytes> {
-        self.gzip.as_ref()
+        self.gzip
+            .get_or_init(|| Some(Bytes::from(skytale_render::gzip(&self.body))))
+            .as_ref()
     }
+    /// The brotli body (made now if it is made lazily and not yet made).
     pub fn br(&self) -> Option<&Bytes> {
-        self.br.as_ref()
+        self.br
+            .get_or_init(|| Some(Bytes::from(skytale_render::brotli(&self.body))))
+            .as_ref()
     }
     /// The strong ETag of the identity body, quoted.
     pub fn etag(&self) -> &str {
@@ -129,9 +148,9 @@ impl SiteFile {
             req.get(header::ACCEPT_ENCODING)
                 .and_then(|v| v.to_str().ok()),
         ) {
-            Encoding::Br if self.br.is_some() => (Some("br"), self.br.as_ref(), &self.etag_br),
-            Encoding::Br | Encoding::Gzip if self.gzip.is_some() => {
-                (Some("gzip"), self.gzip.as_ref(), &self.etag_gzip)
+            Encoding::Br if self.br().is_some() => (Some("br"), self.br(), &self.etag_br),
+            Encoding::Br | Encoding::Gzip if self.gzip().is_some() => {
+                (Some("gzip"), self.gzip(), &self.etag_gzip)
             }
             _ => (None, Some(&self.body), &self.etag),
         };
@@ -356,7 +375,8 @@ pub fn start(rt: &Arc<ElectionRuntime>) -> std::io::Result<()> {
         .clone();
     // The server serves the JSON and CSV feeds itself (crate::api).
     let site = match Site::new(def.clone()) {
-        Ok(s) => Some(s.with_feeds(false)),
+        // Uncompressed: each SiteFile compresses on the first request that wants it.
+        Ok(s) => Some(s.with_feeds(false).with_precompression(false)),
         Err(e) => {
             tracing::error!(election = %rt.id, error = %e, "the site cannot be rendered; serving feeds only");
             None
@@ -486,6 +506,7 @@ fn run(
         }
         last_cost = started.elapsed();
         last_end = Some(Instant::now());
+        tracing::debug!(election = %rt.id, statements = feed.statements.len(), tree_size = pos.tree_size, cost_ms = last_cost.as_secs_f64() * 1e3, "site rendered");
         if notified.is_some() && last_sent != Some(pos.tree_size) {
             last_sent = Some(pos.tree_size);
             let _ = rt.events.send(PublicationEvent {
