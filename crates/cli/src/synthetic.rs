@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use skytale_model::{
-    Contest, ContestKind, ContestReport, Count, CountType, Definition, LocalizedText, Party,
-    PublicationPolicy, ReportStatus, Reporter, ResultsStatement, SeatRules, Selection, Unit,
+    ByType, Contest, ContestKind, ContestReport, Count, CountType, Definition, LocalizedText,
+    Party, PublicationPolicy, ReportStatus, Reporter, ResultsStatement, SeatRules, Selection, Unit,
 };
 use skytale_note::SigningKey;
 
@@ -265,9 +265,9 @@ fn split(rng: &mut StdRng, total: u64, weights: &[u64], bias: usize) -> Vec<u64>
     out
 }
 
-fn with_types(rng: &mut StdRng, votes: u64) -> BTreeMap<CountType, Count> {
+fn with_types(rng: &mut StdRng, votes: u64) -> ByType {
     let mail = votes * rng.gen_range(5..25) / 100;
-    BTreeMap::from([
+    ByType::from_iter([
         (CountType::ElectionDay, Count::new(votes - mail)),
         (CountType::Mail, Count::new(mail)),
     ])

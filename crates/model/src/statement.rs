@@ -245,12 +245,12 @@ pub struct ContestReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undervotes: Option<Count>,
     /// Selection id → count type → votes.
-    pub selections: BTreeMap<String, BTreeMap<CountType, Count>>,
+    pub selections: BTreeMap<String, ByType>,
 }
 
 impl ContestReport {
     /// Votes of one selection summed over count types (`total` alone when it is the only type).
-    pub fn selection_total(counts: &BTreeMap<CountType, Count>) -> u64 {
+    pub fn selection_total(counts: &ByType) -> u64 {
         let parts = Self::parts_total(counts);
         match counts.get(&CountType::Total) {
             Some(t) if counts.len() == 1 => t.get(),
@@ -262,7 +262,7 @@ impl ContestReport {
 
 impl ContestReport {
     /// Sum of the broken-down count types (everything but `total`).
-    pub fn parts_total(counts: &BTreeMap<CountType, Count>) -> u64 {
+    pub fn parts_total(counts: &ByType) -> u64 {
         counts
             .iter()
             .filter(|(t, _)| **t != CountType::Total)
@@ -361,13 +361,156 @@ pub enum KeyChange {
     Revoke { key: VerifierKey },
 }
 
+/// One selection's votes by count type: at most one count per type, in the order of
+/// [`CountType::ALL`] (the JSON object's key order, as the `BTreeMap` it replaces gave). A fixed
+/// array, not a map: an importer builds one per selection per polling station and the server
+/// parses one per selection per statement, and a B-tree node apiece was a third of a CSV
+/// import. A count type given twice in JSON is refused (a map silently kept the last).
+///
+/// 48 bytes: which types are present, and their counts (zero where absent, so equality and
+/// hashing can be derived).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ByType {
+    present: u8,
+    counts: [Count; 5],
+}
+
+/// [`CountType::ALL`] with a `'static` address, so iterators can hand out `&CountType`.
+static COUNT_TYPES: [CountType; 5] = CountType::ALL;
+
+impl ByType {
+    pub fn new() -> ByType {
+        ByType::default()
+    }
+    fn slot(t: CountType) -> usize {
+        t as usize
+    }
+    fn has(&self, i: usize) -> bool {
+        self.present & (1 << i) != 0
+    }
+    pub fn get(&self, t: &CountType) -> Option<&Count> {
+        let i = Self::slot(*t);
+        self.has(i).then(|| &self.counts[i])
+    }
+    pub fn contains_key(&self, t: &CountType) -> bool {
+        self.has(Self::slot(*t))
+    }
+    /// Sets the count of `t`, returning the one it replaces.
+    pub fn insert(&mut self, t: CountType, c: Count) -> Option<Count> {
+        let i = Self::slot(t);
+        let old = self.has(i).then_some(self.counts[i]);
+        self.present |= 1 << i;
+        self.counts[i] = c;
+        old
+    }
+    pub fn remove(&mut self, t: &CountType) -> Option<Count> {
+        let i = Self::slot(*t);
+        let old = self.has(i).then_some(self.counts[i]);
+        self.present &= !(1 << i);
+        self.counts[i] = Count::default();
+        old
+    }
+    pub fn len(&self) -> usize {
+        self.present.count_ones() as usize
+    }
+    pub fn is_empty(&self) -> bool {
+        self.present == 0
+    }
+    /// The counts present, in [`CountType::ALL`] order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&'static CountType, &Count)> + '_ {
+        COUNT_TYPES
+            .iter()
+            .zip(self.counts.iter())
+            .enumerate()
+            .filter(|(i, _)| self.has(*i))
+            .map(|(_, pair)| pair)
+    }
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &'static CountType> + '_ {
+        self.iter().map(|(t, _)| t)
+    }
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &Count> + '_ {
+        self.iter().map(|(_, c)| c)
+    }
+}
+
+impl FromIterator<(CountType, Count)> for ByType {
+    /// A later count of the same type replaces an earlier one (as collecting into a map does).
+    fn from_iter<I: IntoIterator<Item = (CountType, Count)>>(iter: I) -> ByType {
+        let mut b = ByType::new();
+        for (t, c) in iter {
+            b.insert(t, c);
+        }
+        b
+    }
+}
+
+impl std::ops::Index<&CountType> for ByType {
+    type Output = Count;
+    /// Panics when `t` has no count, as indexing a map does.
+    fn index(&self, t: &CountType) -> &Count {
+        match self.get(t) {
+            Some(c) => c,
+            None => panic!("no {} count", t.as_str()),
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a ByType {
+    type Item = (&'static CountType, &'a Count);
+    type IntoIter = Box<dyn Iterator<Item = Self::Item> + 'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+impl Serialize for ByType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.len()))?;
+        for (t, c) in self.iter() {
+            m.serialize_entry(t, c)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for ByType {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ByType, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ByType;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object from count type to a whole number")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ByType, A::Error> {
+                let mut b = ByType::new();
+                while let Some((t, c)) = map.next_entry::<CountType, Count>()? {
+                    if b.insert(t, c).is_some() {
+                        return Err(de::Error::custom(format_args!(
+                            "count type {:?} is given twice",
+                            t.as_str()
+                        )));
+                    }
+                }
+                Ok(b)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
 /// A vote count as received: any JSON number, range-checked later with its field path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Count(i128);
+/// Eight bytes: numbers beyond `i64` saturate to its bounds, which are far outside
+/// `0..=MAX_COUNT` and so refused by the same check, named "too large to represent".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Count(i64);
 
 impl Count {
     pub fn new(v: u64) -> Count {
-        Count(v as i128)
+        Count(i64::try_from(v).unwrap_or(i64::MAX))
+    }
+    fn saturating(v: i128) -> Count {
+        Count(v.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
     }
     /// The value; only meaningful after [`ResultsStatement::check_counts`] passed.
     pub fn get(self) -> u64 {
@@ -378,10 +521,10 @@ impl Count {
             return Err(Rejection::at(
                 RejectCode::CountOutOfRange,
                 field(),
-                format!("count {} is negative", self.0),
+                format!("count {} is negative", CountDisplay(self.0)),
             ));
         }
-        if self.0 > MAX_COUNT as i128 {
+        if self.0 > MAX_COUNT as i64 {
             return Err(Rejection::at(
                 RejectCode::CountOutOfRange,
                 field(),
@@ -392,10 +535,10 @@ impl Count {
     }
 }
 
-struct CountDisplay(i128);
+struct CountDisplay(i64);
 impl fmt::Display for CountDisplay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 == i128::MAX {
+        if self.0 == i64::MAX || self.0 == i64::MIN {
             f.write_str("(too large to represent)")
         } else {
             write!(f, "{}", self.0)
@@ -418,27 +561,22 @@ impl<'de> Deserialize<'de> for Count {
                 f.write_str("a whole number")
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Count, E> {
-                Ok(Count(v as i128))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Count, E> {
-                Ok(Count(v as i128))
-            }
-            fn visit_i128<E: de::Error>(self, v: i128) -> Result<Count, E> {
                 Ok(Count(v))
             }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Count, E> {
+                Ok(Count::new(v))
+            }
+            fn visit_i128<E: de::Error>(self, v: i128) -> Result<Count, E> {
+                Ok(Count::saturating(v))
+            }
             fn visit_u128<E: de::Error>(self, v: u128) -> Result<Count, E> {
-                Ok(Count(i128::try_from(v).unwrap_or(i128::MAX)))
+                Ok(Count::saturating(i128::try_from(v).unwrap_or(i128::MAX)))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Count, E> {
                 // serde_json hands numbers beyond 64 bits over as floats; mark them out of range.
                 if v.is_finite() && v.fract() == 0.0 {
-                    if v >= 1e30 {
-                        Ok(Count(i128::MAX))
-                    } else if v <= -1e30 {
-                        Ok(Count(i128::MIN))
-                    } else {
-                        Ok(Count(v as i128))
-                    }
+                    // `as` saturates at i64's bounds (and those are refused as out of range).
+                    Ok(Count(v as i64))
                 } else {
                     Err(E::custom(format!("{v} is not a whole number")))
                 }
@@ -476,5 +614,68 @@ mod tests {
             Statement::parse(&texts[2]).is_err(),
             "text after the object"
         );
+    }
+
+    /// `ByType` writes the JSON a `BTreeMap<CountType, Count>` wrote (keys in `CountType::ALL`
+    /// order), reads it back, and refuses a count type given twice.
+    #[test]
+    fn counts_by_type_keep_the_map_json_and_refuse_duplicates() {
+        for (i, t) in CountType::ALL.iter().enumerate() {
+            assert_eq!(ByType::slot(*t), i, "slot order is CountType::ALL's");
+        }
+        let pairs = [
+            (CountType::Total, Count::new(9)),
+            (CountType::ElectionDay, Count::new(1)),
+            (CountType::Provisional, Count::new(3)),
+        ];
+        let map: BTreeMap<CountType, Count> = pairs.into_iter().collect();
+        let by: ByType = pairs.into_iter().collect();
+        let json = serde_json::to_string(&by).unwrap();
+        assert_eq!(json, serde_json::to_string(&map).unwrap());
+        assert_eq!(json, r#"{"election_day":1,"provisional":3,"total":9}"#);
+        assert_eq!(serde_json::from_str::<ByType>(&json).unwrap(), by);
+        assert_eq!(by.len(), 3);
+        assert_eq!(by.get(&CountType::Mail), None);
+        assert_eq!(by[&CountType::Total], Count::new(9));
+        let keys: Vec<CountType> = by.keys().copied().collect();
+        assert_eq!(keys, map.keys().copied().collect::<Vec<_>>());
+        let twice = serde_json::from_str::<ByType>(r#"{"mail":1,"mail":2}"#).unwrap_err();
+        assert!(
+            twice.to_string().contains("\"mail\" is given twice"),
+            "{twice}"
+        );
+        assert!(serde_json::from_str::<ByType>(r#"{"absentee":1}"#).is_err());
+        assert!(serde_json::from_str::<ByType>("{}").unwrap().is_empty());
+        assert_eq!(
+            std::mem::size_of::<ByType>(),
+            48,
+            "one cache line a selection"
+        );
+        let mut removed = by;
+        removed.remove(&CountType::ElectionDay);
+        assert_eq!(removed, ByType::from_iter([pairs[0], pairs[2]]));
+    }
+
+    /// Numbers beyond 64 bits saturate and are refused as out of range, as before.
+    #[test]
+    fn counts_beyond_64_bits_are_refused_not_wrapped() {
+        for (n, why) in [
+            ("18446744073709551615", "too large to represent"),
+            ("1e40", "too large to represent"),
+            ("-1e40", "is negative"),
+            ("-5", "count -5 is negative"),
+            (
+                "10000000001",
+                "count 10000000001 is larger than 10000000000",
+            ),
+        ] {
+            let c: Count = serde_json::from_str(n).unwrap();
+            let e = c.check(|| "f".into()).unwrap_err();
+            assert_eq!(e.code, RejectCode::CountOutOfRange, "{n}");
+            assert!(e.message.contains(why), "{n}: {}", e.message);
+        }
+        let ok: Count = serde_json::from_str("10000000000").unwrap();
+        assert!(ok.check(|| "f".into()).is_ok());
+        assert_eq!(ok.get(), 10_000_000_000);
     }
 }

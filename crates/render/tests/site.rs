@@ -264,7 +264,7 @@ fn a_broken_tie_is_said_on_the_contest_page() {
     for (sel, v) in [("list-blue", 300), ("list-red", 300), ("list-green", 100)] {
         pl.selections.insert(
             sel.to_string(),
-            std::collections::BTreeMap::from([(
+            skytale_model::ByType::from_iter([(
                 skytale_model::CountType::Total,
                 skytale_model::Count::new(v),
             )]),

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use skytale_model::{
-    Contest, ContestKind, ContestReport, Count, CountType, Definition, LocalizedText, Party,
-    PublicationPolicy, ReportStatus, Reporter, ResultsStatement, Selection, Unit, ValidDefinition,
+    ByType, Contest, ContestKind, ContestReport, Count, CountType, Definition, LocalizedText,
+    Party, PublicationPolicy, ReportStatus, Reporter, ResultsStatement, Selection, Unit,
+    ValidDefinition,
 };
 use skytale_note::SigningKey;
 use skytale_tally::{LogPosition, Tally};
@@ -251,7 +252,7 @@ pub fn station(def: &ValidDefinition, i: usize, version: u64) -> ResultsStatemen
             let mail = v / 5;
             selections.insert(
                 s.id.clone(),
-                BTreeMap::from([
+                ByType::from_iter([
                     (CountType::ElectionDay, Count::new(v - mail)),
                     (CountType::Mail, Count::new(mail)),
                 ]),
