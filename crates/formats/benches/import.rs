@@ -12,6 +12,10 @@ use skytale_formats::{derive_definition, import_results, Format, ImportOptions};
 use skytale_model::ReportStatus;
 use skytale_note::SigningKey;
 
+/// The allocator of the `skytale` binary, so the figures are those of `skytale submit`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn data(rel: &str) -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -22,6 +22,10 @@ use skytale_formats::{import_results, import_results_from, Format, ImportOptions
 use skytale_model::{Definition, ReportStatus};
 use skytale_note::SigningKey;
 
+/// The allocator of the `skytale` binary, so the figures are those of `skytale submit`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     if let Err(e) = run() {
         eprintln!("import_file: {e}");

@@ -11,8 +11,9 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use foldhash::{HashMap, HashMapExt};
 
 use skytale_model::{
-    Contest, ContestKind, ContestReport, Count, CountType, Definition, LocalizedText, Party,
-    PublicationPolicy, Reporter, ResultsStatement, Selection, SourceFile, Unit, ValidDefinition,
+    ByType, Contest, ContestKind, ContestReport, Count, CountType, Definition, LocalizedText,
+    Party, PublicationPolicy, Reporter, ResultsStatement, Selection, SourceFile, Unit,
+    ValidDefinition,
 };
 use skytale_note::VerifierKey;
 
@@ -993,10 +994,12 @@ impl Sheet {
         // Per definition unit: (first line, (contest, report) in first-seen order). A vector per
         // unit, not a B-tree: a B-tree node reserves eleven ~150-byte reports whatever a unit has.
         let mut out: HashMap<usize, (u64, Reports)> = HashMap::new();
-        // (def unit, def contest, def selection) → first line: two source names for one cell.
-        let mut sources: HashMap<(usize, usize, usize), u64> = HashMap::new();
+        // Two source names for one (unit, contest, selection) are caught by the report already
+        // holding the selection; a selection with no counts is not in the report, so those
+        // (rare) are remembered here.
+        let mut empty_cells: HashMap<(usize, usize, usize), u64> = HashMap::new();
         let mut held_by_parent: HashMap<(usize, usize), bool> = HashMap::new();
-        for (&(u, c), cell) in cells {
+        for &(&(u, c), cell) in &cells {
             let du = self.resolve_unit(u, &r, &mut unit_memo)?;
             let dc = match contest_memo[c] {
                 Some(x) => x,
@@ -1057,21 +1060,48 @@ impl Sheet {
                     }
                 };
                 let sid = &def.contests()[dc].selections[ds].id;
-                if let Some(first) = sources.insert((du, dc, ds), cell.line) {
-                    return Err(FormatError::invalid(
+                let twice = |first: Option<u64>| {
+                    let first = first.unwrap_or(cell.line);
+                    FormatError::invalid(
                         Location::line(cell.line),
                         format!("two source names map to selection {sid:?} of contest {:?} in unit {:?} (also near line {first})", def.contests()[dc].id, def.units()[du].id),
-                    ));
+                    )
+                };
+                if let Some(&first) = empty_cells.get(&(du, dc, ds)) {
+                    return Err(twice(Some(first)));
                 }
-                // Inserted one by one: `collect` into a BTreeMap sorts through a Vec first.
-                let mut by: BTreeMap<CountType, Count> = BTreeMap::new();
+                let mut by = ByType::new();
                 for (t, v) in CountType::ALL.iter().zip(counts.iter()) {
                     if let Some(v) = v {
                         by.insert(*t, Count::new(*v));
                     }
                 }
-                if !by.is_empty() {
-                    report.selections.insert(sid.clone(), by);
+                if by.is_empty() {
+                    if report.selections.contains_key(sid) {
+                        return Err(twice(first_line_mapping_to(
+                            &cells,
+                            &unit_memo,
+                            &contest_memo,
+                            &sel_memo,
+                            (du, dc, ds),
+                        )));
+                    }
+                    empty_cells.insert((du, dc, ds), cell.line);
+                    continue;
+                }
+                match report.selections.entry(sid.clone()) {
+                    std::collections::btree_map::Entry::Occupied(_) => {
+                        return Err(twice(first_line_mapping_to(
+                            &cells,
+                            &unit_memo,
+                            &contest_memo,
+                            &sel_memo,
+                            (du, dc, ds),
+                        )));
+                    }
+                    std::collections::btree_map::Entry::Vacant(v) => {
+                        v.insert(by);
+                    }
                 }
             }
             let add = |slot: &mut Option<Count>, v: Option<u64>| {
@@ -1168,6 +1198,28 @@ impl Sheet {
 type Reports = Vec<(usize, ContestReport)>;
 
 /// What `derive` needs besides the file.
+/// The first line of a cell whose unit, contest and one of whose selections resolved to
+/// `target` (definition unit, contest, selection): the earlier source of a name mapped twice.
+/// Only for the error message, so a search, not a table kept for every cell.
+fn first_line_mapping_to(
+    cells: &[(&(usize, usize), &Cell)],
+    unit_memo: &[Option<usize>],
+    contest_memo: &[Option<usize>],
+    sel_memo: &[Vec<Option<usize>>],
+    target: (usize, usize, usize),
+) -> Option<u64> {
+    let (du, dc, ds) = target;
+    cells.iter().find_map(|&(&(u, c), cell)| {
+        let same = unit_memo.get(u).copied().flatten() == Some(du)
+            && contest_memo.get(c).copied().flatten() == Some(dc)
+            && cell
+                .sel
+                .iter()
+                .any(|(s, _)| sel_memo[c].get(s).copied().flatten() == Some(ds));
+        same.then_some(cell.line)
+    })
+}
+
 pub(crate) struct DeriveParams<'a> {
     pub election_id: &'a str,
     pub authority_key: VerifierKey,

@@ -320,3 +320,42 @@ fn statements_carry_the_source() {
     assert_eq!(src.name.as_deref(), Some("test-file"));
     assert_eq!(r.statements.len(), 2711);
 }
+
+#[test]
+fn two_source_names_mapped_to_one_selection_are_refused_naming_both_lines() {
+    let base = "county,precinct,office,district,party,candidate,votes\nA,P1,Governor,,D,Ann Smith,10\nA,P1,Governor,,R,Bob Jones,7\n";
+    let def = derive(Format::Csv, base.as_bytes(), "x-2024-01-01")
+        .validate()
+        .unwrap();
+    let ann = def.contests()[0].selections[0].id.clone();
+    let m = Mapping::from_toml(&format!("[selections]\n\"A. Smith\" = \"{ann}\"\n")).unwrap();
+    // Line 2 and line 4 both become Ann Smith's votes in P1.
+    let twice = "county,precinct,office,district,party,candidate,votes\nA,P1,Governor,,D,Ann Smith,10\nA,P1,Governor,,R,Bob Jones,7\nA,P1,Governor,,D,A. Smith,3\n";
+    let e = import_results(
+        Format::Csv,
+        twice.as_bytes(),
+        &def,
+        &opts("x-2024-01-01", Some(&m)),
+    )
+    .unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("two source names map to selection"), "{msg}");
+    assert!(msg.contains("also near line 2"), "{msg}");
+    // One name alone is fine.
+    let once =
+        "county,precinct,office,district,party,candidate,votes\nA,P1,Governor,,D,A. Smith,3\n";
+    let st = import_results(
+        Format::Csv,
+        once.as_bytes(),
+        &def,
+        &opts("x-2024-01-01", Some(&m)),
+    )
+    .unwrap();
+    assert_eq!(
+        st[0].contests[0].selections[&ann]
+            .values()
+            .next()
+            .map(|c| c.get()),
+        Some(3)
+    );
+}
