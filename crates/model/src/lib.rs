@@ -33,9 +33,9 @@ pub use ledger::{
     VerifiedNote,
 };
 pub use statement::{
-    ByType, ContestReport, Count, CountType, DefinitionPart, DefinitionParts, ElectionStatement,
-    KeyChange, KeyStatement, PublicationStatement, ReportStatus, ResultsStatement, SourceFile,
-    Statement, MAX_COUNT,
+    ByType, ByTypeIter, ContestReport, Count, CountType, DefinitionPart, DefinitionParts,
+    ElectionStatement, KeyChange, KeyStatement, PublicationStatement, ReportStatus,
+    ResultsStatement, SourceFile, Statement, MAX_COUNT,
 };
 
 use base64::Engine as _;

@@ -417,19 +417,54 @@ impl ByType {
         self.present == 0
     }
     /// The counts present, in [`CountType::ALL`] order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&'static CountType, &Count)> + '_ {
-        COUNT_TYPES
-            .iter()
-            .zip(self.counts.iter())
-            .enumerate()
-            .filter(|(i, _)| self.has(*i))
-            .map(|(_, pair)| pair)
+    pub fn iter(&self) -> ByTypeIter<'_> {
+        ByTypeIter {
+            by: self,
+            front: 0,
+            back: COUNT_TYPES.len(),
+        }
     }
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &'static CountType> + '_ {
         self.iter().map(|(t, _)| t)
     }
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &Count> + '_ {
         self.iter().map(|(_, c)| c)
+    }
+}
+
+/// The counts of a [`ByType`] that are present, in [`CountType::ALL`] order (a named type, so
+/// `for (t, c) in &counts` costs no allocation).
+#[derive(Clone, Debug)]
+pub struct ByTypeIter<'a> {
+    by: &'a ByType,
+    front: usize,
+    back: usize,
+}
+
+impl<'a> Iterator for ByTypeIter<'a> {
+    type Item = (&'static CountType, &'a Count);
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.front < self.back {
+            let i = self.front;
+            self.front += 1;
+            if self.by.has(i) {
+                return Some((&COUNT_TYPES[i], &self.by.counts[i]));
+            }
+        }
+        None
+    }
+}
+
+impl DoubleEndedIterator for ByTypeIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        while self.back > self.front {
+            self.back -= 1;
+            let i = self.back;
+            if self.by.has(i) {
+                return Some((&COUNT_TYPES[i], &self.by.counts[i]));
+            }
+        }
+        None
     }
 }
 
@@ -457,9 +492,9 @@ impl std::ops::Index<&CountType> for ByType {
 
 impl<'a> IntoIterator for &'a ByType {
     type Item = (&'static CountType, &'a Count);
-    type IntoIter = Box<dyn Iterator<Item = Self::Item> + 'a>;
+    type IntoIter = ByTypeIter<'a>;
     fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
+        self.iter()
     }
 }
 
@@ -639,6 +674,10 @@ mod tests {
         assert_eq!(by[&CountType::Total], Count::new(9));
         let keys: Vec<CountType> = by.keys().copied().collect();
         assert_eq!(keys, map.keys().copied().collect::<Vec<_>>());
+        let back: Vec<CountType> = by.keys().rev().copied().collect();
+        assert_eq!(back, map.keys().rev().copied().collect::<Vec<_>>());
+        let both: Vec<(CountType, Count)> = (&by).into_iter().map(|(t, c)| (*t, *c)).collect();
+        assert_eq!(both, map.iter().map(|(t, c)| (*t, *c)).collect::<Vec<_>>());
         let twice = serde_json::from_str::<ByType>(r#"{"mail":1,"mail":2}"#).unwrap_err();
         assert!(
             twice.to_string().contains("\"mail\" is given twice"),
