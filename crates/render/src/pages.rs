@@ -36,7 +36,6 @@ fn t(lang: &str, id: &str) -> String {
 }
 
 /// The numbers of one place (contest total or one unit) in definition order of selections.
-#[derive(Clone)]
 struct Numbers {
     votes: Vec<u64>,
     ballots: u64,
@@ -139,14 +138,9 @@ impl<'a> Ctx<'a> {
     fn contest_path(&self, lang: &str, cid: &str) -> String {
         format!("/{}/{}/{}/", seg(lang), seg(self.eid), seg(cid))
     }
-    /// Whether `uid` has pages of its own (every unit but polling stations of a very large
+    /// Whether unit `i` has pages of its own (every unit but polling stations of a very large
     /// election: see [`Site::with_leaf_pages`]).
-    fn has_page(&self, uid: &str) -> bool {
-        self.def
-            .unit_index(uid)
-            .is_some_and(|i| self.has_page_at(i))
-    }
-    fn has_page_at(&self, i: usize) -> bool {
+    fn has_page(&self, i: usize) -> bool {
         self.site.leaf_pages || !self.def.children(i).is_empty()
     }
     fn unit_path(&self, lang: &str, cid: &str, uid: &str) -> String {
@@ -676,7 +670,7 @@ fn areas_html(
             MapArea {
                 unit: uid.to_string(),
                 name,
-                href: ctx.has_page_at(ui).then(|| ctx.unit_path(lang, cid, uid)),
+                href: ctx.has_page(ui).then(|| ctx.unit_path(lang, cid, uid)),
                 fill,
                 title,
             }
@@ -734,7 +728,7 @@ fn areas_html(
     for &(ui, ref n) in children {
         let uid = ctx.def.units()[ui].id.as_str();
         let name = esc(ctx.unit_name_at(ui, lang));
-        let name = if ctx.has_page_at(ui) {
+        let name = if ctx.has_page(ui) {
             format!(
                 "<a href=\"{}\">{name}</a>",
                 esc(&ctx.unit_path(lang, cid, uid))
@@ -870,20 +864,18 @@ struct ContestView<'a> {
 }
 
 impl ContestView<'_> {
-    /// A unit's numbers in this contest; `None` for a unit outside the contest's area.
-    fn numbers(&self, uid: &str) -> Option<Numbers> {
-        let def = self.tally.definition();
-        let ui = def.unit_index(uid)?;
-        def.contest_held_in(self.ci, ui)
-            .then(|| self.numbers_at(ui))
-    }
-    /// A unit's numbers, for a unit known to be in the contest's area.
+    /// A unit's numbers, for a unit in the contest's area (every page lists only those).
     fn numbers_at(&self, ui: usize) -> Numbers {
         Numbers::of_unit(self.tally.unit_figures(self.ci, ui))
     }
+    /// The rows of the areas a page lists.
+    fn children(&self, units: impl IntoIterator<Item = usize>) -> Vec<(usize, Numbers)> {
+        units.into_iter().map(|k| (k, self.numbers_at(k))).collect()
+    }
 }
 
-/// A unit page's numbers, worked out once for its digest and reused by each language's page.
+/// A page's numbers (the contest's or a unit's, and the areas it lists), worked out once for
+/// its digest and reused by each language's page and embed.
 struct PageNumbers {
     own: Numbers,
     children: Vec<(usize, Numbers)>,
@@ -902,7 +894,7 @@ fn contest_body(
     lang: &str,
     cv: &ContestView<'_>,
     unit: Option<&str>,
-    pre: Option<&PageNumbers>,
+    nums: &PageNumbers,
     prev: Option<&BTreeMap<String, u64>>,
     embed: bool,
 ) -> Option<String> {
@@ -910,19 +902,9 @@ fn contest_body(
     let contest = cv.contest;
     let cid = contest.id.as_str();
     let cname = def.text(&contest.name, lang);
-    let (n, trail, heading, kids): (Numbers, Vec<&str>, String, Vec<usize>) = match unit {
-        None => {
-            let kids = match cv.root {
-                Some(r) => child_ids(def, def.contest_index(cid)?, Some(r)),
-                None => child_ids(def, def.contest_index(cid)?, None),
-            };
-            (
-                Numbers::of_contest(&cv.result),
-                Vec::new(),
-                cname.to_string(),
-                kids,
-            )
-        }
+    let (n, children) = (&nums.own, &nums.children[..]);
+    let (trail, heading): (Vec<&str>, String) = match unit {
+        None => (Vec::new(), cname.to_string()),
         Some(uid) => {
             let ui = def.unit_index(uid)?;
             let mut trail = Vec::new();
@@ -932,18 +914,14 @@ fn contest_body(
                     break;
                 }
                 trail.push(def.units()[x].id.as_str());
-                if def.contest_area(def.contest_index(cid)?).contains(&x) {
+                if def.contest_area(cv.ci).contains(&x) {
                     break;
                 }
                 u = def.parent(x);
             }
             trail.reverse();
             let heading = format!("{cname}: {}", ctx.unit_name(uid, lang));
-            let own = match pre {
-                Some(p) => p.own.clone(),
-                None => cv.numbers(uid)?,
-            };
-            (own, trail, heading, child_ids(def, 0, Some(ui)))
+            (trail, heading)
         }
     };
     let mut b = String::new();
@@ -953,13 +931,13 @@ fn contest_body(
     b.push_str("<div id=\"results\">\n");
     b.push_str(&ctx.status_banner(lang));
     let _ = writeln!(b, "<h1>{}</h1>", esc(&heading));
-    b.push_str(&progress_html(lang, &n));
-    b.push_str(&meta_html(lang, &n));
+    b.push_str(&progress_html(lang, n));
+    b.push_str(&meta_html(lang, n));
     if n.valid() == 0 {
         let _ = writeln!(b, "<p>{}</p>", esc(&t(lang, "no-results")));
     }
     if embed {
-        b.push_str(&chart_html(ctx, lang, contest, &n, 5, false));
+        b.push_str(&chart_html(ctx, lang, contest, n, 5, false));
         b.push_str("</div>\n");
         let full = match unit {
             Some(u) => ctx.unit_path(lang, cid, u),
@@ -973,7 +951,7 @@ fn contest_body(
         );
         return Some(b);
     }
-    b.push_str(&chart_html(ctx, lang, contest, &n, MAX_CHART_ROWS, true));
+    b.push_str(&chart_html(ctx, lang, contest, n, MAX_CHART_ROWS, true));
     if let (None, Some(rc)) = (unit, cv.result.ranked_choice.as_ref()) {
         let ci = def.contest_index(cid)?;
         let index = |id: &str| def.selection_index(ci, id);
@@ -998,18 +976,7 @@ fn contest_body(
         None
     };
     let prev = if unit.is_none() { prev } else { None };
-    b.push_str(&results_table(
-        ctx, lang, contest, &n, &heading, seats, prev,
-    ));
-    // Every child of a unit in the contest's area is in it too.
-    let computed: Vec<(usize, Numbers)>;
-    let children: &[(usize, Numbers)] = match pre {
-        Some(p) => &p.children,
-        None => {
-            computed = kids.iter().map(|&k| (k, cv.numbers_at(k))).collect();
-            &computed
-        }
-    };
+    b.push_str(&results_table(ctx, lang, contest, n, &heading, seats, prev));
     b.push_str(&areas_html(ctx, lang, contest, cid, children));
     b.push_str("</div>\n");
     b.push_str(&downloads_html(ctx, lang, Some(cid)));
@@ -1299,10 +1266,13 @@ pub(crate) fn render(
         let prev_totals = prev.and_then(|p| p.totals.get(cid));
 
         // Contest level: totals, the rows of the areas listed, previous totals, status.
-        let kids = child_ids(def, ci, root);
+        let nums = PageNumbers {
+            own: Numbers::of_contest(&cv.result),
+            children: cv.children(child_ids(def, ci, root)),
+        };
         let mut rows = Vec::new();
-        for &k in &kids {
-            cv.numbers_at(k).digest_bytes(&mut rows);
+        for (_, n) in &nums.children {
+            n.digest_bytes(&mut rows);
         }
         let d = digest(&[
             ctx.status.as_bytes(),
@@ -1327,7 +1297,7 @@ pub(crate) fn render(
                         &[("contest", def.text(&contest.name, l))],
                     ),
                 };
-                if let Some(body) = contest_body(&ctx, l, &cv, None, None, prev_totals, false) {
+                if let Some(body) = contest_body(&ctx, l, &cv, None, &nums, prev_totals, false) {
                     let f = ctx.frame(
                         l,
                         title.clone(),
@@ -1337,7 +1307,7 @@ pub(crate) fn render(
                     );
                     out.insert(ctx.contest_path(l, cid), html_page(&ctx, &f, &body));
                 }
-                if let Some(body) = contest_body(&ctx, l, &cv, None, None, None, true) {
+                if let Some(body) = contest_body(&ctx, l, &cv, None, &nums, None, true) {
                     let f = ctx.frame(
                         l,
                         title,
@@ -1372,14 +1342,9 @@ pub(crate) fn render(
         let mut buf = Vec::new();
         while let Some(ui) = stack.pop() {
             let kids = def.children(ui);
-            stack.extend(
-                kids.iter()
-                    .rev()
-                    .copied()
-                    .filter(|&k| site.leaf_pages || !def.children(k).is_empty()),
-            );
+            stack.extend(kids.iter().rev().copied().filter(|&k| ctx.has_page(k)));
             let u = &def.units()[ui];
-            if Some(ui) == root || !ctx.has_page(&u.id) {
+            if Some(ui) == root || !ctx.has_page(ui) {
                 continue;
             }
             if max_depth.is_some_and(|d| depth_in_area(def, ci, ui) > d) {
@@ -1387,7 +1352,7 @@ pub(crate) fn render(
             }
             let pre = PageNumbers {
                 own: cv.numbers_at(ui),
-                children: kids.iter().map(|&k| (k, cv.numbers_at(k))).collect(),
+                children: cv.children(kids.iter().copied()),
             };
             buf.clear();
             pre.own.digest_bytes(&mut buf);
@@ -1408,8 +1373,7 @@ pub(crate) fn render(
                     ctx.election_name(l),
                     t(l, "site-title")
                 );
-                if let Some(body) = contest_body(&ctx, l, &cv, Some(&u.id), Some(&pre), None, false)
-                {
+                if let Some(body) = contest_body(&ctx, l, &cv, Some(&u.id), &pre, None, false) {
                     let f = ctx.frame(
                         l,
                         title.clone(),
@@ -1419,8 +1383,7 @@ pub(crate) fn render(
                     );
                     out.insert(ctx.unit_path(l, cid, &u.id), html_page(&ctx, &f, &body));
                 }
-                if let Some(body) = contest_body(&ctx, l, &cv, Some(&u.id), Some(&pre), None, true)
-                {
+                if let Some(body) = contest_body(&ctx, l, &cv, Some(&u.id), &pre, None, true) {
                     let f = ctx.frame(
                         l,
                         title,

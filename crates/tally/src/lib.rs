@@ -376,7 +376,7 @@ impl Tally {
     /// every level above the leaves (the leaves are in [`Tally::contest_document`]).
     pub fn document(&self, pos: &LogPosition) -> ResultsDoc {
         let contests = (0..self.contests.len())
-            .map(|ci| self.contest_result(ci, false))
+            .map(|ci| self.contest_result(ci, Units::Inner))
             .collect();
         self.wrap(pos, contests)
     }
@@ -384,13 +384,13 @@ impl Tally {
     /// One contest with every reporting level down to the leaves.
     pub fn contest_document(&self, contest: &str, pos: &LogPosition) -> Option<ResultsDoc> {
         let ci = self.def.contest_index(contest)?;
-        Some(self.wrap(pos, vec![self.contest_result(ci, true)]))
+        Some(self.wrap(pos, vec![self.contest_result(ci, Units::All)]))
     }
 
     /// One contest's totals, seats and rounds without any unit rows (the head of
     /// [`Tally::contest_document`]): what a contest page shows above its table of areas.
     pub fn contest_head(&self, ci: usize) -> Option<ContestResult> {
-        (ci < self.contests.len()).then(|| self.contest_result_with(ci, Units::None))
+        (ci < self.contests.len()).then(|| self.contest_result(ci, Units::None))
     }
 
     /// One unit's figures in contest `ci`, votes by selection position: the numbers a page row
@@ -442,18 +442,7 @@ impl Tally {
         }
     }
 
-    fn contest_result(&self, ci: usize, with_leaves: bool) -> ContestResult {
-        self.contest_result_with(
-            ci,
-            if with_leaves {
-                Units::All
-            } else {
-                Units::Inner
-            },
-        )
-    }
-
-    fn contest_result_with(&self, ci: usize, rows: Units) -> ContestResult {
+    fn contest_result(&self, ci: usize, rows: Units) -> ContestResult {
         let def = &self.def;
         let c = &def.contests()[ci];
         let nsel = c.selections.len();
