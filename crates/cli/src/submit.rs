@@ -11,7 +11,7 @@ use skytale_model::{
     encode_hash, ContestReport, PublicationStatement, ResultsStatement, SourceFile, Statement,
     ValidDefinition,
 };
-use skytale_note::SigningKey;
+use skytale_note::{SigningKey, VerifierKey};
 
 use crate::client::{check_receipt, Answer, Client};
 
@@ -196,55 +196,64 @@ pub async fn submit(opts: SubmitOptions) -> Result<bool> {
     let mut all_ok = true;
     for r in statements {
         let note = sign_statement(&key, &Statement::Results(r.clone()))?;
-        match client.submit(&opts.election, &note).await? {
-            Answer::Accepted {
-                receipt, duplicate, ..
-            } => {
-                let index = check_receipt(&receipt, &note, &info.log_key)?;
-                let path = dir.join(format!("{}-v{}.json", r.unit, r.version));
-                let saved =
-                    serde_json::json!({"note": String::from_utf8_lossy(&note), "receipt": receipt});
-                fs::write(&path, serde_json::to_vec_pretty(&saved)?)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                println!(
-                    "accepted unit {} version {} at index {index}{} (receipt checked, saved to {})",
-                    r.unit,
-                    r.version,
-                    if duplicate {
-                        ", already in the log"
-                    } else {
-                        ""
-                    },
-                    path.display()
-                );
-            }
-            Answer::Held { id, reasons } => {
-                all_ok = false;
-                println!(
-                    "HELD for review (id {id}) unit {} version {}:",
-                    r.unit, r.version
-                );
-                for reason in reasons {
-                    println!("  {reason}");
-                }
-            }
-            Answer::Rejected {
-                status,
-                code,
-                message,
-                field,
-            } => {
-                all_ok = false;
-                println!(
-                    "REJECTED unit {} version {}: {code} ({status}): {message}{}",
-                    r.unit,
-                    r.version,
-                    field.map(|f| format!(" [field {f}]")).unwrap_or_default()
-                );
-            }
-        }
+        let path = dir.join(format!("{}-v{}.json", r.unit, r.version));
+        let what = format!("unit {} version {}", r.unit, r.version);
+        all_ok &= send_note(&client, &opts.election, &note, &info.log_key, &path, &what).await?;
     }
     Ok(all_ok)
+}
+
+/// Sends one signed note and reports the answer for `what` ("unit ps1 version 2", "batch 1 of
+/// 3"): an accepted note's receipt is checked against the log key and saved with the note at
+/// `path`. Whether the note was accepted.
+pub(crate) async fn send_note(
+    client: &Client,
+    election: &str,
+    note: &[u8],
+    log_key: &VerifierKey,
+    path: &Path,
+    what: &str,
+) -> Result<bool> {
+    match client.submit(election, note).await? {
+        Answer::Accepted {
+            receipt, duplicate, ..
+        } => {
+            let index = check_receipt(&receipt, note, log_key)?;
+            let saved =
+                serde_json::json!({"note": String::from_utf8_lossy(note), "receipt": receipt});
+            fs::write(path, serde_json::to_vec_pretty(&saved)?)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!(
+                "accepted {what} at index {index}{} (receipt checked, saved to {})",
+                if duplicate {
+                    ", already in the log"
+                } else {
+                    ""
+                },
+                path.display()
+            );
+            Ok(true)
+        }
+        Answer::Held { id, reasons } => {
+            println!("HELD for review (id {id}) {what}:");
+            for reason in reasons {
+                println!("  {reason}");
+            }
+            Ok(false)
+        }
+        Answer::Rejected {
+            status,
+            code,
+            message,
+            field,
+        } => {
+            println!(
+                "REJECTED {what}: {code} ({status}): {message}{}",
+                field.map(|f| format!(" [field {f}]")).unwrap_or_default()
+            );
+            Ok(false)
+        }
+    }
 }
 
 pub fn sign_statement(key: &SigningKey, st: &Statement) -> Result<Vec<u8>> {

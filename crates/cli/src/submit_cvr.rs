@@ -12,8 +12,8 @@ use skytale_model::{ContestKind, CvrHeader, SourceFile, Statement, ValidDefiniti
 use skytale_rcv::ballots::CandidateTable;
 use skytale_rcv::config::{ContestConfig, Provider, UWI_LABEL};
 
-use crate::client::{check_receipt, Answer, Client};
-use crate::submit::{sign_statement, SubmitOptions};
+use crate::client::Client;
+use crate::submit::{send_note, sign_statement, SubmitOptions};
 
 /// What to read and for which contest and unit.
 pub struct CvrTarget {
@@ -181,45 +181,12 @@ pub async fn submit_cvr(opts: &SubmitOptions, target: &CvrTarget) -> Result<bool
     for b in batches {
         let (batch, n) = (b.batch, b.batches);
         let note = sign_statement(&key, &Statement::Cvr(b))?;
-        match client.submit(&opts.election, &note).await? {
-            Answer::Accepted {
-                receipt, duplicate, ..
-            } => {
-                let index = check_receipt(&receipt, &note, &info.log_key)?;
-                let path = dir.join(format!(
-                    "{}-{}-v{}-batch{batch}.json",
-                    header.unit, header.contest, header.version
-                ));
-                let saved =
-                    serde_json::json!({"note": String::from_utf8_lossy(&note), "receipt": receipt});
-                fs::write(&path, serde_json::to_vec_pretty(&saved)?)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                println!(
-                    "accepted batch {batch} of {n} at index {index}{} (receipt checked, saved to {})",
-                    if duplicate { ", already in the log" } else { "" },
-                    path.display()
-                );
-            }
-            Answer::Held { id, reasons } => {
-                all_ok = false;
-                println!(
-                    "HELD for review (id {id}) batch {batch} of {n}: {}",
-                    reasons.join("; ")
-                );
-            }
-            Answer::Rejected {
-                status,
-                code,
-                message,
-                field,
-            } => {
-                all_ok = false;
-                println!(
-                    "REJECTED batch {batch} of {n}: {code} ({status}): {message}{}",
-                    field.map(|f| format!(" [field {f}]")).unwrap_or_default()
-                );
-            }
-        }
+        let path = dir.join(format!(
+            "{}-{}-v{}-batch{batch}.json",
+            header.unit, header.contest, header.version
+        ));
+        let what = format!("batch {batch} of {n}");
+        all_ok &= send_note(&client, &opts.election, &note, &info.log_key, &path, &what).await?;
     }
     Ok(all_ok)
 }
