@@ -8,6 +8,7 @@
 //! through the election's sequencer, and no receipt is sent before its batch is durable.
 
 pub mod api;
+mod results_doc;
 pub mod runtime;
 pub mod site;
 pub mod witnessing;
@@ -24,6 +25,9 @@ use skytale_store::Store;
 use skytale_tlog::Tree;
 
 pub use runtime::{ElectionRuntime, Outcome, Receipt, SubmitError};
+
+/// How often the server's WAL checkpointer runs (see [`Store::start_checkpointer`]).
+const WAL_CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Shared state of the server: the store and the loaded elections.
 #[derive(Clone)]
@@ -51,6 +55,8 @@ impl AppState {
     /// Opens the store and loads (replays) every election in it.
     pub fn open(data_dir: &Path) -> Result<AppState, ServerError> {
         let store = Arc::new(Store::open(data_dir)?);
+        // The sequencer commits; another thread copies the WAL into the database file.
+        store.start_checkpointer(WAL_CHECKPOINT_EVERY)?;
         let state = AppState {
             store,
             elections: Arc::new(RwLock::new(BTreeMap::new())),

@@ -15,7 +15,8 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -23,6 +24,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 pub const DB_FILE: &str = "skytale.sqlite";
 /// Schema version written to `PRAGMA user_version`.
 const SCHEMA_VERSION: i64 = 1;
+/// The writer's own automatic checkpoint once a [`Store::start_checkpointer`] runs: only a
+/// bound on the WAL (64 MiB of 4 KiB pages) should the checkpointer fall behind.
+const FALLBACK_AUTOCHECKPOINT_PAGES: i64 = 16_384;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -48,11 +52,21 @@ pub enum StoreError {
         expected: u64,
         actual: u64,
     },
+    #[error("cannot start the WAL checkpointer thread: {source}")]
+    Thread { source: std::io::Error },
     #[error("key file {path}: {source}")]
     KeyFile {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// `PRAGMA wal_checkpoint(PASSIVE)`: (frames in the WAL, frames checkpointed).
+fn checkpoint_passive(conn: &Connection) -> Result<(i64, i64), StoreError> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+    })
+    .map_err(db("checkpoint the WAL"))
 }
 
 fn db(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
@@ -146,6 +160,41 @@ impl Store {
             conn: Mutex::new(conn),
             dir: data_dir.to_path_buf(),
         })
+    }
+
+    /// Starts a thread that copies committed WAL frames into the database file every `every`,
+    /// from a connection of its own, and raises the writer's automatic checkpoint to a mere
+    /// bound. Why: SQLite checkpoints inside the commit that crosses 1,000 WAL pages, so under
+    /// load one batch in a few paid for copying pages and an fsync of the database file (13 %
+    /// of the sequencer's time at 200,000 stations), while submitters waited for their
+    /// receipts. A passive checkpoint never blocks the writer, and durability does not depend
+    /// on it (a commit is durable once its WAL frames are synced). The thread ends when the
+    /// store is dropped.
+    pub fn start_checkpointer(self: &Arc<Self>, every: Duration) -> Result<(), StoreError> {
+        let path = self.dir.join(DB_FILE);
+        let conn = Connection::open(&path).map_err(db("open the checkpointer's connection"))?;
+        self.conn()
+            .pragma_update(None, "wal_autocheckpoint", FALLBACK_AUTOCHECKPOINT_PAGES)
+            .map_err(db("set wal_autocheckpoint"))?;
+        let store = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("wal-checkpoint".into())
+            .spawn(move || loop {
+                std::thread::sleep(every);
+                if store.strong_count() == 0 {
+                    return;
+                }
+                // A failed or partial pass (busy) leaves the frames for the next one; the
+                // writer's fallback bounds the WAL meanwhile.
+                let _ = checkpoint_passive(&conn);
+            })
+            .map_err(|source| StoreError::Thread { source })?;
+        Ok(())
+    }
+
+    /// Runs a passive checkpoint now; returns (frames in the WAL, frames copied back).
+    pub fn checkpoint(&self) -> Result<(i64, i64), StoreError> {
+        checkpoint_passive(&self.conn())
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {

@@ -1,0 +1,49 @@
+//! The WAL checkpointer copies committed frames into the database file without the writer's
+//! help: the writer's own automatic checkpoint is raised to a bound it never reaches here.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use skytale_store::{Store, DB_FILE};
+
+#[test]
+fn committed_entries_reach_the_database_file_without_the_writer_checkpointing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(tmp.path()).unwrap());
+    store
+        .create_election("e", "2026-11-26T00:00:00Z", &[b"head".to_vec()], b"cp1")
+        .unwrap();
+    store.start_checkpointer(Duration::from_millis(10)).unwrap();
+    let db_file = tmp.path().join(DB_FILE);
+    let before = std::fs::metadata(&db_file).unwrap().len();
+
+    // 400 entries of 2 KiB: 800 KiB, below the writer's fallback (and SQLite's default of
+    // 1,000 pages), so only the checkpointer can have moved them into the file.
+    let entry = vec![7u8; 2048];
+    for batch in 0..40u64 {
+        let refs: Vec<&[u8]> = (0..10).map(|_| entry.as_slice()).collect();
+        let first = 1 + batch * 10;
+        store
+            .append("e", first, &refs, format!("cp{}", first + 10).as_bytes())
+            .unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut size = before;
+    while Instant::now() < deadline {
+        size = std::fs::metadata(&db_file).unwrap().len();
+        if size >= before + 800 * 1024 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        size >= before + 800 * 1024,
+        "the database file grew from {before} to {size} bytes only"
+    );
+    // Everything is still there, in order, from a fresh open.
+    drop(store);
+    let store = Store::open(tmp.path()).unwrap();
+    let entries = store.entries("e", 0, 1000).unwrap();
+    assert_eq!(entries.len(), 401);
+    assert!(entries[1..].iter().all(|e| e == &entry));
+}
