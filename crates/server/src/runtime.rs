@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rayon::prelude::*;
 use skytale_model::{
@@ -113,7 +113,7 @@ pub struct Published {
 }
 
 /// The whole results document as a servable file (JSON, short cache, gzip precompressed).
-fn whole_file(election: &str, body: Vec<u8>) -> Arc<crate::site::SiteFile> {
+pub(crate) fn whole_file(election: &str, body: Vec<u8>) -> Arc<crate::site::SiteFile> {
     let gzip = skytale_render::gzip(&body);
     let r = skytale_render::Rendered {
         gzip: Some(gzip),
@@ -163,6 +163,8 @@ pub struct ElectionRuntime {
     pub events: broadcast::Sender<PublicationEvent>,
     /// The rendered public site (see [`crate::site`]); its thread sends `events`.
     pub site: crate::site::SiteView,
+    /// Tells the results thread ([`crate::results_doc`]) that the published tally changed.
+    pub(crate) render: crate::results_doc::RenderSignal,
     jobs: flume::Sender<Job>,
 }
 
@@ -175,10 +177,6 @@ struct Sequencer {
     published_size: u64,
     /// Contest totals at the publication before the published one (`approval` mode).
     previous: Option<SelectionTotals>,
-    dirty_since: Option<Instant>,
-    /// How long the last render of the results document took, and when it ended.
-    render_cost: Duration,
-    rendered_at: Option<Instant>,
     /// Tells the witnessing thread about each new checkpoint (when the definition names witnesses).
     witness: Option<tokio::sync::watch::Sender<u64>>,
 }
@@ -294,6 +292,7 @@ impl ElectionRuntime {
             }),
             events,
             site: crate::site::SiteView::new(),
+            render: crate::results_doc::RenderSignal::default(),
             jobs: tx,
         });
         let witness = match &def.definition().witnesses {
@@ -321,9 +320,6 @@ impl ElectionRuntime {
             signer,
             published_size: pub_size,
             previous,
-            dirty_since: None,
-            render_cost: Duration::ZERO,
-            rendered_at: None,
             witness,
         };
         std::thread::Builder::new()
@@ -332,6 +328,8 @@ impl ElectionRuntime {
             .map_err(|e| err_key(format!("cannot start the sequencer thread: {e}")))?;
         crate::site::start(&rt)
             .map_err(|e| err_key(format!("cannot start the site thread: {e}")))?;
+        crate::results_doc::start(&rt)
+            .map_err(|e| err_key(format!("cannot start the results thread: {e}")))?;
         Ok(rt)
     }
 
@@ -358,6 +356,12 @@ impl ElectionRuntime {
                 "the sequencer stopped before answering".into(),
             ))
         })
+    }
+
+    /// Whether submissions are queued for the sequencer (the results thread then postpones
+    /// a render, up to its interval).
+    pub(crate) fn submissions_waiting(&self) -> bool {
+        !self.jobs.is_empty()
     }
 
     /// Receipt for an entry already in the committed log.
@@ -518,48 +522,17 @@ enum Pending {
 
 impl Sequencer {
     fn run(mut self, rx: flume::Receiver<Job>) {
-        loop {
-            let first = match self.render_due_at() {
-                Some(at) => match rx.recv_deadline(at) {
-                    Ok(j) => Some(j),
-                    Err(flume::RecvTimeoutError::Timeout) => None,
-                    Err(flume::RecvTimeoutError::Disconnected) => return,
-                },
-                None => match rx.recv() {
-                    Ok(j) => Some(j),
-                    Err(_) => return,
-                },
-            };
-            if let Some(first) = first {
-                let mut batch = Vec::with_capacity((rx.len() + 1).min(MAX_BATCH));
-                batch.push(first);
-                while batch.len() < MAX_BATCH {
-                    match rx.try_recv() {
-                        Ok(j) => batch.push(j),
-                        Err(_) => break,
-                    }
+        while let Ok(first) = rx.recv() {
+            let mut batch = Vec::with_capacity((rx.len() + 1).min(MAX_BATCH));
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(j) => batch.push(j),
+                    Err(_) => break,
                 }
-                self.process(batch);
             }
-            let due = self.dirty_since.is_some_and(|t| {
-                t.elapsed() >= self.render_interval()
-                    || (rx.is_empty()
-                        && self.render_due_at().is_some_and(|at| at <= Instant::now()))
-            });
-            if due {
-                self.render();
-            }
+            self.process(batch);
         }
-    }
-
-    /// When the results document should be rendered if no submission is waiting: as soon as a
-    /// publication is dirty, but not sooner than [`Sequencer::render_gap`] after the last render.
-    fn render_due_at(&self) -> Option<Instant> {
-        let dirty = self.dirty_since?;
-        Some(match self.rendered_at {
-            Some(end) => dirty.max(end + self.render_gap()),
-            None => dirty,
-        })
     }
 
     fn process(&mut self, batch: Vec<Job>) {
@@ -674,8 +647,19 @@ impl Sequencer {
                 let _ = w.send(size);
             }
             *self.rt.keys.write().unwrap_or_else(|p| p.into_inner()) = self.ledger.keys().clone();
+        }
+        // Answer first, then fold: the receipts only need the committed log, and the submitters
+        // (a county's next statement) go on while the tally catches up (visible at the next
+        // render, which comes after the fold).
+        self.reply(pending);
+        if !new_statements.is_empty() {
             self.advance_published(first_index, new_statements);
         }
+    }
+
+    /// Sends each submitter its outcome: a receipt (inclusion proof in the committed log) or
+    /// the rejection or hold decided for it.
+    fn reply(&self, pending: Vec<Pending>) {
         let log = self.rt.log.read().unwrap_or_else(|p| p.into_inner());
         for p in pending {
             match p {
@@ -770,45 +754,7 @@ impl Sequencer {
             .site
             .publish(applied, published.pos.clone(), published.history.clone());
         drop(published);
-        self.dirty_since.get_or_insert_with(Instant::now);
-    }
-
-    /// How long to gather publications before rendering again: [`RENDER_INTERVAL`], or four
-    /// times the last render when that is longer, so that a national election (where one
-    /// render of every unit takes a while) spends at most a fifth of the sequencer on it.
-    fn render_interval(&self) -> Duration {
-        RENDER_INTERVAL.max(self.render_cost * 4)
-    }
-
-    /// [`RENDER_GAP`], or four times the last render when that is longer.
-    fn render_gap(&self) -> Duration {
-        RENDER_GAP.max(self.render_cost * 4)
-    }
-
-    fn render(&mut self) {
-        self.dirty_since = None;
-        let t0 = Instant::now();
-        // Readers keep the previous document while this one is built (only this thread writes).
-        let bytes = {
-            let published = self.rt.published.read().unwrap_or_else(|p| p.into_inner());
-            published.tally.document(&published.pos).to_bytes()
-        };
-        let built = t0.elapsed();
-        let size = bytes.len();
-        let file = whole_file(&self.rt.id, bytes);
-        self.render_cost = t0.elapsed();
-        self.rendered_at = Some(Instant::now());
-        tracing::debug!(election = %self.rt.id, bytes = size, built_ms = built.as_secs_f64() * 1e3, total_ms = self.render_cost.as_secs_f64() * 1e3, "results document rendered");
-        let mut published = self.rt.published.write().unwrap_or_else(|p| p.into_inner());
-        published.whole = file;
-        let ev = PublicationEvent {
-            election: self.rt.id.clone(),
-            tree_size: published.pos.tree_size,
-            root_hash: published.pos.root_hash.clone(),
-        };
-        drop(published);
-        // The site thread renders the pages, then tells the SSE listeners.
-        self.rt.site.notify(ev);
+        self.rt.render.mark_dirty();
     }
 }
 
