@@ -15,6 +15,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,6 +28,13 @@ const SCHEMA_VERSION: i64 = 1;
 /// The writer's own automatic checkpoint once a [`Store::start_checkpointer`] runs: only a
 /// bound on the WAL (64 MiB of 4 KiB pages) should the checkpointer fall behind.
 const FALLBACK_AUTOCHECKPOINT_PAGES: i64 = 16_384;
+/// WAL frames above which the checkpointer asks the writer to start the WAL over: before its
+/// next batch the writer runs a `RESTART` checkpoint, which copies the few frames the passive
+/// passes left. Without it a WAL written to without pause is never completely copied at the
+/// moment a write begins, so SQLite never rewinds it and it grows to the fallback bound (and
+/// the checkpointer cannot do the restart itself: it would have to hold the writer off, and
+/// loses that race to a writer that commits back to back).
+const RESTART_FRAMES: i64 = 4_096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -98,6 +106,8 @@ pub struct HeldRow {
 pub struct Store {
     conn: Mutex<Connection>,
     dir: PathBuf,
+    /// Set by the checkpointer: the writer rewinds the WAL before its next append.
+    restart_wanted: AtomicBool,
 }
 
 impl Store {
@@ -159,6 +169,7 @@ impl Store {
         Ok(Store {
             conn: Mutex::new(conn),
             dir: data_dir.to_path_buf(),
+            restart_wanted: AtomicBool::new(false),
         })
     }
 
@@ -173,6 +184,10 @@ impl Store {
     pub fn start_checkpointer(self: &Arc<Self>, every: Duration) -> Result<(), StoreError> {
         let path = self.dir.join(DB_FILE);
         let conn = Connection::open(&path).map_err(db("open the checkpointer's connection"))?;
+        // Two checkpoints exclude each other: a pass that meets the writer's restart waits
+        // for it (milliseconds) instead of skipping.
+        conn.busy_timeout(Duration::from_secs(1))
+            .map_err(db("set the checkpointer's busy timeout"))?;
         self.conn()
             .pragma_update(None, "wal_autocheckpoint", FALLBACK_AUTOCHECKPOINT_PAGES)
             .map_err(db("set wal_autocheckpoint"))?;
@@ -186,7 +201,13 @@ impl Store {
                 }
                 // A failed or partial pass (busy) leaves the frames for the next one; the
                 // writer's fallback bounds the WAL meanwhile.
-                let _ = checkpoint_passive(&conn);
+                let Ok((frames, _)) = checkpoint_passive(&conn) else {
+                    continue;
+                };
+                if frames > RESTART_FRAMES {
+                    let Some(store) = store.upgrade() else { return };
+                    store.restart_wanted.store(true, Ordering::Relaxed);
+                }
             })
             .map_err(|source| StoreError::Thread { source })?;
         Ok(())
@@ -303,6 +324,10 @@ impl Store {
         checkpoint: &[u8],
     ) -> Result<(), StoreError> {
         let mut conn = self.conn();
+        if self.restart_wanted.swap(false, Ordering::Relaxed) {
+            // Not an error for the batch if it fails: the WAL is only bounded less tightly.
+            let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+        }
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(db("begin"))?;

@@ -47,3 +47,30 @@ fn committed_entries_reach_the_database_file_without_the_writer_checkpointing() 
     assert_eq!(entries.len(), 401);
     assert!(entries[1..].iter().all(|e| e == &entry));
 }
+
+#[test]
+fn a_wal_written_to_without_pause_is_started_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(tmp.path()).unwrap());
+    store
+        .create_election("e", "2026-11-26T00:00:00Z", &[b"head".to_vec()], b"cp1")
+        .unwrap();
+    store.start_checkpointer(Duration::from_millis(5)).unwrap();
+    let wal = tmp.path().join(format!("{DB_FILE}-wal"));
+    // 96 MiB in batches of 50 entries, back to back (as the sequencer under load): without
+    // restarts the WAL would reach the writer's fallback bound (64 MiB).
+    let entry = vec![7u8; 2048];
+    let refs: Vec<&[u8]> = (0..50).map(|_| entry.as_slice()).collect();
+    let mut largest = 0;
+    let mut first = 1u64;
+    while first < 1 + 48 * 1024 {
+        store.append("e", first, &refs, b"cp").unwrap();
+        first += 50;
+        largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+    }
+    assert!(
+        largest < 40 * 1024 * 1024,
+        "the WAL grew to {largest} bytes"
+    );
+    assert_eq!(store.size("e").unwrap(), first);
+}
