@@ -92,26 +92,37 @@ impl Counts {
         c
     }
 
-    /// self += new − old, in wrapping arithmetic (the final values are never negative).
-    fn apply_delta(&mut self, new: &Counts, old: &Counts) {
-        for (i, row) in self.votes.iter_mut().enumerate() {
-            for (t, v) in row.iter_mut().enumerate() {
-                *v = v
-                    .wrapping_add(new.votes[i][t])
-                    .wrapping_sub(old.votes[i][t]);
+    /// self += other, in wrapping arithmetic (`other` may be a [`Counts::minus`] delta).
+    fn add(&mut self, other: &Counts) {
+        for (row, o) in self.votes.iter_mut().zip(&other.votes) {
+            for (v, d) in row.iter_mut().zip(o) {
+                *v = v.wrapping_add(*d);
             }
         }
-        let f = |a: &mut u64, n: u64, o: u64| *a = a.wrapping_add(n).wrapping_sub(o);
-        f(&mut self.ballots, new.ballots, old.ballots);
-        f(&mut self.blank, new.blank, old.blank);
-        f(&mut self.invalid, new.invalid, old.invalid);
-        f(&mut self.overvotes, new.overvotes, old.overvotes);
-        f(&mut self.undervotes, new.undervotes, old.undervotes);
+        let f = |a: &mut u64, d: u64| *a = a.wrapping_add(d);
+        f(&mut self.ballots, other.ballots);
+        f(&mut self.blank, other.blank);
+        f(&mut self.invalid, other.invalid);
+        f(&mut self.overvotes, other.overvotes);
+        f(&mut self.undervotes, other.undervotes);
     }
 
-    fn add(&mut self, other: &Counts) {
-        let zero = Counts::zero(self.votes.len());
-        self.apply_delta(other, &zero);
+    /// self − old, in wrapping arithmetic: added to a sum that holds `old`, it gives the sum
+    /// holding `self` instead.
+    fn minus(&self, old: &Counts) -> Counts {
+        let mut d = self.clone();
+        for (row, o) in d.votes.iter_mut().zip(&old.votes) {
+            for (v, x) in row.iter_mut().zip(o) {
+                *v = v.wrapping_sub(*x);
+            }
+        }
+        let f = |a: &mut u64, x: u64| *a = a.wrapping_sub(x);
+        f(&mut d.ballots, old.ballots);
+        f(&mut d.blank, old.blank);
+        f(&mut d.invalid, old.invalid);
+        f(&mut d.overvotes, old.overvotes);
+        f(&mut d.undervotes, old.undervotes);
+        d
     }
 
     fn selection_votes(&self, s: usize) -> u64 {
@@ -142,11 +153,15 @@ struct OwnReport {
 /// The tally of one contest.
 #[derive(Clone, Debug)]
 struct ContestTally {
-    own: HashMap<usize, OwnReport>,
+    own: UnitMap<OwnReport>,
     /// For units below which something was reported: the sum of the children's effective counts.
-    child_sum: HashMap<usize, Counts>,
-    child_cov: HashMap<usize, Coverage>,
+    child_sum: UnitMap<Counts>,
+    child_cov: UnitMap<Coverage>,
 }
+
+/// Unit index → value. foldhash, not SipHash: the keys are our own indexes, not input, and
+/// every fold looks up a unit and each of its ancestors.
+type UnitMap<V> = HashMap<usize, V, foldhash::fast::RandomState>;
 
 /// The incremental tally of an election.
 #[derive(Clone, Debug)]
@@ -206,13 +221,21 @@ impl Tally {
                 })
                 .collect(),
         );
-        let contests = def
-            .contests()
-            .iter()
-            .map(|_| ContestTally {
-                own: HashMap::new(),
-                child_sum: HashMap::new(),
-                child_cov: HashMap::new(),
+        // Every polling station of a contest's area reports by the end of the night: sized for
+        // them up front, the map of own reports never rehashes (a national election's maps
+        // rehashed through 200,000 entries during the busiest minutes, 15 % of the page
+        // faults of a loaded server). Control bytes only: the slots are touched as they fill.
+        let contests = (0..def.contests().len())
+            .map(|ci| {
+                let stations: u64 = def.contest_area(ci).iter().map(|&a| leaves[a]).sum();
+                ContestTally {
+                    own: UnitMap::with_capacity_and_hasher(
+                        usize::try_from(stations).unwrap_or(0),
+                        Default::default(),
+                    ),
+                    child_sum: UnitMap::default(),
+                    child_cov: UnitMap::default(),
+                }
             })
             .collect();
         let ranked = (0..def.contests().len())
@@ -305,35 +328,27 @@ impl Tally {
     }
 
     fn set_own(&mut self, ci: usize, unit: usize, new: Counts, status: ReportStatus) {
-        let nsel = new.votes.len();
-        let zero = Counts::zero(nsel);
-        let old = self
-            .effective(ci, unit)
-            .cloned()
-            .unwrap_or_else(|| zero.clone());
+        // What the ancestors' sums change by: the new report less what counted before (none,
+        // on a unit's first report: the report itself, without a copy).
+        let replaced = self.effective(ci, unit).map(|old| new.minus(old));
+        let delta = replaced.as_ref().unwrap_or(&new);
         let old_cov = self.coverage(ci, unit);
         let new_cov = Coverage {
             leaves: self.leaves[unit],
             registered: self.registered[unit],
         };
-        self.contests[ci].own.insert(
-            unit,
-            OwnReport {
-                counts: new.clone(),
-                status,
-            },
-        );
         // Walk up while inside the contest's area, stopping at the first ancestor whose own
         // report shadows its children.
         let area_root = |d: &ValidDefinition, u: usize| d.contest_area(ci).contains(&u);
+        let nsel = new.votes.len();
         let mut u = unit;
         while !area_root(&self.def, u) {
             let Some(p) = self.def.parent(u) else { break };
             let t = &mut self.contests[ci];
             t.child_sum
                 .entry(p)
-                .or_insert_with(|| zero.clone())
-                .apply_delta(&new, &old);
+                .or_insert_with(|| Counts::zero(nsel))
+                .add(delta);
             let cov = t.child_cov.entry(p).or_default();
             cov.leaves = cov.leaves + new_cov.leaves - old_cov.leaves;
             cov.registered = cov.registered + new_cov.registered - old_cov.registered;
@@ -342,6 +357,13 @@ impl Tally {
             }
             u = p;
         }
+        self.contests[ci].own.insert(
+            unit,
+            OwnReport {
+                counts: new,
+                status,
+            },
+        );
     }
 
     /// Each contest's total votes per selection (contest id → selection id → votes): what a
