@@ -180,6 +180,48 @@ pub(crate) struct Cell {
     pub line: u64,
 }
 
+/// The cells of a sheet: a table from (unit, contest) to a position, and the cells themselves
+/// side by side in the order the file first names them. Rows of one county come together, so
+/// the cells an import visits one after another lie near each other in memory; in the table
+/// itself they would be scattered over its whole size (a cache miss per cell).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Cells {
+    index: HashMap<(usize, usize), usize>,
+    list: Vec<((usize, usize), Cell)>,
+}
+
+impl Cells {
+    /// The cell of unit `u` and contest `c`, added (first seen on `line`) if absent.
+    pub fn entry(&mut self, u: usize, c: usize, line: u64) -> &mut Cell {
+        let list = &mut self.list;
+        let i = *self.index.entry((u, c)).or_insert_with(|| {
+            list.push((
+                (u, c),
+                Cell {
+                    line,
+                    ..Cell::default()
+                },
+            ));
+            list.len() - 1
+        });
+        &mut self.list[i].1
+    }
+
+    pub fn get(&self, key: &(usize, usize)) -> Option<&Cell> {
+        self.index.get(key).map(|&i| &self.list[i].1)
+    }
+
+    /// Every cell with its (unit, contest), in the order first seen.
+    pub fn iter(&self) -> impl Iterator<Item = (&(usize, usize), &Cell)> {
+        self.list.iter().map(|(k, cell)| (k, cell))
+    }
+
+    /// Every (unit, contest) with a cell.
+    pub fn keys(&self) -> impl Iterator<Item = &(usize, usize)> {
+        self.list.iter().map(|(k, _)| k)
+    }
+}
+
 fn slot(t: CountType) -> usize {
     CountType::ALL.iter().position(|x| *x == t).unwrap_or(4)
 }
@@ -212,7 +254,7 @@ pub(crate) struct Sheet {
     pub parties: Vec<SParty>,
     party_norm: HashMap<String, usize>,
     party_key: HashMap<String, usize>,
-    pub cells: HashMap<(usize, usize), Cell>,
+    pub cells: Cells,
     /// Whether source keys are stable ids worth keeping as definition ids (NIST ObjectIds);
     /// Clarity keys are only used to find things within the file.
     pub keys_are_ids: bool,
@@ -240,7 +282,7 @@ impl Sheet {
             parties: Vec::new(),
             party_norm: HashMap::new(),
             party_key: HashMap::new(),
-            cells: HashMap::new(),
+            cells: Cells::default(),
             keys_are_ids: false,
         }
     }
@@ -550,10 +592,7 @@ impl Sheet {
         line: u64,
         accumulate: bool,
     ) -> Result<(), FormatError> {
-        let cell = self.cells.entry((u, c)).or_insert_with(|| Cell {
-            line,
-            ..Cell::default()
-        });
+        let cell = self.cells.entry(u, c, line);
         let row = cell.sel.entry(s);
         let x = &mut row[slot(t)];
         match x {
@@ -585,10 +624,7 @@ impl Sheet {
         line: u64,
         accumulate: bool,
     ) -> Result<(), FormatError> {
-        let cell = self.cells.entry((u, c)).or_insert_with(|| Cell {
-            line,
-            ..Cell::default()
-        });
+        let cell = self.cells.entry(u, c, line);
         let row = cell.sel.entry(s);
         for &(t, v) in parts {
             let x = &mut row[slot(t)];
@@ -611,10 +647,7 @@ impl Sheet {
         line: u64,
         accumulate: bool,
     ) -> Result<(), FormatError> {
-        let cell = self.cells.entry((u, c)).or_insert_with(|| Cell {
-            line,
-            ..Cell::default()
-        });
+        let cell = self.cells.entry(u, c, line);
         let x = &mut cell.other[other_slot(o)];
         match x {
             Some(old) if accumulate => *old = old.saturating_add(v),
@@ -987,10 +1020,11 @@ impl Sheet {
             .iter()
             .map(|c| vec![None; c.selections.len()])
             .collect();
-        // Cells in (unit, contest) order, with their contents (no look-up per cell).
-        let mut cells: Vec<(&(usize, usize), &Cell)> = self.cells.iter().collect();
-        cells.sort_unstable_by_key(|(k, _)| **k);
-        // def unit → (first line, contest id → report)
+        // Cells in (unit, contest) order, with their contents (no look-up per cell). The keys are
+        // copied out so the sort compares values, not entries scattered over the table.
+        let mut cells: Vec<((usize, usize), &Cell)> =
+            self.cells.iter().map(|(k, cell)| (*k, cell)).collect();
+        cells.sort_unstable_by_key(|(k, _)| *k);
         // Per definition unit: (first line, (contest, report) in first-seen order). A vector per
         // unit, not a B-tree: a B-tree node reserves eleven ~150-byte reports whatever a unit has.
         let mut out: HashMap<usize, (u64, Reports)> = HashMap::new();
@@ -998,8 +1032,10 @@ impl Sheet {
         // holding the selection; a selection with no counts is not in the report, so those
         // (rare) are remembered here.
         let mut empty_cells: HashMap<(usize, usize, usize), u64> = HashMap::new();
-        let mut held_by_parent: HashMap<(usize, usize), bool> = HashMap::new();
-        for &(&(u, c), cell) in &cells {
+        let mut held = HeldIn::new(def);
+        let mut ranks: Vec<Vec<u32>> = vec![Vec::new(); def.contests().len()];
+        let mut sorted: Vec<(u32, usize, ByType)> = Vec::new();
+        for &((u, c), cell) in &cells {
             let du = self.resolve_unit(u, &r, &mut unit_memo)?;
             let dc = match contest_memo[c] {
                 Some(x) => x,
@@ -1009,18 +1045,7 @@ impl Sheet {
                     x
                 }
             };
-            // A unit whose parent is in the contest's area is in it too: asking once per
-            // (contest, parent) spares walking the area for every precinct.
-            let held = match def.parent(du) {
-                Some(p) => {
-                    *held_by_parent
-                        .entry((dc, p))
-                        .or_insert_with(|| def.contest_held_in(dc, p))
-                        || def.contest_held_in(dc, du)
-                }
-                None => def.contest_held_in(dc, du),
-            };
-            if !held {
+            if !held.contest_in(dc, du) {
                 return Err(FormatError::invalid(
                     Location::line(cell.line),
                     format!("contest {:?} is not held in reporting unit {:?} according to the definition", def.contests()[dc].id, def.units()[du].id),
@@ -1029,8 +1054,8 @@ impl Sheet {
             let entry = out.entry(du).or_insert_with(|| (cell.line, Vec::new()));
             // Cells come sorted by source unit and contest: a report met again is usually the
             // last one (several source units or contests mapped to one are the exception).
-            let at = match entry.1.iter().rposition(|(d, _)| *d == dc) {
-                Some(i) => i,
+            let (at, fresh) = match entry.1.iter().rposition(|(d, _)| *d == dc) {
+                Some(i) => (i, false),
                 None => {
                     entry.1.push((
                         dc,
@@ -1044,21 +1069,34 @@ impl Sheet {
                             selections: BTreeMap::new(),
                         },
                     ));
-                    entry.1.len() - 1
+                    (entry.1.len() - 1, true)
                 }
             };
             let report = &mut entry.1[at].1;
-            for (s, counts) in cell.sel.iter() {
-                let ds = match sel_memo[c].get(s).copied().flatten() {
-                    Some(x) => x,
-                    None => {
-                        let x = r.selection(dc, &self.contests[c].selections[s])?;
-                        if let Some(m) = sel_memo[c].get_mut(s) {
-                            *m = Some(x);
-                        }
-                        x
+            if ranks[dc].is_empty() {
+                ranks[dc] = id_ranks(&def.contests()[dc]);
+            }
+            // A report's first cell (nearly always its only one) goes the short way when its
+            // selections resolve to distinct ones; anything else takes the general way below,
+            // which meets the same errors in the same order as it always has.
+            let short = fresh
+                && self.sorted_selections(c, dc, cell, &r, &mut sel_memo, &ranks[dc], &mut sorted);
+            if short {
+                let sels = &def.contests()[dc].selections;
+                for &(_, ds, by) in &sorted {
+                    if by.is_empty() {
+                        empty_cells.insert((du, dc, ds), cell.line);
                     }
-                };
+                }
+                // In key order, each insertion lands at the end of the (one-leaf) map.
+                for &(_, ds, by) in &sorted {
+                    if !by.is_empty() {
+                        report.selections.insert(sels[ds].id.clone(), by);
+                    }
+                }
+            }
+            for (s, counts) in cell.sel.iter().filter(|_| !short) {
+                let ds = self.resolve_selection(c, s, dc, &r, &mut sel_memo)?;
                 let sid = &def.contests()[dc].selections[ds].id;
                 let twice = |first: Option<u64>| {
                     let first = first.unwrap_or(cell.line);
@@ -1070,12 +1108,7 @@ impl Sheet {
                 if let Some(&first) = empty_cells.get(&(du, dc, ds)) {
                     return Err(twice(Some(first)));
                 }
-                let mut by = ByType::new();
-                for (t, v) in CountType::ALL.iter().zip(counts.iter()) {
-                    if let Some(v) = v {
-                        by.insert(*t, Count::new(*v));
-                    }
-                }
+                let by = by_type(counts);
                 if by.is_empty() {
                     if report.selections.contains_key(sid) {
                         return Err(twice(first_line_mapping_to(
@@ -1157,6 +1190,51 @@ impl Sheet {
         Ok(statements)
     }
 
+    /// Definition selection of source selection `s` of source contest `c` (resolved in
+    /// definition contest `dc` once, then remembered).
+    fn resolve_selection(
+        &self,
+        c: usize,
+        s: usize,
+        dc: usize,
+        r: &Resolver,
+        memo: &mut [Vec<Option<usize>>],
+    ) -> Result<usize, FormatError> {
+        if let Some(ds) = memo[c].get(s).copied().flatten() {
+            return Ok(ds);
+        }
+        let ds = r.selection(dc, &self.contests[c].selections[s])?;
+        if let Some(m) = memo[c].get_mut(s) {
+            *m = Some(ds);
+        }
+        Ok(ds)
+    }
+
+    /// The selections of `cell` as (id rank, definition selection, counts), sorted by rank into
+    /// `out`; `false` when a selection does not resolve or two map to one definition selection
+    /// (the caller then takes the general way, which reports it).
+    #[allow(clippy::too_many_arguments)]
+    fn sorted_selections(
+        &self,
+        c: usize,
+        dc: usize,
+        cell: &Cell,
+        r: &Resolver,
+        memo: &mut [Vec<Option<usize>>],
+        ranks: &[u32],
+        out: &mut Vec<(u32, usize, ByType)>,
+    ) -> bool {
+        out.clear();
+        for (s, counts) in cell.sel.iter() {
+            match self.resolve_selection(c, s, dc, r, memo) {
+                Ok(ds) => out.push((ranks[ds], ds, by_type(counts))),
+                Err(_) => return false,
+            }
+        }
+        out.sort_unstable_by_key(|e| e.0);
+        out.windows(2).all(|w| w[0].0 != w[1].0)
+    }
+
     fn resolve_unit(
         &self,
         u: usize,
@@ -1194,6 +1272,66 @@ impl Sheet {
     }
 }
 
+/// A selection's figures as the model holds them.
+fn by_type(counts: &Counts) -> ByType {
+    let mut by = ByType::new();
+    for (t, v) in CountType::ALL.iter().zip(counts.iter()) {
+        if let Some(v) = v {
+            by.insert(*t, Count::new(*v));
+        }
+    }
+    by
+}
+
+/// Each selection's rank among its contest's selection ids in string order: the order of a
+/// report's selection map, so a report's selections are sorted by number and the map built
+/// from sorted input in one go.
+fn id_ranks(contest: &Contest) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..contest.selections.len()).collect();
+    order.sort_unstable_by(|&a, &b| contest.selections[a].id.cmp(&contest.selections[b].id));
+    let mut ranks = vec![0u32; order.len()];
+    for (rank, &i) in order.iter().enumerate() {
+        ranks[i] = u32::try_from(rank).unwrap_or(u32::MAX);
+    }
+    ranks
+}
+
+/// "Is contest `dc` held in unit `du`" for every cell of an import: the contest's area roots
+/// sorted once, then a binary search per ancestor of the unit (a few), where
+/// `ValidDefinition::contest_held_in` walks up from the unit once per area root (a district
+/// made of precincts has hundreds).
+struct HeldIn<'a> {
+    def: &'a ValidDefinition,
+    /// Per definition contest, made on first use.
+    areas: Vec<Option<Vec<usize>>>,
+}
+
+impl<'a> HeldIn<'a> {
+    fn new(def: &'a ValidDefinition) -> HeldIn<'a> {
+        HeldIn {
+            def,
+            areas: vec![None; def.contests().len()],
+        }
+    }
+
+    fn contest_in(&mut self, dc: usize, du: usize) -> bool {
+        let def = self.def;
+        let area = self.areas[dc].get_or_insert_with(|| {
+            let mut a = def.contest_area(dc).to_vec();
+            a.sort_unstable();
+            a
+        });
+        let mut u = Some(du);
+        while let Some(x) = u {
+            if area.binary_search(&x).is_ok() {
+                return true;
+            }
+            u = def.parent(x);
+        }
+        false
+    }
+}
+
 /// A unit's contest reports, each with its definition contest index.
 type Reports = Vec<(usize, ContestReport)>;
 
@@ -1202,14 +1340,14 @@ type Reports = Vec<(usize, ContestReport)>;
 /// `target` (definition unit, contest, selection): the earlier source of a name mapped twice.
 /// Only for the error message, so a search, not a table kept for every cell.
 fn first_line_mapping_to(
-    cells: &[(&(usize, usize), &Cell)],
+    cells: &[((usize, usize), &Cell)],
     unit_memo: &[Option<usize>],
     contest_memo: &[Option<usize>],
     sel_memo: &[Vec<Option<usize>>],
     target: (usize, usize, usize),
 ) -> Option<u64> {
     let (du, dc, ds) = target;
-    cells.iter().find_map(|&(&(u, c), cell)| {
+    cells.iter().find_map(|&((u, c), cell)| {
         let same = unit_memo.get(u).copied().flatten() == Some(du)
             && contest_memo.get(c).copied().flatten() == Some(dc)
             && cell
