@@ -95,30 +95,60 @@ pub(crate) enum Other {
     Ballots,
 }
 
-/// Figures of one selection, by count type (`CountType::ALL` order).
-pub(crate) type Counts = [Option<u64>; 5];
+/// Figures of one selection, by count type (`CountType::ALL` order): which are given, and their
+/// values. 48 bytes where `[Option<u64>; 5]` takes 80: a sheet holds one per selection per cell,
+/// and a statewide file has hundreds of thousands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Counts {
+    given: u8,
+    values: [u64; 5],
+}
 
-/// The selections' figures of one cell, in selection order. Most cells hold a handful of
-/// selections: a sorted vector of them is a fraction of a B-tree node's size (a leaf reserves
-/// room for eleven entries, ~1 KB here) and allocation; past [`Sels::SMALL`] entries a B-tree
-/// keeps insertion logarithmic whatever the row order.
+impl Counts {
+    /// The figure of count type slot `i` (`CountType::ALL` order), if given.
+    pub fn get(&self, i: usize) -> Option<u64> {
+        (self.given & (1 << i) != 0).then(|| self.values[i])
+    }
+
+    pub fn set(&mut self, i: usize, v: u64) {
+        self.given |= 1 << i;
+        self.values[i] = v;
+    }
+
+    /// Every count type's figure in `CountType::ALL` order, `None` where not given.
+    pub fn iter(&self) -> impl Iterator<Item = Option<u64>> + '_ {
+        (0..self.values.len()).map(|i| self.get(i))
+    }
+}
+
+/// The selections' figures of one cell, in selection order. Nearly every cell holds a few
+/// selections: up to [`Sels::INLINE`] live in the cell itself (no allocation, and an import
+/// reading the cell finds them on the same cache lines); then a sorted vector, a fraction of a
+/// B-tree node's size (a leaf reserves room for eleven entries); past [`Sels::SMALL`] entries a
+/// B-tree keeps insertion logarithmic whatever the row order.
 #[derive(Clone, Debug)]
 pub(crate) enum Sels {
+    Inline(u8, [(usize, Counts); Sels::INLINE]),
     Small(Vec<(usize, Counts)>),
     Large(BTreeMap<usize, Counts>),
 }
 
 impl Default for Sels {
     fn default() -> Self {
-        Sels::Small(Vec::new())
+        Sels::Inline(0, [(0, Counts::default()); Sels::INLINE])
     }
 }
 
 impl Sels {
+    const INLINE: usize = 3;
     const SMALL: usize = 16;
 
     pub fn get(&self, s: usize) -> Option<&Counts> {
         match self {
+            Sels::Inline(n, a) => {
+                let v = &a[..usize::from(*n)];
+                v.binary_search_by_key(&s, |e| e.0).ok().map(|i| &v[i].1)
+            }
             Sels::Small(v) => v.binary_search_by_key(&s, |e| e.0).ok().map(|i| &v[i].1),
             Sels::Large(m) => m.get(&s),
         }
@@ -126,12 +156,22 @@ impl Sels {
 
     /// The figures of `s`, added empty if absent.
     pub fn entry(&mut self, s: usize) -> &mut Counts {
-        if let Sels::Small(v) = self {
-            if v.len() >= Self::SMALL && v.binary_search_by_key(&s, |e| e.0).is_err() {
-                *self = Sels::Large(std::mem::take(v).into_iter().collect());
-            }
+        if self.get(s).is_none() {
+            self.make_room();
         }
         match self {
+            Sels::Inline(n, a) => {
+                let len = usize::from(*n);
+                let i = match a[..len].binary_search_by_key(&s, |e| e.0) {
+                    Ok(i) => return &mut a[i].1,
+                    Err(i) => i,
+                };
+                // `make_room` left a free place at the end.
+                a[i..=len].rotate_right(1);
+                a[i] = (s, Counts::default());
+                *n += 1;
+                &mut a[i].1
+            }
             Sels::Small(v) => {
                 // Rows usually come in selection order: the end is the common place.
                 let i = match v.last() {
@@ -141,16 +181,32 @@ impl Sels {
                         Err(i) => i,
                     },
                 };
-                v.insert(i, (s, [None; 5]));
+                v.insert(i, (s, Counts::default()));
                 &mut v[i].1
             }
-            Sels::Large(m) => m.entry(s).or_insert([None; 5]),
+            Sels::Large(m) => m.entry(s).or_default(),
+        }
+    }
+
+    /// Before adding a selection: a full form moves to the next larger one.
+    fn make_room(&mut self) {
+        match self {
+            Sels::Inline(n, a) if usize::from(*n) == Self::INLINE => {
+                let mut v = Vec::with_capacity(Self::INLINE * 2);
+                v.extend_from_slice(a);
+                *self = Sels::Small(v);
+            }
+            Sels::Small(v) if v.len() >= Self::SMALL => {
+                *self = Sels::Large(std::mem::take(v).into_iter().collect());
+            }
+            _ => {}
         }
     }
 
     /// Every selection's figures, in selection order.
     pub fn iter(&self) -> SelsIter<'_> {
         match self {
+            Sels::Inline(n, a) => SelsIter::Small(a[..usize::from(*n)].iter()),
             Sels::Small(v) => SelsIter::Small(v.iter()),
             Sels::Large(m) => SelsIter::Large(m.iter()),
         }
@@ -594,9 +650,9 @@ impl Sheet {
     ) -> Result<(), FormatError> {
         let cell = self.cells.entry(u, c, line);
         let row = cell.sel.entry(s);
-        let x = &mut row[slot(t)];
-        match x {
-            Some(old) if accumulate => *old = old.saturating_add(v),
+        let i = slot(t);
+        match row.get(i) {
+            Some(old) if accumulate => row.set(i, old.saturating_add(v)),
             Some(_) => {
                 let (unit, contest, sel) = (
                     &self.units[u].name.display,
@@ -608,7 +664,7 @@ impl Sheet {
                     format!("{sel:?} in contest {contest:?} has a second {} count for unit {unit:?} (first near line {}); duplicated rows are refused", t.as_str(), cell.line),
                 ));
             }
-            None => *x = Some(v),
+            None => row.set(i, v),
         }
         Ok(())
     }
@@ -627,11 +683,11 @@ impl Sheet {
         let cell = self.cells.entry(u, c, line);
         let row = cell.sel.entry(s);
         for &(t, v) in parts {
-            let x = &mut row[slot(t)];
-            match x {
-                Some(old) if accumulate => *old = old.saturating_add(v),
+            let i = slot(t);
+            match row.get(i) {
+                Some(old) if accumulate => row.set(i, old.saturating_add(v)),
                 Some(_) => return self.add(u, c, s, t, v, line, accumulate),
-                None => *x = Some(v),
+                None => row.set(i, v),
             }
         }
         Ok(())
@@ -1277,7 +1333,7 @@ fn by_type(counts: &Counts) -> ByType {
     let mut by = ByType::new();
     for (t, v) in CountType::ALL.iter().zip(counts.iter()) {
         if let Some(v) = v {
-            by.insert(*t, Count::new(*v));
+            by.insert(*t, Count::new(v));
         }
     }
     by
@@ -1552,5 +1608,49 @@ impl<'a> Resolver<'a> {
             name: format!("{}/{name}", c.id),
             closest: closest(name, pool),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every form of `Sels` (inline, vector, B-tree) answers like a map, whatever the order the
+    /// selections arrive in.
+    #[test]
+    fn sels_agree_with_a_map_through_every_form() {
+        for order in [
+            (0..40).collect::<Vec<usize>>(),
+            (0..40).rev().collect(),
+            (0..40).map(|i| (i * 17) % 40).collect(),
+        ] {
+            let mut sels = Sels::default();
+            let mut model: BTreeMap<usize, Counts> = BTreeMap::new();
+            for (k, &s) in order.iter().enumerate() {
+                let v = u64::try_from(k).unwrap_or(0);
+                sels.entry(s).set(k % 5, v);
+                model.entry(s).or_default().set(k % 5, v);
+                // A second figure for a selection already present.
+                sels.entry(order[k / 2]).set(4, v);
+                model.entry(order[k / 2]).or_default().set(4, v);
+                let got: Vec<(usize, Counts)> = sels.iter().map(|(s, c)| (s, *c)).collect();
+                let want: Vec<(usize, Counts)> = model.iter().map(|(s, c)| (*s, *c)).collect();
+                assert_eq!(got, want, "after {k} of {order:?}");
+                for probe in 0..41 {
+                    assert_eq!(sels.get(probe), model.get(&probe));
+                }
+            }
+            assert!(matches!(sels, Sels::Large(_)));
+        }
+    }
+
+    #[test]
+    fn counts_keep_given_zeros_apart_from_absent() {
+        let mut c = Counts::default();
+        c.set(2, 0);
+        assert_eq!(
+            c.iter().collect::<Vec<_>>(),
+            vec![None, None, Some(0), None, None]
+        );
     }
 }
