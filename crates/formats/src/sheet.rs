@@ -239,42 +239,55 @@ pub(crate) struct Cell {
 /// The cells of a sheet: a table from (unit, contest) to a position, and the cells themselves
 /// side by side in the order the file first names them. Rows of one county come together, so
 /// the cells an import visits one after another lie near each other in memory; in the table
-/// itself they would be scattered over its whole size (a cache miss per cell).
+/// itself they would be scattered over its whole size (a cache miss per cell). The cells are
+/// kept in fixed-size chunks: a growing vector would copy them all at each doubling and hold
+/// both copies at once (tens of megabytes for a statewide file, faulted in afresh).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Cells {
     index: HashMap<(usize, usize), usize>,
-    list: Vec<((usize, usize), Cell)>,
+    chunks: Vec<Vec<((usize, usize), Cell)>>,
 }
 
 impl Cells {
+    /// Cells per chunk (about a megabyte).
+    const CHUNK: usize = 4096;
+
     /// The cell of unit `u` and contest `c`, added (first seen on `line`) if absent.
     pub fn entry(&mut self, u: usize, c: usize, line: u64) -> &mut Cell {
-        let list = &mut self.list;
+        let chunks = &mut self.chunks;
         let i = *self.index.entry((u, c)).or_insert_with(|| {
-            list.push((
+            let full = chunks.last().is_none_or(|l| l.len() == Self::CHUNK);
+            if full {
+                chunks.push(Vec::with_capacity(Self::CHUNK));
+            }
+            let last = chunks.len() - 1;
+            let chunk = &mut chunks[last];
+            chunk.push((
                 (u, c),
                 Cell {
                     line,
                     ..Cell::default()
                 },
             ));
-            list.len() - 1
+            last * Self::CHUNK + chunk.len() - 1
         });
-        &mut self.list[i].1
+        &mut self.chunks[i / Self::CHUNK][i % Self::CHUNK].1
     }
 
     pub fn get(&self, key: &(usize, usize)) -> Option<&Cell> {
-        self.index.get(key).map(|&i| &self.list[i].1)
+        self.index
+            .get(key)
+            .map(|&i| &self.chunks[i / Self::CHUNK][i % Self::CHUNK].1)
     }
 
     /// Every cell with its (unit, contest), in the order first seen.
     pub fn iter(&self) -> impl Iterator<Item = (&(usize, usize), &Cell)> {
-        self.list.iter().map(|(k, cell)| (k, cell))
+        self.chunks.iter().flatten().map(|(k, cell)| (k, cell))
     }
 
     /// Every (unit, contest) with a cell.
     pub fn keys(&self) -> impl Iterator<Item = &(usize, usize)> {
-        self.list.iter().map(|(k, _)| k)
+        self.iter().map(|(k, _)| k)
     }
 }
 
@@ -1091,6 +1104,13 @@ impl Sheet {
         let mut held = HeldIn::new(def);
         let mut ranks: Vec<Vec<u32>> = vec![Vec::new(); def.contests().len()];
         let mut sorted: Vec<(u32, usize, ByType)> = Vec::new();
+        // A unit's reports vector is made at its final size (one report per cell, unless
+        // several source units or contests map to one): grown by doubling, its copies were
+        // a good part of the memory an import touches.
+        let mut cells_of_unit = vec![0usize; self.units.len()];
+        for ((u, _), _) in &cells {
+            cells_of_unit[*u] += 1;
+        }
         for &((u, c), cell) in &cells {
             let du = self.resolve_unit(u, &r, &mut unit_memo)?;
             let dc = match contest_memo[c] {
@@ -1107,7 +1127,9 @@ impl Sheet {
                     format!("contest {:?} is not held in reporting unit {:?} according to the definition", def.contests()[dc].id, def.units()[du].id),
                 ));
             }
-            let entry = out.entry(du).or_insert_with(|| (cell.line, Vec::new()));
+            let entry = out
+                .entry(du)
+                .or_insert_with(|| (cell.line, Vec::with_capacity(cells_of_unit[u])));
             // Cells come sorted by source unit and contest: a report met again is usually the
             // last one (several source units or contests mapped to one are the exception).
             let (at, fresh) = match entry.1.iter().rposition(|(d, _)| *d == dc) {
