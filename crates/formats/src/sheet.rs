@@ -236,16 +236,64 @@ pub(crate) struct Cell {
     pub line: u64,
 }
 
-/// The cells of a sheet: a table from (unit, contest) to a position, and the cells themselves
+/// The cells of a sheet: per unit, a table from contest to a position, and the cells themselves
 /// side by side in the order the file first names them. Rows of one county come together, so
-/// the cells an import visits one after another lie near each other in memory; in the table
-/// itself they would be scattered over its whole size (a cache miss per cell). The cells are
-/// kept in fixed-size chunks: a growing vector would copy them all at each doubling and hold
-/// both copies at once (tens of megabytes for a statewide file, faulted in afresh).
+/// the cells an import visits one after another lie near each other in memory, as do the
+/// tables of the precincts a file cycles through; one table of all (unit, contest) pairs
+/// scattered each look-up over its whole size (a cache miss per row). The cells are kept in
+/// fixed-size chunks: a growing vector would copy them all at each doubling and hold both
+/// copies at once (tens of megabytes for a statewide file, faulted in afresh).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Cells {
-    index: HashMap<(usize, usize), usize>,
+    /// Per unit: contest → position.
+    index: Vec<UnitCells>,
     chunks: Vec<Vec<((usize, usize), Cell)>>,
+}
+
+/// A unit's contests with a cell, and each cell's position: a sorted vector for the usual few
+/// dozen, a hash table past [`UnitCells::FEW`] (insertion into a sorted vector is linear).
+#[derive(Clone, Debug)]
+enum UnitCells {
+    Few(Vec<(usize, usize)>),
+    Many(HashMap<usize, usize>),
+}
+
+impl Default for UnitCells {
+    fn default() -> Self {
+        UnitCells::Few(Vec::new())
+    }
+}
+
+impl UnitCells {
+    const FEW: usize = 64;
+
+    fn get(&self, c: usize) -> Option<usize> {
+        match self {
+            UnitCells::Few(v) => v.binary_search_by_key(&c, |e| e.0).ok().map(|i| v[i].1),
+            UnitCells::Many(m) => m.get(&c).copied(),
+        }
+    }
+
+    fn insert(&mut self, c: usize, at: usize) {
+        if let UnitCells::Few(v) = self {
+            if v.len() >= Self::FEW {
+                *self = UnitCells::Many(v.iter().copied().collect());
+            }
+        }
+        match self {
+            UnitCells::Few(v) => {
+                // Contests are numbered as first seen: a unit's new contest is usually the last.
+                let i = match v.last() {
+                    Some(l) if l.0 < c => v.len(),
+                    _ => v.binary_search_by_key(&c, |e| e.0).unwrap_or_else(|i| i),
+                };
+                v.insert(i, (c, at));
+            }
+            UnitCells::Many(m) => {
+                m.insert(c, at);
+            }
+        }
+    }
 }
 
 impl Cells {
@@ -254,30 +302,40 @@ impl Cells {
 
     /// The cell of unit `u` and contest `c`, added (first seen on `line`) if absent.
     pub fn entry(&mut self, u: usize, c: usize, line: u64) -> &mut Cell {
-        let chunks = &mut self.chunks;
-        let i = *self.index.entry((u, c)).or_insert_with(|| {
-            let full = chunks.last().is_none_or(|l| l.len() == Self::CHUNK);
-            if full {
-                chunks.push(Vec::with_capacity(Self::CHUNK));
+        if self.index.len() <= u {
+            self.index.resize_with(u + 1, UnitCells::default);
+        }
+        let i = match self.index[u].get(c) {
+            Some(i) => i,
+            None => {
+                let i = self.push(u, c, line);
+                self.index[u].insert(c, i);
+                i
             }
-            let last = chunks.len() - 1;
-            let chunk = &mut chunks[last];
-            chunk.push((
-                (u, c),
-                Cell {
-                    line,
-                    ..Cell::default()
-                },
-            ));
-            last * Self::CHUNK + chunk.len() - 1
-        });
+        };
         &mut self.chunks[i / Self::CHUNK][i % Self::CHUNK].1
     }
 
+    /// A new cell at the end; its position.
+    fn push(&mut self, u: usize, c: usize, line: u64) -> usize {
+        if self.chunks.last().is_none_or(|l| l.len() == Self::CHUNK) {
+            self.chunks.push(Vec::with_capacity(Self::CHUNK));
+        }
+        let last = self.chunks.len() - 1;
+        let chunk = &mut self.chunks[last];
+        chunk.push((
+            (u, c),
+            Cell {
+                line,
+                ..Cell::default()
+            },
+        ));
+        last * Self::CHUNK + chunk.len() - 1
+    }
+
     pub fn get(&self, key: &(usize, usize)) -> Option<&Cell> {
-        self.index
-            .get(key)
-            .map(|&i| &self.chunks[i / Self::CHUNK][i % Self::CHUNK].1)
+        let i = self.index.get(key.0)?.get(key.1)?;
+        Some(&self.chunks[i / Self::CHUNK][i % Self::CHUNK].1)
     }
 
     /// Every cell with its (unit, contest), in the order first seen.
@@ -1664,6 +1722,28 @@ mod tests {
             }
             assert!(matches!(sels, Sels::Large(_)));
         }
+    }
+
+    /// A unit's cell table finds every cell, before and after it outgrows its sorted vector,
+    /// whatever the order contests arrive in.
+    #[test]
+    fn cells_are_found_through_both_forms_of_a_units_table() {
+        let mut cells = Cells::default();
+        let contests: Vec<usize> = (0..150).map(|i| (i * 37) % 150).collect();
+        for (k, &c) in contests.iter().enumerate() {
+            let line = u64::try_from(k).unwrap_or(0);
+            cells.entry(3, c, line).other[0] = Some(line);
+            // Met again: the same cell, its first line kept.
+            assert_eq!(cells.entry(3, c, 9999).line, line);
+            for &seen in &contests[..=k] {
+                assert!(cells.get(&(3, seen)).is_some(), "{seen} after {k}");
+            }
+            assert!(cells.get(&(2, c)).is_none());
+        }
+        assert!(cells.get(&(3, 150)).is_none());
+        let order: Vec<(usize, usize)> = cells.keys().copied().collect();
+        let want: Vec<(usize, usize)> = contests.iter().map(|&c| (3, c)).collect();
+        assert_eq!(order, want);
     }
 
     #[test]
