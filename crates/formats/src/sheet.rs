@@ -1139,6 +1139,28 @@ impl Sheet {
                 ),
             ));
         }
+        // Cells as stored, in the order the file first names them: memory order, so the pass
+        // reads them one after another (in (unit, contest) order each cell was a cache miss).
+        // Statements do not depend on the order; errors must be found in (unit, contest) order,
+        // as they always were: a pass that meets one is made again in that order, which meets
+        // the first.
+        let stored: Vec<((usize, usize), &Cell)> =
+            self.cells.iter().map(|(k, cell)| (*k, cell)).collect();
+        self.statements(def, opts, sha256, &stored).or_else(|_| {
+            let mut sorted = stored.clone();
+            sorted.sort_unstable_by_key(|(k, _)| *k);
+            self.statements(def, opts, sha256, &sorted)
+        })
+    }
+
+    /// [`Sheet::import`] from `cells` in the order given.
+    fn statements(
+        &self,
+        def: &ValidDefinition,
+        opts: &ImportOptions,
+        sha256: &str,
+        cells: &[((usize, usize), &Cell)],
+    ) -> Result<Vec<ResultsStatement>, FormatError> {
         let r = Resolver::new(def, opts.mapping);
         let mut unit_memo: Vec<Option<usize>> = vec![None; self.units.len()];
         let mut contest_memo: Vec<Option<usize>> = vec![None; self.contests.len()];
@@ -1147,14 +1169,10 @@ impl Sheet {
             .iter()
             .map(|c| vec![None; c.selections.len()])
             .collect();
-        // Cells in (unit, contest) order, with their contents (no look-up per cell). The keys are
-        // copied out so the sort compares values, not entries scattered over the table.
-        let mut cells: Vec<((usize, usize), &Cell)> =
-            self.cells.iter().map(|(k, cell)| (*k, cell)).collect();
-        cells.sort_unstable_by_key(|(k, _)| *k);
-        // Per definition unit: (first line, (contest, report) in first-seen order). A vector per
-        // unit, not a B-tree: a B-tree node reserves eleven ~150-byte reports whatever a unit has.
-        let mut out: HashMap<usize, (u64, Reports)> = HashMap::new();
+        // Per definition unit: its first cell in (unit, contest) order and that cell's line (the
+        // statements' order), and its (contest, report)s. A vector per unit, not a B-tree: a
+        // B-tree node reserves eleven ~150-byte reports whatever a unit has.
+        let mut out: Vec<Option<UnitReports>> = (0..def.units().len()).map(|_| None).collect();
         // Two source names for one (unit, contest, selection) are caught by the report already
         // holding the selection; a selection with no counts is not in the report, so those
         // (rare) are remembered here.
@@ -1166,10 +1184,10 @@ impl Sheet {
         // several source units or contests map to one): grown by doubling, its copies were
         // a good part of the memory an import touches.
         let mut cells_of_unit = vec![0usize; self.units.len()];
-        for ((u, _), _) in &cells {
+        for ((u, _), _) in cells {
             cells_of_unit[*u] += 1;
         }
-        for &((u, c), cell) in &cells {
+        for &((u, c), cell) in cells {
             let du = self.resolve_unit(u, &r, &mut unit_memo)?;
             let dc = match contest_memo[c] {
                 Some(x) => x,
@@ -1185,15 +1203,17 @@ impl Sheet {
                     format!("contest {:?} is not held in reporting unit {:?} according to the definition", def.contests()[dc].id, def.units()[du].id),
                 ));
             }
-            let entry = out
-                .entry(du)
-                .or_insert_with(|| (cell.line, Vec::with_capacity(cells_of_unit[u])));
-            // Cells come sorted by source unit and contest: a report met again is usually the
-            // last one (several source units or contests mapped to one are the exception).
-            let (at, fresh) = match entry.1.iter().rposition(|(d, _)| *d == dc) {
+            let entry = out[du]
+                .get_or_insert_with(|| ((u, c), cell.line, Vec::with_capacity(cells_of_unit[u])));
+            if (u, c) < entry.0 {
+                (entry.0, entry.1) = ((u, c), cell.line);
+            }
+            // A report met again is usually the last one (several source units or contests
+            // mapped to one are the exception).
+            let (at, fresh) = match entry.2.iter().rposition(|(d, _)| *d == dc) {
                 Some(i) => (i, false),
                 None => {
-                    entry.1.push((
+                    entry.2.push((
                         dc,
                         ContestReport {
                             contest: def.contests()[dc].id.clone(),
@@ -1205,10 +1225,10 @@ impl Sheet {
                             selections: BTreeMap::new(),
                         },
                     ));
-                    (entry.1.len() - 1, true)
+                    (entry.2.len() - 1, true)
                 }
             };
-            let report = &mut entry.1[at].1;
+            let report = &mut entry.2[at].1;
             if ranks[dc].is_empty() {
                 ranks[dc] = id_ranks(&def.contests()[dc]);
             }
@@ -1248,7 +1268,7 @@ impl Sheet {
                 if by.is_empty() {
                     if report.selections.contains_key(sid) {
                         return Err(twice(first_line_mapping_to(
-                            &cells,
+                            cells,
                             &unit_memo,
                             &contest_memo,
                             &sel_memo,
@@ -1261,7 +1281,7 @@ impl Sheet {
                 match report.selections.entry(sid.clone()) {
                     std::collections::btree_map::Entry::Occupied(_) => {
                         return Err(twice(first_line_mapping_to(
-                            &cells,
+                            cells,
                             &unit_memo,
                             &contest_memo,
                             &sel_memo,
@@ -1292,7 +1312,8 @@ impl Sheet {
         };
         let mut list: Vec<(u64, usize, Reports)> = out
             .into_iter()
-            .map(|(du, (line, m))| (line, du, m))
+            .enumerate()
+            .filter_map(|(du, o)| o.map(|(_, line, m)| (line, du, m)))
             .collect();
         list.sort_by_key(|(line, du, _)| (*line, *du));
         let mut statements = Vec::with_capacity(list.len());
@@ -1470,6 +1491,10 @@ impl<'a> HeldIn<'a> {
 
 /// A unit's contest reports, each with its definition contest index.
 type Reports = Vec<(usize, ContestReport)>;
+
+/// A definition unit's first source cell in (unit, contest) order, that cell's line, and its
+/// reports.
+type UnitReports = ((usize, usize), u64, Reports);
 
 /// What `derive` needs besides the file.
 /// The first line of a cell whose unit, contest and one of whose selections resolved to
