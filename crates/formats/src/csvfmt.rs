@@ -415,6 +415,63 @@ impl NameRun {
     }
 }
 
+/// A candidate row's selection as the file names it.
+struct SelRow<'a> {
+    contest: usize,
+    /// The candidate cell.
+    raw: &'a [u8],
+    kind: Pseudo,
+    party: Option<usize>,
+    line: u64,
+}
+
+/// Per contest: candidate spelling → selection, with the last answer in front.
+#[derive(Default)]
+struct SelTable {
+    by_contest: Vec<HashMap<Box<[u8]>, usize>>,
+    last: Option<(usize, Vec<u8>, usize)>,
+    /// Per contest: its `Write-ins` selection.
+    write_ins: HashMap<usize, usize>,
+}
+
+impl SelTable {
+    /// The selection of `row`, added to the sheet the first time its spelling is met.
+    fn get(
+        &mut self,
+        sheet: &mut Sheet,
+        dec: &mut Decoder,
+        row: &SelRow,
+        at: impl Fn() -> Location,
+    ) -> Result<usize, FormatError> {
+        let c = row.contest;
+        if let Some((lc, raw, s)) = &self.last {
+            if *lc == c && raw == row.raw {
+                return Ok(*s);
+            }
+        }
+        if self.by_contest.len() <= c {
+            self.by_contest.resize_with(c + 1, HashMap::new);
+        }
+        let s = match self.by_contest[c].get(row.raw) {
+            Some(&s) => s,
+            None => {
+                let s = if matches!(row.kind, Pseudo::WriteIns) {
+                    let s = sheet.selection(c, "Write-ins", None, row.line)?;
+                    self.write_ins.insert(c, s);
+                    s
+                } else {
+                    let name = dec.text(row.raw, at())?;
+                    sheet.selection(c, &name, row.party, row.line)?
+                };
+                self.by_contest[c].insert(Box::from(row.raw), s);
+                s
+            }
+        };
+        self.last = Some((c, row.raw.to_vec(), s));
+        Ok(s)
+    }
+}
+
 /// A table keyed by a cell's raw bytes.
 type ByRaw<T> = HashMap<Box<[u8]>, T>;
 
@@ -436,7 +493,6 @@ pub(crate) fn read<R: BufRead>(input: R, mapping: Option<&Mapping>) -> Result<Sh
     let mut all_units: Option<usize> = None;
     // (unit, contest) → per-type sums of write-in detail rows, first line.
     let mut detail: HashMap<(usize, usize), ([u64; 5], u64)> = HashMap::new();
-    let mut write_in_sel: HashMap<usize, usize> = HashMap::new();
     let mut rows = 0u64;
     let mut parts: Vec<(CountType, u64)> = Vec::with_capacity(8);
     let mut offices: Memo<Office> = Memo::new();
@@ -448,8 +504,7 @@ pub(crate) fn read<R: BufRead>(input: R, mapping: Option<&Mapping>) -> Result<Sh
     let mut last_contest: Option<(Vec<u8>, Vec<u8>, usize)> = None;
     let mut kinds: Memo<Pseudo> = Memo::new();
     // Per contest: candidate spelling → selection.
-    let mut selections: Vec<HashMap<Box<[u8]>, usize>> = Vec::new();
-    let mut last_sel: Option<(usize, Vec<u8>, usize)> = None;
+    let mut sels = SelTable::default();
     let mut parties: Memo<Option<usize>> = Memo::new();
     let mut names = NameRun::new(&cols);
     while rec.next()? {
@@ -674,32 +729,14 @@ pub(crate) fn read<R: BufRead>(input: R, mapping: Option<&Mapping>) -> Result<Sh
                             })?,
                             None => None,
                         };
-                        let s = match &last_sel {
-                            Some((lc, raw, s)) if *lc == c && raw == candidate_raw => *s,
-                            _ => {
-                                if selections.len() <= c {
-                                    selections.resize_with(c + 1, HashMap::new);
-                                }
-                                let s = match selections[c].get(candidate_raw) {
-                                    Some(&s) => s,
-                                    None => {
-                                        let s = if matches!(kind, Pseudo::WriteIns) {
-                                            let s = sheet.selection(c, "Write-ins", None, line)?;
-                                            write_in_sel.insert(c, s);
-                                            s
-                                        } else {
-                                            let name =
-                                                dec.text(candidate_raw, at(cols.candidate))?;
-                                            sheet.selection(c, &name, party, line)?
-                                        };
-                                        selections[c].insert(Box::from(candidate_raw), s);
-                                        s
-                                    }
-                                };
-                                last_sel = Some((c, candidate_raw.to_vec(), s));
-                                s
-                            }
+                        let row = SelRow {
+                            contest: c,
+                            raw: candidate_raw,
+                            kind,
+                            party,
+                            line,
                         };
+                        let s = sels.get(&mut sheet, &mut dec, &row, || at(cols.candidate))?;
                         names.remember(
                             &rec,
                             Names {
@@ -730,7 +767,7 @@ pub(crate) fn read<R: BufRead>(input: R, mapping: Option<&Mapping>) -> Result<Sh
     for k in keys {
         let (sums, line) = detail[&k];
         let (u, c) = k;
-        let given = write_in_sel.get(&c).and_then(|&s| {
+        let given = sels.write_ins.get(&c).and_then(|&s| {
             sheet
                 .cells
                 .get(&(u, c))
