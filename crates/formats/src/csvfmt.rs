@@ -349,6 +349,129 @@ impl<T: Copy> Memo<T> {
     }
 }
 
+/// What a candidate row's name cells (office, district, party, candidate) came to.
+#[derive(Clone, Copy)]
+struct Names {
+    office: Office,
+    kind: Pseudo,
+    contest: usize,
+    party: Option<usize>,
+    selection: usize,
+}
+
+/// The last candidate row's name cells and what they came to. Files come sorted, so most rows
+/// repeat them and differ only by precinct: one comparison of those cells' bytes (side by side
+/// in the record, from the first name column to the last) then stands for the office,
+/// candidate, contest, party and selection look-ups, each of which compared its own cell. The
+/// answer depends on nothing but those bytes: a sheet never renames what it has numbered.
+struct NameRun {
+    /// First and last name column.
+    lo: usize,
+    hi: usize,
+    bytes: Vec<u8>,
+    /// Where each field from `lo` to `hi` ends, from the start of field `lo`.
+    ends: Vec<usize>,
+    names: Option<Names>,
+}
+
+impl NameRun {
+    fn new(cols: &Cols) -> NameRun {
+        let name_cols = [
+            Some(cols.office),
+            Some(cols.candidate),
+            cols.district,
+            cols.party,
+        ];
+        let used = name_cols.iter().flatten();
+        NameRun {
+            lo: used.clone().copied().min().unwrap_or(0),
+            hi: used.copied().max().unwrap_or(0),
+            bytes: Vec::new(),
+            ends: Vec::new(),
+            names: None,
+        }
+    }
+
+    /// What the current record's names come to, if they are the last candidate row's.
+    fn get<R: BufRead>(&self, rec: &Records<R>) -> Option<Names> {
+        let names = self.names?;
+        let (bytes, ends, base) = rec.span(self.lo, self.hi)?;
+        let same = ends.len() == self.ends.len()
+            && ends.iter().zip(&self.ends).all(|(e, s)| e - base == *s)
+            && bytes == self.bytes.as_slice();
+        same.then_some(names)
+    }
+
+    /// Remembers what the current record's names came to.
+    fn remember<R: BufRead>(&mut self, rec: &Records<R>, names: Names) {
+        self.names = None;
+        if let Some((bytes, ends, base)) = rec.span(self.lo, self.hi) {
+            self.bytes.clear();
+            self.bytes.extend_from_slice(bytes);
+            self.ends.clear();
+            self.ends.extend(ends.iter().map(|e| e - base));
+            self.names = Some(names);
+        }
+    }
+}
+
+/// A candidate row's selection as the file names it.
+struct SelRow<'a> {
+    contest: usize,
+    /// The candidate cell.
+    raw: &'a [u8],
+    kind: Pseudo,
+    party: Option<usize>,
+    line: u64,
+}
+
+/// Per contest: candidate spelling → selection, with the last answer in front.
+#[derive(Default)]
+struct SelTable {
+    by_contest: Vec<HashMap<Box<[u8]>, usize>>,
+    last: Option<(usize, Vec<u8>, usize)>,
+    /// Per contest: its `Write-ins` selection.
+    write_ins: HashMap<usize, usize>,
+}
+
+impl SelTable {
+    /// The selection of `row`, added to the sheet the first time its spelling is met.
+    fn get(
+        &mut self,
+        sheet: &mut Sheet,
+        dec: &mut Decoder,
+        row: &SelRow,
+        at: impl Fn() -> Location,
+    ) -> Result<usize, FormatError> {
+        let c = row.contest;
+        if let Some((lc, raw, s)) = &self.last {
+            if *lc == c && raw == row.raw {
+                return Ok(*s);
+            }
+        }
+        if self.by_contest.len() <= c {
+            self.by_contest.resize_with(c + 1, HashMap::new);
+        }
+        let s = match self.by_contest[c].get(row.raw) {
+            Some(&s) => s,
+            None => {
+                let s = if matches!(row.kind, Pseudo::WriteIns) {
+                    let s = sheet.selection(c, "Write-ins", None, row.line)?;
+                    self.write_ins.insert(c, s);
+                    s
+                } else {
+                    let name = dec.text(row.raw, at())?;
+                    sheet.selection(c, &name, row.party, row.line)?
+                };
+                self.by_contest[c].insert(Box::from(row.raw), s);
+                s
+            }
+        };
+        self.last = Some((c, row.raw.to_vec(), s));
+        Ok(s)
+    }
+}
+
 /// A table keyed by a cell's raw bytes.
 type ByRaw<T> = HashMap<Box<[u8]>, T>;
 
@@ -370,7 +493,6 @@ pub(crate) fn read<R: BufRead>(input: R, mapping: Option<&Mapping>) -> Result<Sh
     let mut all_units: Option<usize> = None;
     // (unit, contest) → per-type sums of write-in detail rows, first line.
     let mut detail: HashMap<(usize, usize), ([u64; 5], u64)> = HashMap::new();
-    let mut write_in_sel: HashMap<usize, usize> = HashMap::new();
     let mut rows = 0u64;
     let mut parts: Vec<(CountType, u64)> = Vec::with_capacity(8);
     let mut offices: Memo<Office> = Memo::new();
@@ -382,9 +504,9 @@ pub(crate) fn read<R: BufRead>(input: R, mapping: Option<&Mapping>) -> Result<Sh
     let mut last_contest: Option<(Vec<u8>, Vec<u8>, usize)> = None;
     let mut kinds: Memo<Pseudo> = Memo::new();
     // Per contest: candidate spelling → selection.
-    let mut selections: Vec<HashMap<Box<[u8]>, usize>> = Vec::new();
-    let mut last_sel: Option<(usize, Vec<u8>, usize)> = None;
+    let mut sels = SelTable::default();
     let mut parties: Memo<Option<usize>> = Memo::new();
+    let mut names = NameRun::new(&cols);
     while rec.next()? {
         rows += 1;
         if rows > MAX_ROWS {
@@ -423,9 +545,14 @@ pub(crate) fn read<R: BufRead>(input: R, mapping: Option<&Mapping>) -> Result<Sh
         }
         let office_raw = cell(Some(cols.office))?;
         let candidate_raw = cell(Some(cols.candidate))?;
-        let office = offices.get(office_raw, |o| {
-            Ok(office_kind(&dec.text(o, at(cols.office))?, &cols))
-        })?;
+        // The last candidate row's names, if this row repeats them.
+        let run = names.get(&rec);
+        let office = match run {
+            Some(n) => n.office,
+            None => offices.get(office_raw, |o| {
+                Ok(office_kind(&dec.text(o, at(cols.office))?, &cols))
+            })?,
+        };
         // Figures of the row.
         parts.clear();
         for &(i, t) in &cols.types {
@@ -506,16 +633,23 @@ pub(crate) fn read<R: BufRead>(input: R, mapping: Option<&Mapping>) -> Result<Sh
             Office::Ignored => continue,
             Office::Contest(vf) => vf,
         };
-        let kind = kinds.get(candidate_raw, |k| {
-            Ok(classify(&dec.text(k, at(cols.candidate))?, &cols))
-        })?;
+        let kind = match run {
+            Some(n) => n.kind,
+            None => kinds.get(candidate_raw, |k| {
+                Ok(classify(&dec.text(k, at(cols.candidate))?, &cols))
+            })?,
+        };
         if matches!(kind, Pseudo::Skip) {
             continue;
         }
-        let district_raw = cell(cols.district)?;
+        let district_raw = match run {
+            Some(_) => &[][..],
+            None => cell(cols.district)?,
+        };
         // Rows come grouped by contest: the last row's contest is the usual answer.
-        let c = match &last_contest {
-            Some((o, d, c)) if o == office_raw && d == district_raw => *c,
+        let c = match (run, &last_contest) {
+            (Some(n), _) => n.contest,
+            (None, Some((o, d, c))) if o == office_raw && d == district_raw => *c,
             _ => {
                 let c = match contests.get(office_raw).and_then(|m| m.get(district_raw)) {
                     Some(&c) => c,
@@ -582,39 +716,38 @@ pub(crate) fn read<R: BufRead>(input: R, mapping: Option<&Mapping>) -> Result<Sh
                 }
             }
             Pseudo::WriteIns | Pseudo::Candidate => {
-                let party = match cols.party {
-                    Some(i) => parties.get(cell(Some(i))?, |raw| {
-                        let code = dec.text(raw, at(i))?;
-                        Ok(match code.trim() {
-                            "" => None,
-                            code => sheet.party(code),
-                        })
-                    })?,
-                    None => None,
-                };
-                let s = match &last_sel {
-                    Some((lc, raw, s)) if *lc == c && raw == candidate_raw => *s,
-                    _ => {
-                        if selections.len() <= c {
-                            selections.resize_with(c + 1, HashMap::new);
-                        }
-                        let s = match selections[c].get(candidate_raw) {
-                            Some(&s) => s,
-                            None => {
-                                let s = if matches!(kind, Pseudo::WriteIns) {
-                                    let s = sheet.selection(c, "Write-ins", None, line)?;
-                                    write_in_sel.insert(c, s);
-                                    s
-                                } else {
-                                    let name = dec.text(candidate_raw, at(cols.candidate))?;
-                                    sheet.selection(c, &name, party, line)?
-                                };
-                                selections[c].insert(Box::from(candidate_raw), s);
-                                s
-                            }
+                let (party, s) = match run {
+                    Some(n) => (n.party, n.selection),
+                    None => {
+                        let party = match cols.party {
+                            Some(i) => parties.get(cell(Some(i))?, |raw| {
+                                let code = dec.text(raw, at(i))?;
+                                Ok(match code.trim() {
+                                    "" => None,
+                                    code => sheet.party(code),
+                                })
+                            })?,
+                            None => None,
                         };
-                        last_sel = Some((c, candidate_raw.to_vec(), s));
-                        s
+                        let row = SelRow {
+                            contest: c,
+                            raw: candidate_raw,
+                            kind,
+                            party,
+                            line,
+                        };
+                        let s = sels.get(&mut sheet, &mut dec, &row, || at(cols.candidate))?;
+                        names.remember(
+                            &rec,
+                            Names {
+                                office,
+                                kind,
+                                contest: c,
+                                party,
+                                selection: s,
+                            },
+                        );
+                        (party, s)
                     }
                 };
                 // A selection takes the first party a row gives it (`sheet.selection`'s rule).
@@ -634,7 +767,7 @@ pub(crate) fn read<R: BufRead>(input: R, mapping: Option<&Mapping>) -> Result<Sh
     for k in keys {
         let (sums, line) = detail[&k];
         let (u, c) = k;
-        let given = write_in_sel.get(&c).and_then(|&s| {
+        let given = sels.write_ins.get(&c).and_then(|&s| {
             sheet
                 .cells
                 .get(&(u, c))
@@ -718,6 +851,37 @@ mod tests {
         let csv = "county,precinct,office,district,party,candidate,votes\nA,P1,Gov,,D,X,10\nA,P1,Gov,,D,X ,10\n";
         let e = read(csv.as_bytes(), None).unwrap_err();
         assert_eq!(e.location().unwrap().line, Some(3), "{e}");
+    }
+
+    /// Rows repeating the last row's names take its answer; cells whose bytes run together the
+    /// same way but split differently (`AB`,`C` and `A`,`BC`) are other names.
+    #[test]
+    fn repeated_names_are_recognised_by_their_cells() {
+        let csv = "county,precinct,office,district,party,candidate,votes\nA,P1,AB,C,D,X,1\nA,P2,AB,C,D,X,2\nA,P1,A,BC,D,X,3\nA,P2,A,BC,D,X,4\nA,P3,A,BC,,X,5\n";
+        let s = read(csv.as_bytes(), None).unwrap();
+        let names: Vec<&str> = s.contests.iter().map(|c| c.name.display.as_str()).collect();
+        assert_eq!(names, vec!["AB, C", "A, BC"]);
+        let total = |p: &str, c: usize| {
+            let u = s.units.iter().position(|u| u.name.display == p).unwrap();
+            s.cells
+                .get(&(u, c))
+                .and_then(|cell| cell.sel.get(0))
+                .and_then(|f| f.get(4))
+        };
+        assert_eq!(
+            [
+                total("P1", 0),
+                total("P2", 0),
+                total("P1", 1),
+                total("P2", 1),
+                total("P3", 1)
+            ],
+            [Some(1), Some(2), Some(3), Some(4), Some(5)]
+        );
+        assert_eq!(
+            s.contests[1].selections[0].party,
+            s.contests[0].selections[0].party
+        );
     }
 
     #[test]

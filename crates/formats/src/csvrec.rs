@@ -122,6 +122,18 @@ impl<R: BufRead> Records<R> {
         self.out.get(from..self.ends[i])
     }
 
+    /// Fields `lo..=hi` of the current record back to back, where each of them ends, and where
+    /// field `lo` starts (offsets into the record's bytes); `None` when the record has fewer
+    /// fields.
+    pub fn span(&self, lo: usize, hi: usize) -> Option<(&[u8], &[usize], usize)> {
+        if hi >= self.fields || lo > hi {
+            return None;
+        }
+        let from = if lo == 0 { 0 } else { self.ends[lo - 1] };
+        let ends = &self.ends[lo..=hi];
+        Some((self.out.get(from..self.ends[hi])?, ends, from))
+    }
+
     /// Every field of the current record, back to back.
     pub fn bytes(&self) -> &[u8] {
         match self.fields {

@@ -95,30 +95,60 @@ pub(crate) enum Other {
     Ballots,
 }
 
-/// Figures of one selection, by count type (`CountType::ALL` order).
-pub(crate) type Counts = [Option<u64>; 5];
+/// Figures of one selection, by count type (`CountType::ALL` order): which are given, and their
+/// values. 48 bytes where `[Option<u64>; 5]` takes 80: a sheet holds one per selection per cell,
+/// and a statewide file has hundreds of thousands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Counts {
+    given: u8,
+    values: [u64; 5],
+}
 
-/// The selections' figures of one cell, in selection order. Most cells hold a handful of
-/// selections: a sorted vector of them is a fraction of a B-tree node's size (a leaf reserves
-/// room for eleven entries, ~1 KB here) and allocation; past [`Sels::SMALL`] entries a B-tree
-/// keeps insertion logarithmic whatever the row order.
+impl Counts {
+    /// The figure of count type slot `i` (`CountType::ALL` order), if given.
+    pub fn get(&self, i: usize) -> Option<u64> {
+        (self.given & (1 << i) != 0).then(|| self.values[i])
+    }
+
+    pub fn set(&mut self, i: usize, v: u64) {
+        self.given |= 1 << i;
+        self.values[i] = v;
+    }
+
+    /// Every count type's figure in `CountType::ALL` order, `None` where not given.
+    pub fn iter(&self) -> impl Iterator<Item = Option<u64>> + '_ {
+        (0..self.values.len()).map(|i| self.get(i))
+    }
+}
+
+/// The selections' figures of one cell, in selection order. Nearly every cell holds a few
+/// selections: up to [`Sels::INLINE`] live in the cell itself (no allocation, and an import
+/// reading the cell finds them on the same cache lines); then a sorted vector, a fraction of a
+/// B-tree node's size (a leaf reserves room for eleven entries); past [`Sels::SMALL`] entries a
+/// B-tree keeps insertion logarithmic whatever the row order.
 #[derive(Clone, Debug)]
 pub(crate) enum Sels {
+    Inline(u8, [(usize, Counts); Sels::INLINE]),
     Small(Vec<(usize, Counts)>),
     Large(BTreeMap<usize, Counts>),
 }
 
 impl Default for Sels {
     fn default() -> Self {
-        Sels::Small(Vec::new())
+        Sels::Inline(0, [(0, Counts::default()); Sels::INLINE])
     }
 }
 
 impl Sels {
+    const INLINE: usize = 3;
     const SMALL: usize = 16;
 
     pub fn get(&self, s: usize) -> Option<&Counts> {
         match self {
+            Sels::Inline(n, a) => {
+                let v = &a[..usize::from(*n)];
+                v.binary_search_by_key(&s, |e| e.0).ok().map(|i| &v[i].1)
+            }
             Sels::Small(v) => v.binary_search_by_key(&s, |e| e.0).ok().map(|i| &v[i].1),
             Sels::Large(m) => m.get(&s),
         }
@@ -126,12 +156,22 @@ impl Sels {
 
     /// The figures of `s`, added empty if absent.
     pub fn entry(&mut self, s: usize) -> &mut Counts {
-        if let Sels::Small(v) = self {
-            if v.len() >= Self::SMALL && v.binary_search_by_key(&s, |e| e.0).is_err() {
-                *self = Sels::Large(std::mem::take(v).into_iter().collect());
-            }
+        if self.get(s).is_none() {
+            self.make_room();
         }
         match self {
+            Sels::Inline(n, a) => {
+                let len = usize::from(*n);
+                let i = match a[..len].binary_search_by_key(&s, |e| e.0) {
+                    Ok(i) => return &mut a[i].1,
+                    Err(i) => i,
+                };
+                // `make_room` left a free place at the end.
+                a[i..=len].rotate_right(1);
+                a[i] = (s, Counts::default());
+                *n += 1;
+                &mut a[i].1
+            }
             Sels::Small(v) => {
                 // Rows usually come in selection order: the end is the common place.
                 let i = match v.last() {
@@ -141,16 +181,32 @@ impl Sels {
                         Err(i) => i,
                     },
                 };
-                v.insert(i, (s, [None; 5]));
+                v.insert(i, (s, Counts::default()));
                 &mut v[i].1
             }
-            Sels::Large(m) => m.entry(s).or_insert([None; 5]),
+            Sels::Large(m) => m.entry(s).or_default(),
+        }
+    }
+
+    /// Before adding a selection: a full form moves to the next larger one.
+    fn make_room(&mut self) {
+        match self {
+            Sels::Inline(n, a) if usize::from(*n) == Self::INLINE => {
+                let mut v = Vec::with_capacity(Self::INLINE * 2);
+                v.extend_from_slice(a);
+                *self = Sels::Small(v);
+            }
+            Sels::Small(v) if v.len() >= Self::SMALL => {
+                *self = Sels::Large(std::mem::take(v).into_iter().collect());
+            }
+            _ => {}
         }
     }
 
     /// Every selection's figures, in selection order.
     pub fn iter(&self) -> SelsIter<'_> {
         match self {
+            Sels::Inline(n, a) => SelsIter::Small(a[..usize::from(*n)].iter()),
             Sels::Small(v) => SelsIter::Small(v.iter()),
             Sels::Large(m) => SelsIter::Large(m.iter()),
         }
@@ -178,6 +234,119 @@ pub(crate) struct Cell {
     pub sel: Sels,
     pub other: [Option<u64>; 4],
     pub line: u64,
+}
+
+/// The cells of a sheet: per unit, a table from contest to a position, and the cells themselves
+/// side by side in the order the file first names them. Rows of one county come together, so
+/// the cells an import visits one after another lie near each other in memory, as do the
+/// tables of the precincts a file cycles through; one table of all (unit, contest) pairs
+/// scattered each look-up over its whole size (a cache miss per row). The cells are kept in
+/// fixed-size chunks: a growing vector would copy them all at each doubling and hold both
+/// copies at once (tens of megabytes for a statewide file, faulted in afresh).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Cells {
+    /// Per unit: contest → position.
+    index: Vec<UnitCells>,
+    chunks: Vec<Vec<((usize, usize), Cell)>>,
+}
+
+/// A unit's contests with a cell, and each cell's position: a sorted vector for the usual few
+/// dozen, a hash table past [`UnitCells::FEW`] (insertion into a sorted vector is linear).
+#[derive(Clone, Debug)]
+enum UnitCells {
+    Few(Vec<(usize, usize)>),
+    Many(HashMap<usize, usize>),
+}
+
+impl Default for UnitCells {
+    fn default() -> Self {
+        UnitCells::Few(Vec::new())
+    }
+}
+
+impl UnitCells {
+    const FEW: usize = 64;
+
+    fn get(&self, c: usize) -> Option<usize> {
+        match self {
+            UnitCells::Few(v) => v.binary_search_by_key(&c, |e| e.0).ok().map(|i| v[i].1),
+            UnitCells::Many(m) => m.get(&c).copied(),
+        }
+    }
+
+    fn insert(&mut self, c: usize, at: usize) {
+        if let UnitCells::Few(v) = self {
+            if v.len() >= Self::FEW {
+                *self = UnitCells::Many(v.iter().copied().collect());
+            }
+        }
+        match self {
+            UnitCells::Few(v) => {
+                // Contests are numbered as first seen: a unit's new contest is usually the last.
+                let i = match v.last() {
+                    Some(l) if l.0 < c => v.len(),
+                    _ => v.binary_search_by_key(&c, |e| e.0).unwrap_or_else(|i| i),
+                };
+                v.insert(i, (c, at));
+            }
+            UnitCells::Many(m) => {
+                m.insert(c, at);
+            }
+        }
+    }
+}
+
+impl Cells {
+    /// Cells per chunk (about a megabyte).
+    const CHUNK: usize = 4096;
+
+    /// The cell of unit `u` and contest `c`, added (first seen on `line`) if absent.
+    pub fn entry(&mut self, u: usize, c: usize, line: u64) -> &mut Cell {
+        if self.index.len() <= u {
+            self.index.resize_with(u + 1, UnitCells::default);
+        }
+        let i = match self.index[u].get(c) {
+            Some(i) => i,
+            None => {
+                let i = self.push(u, c, line);
+                self.index[u].insert(c, i);
+                i
+            }
+        };
+        &mut self.chunks[i / Self::CHUNK][i % Self::CHUNK].1
+    }
+
+    /// A new cell at the end; its position.
+    fn push(&mut self, u: usize, c: usize, line: u64) -> usize {
+        if self.chunks.last().is_none_or(|l| l.len() == Self::CHUNK) {
+            self.chunks.push(Vec::with_capacity(Self::CHUNK));
+        }
+        let last = self.chunks.len() - 1;
+        let chunk = &mut self.chunks[last];
+        chunk.push((
+            (u, c),
+            Cell {
+                line,
+                ..Cell::default()
+            },
+        ));
+        last * Self::CHUNK + chunk.len() - 1
+    }
+
+    pub fn get(&self, key: &(usize, usize)) -> Option<&Cell> {
+        let i = self.index.get(key.0)?.get(key.1)?;
+        Some(&self.chunks[i / Self::CHUNK][i % Self::CHUNK].1)
+    }
+
+    /// Every cell with its (unit, contest), in the order first seen.
+    pub fn iter(&self) -> impl Iterator<Item = (&(usize, usize), &Cell)> {
+        self.chunks.iter().flatten().map(|(k, cell)| (k, cell))
+    }
+
+    /// Every (unit, contest) with a cell.
+    pub fn keys(&self) -> impl Iterator<Item = &(usize, usize)> {
+        self.iter().map(|(k, _)| k)
+    }
 }
 
 fn slot(t: CountType) -> usize {
@@ -212,7 +381,7 @@ pub(crate) struct Sheet {
     pub parties: Vec<SParty>,
     party_norm: HashMap<String, usize>,
     party_key: HashMap<String, usize>,
-    pub cells: HashMap<(usize, usize), Cell>,
+    pub cells: Cells,
     /// Whether source keys are stable ids worth keeping as definition ids (NIST ObjectIds);
     /// Clarity keys are only used to find things within the file.
     pub keys_are_ids: bool,
@@ -240,7 +409,7 @@ impl Sheet {
             parties: Vec::new(),
             party_norm: HashMap::new(),
             party_key: HashMap::new(),
-            cells: HashMap::new(),
+            cells: Cells::default(),
             keys_are_ids: false,
         }
     }
@@ -550,14 +719,11 @@ impl Sheet {
         line: u64,
         accumulate: bool,
     ) -> Result<(), FormatError> {
-        let cell = self.cells.entry((u, c)).or_insert_with(|| Cell {
-            line,
-            ..Cell::default()
-        });
+        let cell = self.cells.entry(u, c, line);
         let row = cell.sel.entry(s);
-        let x = &mut row[slot(t)];
-        match x {
-            Some(old) if accumulate => *old = old.saturating_add(v),
+        let i = slot(t);
+        match row.get(i) {
+            Some(old) if accumulate => row.set(i, old.saturating_add(v)),
             Some(_) => {
                 let (unit, contest, sel) = (
                     &self.units[u].name.display,
@@ -569,7 +735,7 @@ impl Sheet {
                     format!("{sel:?} in contest {contest:?} has a second {} count for unit {unit:?} (first near line {}); duplicated rows are refused", t.as_str(), cell.line),
                 ));
             }
-            None => *x = Some(v),
+            None => row.set(i, v),
         }
         Ok(())
     }
@@ -585,17 +751,14 @@ impl Sheet {
         line: u64,
         accumulate: bool,
     ) -> Result<(), FormatError> {
-        let cell = self.cells.entry((u, c)).or_insert_with(|| Cell {
-            line,
-            ..Cell::default()
-        });
+        let cell = self.cells.entry(u, c, line);
         let row = cell.sel.entry(s);
         for &(t, v) in parts {
-            let x = &mut row[slot(t)];
-            match x {
-                Some(old) if accumulate => *old = old.saturating_add(v),
+            let i = slot(t);
+            match row.get(i) {
+                Some(old) if accumulate => row.set(i, old.saturating_add(v)),
                 Some(_) => return self.add(u, c, s, t, v, line, accumulate),
-                None => *x = Some(v),
+                None => row.set(i, v),
             }
         }
         Ok(())
@@ -611,10 +774,7 @@ impl Sheet {
         line: u64,
         accumulate: bool,
     ) -> Result<(), FormatError> {
-        let cell = self.cells.entry((u, c)).or_insert_with(|| Cell {
-            line,
-            ..Cell::default()
-        });
+        let cell = self.cells.entry(u, c, line);
         let x = &mut cell.other[other_slot(o)];
         match x {
             Some(old) if accumulate => *old = old.saturating_add(v),
@@ -979,6 +1139,28 @@ impl Sheet {
                 ),
             ));
         }
+        // Cells as stored, in the order the file first names them: memory order, so the pass
+        // reads them one after another (in (unit, contest) order each cell was a cache miss).
+        // Statements do not depend on the order; errors must be found in (unit, contest) order,
+        // as they always were: a pass that meets one is made again in that order, which meets
+        // the first.
+        let stored: Vec<((usize, usize), &Cell)> =
+            self.cells.iter().map(|(k, cell)| (*k, cell)).collect();
+        self.statements(def, opts, sha256, &stored).or_else(|_| {
+            let mut sorted = stored.clone();
+            sorted.sort_unstable_by_key(|(k, _)| *k);
+            self.statements(def, opts, sha256, &sorted)
+        })
+    }
+
+    /// [`Sheet::import`] from `cells` in the order given.
+    fn statements(
+        &self,
+        def: &ValidDefinition,
+        opts: &ImportOptions,
+        sha256: &str,
+        cells: &[((usize, usize), &Cell)],
+    ) -> Result<Vec<ResultsStatement>, FormatError> {
         let r = Resolver::new(def, opts.mapping);
         let mut unit_memo: Vec<Option<usize>> = vec![None; self.units.len()];
         let mut contest_memo: Vec<Option<usize>> = vec![None; self.contests.len()];
@@ -987,19 +1169,25 @@ impl Sheet {
             .iter()
             .map(|c| vec![None; c.selections.len()])
             .collect();
-        // Cells in (unit, contest) order, with their contents (no look-up per cell).
-        let mut cells: Vec<(&(usize, usize), &Cell)> = self.cells.iter().collect();
-        cells.sort_unstable_by_key(|(k, _)| **k);
-        // def unit → (first line, contest id → report)
-        // Per definition unit: (first line, (contest, report) in first-seen order). A vector per
-        // unit, not a B-tree: a B-tree node reserves eleven ~150-byte reports whatever a unit has.
-        let mut out: HashMap<usize, (u64, Reports)> = HashMap::new();
+        // Per definition unit: its first cell in (unit, contest) order and that cell's line (the
+        // statements' order), and its (contest, report)s. A vector per unit, not a B-tree: a
+        // B-tree node reserves eleven ~150-byte reports whatever a unit has.
+        let mut out: Vec<Option<UnitReports>> = (0..def.units().len()).map(|_| None).collect();
         // Two source names for one (unit, contest, selection) are caught by the report already
         // holding the selection; a selection with no counts is not in the report, so those
         // (rare) are remembered here.
         let mut empty_cells: HashMap<(usize, usize, usize), u64> = HashMap::new();
-        let mut held_by_parent: HashMap<(usize, usize), bool> = HashMap::new();
-        for &(&(u, c), cell) in &cells {
+        let mut held = HeldIn::new(def);
+        let mut ranks: Vec<Vec<u32>> = vec![Vec::new(); def.contests().len()];
+        let mut sorted: Vec<(u32, usize, ByType)> = Vec::new();
+        // A unit's reports vector is made at its final size (one report per cell, unless
+        // several source units or contests map to one): grown by doubling, its copies were
+        // a good part of the memory an import touches.
+        let mut cells_of_unit = vec![0usize; self.units.len()];
+        for ((u, _), _) in cells {
+            cells_of_unit[*u] += 1;
+        }
+        for &((u, c), cell) in cells {
             let du = self.resolve_unit(u, &r, &mut unit_memo)?;
             let dc = match contest_memo[c] {
                 Some(x) => x,
@@ -1009,30 +1197,23 @@ impl Sheet {
                     x
                 }
             };
-            // A unit whose parent is in the contest's area is in it too: asking once per
-            // (contest, parent) spares walking the area for every precinct.
-            let held = match def.parent(du) {
-                Some(p) => {
-                    *held_by_parent
-                        .entry((dc, p))
-                        .or_insert_with(|| def.contest_held_in(dc, p))
-                        || def.contest_held_in(dc, du)
-                }
-                None => def.contest_held_in(dc, du),
-            };
-            if !held {
+            if !held.contest_in(dc, du) {
                 return Err(FormatError::invalid(
                     Location::line(cell.line),
                     format!("contest {:?} is not held in reporting unit {:?} according to the definition", def.contests()[dc].id, def.units()[du].id),
                 ));
             }
-            let entry = out.entry(du).or_insert_with(|| (cell.line, Vec::new()));
-            // Cells come sorted by source unit and contest: a report met again is usually the
-            // last one (several source units or contests mapped to one are the exception).
-            let at = match entry.1.iter().rposition(|(d, _)| *d == dc) {
-                Some(i) => i,
+            let entry = out[du]
+                .get_or_insert_with(|| ((u, c), cell.line, Vec::with_capacity(cells_of_unit[u])));
+            if (u, c) < entry.0 {
+                (entry.0, entry.1) = ((u, c), cell.line);
+            }
+            // A report met again is usually the last one (several source units or contests
+            // mapped to one are the exception).
+            let (at, fresh) = match entry.2.iter().rposition(|(d, _)| *d == dc) {
+                Some(i) => (i, false),
                 None => {
-                    entry.1.push((
+                    entry.2.push((
                         dc,
                         ContestReport {
                             contest: def.contests()[dc].id.clone(),
@@ -1044,21 +1225,34 @@ impl Sheet {
                             selections: BTreeMap::new(),
                         },
                     ));
-                    entry.1.len() - 1
+                    (entry.2.len() - 1, true)
                 }
             };
-            let report = &mut entry.1[at].1;
-            for (s, counts) in cell.sel.iter() {
-                let ds = match sel_memo[c].get(s).copied().flatten() {
-                    Some(x) => x,
-                    None => {
-                        let x = r.selection(dc, &self.contests[c].selections[s])?;
-                        if let Some(m) = sel_memo[c].get_mut(s) {
-                            *m = Some(x);
-                        }
-                        x
+            let report = &mut entry.2[at].1;
+            if ranks[dc].is_empty() {
+                ranks[dc] = id_ranks(&def.contests()[dc]);
+            }
+            // A report's first cell (nearly always its only one) goes the short way when its
+            // selections resolve to distinct ones; anything else takes the general way below,
+            // which meets the same errors in the same order as it always has.
+            let short = fresh
+                && self.sorted_selections(c, dc, cell, &r, &mut sel_memo, &ranks[dc], &mut sorted);
+            if short {
+                let sels = &def.contests()[dc].selections;
+                for &(_, ds, by) in &sorted {
+                    if by.is_empty() {
+                        empty_cells.insert((du, dc, ds), cell.line);
                     }
-                };
+                }
+                // In key order, each insertion lands at the end of the (one-leaf) map.
+                for &(_, ds, by) in &sorted {
+                    if !by.is_empty() {
+                        report.selections.insert(sels[ds].id.clone(), by);
+                    }
+                }
+            }
+            for (s, counts) in cell.sel.iter().filter(|_| !short) {
+                let ds = self.resolve_selection(c, s, dc, &r, &mut sel_memo)?;
                 let sid = &def.contests()[dc].selections[ds].id;
                 let twice = |first: Option<u64>| {
                     let first = first.unwrap_or(cell.line);
@@ -1070,16 +1264,11 @@ impl Sheet {
                 if let Some(&first) = empty_cells.get(&(du, dc, ds)) {
                     return Err(twice(Some(first)));
                 }
-                let mut by = ByType::new();
-                for (t, v) in CountType::ALL.iter().zip(counts.iter()) {
-                    if let Some(v) = v {
-                        by.insert(*t, Count::new(*v));
-                    }
-                }
+                let by = by_type(counts);
                 if by.is_empty() {
                     if report.selections.contains_key(sid) {
                         return Err(twice(first_line_mapping_to(
-                            &cells,
+                            cells,
                             &unit_memo,
                             &contest_memo,
                             &sel_memo,
@@ -1092,7 +1281,7 @@ impl Sheet {
                 match report.selections.entry(sid.clone()) {
                     std::collections::btree_map::Entry::Occupied(_) => {
                         return Err(twice(first_line_mapping_to(
-                            &cells,
+                            cells,
                             &unit_memo,
                             &contest_memo,
                             &sel_memo,
@@ -1123,7 +1312,8 @@ impl Sheet {
         };
         let mut list: Vec<(u64, usize, Reports)> = out
             .into_iter()
-            .map(|(du, (line, m))| (line, du, m))
+            .enumerate()
+            .filter_map(|(du, o)| o.map(|(_, line, m)| (line, du, m)))
             .collect();
         list.sort_by_key(|(line, du, _)| (*line, *du));
         let mut statements = Vec::with_capacity(list.len());
@@ -1155,6 +1345,51 @@ impl Sheet {
             statements.push(st);
         }
         Ok(statements)
+    }
+
+    /// Definition selection of source selection `s` of source contest `c` (resolved in
+    /// definition contest `dc` once, then remembered).
+    fn resolve_selection(
+        &self,
+        c: usize,
+        s: usize,
+        dc: usize,
+        r: &Resolver,
+        memo: &mut [Vec<Option<usize>>],
+    ) -> Result<usize, FormatError> {
+        if let Some(ds) = memo[c].get(s).copied().flatten() {
+            return Ok(ds);
+        }
+        let ds = r.selection(dc, &self.contests[c].selections[s])?;
+        if let Some(m) = memo[c].get_mut(s) {
+            *m = Some(ds);
+        }
+        Ok(ds)
+    }
+
+    /// The selections of `cell` as (id rank, definition selection, counts), sorted by rank into
+    /// `out`; `false` when a selection does not resolve or two map to one definition selection
+    /// (the caller then takes the general way, which reports it).
+    #[allow(clippy::too_many_arguments)]
+    fn sorted_selections(
+        &self,
+        c: usize,
+        dc: usize,
+        cell: &Cell,
+        r: &Resolver,
+        memo: &mut [Vec<Option<usize>>],
+        ranks: &[u32],
+        out: &mut Vec<(u32, usize, ByType)>,
+    ) -> bool {
+        out.clear();
+        for (s, counts) in cell.sel.iter() {
+            match self.resolve_selection(c, s, dc, r, memo) {
+                Ok(ds) => out.push((ranks[ds], ds, by_type(counts))),
+                Err(_) => return false,
+            }
+        }
+        out.sort_unstable_by_key(|e| e.0);
+        out.windows(2).all(|w| w[0].0 != w[1].0)
     }
 
     fn resolve_unit(
@@ -1194,22 +1429,86 @@ impl Sheet {
     }
 }
 
+/// A selection's figures as the model holds them.
+fn by_type(counts: &Counts) -> ByType {
+    let mut by = ByType::new();
+    for (t, v) in CountType::ALL.iter().zip(counts.iter()) {
+        if let Some(v) = v {
+            by.insert(*t, Count::new(v));
+        }
+    }
+    by
+}
+
+/// Each selection's rank among its contest's selection ids in string order: the order of a
+/// report's selection map, so a report's selections are sorted by number and the map built
+/// from sorted input in one go.
+fn id_ranks(contest: &Contest) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..contest.selections.len()).collect();
+    order.sort_unstable_by(|&a, &b| contest.selections[a].id.cmp(&contest.selections[b].id));
+    let mut ranks = vec![0u32; order.len()];
+    for (rank, &i) in order.iter().enumerate() {
+        ranks[i] = u32::try_from(rank).unwrap_or(u32::MAX);
+    }
+    ranks
+}
+
+/// "Is contest `dc` held in unit `du`" for every cell of an import: the contest's area roots
+/// sorted once, then a binary search per ancestor of the unit (a few), where
+/// `ValidDefinition::contest_held_in` walks up from the unit once per area root (a district
+/// made of precincts has hundreds).
+struct HeldIn<'a> {
+    def: &'a ValidDefinition,
+    /// Per definition contest, made on first use.
+    areas: Vec<Option<Vec<usize>>>,
+}
+
+impl<'a> HeldIn<'a> {
+    fn new(def: &'a ValidDefinition) -> HeldIn<'a> {
+        HeldIn {
+            def,
+            areas: vec![None; def.contests().len()],
+        }
+    }
+
+    fn contest_in(&mut self, dc: usize, du: usize) -> bool {
+        let def = self.def;
+        let area = self.areas[dc].get_or_insert_with(|| {
+            let mut a = def.contest_area(dc).to_vec();
+            a.sort_unstable();
+            a
+        });
+        let mut u = Some(du);
+        while let Some(x) = u {
+            if area.binary_search(&x).is_ok() {
+                return true;
+            }
+            u = def.parent(x);
+        }
+        false
+    }
+}
+
 /// A unit's contest reports, each with its definition contest index.
 type Reports = Vec<(usize, ContestReport)>;
+
+/// A definition unit's first source cell in (unit, contest) order, that cell's line, and its
+/// reports.
+type UnitReports = ((usize, usize), u64, Reports);
 
 /// What `derive` needs besides the file.
 /// The first line of a cell whose unit, contest and one of whose selections resolved to
 /// `target` (definition unit, contest, selection): the earlier source of a name mapped twice.
 /// Only for the error message, so a search, not a table kept for every cell.
 fn first_line_mapping_to(
-    cells: &[(&(usize, usize), &Cell)],
+    cells: &[((usize, usize), &Cell)],
     unit_memo: &[Option<usize>],
     contest_memo: &[Option<usize>],
     sel_memo: &[Vec<Option<usize>>],
     target: (usize, usize, usize),
 ) -> Option<u64> {
     let (du, dc, ds) = target;
-    cells.iter().find_map(|&(&(u, c), cell)| {
+    cells.iter().find_map(|&((u, c), cell)| {
         let same = unit_memo.get(u).copied().flatten() == Some(du)
             && contest_memo.get(c).copied().flatten() == Some(dc)
             && cell
@@ -1414,5 +1713,71 @@ impl<'a> Resolver<'a> {
             name: format!("{}/{name}", c.id),
             closest: closest(name, pool),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every form of `Sels` (inline, vector, B-tree) answers like a map, whatever the order the
+    /// selections arrive in.
+    #[test]
+    fn sels_agree_with_a_map_through_every_form() {
+        for order in [
+            (0..40).collect::<Vec<usize>>(),
+            (0..40).rev().collect(),
+            (0..40).map(|i| (i * 17) % 40).collect(),
+        ] {
+            let mut sels = Sels::default();
+            let mut model: BTreeMap<usize, Counts> = BTreeMap::new();
+            for (k, &s) in order.iter().enumerate() {
+                let v = u64::try_from(k).unwrap_or(0);
+                sels.entry(s).set(k % 5, v);
+                model.entry(s).or_default().set(k % 5, v);
+                // A second figure for a selection already present.
+                sels.entry(order[k / 2]).set(4, v);
+                model.entry(order[k / 2]).or_default().set(4, v);
+                let got: Vec<(usize, Counts)> = sels.iter().map(|(s, c)| (s, *c)).collect();
+                let want: Vec<(usize, Counts)> = model.iter().map(|(s, c)| (*s, *c)).collect();
+                assert_eq!(got, want, "after {k} of {order:?}");
+                for probe in 0..41 {
+                    assert_eq!(sels.get(probe), model.get(&probe));
+                }
+            }
+            assert!(matches!(sels, Sels::Large(_)));
+        }
+    }
+
+    /// A unit's cell table finds every cell, before and after it outgrows its sorted vector,
+    /// whatever the order contests arrive in.
+    #[test]
+    fn cells_are_found_through_both_forms_of_a_units_table() {
+        let mut cells = Cells::default();
+        let contests: Vec<usize> = (0..150).map(|i| (i * 37) % 150).collect();
+        for (k, &c) in contests.iter().enumerate() {
+            let line = u64::try_from(k).unwrap_or(0);
+            cells.entry(3, c, line).other[0] = Some(line);
+            // Met again: the same cell, its first line kept.
+            assert_eq!(cells.entry(3, c, 9999).line, line);
+            for &seen in &contests[..=k] {
+                assert!(cells.get(&(3, seen)).is_some(), "{seen} after {k}");
+            }
+            assert!(cells.get(&(2, c)).is_none());
+        }
+        assert!(cells.get(&(3, 150)).is_none());
+        let order: Vec<(usize, usize)> = cells.keys().copied().collect();
+        let want: Vec<(usize, usize)> = contests.iter().map(|&c| (3, c)).collect();
+        assert_eq!(order, want);
+    }
+
+    #[test]
+    fn counts_keep_given_zeros_apart_from_absent() {
+        let mut c = Counts::default();
+        c.set(2, 0);
+        assert_eq!(
+            c.iter().collect::<Vec<_>>(),
+            vec![None, None, Some(0), None, None]
+        );
     }
 }

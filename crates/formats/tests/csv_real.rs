@@ -359,3 +359,47 @@ fn two_source_names_mapped_to_one_selection_are_refused_naming_both_lines() {
         Some(3)
     );
 }
+
+/// Of several errors, the import reports the first in (unit, contest) order, whatever the order
+/// of the file's rows (here: contest by contest, as OpenElections files come).
+#[test]
+fn of_two_errors_the_first_by_unit_then_contest_is_reported() {
+    let base = "county,precinct,office,district,party,candidate,votes\nA,P1,Gov,,D,X,1\nA,P1,Sen,,D,Y,1\nA,P2,Gov,,D,X,1\nA,P2,Sen,,D,Y,1\n";
+    let mut def = derive(Format::Csv, base.as_bytes(), "x-2024-01-01");
+    let unit = |name: &str| {
+        def.units
+            .iter()
+            .find(|u| u.name.values().any(|n| n == name))
+            .map(|u| u.id.clone())
+            .unwrap()
+    };
+    let (p1, p2) = (unit("P1"), unit("P2"));
+    for c in &mut def.contests {
+        let gov = c.name.values().any(|n| n == "Gov");
+        c.area = vec![if gov { p1.clone() } else { p2.clone() }];
+    }
+    let sen = def
+        .contests
+        .iter()
+        .find(|c| c.name.values().any(|n| n == "Sen"))
+        .map(|c| c.id.clone())
+        .unwrap();
+    let def = def.validate().unwrap();
+    // Line 3: Gov is not held in P2; line 4: Sen is not held in P1, and P1 comes first.
+    let file = "county,precinct,office,district,party,candidate,votes\nA,P1,Gov,,D,X,1\nA,P2,Gov,,D,X,1\nA,P1,Sen,,D,Y,1\n";
+    let e = import_results(
+        Format::Csv,
+        file.as_bytes(),
+        &def,
+        &opts("x-2024-01-01", None),
+    )
+    .unwrap_err();
+    assert_eq!(e.location().and_then(|l| l.line), Some(4), "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains(&format!(
+            "contest {sen:?} is not held in reporting unit {p1:?}"
+        )),
+        "{msg}"
+    );
+}
