@@ -327,7 +327,7 @@ async fn submit(
             format!("a submission is one signed note of at most {MAX_BODY} bytes"),
         )
     })?;
-    match rt.submit(bytes.to_vec()).await {
+    match rt.submit(std::sync::Arc::from(&bytes[..])).await {
         Ok(Outcome::Accepted(receipt)) => {
             let status = if receipt.duplicate {
                 StatusCode::OK

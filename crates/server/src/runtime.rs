@@ -94,7 +94,8 @@ pub enum SubmitError {
 }
 
 struct Job {
-    bytes: Vec<u8>,
+    /// The note as it will sit in the log (one copy of the request body, never copied again).
+    bytes: Arc<[u8]>,
     verified: VerifiedNote,
     reply: oneshot::Sender<Result<Outcome, SubmitError>>,
 }
@@ -335,7 +336,7 @@ impl ElectionRuntime {
 
     /// Parses, checks signatures (in the caller's task, in parallel with others), then queues
     /// for sequencing and waits for the durable outcome.
-    pub async fn submit(&self, bytes: Vec<u8>) -> Result<Outcome, SubmitError> {
+    pub async fn submit(&self, bytes: Arc<[u8]>) -> Result<Outcome, SubmitError> {
         let keys = self.keys.read().unwrap_or_else(|p| p.into_inner()).clone();
         let verified = verify_note(&keys, &self.id, &bytes).map_err(SubmitError::Rejected)?;
         let (reply, rx) = oneshot::channel();
@@ -538,7 +539,7 @@ impl Sequencer {
     fn process(&mut self, batch: Vec<Job>) {
         let first_index = self.ledger.size();
         let mut pending = Vec::with_capacity(batch.len());
-        let mut new_entries: Vec<Vec<u8>> = Vec::new();
+        let mut new_entries: Vec<Arc<[u8]>> = Vec::new();
         let mut new_statements: Vec<Statement> = Vec::new();
         let mut new_leaves: HashMap<Hash, u64> = HashMap::new();
         let now = now_rfc3339();
@@ -604,7 +605,7 @@ impl Sequencer {
                 let log = self.rt.log.read().unwrap_or_else(|p| p.into_inner());
                 sign_checkpoint(&self.signer, &self.rt.origin, &log.tree)
             };
-            let refs: Vec<&[u8]> = new_entries.iter().map(Vec::as_slice).collect();
+            let refs: Vec<&[u8]> = new_entries.iter().map(|e| &e[..]).collect();
             if let Err(e) = self
                 .store
                 .append(&self.rt.id, first_index, &refs, &checkpoint)
@@ -635,9 +636,7 @@ impl Sequencer {
                 std::process::exit(70);
             }
             let mut log = self.rt.log.write().unwrap_or_else(|p| p.into_inner());
-            for e in new_entries {
-                log.entries.push(Arc::from(e));
-            }
+            log.entries.extend(new_entries);
             log.leaf_index.extend(new_leaves);
             log.size = log.tree.len();
             log.checkpoint = Arc::from(checkpoint);
