@@ -254,32 +254,29 @@ fn table(
         }
         h.push_str("</tr>");
     }
-    let _ = write!(
-        h,
-        "</tbody><tfoot><tr><th scope=\"row\">{}</th>",
-        esc(&t(lang, "rcv-inactive", &[]))
-    );
-    for r in rounds {
-        let _ = write!(
-            h,
-            "<td class=\"num\">{}</td>",
-            esc(&format_int(lang, inactive(r)))
-        );
-    }
-    let _ = write!(
-        h,
-        "</tr><tr><th scope=\"row\">{}</th>",
-        esc(&t(lang, "rcv-threshold", &[]))
-    );
-    for r in rounds {
-        let _ = write!(
-            h,
-            "<td class=\"num\">{}</td>",
-            esc(&format_decimal(lang, &r.threshold))
-        );
-    }
-    h.push_str("</tr></tfoot></table></div>\n");
+    h.push_str("</tbody><tfoot>");
+    footer_row(&mut h, &t(lang, "rcv-inactive", &[]), rounds, |r| {
+        format_int(lang, inactive(r))
+    });
+    footer_row(&mut h, &t(lang, "rcv-threshold", &[]), rounds, |r| {
+        format_decimal(lang, &r.threshold)
+    });
+    h.push_str("</tfoot></table></div>\n");
     h
+}
+
+/// One row of the table's foot: its heading, then one figure per round.
+fn footer_row(
+    h: &mut String,
+    heading: &str,
+    rounds: &[ReportRound],
+    figure: impl Fn(&ReportRound) -> String,
+) {
+    let _ = write!(h, "<tr><th scope=\"row\">{}</th>", esc(heading));
+    for r in rounds {
+        let _ = write!(h, "<td class=\"num\">{}</td>", esc(&figure(r)));
+    }
+    h.push_str("</tr>");
 }
 
 /// Every decision and where its votes went, in words.
