@@ -1177,7 +1177,6 @@ impl Sheet {
         // holding the selection; a selection with no counts is not in the report, so those
         // (rare) are remembered here.
         let mut empty_cells: HashMap<(usize, usize, usize), u64> = HashMap::new();
-        let mut held = HeldIn::new(def);
         let mut ranks: Vec<Vec<u32>> = vec![Vec::new(); def.contests().len()];
         let mut sorted: Vec<(u32, usize, ByType)> = Vec::new();
         // A unit's reports vector is made at its final size (one report per cell, unless
@@ -1197,7 +1196,7 @@ impl Sheet {
                     x
                 }
             };
-            if !held.contest_in(dc, du) {
+            if !def.contest_held_in(dc, du) {
                 return Err(FormatError::invalid(
                     Location::line(cell.line),
                     format!("contest {:?} is not held in reporting unit {:?} according to the definition", def.contests()[dc].id, def.units()[du].id),
@@ -1451,42 +1450,6 @@ fn id_ranks(contest: &Contest) -> Vec<u32> {
         ranks[i] = u32::try_from(rank).unwrap_or(u32::MAX);
     }
     ranks
-}
-
-/// "Is contest `dc` held in unit `du`" for every cell of an import: the contest's area roots
-/// sorted once, then a binary search per ancestor of the unit (a few), where
-/// `ValidDefinition::contest_held_in` walks up from the unit once per area root (a district
-/// made of precincts has hundreds).
-struct HeldIn<'a> {
-    def: &'a ValidDefinition,
-    /// Per definition contest, made on first use.
-    areas: Vec<Option<Vec<usize>>>,
-}
-
-impl<'a> HeldIn<'a> {
-    fn new(def: &'a ValidDefinition) -> HeldIn<'a> {
-        HeldIn {
-            def,
-            areas: vec![None; def.contests().len()],
-        }
-    }
-
-    fn contest_in(&mut self, dc: usize, du: usize) -> bool {
-        let def = self.def;
-        let area = self.areas[dc].get_or_insert_with(|| {
-            let mut a = def.contest_area(dc).to_vec();
-            a.sort_unstable();
-            a
-        });
-        let mut u = Some(du);
-        while let Some(x) = u {
-            if area.binary_search(&x).is_ok() {
-                return true;
-            }
-            u = def.parent(x);
-        }
-        false
-    }
 }
 
 /// A unit's contest reports, each with its definition contest index.

@@ -614,6 +614,10 @@ pub struct ValidDefinition {
     selection_index: Vec<IdIndex>,
     /// Per contest: the area roots as unit indexes.
     contest_areas: Vec<Vec<usize>>,
+    /// The same, sorted: [`ValidDefinition::contest_held_in`] searches them for each of a
+    /// unit's few ancestors instead of walking up from the unit once per root (a district made
+    /// of precincts has hundreds), for every contest of every statement and imported cell.
+    contest_areas_sorted: Vec<Vec<usize>>,
     /// Per contest: the constituency units of a multi-constituency seat system, in the rules'
     /// order (empty for other contests).
     contest_constituencies: Vec<Vec<usize>>,
@@ -1008,6 +1012,14 @@ impl ValidDefinition {
             topo_order,
             depth,
             selection_index,
+            contest_areas_sorted: contest_areas
+                .iter()
+                .map(|a| {
+                    let mut a = a.clone();
+                    a.sort_unstable();
+                    a
+                })
+                .collect(),
             contest_areas,
             contest_constituencies,
         })
@@ -1078,9 +1090,17 @@ impl ValidDefinition {
     }
     /// Whether the contest is held in `unit` (the unit is inside one of the contest's area roots).
     pub fn contest_held_in(&self, contest: usize, unit: usize) -> bool {
-        self.contest_area(contest)
-            .iter()
-            .any(|&a| self.is_within(unit, a))
+        let Some(area) = self.contest_areas_sorted.get(contest) else {
+            return false;
+        };
+        let mut u = Some(unit);
+        while let Some(x) = u {
+            if area.binary_search(&x).is_ok() {
+                return true;
+            }
+            u = self.parent(x);
+        }
+        false
     }
     /// Name in `lang`, else the default language, else any.
     pub fn text<'a>(&self, text: &'a LocalizedText, lang: &str) -> &'a str {

@@ -416,3 +416,23 @@ fn seat_system_syntax_errors_say_where() {
         err(&t)
     );
 }
+
+/// "Held in" is "inside one of the contest's area roots", for every contest and unit, with
+/// several roots in an order that is not the units' (the look-up searches them sorted).
+#[test]
+fn a_contest_is_held_in_exactly_the_units_inside_its_area_roots() {
+    let k = common::keys();
+    let mut def = common::definition(&k);
+    def.contests[0].area = vec!["s2".into(), "north".into(), "s1".into()];
+    let v = def.validate().unwrap();
+    for ci in 0..v.contests().len() {
+        for u in 0..v.units().len() {
+            let inside = v.contest_area(ci).iter().any(|&a| v.is_within(u, a));
+            assert_eq!(v.contest_held_in(ci, u), inside, "contest {ci}, unit {u}");
+        }
+    }
+    let c0 = 0;
+    assert!(v.contest_held_in(c0, v.unit_index("n1").unwrap()));
+    assert!(v.contest_held_in(c0, v.unit_index("s2").unwrap()));
+    assert!(!v.contest_held_in(c0, v.unit_index("south").unwrap()));
+}
