@@ -1263,33 +1263,20 @@ impl Sheet {
                 if let Some(&first) = empty_cells.get(&(du, dc, ds)) {
                     return Err(twice(Some(first)));
                 }
+                if report.selections.contains_key(sid) {
+                    return Err(twice(first_line_mapping_to(
+                        cells,
+                        &unit_memo,
+                        &contest_memo,
+                        &sel_memo,
+                        (du, dc, ds),
+                    )));
+                }
                 let by = by_type(counts);
                 if by.is_empty() {
-                    if report.selections.contains_key(sid) {
-                        return Err(twice(first_line_mapping_to(
-                            cells,
-                            &unit_memo,
-                            &contest_memo,
-                            &sel_memo,
-                            (du, dc, ds),
-                        )));
-                    }
                     empty_cells.insert((du, dc, ds), cell.line);
-                    continue;
-                }
-                match report.selections.entry(sid.clone()) {
-                    std::collections::btree_map::Entry::Occupied(_) => {
-                        return Err(twice(first_line_mapping_to(
-                            cells,
-                            &unit_memo,
-                            &contest_memo,
-                            &sel_memo,
-                            (du, dc, ds),
-                        )));
-                    }
-                    std::collections::btree_map::Entry::Vacant(v) => {
-                        v.insert(by);
-                    }
+                } else {
+                    report.selections.insert(sid.clone(), by);
                 }
             }
             let add = |slot: &mut Option<Count>, v: Option<u64>| {
@@ -1459,7 +1446,6 @@ type Reports = Vec<(usize, ContestReport)>;
 /// reports.
 type UnitReports = ((usize, usize), u64, Reports);
 
-/// What `derive` needs besides the file.
 /// The first line of a cell whose unit, contest and one of whose selections resolved to
 /// `target` (definition unit, contest, selection): the earlier source of a name mapped twice.
 /// Only for the error message, so a search, not a table kept for every cell.
@@ -1482,6 +1468,7 @@ fn first_line_mapping_to(
     })
 }
 
+/// What `derive` needs besides the file.
 pub(crate) struct DeriveParams<'a> {
     pub election_id: &'a str,
     pub authority_key: VerifierKey,
