@@ -94,35 +94,30 @@ impl Counts {
 
     /// self += other, in wrapping arithmetic (`other` may be a [`Counts::minus`] delta).
     fn add(&mut self, other: &Counts) {
-        for (row, o) in self.votes.iter_mut().zip(&other.votes) {
-            for (v, d) in row.iter_mut().zip(o) {
-                *v = v.wrapping_add(*d);
-            }
-        }
-        let f = |a: &mut u64, d: u64| *a = a.wrapping_add(d);
-        f(&mut self.ballots, other.ballots);
-        f(&mut self.blank, other.blank);
-        f(&mut self.invalid, other.invalid);
-        f(&mut self.overvotes, other.overvotes);
-        f(&mut self.undervotes, other.undervotes);
+        self.combine(other, u64::wrapping_add);
     }
 
     /// self − old, in wrapping arithmetic: added to a sum that holds `old`, it gives the sum
     /// holding `self` instead.
     fn minus(&self, old: &Counts) -> Counts {
         let mut d = self.clone();
-        for (row, o) in d.votes.iter_mut().zip(&old.votes) {
+        d.combine(old, u64::wrapping_sub);
+        d
+    }
+
+    /// Every figure of `self` replaced by `op(it, other's)`.
+    fn combine(&mut self, other: &Counts, op: fn(u64, u64) -> u64) {
+        for (row, o) in self.votes.iter_mut().zip(&other.votes) {
             for (v, x) in row.iter_mut().zip(o) {
-                *v = v.wrapping_sub(*x);
+                *v = op(*v, *x);
             }
         }
-        let f = |a: &mut u64, x: u64| *a = a.wrapping_sub(x);
-        f(&mut d.ballots, old.ballots);
-        f(&mut d.blank, old.blank);
-        f(&mut d.invalid, old.invalid);
-        f(&mut d.overvotes, old.overvotes);
-        f(&mut d.undervotes, old.undervotes);
-        d
+        let f = |a: &mut u64, x: u64| *a = op(*a, x);
+        f(&mut self.ballots, other.ballots);
+        f(&mut self.blank, other.blank);
+        f(&mut self.invalid, other.invalid);
+        f(&mut self.overvotes, other.overvotes);
+        f(&mut self.undervotes, other.undervotes);
     }
 
     fn selection_votes(&self, s: usize) -> u64 {
