@@ -213,11 +213,6 @@ impl Store {
         Ok(())
     }
 
-    /// Runs a passive checkpoint now; returns (frames in the WAL, frames copied back).
-    pub fn checkpoint(&self) -> Result<(i64, i64), StoreError> {
-        checkpoint_passive(&self.conn())
-    }
-
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave a transaction half-applied (SQLite rolls
         // back), so a poisoned lock is safe to reuse.

@@ -6,14 +6,21 @@ use std::time::{Duration, Instant};
 
 use skytale_store::{Store, DB_FILE};
 
-#[test]
-fn committed_entries_reach_the_database_file_without_the_writer_checkpointing() {
+/// A store in a fresh directory with election `e` (entry 0 only) and a checkpointer running
+/// every `every`.
+fn store_with_checkpointer(every: Duration) -> (tempfile::TempDir, Arc<Store>) {
     let tmp = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(tmp.path()).unwrap());
     store
         .create_election("e", "2026-11-26T00:00:00Z", &[b"head".to_vec()], b"cp1")
         .unwrap();
-    store.start_checkpointer(Duration::from_millis(10)).unwrap();
+    store.start_checkpointer(every).unwrap();
+    (tmp, store)
+}
+
+#[test]
+fn committed_entries_reach_the_database_file_without_the_writer_checkpointing() {
+    let (tmp, store) = store_with_checkpointer(Duration::from_millis(10));
     let db_file = tmp.path().join(DB_FILE);
     let before = std::fs::metadata(&db_file).unwrap().len();
 
@@ -50,12 +57,7 @@ fn committed_entries_reach_the_database_file_without_the_writer_checkpointing() 
 
 #[test]
 fn a_wal_written_to_without_pause_is_started_over() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(tmp.path()).unwrap());
-    store
-        .create_election("e", "2026-11-26T00:00:00Z", &[b"head".to_vec()], b"cp1")
-        .unwrap();
-    store.start_checkpointer(Duration::from_millis(5)).unwrap();
+    let (tmp, store) = store_with_checkpointer(Duration::from_millis(5));
     let wal = tmp.path().join(format!("{DB_FILE}-wal"));
     // 96 MiB in batches of 50 entries, back to back (as the sequencer under load): without
     // restarts the WAL would reach the writer's fallback bound (64 MiB).
