@@ -14,7 +14,16 @@
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use crate::runtime::{whole_file, ElectionRuntime, PublicationEvent, RENDER_GAP, RENDER_INTERVAL};
+use crate::runtime::{whole_file, ElectionRuntime, PublicationEvent};
+
+/// Longest the document stays stale while submissions keep arriving (bounds accept-to-visible
+/// latency under load).
+pub const RENDER_INTERVAL: Duration = Duration::from_millis(200);
+/// Shortest time between two renders. Under load from many connections the tally changes
+/// after almost every batch; rendering (and compressing) a national election's document each
+/// time cost a quarter of a core. A lone submission after a quiet spell is still rendered at
+/// once.
+pub const RENDER_GAP: Duration = Duration::from_millis(100);
 
 /// Longest nap while a render is postponed because submissions are waiting.
 const POSTPONED_NAP: Duration = Duration::from_millis(5);

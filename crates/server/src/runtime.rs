@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use rayon::prelude::*;
 use skytale_model::{
@@ -25,14 +24,6 @@ use tokio::sync::{broadcast, oneshot};
 
 /// Most submissions sequenced in one batch (one transaction, one checkpoint).
 pub const MAX_BATCH: usize = 4096;
-/// Longest a finished publication waits before its results document is rendered again while
-/// submissions keep arriving (bounds accept-to-visible latency under load).
-pub const RENDER_INTERVAL: Duration = Duration::from_millis(200);
-/// Shortest time between two renders of the results document when the queue runs dry. Under
-/// load from many connections the queue empties between almost every batch; rendering (and
-/// compressing) a national election's document each time cost a quarter of the sequencer's
-/// CPU. A lone submission after a quiet spell is still rendered at once.
-pub const RENDER_GAP: Duration = Duration::from_millis(100);
 /// Submissions waiting for the sequencer before new ones are turned away with 429.
 pub const QUEUE_DEPTH: usize = 65_536;
 
