@@ -776,7 +776,7 @@ pub(crate) fn read<R: BufRead>(input: R, mapping: Option<&Mapping>) -> Result<Sh
         });
         match given {
             Some(row) => {
-                let total: u64 = row.iter().map(|v| v.unwrap_or(0)).sum();
+                let total: u64 = row.values().map(|v| v.get()).sum();
                 let detail_total: u64 = sums.iter().sum();
                 if total != detail_total {
                     return Err(FormatError::invalid(
@@ -866,7 +866,7 @@ mod tests {
             s.cells
                 .get(&(u, c))
                 .and_then(|cell| cell.sel.get(0))
-                .and_then(|f| f.get(4))
+                .and_then(|f| f.get(&CountType::Total).map(|v| v.get()))
         };
         assert_eq!(
             [

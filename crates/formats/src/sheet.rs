@@ -95,32 +95,6 @@ pub(crate) enum Other {
     Ballots,
 }
 
-/// Figures of one selection, by count type (`CountType::ALL` order): which are given, and their
-/// values. 48 bytes where `[Option<u64>; 5]` takes 80: a sheet holds one per selection per cell,
-/// and a statewide file has hundreds of thousands.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Counts {
-    given: u8,
-    values: [u64; 5],
-}
-
-impl Counts {
-    /// The figure of count type slot `i` (`CountType::ALL` order), if given.
-    pub fn get(&self, i: usize) -> Option<u64> {
-        (self.given & (1 << i) != 0).then(|| self.values[i])
-    }
-
-    pub fn set(&mut self, i: usize, v: u64) {
-        self.given |= 1 << i;
-        self.values[i] = v;
-    }
-
-    /// Every count type's figure in `CountType::ALL` order, `None` where not given.
-    pub fn iter(&self) -> impl Iterator<Item = Option<u64>> + '_ {
-        (0..self.values.len()).map(|i| self.get(i))
-    }
-}
-
 /// The selections' figures of one cell, in selection order. Nearly every cell holds a few
 /// selections: up to [`Sels::INLINE`] live in the cell itself (no allocation, and an import
 /// reading the cell finds them on the same cache lines); then a sorted vector, a fraction of a
@@ -128,14 +102,14 @@ impl Counts {
 /// B-tree keeps insertion logarithmic whatever the row order.
 #[derive(Clone, Debug)]
 pub(crate) enum Sels {
-    Inline(u8, [(usize, Counts); Sels::INLINE]),
-    Small(Vec<(usize, Counts)>),
-    Large(BTreeMap<usize, Counts>),
+    Inline(u8, [(usize, ByType); Sels::INLINE]),
+    Small(Vec<(usize, ByType)>),
+    Large(BTreeMap<usize, ByType>),
 }
 
 impl Default for Sels {
     fn default() -> Self {
-        Sels::Inline(0, [(0, Counts::default()); Sels::INLINE])
+        Sels::Inline(0, [(0, ByType::default()); Sels::INLINE])
     }
 }
 
@@ -143,7 +117,7 @@ impl Sels {
     const INLINE: usize = 3;
     const SMALL: usize = 16;
 
-    pub fn get(&self, s: usize) -> Option<&Counts> {
+    pub fn get(&self, s: usize) -> Option<&ByType> {
         match self {
             Sels::Inline(n, a) => {
                 let v = &a[..usize::from(*n)];
@@ -155,7 +129,7 @@ impl Sels {
     }
 
     /// The figures of `s`, added empty if absent.
-    pub fn entry(&mut self, s: usize) -> &mut Counts {
+    pub fn entry(&mut self, s: usize) -> &mut ByType {
         if self.get(s).is_none() {
             self.make_room();
         }
@@ -168,7 +142,7 @@ impl Sels {
                 };
                 // `make_room` left a free place at the end.
                 a[i..=len].rotate_right(1);
-                a[i] = (s, Counts::default());
+                a[i] = (s, ByType::default());
                 *n += 1;
                 &mut a[i].1
             }
@@ -181,7 +155,7 @@ impl Sels {
                         Err(i) => i,
                     },
                 };
-                v.insert(i, (s, Counts::default()));
+                v.insert(i, (s, ByType::default()));
                 &mut v[i].1
             }
             Sels::Large(m) => m.entry(s).or_default(),
@@ -215,12 +189,12 @@ impl Sels {
 
 /// [`Sels::iter`] (an enum, not a boxed iterator: one per cell of a large import).
 pub(crate) enum SelsIter<'a> {
-    Small(std::slice::Iter<'a, (usize, Counts)>),
-    Large(std::collections::btree_map::Iter<'a, usize, Counts>),
+    Small(std::slice::Iter<'a, (usize, ByType)>),
+    Large(std::collections::btree_map::Iter<'a, usize, ByType>),
 }
 
 impl<'a> Iterator for SelsIter<'a> {
-    type Item = (usize, &'a Counts);
+    type Item = (usize, &'a ByType);
     fn next(&mut self) -> Option<Self::Item> {
         match self {
             SelsIter::Small(i) => i.next().map(|(s, c)| (*s, c)),
@@ -347,10 +321,6 @@ impl Cells {
     pub fn keys(&self) -> impl Iterator<Item = &(usize, usize)> {
         self.iter().map(|(k, _)| k)
     }
-}
-
-fn slot(t: CountType) -> usize {
-    CountType::ALL.iter().position(|x| *x == t).unwrap_or(4)
 }
 
 fn other_slot(o: Other) -> usize {
@@ -721,9 +691,10 @@ impl Sheet {
     ) -> Result<(), FormatError> {
         let cell = self.cells.entry(u, c, line);
         let row = cell.sel.entry(s);
-        let i = slot(t);
-        match row.get(i) {
-            Some(old) if accumulate => row.set(i, old.saturating_add(v)),
+        match row.get(&t).copied() {
+            Some(old) if accumulate => {
+                row.insert(t, Count::new(old.get().saturating_add(v)));
+            }
             Some(_) => {
                 let (unit, contest, sel) = (
                     &self.units[u].name.display,
@@ -735,7 +706,9 @@ impl Sheet {
                     format!("{sel:?} in contest {contest:?} has a second {} count for unit {unit:?} (first near line {}); duplicated rows are refused", t.as_str(), cell.line),
                 ));
             }
-            None => row.set(i, v),
+            None => {
+                row.insert(t, Count::new(v));
+            }
         }
         Ok(())
     }
@@ -754,11 +727,14 @@ impl Sheet {
         let cell = self.cells.entry(u, c, line);
         let row = cell.sel.entry(s);
         for &(t, v) in parts {
-            let i = slot(t);
-            match row.get(i) {
-                Some(old) if accumulate => row.set(i, old.saturating_add(v)),
+            match row.get(&t).copied() {
+                Some(old) if accumulate => {
+                    row.insert(t, Count::new(old.get().saturating_add(v)));
+                }
                 Some(_) => return self.add(u, c, s, t, v, line, accumulate),
-                None => row.set(i, v),
+                None => {
+                    row.insert(t, Count::new(v));
+                }
             }
         }
         Ok(())
@@ -1272,7 +1248,7 @@ impl Sheet {
                         (du, dc, ds),
                     )));
                 }
-                let by = by_type(counts);
+                let by = *counts;
                 if by.is_empty() {
                     empty_cells.insert((du, dc, ds), cell.line);
                 } else {
@@ -1370,7 +1346,7 @@ impl Sheet {
         out.clear();
         for (s, counts) in cell.sel.iter() {
             match self.resolve_selection(c, s, dc, r, memo) {
-                Ok(ds) => out.push((ranks[ds], ds, by_type(counts))),
+                Ok(ds) => out.push((ranks[ds], ds, *counts)),
                 Err(_) => return false,
             }
         }
@@ -1413,17 +1389,6 @@ impl Sheet {
             )
         })
     }
-}
-
-/// A selection's figures as the model holds them.
-fn by_type(counts: &Counts) -> ByType {
-    let mut by = ByType::new();
-    for (t, v) in CountType::ALL.iter().zip(counts.iter()) {
-        if let Some(v) = v {
-            by.insert(*t, Count::new(v));
-        }
-    }
-    by
 }
 
 /// Each selection's rank among its contest's selection ids in string order: the order of a
@@ -1680,16 +1645,21 @@ mod tests {
             (0..40).map(|i| (i * 17) % 40).collect(),
         ] {
             let mut sels = Sels::default();
-            let mut model: BTreeMap<usize, Counts> = BTreeMap::new();
+            let mut model: BTreeMap<usize, ByType> = BTreeMap::new();
             for (k, &s) in order.iter().enumerate() {
                 let v = u64::try_from(k).unwrap_or(0);
-                sels.entry(s).set(k % 5, v);
-                model.entry(s).or_default().set(k % 5, v);
+                let t = CountType::ALL[k % 5];
+                sels.entry(s).insert(t, Count::new(v));
+                model.entry(s).or_default().insert(t, Count::new(v));
                 // A second figure for a selection already present.
-                sels.entry(order[k / 2]).set(4, v);
-                model.entry(order[k / 2]).or_default().set(4, v);
-                let got: Vec<(usize, Counts)> = sels.iter().map(|(s, c)| (s, *c)).collect();
-                let want: Vec<(usize, Counts)> = model.iter().map(|(s, c)| (*s, *c)).collect();
+                sels.entry(order[k / 2])
+                    .insert(CountType::Total, Count::new(v));
+                model
+                    .entry(order[k / 2])
+                    .or_default()
+                    .insert(CountType::Total, Count::new(v));
+                let got: Vec<(usize, ByType)> = sels.iter().map(|(s, c)| (s, *c)).collect();
+                let want: Vec<(usize, ByType)> = model.iter().map(|(s, c)| (*s, *c)).collect();
                 assert_eq!(got, want, "after {k} of {order:?}");
                 for probe in 0..41 {
                     assert_eq!(sels.get(probe), model.get(&probe));
@@ -1723,10 +1693,13 @@ mod tests {
 
     #[test]
     fn counts_keep_given_zeros_apart_from_absent() {
-        let mut c = Counts::default();
-        c.set(2, 0);
+        let mut c = ByType::default();
+        c.insert(CountType::ALL[2], Count::new(0));
         assert_eq!(
-            c.iter().collect::<Vec<_>>(),
+            CountType::ALL
+                .iter()
+                .map(|t| c.get(t).map(|v| v.get()))
+                .collect::<Vec<_>>(),
             vec![None, None, Some(0), None, None]
         );
     }
