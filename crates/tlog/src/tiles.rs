@@ -331,25 +331,46 @@ pub fn decode_entry_bundle(bytes: &[u8]) -> Result<Vec<Vec<u8>>, TileError> {
 /// Leniency, as tlog-tiles allows clients to fetch a fuller tile when a partial one is
 /// gone: a partial tile's response may hold more items than its width, and only the
 /// first `width` are used. Memory is proportional to `size`; callers bound it.
-pub fn read_tree<F, E>(
+pub fn read_tree<F, E>(size: u64, root: &Hash, fetch: F) -> Result<(Tree, Vec<Vec<u8>>), TileError>
+where
+    F: FnMut(&TilePath) -> Result<Vec<u8>, E>,
+    E: std::fmt::Display,
+{
+    read_tree_prefix(size, root, size, fetch)
+}
+
+/// [`read_tree`] for a log whose entries are readable only up to `readable` (an embargo: the
+/// entries after it are sealed, and only their leaf hashes are public, in the level-0 hash
+/// tiles). Rebuilds the tree from the first `readable` entries and the leaf hashes of the
+/// rest, checks every hash tile and the root, and returns the tree (all `size` leaves) and the
+/// readable entries. The sealed leaves are commitments: nothing here proves what they hold.
+pub fn read_tree_prefix<F, E>(
     size: u64,
     root: &Hash,
+    readable: u64,
     mut fetch: F,
 ) -> Result<(Tree, Vec<Vec<u8>>), TileError>
 where
     F: FnMut(&TilePath) -> Result<Vec<u8>, E>,
     E: std::fmt::Display,
 {
+    let readable = readable.min(size);
     let mut get = |p: &TilePath| {
         fetch(p).map_err(|e| TileError::Fetch {
             path: p.to_path(),
             why: e.to_string(),
         })
     };
-    let all = tiles_for_size(size);
+    let hash_tiles: Vec<TilePath> = tiles_for_size(size)
+        .into_iter()
+        .filter(|p| matches!(p, TilePath::Hash { .. }))
+        .collect();
     let mut tree = Tree::new();
     let mut entries = Vec::new();
-    for p in all.iter().filter(|p| matches!(p, TilePath::Entries { .. })) {
+    for p in tiles_for_size(readable)
+        .iter()
+        .filter(|p| matches!(p, TilePath::Entries { .. }))
+    {
         let bundle = decode_entry_bundle(&get(p)?).map_err(|e| match e {
             TileError::BadBundle { why } => TileError::BadBundle {
                 why: format!("{p}: {why}"),
@@ -369,7 +390,47 @@ where
             entries.push(e);
         }
     }
-    for p in &all {
+    // Every hash tile, fetched once; the sealed leaves come from level 0.
+    let mut fetched = Vec::with_capacity(hash_tiles.len());
+    for p in &hash_tiles {
+        let got = get(p)?;
+        if got.len() % 32 != 0 || got.len() < usize::from(p.width()) * 32 {
+            return Err(TileError::WrongCount {
+                path: p.to_path(),
+                got: got.len() / 32,
+                want: usize::from(p.width()),
+            });
+        }
+        fetched.push(got);
+    }
+    for (p, got) in hash_tiles.iter().zip(&fetched) {
+        let TilePath::Hash {
+            level: 0,
+            index,
+            width,
+        } = *p
+        else {
+            continue;
+        };
+        let first = index * TILE_WIDTH;
+        for k in 0..u64::from(width) {
+            if first + k < tree.len() {
+                continue;
+            }
+            let at = (k * 32) as usize;
+            let mut leaf = [0u8; 32];
+            leaf.copy_from_slice(&got[at..at + 32]);
+            tree.push_leaf_hash(leaf);
+        }
+    }
+    if tree.len() != size {
+        return Err(TileError::WrongCount {
+            path: "tile/0".into(),
+            got: tree.len() as usize,
+            want: size as usize,
+        });
+    }
+    for (p, got) in hash_tiles.iter().zip(&fetched) {
         let TilePath::Hash {
             level,
             index,
@@ -378,9 +439,8 @@ where
         else {
             continue;
         };
-        let got = get(p)?;
         let want = tree.hash_tile(level, index, width, size)?;
-        if got.len() % 32 != 0 || got.len() < want.len() || got.len() > TILE_WIDTH as usize * 32 {
+        if got.len() > TILE_WIDTH as usize * 32 {
             return Err(TileError::WrongCount {
                 path: p.to_path(),
                 got: got.len() / 32,
