@@ -18,6 +18,7 @@ pub mod error;
 pub mod genesis;
 pub mod ledger;
 pub mod rctab;
+pub mod replay;
 pub mod statement;
 
 pub use cvr::{BallotPattern, CvrHeader, CvrStatement, OVERVOTE_MARKER};

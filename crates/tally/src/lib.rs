@@ -42,9 +42,11 @@ use skytale_model::{
     ResultsStatement, SeatRules, Statement, ValidDefinition,
 };
 
+mod published;
 mod ranked;
 mod seats;
 
+pub use published::PublishedTally;
 pub use ranked::{CvrFile, Pass, PendingSeries, RankedChoiceResult};
 
 /// Number of count-type buckets, in the order of [`CountType::ALL`].
