@@ -337,9 +337,11 @@ fn run(cli: Cli) -> Result<bool> {
         } => {
             let r = runtime()?.block_on(publish::publish(&data_dir, &election, &out))?;
             println!(
-                "published {election} at tree size {} to {}: {} files, {} bytes (plus .gz/.br siblings)",
-                r.tree_size,
+                "published {election} to {}: snapshot {} (root {}) of a log of {} entries; {} files, {} bytes (plus .gz/.br siblings)",
                 out.display(),
+                r.snapshot,
+                r.snapshot_root,
+                r.tree_size,
                 r.files,
                 r.bytes
             );

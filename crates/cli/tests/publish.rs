@@ -211,7 +211,8 @@ async fn published_files_are_the_served_bytes_and_verify() {
     assert!(report.ok, "{}", report.to_text());
     assert_eq!(report.tree_size, Some(5));
     assert!(
-        report.to_text().contains("HTML pages recomputed"),
+        report.to_text().contains("81 site files")
+            && report.to_text().contains("recomputed at snapshot 5"),
         "{}",
         report.to_text()
     );
@@ -235,6 +236,48 @@ async fn published_files_are_the_served_bytes_and_verify() {
         "{}",
         report.to_text()
     );
+    std::fs::write(&page, html).unwrap();
+
+    // The deepest page of the directory (a polling station's), and then only the gzip
+    // sibling that nginx's gzip_static sends of another page: each edit is caught, named.
+    let deepest = out.join("en/test-2026/mayor/s2/index.html");
+    let html = std::fs::read_to_string(&deepest).unwrap();
+    let forged = html.replacen(">310<", ">311<", 1);
+    assert_ne!(forged, html, "the station page shows S2's count");
+    std::fs::write(&deepest, forged).unwrap();
+    let report = skytale_verify::verify(&skytale_verify::Options {
+        source: out.to_string_lossy().into_owned(),
+        ..Default::default()
+    })
+    .await;
+    assert!(
+        report
+            .failures()
+            .any(|f| f.what == "page_mismatch" && f.location.contains("mayor/s2/index.html line")),
+        "{}",
+        report.to_text()
+    );
+    std::fs::write(&deepest, html).unwrap();
+    let gz = out.join("en/test-2026/mayor/south/index.html.gz");
+    let orig = std::fs::read(&gz).unwrap();
+    let body =
+        String::from_utf8(skytale_verify::source::Coding::Gzip.decode(&orig).unwrap()).unwrap();
+    let forged = body.replacen("310", "311", 1);
+    assert_ne!(forged, body, "the page shows S2's count");
+    std::fs::write(&gz, skytale_render::gzip(forged.as_bytes())).unwrap();
+    let report = skytale_verify::verify(&skytale_verify::Options {
+        source: out.to_string_lossy().into_owned(),
+        ..Default::default()
+    })
+    .await;
+    assert!(
+        report.failures().any(|f| f.what == "page_mismatch"
+            && f.location.contains("mayor/south/index.html.gz line")
+            && f.why.contains("311")),
+        "{}",
+        report.to_text()
+    );
+    assert_eq!(report.failures().count(), 1, "{}", report.to_text());
 
     let _ = stop.send(());
     server.await.unwrap().unwrap();

@@ -18,7 +18,9 @@ use skytale_model::{Definition, Rejection};
 use skytale_tlog::tiles::{encode_entry_bundle, TilePath, TILE_WIDTH};
 use tokio_stream::wrappers::BroadcastStream;
 
-use crate::runtime::{etag_of, ElectionRuntime, Outcome, SubmitError};
+use crate::publisher::SNAPSHOT_HEADER;
+use crate::runtime::{ElectionRuntime, Outcome, SubmitError};
+use crate::site::Feed;
 use crate::AppState;
 
 /// Largest request body: one signed note (C2SP entry bundles cap entries at 64 KiB).
@@ -38,6 +40,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/elections/{id}/cdf.json", get(cdf_json))
         .route("/api/v1/elections/{id}/cdf.xml", get(cdf_xml))
         .route("/api/v1/elections/{id}/events", get(events))
+        .route("/api/v1/elections/{id}/snapshot", get(snapshot))
+        .route(
+            "/api/v1/elections/{id}/approvals",
+            get(crate::approvals::approvals),
+        )
         .route("/api/v1/elections/{id}/submissions", post(submit))
         .route("/api/v1/elections/{id}/held", get(held))
         .route("/log/{id}/checkpoint", get(checkpoint))
@@ -91,7 +98,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn runtime(state: &AppState, id: &str) -> Result<Arc<ElectionRuntime>, ApiError> {
+pub(crate) fn runtime(state: &AppState, id: &str) -> Result<Arc<ElectionRuntime>, ApiError> {
     state.election(id).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -141,17 +148,26 @@ async fn list_elections(State(state): State<AppState>) -> impl IntoResponse {
         .all()
         .iter()
         .map(|rt| {
-            let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
-            let d = p.tally.definition().definition();
+            let snap = rt.publisher.current();
+            let d = rt.definition.definition();
             json!({
                 "id": rt.id, "name": d.name, "date": d.date,
-                "tree_size": p.pos.tree_size, "root_hash": p.pos.root_hash,
+                "tree_size": snap.pos.tree_size, "root_hash": snap.pos.root_hash,
                 "results": format!("/api/v1/elections/{}/results", rt.id),
                 "log": format!("/log/{}/", rt.id),
             })
         })
         .collect();
     axum::Json(json!({ "elections": list }))
+}
+
+/// Names the snapshot a response was made from (`Skytale-Snapshot: <size> <root>`).
+pub(crate) fn named(mut resp: Response, snapshot: Option<&HeaderValue>) -> Response {
+    if let Some(v) = snapshot {
+        resp.headers_mut()
+            .insert(header::HeaderName::from_static(SNAPSHOT_HEADER), v.clone());
+    }
+    resp
 }
 
 async fn schema() -> impl IntoResponse {
@@ -178,13 +194,51 @@ async fn results(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let rt = runtime(&state, &id)?;
-    let file = rt
-        .published
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .whole
-        .clone();
-    Ok(file.respond(&headers, false))
+    let snap = rt.publisher.current();
+    Ok(named(
+        snap.results.respond(&headers, false),
+        Some(&snap.header),
+    ))
+}
+
+/// `GET /api/v1/elections/<id>/snapshot`: the snapshots served now, the results document's
+/// and the site's (pages and per-contest feeds, which may lag it while they render).
+async fn snapshot(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let rt = runtime(&state, &id)?;
+    let snap = rt.publisher.current();
+    let site = rt.site.current();
+    let body = json!({
+        "election": rt.id,
+        "tree_size": snap.pos.tree_size,
+        "root_hash": snap.pos.root_hash,
+        "published_at": snap.pos.published_at,
+        "site": site.pos.as_ref().map(|p| json!({
+            "tree_size": p.tree_size, "root_hash": p.root_hash, "complete": site.complete,
+        })),
+    });
+    let resp = ([(header::CACHE_CONTROL, "no-cache")], axum::Json(body)).into_response();
+    Ok(named(resp, Some(&snap.header)))
+}
+
+/// One of the feeds of the current site snapshot, or 404 naming what is missing.
+fn feed(rt: &ElectionRuntime, which: Feed, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let map = rt.site.current();
+    let file = map.feed(&rt.id, &which).ok_or_else(|| {
+        let (what, c) = match &which {
+            Feed::Rounds(c) => ("is not ranked-choice: it has no rounds", c.as_str()),
+            Feed::Contest(c) | Feed::Csv(c) => ("does not exist", c.as_str()),
+            Feed::CdfJson | Feed::CdfXml => ("is not rendered yet", ""),
+        };
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_contest",
+            format!("contest {c:?} of election {:?} {what}", rt.id),
+        )
+    })?;
+    Ok(named(file.respond(headers, false), map.header()))
 }
 
 async fn contest_results(
@@ -193,111 +247,33 @@ async fn contest_results(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let rt = runtime(&state, &id)?;
-    let (name, csv, rounds) = match (
+    let which = match (
         contest.strip_suffix(".rounds.csv"),
         contest.strip_suffix(".csv"),
     ) {
-        (Some(c), _) => (c.to_string(), true, true),
-        (None, Some(c)) => (c.to_string(), true, false),
-        (None, None) => (contest, false, false),
+        (Some(c), _) => Feed::Rounds(c.to_string()),
+        (None, Some(c)) => Feed::Csv(c.to_string()),
+        (None, None) => Feed::Contest(contest),
     };
-    let (doc, def) = {
-        let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
-        (
-            p.tally.contest_document(&name, &p.pos),
-            p.tally.definition().clone(),
-        )
-    };
-    let doc = doc.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_contest",
-            format!("election {id:?} has no contest {name:?}"),
-        )
-    })?;
-    if csv {
-        let body = if rounds {
-            doc.contests
-                .first()
-                .and_then(|c| skytale_formats::export::rounds_csv(&def, c))
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::NOT_FOUND,
-                        "unknown_contest",
-                        format!("contest {name:?} of election {id:?} is not ranked-choice: it has no rounds"),
-                    )
-                })?
-        } else {
-            doc.contests
-                .first()
-                .map(|c| skytale_formats::export::contest_csv(&def, c))
-                .unwrap_or_default()
-        };
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (header::CACHE_CONTROL, "public, max-age=2"),
-            ],
-            body,
-        )
-            .into_response());
-    }
-    let bytes = Arc::new(doc.to_bytes());
-    let tag = etag_of(&bytes);
-    Ok(json_bytes(bytes, Some(tag), &headers, "public, max-age=2"))
-}
-
-/// Every contest with all its units, for the NIST exports.
-fn all_contests(
-    rt: &ElectionRuntime,
-) -> (
-    Arc<skytale_model::ValidDefinition>,
-    Vec<skytale_tally::ContestResult>,
-    skytale_tally::LogPosition,
-) {
-    let p = rt.published.read().unwrap_or_else(|p| p.into_inner());
-    let def = p.tally.definition().clone();
-    let contests = def
-        .contests()
-        .iter()
-        .filter_map(|c| p.tally.contest_document(&c.id, &p.pos))
-        .flat_map(|d| d.contests)
-        .collect();
-    (def, contests, p.pos.clone())
+    feed(&rt, which, &headers)
 }
 
 async fn cdf_json(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let rt = runtime(&state, &id)?;
-    let (def, contests, pos) = all_contests(&rt);
-    let body = skytale_formats::export::cdf_json(&def, &contests, &pos);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/json"),
-            (header::CACHE_CONTROL, "public, max-age=2"),
-        ],
-        body,
-    )
-        .into_response())
+    feed(&rt, Feed::CdfJson, &headers)
 }
 
 async fn cdf_xml(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let rt = runtime(&state, &id)?;
-    let (def, contests, pos) = all_contests(&rt);
-    let body = skytale_formats::export::cdf_xml(&def, &contests, &pos);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/xml"),
-            (header::CACHE_CONTROL, "public, max-age=2"),
-        ],
-        body,
-    )
-        .into_response())
+    feed(&rt, Feed::CdfXml, &headers)
 }
 
 async fn events(
@@ -438,9 +414,21 @@ async fn tile(
             .map_err(|_| missing())?,
         TilePath::Entries { index, width } => {
             let start = index.checked_mul(TILE_WIDTH).ok_or_else(missing)?;
-            let end = start + u64::from(width);
+            let end = start.checked_add(u64::from(width)).ok_or_else(missing)?;
             if end > log.size {
                 return Err(missing());
+            }
+            // The embargo: entries after the published size are sealed (hash tiles, which
+            // commit to them without revealing them, stay public).
+            if end > log.published {
+                return Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "sealed",
+                    format!(
+                        "tile {tile} holds entries beyond the published size {}: they are sealed until the approvers' go-ahead",
+                        log.published
+                    ),
+                ));
             }
             let refs: Vec<&[u8]> = log.entries[start as usize..end as usize]
                 .iter()

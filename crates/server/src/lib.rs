@@ -2,13 +2,19 @@
 //!
 //! Each election on the instance has an [`runtime::ElectionRuntime`]: its log replayed from the
 //! store at start-up (every entry re-checked, the stored checkpoint compared with the
-//! recomputed root), a sequencer thread that batches submissions, and the published views.
+//! recomputed root), a sequencer thread that batches submissions, a [`publisher`] that owns
+//! the published snapshots, and the [`site`] rendered from them.
 //!
-//! **Architecture invariant:** handlers never change state themselves; every write goes
+//! **Architecture invariants:** handlers never change state themselves; every write goes
 //! through the election's sequencer, and no receipt is sent before its batch is durable.
+//! Every public artefact is read from one immutable snapshot and names it (the
+//! `Skytale-Snapshot` header); nothing beyond the published size is served to the public.
 
 pub mod api;
-mod results_doc;
+pub mod approvals;
+#[cfg(feature = "fault-injection")]
+pub mod faults;
+pub mod publisher;
 pub mod runtime;
 pub mod site;
 pub mod witnessing;
@@ -34,6 +40,9 @@ const WAL_CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_mill
 pub struct AppState {
     pub store: Arc<Store>,
     elections: Arc<RwLock<BTreeMap<String, Arc<ElectionRuntime>>>>,
+    /// Forged artefacts for the verifier's tests (see [`faults`]).
+    #[cfg(feature = "fault-injection")]
+    pub faults: faults::Faults,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +69,8 @@ impl AppState {
         let state = AppState {
             store,
             elections: Arc::new(RwLock::new(BTreeMap::new())),
+            #[cfg(feature = "fault-injection")]
+            faults: faults::Faults::default(),
         };
         state.load_new()?;
         Ok(state)
@@ -161,7 +172,11 @@ pub fn create_election(
     for e in head {
         tree.push_entry(e);
     }
-    let checkpoint = runtime::sign_checkpoint(&signer, &origin, &tree);
+    let checkpoint =
+        runtime::sign_checkpoint(&signer, &origin, &tree).map_err(|e| CreateError::LogKey {
+            origin: origin.clone(),
+            why: format!("cannot sign the first checkpoint: {e}"),
+        })?;
     // Key first: a crash between the two leaves an unused key file, never a log without key.
     if store.load_log_key(&def.id).is_err() {
         store.save_log_key(&def.id, &signer.to_skey_string())?;
@@ -193,7 +208,13 @@ pub async fn serve(
             }
         }
     });
-    let app = api::router(state).layer(tower_http::trace::TraceLayer::new_for_http());
+    let app = api::router(state.clone());
+    #[cfg(feature = "fault-injection")]
+    let app = app.layer(axum::middleware::from_fn_with_state(
+        state.faults.clone(),
+        faults::forge,
+    ));
+    let app = app.layer(tower_http::trace::TraceLayer::new_for_http());
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

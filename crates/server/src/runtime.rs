@@ -1,26 +1,30 @@
-//! One election's live state: the replayed log, the sequencer thread and the published views.
+//! One election's live state: the replayed log, the sequencer thread, and the publisher and
+//! site that own what the public sees.
 //!
 //! Data flow: HTTP handlers parse and signature-check a submission in parallel
 //! ([`skytale_model::verify_note`]), then hand it to the election's **sequencer**, a single
 //! thread that owns the acceptance [`Ledger`]. The sequencer takes whatever submissions are
 //! waiting (a batch), admits them in order, writes the accepted entries and a freshly signed
 //! checkpoint to the store in one transaction, and only then answers each submitter with a
-//! receipt. One fsync per batch, not per entry.
+//! receipt. One fsync per batch, not per entry. It then hands the batch to the election's
+//! [`crate::publisher`], which folds what the publication policy makes public into snapshots.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use rayon::prelude::*;
+use skytale_model::replay::{replay, Refused, REPLAY_CHUNK};
 use skytale_model::{
-    encode_hash, verify_note, Admitted, KeyRing, Ledger, RejectCode, Rejection, Statement,
-    VerifiedNote,
+    encode_hash, verify_note, Admitted, KeyRing, Ledger, Publication, RejectCode, Rejection,
+    Statement, ValidDefinition, VerifiedNote,
 };
 use skytale_note::{Note, SigningKey, VerifierKey};
-use skytale_render::PublicationRecord;
 use skytale_store::Store;
-use skytale_tally::{LogPosition, SelectionTotals, Tally};
+use skytale_tally::{LogPosition, PublishedTally, Tally};
 use skytale_tlog::{leaf_hash, Checkpoint, Hash, Tree};
 use tokio::sync::{broadcast, oneshot};
+
+use crate::publisher::{Committed, Publisher};
 
 /// Most submissions sequenced in one batch (one transaction, one checkpoint).
 pub const MAX_BATCH: usize = 4096;
@@ -91,40 +95,6 @@ struct Job {
     reply: oneshot::Sender<Result<Outcome, SubmitError>>,
 }
 
-/// The published view of the tally, shared with readers.
-pub struct Published {
-    pub tally: Tally,
-    pub pos: LogPosition,
-    /// The publications up to `pos` as the site shows them (feed entries, and the totals of
-    /// the one before `pos` for the change column): built by
-    /// [`skytale_render::PublicationRecord::history`], as `skytale verify` builds it.
-    pub history: Arc<Vec<PublicationRecord>>,
-    /// The whole results document at `pos`, rendered (and gzipped, with its ETags) once per
-    /// publication, not on every request: it is what every live page and media poller reads.
-    pub whole: Arc<crate::site::SiteFile>,
-}
-
-/// The whole results document as a servable file (JSON, short cache, gzip precompressed).
-pub(crate) fn whole_file(election: &str, body: Vec<u8>) -> Arc<crate::site::SiteFile> {
-    let gzip = skytale_render::gzip(&body);
-    let r = skytale_render::Rendered {
-        gzip: Some(gzip),
-        ..skytale_render::Rendered::new("application/json", body, skytale_render::CacheClass::Short)
-    };
-    Arc::new(crate::site::SiteFile::new(
-        &format!("/api/v1/elections/{election}/results"),
-        r,
-    ))
-}
-
-/// A strong ETag for a body.
-pub fn etag_of(bytes: &[u8]) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    bytes.hash(&mut h);
-    format!("\"{:016x}\"", h.finish())
-}
-
 /// The committed log, shared with readers (tiles, receipts).
 pub struct LogView {
     pub tree: Tree,
@@ -134,6 +104,16 @@ pub struct LogView {
     pub size: u64,
     pub checkpoint: Arc<[u8]>,
     pub leaf_index: HashMap<Hash, u64>,
+    /// Entries `[0, published)` are public: under `approval` publication, the ones above are
+    /// sealed until the approvers' go-ahead (served to signed-in officials only); under
+    /// `automatic`, equal to `size`.
+    pub published: u64,
+    /// The log's publications (`approval` mode), oldest first.
+    pub publications: Arc<Vec<Publication>>,
+    /// Indexes of every publication statement (approvals), in log order: public even under an
+    /// embargo (they carry no results), so anyone can check the approvals in the approvals
+    /// document.
+    pub approval_indexes: Vec<u64>,
 }
 
 /// Event sent to SSE listeners on each publication.
@@ -148,15 +128,17 @@ pub struct ElectionRuntime {
     pub id: String,
     pub origin: String,
     pub log_key: VerifierKey,
+    pub definition: Arc<ValidDefinition>,
     pub definition_json: Arc<Vec<u8>>,
     pub keys: RwLock<Arc<KeyRing>>,
+    /// The committed log (the sequencer writes, handlers read tiles and receipts).
     pub log: RwLock<LogView>,
-    pub published: RwLock<Published>,
+    /// The published snapshots: the results document and what it is made from.
+    pub publisher: Arc<Publisher>,
     pub events: broadcast::Sender<PublicationEvent>,
-    /// The rendered public site (see [`crate::site`]); its thread sends `events`.
+    /// The rendered public site and per-contest feeds (see [`crate::site`]); its thread sends
+    /// `events`.
     pub site: crate::site::SiteView,
-    /// Tells the results thread ([`crate::results_doc`]) that the published tally changed.
-    pub(crate) render: crate::results_doc::RenderSignal,
     jobs: flume::Sender<Job>,
 }
 
@@ -165,10 +147,8 @@ struct Sequencer {
     ledger: Ledger,
     store: Arc<Store>,
     signer: SigningKey,
-    /// How far the published tally has been folded.
+    /// The published size last handed to the publisher.
     published_size: u64,
-    /// Contest totals at the publication before the published one (`approval` mode).
-    previous: Option<SelectionTotals>,
     /// Tells the witnessing thread about each new checkpoint (when the definition names witnesses).
     witness: Option<tokio::sync::watch::Sender<u64>>,
 }
@@ -204,19 +184,30 @@ impl ElectionRuntime {
                 def.definition().origin()
             )));
         }
+        // The whole tree first (hashing is cheap): publication statements name roots of it.
         let mut tree = Tree::new();
         let mut leaf_index = HashMap::with_capacity(entries.len());
-        for (i, e) in entries.iter().enumerate().take(genesis_size as usize) {
+        for (i, e) in entries.iter().enumerate() {
             tree.push_entry(e);
             leaf_index.insert(leaf_hash(e), i as u64);
         }
+        let mut approval_indexes = Vec::new();
         replay(
-            id,
             &mut ledger,
-            &entries,
-            genesis_size as usize,
-            &mut tree,
-            &mut leaf_index,
+            &entries[genesis_size as usize..],
+            &|n| tree.root_at(n).ok(),
+            |index, a| {
+                if matches!(a.verified.statement, Statement::Publication(_)) {
+                    approval_indexes.push(index);
+                }
+            },
+            |index, rejection| {
+                Refused::Stop(LoadError::Corrupt {
+                    election: id.to_string(),
+                    index,
+                    rejection,
+                })
+            },
         )?;
         let checkpoint = store.latest_checkpoint(id)?.unwrap_or_default();
         check_stored_checkpoint(&checkpoint, &signer.verifier(), &tree).map_err(|why| {
@@ -226,47 +217,38 @@ impl ElectionRuntime {
             }
         })?;
 
-        // The published tally: fold results up to the published size.
-        let mut tally = Tally::new(def.clone());
+        // The published tally: what the policy published, folded publication by publication;
+        // the statements after it are sealed and wait in the publisher.
         let (pub_size, pub_time) = ledger
             .published()
             .map(|(n, t)| (n, t.map(str::to_string)))
             .unwrap_or((genesis_size, None));
-        // The publication before the published one: its totals are kept on the way (only
-        // contest totals, not a second tally) for the change column.
-        let pubs = ledger.publications();
-        let before = pubs
-            .len()
-            .checked_sub(2)
-            .and_then(|i| pubs.get(i))
-            .map(|p| p.tree_size);
-        let mut previous = None;
-        let mut folded = genesis_size;
-        for stop in before.into_iter().chain([pub_size]) {
-            fold_entries(&mut tally, &entries, folded, stop);
-            folded = stop.max(folded);
-            if Some(stop) == before {
-                previous = Some(tally.selection_totals());
-            }
-        }
-        let history = Arc::new(PublicationRecord::history(
-            ledger.publications(),
+        let publications = Arc::new(ledger.publications().to_vec());
+        let folded = fold_entries(
+            PublishedTally::new(Tally::new(def.clone()), genesis_size, None),
+            &entries,
+            genesis_size,
+            &publications,
             pub_size,
-            previous.as_ref(),
-        ));
+        );
         let pos = LogPosition {
             tree_size: pub_size,
             root_hash: encode_hash(&tree.root_at(pub_size).unwrap_or(skytale_tlog::EMPTY_ROOT)),
             published_at: pub_time,
         };
-        let whole = whole_file(id, tally.document(&pos).to_bytes());
         let (tx, rx) = flume::bounded(QUEUE_DEPTH);
+        let waiting = rx.clone();
+        let publisher = Publisher::start(id, folded, pos, publications.clone(), move || {
+            !waiting.is_empty()
+        })
+        .map_err(|e| err_key(format!("cannot start the publisher thread: {e}")))?;
         let (events, _) = broadcast::channel(64);
         let definition_json = Arc::new(definition_document(&ledger, &signer.verifier()));
         let rt = Arc::new(ElectionRuntime {
             id: id.to_string(),
             origin: def.definition().origin(),
             log_key: signer.verifier(),
+            definition: def.clone(),
             definition_json,
             keys: RwLock::new(ledger.keys().clone()),
             log: RwLock::new(LogView {
@@ -275,16 +257,13 @@ impl ElectionRuntime {
                 entries: entries.into_iter().map(Arc::from).collect(),
                 checkpoint: Arc::from(checkpoint),
                 leaf_index,
+                published: pub_size,
+                publications,
+                approval_indexes,
             }),
-            published: RwLock::new(Published {
-                tally,
-                pos,
-                history,
-                whole,
-            }),
+            publisher,
             events,
             site: crate::site::SiteView::new(),
-            render: crate::results_doc::RenderSignal::default(),
             jobs: tx,
         });
         let witness = match &def.definition().witnesses {
@@ -311,17 +290,14 @@ impl ElectionRuntime {
             store,
             signer,
             published_size: pub_size,
-            previous,
             witness,
         };
         std::thread::Builder::new()
             .name(format!("sequencer-{id}"))
             .spawn(move || seq.run(rx))
             .map_err(|e| err_key(format!("cannot start the sequencer thread: {e}")))?;
-        crate::site::start(&rt)
+        crate::site::render::start(&rt)
             .map_err(|e| err_key(format!("cannot start the site thread: {e}")))?;
-        crate::results_doc::start(&rt)
-            .map_err(|e| err_key(format!("cannot start the results thread: {e}")))?;
         Ok(rt)
     }
 
@@ -348,12 +324,6 @@ impl ElectionRuntime {
                 "the sequencer stopped before answering".into(),
             ))
         })
-    }
-
-    /// Whether submissions are queued for the sequencer (the results thread then postpones
-    /// a render, up to its interval).
-    pub(crate) fn submissions_waiting(&self) -> bool {
-        !self.jobs.is_empty()
     }
 
     /// Receipt for an entry already in the committed log.
@@ -419,12 +389,21 @@ fn definition_document(ledger: &Ledger, log_key: &VerifierKey) -> Vec<u8> {
     v
 }
 
-/// Folds the results statements of entries `[from, to)` into `tally`. Parsed again rather
-/// than kept from the replay: holding every statement of a national election at once would
-/// cost gigabytes; parsing is cheap next to the signatures.
-fn fold_entries(tally: &mut Tally, entries: &[Vec<u8>], from: u64, to: u64) {
-    let published = entries.get(from as usize..to as usize).unwrap_or_default();
-    for chunk in published.chunks(REPLAY_CHUNK) {
+/// Pushes the accepted statements of entries `[from, ..)` into `folded` and folds what is
+/// published up to `published`, a chunk at a time: the statements are parsed again rather than
+/// kept from the replay (holding every statement of a national election at once would cost
+/// gigabytes; parsing is cheap next to the signatures). The statements after `published` stay
+/// in `folded`, sealed.
+fn fold_entries(
+    mut folded: PublishedTally,
+    entries: &[Vec<u8>],
+    from: u64,
+    publications: &[Publication],
+    published: u64,
+) -> PublishedTally {
+    let rest = entries.get(from as usize..).unwrap_or_default();
+    for (k, chunk) in rest.chunks(REPLAY_CHUNK).enumerate() {
+        let start = from + (k * REPLAY_CHUNK) as u64;
         let parsed: Vec<Option<Statement>> = chunk
             .par_iter()
             .map(|e| {
@@ -432,72 +411,31 @@ fn fold_entries(tally: &mut Tally, entries: &[Vec<u8>], from: u64, to: u64) {
                 Statement::parse(&note.text).ok()
             })
             .collect();
-        for st in parsed.into_iter().flatten() {
-            tally.apply_statement(&st);
-        }
-    }
-}
-
-/// Entries whose signatures are checked together at start-up, in parallel.
-const REPLAY_CHUNK: usize = 4096;
-
-/// Checks every stored entry from `start` on with the ledger, as the sequencer did when it
-/// accepted them: the signatures in parallel (the expensive part), the order-dependent rules
-/// in log order. A key change ends a chunk, so later entries are checked with the new ring.
-fn replay(
-    id: &str,
-    ledger: &mut Ledger,
-    entries: &[Vec<u8>],
-    start: usize,
-    tree: &mut Tree,
-    leaf_index: &mut HashMap<Hash, u64>,
-) -> Result<(), LoadError> {
-    let mut i = start;
-    while i < entries.len() {
-        let end = (i + REPLAY_CHUNK).min(entries.len());
-        let keys = ledger.keys().clone();
-        let election = ledger.election().to_owned();
-        let verified: Vec<_> = entries[i..end]
-            .par_iter()
-            .map(|e| verify_note(&keys, &election, e))
-            .collect();
-        let mut next = end;
-        for (j, v) in verified.into_iter().enumerate() {
-            let index = i + j;
-            let admitted = v
-                .and_then(|v| ledger.admit(v, &|n| tree.root_at(n).ok()))
-                .map_err(|rejection| LoadError::Corrupt {
-                    election: id.to_string(),
-                    index: index as u64,
-                    rejection,
-                })?;
-            ledger.commit(&admitted);
-            tree.push_entry(&entries[index]);
-            leaf_index.insert(leaf_hash(&entries[index]), index as u64);
-            if matches!(admitted.verified.statement, Statement::Key(_)) {
-                next = index + 1;
-                break;
+        for (j, st) in parsed.into_iter().enumerate() {
+            if let Some(st) = st {
+                folded.push(start + j as u64, st);
             }
         }
-        i = next;
+        let end = start + chunk.len() as u64;
+        folded.advance(publications, end.min(published));
     }
-    Ok(())
+    folded
 }
 
-/// Signs a checkpoint for the tree as it is.
-pub fn sign_checkpoint(signer: &SigningKey, origin: &str, tree: &Tree) -> Vec<u8> {
+/// Signs a checkpoint for the tree as it is. An error here means the log key cannot sign its
+/// own origin: the caller must not store or hand out anything in place of a checkpoint.
+pub fn sign_checkpoint(
+    signer: &SigningKey,
+    origin: &str,
+    tree: &Tree,
+) -> Result<Vec<u8>, skytale_note::NoteError> {
     let cp = Checkpoint {
         origin: origin.to_string(),
         size: tree.len(),
         root: tree.root(),
         extensions: vec![],
     };
-    match signer.sign_note(&cp.to_text()) {
-        Ok(n) => n.to_bytes(),
-        // The origin was validated when the election was created; an unsignable text here is a
-        // programming error, and an empty checkpoint is refused by every reader.
-        Err(_) => Vec::new(),
-    }
+    signer.sign_note(&cp.to_text()).map(|n| n.to_bytes())
 }
 
 enum Pending {
@@ -531,7 +469,9 @@ impl Sequencer {
         let first_index = self.ledger.size();
         let mut pending = Vec::with_capacity(batch.len());
         let mut new_entries: Vec<Arc<[u8]>> = Vec::new();
-        let mut new_statements: Vec<Statement> = Vec::new();
+        let mut new_statements: Vec<(u64, Statement)> = Vec::new();
+        let mut publications_changed = false;
+        let mut approvals: Vec<u64> = Vec::new();
         let mut new_leaves: HashMap<Hash, u64> = HashMap::new();
         let now = now_rfc3339();
         {
@@ -580,7 +520,10 @@ impl Sequencer {
                         self.ledger.commit(&a);
                         log.tree.push_leaf_hash(leaf);
                         new_leaves.insert(leaf, index);
-                        new_statements.push(a.verified.statement);
+                        if matches!(a.verified.statement, Statement::Publication(_)) {
+                            approvals.push(index);
+                        }
+                        new_statements.push((index, a.verified.statement));
                         new_entries.push(job.bytes);
                         pending.push(Pending::Accepted {
                             job_reply: job.reply,
@@ -592,46 +535,37 @@ impl Sequencer {
             }
         }
         if !new_entries.is_empty() {
-            let checkpoint = {
+            let signed = {
                 let log = self.rt.log.read().unwrap_or_else(|p| p.into_inner());
                 sign_checkpoint(&self.signer, &self.rt.origin, &log.tree)
             };
-            let refs: Vec<&[u8]> = new_entries.iter().map(|e| &e[..]).collect();
-            if let Err(e) = self
-                .store
-                .append(&self.rt.id, first_index, &refs, &checkpoint)
-            {
-                tracing::error!(election = %self.rt.id, error = %e, "append failed; reloading from the store");
-                for p in pending {
-                    let (reply, res) = match p {
-                        Pending::Accepted {
-                            job_reply,
-                            duplicate: true,
-                            index,
-                        } => (
-                            job_reply,
-                            self.rt
-                                .receipt(index, true)
-                                .map(Outcome::Accepted)
-                                .ok_or_else(|| SubmitError::Unavailable(e.to_string())),
-                        ),
-                        Pending::Accepted { job_reply, .. } => {
-                            (job_reply, Err(SubmitError::Unavailable(e.to_string())))
-                        }
-                        Pending::Done { job_reply, result } => (job_reply, result),
-                    };
-                    let _ = reply.send(res);
-                }
-                // The in-memory state ran ahead of the store: stop this sequencer; a restart
-                // replays the store, which is the truth.
-                std::process::exit(70);
-            }
+            let written = signed
+                .map_err(|e| format!("cannot sign the checkpoint: {e}"))
+                .and_then(|checkpoint| {
+                    let refs: Vec<&[u8]> = new_entries.iter().map(|e| &e[..]).collect();
+                    self.store
+                        .append(&self.rt.id, first_index, &refs, &checkpoint)
+                        .map(|()| checkpoint)
+                        .map_err(|e| e.to_string())
+                });
+            let checkpoint = match written {
+                Ok(c) => c,
+                Err(why) => self.stop(pending, &why),
+            };
             let mut log = self.rt.log.write().unwrap_or_else(|p| p.into_inner());
             log.entries.extend(new_entries);
             log.leaf_index.extend(new_leaves);
             log.size = log.tree.len();
             log.checkpoint = Arc::from(checkpoint);
+            log.approval_indexes.extend(approvals);
             let size = log.size;
+            if let Some((published, _)) = self.ledger.published() {
+                log.published = published;
+            }
+            if log.publications.len() != self.ledger.publications().len() {
+                log.publications = Arc::new(self.ledger.publications().to_vec());
+                publications_changed = true;
+            }
             drop(log);
             if let Some(w) = &self.witness {
                 let _ = w.send(size);
@@ -643,8 +577,36 @@ impl Sequencer {
         // render, which comes after the fold).
         self.reply(pending);
         if !new_statements.is_empty() {
-            self.advance_published(first_index, new_statements);
+            self.hand_over(new_statements, publications_changed);
         }
+    }
+
+    /// The batch could not be made durable (or its checkpoint not signed): nothing of it is
+    /// acknowledged, and the process stops, since the in-memory state ran ahead of the store.
+    /// A restart replays the store, which is the truth.
+    fn stop(&self, pending: Vec<Pending>, why: &str) -> ! {
+        tracing::error!(election = %self.rt.id, error = %why, "the batch was not written; stopping");
+        for p in pending {
+            let (reply, res) = match p {
+                Pending::Accepted {
+                    job_reply,
+                    duplicate: true,
+                    index,
+                } => (
+                    job_reply,
+                    self.rt
+                        .receipt(index, true)
+                        .map(Outcome::Accepted)
+                        .ok_or_else(|| SubmitError::Unavailable(why.to_string())),
+                ),
+                Pending::Accepted { job_reply, .. } => {
+                    (job_reply, Err(SubmitError::Unavailable(why.to_string())))
+                }
+                Pending::Done { job_reply, result } => (job_reply, result),
+            };
+            let _ = reply.send(res);
+        }
+        std::process::exit(70);
     }
 
     /// Sends each submitter its outcome: a receipt (inclusion proof in the committed log) or
@@ -670,81 +632,31 @@ impl Sequencer {
         }
     }
 
-    /// Folds newly published entries into the published tally.
-    fn advance_published(&mut self, batch_start: u64, batch: Vec<Statement>) {
-        let Some((target, time)) = self.ledger.published() else {
-            return;
-        };
-        if target <= self.published_size {
-            return;
-        }
-        let time = time.map(str::to_string);
-        // Fold publication by publication (a batch may complete several), keeping the totals
-        // at each one the next one passes, so the change column compares with the publication
-        // just before the latest, whatever the batching.
-        let pubs = self.ledger.publications();
-        let is_publication = |n: u64| pubs.binary_search_by_key(&n, |p| p.tree_size).is_ok();
-        let mut stops: Vec<u64> = pubs
-            .iter()
-            .map(|p| p.tree_size)
-            .filter(|&n| n > self.published_size && n < target)
-            .collect();
-        stops.push(target);
-        // The batch's statements move on to the site thread's feed (not cloned: a clone per
-        // statement was 5 % of the sequencer).
-        let mut batch: Vec<Option<Statement>> = batch.into_iter().map(Some).collect();
-        let mut published = self.rt.published.write().unwrap_or_else(|p| p.into_inner());
-        let mut applied = Vec::new();
-        for stop in stops {
-            if is_publication(self.published_size) {
-                self.previous = Some(published.tally.selection_totals());
+    /// Hands the batch's accepted statements to the publisher, with the published size when
+    /// the policy moved it (and its root, which only the log has).
+    fn hand_over(&mut self, statements: Vec<(u64, Statement)>, publications_changed: bool) {
+        let published = match self.ledger.published() {
+            Some((size, time)) if size > self.published_size => {
+                self.published_size = size;
+                let root = self
+                    .rt
+                    .log
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .tree
+                    .root_at(size)
+                    .unwrap_or(skytale_tlog::EMPTY_ROOT);
+                Some((size, root, time.map(str::to_string)))
             }
-            for i in self.published_size..stop {
-                let st = if i >= batch_start {
-                    batch
-                        .get_mut((i - batch_start) as usize)
-                        .and_then(Option::take)
-                } else {
-                    let log = self.rt.log.read().unwrap_or_else(|p| p.into_inner());
-                    log.entries
-                        .get(i as usize)
-                        .and_then(|e| Note::parse(e).ok())
-                        .and_then(|n| Statement::parse(&n.text).ok())
-                };
-                // The tally decides which kinds count (`apply_statement`); the site's copy
-                // gets every statement and decides the same way.
-                if let Some(st) = st {
-                    published.tally.apply_statement(&st);
-                    applied.push(st);
-                }
-            }
-            self.published_size = stop;
-        }
-        published.history = Arc::new(PublicationRecord::history(
-            pubs,
-            target,
-            self.previous.as_ref(),
-        ));
-        let root = self
-            .rt
-            .log
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .tree
-            .root_at(target)
-            .unwrap_or(skytale_tlog::EMPTY_ROOT);
-        published.pos = LogPosition {
-            tree_size: target,
-            root_hash: encode_hash(&root),
-            published_at: time,
+            _ => None,
         };
-        // The site thread's copy of the tally follows the same statements (under this lock,
-        // so a copy taken with the read lock never sees one twice).
-        self.rt
-            .site
-            .publish(applied, published.pos.clone(), published.history.clone());
-        drop(published);
-        self.rt.render.mark_dirty();
+        let publications =
+            publications_changed.then(|| Arc::new(self.ledger.publications().to_vec()));
+        self.rt.publisher.committed(Committed {
+            statements,
+            publications,
+            published,
+        });
     }
 }
 
