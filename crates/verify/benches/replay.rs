@@ -8,10 +8,10 @@ use criterion::{criterion_group, criterion_main, Criterion};
 
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    big::build(dir.path(), 500, 10, 20_000);
     let rt = tokio::runtime::Runtime::new().unwrap();
+    let site = rt.block_on(big::build(dir.path(), 500, 10, 20_000));
     let opts = skytale_verify::Options {
-        source: dir.path().to_str().unwrap().into(),
+        source: site.to_str().unwrap().into(),
         ..Default::default()
     };
     let mut g = c.benchmark_group("verify");

@@ -38,6 +38,10 @@ pub struct CommonArgs {
     /// Tile requests in flight.
     #[arg(long, default_value_t = crate::fetch::DEFAULT_CONCURRENCY)]
     pub concurrency: usize,
+    /// Compare only N files of the public site, chosen at random (default: every file, in
+    /// every content coding). The verdict then says it was a sample.
+    #[arg(long, value_name = "N")]
+    pub sample: Option<usize>,
 }
 
 /// Arguments of `skytale verify`.
@@ -118,6 +122,7 @@ fn options(c: &CommonArgs) -> Result<Options, VerifyError> {
         state: c.state.clone(),
         progress: !c.json,
         concurrency: c.concurrency,
+        sample: c.sample,
     })
 }
 

@@ -4,56 +4,59 @@
 //! signed by the right authorities and that the log was never rewritten or shown differently
 //! to different people. Given a source (a base URL or a published directory) it:
 //!
-//! 1. fetches the checkpoint (C2SP tlog-checkpoint), checks the log's signature and the
-//!    witness cosignatures (C2SP tlog-cosignature, Ed25519 and ML-DSA-44) against the k-of-n
-//!    policy of the election;
-//! 2. fetches every tile (C2SP tlog-tiles) in parallel, rebuilds the RFC 6962 tree from the
-//!    entries, and checks every hash tile and the root against the checkpoint;
-//! 3. replays the log through the server's own acceptance rules (`skytale_model::Ledger`):
-//!    entry 0's authority signature, every statement's signature, the key's authority for
-//!    what it asserts at that point of the log (scopes, revocations), versions, publications;
-//! 4. recomputes the tally at each published size (`skytale_tally`) and compares every
-//!    published artefact byte for byte, naming the first differing field ([`checks`]);
-//! 5. with a state file, proves consistency with the checkpoint seen last time and pins the
+//! 1. reads every published artefact — the results documents, the CDF and CSV feeds, every
+//!    file of the public site — in every content coding, with the snapshot each names
+//!    ([`artefacts`]); a live site moves on while it is read, so this comes first;
+//! 2. fetches the checkpoint (C2SP tlog-checkpoint), checks the log's signature and the
+//!    witness cosignatures against the k-of-n policy of the election ([`head`]);
+//! 3. fetches every hash tile and the entry bundles of the public prefix (C2SP tlog-tiles; under
+//!    an embargo the rest is sealed and only its leaf hashes are public), rebuilds the RFC 6962
+//!    tree and checks it against the checkpoint;
+//! 4. replays the readable log through the server's own acceptance rules
+//!    (`skytale_model::replay`), and proves any publication completed after the public prefix
+//!    from the approvals the server publishes ([`replay`]);
+//! 5. recomputes every artefact at the snapshot it names and compares it byte for byte,
+//!    naming the first differing field or line ([`compare`]);
+//! 6. with a state file, proves consistency with the checkpoint seen last time and pins the
 //!    trust roots it saw first ([`state`]).
 //!
-//! [`monitor`] repeats this incrementally on every new checkpoint.
+//! [`monitor`] repeats this on every new checkpoint, replaying only what is new.
 //!
-//! **In scope:** URL and directory sources, the results JSON feeds and the definition
-//! document, a text and a JSON report. **Out of scope (not yet):** the CSV, NIST CDF and HTML
-//! artefacts (see [`checks`]), election amendments (the model has no amendment statement yet).
-//!
-//! **Architecture invariant:** uses the floors below (note, tlog, model, tally) and the
-//! witness policy, never the server or the store: the verifier trusts nothing the operator
-//! runs.
+//! **Architecture invariant:** uses the floors below (note, tlog, model, tally, formats,
+//! render) and the witness policy, never the server or the store: the verifier trusts nothing
+//! the operator runs.
 
+pub mod artefacts;
 pub mod checks;
 pub mod cli;
+pub mod compare;
 pub mod fetch;
+pub mod head;
 pub mod monitor;
 pub mod replay;
 pub mod report;
 pub mod source;
 pub mod state;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use serde_json::Value;
 use skytale_note::{Note, VerifierKey};
-use skytale_tlog::tiles::{decode_entry_bundle, read_tree, TileError, TilePath, TILE_WIDTH};
+use skytale_render::Site;
+use skytale_tlog::tiles::{read_tree_prefix, TilePath};
 use skytale_tlog::{Checkpoint, Tree};
-use skytale_witness::{WitnessPolicy, WitnessVerifier};
+use skytale_witness::WitnessVerifier;
 
+use artefacts::{Collected, Kind};
+use checks::feeds::FeedKind;
+pub use head::{policy_from_spec, resolve_election, witness_policy};
 pub use report::{Failure, Report, Step, StepStatus};
 pub use source::Source;
 
 /// Largest tree this verifier will rebuild in memory (about 64 bytes of hashes plus the
 /// entry per leaf).
 pub const MAX_TREE_SIZE: u64 = 50_000_000;
-/// Results documents fetched at once.
-const DOC_CONCURRENCY: usize = 8;
 
 /// What to verify and what to trust.
 #[derive(Clone, Debug, Default)]
@@ -70,15 +73,18 @@ pub struct Options {
     pub witnesses: Vec<WitnessVerifier>,
     /// Quorum for `witnesses` (default: all of them).
     pub witness_quorum: Option<usize>,
-    /// State file for step 5.
+    /// State file for step 6.
     pub state: Option<PathBuf>,
     /// Show progress bars on stderr (hidden anyway when stderr is not a terminal).
     pub progress: bool,
     /// Tile requests in flight (0: the default).
     pub concurrency: usize,
+    /// Compare only this many files of the site, chosen at random (default: every one). The
+    /// verdict then says it was a sample.
+    pub sample: Option<usize>,
 }
 
-/// What steps 1-2 established, reused by the monitor.
+/// What step 1 established, reused by the monitor.
 pub(crate) struct Head {
     pub(crate) doc: Value,
     pub(crate) doc_location: String,
@@ -88,344 +94,95 @@ pub(crate) struct Head {
     pub(crate) checkpoint_bytes: Vec<u8>,
 }
 
-/// Finds the election id when not given: the only election of the source.
-pub async fn resolve_election(source: &Source, given: Option<&str>) -> Result<String, Failure> {
-    if let Some(id) = given {
-        return Ok(id.to_owned());
-    }
-    let ids: Vec<String> = match source {
-        Source::Url { .. } => {
-            let b = source
-                .require("api/v1/elections")
-                .await
-                .map_err(|e| Failure::new("source", e.location, e.why))?;
-            let v: Value = serde_json::from_slice(&b).map_err(|e| {
-                Failure::new("source", source.locate("api/v1/elections"), e.to_string())
-            })?;
-            v.get("elections")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|e| e.get("id").and_then(Value::as_str).map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default()
-        }
-        Source::Dir(d) => std::fs::read_dir(d.join("log"))
-            .map(|rd| {
-                rd.filter_map(Result::ok)
-                    .filter(|e| e.path().is_dir())
-                    .filter_map(|e| e.file_name().to_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default(),
-    };
-    match ids.as_slice() {
-        [one] => Ok(one.clone()),
-        [] => Err(Failure::new(
-            "no_election",
-            source.locate(""),
-            "the source publishes no election",
-        )),
-        many => Err(Failure::new(
-            "election_ambiguous",
-            source.locate(""),
-            format!(
-                "several elections ({}); choose one with --election",
-                many.join(", ")
-            ),
-        )),
-    }
-}
-
-/// The witness policy: from the command line, else the signed definition at the head of the
-/// log (`definition.witnesses`), else the election document the operator publishes (weaker:
-/// unsigned). Returns the policy and where it came from.
-pub fn witness_policy(
-    opts: &Options,
-    definition: Option<&skytale_model::Definition>,
+/// The definition the election document shows (checked against entry 0 in step 5), which
+/// says which artefacts there are: contests, feeds, the site's files.
+pub(crate) fn shown_definition(
     doc: &Value,
-) -> Result<(WitnessPolicy, &'static str), String> {
-    if !opts.witnesses.is_empty() {
-        return Ok((
-            WitnessPolicy {
-                quorum: opts.witness_quorum.unwrap_or(opts.witnesses.len()),
-                witnesses: opts.witnesses.clone(),
-            },
-            "the command line",
-        ));
-    }
-    if let Some(def) = definition {
-        return match &def.witnesses {
-            Some(w) => policy_from_spec(w).map(|p| (p, "the signed election definition")),
-            None => Ok((WitnessPolicy::default(), "the signed election definition")),
-        };
-    }
-    if let Some(w) = doc.get("witnesses") {
-        let spec: skytale_model::WitnessPolicySpec = serde_json::from_value(w.clone())
-            .map_err(|e| format!("the election document's witnesses: {e}"))?;
-        return policy_from_spec(&spec).map(|p| (p, "the election document (unsigned)"));
-    }
-    Ok((WitnessPolicy::default(), "nowhere"))
+) -> Option<std::sync::Arc<skytale_model::ValidDefinition>> {
+    let d: skytale_model::Definition =
+        serde_json::from_value(doc.get("definition")?.clone()).ok()?;
+    d.validate().ok().map(std::sync::Arc::new)
 }
 
-/// The cryptographic policy for a definition's witnesses (every key parsed).
-pub fn policy_from_spec(w: &skytale_model::WitnessPolicySpec) -> Result<WitnessPolicy, String> {
-    let mut witnesses = Vec::new();
-    for (i, m) in w.members.iter().enumerate() {
-        for (j, k) in m.keys.iter().enumerate() {
-            witnesses.push(
-                WitnessVerifier::parse(k)
-                    .map_err(|e| format!("witnesses.members[{i}].keys[{j}]: {e}"))?,
-            );
-        }
-    }
-    if w.quorum as usize > w.members.len() {
-        return Err(format!(
-            "witnesses.quorum {} exceeds the {} witnesses named",
-            w.quorum,
-            w.members.len()
-        ));
-    }
-    Ok(WitnessPolicy {
-        quorum: w.quorum as usize,
-        witnesses,
-    })
-}
-
-fn tile_failure(source: &Source, election: &str, e: TileError) -> Failure {
-    let loc = |p: &str| source.locate(&format!("log/{election}/{p}"));
-    match e {
-        TileError::TileMismatch { path, position } => Failure::new(
-            "tile_mismatch",
-            loc(&path),
-            format!("hash {position} of this tile differs from the one computed from the entries: the tile was replaced"),
-        ),
-        TileError::WrongCount { path, got, want } => Failure::new(
-            "tile_malformed",
-            loc(&path),
-            format!("has {got} items, want {want}"),
-        ),
-        TileError::RootMismatch { size } => Failure::new(
-            "root_mismatch",
-            format!("checkpoint size {size}"),
-            "the entries published in the tiles do not hash to the checkpoint's root: entries were changed, dropped or reordered",
-        ),
-        TileError::BadBundle { why } => Failure::new("tile_malformed", source.locate(&format!("log/{election}/tile/entries")), why),
-        TileError::Fetch { path, why } => Failure::new("tile_fetch", loc(&path), why),
-        other => Failure::new("tile_malformed", source.locate(&format!("log/{election}")), other.to_string()),
-    }
-}
-
-/// Step 1 (checkpoint, log key): fetches the definition document and the checkpoint.
-pub(crate) async fn fetch_head(
-    source: &Source,
-    id: &str,
-    pinned_log_key: Option<&VerifierKey>,
-    step: &mut Step,
-) -> Option<Head> {
-    let doc_path = format!("api/v1/elections/{id}");
-    let doc_location = source.locate(&doc_path);
-    let doc: Value = match source.require(&doc_path).await {
-        Ok(b) => match serde_json::from_slice(&b) {
-            Ok(v) => v,
-            Err(e) => {
-                step.fail(Failure::new(
-                    "definition_malformed",
-                    doc_location,
-                    e.to_string(),
-                ));
-                return None;
-            }
-        },
-        Err(e) => {
-            step.fail(Failure::new("definition_missing", e.location, e.why));
-            return None;
-        }
-    };
-    let published_key = doc.pointer("/log/verifier_key").and_then(Value::as_str);
-    let log_key = match (pinned_log_key, published_key) {
-        (Some(k), Some(p)) => {
-            if k.to_string() != p {
-                step.fail(Failure::new(
-                    "log_key_mismatch",
-                    format!("{doc_location} field log.verifier_key"),
-                    format!("the source publishes log key {p}, not the pinned {k}"),
-                ));
-            }
-            k.clone()
-        }
-        (Some(k), None) => k.clone(),
-        (None, Some(p)) => match VerifierKey::parse(p) {
-            Ok(k) => {
-                step.note(format!(
-                    "trusting the log key the source publishes ({k}) on first use; pin it with --log-key or --state"
-                ));
-                k
-            }
-            Err(e) => {
-                step.fail(Failure::new(
-                    "log_key_invalid",
-                    format!("{doc_location} field log.verifier_key"),
-                    e.to_string(),
-                ));
-                return None;
-            }
-        },
-        (None, None) => {
-            step.fail(Failure::new(
-                "log_key_missing",
-                format!("{doc_location} field log.verifier_key"),
-                "no log key published and none given with --log-key",
-            ));
-            return None;
-        }
-    };
-    let cp_path = format!("log/{id}/checkpoint");
-    let cp_location = source.locate(&cp_path);
-    let checkpoint_bytes = match source.require(&cp_path).await {
-        Ok(b) => b,
-        Err(e) => {
-            step.fail(Failure::new("checkpoint_missing", e.location, e.why));
-            return None;
-        }
-    };
-    let note = match Note::parse(&checkpoint_bytes) {
-        Ok(n) => n,
-        Err(e) => {
-            step.fail(Failure::new(
-                "checkpoint_malformed",
-                cp_location,
-                e.to_string(),
-            ));
-            return None;
-        }
-    };
-    if let Err(e) = note.verify(std::slice::from_ref(&log_key)) {
-        step.fail(Failure::new(
-            "checkpoint_signature",
-            cp_location,
-            format!("not validly signed by the log key {}: {e}", log_key.name()),
-        ));
-        return None;
-    }
-    let checkpoint = match Checkpoint::parse(&note.text) {
-        Ok(c) => c,
-        Err(e) => {
-            step.fail(Failure::new(
-                "checkpoint_malformed",
-                cp_location,
-                e.to_string(),
-            ));
-            return None;
-        }
-    };
-    if let Some(o) = doc.pointer("/log/origin").and_then(Value::as_str) {
-        if o != checkpoint.origin {
-            step.fail(Failure::new(
-                "origin_mismatch",
-                cp_location,
-                format!(
-                    "origin {:?}, but the election document says {o:?}",
-                    checkpoint.origin
-                ),
-            ));
-        }
-    }
-    Some(Head {
-        doc,
-        doc_location,
-        log_key,
-        note,
-        checkpoint,
-        checkpoint_bytes,
-    })
-}
-
-/// The definition signed at the head of the log (entry 0 and its parts), read from the first
-/// entry bundles so its witness policy can be applied to the checkpoint before the full fetch.
-/// `None` when the head does not check out (step 3 then says why); the fetched bundles are
-/// returned for reuse.
-async fn fetch_head_definition(
-    source: &Source,
-    id: &str,
-    size: u64,
-    authority: Option<&VerifierKey>,
-) -> Result<
-    (
-        Option<skytale_model::Definition>,
-        HashMap<TilePath, Vec<u8>>,
-    ),
-    Failure,
-> {
-    let bundle = |k: u64| TilePath::Entries {
-        index: k,
-        width: (size - k * TILE_WIDTH).min(TILE_WIDTH) as u16,
-    };
-    let mut tiles = fetch::fetch_tiles(source, id, vec![bundle(0)], 1, false).await?;
-    let mut entries = tiles
-        .get(&bundle(0))
-        .and_then(|b| decode_entry_bundle(b).ok())
-        .unwrap_or_default();
-    let Some(need) = entries
-        .first()
-        .and_then(|e0| skytale_model::genesis::head_entries(e0).ok())
-    else {
-        return Ok((None, tiles));
-    };
-    let need = need.min(size);
-    let more: Vec<TilePath> = (1..need.div_ceil(TILE_WIDTH)).map(bundle).collect();
-    if !more.is_empty() {
-        let m =
-            fetch::fetch_tiles(source, id, more.clone(), DEFAULT_HEAD_CONCURRENCY, false).await?;
-        for p in &more {
-            entries.extend(
-                m.get(p)
-                    .and_then(|b| decode_entry_bundle(b).ok())
-                    .unwrap_or_default(),
-            );
-        }
-        tiles.extend(m);
-    }
-    let def = skytale_model::genesis::read_head(&entries, authority)
+/// The site as the server renders it (feeds served apart, pages uncompressed).
+pub(crate) fn site_of(def: std::sync::Arc<skytale_model::ValidDefinition>) -> Option<Site> {
+    Site::new(def)
         .ok()
-        .map(|h| h.definition);
-    Ok((def, tiles))
+        .map(|s| s.with_feeds(false).with_precompression(false))
 }
 
-/// Bundles fetched at once while reading a large definition's parts.
-const DEFAULT_HEAD_CONCURRENCY: usize = 8;
-
-/// Checks the witness policy for `note`, recording the outcome in `step`.
-pub(crate) fn check_witnesses(
-    opts: &Options,
-    definition: Option<&skytale_model::Definition>,
-    head: &Head,
-    location: &str,
-    step: &mut Step,
-) {
-    match witness_policy(opts, definition, &head.doc) {
-        Err(e) => step.fail(Failure::new("witness_policy_invalid", location.to_owned(), e)),
-        Ok((p, from)) if p.witnesses.is_empty() => step.note(format!(
-            "no witness policy ({from}): a split view can only be detected with --state or by comparing checkpoints with others"
-        )),
-        Ok((p, from)) => match p.check(&head.note) {
-            Ok(c) => step.note(format!(
-                "{} of {} witnesses cosigned (quorum {}, policy from {from}): {}",
-                c.len(),
-                p.witnesses.len(),
-                p.quorum,
-                c.iter()
-                    .map(|c| format!("{} ({})", c.name, c.kind))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            Err(e) => step.fail(Failure::new("witness_quorum", location.to_owned(), e.to_string())),
-        },
+/// Every artefact an election publishes (the site's files sampled when asked), and whether
+/// the site's files are a sample.
+pub(crate) fn artefact_kinds(
+    def: &skytale_model::ValidDefinition,
+    site_paths: &[String],
+    sample: Option<usize>,
+) -> (Vec<Kind>, bool) {
+    let mut kinds = vec![
+        Kind::Results(None),
+        Kind::Feed(FeedKind::CdfJson),
+        Kind::Feed(FeedKind::CdfXml),
+    ];
+    for c in def.contests() {
+        kinds.push(Kind::Results(Some(c.id.clone())));
+        kinds.push(Kind::Feed(FeedKind::Csv(c.id.clone())));
+        if c.kind == skytale_model::ContestKind::RankedChoice {
+            kinds.push(Kind::Feed(FeedKind::Rounds(c.id.clone())));
+        }
     }
+    let mut paths: Vec<&String> = site_paths.iter().collect();
+    let sampled = sample.is_some_and(|n| n < paths.len());
+    if let Some(n) = sample {
+        // A different sample each run, so that no fixed set of pages is the only one checked.
+        use std::hash::BuildHasher as _;
+        let seed = std::collections::hash_map::RandomState::new();
+        paths.sort_by_key(|p| seed.hash_one(p));
+        paths.truncate(n);
+    }
+    kinds.extend(paths.into_iter().map(|p| {
+        if p.starts_with("/assets/") {
+            Kind::Asset(p.clone())
+        } else {
+            Kind::Page(p.clone())
+        }
+    }));
+    (kinds, sampled)
 }
 
-/// Runs steps 1-5 and returns the report (never panics on bad input; every problem is a
+/// The publication statements after the published size and that size, from the approvals
+/// document (`approval` mode; what an embargo keeps out of the entry bundles).
+pub(crate) async fn fetch_approvals(
+    source: &Source,
+    id: &str,
+) -> (Option<u64>, Vec<(u64, Vec<u8>)>) {
+    let Some(v) = source
+        .get(&format!("api/v1/elections/{id}/approvals"))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+    else {
+        return (None, Vec::new());
+    };
+    let published = v.pointer("/published/tree_size").and_then(Value::as_u64);
+    let statements = v
+        .get("statements")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| {
+                    Some((
+                        s.get("index")?.as_u64()?,
+                        s.get("note")?.as_str()?.as_bytes().to_vec(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (published, statements)
+}
+
+/// Runs every step and returns the report (never panics on bad input; every problem is a
 /// failure in the report).
 pub async fn verify(opts: &Options) -> Report {
     let t0 = Instant::now();
@@ -439,7 +196,7 @@ pub async fn verify(opts: &Options) -> Report {
         r.finish();
         r
     };
-    let mut s1 = Step::new(1, "checkpoint, log signature, witness cosignatures");
+    let mut s1 = Step::new(1, NAMES[0]);
     let id = match resolve_election(&source, opts.election.as_deref()).await {
         Ok(id) => id,
         Err(f) => {
@@ -485,30 +242,42 @@ pub async fn verify(opts: &Options) -> Report {
         _ => None,
     };
 
-    // The results documents are read before the checkpoint, so on a live site the sizes
-    // they claim are at most the checkpoint's.
-    let Some(doc_for_contests) = source
-        .get(&format!("api/v1/elections/{id}"))
+    // Artefacts first: on a live site every snapshot they name is then at most the
+    // checkpoint's size.
+    let doc_path = format!("api/v1/elections/{id}");
+    let shown = source
+        .get(&doc_path)
         .await
         .ok()
         .flatten()
-        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-    else {
-        let _ = fetch_head(&source, &id, pinned_log.as_ref(), &mut s1).await;
-        if s1.ok() {
-            s1.fail(Failure::new(
-                "definition_missing",
-                source.locate(&format!("api/v1/elections/{id}")),
-                "not readable",
-            ));
-        }
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+    let Some(def) = shown.as_ref().and_then(shown_definition) else {
+        let _ = head::fetch_head(&source, &id, pinned_log.as_ref(), &mut s1).await;
+        s1.fail(Failure::new(
+            "definition_missing",
+            source.locate(&doc_path),
+            "the election document is not readable, or shows no valid definition",
+        ));
         report.steps.push(s1);
+        skip_rest(&mut report, 2);
         return finish(report);
     };
-    let published = fetch_results_docs(&source, &id, &doc_for_contests).await;
-    let feeds = fetch_feeds(&source, &id, &doc_for_contests).await;
+    let site = site_of(def.clone());
+    let site_paths = site
+        .as_ref()
+        .map(checks::pages::site_paths)
+        .unwrap_or_default();
+    let (kinds, sampled) = artefact_kinds(&def, &site_paths, opts.sample);
+    let mut s5 = Step::new(5, NAMES[4]);
+    let collected = artefacts::collect(&source, &id, kinds, &mut s5).await;
+    let approval = def.definition().publication.mode == skytale_model::PublicationMode::Approval;
+    let (announced, approvals) = if approval {
+        fetch_approvals(&source, &id).await
+    } else {
+        (None, Vec::new())
+    };
 
-    let Some(head) = fetch_head(&source, &id, pinned_log.as_ref(), &mut s1).await else {
+    let Some(head) = head::fetch_head(&source, &id, pinned_log.as_ref(), &mut s1).await else {
         report.steps.push(s1);
         skip_rest(&mut report, 2);
         return finish(report);
@@ -523,23 +292,33 @@ pub async fn verify(opts: &Options) -> Report {
             format!("size {} is outside 1..={MAX_TREE_SIZE}", cp.size),
         ));
     }
-    let concurrency = if opts.concurrency == 0 {
-        fetch::DEFAULT_CONCURRENCY
+    // The readable prefix: everything under `automatic`; under an embargo, up to the
+    // published size (the artefacts cannot name more).
+    let named_max = collected
+        .artefacts
+        .iter()
+        .filter_map(|a| a.named.as_ref().map(|n| n.tree_size))
+        .max()
+        .unwrap_or(0);
+    let readable = if approval {
+        announced.unwrap_or(0).max(named_max).min(cp.size)
     } else {
-        opts.concurrency
+        cp.size
     };
     let mut tiles = std::collections::HashMap::new();
     let mut signed_definition = None;
     if s1.ok() {
-        match fetch_head_definition(&source, &id, cp.size, pinned_authority.as_ref()).await {
-            Ok((def, m)) => {
-                signed_definition = def;
+        match head::fetch_head_definition(&source, &id, readable.max(1), pinned_authority.as_ref())
+            .await
+        {
+            Ok((d, m)) => {
+                signed_definition = d;
                 tiles.extend(m);
             }
             Err(f) => s1.fail(f),
         }
     }
-    check_witnesses(
+    head::check_witnesses(
         opts,
         signed_definition.as_ref(),
         &head,
@@ -559,74 +338,189 @@ pub async fn verify(opts: &Options) -> Report {
         return finish(report);
     }
 
-    // Step 2: every tile.
-    let mut s2 = Step::new(2, "entries and tree");
-    let wanted: Vec<TilePath> = skytale_tlog::tiles::tiles_for_size(cp.size)
-        .into_iter()
-        .filter(|p| !tiles.contains_key(p))
-        .collect();
-    let n_tiles = wanted.len() + tiles.len();
-    let built: Option<(Tree, Vec<Vec<u8>>)> =
-        match fetch::fetch_tiles(&source, &id, wanted, concurrency, opts.progress).await {
-            Err(f) => {
-                s2.fail(f);
-                None
-            }
-            Ok(m) => {
-                tiles.extend(m);
-                match read_tree(cp.size, &cp.root, |p: &TilePath| {
-                    tiles.remove(p).ok_or("not fetched")
-                }) {
-                    Ok(t) => Some(t),
-                    Err(e) => {
-                        s2.fail(tile_failure(&source, &id, e));
-                        None
-                    }
-                }
-            }
-        };
-    let Some((tree, entries)) = built else {
+    // Step 2: the tree.
+    let mut s2 = Step::new(2, NAMES[1]);
+    let Some((tree, entries)) = read_log(&source, &id, &cp, readable, tiles, opts, &mut s2).await
+    else {
         report.steps.push(s2);
         skip_rest(&mut report, 3);
         return finish(report);
     };
-    drop(tiles);
-    s2.summary = format!(
-        "{} entries from {n_tiles} tiles rebuild the checkpoint's root; every hash tile matches",
-        entries.len()
-    );
+    s2.summary = if readable < cp.size {
+        format!(
+            "{} public entries and the leaf hashes of {} sealed ones rebuild the checkpoint's root; every hash tile matches",
+            entries.len(),
+            cp.size - readable
+        )
+    } else {
+        format!(
+            "{} entries rebuild the checkpoint's root; every hash tile matches",
+            entries.len()
+        )
+    };
     report.steps.push(s2);
 
     // Step 3: replay.
-    let mut s3 = Step::new(3, "statements, signatures and authorisations");
+    let mut s3 = Step::new(3, NAMES[2]);
+    let Some(mut replay) = replay_log(
+        &entries,
+        &tree,
+        &cp,
+        pinned_authority.as_ref(),
+        opts,
+        &mut s3,
+    ) else {
+        report.steps.push(s3);
+        skip_rest(&mut report, 4);
+        return finish(report);
+    };
+    drop(entries);
+    let mut s4 = Step::new(4, NAMES[3]);
+    replay.prove_publications(&approvals, &tree, &mut s4);
+    s4.summary = format!(
+        "latest publication: tree size {} ({} publications in the log{})",
+        replay.published_size(),
+        replay.publications().len(),
+        if readable < cp.size {
+            format!(", {} entries sealed after it", cp.size - readable)
+        } else {
+            String::new()
+        }
+    );
+    report.steps.push(s3);
+    report.steps.push(s4);
+
+    // Step 5: every artefact at the snapshot it names.
+    checks::definition::check(&head.doc_location, &head.doc, replay.ledger(), &mut s5);
+    let latest = source.is_static().then(|| replay.published_size());
+    let compared = compare::compare(
+        &collected.artefacts,
+        &mut replay,
+        &tree,
+        site,
+        latest,
+        &mut s5,
+    );
+    s5.summary = artefacts_summary(&collected, &compared);
+    if sampled {
+        report.sample = Some(format!(
+            "{} of the site's {} files, chosen at random",
+            collected.pages_read,
+            site_paths.len()
+        ));
+    }
+    report.steps.push(s5);
+
+    // Step 6: consistency with the last run.
+    report.steps.push(state_step(
+        opts,
+        &prior,
+        &id,
+        &cp,
+        &tree,
+        &head,
+        replay.ledger(),
+    ));
+    finish(report)
+}
+
+/// The step summary of what was compared.
+pub(crate) fn artefacts_summary(c: &Collected, compared: &compare::Compared) -> String {
+    let sizes = match compared.snapshots.as_slice() {
+        [] => "no snapshot".to_owned(),
+        [one] => format!("snapshot {one}"),
+        many => format!(
+            "{} snapshots ({}…{})",
+            many.len(),
+            many[0],
+            many[many.len() - 1]
+        ),
+    };
+    format!(
+        "definition document, results documents, feeds and {} site files: {} bodies in every coding read, {} recomputed at {sizes}",
+        c.pages_read, c.bodies_read, compared.bodies
+    )
+}
+
+/// Step 2: the hash tiles of the checkpoint and the entry bundles of the readable prefix,
+/// rebuilt into the tree and checked against the checkpoint's root.
+async fn read_log(
+    source: &Source,
+    id: &str,
+    cp: &Checkpoint,
+    readable: u64,
+    mut tiles: std::collections::HashMap<TilePath, Vec<u8>>,
+    opts: &Options,
+    step: &mut Step,
+) -> Option<(Tree, Vec<Vec<u8>>)> {
+    let concurrency = if opts.concurrency == 0 {
+        fetch::DEFAULT_CONCURRENCY
+    } else {
+        opts.concurrency
+    };
+    let mut wanted: Vec<TilePath> = skytale_tlog::tiles::tiles_for_size(cp.size)
+        .into_iter()
+        .filter(|p| matches!(p, TilePath::Hash { .. }))
+        .collect();
+    wanted.extend(
+        skytale_tlog::tiles::tiles_for_size(readable)
+            .into_iter()
+            .filter(|p| matches!(p, TilePath::Entries { .. })),
+    );
+    wanted.retain(|p| !tiles.contains_key(p));
+    match fetch::fetch_tiles(source, id, wanted, concurrency, opts.progress).await {
+        Err(f) => {
+            step.fail(f);
+            None
+        }
+        Ok(m) => {
+            tiles.extend(m);
+            match read_tree_prefix(cp.size, &cp.root, readable, |p: &TilePath| {
+                tiles.remove(p).ok_or("not fetched")
+            }) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    step.fail(head::tile_failure(source, id, e));
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// Step 3: the readable entries through the acceptance rules.
+fn replay_log(
+    entries: &[Vec<u8>],
+    tree: &Tree,
+    cp: &Checkpoint,
+    authority: Option<&VerifierKey>,
+    opts: &Options,
+    step: &mut Step,
+) -> Option<replay::Replayer> {
     if entries.is_empty() {
-        s3.fail(Failure::new(
+        step.fail(Failure::new(
             "entry0_invalid",
             "entry 0",
             "the log is empty",
         ));
-        report.steps.push(s3);
-        skip_rest(&mut report, 4);
-        return finish(report);
+        return None;
     }
-    let mut replay = match replay::Replayer::genesis(&entries, pinned_authority.as_ref()) {
+    let mut replay = match replay::Replayer::genesis(entries, authority) {
         Ok(r) => r,
         Err(f) => {
-            s3.fail(f);
-            report.steps.push(s3);
-            skip_rest(&mut report, 4);
-            return finish(report);
+            step.fail(f);
+            return None;
         }
     };
     let def = replay.ledger().definition().definition().clone();
-    if pinned_authority.is_none() {
-        s3.note(format!(
+    if authority.is_none() {
+        step.note(format!(
             "trusting the authority key in entry 0 ({}) on first use; pin it with --authority-key or --state",
             def.authority_key
         ));
     }
     if def.origin() != cp.origin {
-        s3.fail(Failure::new(
+        step.fail(Failure::new(
             "origin_mismatch",
             "entry 0 field definition.origin",
             format!(
@@ -636,20 +530,19 @@ pub async fn verify(opts: &Options) -> Report {
             ),
         ));
     }
-    replay.set_targets(published.iter().flatten().filter_map(|p| p.tree_size()));
     let pb = fetch::progress_bar(entries.len() as u64, "statements", opts.progress);
     let def_entries = replay.ledger().size();
     pb.inc(def_entries);
     replay.feed(
         def_entries,
         &entries[def_entries as usize..],
-        &tree,
-        &mut s3,
+        tree,
+        step,
         &|n| pb.inc(n),
     );
     pb.finish_and_clear();
     let st = replay.stats;
-    s3.summary = format!(
+    step.summary = format!(
         "definition by the authority ({}); {} results, {} publications, {} key changes replayed under the acceptance rules ({} rejected)",
         match def_entries {
             1 => "entry 0".to_string(),
@@ -657,190 +550,79 @@ pub async fn verify(opts: &Options) -> Report {
         },
         st.results, st.publications, st.keys, st.rejected
     );
-    report.steps.push(s3);
+    Some(replay)
+}
 
-    // Step 4: artefacts.
-    let mut s4 = Step::new(4, "published artefacts");
-    checks::definition::check(&head.doc_location, &head.doc, replay.ledger(), &mut s4);
-    for p in &published {
-        match p {
-            Ok(doc) => checks::results::check(doc, &replay, &tree, !source.is_static(), &mut s4),
-            Err(f) => s4.fail(f.clone()),
-        }
-    }
-    let sizes: Vec<u64> = published
-        .iter()
-        .flatten()
-        .filter_map(|p| p.tree_size())
-        .collect();
-    for f in &feeds {
-        checks::feeds::check(f, &replay, &tree, &sizes, !source.is_static(), &mut s4);
-    }
-    let n_feeds = feeds.iter().filter(|f| f.bytes.is_some()).count();
-    let (n_pages, all_pages) = checks::pages::check(&source, &replay, &tree, &sizes, &mut s4).await;
-    s4.summary = format!(
-        "definition document, {} results documents, {n_feeds} CDF/CSV feeds and {n_pages} of {all_pages} HTML pages recomputed at published size {}",
-        published.len(),
-        replay.published_size()
-    );
-    report.steps.push(s4);
-
-    // Step 5: consistency with the last run.
-    let s5 = match &opts.state {
-        None => Step {
-            number: 5,
-            name: "consistency with the last checkpoint seen".into(),
+/// Step 6: consistency with the checkpoint of the last run (and saving this one).
+pub(crate) fn state_step(
+    opts: &Options,
+    prior: &Option<state::State>,
+    id: &str,
+    cp: &Checkpoint,
+    tree: &Tree,
+    head: &Head,
+    ledger: &skytale_model::Ledger,
+) -> Step {
+    let Some(path) = &opts.state else {
+        return Step {
+            number: 6,
+            name: NAMES[5].into(),
             status: StepStatus::NotRequested,
             summary: "no --state file: consistency with earlier checkpoints not checked".into(),
             ..Step::default()
-        },
-        Some(path) => {
-            let mut s5 = Step::new(5, "consistency with the last checkpoint seen");
-            match &prior {
-                None => {
-                    s5.summary = format!(
-                        "first run: remembering checkpoint size {} and the keys in {}",
-                        cp.size,
-                        path.display()
-                    );
-                }
-                Some(old) => match state::check_consistency(old, &cp, &tree) {
-                    Ok(s) => s5.summary = s,
-                    Err(f) => {
-                        s5.summary = "the log is not consistent with what was seen before".into();
-                        s5.fail(f);
-                    }
-                },
-            }
-            if s5.ok() {
-                let new = state::State {
-                    version: state::STATE_VERSION,
-                    election: id.clone(),
-                    origin: cp.origin.clone(),
-                    log_key: head.log_key.to_string(),
-                    authority_key: def.authority_key.to_string(),
-                    size: cp.size,
-                    root: skytale_model::encode_hash(&cp.root),
-                    checkpoint: String::from_utf8_lossy(&head.checkpoint_bytes).into_owned(),
-                };
-                if let Err(f) = state::save(path, &new) {
-                    s5.fail(f);
-                }
-            }
-            s5
-        }
+        };
     };
-    report.steps.push(s5);
-    finish(report)
+    let mut s = Step::new(6, NAMES[5]);
+    match prior {
+        None => {
+            s.summary = format!(
+                "first run: remembering checkpoint size {} and the keys in {}",
+                cp.size,
+                path.display()
+            );
+        }
+        Some(old) => match state::check_consistency(old, cp, tree) {
+            Ok(m) => s.summary = m,
+            Err(f) => {
+                s.summary = "the log is not consistent with what was seen before".into();
+                s.fail(f);
+            }
+        },
+    }
+    if s.ok() {
+        let new = state::State {
+            version: state::STATE_VERSION,
+            election: id.to_owned(),
+            origin: cp.origin.clone(),
+            log_key: head.log_key.to_string(),
+            authority_key: ledger.definition().definition().authority_key.to_string(),
+            size: cp.size,
+            root: skytale_model::encode_hash(&cp.root),
+            checkpoint: String::from_utf8_lossy(&head.checkpoint_bytes).into_owned(),
+        };
+        if let Err(f) = state::save(path, &new) {
+            s.fail(f);
+        }
+    }
+    s
 }
 
+/// The steps' names, in order.
+pub(crate) const NAMES: [&str; 6] = [
+    "checkpoint, log signature, witness cosignatures",
+    "entries and tree",
+    "statements, signatures and authorisations",
+    "publications",
+    "published artefacts",
+    "consistency with the last checkpoint seen",
+];
+
 fn skip_rest(report: &mut Report, from: u8) {
-    const NAMES: [&str; 5] = [
-        "checkpoint, log signature, witness cosignatures",
-        "entries and tree",
-        "statements, signatures and authorisations",
-        "published artefacts",
-        "consistency with the last checkpoint seen",
-    ];
-    for n in from..=5 {
+    for n in from..=6 {
         report.steps.push(Step::skipped(
             n,
             NAMES[usize::from(n - 1)],
             "not run: an earlier step failed",
         ));
     }
-}
-
-/// Fetches the whole results document and one per contest named in the election document.
-/// Fetches the export feeds (NIST CDF JSON and XML, and each contest's CSV).
-pub(crate) async fn fetch_feeds(
-    source: &Source,
-    id: &str,
-    doc: &Value,
-) -> Vec<checks::feeds::Feed> {
-    use checks::feeds::{Feed, FeedKind};
-    use futures_util::stream::{self, StreamExt as _};
-    let mut kinds = vec![FeedKind::CdfJson, FeedKind::CdfXml];
-    if let Some(cs) = doc
-        .pointer("/definition/contests")
-        .and_then(Value::as_array)
-    {
-        kinds.extend(
-            cs.iter()
-                .filter_map(|c| c.get("id").and_then(Value::as_str))
-                .map(|c| FeedKind::Csv(c.to_owned())),
-        );
-        kinds.extend(
-            cs.iter()
-                .filter(|c| c.get("kind").and_then(Value::as_str) == Some("ranked_choice"))
-                .filter_map(|c| c.get("id").and_then(Value::as_str))
-                .map(|c| FeedKind::Rounds(c.to_owned())),
-        );
-    }
-    stream::iter(kinds)
-        .map(|kind| async move {
-            let path = kind.path(id);
-            let bytes = match source.get(&path).await {
-                Ok(b) => b,
-                Err(e) => {
-                    tracing::debug!(location = %e.location, why = %e.why, "feed not readable");
-                    None
-                }
-            };
-            Feed {
-                location: source.locate(&path),
-                kind,
-                bytes,
-            }
-        })
-        .buffered(DOC_CONCURRENCY)
-        .collect()
-        .await
-}
-
-pub(crate) async fn fetch_results_docs(
-    source: &Source,
-    id: &str,
-    doc: &Value,
-) -> Vec<Result<checks::results::Published, Failure>> {
-    use futures_util::stream::{self, StreamExt as _};
-    let mut wanted: Vec<(String, Option<String>)> =
-        vec![(format!("api/v1/elections/{id}/results"), None)];
-    if let Some(cs) = doc
-        .pointer("/definition/contests")
-        .and_then(Value::as_array)
-    {
-        for c in cs {
-            if let Some(cid) = c.get("id").and_then(Value::as_str) {
-                wanted.push((
-                    format!("api/v1/elections/{id}/results/{cid}"),
-                    Some(cid.to_owned()),
-                ));
-            }
-        }
-    }
-    let mut out: Vec<(usize, Result<checks::results::Published, Failure>)> =
-        stream::iter(wanted.into_iter().enumerate())
-            .map(|(i, (path, contest))| async move {
-                let location = source.locate(&path);
-                let r = match source.get(&path).await {
-                    Ok(Some(bytes)) => Ok(checks::results::Published {
-                        location,
-                        contest,
-                        bytes,
-                    }),
-                    Ok(None) => Err(Failure::new(
-                        "results_missing",
-                        location,
-                        "the results document is not published",
-                    )),
-                    Err(e) => Err(Failure::new("results_missing", e.location, e.why)),
-                };
-                (i, r)
-            })
-            .buffer_unordered(DOC_CONCURRENCY)
-            .collect()
-            .await;
-    out.sort_by_key(|(i, _)| *i);
-    out.into_iter().map(|(_, r)| r).collect()
 }

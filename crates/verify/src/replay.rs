@@ -1,28 +1,29 @@
 //! Step 3 and the tally half of step 4: replaying the log through the server's own acceptance
-//! rules ([`skytale_model::Ledger`]) and folding the published tally, incrementally.
+//! rules and folding the published tally, with the server's own code for both
+//! ([`skytale_model::replay::replay`], [`PublishedTally`]).
 //!
-//! Signatures are the expensive part, so they are checked in parallel (rayon) in chunks, each
-//! against the key ring in force at the start of the chunk; admission is then sequential, in
-//! log order, exactly as the server does it. A `key` statement changes the ring, so the chunk
-//! is cut right after it and the next chunk is verified against the new ring: a statement is
-//! never checked against a key that was added after it, and revocations are enforced by
-//! [`Ledger::admit`] at the statement's own position.
+//! The replay checks every readable entry in log order. The published tally then walks forward
+//! through the sizes the published artefacts name ([`Replayer::view_at`]), smallest first, so
+//! each artefact is recomputed at the snapshot it names, however many snapshots a live site
+//! showed while it was read.
+//!
+//! Under an embargo (`approval` publication) the entries after the published size are sealed:
+//! the verifier has their leaf hashes (the level-0 hash tiles) but not their text. The
+//! publication statements among them are public on their own (the server's approvals
+//! document); [`Replayer::prove_publications`] checks each against its leaf and admits it with
+//! the same rules, stepping over the sealed entries between them, so a publication completed
+//! after the readable prefix is proven too.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::HashMap;
 
-use rayon::prelude::*;
-use skytale_model::{
-    verify_note, Admitted, DefinitionPart, Ledger, Rejection, Statement, VerifiedNote,
-};
-use skytale_note::{Note, VerifierKey};
+use skytale_model::replay::{replay, skip, Refused};
+use skytale_model::{Ledger, Publication, Rejection, Statement};
+use skytale_note::VerifierKey;
 use skytale_render::PublicationRecord;
-use skytale_tally::{LogPosition, SelectionTotals, Tally};
-use skytale_tlog::Tree;
+use skytale_tally::{LogPosition, PublishedTally, Tally};
+use skytale_tlog::{leaf_hash, Tree};
 
 use crate::report::{Failure, Step};
-
-/// Entries whose signatures are checked in one parallel batch.
-pub const VERIFY_CHUNK: usize = 4096;
 
 /// Counts of what was replayed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -39,24 +40,24 @@ pub struct ReplayStats {
     pub rejected: u64,
 }
 
-/// The verifier's replay state: the ledger at the log's size, and the tally at the latest
-/// published size (with snapshots at requested sizes).
+/// The verifier's replay state: the ledger at the end of the readable log, and the published
+/// tally at some published size (moved forward by [`Replayer::view_at`]).
 pub struct Replayer {
     ledger: Ledger,
-    tally: Tally,
-    tally_size: u64,
-    /// Accepted statements that count (results, cvr) not yet folded into the tally.
-    pending: VecDeque<(u64, Statement)>,
+    published: PublishedTally,
+    /// Every size the log published, with the publication time it records.
     published_times: HashMap<u64, Option<String>>,
-    targets: BTreeSet<u64>,
-    snapshots: BTreeMap<u64, Tally>,
-    /// Contest totals at the publication before the published size (`approval` mode), for
-    /// the pages' change column; and the same for each snapshot.
-    previous: Option<SelectionTotals>,
-    previous_at: BTreeMap<u64, Option<SelectionTotals>>,
-    placeholder: Admitted,
+    /// Publications completed by statements after the readable prefix (an embargo).
+    beyond: Vec<Publication>,
     /// What was replayed so far.
     pub stats: ReplayStats,
+}
+
+/// The published state at one size: what every artefact of that snapshot is made from.
+pub struct View<'a> {
+    pub tally: &'a Tally,
+    pub pos: LogPosition,
+    pub history: Vec<PublicationRecord>,
 }
 
 fn describe(r: &Rejection) -> String {
@@ -74,27 +75,8 @@ impl Replayer {
     pub fn genesis(log: &[Vec<u8>], authority: Option<&VerifierKey>) -> Result<Replayer, Failure> {
         let ledger = Ledger::genesis(log, authority)
             .map_err(|e| Failure::new("entry0_invalid", "entry 0", e.to_string()))?;
-        let def = ledger.definition().clone();
-        let tally = Tally::new(def.clone());
-        // A rejected entry still occupies its index; committing this no-op statement keeps the
-        // ledger's size equal to the log index (a definition part changes nothing else).
-        let placeholder = Admitted {
-            verified: VerifiedNote {
-                note: Note {
-                    text: String::new(),
-                    signatures: vec![],
-                },
-                statement: Statement::DefinitionPart(DefinitionPart {
-                    election: def.id().to_owned(),
-                    part: 0,
-                    text: String::new(),
-                }),
-                signers: vec![],
-            },
-            unit: None,
-            issues: vec![],
-        };
         let genesis_size = ledger.genesis_size();
+        let tally = Tally::new(ledger.definition().clone());
         let mut published_times = HashMap::new();
         let (size, time) = ledger
             .published()
@@ -102,16 +84,10 @@ impl Replayer {
             .unwrap_or((genesis_size, None));
         published_times.insert(size, time);
         Ok(Replayer {
+            published: PublishedTally::new(tally, genesis_size, None),
             ledger,
-            tally,
-            tally_size: genesis_size,
-            pending: VecDeque::new(),
             published_times,
-            targets: BTreeSet::new(),
-            snapshots: BTreeMap::new(),
-            previous: None,
-            previous_at: BTreeMap::new(),
-            placeholder,
+            beyond: Vec::new(),
             stats: ReplayStats::default(),
         })
     }
@@ -121,51 +97,34 @@ impl Replayer {
         &self.ledger
     }
 
-    /// Asks for a copy of the tally when the published size reaches each of `sizes` (the
-    /// sizes the published documents claim). A size equal to the current published size is
-    /// copied at once.
-    pub fn set_targets(&mut self, sizes: impl IntoIterator<Item = u64>) {
-        self.targets = sizes.into_iter().collect();
-        self.snapshots.retain(|n, _| self.targets.contains(n));
-        self.previous_at.retain(|n, _| self.targets.contains(n));
-        if self.targets.contains(&self.tally_size) {
-            self.snapshots.insert(self.tally_size, self.tally.clone());
-            self.previous_at
-                .insert(self.tally_size, self.previous.clone());
-        }
+    /// The log's publications, the ones proven beyond the readable prefix included.
+    pub fn publications(&self) -> Vec<Publication> {
+        let mut v = self.ledger.publications().to_vec();
+        v.extend(self.beyond.iter().cloned());
+        v
     }
 
-    /// The publication history the site shows at published size `n` (see
-    /// [`PublicationRecord::history`]), if the tally at `n` is known ([`Replayer::tally_at`]).
-    pub fn history_at(&self, n: u64) -> Option<Vec<PublicationRecord>> {
-        let previous = if n == self.tally_size {
-            self.previous.as_ref()
-        } else {
-            self.previous_at.get(&n)?.as_ref()
-        };
-        Some(PublicationRecord::history(
-            self.ledger.publications(),
-            n,
-            previous,
-        ))
-    }
-
-    /// The tally at published size `n`, if `n` is the current published size or a target
-    /// reached since [`Replayer::set_targets`].
-    pub fn tally_at(&self, n: u64) -> Option<&Tally> {
-        if n == self.tally_size {
-            Some(&self.tally)
-        } else {
-            self.snapshots.get(&n)
-        }
-    }
-
-    /// The latest published size (what the site must show).
+    /// The latest published size (what a complete site must show).
     pub fn published_size(&self) -> u64 {
-        self.tally_size
+        self.beyond
+            .last()
+            .map(|p| p.tree_size)
+            .or_else(|| self.ledger.published().map(|(n, _)| n))
+            .unwrap_or(self.ledger.genesis_size())
     }
 
-    /// Where a document published at size `n` stands: the size, the verified tree's root there
+    /// The size the published tally is at now.
+    pub fn tally_size(&self) -> u64 {
+        self.published.size()
+    }
+
+    /// The publication time recorded in the log for published size `n`, if the log ever
+    /// published that size (outer `None`: it never did).
+    pub fn published_time(&self, n: u64) -> Option<Option<&str>> {
+        self.published_times.get(&n).map(|t| t.as_deref())
+    }
+
+    /// Where an artefact of published size `n` stands: the size, the verified tree's root there
     /// and the publication time from the log (`None` if the log never published `n`).
     pub fn position_at(&self, n: u64, tree: &Tree) -> Option<LogPosition> {
         Some(LogPosition {
@@ -175,10 +134,41 @@ impl Replayer {
         })
     }
 
-    /// The publication time recorded in the log for published size `n`, if the log ever
-    /// published that size (outer `None`: it never did).
-    pub fn published_time(&self, n: u64) -> Option<Option<&str>> {
-        self.published_times.get(&n).map(|t| t.as_deref())
+    /// Moves the published tally forward to published size `n` and shows the state there.
+    /// Fails (saying why) when the log never published `n`, or when the tally is already past
+    /// it (a snapshot older than one verified before).
+    pub fn view_at(&mut self, n: u64, tree: &Tree) -> Result<View<'_>, String> {
+        let Some(pos) = self.position_at(n, tree) else {
+            return Err(format!(
+                "the log never published tree size {n} (its latest publication is size {})",
+                self.published_size()
+            ));
+        };
+        if n < self.published.size() {
+            return Err(format!(
+                "tree size {n} is older than size {}, already shown by this source earlier: a snapshot went backwards",
+                self.published.size()
+            ));
+        }
+        let publications = self.publications();
+        self.published.advance(&publications, n);
+        let history = PublicationRecord::history(&publications, n, self.published.previous());
+        Ok(View {
+            tally: self.published.tally(),
+            pos,
+            history,
+        })
+    }
+
+    /// A copy of the published tally where it is now (the monitor keeps it across a round, so
+    /// the next round can start from the oldest snapshot this one saw).
+    pub fn save_tally(&self) -> PublishedTally {
+        self.published.clone()
+    }
+
+    /// Puts back a copy made by [`Replayer::save_tally`].
+    pub fn restore_tally(&mut self, saved: PublishedTally) {
+        self.published = saved;
     }
 
     /// Replays `entries`, which must be log entries `first_index..`, with `tree` holding at
@@ -202,108 +192,149 @@ impl Replayer {
             ));
             return;
         }
-        let election = self.ledger.election().to_owned();
-        let mut i = 0;
-        while i < entries.len() {
-            let end = (i + VERIFY_CHUNK).min(entries.len());
-            let keys = self.ledger.keys().clone();
-            let verified: Vec<Result<VerifiedNote, Rejection>> = entries[i..end]
-                .par_iter()
-                .map(|e| verify_note(&keys, &election, e))
-                .collect();
-            let mut next = end;
-            for (j, v) in verified.into_iter().enumerate() {
-                let index = first_index + (i + j) as u64;
-                let admitted = v.and_then(|v| self.ledger.admit(v, &|n| tree.root_at(n).ok()));
-                match admitted {
-                    Err(r) => {
-                        self.stats.rejected += 1;
-                        step.fail(Failure::new(
-                            "entry_rejected",
-                            format!("entry {index}"),
-                            describe(&r),
-                        ));
-                        let p = self.placeholder.clone();
-                        self.ledger.commit(&p);
-                        self.advance_published();
-                    }
-                    Ok(a) => {
-                        if !a.issues.is_empty() {
-                            let why: Vec<String> = a
-                                .issues
-                                .iter()
-                                .map(|x| format!("{}: {}", x.field, x.why))
-                                .collect();
-                            step.fail(Failure::new(
-                                "entry_implausible",
-                                format!("entry {index}"),
-                                format!(
-                                    "the server must hold this statement for review, not log it: {}",
-                                    why.join("; ")
-                                ),
-                            ));
-                        }
-                        let is_key = matches!(a.verified.statement, Statement::Key(_));
-                        self.commit(a, index);
-                        if is_key {
-                            // The key ring changed: verify the rest against the new ring.
-                            next = i + j + 1;
-                            break;
-                        }
-                    }
+        let automatic = self.ledger.definition().definition().publication.mode
+            == skytale_model::PublicationMode::Automatic;
+        let Replayer {
+            ledger,
+            published,
+            published_times,
+            stats,
+            ..
+        } = self;
+        // Under `automatic` publication every size is published, at the time of its latest
+        // statement (`submitted_at` or `signed_at`), as `Ledger::published` gives it.
+        let times = std::cell::RefCell::new((
+            &mut *published_times,
+            ledger.published().and_then(|(_, t)| t.map(str::to_owned)),
+        ));
+        let mark = |index: u64, time: Option<&str>| {
+            if automatic {
+                let mut t = times.borrow_mut();
+                if let Some(time) = time {
+                    t.1 = Some(time.to_owned());
                 }
+                let latest = t.1.clone();
+                t.0.insert(index + 1, latest);
             }
-            progress((next - i) as u64);
-            i = next;
-        }
-    }
-
-    fn commit(&mut self, a: Admitted, index: u64) {
-        self.ledger.commit(&a);
-        match a.verified.statement {
-            Statement::Results(r) => {
-                self.stats.results += 1;
-                self.pending.push_back((index, Statement::Results(r)));
-            }
-            Statement::Cvr(c) => {
-                self.stats.cvr += 1;
-                self.pending.push_back((index, Statement::Cvr(c)));
-            }
-            Statement::Publication(_) => self.stats.publications += 1,
-            Statement::Key(_) => self.stats.keys += 1,
-            Statement::Election(_) | Statement::DefinitionPart(_) => {}
-        }
-        self.advance_published();
-    }
-
-    fn advance_published(&mut self) {
-        let Some((n, t)) = self.ledger.published() else {
-            return;
         };
-        if n <= self.tally_size {
-            return;
-        }
-        self.published_times.insert(n, t.map(str::to_owned));
-        // A commit completes at most one publication, so the tally here is at the one before.
-        let pubs = self.ledger.publications();
-        if pubs
-            .binary_search_by_key(&self.tally_size, |p| p.tree_size)
-            .is_ok()
-        {
-            self.previous = Some(self.tally.selection_totals());
-        }
-        while let Some((idx, _)) = self.pending.front() {
-            if *idx >= n {
-                break;
+        let mut done = 0u64;
+        let stats = std::cell::RefCell::new(stats);
+        let step = std::cell::RefCell::new(step);
+        let outcome: Result<(), ()> = replay(
+            ledger,
+            entries,
+            &|n| tree.root_at(n).ok(),
+            |index, a| {
+                if !a.issues.is_empty() {
+                    let why: Vec<String> = a
+                        .issues
+                        .iter()
+                        .map(|x| format!("{}: {}", x.field, x.why))
+                        .collect();
+                    step.borrow_mut().fail(Failure::new(
+                        "entry_implausible",
+                        format!("entry {index}"),
+                        format!(
+                            "the server must hold this statement for review, not log it: {}",
+                            why.join("; ")
+                        ),
+                    ));
+                }
+                let mut stats = stats.borrow_mut();
+                let time = match &a.verified.statement {
+                    Statement::Results(r) => {
+                        stats.results += 1;
+                        Some(r.submitted_at.as_str())
+                    }
+                    Statement::Cvr(c) => {
+                        stats.cvr += 1;
+                        Some(c.submitted_at.as_str())
+                    }
+                    Statement::Publication(p) => {
+                        stats.publications += 1;
+                        Some(p.signed_at.as_str())
+                    }
+                    Statement::Key(_) => {
+                        stats.keys += 1;
+                        None
+                    }
+                    Statement::Election(_) | Statement::DefinitionPart(_) => None,
+                };
+                mark(index, time);
+                published.push(index, a.verified.statement);
+                done += 1;
+                if done % 4096 == 0 {
+                    progress(4096);
+                }
+            },
+            |index, r| {
+                stats.borrow_mut().rejected += 1;
+                step.borrow_mut().fail(Failure::new(
+                    "entry_rejected",
+                    format!("entry {index}"),
+                    describe(&r),
+                ));
+                mark(index, None);
+                Refused::Skip
+            },
+        );
+        let _ = outcome;
+        progress(done % 4096);
+        drop(times);
+        if !automatic {
+            for p in self.ledger.publications() {
+                self.published_times
+                    .insert(p.tree_size, Some(p.published_at.clone()));
             }
-            if let Some((_, st)) = self.pending.pop_front() {
-                self.tally.apply_statement(&st);
+        }
+    }
+
+    /// Proves the publications that statements after the readable prefix complete (an
+    /// embargo): each of `statements` (log index, signed note) must be the entry the verified
+    /// tree has at that index, and is admitted by the rules on a copy of the ledger that steps
+    /// over the sealed entries in between. Problems go to `step`.
+    pub fn prove_publications(
+        &mut self,
+        statements: &[(u64, Vec<u8>)],
+        tree: &Tree,
+        step: &mut Step,
+    ) {
+        let mut l = self.ledger.clone();
+        let known = l.publications().len();
+        let mut sorted: Vec<&(u64, Vec<u8>)> = statements.iter().collect();
+        sorted.sort_by_key(|(i, _)| *i);
+        for (index, note) in sorted {
+            let here = format!("approvals document, statement at index {index}");
+            if *index < l.size() {
+                continue;
+            }
+            if tree.leaf(*index) != Some(leaf_hash(note)) {
+                step.fail(Failure::new(
+                    "approval_not_in_log",
+                    here,
+                    "this statement is not the log's entry at that index (its leaf hash differs, or the index is beyond the checkpoint)",
+                ));
+                continue;
+            }
+            while l.size() < *index {
+                skip(&mut l);
+            }
+            match l.check(note, &|n| tree.root_at(n).ok()) {
+                Ok(a) if matches!(a.verified.statement, Statement::Publication(_)) => {
+                    l.commit(&a);
+                }
+                Ok(_) => step.fail(Failure::new(
+                    "approval_malformed",
+                    here,
+                    "not a publication statement",
+                )),
+                Err(r) => step.fail(Failure::new("approval_rejected", here, describe(&r))),
             }
         }
-        self.tally_size = n;
-        if self.targets.contains(&n) {
-            self.snapshots.insert(n, self.tally.clone());
-            self.previous_at.insert(n, self.previous.clone());
+        self.beyond = l.publications()[known..].to_vec();
+        for p in &self.beyond {
+            self.published_times
+                .insert(p.tree_size, Some(p.published_at.clone()));
         }
     }
 }

@@ -128,6 +128,10 @@ pub struct Report {
     pub ok: bool,
     /// Seconds spent.
     pub seconds: f64,
+    /// When only a sample of the site's files was compared: which (the verdict then never
+    /// says that every check holds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<String>,
 }
 
 impl Report {
@@ -174,10 +178,12 @@ impl Report {
         let _ = writeln!(
             s,
             "{} ({:.1} s)",
-            if self.ok {
-                "VERIFIED: every check holds."
-            } else {
-                "NOT VERIFIED: see the failures above."
+            match (self.ok, &self.sample) {
+                (true, None) => "VERIFIED: every check holds.".to_owned(),
+                (true, Some(s)) => format!(
+                    "VERIFIED AS A SAMPLE: every check made holds, but only {s} were compared; run without --sample to check every file."
+                ),
+                (false, _) => "NOT VERIFIED: see the failures above.".to_owned(),
             },
             self.seconds
         );

@@ -26,6 +26,88 @@ pub struct SourceError {
     pub why: String,
 }
 
+/// The response header naming the snapshot an artefact belongs to (`<tree size> <root>`).
+pub const SNAPSHOT_HEADER: &str = "skytale-snapshot";
+
+/// A content coding a published artefact is served in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Coding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+impl Coding {
+    /// Every coding a verifier reads, identity first.
+    pub const ALL: [Coding; 3] = [Coding::Identity, Coding::Gzip, Coding::Brotli];
+
+    /// The `Accept-Encoding` token (none for identity).
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            Coding::Identity => None,
+            Coding::Gzip => Some("gzip"),
+            Coding::Brotli => Some("br"),
+        }
+    }
+
+    /// The sibling file's extension in a published directory (nginx `gzip_static`).
+    pub fn extension(self) -> Option<&'static str> {
+        match self {
+            Coding::Identity => None,
+            Coding::Gzip => Some("gz"),
+            Coding::Brotli => Some("br"),
+        }
+    }
+
+    /// Decodes a body in this coding (bounded by [`MAX_FETCH_SIZE`]).
+    pub fn decode(self, bytes: &[u8]) -> Result<Vec<u8>, String> {
+        use std::io::Read as _;
+        let mut out = Vec::new();
+        let limit = MAX_FETCH_SIZE as u64 + 1;
+        let r = match self {
+            Coding::Identity => return Ok(bytes.to_vec()),
+            Coding::Gzip => flate2::read::GzDecoder::new(bytes)
+                .take(limit)
+                .read_to_end(&mut out),
+            Coding::Brotli => brotli::Decompressor::new(bytes, 4096)
+                .take(limit)
+                .read_to_end(&mut out),
+        };
+        r.map_err(|e| format!("not valid {}: {e}", self.name().unwrap_or("identity")))?;
+        if out.len() > MAX_FETCH_SIZE {
+            return Err(format!("decodes to more than {MAX_FETCH_SIZE} bytes"));
+        }
+        Ok(out)
+    }
+}
+
+/// An artefact as fetched.
+#[derive(Clone, Debug)]
+pub struct Fetched {
+    /// The body as sent (still in `coding`).
+    pub bytes: Vec<u8>,
+    /// The coding it came in (a server may answer identity to an `Accept-Encoding`).
+    pub coding: Coding,
+    /// The raw `Skytale-Snapshot` header, if any.
+    pub snapshot: Option<String>,
+}
+
+/// The file of `path` in a published directory: a path that is a folder is read from its
+/// `index.json` (else `index`), as static hosts do.
+fn resolve(dir: &std::path::Path, path: &str) -> std::path::PathBuf {
+    let p = dir.join(path);
+    if p.is_dir() {
+        let json = p.join("index.json");
+        if json.is_file() {
+            json
+        } else {
+            p.join("index")
+        }
+    } else {
+        p
+    }
+}
+
 /// A published election's origin.
 #[derive(Clone, Debug)]
 pub enum Source {
@@ -101,15 +183,7 @@ impl Source {
                 Ok(Some(b.to_vec()))
             }
             Source::Dir(d) => {
-                let mut p = d.join(path);
-                if p.is_dir() {
-                    let json = p.join("index.json");
-                    p = if json.is_file() {
-                        json
-                    } else {
-                        p.join("index")
-                    };
-                }
+                let p = resolve(d, path);
                 match tokio::fs::metadata(&p).await {
                     Ok(m) if m.len() > MAX_FETCH_SIZE as u64 => {
                         return Err(err(format!("larger than {MAX_FETCH_SIZE} bytes")))
@@ -122,6 +196,92 @@ impl Source {
                     .await
                     .map(Some)
                     .map_err(|e| err(e.to_string()))
+            }
+        }
+    }
+
+    /// Fetches `path` as a published artefact: its bytes in the content coding asked for (a
+    /// URL is asked with `Accept-Encoding`; a directory's `.gz`/`.br` sibling is read), the
+    /// coding it actually came in, and the snapshot it names (the `Skytale-Snapshot` header;
+    /// a directory names none per file: the whole directory is one snapshot). `Ok(None)` when
+    /// it does not exist (for a sibling: when the directory has no such sibling).
+    pub async fn get_artefact(
+        &self,
+        path: &str,
+        coding: Coding,
+    ) -> Result<Option<Fetched>, SourceError> {
+        match self {
+            Source::Url { http, .. } => {
+                let location = self.locate(path);
+                let err = |why: String| SourceError {
+                    location: location.clone(),
+                    why,
+                };
+                let mut req = http.get(&location);
+                if let Some(c) = coding.name() {
+                    req = req.header("accept-encoding", c);
+                }
+                let resp = req.send().await.map_err(|e| err(e.to_string()))?;
+                if resp.status() == reqwest::StatusCode::NOT_FOUND {
+                    return Ok(None);
+                }
+                if !resp.status().is_success() {
+                    return Err(err(format!("HTTP status {}", resp.status())));
+                }
+                let header = |name: &str| {
+                    resp.headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                };
+                let snapshot = header(SNAPSHOT_HEADER);
+                let came = match header("content-encoding").as_deref() {
+                    None | Some("identity") => Coding::Identity,
+                    Some("gzip") => Coding::Gzip,
+                    Some("br") => Coding::Brotli,
+                    Some(other) => {
+                        return Err(err(format!("unknown content coding {other:?}")));
+                    }
+                };
+                let b = resp.bytes().await.map_err(|e| err(e.to_string()))?;
+                if b.len() > MAX_FETCH_SIZE {
+                    return Err(err(format!("larger than {MAX_FETCH_SIZE} bytes")));
+                }
+                Ok(Some(Fetched {
+                    bytes: b.to_vec(),
+                    coding: came,
+                    snapshot,
+                }))
+            }
+            Source::Dir(d) => {
+                let mut p = resolve(d, path).into_os_string();
+                if let Some(ext) = coding.extension() {
+                    p.push(".");
+                    p.push(ext);
+                }
+                let p = std::path::PathBuf::from(p);
+                let location = p.display().to_string();
+                let bytes = match tokio::fs::read(&p).await {
+                    Ok(b) => b,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => {
+                        return Err(SourceError {
+                            location,
+                            why: e.to_string(),
+                        })
+                    }
+                };
+                if bytes.len() > MAX_FETCH_SIZE {
+                    return Err(SourceError {
+                        location,
+                        why: format!("larger than {MAX_FETCH_SIZE} bytes"),
+                    });
+                }
+                Ok(Some(Fetched {
+                    bytes,
+                    coding,
+                    snapshot: None,
+                }))
             }
         }
     }

@@ -7,13 +7,13 @@ mod big;
 async fn run(statements: usize) -> f64 {
     let dir = tempfile::tempdir().unwrap();
     let t = std::time::Instant::now();
-    big::build(dir.path(), 500, 10, statements);
+    let site = big::build(dir.path(), 500, 10, statements).await;
     eprintln!(
         "built {statements} statements in {:.1} s",
         t.elapsed().as_secs_f64()
     );
     let opts = skytale_verify::Options {
-        source: dir.path().to_str().unwrap().into(),
+        source: site.to_str().unwrap().into(),
         ..Default::default()
     };
     let t = std::time::Instant::now();

@@ -12,27 +12,6 @@ use skytale_verify::verify;
 
 const ID: &str = "mpls-2013";
 
-async fn get(url: &str, path: &str) -> Vec<u8> {
-    let r = reqwest::get(format!("{url}/{path}")).await.unwrap();
-    assert!(r.status().is_success(), "{path}: {}", r.status());
-    r.bytes().await.unwrap().to_vec()
-}
-
-fn write(dir: &Path, path: &str, bytes: &[u8]) {
-    let mut p = dir.join(path);
-    if [
-        format!("api/v1/elections/{ID}"),
-        format!("api/v1/elections/{ID}/results"),
-    ]
-    .iter()
-    .any(|x| x == path)
-    {
-        p = p.join("index.json");
-    }
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, bytes).unwrap();
-}
-
 fn opts(source: &str) -> skytale_verify::Options {
     skytale_verify::Options {
         source: source.to_string(),
@@ -105,36 +84,22 @@ async fn verify_recounts_minneapolis_and_catches_a_changed_round() {
     assert!(r.ok, "{}", r.to_text());
     eprintln!("verify over the live Minneapolis log ({size} entries): {took:?}");
 
-    // A published directory: the same, then with one ballot moved in round 33.
-    let pubdir = tempfile::tempdir().unwrap();
-    let cp = get(&url, &format!("log/{ID}/checkpoint")).await;
-    write(pubdir.path(), &format!("log/{ID}/checkpoint"), &cp);
-    for t in skytale_tlog::tiles::tiles_for_size(size) {
-        let p = format!("log/{ID}/{}", t.to_path());
-        write(pubdir.path(), &p, &get(&url, &p).await);
-    }
-    for p in [
-        format!("api/v1/elections/{ID}"),
-        format!("api/v1/elections/{ID}/results"),
-        format!("api/v1/elections/{ID}/results/mayor"),
-        format!("api/v1/elections/{ID}/results/mayor.csv"),
-        format!("api/v1/elections/{ID}/results/mayor.rounds.csv"),
-        format!("api/v1/elections/{ID}/cdf.json"),
-        format!("api/v1/elections/{ID}/cdf.xml"),
-    ] {
-        write(pubdir.path(), &p, &get(&url, &p).await);
-    }
+    // A published directory (`skytale publish`): the same, then with one ballot moved in
+    // round 33.
     let _ = tx.send(());
     let _ = task.await;
-    let dir = pubdir.path().to_str().unwrap();
+    let pubdir = tempfile::tempdir().unwrap();
+    let out = pubdir.path().join("site");
+    let state = skytale_server::AppState::open(&data).unwrap();
+    skytale_server::site::publish_dir(&state, ID, &out)
+        .await
+        .unwrap();
+    let dir = out.to_str().unwrap();
     let r = verify(&opts(dir)).await;
     assert!(r.ok, "{}", r.to_text());
-    assert!(r.to_text().contains("4 CDF/CSV feeds"), "{}", r.to_text());
 
     // Round 33: Hodges 38852, Andrew 24942. One ballot moved from Andrew to Hodges.
-    let results = pubdir
-        .path()
-        .join(format!("api/v1/elections/{ID}/results/index.json"));
+    let results = out.join(format!("api/v1/elections/{ID}/results/index.json"));
     let orig = std::fs::read_to_string(&results).unwrap();
     let at = orig
         .rfind("\"betsy-hodges\": \"38852\"")
@@ -146,9 +111,7 @@ async fn verify_recounts_minneapolis_and_catches_a_changed_round() {
     caught(&r, "results_mismatch", "results");
     std::fs::write(&results, &orig).unwrap();
 
-    let rounds = pubdir
-        .path()
-        .join(format!("api/v1/elections/{ID}/results/mayor.rounds.csv"));
+    let rounds = out.join(format!("api/v1/elections/{ID}/results/mayor.rounds.csv"));
     let orig = std::fs::read_to_string(&rounds).unwrap();
     let forged = orig.replacen(
         "33,candidate,,betsy-hodges,BETSY HODGES,38852",

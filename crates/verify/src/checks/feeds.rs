@@ -1,20 +1,15 @@
 //! The export feeds: NIST SP 1500-100 CDF (`cdf.json`, `cdf.xml`) and the CSV per contest
-//! (`results/<contest>.csv`). They are recomputed with the exporters the server uses
-//! ([`skytale_formats::export`]) from the replayed tally and compared byte for byte.
-//!
-//! The CSV names no tree size, so every feed is compared with the latest published size
-//! first, then with the other sizes the results documents claim: on a live site a feed may
-//! lag one publication behind (a note); on a published directory it must be the latest. A
-//! feed the source does not publish is noted, not failed: verify checks what is published.
+//! (`results/<contest>.csv`, `.rounds.csv`). They are recomputed with the exporters the server
+//! uses ([`skytale_formats::export`]) from the replayed tally at the snapshot each names (the
+//! CSV has no place for it in its body; the response header names it) and compared byte for
+//! byte.
 
 use skytale_tally::{LogPosition, Tally};
-use skytale_tlog::Tree;
 
-use crate::replay::Replayer;
 use crate::report::{Failure, Step};
 
 /// Which export a feed is.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FeedKind {
     CdfJson,
     CdfXml,
@@ -34,14 +29,6 @@ impl FeedKind {
             FeedKind::Rounds(c) => format!("api/v1/elections/{election}/results/{c}.rounds.csv"),
         }
     }
-}
-
-/// A fetched feed (`bytes` is `None` when the source does not publish it).
-#[derive(Clone, Debug)]
-pub struct Feed {
-    pub location: String,
-    pub kind: FeedKind,
-    pub bytes: Option<Vec<u8>>,
 }
 
 /// The feed as the server would render it from `tally` at published size `n`.
@@ -73,48 +60,13 @@ pub fn render(kind: &FeedKind, tally: &Tally, pos: &LogPosition) -> Option<Vec<u
     }
 }
 
-/// Checks one feed against the replay. `sizes`: published sizes worth trying besides the
-/// latest (those the results documents claim).
-pub fn check(
-    feed: &Feed,
-    replay: &Replayer,
-    tree: &Tree,
-    sizes: &[u64],
-    live: bool,
-    step: &mut Step,
-) {
-    let Some(bytes) = &feed.bytes else {
-        step.note(format!("{}: not published", feed.location));
-        return;
-    };
-    let latest = replay.published_size();
-    let expected_at = |n: u64| -> Option<Vec<u8>> {
-        render(
-            &feed.kind,
-            replay.tally_at(n)?,
-            &replay.position_at(n, tree)?,
-        )
-    };
-    let Some(expected) = expected_at(latest) else {
-        step.fail(Failure::new(
-            "feed_unknown",
-            feed.location.clone(),
-            "the election definition has no such contest",
-        ));
-        return;
-    };
-    if *bytes == expected {
-        return;
-    }
-    let shows = |n| expected_at(n).as_deref() == Some(bytes.as_slice());
-    if super::judge_stale("feed", &feed.location, sizes, latest, live, step, shows) {
-        return;
-    }
-    let (line, got, want) = first_line_difference(bytes, &expected);
+/// Names the first differing line of a feed that is not the recomputed one.
+pub fn report_difference(location: &str, got: &[u8], expected: &[u8], n: u64, step: &mut Step) {
+    let (line, got, want) = first_line_difference(got, expected);
     step.fail(Failure::new(
         "feed_mismatch",
-        format!("{} line {line}", feed.location),
-        format!("published {got:?}, but the log gives {want:?} (at tree size {latest})"),
+        format!("{location} line {line}"),
+        format!("published {got:?}, but the log gives {want:?} (at tree size {n})"),
     ));
 }
 

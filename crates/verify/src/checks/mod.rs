@@ -1,10 +1,10 @@
-//! Step 4: one checker per kind of published artefact. Each compares what the source
-//! publishes with what the verifier recomputed from the log, byte for byte, and on a
-//! difference names the first differing field with both values.
+//! Step 4: one module per kind of published artefact: how it is recomputed and how a
+//! difference is named (the first differing field or line, with both values). The comparison
+//! itself, at the snapshot each artefact names, is [`crate::compare`].
 //!
-//! Implemented: the results JSON (whole and per contest: [`results`]), the election
-//! definition document ([`definition`]) and the export feeds, NIST CDF JSON/XML and CSV
-//! ([`feeds`]), and the HTML pages of the public site ([`pages`]).
+//! The results JSON (whole and per contest: [`results`]), the election definition document
+//! ([`definition`]), the export feeds, NIST CDF JSON/XML and CSV ([`feeds`]), and every file of
+//! the public site ([`pages`]).
 
 pub mod definition;
 pub mod feeds;
@@ -12,34 +12,6 @@ pub mod pages;
 pub mod results;
 
 use serde_json::Value;
-
-use crate::report::{Failure, Step};
-
-/// An artefact differs from the latest publication (`latest`): if `shows(n)` holds for one
-/// of the other published `sizes`, it shows that older publication, which a live site may do
-/// for a moment (a note) but a published directory must not (`<kind>_stale`). Returns
-/// whether it was such an older publication; if not, the caller reports the difference.
-pub(crate) fn judge_stale(
-    kind: &str,
-    location: &str,
-    sizes: &[u64],
-    latest: u64,
-    live: bool,
-    step: &mut Step,
-    mut shows: impl FnMut(u64) -> bool,
-) -> bool {
-    let Some(n) = sizes.iter().copied().find(|&n| n != latest && shows(n)) else {
-        return false;
-    };
-    let msg =
-        format!("shows published size {n}, but the log's latest publication is size {latest}");
-    if live && n < latest {
-        step.note(format!("{location}: {msg} (a live site may lag)"));
-    } else {
-        step.fail(Failure::new(&format!("{kind}_stale"), location, msg));
-    }
-    true
-}
 
 /// The first place where two JSON values differ, as `(path, published, expected)`.
 pub fn first_difference(published: &Value, expected: &Value) -> Option<(String, String, String)> {

@@ -3,27 +3,19 @@
 #![allow(dead_code)]
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use skytale_model::{Definition, DefinitionFormat};
 use skytale_note::SigningKey;
-use skytale_tally::LogPosition;
-use skytale_tlog::tiles::{encode_entry_bundle, tiles_for_size, TilePath};
 use skytale_tlog::{Checkpoint, Tree};
 
 pub const BIG_ID: &str = "big-2026";
 
-fn write(dir: &Path, path: &str, bytes: &[u8]) {
-    let p = dir.join(path);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, bytes).unwrap();
-}
-
 /// Writes an election with `units` polling stations in `regions` regions (one reporting key
 /// each), and `statements` results statements (each station reports versions 1, 2, …), as a
-/// published directory with the tiles, a signed checkpoint and the results documents.
-pub fn build(dir: &Path, units: usize, regions: usize, statements: usize) {
+/// published directory (returned: `dir/site`) written by the server's own publisher.
+pub async fn build(dir: &Path, units: usize, regions: usize, statements: usize) -> PathBuf {
     let authority = SigningKey::from_seed("authority", [1; 32]).unwrap();
     let reporters: Vec<SigningKey> = (0..regions)
         .map(|r| SigningKey::from_seed(&format!("region-{r}"), [(r + 10) as u8; 32]).unwrap())
@@ -71,74 +63,37 @@ pub fn build(dir: &Path, units: usize, regions: usize, statements: usize) {
         })
         .collect();
     entries.extend(signed);
-    let log = SigningKey::from_seed(&format!("skytale.invalid/{BIG_ID}"), [2; 32]).unwrap();
-    let mut tree = Tree::new();
-    for e in &entries {
-        tree.push_entry(e);
-    }
-    let size = tree.len();
-    for p in tiles_for_size(size) {
-        let bytes = match p {
-            TilePath::Hash {
-                level,
-                index,
-                width,
-            } => tree.hash_tile(level, index, width, size).unwrap(),
-            TilePath::Entries { index, width } => {
-                let s = (index * 256) as usize;
-                let refs: Vec<&[u8]> = entries[s..s + usize::from(width)]
-                    .iter()
-                    .map(|e| &e[..])
-                    .collect();
-                encode_entry_bundle(&refs).unwrap()
+    // The real server stores, replays and publishes it, as `skytale publish` would.
+    let data = dir.join("data");
+    let head = skytale_model::genesis::head_entries(&entries[0]).unwrap() as usize;
+    {
+        let store = skytale_store::Store::open(&data).unwrap();
+        skytale_server::create_election(&store, &entries[..head]).unwrap();
+        let log = SigningKey::parse(&store.load_log_key(BIG_ID).unwrap()).unwrap();
+        let mut tree = Tree::new();
+        for e in &entries[..head] {
+            tree.push_entry(e);
+        }
+        for chunk in entries[head..].chunks(4096) {
+            let first = tree.len();
+            for e in chunk {
+                tree.push_entry(e);
             }
-        };
-        write(dir, &format!("log/{BIG_ID}/{}", p.to_path()), &bytes);
+            let cp = Checkpoint {
+                origin: log.name().into(),
+                size: tree.len(),
+                root: tree.root(),
+                extensions: vec![],
+            };
+            let note = log.sign_note(&cp.to_text()).unwrap().to_bytes();
+            let refs: Vec<&[u8]> = chunk.iter().map(|e| &e[..]).collect();
+            store.append(BIG_ID, first, &refs, &note).unwrap();
+        }
     }
-    let cp = Checkpoint {
-        origin: log.name().into(),
-        size,
-        root: tree.root(),
-        extensions: vec![],
-    };
-    write(
-        dir,
-        &format!("log/{BIG_ID}/checkpoint"),
-        &log.sign_note(&cp.to_text()).unwrap().to_bytes(),
-    );
-    // The published documents, as the server renders them (automatic publication).
-    let mut replay = skytale_verify::replay::Replayer::genesis(&entries, None).unwrap();
-    let mut step = skytale_verify::Step::new(3, "build");
-    let head = replay.ledger().size();
-    replay.feed(head, &entries[head as usize..], &tree, &mut step, &|_| {});
-    assert!(step.ok(), "{:?}", step.failures);
-    let tally = replay.tally_at(size).unwrap();
-    let pos = LogPosition {
-        tree_size: size,
-        root_hash: skytale_model::encode_hash(&tree.root()),
-        published_at: replay.published_time(size).unwrap().map(str::to_owned),
-    };
-    let doc = serde_json::json!({
-        "id": BIG_ID,
-        "definition": replay.ledger().definition().definition(),
-        "log": { "origin": log.name(), "verifier_key": log.verifier().to_string() },
-    });
-    write(
-        dir,
-        &format!("api/v1/elections/{BIG_ID}/index.json"),
-        doc.to_string().as_bytes(),
-    );
-    write(
-        dir,
-        &format!("api/v1/elections/{BIG_ID}/results/index.json"),
-        &tally.document(&pos).to_bytes(),
-    );
-    write(
-        dir,
-        &format!("api/v1/elections/{BIG_ID}/results/president"),
-        &tally
-            .contest_document("president", &pos)
-            .unwrap()
-            .to_bytes(),
-    );
+    let state = skytale_server::AppState::open(&data).unwrap();
+    let site = dir.join("site");
+    skytale_server::site::publish_dir(&state, BIG_ID, &site)
+        .await
+        .unwrap();
+    site
 }

@@ -243,9 +243,19 @@ pub async fn wait_published(url: &str, size: u64) {
 }
 
 async fn get(url: &str, path: &str) -> Vec<u8> {
+    get_typed(url, path).await.0
+}
+
+async fn get_typed(url: &str, path: &str) -> (Vec<u8>, String) {
     let r = reqwest::get(format!("{url}/{path}")).await.unwrap();
     assert!(r.status().is_success(), "{path}: {}", r.status());
-    r.bytes().await.unwrap().to_vec()
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    (r.bytes().await.unwrap().to_vec(), ct)
 }
 
 fn write(dir: &Path, path: &str, bytes: &[u8]) {
@@ -264,25 +274,92 @@ fn write(dir: &Path, path: &str, bytes: &[u8]) {
     std::fs::write(p, bytes).unwrap();
 }
 
-/// Mirrors everything verify reads from a server into a published directory.
+/// Waits until the server's pages and feeds show the same snapshot as its results document.
+pub async fn wait_site(url: &str) {
+    for _ in 0..400 {
+        let v: serde_json::Value = reqwest::get(format!("{url}/api/v1/elections/{ID}/snapshot"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if v["site"]["tree_size"] == v["tree_size"] && v["site"]["complete"] == true {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the site never caught up with the results document");
+}
+
+/// Mirrors everything verify reads from a (quiet) server into a published directory, in the
+/// layout of `skytale publish` (identity bodies only; no compressed siblings).
 pub async fn mirror(url: &str, dir: &Path) {
+    wait_site(url).await;
     let cp = get(url, &format!("log/{ID}/checkpoint")).await;
     let note = skytale_note::Note::parse(&cp).unwrap();
     let size = Checkpoint::parse(&note.text).unwrap().size;
     write(dir, &format!("log/{ID}/checkpoint"), &cp);
+    let snapshot: serde_json::Value =
+        serde_json::from_slice(&get(url, &format!("api/v1/elections/{ID}/snapshot")).await)
+            .unwrap();
+    let approvals: serde_json::Value =
+        serde_json::from_slice(&get(url, &format!("api/v1/elections/{ID}/approvals")).await)
+            .unwrap();
+    let published = if approvals["mode"] == "approval" {
+        approvals["published"]["tree_size"].as_u64().unwrap_or(1)
+    } else {
+        size
+    };
     for t in tiles_for_size(size) {
+        if matches!(t, TilePath::Entries { .. }) {
+            continue;
+        }
         let p = format!("log/{ID}/{}", t.to_path());
         write(dir, &p, &get(url, &p).await);
     }
-    for p in [
-        format!("api/v1/elections/{ID}"),
-        format!("api/v1/elections/{ID}/results"),
-        format!("api/v1/elections/{ID}/results/mayor"),
-        format!("api/v1/elections/{ID}/results/mayor.csv"),
-        format!("api/v1/elections/{ID}/cdf.json"),
-        format!("api/v1/elections/{ID}/cdf.xml"),
-    ] {
-        write(dir, &p, &get(url, &p).await);
+    for t in tiles_for_size(published) {
+        if matches!(t, TilePath::Entries { .. }) {
+            let p = format!("log/{ID}/{}", t.to_path());
+            write(dir, &p, &get(url, &p).await);
+        }
+    }
+    let _ = snapshot;
+    let mut urls = vec![
+        format!("/api/v1/elections/{ID}"),
+        format!("/api/v1/elections/{ID}/snapshot"),
+        format!("/api/v1/elections/{ID}/approvals"),
+        format!("/api/v1/elections/{ID}/results"),
+        format!("/api/v1/elections/{ID}/results/mayor"),
+        format!("/api/v1/elections/{ID}/results/mayor.csv"),
+        format!("/api/v1/elections/{ID}/cdf.json"),
+        format!("/api/v1/elections/{ID}/cdf.xml"),
+    ];
+    let def = std::sync::Arc::new(definition(&keys()).validate().unwrap());
+    let site = skytale_render::Site::new(def)
+        .unwrap()
+        .with_feeds(false)
+        .with_precompression(false);
+    urls.extend(skytale_verify::checks::pages::site_paths(&site));
+    let mut typed = Vec::new();
+    for u in &urls {
+        let (b, ct) = get_typed(url, u.trim_start_matches('/')).await;
+        typed.push((u.clone(), ct, b));
+    }
+    let folders: std::collections::HashSet<String> = {
+        let mut set = std::collections::HashSet::new();
+        for (u, _, _) in &typed {
+            let t = u.trim_end_matches('/');
+            for (i, _) in t.match_indices('/').skip(1) {
+                set.insert(t[..i].to_string());
+            }
+        }
+        set
+    };
+    for (u, ct, b) in typed {
+        let rel = skytale_server::site::file_for(&u, &ct, &folders).unwrap();
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, b).unwrap();
     }
 }
 

@@ -1,0 +1,240 @@
+//! Step 4's first half: reading every published artefact, each in every content coding, with
+//! the snapshot it names.
+//!
+//! A live site moves on while it is read, so the artefacts are read **before** the checkpoint:
+//! every snapshot they name is then at most the checkpoint's size, and each is recomputed at the
+//! size it names (see [`crate::compare`]). A URL source names the snapshot of every response in
+//! its `Skytale-Snapshot` header; a published directory is one snapshot, named in its
+//! `api/v1/elections/<id>/snapshot` document.
+//!
+//! Every coding counts: what nginx's `gzip_static` sends is the `.gz` sibling, not the page, so
+//! each sibling (or each `Accept-Encoding` answer) is decoded and must equal the identity body
+//! of its snapshot. Bodies are kept compressed until they are compared (tens of thousands of
+//! pages of a national site).
+
+use std::collections::BTreeSet;
+
+use futures_util::stream::{self, StreamExt as _};
+use serde_json::Value;
+
+use crate::checks::feeds::FeedKind;
+use crate::report::{Failure, Step};
+use crate::source::{Coding, Source};
+
+/// Artefacts read at once.
+const CONCURRENCY: usize = 16;
+
+/// Which artefact.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// The results document: whole (`None`) or one contest's.
+    Results(Option<String>),
+    /// An export feed (CDF, CSV, rounds CSV).
+    Feed(FeedKind),
+    /// A file of the site (page, embed, card, Atom feed), by URL path.
+    Page(String),
+    /// A hashed asset of the site (CSS, script): the same at every snapshot, named by none.
+    Asset(String),
+}
+
+/// The snapshot an artefact names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Named {
+    pub tree_size: u64,
+    /// Base64 root, when named.
+    pub root: Option<String>,
+}
+
+/// One artefact as read, in one coding.
+pub struct Artefact {
+    pub kind: Kind,
+    /// URL or file, with the coding when not identity.
+    pub location: String,
+    /// The snapshot it names; `None` when it names none (a failure on a live site).
+    pub named: Option<Named>,
+    /// The decoded body, gzip-compressed for keeping.
+    kept: Vec<u8>,
+}
+
+impl Artefact {
+    /// The decoded body.
+    pub fn body(&self) -> Vec<u8> {
+        Coding::Gzip.decode(&self.kept).unwrap_or_default()
+    }
+}
+
+/// A body compressed for keeping (fast: it is decoded once, when compared).
+fn keep(body: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let _ = e.write_all(body);
+    e.finish().unwrap_or_default()
+}
+
+/// Everything read from a source.
+#[derive(Default)]
+pub struct Collected {
+    pub artefacts: Vec<Artefact>,
+    /// Site files expected and read (sample or all), and how many the site has in all.
+    pub pages_read: usize,
+    pub pages_total: usize,
+    /// Bodies read in all codings (siblings that equal their identity body are not kept).
+    pub bodies_read: usize,
+    /// Whether only a sample of the site's files was read.
+    pub sampled: bool,
+}
+
+/// The snapshot a directory is, from its `snapshot` document.
+async fn directory_snapshot(source: &Source, id: &str) -> Option<Named> {
+    let b = source
+        .get(&format!("api/v1/elections/{id}/snapshot"))
+        .await
+        .ok()??;
+    let v: Value = serde_json::from_slice(&b).ok()?;
+    Some(Named {
+        tree_size: v.get("tree_size")?.as_u64()?,
+        root: v.get("root_hash")?.as_str().map(str::to_owned),
+    })
+}
+
+fn parse_header(h: &str) -> Option<Named> {
+    let mut it = h.split_whitespace();
+    let tree_size = it.next()?.parse().ok()?;
+    Some(Named {
+        tree_size,
+        root: it.next().map(str::to_owned),
+    })
+}
+
+/// Where a site file's URL path lives in the source (a published directory keeps
+/// `index.html` for a folder URL).
+pub fn page_source_path(source: &Source, url_path: &str) -> String {
+    let p = url_path.trim_start_matches('/');
+    match source {
+        Source::Dir(_) if p.is_empty() || p.ends_with('/') => format!("{p}index.html"),
+        _ => p.to_owned(),
+    }
+}
+
+/// The path of an artefact below the source.
+fn source_path(source: &Source, id: &str, kind: &Kind) -> String {
+    match kind {
+        Kind::Results(None) => format!("api/v1/elections/{id}/results"),
+        Kind::Results(Some(c)) => format!("api/v1/elections/{id}/results/{c}"),
+        Kind::Feed(f) => f.path(id),
+        Kind::Page(p) | Kind::Asset(p) => page_source_path(source, p),
+    }
+}
+
+/// Reads every artefact of `kinds` in every coding. `site_paths` is how many of the kinds are
+/// site files; the caller says whether they are a sample.
+pub async fn collect(source: &Source, id: &str, kinds: Vec<Kind>, step: &mut Step) -> Collected {
+    let dir_snapshot = match source {
+        Source::Dir(_) => directory_snapshot(source, id).await,
+        Source::Url { .. } => None,
+    };
+    let live = !source.is_static();
+    let results: Vec<(Kind, Vec<Result<Option<Artefact>, Failure>>)> = stream::iter(kinds)
+        .map(|kind| {
+            let dir_snapshot = dir_snapshot.clone();
+            async move {
+                let path = source_path(source, id, &kind);
+                let mut out = Vec::new();
+                let mut identity: Option<(Option<Named>, Vec<u8>)> = None;
+                for coding in Coding::ALL {
+                    let location = match coding.extension() {
+                        None => source.locate(&path),
+                        Some(_) if !live => source.locate(&format!(
+                            "{path}.{}",
+                            coding.extension().unwrap_or_default()
+                        )),
+                        Some(_) => format!(
+                            "{} (Accept-Encoding: {})",
+                            source.locate(&path),
+                            coding.name().unwrap_or_default()
+                        ),
+                    };
+                    let fetched = match source.get_artefact(&path, coding).await {
+                        Ok(Some(f)) => f,
+                        Ok(None) if coding == Coding::Identity => {
+                            out.push(Err(Failure::new(
+                                "artefact_missing",
+                                location,
+                                "not published (every artefact of the log's publication must be)",
+                            )));
+                            break;
+                        }
+                        // A directory need not have a sibling for every file (small files
+                        // get none); a server answers each coding.
+                        Ok(None) => continue,
+                        Err(e) => {
+                            out.push(Err(Failure::new("artefact_unreadable", e.location, e.why)));
+                            continue;
+                        }
+                    };
+                    let body = match fetched.coding.decode(&fetched.bytes) {
+                        Ok(b) => b,
+                        Err(why) => {
+                            out.push(Err(Failure::new("artefact_unreadable", location, why)));
+                            continue;
+                        }
+                    };
+                    let named = match &fetched.snapshot {
+                        Some(h) => parse_header(h),
+                        None => dir_snapshot.clone(),
+                    };
+                    // A sibling equal to the identity body of the same snapshot is checked
+                    // once its identity body is.
+                    if let Some((n, b)) = &identity {
+                        if *n == named && *b == body {
+                            out.push(Ok(None));
+                            continue;
+                        }
+                    }
+                    if coding == Coding::Identity {
+                        identity = Some((named.clone(), body.clone()));
+                    }
+                    out.push(Ok(Some(Artefact {
+                        kind: kind.clone(),
+                        location,
+                        named,
+                        kept: keep(&body),
+                    })));
+                }
+                (kind, out)
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let mut c = Collected::default();
+    let mut unreadable = BTreeSet::new();
+    for (kind, rs) in results {
+        if matches!(kind, Kind::Page(_) | Kind::Asset(_)) {
+            c.pages_read += 1;
+        }
+        for r in rs {
+            match r {
+                Ok(Some(a)) => {
+                    c.bodies_read += 1;
+                    c.artefacts.push(a);
+                }
+                Ok(None) => c.bodies_read += 1,
+                // A live site answers 503 for a page while it renders after a start: a page
+                // it cannot serve shows no number (noted); a directory must be readable.
+                Err(f) if live && f.what == "artefact_unreadable" => {
+                    unreadable.insert(f.location);
+                }
+                Err(f) => step.fail(f),
+            }
+        }
+    }
+    if let Some(first) = unreadable.iter().next() {
+        step.note(format!(
+            "{} artefacts could not be read (not compared), e.g. {first}",
+            unreadable.len()
+        ));
+    }
+    c.artefacts.sort_by(|a, b| a.kind.cmp(&b.kind));
+    c
+}
