@@ -101,14 +101,17 @@ enum Command {
         #[arg(required_unless_present = "rctab_config")]
         files: Vec<PathBuf>,
     },
-    /// Sign a publication statement for the current tree size (approval policy).
+    /// Approve the publication of the log's results (approval policy): join the round other
+    /// approvers started, else approve the latest content; prints how many approvals it has.
     Approve {
         #[arg(long)]
         server: String,
         #[arg(long)]
         election: String,
+        /// The approver's signing key file.
         #[arg(long)]
         key: PathBuf,
+        /// Approve this tree size: one the server lists (published, pending or content size).
         #[arg(long)]
         size: Option<u64>,
     },
