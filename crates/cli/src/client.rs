@@ -9,6 +9,8 @@ use skytale_model::{decode_hash, Definition, ValidDefinition};
 use skytale_note::{Note, VerifierKey};
 use skytale_tlog::{leaf_hash, verify_inclusion, Checkpoint};
 
+use crate::approvals::ApprovalsDoc;
+
 pub struct Client {
     http: reqwest::Client,
     base: String,
@@ -138,6 +140,21 @@ impl Client {
                 field: v["error"]["field"].as_str().map(str::to_string),
             },
         })
+    }
+
+    /// The approval rounds (`GET /api/v1/elections/<id>/approvals`), unverified: see
+    /// [`crate::approvals`]. `None` when the server predates them (it answers 404).
+    pub async fn approvals(&self, election: &str) -> Result<Option<ApprovalsDoc>> {
+        let url = format!("{}/api/v1/elections/{election}/approvals", self.base);
+        let resp = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?;
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.with_context(|| format!("GET {url}"))?;
+        crate::approvals::from_response(status, &body, &url)
     }
 
     /// The current checkpoint, verified with the log key.

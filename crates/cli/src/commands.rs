@@ -62,9 +62,35 @@ pub fn sign_definition(def: &Definition, key: &SigningKey) -> Result<Vec<Vec<u8>
     Ok(skytale_model::sign_definition(def, key)?)
 }
 
+/// Checks an `--origin` given on the command line beyond the definition's own rule (checked
+/// when the definition is validated): no URL scheme, since an origin is the checkpoint's
+/// `HOST/PATH` line and the verification page puts `https://` before its host.
+pub fn parse_origin(origin: &str) -> Result<String> {
+    if origin.contains("://") {
+        bail!("--origin {origin:?}: give HOST/PATH (e.g. results.example.org/eu-2029), without a scheme");
+    }
+    Ok(origin.to_string())
+}
+
+/// What `election create --from` says when no `--origin` names the public address.
+pub fn no_origin_warning(id: &str) -> String {
+    format!(
+        "warning: no --origin: the log's origin will be skytale.invalid/{id}, so the verification page will not name a public address to verify from; give --origin HOST/PATH (e.g. results.example.org/{id})"
+    )
+}
+
 /// `skytale election create`: validate, sign as entry 0, start the log in the data directory.
-pub fn election_create(definition: &Path, key: &Path, data_dir: &Path) -> Result<String> {
-    let def = read_definition(definition)?;
+/// `origin` replaces the definition's own.
+pub fn election_create(
+    definition: &Path,
+    origin: Option<&str>,
+    key: &Path,
+    data_dir: &Path,
+) -> Result<String> {
+    let mut def = read_definition(definition)?;
+    if let Some(o) = origin {
+        def.origin = Some(parse_origin(o)?);
+    }
     def.clone()
         .validate()
         .map_err(|e| anyhow!("{}: {e}", definition.display()))?;
@@ -84,12 +110,14 @@ pub fn election_create(definition: &Path, key: &Path, data_dir: &Path) -> Result
 pub fn election_create_from(
     file: &Path,
     id: &str,
+    origin: Option<&str>,
     key: &Path,
     reporter: &str,
     date: Option<&str>,
     data_dir: &Path,
 ) -> Result<String> {
     let name = file.display().to_string();
+    let origin = origin.map(parse_origin).transpose()?;
     let (input, format) =
         crate::submit::open_results(file, None, "NIST CDF, Clarity XML or CSV are read")?;
     let key = load_key(key)?;
@@ -99,7 +127,7 @@ pub fn election_create_from(
         date,
         mapping: None,
     };
-    let def = skytale_formats::derive_definition_from(
+    let mut def = skytale_formats::derive_definition_from(
         format,
         input,
         id,
@@ -109,6 +137,9 @@ pub fn election_create_from(
         &opts,
     )
     .map_err(|e| anyhow!("{}", e.with_file(&name)))?;
+    if origin.is_some() {
+        def.origin = origin;
+    }
     let out = data_dir.join(format!("{id}.definition.json"));
     fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
@@ -121,9 +152,10 @@ pub fn election_create_from(
     let store = Store::open(data_dir)?;
     let (id, log_key) = skytale_server::create_election(&store, &head)?;
     Ok(format!(
-        "created election {id} from {name} ({} units, {} contests); definition saved to {}\nlog verifier key: {log_key}\n",
+        "created election {id} from {name} ({} units, {} contests); definition saved to {}\nlog origin: {}\nlog verifier key: {log_key}\n",
         def.units.len(),
         def.contests.len(),
-        out.display()
+        out.display(),
+        def.origin()
     ))
 }

@@ -1,6 +1,7 @@
 //! The `skytale` binary's library half (floor 6): subcommands wired over the floors below.
 //! Argument parsing lives in `main.rs`; everything here is callable from tests.
 
+pub mod approvals;
 pub mod bench;
 pub mod client;
 pub mod commands;

@@ -101,14 +101,17 @@ enum Command {
         #[arg(required_unless_present = "rctab_config")]
         files: Vec<PathBuf>,
     },
-    /// Sign a publication statement for the current tree size (approval policy).
+    /// Approve the publication of the log's results (approval policy): join the round other
+    /// approvers started, else approve the latest content; prints how many approvals it has.
     Approve {
         #[arg(long)]
         server: String,
         #[arg(long)]
         election: String,
+        /// The approver's signing key file.
         #[arg(long)]
         key: PathBuf,
+        /// Approve this tree size: one the server lists (published, pending or content size).
         #[arg(long)]
         size: Option<u64>,
     },
@@ -158,6 +161,10 @@ enum ElectionCommand {
         /// With --from: election day (YYYY-MM-DD) when the file does not state it.
         #[arg(long)]
         date: Option<String>,
+        /// The log's origin, HOST/PATH (e.g. results.example.org/eu-2029): where readers reach
+        /// the site, named on its verification page (replaces the definition's own).
+        #[arg(long)]
+        origin: Option<String>,
         /// The election authority's root signing key.
         #[arg(long)]
         key: PathBuf,
@@ -268,19 +275,27 @@ fn run(cli: Cli) -> Result<bool> {
             id,
             reporter,
             date,
+            origin,
             key,
             data_dir,
         }) => {
             let out = match (definition, from) {
-                (Some(d), _) => commands::election_create(&d, &key, &data_dir)?,
-                (None, Some(f)) => commands::election_create_from(
-                    &f,
-                    id.as_deref().unwrap_or_default(),
-                    &key,
-                    reporter.as_deref().unwrap_or_default(),
-                    date.as_deref(),
-                    &data_dir,
-                )?,
+                (Some(d), _) => commands::election_create(&d, origin.as_deref(), &key, &data_dir)?,
+                (None, Some(f)) => {
+                    let id = id.as_deref().unwrap_or_default();
+                    if origin.is_none() {
+                        eprintln!("{}", commands::no_origin_warning(id));
+                    }
+                    commands::election_create_from(
+                        &f,
+                        id,
+                        origin.as_deref(),
+                        &key,
+                        reporter.as_deref().unwrap_or_default(),
+                        date.as_deref(),
+                        &data_dir,
+                    )?
+                }
                 (None, None) => anyhow::bail!("give --definition FILE or --from FILE"),
             };
             print!("{out}");

@@ -13,7 +13,8 @@ use skytale_model::{
 };
 use skytale_note::{SigningKey, VerifierKey};
 
-use crate::client::{check_receipt, Answer, Client};
+use crate::approvals::Choice;
+use crate::client::{check_receipt, Answer, Client, ElectionInfo};
 
 /// Options of `skytale submit`.
 pub struct SubmitOptions {
@@ -263,7 +264,10 @@ pub fn sign_statement(key: &SigningKey, st: &Statement) -> Result<Vec<u8>> {
         .to_bytes())
 }
 
-/// `skytale approve`: sign "publish tree size N" for the current (or given) size.
+/// `skytale approve`: sign "publish tree size N". With a server that lists the approval
+/// rounds, N is the round this approver should join (or `size`), proved against the log's
+/// signed checkpoint first, and the answer says how far the round got; with an older server,
+/// N is the log's current size (or `size`, which must be it).
 pub async fn approve(
     server: &str,
     election: &str,
@@ -273,6 +277,63 @@ pub async fn approve(
     let key = crate::commands::load_key(key)?;
     let client = Client::new(server)?;
     let info = client.election(election).await?;
+    let Some(doc) = client.approvals(election).await? else {
+        return approve_current_size(&client, &info, election, &key, size).await;
+    };
+    if doc.election != election {
+        bail!(
+            "the server's approvals are of election {:?}, not {election:?}",
+            doc.election
+        );
+    }
+    if doc.mode != "approval" {
+        bail!(
+            "election {election} is in publication mode {:?}: its results are published without approvals",
+            doc.mode
+        );
+    }
+    let me = key.name();
+    if !info
+        .definition
+        .definition()
+        .publication
+        .approvers
+        .contains(&key.verifier())
+    {
+        bail!("the key {me:?} is not one of the approvers of election {election}");
+    }
+    let checkpoint = doc.verified_checkpoint(&info.log_key, &info.origin)?;
+    let tree_size = match doc.choose(me, size)? {
+        Choice::AlreadyApproved(n) => {
+            return Ok(format!(
+                "{me} already approved tree size {n}: {}\n",
+                doc.progress(n)
+            ))
+        }
+        Choice::Approve(n) => n,
+    };
+    let root = doc.proved_root(&checkpoint, tree_size)?;
+    let index = sign_and_send_approval(&client, &info, election, &key, tree_size, &root).await?;
+    let progress = match client.approvals(election).await {
+        Ok(Some(after)) => after.progress(tree_size),
+        Ok(None) => "the server no longer lists the approvals".to_string(),
+        Err(e) => format!("the approvals could not be read again ({e:#})"),
+    };
+    Ok(format!(
+        "approved tree size {tree_size} (root {}), recorded at index {index}: {progress}\n",
+        encode_hash(&root)
+    ))
+}
+
+/// `approve` against a server without `/approvals`: the log's current size, the only one whose
+/// root the client can get from a signed checkpoint.
+async fn approve_current_size(
+    client: &Client,
+    info: &ElectionInfo,
+    election: &str,
+    key: &SigningKey,
+    size: Option<u64>,
+) -> Result<String> {
     let cp = client.checkpoint(election, &info.log_key).await?;
     let tree_size = size.unwrap_or(cp.size);
     if tree_size != cp.size {
@@ -281,18 +342,31 @@ pub async fn approve(
             cp.size
         );
     }
+    let index = sign_and_send_approval(client, info, election, key, tree_size, &cp.root).await?;
+    Ok(format!(
+        "approved publication of tree size {tree_size} (root {}); recorded at index {index}\n",
+        encode_hash(&cp.root)
+    ))
+}
+
+/// Signs and submits "publish `tree_size` with `root`"; the checked receipt's log index.
+async fn sign_and_send_approval(
+    client: &Client,
+    info: &ElectionInfo,
+    election: &str,
+    key: &SigningKey,
+    tree_size: u64,
+    root: &[u8; 32],
+) -> Result<u64> {
     let st = Statement::Publication(PublicationStatement {
         election: election.to_string(),
         tree_size,
-        root_hash: encode_hash(&cp.root),
+        root_hash: encode_hash(root),
         signed_at: crate::now_rfc3339(),
     });
-    let note = sign_statement(&key, &st)?;
+    let note = sign_statement(key, &st)?;
     match client.submit(election, &note).await? {
-        Answer::Accepted { receipt, .. } => {
-            let index = check_receipt(&receipt, &note, &info.log_key)?;
-            Ok(format!("approved publication of tree size {tree_size} (root {}); recorded at index {index}\n", encode_hash(&cp.root)))
-        }
+        Answer::Accepted { receipt, .. } => check_receipt(&receipt, &note, &info.log_key),
         Answer::Held { .. } => bail!("the publication was held; this should not happen"),
         Answer::Rejected { code, message, .. } => bail!("approval refused: {code}: {message}"),
     }

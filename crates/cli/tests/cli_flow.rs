@@ -393,3 +393,77 @@ fn the_demo_runs_end_to_end() {
     );
     assert!(report.contains("parts"), "{report}");
 }
+
+/// `election create` names the log's public origin with `--origin`; from a tabulator export
+/// without it, the official is told that the verification page will name no address.
+#[test]
+fn election_create_names_the_origin_or_warns_that_none_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (ok, _, err) = run(
+        &["key", "generate", "--name", "auth", "--out", "auth.key"],
+        d,
+    );
+    assert!(ok, "{err}");
+    let (ok, office, err) = run(
+        &["key", "generate", "--name", "office", "--out", "office.key"],
+        d,
+    );
+    assert!(ok, "{err}");
+    std::fs::write(
+        d.join("results.csv"),
+        "county,precinct,office,district,party,candidate,votes\nAdams,P1,Governor,,DEM,Ann Smith,10\nAdams,P1,Governor,,REP,Bob Jones,8\n",
+    )
+    .unwrap();
+    let create = |data: &str, origin: Option<&str>| {
+        let mut args = vec![
+            "election",
+            "create",
+            "--from",
+            "results.csv",
+            "--id",
+            "gov-2026",
+            "--date",
+            "2026-11-03",
+            "--reporter",
+            office.trim(),
+            "--key",
+            "auth.key",
+            "--data-dir",
+            data,
+        ];
+        if let Some(o) = origin {
+            args.extend(["--origin", o]);
+        }
+        run(&args, d)
+    };
+    let saved = |data: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(d.join(data).join("gov-2026.definition.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+
+    let (ok, out, err) = create("plain", None);
+    assert!(ok, "{err}");
+    assert!(err.contains("warning: no --origin"), "{err}");
+    assert!(err.contains("will not name a public address"), "{err}");
+    assert!(
+        out.contains("log origin: skytale.invalid/gov-2026"),
+        "{out}"
+    );
+    assert!(saved("plain").get("origin").is_none_or(|o| o.is_null()));
+
+    let (ok, out, err) = create("named", Some("results.example.org/gov-2026"));
+    assert!(ok, "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    assert!(
+        out.contains("log origin: results.example.org/gov-2026"),
+        "{out}"
+    );
+    assert_eq!(saved("named")["origin"], "results.example.org/gov-2026");
+
+    // An origin is HOST/PATH, as the checkpoint names it; a URL or a space is refused.
+    let (ok, _, err) = create("url", Some("https://results.example.org/gov-2026"));
+    assert!(!ok && err.contains("without a scheme"), "{err}");
+    let (ok, _, err) = create("space", Some("results example"));
+    assert!(!ok && err.contains("origin"), "{err}");
+}

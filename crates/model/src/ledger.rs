@@ -10,7 +10,7 @@
 //!   the order of design §4.3, then [`Ledger::commit`] once the entry is durably sequenced.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use skytale_note::{Note, VerifierKey};
 
@@ -214,10 +214,19 @@ pub enum GenesisError {
     },
 }
 
-/// One publication of an `approval`-mode election: the moment a tree size got its quorum of
-/// approvals. The publications of a log prefix are exactly the publication statements in it
-/// that completed a quorum for a size larger than every earlier publication, so they are a
-/// pure function of the prefix (the server, a restart and a verifier list the same ones).
+/// One publication of an `approval`-mode election: the moment the log's content got its quorum
+/// of approvals. The publications of a log prefix are a pure function of the prefix (the
+/// server, a restart and a verifier list the same ones), by this rule:
+///
+/// - The *content size* at tree size N, c(N), is N minus the run of `publication` entries
+///   right before N: the size just after the last entry that is not a publication (results,
+///   cvr, key, definition). Approvals change nothing that is counted, so they must not move
+///   the target either.
+/// - An approval (a `publication` statement) of tree size N counts for c(N). When A approves
+///   size 5 and the log grows to 6 with A's own approval, B's approval of 6 counts for 5 too.
+/// - A publication is the approval that brings c(N)'s distinct approvers to the quorum, when
+///   c(N) is larger than the last publication's size. It publishes c(N), with the log's root
+///   there, whatever N the approvals named.
 ///
 /// `automatic` mode has none: every accepted entry is public the moment it is sequenced, and
 /// any grouping of entries into "publications" would either follow the server's batching
@@ -226,9 +235,9 @@ pub enum GenesisError {
 /// misread as the change since they last looked).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Publication {
-    /// The published tree size.
+    /// The published tree size: the content size the approvals counted for.
     pub tree_size: u64,
-    /// Base64 of the log's root at `tree_size` (checked when the approval was admitted).
+    /// Base64 of the log's root at `tree_size` (looked up when the approvals were admitted).
     pub root_hash: String,
     /// `signed_at` of the approval that completed the quorum.
     pub published_at: String,
@@ -236,6 +245,51 @@ pub struct Publication {
     pub index: u64,
     /// Names of the approvers' keys that approved this size by then, in key-ring order.
     pub approvers: Vec<String>,
+}
+
+/// A content size that approvers have started to approve but that has no quorum yet (see
+/// [`Publication`] for what an approval counts for): what officials and the approvers' own
+/// client need to join one round instead of each approving a different size.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingApproval {
+    /// The content size the approvals count for.
+    pub tree_size: u64,
+    /// Names of the approvers' keys that approved it, in key-ring order.
+    pub approved_by: Vec<String>,
+    /// Names of the approvers' keys that have not, in key-ring order.
+    pub waiting_for: Vec<String>,
+}
+
+/// The log's roots at the content sizes that approvals count for, as [`Ledger::admit`] looked
+/// them up with its `root_at`: [`Ledger::commit`] has no tree, yet a publication records the
+/// root at the content size, which an approval of a larger size does not name. These are facts
+/// about the log prefix, not acceptance state, so learning them while admitting keeps `admit`
+/// free of any effect on what is accepted. Only sizes beyond the last publication are kept.
+#[derive(Debug, Default)]
+struct ContentRoots(Mutex<BTreeMap<u64, [u8; 32]>>);
+
+impl ContentRoots {
+    fn map(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, [u8; 32]>> {
+        // The map is only ever inserted into or split: a panic elsewhere cannot leave it torn.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    fn learn(&self, size: u64, root: [u8; 32]) {
+        self.map().insert(size, root);
+    }
+    fn get(&self, size: u64) -> Option<[u8; 32]> {
+        self.map().get(&size).copied()
+    }
+    /// Forgets the sizes up to `size` (published: no approval can count for them any more).
+    fn forget_through(&self, size: u64) {
+        let mut map = self.map();
+        *map = map.split_off(&(size + 1));
+    }
+}
+
+impl Clone for ContentRoots {
+    fn clone(&self) -> Self {
+        ContentRoots(Mutex::new(self.map().clone()))
+    }
 }
 
 /// The acceptance state after some prefix of the log.
@@ -251,8 +305,14 @@ pub struct Ledger {
     last_version: HashMap<usize, u64>,
     /// The latest CVR series per (unit, contest) of ranked-choice contests.
     cvr_series: HashMap<(usize, usize), CvrSeries>,
-    /// Tree size → approver key indexes that approved it.
+    /// Content size → approver key indexes whose approvals count for it (`approval` mode;
+    /// only sizes beyond the last publication, the others can never be published).
     approvals: BTreeMap<u64, BTreeSet<usize>>,
+    /// The runs of consecutive `publication` entries, as half-open index ranges in log order,
+    /// to find the content size at any tree size (a handful per night, so kept whole).
+    publication_runs: Vec<(u64, u64)>,
+    /// See [`ContentRoots`].
+    content_roots: ContentRoots,
     /// Every publication so far (`approval` mode), oldest first: a few per night, so kept
     /// whole; the last one is the published size.
     publications: Vec<Publication>,
@@ -301,6 +361,8 @@ impl Ledger {
             last_version: HashMap::new(),
             cvr_series: HashMap::new(),
             approvals: BTreeMap::new(),
+            publication_runs: Vec::new(),
+            content_roots: ContentRoots::default(),
             publications: Vec::new(),
             latest_time: None,
         }
@@ -346,6 +408,68 @@ impl Ledger {
     /// asking costs nothing.
     pub fn publications(&self) -> &[Publication] {
         &self.publications
+    }
+
+    /// The content size of the log as it stands: its size just after the last entry that is
+    /// not a `publication` statement. This is what approvers approve (see [`Publication`]).
+    pub fn content_size(&self) -> u64 {
+        self.content_size_at(self.size)
+    }
+
+    /// The content size at tree size `tree_size` (at most [`size`](Ledger::size)): what an
+    /// approval of `tree_size` counts for. `tree_size` minus the run of `publication` entries
+    /// right before it.
+    pub fn content_size_at(&self, tree_size: u64) -> u64 {
+        let i = self
+            .publication_runs
+            .partition_point(|&(_, end)| end < tree_size);
+        match self.publication_runs.get(i) {
+            Some(&(start, _)) if start < tree_size => start,
+            _ => tree_size,
+        }
+    }
+
+    /// Distinct approvers a publication needs (`approval` mode): the definition's quorum.
+    pub fn quorum(&self) -> usize {
+        self.def.definition().publication.quorum.max(1) as usize
+    }
+
+    /// The names of the approvers' keys, in the order of the definition.
+    pub fn approver_names(&self) -> Vec<&str> {
+        self.keys
+            .entries()
+            .iter()
+            .filter(|e| e.role == Role::Approver)
+            .map(|e| e.key.name())
+            .collect()
+    }
+
+    /// The content sizes beyond the last publication that have approvals but no quorum yet,
+    /// smallest first (`approval` mode; none under `automatic`, which needs no approval).
+    pub fn pending_approvals(&self) -> Vec<PendingApproval> {
+        if self.def.definition().publication.mode != crate::PublicationMode::Approval {
+            return Vec::new();
+        }
+        let published = self.publications.last().map(|p| p.tree_size);
+        self.approvals
+            .iter()
+            .filter(|(&size, set)| published.is_none_or(|p| size > p) && !set.is_empty())
+            .map(|(&tree_size, set)| {
+                let (approved_by, waiting_for) = self
+                    .keys
+                    .entries()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.role == Role::Approver)
+                    .map(|(i, e)| (set.contains(&i), e.key.name().to_string()))
+                    .partition::<Vec<_>, _>(|(approved, _)| *approved);
+                PendingApproval {
+                    tree_size,
+                    approved_by: approved_by.into_iter().map(|(_, n)| n).collect(),
+                    waiting_for: waiting_for.into_iter().map(|(_, n)| n).collect(),
+                }
+            })
+            .collect()
     }
 
     /// Verifies and admits in one step (replay, verifier, tests). `root_at` gives the log's root
@@ -776,7 +900,28 @@ impl Ledger {
                 ),
             ));
         }
+        let content = self.content_size_at(p.tree_size);
+        if self.counts_for(content) {
+            let content_root = if content == p.tree_size {
+                Some(root)
+            } else {
+                root_at(content)
+            };
+            if let Some(r) = content_root {
+                self.content_roots.learn(content, r);
+            }
+        }
         Ok(())
+    }
+
+    /// Whether approvals for content size `size` may still make a publication: `approval`
+    /// mode, and larger than the last publication.
+    fn counts_for(&self, size: u64) -> bool {
+        self.def.definition().publication.mode == crate::PublicationMode::Approval
+            && self
+                .publications
+                .last()
+                .is_none_or(|last| size > last.tree_size)
     }
 
     fn admit_key(&self, signers: &[usize], change: &KeyChange) -> Result<(), Rejection> {
@@ -852,6 +997,39 @@ impl Ledger {
         Ok(())
     }
 
+    /// Records the publication of content size `size`, completed by approval `p` at log index
+    /// `index`, and forgets what can no longer be published.
+    fn publish(&mut self, size: u64, p: &PublicationStatement, index: u64) {
+        let approvers = self
+            .approvals
+            .get(&size)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.keys.get(i))
+            .map(|e| e.key.name().to_string())
+            .collect();
+        // Admission looked the root up (and checked the statement's own root when it names
+        // this size); re-encoding gives every reader the one canonical spelling.
+        let root = self.content_roots.get(size).or_else(|| {
+            (p.tree_size == size)
+                .then(|| crate::decode_hash(&p.root_hash))
+                .flatten()
+        });
+        debug_assert!(
+            root.is_some(),
+            "commit() of an approval this ledger did not admit"
+        );
+        self.publications.push(Publication {
+            tree_size: size,
+            root_hash: root.map(|r| crate::encode_hash(&r)).unwrap_or_default(),
+            published_at: p.signed_at.clone(),
+            index,
+            approvers,
+        });
+        self.approvals = self.approvals.split_off(&(size + 1));
+        self.content_roots.forget_through(size);
+    }
+
     /// Applies an admitted statement as log entry number `self.size()`.
     pub fn commit(&mut self, a: &Admitted) {
         let index = self.size;
@@ -883,38 +1061,23 @@ impl Ledger {
                 self.latest_time = Some(c.submitted_at.clone());
             }
             Statement::Publication(p) => {
-                let approvers: Vec<usize> = self
-                    .live_signers(&a.verified.signers)
-                    .filter(|(_, e)| e.role == Role::Approver)
-                    .map(|(i, _)| i)
-                    .collect();
-                let set = self.approvals.entry(p.tree_size).or_default();
-                set.extend(approvers);
-                let quorum = self.def.definition().publication.quorum.max(1) as usize;
-                let newer = self
-                    .publications
-                    .last()
-                    .is_none_or(|last| p.tree_size > last.tree_size);
-                let approval =
-                    self.def.definition().publication.mode == crate::PublicationMode::Approval;
-                if approval && set.len() >= quorum && newer {
-                    let approvers = set
-                        .iter()
-                        .filter_map(|&i| self.keys.get(i))
-                        .map(|e| e.key.name().to_string())
+                match self.publication_runs.last_mut() {
+                    Some((_, end)) if *end == index => *end += 1,
+                    _ => self.publication_runs.push((index, index + 1)),
+                }
+                let content = self.content_size_at(p.tree_size);
+                if self.counts_for(content) {
+                    let quorum = self.quorum();
+                    let approvers: Vec<usize> = self
+                        .live_signers(&a.verified.signers)
+                        .filter(|(_, e)| e.role == Role::Approver)
+                        .map(|(i, _)| i)
                         .collect();
-                    // Admission checked that it decodes to the root at that size; re-encoding
-                    // gives every reader the one canonical spelling.
-                    let root_hash = crate::decode_hash(&p.root_hash)
-                        .map(|h| crate::encode_hash(&h))
-                        .unwrap_or_else(|| p.root_hash.clone());
-                    self.publications.push(Publication {
-                        tree_size: p.tree_size,
-                        root_hash,
-                        published_at: p.signed_at.clone(),
-                        index,
-                        approvers,
-                    });
+                    let set = self.approvals.entry(content).or_default();
+                    set.extend(approvers);
+                    if set.len() >= quorum {
+                        self.publish(content, p, index);
+                    }
                 }
                 self.latest_time = Some(p.signed_at.clone());
             }

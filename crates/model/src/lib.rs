@@ -30,8 +30,8 @@ pub use definition::{
 pub use error::{DefinitionError, DefinitionErrors, RejectCode, Rejection};
 pub use genesis::{sign_definition, SignDefinitionError, MAX_ENTRY_BYTES};
 pub use ledger::{
-    verify_note, Admitted, GenesisError, KeyRing, Ledger, PlausibilityIssue, Publication, Role,
-    VerifiedNote,
+    verify_note, Admitted, GenesisError, KeyRing, Ledger, PendingApproval, PlausibilityIssue,
+    Publication, Role, VerifiedNote,
 };
 pub use statement::{
     ByType, ByTypeIter, ContestReport, Count, CountType, DefinitionPart, DefinitionParts,

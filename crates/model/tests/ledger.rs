@@ -560,3 +560,226 @@ fn publications_are_the_approvals_that_reached_quorum_in_order() {
         assert_eq!(l.published(), Some((7, Some("2026-11-25T21:04:00Z"))));
     }
 }
+
+/// Approvals count for the content they approve: the log's size after its last entry that is
+/// not a publication, so an approval appended between two approvers' runs moves nothing.
+mod approval_rounds {
+    use super::*;
+    use proptest::prelude::*;
+    use skytale_model::PendingApproval;
+    use skytale_note::SigningKey;
+
+    struct Night {
+        l: Ledger,
+        a: SigningKey,
+        b: SigningKey,
+        north: SigningKey,
+        version: u64,
+    }
+
+    /// Every size's root is `[size; 32]`: distinct per size, so a publication shows which
+    /// size's root it recorded.
+    fn root(n: u64) -> [u8; 32] {
+        [n as u8; 32]
+    }
+
+    /// An `approval` election with approvers `a` and `b` and a quorum of 2, after entry 0.
+    fn night() -> Night {
+        let k = keys();
+        let b = common::key("second-approver", 9);
+        let text = common::toml_text(&k, "approval").replace(
+            &format!("approvers = [\"{}\"]\nquorum = 1", k.approver.verifier()),
+            &format!(
+                "approvers = [\"{}\", \"{}\"]\nquorum = 2",
+                k.approver.verifier(),
+                b.verifier()
+            ),
+        );
+        let def =
+            skytale_model::Definition::parse(&text, skytale_model::DefinitionFormat::Toml).unwrap();
+        assert_eq!(
+            def.publication.quorum, 2,
+            "the fixture's policy was not replaced"
+        );
+        let l = Ledger::genesis(&[common::entry0(&k, &def)], None).unwrap();
+        Night {
+            l,
+            a: k.approver,
+            b,
+            north: k.north,
+            version: 0,
+        }
+    }
+
+    impl Night {
+        fn add(&mut self, bytes: &[u8]) -> u64 {
+            let a = self.l.check(bytes, &|n| Some(root(n))).unwrap();
+            let index = self.l.size();
+            self.l.commit(&a);
+            index
+        }
+        fn results(&mut self) -> u64 {
+            self.version += 1;
+            let st = results_json("n1", self.version, &mayor(3, 2, 5));
+            let bytes = sign(&self.north, &st);
+            self.add(&bytes)
+        }
+        fn approve(&mut self, by: char, size: u64) -> u64 {
+            let st = format!(
+                r#"{{"type":"publication","election":"test-2026","tree_size":{size},"root_hash":"{}","signed_at":"2026-11-25T21:{:02}:00Z"}}"#,
+                skytale_model::encode_hash(&root(size)),
+                self.l.size()
+            );
+            let key = if by == 'a' { &self.a } else { &self.b };
+            let bytes = sign(key, &st);
+            self.add(&bytes)
+        }
+    }
+
+    fn pending(size: u64, by: &[&str], waiting: &[&str]) -> PendingApproval {
+        PendingApproval {
+            tree_size: size,
+            approved_by: by.iter().map(|s| s.to_string()).collect(),
+            waiting_for: waiting.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_second_approver_may_approve_the_size_after_the_first_approval() {
+        let mut n = night();
+        n.results();
+        n.results();
+        assert_eq!((n.l.size(), n.l.content_size()), (3, 3));
+        assert_eq!(n.l.quorum(), 2);
+        assert_eq!(n.l.approver_names(), ["approver", "second-approver"]);
+        n.approve('a', 3); // entry 3: the log is at 4, its content still at 3
+        assert_eq!((n.l.size(), n.l.content_size()), (4, 3));
+        assert_eq!(n.l.published(), None);
+        assert_eq!(
+            n.l.pending_approvals(),
+            [pending(3, &["approver"], &["second-approver"])]
+        );
+        let index = n.approve('b', 4); // what the log's size said when b looked
+        let p = n.l.publications();
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].tree_size, 3);
+        assert_eq!(p[0].root_hash, skytale_model::encode_hash(&root(3)));
+        assert_eq!(p[0].index, index);
+        assert_eq!(p[0].approvers, ["approver", "second-approver"]);
+        assert_eq!(n.l.published(), Some((3, Some("2026-11-25T21:04:00Z"))));
+        assert!(n.l.pending_approvals().is_empty());
+        // Approving the published content again, at any size after it, publishes nothing.
+        n.approve('a', 5);
+        n.approve('b', 6);
+        assert_eq!(n.l.publications().len(), 1);
+        assert!(n.l.pending_approvals().is_empty());
+    }
+
+    #[test]
+    fn results_between_two_approvals_keep_them_apart() {
+        let mut n = night();
+        n.results();
+        n.approve('a', 2);
+        n.results(); // entry 3: new content, the log is at 4
+        n.approve('b', 4);
+        assert_eq!(n.l.published(), None);
+        assert_eq!(
+            n.l.pending_approvals(),
+            [
+                pending(2, &["approver"], &["second-approver"]),
+                pending(4, &["second-approver"], &["approver"]),
+            ]
+        );
+        // The first approver joins the newer round, which publishes it; the older round is
+        // then below the published size and no longer pending.
+        n.approve('a', 5);
+        assert_eq!(n.l.published().map(|p| p.0), Some(4));
+        assert!(n.l.pending_approvals().is_empty());
+    }
+
+    #[test]
+    fn one_approver_alone_never_publishes() {
+        let mut n = night();
+        for _ in 0..3 {
+            n.results();
+            let size = n.l.size();
+            n.approve('a', size);
+            n.approve('a', size + 1);
+        }
+        assert!(n.l.publications().is_empty());
+        assert_eq!(n.l.published(), None);
+        let sizes: Vec<u64> =
+            n.l.pending_approvals()
+                .iter()
+                .map(|p| p.tree_size)
+                .collect();
+        assert_eq!(sizes, [2, 5, 8]);
+    }
+
+    #[test]
+    fn an_approver_who_approves_twice_counts_once() {
+        let mut n = night();
+        n.results();
+        n.approve('a', 2);
+        n.approve('a', 3);
+        n.approve('a', 2);
+        assert_eq!(n.l.published(), None);
+        assert_eq!(
+            n.l.pending_approvals(),
+            [pending(2, &["approver"], &["second-approver"])]
+        );
+        n.approve('b', 5);
+        assert_eq!(n.l.published().map(|p| p.0), Some(2));
+        assert_eq!(n.l.publications()[0].approvers.len(), 2);
+    }
+
+    #[derive(Clone, Debug)]
+    enum Step {
+        Results,
+        /// The first approver approves the size this many entries back (clamped to the
+        /// definition's end).
+        Approve(u8),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![Just(Step::Results), (0u8..4).prop_map(Step::Approve)]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// However publication entries interleave with content, the content size at every
+        /// tree size is the size after the last content entry before it, and each approval
+        /// counts for exactly that size.
+        #[test]
+        fn publication_entries_never_move_the_content_size(steps in prop::collection::vec(step(), 0..24)) {
+            let mut n = night();
+            // Per entry: whether it is content (entry 0, results) or a publication.
+            let mut content = vec![true];
+            let mut approved = std::collections::BTreeSet::new();
+            let model = |content: &[bool], size: u64| {
+                (1..=size).rev().find(|&s| content[s as usize - 1]).unwrap_or(0)
+            };
+            for s in steps {
+                match s {
+                    Step::Results => {
+                        n.results();
+                        content.push(true);
+                    }
+                    Step::Approve(back) => {
+                        let size = n.l.size().saturating_sub(u64::from(back)).max(1);
+                        approved.insert(model(&content, size));
+                        n.approve('a', size);
+                        content.push(false);
+                    }
+                }
+                prop_assert_eq!(n.l.content_size(), model(&content, n.l.size()));
+                for size in 1..=n.l.size() {
+                    prop_assert_eq!(n.l.content_size_at(size), model(&content, size), "at {}", size);
+                }
+                let pending: Vec<u64> = n.l.pending_approvals().iter().map(|p| p.tree_size).collect();
+                prop_assert_eq!(pending, approved.iter().copied().collect::<Vec<_>>());
+            }
+        }
+    }
+}

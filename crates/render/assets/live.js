@@ -1,17 +1,62 @@
 // Skytale live updates: on each "publication" server-sent event, fetch this page again and
 // swap the #results region in place; announce the update through the aria-live region.
+// On the verification page of an approval-mode election, also show how far the approvals
+// got, from the server's /approvals document (progressive enhancement: the page's own bytes
+// carry only the message templates, and a static copy of the site leaves the line empty).
 // No framework, no inline script: loaded as a hashed asset under a strict CSP.
 (function () {
   "use strict";
+  if (!window.fetch) return;
   var body = document.body;
-  var url = body.getAttribute("data-events");
-  if (!url || !window.EventSource || !window.fetch || !window.DOMParser) return;
   var live = document.getElementById("live");
   var lang = document.documentElement.lang || "en";
   var fmt = window.Intl ? new Intl.NumberFormat(lang) : null;
+  function num(n) {
+    return fmt ? fmt.format(n) : String(n);
+  }
+  function fill(template, args) {
+    return (template || "").replace(/\{(\w+)\}/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(args, name) ? args[name] : whole;
+    });
+  }
+  function approvalText(el, d) {
+    var pending = Array.isArray(d.pending) ? d.pending : [];
+    if (pending.length) {
+      return pending.map(function (p) {
+        var approved = Array.isArray(p.approved_by) ? p.approved_by.length : 0;
+        var waiting = Array.isArray(p.waiting_for) ? p.waiting_for : [];
+        var needed = Math.max(d.quorum - approved, 0);
+        return fill(el.getAttribute(needed < waiting.length ? "data-waiting-any" : "data-waiting"), {
+          approved: num(approved),
+          quorum: num(d.quorum),
+          size: num(p.tree_size),
+          needed: num(needed),
+          names: waiting.join(", ")
+        });
+      }).join(" ");
+    }
+    if (d.published && typeof d.published.tree_size === "number") {
+      return fill(el.getAttribute("data-published"), { size: num(d.published.tree_size) });
+    }
+    return el.getAttribute("data-none") || "";
+  }
+  function approvals() {
+    var el = document.getElementById("approval-status");
+    var url = el && el.getAttribute("data-approvals");
+    if (!url) return;
+    fetch(url, { cache: "no-store", credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (d) {
+        if (d && typeof d.quorum === "number") el.textContent = approvalText(el, d);
+      })
+      .catch(function () { /* no approvals to show (a static copy of the site) */ });
+  }
+  approvals();
+  var url = body.getAttribute("data-events");
+  if (!url || !window.EventSource || !window.DOMParser) return;
   function announce(size) {
     if (!live) return;
-    var msg = (live.getAttribute("data-msg") || "").replace("{size}", fmt ? fmt.format(size) : String(size));
+    var msg = (live.getAttribute("data-msg") || "").replace("{size}", num(size));
     live.textContent = "";
     window.setTimeout(function () { live.textContent = msg; }, 50);
   }
@@ -23,10 +68,19 @@
         var doc = new DOMParser().parseFromString(html, "text/html");
         var fresh = doc.getElementById("results");
         var old = document.getElementById("results");
-        if (!fresh || !old || fresh.innerHTML === old.innerHTML) return;
-        old.replaceWith(document.importNode(fresh, true));
-        announce(size);
+        if (!fresh || !old) return;
+        // The approval line is filled in the page, never in its bytes: compare without it.
+        var mine = old.querySelector("#approval-status");
+        var shown = mine ? mine.textContent : "";
+        if (mine) mine.textContent = "";
+        var same = fresh.innerHTML === old.innerHTML;
+        if (mine) mine.textContent = shown;
+        if (!same) {
+          old.replaceWith(document.importNode(fresh, true));
+          announce(size);
+        }
       })
+      .then(approvals)
       .catch(function () { /* the next publication retries */ });
   }
   var source = new EventSource(url);

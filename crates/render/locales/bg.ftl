@@ -64,6 +64,14 @@ feed-title = { $election }: публикации
 og-image-alt = { $contest }: водещите и обработените секции
 publications-approval = Публикация е размер на дървото, подписан от кворума одобряващи, посочени в определението на изборите. Atom емисията изброява всички публикации, а колоната с промяната сравнява с публикацията преди текущата.
 publications-automatic = Резултатите се публикуват веднага щом бъдат приети, затова няма отделни публикации: Atom емисията показва текущото състояние и не се показва промяна от предишна публикация.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Кръг по кръг
 rcv-elected = Избрани: { $names }
 rcv-ballots = Преброени бюлетини: { $ballots } (от { $files } файла с бюлетини)

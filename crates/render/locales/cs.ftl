@@ -64,6 +64,14 @@ feed-title = { $election }: zveřejnění
 og-image-alt = { $contest }: kdo vede a sečtené obvody
 publications-approval = Zveřejnění je velikost stromu podepsaná kvorem schvalovatelů, které určuje definice voleb. Kanál Atom uvádí všechna zveřejnění a sloupec změny porovnává se zveřejněním před tím aktuálním.
 publications-automatic = Výsledky se zveřejňují hned, jak jsou přijaty, proto neexistují samostatná zveřejnění: kanál Atom ukazuje aktuální stav a změna od předchozího zveřejnění se nezobrazuje.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Kolo po kole
 rcv-elected = Zvoleni: { $names }
 rcv-ballots = Sečtené hlasovací lístky: { $ballots } (z { $files } souborů CVR)

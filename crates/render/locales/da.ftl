@@ -64,6 +64,14 @@ feed-title = { $election }: offentliggørelser
 og-image-alt = { $contest }: de førende valgmuligheder og de optalte områder
 publications-approval = En offentliggørelse er en træstørrelse, der er underskrevet af det beslutningsdygtige antal godkendere, som valgets definition angiver. Atom-feedet viser alle offentliggørelser, og ændringskolonnen sammenligner med offentliggørelsen før den aktuelle.
 publications-automatic = Resultaterne offentliggøres, så snart de er modtaget, så der er ingen separate offentliggørelser: Atom-feedet viser den aktuelle status, og der vises ingen ændring siden en tidligere offentliggørelse.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Runde for runde
 rcv-elected = Valgt: { $names }
 rcv-ballots = Optalte stemmesedler: { $ballots } (fra { $files } CVR-filer)

@@ -64,6 +64,14 @@ feed-title = { $election }: Veröffentlichungen
 og-image-alt = { $contest }: die Führenden und die ausgezählten Gebiete
 publications-approval = Eine Veröffentlichung ist eine Baumgröße, die das Quorum der in der Wahldefinition genannten Freigebenden signiert hat. Der Atom-Feed listet alle Veröffentlichungen auf, und die Spalte der Veränderung vergleicht mit der Veröffentlichung vor der aktuellen.
 publications-automatic = Ergebnisse werden veröffentlicht, sobald sie angenommen sind; es gibt daher keine getrennten Veröffentlichungen: Der Atom-Feed zeigt den aktuellen Stand, und keine Veränderung seit einer früheren Veröffentlichung wird angezeigt.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Runde für Runde
 rcv-elected = Gewählt: { $names }
 rcv-ballots = Gezählte Stimmzettel: { $ballots } (aus { $files } CVR-Dateien)

@@ -64,6 +64,14 @@ feed-title = { $election }: δημοσιεύσεις
 og-image-alt = { $contest }: όσοι προηγούνται και οι καταμετρημένες περιοχές
 publications-approval = Δημοσίευση είναι ένα μέγεθος δέντρου που υπογράφεται από την απαρτία των εγκρινόντων που ορίζει ο ορισμός της εκλογής. Η ροή Atom παραθέτει όλες τις δημοσιεύσεις και η στήλη της μεταβολής συγκρίνει με τη δημοσίευση πριν από την τρέχουσα.
 publications-automatic = Τα αποτελέσματα δημοσιεύονται μόλις γίνουν δεκτά, οπότε δεν υπάρχουν χωριστές δημοσιεύσεις: η ροή Atom δείχνει την τρέχουσα κατάσταση και δεν εμφανίζεται μεταβολή από προηγούμενη δημοσίευση.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Γύρο προς γύρο
 rcv-elected = Εκλέγονται: { $names }
 rcv-ballots = Καταμετρημένα ψηφοδέλτια: { $ballots } (από { $files } αρχεία CVR)

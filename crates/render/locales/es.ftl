@@ -64,6 +64,14 @@ feed-title = { $election }: publicaciones
 og-image-alt = { $contest }: las opciones en cabeza y las unidades escrutadas
 publications-approval = Una publicación es un tamaño del árbol firmado por el quórum de aprobadores que nombra la definición de la elección. El canal Atom enumera todas las publicaciones y la columna de cambio compara con la publicación anterior a la actual.
 publications-automatic = Los resultados se publican en cuanto se aceptan, así que no hay publicaciones separadas: el canal Atom muestra el estado actual y no se muestra ningún cambio desde una publicación anterior.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Ronda a ronda
 rcv-elected = Elegidos: { $names }
 rcv-ballots = Papeletas contadas: { $ballots } (de { $files } archivos CVR)

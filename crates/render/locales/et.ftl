@@ -64,6 +64,14 @@ feed-title = { $election }: avaldamised
 og-image-alt = { $contest }: juhtivad valikud ja loetud piirkonnad
 publications-approval = Avaldamine on puu suurus, mille on allkirjastanud valimiste määratluses nimetatud kinnitajate kvoorum. Atom-voog loetleb kõik avaldamised ja muutuse veerg võrdleb praegusele eelnenud avaldamisega.
 publications-automatic = Tulemused avaldatakse kohe, kui need on vastu võetud, seega eraldi avaldamisi ei ole: Atom-voog näitab praegust seisu ja muutust eelmisest avaldamisest ei näidata.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Voor voorult
 rcv-elected = Valitud: { $names }
 rcv-ballots = Loendatud sedeleid: { $ballots } ({ $files } CVR-failist)

@@ -64,6 +64,14 @@ feed-title = { $election }: julkaisut
 og-image-alt = { $contest }: johdossa olevat ja lasketut alueet
 publications-approval = Julkaisu on puun koko, jonka vaalin määrittelyssä nimettyjen hyväksyjien päätösvaltainen määrä on allekirjoittanut. Atom-syöte luettelee kaikki julkaisut, ja muutossarake vertaa nykyistä edeltävään julkaisuun.
 publications-automatic = Tulokset julkaistaan heti, kun ne on hyväksytty, joten erillisiä julkaisuja ei ole: Atom-syöte näyttää nykyisen tilanteen, eikä muutosta edellisestä julkaisusta näytetä.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Kierros kierrokselta
 rcv-elected = Valitut: { $names }
 rcv-ballots = Lasketut äänestysliput: { $ballots } ({ $files } CVR-tiedostosta)

@@ -64,6 +64,14 @@ feed-title = { $election } : publications
 og-image-alt = { $contest } : les choix en tête et les unités dépouillées
 publications-approval = Une publication est une taille de l’arbre signée par le quorum d’approbateurs que nomme la définition de l’élection. Le flux Atom liste toutes les publications, et la colonne d’évolution compare avec la publication précédant l’actuelle.
 publications-automatic = Les résultats sont publiés dès qu’ils sont acceptés ; il n’y a donc pas de publications distinctes : le flux Atom montre l’état actuel et aucune évolution depuis une publication précédente n’est affichée.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Tour par tour
 rcv-elected = Élus : { $names }
 rcv-ballots = Bulletins comptés : { $ballots } (de { $files } fichiers CVR)

@@ -64,6 +64,14 @@ feed-title = { $election }: foilseacháin
 og-image-alt = { $contest }: na roghanna chun tosaigh agus na haonaid comhairthe
 publications-approval = Is éard is foilseachán ann méid crainn atá sínithe ag córam na bhformheasóirí a ainmnítear i sainmhíniú an toghcháin. Liostaíonn an fotha Atom gach foilseachán, agus cuireann colún an athraithe i gcomparáid leis an bhfoilseachán roimh an gceann reatha.
 publications-automatic = Foilsítear na torthaí a luaithe a ghlactar leo, mar sin níl foilseacháin ar leith ann: taispeánann an fotha Atom an staid reatha agus ní thaispeántar aon athrú ó fhoilseachán roimhe sin.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Babhta ar bhabhta
 rcv-elected = Tofa: { $names }
 rcv-ballots = Ballóidí comhairthe: { $ballots } (ó { $files } comhad CVR)

@@ -64,6 +64,14 @@ feed-title = { $election }: objave
 og-image-alt = { $contest }: tko vodi i obrađene jedinice
 publications-approval = Objava je veličina stabla koju je potpisao kvorum odobravatelja navedenih u definiciji izbora. Atom kanal navodi sve objave, a stupac promjene uspoređuje s objavom prije trenutne.
 publications-automatic = Rezultati se objavljuju čim su prihvaćeni, pa nema zasebnih objava: Atom kanal prikazuje trenutačno stanje i ne prikazuje se promjena od prethodne objave.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Krug po krug
 rcv-elected = Izabrani: { $names }
 rcv-ballots = Prebrojeni listići: { $ballots } (iz { $files } CVR datoteka)

@@ -64,6 +64,14 @@ feed-title = { $election }: közzétételek
 og-image-alt = { $contest }: a vezetők és a feldolgozott egységek
 publications-approval = A közzététel a fa egy olyan mérete, amelyet a választás meghatározásában megnevezett jóváhagyók határozatképes száma aláírt. Az Atom-hírcsatorna minden közzétételt felsorol, a változás oszlopa pedig a jelenlegit megelőző közzététellel hasonlít össze.
 publications-automatic = Az eredmények az elfogadásuk után azonnal megjelennek, így nincsenek külön közzétételek: az Atom-hírcsatorna a jelenlegi állapotot mutatja, és korábbi közzététel óta történt változás nem jelenik meg.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Fordulóról fordulóra
 rcv-elected = Megválasztva: { $names }
 rcv-ballots = Megszámolt szavazólapok: { $ballots } ({ $files } CVR-fájlból)

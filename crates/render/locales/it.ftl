@@ -64,6 +64,14 @@ feed-title = { $election }: pubblicazioni
 og-image-alt = { $contest }: le scelte in testa e le unità scrutinate
 publications-approval = Una pubblicazione è una dimensione dell’albero firmata dal quorum di approvatori indicati nella definizione dell’elezione. Il feed Atom elenca tutte le pubblicazioni e la colonna della variazione confronta con la pubblicazione precedente a quella attuale.
 publications-automatic = I risultati sono pubblicati appena accettati, quindi non ci sono pubblicazioni distinte: il feed Atom mostra lo stato attuale e non viene mostrata alcuna variazione da una pubblicazione precedente.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Turno per turno
 rcv-elected = Eletti: { $names }
 rcv-ballots = Schede conteggiate: { $ballots } (da { $files } file CVR)

@@ -64,6 +64,14 @@ feed-title = { $election }: paskelbimai
 og-image-alt = { $contest }: pirmaujantys ir suskaičiuotos apylinkės
 publications-approval = Paskelbimas – tai medžio dydis, pasirašytas rinkimų apibrėžtyje nurodytų tvirtintojų kvorumo. Atom kanale pateikiami visi paskelbimai, o pokyčio stulpelis lygina su paskelbimu prieš dabartinį.
 publications-automatic = Rezultatai skelbiami iškart, kai tik priimami, todėl atskirų paskelbimų nėra: Atom kanalas rodo dabartinę būseną, o pokytis nuo ankstesnio paskelbimo nerodomas.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Ratas po rato
 rcv-elected = Išrinkti: { $names }
 rcv-ballots = Suskaičiuoti biuleteniai: { $ballots } (iš { $files } CVR failų)

@@ -64,6 +64,14 @@ feed-title = { $election }: publikācijas
 og-image-alt = { $contest }: vadībā esošie un saskaitītie iecirkņi
 publications-approval = Publikācija ir koka izmērs, ko parakstījis vēlēšanu definīcijā norādīto apstiprinātāju kvorums. Atom plūsmā ir uzskaitītas visas publikācijas, un izmaiņu kolonna salīdzina ar publikāciju pirms pašreizējās.
 publications-automatic = Rezultāti tiek publicēti, tiklīdz tie ir pieņemti, tāpēc atsevišķu publikāciju nav: Atom plūsma rāda pašreizējo stāvokli, un izmaiņas kopš iepriekšējās publikācijas netiek rādītas.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Kārta pēc kārtas
 rcv-elected = Ievēlēti: { $names }
 rcv-ballots = Saskaitītās biļetenes: { $ballots } (no { $files } CVR failiem)

@@ -64,6 +64,14 @@ feed-title = { $election }: pubblikazzjonijiet
 og-image-alt = { $contest }: l-għażliet fuq quddiem u l-unitajiet magħduda
 publications-approval = Pubblikazzjoni hija daqs tas-siġra ffirmat mill-kworum ta' approvaturi msemmija fid-definizzjoni tal-elezzjoni. Il-feed Atom jelenka kull pubblikazzjoni, u l-kolonna tal-bidla tqabbel mal-pubblikazzjoni ta' qabel dik kurrenti.
 publications-automatic = Ir-riżultati jiġu ppubblikati hekk kif jiġu aċċettati, għalhekk ma hemmx pubblikazzjonijiet separati: il-feed Atom juri l-istat kurrenti u ma tintweriex bidla minn pubblikazzjoni preċedenti.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Rawnd b'rawnd
 rcv-elected = Eletti: { $names }
 rcv-ballots = Poloz magħduda: { $ballots } (minn { $files } fajls CVR)

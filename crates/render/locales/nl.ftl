@@ -64,6 +64,14 @@ feed-title = { $election }: publicaties
 og-image-alt = { $contest }: de koplopers en de getelde gebieden
 publications-approval = Een publicatie is een boomgrootte die is ondertekend door het quorum van goedkeurders dat de verkiezingsdefinitie noemt. De Atom-feed somt alle publicaties op, en de kolom met het verschil vergelijkt met de publicatie vóór de huidige.
 publications-automatic = Uitslagen worden gepubliceerd zodra ze zijn aanvaard, dus er zijn geen afzonderlijke publicaties: de Atom-feed toont de huidige stand en er wordt geen verschil sinds een vorige publicatie getoond.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Ronde voor ronde
 rcv-elected = Gekozen: { $names }
 rcv-ballots = Getelde stembiljetten: { $ballots } (uit { $files } CVR-bestanden)

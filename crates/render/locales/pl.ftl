@@ -64,6 +64,14 @@ feed-title = { $election }: publikacje
 og-image-alt = { $contest }: prowadzący i obszary z wynikami
 publications-approval = Publikacja to rozmiar drzewa podpisany przez kworum zatwierdzających wskazanych w definicji wyborów. Kanał Atom wymienia wszystkie publikacje, a kolumna zmiany porównuje z publikacją poprzedzającą bieżącą.
 publications-automatic = Wyniki są publikowane, gdy tylko zostaną przyjęte, więc nie ma osobnych publikacji: kanał Atom pokazuje bieżący stan, a zmiana od poprzedniej publikacji nie jest pokazywana.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Runda po rundzie
 rcv-elected = Wybrani: { $names }
 rcv-ballots = Policzone karty: { $ballots } (z { $files } plików CVR)

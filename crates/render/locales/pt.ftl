@@ -64,6 +64,14 @@ feed-title = { $election }: publicações
 og-image-alt = { $contest }: as opções à frente e as unidades apuradas
 publications-approval = Uma publicação é um tamanho da árvore assinado pelo quórum de aprovadores que a definição da eleição indica. O feed Atom lista todas as publicações, e a coluna da variação compara com a publicação anterior à atual.
 publications-automatic = Os resultados são publicados assim que são aceites, pelo que não há publicações separadas: o feed Atom mostra o estado atual e não é mostrada nenhuma variação desde uma publicação anterior.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Ronda a ronda
 rcv-elected = Eleitos: { $names }
 rcv-ballots = Boletins contados: { $ballots } (de { $files } ficheiros CVR)

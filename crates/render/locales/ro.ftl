@@ -64,6 +64,14 @@ feed-title = { $election }: publicări
 og-image-alt = { $contest }: opțiunile din frunte și unitățile numărate
 publications-approval = O publicare este o dimensiune a arborelui semnată de cvorumul de aprobatori numiți în definiția alegerilor. Fluxul Atom enumeră toate publicările, iar coloana modificării compară cu publicarea dinaintea celei curente.
 publications-automatic = Rezultatele sunt publicate imediat ce sunt acceptate, deci nu există publicări separate: fluxul Atom arată starea curentă și nu se afișează nicio modificare de la o publicare anterioară.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Tur cu tur
 rcv-elected = Aleși: { $names }
 rcv-ballots = Buletine numărate: { $ballots } (din { $files } fișiere CVR)

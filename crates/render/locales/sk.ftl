@@ -64,6 +64,14 @@ feed-title = { $election }: zverejnenia
 og-image-alt = { $contest }: kto vedie a spočítané obvody
 publications-approval = Zverejnenie je veľkosť stromu podpísaná kvórom schvaľovateľov, ktorých určuje definícia volieb. Kanál Atom uvádza všetky zverejnenia a stĺpec zmeny porovnáva so zverejnením pred aktuálnym.
 publications-automatic = Výsledky sa zverejňujú hneď, ako sú prijaté, preto neexistujú samostatné zverejnenia: kanál Atom ukazuje aktuálny stav a zmena od predchádzajúceho zverejnenia sa nezobrazuje.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Kolo po kole
 rcv-elected = Zvolení: { $names }
 rcv-ballots = Spočítané hlasovacie lístky: { $ballots } (z { $files } súborov CVR)

@@ -64,6 +64,14 @@ feed-title = { $election }: objave
 og-image-alt = { $contest }: kdo vodi in obdelane enote
 publications-approval = Objava je velikost drevesa, ki jo je podpisal sklepčni del odobriteljev, navedenih v opredelitvi volitev. Vir Atom navaja vse objave, stolpec spremembe pa primerja z objavo pred trenutno.
 publications-automatic = Rezultati so objavljeni takoj, ko so sprejeti, zato ločenih objav ni: vir Atom prikazuje trenutno stanje, sprememba od prejšnje objave pa ni prikazana.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Krog za krogom
 rcv-elected = Izvoljeni: { $names }
 rcv-ballots = Preštete glasovnice: { $ballots } (iz { $files } datotek CVR)

@@ -64,6 +64,14 @@ feed-title = { $election }: publiceringar
 og-image-alt = { $contest }: de ledande alternativen och de räknade områdena
 publications-approval = En publicering är en trädstorlek som har undertecknats av det beslutförda antalet godkännare som valets definition anger. Atom-flödet listar alla publiceringar, och förändringskolumnen jämför med publiceringen före den aktuella.
 publications-automatic = Resultaten publiceras så snart de har godtagits, så det finns inga separata publiceringar: Atom-flödet visar det aktuella läget och ingen förändring sedan en tidigare publicering visas.
+# Not translated yet: the English text, as the fallback to English would show it.
+verify-no-address = The operator of this site has not named its public address. Replace the placeholder in the command with the address of this site.
+verify-site-url = URL of this site
+verify-program = The command is the skytale program, built from its open-source repository with:
+approval-waiting = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $names }.
+approval-waiting-any = { $approved } of { $quorum } approvals for tree size { $size }; waiting for { $needed } more of { $names }.
+approval-published = Tree size { $size } is published; no approval is pending.
+approval-none = No tree size has been approved yet.
 rcv-title = Omgång för omgång
 rcv-elected = Valda: { $names }
 rcv-ballots = Räknade valsedlar: { $ballots } (från { $files } CVR-filer)

@@ -1088,15 +1088,63 @@ fn verify_body(ctx: &Ctx<'_>, lang: &str, pos: &LogPosition) -> String {
         skytale_model::PublicationMode::Automatic => "publications-automatic",
     };
     let _ = write!(b, "</dl>\n<p>{}</p>", esc(&t(lang, rule)));
+    if d.publication.mode == skytale_model::PublicationMode::Approval {
+        b.push_str(&approval_status(lang, &d.id));
+    }
+    // A definition without a public origin (`election create --from` derives one) has the
+    // placeholder `skytale.invalid/<id>`: a command naming that host would fail for every
+    // reader, so the page says the address is missing and leaves a placeholder instead.
+    let url = if is_public_host(host) {
+        format!("https://{}", esc(host))
+    } else {
+        let _ = write!(b, "\n<p>{}</p>", esc(&t(lang, "verify-no-address")));
+        format!("&lt;{}&gt;", esc(&t(lang, "verify-site-url")))
+    };
     let _ = write!(
         b,
-        "\n<p>{}</p>\n<pre><code>skytale verify https://{} --election {}</code></pre>\n<ul><li><a href=\"/log/{e}/checkpoint\">checkpoint</a></li><li><a href=\"/api/v1/elections/{e}\">/api/v1/elections/{e}</a></li></ul>\n</div>\n",
+        "\n<p>{}</p>\n<pre><code>skytale verify {url} --election {}</code></pre>\n<p>{}</p>\n<pre><code>cargo build --release -p skytale</code></pre>\n<ul><li><a href=\"/log/{e}/checkpoint\">checkpoint</a></li><li><a href=\"/api/v1/elections/{e}\">/api/v1/elections/{e}</a></li></ul>\n</div>\n",
         esc(&t(lang, "verify-command")),
-        esc(host),
         esc(&d.id),
+        esc(&t(lang, "verify-program")),
         e = seg(&d.id)
     );
     b
+}
+
+/// Whether `host` (of the log's origin) is an address readers can reach: not empty and not
+/// under `.invalid`, the name reserved for what must never resolve (RFC 6761), which the
+/// default origin `skytale.invalid/<id>` uses.
+fn is_public_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    !host.is_empty() && host != "invalid" && !host.ends_with(".invalid")
+}
+
+/// The approval progress of an `approval`-mode election, filled in by the live script from
+/// the server's `/approvals` document (a static copy of the site has none, and the paragraph
+/// stays empty). The page's own bytes carry only the message templates, so they remain a
+/// function of the definition that `skytale verify` re-renders byte for byte.
+fn approval_status(lang: &str, id: &str) -> String {
+    let tpl = |msg: &str| {
+        esc(&messages().get(
+            lang,
+            msg,
+            &[
+                ("approved", "{approved}"),
+                ("quorum", "{quorum}"),
+                ("size", "{size}"),
+                ("needed", "{needed}"),
+                ("names", "{names}"),
+            ],
+        ))
+    };
+    format!(
+        "\n<p id=\"approval-status\" aria-live=\"polite\" data-approvals=\"/api/v1/elections/{}/approvals\" data-waiting=\"{}\" data-waiting-any=\"{}\" data-published=\"{}\" data-none=\"{}\"></p>",
+        seg(id),
+        tpl("approval-waiting"),
+        tpl("approval-waiting-any"),
+        tpl("approval-published"),
+        tpl("approval-none"),
+    )
 }
 
 fn og(ctx: &Ctx<'_>, cv: &ContestView<'_>) -> Rendered {
@@ -1199,7 +1247,10 @@ pub(crate) fn render(
         );
         let title = format!("{} – {}", t(l, "verify-title"), ctx.election_name(l));
         let mut f = ctx.frame(l, title, format!("/{{lang}}/{e}/verify/"), false, None);
-        f.events = None;
+        // Live only in `approval` mode, where the live script shows the approval progress.
+        if def.definition().publication.mode != skytale_model::PublicationMode::Approval {
+            f.events = None;
+        }
         out.insert(
             ctx.verify_path(l),
             html_page(&ctx, &f, &verify_body(&ctx, l, pos)),

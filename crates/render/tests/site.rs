@@ -583,3 +583,109 @@ fn contest_page_shows_a_seat_system_per_constituency() {
     let el = text(&all["/el/demo/parliament/"]);
     assert!(el.contains("Έδρες ανά εκλογική περιφέρεια"));
 }
+
+/// The demo election with `edit` applied to its definition.
+fn site_with(edit: impl FnOnce(&mut skytale_model::Definition)) -> BTreeMap<String, Rendered> {
+    let mut def = common::definition().definition().clone();
+    edit(&mut def);
+    let def = std::sync::Arc::new(def.validate().unwrap());
+    Site::new(def.clone())
+        .unwrap()
+        .render_all(&common::tally(&def, 5), &common::pos(7), &[])
+}
+
+/// `approval` mode with two approvers, both needed.
+fn two_approvers(def: &mut skytale_model::Definition) {
+    let key = |name: &str, n: u8| skytale_note::SigningKey::from_seed(name, [n; 32]).unwrap();
+    def.publication = skytale_model::PublicationPolicy {
+        mode: skytale_model::PublicationMode::Approval,
+        approvers: vec![key("a-name", 7).verifier(), key("b-name", 8).verifier()],
+        quorum: 2,
+    };
+}
+
+/// The verification page gives the command with the site's address only when the definition
+/// names a public one; the default origin (`skytale.invalid/<id>`) gets a placeholder and a
+/// word on why. Either way it says where the `skytale` program comes from.
+#[test]
+fn the_verify_command_names_a_public_address_or_a_placeholder() {
+    let named = render(5, 7);
+    let page = text(&named["/en/demo/verify/"]);
+    assert!(
+        page.contains(
+            "<pre><code>skytale verify https://results.example.org --election demo</code></pre>"
+        ),
+        "{page}"
+    );
+    assert!(!page.contains("has not named"), "{page}");
+    assert!(
+        page.contains("<pre><code>cargo build --release -p skytale</code></pre>"),
+        "{page}"
+    );
+    for origin in [
+        None,
+        Some("skytale.invalid/demo"),
+        Some("results.invalid/demo"),
+    ] {
+        let all = site_with(|d| d.origin = origin.map(str::to_string));
+        for lang in ["en", "el"] {
+            let page = text(&all[&format!("/{lang}/demo/verify/")]);
+            assert!(!page.contains("https://"), "{origin:?} {lang}: {page}");
+            assert!(
+                page.contains(
+                    "<pre><code>skytale verify &lt;URL of this site&gt; --election demo</code></pre>"
+                ),
+                "{origin:?} {lang}: {page}"
+            );
+            assert!(
+                page.contains("has not named its public address"),
+                "{origin:?} {lang}: {page}"
+            );
+            assert!(page.contains("cargo build --release -p skytale"), "{page}");
+        }
+    }
+}
+
+/// In `approval` mode the verification page carries an empty line that the live script fills
+/// with the approval progress from the server's `/approvals`; the page's bytes hold only the
+/// message templates (they stay a function of the definition and the tally). `automatic`
+/// mode has no approvals: no such line and, as before, no live script on that page.
+#[test]
+fn the_approval_progress_line_is_left_to_the_live_script() {
+    let all = site_with(two_approvers);
+    let page = text(&all["/en/demo/verify/"]);
+    assert!(
+        page.contains("<p id=\"approval-status\" aria-live=\"polite\" data-approvals=\"/api/v1/elections/demo/approvals\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("data-waiting=\"{approved} of {quorum} approvals for tree size {size}; waiting for {names}.\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("data-none=\"No tree size has been approved yet.\"></p>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<body data-events=\"/api/v1/elections/demo/events\">"),
+        "{page}"
+    );
+    assert!(page.contains("<script src=\"/assets/live."), "{page}");
+    // The same bytes on every render: nothing of the approvals' state is in them.
+    assert_eq!(all, site_with(two_approvers));
+
+    let automatic = render(5, 7);
+    let page = text(&automatic["/en/demo/verify/"]);
+    assert!(!page.contains("approval-status"), "{page}");
+    assert!(!page.contains("data-events"), "{page}");
+    assert!(!page.contains("<script"), "{page}");
+}
+
+#[test]
+fn snapshot_of_an_approval_verification_page_without_a_public_address() {
+    let all = site_with(|d| {
+        two_approvers(d);
+        d.origin = None;
+    });
+    insta::assert_snapshot!("en_demo_verify_approval", text(&all["/en/demo/verify/"]));
+}
