@@ -423,6 +423,36 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(db("list held"))
     }
 
+    /// At most `limit` held submissions of `election` with an id above `after`, oldest first:
+    /// a page, so a flood of held submissions is never read (nor the connection held) at once.
+    pub fn held_page(
+        &self,
+        election: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<HeldRow>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn
+            .prepare(
+                "SELECT id, note, reasons, received_at, state FROM held \
+                 WHERE election = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            )
+            .map_err(db("list held"))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = st
+            .query_map(params![election, after, limit], |r| {
+                Ok(HeldRow {
+                    id: r.get(0)?,
+                    note: r.get(1)?,
+                    reasons: r.get(2)?,
+                    received_at: r.get(3)?,
+                    state: r.get(4)?,
+                })
+            })
+            .map_err(db("list held"))?;
+        rows.collect::<Result<_, _>>().map_err(db("list held"))
+    }
+
     /// Marks a held submission `released` (it was appended to the log) or `rejected`.
     pub fn set_held_state(&self, id: i64, state: &str) -> Result<(), StoreError> {
         let conn = self.conn();
