@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/elections/{id}/events", get(events))
         .route("/api/v1/elections/{id}/submissions", post(submit))
         .route("/api/v1/elections/{id}/held", get(held))
+        .merge(crate::auth::routes())
         .route("/log/{id}/checkpoint", get(checkpoint))
         .route("/log/{id}/{*tile}", get(tile))
         .fallback(crate::site::fallback)
@@ -63,6 +64,12 @@ impl ApiError {
             message: message.into(),
             field: None,
         }
+    }
+
+    /// The same error, naming the request field at fault.
+    pub fn at(mut self, field: &str) -> ApiError {
+        self.field = Some(field.to_string());
+        self
     }
 }
 
@@ -91,7 +98,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn runtime(state: &AppState, id: &str) -> Result<Arc<ElectionRuntime>, ApiError> {
+pub(crate) fn runtime(state: &AppState, id: &str) -> Result<Arc<ElectionRuntime>, ApiError> {
     state.election(id).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,

@@ -8,6 +8,7 @@
 //! through the election's sequencer, and no receipt is sent before its batch is durable.
 
 pub mod api;
+pub mod auth;
 mod results_doc;
 pub mod runtime;
 pub mod site;
@@ -34,6 +35,8 @@ const WAL_CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_mill
 pub struct AppState {
     pub store: Arc<Store>,
     elections: Arc<RwLock<BTreeMap<String, Arc<ElectionRuntime>>>>,
+    /// Officials' challenges and sessions, per election (in memory: a restart signs out).
+    pub(crate) auth: Arc<auth::Auth>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,9 +63,16 @@ impl AppState {
         let state = AppState {
             store,
             elections: Arc::new(RwLock::new(BTreeMap::new())),
+            auth: Arc::new(auth::Auth::new()),
         };
         state.load_new()?;
         Ok(state)
+    }
+
+    /// The same state with other sign-in tables (tests give it a clock they move).
+    pub fn with_auth(mut self, auth: auth::Auth) -> AppState {
+        self.auth = Arc::new(auth);
+        self
     }
 
     /// Loads elections created in the store since the last call (e.g. by `skytale election
