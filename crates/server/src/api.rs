@@ -39,8 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/elections/{id}/cdf.xml", get(cdf_xml))
         .route("/api/v1/elections/{id}/events", get(events))
         .route("/api/v1/elections/{id}/submissions", post(submit))
-        .route("/api/v1/elections/{id}/held", get(held))
-        .merge(crate::auth::routes())
+        .merge(crate::sealed::routes())
         .route("/log/{id}/checkpoint", get(checkpoint))
         .route("/log/{id}/{*tile}", get(tile))
         .fallback(crate::site::fallback)
@@ -367,30 +366,6 @@ async fn submit(
             why,
         )),
     }
-}
-
-async fn held(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    runtime(&state, &id)?;
-    let store = state.store.clone();
-    let rows = tokio::task::spawn_blocking(move || store.held(&id))
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                e.to_string(),
-            )
-        })?;
-    let list: Vec<_> = rows
-        .iter()
-        .map(|r| {
-            json!({"id": r.id, "state": r.state, "received_at": r.received_at,
-                   "reasons": serde_json::from_str::<serde_json::Value>(&r.reasons).unwrap_or_default(),
-                   "note": String::from_utf8_lossy(&r.note)})
-        })
-        .collect();
-    Ok(axum::Json(json!({"held": list})).into_response())
 }
 
 async fn checkpoint(

@@ -450,7 +450,7 @@ pub(crate) fn definition(rt: &ElectionRuntime) -> Arc<ValidDefinition> {
         .clone()
 }
 
-/// The sign-in routes, merged into [`crate::api::router`].
+/// The sign-in routes; merged with the sealed reads by [`crate::sealed::routes`].
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/elections/{id}/auth/challenge", post(challenge))

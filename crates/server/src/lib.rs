@@ -11,6 +11,7 @@ pub mod api;
 pub mod auth;
 mod results_doc;
 pub mod runtime;
+pub mod sealed;
 pub mod site;
 pub mod witnessing;
 

@@ -403,26 +403,6 @@ impl Store {
         Ok(conn.last_insert_rowid())
     }
 
-    /// Submissions held for review, oldest first.
-    pub fn held(&self, election: &str) -> Result<Vec<HeldRow>, StoreError> {
-        let conn = self.conn();
-        let mut st = conn
-            .prepare("SELECT id, note, reasons, received_at, state FROM held WHERE election = ?1 ORDER BY id")
-            .map_err(db("list held"))?;
-        let rows = st
-            .query_map([election], |r| {
-                Ok(HeldRow {
-                    id: r.get(0)?,
-                    note: r.get(1)?,
-                    reasons: r.get(2)?,
-                    received_at: r.get(3)?,
-                    state: r.get(4)?,
-                })
-            })
-            .map_err(db("list held"))?;
-        rows.collect::<Result<_, _>>().map_err(db("list held"))
-    }
-
     /// At most `limit` held submissions of `election` with an id above `after`, oldest first:
     /// a page, so a flood of held submissions is never read (nor the connection held) at once.
     pub fn held_page(
