@@ -134,10 +134,18 @@ pub struct Session {
 }
 
 /// A new session with its bearer token.
-#[derive(Debug)]
 pub struct SignedIn {
     pub token: String,
     pub session: Session,
+}
+
+/// Never prints the token: whoever reads a log line must not be able to sign in with it.
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a sign-in or a token was refused. Each has its own status and code.
