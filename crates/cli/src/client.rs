@@ -1,4 +1,5 @@
-//! The submitter's side of the API: fetch the election, post signed notes, check receipts.
+//! The submitter's side of the API: fetch the election, post signed notes, check receipts; and
+//! the officials' sign-in and sealed reads.
 //!
 //! A receipt is only trusted after it is checked here: the checkpoint must be signed by the
 //! log key the election published, and the inclusion proof must put exactly our note at the
@@ -6,7 +7,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use skytale_model::{decode_hash, Definition, ValidDefinition};
-use skytale_note::{Note, VerifierKey};
+use skytale_note::{Note, SigningKey, VerifierKey};
 use skytale_tlog::{leaf_hash, verify_inclusion, Checkpoint};
 
 use crate::approvals::ApprovalsDoc;
@@ -175,6 +176,97 @@ impl Client {
     }
 }
 
+/// The first line of a sign-in challenge (the server's `skytale_server::auth::PURPOSE`).
+const SIGN_IN_PURPOSE: &str = "skytale sign-in";
+
+impl Client {
+    /// Signs in to `election` as the holder of `key`: asks for a challenge, checks that it is
+    /// one (so the server cannot make us sign a statement), signs it and returns the bearer
+    /// token of the session.
+    pub async fn sign_in(&self, election: &str, key: &SigningKey) -> Result<String> {
+        let url = format!("{}/api/v1/elections/{election}/auth/challenge", self.base);
+        let c = self.json(self.http.post(&url), &url).await?;
+        let text = c["challenge"]
+            .as_str()
+            .ok_or_else(|| anyhow!("POST {url}: the answer has no challenge"))?;
+        check_challenge(text, election).with_context(|| format!("POST {url}"))?;
+        let note = key
+            .sign_note(text)
+            .map_err(|e| anyhow!("cannot sign the challenge: {e}"))?
+            .to_bytes();
+        let url = format!("{}/api/v1/elections/{election}/auth/session", self.base);
+        let req = self
+            .http
+            .post(&url)
+            .header("content-type", "text/plain; charset=utf-8")
+            .body(note);
+        let s = self.json(req, &url).await?;
+        s["token"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("POST {url}: the answer has no token"))
+    }
+
+    /// One page of the sealed log entries the session may read, from index `from`.
+    pub async fn sealed_entries(
+        &self,
+        election: &str,
+        token: &str,
+        from: u64,
+        limit: u64,
+    ) -> Result<serde_json::Value> {
+        let url = format!(
+            "{}/api/v1/elections/{election}/sealed/entries?from={from}&limit={limit}",
+            self.base
+        );
+        self.json(self.http.get(&url).bearer_auth(token), &url)
+            .await
+    }
+
+    /// One page of the held submissions the session may read, after store id `after`.
+    pub async fn held(&self, election: &str, token: &str, after: i64) -> Result<serde_json::Value> {
+        let url = format!(
+            "{}/api/v1/elections/{election}/held?after={after}",
+            self.base
+        );
+        self.json(self.http.get(&url).bearer_auth(token), &url)
+            .await
+    }
+
+    /// Sends a request and reads a JSON answer; an error answer becomes an error that carries
+    /// the server's code and message.
+    async fn json(&self, req: reqwest::RequestBuilder, url: &str) -> Result<serde_json::Value> {
+        let resp = req.send().await.with_context(|| url.to_string())?;
+        let status = resp.status();
+        let v: serde_json::Value = resp
+            .json()
+            .await
+            .with_context(|| format!("{url}: the answer ({status}) is not JSON"))?;
+        if !status.is_success() {
+            bail!(
+                "{url}: {status}: {}: {}",
+                v["error"]["code"].as_str().unwrap_or("unknown"),
+                v["error"]["message"].as_str().unwrap_or("")
+            );
+        }
+        Ok(v)
+    }
+}
+
+/// Refuses to sign anything but a sign-in challenge for `election`: five lines, the purpose
+/// first and the election third. A statement is JSON, so it can never pass.
+fn check_challenge(text: &str, election: &str) -> Result<()> {
+    let lines: Vec<&str> = text.split_terminator('\n').collect();
+    if !text.ends_with('\n')
+        || lines.len() != 5
+        || lines[0] != SIGN_IN_PURPOSE
+        || lines[2] != election
+    {
+        bail!("the server sent something other than a sign-in challenge for {election:?}; not signing it: {text:?}");
+    }
+    Ok(())
+}
+
 /// Checks a receipt against our note and the log key: signed checkpoint, matching leaf,
 /// valid inclusion proof.
 pub fn check_receipt(
@@ -208,4 +300,20 @@ pub fn check_receipt(
     verify_inclusion(&leaf, index, cp.size, &proof, &cp.root)
         .map_err(|e| anyhow!("the receipt does not prove our note is in the log: {e}"))?;
     Ok(index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_challenge;
+
+    #[test]
+    fn only_sign_in_challenges_for_the_election_are_signed() {
+        let ok = "skytale sign-in\nskytale.invalid/e\ne\n00ff\n2026-11-25T20:02:00Z\n";
+        assert!(check_challenge(ok, "e").is_ok());
+        assert!(check_challenge(ok, "other").is_err());
+        assert!(check_challenge(ok.trim_end(), "e").is_err());
+        let statement = r#"{"type":"publication","election":"e","tree_size":9}"#;
+        assert!(check_challenge(&format!("{statement}\n"), "e").is_err());
+        assert!(check_challenge(&format!("{ok}extra\n"), "e").is_err());
+    }
 }

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod demo;
 pub mod loadconn;
 pub mod publish;
+pub mod sealed;
 pub mod submit;
 pub mod submit_cvr;
 pub mod synthetic;

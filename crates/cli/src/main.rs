@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use skytale::{bench, commands, demo, publish, submit, submit_cvr};
+use skytale::{bench, commands, demo, publish, sealed, submit, submit_cvr};
 
 /// Skytale: election results signed at the source, logged in a public append-only Merkle log
 /// (C2SP tlog formats), tallied and published so that anyone can verify every number.
@@ -115,6 +115,29 @@ enum Command {
         #[arg(long)]
         size: Option<u64>,
     },
+    /// An official's read of the committed entries not yet published (approval embargo):
+    /// signs in with the key and shows what the key's scope covers.
+    Sealed {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        election: String,
+        /// The official's signing key file (authority, approver or reporting authority).
+        #[arg(long)]
+        key: PathBuf,
+        /// First log index to read.
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// Most log indexes to read (default: to the end of the log).
+        #[arg(long)]
+        limit: Option<u64>,
+        /// Write the entries as JSON to this file instead of printing them.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Submissions held for review (implausible counts), for officials.
+    #[command(subcommand)]
+    Held(HeldCommand),
     /// Party-list seat allocation from a CSV (what-ifs and checks of published seats).
     Seats(skytale_seats::cli::SeatsArgs),
     /// Ranked-choice tabulation from an RCTab configuration file.
@@ -188,6 +211,20 @@ enum ElectionCommand {
         /// The language of the names (the definition's default language).
         #[arg(long, default_value = "en")]
         lang: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum HeldCommand {
+    /// List the held submissions the key's scope covers, oldest first, with their reasons.
+    List {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        election: String,
+        /// The official's signing key file.
+        #[arg(long)]
+        key: PathBuf,
     },
 }
 
@@ -408,6 +445,38 @@ fn run(cli: Cli) -> Result<bool> {
             print!(
                 "{}",
                 runtime()?.block_on(submit::approve(&server, &election, &key, size))?
+            );
+            Ok(true)
+        }
+        Command::Sealed {
+            server,
+            election,
+            key,
+            from,
+            limit,
+            out,
+        } => {
+            print!(
+                "{}",
+                runtime()?.block_on(sealed::sealed(&sealed::SealedOptions {
+                    server,
+                    election,
+                    key,
+                    from,
+                    limit,
+                    out,
+                }))?
+            );
+            Ok(true)
+        }
+        Command::Held(HeldCommand::List {
+            server,
+            election,
+            key,
+        }) => {
+            print!(
+                "{}",
+                runtime()?.block_on(sealed::held_list(&server, &election, &key))?
             );
             Ok(true)
         }

@@ -46,7 +46,7 @@ pub fn router(state: AppState) -> Router {
             get(crate::approvals::approvals),
         )
         .route("/api/v1/elections/{id}/submissions", post(submit))
-        .route("/api/v1/elections/{id}/held", get(held))
+        .merge(crate::sealed::routes())
         .route("/log/{id}/checkpoint", get(checkpoint))
         .route("/log/{id}/{*tile}", get(tile))
         .fallback(crate::site::fallback)
@@ -70,6 +70,12 @@ impl ApiError {
             message: message.into(),
             field: None,
         }
+    }
+
+    /// The same error, naming the request field at fault.
+    pub fn at(mut self, field: &str) -> ApiError {
+        self.field = Some(field.to_string());
+        self
     }
 }
 
@@ -336,30 +342,6 @@ async fn submit(
             why,
         )),
     }
-}
-
-async fn held(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    runtime(&state, &id)?;
-    let store = state.store.clone();
-    let rows = tokio::task::spawn_blocking(move || store.held(&id))
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                e.to_string(),
-            )
-        })?;
-    let list: Vec<_> = rows
-        .iter()
-        .map(|r| {
-            json!({"id": r.id, "state": r.state, "received_at": r.received_at,
-                   "reasons": serde_json::from_str::<serde_json::Value>(&r.reasons).unwrap_or_default(),
-                   "note": String::from_utf8_lossy(&r.note)})
-        })
-        .collect();
-    Ok(axum::Json(json!({"held": list})).into_response())
 }
 
 async fn checkpoint(

@@ -12,10 +12,12 @@
 
 pub mod api;
 pub mod approvals;
+pub mod auth;
 #[cfg(feature = "fault-injection")]
 pub mod faults;
 pub mod publisher;
 pub mod runtime;
+pub mod sealed;
 pub mod site;
 pub mod witnessing;
 
@@ -40,6 +42,8 @@ const WAL_CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_mill
 pub struct AppState {
     pub store: Arc<Store>,
     elections: Arc<RwLock<BTreeMap<String, Arc<ElectionRuntime>>>>,
+    /// Officials' challenges and sessions, per election (in memory: a restart signs out).
+    pub(crate) auth: Arc<auth::Auth>,
     /// Forged artefacts for the verifier's tests (see [`faults`]).
     #[cfg(feature = "fault-injection")]
     pub faults: faults::Faults,
@@ -69,11 +73,18 @@ impl AppState {
         let state = AppState {
             store,
             elections: Arc::new(RwLock::new(BTreeMap::new())),
+            auth: Arc::new(auth::Auth::new()),
             #[cfg(feature = "fault-injection")]
             faults: faults::Faults::default(),
         };
         state.load_new()?;
         Ok(state)
+    }
+
+    /// The same state with other sign-in tables (tests give it a clock they move).
+    pub fn with_auth(mut self, auth: auth::Auth) -> AppState {
+        self.auth = Arc::new(auth);
+        self
     }
 
     /// Loads elections created in the store since the last call (e.g. by `skytale election

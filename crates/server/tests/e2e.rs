@@ -10,7 +10,7 @@ use skytale_testkit as kit;
 use skytale_tlog::{leaf_hash, verify_inclusion, Checkpoint};
 
 mod common;
-use common::{get, post, start};
+use common::{get, get_as, post, sign_in, start};
 
 fn create(dir: &Path, k: &kit::Keys) -> VerifierKey {
     let store = skytale_store::Store::open(dir).unwrap();
@@ -247,8 +247,11 @@ async fn submit_tally_refuse_restart_and_read_the_same_bytes() {
     let (s, held) = post(&submissions, implausible).await;
     assert_eq!(s, 202, "{held}");
     assert!(held["held"]["reasons"].as_array().unwrap().len() >= 2);
-    let (_, list) = get(&format!("{b}/api/v1/elections/test-2026/held")).await;
-    let list: serde_json::Value = serde_json::from_slice(&list).unwrap();
+    // Held submissions are for the officials: signed in, the approver sees the one held.
+    let held_url = format!("{b}/api/v1/elections/test-2026/held");
+    assert_eq!(get_as(&held_url, None).await.0, 401);
+    let approver = sign_in(&b, "test-2026", &k.approver).await;
+    let (_, _, list) = get_as(&held_url, approver["token"].as_str()).await;
     assert_eq!(list["held"].as_array().unwrap().len(), 1);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(

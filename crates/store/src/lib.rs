@@ -403,14 +403,24 @@ impl Store {
         Ok(conn.last_insert_rowid())
     }
 
-    /// Submissions held for review, oldest first.
-    pub fn held(&self, election: &str) -> Result<Vec<HeldRow>, StoreError> {
+    /// At most `limit` held submissions of `election` with an id above `after`, oldest first:
+    /// a page, so a flood of held submissions is never read (nor the connection held) at once.
+    pub fn held_page(
+        &self,
+        election: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<HeldRow>, StoreError> {
         let conn = self.conn();
         let mut st = conn
-            .prepare("SELECT id, note, reasons, received_at, state FROM held WHERE election = ?1 ORDER BY id")
+            .prepare(
+                "SELECT id, note, reasons, received_at, state FROM held \
+                 WHERE election = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            )
             .map_err(db("list held"))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = st
-            .query_map([election], |r| {
+            .query_map(params![election, after, limit], |r| {
                 Ok(HeldRow {
                     id: r.get(0)?,
                     note: r.get(1)?,

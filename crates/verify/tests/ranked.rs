@@ -3,7 +3,6 @@
 //! same tally code and gets the same rounds, and a round table changed by one ballot in the
 //! published results JSON or the rounds CSV is caught.
 
-use std::path::Path;
 use std::time::Instant;
 
 use skytale_model::Statement;

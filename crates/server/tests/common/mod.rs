@@ -13,7 +13,11 @@ pub struct Running {
 }
 
 pub async fn start(dir: &Path) -> Running {
-    let state = AppState::open(dir).expect("store opens and replays");
+    start_state(AppState::open(dir).expect("store opens and replays")).await
+}
+
+/// Serves a state the test prepared (e.g. with sign-in on a clock it moves).
+pub async fn start_state(state: AppState) -> Running {
     let listener = skytale_server::bind("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
@@ -52,4 +56,48 @@ pub async fn post(url: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
         .unwrap();
     let status = r.status().as_u16();
     (status, r.json().await.unwrap())
+}
+
+/// Signs in to `election` as the holder of `key` (challenge, signature, session) and returns
+/// the session answer (`token`, `role`, `scope`, …).
+pub async fn sign_in(
+    base: &str,
+    election: &str,
+    key: &skytale_note::SigningKey,
+) -> serde_json::Value {
+    let (s, c) = post(
+        &format!("{base}/api/v1/elections/{election}/auth/challenge"),
+        vec![],
+    )
+    .await;
+    assert_eq!(s, 200, "{c}");
+    let note = key
+        .sign_note(c["challenge"].as_str().unwrap())
+        .unwrap()
+        .to_bytes();
+    let (s, session) = post(
+        &format!("{base}/api/v1/elections/{election}/auth/session"),
+        note,
+    )
+    .await;
+    assert_eq!(s, 200, "{session}");
+    session
+}
+
+/// A GET with `Authorization: Bearer <token>` (none when `token` is `None`): status, the
+/// `Cache-Control` header and the body as JSON.
+pub async fn get_as(url: &str, token: Option<&str>) -> (u16, String, serde_json::Value) {
+    let mut req = reqwest::Client::new().get(url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let cache = r
+        .headers()
+        .get("cache-control")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (status, cache, r.json().await.unwrap())
 }
