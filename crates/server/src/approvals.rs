@@ -15,7 +15,6 @@ use skytale_model::encode_hash;
 use skytale_tlog::Tree;
 
 use crate::api::{runtime, ApiError};
-use crate::runtime::LogView;
 use crate::AppState;
 
 /// A size and its root, with the consistency proof from it to the checkpoint's size.
@@ -33,20 +32,6 @@ fn at(tree: &Tree, size: u64, proofs: &mut serde_json::Map<String, Value>) -> Va
     json!({ "tree_size": size, "root_hash": root })
 }
 
-/// The log size just after its last entry that is not an approval: what an approver approves
-/// (approvals do not change what is being approved).
-fn content_size(log: &LogView) -> u64 {
-    let mut n = log.size;
-    for &i in log.approval_indexes.iter().rev() {
-        if i + 1 == n {
-            n = i;
-        } else {
-            break;
-        }
-    }
-    n
-}
-
 /// The document (see the module doc).
 pub fn document(rt: &crate::ElectionRuntime) -> Value {
     let def = rt.definition.definition();
@@ -58,7 +43,17 @@ pub fn document(rt: &crate::ElectionRuntime) -> Value {
         v["approved_by"] = Value::from(p.approvers.clone());
         v
     });
-    let content = at(&log.tree, content_size(&log), &mut proofs);
+    let content = at(&log.tree, log.content_size, &mut proofs);
+    let pending: Vec<Value> = log
+        .pending
+        .iter()
+        .map(|p| {
+            let mut v = at(&log.tree, p.tree_size, &mut proofs);
+            v["approved_by"] = Value::from(p.approved_by.clone());
+            v["waiting_for"] = Value::from(p.waiting_for.clone());
+            v
+        })
+        .collect();
     let statements: Vec<Value> = log
         .approval_indexes
         .iter()
@@ -77,7 +72,7 @@ pub fn document(rt: &crate::ElectionRuntime) -> Value {
         "quorum": def.publication.quorum,
         "approvers": def.publication.approvers.iter().map(|k| k.name().to_string()).collect::<Vec<_>>(),
         "published": published,
-        "pending": [],
+        "pending": pending,
         "content": content,
         "checkpoint": String::from_utf8_lossy(&log.checkpoint),
         "proofs": proofs,

@@ -20,20 +20,70 @@ pub struct Faults(Arc<Mutex<Vec<Forgery>>>);
 #[derive(Clone, Debug)]
 struct Forgery {
     path: String,
-    find: Vec<u8>,
-    replace: Vec<u8>,
+    edit: Edit,
+}
+
+#[derive(Clone, Debug)]
+enum Edit {
+    /// The first `find` becomes `replace`.
+    Replace { find: Vec<u8>, replace: Vec<u8> },
+    /// The first digit right after the first `after` that has one goes up by one (9 becomes
+    /// 1): a figure changed whatever the figures are at the time.
+    Bump { after: Vec<u8> },
+}
+
+impl Edit {
+    fn apply(&self, body: &mut Vec<u8>) {
+        match self {
+            Edit::Replace { find, replace } => {
+                if let Some(at) = body.windows(find.len().max(1)).position(|w| w == find) {
+                    body.splice(at..at + find.len(), replace.iter().copied());
+                }
+            }
+            Edit::Bump { after } => {
+                let n = after.len().max(1);
+                let hit = (0..body.len().saturating_sub(n)).find(|&i| {
+                    body[i..].starts_with(after) && body.get(i + n).is_some_and(u8::is_ascii_digit)
+                });
+                if let Some(i) = hit {
+                    let d = &mut body[i + n];
+                    *d = if *d == b'9' { b'1' } else { *d + 1 };
+                }
+            }
+        }
+    }
 }
 
 impl Faults {
     /// From now on, the body served for `path` has its first `find` replaced by `replace`.
     pub fn forge(&self, path: &str, find: &str, replace: &str) {
+        self.push(
+            path,
+            Edit::Replace {
+                find: find.as_bytes().to_vec(),
+                replace: replace.as_bytes().to_vec(),
+            },
+        );
+    }
+
+    /// From now on, the first figure after `after` in the body served for `path` is one more
+    /// than it should be, whatever the figures of the snapshot served.
+    pub fn bump(&self, path: &str, after: &str) {
+        self.push(
+            path,
+            Edit::Bump {
+                after: after.as_bytes().to_vec(),
+            },
+        );
+    }
+
+    fn push(&self, path: &str, edit: Edit) {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(Forgery {
                 path: path.to_string(),
-                find: find.as_bytes().to_vec(),
-                replace: replace.as_bytes().to_vec(),
+                edit,
             });
     }
 
@@ -64,9 +114,7 @@ pub async fn forge(State(faults): State<Faults>, mut req: Request, next: Next) -
         return Response::from_parts(parts, Body::empty());
     };
     let mut out = bytes.to_vec();
-    if let Some(at) = out.windows(f.find.len().max(1)).position(|w| w == f.find) {
-        out.splice(at..at + f.find.len(), f.replace.iter().copied());
-    }
+    f.edit.apply(&mut out);
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.remove(header::CONTENT_ENCODING);
     parts.headers.remove(header::ETAG);

@@ -114,6 +114,10 @@ pub struct LogView {
     /// embargo (they carry no results), so anyone can check the approvals in the approvals
     /// document.
     pub approval_indexes: Vec<u64>,
+    /// Approval rounds under way (sizes with approvals but no quorum yet) and the content size
+    /// approvers approve, as the ledger sees them after the last batch.
+    pub pending: Arc<Vec<skytale_model::PendingApproval>>,
+    pub content_size: u64,
 }
 
 /// Event sent to SSE listeners on each publication.
@@ -260,6 +264,8 @@ impl ElectionRuntime {
                 published: pub_size,
                 publications,
                 approval_indexes,
+                pending: Arc::new(ledger.pending_approvals()),
+                content_size: ledger.content_size(),
             }),
             publisher,
             events,
@@ -557,7 +563,11 @@ impl Sequencer {
             log.leaf_index.extend(new_leaves);
             log.size = log.tree.len();
             log.checkpoint = Arc::from(checkpoint);
+            if !approvals.is_empty() {
+                log.pending = Arc::new(self.ledger.pending_approvals());
+            }
             log.approval_indexes.extend(approvals);
+            log.content_size = self.ledger.content_size();
             let size = log.size;
             if let Some((published, _)) = self.ledger.published() {
                 log.published = published;
