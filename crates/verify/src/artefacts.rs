@@ -84,6 +84,10 @@ pub struct Collected {
     pub sampled: bool,
 }
 
+/// One coding of one artefact as read: kept, checked with its identity body already
+/// (`Ok(None)`), or not readable.
+type Read = Result<Option<Artefact>, Failure>;
+
 /// The snapshot a directory is, from its `snapshot` document.
 async fn directory_snapshot(source: &Source, id: &str) -> Option<Named> {
     let b = source
@@ -134,7 +138,7 @@ pub async fn collect(source: &Source, id: &str, kinds: Vec<Kind>, step: &mut Ste
         Source::Url { .. } => None,
     };
     let live = !source.is_static();
-    let results: Vec<(Kind, Vec<Result<Option<Artefact>, Failure>>)> = stream::iter(kinds)
+    let results: Vec<(Kind, Vec<Read>)> = stream::iter(kinds)
         .map(|kind| {
             let dir_snapshot = dir_snapshot.clone();
             async move {

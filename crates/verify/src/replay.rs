@@ -263,7 +263,7 @@ impl Replayer {
                 mark(index, time);
                 published.push(index, a.verified.statement);
                 done += 1;
-                if done % 4096 == 0 {
+                if done.is_multiple_of(4096) {
                     progress(4096);
                 }
             },
