@@ -1,4 +1,7 @@
-//! A fault hook for tests of the verifier: forges one artefact as a dishonest operator would.
+//! A fault hook for tests of the verifier: forges one artefact as a dishonest operator would,
+//! for every reader alike. (An operator that shows different readers different bytes is caught
+//! only by readers who compare what they were shown; the log itself cannot be split that way
+//! without the witnesses noticing.)
 //!
 //! Only in builds with the `fault-injection` feature (the verifier's tests turn it on; the
 //! `skytale` binary never does). A forgery replaces the first occurrence of a string in the
@@ -107,7 +110,10 @@ pub async fn forge(State(faults): State<Faults>, mut req: Request, next: Next) -
     let Some(f) = faults.for_path(req.uri().path()) else {
         return next.run(req).await;
     };
+    // Everyone gets the forged bytes: no content coding, and no 304 that would let a client
+    // keep an honest copy.
     req.headers_mut().remove(header::ACCEPT_ENCODING);
+    req.headers_mut().remove(header::IF_NONE_MATCH);
     let resp = next.run(req).await;
     let (mut parts, body) = resp.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {

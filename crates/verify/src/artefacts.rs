@@ -12,7 +12,8 @@
 //! of its snapshot. Bodies are kept compressed until they are compared (tens of thousands of
 //! pages of a national site).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use futures_util::stream::{self, StreamExt as _};
 use serde_json::Value;
@@ -25,7 +26,7 @@ use crate::source::{Coding, Source};
 const CONCURRENCY: usize = 16;
 
 /// Which artefact.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     /// The results document: whole (`None`) or one contest's.
     Results(Option<String>),
@@ -82,11 +83,21 @@ pub struct Collected {
     pub bodies_read: usize,
     /// Whether only a sample of the site's files was read.
     pub sampled: bool,
+    /// Bodies the source said were unchanged since the last round.
+    pub unchanged: usize,
+    /// The ETags and bodies read, for the next round.
+    pub remembered: Remembered,
 }
 
 /// One coding of one artefact as read: kept, checked with its identity body already
 /// (`Ok(None)`), or not readable.
 type Read = Result<Option<Artefact>, Failure>;
+
+/// What a monitor remembers of the artefacts it read: each coding's ETag and its body (kept
+/// compressed), so the next round asks with `If-None-Match` and, when the server answers that
+/// the body is unchanged, checks that same body against the snapshot the answer names now.
+#[derive(Clone, Default)]
+pub struct Remembered(HashMap<(Kind, Coding), (String, Arc<Vec<u8>>)>);
 
 /// The snapshot a directory is, from its `snapshot` document.
 async fn directory_snapshot(source: &Source, id: &str) -> Option<Named> {
@@ -132,18 +143,26 @@ fn source_path(source: &Source, id: &str, kind: &Kind) -> String {
 
 /// Reads every artefact of `kinds` in every coding. `site_paths` is how many of the kinds are
 /// site files; the caller says whether they are a sample.
-pub async fn collect(source: &Source, id: &str, kinds: Vec<Kind>, step: &mut Step) -> Collected {
+pub async fn collect(
+    source: &Source,
+    id: &str,
+    kinds: Vec<Kind>,
+    before: Option<&Remembered>,
+    step: &mut Step,
+) -> Collected {
     let dir_snapshot = match source {
         Source::Dir(_) => directory_snapshot(source, id).await,
         Source::Url { .. } => None,
     };
     let live = !source.is_static();
-    let results: Vec<(Kind, Vec<Read>)> = stream::iter(kinds)
+    type Fresh = Vec<(Coding, String, Arc<Vec<u8>>, bool)>;
+    let results: Vec<(Kind, Vec<Read>, Fresh)> = stream::iter(kinds)
         .map(|kind| {
             let dir_snapshot = dir_snapshot.clone();
             async move {
                 let path = source_path(source, id, &kind);
                 let mut out = Vec::new();
+                let mut fresh = Vec::new();
                 let mut identity: Option<(Option<Named>, Vec<u8>)> = None;
                 for coding in Coding::ALL {
                     let location = match coding.extension() {
@@ -158,7 +177,9 @@ pub async fn collect(source: &Source, id: &str, kinds: Vec<Kind>, step: &mut Ste
                             coding.name().unwrap_or_default()
                         ),
                     };
-                    let fetched = match source.get_artefact(&path, coding).await {
+                    let prior = before.and_then(|r| r.0.get(&(kind.clone(), coding)));
+                    let tag = prior.map(|(t, _)| t.as_str());
+                    let fetched = match source.get_artefact(&path, coding, tag).await {
                         Ok(Some(f)) => f,
                         Ok(None) if coding == Coding::Identity => {
                             out.push(Err(Failure::new(
@@ -176,13 +197,25 @@ pub async fn collect(source: &Source, id: &str, kinds: Vec<Kind>, step: &mut Ste
                             continue;
                         }
                     };
-                    let body = match fetched.coding.decode(&fetched.bytes) {
+                    let decoded = match (fetched.not_modified, prior) {
+                        (true, Some((_, kept))) => Coding::Gzip.decode(kept),
+                        (true, None) => Err("answered 304 Not Modified to no ETag".to_owned()),
+                        (false, _) => fetched.coding.decode(&fetched.bytes),
+                    };
+                    let body = match decoded {
                         Ok(b) => b,
                         Err(why) => {
                             out.push(Err(Failure::new("artefact_unreadable", location, why)));
                             continue;
                         }
                     };
+                    let kept = match (fetched.not_modified, prior) {
+                        (true, Some((_, kept))) => kept.clone(),
+                        _ => Arc::new(keep(&body)),
+                    };
+                    if let Some(tag) = &fetched.etag {
+                        fresh.push((coding, tag.clone(), kept.clone(), fetched.not_modified));
+                    }
                     let named = match &fetched.snapshot {
                         Some(h) => parse_header(h),
                         None => dir_snapshot.clone(),
@@ -202,10 +235,10 @@ pub async fn collect(source: &Source, id: &str, kinds: Vec<Kind>, step: &mut Ste
                         kind: kind.clone(),
                         location,
                         named,
-                        kept: keep(&body),
+                        kept: kept.to_vec(),
                     })));
                 }
-                (kind, out)
+                (kind, out, fresh)
             }
         })
         .buffer_unordered(CONCURRENCY)
@@ -213,9 +246,13 @@ pub async fn collect(source: &Source, id: &str, kinds: Vec<Kind>, step: &mut Ste
         .await;
     let mut c = Collected::default();
     let mut unreadable = BTreeSet::new();
-    for (kind, rs) in results {
+    for (kind, rs, fresh) in results {
         if matches!(kind, Kind::Page(_) | Kind::Asset(_)) {
             c.pages_read += 1;
+        }
+        for (coding, tag, kept, unchanged) in fresh {
+            c.unchanged += usize::from(unchanged);
+            c.remembered.0.insert((kind.clone(), coding), (tag, kept));
         }
         for r in rs {
             match r {

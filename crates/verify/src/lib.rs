@@ -269,7 +269,7 @@ pub async fn verify(opts: &Options) -> Report {
         .unwrap_or_default();
     let (kinds, sampled) = artefact_kinds(&def, &site_paths, opts.sample);
     let mut s5 = Step::new(5, NAMES[4]);
-    let collected = artefacts::collect(&source, &id, kinds, &mut s5).await;
+    let collected = artefacts::collect(&source, &id, kinds, None, &mut s5).await;
     let approval = def.definition().publication.mode == skytale_model::PublicationMode::Approval;
     let (announced, approvals) = if approval {
         fetch_approvals(&source, &id).await
@@ -436,8 +436,13 @@ pub(crate) fn artefacts_summary(c: &Collected, compared: &compare::Compared) -> 
             many[many.len() - 1]
         ),
     };
+    let unchanged = if c.unchanged > 0 {
+        format!(" ({} unchanged since the last round)", c.unchanged)
+    } else {
+        String::new()
+    };
     format!(
-        "definition document, results documents, feeds and {} site files: {} bodies in every coding read, {} recomputed at {sizes}",
+        "definition document, results documents, feeds and {} site files: {} bodies in every coding read{unchanged}, {} recomputed at {sizes}",
         c.pages_read, c.bodies_read, compared.bodies
     )
 }

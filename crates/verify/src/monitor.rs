@@ -36,6 +36,8 @@ pub struct Monitor {
     log_key: Option<VerifierKey>,
     definition: Option<skytale_model::Definition>,
     site: Option<(Site, Vec<String>)>,
+    /// The ETags and bodies of the last round's artefacts.
+    remembered: artefacts::Remembered,
     /// Rounds run so far.
     pub rounds: u64,
 }
@@ -66,6 +68,7 @@ impl Monitor {
             log_key,
             definition: None,
             site: None,
+            remembered: artefacts::Remembered::default(),
             rounds: 0,
         }
     }
@@ -130,7 +133,9 @@ impl Monitor {
             .unwrap_or_default();
         let (kinds, sampled) = crate::artefact_kinds(&def, &paths, self.opts.sample);
         let mut s5 = Step::new(5, NAMES[4]);
-        let collected = artefacts::collect(&self.source, &id, kinds, &mut s5).await;
+        let mut collected =
+            artefacts::collect(&self.source, &id, kinds, Some(&self.remembered), &mut s5).await;
+        self.remembered = std::mem::take(&mut collected.remembered);
         let approval =
             def.definition().publication.mode == skytale_model::PublicationMode::Approval;
         let (announced, approvals) = if approval {

@@ -90,6 +90,10 @@ pub struct Fetched {
     pub coding: Coding,
     /// The raw `Skytale-Snapshot` header, if any.
     pub snapshot: Option<String>,
+    /// The `ETag`, if any.
+    pub etag: Option<String>,
+    /// The server answered 304 to `If-None-Match`: the body is the one that ETag names.
+    pub not_modified: bool,
 }
 
 /// The file of `path` in a published directory: a path that is a folder is read from its
@@ -209,6 +213,7 @@ impl Source {
         &self,
         path: &str,
         coding: Coding,
+        if_none_match: Option<&str>,
     ) -> Result<Option<Fetched>, SourceError> {
         match self {
             Source::Url { http, .. } => {
@@ -221,11 +226,15 @@ impl Source {
                 if let Some(c) = coding.name() {
                     req = req.header("accept-encoding", c);
                 }
+                if let Some(tag) = if_none_match {
+                    req = req.header("if-none-match", tag);
+                }
                 let resp = req.send().await.map_err(|e| err(e.to_string()))?;
                 if resp.status() == reqwest::StatusCode::NOT_FOUND {
                     return Ok(None);
                 }
-                if !resp.status().is_success() {
+                let not_modified = resp.status() == reqwest::StatusCode::NOT_MODIFIED;
+                if !resp.status().is_success() && !not_modified {
                     return Err(err(format!("HTTP status {}", resp.status())));
                 }
                 let header = |name: &str| {
@@ -235,6 +244,7 @@ impl Source {
                         .map(str::to_owned)
                 };
                 let snapshot = header(SNAPSHOT_HEADER);
+                let etag = header("etag");
                 let came = match header("content-encoding").as_deref() {
                     None | Some("identity") => Coding::Identity,
                     Some("gzip") => Coding::Gzip,
@@ -251,6 +261,8 @@ impl Source {
                     bytes: b.to_vec(),
                     coding: came,
                     snapshot,
+                    etag,
+                    not_modified,
                 }))
             }
             Source::Dir(d) => {
@@ -281,6 +293,8 @@ impl Source {
                     bytes,
                     coding,
                     snapshot: None,
+                    etag: None,
+                    not_modified: false,
                 }))
             }
         }

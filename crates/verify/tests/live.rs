@@ -140,4 +140,18 @@ async fn verify_and_monitor_hold_while_results_stream_in_and_name_a_forgery() {
     stop.store(true, Ordering::Relaxed);
     let accepted = feeder.await.unwrap();
     assert!(accepted > 8, "only {accepted} statements streamed");
+
+    // Forgery gone and the night quiet: the monitor holds again, and re-reads only what
+    // changed (the server answers 304 for the rest; those bodies are checked again against
+    // the snapshot named now).
+    faults.clear();
+    let m = monitor.round().await;
+    assert!(m.ok, "{}", m.to_text());
+    let m = monitor.round().await;
+    assert!(m.ok, "{}", m.to_text());
+    assert!(
+        m.to_text().contains("unchanged since the last round"),
+        "{}",
+        m.to_text()
+    );
 }

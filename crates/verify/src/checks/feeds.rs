@@ -9,7 +9,7 @@ use skytale_tally::{LogPosition, Tally};
 use crate::report::{Failure, Step};
 
 /// Which export a feed is.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FeedKind {
     CdfJson,
     CdfXml,
