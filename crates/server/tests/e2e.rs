@@ -268,7 +268,16 @@ async fn submit_tally_refuse_restart_and_read_the_same_bytes() {
     assert_eq!(s, 404);
     assert!(String::from_utf8_lossy(&e).contains("unknown_election"));
 
-    // The exports: CSV per contest, NIST SP 1500-100 JSON and XML.
+    // The exports: CSV per contest, NIST SP 1500-100 JSON and XML. They belong to the site's
+    // snapshot, which follows the results document once rendered.
+    for _ in 0..400 {
+        let (_, snap) = get(&format!("{b}/api/v1/elections/test-2026/snapshot")).await;
+        let snap: serde_json::Value = serde_json::from_slice(&snap).unwrap();
+        if snap["site"]["tree_size"] == snap["tree_size"] && snap["site"]["complete"] == true {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
     let (s, csv) = get(&format!("{b}/api/v1/elections/test-2026/results/mayor.csv")).await;
     assert_eq!(s, 200);
     let csv = String::from_utf8(csv).unwrap();
