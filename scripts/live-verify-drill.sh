@@ -29,9 +29,18 @@ for i in $(seq 1 "$runs"); do
   echo "verify run $i (results at tree size $size when it began): $v in $(echo "$end - $start" | bc) s"
   grep -E "^\[|VERIF" "$work/verify-$i.txt" | sed 's/^/    /'
 done
-wait "$(jobs -p | head -1)" 2>/dev/null || true
-kill "$monitor" 2>/dev/null || true
-sleep 1
-rounds=$(grep -c '"ok":' "$work/monitor.json" || true)
+# The night is over when the log stops growing for 15 s; the monitor then gets a last round.
+last=-1; still=0
+while [ "$still" -lt 15 ]; do
+  size=$(curl -s "$url/log/demo/checkpoint" | sed -n 2p)
+  if [ "$size" = "$last" ]; then still=$((still + 1)); else still=0; last=$size; fi
+  kill -0 "$monitor" 2>/dev/null || break
+  sleep 1
+done
+sleep 20
+if kill -0 "$monitor" 2>/dev/null; then kill "$monitor"; status="still following"; else status="stopped"; fi
+reports=$(grep -c '"ok": true' "$work/monitor.json" || true)
 alarms=$(grep -c '"ok": false' "$work/monitor.json" || true)
-echo "monitor: $rounds rounds, $alarms alarms"
+echo "log at size $last; monitor $status after $reports reports of a new size, $alarms alarms"
+grep -E '"summary"' "$work/monitor.json" | tail -4 | sed 's/^/    /'
+[ "$alarms" = 0 ]

@@ -97,7 +97,10 @@ type Read = Result<Option<Artefact>, Failure>;
 /// compressed), so the next round asks with `If-None-Match` and, when the server answers that
 /// the body is unchanged, checks that same body against the snapshot the answer names now.
 #[derive(Clone, Default)]
-pub struct Remembered(HashMap<(Kind, Coding), (String, Arc<Vec<u8>>)>);
+pub struct Remembered(HashMap<(Kind, Coding), Seen>);
+
+/// An artefact's ETag in one coding, and its body as decoded then kept (compressed).
+type Seen = (String, Arc<Vec<u8>>);
 
 /// The snapshot a directory is, from its `snapshot` document.
 async fn directory_snapshot(source: &Source, id: &str) -> Option<Named> {
