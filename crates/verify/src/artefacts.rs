@@ -85,6 +85,10 @@ pub struct Collected {
     pub sampled: bool,
     /// Bodies the source said were unchanged since the last round.
     pub unchanged: usize,
+    /// Artefacts a live source could not serve (not compared), with the first one's place
+    /// and reason.
+    pub unreadable: usize,
+    pub first_unreadable: Option<String>,
     /// The ETags and bodies read, for the next round.
     pub remembered: Remembered,
 }
@@ -248,7 +252,7 @@ pub async fn collect(
         .collect()
         .await;
     let mut c = Collected::default();
-    let mut unreadable = BTreeSet::new();
+    let mut unreadable: BTreeSet<(String, String)> = BTreeSet::new();
     for (kind, rs, fresh) in results {
         if matches!(kind, Kind::Page(_) | Kind::Asset(_)) {
             c.pages_read += 1;
@@ -267,17 +271,19 @@ pub async fn collect(
                 // A live site answers 503 for a page while it renders after a start: a page
                 // it cannot serve shows no number (noted); a directory must be readable.
                 Err(f) if live && f.what == "artefact_unreadable" => {
-                    unreadable.insert(f.location);
+                    unreadable.insert((f.location, f.why));
                 }
                 Err(f) => step.fail(f),
             }
         }
     }
-    if let Some(first) = unreadable.iter().next() {
+    if let Some((at, why)) = unreadable.iter().next() {
         step.note(format!(
-            "{} artefacts could not be read (not compared), e.g. {first}",
+            "{} artefacts could not be read (not compared), e.g. {at}: {why}",
             unreadable.len()
         ));
+        c.unreadable = unreadable.len();
+        c.first_unreadable = Some(format!("{at}: {why}"));
     }
     c.artefacts.sort_by(|a, b| a.kind.cmp(&b.kind));
     c

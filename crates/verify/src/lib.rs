@@ -404,9 +404,15 @@ pub async fn verify(opts: &Options) -> Report {
     s5.summary = artefacts_summary(&collected, &compared);
     if sampled {
         report.sample = Some(format!(
-            "{} of the site's {} files, chosen at random",
+            "only {} of the site's {} files, chosen at random, were compared (run without --sample to compare every one)",
             collected.pages_read,
             site_paths.len()
+        ));
+    }
+    if let Some(first) = &collected.first_unreadable {
+        report.sample = Some(format!(
+            "{} artefacts could not be read and were not compared (e.g. {first})",
+            collected.unreadable
         ));
     }
     report.steps.push(s5);

@@ -128,8 +128,9 @@ pub struct Report {
     pub ok: bool,
     /// Seconds spent.
     pub seconds: f64,
-    /// When only a sample of the site's files was compared: which (the verdict then never
-    /// says that every check holds).
+    /// What was not compared, when something was not: a sample of the site's files, or
+    /// artefacts the source could not serve (the verdict then never says that every check
+    /// holds).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sample: Option<String>,
 }
@@ -180,9 +181,7 @@ impl Report {
             "{} ({:.1} s)",
             match (self.ok, &self.sample) {
                 (true, None) => "VERIFIED: every check holds.".to_owned(),
-                (true, Some(s)) => format!(
-                    "VERIFIED AS A SAMPLE: every check made holds, but only {s} were compared; run without --sample to check every file."
-                ),
+                (true, Some(s)) => format!("PARTLY VERIFIED: every check made holds, but {s}."),
                 (false, _) => "NOT VERIFIED: see the failures above.".to_owned(),
             },
             self.seconds

@@ -388,3 +388,20 @@ async fn restarted_monitor_with_state_catches_a_rollback() {
     let r = skytale_verify::monitor::Monitor::new(o).round().await;
     assert_caught(&r, "rollback", "checkpoint size 5", "went back from size 8");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sample_never_says_every_check_holds() {
+    let k = keys();
+    let e = real_election(&k).await;
+    let mut o = opts(&e.url);
+    o.sample = Some(3);
+    let r = verify(&o).await;
+    assert!(r.ok, "{}", r.to_text());
+    let text = r.to_text();
+    assert!(text.contains("PARTLY VERIFIED"), "{text}");
+    assert!(text.contains("only 3 of the site's"), "{text}");
+    assert!(!text.contains("every check holds"), "{text}");
+    let r = verify(&opts(&e.url)).await;
+    assert!(r.to_text().contains("VERIFIED: every check holds"), "{}", r.to_text());
+    e.stop().await;
+}
