@@ -402,6 +402,10 @@ async fn a_sample_never_says_every_check_holds() {
     assert!(text.contains("only 3 of the site's"), "{text}");
     assert!(!text.contains("every check holds"), "{text}");
     let r = verify(&opts(&e.url)).await;
-    assert!(r.to_text().contains("VERIFIED: every check holds"), "{}", r.to_text());
+    assert!(
+        r.to_text().contains("VERIFIED: every check holds"),
+        "{}",
+        r.to_text()
+    );
     e.stop().await;
 }
