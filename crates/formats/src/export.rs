@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{json, Map, Value};
 use skytale_model::{ContestKind, LocalizedText, ValidDefinition};
-use skytale_tally::{ContestResult, LogPosition};
+use skytale_tally::{ContestResult, LogPosition, Tally};
 
 /// The XML namespace of NIST SP 1500-100 v2.
 pub const CDF_NAMESPACE: &str = "http://itl.nist.gov/ns/voting/1500-100/v2";
@@ -448,6 +448,18 @@ fn vc(unit: &str, t: &str, n: u64) -> Node {
         .f("GpUnitId", Val::Str(unit.to_string()))
         .f("Type", Val::Str(t.to_string()))
         .f("Count", Val::Num(n))
+}
+
+/// Every contest of `tally` with all its units at `pos`: what the NIST exports report. The
+/// server makes its CDF feeds from it and the verifier recomputes them from it.
+pub fn tally_contests(tally: &Tally, pos: &LogPosition) -> Vec<ContestResult> {
+    tally
+        .definition()
+        .contests()
+        .iter()
+        .filter_map(|c| tally.contest_document(&c.id, pos))
+        .flat_map(|d| d.contests)
+        .collect()
 }
 
 /// NIST SP 1500-100 v2 ElectionReport, JSON (pretty, final newline).

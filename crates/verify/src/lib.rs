@@ -402,19 +402,7 @@ pub async fn verify(opts: &Options) -> Report {
         &mut s5,
     );
     s5.summary = artefacts_summary(&collected, &compared);
-    if sampled {
-        report.sample = Some(format!(
-            "only {} of the site's {} files, chosen at random, were compared (run without --sample to compare every one)",
-            collected.pages_read,
-            site_paths.len()
-        ));
-    }
-    if let Some(first) = &collected.first_unreadable {
-        report.sample = Some(format!(
-            "{} artefacts could not be read and were not compared (e.g. {first})",
-            collected.unreadable
-        ));
-    }
+    report.sample = left_out(&collected, sampled, site_paths.len());
     report.steps.push(s5);
 
     // Step 6: consistency with the last run.
@@ -428,6 +416,23 @@ pub async fn verify(opts: &Options) -> Report {
         replay.ledger(),
     ));
     finish(report)
+}
+
+/// What a run did not compare, for the verdict: the artefacts the source could not serve, else
+/// the site files a `--sample` skipped (`None`: every artefact was compared).
+pub(crate) fn left_out(c: &Collected, sampled: bool, site_files: usize) -> Option<String> {
+    if let Some(first) = &c.first_unreadable {
+        return Some(format!(
+            "{} artefacts could not be read and were not compared (e.g. {first})",
+            c.unreadable
+        ));
+    }
+    sampled.then(|| {
+        format!(
+            "only {} of the site's {site_files} files, chosen at random, were compared (run without --sample to compare every one)",
+            c.pages_read
+        )
+    })
 }
 
 /// The step summary of what was compared.

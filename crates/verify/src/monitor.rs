@@ -286,19 +286,7 @@ impl Monitor {
             replay.restore_tally(saved);
         }
         s5.summary = crate::artefacts_summary(&collected, &compared);
-        if sampled {
-            report.sample = Some(format!(
-                "only {} of the site's {} files, chosen at random, were compared (run without --sample to compare every one)",
-                collected.pages_read,
-                paths.len()
-            ));
-        }
-        if let Some(first) = &collected.first_unreadable {
-            report.sample = Some(format!(
-                "{} artefacts could not be read and were not compared (e.g. {first})",
-                collected.unreadable
-            ));
-        }
+        report.sample = crate::left_out(&collected, sampled, paths.len());
         report.steps.push(s5);
 
         if let (Some(path), Some(replay)) = (&self.opts.state, &self.replay) {

@@ -161,12 +161,7 @@ fn make_feed(source: &Shared, which: &Feed) -> Option<(&'static str, Vec<u8>)> {
             Some(("text/csv; charset=utf-8", body))
         }
         Feed::CdfJson | Feed::CdfXml => {
-            let contests: Vec<_> = def
-                .contests()
-                .iter()
-                .filter_map(|c| tally.contest_document(&c.id, pos))
-                .flat_map(|d| d.contests)
-                .collect();
+            let contests = skytale_formats::export::tally_contests(tally, pos);
             Some(if *which == Feed::CdfJson {
                 (
                     "application/json",

@@ -36,12 +36,7 @@ pub fn render(kind: &FeedKind, tally: &Tally, pos: &LogPosition) -> Option<Vec<u
     let def = tally.definition();
     match kind {
         FeedKind::CdfJson | FeedKind::CdfXml => {
-            let contests: Vec<_> = def
-                .contests()
-                .iter()
-                .filter_map(|c| tally.contest_document(&c.id, pos))
-                .flat_map(|d| d.contests)
-                .collect();
+            let contests = skytale_formats::export::tally_contests(tally, pos);
             Some(if *kind == FeedKind::CdfJson {
                 skytale_formats::export::cdf_json(def, &contests, pos)
             } else {
