@@ -8,10 +8,14 @@ pub mod commands;
 pub mod demo;
 pub mod loadconn;
 pub mod publish;
+pub mod rcv_cmd;
 pub mod sealed;
+pub mod seats_cmd;
 pub mod submit;
 pub mod submit_cvr;
 pub mod synthetic;
+pub mod verify_cmd;
+pub mod witness_cmd;
 
 /// Now, as RFC 3339 UTC. Used for `submitted_at` / `signed_at` of statements this tool signs.
 pub fn now_rfc3339() -> String {

@@ -139,13 +139,13 @@ enum Command {
     #[command(subcommand)]
     Held(HeldCommand),
     /// Party-list seat allocation from a CSV (what-ifs and checks of published seats).
-    Seats(skytale_seats::cli::SeatsArgs),
+    Seats(skytale::seats_cmd::SeatsArgs),
     /// Ranked-choice tabulation from an RCTab configuration file.
-    Rcv(skytale_rcv::cli::RcvArgs),
+    Rcv(skytale::rcv_cmd::RcvArgs),
     /// Recompute everything from the log (a URL or a published directory); exit 0 only if all holds.
-    Verify(skytale_verify::cli::VerifyArgs),
+    Verify(skytale::verify_cmd::VerifyArgs),
     /// Verify continuously, on every new checkpoint; alert on any failure.
-    Monitor(skytale_verify::cli::MonitorArgs),
+    Monitor(skytale::verify_cmd::MonitorArgs),
     /// A C2SP tlog-witness (Ed25519 and ML-DSA-44 cosignatures).
     #[command(subcommand)]
     Witness(WitnessCommand),
@@ -231,9 +231,9 @@ enum HeldCommand {
 #[derive(Subcommand, Debug)]
 enum WitnessCommand {
     /// Serve add-checkpoint for the configured logs.
-    Serve(skytale_witness::cli::WitnessServeArgs),
+    Serve(skytale::witness_cmd::WitnessServeArgs),
     /// Generate a witness signing key and print its verifier key.
-    Key(skytale_witness::cli::WitnessKeyArgs),
+    Key(skytale::witness_cmd::WitnessKeyArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -481,30 +481,30 @@ fn run(cli: Cli) -> Result<bool> {
             Ok(true)
         }
         Command::Seats(args) => {
-            print!("{}", skytale_seats::cli::run(&args)?);
+            print!("{}", skytale::seats_cmd::run(&args)?);
             Ok(true)
         }
         Command::Rcv(args) => {
-            print!("{}", skytale_rcv::cli::run(&args)?);
+            print!("{}", skytale::rcv_cmd::run(&args)?);
             Ok(true)
         }
         Command::Verify(args) => {
-            let (report, ok) = runtime()?.block_on(skytale_verify::cli::run_verify(&args))?;
+            let (report, ok) = runtime()?.block_on(skytale::verify_cmd::run_verify(&args))?;
             print!("{report}");
             Ok(ok)
         }
         Command::Monitor(args) => {
-            let (report, ok) = runtime()?.block_on(skytale_verify::cli::run_monitor(&args))?;
+            let (report, ok) = runtime()?.block_on(skytale::verify_cmd::run_monitor(&args))?;
             print!("{report}");
             Ok(ok)
         }
         Command::Witness(WitnessCommand::Key(args)) => {
-            println!("{}", skytale_witness::cli::run_witness_key(&args)?);
+            println!("{}", skytale::witness_cmd::run_witness_key(&args)?);
             Ok(true)
         }
         Command::Witness(WitnessCommand::Serve(args)) => {
             init_logs();
-            runtime()?.block_on(skytale_witness::cli::run_witness_serve(&args, async {
+            runtime()?.block_on(skytale::witness_cmd::run_witness_serve(&args, async {
                 let _ = tokio::signal::ctrl_c().await;
             }))?;
             Ok(true)

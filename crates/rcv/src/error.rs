@@ -90,6 +90,7 @@ pub enum RcvError {
 
 impl RcvError {
     /// Shorthand for a CVR error with a record number only.
+    #[cfg(feature = "readers")]
     pub(crate) fn cvr(path: &std::path::Path, row: Option<u64>, why: impl Into<String>) -> Self {
         RcvError::Cvr {
             path: path.to_path_buf(),

@@ -13,8 +13,10 @@
 //! * [`tabulate`]: the pure round loop (single-winner IRV, multi-seat STV-style surplus
 //!   transfer, bottoms-up, percentage threshold, sequential passes via [`session`]),
 //!   exact decimal arithmetic ([`decimal`]) and java.util.Random-exact tie-breaks ([`java`]);
-//! * [`report`]: the detailed report as serde types, and a readable round table;
-//! * [`cli`]: the `skytale rcv` subcommand.
+//! * [`report`]: the detailed report as serde types, and a readable round table.
+//!
+//! The `skytale rcv` subcommand (arguments, progress bar, report files) lives in the binary
+//! crate.
 //!
 //! Parity: all 41 RCTab cases in `shared/data/rcv` match RCTab's expected reports round by
 //! round and byte for byte (`tests/rctab_cases.rs`); pointing `RCV_CASES_DIR` at upstream's full
@@ -37,11 +39,11 @@
 //! streamed), within [`readers::MAX_CVR_FILE_BYTES`].
 
 pub mod ballots;
-pub mod cli;
 pub mod config;
 pub mod decimal;
 mod error;
 pub mod java;
+#[cfg(feature = "readers")]
 pub mod readers;
 pub mod report;
 pub mod session;

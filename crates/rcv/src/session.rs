@@ -1,8 +1,6 @@
 //! Running a whole contest: passes of sequential (multi-pass IRV) contests, and the I/O wrapper
 //! that reads a config and its CVRs.
 
-use std::path::Path;
-
 use crate::ballots::{BallotStore, CandidateTable};
 use crate::config::{ContestConfig, Rules, WinnerMode};
 use crate::report::{build_report, DetailedReport};
@@ -98,8 +96,9 @@ pub fn tabulate_passes(
 }
 
 /// Reads a config file, its CVRs, and tabulates. `progress` gets the CVR count now and then.
+#[cfg(feature = "readers")]
 pub fn run_config_file(
-    config_path: &Path,
+    config_path: &std::path::Path,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(ContestConfig, Vec<PassOutcome>), RcvError> {
     let config = ContestConfig::load(config_path)?;

@@ -12,7 +12,7 @@
 //! No float is ever used: quotients are exact [`Fraction`]s compared by cross-multiplication.
 //! The library is pure (no I/O, no clock, no randomness beyond the published lot seed), so
 //! the tally can recompute seats live as results arrive and any verifier gets the same bytes.
-//! Only [`cli::run`] reads a file.
+//! The `skytale seats` subcommand, which reads files, lives in the binary crate.
 //!
 //! Out of scope: assigning seats to candidates within a list, list connections (apparentements),
 //! biproportional apportionment, and Germany's overhang/compensation seats.
@@ -35,7 +35,6 @@
 //! - [`SystemRules`] (constituencies, district method, optional [`Levelling`]; preset
 //!   [`SystemRules::norway`]) and [`allocate_system`]`(&SystemRules, &[(constituency, party,
 //!   votes)], national_valid_votes) -> Result<`[`SystemAllocation`]`, _>`.
-//! - [`cli`]: the `skytale seats` subcommand ([`cli::SeatsArgs`], [`cli::run`]).
 //!
 //! ```
 //! use skytale_seats::{allocate, Method, Rules};
@@ -46,7 +45,6 @@
 //! ```
 
 mod allocate;
-pub mod cli;
 mod error;
 mod fraction;
 mod method;

@@ -28,7 +28,6 @@
 
 pub mod artefacts;
 pub mod checks;
-pub mod cli;
 pub mod compare;
 pub mod fetch;
 pub mod head;

@@ -75,12 +75,11 @@ pub enum CosignatureError {
 }
 
 /// The two cosignature types of tlog-cosignature.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CosignatureKind {
     /// Ed25519 `cosignature/v1` (type 0x04).
     Ed25519,
     /// ML-DSA-44 `subtree/v1` (type 0x06), post-quantum; recommended for new deployments.
-    #[value(name = "ml-dsa-44")]
     MlDsa44,
 }
 

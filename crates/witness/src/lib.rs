@@ -8,8 +8,9 @@
 //! - [C2SP tlog-witness](https://c2sp.org/tlog-witness) `add-checkpoint`: the request codec
 //!   ([`protocol`]), the witness's decision and atomic persistence ([`witness`]), its HTTP
 //!   service ([`server`]), and the log-side client that gathers cosignatures after each new
-//!   checkpoint ([`client`]);
-//! - the `skytale witness serve` / `skytale witness key` subcommands ([`cli`]).
+//!   checkpoint ([`client`]).
+//!
+//! The `skytale witness serve` / `skytale witness key` subcommands live in the binary crate.
 //!
 //! **In scope:** cosigning whole checkpoints (start 0), refusing conflicting checkpoints
 //! (409 for a stale old size, 422 for a bad proof or a different root at the same size),
@@ -18,7 +19,6 @@
 //! **Out of scope:** the optional `sign-subtree` API, bastion transport, rate limiting, and
 //! verifying that extension lines mean anything (the spec makes no statement about them).
 
-pub mod cli;
 pub mod client;
 pub mod cosignature;
 pub mod protocol;

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use skytale_rcv::cli::{run, RcvArgs};
+use skytale::rcv_cmd::{run, RcvArgs};
 use skytale_rcv::report::DetailedReport;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/rcv");

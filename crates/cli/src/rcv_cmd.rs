@@ -3,8 +3,8 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use crate::report::round_table;
-use crate::RcvError;
+use skytale_rcv::report::round_table;
+use skytale_rcv::RcvError;
 
 /// Arguments of `skytale rcv`.
 #[derive(clap::Args, Debug, Clone)]
@@ -55,7 +55,7 @@ pub fn run(args: &RcvArgs) -> Result<String, RcvError> {
             b.tick();
         }
     };
-    let result = crate::session::run_config_file(&args.rctab_config, &mut progress);
+    let result = skytale_rcv::session::run_config_file(&args.rctab_config, &mut progress);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -71,7 +71,7 @@ pub fn run(args: &RcvArgs) -> Result<String, RcvError> {
     if let Some(base) = &args.report_json {
         for (i, p) in passes.iter().enumerate() {
             let path = pass_path(base, i + 1, passes.len());
-            let json = crate::report::to_json_string(&p.report);
+            let json = skytale_rcv::report::to_json_string(&p.report);
             std::fs::write(&path, json).map_err(|e| RcvError::Write {
                 path: path.clone(),
                 why: e.to_string(),

@@ -1,13 +1,14 @@
-//! `skytale verify` and `skytale monitor`: clap arguments and `run` functions for the binary.
+//! `skytale verify` and `skytale monitor`: arguments and `run` functions over `skytale-verify`,
+//! which knows no command line.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::{bail, Context as _, Result};
 use skytale_note::VerifierKey;
+use skytale_verify::monitor::Monitor;
+use skytale_verify::{verify, Options, Report};
 use skytale_witness::WitnessVerifier;
-
-use crate::monitor::Monitor;
-use crate::{verify, Options, Report};
 
 /// Arguments shared by `verify` and `monitor`.
 #[derive(clap::Args, Debug, Clone)]
@@ -36,7 +37,7 @@ pub struct CommonArgs {
     #[arg(long)]
     pub json: bool,
     /// Tile requests in flight.
-    #[arg(long, default_value_t = crate::fetch::DEFAULT_CONCURRENCY)]
+    #[arg(long, default_value_t = skytale_verify::fetch::DEFAULT_CONCURRENCY)]
     pub concurrency: usize,
     /// Compare only N files of the public site, chosen at random (default: every file, in
     /// every content coding). The verdict then says it was a sample.
@@ -73,44 +74,21 @@ pub struct MonitorArgs {
     pub rounds: Option<u64>,
 }
 
-/// Errors in the arguments themselves (everything else is in the report).
-#[derive(Debug, thiserror::Error)]
-pub enum VerifyError {
-    /// A key argument that does not parse.
-    #[error("{arg}: {why}")]
-    BadArgument {
-        /// The argument.
-        arg: String,
-        /// Why.
-        why: String,
-    },
-}
-
-fn options(c: &CommonArgs) -> Result<Options, VerifyError> {
-    let key = |arg: &str, v: &Option<String>| -> Result<Option<VerifierKey>, VerifyError> {
+fn options(c: &CommonArgs) -> Result<Options> {
+    let key = |arg: &str, v: &Option<String>| -> Result<Option<VerifierKey>> {
         v.as_deref()
-            .map(|s| {
-                VerifierKey::parse(s).map_err(|e| VerifyError::BadArgument {
-                    arg: arg.into(),
-                    why: e.to_string(),
-                })
-            })
+            .map(|s| VerifierKey::parse(s).with_context(|| arg.to_string()))
             .transpose()
     };
     let mut witnesses = Vec::new();
     for w in &c.witnesses {
-        witnesses.push(
-            WitnessVerifier::parse(w).map_err(|e| VerifyError::BadArgument {
-                arg: "--witness".into(),
-                why: e.to_string(),
-            })?,
-        );
+        witnesses.push(WitnessVerifier::parse(w).context("--witness")?);
     }
     if c.witness_quorum.is_some_and(|q| q > witnesses.len()) {
-        return Err(VerifyError::BadArgument {
-            arg: "--witness-quorum".into(),
-            why: format!("exceeds the {} --witness keys given", witnesses.len()),
-        });
+        bail!(
+            "--witness-quorum: exceeds the {} --witness keys given",
+            witnesses.len()
+        );
     }
     Ok(Options {
         source: c.source.clone(),
@@ -136,7 +114,7 @@ fn render(r: &Report, json: bool) -> String {
 
 /// Runs `skytale verify`: the report (text or JSON) and whether everything holds (exit 0
 /// only then).
-pub async fn run_verify(args: &VerifyArgs) -> Result<(String, bool), VerifyError> {
+pub async fn run_verify(args: &VerifyArgs) -> Result<(String, bool)> {
     let opts = options(&args.common)?;
     let r = verify(&opts).await;
     Ok((render(&r, args.common.json), r.ok))
@@ -145,7 +123,7 @@ pub async fn run_verify(args: &VerifyArgs) -> Result<(String, bool), VerifyError
 /// Runs `skytale monitor` until a failure (or `--rounds`): prints each round's report to
 /// stdout as it comes, logs and posts failures, and returns the last report and whether
 /// every round held.
-pub async fn run_monitor(args: &MonitorArgs) -> Result<(String, bool), VerifyError> {
+pub async fn run_monitor(args: &MonitorArgs) -> Result<(String, bool)> {
     let opts = options(&args.common)?;
     let mut m = Monitor::new(opts);
     let http = reqwest::Client::new();

@@ -17,14 +17,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use crate::allocate::{allocate_with, Allocation};
-use crate::error::SeatsError;
-use crate::fraction::Fraction;
-use crate::method::Method;
-use crate::rules::{Context, Rules, Scope, Threshold, TieRule};
-use crate::system::{
-    allocate_system, ConstituencySeats, Levelling, LevellingStatus, Placement, SystemAllocation,
-    SystemRules,
+use skytale_seats::{
+    allocate_system, allocate_with, Allocation, ConstituencySeats, Context, Fraction, Levelling,
+    LevellingStatus, Method, Placement, Rules, Scope, SeatsError, SystemAllocation, SystemRules,
+    Threshold, TieRule,
 };
 
 /// Most data rows a file may have.
@@ -230,7 +226,7 @@ pub fn parse_rows(file: &str, bytes: &[u8]) -> Result<Vec<Row>, SeatsError> {
         let party = text("party")?;
         let votes = number("votes", u64::MAX)?;
         let seats = if col.contains_key("seats") {
-            Some(number("seats", u64::from(crate::rules::MAX_SEATS))? as u32)
+            Some(number("seats", u64::from(skytale_seats::MAX_SEATS))? as u32)
         } else {
             None
         };
@@ -408,7 +404,7 @@ fn missing_method() -> SeatsError {
         field: "method",
         why: format!(
             "give --method (one of {}) or --system",
-            crate::method::known_methods()
+            skytale_seats::known_methods()
         ),
     }
 }
@@ -599,7 +595,7 @@ fn single_report(a: &Allocation, official: Option<&[u32]>, explicit_base: bool) 
     out
 }
 
-fn tie_lines(out: &mut String, ties: &[crate::TieRecord]) {
+fn tie_lines(out: &mut String, ties: &[skytale_seats::TieRecord]) {
     if ties.is_empty() {
         let _ = writeln!(out, "Ties: none decided a seat.");
     }

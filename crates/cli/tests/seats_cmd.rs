@@ -3,7 +3,7 @@
 use std::io::Write as _;
 
 use clap::Parser;
-use skytale_seats::cli::{run, SeatsArgs};
+use skytale::seats_cmd::{run, SeatsArgs};
 use skytale_seats::SeatsError;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/seats");
