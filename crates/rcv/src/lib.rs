@@ -16,7 +16,7 @@
 //! * [`report`]: the detailed report as serde types, and a readable round table;
 //! * [`cli`]: the `skytale rcv` subcommand.
 //!
-//! Parity: all 41 RCTab cases in `shared/data/rcv` match RCTab's expected reports round by
+//! Parity: all 41 RCTab cases in `testdata/rcv` match RCTab's expected reports round by
 //! round and byte for byte (`tests/rctab_cases.rs`); pointing `RCV_CASES_DIR` at upstream's full
 //! `test_data` folder, every case with an expected report and readable CVRs matches too.
 //!

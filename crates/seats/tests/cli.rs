@@ -6,7 +6,7 @@ use clap::Parser;
 use skytale_seats::cli::{run, SeatsArgs};
 use skytale_seats::SeatsError;
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/seats");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/seats");
 
 #[derive(Parser)]
 struct Cmd {
