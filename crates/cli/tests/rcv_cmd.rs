@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use skytale::rcv_cmd::{run, RcvArgs};
 use skytale_rcv::report::DetailedReport;
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/rcv");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/rcv");
 
 fn case(name: &str) -> PathBuf {
     let p = Path::new(DATA)

@@ -6,7 +6,7 @@ use clap::Parser;
 use skytale::seats_cmd::{run, SeatsArgs};
 use skytale_seats::SeatsError;
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/seats");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/seats");
 
 #[derive(Parser)]
 struct Cmd {

@@ -17,11 +17,7 @@ use skytale_note::SigningKey;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn data(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/"
-    ))
-    .join(rel)
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/")).join(rel)
 }
 
 fn read(rel: &str) -> Vec<u8> {

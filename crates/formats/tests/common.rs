@@ -1,5 +1,5 @@
-//! Shared helpers of the data-driven tests: paths into ../shared/data (missing data FAILS),
-//! test keys, and the import → tally pipeline.
+//! Shared helpers of the data-driven tests: paths into the repository's `testdata/` (missing
+//! data FAILS), test keys, and the import → tally pipeline.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
@@ -11,11 +11,7 @@ use skytale_note::{SigningKey, VerifierKey};
 use skytale_tally::{LogPosition, ResultsDoc, Tally};
 
 pub fn data(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/"
-    ))
-    .join(rel)
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/")).join(rel)
 }
 
 /// Reads a data file; a missing file fails the test (it must never silently pass).

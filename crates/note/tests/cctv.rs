@@ -40,7 +40,7 @@ fn expected(flags: &[String]) -> bool {
 fn cctv_ed25519_vectors_follow_policy() {
     let p = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/vectors/cctv-ed25519/ed25519vectors.json"
+        "/../../testdata/vectors/cctv-ed25519/ed25519vectors.json"
     );
     let data = std::fs::read(p).expect("CCTV vectors missing");
     let vectors: Vec<Vector> = serde_json::from_slice(&data).unwrap();

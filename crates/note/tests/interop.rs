@@ -13,7 +13,7 @@ const SIG_LINE: &str = "— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAc
 fn vectors_readme_has_go_example() {
     let p = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/vectors/README.md"
+        "/../../testdata/vectors/README.md"
     );
     let readme = std::fs::read_to_string(p).expect("shared vectors README missing");
     assert!(readme.contains(VKEY));

@@ -16,7 +16,7 @@ use skytale_rcv::session::run_config_file;
 
 const MINNEAPOLIS_DIR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/rcv/2013_minneapolis_mayor"
+    "/../../testdata/rcv/2013_minneapolis_mayor"
 );
 const SYNTH_BALLOTS: usize = 1_000_000;
 const SYNTH_CANDIDATES: usize = 20;

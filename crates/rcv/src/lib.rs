@@ -18,7 +18,7 @@
 //! The `skytale rcv` subcommand (arguments, progress bar, report files) lives in the binary
 //! crate.
 //!
-//! Parity: all 41 RCTab cases in `shared/data/rcv` match RCTab's expected reports round by
+//! Parity: all 41 RCTab cases in `testdata/rcv` match RCTab's expected reports round by
 //! round and byte for byte (`tests/rctab_cases.rs`); pointing `RCV_CASES_DIR` at upstream's full
 //! `test_data` folder, every case with an expected report and readable CVRs matches too.
 //!

@@ -1,4 +1,4 @@
-//! Data-driven parity test: every RCTab test case in `shared/data/rcv` is run from its config
+//! Data-driven parity test: every RCTab test case in `testdata/rcv` is run from its config
 //! file unchanged and compared with RCTab's expected detailed report, round by round: tally,
 //! elected/eliminated with transfers, inactive ballots and threshold, exactly (as decimals).
 
@@ -10,12 +10,12 @@ use rust_decimal::Decimal;
 use skytale_rcv::report::DetailedReport;
 use skytale_rcv::session::run_config_file;
 
-const SHARED_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/rcv");
+const REPO_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/rcv");
 
-/// The case folder: the shared data, or `RCV_CASES_DIR` to run another copy of RCTab's
-/// `test_data` (e.g. upstream's full set) through the same comparison.
+/// The case folder: the repository's copy (`testdata/rcv`), or `RCV_CASES_DIR` to run another
+/// copy of RCTab's `test_data` (e.g. upstream's full set) through the same comparison.
 fn data() -> String {
-    std::env::var("RCV_CASES_DIR").unwrap_or_else(|_| SHARED_DATA.to_string())
+    std::env::var("RCV_CASES_DIR").unwrap_or_else(|_| REPO_DATA.to_string())
 }
 
 /// Folders that hold support files, not cases.

@@ -7,7 +7,7 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use skytale_seats::{allocate, allocate_system, Method, Rules, SystemRules, METHODS};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/seats");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/seats");
 
 fn rows(name: &str) -> Vec<(String, String, u64, u32)> {
     let path = format!("{DATA}/{name}");

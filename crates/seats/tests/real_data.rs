@@ -1,4 +1,4 @@
-//! Reproduces every officially published seat in /work/shared/data/seats (see its README):
+//! Reproduces every officially published seat in `testdata/seats` (see its README):
 //! EP 2019 Germany (Sainte-Laguë, 96) and Spain (D'Hondt, 54 and 59), and the Norwegian
 //! Storting 2021 with its levelling seats per party and per county.
 
@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use skytale_seats::{allocate, allocate_system, Method, Rules, SystemRules};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/seats");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/seats");
 
 /// (constituency, party, votes, seats) rows of a data file; panics (fails the test) when the
 /// data folder is missing.

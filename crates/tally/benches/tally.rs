@@ -92,11 +92,11 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-/// The German EP 2019 votes (`../shared/data/seats/de_ep2019.csv`; missing data fails).
+/// The German EP 2019 votes (`testdata/seats/de_ep2019.csv`; missing data fails).
 fn de_ep2019() -> Vec<u64> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/seats/de_ep2019.csv"
+        "/../../testdata/seats/de_ep2019.csv"
     );
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     text.lines()

@@ -1,7 +1,7 @@
 //! The Norwegian Storting 2021 as an election definition with a multi-constituency seat
 //! system (19 county units with district and levelling seats), fed through the ledger and the
 //! tally as signed results statements: the live seats must reproduce every officially
-//! published seat per party and county, levelling seats included (../shared/data/seats).
+//! published seat per party and county, levelling seats included (`testdata/seats`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use skytale_seats::SystemRules;
 use skytale_tally::{LogPosition, ResultsDoc, Tally};
 use skytale_testkit as kit;
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/seats");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/seats");
 
 /// `(county, party, votes, seats)` of the published result; fails when the data is missing.
 fn published() -> Vec<(String, String, u64, u32)> {

@@ -258,9 +258,9 @@ pub fn cvr_json(
     )
 }
 
-/// Where the shared RCTab test cases are (`/work/shared/data/rcv`).
+/// Where the RCTab test cases are: the repository's `testdata/rcv`.
 pub fn rcv_data() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/rcv")
+    std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/rcv"))
 }
 
 /// A city election holding the Minneapolis 2013 mayoral contest (RCTab's test case, its rules

@@ -7,7 +7,7 @@ use skytale_tlog::tiles::{self, TilePath};
 use skytale_tlog::{verify_consistency, verify_inclusion, Checkpoint, Hash, Tree};
 use std::path::{Path, PathBuf};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/vectors");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/vectors");
 
 fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let rd = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
