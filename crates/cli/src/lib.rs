@@ -6,6 +6,7 @@ pub mod bench;
 pub mod client;
 pub mod commands;
 pub mod demo;
+pub mod drill;
 pub mod loadconn;
 pub mod publish;
 pub mod rcv_cmd;

@@ -250,6 +250,28 @@ enum BenchCommand {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// The crash drill: post at full speed, SIGKILL the server at random moments, restart,
+    /// and check every receipt against the store after every kill.
+    Crash {
+        #[arg(long, default_value_t = 20_000)]
+        stations: usize,
+        /// Versions signed per station (the supply is stations × versions statements).
+        #[arg(long, default_value_t = 5)]
+        versions: u64,
+        #[arg(long, default_value_t = 200)]
+        kills: usize,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Longest run under load before a kill, in milliseconds (each kill falls at a random
+        /// moment up to it).
+        #[arg(long, default_value_t = 1500)]
+        max_run_ms: u64,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Extra arguments for `skytale serve`, e.g. `--serve-arg=--rate-limit-per-address=0`.
+        #[arg(long = "serve-arg", allow_hyphen_values = true)]
+        serve_args: Vec<String>,
+    },
 }
 
 fn init_logs() {
@@ -520,6 +542,27 @@ fn run(cli: Cli) -> Result<bool> {
                 statements,
                 concurrency,
                 data_dir,
+            }))?;
+            print!("{out}");
+            Ok(true)
+        }
+        Command::Bench(BenchCommand::Crash {
+            stations,
+            versions,
+            kills,
+            concurrency,
+            max_run_ms,
+            data_dir,
+            serve_args,
+        }) => {
+            let out = runtime()?.block_on(skytale::drill::crash(skytale::drill::CrashOptions {
+                stations,
+                versions,
+                kills,
+                concurrency,
+                max_run: Duration::from_millis(max_run_ms),
+                data_dir,
+                serve_args,
             }))?;
             print!("{out}");
             Ok(true)
