@@ -6,6 +6,7 @@ pub mod bench;
 pub mod client;
 pub mod commands;
 pub mod demo;
+pub mod fsck;
 pub mod loadconn;
 pub mod publish;
 pub mod sealed;
