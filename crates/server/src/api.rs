@@ -335,7 +335,7 @@ async fn submit(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_held",
             format!(
-                "the signing key already has {pending} submissions held for review, the most one key may have waiting ({}); this one was not stored. An official must release or reject held submissions first",
+                "the signing key already has {pending} submissions held for review, the most one key may have waiting ({}); this one was not stored; the election's officials must review the held submissions (`skytale held list`)",
                 skytale_store::MAX_HELD_PER_KEY
             ),
         )),

@@ -37,8 +37,9 @@ const SCHEMA_VERSION: i64 = 2;
 /// Most submissions of one reporter key waiting for review (state `held`) in one election.
 /// Beyond it [`Store::hold`] answers [`Hold::TooMany`] and stores nothing, so a key holder
 /// (or a stolen key) sending implausible counts can fill at most this many rows of at most
-/// 64 KiB each (64 MiB per key) until an official releases or rejects some. A county's
-/// implausible precincts in one night stay far below it.
+/// 64 KiB each (64 MiB per key); rows marked `released` or `rejected`
+/// ([`Store::set_held_state`]) no longer count. A county's implausible precincts in one night
+/// stay far below it.
 pub const MAX_HELD_PER_KEY: u64 = 1_000;
 /// The suffix of the kept checkpoint's file, `keys/<election>.checkpoint`.
 const KEPT_SUFFIX: &str = ".checkpoint";
