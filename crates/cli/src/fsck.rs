@@ -42,7 +42,23 @@ impl Verdict {
 /// Checks every election of `data_dir` (or only `election`).
 pub fn fsck(data_dir: &Path, election: Option<&str>) -> Result<Vec<Verdict>> {
     if !data_dir.join(DB_FILE).exists() {
-        bail!("no database {} in {}", DB_FILE, data_dir.display());
+        // Say whether a log key signed something here: then the database was lost.
+        let signed: Vec<String> = std::fs::read_dir(data_dir.join("keys"))
+            .map(|d| {
+                d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .filter_map(|n| n.strip_suffix(".checkpoint").map(str::to_string))
+                    .filter(|n| !n.starts_with('.'))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if signed.is_empty() {
+            bail!("no database {DB_FILE} in {}", data_dir.display());
+        }
+        bail!(
+            "no database {DB_FILE} in {}, but the log keys of {} signed checkpoints (kept in keys/): the database was deleted or moved; restore it",
+            data_dir.display(),
+            signed.join(", ")
+        );
     }
     let store = Store::open(data_dir)?;
     let known: Vec<String> = store.elections()?.into_iter().map(|e| e.id).collect();

@@ -170,6 +170,12 @@ fn fsck_passes_a_good_store_and_names_the_election_and_index_of_a_bad_one() {
     let keys = copy(good.path());
     std::fs::remove_file(keys.path().join(DB_FILE)).unwrap();
     std::fs::rename(keys.path().join("keys"), lost.path().join("keys")).unwrap();
+    let err = fsck(lost.path(), None).unwrap_err().to_string();
+    assert!(
+        err.contains("no database") && err.contains("test-2026 signed checkpoints"),
+        "{err}"
+    );
+    // With an empty database in its place (a server started on it would make one).
     Store::open(lost.path()).unwrap();
     let found = problems(lost.path());
     assert!(
