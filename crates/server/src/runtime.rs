@@ -8,8 +8,9 @@
 //! checkpoint to the store in one transaction, and only then answers each submitter with a
 //! receipt. One fsync per batch, not per entry, and one more for the kept checkpoint
 //! ([`Store::keep_checkpoint`]), the copy of the last signed checkpoint outside the database.
-//! It then hands the batch to the election's [`crate::publisher`], which folds what the
-//! publication policy makes public into snapshots.
+//! The batch's implausible submissions are held in one transaction of their own, after the
+//! log's lock is let go. It then hands the batch to the election's [`crate::publisher`],
+//! which folds what the publication policy makes public into snapshots.
 //!
 //! **Invariant:** the log key never signs two checkpoints for one size. Start-up refuses a
 //! store below (or beside) the kept checkpoint ([`check_kept_checkpoint`]), and the
@@ -26,7 +27,7 @@ use skytale_model::{
     Statement, ValidDefinition, VerifiedNote,
 };
 use skytale_note::{Note, SigningKey, VerifierKey};
-use skytale_store::{Hold, Store};
+use skytale_store::{Hold, HoldRequest, Store};
 use skytale_tally::{LogPosition, PublishedTally, Tally};
 use skytale_tlog::{leaf_hash, Checkpoint, Hash, Tree};
 use tokio::sync::{broadcast, oneshot};
@@ -620,6 +621,11 @@ enum Pending {
         job_reply: oneshot::Sender<Result<Outcome, SubmitError>>,
         result: Result<Outcome, SubmitError>,
     },
+    /// To be held (the batch's holds are written together; see [`Sequencer::hold`]).
+    Held {
+        job_reply: oneshot::Sender<Result<Outcome, SubmitError>>,
+        issues: Vec<skytale_model::PlausibilityIssue>,
+    },
 }
 
 impl Sequencer {
@@ -645,7 +651,9 @@ impl Sequencer {
         let mut publications_changed = false;
         let mut approvals: Vec<u64> = Vec::new();
         let mut new_leaves: HashMap<Hash, u64> = HashMap::new();
-        let now = now_rfc3339();
+        // Implausible submissions, held after the loop in one transaction and outside the log's
+        // lock: (note, reporter key, reasons JSON).
+        let mut holds: Vec<(Arc<[u8]>, String, String)> = Vec::new();
         {
             let mut log = self.rt.log.write().unwrap_or_else(|p| p.into_inner());
             for job in batch {
@@ -681,22 +689,10 @@ impl Sequencer {
                             .and_then(|&i| self.ledger.keys().get(i))
                             .map(|k| k.key.to_string())
                             .unwrap_or_default();
-                        let held =
-                            self.store
-                                .hold(&self.rt.id, &job.bytes, &reporter, &reasons, &now);
-                        let result = match held {
-                            Ok(Hold::Held { id, .. }) => Ok(Outcome::Held {
-                                id,
-                                reasons: a.issues,
-                            }),
-                            Ok(Hold::TooMany { pending }) => {
-                                Err(SubmitError::TooManyHeld { pending })
-                            }
-                            Err(e) => Err(SubmitError::Unavailable(e.to_string())),
-                        };
-                        pending.push(Pending::Done {
+                        holds.push((job.bytes, reporter, reasons));
+                        pending.push(Pending::Held {
                             job_reply: job.reply,
-                            result,
+                            issues: a.issues,
                         });
                     }
                     Ok(a) => {
@@ -717,6 +713,9 @@ impl Sequencer {
                     }
                 }
             }
+        }
+        if !holds.is_empty() {
+            pending = self.hold(pending, &holds);
         }
         if !new_entries.is_empty() {
             let (signed, size, root) = {
@@ -777,6 +776,47 @@ impl Sequencer {
         }
     }
 
+    /// Stores the batch's held submissions in one transaction and turns their `Pending::Held`
+    /// (in order, one per entry of `holds`) into answers: the held record (the first one's
+    /// for a note held before), `too_many_held`, or unavailable if the store failed.
+    fn hold(&self, pending: Vec<Pending>, holds: &[(Arc<[u8]>, String, String)]) -> Vec<Pending> {
+        let requests: Vec<HoldRequest<'_>> = holds
+            .iter()
+            .map(|(note, reporter, reasons)| HoldRequest {
+                note,
+                reporter,
+                reasons_json: reasons,
+            })
+            .collect();
+        let stored = self
+            .store
+            .hold_many(&self.rt.id, &requests, &now_rfc3339())
+            .map_err(|e| e.to_string());
+        let mut answers = stored.as_ref().ok().map(|a| a.iter());
+        pending
+            .into_iter()
+            .map(|p| {
+                let Pending::Held { job_reply, issues } = p else {
+                    return p;
+                };
+                let answer = match (&stored, answers.as_mut().and_then(Iterator::next)) {
+                    (Err(why), _) => Err(why.clone()),
+                    (Ok(_), Some(a)) => Ok(a.clone()),
+                    (Ok(_), None) => Err("the store gave no answer for it".to_string()),
+                };
+                let result = match answer {
+                    Ok(Hold::Held { id, .. }) => Ok(Outcome::Held {
+                        id,
+                        reasons: issues,
+                    }),
+                    Ok(Hold::TooMany { pending }) => Err(SubmitError::TooManyHeld { pending }),
+                    Err(why) => Err(SubmitError::Unavailable(why)),
+                };
+                Pending::Done { job_reply, result }
+            })
+            .collect()
+    }
+
     /// The batch could not be made durable (or its checkpoint not signed): nothing of it is
     /// acknowledged, and the process stops, since the in-memory state ran ahead of the store.
     /// A restart replays the store, which is the truth.
@@ -799,6 +839,9 @@ impl Sequencer {
                     (job_reply, Err(SubmitError::Unavailable(why.to_string())))
                 }
                 Pending::Done { job_reply, result } => (job_reply, result),
+                Pending::Held { job_reply, .. } => {
+                    (job_reply, Err(SubmitError::Unavailable(why.to_string())))
+                }
             };
             let _ = reply.send(res);
         }
@@ -823,6 +866,12 @@ impl Sequencer {
                 }
                 Pending::Done { job_reply, result } => {
                     let _ = job_reply.send(result);
+                }
+                // Never left by `process`, which holds them before it answers.
+                Pending::Held { job_reply, .. } => {
+                    let _ = job_reply.send(Err(SubmitError::Unavailable(
+                        "the submission was not held".into(),
+                    )));
                 }
             }
         }

@@ -135,6 +135,16 @@ pub enum Hold {
     TooMany { pending: u64 },
 }
 
+/// One submission to hold (see [`Store::hold_many`]).
+#[derive(Clone, Copy, Debug)]
+pub struct HoldRequest<'a> {
+    pub note: &'a [u8],
+    /// The key that signed it (its C2SP verifier key), counted against [`MAX_HELD_PER_KEY`].
+    pub reporter: &'a str,
+    /// JSON array of `{field, why}`.
+    pub reasons_json: &'a str,
+}
+
 /// The SQLite store. The writer's connection behind a mutex: the sequencer is the only writer
 /// and the log is served from memory, so there is no contention worth a pool. The officials'
 /// reads of held submissions go through a second connection (`reader`), which WAL lets read
@@ -443,49 +453,80 @@ impl Store {
         reasons_json: &str,
         received_at: &str,
     ) -> Result<Hold, StoreError> {
-        let hash = Sha256::digest(note).to_vec();
+        let one = HoldRequest {
+            note,
+            reporter,
+            reasons_json,
+        };
+        let mut out = self.hold_many(election, &[one], received_at)?;
+        Ok(out.pop().unwrap_or(Hold::TooMany { pending: 0 }))
+    }
+
+    /// [`Store::hold`] for several submissions in one transaction (one fsync, not one per
+    /// submission: the sequencer holds a batch's implausible submissions at once). Answers in
+    /// the order given; a note given twice is held once.
+    pub fn hold_many(
+        &self,
+        election: &str,
+        requests: &[HoldRequest<'_>],
+        received_at: &str,
+    ) -> Result<Vec<Hold>, StoreError> {
         let mut conn = self.conn();
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(db("begin"))?;
-        let existing: Option<i64> = tx
-            .prepare_cached("SELECT id FROM held WHERE election = ?1 AND note_hash = ?2")
-            .and_then(|mut st| {
-                st.query_row(params![election, hash], |r| r.get(0))
-                    .optional()
-            })
-            .map_err(db("look up held note"))?;
-        if let Some(id) = existing {
-            return Ok(Hold::Held { id, new: false });
-        }
-        let pending: i64 = tx
-            .prepare_cached(
-                "SELECT COUNT(*) FROM held WHERE election = ?1 AND reporter = ?2 AND state = 'held'",
+        let mut out = Vec::with_capacity(requests.len());
+        let mut written = false;
+        for r in requests {
+            let hash = Sha256::digest(r.note).to_vec();
+            let existing: Option<i64> = tx
+                .prepare_cached("SELECT id FROM held WHERE election = ?1 AND note_hash = ?2")
+                .and_then(|mut st| {
+                    st.query_row(params![election, hash], |row| row.get(0))
+                        .optional()
+                })
+                .map_err(db("look up held note"))?;
+            if let Some(id) = existing {
+                out.push(Hold::Held { id, new: false });
+                continue;
+            }
+            let pending: i64 = tx
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM held WHERE election = ?1 AND reporter = ?2 AND state = 'held'",
+                )
+                .and_then(|mut st| st.query_row(params![election, r.reporter], |row| row.get(0)))
+                .map_err(db("count held submissions"))?;
+            let pending = u64::try_from(pending).unwrap_or(0);
+            if pending >= MAX_HELD_PER_KEY {
+                out.push(Hold::TooMany { pending });
+                continue;
+            }
+            tx.prepare_cached(
+                "INSERT INTO held (election, note, reasons, received_at, note_hash, reporter) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
-            .and_then(|mut st| st.query_row(params![election, reporter], |r| r.get(0)))
-            .map_err(db("count held submissions"))?;
-        let pending = u64::try_from(pending).unwrap_or(0);
-        if pending >= MAX_HELD_PER_KEY {
-            return Ok(Hold::TooMany { pending });
+            .and_then(|mut st| {
+                st.execute(params![
+                    election,
+                    r.note,
+                    r.reasons_json,
+                    received_at,
+                    hash,
+                    r.reporter
+                ])
+            })
+            .map_err(db("hold submission"))?;
+            out.push(Hold::Held {
+                id: tx.last_insert_rowid(),
+                new: true,
+            });
+            written = true;
         }
-        tx.prepare_cached(
-            "INSERT INTO held (election, note, reasons, received_at, note_hash, reporter) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .and_then(|mut st| {
-            st.execute(params![
-                election,
-                note,
-                reasons_json,
-                received_at,
-                hash,
-                reporter
-            ])
-        })
-        .map_err(db("hold submission"))?;
-        let id = tx.last_insert_rowid();
-        tx.commit().map_err(db("commit"))?;
-        Ok(Hold::Held { id, new: true })
+        // Nothing new (every note already held, or refused): no commit, no fsync.
+        if written {
+            tx.commit().map_err(db("commit"))?;
+        }
+        Ok(out)
     }
 
     /// At most `limit` held submissions of `election` with an id above `after`, oldest first:

@@ -1,7 +1,7 @@
 //! Held submissions are read a page at a time, per election, oldest first; a note is held
 //! once however often it is posted, and one key has a bounded number waiting.
 
-use skytale_store::{Hold, Store, MAX_HELD_PER_KEY};
+use skytale_store::{Hold, HoldRequest, Store, MAX_HELD_PER_KEY};
 
 fn id(h: Hold) -> i64 {
     match h {
@@ -137,4 +137,49 @@ fn a_version_1_database_is_upgraded_keeping_every_held_row() {
     drop(store);
     // Opened again, it is version 2 already.
     Store::open(tmp.path()).unwrap();
+}
+
+#[test]
+fn a_batch_of_holds_is_one_transaction_with_the_same_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path()).unwrap();
+    store
+        .create_election("a", "2026-11-26T00:00:00Z", &[b"head".to_vec()], b"cp")
+        .unwrap();
+    for i in 0..MAX_HELD_PER_KEY - 2 {
+        id(store
+            .hold("a", format!("note {i}").as_bytes(), "k1", "[]", "t")
+            .unwrap());
+    }
+    let req = |note: &'static [u8], reporter: &'static str| HoldRequest {
+        note,
+        reporter,
+        reasons_json: "[]",
+    };
+    let answers = store
+        .hold_many(
+            "a",
+            &[
+                req(b"x", "k1"),
+                req(b"x", "k1"),
+                req(b"y", "k1"),
+                req(b"z", "k1"),
+                req(b"z", "k2"),
+            ],
+            "t",
+        )
+        .unwrap();
+    let Hold::Held { id: x, new: true } = answers[0] else {
+        panic!("{answers:?}")
+    };
+    assert_eq!(answers[1], Hold::Held { id: x, new: false });
+    assert!(matches!(answers[2], Hold::Held { new: true, .. }));
+    assert_eq!(
+        answers[3],
+        Hold::TooMany {
+            pending: MAX_HELD_PER_KEY
+        }
+    );
+    // The same bytes from another key are the same held note.
+    assert!(matches!(answers[4], Hold::Held { new: true, .. }));
 }
