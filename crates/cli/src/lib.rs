@@ -7,6 +7,7 @@ pub mod client;
 pub mod commands;
 pub mod demo;
 pub mod drill;
+pub mod fsck;
 pub mod loadconn;
 pub mod publish;
 pub mod rcv_cmd;

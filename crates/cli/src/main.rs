@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use skytale::{bench, commands, demo, publish, sealed, submit, submit_cvr};
+use skytale::{bench, commands, demo, fsck, publish, sealed, submit, submit_cvr};
 
 /// Skytale: election results signed at the source, logged in a public append-only Merkle log
 /// (C2SP tlog formats), tallied and published so that anyone can verify every number.
@@ -52,6 +52,15 @@ enum Command {
         data_dir: PathBuf,
         #[arg(long, default_value = DEFAULT_LISTEN)]
         listen: SocketAddr,
+    },
+    /// Check a data directory from its stored entries up: every tile and the root, the stored
+    /// and kept checkpoints, every entry against the rules. Exit 0 only if all holds.
+    Fsck {
+        #[arg(long, default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// Check only this election.
+        #[arg(long)]
+        election: Option<String>,
     },
     /// Write an election's public site, feeds and log as static files (the bytes the server
     /// sends), for nginx, a CDN or an archive. Replaces --out atomically.
@@ -403,6 +412,10 @@ fn run(cli: Cli) -> Result<bool> {
                 Ok::<_, anyhow::Error>(())
             })?;
             Ok(true)
+        }
+        Command::Fsck { data_dir, election } => {
+            let verdicts = fsck::fsck(&data_dir, election.as_deref())?;
+            Ok(fsck::print(&verdicts))
         }
         Command::Publish {
             data_dir,

@@ -331,6 +331,14 @@ async fn submit(
                 .into_response())
         }
         Err(SubmitError::Rejected(r)) => Err(r.into()),
+        Err(SubmitError::TooManyHeld { pending }) => Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_held",
+            format!(
+                "the signing key already has {pending} submissions held for review, the most one key may have waiting ({}); this one was not stored; the election's officials must review the held submissions (`skytale held list`)",
+                skytale_store::MAX_HELD_PER_KEY
+            ),
+        )),
         Err(SubmitError::Busy) => Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "busy",

@@ -78,7 +78,20 @@ impl AppState {
             faults: faults::Faults::default(),
         };
         state.load_new()?;
+        state.refuse_lost()?;
         Ok(state)
+    }
+
+    /// Refuses to serve when the log key of an election has signed checkpoints (one is kept
+    /// beside the key) but the database does not know the election: it was deleted or
+    /// replaced, and serving would show an empty server where a log was.
+    fn refuse_lost(&self) -> Result<(), ServerError> {
+        for id in self.store.kept_elections()? {
+            if self.election(&id).is_none() {
+                return Err(lost(&self.store, &id)?.into());
+            }
+        }
+        Ok(())
     }
 
     /// The same state with other sign-in tables (tests give it a clock they move).
@@ -144,6 +157,8 @@ pub enum CreateError {
     ExtraEntries { given: usize, used: u64 },
     #[error("the definition's witnesses: {0}")]
     Witness(String),
+    #[error(transparent)]
+    Lost(#[from] runtime::LoadError),
 }
 
 /// Starts a new election log in the store from the signed entries that carry its definition
@@ -188,6 +203,12 @@ pub fn create_election(
             origin: origin.clone(),
             why: format!("cannot sign the first checkpoint: {e}"),
         })?;
+    // An election the database lost is not created again over its signed checkpoints.
+    if store.kept_checkpoint(&def.id)?.is_some()
+        && !store.elections()?.iter().any(|e| e.id == def.id)
+    {
+        return Err(lost(store, &def.id)?.into());
+    }
     // Key first: a crash between the two leaves an unused key file, never a log without key.
     if store.load_log_key(&def.id).is_err() {
         store.save_log_key(&def.id, &signer.to_skey_string())?;
@@ -197,7 +218,20 @@ pub fn create_election(
         ));
     }
     store.create_election(&def.id, &runtime::now_rfc3339(), head, &checkpoint)?;
+    // Then the first checkpoint, kept beside the key (a crash before it is made good at the
+    // next start, which keeps the stored one).
+    store.keep_checkpoint(&def.id, &checkpoint)?;
     Ok((def.id.clone(), signer.verifier()))
+}
+
+/// The refusal for election `id`, whose checkpoint is kept but which the database lacks.
+fn lost(store: &Store, id: &str) -> Result<runtime::LoadError, skytale_store::StoreError> {
+    let kept = store.kept_checkpoint(id)?.unwrap_or_default();
+    Ok(runtime::LoadError::Lost {
+        election: id.to_string(),
+        kept_size: runtime::kept_size(&kept),
+        kept: store.kept_checkpoint_path(id).display().to_string(),
+    })
 }
 
 /// Runs the server until `shutdown` resolves, then drains open requests.

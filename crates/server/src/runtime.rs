@@ -6,8 +6,16 @@
 //! thread that owns the acceptance [`Ledger`]. The sequencer takes whatever submissions are
 //! waiting (a batch), admits them in order, writes the accepted entries and a freshly signed
 //! checkpoint to the store in one transaction, and only then answers each submitter with a
-//! receipt. One fsync per batch, not per entry. It then hands the batch to the election's
-//! [`crate::publisher`], which folds what the publication policy makes public into snapshots.
+//! receipt. One fsync per batch, not per entry, and one more for the kept checkpoint
+//! ([`Store::keep_checkpoint`]), the copy of the last signed checkpoint outside the database.
+//! The batch's implausible submissions are held in one transaction of their own, after the
+//! log's lock is let go. It then hands the batch to the election's [`crate::publisher`],
+//! which folds what the publication policy makes public into snapshots.
+//!
+//! **Invariant:** the log key never signs two checkpoints for one size. Start-up refuses a
+//! store below (or beside) the kept checkpoint ([`check_kept_checkpoint`]), and the
+//! sequencer's [`LogSigner`] refuses to sign a size at or below the last one it kept unless
+//! the root is the same.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -19,7 +27,7 @@ use skytale_model::{
     Statement, ValidDefinition, VerifiedNote,
 };
 use skytale_note::{Note, SigningKey, VerifierKey};
-use skytale_store::Store;
+use skytale_store::{Hold, HoldRequest, Store};
 use skytale_tally::{LogPosition, PublishedTally, Tally};
 use skytale_tlog::{leaf_hash, Checkpoint, Hash, Tree};
 use tokio::sync::{broadcast, oneshot};
@@ -53,6 +61,27 @@ pub enum LoadError {
     Checkpoint { election: String, why: String },
     #[error("election {election}: the definition's witnesses: {why}")]
     Witness { election: String, why: String },
+    #[error("election {election}: the database holds {store_size} entries, but the log key already signed a checkpoint of size {kept_size} (kept in {kept}); the database lost acknowledged entries (a truncated WAL, a lost disk cache, an older copy restored). Refusing to start: signing on from {store_size} would fork the log. Restore the newer database (skytale.sqlite with its -wal file) that holds all {kept_size} entries")]
+    RolledBack {
+        election: String,
+        store_size: u64,
+        kept_size: u64,
+        kept: String,
+    },
+    #[error("election {election}: the database's log (size {store_size}) does not contain the checkpoint the log key signed at size {kept_size} (kept in {kept}): {why}. Refusing to start: the database is not the one the log key signed for. Restore the database that matches it")]
+    Diverged {
+        election: String,
+        store_size: u64,
+        kept_size: u64,
+        kept: String,
+        why: String,
+    },
+    #[error("election {election}: the database has no such election (store size 0), but its log key already signed a checkpoint of size {kept_size} (kept in {kept}); the database was deleted or replaced. Refusing to start as if it never existed. Restore the database that holds its {kept_size} entries")]
+    Lost {
+        election: String,
+        kept_size: u64,
+        kept: String,
+    },
 }
 
 /// What a submitter gets back.
@@ -86,6 +115,11 @@ pub enum SubmitError {
     Unavailable(String),
     /// Too many submissions waiting.
     Busy,
+    /// The reporter key already has this many submissions held for review, the most
+    /// [`skytale_store::MAX_HELD_PER_KEY`] allows; this one was not stored.
+    TooManyHeld {
+        pending: u64,
+    },
 }
 
 struct Job {
@@ -150,7 +184,7 @@ struct Sequencer {
     rt: Arc<ElectionRuntime>,
     ledger: Ledger,
     store: Arc<Store>,
-    signer: SigningKey,
+    signer: LogSigner,
     /// The published size last handed to the publisher.
     published_size: u64,
     /// Tells the witnessing thread about each new checkpoint (when the definition names witnesses).
@@ -220,6 +254,7 @@ impl ElectionRuntime {
                 why,
             }
         })?;
+        let signer = LogSigner::resume(&store, id, signer, &tree, &checkpoint)?;
 
         // The published tally: what the policy published, folded publication by publication;
         // the statements after it are sealed and wait in the publisher.
@@ -247,11 +282,11 @@ impl ElectionRuntime {
         })
         .map_err(|e| err_key(format!("cannot start the publisher thread: {e}")))?;
         let (events, _) = broadcast::channel(64);
-        let definition_json = Arc::new(definition_document(&ledger, &signer.verifier()));
+        let definition_json = Arc::new(definition_document(&ledger, &signer.key.verifier()));
         let rt = Arc::new(ElectionRuntime {
             id: id.to_string(),
             origin: def.definition().origin(),
-            log_key: signer.verifier(),
+            log_key: signer.key.verifier(),
             definition: def.clone(),
             definition_json,
             keys: RwLock::new(ledger.keys().clone()),
@@ -352,11 +387,9 @@ fn receipt_from(election: &str, log: &LogView, index: u64, duplicate: bool) -> O
     })
 }
 
-fn check_stored_checkpoint(note: &[u8], key: &VerifierKey, tree: &Tree) -> Result<(), String> {
-    let n = Note::parse(note).map_err(|e| format!("not a signed note: {e}"))?;
-    n.verify(std::slice::from_ref(key))
-        .map_err(|e| format!("signature: {e}"))?;
-    let cp = Checkpoint::parse(&n.text).map_err(|e| e.to_string())?;
+/// Checks the stored (latest) checkpoint: signed by the log key, of the log's size and root.
+pub fn check_stored_checkpoint(note: &[u8], key: &VerifierKey, tree: &Tree) -> Result<(), String> {
+    let cp = parse_signed_checkpoint(note, key)?;
     if cp.size != tree.len() {
         return Err(format!(
             "checkpoint size {} but the log has {} entries",
@@ -372,6 +405,140 @@ fn check_stored_checkpoint(note: &[u8], key: &VerifierKey, tree: &Tree) -> Resul
         ));
     }
     Ok(())
+}
+
+/// A checkpoint note signed by the log key, parsed.
+pub fn parse_signed_checkpoint(note: &[u8], key: &VerifierKey) -> Result<Checkpoint, String> {
+    let n = Note::parse(note).map_err(|e| format!("not a signed note: {e}"))?;
+    n.verify(std::slice::from_ref(key))
+        .map_err(|e| format!("signature: {e}"))?;
+    Checkpoint::parse(&n.text).map_err(|e| e.to_string())
+}
+
+/// Checks the log held by the database (`tree`) against the kept checkpoint of `election`
+/// (the last one the log key signed, kept outside the database; see
+/// [`Store::keep_checkpoint`]): the log must reach its size and have its root there. Returns
+/// the kept checkpoint's size and root.
+pub fn check_kept_checkpoint(
+    store: &Store,
+    election: &str,
+    kept: &[u8],
+    key: &VerifierKey,
+    tree: &Tree,
+) -> Result<(u64, Hash), LoadError> {
+    let path = store.kept_checkpoint_path(election).display().to_string();
+    let cp = parse_signed_checkpoint(kept, key).map_err(|why| LoadError::Checkpoint {
+        election: election.to_string(),
+        why: format!("the kept checkpoint {path}: {why}"),
+    })?;
+    if cp.size > tree.len() {
+        return Err(LoadError::RolledBack {
+            election: election.to_string(),
+            store_size: tree.len(),
+            kept_size: cp.size,
+            kept: path,
+        });
+    }
+    let root = tree.root_at(cp.size).unwrap_or(skytale_tlog::EMPTY_ROOT);
+    if root != cp.root {
+        return Err(LoadError::Diverged {
+            election: election.to_string(),
+            store_size: tree.len(),
+            kept_size: cp.size,
+            kept: path,
+            why: format!(
+                "its root there is {} but the kept checkpoint's is {}",
+                encode_hash(&root),
+                encode_hash(&cp.root)
+            ),
+        });
+    }
+    Ok((cp.size, cp.root))
+}
+
+/// The size of a kept checkpoint, for the refusal of an election the database lost (the
+/// signature is not checked: the key may be all that is left, and the message is what counts).
+pub fn kept_size(kept: &[u8]) -> u64 {
+    Note::parse(kept)
+        .ok()
+        .and_then(|n| Checkpoint::parse(&n.text).ok())
+        .map_or(0, |cp| cp.size)
+}
+
+/// The log key as the sequencer holds it: it signs checkpoints only forward of the last one it
+/// kept (defence in depth behind the start-up check: a size already signed is signed again
+/// only with the same root, so two checkpoints of one size with different roots cannot come
+/// from this process).
+pub struct LogSigner {
+    key: SigningKey,
+    /// Size and root of the last checkpoint kept outside the database.
+    kept: (u64, Hash),
+}
+
+/// Why [`LogSigner::sign`] refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("refusing to sign a checkpoint of size {size} with root {root}: the log key already signed size {kept_size} with root {kept_root}, and a second checkpoint for a signed size would fork the log")]
+    Backwards {
+        size: u64,
+        root: String,
+        kept_size: u64,
+        kept_root: String,
+    },
+    #[error(transparent)]
+    Note(#[from] skytale_note::NoteError),
+}
+
+impl LogSigner {
+    /// A signer for a log whose last kept checkpoint has `kept_size` and `kept_root`.
+    pub fn new(key: SigningKey, kept_size: u64, kept_root: Hash) -> LogSigner {
+        LogSigner {
+            key,
+            kept: (kept_size, kept_root),
+        }
+    }
+
+    /// The signer of a log the database holds as `tree`, whose latest stored checkpoint (already
+    /// checked against the tree) is `stored`: checks the kept checkpoint against the tree and
+    /// brings it up to `stored` when the database is ahead of it (a crash between the commit
+    /// and the keeping, before any receipt was sent). With no kept checkpoint (an election
+    /// from before they were kept), the stored one is kept from now on.
+    pub fn resume(
+        store: &Store,
+        election: &str,
+        key: SigningKey,
+        tree: &Tree,
+        stored: &[u8],
+    ) -> Result<LogSigner, LoadError> {
+        if let Some(kept) = store.kept_checkpoint(election)? {
+            let (size, _) = check_kept_checkpoint(store, election, &kept, &key.verifier(), tree)?;
+            if size == tree.len() {
+                return Ok(LogSigner::new(key, size, tree.root()));
+            }
+        }
+        store.keep_checkpoint(election, stored)?;
+        Ok(LogSigner::new(key, tree.len(), tree.root()))
+    }
+
+    /// Signs a checkpoint for `tree` as it is, unless that would sign a size at or below the
+    /// last kept one with another root.
+    pub fn sign(&self, origin: &str, tree: &Tree) -> Result<Vec<u8>, SignError> {
+        let (kept_size, kept_root) = self.kept;
+        if tree.len() < kept_size || (tree.len() == kept_size && tree.root() != kept_root) {
+            return Err(SignError::Backwards {
+                size: tree.len(),
+                root: encode_hash(&tree.root()),
+                kept_size,
+                kept_root: encode_hash(&kept_root),
+            });
+        }
+        Ok(sign_checkpoint(&self.key, origin, tree)?)
+    }
+
+    /// Records that the checkpoint of `size` and `root` is now kept.
+    pub fn kept(&mut self, size: u64, root: Hash) {
+        self.kept = (size, root);
+    }
 }
 
 /// `GET /api/v1/elections/<id>`: the definition as published, with the log's origin and key.
@@ -454,6 +621,11 @@ enum Pending {
         job_reply: oneshot::Sender<Result<Outcome, SubmitError>>,
         result: Result<Outcome, SubmitError>,
     },
+    /// To be held (the batch's holds are written together; see [`Sequencer::hold`]).
+    Held {
+        job_reply: oneshot::Sender<Result<Outcome, SubmitError>>,
+        issues: Vec<skytale_model::PlausibilityIssue>,
+    },
 }
 
 impl Sequencer {
@@ -479,7 +651,9 @@ impl Sequencer {
         let mut publications_changed = false;
         let mut approvals: Vec<u64> = Vec::new();
         let mut new_leaves: HashMap<Hash, u64> = HashMap::new();
-        let now = now_rfc3339();
+        // Implausible submissions, held after the loop in one transaction and outside the log's
+        // lock: (note, reporter key, reasons JSON).
+        let mut holds: Vec<(Arc<[u8]>, String, String)> = Vec::new();
         {
             let mut log = self.rt.log.write().unwrap_or_else(|p| p.into_inner());
             for job in batch {
@@ -508,17 +682,17 @@ impl Sequencer {
                                 .collect::<Vec<_>>(),
                         )
                         .unwrap_or_default();
-                        let result = match self.store.hold(&self.rt.id, &job.bytes, &reasons, &now)
-                        {
-                            Ok(id) => Ok(Outcome::Held {
-                                id,
-                                reasons: a.issues,
-                            }),
-                            Err(e) => Err(SubmitError::Unavailable(e.to_string())),
-                        };
-                        pending.push(Pending::Done {
+                        let reporter = a
+                            .verified
+                            .signers
+                            .first()
+                            .and_then(|&i| self.ledger.keys().get(i))
+                            .map(|k| k.key.to_string())
+                            .unwrap_or_default();
+                        holds.push((job.bytes, reporter, reasons));
+                        pending.push(Pending::Held {
                             job_reply: job.reply,
-                            result,
+                            issues: a.issues,
                         });
                     }
                     Ok(a) => {
@@ -540,17 +714,27 @@ impl Sequencer {
                 }
             }
         }
+        if !holds.is_empty() {
+            pending = self.hold(pending, &holds);
+        }
         if !new_entries.is_empty() {
-            let signed = {
+            let (signed, size, root) = {
                 let log = self.rt.log.read().unwrap_or_else(|p| p.into_inner());
-                sign_checkpoint(&self.signer, &self.rt.origin, &log.tree)
+                (
+                    self.signer.sign(&self.rt.origin, &log.tree),
+                    log.tree.len(),
+                    log.tree.root(),
+                )
             };
+            // The batch, then the kept copy of its checkpoint, both durable before any receipt:
+            // a database that later loses the batch is then caught at start-up.
             let written = signed
                 .map_err(|e| format!("cannot sign the checkpoint: {e}"))
                 .and_then(|checkpoint| {
                     let refs: Vec<&[u8]> = new_entries.iter().map(|e| &e[..]).collect();
                     self.store
                         .append(&self.rt.id, first_index, &refs, &checkpoint)
+                        .and_then(|()| self.store.keep_checkpoint(&self.rt.id, &checkpoint))
                         .map(|()| checkpoint)
                         .map_err(|e| e.to_string())
                 });
@@ -558,6 +742,7 @@ impl Sequencer {
                 Ok(c) => c,
                 Err(why) => self.stop(pending, &why),
             };
+            self.signer.kept(size, root);
             let mut log = self.rt.log.write().unwrap_or_else(|p| p.into_inner());
             log.entries.extend(new_entries);
             log.leaf_index.extend(new_leaves);
@@ -591,6 +776,47 @@ impl Sequencer {
         }
     }
 
+    /// Stores the batch's held submissions in one transaction and turns their `Pending::Held`
+    /// (in order, one per entry of `holds`) into answers: the held record (the first one's
+    /// for a note held before), `too_many_held`, or unavailable if the store failed.
+    fn hold(&self, pending: Vec<Pending>, holds: &[(Arc<[u8]>, String, String)]) -> Vec<Pending> {
+        let requests: Vec<HoldRequest<'_>> = holds
+            .iter()
+            .map(|(note, reporter, reasons)| HoldRequest {
+                note,
+                reporter,
+                reasons_json: reasons,
+            })
+            .collect();
+        let stored = self
+            .store
+            .hold_many(&self.rt.id, &requests, &now_rfc3339())
+            .map_err(|e| e.to_string());
+        let mut answers = stored.as_ref().ok().map(|a| a.iter());
+        pending
+            .into_iter()
+            .map(|p| {
+                let Pending::Held { job_reply, issues } = p else {
+                    return p;
+                };
+                let answer = match (&stored, answers.as_mut().and_then(Iterator::next)) {
+                    (Err(why), _) => Err(why.clone()),
+                    (Ok(_), Some(a)) => Ok(a.clone()),
+                    (Ok(_), None) => Err("the store gave no answer for it".to_string()),
+                };
+                let result = match answer {
+                    Ok(Hold::Held { id, .. }) => Ok(Outcome::Held {
+                        id,
+                        reasons: issues,
+                    }),
+                    Ok(Hold::TooMany { pending }) => Err(SubmitError::TooManyHeld { pending }),
+                    Err(why) => Err(SubmitError::Unavailable(why)),
+                };
+                Pending::Done { job_reply, result }
+            })
+            .collect()
+    }
+
     /// The batch could not be made durable (or its checkpoint not signed): nothing of it is
     /// acknowledged, and the process stops, since the in-memory state ran ahead of the store.
     /// A restart replays the store, which is the truth.
@@ -613,6 +839,9 @@ impl Sequencer {
                     (job_reply, Err(SubmitError::Unavailable(why.to_string())))
                 }
                 Pending::Done { job_reply, result } => (job_reply, result),
+                Pending::Held { job_reply, .. } => {
+                    (job_reply, Err(SubmitError::Unavailable(why.to_string())))
+                }
             };
             let _ = reply.send(res);
         }
@@ -637,6 +866,12 @@ impl Sequencer {
                 }
                 Pending::Done { job_reply, result } => {
                     let _ = job_reply.send(result);
+                }
+                // Never left by `process`, which holds them before it answers.
+                Pending::Held { job_reply, .. } => {
+                    let _ = job_reply.send(Err(SubmitError::Unavailable(
+                        "the submission was not held".into(),
+                    )));
                 }
             }
         }
@@ -675,4 +910,42 @@ pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(entries: &[&[u8]]) -> Tree {
+        let mut t = Tree::new();
+        for e in entries {
+            t.push_entry(e);
+        }
+        t
+    }
+
+    #[test]
+    fn the_log_signer_never_signs_a_second_checkpoint_for_a_signed_size() {
+        let origin = "example.org/log";
+        let kept = tree(&[b"a", b"b", b"c"]);
+        let signer = LogSigner::new(
+            SigningKey::generate(origin).unwrap(),
+            kept.len(),
+            kept.root(),
+        );
+        // The same size again with the same root: the same checkpoint, no fork.
+        assert!(signer.sign(origin, &kept).is_ok());
+        // The same size with another root, or a smaller size: refused.
+        for other in [tree(&[b"a", b"b", b"x"]), tree(&[b"a", b"b"])] {
+            let err = signer.sign(origin, &other).unwrap_err().to_string();
+            assert!(
+                err.contains("already signed size 3") && err.contains("fork"),
+                "{err}"
+            );
+        }
+        // Forward is fine.
+        assert!(signer
+            .sign(origin, &tree(&[b"a", b"b", b"c", b"d"]))
+            .is_ok());
+    }
 }

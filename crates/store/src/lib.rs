@@ -11,6 +11,12 @@
 //! **Architecture invariant:** appends are fenced. [`Store::append`] names the index of its
 //! first entry and the transaction fails unless the log has exactly that many entries, so two
 //! sequencers (or a stale one) can never write diverging logs.
+//!
+//! The database is not the only witness of the log: the last checkpoint the log key signed is
+//! also kept in a file of its own beside the key ([`Store::keep_checkpoint`]), which the
+//! server writes before it answers a batch. A database that lost acknowledged writes (a
+//! truncated WAL, an older copy restored, a deleted file) is then told apart from a healthy
+//! one at start-up, instead of silently carrying on from an older size.
 
 use std::fs;
 use std::io::Write;
@@ -20,11 +26,23 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
 
 /// The SQLite file's name inside the data directory.
 pub const DB_FILE: &str = "skytale.sqlite";
-/// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
+/// Schema version written to `PRAGMA user_version`. Version 2 added the held submissions'
+/// note hash (one row per note) and reporter key (the per-key bound); a version 1 database is
+/// upgraded in place when opened.
+const SCHEMA_VERSION: i64 = 2;
+/// Most submissions of one reporter key waiting for review (state `held`) in one election.
+/// Beyond it [`Store::hold`] answers [`Hold::TooMany`] and stores nothing, so a key holder
+/// (or a stolen key) sending implausible counts can fill at most this many rows of at most
+/// 64 KiB each (64 MiB per key); rows marked `released` or `rejected`
+/// ([`Store::set_held_state`]) no longer count. A county's implausible precincts in one night
+/// stay far below it.
+pub const MAX_HELD_PER_KEY: u64 = 1_000;
+/// The suffix of the kept checkpoint's file, `keys/<election>.checkpoint`.
+const KEPT_SUFFIX: &str = ".checkpoint";
 /// The writer's own automatic checkpoint once a [`Store::start_checkpointer`] runs: only a
 /// bound on the WAL (64 MiB of 4 KiB pages) should the checkpointer fall behind.
 const FALLBACK_AUTOCHECKPOINT_PAGES: i64 = 16_384;
@@ -67,6 +85,11 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("kept checkpoint {path}: {source}")]
+    KeptCheckpoint {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// `PRAGMA wal_checkpoint(PASSIVE)`: (frames in the WAL, frames checkpointed).
@@ -101,10 +124,34 @@ pub struct HeldRow {
     pub state: String,
 }
 
-/// The SQLite store. One connection behind a mutex: the sequencer is the only writer and
-/// reads are served from memory, so there is no contention worth a pool.
+/// What [`Store::hold`] did with a held submission.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Hold {
+    /// Stored under this id; `new` is false when the same note (by its SHA-256) was already
+    /// held, in which case nothing was written and the id is the first one's.
+    Held { id: i64, new: bool },
+    /// Refused: the reporter key already has `pending` submissions waiting for review, the
+    /// most [`MAX_HELD_PER_KEY`] allows. Nothing was written.
+    TooMany { pending: u64 },
+}
+
+/// One submission to hold (see [`Store::hold_many`]).
+#[derive(Clone, Copy, Debug)]
+pub struct HoldRequest<'a> {
+    pub note: &'a [u8],
+    /// The key that signed it (its C2SP verifier key), counted against [`MAX_HELD_PER_KEY`].
+    pub reporter: &'a str,
+    /// JSON array of `{field, why}`.
+    pub reasons_json: &'a str,
+}
+
+/// The SQLite store. The writer's connection behind a mutex: the sequencer is the only writer
+/// and the log is served from memory, so there is no contention worth a pool. The officials'
+/// reads of held submissions go through a second connection (`reader`), which WAL lets read
+/// while the writer commits, so a page of them never holds up an append.
 pub struct Store {
     conn: Mutex<Connection>,
+    reader: Mutex<Connection>,
     dir: PathBuf,
     /// Set by the checkpointer: the writer rewinds the WAL before its next append.
     restart_wanted: AtomicBool,
@@ -162,12 +209,19 @@ impl Store {
                      COMMIT;",
                 )
                 .map_err(db("create schema"))?;
+                upgrade_to_2(&conn)?;
             }
+            1 => upgrade_to_2(&conn)?,
             SCHEMA_VERSION => {}
             found => return Err(StoreError::Schema { path, found }),
         }
+        let reader = Connection::open(&path).map_err(db("open the reader's connection"))?;
+        reader
+            .busy_timeout(Duration::from_secs(10))
+            .map_err(db("set the reader's busy timeout"))?;
         Ok(Store {
             conn: Mutex::new(conn),
+            reader: Mutex::new(reader),
             dir: data_dir.to_path_buf(),
             restart_wanted: AtomicBool::new(false),
         })
@@ -386,21 +440,93 @@ impl Store {
         .map_err(db("read checkpoint"))
     }
 
-    /// Stores a submission held for review; returns its id.
+    /// Stores a submission held for review, signed by `reporter` (the key that signed it), at
+    /// most once per note: a note already held (the same bytes, by SHA-256) answers the first
+    /// one's id and writes nothing, so posting a held note again and again (anyone who can read
+    /// it can) adds no row. A new note of a reporter that already has [`MAX_HELD_PER_KEY`]
+    /// waiting is refused ([`Hold::TooMany`]).
     pub fn hold(
         &self,
         election: &str,
         note: &[u8],
+        reporter: &str,
         reasons_json: &str,
         received_at: &str,
-    ) -> Result<i64, StoreError> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO held (election, note, reasons, received_at) VALUES (?1, ?2, ?3, ?4)",
-            params![election, note, reasons_json, received_at],
-        )
-        .map_err(db("hold submission"))?;
-        Ok(conn.last_insert_rowid())
+    ) -> Result<Hold, StoreError> {
+        let one = HoldRequest {
+            note,
+            reporter,
+            reasons_json,
+        };
+        let mut out = self.hold_many(election, &[one], received_at)?;
+        Ok(out.pop().unwrap_or(Hold::TooMany { pending: 0 }))
+    }
+
+    /// [`Store::hold`] for several submissions in one transaction (one fsync, not one per
+    /// submission: the sequencer holds a batch's implausible submissions at once). Answers in
+    /// the order given; a note given twice is held once.
+    pub fn hold_many(
+        &self,
+        election: &str,
+        requests: &[HoldRequest<'_>],
+        received_at: &str,
+    ) -> Result<Vec<Hold>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db("begin"))?;
+        let mut out = Vec::with_capacity(requests.len());
+        let mut written = false;
+        for r in requests {
+            let hash = Sha256::digest(r.note).to_vec();
+            let existing: Option<i64> = tx
+                .prepare_cached("SELECT id FROM held WHERE election = ?1 AND note_hash = ?2")
+                .and_then(|mut st| {
+                    st.query_row(params![election, hash], |row| row.get(0))
+                        .optional()
+                })
+                .map_err(db("look up held note"))?;
+            if let Some(id) = existing {
+                out.push(Hold::Held { id, new: false });
+                continue;
+            }
+            let pending: i64 = tx
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM held WHERE election = ?1 AND reporter = ?2 AND state = 'held'",
+                )
+                .and_then(|mut st| st.query_row(params![election, r.reporter], |row| row.get(0)))
+                .map_err(db("count held submissions"))?;
+            let pending = u64::try_from(pending).unwrap_or(0);
+            if pending >= MAX_HELD_PER_KEY {
+                out.push(Hold::TooMany { pending });
+                continue;
+            }
+            tx.prepare_cached(
+                "INSERT INTO held (election, note, reasons, received_at, note_hash, reporter) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    election,
+                    r.note,
+                    r.reasons_json,
+                    received_at,
+                    hash,
+                    r.reporter
+                ])
+            })
+            .map_err(db("hold submission"))?;
+            out.push(Hold::Held {
+                id: tx.last_insert_rowid(),
+                new: true,
+            });
+            written = true;
+        }
+        // Nothing new (every note already held, or refused): no commit, no fsync.
+        if written {
+            tx.commit().map_err(db("commit"))?;
+        }
+        Ok(out)
     }
 
     /// At most `limit` held submissions of `election` with an id above `after`, oldest first:
@@ -411,7 +537,8 @@ impl Store {
         after: i64,
         limit: usize,
     ) -> Result<Vec<HeldRow>, StoreError> {
-        let conn = self.conn();
+        // The reader's connection: the writer's lock (appends) is never taken here.
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
         let mut st = conn
             .prepare(
                 "SELECT id, note, reasons, received_at, state FROM held \
@@ -465,6 +592,140 @@ impl Store {
         let path = self.key_path(election);
         fs::read_to_string(&path).map_err(|source| StoreError::KeyFile { path, source })
     }
+
+    /// Where the last checkpoint the log key of `election` signed is kept:
+    /// `keys/<election>.checkpoint`, beside the key and outside the database, so losing or
+    /// replacing the database cannot take it.
+    pub fn kept_checkpoint_path(&self, election: &str) -> PathBuf {
+        self.dir
+            .join("keys")
+            .join(format!("{election}{KEPT_SUFFIX}"))
+    }
+
+    /// Replaces the kept checkpoint of `election` atomically and durably: written to a
+    /// temporary file, synced, renamed over the old one, and the directory synced, so after a
+    /// crash the file holds either the old checkpoint or the new one, whole. The caller (the
+    /// sequencer) does this once per batch, after the batch is committed and before any
+    /// receipt is sent.
+    pub fn keep_checkpoint(&self, election: &str, note: &[u8]) -> Result<(), StoreError> {
+        let path = self.kept_checkpoint_path(election);
+        let err = |source| StoreError::KeptCheckpoint {
+            path: path.clone(),
+            source,
+        };
+        let dir = path.parent().unwrap_or(&self.dir).to_path_buf();
+        fs::create_dir_all(&dir).map_err(err)?;
+        // A name of this process and call: the server's sequencer and a `skytale election
+        // create` may keep checkpoints of different elections at once.
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let tmp = dir.join(format!(
+            ".{election}{KEPT_SUFFIX}.{}.{}.tmp",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let written = (|| {
+            let mut f = fs::File::create(&tmp)?;
+            f.write_all(note)?;
+            f.sync_all()?;
+            fs::rename(&tmp, &path)?;
+            fs::File::open(&dir)?.sync_all()
+        })();
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        written.map_err(err)
+    }
+
+    /// The kept checkpoint of `election`, `None` if none was ever kept (an election created
+    /// before checkpoints were kept, or a creation interrupted before its first one).
+    pub fn kept_checkpoint(&self, election: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let path = self.kept_checkpoint_path(election);
+        match fs::read(&path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StoreError::KeptCheckpoint { path, source }),
+        }
+    }
+
+    /// Every election with a kept checkpoint, whether or not the database knows it: the
+    /// elections whose log key has signed something.
+    pub fn kept_elections(&self) -> Result<Vec<String>, StoreError> {
+        let dir = self.dir.join("keys");
+        let read = match fs::read_dir(&dir) {
+            Ok(r) => r,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => return Err(StoreError::KeptCheckpoint { path: dir, source }),
+        };
+        let mut out = Vec::new();
+        for entry in read {
+            let entry = entry.map_err(|source| StoreError::KeptCheckpoint {
+                path: dir.clone(),
+                source,
+            })?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Some(id) = name.strip_suffix(KEPT_SUFFIX) {
+                if !id.starts_with('.') {
+                    out.push(id.to_string());
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Every stored checkpoint of `election` as (size, note), smallest first (for `fsck`).
+    pub fn checkpoints(&self, election: &str) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn
+            .prepare("SELECT size, note FROM checkpoint WHERE election = ?1 ORDER BY size")
+            .map_err(db("read checkpoints"))?;
+        let rows = st
+            .query_map([election], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Vec<u8>>(1)?))
+            })
+            .map_err(db("read checkpoints"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(db("read checkpoints"))
+    }
+}
+
+/// Schema 1 → 2: each held row gets the SHA-256 of its note (unique per election: one row per
+/// note) and the key that signed it (counted against [`MAX_HELD_PER_KEY`]). Rows held before
+/// have no reporter (the bound counts only rows held from now on). Copies of one note held
+/// before are kept, readable: the first under the note's hash, the later ones under a hash of
+/// their own id, so the unique index can be built.
+fn upgrade_to_2(conn: &Connection) -> Result<(), StoreError> {
+    let run = || -> rusqlite::Result<()> {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(
+            "ALTER TABLE held ADD COLUMN note_hash BLOB;
+             ALTER TABLE held ADD COLUMN reporter TEXT NOT NULL DEFAULT '';",
+        )?;
+        let rows: Vec<(i64, String, Vec<u8>)> = {
+            let mut st = tx.prepare("SELECT id, election, note FROM held ORDER BY id")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut seen = std::collections::HashSet::new();
+        for (id, election, note) in rows {
+            let mut hash = Sha256::digest(&note).to_vec();
+            if !seen.insert((election, hash.clone())) {
+                hash = Sha256::digest(format!("duplicate held row {id}")).to_vec();
+            }
+            tx.execute(
+                "UPDATE held SET note_hash = ?1 WHERE id = ?2",
+                params![hash, id],
+            )?;
+        }
+        tx.execute_batch(
+            "CREATE UNIQUE INDEX held_note ON held (election, note_hash);
+             CREATE INDEX held_reporter ON held (election, reporter, state);
+             PRAGMA user_version = 2;",
+        )?;
+        tx.commit()
+    };
+    run().map_err(db("upgrade the schema to version 2"))
 }
 
 fn size_of(conn: &Connection, election: &str) -> Result<u64, StoreError> {

@@ -1,6 +1,14 @@
-//! Held submissions are read a page at a time, per election, oldest first.
+//! Held submissions are read a page at a time, per election, oldest first; a note is held
+//! once however often it is posted, and one key has a bounded number waiting.
 
-use skytale_store::Store;
+use skytale_store::{Hold, HoldRequest, Store, MAX_HELD_PER_KEY};
+
+fn id(h: Hold) -> i64 {
+    match h {
+        Hold::Held { id, .. } => id,
+        Hold::TooMany { pending } => panic!("refused with {pending} pending"),
+    }
+}
 
 #[test]
 fn held_submissions_are_paged_by_id_and_kept_apart_per_election() {
@@ -13,18 +21,23 @@ fn held_submissions_are_paged_by_id_and_kept_apart_per_election() {
     }
     let mut ids = Vec::new();
     for i in 0..5 {
-        ids.push(
-            store
-                .hold(
-                    "a",
-                    format!("note {i}").as_bytes(),
-                    "[]",
-                    "2026-11-26T01:00:00Z",
-                )
-                .unwrap(),
-        );
+        ids.push(id(store
+            .hold(
+                "a",
+                format!("note {i}").as_bytes(),
+                "key",
+                "[]",
+                "2026-11-26T01:00:00Z",
+            )
+            .unwrap()));
         store
-            .hold("b", b"other", "[]", "2026-11-26T01:00:00Z")
+            .hold(
+                "b",
+                format!("other {i}").as_bytes(),
+                "key",
+                "[]",
+                "2026-11-26T01:00:00Z",
+            )
             .unwrap();
     }
     let first = store.held_page("a", 0, 2).unwrap();
@@ -35,4 +48,138 @@ fn held_submissions_are_paged_by_id_and_kept_apart_per_election() {
     assert_eq!(rest.iter().map(|r| r.id).collect::<Vec<_>>(), ids[2..]);
     assert!(store.held_page("a", ids[4], 10).unwrap().is_empty());
     assert!(store.held_page("a", 0, 0).unwrap().is_empty());
+}
+
+#[test]
+fn a_note_held_again_is_the_same_row_and_a_key_has_a_bound() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path()).unwrap();
+    store
+        .create_election("a", "2026-11-26T00:00:00Z", &[b"head".to_vec()], b"cp")
+        .unwrap();
+    let t = "2026-11-26T01:00:00Z";
+    let first = store.hold("a", b"same note", "k1", "[]", t).unwrap();
+    let Hold::Held {
+        id: first,
+        new: true,
+    } = first
+    else {
+        panic!("{first:?}")
+    };
+    for _ in 0..99 {
+        assert_eq!(
+            store.hold("a", b"same note", "k1", "[]", t).unwrap(),
+            Hold::Held {
+                id: first,
+                new: false
+            }
+        );
+    }
+    assert_eq!(store.held_page("a", 0, 1000).unwrap().len(), 1);
+
+    for i in 1..MAX_HELD_PER_KEY {
+        id(store
+            .hold("a", format!("note {i}").as_bytes(), "k1", "[]", t)
+            .unwrap());
+    }
+    assert_eq!(
+        store.hold("a", b"one too many", "k1", "[]", t).unwrap(),
+        Hold::TooMany {
+            pending: MAX_HELD_PER_KEY
+        }
+    );
+    // Known notes still answer their row; another key is not affected; a decided one frees a
+    // place.
+    assert_eq!(
+        id(store.hold("a", b"same note", "k1", "[]", t).unwrap()),
+        first
+    );
+    id(store
+        .hold("a", b"another key's note", "k2", "[]", t)
+        .unwrap());
+    store.set_held_state(first, "rejected").unwrap();
+    id(store.hold("a", b"one too many", "k1", "[]", t).unwrap());
+    assert_eq!(
+        store.held_page("a", 0, 10_000).unwrap().len() as u64,
+        MAX_HELD_PER_KEY + 2
+    );
+}
+
+#[test]
+fn a_version_1_database_is_upgraded_keeping_every_held_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let conn = rusqlite::Connection::open(tmp.path().join(skytale_store::DB_FILE)).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE election (id TEXT PRIMARY KEY, created_at TEXT NOT NULL);
+             CREATE TABLE entry (election TEXT NOT NULL REFERENCES election(id), idx INTEGER NOT NULL,
+                 data BLOB NOT NULL, PRIMARY KEY (election, idx)) WITHOUT ROWID;
+             CREATE TABLE checkpoint (election TEXT NOT NULL REFERENCES election(id),
+                 size INTEGER NOT NULL, note BLOB NOT NULL, PRIMARY KEY (election, size)) WITHOUT ROWID;
+             CREATE TABLE held (id INTEGER PRIMARY KEY AUTOINCREMENT,
+                 election TEXT NOT NULL REFERENCES election(id), note BLOB NOT NULL,
+                 reasons TEXT NOT NULL, received_at TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'held');
+             INSERT INTO election VALUES ('a', 't');
+             INSERT INTO held (election, note, reasons, received_at) VALUES ('a', x'01', '[]', 't');
+             INSERT INTO held (election, note, reasons, received_at) VALUES ('a', x'01', '[]', 't');
+             INSERT INTO held (election, note, reasons, received_at) VALUES ('a', x'02', '[]', 't');
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let store = Store::open(tmp.path()).unwrap();
+    let rows = store.held_page("a", 0, 10).unwrap();
+    assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(
+        store.hold("a", &[1], "k", "[]", "t").unwrap(),
+        Hold::Held { id: 1, new: false }
+    );
+    drop(store);
+    // Opened again, it is version 2 already.
+    Store::open(tmp.path()).unwrap();
+}
+
+#[test]
+fn a_batch_of_holds_is_one_transaction_with_the_same_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path()).unwrap();
+    store
+        .create_election("a", "2026-11-26T00:00:00Z", &[b"head".to_vec()], b"cp")
+        .unwrap();
+    for i in 0..MAX_HELD_PER_KEY - 2 {
+        id(store
+            .hold("a", format!("note {i}").as_bytes(), "k1", "[]", "t")
+            .unwrap());
+    }
+    let req = |note: &'static [u8], reporter: &'static str| HoldRequest {
+        note,
+        reporter,
+        reasons_json: "[]",
+    };
+    let answers = store
+        .hold_many(
+            "a",
+            &[
+                req(b"x", "k1"),
+                req(b"x", "k1"),
+                req(b"y", "k1"),
+                req(b"z", "k1"),
+                req(b"z", "k2"),
+            ],
+            "t",
+        )
+        .unwrap();
+    let Hold::Held { id: x, new: true } = answers[0] else {
+        panic!("{answers:?}")
+    };
+    assert_eq!(answers[1], Hold::Held { id: x, new: false });
+    assert!(matches!(answers[2], Hold::Held { new: true, .. }));
+    assert_eq!(
+        answers[3],
+        Hold::TooMany {
+            pending: MAX_HELD_PER_KEY
+        }
+    );
+    // The same bytes from another key are the same held note.
+    assert!(matches!(answers[4], Hold::Held { new: true, .. }));
 }
