@@ -28,6 +28,14 @@ pub struct IngestOptions {
     pub statements: Option<usize>,
     pub concurrency: usize,
     pub data_dir: Option<PathBuf>,
+    /// Readers of the public pages during the upload wave (0: none).
+    pub readers: usize,
+    /// A flood of bad input from another address during the wave.
+    pub flood: Option<crate::sideload::FloodClass>,
+    /// Connections of the flood.
+    pub flood_connections: usize,
+    /// Extra arguments for `skytale serve`.
+    pub serve_args: Vec<String>,
 }
 
 pub async fn ingest(opts: IngestOptions) -> Result<String> {
@@ -110,6 +118,7 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
         .args(["serve", "--data-dir"])
         .arg(&dir)
         .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(&opts.serve_args)
         // The server logs warnings only, unless SKYTALE_BENCH_LOG asks for more (e.g. the
         // render timings at `skytale_server=debug`).
         .env(
@@ -169,6 +178,30 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
         })
     };
 
+    // Readers and a flood beside the reporter, from the first statement to the last.
+    let side_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reading = if opts.readers > 0 {
+        let paths = crate::sideload::crawl(&addr, 5_000).await;
+        eprintln!("readers: {} on {} pages", opts.readers, paths.len());
+        Some(crate::sideload::readers(
+            addr.clone(),
+            Arc::new(paths),
+            opts.readers,
+            side_stop.clone(),
+        ))
+    } else {
+        None
+    };
+    let flooding = opts.flood.map(|class| {
+        crate::sideload::flood(
+            addr.clone(),
+            "/api/v1/elections/bench/submissions".into(),
+            class,
+            opts.flood_connections.max(1),
+            notes.first().map(|(_, b)| b.clone()).unwrap_or_default(),
+            side_stop.clone(),
+        )
+    });
     let queue = Arc::new(Mutex::new(
         notes.into_iter().map(|(_, b)| b).collect::<Vec<_>>(),
     ));
@@ -237,6 +270,15 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
         t.await?;
     }
     let elapsed = start.elapsed();
+    side_stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let read_stats = match reading {
+        Some(r) => Some(r.await?),
+        None => None,
+    };
+    let flood_stats = match flooding {
+        Some(f) => Some(f.await?),
+        None => None,
+    };
     let server_cpu =
         cpu_seconds(&format!("/proc/{pid}/stat")).map(|c| c - server_cpu0.unwrap_or(0.0));
     let client_cpu = cpu_seconds("/proc/self/stat").map(|c| c - client_cpu0.unwrap_or(0.0));
@@ -320,6 +362,25 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
         pct(&visible, 99),
         visible.len()
     );
+    if let Some(r) = &read_stats {
+        let _ = writeln!(
+            out,
+            "  readers:             {} pages/s ({} pages, {} other answers, {} errors)  p50 {:?}  p99 {:?}",
+            (r.ok as f64 / r.elapsed.as_secs_f64().max(1e-9)) as u64,
+            r.ok,
+            r.other,
+            r.errors,
+            crate::sideload::pct(&r.latencies, 50),
+            crate::sideload::pct(&r.latencies, 99)
+        );
+    }
+    if let (Some(f), Some(class)) = (&flood_stats, opts.flood) {
+        let _ = writeln!(
+            out,
+            "  flood {class:?}: {} sent over {} connections, answers {:?}, connections closed {}",
+            f.sent, opts.flood_connections, f.statuses, f.closed
+        );
+    }
     if let Some(k) = peak_kib {
         let _ = writeln!(out, "  server peak RSS:     {} MiB", k / 1024);
     }

@@ -13,6 +13,7 @@ pub mod publish;
 pub mod rcv_cmd;
 pub mod sealed;
 pub mod seats_cmd;
+pub mod sideload;
 pub mod submit;
 pub mod submit_cvr;
 pub mod synthetic;

@@ -45,6 +45,41 @@ impl LoadConn {
         })
     }
 
+    /// Connects to `addr` from the local address `from` (another loopback address such as
+    /// 127.0.0.2 makes a second client as the server sees it, for per-address limits).
+    pub async fn connect_from(addr: &str, from: std::net::IpAddr) -> Result<LoadConn> {
+        let to: std::net::SocketAddr = addr
+            .parse()
+            .with_context(|| format!("bad address {addr}"))?;
+        let socket = if to.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.bind(std::net::SocketAddr::new(from, 0))?;
+        let stream = socket
+            .connect(to)
+            .await
+            .with_context(|| format!("cannot connect to {addr} from {from}"))?;
+        stream.set_nodelay(true)?;
+        Ok(LoadConn {
+            stream,
+            host: addr.to_string(),
+            buf: Vec::with_capacity(8192),
+        })
+    }
+
+    /// Writes raw bytes (a deliberately bad or partial request) and does not wait for an answer.
+    pub async fn send_raw(&mut self, bytes: &[u8]) -> Result<()> {
+        self.stream.write_all(bytes).await?;
+        Ok(())
+    }
+
+    /// Reads one answer to a request sent with [`LoadConn::send_raw`].
+    pub async fn answer(&mut self) -> Result<Answer> {
+        self.read_answer().await
+    }
+
     /// `POST path` with a text body.
     pub async fn post(&mut self, path: &str, body: &[u8]) -> Result<Answer> {
         let head = format!(

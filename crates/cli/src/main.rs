@@ -258,6 +258,18 @@ enum BenchCommand {
         concurrency: usize,
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Readers of the public pages during the wave (new visitors, no conditional GETs).
+        #[arg(long, default_value_t = 0)]
+        readers: usize,
+        /// A flood of bad input from 127.0.0.2 during the wave.
+        #[arg(long, value_enum)]
+        flood: Option<skytale::sideload::FloodClass>,
+        /// Connections of the flood.
+        #[arg(long, default_value_t = 200)]
+        flood_connections: usize,
+        /// Extra arguments for `skytale serve`, e.g. `--serve-arg=--max-connections=20000`.
+        #[arg(long = "serve-arg", allow_hyphen_values = true)]
+        serve_args: Vec<String>,
     },
     /// The crash drill: post at full speed, SIGKILL the server at random moments, restart,
     /// and check every receipt against the store after every kill.
@@ -549,12 +561,20 @@ fn run(cli: Cli) -> Result<bool> {
             statements,
             concurrency,
             data_dir,
+            readers,
+            flood,
+            flood_connections,
+            serve_args,
         }) => {
             let out = runtime()?.block_on(bench::ingest(bench::IngestOptions {
                 stations,
                 statements,
                 concurrency,
                 data_dir,
+                readers,
+                flood,
+                flood_connections,
+                serve_args,
             }))?;
             print!("{out}");
             Ok(true)
