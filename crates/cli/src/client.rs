@@ -38,6 +38,48 @@ pub enum Answer {
     },
 }
 
+/// What the server answered to a batch.
+#[derive(Debug)]
+pub enum BatchAnswer {
+    /// Sequenced: one answer per note, in order (accepted or held).
+    Done(Vec<Answer>),
+    /// Nothing was appended; these notes (by position) were refused.
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+        refused: Vec<Refused>,
+    },
+}
+
+/// One refused note of a batch.
+#[derive(Debug)]
+pub struct Refused {
+    pub position: usize,
+    /// The HTTP status the note would have got alone.
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+/// The reasons of a held statement as lines (`field: why`).
+fn held_reasons(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| {
+                    format!(
+                        "{}: {}",
+                        r["field"].as_str().unwrap_or(""),
+                        r["why"].as_str().unwrap_or("")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub struct ElectionInfo {
     pub definition: ValidDefinition,
     pub log_key: VerifierKey,
@@ -119,20 +161,7 @@ impl Client {
             },
             202 => Answer::Held {
                 id: v["held"]["id"].as_i64().unwrap_or(0),
-                reasons: v["held"]["reasons"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .map(|r| {
-                                format!(
-                                    "{}: {}",
-                                    r["field"].as_str().unwrap_or(""),
-                                    r["why"].as_str().unwrap_or("")
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                reasons: held_reasons(&v["held"]["reasons"]),
             },
             _ => Answer::Rejected {
                 status,
@@ -141,6 +170,89 @@ impl Client {
                 field: v["error"]["field"].as_str().map(str::to_string),
             },
         })
+    }
+
+    /// Posts signed notes as one batch, admitted all or none
+    /// (`POST /api/v1/elections/<id>/submissions/batch`).
+    pub async fn submit_batch(&self, election: &str, notes: &[Vec<u8>]) -> Result<BatchAnswer> {
+        let url = format!(
+            "{}/api/v1/elections/{election}/submissions/batch",
+            self.base
+        );
+        let body: Vec<String> = notes
+            .iter()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect();
+        let resp = self
+            .http
+            .post(&url)
+            .json(&body)
+            .send()
+            .await
+            .with_context(|| format!("POST {url}"))?;
+        let status = resp.status().as_u16();
+        let v: serde_json::Value = resp
+            .json()
+            .await
+            .with_context(|| format!("POST {url}: the answer is not JSON"))?;
+        if status != 200 && status != 201 {
+            let refused = v["refused"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|r| Refused {
+                            position: r["position"].as_u64().unwrap_or(0) as usize,
+                            status: r["status"].as_u64().unwrap_or(u64::from(status)) as u16,
+                            code: r["code"].as_str().unwrap_or("unknown").to_string(),
+                            message: r["message"].as_str().unwrap_or("").to_string(),
+                            field: r["field"].as_str().map(str::to_string),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            return Ok(BatchAnswer::Refused {
+                status,
+                code: v["error"]["code"].as_str().unwrap_or("unknown").to_string(),
+                message: v["error"]["message"].as_str().unwrap_or("").to_string(),
+                refused,
+            });
+        }
+        let results = v["results"]
+            .as_array()
+            .ok_or_else(|| anyhow!("POST {url}: the answer has no results"))?;
+        if results.len() != notes.len() {
+            bail!(
+                "POST {url}: {} results for {} notes",
+                results.len(),
+                notes.len()
+            );
+        }
+        Ok(BatchAnswer::Done(
+            results
+                .iter()
+                .map(|r| match r["status"].as_str() {
+                    Some("accepted") => {
+                        let receipt = r["receipt"].clone();
+                        Answer::Accepted {
+                            index: receipt["index"].as_u64().unwrap_or(0),
+                            tree_size: receipt["tree_size"].as_u64().unwrap_or(0),
+                            duplicate: receipt["duplicate"].as_bool().unwrap_or(false),
+                            receipt,
+                        }
+                    }
+                    Some("held") => Answer::Held {
+                        id: r["held"]["id"].as_i64().unwrap_or(0),
+                        reasons: held_reasons(&r["held"]["reasons"]),
+                    },
+                    other => Answer::Rejected {
+                        status,
+                        code: other.unwrap_or("unknown").to_string(),
+                        message: r["error"]["message"].as_str().unwrap_or("").to_string(),
+                        field: None,
+                    },
+                })
+                .collect(),
+        ))
     }
 
     /// The approval rounds (`GET /api/v1/elections/<id>/approvals`), unverified: see

@@ -14,7 +14,7 @@ use skytale_model::{
 use skytale_note::{SigningKey, VerifierKey};
 
 use crate::approvals::Choice;
-use crate::client::{check_receipt, Answer, Client, ElectionInfo};
+use crate::client::{check_receipt, Answer, BatchAnswer, Client, ElectionInfo};
 
 /// Options of `skytale submit`.
 pub struct SubmitOptions {
@@ -57,6 +57,11 @@ pub fn parse_native(
         let Some(obj) = item.as_object_mut() else {
             bail!("{name}: item {i} is not an object");
         };
+        // A report's status is never guessed: "partial" by default would publish a finished
+        // count as unfinished (or the reverse with another default).
+        if !obj.contains_key("status") {
+            bail!("{name}: item {i}: missing field `status` (one of partial, complete, certified)");
+        }
         obj.insert("type".into(), "results".into());
         obj.entry("election").or_insert_with(|| election.into());
         obj.entry("submitted_at").or_insert_with(|| now.into());
@@ -180,6 +185,9 @@ pub async fn submit(opts: SubmitOptions) -> Result<bool> {
             );
         }
     }
+    // Every statement is checked against the definition before anything is signed or sent:
+    // a file with one unknown id sends nothing.
+    check_against_definition(&info.definition, &statements)?;
     eprintln!(
         "{} statement(s) to sign with {}:",
         statements.len(),
@@ -194,14 +202,180 @@ pub async fn submit(opts: SubmitOptions) -> Result<bool> {
     }
     let dir = opts.receipts.join(&opts.election);
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut all_ok = true;
-    for r in statements {
+    let mut signed = Vec::with_capacity(statements.len());
+    for r in &statements {
         let note = sign_statement(&key, &Statement::Results(r.clone()))?;
         let path = dir.join(format!("{}-v{}.json", r.unit, r.version));
         let what = format!("unit {} version {}", r.unit, r.version);
-        all_ok &= send_note(&client, &opts.election, &note, &info.log_key, &path, &what).await?;
+        signed.push((note, path, what));
+    }
+    send_batches(&client, &opts.election, &info.log_key, &signed).await
+}
+
+/// Most notes per batch request (the server's `MAX_BATCH_STATEMENTS`).
+pub const BATCH_NOTES: usize = 10_000;
+/// Most bytes of notes per batch request, under the server's 32 MiB body limit with room for
+/// the JSON string escapes of the notes' quotes and newlines.
+pub const BATCH_BYTES: usize = 24 * 1024 * 1024;
+
+/// Sends signed notes (with where to save each receipt and what to call it) as batches the
+/// server admits all or none: one batch for a file up to [`BATCH_NOTES`] notes and
+/// [`BATCH_BYTES`], otherwise consecutive batches, each all or none, stopping at the first
+/// refused one. Whether every note was accepted.
+pub(crate) async fn send_batches(
+    client: &Client,
+    election: &str,
+    log_key: &VerifierKey,
+    signed: &[(Vec<u8>, PathBuf, String)],
+) -> Result<bool> {
+    let mut chunks: Vec<&[(Vec<u8>, PathBuf, String)]> = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, (note, _, _)) in signed.iter().enumerate() {
+        if i > start && (i - start == BATCH_NOTES || bytes + note.len() > BATCH_BYTES) {
+            chunks.push(&signed[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += note.len();
+    }
+    if start < signed.len() {
+        chunks.push(&signed[start..]);
+    }
+    if chunks.len() > 1 {
+        eprintln!(
+            "{} statements go in {} batches, each admitted all or none",
+            signed.len(),
+            chunks.len()
+        );
+    }
+    let mut all_ok = true;
+    for (k, chunk) in chunks.iter().enumerate() {
+        let notes: Vec<Vec<u8>> = chunk.iter().map(|(n, _, _)| n.clone()).collect();
+        match client.submit_batch(election, &notes).await? {
+            BatchAnswer::Done(answers) => {
+                for ((note, path, what), answer) in chunk.iter().zip(answers) {
+                    all_ok &= report_answer(answer, note, log_key, path, what)?;
+                }
+            }
+            BatchAnswer::Refused {
+                status,
+                code,
+                message,
+                refused,
+            } => {
+                println!("REFUSED batch: {code} ({status}): {message}");
+                for r in refused {
+                    let what = chunk.get(r.position).map(|(_, _, w)| w.as_str());
+                    println!(
+                        "REJECTED {}: {} ({}): {}{}",
+                        what.unwrap_or("?"),
+                        r.code,
+                        r.status,
+                        r.message,
+                        r.field.map(|f| format!(" [field {f}]")).unwrap_or_default()
+                    );
+                }
+                if k > 0 {
+                    println!(
+                        "the {k} batch(es) before this one were accepted; nothing of this one or the ones after it was sent"
+                    );
+                }
+                return Ok(false);
+            }
+        }
     }
     Ok(all_ok)
+}
+
+/// The close matches of `id` among `known` (edit distance at most a third of its length, at
+/// least 1), nearest first, at most three.
+fn close_matches<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let limit = (id.chars().count() / 3).max(1);
+    let mut near: Vec<(usize, &str)> = known
+        .map(|k| (strsim::levenshtein(id, k), k))
+        .filter(|(d, _)| *d <= limit)
+        .collect();
+    near.sort();
+    near.into_iter().take(3).map(|(_, k)| k).collect()
+}
+
+fn suggest(near: &[&str]) -> String {
+    if near.is_empty() {
+        String::new()
+    } else {
+        let quoted: Vec<String> = near.iter().map(|n| format!("{n:?}")).collect();
+        format!(" (did you mean {}?)", quoted.join(" or "))
+    }
+}
+
+/// Every unit, contest and selection id of `statements` must be in the definition, and every
+/// contest held in its unit: the problems are listed (up to 20, with close matches) and
+/// nothing is sent.
+pub fn check_against_definition(
+    def: &ValidDefinition,
+    statements: &[ResultsStatement],
+) -> Result<()> {
+    const SHOWN: usize = 20;
+    let mut problems = Vec::new();
+    for (i, r) in statements.iter().enumerate() {
+        let at = format!(
+            "statement {} (unit {:?}, version {})",
+            i + 1,
+            r.unit,
+            r.version
+        );
+        let Some(unit) = def.unit_index(&r.unit) else {
+            let near = close_matches(&r.unit, def.units().iter().map(|u| u.id.as_str()));
+            problems.push(format!(
+                "{at}: unit {:?} is not in the election{}",
+                r.unit,
+                suggest(&near)
+            ));
+            continue;
+        };
+        for c in &r.contests {
+            let Some(ci) = def.contest_index(&c.contest) else {
+                let near = close_matches(&c.contest, def.contests().iter().map(|c| c.id.as_str()));
+                problems.push(format!(
+                    "{at}: contest {:?} is not in the election{}",
+                    c.contest,
+                    suggest(&near)
+                ));
+                continue;
+            };
+            if !def.contest_held_in(ci, unit) {
+                problems.push(format!(
+                    "{at}: contest {:?} is not held in unit {:?}",
+                    c.contest, r.unit
+                ));
+            }
+            let selections = &def.contests()[ci].selections;
+            for sel in c.selections.keys() {
+                if def.selection_index(ci, sel).is_none() {
+                    let near = close_matches(sel, selections.iter().map(|s| s.id.as_str()));
+                    problems.push(format!(
+                        "{at}: contest {:?} has no selection {sel:?}{}",
+                        c.contest,
+                        suggest(&near)
+                    ));
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let mut msg = format!(
+        "{} problem(s) with the file against the election's definition; nothing was signed or sent:",
+        problems.len()
+    );
+    for p in problems.iter().take(SHOWN) {
+        msg.push_str("\n  ");
+        msg.push_str(p);
+    }
+    if problems.len() > SHOWN {
+        let _ = write!(msg, "\n  … and {} more", problems.len() - SHOWN);
+    }
+    bail!("{msg}")
 }
 
 /// Sends one signed note and reports the answer for `what` ("unit ps1 version 2", "batch 1 of
@@ -215,24 +389,45 @@ pub(crate) async fn send_note(
     path: &Path,
     what: &str,
 ) -> Result<bool> {
-    match client.submit(election, note).await? {
+    let answer = client.submit(election, note).await?;
+    report_answer(answer, note, log_key, path, what)
+}
+
+/// Reports the server's answer for one note: an accepted note's receipt is checked against the
+/// log key and saved with the note at `path` (also when it was already in the log: the receipt
+/// of the first time). Whether the note is in the log.
+fn report_answer(
+    answer: Answer,
+    note: &[u8],
+    log_key: &VerifierKey,
+    path: &Path,
+    what: &str,
+) -> Result<bool> {
+    match answer {
         Answer::Accepted {
             receipt, duplicate, ..
         } => {
-            let index = check_receipt(&receipt, note, log_key)?;
+            let index = match receipt["entry"].as_str() {
+                Some(entry) if duplicate && entry.as_bytes() != note => {
+                    check_retry_receipt(&receipt, entry.as_bytes(), note, log_key)?
+                }
+                _ => check_receipt(&receipt, note, log_key)?,
+            };
             let saved =
                 serde_json::json!({"note": String::from_utf8_lossy(note), "receipt": receipt});
             fs::write(path, serde_json::to_vec_pretty(&saved)?)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            println!(
-                "accepted {what} at index {index}{} (receipt checked, saved to {})",
-                if duplicate {
-                    ", already in the log"
-                } else {
-                    ""
-                },
-                path.display()
-            );
+            if duplicate {
+                println!(
+                    "{what} already in the log as entry {index} (receipt checked, saved to {})",
+                    path.display()
+                );
+            } else {
+                println!(
+                    "accepted {what} at index {index} (receipt checked, saved to {})",
+                    path.display()
+                );
+            }
             Ok(true)
         }
         Answer::Held { id, reasons } => {
@@ -255,6 +450,44 @@ pub(crate) async fn send_note(
             Ok(false)
         }
     }
+}
+
+/// A retry with a new time is answered with the entry first accepted, not with this note:
+/// the proof is checked for that entry, which must be signed by the same key (name and key
+/// id; the server checked the signature when it admitted it, and anyone can check it again in
+/// the log) and say the same as `ours` in everything but `submitted_at`.
+fn check_retry_receipt(
+    receipt: &serde_json::Value,
+    entry: &[u8],
+    ours: &[u8],
+    log_key: &VerifierKey,
+) -> Result<u64> {
+    let index = check_receipt(receipt, entry, log_key)?;
+    let parse = |b: &[u8]| -> Result<(skytale_note::Note, Statement)> {
+        let n = skytale_note::Note::parse(b).map_err(|e| anyhow!("not a signed note: {e}"))?;
+        let st = Statement::parse(&n.text).map_err(|e| anyhow!("{e}"))?;
+        Ok((n, st))
+    };
+    let (their_note, theirs) =
+        parse(entry).map_err(|e| anyhow!("the receipt's entry {index}: {e}"))?;
+    let (our_note, ours) = parse(ours)?;
+    let same_key = our_note.signatures.iter().any(|s| {
+        their_note
+            .signatures
+            .iter()
+            .any(|t| t.name == s.name && t.key_id == s.key_id)
+    });
+    let same = match (theirs, ours) {
+        (Statement::Results(mut t), Statement::Results(o)) => {
+            t.submitted_at.clone_from(&o.submitted_at);
+            t == o
+        }
+        _ => false,
+    };
+    if !same_key || !same {
+        bail!("the server answered with entry {index}, which is not this statement sent before");
+    }
+    Ok(index)
 }
 
 pub fn sign_statement(key: &SigningKey, st: &Statement) -> Result<Vec<u8>> {
@@ -378,5 +611,66 @@ pub fn source_of(format: &str, bytes: &[u8], name: &str) -> SourceFile {
         format: format.to_string(),
         sha256: hex::encode(Sha256::digest(bytes)),
         name: Some(name.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every unknown id of a file is listed with its close matches before anything is sent.
+    #[test]
+    fn unknown_ids_are_listed_with_close_matches() {
+        let k = skytale_testkit::keys();
+        let def = skytale_testkit::valid(&k);
+        let text = |unit: &str, contest: &str, sel: &str| {
+            format!(
+                r#"{{"unit": "{unit}", "version": 1, "status": "complete", "contests": [{{"contest": "{contest}", "selections": {{"{sel}": {{"total": 1}}}}}}]}}"#
+            )
+        };
+        let file = format!(
+            "[{}, {}, {}, {}]",
+            text("n1", "mayor", "alice"),
+            text("n9", "mayor", "alice"),
+            text("n2", "mayr", "alice"),
+            text("s1", "mayor", "alise"),
+        );
+        let st = parse_native(
+            file.as_bytes(),
+            "f.json",
+            "test-2026",
+            None,
+            "2026-11-25T20:00:00Z",
+        )
+        .unwrap();
+        let e = check_against_definition(&def, &st).unwrap_err().to_string();
+        assert!(e.starts_with("3 problem(s)"), "{e}");
+        assert!(
+            e.contains(r#"unit "n9" is not in the election (did you mean "n1" or "n2"?)"#),
+            "{e}"
+        );
+        assert!(
+            e.contains(r#"contest "mayr" is not in the election (did you mean "mayor"?)"#),
+            "{e}"
+        );
+        assert!(
+            e.contains(r#"has no selection "alise" (did you mean "alice"?)"#),
+            "{e}"
+        );
+        assert!(check_against_definition(&def, &st[..1]).is_ok());
+    }
+
+    #[test]
+    fn a_native_item_without_status_is_refused() {
+        let e = parse_native(
+            br#"{"unit": "n1", "version": 1, "contests": []}"#,
+            "f.json",
+            "test-2026",
+            None,
+            "2026-11-25T20:00:00Z",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("item 0: missing field `status`"), "{e}");
     }
 }

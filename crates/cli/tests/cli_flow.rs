@@ -235,11 +235,67 @@ scope = ["town"]
     )
     .unwrap();
     assert_eq!(receipt["receipt"]["index"], 1);
+    let submit = |file: &str| {
+        run(
+            &[
+                "submit",
+                "--server",
+                &url,
+                "--election",
+                "cli-2026",
+                "--key",
+                "keys/office.key",
+                file,
+            ],
+            d,
+        )
+    };
+    // Sending the same file again (a lost answer): stamped with a new time, answered with the
+    // first receipt, saved again; no second entry.
+    std::fs::remove_file(d.join("skytale-receipts/cli-2026/ps1-v1.json")).unwrap();
+    let (ok, out, err) = submit("results.json");
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("unit ps1 version 1 already in the log as entry 1 (receipt checked"),
+        "{out}"
+    );
+    assert!(d.join("skytale-receipts/cli-2026/ps1-v1.json").exists());
+
+    // A file with one unknown unit sends nothing, and suggests the close match.
+    std::fs::write(
+        d.join("half.json"),
+        r#"[{"unit": "ps1", "version": 2, "status": "complete", "contests": [{"contest": "mayor", "selections": {"ann": {"total": 400}}}]},
+            {"unit": "ps2", "version": 1, "status": "complete", "contests": [{"contest": "mayr", "selections": {"anne": {"total": 1}}}]}]"#,
+    )
+    .unwrap();
+    let (ok, out, err) = submit("half.json");
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains(r#"unit "ps2" is not in the election (did you mean "ps1"?)"#)
+            && err.contains("nothing was signed or sent"),
+        "{err}"
+    );
+    assert!(!d.join("skytale-receipts/cli-2026/ps1-v2.json").exists());
+    // A native file missing its unit or its status says which field is missing.
+    std::fs::write(
+        d.join("nounit.json"),
+        r#"{"version": 2, "status": "complete", "contests": [{"contest": "mayor", "selections": {"ann": {"total": 1}}}]}"#,
+    )
+    .unwrap();
+    let (ok, _, err) = submit("nounit.json");
+    assert!(!ok && err.contains("missing field `unit`"), "{err}");
+    std::fs::write(
+        d.join("nostatus.json"),
+        r#"{"unit": "ps1", "version": 2, "contests": [{"contest": "mayor", "selections": {"ann": {"total": 1}}}]}"#,
+    )
+    .unwrap();
+    let (ok, _, err) = submit("nostatus.json");
+    assert!(!ok && err.contains("missing field `status`"), "{err}");
 
     // A stale resubmission with other content is refused, naming the code and field.
     std::fs::write(
         d.join("again.json"),
-        r#"{"unit": "ps1", "version": 1, "contests": [{"contest": "mayor", "selections": {"ann": {"total": 1}}}]}"#,
+        r#"{"unit": "ps1", "version": 1, "status": "complete", "contests": [{"contest": "mayor", "selections": {"ann": {"total": 1}}}]}"#,
     )
     .unwrap();
     let (ok, out, _) = run(

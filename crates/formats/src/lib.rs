@@ -114,7 +114,10 @@ impl Format {
             if t.contains("ElectionResults.ElectionReport") || t.contains("\"GpUnit\"") {
                 return Some(Format::NistJson);
             }
-            if t.contains("\"election\"") || t.contains("\"unit\"") {
+            // A native statement names its unit and election, but a file may leave the
+            // election out (filled in) or miss the unit by mistake: its contests still say
+            // what it is, so the error is the missing field, not an unknown format.
+            if t.contains("\"election\"") || t.contains("\"unit\"") || t.contains("\"contests\"") {
                 return Some(Format::Native);
             }
             return if t.starts_with('[') {
@@ -326,6 +329,13 @@ fn native(bytes: &[u8], opts: &ImportOptions) -> Result<Vec<ResultsStatement>, F
         .into_iter()
         .enumerate()
         .map(|(i, item)| {
+            // A missing status would decode as `partial`: never guessed, refused.
+            if item.is_object() && item.get("status").is_none() {
+                return Err(FormatError::syntax(
+                    Location::at_field(format!("[{i}]")),
+                    "missing field `status` (one of partial, complete, certified)",
+                ));
+            }
             let mut st: ResultsStatement = serde_json::from_value(item).map_err(|e| {
                 FormatError::syntax(
                     Location::at_field(format!("[{i}]")),
@@ -495,5 +505,31 @@ mod tests {
             Some(Format::Csv)
         );
         assert_eq!(Format::detect("a.bin", b"\x00\x01"), None);
+    }
+
+    /// A native file that misses its unit is still native (its contests say so), so the error
+    /// names the missing field instead of "cannot tell its format".
+    #[test]
+    fn a_native_file_without_its_unit_is_told_native() {
+        let text = br#"{"version": 1, "status": "complete", "contests": [{"contest": "mayor", "selections": {"a": {"total": 1}}}]}"#;
+        assert_eq!(Format::detect("s.json", text), Some(Format::Native));
+    }
+
+    /// A native statement without `status` is refused, never read as partial.
+    #[test]
+    fn a_native_statement_without_status_is_refused() {
+        let opts = ImportOptions {
+            election: "e",
+            version: 1,
+            submitted_at: "2026-11-25T20:00:00Z",
+            status: ReportStatus::Partial,
+            mapping: None,
+            source_name: None,
+        };
+        let with = br#"[{"election": "e", "unit": "u", "version": 1, "status": "complete", "submitted_at": "2026-11-25T20:00:00Z", "contests": []}]"#;
+        assert!(native(with, &opts).is_ok());
+        let without = String::from_utf8_lossy(with).replace(r#""status": "complete", "#, "");
+        let e = native(without.as_bytes(), &opts).unwrap_err().to_string();
+        assert!(e.contains("missing field `status`"), "{e}");
     }
 }

@@ -81,6 +81,16 @@ pub enum RejectCode {
     /// A batch names the same unit, contest and version as an accepted series but another
     /// file, format, batch count or ballot total.
     SeriesMismatch,
+    /// A count is given twice: a selection twice in one contest, or a count type twice in one
+    /// selection. Neither is silently resolved (which one would win is a guess).
+    DuplicateCount,
+    /// A time (`submitted_at`, `signed_at`) is not RFC 3339 with a UTC offset; it becomes the
+    /// site's "last update", so free text is refused.
+    BadTimestamp,
+    /// A version beyond [`crate::MAX_VERSION`], or more than [`crate::MAX_VERSION_STEP`]
+    /// above the last accepted one: a version no correction could ever exceed would freeze
+    /// the unit for the rest of the night.
+    VersionOutOfRange,
 }
 
 impl RejectCode {
@@ -108,13 +118,19 @@ impl RejectCode {
             RejectCode::BadBatch => "bad_batch",
             RejectCode::DuplicateBatch => "duplicate_batch",
             RejectCode::SeriesMismatch => "series_mismatch",
+            RejectCode::DuplicateCount => "duplicate_count",
+            RejectCode::BadTimestamp => "bad_timestamp",
+            RejectCode::VersionOutOfRange => "version_out_of_range",
         }
     }
 
     /// The HTTP status that interfaces.md assigns to this kind of error.
     pub fn http_status(self) -> u16 {
         match self {
-            RejectCode::MalformedNote | RejectCode::MalformedStatement => 400,
+            RejectCode::MalformedNote
+            | RejectCode::MalformedStatement
+            | RejectCode::DuplicateCount
+            | RejectCode::BadTimestamp => 400,
             RejectCode::UnknownKey | RejectCode::BadSignature => 401,
             RejectCode::KeyRevoked | RejectCode::KeyNotAuthorised => 403,
             RejectCode::StaleVersion

@@ -85,6 +85,54 @@ pub struct VerifiedNote {
     pub signers: Vec<usize>,
 }
 
+/// Largest version of a results statement or CVR series: 2^53 − 1, the largest integer every
+/// JSON reader (JavaScript's included) holds exactly.
+pub const MAX_VERSION: u64 = (1 << 53) - 1;
+/// Largest step from the last accepted version of a unit (or a CVR series) to the next, and
+/// the largest first version. Versions only grow, so one statement with a huge version would
+/// leave no room for a correction; with this step a unit can take 9 × 10^9 corrections before
+/// [`MAX_VERSION`], so no single statement can freeze it.
+pub const MAX_VERSION_STEP: u64 = 1_000_000;
+
+/// The version rules shared by results and CVR statements: 1 to [`MAX_VERSION`], and at most
+/// [`MAX_VERSION_STEP`] above the last accepted one (or above 0 for the first).
+fn check_version(version: u64, last: Option<u64>) -> Result<(), Rejection> {
+    if version == 0 {
+        return Err(Rejection::at(
+            RejectCode::MalformedStatement,
+            "version",
+            "versions start at 1",
+        ));
+    }
+    if version > MAX_VERSION {
+        return Err(Rejection::at(
+            RejectCode::VersionOutOfRange,
+            "version",
+            format!("version {version} is larger than {MAX_VERSION} (2^53 - 1)"),
+        ));
+    }
+    let base = last.unwrap_or(0);
+    if version > base.saturating_add(MAX_VERSION_STEP) {
+        return Err(Rejection::at(
+            RejectCode::VersionOutOfRange,
+            "version",
+            format!(
+                "version {version} is more than {MAX_VERSION_STEP} above {}; a new version is at most the last one plus {MAX_VERSION_STEP}, so no statement can leave a unit without room for a correction",
+                match last {
+                    Some(l) => format!("the last accepted version {l}"),
+                    None => "0 (no version was accepted yet)".to_string(),
+                }
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A statement's time must be RFC 3339 with an offset (see [`crate::check_timestamp`]).
+fn check_time(field: &str, value: &str) -> Result<(), Rejection> {
+    crate::check_timestamp(value).map_err(|why| Rejection::at(RejectCode::BadTimestamp, field, why))
+}
+
 /// Largest note accepted as a log entry (C2SP tlog-tiles entry bundles carry 16-bit lengths).
 pub const MAX_ENTRY_SIZE: usize = 65_535;
 
@@ -301,8 +349,9 @@ pub struct Ledger {
     genesis_size: u64,
     /// Entries applied so far (the log size this state describes).
     size: u64,
-    /// Last accepted version per unit index.
-    last_version: HashMap<usize, u64>,
+    /// Last accepted version per unit index, and the log index of the entry that carried it
+    /// (to answer a retry of that entry with its receipt: [`Ledger::retry_of`]).
+    last_version: HashMap<usize, (u64, u64)>,
     /// The latest CVR series per (unit, contest) of ranked-choice contests.
     cvr_series: HashMap<(usize, usize), CvrSeries>,
     /// Content size → approver key indexes whose approvals count for it (`approval` mode;
@@ -388,7 +437,7 @@ impl Ledger {
         self.def.id()
     }
     pub fn last_version(&self, unit: usize) -> Option<u64> {
-        self.last_version.get(&unit).copied()
+        self.last_version.get(&unit).map(|&(v, _)| v)
     }
     /// The largest published tree size under the election's policy and the time it was
     /// published (from the log, never the server's clock). `automatic`: every entry is
@@ -533,6 +582,39 @@ impl Ledger {
         }
     }
 
+    /// When `v` is a retry of the results statement last accepted for its unit, the log index
+    /// of that entry; `None` otherwise (then [`Ledger::admit`] decides as for anything new).
+    ///
+    /// A retry is the same unit and version, signed by a key that signed the accepted entry and
+    /// may still report the unit, whose content equals the accepted one in everything but
+    /// `submitted_at` (a client stamps the time on each run, so a resent file differs there
+    /// alone). Different counts under the same version stay a refusal (`duplicate_version`).
+    /// `entry` gives the bytes of a log entry. This decides no acceptance: nothing is appended
+    /// for a retry, so the log and its verification are as if it never came.
+    pub fn retry_of(
+        &self,
+        v: &VerifiedNote,
+        entry: &dyn Fn(u64) -> Option<Vec<u8>>,
+    ) -> Option<u64> {
+        let Statement::Results(r) = &v.statement else {
+            return None;
+        };
+        let unit = self.def.unit_index(&r.unit)?;
+        let &(version, index) = self.last_version.get(&unit)?;
+        if version != r.version || self.authorise(&v.signers, unit, &r.unit).is_err() {
+            return None;
+        }
+        let original = verify_note(&self.keys, self.election(), &entry(index)?).ok()?;
+        if !v.signers.iter().any(|s| original.signers.contains(s)) {
+            return None;
+        }
+        let Statement::Results(mut o) = original.statement else {
+            return None;
+        };
+        o.submitted_at.clone_from(&r.submitted_at);
+        (o == *r).then_some(index)
+    }
+
     fn live_signers<'a>(
         &'a self,
         signers: &'a [usize],
@@ -653,14 +735,12 @@ impl Ledger {
             }
         }
         r.check_counts()?;
-        if r.version == 0 {
-            return Err(Rejection::at(
-                RejectCode::MalformedStatement,
-                "version",
-                "versions start at 1",
-            ));
+        check_time("submitted_at", &r.submitted_at)?;
+        let last = self.last_version(unit);
+        if r.version == 0 || last.is_none_or(|l| r.version > l) {
+            check_version(r.version, last)?;
         }
-        if let Some(last) = self.last_version.get(&unit) {
+        if let Some(last) = &last {
             if r.version < *last {
                 return Err(Rejection::at(
                     RejectCode::StaleVersion,
@@ -727,12 +807,10 @@ impl Ledger {
                 format!("contest {:?} is not held in unit {:?}", c.contest, c.unit),
             ));
         }
-        if c.version == 0 {
-            return Err(Rejection::at(
-                RejectCode::MalformedStatement,
-                "version",
-                "versions start at 1",
-            ));
+        check_time("submitted_at", &c.submitted_at)?;
+        let last = self.cvr_series.get(&(unit, ci)).map(|s| s.version);
+        if c.version == 0 || last.is_none_or(|l| c.version > l) {
+            check_version(c.version, last)?;
         }
         if c.source.sha256.len() != 64
             || !c
@@ -873,6 +951,7 @@ impl Ledger {
                 "a publication must be signed by an approver named in the election's publication policy",
             ));
         }
+        check_time("signed_at", &p.signed_at)?;
         if p.tree_size < self.genesis_size || p.tree_size > self.size {
             return Err(Rejection::at(
                 RejectCode::BadPublication,
@@ -1037,7 +1116,7 @@ impl Ledger {
         match &a.verified.statement {
             Statement::Results(r) => {
                 if let Some(u) = a.unit {
-                    self.last_version.insert(u, r.version);
+                    self.last_version.insert(u, (r.version, index));
                 }
                 self.latest_time = Some(r.submitted_at.clone());
             }

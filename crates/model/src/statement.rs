@@ -1,8 +1,11 @@
 //! Statements: the JSON texts of the signed notes that make up an election's log.
 //!
 //! Every statement names its election, so a note can never be replayed into another log.
-//! Counts are decoded leniently (any JSON number) and then range-checked with the field path,
-//! so a negative or oversized count gets its own error code instead of a generic parse error.
+//! Counts are decoded as JSON integers and then range-checked with the field path, so a
+//! negative or oversized count gets its own error code instead of a generic parse error. A
+//! number written with a fraction or an exponent (`100.0`, `1e2`) is refused, and so is a count
+//! given twice (a selection twice in a contest, a count type twice in a selection): which of
+//! two would win is a guess, and a guess is not a count.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -91,9 +94,17 @@ impl Statement {
         let de = &mut serde_json::Deserializer::from_str(text);
         let st: Statement = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
             let path = e.path().to_string();
+            let why = e.inner().to_string();
+            // Our own messages for a count given twice (see `ByType` and `ContestReport`):
+            // serde carries only text, so the code is told by the sentence we wrote.
+            let code = if why.starts_with(DUPLICATE_SELECTION) || why.starts_with(DUPLICATE_TYPE) {
+                RejectCode::DuplicateCount
+            } else {
+                RejectCode::MalformedStatement
+            };
             Rejection {
-                code: RejectCode::MalformedStatement,
-                message: format!("the statement is not valid: {}", e.inner()),
+                code,
+                message: format!("the statement is not valid: {why}"),
                 field: (path != ".").then_some(path),
             }
         })?;
@@ -228,9 +239,14 @@ pub struct SourceFile {
     pub name: Option<String>,
 }
 
+/// How the decoding error of a selection given twice in one contest begins.
+const DUPLICATE_SELECTION: &str = "selection ";
+/// How the decoding error of a count type given twice in one selection begins.
+const DUPLICATE_TYPE: &str = "count type ";
+
 /// One contest's counts in one unit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, try_from = "ContestReportWire")]
 pub struct ContestReport {
     pub contest: String,
     /// Ballots cast in this contest in this unit.
@@ -246,6 +262,85 @@ pub struct ContestReport {
     pub undervotes: Option<Count>,
     /// Selection id → count type → votes.
     pub selections: BTreeMap<String, ByType>,
+}
+
+/// [`ContestReport`] as it is decoded: the selections keep a key given twice, so the error can
+/// name the contest as well as the selection (a map decoder would keep the last one silently).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContestReportWire {
+    contest: String,
+    #[serde(default)]
+    ballots: Option<Count>,
+    #[serde(default)]
+    blank: Option<Count>,
+    #[serde(default)]
+    invalid: Option<Count>,
+    #[serde(default)]
+    overvotes: Option<Count>,
+    #[serde(default)]
+    undervotes: Option<Count>,
+    selections: SelectionsWire,
+}
+
+/// A contest's selections with the first key given twice, if any.
+struct SelectionsWire {
+    map: BTreeMap<String, ByType>,
+    twice: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for SelectionsWire {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<SelectionsWire, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SelectionsWire;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object from selection id to counts by type")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<SelectionsWire, A::Error> {
+                let mut out = SelectionsWire {
+                    map: BTreeMap::new(),
+                    twice: None,
+                };
+                while let Some((k, v)) = m.next_entry::<String, ByType>()? {
+                    match out.map.entry(k) {
+                        std::collections::btree_map::Entry::Occupied(e) => {
+                            out.twice.get_or_insert_with(|| e.key().clone());
+                        }
+                        std::collections::btree_map::Entry::Vacant(e) => {
+                            e.insert(v);
+                        }
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl TryFrom<ContestReportWire> for ContestReport {
+    type Error = String;
+    fn try_from(w: ContestReportWire) -> Result<ContestReport, String> {
+        if let Some(sel) = w.selections.twice {
+            return Err(format!(
+                "{DUPLICATE_SELECTION}{sel:?} is given twice in contest {:?}; a count given twice is refused, never resolved",
+                w.contest
+            ));
+        }
+        Ok(ContestReport {
+            contest: w.contest,
+            ballots: w.ballots,
+            blank: w.blank,
+            invalid: w.invalid,
+            overvotes: w.overvotes,
+            undervotes: w.undervotes,
+            selections: w.selections.map,
+        })
+    }
 }
 
 impl ContestReport {
@@ -522,7 +617,7 @@ impl<'de> Deserialize<'de> for ByType {
                 while let Some((t, c)) = map.next_entry::<CountType, Count>()? {
                     if b.insert(t, c).is_some() {
                         return Err(de::Error::custom(format_args!(
-                            "count type {:?} is given twice",
+                            "{DUPLICATE_TYPE}{:?} is given twice",
                             t.as_str()
                         )));
                     }
@@ -534,7 +629,7 @@ impl<'de> Deserialize<'de> for ByType {
     }
 }
 
-/// A vote count as received: any JSON number, range-checked later with its field path.
+/// A vote count as received: a JSON integer, range-checked later with its field path.
 /// Eight bytes: numbers beyond `i64` saturate to its bounds, which are far outside
 /// `0..=MAX_COUNT` and so refused by the same check, named "too large to represent".
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -568,6 +663,83 @@ impl Count {
         }
         Ok(())
     }
+}
+
+/// 2^63 as a float: floats below it in magnitude were written as decimals, not integers.
+const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+
+/// Checks that `s` is an RFC 3339 date-time with a UTC offset, as tabulators and Skytale write
+/// them: `YYYY-MM-DDTHH:MM:SS`, an optional fraction of 1 to 9 digits, then `Z` or `±hh:mm`
+/// (upper-case `T` and `Z`; no leap second). A statement's time becomes the site's "last
+/// update", so free text, a date alone or a time without an offset is refused. The error says
+/// what is wrong, for a person.
+pub fn check_timestamp(s: &str) -> Result<(), String> {
+    let shape = || {
+        format!("{s:?} is not an RFC 3339 time with an offset (like 2026-11-25T21:04:05Z or 2026-11-25T22:04:05.123+01:00)")
+    };
+    let b = s.as_bytes();
+    let num = |from: usize, len: usize| -> Option<u32> {
+        let part = b.get(from..from + len)?;
+        part.iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let sep = |at: usize, c: u8| b.get(at) == Some(&c);
+    if !(sep(4, b'-') && sep(7, b'-') && sep(10, b'T') && sep(13, b':') && sep(16, b':')) {
+        return Err(shape());
+    }
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
+        num(0, 4),
+        num(5, 2),
+        num(8, 2),
+        num(11, 2),
+        num(14, 2),
+        num(17, 2),
+    ) else {
+        return Err(shape());
+    };
+    let mut at = 19;
+    if sep(at, b'.') {
+        let digits = b[at + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if !(1..=9).contains(&digits) {
+            return Err(format!(
+                "{s:?}: a fraction of a second has 1 to 9 digits, not {digits}"
+            ));
+        }
+        at += 1 + digits;
+    }
+    match b.get(at..) {
+        Some(b"Z") => {}
+        Some(&[sign, _, _, b':', _, _]) if sign == b'+' || sign == b'-' => {
+            match (num(at + 1, 2), num(at + 4, 2)) {
+                (Some(h), Some(m)) if h <= 23 && m <= 59 => {}
+                _ => return Err(format!("{s:?}: the offset is not ±hh:mm")),
+            }
+        }
+        _ => return Err(shape()),
+    }
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(format!("{s:?}: month {month} does not exist")),
+    };
+    if year == 0 || day == 0 || day > days {
+        return Err(format!(
+            "{s:?}: {year:04}-{month:02}-{day:02} is not a date"
+        ));
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return Err(format!(
+            "{s:?}: {hour:02}:{minute:02}:{second:02} is not a time of day"
+        ));
+    }
+    Ok(())
 }
 
 struct CountDisplay(i64);
@@ -608,12 +780,24 @@ impl<'de> Deserialize<'de> for Count {
                 Ok(Count::saturating(i128::try_from(v).unwrap_or(i128::MAX)))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Count, E> {
-                // serde_json hands numbers beyond 64 bits over as floats; mark them out of range.
-                if v.is_finite() && v.fract() == 0.0 {
+                // serde_json decodes every integer literal that fits 64 bits as an integer, so
+                // a float inside i64's range was written with a fraction or an exponent
+                // (`100.0`, `1e2`): refused, whatever its value. Beyond that range it is an
+                // integer literal too long for 64 bits (or a huge exponent): saturate, and the
+                // range check refuses it as out of range, as before.
+                if v.is_finite() && v.abs() < TWO_POW_63 {
+                    if v.fract() == 0.0 {
+                        Err(E::custom(format!(
+                            "{v} is written as a decimal number; a count is a JSON integer, without a fraction or exponent"
+                        )))
+                    } else {
+                        Err(E::custom(format!("{v} is not a whole number")))
+                    }
+                } else if v.is_nan() {
+                    Err(E::custom("not a number"))
+                } else {
                     // `as` saturates at i64's bounds (and those are refused as out of range).
                     Ok(Count(v as i64))
-                } else {
-                    Err(E::custom(format!("{v} is not a whole number")))
                 }
             }
         }
@@ -628,7 +812,7 @@ mod tests {
     /// The fast path and the general one agree on every text (same statement or both refuse).
     #[test]
     fn the_results_fast_path_accepts_what_the_general_path_accepts() {
-        let base = r#"{"type":"results","election":"e","unit":"u","version":1,"status":"complete","submitted_at":"2026-11-25T20:00:00Z","contests":[{"contest":"c","ballots":5,"selections":{"a":{"election_day":3},"b":{"total":2.0}}}]}"#;
+        let base = r#"{"type":"results","election":"e","unit":"u","version":1,"status":"complete","submitted_at":"2026-11-25T20:00:00Z","contests":[{"contest":"c","ballots":5,"selections":{"a":{"election_day":3},"b":{"total":2}}}]}"#;
         let texts = [
             base.to_string(),
             format!("{base}\n"),
@@ -636,6 +820,9 @@ mod tests {
             base.replace(r#""version":1"#, r#""version":1,"type":"results""#),
             base.replace(r#""ballots":5"#, r#""ballots":-5"#),
             base.replace(r#""ballots":5"#, r#""ballots":5.5"#),
+            base.replace(r#""total":2"#, r#""total":2.0"#),
+            base.replace(r#""total":2"#, r#""total":2e0"#),
+            base.replace(r#""b":{"total":2}"#, r#""b":{"total":2},"b":{"total":7}"#),
             base.replace(r#""status":"complete""#, r#""status":"complete","extra":1"#),
             base.replace(r#""election":"e","#, ""),
         ];
@@ -716,5 +903,90 @@ mod tests {
         let ok: Count = serde_json::from_str("10000000000").unwrap();
         assert!(ok.check(|| "f".into()).is_ok());
         assert_eq!(ok.get(), 10_000_000_000);
+    }
+
+    /// A count written as a decimal (`100.0`, `1e2`) is refused, not read as 100: a count is
+    /// a JSON integer.
+    #[test]
+    fn counts_written_as_decimals_are_refused() {
+        for n in ["100.0", "1e2", "1E2", "100e0", "0.0", "-0.0", "5.5"] {
+            let e = serde_json::from_str::<Count>(n).expect_err(n);
+            let why = e.to_string();
+            assert!(
+                why.contains("JSON integer") || why.contains("not a whole number"),
+                "{n}: {why}"
+            );
+        }
+        let text = r#"{"type":"results","election":"e","unit":"u","version":1,"status":"complete","submitted_at":"2026-11-25T20:00:00Z","contests":[{"contest":"c","selections":{"a":{"total":1e2}}}]}"#;
+        let e = Statement::parse(text).unwrap_err();
+        assert_eq!(e.code, RejectCode::MalformedStatement, "{e}");
+        assert!(
+            e.message.contains("100 is written as a decimal number"),
+            "{e}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Count>("100").unwrap(),
+            Count::new(100)
+        );
+    }
+
+    /// A selection given twice in one contest is refused with its own code, naming the contest
+    /// and the selection (a map decoder silently kept the last one).
+    #[test]
+    fn a_selection_given_twice_is_refused_naming_contest_and_key() {
+        let text = r#"{"type":"results","election":"e","unit":"u","version":1,"status":"complete","submitted_at":"2026-11-25T20:00:00Z","contests":[{"contest":"mayor","selections":{"alice":{"total":1},"bob":{"total":2},"alice":{"total":900}}}]}"#;
+        let e = Statement::parse(text).unwrap_err();
+        assert_eq!(e.code, RejectCode::DuplicateCount, "{e}");
+        assert!(
+            e.message
+                .contains(r#"selection "alice" is given twice in contest "mayor""#),
+            "{e}"
+        );
+        let twice_type = text.replace(
+            r#""bob":{"total":2},"alice":{"total":900}"#,
+            r#""bob":{"mail":2,"mail":3}"#,
+        );
+        let e = Statement::parse(&twice_type).unwrap_err();
+        assert_eq!(e.code, RejectCode::DuplicateCount, "{e}");
+        assert!(e.message.contains(r#""mail" is given twice"#), "{e}");
+        let once = text.replace(r#","alice":{"total":900}"#, "");
+        assert!(Statement::parse(&once).is_ok());
+    }
+
+    /// Times are RFC 3339 with an offset, with 0 to 9 digits of fraction, as exporters write.
+    #[test]
+    fn timestamps_must_be_rfc3339_with_an_offset() {
+        for ok in [
+            "2026-11-25T20:00:00Z",
+            "2026-11-25T20:00:00.5Z",
+            "2026-12-06T21:17:23.535534872Z",
+            "2026-11-25T21:00:00+01:00",
+            "2026-11-25T15:00:00.123-05:00",
+            "2028-02-29T23:59:59Z",
+        ] {
+            assert_eq!(check_timestamp(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "tonight",
+            "2026-11-25",
+            "2026-11-25 20:00:00Z",
+            "2026-11-25T20:00:00",
+            "2026-11-25T20:00:00.Z",
+            "2026-11-25T20:00:00.1234567890Z",
+            "2026-11-25T20:00:00+0100",
+            "2026-11-25T20:00:00+24:00",
+            "2026-11-25T20:00:00z",
+            "2026-13-25T20:00:00Z",
+            "2027-02-29T20:00:00Z",
+            "2026-11-25T24:00:00Z",
+            "2026-11-25T20:60:00Z",
+            "2026-11-25T20:00:60Z",
+            "2026-11-25T20:00:00Z trailing",
+            "2026-11-25T20:00:00Z\n",
+            "０２０26-11-25T20:00:00Z",
+        ] {
+            assert!(check_timestamp(bad).is_err(), "{bad:?} must be refused");
+        }
     }
 }

@@ -46,6 +46,10 @@ pub fn router(state: AppState) -> Router {
             get(crate::approvals::approvals),
         )
         .route("/api/v1/elections/{id}/submissions", post(submit))
+        .route(
+            "/api/v1/elections/{id}/submissions/batch",
+            post(crate::batch::submit_batch),
+        )
         .merge(crate::sealed::routes())
         .route("/log/{id}/checkpoint", get(checkpoint))
         .route("/log/{id}/{*tile}", get(tile))

@@ -13,6 +13,7 @@
 pub mod api;
 pub mod approvals;
 pub mod auth;
+pub mod batch;
 #[cfg(feature = "fault-injection")]
 pub mod faults;
 pub mod publisher;

@@ -34,6 +34,9 @@ use tokio::sync::{broadcast, oneshot};
 
 use crate::publisher::{Committed, Publisher};
 
+mod batch;
+pub use batch::{BatchError, MAX_BATCH_STATEMENTS};
+
 /// Most submissions sequenced in one batch (one transaction, one checkpoint).
 pub const MAX_BATCH: usize = 4096;
 /// Submissions waiting for the sequencer before new ones are turned away with 429.
@@ -104,7 +107,12 @@ pub struct Receipt {
     pub tree_size: u64,
     pub checkpoint: String,
     pub inclusion_proof: Vec<String>,
+    /// The submission was already in the log: this is the receipt of its entry.
     pub duplicate: bool,
+    /// With `duplicate`: the entry as it is in the log (for a retry that differed only in its
+    /// time, the note first accepted), so the submitter can check the proof against it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
 }
 
 /// Why a submission failed.
@@ -127,6 +135,15 @@ struct Job {
     bytes: Arc<[u8]>,
     verified: VerifiedNote,
     reply: oneshot::Sender<Result<Outcome, SubmitError>>,
+}
+
+/// What waits for the sequencer: one submission, or a batch admitted all or none
+/// (see [`batch`]). Single submissions are nearly all the traffic, so they stay unboxed (no
+/// allocation per statement); a batch is the small variant.
+#[allow(clippy::large_enum_variant)]
+enum Work {
+    One(Job),
+    Batch(batch::BatchJob),
 }
 
 /// The committed log, shared with readers (tiles, receipts).
@@ -177,7 +194,7 @@ pub struct ElectionRuntime {
     /// The rendered public site and per-contest feeds (see [`crate::site`]); its thread sends
     /// `events`.
     pub site: crate::site::SiteView,
-    jobs: flume::Sender<Job>,
+    jobs: flume::Sender<Work>,
 }
 
 struct Sequencer {
@@ -349,11 +366,11 @@ impl ElectionRuntime {
         let verified = verify_note(&keys, &self.id, &bytes).map_err(SubmitError::Rejected)?;
         let (reply, rx) = oneshot::channel();
         self.jobs
-            .try_send(Job {
+            .try_send(Work::One(Job {
                 bytes,
                 verified,
                 reply,
-            })
+            }))
             .map_err(|e| match e {
                 flume::TrySendError::Full(_) => SubmitError::Busy,
                 flume::TrySendError::Disconnected(_) => {
@@ -384,6 +401,10 @@ fn receipt_from(election: &str, log: &LogView, index: u64, duplicate: bool) -> O
         checkpoint: String::from_utf8_lossy(&log.checkpoint).into_owned(),
         inclusion_proof: proof.iter().map(encode_hash).collect(),
         duplicate,
+        entry: duplicate
+            .then(|| log.entries.get(usize::try_from(index).ok()?).cloned())
+            .flatten()
+            .map(|e| String::from_utf8_lossy(&e).into_owned()),
     })
 }
 
@@ -611,6 +632,17 @@ pub fn sign_checkpoint(
     signer.sign_note(&cp.to_text()).map(|n| n.to_bytes())
 }
 
+/// The bytes of entry `i`: committed, or among `fresh`, the entries of the batch being
+/// sequenced (they follow the committed ones).
+fn entry_at(log: &LogView, fresh: &[Arc<[u8]>], i: u64) -> Option<Vec<u8>> {
+    let i = usize::try_from(i).ok()?;
+    let e = match i.checked_sub(log.entries.len()) {
+        None => log.entries.get(i)?,
+        Some(k) => fresh.get(k)?,
+    };
+    Some(e.to_vec())
+}
+
 enum Pending {
     Accepted {
         job_reply: oneshot::Sender<Result<Outcome, SubmitError>>,
@@ -629,13 +661,26 @@ enum Pending {
 }
 
 impl Sequencer {
-    fn run(mut self, rx: flume::Receiver<Job>) {
-        while let Ok(first) = rx.recv() {
+    fn run(mut self, rx: flume::Receiver<Work>) {
+        // A submitted batch is sequenced on its own, after the single submissions before it.
+        let mut next = None;
+        while let Some(work) = next.take().or_else(|| rx.recv().ok()) {
+            let first = match work {
+                Work::Batch(b) => {
+                    self.process_all_or_none(b);
+                    continue;
+                }
+                Work::One(j) => j,
+            };
             let mut batch = Vec::with_capacity((rx.len() + 1).min(MAX_BATCH));
             batch.push(first);
             while batch.len() < MAX_BATCH {
                 match rx.try_recv() {
-                    Ok(j) => batch.push(j),
+                    Ok(Work::One(j)) => batch.push(j),
+                    Ok(b @ Work::Batch(_)) => {
+                        next = Some(b);
+                        break;
+                    }
                     Err(_) => break,
                 }
             }
@@ -659,6 +704,16 @@ impl Sequencer {
             for job in batch {
                 let leaf = leaf_hash(&job.bytes);
                 if let Some(&index) = log.leaf_index.get(&leaf).or_else(|| new_leaves.get(&leaf)) {
+                    pending.push(Pending::Accepted {
+                        job_reply: job.reply,
+                        index,
+                        duplicate: true,
+                    });
+                    continue;
+                }
+                // A resent statement (same counts, new time) is answered with its entry.
+                let entry = |i| entry_at(&log, &new_entries, i);
+                if let Some(index) = self.ledger.retry_of(&job.verified, &entry) {
                     pending.push(Pending::Accepted {
                         job_reply: job.reply,
                         index,
