@@ -89,10 +89,12 @@ pub struct VerifiedNote {
 /// JSON reader (JavaScript's included) holds exactly.
 pub const MAX_VERSION: u64 = (1 << 53) - 1;
 /// Largest step from the last accepted version of a unit (or a CVR series) to the next, and
-/// the largest first version. Versions only grow, so one statement with a huge version would
-/// leave no room for a correction; with this step a unit can take 9 × 10^9 corrections before
-/// [`MAX_VERSION`], so no single statement can freeze it.
-pub const MAX_VERSION_STEP: u64 = 1_000_000;
+/// the largest first version: 2^45 (≈ 3.5 × 10^13). Versions only grow, so one statement with a
+/// huge version would leave no room for a correction; with this step at least 254 more
+/// statements of the largest step still fit below [`MAX_VERSION`] after any first version, so no
+/// single statement can freeze a unit. The step is wide enough for the versions exporters
+/// write from clocks: a date and time `YYYYMMDDhhmmss`, Unix seconds or milliseconds.
+pub const MAX_VERSION_STEP: u64 = 1 << 45;
 
 /// The version rules shared by results and CVR statements: 1 to [`MAX_VERSION`], and at most
 /// [`MAX_VERSION_STEP`] above the last accepted one (or above 0 for the first).

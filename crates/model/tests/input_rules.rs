@@ -31,6 +31,21 @@ fn submitted_at_must_be_an_rfc3339_time() {
 }
 
 #[test]
+fn versions_taken_from_a_clock_are_accepted() {
+    let k = keys();
+    let mut l = ledger(&k);
+    let v = |n: u64| sign(&k.north, &results_json("n1", n, &mayor(300, 200, 510)));
+    // YYYYMMDDhhmmss, then Unix milliseconds would be a step down (stale); a later clock
+    // reading is a small step up.
+    l.commit(&l.check(&v(20_261_207_013_000), &no_root).unwrap());
+    l.commit(&l.check(&v(20_261_207_020_000), &no_root).unwrap());
+    let mut m = ledger(&k);
+    m.commit(&m.check(&v(1_796_601_600_000), &no_root).unwrap());
+    // After the largest first version, at least 254 largest steps remain.
+    assert!(MAX_VERSION - MAX_VERSION_STEP >= 254 * MAX_VERSION_STEP);
+}
+
+#[test]
 fn versions_are_bounded_so_no_statement_can_freeze_a_unit() {
     let k = keys();
     let mut l = ledger(&k);
