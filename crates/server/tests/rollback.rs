@@ -54,8 +54,13 @@ fn refusal(dir: &Path) -> String {
     }
 }
 
+/// The kept checkpoint, as the store reads its file.
 fn kept(dir: &Path) -> Vec<u8> {
-    std::fs::read(dir.join("keys").join(format!("{ID}.checkpoint"))).unwrap()
+    Store::open(dir)
+        .unwrap()
+        .kept_checkpoint(ID)
+        .unwrap()
+        .expect("a kept checkpoint")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

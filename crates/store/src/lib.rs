@@ -18,6 +18,8 @@
 //! truncated WAL, an older copy restored, a deleted file) is then told apart from a healthy
 //! one at start-up, instead of silently carrying on from an older size.
 
+mod kept;
+
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -150,6 +152,8 @@ pub struct HoldRequest<'a> {
 /// reads of held submissions go through a second connection (`reader`), which WAL lets read
 /// while the writer commits, so a page of them never holds up an append.
 pub struct Store {
+    /// The kept-checkpoint files open for keeping, by election.
+    kept: Mutex<std::collections::HashMap<String, kept::Slots>>,
     conn: Mutex<Connection>,
     reader: Mutex<Connection>,
     dir: PathBuf,
@@ -220,6 +224,7 @@ impl Store {
             .busy_timeout(Duration::from_secs(10))
             .map_err(db("set the reader's busy timeout"))?;
         Ok(Store {
+            kept: Mutex::new(std::collections::HashMap::new()),
             conn: Mutex::new(conn),
             reader: Mutex::new(reader),
             dir: data_dir.to_path_buf(),
@@ -602,17 +607,35 @@ impl Store {
             .join(format!("{election}{KEPT_SUFFIX}"))
     }
 
-    /// Replaces the kept checkpoint of `election` atomically and durably: written to a
-    /// temporary file, synced, renamed over the old one, and the directory synced, so after a
-    /// crash the file holds either the old checkpoint or the new one, whole. The caller (the
-    /// sequencer) does this once per batch, after the batch is committed and before any
-    /// receipt is sent.
+    /// Replaces the kept checkpoint of `election` durably: in the file's other slot, with one
+    /// `fdatasync` (see the `kept` module), so after a crash the file holds the old checkpoint or the
+    /// new one, whole. The caller (the sequencer) does this once per batch, after the batch is
+    /// committed and before any receipt is sent.
     pub fn keep_checkpoint(&self, election: &str, note: &[u8]) -> Result<(), StoreError> {
         let path = self.kept_checkpoint_path(election);
         let err = |source| StoreError::KeptCheckpoint {
             path: path.clone(),
             source,
         };
+        if note.len() > kept::MAX_NOTE {
+            return Err(err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "a checkpoint of {} bytes, more than the {} a slot holds",
+                    note.len(),
+                    kept::MAX_NOTE
+                ),
+            )));
+        }
+        let mut open = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(slots) = open.get_mut(election) {
+            return slots.keep(note).map_err(err);
+        }
+        if let Some(mut slots) = kept::open(&path).map_err(err)? {
+            slots.keep(note).map_err(err)?;
+            open.insert(election.to_string(), slots);
+            return Ok(());
+        }
         let dir = path.parent().unwrap_or(&self.dir).to_path_buf();
         fs::create_dir_all(&dir).map_err(err)?;
         // A name of this process and call: the server's sequencer and a `skytale election
@@ -623,25 +646,27 @@ impl Store {
             std::process::id(),
             SEQ.fetch_add(1, Ordering::Relaxed)
         ));
-        let written = (|| {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(note)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &path)?;
-            fs::File::open(&dir)?.sync_all()
-        })();
-        if written.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        written.map_err(err)
+        let slots = kept::create(&path, &tmp, note).map_err(err)?;
+        open.insert(election.to_string(), slots);
+        Ok(())
     }
 
     /// The kept checkpoint of `election`, `None` if none was ever kept (an election created
-    /// before checkpoints were kept, or a creation interrupted before its first one).
+    /// before checkpoints were kept, or a creation interrupted before its first one). A file
+    /// with no whole slot is an error: what was kept cannot be known.
     pub fn kept_checkpoint(&self, election: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let path = self.kept_checkpoint_path(election);
         match fs::read(&path) {
-            Ok(b) => Ok(Some(b)),
+            Ok(b) => match kept::parse(&b) {
+                Some((_, note)) => Ok(Some(note)),
+                None => Err(StoreError::KeptCheckpoint {
+                    path,
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "neither slot holds a whole checkpoint",
+                    ),
+                }),
+            },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(StoreError::KeptCheckpoint { path, source }),
         }
