@@ -95,12 +95,15 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body =
             json!({"error": {"code": self.code, "message": self.message, "field": self.field}});
-        (
+        let mut resp = (
             self.status,
             [(header::CONTENT_TYPE, "application/json")],
             body.to_string(),
         )
-            .into_response()
+            .into_response();
+        resp.extensions_mut()
+            .insert(crate::metrics::ErrorCode(self.code));
+        resp
     }
 }
 
@@ -309,8 +312,12 @@ async fn submit(
             format!("a submission is one signed note of at most {MAX_BODY} bytes"),
         )
     })?;
-    match rt.submit(std::sync::Arc::from(&bytes[..])).await {
-        Ok(Outcome::Accepted(receipt)) => {
+    let outcome = match crate::limits::submit(&state, &rt, Arc::from(&bytes[..])).await {
+        Ok(outcome) => outcome,
+        Err(refused) => return Ok(refused),
+    };
+    match outcome {
+        Outcome::Accepted(receipt) => {
             let status = if receipt.duplicate {
                 StatusCode::OK
             } else {
@@ -318,7 +325,7 @@ async fn submit(
             };
             Ok((status, axum::Json(receipt)).into_response())
         }
-        Ok(Outcome::Held { id, reasons }) => {
+        Outcome::Held { id, reasons } => {
             let reasons: Vec<_> = reasons
                 .iter()
                 .map(|r| json!({"field": r.field, "why": r.why}))
@@ -330,17 +337,21 @@ async fn submit(
             )
                 .into_response())
         }
-        Err(SubmitError::Rejected(r)) => Err(r.into()),
-        Err(SubmitError::Busy) => Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
+    }
+}
+
+/// The answer to a submission that was not sequenced.
+pub(crate) fn submit_error(e: SubmitError) -> ApiError {
+    match e {
+        SubmitError::Rejected(r) => r.into(),
+        SubmitError::Busy => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
             "busy",
             "too many submissions are waiting; retry in a moment",
-        )),
-        Err(SubmitError::Unavailable(why)) => Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            why,
-        )),
+        ),
+        SubmitError::Unavailable(why) => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", why)
+        }
     }
 }
 
