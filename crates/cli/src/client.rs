@@ -94,17 +94,30 @@ impl Client {
         })
     }
 
-    /// Posts one signed note.
+    /// Posts one signed note. A server over a rate limit or with a full queue (429 or 503 with
+    /// `Retry-After`) is asked again after the time it names, up to [`RETRIES`] times: sending
+    /// the same note again is safe (a note already in the log answers its receipt).
     pub async fn submit(&self, election: &str, note: &[u8]) -> Result<Answer> {
         let url = format!("{}/api/v1/elections/{election}/submissions", self.base);
-        let resp = self
-            .http
-            .post(&url)
-            .header("content-type", "text/plain; charset=utf-8")
-            .body(note.to_vec())
-            .send()
-            .await
-            .with_context(|| format!("POST {url}"))?;
+        let mut tries = 0;
+        let resp = loop {
+            let resp = self
+                .http
+                .post(&url)
+                .header("content-type", "text/plain; charset=utf-8")
+                .body(note.to_vec())
+                .send()
+                .await
+                .with_context(|| format!("POST {url}"))?;
+            let wait = retry_after(&resp);
+            match wait {
+                Some(wait) if tries < RETRIES => {
+                    tries += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                _ => break resp,
+            }
+        };
         let status = resp.status().as_u16();
         let v: serde_json::Value = resp
             .json()
@@ -316,4 +329,23 @@ mod tests {
         assert!(check_challenge(&format!("{statement}\n"), "e").is_err());
         assert!(check_challenge(&format!("{ok}extra\n"), "e").is_err());
     }
+}
+
+/// How often [`Client::submit`] asks again when told to retry later.
+pub const RETRIES: u32 = 20;
+
+/// The wait a 429 or 503 answer asks for (`Retry-After` in seconds, at most a minute).
+fn retry_after(resp: &reqwest::Response) -> Option<std::time::Duration> {
+    if !matches!(resp.status().as_u16(), 429 | 503) {
+        return None;
+    }
+    let secs: u64 = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(std::time::Duration::from_secs(secs.clamp(1, 60)))
 }
