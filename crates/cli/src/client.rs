@@ -315,22 +315,6 @@ pub fn check_receipt(
     Ok(index)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::check_challenge;
-
-    #[test]
-    fn only_sign_in_challenges_for_the_election_are_signed() {
-        let ok = "skytale sign-in\nskytale.invalid/e\ne\n00ff\n2026-11-25T20:02:00Z\n";
-        assert!(check_challenge(ok, "e").is_ok());
-        assert!(check_challenge(ok, "other").is_err());
-        assert!(check_challenge(ok.trim_end(), "e").is_err());
-        let statement = r#"{"type":"publication","election":"e","tree_size":9}"#;
-        assert!(check_challenge(&format!("{statement}\n"), "e").is_err());
-        assert!(check_challenge(&format!("{ok}extra\n"), "e").is_err());
-    }
-}
-
 /// How often [`Client::submit`] asks again when told to retry later.
 pub const RETRIES: u32 = 20;
 
@@ -348,4 +332,20 @@ fn retry_after(resp: &reqwest::Response) -> Option<std::time::Duration> {
         .parse()
         .ok()?;
     Some(std::time::Duration::from_secs(secs.clamp(1, 60)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_challenge;
+
+    #[test]
+    fn only_sign_in_challenges_for_the_election_are_signed() {
+        let ok = "skytale sign-in\nskytale.invalid/e\ne\n00ff\n2026-11-25T20:02:00Z\n";
+        assert!(check_challenge(ok, "e").is_ok());
+        assert!(check_challenge(ok, "other").is_err());
+        assert!(check_challenge(ok.trim_end(), "e").is_err());
+        let statement = r#"{"type":"publication","election":"e","tree_size":9}"#;
+        assert!(check_challenge(&format!("{statement}\n"), "e").is_err());
+        assert!(check_challenge(&format!("{ok}extra\n"), "e").is_err());
+    }
 }
