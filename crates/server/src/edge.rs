@@ -9,7 +9,9 @@
 //! - **Timeouts.** A watchdog per connection closes it when a request's header has not
 //!   arrived whole within [`Limits::header_timeout`] of its first byte (slowloris), or when no
 //!   byte moved either way for [`Limits::idle_timeout`] (idle keep-alives, stalled uploads,
-//!   readers that stopped reading). hyper's own header timer also runs while a keep-alive
+//!   readers that stopped reading). When fewer than a tenth of the places are free, a
+//!   connection between requests may idle only as long as a header may take, so idle
+//!   keep-alives make way for new clients instead of holding the cap for the idle timeout. hyper's own header timer also runs while a keep-alive
 //!   connection waits for its next request, which would make both one setting.
 //! - **Accept errors** (EMFILE when something else took the descriptors) back off from 10 ms
 //!   to 1 s instead of spinning, and are logged summarised ([`crate::metrics`]).
@@ -117,7 +119,11 @@ pub(crate) async fn run(
                     app.clone(),
                     limits.clone(),
                     close_rx.clone(),
-                    place,
+                    Place {
+                        _permit: place,
+                        places: places.clone(),
+                        cap,
+                    },
                 ));
             }
             Err(e) => {
@@ -176,16 +182,22 @@ impl Activity {
         self.last.store(self.now(), Ordering::Relaxed);
     }
 
-    /// Why the connection is to be closed now, if it is.
-    fn expired(&self, limits: &Limits) -> Option<&'static str> {
+    /// Why the connection is to be closed now, if it is. Under pressure (few places left) a
+    /// connection between requests may idle only as long as a header may take.
+    fn expired(&self, limits: &Limits, pressure: bool) -> Option<&'static str> {
         let now = self.now();
         let head = self.head.load(Ordering::Relaxed);
         let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         if head != 0 && now.saturating_sub(head - 1) > ms(limits.header_timeout) {
             return Some("header_timeout");
         }
-        if now.saturating_sub(self.last.load(Ordering::Relaxed)) > ms(limits.idle_timeout) {
+        let idle = now.saturating_sub(self.last.load(Ordering::Relaxed));
+        if idle > ms(limits.idle_timeout) {
             return Some("idle_timeout");
+        }
+        let between_requests = self.in_flight.load(Ordering::Relaxed) == 0 && head == 0;
+        if pressure && between_requests && idle > ms(limits.header_timeout) {
+            return Some("idle_under_pressure");
         }
         None
     }
@@ -268,6 +280,21 @@ impl AsyncWrite for Watched {
     }
 }
 
+/// A connection's place under the cap (given back when dropped), and a view of how many are
+/// left.
+struct Place {
+    _permit: OwnedSemaphorePermit,
+    places: Arc<Semaphore>,
+    cap: usize,
+}
+
+impl Place {
+    /// Fewer than a tenth of the places are free: idle keep-alives make way for new clients.
+    fn pressure(&self) -> bool {
+        self.places.available_permits() < self.cap / 10
+    }
+}
+
 /// Serves one connection under its watchdog; its place is given back when it closes.
 async fn connection(
     stream: TcpStream,
@@ -275,7 +302,7 @@ async fn connection(
     app: Router,
     limits: Limits,
     mut close: watch::Receiver<bool>,
-    _place: OwnedSemaphorePermit,
+    place: Place,
 ) {
     let activity = Arc::new(Activity {
         epoch: Instant::now(),
@@ -321,7 +348,7 @@ async fn connection(
                 break;
             }
             _ = ticker.tick() => {
-                if let Some(why) = activity.expired(&limits) {
+                if let Some(why) = activity.expired(&limits, place.pressure()) {
                     timed_out = Some(why);
                     break;
                 }

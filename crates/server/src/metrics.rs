@@ -17,7 +17,7 @@
 //! | `skytale_http_requests_total` | counter | `class` (see [`crate::headers::Class`]), `status` |
 //! | `skytale_http_connections_open` | gauge | |
 //! | `skytale_http_connections_total` | counter | |
-//! | `skytale_http_connections_closed_total` | counter | `reason` (`header_timeout`, `idle_timeout`) |
+//! | `skytale_http_connections_closed_total` | counter | `reason` (`header_timeout`, `idle_timeout`, `idle_under_pressure`) |
 //! | `skytale_http_accept_errors_total` | counter | |
 //! | `skytale_rate_limited_total` | counter | `limit` (`address`, `key`, `queue`) |
 //!

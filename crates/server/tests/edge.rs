@@ -137,6 +137,43 @@ async fn connections_beyond_the_cap_wait_while_the_others_are_served() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_cap_idle_keep_alives_make_way_for_new_clients() {
+    let tmp = tempfile::tempdir().unwrap();
+    create(tmp.path(), &kit::keys());
+    let srv = start_with(
+        tmp.path(),
+        Limits {
+            max_connections: 10,
+            header_timeout: Duration::from_millis(300),
+            idle_timeout: Duration::from_secs(60),
+            ..Limits::default()
+        },
+    )
+    .await;
+    let a = addr(&srv.base);
+    let mut idle = Vec::new();
+    let mut buf = [0u8; 8192];
+    for _ in 0..10 {
+        let mut c = TcpStream::connect(&a).await.unwrap();
+        c.write_all(GET_ROOT).await.unwrap();
+        let n = c.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+        idle.push(c);
+    }
+    // Every place is held by an idle keep-alive; a new client is served long before the
+    // 60 s idle timeout, because under pressure idling is cut to the header timeout.
+    let mut new = TcpStream::connect(&a).await.unwrap();
+    new.write_all(GET_ROOT).await.unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(10), new.read(&mut buf))
+        .await
+        .expect("a new client is served while idle connections hold the cap")
+        .unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    drop(idle);
+    srv.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_beyond_an_addresss_burst_get_429_with_retry_after() {
     let tmp = tempfile::tempdir().unwrap();
     let k = kit::keys();
