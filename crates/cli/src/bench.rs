@@ -118,6 +118,15 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
         .args(["serve", "--data-dir"])
         .arg(&dir)
         .args(["--listen", &format!("127.0.0.1:{port}")])
+        // One address and a few keys send everything: the rate limits would measure themselves.
+        .args(["--address-rate", "0", "--key-rate", "0"])
+        .args([
+            "--max-connections",
+            "100000",
+            "--submission-queue",
+            "1000000",
+        ])
+        // Settings the caller adds (given last, so they win over the above).
         .args(&opts.serve_args)
         // The server logs warnings only, unless SKYTALE_BENCH_LOG asks for more (e.g. the
         // render timings at `skytale_server=debug`).

@@ -136,17 +136,30 @@ impl Client {
         })
     }
 
-    /// Posts one signed note.
+    /// Posts one signed note. A server over a rate limit or with a full queue (429 or 503 with
+    /// `Retry-After`) is asked again after the time it names, up to [`RETRIES`] times: sending
+    /// the same note again is safe (a note already in the log answers its receipt).
     pub async fn submit(&self, election: &str, note: &[u8]) -> Result<Answer> {
         let url = format!("{}/api/v1/elections/{election}/submissions", self.base);
-        let resp = self
-            .http
-            .post(&url)
-            .header("content-type", "text/plain; charset=utf-8")
-            .body(note.to_vec())
-            .send()
-            .await
-            .with_context(|| format!("POST {url}"))?;
+        let mut tries = 0;
+        let resp = loop {
+            let resp = self
+                .http
+                .post(&url)
+                .header("content-type", "text/plain; charset=utf-8")
+                .body(note.to_vec())
+                .send()
+                .await
+                .with_context(|| format!("POST {url}"))?;
+            let wait = retry_after(&resp);
+            match wait {
+                Some(wait) if tries < RETRIES => {
+                    tries += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                _ => break resp,
+            }
+        };
         let status = resp.status().as_u16();
         let v: serde_json::Value = resp
             .json()
@@ -173,7 +186,8 @@ impl Client {
     }
 
     /// Posts signed notes as one batch, admitted all or none
-    /// (`POST /api/v1/elections/<id>/submissions/batch`).
+    /// (`POST /api/v1/elections/<id>/submissions/batch`). A 429 or 503 with `Retry-After` is
+    /// waited out as for one note: a batch sent again gets the receipts of its entries.
     pub async fn submit_batch(&self, election: &str, notes: &[Vec<u8>]) -> Result<BatchAnswer> {
         let url = format!(
             "{}/api/v1/elections/{election}/submissions/batch",
@@ -183,13 +197,23 @@ impl Client {
             .iter()
             .map(|n| String::from_utf8_lossy(n).into_owned())
             .collect();
-        let resp = self
-            .http
-            .post(&url)
-            .json(&body)
-            .send()
-            .await
-            .with_context(|| format!("POST {url}"))?;
+        let mut tries = 0;
+        let resp = loop {
+            let resp = self
+                .http
+                .post(&url)
+                .json(&body)
+                .send()
+                .await
+                .with_context(|| format!("POST {url}"))?;
+            match retry_after(&resp) {
+                Some(wait) if tries < RETRIES => {
+                    tries += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                _ => break resp,
+            }
+        };
         let status = resp.status().as_u16();
         let v: serde_json::Value = resp
             .json()
@@ -412,6 +436,25 @@ pub fn check_receipt(
     verify_inclusion(&leaf, index, cp.size, &proof, &cp.root)
         .map_err(|e| anyhow!("the receipt does not prove our note is in the log: {e}"))?;
     Ok(index)
+}
+
+/// How often [`Client::submit`] asks again when told to retry later.
+pub const RETRIES: u32 = 20;
+
+/// The wait a 429 or 503 answer asks for (`Retry-After` in seconds, at most a minute).
+fn retry_after(resp: &reqwest::Response) -> Option<std::time::Duration> {
+    if !matches!(resp.status().as_u16(), 429 | 503) {
+        return None;
+    }
+    let secs: u64 = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(std::time::Duration::from_secs(secs.clamp(1, 60)))
 }
 
 #[cfg(test)]

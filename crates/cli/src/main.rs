@@ -46,12 +46,16 @@ enum Command {
     /// Elections.
     #[command(subcommand)]
     Election(ElectionCommand),
-    /// The server: ingest API, results feeds, log tiles.
+    /// The server: ingest API, results feeds, log tiles. SIGTERM or Ctrl-C drains: the
+    /// listener closes, open requests finish (every submission handed over is answered), then
+    /// it exits 0.
     Serve {
         #[arg(long, default_value = DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
         #[arg(long, default_value = DEFAULT_LISTEN)]
         listen: SocketAddr,
+        #[command(flatten)]
+        limits: EdgeArgs,
     },
     /// Check a data directory from its stored entries up: every tile and the root, the stored
     /// and kept checkpoints, every entry against the rules. Exit 0 only if all holds.
@@ -295,6 +299,85 @@ enum BenchCommand {
     },
 }
 
+/// The budgets of `skytale serve` (defaults: `skytale_server::Limits::default`, listed in the
+/// README under "Limits").
+#[derive(clap::Args, Debug)]
+struct EdgeArgs {
+    /// Seconds a request's header may take to arrive, from its first byte.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    header_timeout: u64,
+    /// Seconds a connection may stay with no byte moving before it is closed (keep above 15:
+    /// event streams send a comment every 15 s).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    idle_timeout: u64,
+    /// Open connections at most (lowered to the open-file limit less 128).
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    max_connections: usize,
+    /// Seconds open requests get to finish on SIGTERM or Ctrl-C.
+    #[arg(long, value_name = "SECONDS", default_value_t = 20)]
+    drain_timeout: u64,
+    /// Write requests (submissions, sign-in) per second per client address; 0 for no limit.
+    #[arg(long, value_name = "PER_SECOND", default_value_t = 200)]
+    address_rate: u32,
+    /// Write requests one address may send at once before its rate applies.
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    address_burst: u32,
+    /// Submissions per second per reporter key (counted once the signature verified); 0 for
+    /// no limit.
+    #[arg(long, value_name = "PER_SECOND", default_value_t = 100)]
+    key_rate: u32,
+    /// Submissions one key may send at once before its rate applies.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    key_burst: u32,
+    /// Submissions in the server's hands (verifying, queued, being committed) at most; more
+    /// are answered 503 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    submission_queue: usize,
+}
+
+impl EdgeArgs {
+    fn limits(&self) -> skytale_server::Limits {
+        skytale_server::Limits {
+            header_timeout: Duration::from_secs(self.header_timeout),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            max_connections: self.max_connections,
+            drain_timeout: Duration::from_secs(self.drain_timeout),
+            per_address: skytale_server::Rate {
+                per_second: self.address_rate,
+                burst: self.address_burst,
+            },
+            per_key: skytale_server::Rate {
+                per_second: self.key_rate,
+                burst: self.key_burst,
+            },
+            submission_queue: self.submission_queue,
+        }
+    }
+}
+
+/// Resolves on SIGTERM (what service managers and container runtimes send) or SIGINT.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 fn init_logs() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -410,15 +493,19 @@ fn run(cli: Cli) -> Result<bool> {
             );
             Ok(true)
         }
-        Command::Serve { data_dir, listen } => {
+        Command::Serve {
+            data_dir,
+            listen,
+            limits,
+        } => {
             init_logs();
             runtime()?.block_on(async move {
-                let state = skytale_server::AppState::open(&data_dir)?;
+                let state = skytale_server::AppState::open(&data_dir)?.with_limits(limits.limits());
                 let listener = skytale_server::bind(listen).await?;
                 tracing::info!("listening on http://{}", listener.local_addr()?);
                 skytale_server::serve(state, listener, async {
-                    let _ = tokio::signal::ctrl_c().await;
-                    tracing::info!("shutting down");
+                    stop_signal().await;
+                    tracing::info!("shutting down: draining open requests");
                 })
                 .await?;
                 Ok::<_, anyhow::Error>(())

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::Reader;
 
 use crate::error::{FormatError, Location};
@@ -30,6 +30,8 @@ pub(crate) struct Xml<'a> {
     /// (byte offset, line at that offset): line numbers are counted incrementally, since the
     /// reader only moves forward.
     line_mark: std::cell::Cell<(usize, u64)>,
+    /// The event read after a text run, handed out by the next call.
+    held: Option<Event<'a>>,
 }
 
 /// Input converted to UTF-8 when the XML declaration names another encoding.
@@ -60,13 +62,15 @@ pub(crate) fn to_utf8(bytes: &[u8]) -> Result<Cow<'_, [u8]>, FormatError> {
 
 impl<'a> Xml<'a> {
     pub fn new(src: &'a [u8]) -> Xml<'a> {
-        let mut reader = Reader::from_reader(src);
-        reader.config_mut().trim_text(true);
+        // No trimming by quick-xml: it would trim every piece of a text cut at an entity
+        // reference ("A &amp; B" would read "A&B"); `next` trims whole texts.
+        let reader = Reader::from_reader(src);
         Xml {
             reader,
             src,
             depth: 0,
             line_mark: std::cell::Cell::new((0, 1)),
+            held: None,
         }
     }
 
@@ -107,62 +111,111 @@ impl<'a> Xml<'a> {
     }
 
     pub fn next(&mut self) -> Result<Ev<'a>, FormatError> {
+        // quick-xml hands text over in pieces, cut at each entity reference (`&amp;` is an
+        // event of its own): a run of pieces is joined into one text, trimmed at its ends where
+        // they are literal text (as quick-xml's own trimming did before it cut text at
+        // references; a `&#32;` at an end is kept).
+        let mut run: Option<Cow<'a, str>> = None;
+        // Where the last literal piece of the run starts, if the run ends with one.
+        let mut tail: Option<usize> = None;
         loop {
-            let ev = self.reader.read_event().map_err(|e| {
-                let at = self.loc_at(self.reader.error_position());
-                FormatError::syntax(at, format!("malformed XML: {e}"))
-            })?;
-            return Ok(match ev {
-                Event::Start(e) => {
-                    self.depth += 1;
-                    if self.depth > MAX_XML_DEPTH {
-                        return Err(FormatError::TooLarge {
-                            at: self.loc(),
-                            what: "the XML nesting depth",
-                            limit: MAX_XML_DEPTH as u64,
-                        });
-                    }
-                    Ev::Start(e)
-                }
-                Event::Empty(e) => Ev::Empty(e),
-                Event::End(_) => {
-                    self.depth = self.depth.saturating_sub(1);
-                    Ev::End
-                }
+            let ev = match self.held.take() {
+                Some(ev) => ev,
+                None => self.reader.read_event().map_err(|e| {
+                    let at = self.loc_at(self.reader.error_position());
+                    FormatError::syntax(at, format!("malformed XML: {e}"))
+                })?,
+            };
+            match ev {
                 Event::Text(t) => {
-                    let s = t
-                        .unescape()
+                    let mut piece = t
+                        .decode()
                         .map_err(|e| FormatError::syntax(self.loc(), format!("bad text: {e}")))?;
-                    Ev::Text(s)
+                    if run.is_none() {
+                        piece = trim_start(piece);
+                    }
+                    let at = run.as_ref().map_or(0, |r| r.len());
+                    run = Some(match run {
+                        None => piece,
+                        Some(r) => Cow::Owned(r.into_owned() + &piece),
+                    });
+                    tail = Some(at);
                 }
-                Event::CData(c) => {
-                    let b = c.into_inner();
-                    match b {
-                        Cow::Borrowed(b) => {
-                            Ev::Text(Cow::Borrowed(std::str::from_utf8(b).map_err(|_| {
-                                FormatError::syntax(self.loc(), "CDATA is not UTF-8")
-                            })?))
-                        }
-                        Cow::Owned(b) => {
-                            Ev::Text(Cow::Owned(String::from_utf8(b).map_err(|_| {
-                                FormatError::syntax(self.loc(), "CDATA is not UTF-8")
-                            })?))
+                Event::GeneralRef(r) => {
+                    let piece = entity(&r).map_err(|why| {
+                        FormatError::syntax(self.loc(), format!("bad text: {why}"))
+                    })?;
+                    run = Some(Cow::Owned(
+                        run.map(Cow::into_owned).unwrap_or_default() + &piece,
+                    ));
+                    tail = None;
+                }
+                other => {
+                    if let Some(text) = run.take() {
+                        let text = match tail {
+                            Some(at) => trim_end_from(text, at),
+                            None => text,
+                        };
+                        if !text.is_empty() {
+                            self.held = Some(other);
+                            return Ok(Ev::Text(text));
                         }
                     }
-                }
-                Event::DocType(_) => return Err(FormatError::Dtd { at: self.loc() }),
-                Event::Decl(_) | Event::Comment(_) | Event::PI(_) => continue,
-                Event::Eof => {
-                    if self.depth != 0 {
-                        return Err(FormatError::syntax(
-                            self.loc(),
-                            "the XML ends inside an element",
-                        ));
+                    if let Some(ev) = self.event(other)? {
+                        return Ok(ev);
                     }
-                    Ev::Eof
                 }
-            });
+            }
         }
+    }
+
+    /// One event other than text: `None` for those that are skipped.
+    fn event(&mut self, ev: Event<'a>) -> Result<Option<Ev<'a>>, FormatError> {
+        Ok(Some(match ev {
+            Event::Start(e) => {
+                self.depth += 1;
+                if self.depth > MAX_XML_DEPTH {
+                    return Err(FormatError::TooLarge {
+                        at: self.loc(),
+                        what: "the XML nesting depth",
+                        limit: MAX_XML_DEPTH as u64,
+                    });
+                }
+                Ev::Start(e)
+            }
+            Event::Empty(e) => Ev::Empty(e),
+            Event::End(_) => {
+                self.depth = self.depth.saturating_sub(1);
+                Ev::End
+            }
+            Event::CData(c) => {
+                let b = c.into_inner();
+                match b {
+                    Cow::Borrowed(b) => {
+                        Ev::Text(Cow::Borrowed(std::str::from_utf8(b).map_err(|_| {
+                            FormatError::syntax(self.loc(), "CDATA is not UTF-8")
+                        })?))
+                    }
+                    Cow::Owned(b) => {
+                        Ev::Text(Cow::Owned(String::from_utf8(b).map_err(|_| {
+                            FormatError::syntax(self.loc(), "CDATA is not UTF-8")
+                        })?))
+                    }
+                }
+            }
+            Event::DocType(_) => return Err(FormatError::Dtd { at: self.loc() }),
+            Event::Eof => {
+                if self.depth != 0 {
+                    return Err(FormatError::syntax(
+                        self.loc(),
+                        "the XML ends inside an element",
+                    ));
+                }
+                Ev::Eof
+            }
+            // Declarations, comments, processing instructions; text is handled by `next`.
+            _ => return Ok(None),
+        }))
     }
 
     /// Skips the rest of the element just started.
@@ -221,6 +274,49 @@ impl<'a> Xml<'a> {
             }
         }
     }
+}
+
+/// XML's whitespace (quick-xml trimmed exactly these).
+fn xml_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+fn trim_start(c: Cow<'_, str>) -> Cow<'_, str> {
+    match c {
+        Cow::Borrowed(b) => Cow::Borrowed(b.trim_start_matches(xml_space)),
+        Cow::Owned(o) => Cow::Owned(o.trim_start_matches(xml_space).to_string()),
+    }
+}
+
+/// `c` with the XML whitespace at its end removed, but nothing before byte `at`.
+fn trim_end_from(c: Cow<'_, str>, at: usize) -> Cow<'_, str> {
+    let keep = at
+        + c.get(at..)
+            .map_or(0, |t| t.trim_end_matches(xml_space).len());
+    match c {
+        Cow::Borrowed(b) => Cow::Borrowed(b.get(..keep).unwrap_or(b)),
+        Cow::Owned(mut o) => {
+            o.truncate(keep);
+            Cow::Owned(o)
+        }
+    }
+}
+
+/// The text an entity reference stands for: a character reference, or one of XML's five
+/// predefined entities (DOCTYPE is refused, so there are no others).
+fn entity(r: &BytesRef<'_>) -> Result<String, String> {
+    if let Some(c) = r
+        .resolve_char_ref()
+        .map_err(|e| format!("bad character reference: {e}"))?
+    {
+        return Ok(c.to_string());
+    }
+    let name = r
+        .decode()
+        .map_err(|e| format!("bad entity reference: {e}"))?;
+    quick_xml::escape::resolve_predefined_entity(&name)
+        .map(str::to_string)
+        .ok_or_else(|| format!("unknown entity &{name};"))
 }
 
 /// Longest text content of one element.
@@ -353,6 +449,30 @@ mod tests {
         assert!(matches!(drain(xxe), Err(FormatError::Dtd { .. })));
         // An undeclared entity reference is an error, not an expansion.
         assert!(drain(b"<a>&lol;</a>").is_err());
+    }
+
+    /// The text of the root element, as `text` reads it.
+    fn root_text(x: &str) -> Result<String, FormatError> {
+        let mut r = Xml::new(x.as_bytes());
+        assert!(matches!(r.next()?, Ev::Start(_)));
+        r.text()
+    }
+
+    #[test]
+    fn text_cut_at_entity_references_reads_whole_and_trimmed_at_its_ends() {
+        assert_eq!(root_text("<a>  A &amp; B  </a>").unwrap(), "A & B");
+        assert_eq!(root_text("<a>&lt;x&gt;</a>").unwrap(), "<x>");
+        assert_eq!(root_text("<a> Caf&#233; &#x41; </a>").unwrap(), "Café A");
+        // A character reference at an end is content, not layout.
+        assert_eq!(root_text("<a>&#32;x</a>").unwrap(), " x");
+        assert_eq!(
+            root_text("<a>\n  <b> one </b>\n  <b>two &quot;2&quot;</b>\n</a>").unwrap(),
+            "onetwo \"2\""
+        );
+        assert_eq!(root_text("<a>x<!-- c --> y</a>").unwrap(), "xy");
+        assert_eq!(root_text("<a> <![CDATA[ raw ]]> </a>").unwrap(), " raw ");
+        assert!(root_text("<a>&bogus;</a>").is_err());
+        assert!(root_text("<a>&#0;</a>").is_err());
     }
 
     #[test]

@@ -95,6 +95,8 @@ pub const MAX_VERSION: u64 = (1 << 53) - 1;
 /// single statement can freeze a unit. The step is wide enough for the versions exporters
 /// write from clocks: a date and time `YYYYMMDDhhmmss`, Unix seconds or milliseconds.
 pub const MAX_VERSION_STEP: u64 = 1 << 45;
+// After the largest first version, at least 254 largest steps remain (checked at compile time).
+const _: () = assert!(MAX_VERSION - MAX_VERSION_STEP >= 254 * MAX_VERSION_STEP);
 
 /// The version rules shared by results and CVR statements: 1 to [`MAX_VERSION`], and at most
 /// [`MAX_VERSION_STEP`] above the last accepted one (or above 0 for the first).

@@ -99,12 +99,15 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body =
             json!({"error": {"code": self.code, "message": self.message, "field": self.field}});
-        (
+        let mut resp = (
             self.status,
             [(header::CONTENT_TYPE, "application/json")],
             body.to_string(),
         )
-            .into_response()
+            .into_response();
+        resp.extensions_mut()
+            .insert(crate::metrics::ErrorCode(self.code));
+        resp
     }
 }
 
@@ -313,8 +316,12 @@ async fn submit(
             format!("a submission is one signed note of at most {MAX_BODY} bytes"),
         )
     })?;
-    match rt.submit(std::sync::Arc::from(&bytes[..])).await {
-        Ok(Outcome::Accepted(receipt)) => {
+    let outcome = match crate::limits::submit(&state, &rt, Arc::from(&bytes[..])).await {
+        Ok(outcome) => outcome,
+        Err(refused) => return Ok(refused),
+    };
+    match outcome {
+        Outcome::Accepted(receipt) => {
             let status = if receipt.duplicate {
                 StatusCode::OK
             } else {
@@ -322,7 +329,7 @@ async fn submit(
             };
             Ok((status, axum::Json(receipt)).into_response())
         }
-        Ok(Outcome::Held { id, reasons }) => {
+        Outcome::Held { id, reasons } => {
             let reasons: Vec<_> = reasons
                 .iter()
                 .map(|r| json!({"field": r.field, "why": r.why}))
@@ -334,25 +341,29 @@ async fn submit(
             )
                 .into_response())
         }
-        Err(SubmitError::Rejected(r)) => Err(r.into()),
-        Err(SubmitError::TooManyHeld { pending }) => Err(ApiError::new(
+    }
+}
+
+/// The answer to a submission that was not sequenced.
+pub(crate) fn submit_error(e: SubmitError) -> ApiError {
+    match e {
+        SubmitError::Rejected(r) => r.into(),
+        SubmitError::TooManyHeld { pending } => ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_held",
             format!(
                 "the signing key already has {pending} submissions held for review, the most one key may have waiting ({}); this one was not stored; the election's officials must review the held submissions (`skytale held list`)",
                 skytale_store::MAX_HELD_PER_KEY
             ),
-        )),
-        Err(SubmitError::Busy) => Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
+        ),
+        SubmitError::Busy => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
             "busy",
             "too many submissions are waiting; retry in a moment",
-        )),
-        Err(SubmitError::Unavailable(why)) => Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            why,
-        )),
+        ),
+        SubmitError::Unavailable(why) => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", why)
+        }
     }
 }
 

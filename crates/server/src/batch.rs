@@ -94,17 +94,20 @@ pub(crate) async fn submit_batch(
         return Ok(refusal(refused, checked.len()));
     }
     let total = checked.len();
-    let items = checked.into_iter().filter_map(Result::ok).collect();
+    let items: Vec<(Arc<[u8]>, VerifiedNote)> =
+        checked.into_iter().filter_map(Result::ok).collect();
+    let _place = match crate::limits::admit_batch(
+        &state,
+        &rt,
+        items.iter().filter_map(|(_, v)| v.signers.first().copied()),
+    ) {
+        Ok(place) => place,
+        Err(refused) => return Ok(refused),
+    };
     let outcomes = match rt.submit_batch(items).await {
         Ok(o) => o,
         Err(BatchError::Refused(r)) => return Ok(refusal(r, total)),
-        Err(BatchError::Busy) => {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "busy",
-                "too many submissions are waiting; retry in a moment",
-            ))
-        }
+        Err(BatchError::Busy) => return Ok(crate::limits::queue_full()),
         Err(BatchError::Unavailable(why)) => {
             return Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -14,8 +14,12 @@ pub mod api;
 pub mod approvals;
 pub mod auth;
 pub mod batch;
+pub mod edge;
 #[cfg(feature = "fault-injection")]
 pub mod faults;
+pub mod headers;
+pub mod limits;
+pub mod metrics;
 pub mod publisher;
 pub mod runtime;
 pub mod sealed;
@@ -33,6 +37,7 @@ use skytale_note::SigningKey;
 use skytale_store::Store;
 use skytale_tlog::Tree;
 
+pub use limits::{Limits, Rate};
 pub use runtime::{ElectionRuntime, Outcome, Receipt, SubmitError};
 
 /// How often the server's WAL checkpointer runs (see [`Store::start_checkpointer`]).
@@ -45,6 +50,8 @@ pub struct AppState {
     elections: Arc<RwLock<BTreeMap<String, Arc<ElectionRuntime>>>>,
     /// Officials' challenges and sessions, per election (in memory: a restart signs out).
     pub(crate) auth: Arc<auth::Auth>,
+    /// The budgets of the HTTP edge (rate limits, the submission queue, connection settings).
+    pub(crate) gate: Arc<limits::Gate>,
     /// Forged artefacts for the verifier's tests (see [`faults`]).
     #[cfg(feature = "fault-injection")]
     pub faults: faults::Faults,
@@ -68,6 +75,7 @@ pub enum ServerError {
 impl AppState {
     /// Opens the store and loads (replays) every election in it.
     pub fn open(data_dir: &Path) -> Result<AppState, ServerError> {
+        metrics::install();
         let store = Arc::new(Store::open(data_dir)?);
         // The sequencer commits; another thread copies the WAL into the database file.
         store.start_checkpointer(WAL_CHECKPOINT_EVERY)?;
@@ -75,6 +83,7 @@ impl AppState {
             store,
             elections: Arc::new(RwLock::new(BTreeMap::new())),
             auth: Arc::new(auth::Auth::new()),
+            gate: Arc::new(limits::Gate::new(Limits::default())),
             #[cfg(feature = "fault-injection")]
             faults: faults::Faults::default(),
         };
@@ -98,6 +107,12 @@ impl AppState {
     /// The same state with other sign-in tables (tests give it a clock they move).
     pub fn with_auth(mut self, auth: auth::Auth) -> AppState {
         self.auth = Arc::new(auth);
+        self
+    }
+
+    /// The same state with other budgets for the HTTP edge (`skytale serve`'s settings).
+    pub fn with_limits(mut self, limits: Limits) -> AppState {
+        self.gate = Arc::new(limits::Gate::new(limits));
         self
     }
 
@@ -235,7 +250,8 @@ fn lost(store: &Store, id: &str) -> Result<runtime::LoadError, skytale_store::St
     })
 }
 
-/// Runs the server until `shutdown` resolves, then drains open requests.
+/// Runs the server until `shutdown` resolves, then drains open requests (within the state's
+/// [`Limits::drain_timeout`]; see [`edge`]).
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
@@ -254,15 +270,26 @@ pub async fn serve(
             }
         }
     });
-    let app = api::router(state.clone());
+    let app = api::router(state.clone()).merge(
+        axum::Router::new()
+            .route("/metrics", axum::routing::get(metrics::serve))
+            .with_state(state.clone()),
+    );
     #[cfg(feature = "fault-injection")]
     let app = app.layer(axum::middleware::from_fn_with_state(
         state.faults.clone(),
         faults::forge,
     ));
-    let app = app.layer(tower_http::trace::TraceLayer::new_for_http());
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+    let app = app
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::per_address,
+        ))
+        .layer(axum::middleware::from_fn(headers::middleware))
+        .layer(axum::middleware::from_fn(metrics::middleware))
+        // Server errors are logged summarised by `metrics`, not once per response.
+        .layer(tower_http::trace::TraceLayer::new_for_http().on_failure(()));
+    let result = edge::run(listener, app, state.gate.clone(), shutdown)
         .await
         .map_err(ServerError::Serve);
     watcher.abort();

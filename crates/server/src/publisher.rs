@@ -323,6 +323,7 @@ impl PublisherThread {
             .lock()
             .unwrap_or_else(|p| p.into_inner()) += 1;
         publisher.changed.notify_all();
+        crate::metrics::published(&self.id, self.render_cost);
         tracing::debug!(election = %self.id, tree_size = self.pos.tree_size, ms = self.render_cost.as_secs_f64() * 1e3, "snapshot published");
     }
 }

@@ -362,8 +362,29 @@ impl ElectionRuntime {
     /// Parses, checks signatures (in the caller's task, in parallel with others), then queues
     /// for sequencing and waits for the durable outcome.
     pub async fn submit(&self, bytes: Arc<[u8]>) -> Result<Outcome, SubmitError> {
+        let verified = self.verify(&bytes)?;
+        self.enqueue(bytes, verified).await
+    }
+
+    /// Parses and signature-checks a submission against the current key ring (in the
+    /// caller's task). The sequencer does not check again: the ring only grows, and the
+    /// ledger checks at admission that the signers are still live.
+    pub fn verify(&self, bytes: &[u8]) -> Result<VerifiedNote, SubmitError> {
         let keys = self.keys.read().unwrap_or_else(|p| p.into_inner()).clone();
-        let verified = verify_note(&keys, &self.id, &bytes).map_err(SubmitError::Rejected)?;
+        verify_note(&keys, &self.id, bytes).map_err(SubmitError::Rejected)
+    }
+
+    /// Submissions waiting for the sequencer now.
+    pub fn queue_len(&self) -> usize {
+        self.jobs.len()
+    }
+
+    /// Queues a verified submission for sequencing and waits for the durable outcome.
+    pub async fn enqueue(
+        &self,
+        bytes: Arc<[u8]>,
+        verified: VerifiedNote,
+    ) -> Result<Outcome, SubmitError> {
         let (reply, rx) = oneshot::channel();
         self.jobs
             .try_send(Work::One(Job {
@@ -689,6 +710,7 @@ impl Sequencer {
     }
 
     fn process(&mut self, batch: Vec<Job>) {
+        crate::metrics::batch(batch.len());
         let first_index = self.ledger.size();
         let mut pending = Vec::with_capacity(batch.len());
         let mut new_entries: Vec<Arc<[u8]>> = Vec::new();

@@ -412,9 +412,11 @@ where
         else {
             continue;
         };
-        let first = index * TILE_WIDTH;
+        // `index` comes from `tiles_for_size(size)`, so `first + k < size`; saturating all
+        // the same, so no tile identity can make this overflow.
+        let first = index.saturating_mul(TILE_WIDTH);
         for k in 0..u64::from(width) {
-            if first + k < tree.len() {
+            if first.saturating_add(k) < tree.len() {
                 continue;
             }
             let at = (k * 32) as usize;

@@ -444,10 +444,14 @@ fn parse_sheet(
                         row.text.push_str(s);
                     } else {
                         let s = t
-                            .unescape()
+                            .decode()
                             .map_err(|e| err(Some(row.index), e.to_string()))?;
                         row.text.push_str(&s);
                     }
+                }
+                Event::GeneralRef(r) if collect != Collect::None => {
+                    let s = super::xml::entity(&r).map_err(|e| err(Some(row.index), e))?;
+                    row.text.push_str(&s);
                 }
                 Event::CData(t) if collect != Collect::None => {
                     row.text.push_str(&String::from_utf8_lossy(&t));
@@ -640,7 +644,12 @@ fn read_shared_strings(xml: &str) -> Result<Vec<String>, String> {
             }
             Event::Text(t) if in_t => {
                 if let Some(s) = cur.as_mut() {
-                    s.push_str(&t.unescape().map_err(|e| e.to_string())?);
+                    s.push_str(&t.decode().map_err(|e| e.to_string())?);
+                }
+            }
+            Event::GeneralRef(r) if in_t => {
+                if let Some(s) = cur.as_mut() {
+                    s.push_str(&super::xml::entity(&r)?);
                 }
             }
             Event::CData(t) if in_t => {

@@ -3,7 +3,7 @@
 
 use std::io::BufRead;
 
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesRef, BytesStart, Event};
 
 /// Deepest element nesting accepted.
 pub const MAX_DEPTH: usize = 64;
@@ -82,12 +82,32 @@ pub fn read_subtree<R: BufRead>(
     }
     let mut stack = vec![root];
     let mut nodes = 1usize;
+    // quick-xml hands text over in pieces, cut at each entity reference (`&amp;` is an event
+    // of its own): a run of pieces is joined, then trimmed as one text.
+    let mut run = String::new();
     loop {
         buf.clear();
-        match reader
+        let ev = reader
             .read_event_into(buf)
-            .map_err(|e| format!("XML error at byte {}: {e}", reader.buffer_position()))?
-        {
+            .map_err(|e| format!("XML error at byte {}: {e}", reader.buffer_position()))?;
+        match &ev {
+            Event::Text(t) => {
+                run.push_str(&t.decode().map_err(|e| format!("XML text: {e}"))?);
+                continue;
+            }
+            Event::GeneralRef(r) => {
+                run.push_str(&entity(r)?);
+                continue;
+            }
+            _ if !run.is_empty() => {
+                if let Some(top) = stack.last_mut() {
+                    top.text.push_str(run.trim());
+                }
+                run.clear();
+            }
+            _ => {}
+        }
+        match ev {
             Event::Start(e) => {
                 nodes += 1;
                 if stack.len() >= MAX_DEPTH || nodes > MAX_NODES {
@@ -102,12 +122,6 @@ pub fn read_subtree<R: BufRead>(
                 let n = start_node(&e);
                 if let Some(top) = stack.last_mut() {
                     top.children.push(n);
-                }
-            }
-            Event::Text(t) => {
-                let s = t.unescape().map(|c| c.into_owned()).unwrap_or_default();
-                if let Some(top) = stack.last_mut() {
-                    top.text.push_str(s.trim());
                 }
             }
             Event::CData(t) => {
@@ -127,5 +141,47 @@ pub fn read_subtree<R: BufRead>(
             Event::Eof => return Err("unexpected end of file inside an element".into()),
             _ => {}
         }
+    }
+}
+
+/// The text an entity reference stands for: a character reference, or one of XML's five
+/// predefined entities (no DTD is read, so there are no others).
+pub(crate) fn entity(r: &BytesRef<'_>) -> Result<String, String> {
+    if let Some(c) = r
+        .resolve_char_ref()
+        .map_err(|e| format!("bad character reference: {e}"))?
+    {
+        return Ok(c.to_string());
+    }
+    let name = r
+        .decode()
+        .map_err(|e| format!("bad entity reference: {e}"))?;
+    quick_xml::escape::resolve_predefined_entity(&name)
+        .map(str::to_string)
+        .ok_or_else(|| format!("unknown entity &{name};"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(x: &str) -> Result<Node, String> {
+        let mut r = quick_xml::Reader::from_reader(x.as_bytes());
+        let mut buf = Vec::new();
+        loop {
+            if let Event::Start(e) = r.read_event_into(&mut buf).map_err(|e| e.to_string())? {
+                let e = e.into_owned();
+                return read_subtree(&mut r, &e, false, &mut Vec::new());
+            }
+            buf.clear();
+        }
+    }
+
+    #[test]
+    fn text_with_entity_references_is_read_whole() {
+        let n = read("<Cvr><Name> Smith &amp; Sons </Name><V>&#x31;2</V></Cvr>").unwrap();
+        assert_eq!(n.child("Name").unwrap().text, "Smith & Sons");
+        assert_eq!(n.child("V").unwrap().text, "12");
+        assert!(read("<Cvr>&nope;</Cvr>").is_err());
     }
 }
