@@ -7,7 +7,8 @@ use skytale_store::MAX_HELD_PER_KEY;
 use skytale_testkit as kit;
 
 mod common;
-use common::{get_as, post, sign_in, start};
+use common::{get_as, post, sign_in, start_state};
+use skytale_server::{AppState, Limits, Rate};
 
 fn implausible(k: &skytale_note::SigningKey, unit: &str, version: u64) -> Vec<u8> {
     kit::sign(
@@ -25,7 +26,18 @@ async fn a_held_note_posted_a_hundred_times_is_one_row_and_a_key_has_a_bound() {
         let def = kit::definition(&k);
         skytale_server::create_election(&store, &kit::head(&k, &def)).unwrap();
     }
-    let srv = start(tmp.path()).await;
+    // One key posts over a thousand notes here: the rate limits (their own tests are in
+    // edge.rs) are lifted so this test sees the held bound alone.
+    let no_limit = Rate {
+        per_second: 0,
+        burst: 0,
+    };
+    let limits = Limits {
+        per_address: no_limit,
+        per_key: no_limit,
+        ..Limits::default()
+    };
+    let srv = start_state(AppState::open(tmp.path()).unwrap().with_limits(limits)).await;
     let b = srv.base.clone();
     let submissions = format!("{b}/api/v1/elections/test-2026/submissions");
 
