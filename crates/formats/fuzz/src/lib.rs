@@ -48,13 +48,18 @@ pub fn exercise(format: Format, data: &[u8], mapping: Option<&Mapping>) {
     let _ = import_results(format, data, &def, &io);
 }
 
-/// The CVR readers of skytale-rcv (ranked-choice cast vote records) read files named by an
-/// RCTab config, so each target writes its input where a small config points and reads it
-/// with [`skytale_rcv::readers::read_all`]. For the folder formats the input is split at NUL
+/// The CVR readers of skytale-rcv (ranked-choice cast vote records) read the files an RCTab
+/// config names; each target gives its input as that file, in memory
+/// ([`skytale_rcv::readers::files::Memory`]: no temporary file), and reads it with
+/// [`skytale_rcv::readers::read_all_in`]. For the folder formats the input is split at NUL
 /// bytes into the folder's files (Dominion: contest manifest, candidate manifest, CVR export;
 /// Hart: one XML file per part). Errors are expected; a panic, overflow or hang is a finding.
 pub mod cvr {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
+
+    use skytale_rcv::config::ContestConfig;
+    use skytale_rcv::readers::files::Memory;
+    use skytale_rcv::readers::read_all_in;
 
     /// Which reader, with what its config source says.
     #[derive(Clone, Copy)]
@@ -109,21 +114,14 @@ pub mod cvr {
         )
     }
 
-    /// A directory of this process for one provider (fuzzing runs one input at a time).
-    fn dir(p: Provider) -> PathBuf {
-        std::env::temp_dir().join(format!(
-            "skytale-fuzz-cvr-{}-{}",
-            std::process::id(),
-            p.file().replace('.', "-") + p.name()
-        ))
-    }
+    /// Where the config sits (never on disk: every file is in memory).
+    const ROOT: &str = "/fuzz";
 
-    fn write_input(p: Provider, root: &Path, data: &[u8]) -> std::io::Result<()> {
-        let target = root.join(p.file());
+    fn input_files(p: Provider, data: &[u8]) -> Memory {
+        let mut files = Memory::new();
+        let target = Path::new(ROOT).join(p.file());
         match p {
             Provider::Dominion | Provider::Hart => {
-                let _ = std::fs::remove_dir_all(&target);
-                std::fs::create_dir_all(&target)?;
                 let names: &[&str] = match p {
                     Provider::Dominion => &[
                         "ContestManifest.json",
@@ -133,29 +131,25 @@ pub mod cvr {
                     _ => &["a.xml", "b.xml", "c.xml", "d.xml"],
                 };
                 for (name, part) in names.iter().zip(data.split(|b| *b == 0)) {
-                    std::fs::write(target.join(name), part)?;
+                    files.insert(target.join(name), part.to_vec());
                 }
-                Ok(())
             }
-            _ => std::fs::write(target, data),
+            _ => files.insert(target, data.to_vec()),
         }
+        files
     }
 
     /// Reads `data` as the CVR of provider `p`.
     pub fn exercise(p: Provider, data: &[u8]) {
-        let root = dir(p);
-        if std::fs::create_dir_all(&root).is_err() {
+        let Ok(raw) = serde_json::from_str(&config(p)) else {
             return;
-        }
-        let cfg = root.join("config.json");
-        if std::fs::write(&cfg, config(p)).is_err() || write_input(p, &root, data).is_err() {
-            return;
-        }
-        let Ok(config) = skytale_rcv::config::ContestConfig::load(&cfg) else {
+        };
+        let Ok(config) = ContestConfig::from_raw(raw, &Path::new(ROOT).join("config.json"))
+        else {
             return;
         };
         let table = skytale_rcv::ballots::CandidateTable::from_config(&config);
-        let read = skytale_rcv::readers::read_all(&config, &table, &mut |_| {});
+        let read = read_all_in(&input_files(p, data), &config, &table, &mut |_| {});
         // `SKYTALE_FUZZ_SHOW=1 target/.../cvr_x FILE` shows what a seed input gives, to check
         // that valid inputs get past the config to the reader.
         if std::env::var_os("SKYTALE_FUZZ_SHOW").is_some() {

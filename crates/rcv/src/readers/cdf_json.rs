@@ -139,13 +139,13 @@ struct SelectionPosition {
 
 /// Reads a CDF JSON source.
 pub fn read(
+    files: &dyn super::files::Files,
     source: &CvrSource,
     sink: &mut CvrSink<'_>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), RcvError> {
     let path = &source.path;
-    super::check_size(path)?;
-    let file = std::fs::File::open(path).map_err(|e| RcvError::io(path, e))?;
+    let file = files.open(path)?;
     let report: Report = serde_json::from_reader(std::io::BufReader::with_capacity(1 << 20, file))
         .map_err(|e| RcvError::Cvr {
             path: path.clone(),

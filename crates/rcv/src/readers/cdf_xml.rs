@@ -18,9 +18,10 @@ use crate::config::{CvrSource, UWI_LABEL};
 use crate::RcvError;
 
 fn open(
+    files: &dyn super::files::Files,
     path: &std::path::Path,
-) -> Result<quick_xml::Reader<std::io::BufReader<std::fs::File>>, RcvError> {
-    let f = std::fs::File::open(path).map_err(|e| RcvError::io(path, e))?;
+) -> Result<quick_xml::Reader<std::io::BufReader<Box<dyn super::files::Input>>>, RcvError> {
+    let f = files.open(path)?;
     Ok(quick_xml::Reader::from_reader(
         std::io::BufReader::with_capacity(1 << 20, f),
     ))
@@ -28,11 +29,12 @@ fn open(
 
 /// Calls `f` for each depth-1 element named `want` (depth 0 is the report root).
 fn for_each_top<F: FnMut(Node) -> Result<(), RcvError>>(
+    files: &dyn super::files::Files,
     path: &std::path::Path,
     want: &str,
     mut f: F,
 ) -> Result<(), RcvError> {
-    let mut rd = open(path)?;
+    let mut rd = open(files, path)?;
     let mut buf = Vec::new();
     let mut sub = Vec::new();
     let mut depth = 0usize;
@@ -70,16 +72,17 @@ fn for_each_top<F: FnMut(Node) -> Result<(), RcvError>>(
 
 /// Reads a CDF XML source.
 pub fn read(
+    files: &dyn super::files::Files,
     source: &CvrSource,
     sink: &mut CvrSink<'_>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), RcvError> {
     let path = &source.path;
-    super::check_size(path)?;
+    files.open(path)?; // exists and within the size limit
     let wanted = source.contest_id.clone().unwrap_or_default();
     let mut candidates: HashMap<String, String> = HashMap::new();
     let mut contest: Option<Node> = None;
-    for_each_top(path, "Election", |election| {
+    for_each_top(files, path, "Election", |election| {
         for c in election.children("Candidate") {
             let id = c.attr("ObjectId").unwrap_or("").to_string();
             let name = c.child_text("Name").unwrap_or("").to_string();
@@ -151,7 +154,7 @@ pub fn read(
         }
     }
     let mut index = 0u64;
-    for_each_top(path, "CVR", |cvr| {
+    for_each_top(files, path, "CVR", |cvr| {
         index += 1;
         let rec = index;
         let current = cvr.child_text("CurrentSnapshotId").unwrap_or("");

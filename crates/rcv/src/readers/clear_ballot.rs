@@ -17,13 +17,13 @@ const CHOICE_FIELDS: usize = 6;
 
 /// Reads a Clear Ballot CSV source.
 pub fn read(
+    files: &dyn super::files::Files,
     source: &CvrSource,
     sink: &mut CvrSink<'_>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), RcvError> {
     let path = &source.path;
-    super::check_size(path)?;
-    let file = std::fs::File::open(path).map_err(|e| RcvError::io(path, e))?;
+    let file = files.open(path)?;
     let mut rdr = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

@@ -15,13 +15,13 @@ pub const MAX_LINE_BYTES: usize = 1024 * 1024;
 
 /// Reads a generic CSV source.
 pub fn read(
+    files: &dyn super::files::Files,
     source: &CvrSource,
     sink: &mut CvrSink<'_>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), RcvError> {
     let path = &source.path;
-    super::check_size(path)?;
-    let file = std::fs::File::open(path).map_err(|e| RcvError::io(path, e))?;
+    let file = files.open(path)?;
     let mut rdr = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -150,7 +150,7 @@ impl Body<'_> {
     /// `\r\n`, and blank lines are skipped. From the first block holding a quote on, the
     /// rest of the file goes through the csv crate; blocks end at line ends, so it starts
     /// outside any quoted field, as it would have.
-    fn run(self, start: u64, mut file: std::fs::File) {
+    fn run(self, start: u64, mut file: Box<dyn super::files::Input>) {
         use std::io::{Read, Seek};
         let mut chunk = Chunk {
             first_row: 2,
@@ -402,7 +402,7 @@ mod tests {
         };
         let file = std::fs::File::open(&path).unwrap();
         std::thread::scope(|s| {
-            s.spawn(move || body.run(0, file));
+            s.spawn(move || body.run(0, Box::new(file)));
             let mut out = Vec::new();
             for msg in rx {
                 let chunk = msg.map_err(|e| e.to_string())?;

@@ -103,9 +103,11 @@ fn id_string(v: &serde_json::Value) -> String {
     }
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, RcvError> {
-    super::check_size(path)?;
-    let f = std::fs::File::open(path).map_err(|e| RcvError::io(path, e))?;
+fn read_json<T: for<'de> Deserialize<'de>>(
+    files: &dyn super::files::Files,
+    path: &Path,
+) -> Result<T, RcvError> {
+    let f = files.open(path)?;
     serde_json::from_reader(std::io::BufReader::with_capacity(1 << 20, f)).map_err(|e| {
         RcvError::Cvr {
             path: path.to_path_buf(),
@@ -116,21 +118,23 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, RcvError> {
     })
 }
 
-fn export_files(dir: &Path) -> Result<Vec<PathBuf>, RcvError> {
+fn export_files(fs: &dyn super::files::Files, dir: &Path) -> Result<Vec<PathBuf>, RcvError> {
     let single = dir.join("CvrExport.json");
-    if single.is_file() {
+    if fs.is_file(&single) {
         return Ok(vec![single]);
     }
     let mut files = Vec::new();
-    for e in std::fs::read_dir(dir).map_err(|e| RcvError::io(dir, e))? {
-        let e = e.map_err(|e| RcvError::io(dir, e))?;
-        let name = e.file_name().to_string_lossy().into_owned();
+    for path in fs.list(dir)? {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let numbered = name
             .strip_prefix("CvrExport_")
             .and_then(|r| r.strip_suffix(".json"))
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
         if numbered {
-            files.push(e.path());
+            files.push(path);
             if files.len() > super::MAX_FILES_IN_FOLDER {
                 return Err(RcvError::Limit {
                     path: dir.to_path_buf(),
@@ -152,13 +156,14 @@ fn export_files(dir: &Path) -> Result<Vec<PathBuf>, RcvError> {
 
 /// Reads a Dominion export folder.
 pub fn read(
+    files: &dyn super::files::Files,
     source: &CvrSource,
     sink: &mut CvrSink<'_>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), RcvError> {
     let dir = &source.path;
     let wanted = source.contest_id.clone().unwrap_or_default();
-    let manifest: ContestManifest = read_json(&dir.join("ContestManifest.json"))?;
+    let manifest: ContestManifest = read_json(files, &dir.join("ContestManifest.json"))?;
     let max_ranks: HashMap<String, Option<i64>> = manifest
         .list
         .iter()
@@ -172,8 +177,8 @@ pub fn read(
         )
     })?;
     let before = sink.records();
-    for file in export_files(dir)? {
-        let export: Export = read_json(&file)?;
+    for file in export_files(files, dir)? {
+        let export: Export = read_json(files, &file)?;
         for (si, s) in export.sessions.iter().enumerate() {
             let rec = match &s.original {
                 Some(o) if o.is_current => o,

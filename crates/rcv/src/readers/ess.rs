@@ -85,14 +85,14 @@ fn interpret(source: &CvrSource, sink: &CvrSink<'_>, text: &str) -> Meaning {
 
 /// Reads an ES&S xlsx source.
 pub fn read(
+    files: &dyn super::files::Files,
     source: &CvrSource,
     config: &ContestConfig,
     sink: &mut CvrSink<'_>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), RcvError> {
     let path = &source.path;
-    super::check_size(path)?;
-    let mut sheet = Sheet::open(path)?;
+    let mut sheet = Sheet::open(path, files.open(path)?)?;
     let first_row = source.first_vote_row.unwrap_or(1).saturating_sub(1);
     let first_col = source.first_vote_column.unwrap_or(1).saturating_sub(1);
     let max_rank = config.rules.max_rankings;

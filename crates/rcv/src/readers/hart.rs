@@ -17,6 +17,7 @@ pub const MAX_HART_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Reads a Hart folder.
 pub fn read(
+    fs: &dyn super::files::Files,
     source: &CvrSource,
     sink: &mut CvrSink<'_>,
     progress: &mut dyn FnMut(u64),
@@ -24,11 +25,13 @@ pub fn read(
     let dir = &source.path;
     let wanted = source.contest_id.clone().unwrap_or_default();
     let mut files = Vec::new();
-    for e in std::fs::read_dir(dir).map_err(|e| RcvError::io(dir, e))? {
-        let e = e.map_err(|e| RcvError::io(dir, e))?;
-        let lower = e.file_name().to_string_lossy().to_lowercase();
-        if lower.ends_with("xml") && !lower.ends_with(".sig.xml") && e.path().is_file() {
-            files.push(e.path());
+    for path in fs.list(dir)? {
+        let lower = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        if lower.ends_with("xml") && !lower.ends_with(".sig.xml") {
+            files.push(path);
             if files.len() > super::MAX_FILES_IN_FOLDER {
                 return Err(RcvError::Limit {
                     path: dir.clone(),
@@ -39,16 +42,16 @@ pub fn read(
     }
     files.sort();
     for path in files {
-        let len = std::fs::metadata(&path)
-            .map_err(|e| RcvError::io(&path, e))?
-            .len();
+        let len = fs.len(&path)?;
         if len > MAX_HART_FILE_BYTES {
             return Err(RcvError::Limit {
                 path: path.clone(),
                 why: format!("{len} bytes, limit {MAX_HART_FILE_BYTES}"),
             });
         }
-        let bytes = std::fs::read(&path).map_err(|e| RcvError::io(&path, e))?;
+        let mut bytes = Vec::with_capacity(len as usize);
+        std::io::Read::read_to_end(&mut fs.open(&path)?, &mut bytes)
+            .map_err(|e| RcvError::io(&path, e))?;
         let body = bytes
             .strip_prefix(b"\xEF\xBB\xBF".as_slice())
             .unwrap_or(&bytes);

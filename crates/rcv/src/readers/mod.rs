@@ -4,8 +4,6 @@
 //! Readers are adapters (they do I/O); they bound what they accept with the limits below and
 //! report failures with file, record/row, column and reason.
 
-use std::path::Path;
-
 use crate::ballots::{BallotStore, BallotStoreBuilder, CandidateTable, CvrSink, Mark};
 use crate::config::{ContestConfig, CvrSource, Provider};
 use crate::RcvError;
@@ -16,6 +14,7 @@ pub mod clear_ballot;
 pub mod csv;
 pub mod dominion;
 pub mod ess;
+pub mod files;
 pub mod hart;
 pub mod xlsx;
 pub mod xml;
@@ -25,9 +24,19 @@ pub const MAX_CVR_FILE_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 /// Most files read from one Dominion or Hart folder.
 pub const MAX_FILES_IN_FOLDER: usize = 1_000_000;
 
-/// Reads every source of a config into one ballot store. `progress` is called with the number
-/// of CVRs read so far, now and then.
+/// Reads every source of a config into one ballot store, from the file system. `progress` is
+/// called with the number of CVRs read so far, now and then.
 pub fn read_all(
+    config: &ContestConfig,
+    table: &CandidateTable,
+    progress: &mut dyn FnMut(u64),
+) -> Result<BallotStore, RcvError> {
+    read_all_in(&files::Disk, config, table, progress)
+}
+
+/// [`read_all`] from `files` (the file system, or files in memory).
+pub fn read_all_in(
+    files: &dyn files::Files,
     config: &ContestConfig,
     table: &CandidateTable,
     progress: &mut dyn FnMut(u64),
@@ -35,7 +44,7 @@ pub fn read_all(
     let mut builder = BallotStoreBuilder::new();
     for source in &config.sources {
         let mut sink = CvrSink::new(table, &mut builder, config.rules.max_rankings);
-        read_source(source, config, &mut sink, progress)?;
+        read_source(files, source, config, &mut sink, progress)?;
         sink.finish(&source.path)?;
     }
     Ok(builder.finish())
@@ -43,6 +52,7 @@ pub fn read_all(
 
 /// Reads one source into `sink`.
 pub fn read_source(
+    files: &dyn files::Files,
     source: &CvrSource,
     config: &ContestConfig,
     sink: &mut CvrSink<'_>,
@@ -56,8 +66,8 @@ pub fn read_source(
                 .and_then(|e| e.to_str())
                 .map(str::to_ascii_lowercase);
             match ext.as_deref() {
-                Some("json") => cdf_json::read(source, sink, progress),
-                Some("xml") => cdf_xml::read(source, sink, progress),
+                Some("json") => cdf_json::read(files, source, sink, progress),
+                Some("xml") => cdf_xml::read(files, source, sink, progress),
                 _ => Err(RcvError::cvr(
                     &source.path,
                     None,
@@ -65,24 +75,12 @@ pub fn read_source(
                 )),
             }
         }
-        Provider::GenericCsv => csv::read(source, sink, progress),
-        Provider::ClearBallot => clear_ballot::read(source, sink, progress),
-        Provider::Ess => ess::read(source, config, sink, progress),
-        Provider::Dominion => dominion::read(source, sink, progress),
-        Provider::Hart => hart::read(source, sink, progress),
+        Provider::GenericCsv => csv::read(files, source, sink, progress),
+        Provider::ClearBallot => clear_ballot::read(files, source, sink, progress),
+        Provider::Ess => ess::read(files, source, config, sink, progress),
+        Provider::Dominion => dominion::read(files, source, sink, progress),
+        Provider::Hart => hart::read(files, source, sink, progress),
     }
-}
-
-/// Checks a file's size against [`MAX_CVR_FILE_BYTES`].
-pub(crate) fn check_size(path: &Path) -> Result<u64, RcvError> {
-    let meta = std::fs::metadata(path).map_err(|e| RcvError::io(path, e))?;
-    if meta.len() > MAX_CVR_FILE_BYTES {
-        return Err(RcvError::Limit {
-            path: path.to_path_buf(),
-            why: format!("{} bytes, limit {MAX_CVR_FILE_BYTES}", meta.len()),
-        });
-    }
-    Ok(meta.len())
 }
 
 /// Applies a source's labels to a candidate string (ES&S-style cells).

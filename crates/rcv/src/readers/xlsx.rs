@@ -68,7 +68,7 @@ pub struct Sheet {
     pub shared_strings: Vec<String>,
     path: std::path::PathBuf,
     part: String,
-    zip: zip::ZipArchive<BufReader<std::fs::File>>,
+    zip: zip::ZipArchive<BufReader<Box<dyn super::files::Input>>>,
 }
 
 impl std::fmt::Debug for Sheet {
@@ -126,11 +126,10 @@ fn sheet_err(path: &Path, part: &str, row: Option<u32>, why: impl std::fmt::Disp
 }
 
 impl Sheet {
-    /// Opens the workbook at `path`, reads its shared strings and positions at the first
-    /// worksheet's data.
-    pub fn open(path: &Path) -> Result<Sheet, RcvError> {
+    /// Opens the workbook `file` (read from `path`, which errors name), reads its shared
+    /// strings and positions at the first worksheet's data.
+    pub fn open(path: &Path, file: Box<dyn super::files::Input>) -> Result<Sheet, RcvError> {
         let zip_err = |why: String| RcvError::cvr(path, None, why);
-        let file = std::fs::File::open(path).map_err(|e| RcvError::io(path, e))?;
         let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| {
             zip_err(format!(
                 "ES&S CVR files must be Excel workbooks (.xlsx): not a zip file: {e}"
@@ -245,7 +244,7 @@ const INFLATED_IN_FLIGHT: usize = 4;
 /// values, so a `</row>` is an end tag. Once a comment, CDATA or processing instruction (other
 /// than the XML declaration) is seen, no further cut is made: the rest is one piece.
 fn inflate(
-    zip: &mut zip::ZipArchive<BufReader<std::fs::File>>,
+    zip: &mut zip::ZipArchive<BufReader<Box<dyn super::files::Input>>>,
     part: &str,
     tx: std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>,
     recycle: std::sync::mpsc::Receiver<Vec<u8>>,
@@ -711,7 +710,7 @@ mod tests {
     }
 
     fn rows_of(path: &Path) -> Vec<(u32, Vec<(u32, String)>)> {
-        let mut sheet = Sheet::open(path).unwrap();
+        let mut sheet = Sheet::open(path, Box::new(std::fs::File::open(path).unwrap())).unwrap();
         let mut out = Vec::new();
         sheet
             .for_each_row(|row, shared| {
@@ -817,7 +816,7 @@ mod tests {
             r#"<row r="1"><c r="A1" t="s"><v>5</v></c></row>"#,
             "<si><t>Alice</t></si>",
         );
-        let mut sheet = Sheet::open(&path).unwrap();
+        let mut sheet = Sheet::open(&path, Box::new(std::fs::File::open(&path).unwrap())).unwrap();
         let e = sheet.for_each_row(|_, _| Ok(())).unwrap_err().to_string();
         assert!(e.contains("row 1") && e.contains("out of range"), "{e}");
     }
