@@ -36,6 +36,9 @@ pub struct IngestOptions {
     pub flood_connections: usize,
     /// Extra arguments for `skytale serve`.
     pub serve_args: Vec<String>,
+    /// A command the server runs under (its words; e.g. `strace -f -e inject=…` for fault
+    /// injection); empty: the server runs alone.
+    pub serve_wrapper: Vec<String>,
 }
 
 pub async fn ingest(opts: IngestOptions) -> Result<String> {
@@ -114,7 +117,15 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
     // Start the server as its own process.
     let port = free_port()?;
     let exe = std::env::current_exe().context("cannot find the skytale executable")?;
-    let mut child = std::process::Command::new(exe)
+    let mut command = match opts.serve_wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = std::process::Command::new(program);
+            c.args(args).arg(exe);
+            c
+        }
+        None => std::process::Command::new(exe),
+    };
+    let mut child = command
         .args(["serve", "--data-dir"])
         .arg(&dir)
         .args(["--listen", &format!("127.0.0.1:{port}")])
@@ -315,6 +326,8 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     poller.await?;
     let peak_kib = peak_rss_kib(pid);
+    // A server that stopped by itself (a failed write under fault injection) says so here.
+    let exited = child.try_wait().ok().flatten();
     let _ = child.kill();
     let _ = child.wait();
     if opts.data_dir.is_none() {
@@ -389,6 +402,9 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
             "  flood {class:?}: {} sent over {} connections, answers {:?}, connections closed {}",
             f.sent, opts.flood_connections, f.statuses, f.closed
         );
+    }
+    if let Some(status) = exited {
+        let _ = writeln!(out, "  server stopped by itself during the run: {status}");
     }
     if let Some(k) = peak_kib {
         let _ = writeln!(out, "  server peak RSS:     {} MiB", k / 1024);

@@ -274,6 +274,10 @@ enum BenchCommand {
         /// Extra arguments for `skytale serve`, e.g. `--serve-arg=--max-connections=20000`.
         #[arg(long = "serve-arg", allow_hyphen_values = true)]
         serve_args: Vec<String>,
+        /// Run the server under this command, one word per flag, e.g. `--serve-wrapper=strace
+        /// --serve-wrapper=-f --serve-wrapper=-e --serve-wrapper=inject=fdatasync:error=EIO:when=300`.
+        #[arg(long = "serve-wrapper", allow_hyphen_values = true)]
+        serve_wrapper: Vec<String>,
     },
     /// The crash drill: post at full speed, SIGKILL the server at random moments, restart,
     /// and check every receipt against the store after every kill.
@@ -652,6 +656,7 @@ fn run(cli: Cli) -> Result<bool> {
             flood,
             flood_connections,
             serve_args,
+            serve_wrapper,
         }) => {
             let out = runtime()?.block_on(bench::ingest(bench::IngestOptions {
                 stations,
@@ -662,6 +667,7 @@ fn run(cli: Cli) -> Result<bool> {
                 flood,
                 flood_connections,
                 serve_args,
+                serve_wrapper,
             }))?;
             print!("{out}");
             Ok(true)
