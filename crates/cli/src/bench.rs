@@ -36,6 +36,8 @@ pub struct IngestOptions {
     pub flood_connections: usize,
     /// Extra arguments for `skytale serve`.
     pub serve_args: Vec<String>,
+    /// Statements per request: 1 posts each note alone, more posts batches (all or none).
+    pub batch: usize,
     /// A command the server runs under (its words; e.g. `strace -f -e inject=…` for fault
     /// injection); empty: the server runs alone.
     pub serve_wrapper: Vec<String>,
@@ -234,12 +236,36 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
     let mut tasks = Vec::new();
     for _ in 0..opts.concurrency.max(1) {
         let (queue, receipts, failures) = (queue.clone(), receipts.clone(), failures.clone());
+        let batch = opts.batch.max(1);
         let addr = addr.clone();
         tasks.push(tokio::spawn(async move {
             let mut conn: Option<LoadConn> = None;
-            let path = "/api/v1/elections/bench/submissions";
+            let path = if batch > 1 {
+                "/api/v1/elections/bench/submissions/batch"
+            } else {
+                "/api/v1/elections/bench/submissions"
+            };
             loop {
-                let Some(note) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop() else {
+                let note = {
+                    let mut q = queue.lock().unwrap_or_else(|p| p.into_inner());
+                    if batch > 1 {
+                        // A county's file: up to `batch` notes as one JSON array of strings.
+                        let from = q.len() - q.len().min(batch);
+                        let notes: Vec<String> = q
+                            .split_off(from)
+                            .into_iter()
+                            .map(|n| String::from_utf8_lossy(&n).into_owned())
+                            .collect();
+                        if notes.is_empty() {
+                            None
+                        } else {
+                            serde_json::to_vec(&notes).ok()
+                        }
+                    } else {
+                        q.pop()
+                    }
+                };
+                let Some(note) = note else {
                     break;
                 };
                 let sent = Instant::now();
@@ -250,6 +276,33 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
                     Some(c) => c.post(path, &note).await,
                     None => Err(anyhow!("cannot connect to {addr}")),
                 };
+                if batch > 1 {
+                    match answer
+                        .ok()
+                        .filter(|a| a.status == 200 || a.status == 201)
+                        .and_then(|a| serde_json::from_slice::<serde_json::Value>(&a.body).ok())
+                    {
+                        Some(v) => {
+                            let now = Instant::now();
+                            let mut r = receipts.lock().unwrap_or_else(|p| p.into_inner());
+                            for x in v["results"].as_array().into_iter().flatten() {
+                                match x["receipt"]["index"].as_u64() {
+                                    Some(index) => r.push((now, sent.elapsed(), index)),
+                                    None => {
+                                        failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                    }
+                                }
+                            }
+                        }
+                        None => {
+                            conn = None;
+                            if failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 5 {
+                                eprintln!("a batch was not accepted");
+                            }
+                        }
+                    }
+                    continue;
+                }
                 match answer {
                     Ok(a) if a.status == 201 || a.status == 200 => {
                         match leading_number(&a.body, "index") {
@@ -358,8 +411,10 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
     use std::fmt::Write as _;
     let _ = writeln!(
         out,
-        "bench ingest: {} polling stations, {n} statements, {} connections",
-        opts.stations, opts.concurrency
+        "bench ingest: {} polling stations, {n} statements, {} connections, {} per request",
+        opts.stations,
+        opts.concurrency,
+        opts.batch.max(1)
     );
     let _ = writeln!(
         out,

@@ -274,6 +274,10 @@ enum BenchCommand {
         /// Extra arguments for `skytale serve`, e.g. `--serve-arg=--max-connections=20000`.
         #[arg(long = "serve-arg", allow_hyphen_values = true)]
         serve_args: Vec<String>,
+        /// Statements per request: 1 posts each note alone; more uses the batch endpoint (a
+        /// county's file in one request, all or none).
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
         /// Run the server under this command, one word per flag, e.g. `--serve-wrapper=strace
         /// --serve-wrapper=-f --serve-wrapper=-e --serve-wrapper=inject=fdatasync:error=EIO:when=300`.
         #[arg(long = "serve-wrapper", allow_hyphen_values = true)]
@@ -656,6 +660,7 @@ fn run(cli: Cli) -> Result<bool> {
             flood,
             flood_connections,
             serve_args,
+            batch,
             serve_wrapper,
         }) => {
             let out = runtime()?.block_on(bench::ingest(bench::IngestOptions {
@@ -667,6 +672,7 @@ fn run(cli: Cli) -> Result<bool> {
                 flood,
                 flood_connections,
                 serve_args,
+                batch,
                 serve_wrapper,
             }))?;
             print!("{out}");
