@@ -212,8 +212,12 @@ pub async fn crash(opts: CrashOptions) -> Result<String> {
                                 }
                             }
                         }
-                        Ok(a) if a.status == 429 || a.status == 503 => {
-                            // Busy: try again later (the client's rule).
+                        Ok(a)
+                            if (a.status == 429 || a.status == 503)
+                                && !String::from_utf8_lossy(&a.body).contains("too_many_held") =>
+                        {
+                            // Busy or rate-limited: try again later (the client's rule). A key
+                            // at its held bound is a refusal, not a wait.
                             queue.lock().unwrap_or_else(|p| p.into_inner()).push(n);
                             tokio::time::sleep(Duration::from_millis(50)).await;
                         }
