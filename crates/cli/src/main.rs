@@ -49,6 +49,9 @@ enum Command {
     /// The server: ingest API, results feeds, log tiles. SIGTERM or Ctrl-C drains: the
     /// listener closes, open requests finish (every submission handed over is answered), then
     /// it exits 0.
+    // A setting given twice takes its last value, so a wrapper (`bench ingest --serve-arg`) can
+    // change a setting another layer set.
+    #[command(args_override_self = true)]
     Serve {
         #[arg(long, default_value = DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
