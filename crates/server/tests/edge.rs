@@ -295,23 +295,35 @@ async fn a_full_submission_queue_answers_503_with_retry_after() {
         kit::sign(&k.north, &kit::results_json("n1", 1, &kit::mayor(1, 2, 3))),
     ));
     // Wait until it is in the server's hands (the metrics count the queue's refusals only,
-    // so probe with a second one until it is refused).
+    // so probe with a second one until it is refused). The lock is held for at most a few
+    // seconds whatever happens: held past the store's busy timeout (10 s), the sequencer's
+    // append would fail and stop the process, this test binary with it. On a loaded machine
+    // a probe can overtake the first submission and wait for the lock itself; the short
+    // timeout of each probe and the deadline keep that a failed assertion, never a stop.
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let second = kit::sign(&k.south, &kit::results_json("s1", 1, &kit::mayor(1, 2, 3)));
     let mut refused = None;
-    for _ in 0..200 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
         let r = reqwest::Client::new()
             .post(&url)
+            .timeout(Duration::from_secs(1))
             .body(second.clone())
             .send()
-            .await
-            .unwrap();
-        if r.status() == 503 {
-            refused = Some(r);
-            break;
+            .await;
+        if let Ok(r) = r {
+            if r.status() == 503 {
+                refused = Some(r);
+                break;
+            }
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let r = refused.expect("a second submission is refused while the first holds the queue");
+    if refused.is_none() {
+        drop(lock);
+        panic!("a second submission is refused while the first holds the queue");
+    }
+    let r = refused.unwrap();
     assert_eq!(r.headers()["retry-after"], "1");
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "busy");
