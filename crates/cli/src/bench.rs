@@ -77,40 +77,8 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
 
     // Sign up front: signing is the counties' work, not the server's.
     let t1 = Instant::now();
-    let now = crate::now_rfc3339();
-    let synth = Arc::new(synth);
-    let mut handles = Vec::new();
-    let workers = std::thread::available_parallelism()
-        .map(|p| p.get())
-        .unwrap_or(2);
-    for w in 0..workers {
-        let synth = synth.clone();
-        let now = now.clone();
-        handles.push(std::thread::spawn(
-            move || -> Result<Vec<(usize, Vec<u8>)>> {
-                let mut rng = StdRng::seed_from_u64(w as u64);
-                let mut out = Vec::new();
-                for i in (w..n).step_by(workers) {
-                    let st = &synth.stations[i];
-                    let r = synthetic::station_results(&synth, st, 1, &now, &mut rng);
-                    out.push((
-                        i,
-                        sign_statement(&synth.reporters[st.reporter], &Statement::Results(r))?,
-                    ));
-                }
-                Ok(out)
-            },
-        ));
-    }
-    let mut notes: Vec<(usize, Vec<u8>)> = Vec::with_capacity(n);
-    for h in handles {
-        notes.extend(
-            h.join()
-                .map_err(|_| anyhow!("a signing thread panicked"))??,
-        );
-    }
-    notes.sort_by_key(|(i, _)| *i);
-    let avg_size = notes.iter().map(|(_, b)| b.len()).sum::<usize>() / notes.len().max(1);
+    let notes = sign_statements(&synth, n, 1)?;
+    let avg_size = notes.iter().map(Vec::len).sum::<usize>() / notes.len().max(1);
     eprintln!(
         "{n} statements signed in {:.1?} (average {avg_size} bytes)",
         t1.elapsed()
@@ -220,13 +188,11 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
             "/api/v1/elections/bench/submissions".into(),
             class,
             opts.flood_connections.max(1),
-            notes.first().map(|(_, b)| b.clone()).unwrap_or_default(),
+            notes.first().cloned().unwrap_or_default(),
             side_stop.clone(),
         )
     });
-    let queue = Arc::new(Mutex::new(
-        notes.into_iter().map(|(_, b)| b).collect::<Vec<_>>(),
-    ));
+    let queue = Arc::new(Mutex::new(notes));
     let receipts: Arc<Mutex<Vec<(Instant, Duration, u64)>>> =
         Arc::new(Mutex::new(Vec::with_capacity(n)));
     let failures = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -429,14 +395,14 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
     let _ = writeln!(
         out,
         "  submit latency:      p50 {:?}  p99 {:?}",
-        pct(&submit_lat, 50),
-        pct(&submit_lat, 99)
+        crate::sideload::pct(&submit_lat, 50),
+        crate::sideload::pct(&submit_lat, 99)
     );
     let _ = writeln!(
         out,
         "  accept-to-visible:   p50 {:?}  p99 {:?}  ({} of {ok} observed)",
-        pct(&visible, 50),
-        pct(&visible, 99),
+        crate::sideload::pct(&visible, 50),
+        crate::sideload::pct(&visible, 99),
         visible.len()
     );
     if let Some(r) = &read_stats {
@@ -479,14 +445,8 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
     Ok(out)
 }
 
-fn pct(v: &[Duration], p: usize) -> Duration {
-    if v.is_empty() {
-        return Duration::ZERO;
-    }
-    v[((v.len() - 1) * p) / 100]
-}
-
-fn free_port() -> Result<u16> {
+/// A port free on the loopback interface now (for a server started as its own process).
+pub(crate) fn free_port() -> Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(l.local_addr()?.port())
 }
@@ -508,4 +468,48 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
         .find(|l| l.starts_with("VmHWM:"))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
+}
+
+/// Signs `versions` results statements for each of the first `n` stations, station-major
+/// within each version (so a version is sent only after the one before it for every station),
+/// on every core: signing is the counties' work, not the server's.
+pub(crate) fn sign_statements(
+    synth: &synthetic::Synthetic,
+    n: usize,
+    versions: u64,
+) -> Result<Vec<Vec<u8>>> {
+    let now = crate::now_rfc3339();
+    let n = n.min(synth.stations.len());
+    let total = n * versions as usize;
+    let workers = std::thread::available_parallelism()
+        .map(|p| p.get())
+        .unwrap_or(2);
+    let out: Vec<Vec<(usize, Vec<u8>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let now = &now;
+                s.spawn(move || -> Result<Vec<(usize, Vec<u8>)>> {
+                    let mut rng = StdRng::seed_from_u64(w as u64);
+                    let mut v = Vec::new();
+                    for j in (w..total).step_by(workers) {
+                        let st = &synth.stations[j % n];
+                        let version = (j / n) as u64 + 1;
+                        let r = synthetic::station_results(synth, st, version, now, &mut rng);
+                        v.push((
+                            j,
+                            sign_statement(&synth.reporters[st.reporter], &Statement::Results(r))?,
+                        ));
+                    }
+                    Ok(v)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| anyhow!("a signing thread panicked"))?)
+            .collect::<Result<Vec<_>>>()
+    })?;
+    let mut all: Vec<(usize, Vec<u8>)> = out.into_iter().flatten().collect();
+    all.sort_by_key(|(j, _)| *j);
+    Ok(all.into_iter().map(|(_, b)| b).collect())
 }

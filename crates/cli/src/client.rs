@@ -141,25 +141,14 @@ impl Client {
     /// the same note again is safe (a note already in the log answers its receipt).
     pub async fn submit(&self, election: &str, note: &[u8]) -> Result<Answer> {
         let url = format!("{}/api/v1/elections/{election}/submissions", self.base);
-        let mut tries = 0;
-        let resp = loop {
-            let resp = self
-                .http
-                .post(&url)
-                .header("content-type", "text/plain; charset=utf-8")
-                .body(note.to_vec())
-                .send()
-                .await
-                .with_context(|| format!("POST {url}"))?;
-            let wait = retry_after(&resp);
-            match wait {
-                Some(wait) if tries < RETRIES => {
-                    tries += 1;
-                    tokio::time::sleep(wait).await;
-                }
-                _ => break resp,
-            }
-        };
+        let resp = self
+            .post_waiting(&url, || {
+                self.http
+                    .post(&url)
+                    .header("content-type", "text/plain; charset=utf-8")
+                    .body(note.to_vec())
+            })
+            .await?;
         let status = resp.status().as_u16();
         let v: serde_json::Value = resp
             .json()
@@ -185,6 +174,26 @@ impl Client {
         })
     }
 
+    /// Sends the request `make` builds, again after the time a 429 or 503 names in
+    /// `Retry-After`, up to [`RETRIES`] times; the last answer is returned whatever it is.
+    async fn post_waiting(
+        &self,
+        url: &str,
+        make: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response> {
+        let mut tries = 0;
+        loop {
+            let resp = make().send().await.with_context(|| format!("POST {url}"))?;
+            match retry_after(&resp) {
+                Some(wait) if tries < RETRIES => {
+                    tries += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                _ => return Ok(resp),
+            }
+        }
+    }
+
     /// Posts signed notes as one batch, admitted all or none
     /// (`POST /api/v1/elections/<id>/submissions/batch`). A 429 or 503 with `Retry-After` is
     /// waited out as for one note: a batch sent again gets the receipts of its entries.
@@ -197,23 +206,9 @@ impl Client {
             .iter()
             .map(|n| String::from_utf8_lossy(n).into_owned())
             .collect();
-        let mut tries = 0;
-        let resp = loop {
-            let resp = self
-                .http
-                .post(&url)
-                .json(&body)
-                .send()
-                .await
-                .with_context(|| format!("POST {url}"))?;
-            match retry_after(&resp) {
-                Some(wait) if tries < RETRIES => {
-                    tries += 1;
-                    tokio::time::sleep(wait).await;
-                }
-                _ => break resp,
-            }
-        };
+        let resp = self
+            .post_waiting(&url, || self.http.post(&url).json(&body))
+            .await?;
         let status = resp.status().as_u16();
         let v: serde_json::Value = resp
             .json()

@@ -20,11 +20,9 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use skytale_model::Statement;
 use skytale_store::Store;
 
 use crate::loadconn::LoadConn;
-use crate::submit::sign_statement;
 use crate::synthetic;
 
 /// What the drill is asked to do.
@@ -111,7 +109,11 @@ pub async fn crash(opts: CrashOptions) -> Result<String> {
         let head = crate::commands::sign_definition(&synth.definition, &synth.authority)?;
         skytale_server::create_election(&store, &head)?;
     }
-    let notes = Arc::new(sign_all(&synth, opts.versions)?);
+    let notes = Arc::new(crate::bench::sign_statements(
+        &synth,
+        opts.stations,
+        opts.versions,
+    )?);
     eprintln!(
         "drill: {} statements signed for {} stations",
         notes.len(),
@@ -130,7 +132,7 @@ pub async fn crash(opts: CrashOptions) -> Result<String> {
     let started = Instant::now();
 
     while kills < opts.kills && (next < notes.len() || !resend.is_empty()) {
-        let port = free_port()?;
+        let port = crate::bench::free_port()?;
         let t_start = Instant::now();
         let mut child = std::process::Command::new(&exe)
             .args(["serve", "--data-dir"])
@@ -392,48 +394,4 @@ pub async fn crash(opts: CrashOptions) -> Result<String> {
         bail!("{out}");
     }
     Ok(out)
-}
-
-/// Signs `versions` statements per station, station-major within each version, so a version
-/// is sent only after the one before it for every station.
-fn sign_all(synth: &synthetic::Synthetic, versions: u64) -> Result<Vec<Vec<u8>>> {
-    let now = crate::now_rfc3339();
-    let n = synth.stations.len();
-    let total = n * versions as usize;
-    let workers = std::thread::available_parallelism()
-        .map(|p| p.get())
-        .unwrap_or(2);
-    let out: Vec<Vec<(usize, Vec<u8>)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|w| {
-                let now = &now;
-                s.spawn(move || -> Result<Vec<(usize, Vec<u8>)>> {
-                    let mut rng = StdRng::seed_from_u64(w as u64);
-                    let mut v = Vec::new();
-                    for j in (w..total).step_by(workers) {
-                        let st = &synth.stations[j % n];
-                        let version = (j / n) as u64 + 1;
-                        let r = synthetic::station_results(synth, st, version, now, &mut rng);
-                        v.push((
-                            j,
-                            sign_statement(&synth.reporters[st.reporter], &Statement::Results(r))?,
-                        ));
-                    }
-                    Ok(v)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().map_err(|_| anyhow!("a signing thread panicked"))?)
-            .collect::<Result<Vec<_>>>()
-    })?;
-    let mut all: Vec<(usize, Vec<u8>)> = out.into_iter().flatten().collect();
-    all.sort_by_key(|(j, _)| *j);
-    Ok(all.into_iter().map(|(_, b)| b).collect())
-}
-
-fn free_port() -> Result<u16> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(l.local_addr()?.port())
 }
