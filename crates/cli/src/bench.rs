@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use skytale_model::Statement;
+use skytale_model::{PublicationMode, PublicationPolicy, Statement};
 use skytale_store::Store;
 
 use crate::client::Client;
@@ -41,6 +41,13 @@ pub struct IngestOptions {
     /// A command the server runs under (its words; e.g. `strace -f -e inject=…` for fault
     /// injection); empty: the server runs alone.
     pub serve_wrapper: Vec<String>,
+    /// Publication by approval: the whole wave goes in under the embargo, then the authority
+    /// approves it and the bench measures how long until it is public (the embargo lift).
+    pub approval: bool,
+    /// Port of the server (default: a free one), so a `skytale monitor` can follow the run.
+    pub port: Option<u16>,
+    /// Seconds the server stays up after the wave (for a monitor's last rounds).
+    pub linger: u64,
 }
 
 pub async fn ingest(opts: IngestOptions) -> Result<String> {
@@ -59,7 +66,14 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
         );
     }
     let t0 = Instant::now();
-    let synth = synthetic::election("bench", opts.stations, 1, true)?;
+    let mut synth = synthetic::election("bench", opts.stations, 1, true)?;
+    if opts.approval {
+        synth.definition.publication = PublicationPolicy {
+            mode: PublicationMode::Approval,
+            approvers: vec![synth.authority.verifier()],
+            quorum: 1,
+        };
+    }
     let n = opts
         .statements
         .unwrap_or(opts.stations)
@@ -85,7 +99,11 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
     );
 
     // Start the server as its own process.
-    let port = free_port()?;
+    let port = match opts.port {
+        Some(p) => p,
+        None => free_port()?,
+    };
+    eprintln!("server at http://127.0.0.1:{port}");
     let exe = std::env::current_exe().context("cannot find the skytale executable")?;
     let mut command = match opts.serve_wrapper.split_first() {
         Some((program, args)) => {
@@ -344,6 +362,15 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     poller.await?;
+    let lift = if opts.approval {
+        Some(lift_embargo(&client, &synth.authority, final_size).await?)
+    } else {
+        None
+    };
+    if opts.linger > 0 {
+        eprintln!("the wave is over; the server stays up {} s", opts.linger);
+        tokio::time::sleep(Duration::from_secs(opts.linger)).await;
+    }
     let peak_kib = peak_rss_kib(pid);
     // A server that stopped by itself (a failed write under fault injection) says so here.
     let exited = child.try_wait().ok().flatten();
@@ -405,6 +432,13 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
         crate::sideload::pct(&visible, 99),
         visible.len()
     );
+    if let Some(l) = &lift {
+        let _ = writeln!(
+            out,
+            "  embargo lift:        approval of size {} sequenced in {:?}; public results JSON {:?} and every page {:?} after it",
+            l.size, l.approve, l.results, l.site
+        );
+    }
     if let Some(r) = &read_stats {
         let _ = writeln!(
             out,
@@ -443,6 +477,60 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
         );
     }
     Ok(out)
+}
+
+/// What the end of an embargo took, measured from the approval's receipt.
+struct Lift {
+    /// The approved (published) tree size.
+    size: u64,
+    /// Signing and sending the approval until its receipt (it is sequenced then).
+    approve: Duration,
+    /// Until the results document names the approved size.
+    results: Duration,
+    /// Until every page of the site is rendered at the approved size.
+    site: Duration,
+}
+
+/// Approves the log's content as the authority (the synthetic election's one approver), then
+/// watches the snapshot document until the results and the whole site are public at the
+/// approved size. During the embargo nothing past the first entries may be public: checked
+/// before approving, since a leak would make the lift meaningless.
+async fn lift_embargo(
+    client: &Client,
+    authority: &skytale_note::SigningKey,
+    statements_end: u64,
+) -> Result<Lift> {
+    let before = client.snapshot("bench").await?;
+    if before.tree_size >= statements_end && statements_end > 1 {
+        bail!(
+            "the embargo leaked: the public snapshot is at size {} before any approval",
+            before.tree_size
+        );
+    }
+    let sent = Instant::now();
+    let (size, _) = crate::submit::approve_with(client, "bench", authority, None).await?;
+    let acked = Instant::now();
+    let deadline = acked + Duration::from_secs(120);
+    let (mut results, mut site) = (None, None);
+    while results.is_none() || site.is_none() {
+        if Instant::now() > deadline {
+            bail!("the approved size {size} was not public 120 s after its approval");
+        }
+        let s = client.snapshot("bench").await?;
+        if results.is_none() && s.tree_size >= size {
+            results = Some(acked.elapsed());
+        }
+        if site.is_none() && s.site_complete_at.is_some_and(|n| n >= size) {
+            site = Some(acked.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    Ok(Lift {
+        size,
+        approve: acked - sent,
+        results: results.unwrap_or_default(),
+        site: site.unwrap_or_default(),
+    })
 }
 
 /// A port free on the loopback interface now (for a server started as its own process).

@@ -289,6 +289,35 @@ impl Client {
         crate::approvals::from_response(status, &body, &url)
     }
 
+    /// What the public sees now (`GET /api/v1/elections/<id>/snapshot`): the published tree
+    /// size, and the size whose pages are all rendered.
+    pub async fn snapshot(&self, election: &str) -> Result<PublicSnapshot> {
+        let url = format!("{}/api/v1/elections/{election}/snapshot", self.base);
+        let v: serde_json::Value = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?
+            .error_for_status()
+            .with_context(|| format!("GET {url}"))?
+            .json()
+            .await
+            .with_context(|| format!("GET {url}: not JSON"))?;
+        let tree_size = v["tree_size"]
+            .as_u64()
+            .ok_or_else(|| anyhow!("{url}: no tree_size"))?;
+        let site = &v["site"];
+        let site_complete_at = match (site["tree_size"].as_u64(), site["complete"].as_bool()) {
+            (Some(n), Some(true)) => Some(n),
+            _ => None,
+        };
+        Ok(PublicSnapshot {
+            tree_size,
+            site_complete_at,
+        })
+    }
+
     /// The current checkpoint, verified with the log key.
     pub async fn checkpoint(&self, election: &str, log_key: &VerifierKey) -> Result<Checkpoint> {
         let url = format!("{}/log/{election}/checkpoint", self.base);
@@ -305,6 +334,15 @@ impl Client {
             .map_err(|e| anyhow!("{url}: {e}"))?;
         Checkpoint::parse(&note.text).map_err(|e| anyhow!("{url}: {e}"))
     }
+}
+
+/// The public snapshot's position, as the snapshot document gives it.
+#[derive(Clone, Copy, Debug)]
+pub struct PublicSnapshot {
+    /// Tree size of the published results.
+    pub tree_size: u64,
+    /// Tree size at which every page of the site is rendered, if they all are.
+    pub site_complete_at: Option<u64>,
 }
 
 /// The first line of a sign-in challenge (the server's `skytale_server::auth::PURPOSE`).

@@ -285,6 +285,16 @@ enum BenchCommand {
         /// --serve-wrapper=-f --serve-wrapper=-e --serve-wrapper=inject=fdatasync:error=EIO:when=300`.
         #[arg(long = "serve-wrapper", allow_hyphen_values = true)]
         serve_wrapper: Vec<String>,
+        /// Publication by approval: the wave goes in under the embargo, then the authority
+        /// approves it, and the time until the results and every page are public is reported.
+        #[arg(long)]
+        approval: bool,
+        /// The server's port (default: a free one), for a `skytale monitor` beside the run.
+        #[arg(long)]
+        port: Option<u16>,
+        /// Seconds the server stays up after the wave (a monitor's last rounds).
+        #[arg(long, default_value_t = 0)]
+        linger: u64,
     },
     /// The crash drill: post at full speed, SIGKILL the server at random moments, restart,
     /// and check every receipt against the store after every kill.
@@ -665,6 +675,9 @@ fn run(cli: Cli) -> Result<bool> {
             serve_args,
             batch,
             serve_wrapper,
+            approval,
+            port,
+            linger,
         }) => {
             let out = runtime()?.block_on(bench::ingest(bench::IngestOptions {
                 stations,
@@ -677,6 +690,9 @@ fn run(cli: Cli) -> Result<bool> {
                 serve_args,
                 batch,
                 serve_wrapper,
+                approval,
+                port,
+                linger,
             }))?;
             print!("{out}");
             Ok(true)

@@ -509,9 +509,20 @@ pub async fn approve(
 ) -> Result<String> {
     let key = crate::commands::load_key(key)?;
     let client = Client::new(server)?;
+    let (_, message) = approve_with(&client, election, &key, size).await?;
+    Ok(message)
+}
+
+/// [`approve`] with a key in hand: the tree size approved and what to tell the approver.
+pub async fn approve_with(
+    client: &Client,
+    election: &str,
+    key: &SigningKey,
+    size: Option<u64>,
+) -> Result<(u64, String)> {
     let info = client.election(election).await?;
     let Some(doc) = client.approvals(election).await? else {
-        return approve_current_size(&client, &info, election, &key, size).await;
+        return approve_current_size(client, &info, election, key, size).await;
     };
     if doc.election != election {
         bail!(
@@ -538,23 +549,26 @@ pub async fn approve(
     let checkpoint = doc.verified_checkpoint(&info.log_key, &info.origin)?;
     let tree_size = match doc.choose(me, size)? {
         Choice::AlreadyApproved(n) => {
-            return Ok(format!(
-                "{me} already approved tree size {n}: {}\n",
-                doc.progress(n)
+            return Ok((
+                n,
+                format!("{me} already approved tree size {n}: {}\n", doc.progress(n)),
             ))
         }
         Choice::Approve(n) => n,
     };
     let root = doc.proved_root(&checkpoint, tree_size)?;
-    let index = sign_and_send_approval(&client, &info, election, &key, tree_size, &root).await?;
+    let index = sign_and_send_approval(client, &info, election, key, tree_size, &root).await?;
     let progress = match client.approvals(election).await {
         Ok(Some(after)) => after.progress(tree_size),
         Ok(None) => "the server no longer lists the approvals".to_string(),
         Err(e) => format!("the approvals could not be read again ({e:#})"),
     };
-    Ok(format!(
-        "approved tree size {tree_size} (root {}), recorded at index {index}: {progress}\n",
-        encode_hash(&root)
+    Ok((
+        tree_size,
+        format!(
+            "approved tree size {tree_size} (root {}), recorded at index {index}: {progress}\n",
+            encode_hash(&root)
+        ),
     ))
 }
 
@@ -566,7 +580,7 @@ async fn approve_current_size(
     election: &str,
     key: &SigningKey,
     size: Option<u64>,
-) -> Result<String> {
+) -> Result<(u64, String)> {
     let cp = client.checkpoint(election, &info.log_key).await?;
     let tree_size = size.unwrap_or(cp.size);
     if tree_size != cp.size {
@@ -576,9 +590,12 @@ async fn approve_current_size(
         );
     }
     let index = sign_and_send_approval(client, info, election, key, tree_size, &cp.root).await?;
-    Ok(format!(
-        "approved publication of tree size {tree_size} (root {}); recorded at index {index}\n",
-        encode_hash(&cp.root)
+    Ok((
+        tree_size,
+        format!(
+            "approved publication of tree size {tree_size} (root {}); recorded at index {index}\n",
+            encode_hash(&cp.root)
+        ),
     ))
 }
 

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Drill, run by hand (not in CI): `skytale monitor` follows a `skytale bench ingest` wave at
+# full speed, from the first statement to the last, and must raise no alarm. With APPROVAL=1
+# the wave goes in under an embargo and is then approved: the monitor must stay quiet through
+# the embargo and the lift, and the bench reports the lift's delay.
+#
+#   scripts/monitor-under-load.sh [path/to/skytale] [stations] [port]
+set -euo pipefail
+bin=${1:-target/release/skytale}
+stations=${2:-20000}
+port=${3:-8091}
+url="http://127.0.0.1:$port"
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+extra=()
+[ "${APPROVAL:-0}" = 1 ] && extra+=(--approval)
+
+"$bin" bench ingest --stations "$stations" --port "$port" --linger 40 "${extra[@]}" \
+  > "$work/bench.txt" 2> "$work/bench.err" &
+bench=$!
+for _ in $(seq 1 600); do
+  curl -sf "$url/api/v1/elections/bench" > /dev/null && break
+  sleep 0.1
+done
+"$bin" monitor "$url" --election bench --interval "${INTERVAL:-2}" --rounds 100000 --json \
+  > "$work/monitor.json" 2> "$work/monitor.err" &
+monitor=$!
+# The monitor gets the lingering server's last rounds, then stops before the server does
+# (a server gone mid-round would be an alarm of the drill's making).
+until grep -q "the wave is over" "$work/bench.err"; do
+  kill -0 "$bench" 2>/dev/null || { cat "$work/bench.err"; exit 1; }
+  sleep 1
+done
+sleep 30
+kill "$monitor" 2>/dev/null || true
+wait "$bench" || { cat "$work/bench.err"; exit 1; }
+cat "$work/bench.txt"
+reports=$(grep -c '"ok": true' "$work/monitor.json" || true)
+alarms=$(grep -c '"ok": false' "$work/monitor.json" || true)
+echo "monitor: $reports reports of a new size, $alarms alarms"
+grep -E '"summary"' "$work/monitor.json" | tail -3 | sed 's/^/    /'
+if [ "$alarms" != 0 ]; then grep -B2 -A20 '"ok": false' "$work/monitor.json" | head -60; fi
+[ "$alarms" = 0 ]
