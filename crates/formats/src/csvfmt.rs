@@ -5,6 +5,9 @@
 //! vote-type columns whose names the built-in table knows (`election_day[_votes]`,
 //! `advance[d]_voting_votes`, `absentee_by_mail_votes`, `absentee`, `mail`, `provisional[_votes]`
 //! …) or the mapping's `[count_types]` names. Header names are matched case-insensitively.
+//! The geography is every column `geography` recognises (state, county, town, ward, precinct
+//! and their usual spellings), not only county and precinct: a row's unit is the path through
+//! them, so a precinct code shared by several towns is several units.
 //!
 //! Deliberate handling of real files:
 //! - encoding: UTF-8, or Latin-1 (windows-1252) when the layout says so or when the bytes are not
@@ -41,6 +44,7 @@ use skytale_model::CountType;
 
 use crate::csvrec::Records;
 use crate::error::{FormatError, Location};
+use crate::geography::{self, GeoColumn, UnitPaths};
 use crate::mapping::{builtin_count_type, CsvLayout};
 use crate::norm::{candidate_key, check_max, norm_key, parse_count};
 use crate::sheet::{Other, Sheet};
@@ -52,8 +56,8 @@ pub const MAX_FIELD_BYTES: usize = 4096;
 pub const MAX_ROWS: u64 = 100_000_000;
 
 struct Cols {
-    county: Option<usize>,
-    precinct: Option<usize>,
+    /// The geography columns, outermost first (`geography`).
+    geography: Vec<GeoColumn>,
     office: usize,
     district: Option<usize>,
     party: Option<usize>,
@@ -95,8 +99,7 @@ fn columns(
     };
     let mut cols = match layout {
         Some(l) => Cols {
-            county: opt(&l.county)?,
-            precinct: opt(&l.precinct)?,
+            geography: geography::columns(headers, layout)?,
             office: need(&l.office)?,
             district: opt(&l.district)?,
             party: opt(&l.party)?,
@@ -113,8 +116,7 @@ fn columns(
             ignore_candidates: l.ignore_candidates.iter().map(|s| norm_key(s)).collect(),
         },
         None => Cols {
-            county: find(headers, "county"),
-            precinct: find(headers, "precinct"),
+            geography: geography::columns(headers, None)?,
             office: need("office")?,
             district: find(headers, "district"),
             party: find(headers, "party"),
@@ -128,15 +130,14 @@ fn columns(
         },
     };
     if layout.is_none() {
-        let known: Vec<Option<usize>> = vec![
-            cols.county,
-            cols.precinct,
+        let mut known: Vec<Option<usize>> = vec![
             Some(cols.office),
             cols.district,
             cols.party,
             Some(cols.candidate),
             cols.votes,
         ];
+        known.extend(cols.geography.iter().map(|g| Some(g.index)));
         for (i, h) in headers.iter().enumerate() {
             if known.contains(&Some(i)) {
                 continue;
@@ -490,15 +491,12 @@ pub(crate) fn read<R: BufRead>(input: R, mapping: Option<&Mapping>) -> Result<Sh
     }
     let cols = columns(&headers, layout, mapping)?;
     let mut sheet = Sheet::new(Format::Csv);
-    let mut all_units: Option<usize> = None;
     // (unit, contest) → per-type sums of write-in detail rows, first line.
     let mut detail: HashMap<(usize, usize), ([u64; 5], u64)> = HashMap::new();
     let mut rows = 0u64;
     let mut parts: Vec<(CountType, u64)> = Vec::with_capacity(8);
     let mut offices: Memo<Office> = Memo::new();
-    let mut counties: Memo<Option<usize>> = Memo::new();
-    // Per parent slot (0: none, else county unit + 1): precinct spelling → unit (None: blank).
-    let mut precincts: Vec<HashMap<Box<[u8]>, Option<usize>>> = Vec::new();
+    let mut units = UnitPaths::new(cols.geography.clone());
     // Office spelling → district spelling → contest.
     let mut contests: HashMap<Box<[u8]>, ByRaw<usize>> = HashMap::new();
     let mut last_contest: Option<(Vec<u8>, Vec<u8>, usize)> = None;
@@ -585,43 +583,13 @@ pub(crate) fn read<R: BufRead>(input: R, mapping: Option<&Mapping>) -> Result<Sh
             }
         }
         let total = votes.or((!parts.is_empty()).then_some(parts_sum));
-        // The unit.
-        let county = counties.get(cell(cols.county)?, |raw| {
-            let name = dec.text(raw, at(cols.county.unwrap_or(0)))?;
-            match name.trim() {
-                "" => Ok(None),
-                n => sheet.unit(None, n, Some("county"), line).map(Some),
-            }
-        })?;
-        let slot = county.map_or(0, |c| c + 1);
-        if precincts.len() <= slot {
-            precincts.resize_with(slot + 1, HashMap::new);
-        }
-        let precinct_raw = cell(cols.precinct)?;
-        let precinct = match precincts[slot].get(precinct_raw) {
-            Some(&p) => p,
-            None => {
-                let name = dec.text(precinct_raw, at(cols.precinct.unwrap_or(0)))?;
-                let p = match name.trim() {
-                    "" => None,
-                    n => Some(sheet.unit(county, n, Some("precinct"), line)?),
-                };
-                precincts[slot].insert(Box::from(precinct_raw), p);
-                p
-            }
-        };
-        let unit = match (county, precinct) {
-            (_, Some(p)) => p,
-            (Some(c), None) => c,
-            (None, None) => match all_units {
-                Some(u) => u,
-                None => {
-                    let u = sheet.unit(None, "All reporting units", None, line)?;
-                    all_units = Some(u);
-                    u
-                }
-            },
-        };
+        // The unit: the path through the row's geography cells.
+        let unit = units.unit(
+            &mut sheet,
+            line,
+            |i| cell(Some(i)),
+            |raw, i| Ok(dec.text(raw, at(i))?.into_owned()),
+        )?;
         // Pseudo-offices.
         let vf = match office {
             Office::Registered => {

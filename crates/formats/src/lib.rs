@@ -45,6 +45,7 @@ mod csvfmt;
 mod csvrec;
 mod error;
 pub mod export;
+mod geography;
 mod mapping;
 mod norm;
 mod sheet;

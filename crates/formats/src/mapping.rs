@@ -20,6 +20,8 @@
 //! encoding = "latin1"   # or "utf-8" (default)
 //! county = "County"     # optional; without county and precinct every row is the root unit
 //! precinct = "Precinct Code"
+//! # or, for any number of levels, outermost first (instead of county and precinct):
+//! # geography = ["County", "Municipality", "Ward", "Precinct"]
 //! office = "Contest Title"
 //! district = "District"
 //! party = "Party"
@@ -31,6 +33,12 @@
 //! ignore_offices = ["Registered Voters"]
 //! ignore_candidates = ["Total Votes Cast"]
 //! ```
+//!
+//! Without a `[csv]` section the OpenElections columns are found by name, the geography among
+//! them (`state`, `county`, `town`/`municipality`/`township`/`city`, `ward`, `precinct`; see
+//! `geography`). A row's unit is the path through its geography cells, outermost first, and a
+//! blank cell skips its level. `district` qualifies the office there; a layout that lists it in
+//! `geography` makes it a level of the geography instead (and may not name it `district` too).
 
 use std::collections::BTreeMap;
 
@@ -62,6 +70,10 @@ pub struct CsvLayout {
     pub county: Option<String>,
     #[serde(default)]
     pub precinct: Option<String>,
+    /// The geography columns, outermost first: replaces `county` and `precinct` for layouts
+    /// with other or more levels (town, ward, …).
+    #[serde(default)]
+    pub geography: Option<Vec<String>>,
     pub office: String,
     #[serde(default)]
     pub district: Option<String>,
@@ -125,7 +137,7 @@ impl Mapping {
                 .into_iter()
                 .map(|(k, v)| (norm_key(&k), v))
                 .collect(),
-            csv: f.csv,
+            csv: f.csv.map(check_layout).transpose()?,
         })
     }
 
@@ -154,6 +166,55 @@ impl Mapping {
     pub fn csv_layout(&self) -> Option<&CsvLayout> {
         self.csv.as_ref()
     }
+}
+
+/// Refuses a `[csv]` section whose geography is ambiguous: `geography` beside `county` or
+/// `precinct`, a column named twice in it, or a geography column that is also a name or
+/// figure column (`district` is either the office's qualifier or a level, not both).
+fn check_layout(l: CsvLayout) -> Result<CsvLayout, FormatError> {
+    let Some(geo) = &l.geography else {
+        return Ok(l);
+    };
+    let bad = |why: String| {
+        Err(FormatError::invalid(
+            Location::at_field("csv.geography"),
+            why,
+        ))
+    };
+    if l.county.is_some() || l.precinct.is_some() {
+        return bad("the [csv] section names both geography and county/precinct; list every geography column in geography alone".into());
+    }
+    let mut other: Vec<(&str, &str)> = vec![("office", &l.office), ("candidate", &l.candidate)];
+    for (field, col) in [
+        ("district", &l.district),
+        ("party", &l.party),
+        ("votes", &l.votes),
+        ("overvotes", &l.overvotes),
+        ("undervotes", &l.undervotes),
+    ] {
+        if let Some(c) = col {
+            other.push((field, c));
+        }
+    }
+    other.extend(
+        l.count_columns
+            .keys()
+            .map(|c| ("count_columns", c.as_str())),
+    );
+    let mut seen: Vec<String> = Vec::new();
+    for g in geo {
+        let k = norm_key(g);
+        if seen.contains(&k) {
+            return bad(format!("geography names the column {g:?} twice"));
+        }
+        if let Some((field, _)) = other.iter().find(|(_, c)| norm_key(c) == k) {
+            return bad(format!(
+                "the column {g:?} is both a geography level and the layout's {field}"
+            ));
+        }
+        seen.push(k);
+    }
+    Ok(l)
 }
 
 /// The built-in vote-type names (Clarity `VoteType@name`, CSV column headers), normalised:
@@ -205,6 +266,40 @@ mod tests {
         let e = Mapping::from_toml("[contests]\nx = 3\n").unwrap_err();
         assert_eq!(e.location().unwrap().line, Some(2));
         assert!(Mapping::from_toml("[nonsense]\n").is_err());
+    }
+
+    #[test]
+    fn geography_is_listed_alone_and_once() {
+        let base = "[csv]\noffice = \"Race\"\ncandidate = \"Choice\"\n";
+        let m = Mapping::from_toml(&format!(
+            "{base}geography = [\"County\", \"Municipality\", \"Ward\", \"Precinct\"]\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            m.csv_layout()
+                .unwrap()
+                .geography
+                .as_deref()
+                .map(<[String]>::len),
+            Some(4)
+        );
+        for (extra, why) in [
+            ("geography = [\"A\"]\ncounty = \"C\"\n", "county/precinct"),
+            ("geography = [\"Ward\", \"ward \"]\n", "twice"),
+            ("geography = [\"race\"]\n", "office"),
+            ("geography = [\"D\"]\ndistrict = \"D\"\n", "district"),
+            (
+                "geography = [\"ED\"]\ncount_columns = { ED = \"election_day\" }\n",
+                "count_columns",
+            ),
+        ] {
+            let e = Mapping::from_toml(&format!("{base}{extra}")).unwrap_err();
+            assert!(e.to_string().contains(why), "{extra}: {e}");
+            assert_eq!(
+                e.location().unwrap().field.as_deref(),
+                Some("csv.geography")
+            );
+        }
     }
 
     #[test]

@@ -428,8 +428,14 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
+        // A name unique in the whole definition (the file skips a level the definition has),
+        // but under the file's parent only: precinct `1` of one town is never another town's.
         if let Some(v) = self.unit_any.get(&n) {
-            if v.len() == 1 {
+            let under = |pd: usize| {
+                std::iter::successors(self.def.parent(v[0]), |&p| self.def.parent(p))
+                    .any(|a| a == pd)
+            };
+            if v.len() == 1 && parent.and_then(|p| p.0).is_none_or(under) {
                 return Ok(v[0]);
             }
         }
