@@ -47,6 +47,7 @@ mod error;
 pub mod export;
 mod mapping;
 mod norm;
+mod party;
 mod sheet;
 mod source;
 mod xml;
