@@ -106,7 +106,9 @@ pub fn election_create(
 }
 
 /// `skytale election create --from FILE`: derive the definition from a tabulator export, sign it
-/// with the authority key and authorise `reporter` for all its units.
+/// with the authority key and authorise `reporter` for all its units. A `mapping` table gives
+/// what the file lacks (party names and colours, the origin, which `origin` replaces).
+#[allow(clippy::too_many_arguments)]
 pub fn election_create_from(
     file: &Path,
     id: &str,
@@ -114,10 +116,22 @@ pub fn election_create_from(
     key: &Path,
     reporter: &str,
     date: Option<&str>,
+    mapping: Option<&Path>,
     data_dir: &Path,
 ) -> Result<String> {
     let name = file.display().to_string();
     let origin = origin.map(parse_origin).transpose()?;
+    let mapping = match mapping {
+        Some(p) => {
+            let text =
+                fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+            Some(
+                skytale_formats::Mapping::from_toml(&text)
+                    .map_err(|e| anyhow!("{}: {e}", p.display()))?,
+            )
+        }
+        None => None,
+    };
     let (input, format) =
         crate::submit::open_results(file, None, "NIST CDF, Clarity XML or CSV are read")?;
     let key = load_key(key)?;
@@ -125,7 +139,7 @@ pub fn election_create_from(
         .map_err(|e| anyhow!("--reporter: {e}"))?;
     let opts = skytale_formats::DeriveOptions {
         date,
-        mapping: None,
+        mapping: mapping.as_ref(),
     };
     let mut def = skytale_formats::derive_definition_from(
         format,
@@ -139,6 +153,9 @@ pub fn election_create_from(
     .map_err(|e| anyhow!("{}", e.with_file(&name)))?;
     if origin.is_some() {
         def.origin = origin;
+    }
+    if def.origin.is_none() {
+        eprintln!("{}", no_origin_warning(id));
     }
     let out = data_dir.join(format!("{id}.definition.json"));
     fs::create_dir_all(data_dir)

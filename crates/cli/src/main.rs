@@ -200,6 +200,10 @@ enum ElectionCommand {
         /// With --from: election day (YYYY-MM-DD) when the file does not state it.
         #[arg(long)]
         date: Option<String>,
+        /// With --from: mapping table (TOML) for what the file lacks: party names and colours
+        /// (`[party_names]`, `[party_colors]`), the public `origin`, names, CSV layout.
+        #[arg(long, requires = "from")]
+        mapping: Option<PathBuf>,
         /// The log's origin, HOST/PATH (e.g. results.example.org/eu-2029): where readers reach
         /// the site, named on its verification page (replaces the definition's own).
         #[arg(long)]
@@ -459,6 +463,7 @@ fn run(cli: Cli) -> Result<bool> {
             id,
             reporter,
             date,
+            mapping,
             origin,
             key,
             data_dir,
@@ -467,9 +472,6 @@ fn run(cli: Cli) -> Result<bool> {
                 (Some(d), _) => commands::election_create(&d, origin.as_deref(), &key, &data_dir)?,
                 (None, Some(f)) => {
                     let id = id.as_deref().unwrap_or_default();
-                    if origin.is_none() {
-                        eprintln!("{}", commands::no_origin_warning(id));
-                    }
                     commands::election_create_from(
                         &f,
                         id,
@@ -477,6 +479,7 @@ fn run(cli: Cli) -> Result<bool> {
                         &key,
                         reporter.as_deref().unwrap_or_default(),
                         date.as_deref(),
+                        mapping.as_deref(),
                         &data_dir,
                     )?
                 }

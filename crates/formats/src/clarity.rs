@@ -18,13 +18,22 @@
 //!   `Choice` `totalVotes` that differs from the sum of its vote types is tolerated (real
 //!   state files do this, e.g. Arkansas 2014) and not imported;
 //! - a `VoteType` without subunits gives the root unit's figure;
-//! - `ParticipatingCounties` and the turnout block's `ballotsCast` are not vote figures.
+//! - the turnout block's `ballotsCast` of a subunit is the `ballots` of each contest reported
+//!   there that the subunit lies wholly inside: every contest of a precinct (precincts are not
+//!   split in these files); for a county, a contest whose `ParticipatingCounties` entry names as
+//!   many precincts as the county has (`precinctsParticipating` of the turnout block), or,
+//!   without those counts, a contest every county reports. A county only partly inside a
+//!   district gets no ballots for it: the file does not state the district's share;
+//! - the party of a choice is its `party` attribute; where that is empty or a no-party code
+//!   (`NP`, as Georgia writes on every choice) and the choice's text ends in a party tag the
+//!   party table knows (`Joseph R. Biden (Dem)`), the tag names the party (see `party`).
 
 use skytale_model::{ContestKind, CountType};
 
 use crate::error::{FormatError, Location};
 use crate::mapping::{builtin_count_type, BUILTIN_COUNT_TYPE_NAMES};
 use crate::norm::{clean, iso_date, norm_key, parse_count};
+use crate::party;
 use crate::sheet::{Names, Other, Sheet};
 use crate::xml::{attrs, get, local, pick, to_utf8, Ev, Xml};
 use crate::{Format, Mapping};
@@ -88,6 +97,7 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
         }
     }
     let mut region: Option<String> = None;
+    let mut precincts = Precincts::default();
     let mut root: Option<usize> = None;
     let mut sub_level = "precinct";
     let ensure_root = |sheet: &mut Sheet,
@@ -127,11 +137,23 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
                             sheet.units[r].registered =
                                 parse_count(v, || Location::line(line).field("totalVoters"))?;
                         }
-                        turnout(&mut x, &mut sheet, r, sub_level)?;
+                        if let Some(v) = get(&a, b"ballotsCast") {
+                            sheet.units[r].ballots =
+                                parse_count(v, || Location::line(line).field("ballotsCast"))?;
+                        }
+                        turnout(&mut x, &mut sheet, r, sub_level, &mut precincts)?;
                     }
                     b"Contest" => {
                         let r = ensure_root(&mut sheet, &region, &mut root, "region", line)?;
-                        contest(&mut x, &e, &mut sheet, r, sub_level, mapping)?;
+                        contest(
+                            &mut x,
+                            &e,
+                            &mut sheet,
+                            r,
+                            sub_level,
+                            mapping,
+                            &mut precincts,
+                        )?;
                     }
                     _ => x.skip()?,
                 }
@@ -146,7 +168,52 @@ pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, For
             "the file has neither a turnout block nor a contest",
         ));
     }
+    attach_ballots(&mut sheet, &precincts, sub_level == "precinct")?;
     Ok(sheet)
+}
+
+/// Precinct counts the file states: per subunit, its precincts (turnout block); per (contest,
+/// subunit), the contest's precincts there (`ParticipatingCounties`).
+#[derive(Default)]
+struct Precincts {
+    of_unit: std::collections::HashMap<usize, u64>,
+    of_contest: std::collections::HashMap<(usize, usize), u64>,
+}
+
+/// Each subunit's `ballotsCast` as the ballots of the contests it lies wholly inside (see the
+/// module docs); the root's figure is left to the roll-up of its subunits.
+fn attach_ballots(
+    sheet: &mut Sheet,
+    precincts: &Precincts,
+    precinct_level: bool,
+) -> Result<(), FormatError> {
+    let subunits = sheet.units.iter().filter(|u| u.parent.is_some()).count();
+    let mut reporting = vec![0usize; sheet.contests.len()];
+    for &(u, c) in sheet.cells.keys() {
+        if sheet.units[u].parent.is_some() {
+            reporting[c] += 1;
+        }
+    }
+    let cells: Vec<(usize, usize, u64)> = sheet
+        .cells
+        .iter()
+        .map(|(&(u, c), cell)| (u, c, cell.line))
+        .collect();
+    for (u, c, line) in cells {
+        let su = &sheet.units[u];
+        let Some(ballots) = su.ballots.filter(|_| su.parent.is_some()) else {
+            continue;
+        };
+        let whole = precinct_level
+            || match (precincts.of_contest.get(&(c, u)), precincts.of_unit.get(&u)) {
+                (Some(part), Some(all)) => part == all,
+                _ => reporting[c] == subunits,
+            };
+        if whole {
+            sheet.add_other(u, c, Other::Ballots, ballots, line, false)?;
+        }
+    }
+    Ok(())
 }
 
 fn subunit(
@@ -174,19 +241,51 @@ fn subunit(
     Ok((u, votes, line))
 }
 
-fn turnout(x: &mut Xml, sheet: &mut Sheet, root: usize, level: &str) -> Result<(), FormatError> {
+/// A subunit of the turnout block: registered voters, ballots cast and its precinct count.
+fn turnout_unit(
+    x: &Xml,
+    e: &quick_xml::events::BytesStart,
+    sheet: &mut Sheet,
+    root: usize,
+    level: &str,
+    precincts: &mut Precincts,
+) -> Result<(), FormatError> {
+    let (u, _, line) = subunit(x, e, sheet, root, level)?;
+    let [ballots, count] = pick(
+        e,
+        [b"ballotsCast".as_slice(), b"precinctsParticipating"],
+        &|| Location::line(line),
+    )?;
+    if let Some(v) = ballots {
+        sheet.units[u].ballots = parse_count(&v, || Location::line(line).field("ballotsCast"))?;
+    }
+    if let Some(v) = count {
+        if let Some(n) = parse_count(&v, || Location::line(line).field("precinctsParticipating"))? {
+            precincts.of_unit.insert(u, n);
+        }
+    }
+    Ok(())
+}
+
+fn turnout(
+    x: &mut Xml,
+    sheet: &mut Sheet,
+    root: usize,
+    level: &str,
+    precincts: &mut Precincts,
+) -> Result<(), FormatError> {
     let mut depth = 1usize;
     loop {
         match x.next()? {
             Ev::Start(e) => {
                 if matches!(local(&e), b"Precinct" | b"County") {
-                    subunit(x, &e, sheet, root, level)?;
+                    turnout_unit(x, &e, sheet, root, level, precincts)?;
                 }
                 depth += 1;
             }
             Ev::Empty(e) => {
                 if matches!(local(&e), b"Precinct" | b"County") {
-                    subunit(x, &e, sheet, root, level)?;
+                    turnout_unit(x, &e, sheet, root, level, precincts)?;
                 }
             }
             Ev::End => {
@@ -213,6 +312,7 @@ fn contest(
     root: usize,
     level: &str,
     mapping: Option<&Mapping>,
+    precincts: &mut Precincts,
 ) -> Result<(), FormatError> {
     let line = x.line();
     let a = attrs(e, &|| Location::line(line))?;
@@ -247,13 +347,14 @@ fn contest(
             Ev::Start(e) => match local(&e) {
                 b"Choice" => choice(x, &e, sheet, c, root, level, mapping)?,
                 b"VoteType" => vote_type_block(x, &e, sheet, c, None, root, level, mapping)?,
+                b"ParticipatingCounties" => participating(x, sheet, c, root, level, precincts)?,
                 _ => x.skip()?,
             },
             Ev::Empty(e) => {
                 if local(&e) == b"Choice" {
                     let l = x.line();
                     let a = attrs(&e, &|| Location::line(l))?;
-                    choice_sel(sheet, c, &a, l)?;
+                    choice_sel(sheet, c, &a, l, mapping)?;
                 }
             }
             Ev::End => {
@@ -273,11 +374,61 @@ fn contest(
     }
 }
 
+/// A contest's `ParticipatingCounties`: how many of its precincts lie in each county.
+fn participating(
+    x: &mut Xml,
+    sheet: &mut Sheet,
+    c: usize,
+    root: usize,
+    level: &str,
+    precincts: &mut Precincts,
+) -> Result<(), FormatError> {
+    let mut depth = 1usize;
+    loop {
+        let county = match x.next()? {
+            Ev::Start(e) => {
+                depth += 1;
+                (local(&e) == b"County").then_some(e)
+            }
+            Ev::Empty(e) => (local(&e) == b"County").then_some(e),
+            Ev::End => {
+                depth -= 1;
+                if depth == 0 {
+                    return Ok(());
+                }
+                None
+            }
+            Ev::Eof => {
+                return Err(FormatError::syntax(
+                    x.loc(),
+                    "the XML ends inside ParticipatingCounties",
+                ))
+            }
+            Ev::Text(_) => None,
+        };
+        if let Some(e) = county {
+            let line = x.line();
+            let (u, _, _) = subunit(x, &e, sheet, root, level)?;
+            let [count] = pick(&e, [b"precinctsParticipating".as_slice()], &|| {
+                Location::line(line)
+            })?;
+            if let Some(v) = count {
+                if let Some(n) =
+                    parse_count(&v, || Location::line(line).field("precinctsParticipating"))?
+                {
+                    precincts.of_contest.insert((c, u), n);
+                }
+            }
+        }
+    }
+}
+
 fn choice_sel(
     sheet: &mut Sheet,
     c: usize,
     a: &[(&[u8], std::borrow::Cow<'_, str>)],
     line: u64,
+    mapping: Option<&Mapping>,
 ) -> Result<usize, FormatError> {
     let text = get(a, b"text").ok_or_else(|| {
         FormatError::invalid(
@@ -288,9 +439,7 @@ fn choice_sel(
     let key = get(a, b"key")
         .map(str::to_string)
         .unwrap_or_else(|| norm_key(text));
-    let party = get(a, b"party")
-        .filter(|p| !p.trim().is_empty())
-        .and_then(|p| sheet.party(p));
+    let party = choice_party(get(a, b"party"), text, mapping).and_then(|p| sheet.party(p));
     sheet.selection_keyed(c, &key, Names::plain(&clean(text)), party, line)
 }
 
@@ -305,7 +454,7 @@ fn choice(
 ) -> Result<(), FormatError> {
     let line = x.line();
     let a = attrs(e, &|| Location::line(line))?;
-    let s = choice_sel(sheet, c, &a, line)?;
+    let s = choice_sel(sheet, c, &a, line, mapping)?;
     loop {
         match x.next()? {
             Ev::Start(e) => match local(&e) {
@@ -334,6 +483,27 @@ fn choice(
             Ev::Text(_) => {}
         }
     }
+}
+
+/// The party code of a choice: its `party` attribute, unless that says "no party" and the
+/// choice's text ends in a tag naming a party (the table's or the mapping's `[party_names]`).
+fn choice_party<'a>(
+    attribute: Option<&'a str>,
+    text: &'a str,
+    mapping: Option<&Mapping>,
+) -> Option<&'a str> {
+    let attribute = attribute.map(str::trim).filter(|p| !p.is_empty());
+    if let Some(p) = attribute.filter(|p| !party::is_no_party(p)) {
+        return Some(p);
+    }
+    let names_a_party = |tag: &str| {
+        mapping.is_some_and(|m| m.party_name(tag).is_some())
+            || party::known(tag).is_some_and(|k| k.color.is_some())
+    };
+    party::trailing_tags(text)
+        .into_iter()
+        .find(|t| names_a_party(t))
+        .or(attribute)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -48,6 +48,7 @@ pub mod export;
 mod geography;
 mod mapping;
 mod norm;
+mod party;
 mod sheet;
 mod source;
 mod xml;

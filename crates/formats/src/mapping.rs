@@ -5,6 +5,8 @@
 //! optional; keys are compared case- and white-space-insensitively.
 //!
 //! ```toml
+//! origin = "https://results.example.org/ga-2020"   # the log's public origin (derived
+//!                                                  #   definitions; `https://` is dropped)
 //! [contests]            # source contest name (office, or "office, District n") -> contest id
 //! "Governor/Gobernador" = "governor"
 //! [selections]          # "contest-id/source name" or "source name" -> selection id
@@ -13,6 +15,10 @@
 //! "Fulton/HARBINS A" = "fulton.harbins-a"
 //! [parties]             # source party code -> party id
 //! "L" = "lib"
+//! [party_names]         # source party code -> name (derived definitions; beside the built-in
+//! "Y" = "Yes Party"     #   table of DEM, REP, LIB, GRN, IND, NP…)
+//! [party_colors]        # source party code -> display colour #rrggbb (derived definitions)
+//! "Y" = "#1b9e77"
 //! [count_types]         # vote type or column name -> election_day | early | mail | provisional | total
 //! "Federal" = "mail"
 //!
@@ -58,6 +64,9 @@ pub struct Mapping {
     pub(crate) parties: BTreeMap<String, String>,
     pub(crate) count_types: BTreeMap<String, CountType>,
     pub(crate) csv: Option<CsvLayout>,
+    pub(crate) party_names: BTreeMap<String, String>,
+    pub(crate) party_colors: BTreeMap<String, String>,
+    pub(crate) origin: Option<String>,
 }
 
 /// Which CSV header holds what (all names as written in the header row).
@@ -109,6 +118,38 @@ struct MappingFile {
     count_types: BTreeMap<String, CountType>,
     #[serde(default)]
     csv: Option<CsvLayout>,
+    #[serde(default)]
+    party_names: BTreeMap<String, String>,
+    #[serde(default)]
+    party_colors: BTreeMap<String, String>,
+    #[serde(default)]
+    origin: Option<String>,
+}
+
+/// The line of the first occurrence of `needle` in `text` (for errors in checked values).
+fn line_of(text: &str, needle: &str) -> Location {
+    let mut at = Location::default();
+    if let Some(p) = text.find(needle) {
+        at.line = Some(text[..p].matches('\n').count() as u64 + 1);
+    }
+    at
+}
+
+/// The log origin `HOST/PATH` of a mapping's `origin`: `https://` and a trailing `/` dropped,
+/// any other scheme refused (the verification page puts `https://` before the host).
+fn parse_origin(origin: &str, text: &str) -> Result<String, FormatError> {
+    let o = origin.trim();
+    let o = o
+        .strip_prefix("https://")
+        .unwrap_or(o)
+        .trim_end_matches('/');
+    if o.is_empty() || o.contains("://") || o.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(FormatError::invalid(
+            line_of(text, "origin").field("origin"),
+            format!("mapping table: origin {origin:?} is not an https:// address or HOST/PATH"),
+        ));
+    }
+    Ok(o.to_string())
 }
 
 impl Mapping {
@@ -138,6 +179,22 @@ impl Mapping {
                 .map(|(k, v)| (norm_key(&k), v))
                 .collect(),
             csv: f.csv.map(check_layout).transpose()?,
+            party_names: norm(f.party_names),
+            party_colors: f
+                .party_colors
+                .into_iter()
+                .map(|(k, v)| {
+                    if crate::party::valid_color(&v) {
+                        Ok((norm_key(&k), v.to_ascii_lowercase()))
+                    } else {
+                        Err(FormatError::invalid(
+                            line_of(text, &v).field(format!("party_colors.{k}")),
+                            format!("mapping table: colour {v:?} of party {k:?} is not #rrggbb"),
+                        ))
+                    }
+                })
+                .collect::<Result<_, _>>()?,
+            origin: f.origin.map(|o| parse_origin(&o, text)).transpose()?,
         })
     }
 
@@ -158,6 +215,18 @@ impl Mapping {
     }
     pub(crate) fn party(&self, code: &str) -> Option<&str> {
         self.parties.get(&norm_key(code)).map(String::as_str)
+    }
+    /// The name the mapping gives party code `code`.
+    pub(crate) fn party_name(&self, code: &str) -> Option<&str> {
+        self.party_names.get(&norm_key(code)).map(String::as_str)
+    }
+    /// The colour the mapping gives party code `code`.
+    pub(crate) fn party_color(&self, code: &str) -> Option<&str> {
+        self.party_colors.get(&norm_key(code)).map(String::as_str)
+    }
+    /// The election's public origin (`HOST/PATH`), for derived definitions.
+    pub fn origin(&self) -> Option<&str> {
+        self.origin.as_deref()
     }
     pub(crate) fn count_type(&self, name: &str) -> Option<CountType> {
         self.count_types.get(&norm_key(name)).copied()
@@ -300,6 +369,22 @@ mod tests {
                 Some("csv.geography")
             );
         }
+    }
+
+    #[test]
+    fn party_sections_and_origin() {
+        let m = Mapping::from_toml(
+            "origin = \"https://results.example.org/ga-2020/\"\n[party_names]\nY = \"Yes Party\"\n[party_colors]\nY = \"#1B9E77\"\n",
+        )
+        .unwrap();
+        assert_eq!(m.party_name("y"), Some("Yes Party"));
+        assert_eq!(m.party_color(" Y "), Some("#1b9e77"));
+        assert_eq!(m.origin(), Some("results.example.org/ga-2020"));
+        let e = Mapping::from_toml("[party_colors]\nY = \"blue\"\n").unwrap_err();
+        assert_eq!(e.location().unwrap().line, Some(2));
+        assert!(e.to_string().contains("#rrggbb"), "{e}");
+        assert!(Mapping::from_toml("origin = \"ftp://x/y\"\n").is_err());
+        assert!(Mapping::from_toml("origin = \"a b\"\n").is_err());
     }
 
     #[test]

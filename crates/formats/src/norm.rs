@@ -104,18 +104,27 @@ pub(crate) fn candidate_key(s: &str) -> String {
 }
 
 /// An identifier part from a name: lower-case ASCII letters and digits, other runs become `-`.
+/// At most [`MAX_SLUG`] bytes, cut between words (`-`): a word is never cut short unless it
+/// alone is longer than the limit.
 pub(crate) fn slug(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(MAX_SLUG));
+    let mut out = String::with_capacity(s.len().min(MAX_SLUG + 1));
     let mut dash = false;
     for c in s.chars() {
-        if out.len() >= MAX_SLUG {
-            break;
-        }
         if c.is_ascii_alphanumeric() {
             if dash && !out.is_empty() {
+                if out.len() + 1 >= MAX_SLUG {
+                    break;
+                }
                 out.push('-');
             }
             dash = false;
+            if out.len() >= MAX_SLUG {
+                // Inside a word: drop its part, back to the last word boundary.
+                if let Some(cut) = out.rfind('-') {
+                    out.truncate(cut);
+                }
+                break;
+            }
             out.push(c.to_ascii_lowercase());
         } else {
             dash = true;
@@ -125,6 +134,27 @@ pub(crate) fn slug(s: &str) -> String {
         out.push('x');
     }
     out
+}
+
+/// `id` cut to at most `max` bytes at a word boundary (`-` or `.`), whole if it fits; a single
+/// word longer than `max` is cut where it must be.
+pub(crate) fn cut_id(id: &str, max: usize) -> String {
+    if id.len() <= max {
+        return id.to_string();
+    }
+    let mut end = max;
+    while !id.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &id[..end];
+    let next_is_boundary = matches!(id.as_bytes().get(head.len()), Some(b'-' | b'.'));
+    if next_is_boundary {
+        return head.to_string();
+    }
+    match head.rfind(['-', '.']) {
+        Some(p) if p > 0 => head[..p].to_string(),
+        _ => head.to_string(),
+    }
 }
 
 /// Whether `id` is usable as given (the model's identifier rule).

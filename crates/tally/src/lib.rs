@@ -10,7 +10,8 @@
 //! The contest total is the sum of the effective counts of the contest's area roots. A leaf
 //! unit (polling station) *is reporting* when it or one of its ancestors has reported for the
 //! contest; `units_reporting` counts such leaves, `units_total` all leaves of the area.
-//! Turnout is ballots over the registered voters of the reporting part of the area.
+//! Turnout is ballots over the registered voters of the reporting part of the area (the whole
+//! area's own figure once every unit of it reports).
 //!
 //! Each new report updates only the path from its unit up to the area root (delta
 //! propagation, stopping at the first ancestor with a report of its own), so applying a
@@ -494,6 +495,14 @@ impl Tally {
                 total.votes[s][TYPES - 1] = v;
             }
         }
+        // With every unit of the area reporting, the reporting part is the whole area: its
+        // registered voters are the area's own figures (a county may state its registered voters
+        // while its precincts state none, as Kentucky's Clarity files do).
+        let registered_reporting = if units_total > 0 && cov.leaves == units_total {
+            registered.max(cov.registered)
+        } else {
+            cov.registered
+        };
         let valid: u64 = (0..nsel).map(|s| total.selection_votes(s)).sum();
         let selections = c
             .selections
@@ -543,8 +552,8 @@ impl Tally {
             units_total,
             ballots: total.ballots,
             registered,
-            registered_reporting: cov.registered,
-            turnout: share(total.ballots, cov.registered),
+            registered_reporting,
+            turnout: share(total.ballots, registered_reporting),
             valid_votes: valid,
             blank: total.blank,
             invalid: total.invalid,

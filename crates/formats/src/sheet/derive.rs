@@ -9,9 +9,11 @@ use skytale_model::{
 };
 use skytale_note::VerifierKey;
 
-use super::{Names, Sheet};
+use super::{Names, SParty, Sheet};
 use crate::error::{FormatError, Location};
-use crate::norm::{slug, valid_id};
+use crate::norm::norm_key;
+use crate::norm::{cut_id, slug, valid_id};
+use crate::party;
 
 /// What `derive` needs besides the file.
 pub(crate) struct DeriveParams<'a> {
@@ -62,7 +64,7 @@ impl Sheet {
             })?;
         let mut used: HashSet<String> = HashSet::new();
         let fresh = |base: String, used: &mut HashSet<String>| -> String {
-            let base: String = base.chars().take(crate::norm::MAX_SLUG * 2).collect();
+            let base = cut_id(&base, crate::norm::MAX_SLUG * 2);
             if used.insert(base.clone()) {
                 return base;
             }
@@ -144,6 +146,7 @@ impl Sheet {
             root_id.unwrap_or_else(|| tops.first().map(|&t| ids[t].clone()).unwrap_or_default());
 
         let mut party_used = HashSet::new();
+        let mut other_colors = crate::party::OTHER_COLORS.iter().cycle();
         let mut party_ids = Vec::with_capacity(self.parties.len());
         let mut parties = Vec::new();
         for sp in &self.parties {
@@ -172,11 +175,12 @@ impl Sheet {
             if parties.iter().any(|q: &Party| q.id == id) {
                 continue;
             }
+            let (name, color) = self.party_look(sp, code, p.mapping, &mut other_colors);
             parties.push(Party {
                 id,
-                name: self.text(&sp.name, &langs),
+                name: self.text(&name, &langs),
                 abbreviation: sp.abbreviation.clone(),
-                color: None,
+                color,
             });
         }
 
@@ -269,7 +273,7 @@ impl Sheet {
             date,
             default_language: langs[0].clone(),
             languages: langs.clone(),
-            origin: None,
+            origin: p.mapping.and_then(|m| m.origin()).map(str::to_string),
             authority_key: p.authority_key.clone(),
             units,
             parties,
@@ -295,6 +299,32 @@ impl Sheet {
                 ))
             }
         }
+    }
+
+    /// A party's name and colour: the mapping's (`[party_names]`, `[party_colors]`, by source
+    /// code), else the file's own name and the table's colour, else (a bare code) the table's
+    /// name; a code neither knows keeps the code as its name and takes the next of `others`.
+    fn party_look<'c>(
+        &self,
+        sp: &SParty,
+        code: &str,
+        mapping: Option<&crate::Mapping>,
+        others: &mut impl Iterator<Item = &'c &'static str>,
+    ) -> (Names, Option<String>) {
+        let known = party::known(code).or_else(|| party::known(&sp.name.display));
+        let name = match mapping.and_then(|m| m.party_name(code)) {
+            Some(n) => Names::plain(n),
+            None => match known {
+                Some(k) if norm_key(&sp.name.display) == norm_key(code) => Names::plain(k.name),
+                _ => sp.name.clone(),
+            },
+        };
+        let color = match (mapping.and_then(|m| m.party_color(code)), known) {
+            (Some(c), _) => Some(c.to_string()),
+            (None, Some(k)) => k.color.map(str::to_string),
+            (None, None) => others.next().map(|c| c.to_string()),
+        };
+        (name, color)
     }
 
     /// Per contest: the highest units whose whole subtree has figures (`usize::MAX` = the

@@ -55,6 +55,9 @@ pub(crate) struct SUnit {
     pub parent: Option<usize>,
     pub level: Option<String>,
     pub registered: Option<u64>,
+    /// Ballots cast in the unit, when the file states them (for turnout; the importer decides
+    /// which contests' reports they are the ballots of).
+    pub ballots: Option<u64>,
     pub line: u64,
 }
 

@@ -90,6 +90,7 @@ impl Sheet {
             parent,
             level: level.map(str::to_string),
             registered: None,
+            ballots: None,
             line,
         });
         Ok(self.units.len() - 1)
