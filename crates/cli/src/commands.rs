@@ -107,8 +107,10 @@ pub fn election_create(
 
 /// `skytale election create --from FILE`: derive the definition from a tabulator export, sign it
 /// with the authority key and authorise `reporter` for all its units.
+#[allow(clippy::too_many_arguments)]
 pub fn election_create_from(
     file: &Path,
+    format: Option<&str>,
     id: &str,
     origin: Option<&str>,
     key: &Path,
@@ -117,9 +119,13 @@ pub fn election_create_from(
     data_dir: &Path,
 ) -> Result<String> {
     let name = file.display().to_string();
+    let named_format = crate::submit::parse_format(format)?;
     let origin = origin.map(parse_origin).transpose()?;
-    let (input, format) =
-        crate::submit::open_results(file, None, "NIST CDF, Clarity XML or CSV are read")?;
+    let (input, format) = crate::submit::open_results(
+        file,
+        named_format,
+        "a definition is derived from NIST SP 1500-100 JSON or XML, Clarity XML or CSV",
+    )?;
     let key = load_key(key)?;
     let reporter = skytale_note::VerifierKey::parse(reporter.trim())
         .map_err(|e| anyhow!("--reporter: {e}"))?;
