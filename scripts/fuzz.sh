@@ -28,6 +28,6 @@ lane() {
   done
 }
 lane csv clarity_xml nist_json cvr_cdf_json cvr_dominion cvr_generic_csv &
-lane csv_mapping nist_xml cvr_cdf_xml cvr_clear_ballot cvr_ess cvr_hart &
+lane csv_mapping nist_xml cvr_cdf_xml cvr_clear_ballot cvr_ess cvr_hart detect &
 wait
 cat "$OUT/times.log"

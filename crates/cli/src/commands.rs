@@ -111,6 +111,7 @@ pub fn election_create(
 #[allow(clippy::too_many_arguments)]
 pub fn election_create_from(
     file: &Path,
+    format: Option<&str>,
     id: &str,
     origin: Option<&str>,
     key: &Path,
@@ -120,6 +121,7 @@ pub fn election_create_from(
     data_dir: &Path,
 ) -> Result<String> {
     let name = file.display().to_string();
+    let named_format = crate::submit::parse_format(format)?;
     let origin = origin.map(parse_origin).transpose()?;
     let mapping = match mapping {
         Some(p) => {
@@ -132,8 +134,11 @@ pub fn election_create_from(
         }
         None => None,
     };
-    let (input, format) =
-        crate::submit::open_results(file, None, "NIST CDF, Clarity XML or CSV are read")?;
+    let (input, format) = crate::submit::open_results(
+        file,
+        named_format,
+        "a definition is derived from NIST SP 1500-100 JSON or XML, Clarity XML or CSV",
+    )?;
     let key = load_key(key)?;
     let reporter = skytale_note::VerifierKey::parse(reporter.trim())
         .map_err(|e| anyhow!("--reporter: {e}"))?;

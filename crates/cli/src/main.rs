@@ -89,8 +89,9 @@ enum Command {
         /// The reporting authority's signing key file.
         #[arg(long)]
         key: PathBuf,
-        /// Input format: native, nist-json, nist-xml, clarity-xml, csv (detected when left out).
-        #[arg(long)]
+        /// Format of every results file: native, nist-json, nist-xml, clarity-xml, csv (when
+        /// left out, told from each file's structure).
+        #[arg(long, conflicts_with = "rctab_config")]
         format: Option<String>,
         /// Version to use for statements that do not name one.
         #[arg(long)]
@@ -191,6 +192,10 @@ enum ElectionCommand {
         /// A results export to derive the definition from.
         #[arg(long, requires_all = ["reporter", "id"])]
         from: Option<PathBuf>,
+        /// With --from: the file's format, nist-json, nist-xml, clarity-xml or csv (when left
+        /// out, told from the file's structure).
+        #[arg(long, requires = "from")]
+        format: Option<String>,
         /// With --from: the election id.
         #[arg(long)]
         id: Option<String>,
@@ -460,6 +465,7 @@ fn run(cli: Cli) -> Result<bool> {
         Command::Election(ElectionCommand::Create {
             definition,
             from,
+            format,
             id,
             reporter,
             date,
@@ -474,6 +480,7 @@ fn run(cli: Cli) -> Result<bool> {
                     let id = id.as_deref().unwrap_or_default();
                     commands::election_create_from(
                         &f,
+                        format.as_deref(),
                         id,
                         origin.as_deref(),
                         &key,

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 use std::fs::{self, File};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -39,7 +39,9 @@ pub fn parse_native(
     version: Option<u64>,
     now: &str,
 ) -> Result<Vec<ResultsStatement>> {
-    let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+    // A byte-order mark before the JSON is skipped (serde refuses it); the hash is the file's.
+    let json = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let v: serde_json::Value = serde_json::from_slice(json).map_err(|e| {
         anyhow!(
             "{name}: not JSON: {e} (line {}, column {})",
             e.line(),
@@ -81,27 +83,43 @@ pub fn parse_native(
     Ok(out)
 }
 
-/// Opens a results or tabulator file for streaming and tells its format: the one given, or the one
-/// its name and first bytes show (read into the buffer, not consumed).
+/// Opens a results or tabulator file for streaming and tells its format: the one given with
+/// `--format`, else the one its structure shows (`Format::detect` reads as far as it needs,
+/// then the file is read again from its start). `expected` says which formats the command
+/// reads, for the error when the structure fits none.
 pub fn open_results(
     path: &Path,
-    format: Option<&str>,
-    hint: &str,
+    format: Option<skytale_formats::Format>,
+    expected: &str,
 ) -> Result<(BufReader<File>, skytale_formats::Format)> {
     let name = path.display().to_string();
-    let file = File::open(path).with_context(|| format!("cannot read {name}"))?;
-    let mut input = BufReader::with_capacity(1 << 16, file);
-    let head = input
-        .fill_buf()
-        .with_context(|| format!("cannot read {name}"))?;
+    let mut file = File::open(path).with_context(|| format!("cannot read {name}"))?;
     let format = match format {
-        Some(s) => s
-            .parse::<skytale_formats::Format>()
-            .map_err(|e| anyhow!("{e}"))?,
-        None => skytale_formats::Format::detect(&name, &head[..head.len().min(4096)])
-            .ok_or_else(|| anyhow!("{name}: cannot tell its format; {hint}"))?,
+        Some(f) => f,
+        None => {
+            let found = skytale_formats::Format::detect(BufReader::new(&mut file));
+            file.rewind()
+                .with_context(|| format!("cannot read {name}"))?;
+            found.map_err(|e| {
+                anyhow!(
+                    "{}; {expected}: name the format with --format ({})",
+                    e.with_file(&name),
+                    skytale_formats::Format::names()
+                )
+            })?
+        }
     };
-    Ok((input, format))
+    Ok((BufReader::with_capacity(1 << 16, file), format))
+}
+
+/// The value of `--format`, if given: one of the format names (the error lists them). Read
+/// before anything else is done, so a misspelt name costs nothing.
+pub fn parse_format(name: Option<&str>) -> Result<Option<skytale_formats::Format>> {
+    name.map(|n| {
+        n.parse::<skytale_formats::Format>()
+            .map_err(|e| anyhow!("--format: {e}"))
+    })
+    .transpose()
 }
 
 /// A short human summary of what a statement asserts (shown before signing).
@@ -137,6 +155,7 @@ pub fn describe(def: &ValidDefinition, r: &ResultsStatement) -> String {
 }
 
 pub async fn submit(opts: SubmitOptions) -> Result<bool> {
+    let named_format = parse_format(opts.format.as_deref())?;
     let key = crate::commands::load_key(&opts.key)?;
     let client = Client::new(&opts.server)?;
     let info = client.election(&opts.election).await?;
@@ -155,8 +174,11 @@ pub async fn submit(opts: SubmitOptions) -> Result<bool> {
     let mut statements = Vec::new();
     for f in &opts.files {
         let name = f.display().to_string();
-        let (mut input, format) =
-            open_results(f, opts.format.as_deref(), "name one with --format")?;
+        let (mut input, format) = open_results(
+            f,
+            named_format,
+            "results are read from native JSON, NIST SP 1500-100 JSON or XML, Clarity XML or CSV",
+        )?;
         if format == skytale_formats::Format::Native {
             let mut bytes = Vec::new();
             input

@@ -523,3 +523,86 @@ fn election_create_names_the_origin_or_warns_that_none_is_named() {
     let (ok, _, err) = create("space", Some("results example"));
     assert!(!ok && err.contains("origin"), "{err}");
 }
+
+/// `election create --from` tells a file's format from its structure, not its name or first
+/// bytes (a NIST CDF JSON report whose `@type` comes last, after a byte-order mark and a blank
+/// line, named `.txt`); `--format` names it outright; a file that fits no format is refused
+/// with what was seen in it and the names `--format` takes.
+#[test]
+fn election_create_tells_the_format_by_structure_or_by_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (ok, _, err) = run(
+        &["key", "generate", "--name", "auth", "--out", "auth.key"],
+        d,
+    );
+    assert!(ok, "{err}");
+    let (ok, office, err) = run(
+        &["key", "generate", "--name", "office", "--out", "office.key"],
+        d,
+    );
+    assert!(ok, "{err}");
+    let report = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/nist-1500-100/cdf-test-method/err-gen-03.json"
+    ))
+    .unwrap();
+    let mut shaped = b"\xEF\xBB\xBF\n".to_vec();
+    shaped.extend(&report);
+    std::fs::write(d.join("report.txt"), shaped).unwrap();
+    std::fs::write(
+        d.join("results.dat"),
+        "county,precinct,office,district,party,candidate,votes\nAdams,P1,Governor,,DEM,Ann Smith,10\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("notes.json"), r#"{"title": "night", "rows": []}"#).unwrap();
+    let create = |file: &str, id: &str, format: Option<&str>| {
+        let mut args = vec![
+            "election",
+            "create",
+            "--from",
+            file,
+            "--id",
+            id,
+            "--date",
+            "2026-11-03",
+            "--reporter",
+            office.trim(),
+            "--key",
+            "auth.key",
+            "--data-dir",
+            "data",
+        ];
+        if let Some(f) = format {
+            args.extend(["--format", f]);
+        }
+        run(&args, d)
+    };
+
+    let (ok, out, err) = create("report.txt", "gen-03", None);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("created election gen-03 from report.txt"),
+        "{out}"
+    );
+
+    let (ok, _, err) = create("notes.json", "notes", None);
+    assert!(!ok);
+    assert!(
+        err.contains("notes.json: cannot tell its format")
+            && err.contains(r#""title", "rows""#)
+            && err.contains("--format (native, nist-json, nist-xml, clarity-xml, csv)"),
+        "{err}"
+    );
+
+    let (ok, out, err) = create("results.dat", "dat", Some("csv"));
+    assert!(ok, "{err}");
+    assert!(out.contains("created election dat"), "{out}");
+
+    let (ok, _, err) = create("results.dat", "xlsx", Some("xlsx"));
+    assert!(!ok);
+    assert!(
+        err.contains("--format: unknown format \"xlsx\"; valid formats: native, nist-json, nist-xml, clarity-xml, csv"),
+        "{err}"
+    );
+}

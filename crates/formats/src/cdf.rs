@@ -40,14 +40,15 @@ pub const MAX_TREE_DEPTH: usize = 64;
 pub const MAX_NODES: usize = 50_000_000;
 
 pub(crate) fn read_json(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, FormatError> {
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| FormatError::Syntax {
-        at: Location {
-            line: Some(e.line() as u64),
-            column: Some(e.column() as u64),
-            ..Location::default()
-        },
-        why: format!("malformed JSON: {e}"),
-    })?;
+    let v: Value =
+        serde_json::from_slice(crate::without_bom(bytes)).map_err(|e| FormatError::Syntax {
+            at: Location {
+                line: Some(e.line() as u64),
+                column: Some(e.column() as u64),
+                ..Location::default()
+            },
+            why: format!("malformed JSON: {e}"),
+        })?;
     read_value(&v, Format::NistJson, mapping)
 }
 

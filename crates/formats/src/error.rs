@@ -84,6 +84,10 @@ pub enum FormatError {
     /// XML with a document type declaration or entity declarations (billion laughs, XXE).
     #[error("{at}XML with a DOCTYPE or ENTITY declaration is refused (entity expansion and external entities are attack vectors)")]
     Dtd { at: Location },
+    /// The format could not be told from the file's structure: `seen` says what it holds (the
+    /// root element, the first keys, the first line), so the caller can name the format.
+    #[error("{at}cannot tell its format: it is {seen}")]
+    Undetected { at: Location, seen: String },
     /// An unknown format name.
     #[error("unknown format {given:?}; valid formats: {valid}")]
     UnknownFormat { given: String, valid: String },
@@ -110,6 +114,7 @@ impl FormatError {
             | FormatError::Invalid { at, .. }
             | FormatError::Unmapped { at, .. }
             | FormatError::TooLarge { at, .. }
+            | FormatError::Undetected { at, .. }
             | FormatError::Dtd { at } => Some(at),
             FormatError::UnknownFormat { .. } => None,
         }
@@ -121,6 +126,7 @@ impl FormatError {
         | FormatError::Invalid { at, .. }
         | FormatError::Unmapped { at, .. }
         | FormatError::TooLarge { at, .. }
+        | FormatError::Undetected { at, .. }
         | FormatError::Dtd { at } = &mut self
         {
             if at.file.is_none() {

@@ -54,6 +54,16 @@ const UNIT_TYPES: &[&str] = &[
     "water",
 ];
 
+/// The report's `GeneratedDate`: the publication's time as the schema's `DateTimeWithZone`
+/// allows it (no fraction of a second, an offset within ±14:00), which the statement's own
+/// time need not be (`2026-12-06T21:17:23.535534872Z`): the same instant in UTC, whole seconds.
+/// Without a time (or with one that is not RFC 3339, which the ledger never admits), the epoch.
+fn generated_date(published_at: Option<&str>) -> String {
+    published_at
+        .and_then(skytale_model::utc_seconds)
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
+}
+
 /// One element of the report, fields in the XSD's sequence order.
 struct Node {
     ty: &'static str,
@@ -407,11 +417,7 @@ fn report(def: &ValidDefinition, contests: &[ContestResult], pos: &LogPosition) 
         .f("Format", Val::Str("precinct-level".into()))
         .f(
             "GeneratedDate",
-            Val::Str(
-                pos.published_at
-                    .clone()
-                    .unwrap_or_else(|| "1970-01-01T00:00:00Z".into()),
-            ),
+            Val::Str(generated_date(pos.published_at.as_deref())),
         )
         .f("GpUnit", Val::List(gpunits))
         .f("Issuer", Val::Str("Skytale".into()))

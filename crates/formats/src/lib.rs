@@ -12,6 +12,9 @@
 //!   candidate, votes` and optional vote-type columns), other layouts through the `[csv]`
 //!   section of a [`Mapping`]; UTF-8 or Latin-1. CSV export per contest.
 //!
+//! Which format a file is in is told from its structure ([`Format::detect`]: the XML root
+//! element and namespace, the JSON object's keys in any order, the CSV header row), or named.
+//!
 //! Real files are messy; each quirk is handled deliberately (see `norm`, `csvfmt`, `clarity`
 //! and `cdf` module docs) and anything beyond those rules needs a [`Mapping`] entry: an
 //! unmapped name is an error listing the closest known names. Every error carries the file,
@@ -43,6 +46,7 @@ mod cdf;
 mod clarity;
 mod csvfmt;
 mod csvrec;
+mod detect;
 mod error;
 pub mod export;
 mod geography;
@@ -98,44 +102,18 @@ impl Format {
         }
     }
 
-    /// Guesses the format from the file name and its first bytes (`None` if unsure).
-    pub fn detect(file_name: &str, head: &[u8]) -> Option<Format> {
-        let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-        let text = String::from_utf8_lossy(&head[..head.len().min(4096)]);
-        let t = text.trim_start();
-        if t.starts_with('<') {
-            if t.contains("<ElectionResult") {
-                return Some(Format::ClarityXml);
-            }
-            if t.contains("ElectionReport") || t.contains("1500-100") {
-                return Some(Format::NistXml);
-            }
-            return None;
-        }
-        if t.starts_with('{') || t.starts_with('[') {
-            if t.contains("ElectionResults.ElectionReport") || t.contains("\"GpUnit\"") {
-                return Some(Format::NistJson);
-            }
-            // A native statement names its unit and election, but a file may leave the
-            // election out (filled in) or miss the unit by mistake: its contests still say
-            // what it is, so the error is the missing field, not an unknown format.
-            if t.contains("\"election\"") || t.contains("\"unit\"") || t.contains("\"contests\"") {
-                return Some(Format::Native);
-            }
-            return if t.starts_with('[') {
-                Some(Format::Native)
-            } else {
-                None
-            };
-        }
-        let lower = file_name.to_ascii_lowercase();
-        if lower.ends_with(".csv")
-            || lower.ends_with(".txt")
-            || t.lines().next().is_some_and(|l| l.contains(','))
-        {
-            return Some(Format::Csv);
-        }
-        None
+    /// Tells the format from the file's structure: the root element of XML, the top-level keys
+    /// of JSON (in any order, their values skipped unbuilt), the header row of CSV. Reads only
+    /// as far as it takes (see `detect.rs`) and consumes what it reads, so an importer reads the
+    /// file again from its start. When nothing fits, [`FormatError::Undetected`] says what the
+    /// file holds.
+    pub fn detect<R: Read>(input: R) -> Result<Format, FormatError> {
+        detect::detect(input)
+    }
+
+    /// The names of every format, for messages that list them.
+    pub fn names() -> String {
+        Format::ALL.map(Format::name).join(", ")
     }
 }
 
@@ -147,11 +125,7 @@ impl FromStr for Format {
             .find(|f| f.name() == s.trim().to_ascii_lowercase())
             .ok_or_else(|| FormatError::UnknownFormat {
                 given: s.to_string(),
-                valid: Format::ALL
-                    .iter()
-                    .map(|f| f.name())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                valid: Format::names(),
             })
     }
 }
@@ -313,15 +287,22 @@ pub fn import_results_from<R: Read>(
     })
 }
 
+/// The bytes after a UTF-8 byte-order mark, which some exporters write before JSON (serde
+/// refuses it; line numbers are unchanged).
+pub(crate) fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
 fn native(bytes: &[u8], opts: &ImportOptions) -> Result<Vec<ResultsStatement>, FormatError> {
-    let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| FormatError::Syntax {
-        at: Location {
-            line: Some(e.line() as u64),
-            column: Some(e.column() as u64),
-            ..Location::default()
-        },
-        why: e.to_string(),
-    })?;
+    let v: serde_json::Value =
+        serde_json::from_slice(without_bom(bytes)).map_err(|e| FormatError::Syntax {
+            at: Location {
+                line: Some(e.line() as u64),
+                column: Some(e.column() as u64),
+                ..Location::default()
+            },
+            why: e.to_string(),
+        })?;
     let items = match v {
         serde_json::Value::Array(a) => a,
         other => vec![other],
@@ -483,30 +464,25 @@ mod tests {
 
     #[test]
     fn detects() {
+        let detect = |bytes: &[u8]| Format::detect(bytes).ok();
         assert_eq!(
-            Format::detect("detail.xml", b"<?xml version=\"1.0\"?>\n<ElectionResult>"),
+            detect(b"<?xml version=\"1.0\"?>\n<ElectionResult>"),
             Some(Format::ClarityXml)
         );
         assert_eq!(
-            Format::detect(
-                "r.xml",
-                b"<ElectionReport xmlns=\"http://itl.nist.gov/ns/voting/1500-100/v2\">"
-            ),
+            detect(b"<ElectionReport xmlns=\"http://itl.nist.gov/ns/voting/1500-100/v2\">"),
             Some(Format::NistXml)
         );
         assert_eq!(
-            Format::detect("r.json", b"{\"@type\": \"ElectionResults.ElectionReport\""),
+            detect(b"{\"@type\": \"ElectionResults.ElectionReport\""),
             Some(Format::NistJson)
         );
         assert_eq!(
-            Format::detect("s.json", b"{\"election\": \"x\", \"unit\": \"y\"}"),
+            detect(b"{\"election\": \"x\", \"unit\": \"y\"}"),
             Some(Format::Native)
         );
-        assert_eq!(
-            Format::detect("a.csv", b"county,precinct,office"),
-            Some(Format::Csv)
-        );
-        assert_eq!(Format::detect("a.bin", b"\x00\x01"), None);
+        assert_eq!(detect(b"county,precinct,office"), Some(Format::Csv));
+        assert_eq!(detect(b"\x00\x01"), None);
     }
 
     /// A native file that misses its unit is still native (its contests say so), so the error
@@ -514,7 +490,7 @@ mod tests {
     #[test]
     fn a_native_file_without_its_unit_is_told_native() {
         let text = br#"{"version": 1, "status": "complete", "contests": [{"contest": "mayor", "selections": {"a": {"total": 1}}}]}"#;
-        assert_eq!(Format::detect("s.json", text), Some(Format::Native));
+        assert_eq!(Format::detect(&text[..]).ok(), Some(Format::Native));
     }
 
     /// A native statement without `status` is refused, never read as partial.

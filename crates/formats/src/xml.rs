@@ -37,7 +37,8 @@ pub(crate) struct Xml<'a> {
 /// Input converted to UTF-8 when the XML declaration names another encoding.
 pub(crate) fn to_utf8(bytes: &[u8]) -> Result<Cow<'_, [u8]>, FormatError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let head = &bytes[..bytes.len().min(200)];
+    // The declaration is found after white space too (a file that starts with a blank line).
+    let head = bytes[..bytes.len().min(400)].trim_ascii_start();
     if head.starts_with(b"<?xml") {
         let end = head
             .windows(2)

@@ -124,6 +124,63 @@ fn cdf_xml_validates_against_nist_xsd() {
     }
 }
 
+/// A statement's time is the publication's (`submit` writes nanoseconds, a reporter's clock may
+/// write an offset or lower-case letters); the report's `GeneratedDate` is the same instant as
+/// NIST's `DateTimeWithZone` allows it (no fraction, an offset within ±14:00): UTC, whole
+/// seconds. Both exports validate against NIST's XSD and JSON schema.
+#[test]
+fn generated_date_is_valid_for_the_schema_whatever_the_statement_wrote() {
+    let bytes = read("nist-1500-100/cdf-test-method/err-gen-03.json");
+    for (tag, submitted_at, want) in [
+        (
+            "nanos",
+            "2026-12-06T21:17:23.535534872Z",
+            "2026-12-06T21:17:23Z",
+        ),
+        (
+            "offset",
+            "2026-12-06T23:17:23+02:00",
+            "2026-12-06T21:17:23Z",
+        ),
+        (
+            "far-offset",
+            "2026-12-06T05:17:23.5-16:00",
+            "2026-12-06T21:17:23Z",
+        ),
+        ("lower", "2026-12-06t21:17:23.1z", "2026-12-06T21:17:23Z"),
+    ] {
+        let def = std::sync::Arc::new(
+            derive(Format::NistJson, &bytes, "gen-03")
+                .validate()
+                .unwrap(),
+        );
+        let mut o = opts("gen-03", None);
+        o.submitted_at = submitted_at;
+        let statements = import_results(Format::NistJson, &bytes, &def, &o).unwrap();
+        assert_eq!(statements[0].submitted_at, submitted_at);
+        let mut tally = Tally::new(def.clone());
+        for st in &statements {
+            tally.apply(st);
+        }
+        let at = skytale_tally::LogPosition {
+            published_at: Some(statements[0].submitted_at.clone()),
+            ..pos()
+        };
+        let contests = export::tally_contests(&tally, &at);
+        let xml = export::cdf_xml(&def, &contests, &at);
+        validate_xml(&xml, &format!("time-{tag}"));
+        let text = String::from_utf8(xml).unwrap();
+        assert!(
+            text.contains(&format!("<GeneratedDate>{want}</GeneratedDate>")),
+            "{tag}"
+        );
+        let json = export::cdf_json(&def, &contests, &at);
+        validate_json(&json);
+        let doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(doc["GeneratedDate"], want, "{tag}");
+    }
+}
+
 /// Import a report, tally, export, re-import (into the same definition and via a definition
 /// derived from the export): same numbers.
 #[test]

@@ -1,6 +1,6 @@
-//! The parsers never panic: random bytes and real files mutated at random are fed to every
-//! importer (errors are fine, panics are not). These are the fuzz targets of `fuzz/` (in this
-//! crate's folder) run as property tests, so they run on stable in CI.
+//! The parsers never panic: random bytes and real files mutated at random are fed to format
+//! detection and every importer (errors are fine, panics are not). These are the fuzz targets
+//! of `fuzz/` (in this crate's folder) run as property tests, so they run on stable in CI.
 
 mod common;
 use common::*;
@@ -18,6 +18,7 @@ fn seeds() -> Vec<(Format, Vec<u8>)> {
 
 /// What a fuzz target does: derive, and import into a definition derived from the seed.
 fn exercise(f: Format, seed: &[u8], bytes: &[u8]) {
+    let _ = Format::detect(bytes);
     let (a, r) = keys();
     let _ =
         skytale_formats::derive_definition(f, bytes, "fuzz-2024-01-01", a.clone(), "c", r.clone());

@@ -9,6 +9,8 @@
 //! - [`rctab`]: a ranked-choice contest built from an RCTab contest config.
 //! - [`ledger`]: the acceptance rules of design §4.3 as a fold over the log, shared by the
 //!   server, start-up replay and `skytale verify`.
+//! - [`timestamp`]: a statement's RFC 3339 time in the narrow form exported formats require
+//!   (UTC, whole seconds).
 //!
 //! Out of scope: storage, transport, the tally (skytale-tally), the Merkle log (skytale-tlog).
 
@@ -20,6 +22,7 @@ pub mod ledger;
 pub mod rctab;
 pub mod replay;
 pub mod statement;
+pub mod timestamp;
 
 pub use cvr::{BallotPattern, CvrHeader, CvrStatement, OVERVOTE_MARKER};
 pub use definition::{
@@ -39,6 +42,7 @@ pub use statement::{
     ElectionStatement, KeyChange, KeyStatement, PublicationStatement, ReportStatus,
     ResultsStatement, SourceFile, Statement, MAX_COUNT,
 };
+pub use timestamp::utc_seconds;
 
 use base64::Engine as _;
 

@@ -10,11 +10,12 @@ use crate::html::esc;
 use crate::i18n::{format_int, messages};
 use crate::{PublicationRecord, MAX_FEED_ENTRIES};
 
-/// The feed time of a publication: its log time, else midnight UTC of election day (a feed
-/// entry needs a date, and the clock is not an input).
+/// The feed time of a publication: its log time (in UTC, whole seconds: RFC 4287 wants
+/// upper-case `T` and `Z`, which RFC 3339 leaves optional), else midnight UTC of election day
+/// (a feed entry needs a date, and the clock is not an input).
 fn updated(def: &ValidDefinition, published_at: Option<&str>) -> String {
     published_at
-        .map(str::to_string)
+        .and_then(skytale_model::utc_seconds)
         .unwrap_or_else(|| format!("{}T00:00:00Z", def.definition().date))
 }
 

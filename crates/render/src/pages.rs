@@ -983,6 +983,12 @@ fn contest_body(
     Some(b)
 }
 
+/// A publication time for a `<time datetime>` attribute: HTML takes at most three digits of
+/// a fraction of a second, and a statement's time may carry nine; UTC, whole seconds, fits.
+fn machine_time(at: &str) -> String {
+    skytale_model::utc_seconds(at).unwrap_or_else(|| at.to_string())
+}
+
 fn overview_body(ctx: &Ctx<'_>, lang: &str, doc: &ResultsDoc, pos: &LogPosition) -> String {
     let def = ctx.def;
     let mut b = String::from("<div id=\"results\">\n");
@@ -998,7 +1004,7 @@ fn overview_body(ctx: &Ctx<'_>, lang: &str, doc: &ResultsDoc, pos: &LogPosition)
     let update = match &pos.published_at {
         Some(at) => format!(
             "<time datetime=\"{}\">{}</time>",
-            esc(at),
+            esc(&machine_time(at)),
             esc(&format_datetime(lang, at))
         ),
         None => esc(&t(lang, "not-published")),
@@ -1077,7 +1083,7 @@ fn verify_body(ctx: &Ctx<'_>, lang: &str, pos: &LogPosition) -> String {
             b,
             "<dt>{}</dt><dd><time datetime=\"{}\">{}</time></dd>",
             esc(&t(lang, "published-at")),
-            esc(at),
+            esc(&machine_time(at)),
             esc(&format_datetime(lang, at))
         );
     }

@@ -130,6 +130,42 @@ fn atom_feed_lists_every_publication_newest_first() {
     assert!(feed.contains("<updated>2026-11-25T21:42:00Z</updated>\n<link"));
 }
 
+/// A statement's time as a reporter's clock writes it (nine fraction digits, an offset, a
+/// lower-case `t`) is in the feed and the pages' `datetime` as RFC 4287 and HTML want it: UTC,
+/// whole seconds, upper-case `T` and `Z`.
+#[test]
+fn feed_and_page_times_are_utc_whole_seconds_whatever_the_statement_wrote() {
+    let (mut pubs, tallies) = night();
+    pubs[0].published_at = "2026-11-25T21:05:00.535534872Z".into();
+    pubs[1].published_at = "2026-11-25t23:17:00.5+02:00".into();
+    pubs[2].published_at = "2026-11-25T23:42:09.123456789+02:00".into();
+    let site = Site::new(common::definition()).unwrap();
+    let history = PublicationRecord::history(&pubs, 10, Some(&tallies[1].selection_totals()));
+    let all = site.render_all(&tallies[2], &pos_of(&pubs[2]), &history);
+    let feed = text(&all["/feeds/demo.atom"]);
+    let updated: Vec<&str> = feed
+        .split("<updated>")
+        .skip(1)
+        .map(|s| &s[..s.find("</updated>").unwrap()])
+        .collect();
+    assert_eq!(
+        updated,
+        [
+            "2026-11-25T21:42:09Z",
+            "2026-11-25T21:42:09Z",
+            "2026-11-25T21:17:00Z",
+            "2026-11-25T21:05:00Z"
+        ],
+        "{feed}"
+    );
+    let overview = text(&all["/en/demo/"]);
+    assert!(
+        overview.contains("<time datetime=\"2026-11-25T21:42:09Z\">"),
+        "{overview}"
+    );
+    assert!(!overview.contains("123456789"), "{overview}");
+}
+
 #[test]
 fn card_png_is_1200_by_630_not_blank_and_draws_greek_and_cyrillic() {
     let (pubs, tallies) = night();
