@@ -41,7 +41,7 @@ pub struct IngestOptions {
     /// A command the server runs under (its words; e.g. `strace -f -e inject=…` for fault
     /// injection); empty: the server runs alone.
     pub serve_wrapper: Vec<String>,
-    /// Publication by approval: the whole wave goes in under the embargo, then the authority
+    /// Publication by approval: the whole wave goes in under the embargo, then its approver
     /// approves it and the bench measures how long until it is public (the embargo lift).
     pub approval: bool,
     /// Port of the server (default: a free one), so a `skytale monitor` can follow the run.
@@ -67,10 +67,13 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
     }
     let t0 = Instant::now();
     let mut synth = synthetic::election("bench", opts.stations, 1, true)?;
+    // An approver of its own: a key has one role in the ledger, and the authority's is hers.
+    let approver = skytale_note::SigningKey::from_seed("bench-approver", [7; 32])
+        .map_err(|e| anyhow!("cannot make the approver's key: {e}"))?;
     if opts.approval {
         synth.definition.publication = PublicationPolicy {
             mode: PublicationMode::Approval,
-            approvers: vec![synth.authority.verifier()],
+            approvers: vec![approver.verifier()],
             quorum: 1,
         };
     }
@@ -363,13 +366,19 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     poller.await?;
     let lift = if opts.approval {
-        Some(lift_embargo(&client, &synth.authority, final_size).await?)
+        Some(lift_embargo(&client, &approver, final_size).await?)
     } else {
         None
     };
     if opts.linger > 0 {
-        eprintln!("the wave is over; the server stays up {} s", opts.linger);
-        tokio::time::sleep(Duration::from_secs(opts.linger)).await;
+        eprintln!(
+            "the wave is over; the server stays up {} s (or until SIGINT)",
+            opts.linger
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(opts.linger)) => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
     }
     let peak_kib = peak_rss_kib(pid);
     // A server that stopped by itself (a failed write under fault injection) says so here.
@@ -491,13 +500,13 @@ struct Lift {
     site: Duration,
 }
 
-/// Approves the log's content as the authority (the synthetic election's one approver), then
+/// Approves the log's content as the synthetic election's one approver, then
 /// watches the snapshot document until the results and the whole site are public at the
 /// approved size. During the embargo nothing past the first entries may be public: checked
 /// before approving, since a leak would make the lift meaningless.
 async fn lift_embargo(
     client: &Client,
-    authority: &skytale_note::SigningKey,
+    approver: &skytale_note::SigningKey,
     statements_end: u64,
 ) -> Result<Lift> {
     let before = client.snapshot("bench").await?;
@@ -508,7 +517,7 @@ async fn lift_embargo(
         );
     }
     let sent = Instant::now();
-    let (size, _) = crate::submit::approve_with(client, "bench", authority, None).await?;
+    let (size, _) = crate::submit::approve_with(client, "bench", approver, None).await?;
     let acked = Instant::now();
     let deadline = acked + Duration::from_secs(120);
     let (mut results, mut site) = (None, None);

@@ -294,7 +294,7 @@ enum BenchCommand {
         /// --serve-wrapper=-f --serve-wrapper=-e --serve-wrapper=inject=fdatasync:error=EIO:when=300`.
         #[arg(long = "serve-wrapper", allow_hyphen_values = true)]
         serve_wrapper: Vec<String>,
-        /// Publication by approval: the wave goes in under the embargo, then the authority
+        /// Publication by approval: the wave goes in under the embargo, then its approver
         /// approves it, and the time until the results and every page are public is reported.
         #[arg(long)]
         approval: bool,
