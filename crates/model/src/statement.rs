@@ -721,15 +721,9 @@ pub fn check_timestamp(s: &str) -> Result<(), String> {
         }
         _ => return Err(shape()),
     }
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return Err(format!("{s:?}: month {month} does not exist")),
-    };
-    if year == 0 || day == 0 || day > days {
+    let days = crate::timestamp::days_in_month(i64::from(year), i64::from(month))
+        .ok_or_else(|| format!("{s:?}: month {month} does not exist"))?;
+    if year == 0 || day == 0 || i64::from(day) > days {
         return Err(format!(
             "{s:?}: {year:04}-{month:02}-{day:02} is not a date"
         ));

@@ -36,6 +36,19 @@ pub fn utc_seconds(rfc3339: &str) -> Option<String> {
     ))
 }
 
+/// Days in `month` (1–12) of `year` in the proleptic Gregorian calendar; `None` for a month
+/// that does not exist. The one calendar rule of both the statement check and the export.
+pub(crate) fn days_in_month(year: i64, month: i64) -> Option<i64> {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => Some(31),
+        4 | 6 | 9 | 11 => Some(30),
+        2 if leap => Some(29),
+        2 => Some(28),
+        _ => None,
+    }
+}
+
 struct Parsed {
     year: i64,
     month: i64,
@@ -88,14 +101,7 @@ fn parse(s: &str) -> Option<Parsed> {
         }
         _ => return None,
     };
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days_in_month = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
+    let days_in_month = days_in_month(year, month)?;
     if day == 0 || day > days_in_month || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
