@@ -123,17 +123,7 @@ pub fn election_create_from(
     let name = file.display().to_string();
     let named_format = crate::submit::parse_format(format)?;
     let origin = origin.map(parse_origin).transpose()?;
-    let mapping = match mapping {
-        Some(p) => {
-            let text =
-                fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-            Some(
-                skytale_formats::Mapping::from_toml(&text)
-                    .map_err(|e| anyhow!("{}: {e}", p.display()))?,
-            )
-        }
-        None => None,
-    };
+    let mapping = crate::submit::load_mapping(mapping)?;
     let (input, format) = crate::submit::open_results(
         file,
         named_format,

@@ -154,23 +154,24 @@ pub fn describe(def: &ValidDefinition, r: &ResultsStatement) -> String {
     s
 }
 
+/// The mapping table at `path`, if one is given, its errors prefixed with the file.
+pub(crate) fn load_mapping(path: Option<&Path>) -> Result<Option<skytale_formats::Mapping>> {
+    let Some(p) = path else {
+        return Ok(None);
+    };
+    let text = fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+    skytale_formats::Mapping::from_toml(&text)
+        .map(Some)
+        .map_err(|e| anyhow!("{}: {e}", p.display()))
+}
+
 pub async fn submit(opts: SubmitOptions) -> Result<bool> {
     let named_format = parse_format(opts.format.as_deref())?;
     let key = crate::commands::load_key(&opts.key)?;
     let client = Client::new(&opts.server)?;
     let info = client.election(&opts.election).await?;
     let now = crate::now_rfc3339();
-    let mapping = match &opts.mapping {
-        Some(p) => {
-            let text =
-                fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-            Some(
-                skytale_formats::Mapping::from_toml(&text)
-                    .map_err(|e| anyhow!("{}: {e}", p.display()))?,
-            )
-        }
-        None => None,
-    };
+    let mapping = load_mapping(opts.mapping.as_deref())?;
     let mut statements = Vec::new();
     for f in &opts.files {
         let name = f.display().to_string();
