@@ -14,6 +14,8 @@
 //! | `skytale_sequencer_batch_size` | histogram | |
 //! | `skytale_snapshots_published_total` | counter | `election` |
 //! | `skytale_publish_render_seconds` | histogram | |
+//! | `skytale_site_pages_rendered_total` | counter | `election`, `render` (`public`, `staged`) |
+//! | `skytale_site_staged_size` | gauge | `election` (the log size of the last staged render) |
 //! | `skytale_http_requests_total` | counter | `class` (see [`crate::headers::Class`]), `status` |
 //! | `skytale_http_connections_open` | gauge | |
 //! | `skytale_http_connections_total` | counter | |
@@ -145,6 +147,21 @@ pub(crate) fn batch(len: usize) {
 pub(crate) fn published(election: &str, render: Duration) {
     counter!("skytale_snapshots_published_total", "election" => election.to_string()).increment(1);
     histogram!("skytale_publish_render_seconds").record(render.as_secs_f64());
+}
+
+/// A render of the site thread: how many files it made, and for a staged render (`approval`
+/// mode, during an embargo) the log size it rendered.
+pub(crate) fn site_rendered(election: &str, files: usize, staged_size: Option<u64>) {
+    let render = if staged_size.is_some() {
+        "staged"
+    } else {
+        "public"
+    };
+    counter!("skytale_site_pages_rendered_total", "election" => election.to_string(), "render" => render)
+        .increment(files as u64);
+    if let Some(size) = staged_size {
+        gauge!("skytale_site_staged_size", "election" => election.to_string()).set(size as f64);
+    }
 }
 
 pub(crate) fn connection_opened() {

@@ -17,6 +17,14 @@
 //! snapshot of its own, which also names its position: pages may lag the results document,
 //! never mix two positions.
 //!
+//! **Staging during an embargo.** Under `approval` the publisher also keeps the tally of every
+//! accepted statement, published or not ([`Publisher::share_staged`]). The site thread renders
+//! its pages privately as results arrive, so that at the go-ahead it only renders what differs
+//! between that staged tally and the approved one (usually the overview, the verification page
+//! and the feed) and swaps the public site in whole: the lift costs milliseconds, not a whole
+//! site's render. Nothing staged is served: it lives in the site thread until a publication
+//! covers it.
+//!
 //! When to render, so that a busy night spends its CPU on receipts: at once when the tally
 //! changed and the last render is at least [`RENDER_GAP`] ago; while submissions wait for the
 //! sequencer, no more often than every [`RENDER_INTERVAL`], but never later, which bounds
@@ -122,26 +130,49 @@ enum Input {
     Committed(Committed),
     /// A renderer asks for a handle on the tally as published now.
     Share(flume::Sender<Shared>),
+    /// A renderer asks for a handle on the staged tally (`None` outside `approval` mode).
+    ShareStaged(flume::Sender<Option<Shared>>),
+}
+
+/// How many snapshots were published, and how often the staged tally moved, since start-up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Generations {
+    pub published: u64,
+    pub staged: u64,
+}
+
+/// Every accepted results statement, published or not (`approval` mode only): what the site
+/// thread renders privately during an embargo.
+struct Staged {
+    tally: Arc<Tally>,
+    /// Accepted since the last [`Input::ShareStaged`], not yet folded into `tally`: folding
+    /// on request copies the tally at most once per render, not once per batch.
+    pending: Vec<Statement>,
+    /// The log size just after the last statement pushed.
+    head: u64,
 }
 
 /// An election's publisher: the current snapshot and the way into the publisher thread.
 pub struct Publisher {
     current: ArcSwap<Snapshot>,
     inbox: flume::Sender<Input>,
-    /// How many snapshots were published, with a condition the site thread waits on.
-    generation: std::sync::Mutex<u64>,
+    /// What moved since start-up, with a condition the site thread waits on.
+    generations: std::sync::Mutex<Generations>,
     changed: std::sync::Condvar,
 }
 
 impl Publisher {
     /// Starts the publisher of election `id` with the tally a start-up replay folded, at
     /// `pos`, and the log's publications. `waiting` tells whether submissions are queued for
-    /// the sequencer (a render is then postponed, up to [`RENDER_INTERVAL`]).
+    /// the sequencer (a render is then postponed, up to [`RENDER_INTERVAL`]). `staging` (the
+    /// `approval` mode) keeps the staged tally too, starting from the statements `folded`
+    /// holds sealed, which end at log size `head`.
     pub fn start(
         id: &str,
         folded: PublishedTally,
         pos: LogPosition,
         publications: Arc<Vec<Publication>>,
+        staging: Option<u64>,
         waiting: impl Fn() -> bool + Send + 'static,
     ) -> std::io::Result<Arc<Publisher>> {
         let history = Arc::new(PublicationRecord::history(
@@ -150,11 +181,19 @@ impl Publisher {
             folded.previous(),
         ));
         let first = Snapshot::new(id, folded.tally(), pos.clone(), history.clone());
+        let staged = staging.map(|head| Staged {
+            tally: folded.shared(),
+            pending: folded.sealed().cloned().collect(),
+            head,
+        });
         let (inbox, rx) = flume::unbounded();
         let publisher = Arc::new(Publisher {
             current: ArcSwap::from_pointee(first),
             inbox,
-            generation: std::sync::Mutex::new(0),
+            generations: std::sync::Mutex::new(Generations {
+                published: 0,
+                staged: u64::from(staged.as_ref().is_some_and(|s| !s.pending.is_empty())),
+            }),
             changed: std::sync::Condvar::new(),
         });
         let thread = PublisherThread {
@@ -164,6 +203,7 @@ impl Publisher {
             pos,
             history,
             publications,
+            staged,
             dirty_since: None,
             rendered_at: None,
             render_cost: Duration::ZERO,
@@ -192,20 +232,42 @@ impl Publisher {
         rx.recv().ok()
     }
 
-    /// How many snapshots have been published since start-up.
-    pub fn generation(&self) -> u64 {
-        *self.generation.lock().unwrap_or_else(|p| p.into_inner())
+    /// A handle on the staged tally: every accepted results statement, published or not, at
+    /// the log size after the last of them, with the history the next publication will have
+    /// (so the change column of a staged page is the one the public will see). Private to the
+    /// site thread; `None` outside `approval` mode.
+    pub fn share_staged(&self) -> Option<Shared> {
+        let (tx, rx) = flume::bounded(1);
+        self.inbox.send(Input::ShareStaged(tx)).ok()?;
+        rx.recv().ok().flatten()
     }
 
-    /// Waits until a snapshot after generation `seen` is published, or `timeout`; returns the
-    /// generation then.
-    pub fn wait_newer(&self, seen: u64, timeout: Duration) -> u64 {
-        let g = self.generation.lock().unwrap_or_else(|p| p.into_inner());
+    /// How many snapshots were published, and how often the staged tally moved.
+    pub fn generations(&self) -> Generations {
+        *self.generations.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How many snapshots have been published since start-up.
+    pub fn generation(&self) -> u64 {
+        self.generations().published
+    }
+
+    /// Waits until a snapshot after `seen` is published, or the staged tally moved past it
+    /// (only when `staged` is asked for), or `timeout`; returns the generations then.
+    pub fn wait_newer(&self, seen: Generations, staged: bool, timeout: Duration) -> Generations {
+        let g = self.generations.lock().unwrap_or_else(|p| p.into_inner());
         let (g, _) = self
             .changed
-            .wait_timeout_while(g, timeout, |g| *g <= seen)
+            .wait_timeout_while(g, timeout, |g| {
+                g.published <= seen.published && (!staged || g.staged <= seen.staged)
+            })
             .unwrap_or_else(|p| p.into_inner());
         *g
+    }
+
+    fn bump(&self, f: impl FnOnce(&mut Generations)) {
+        f(&mut self.generations.lock().unwrap_or_else(|p| p.into_inner()));
+        self.changed.notify_all();
     }
 }
 
@@ -217,6 +279,7 @@ struct PublisherThread {
     pos: LogPosition,
     history: Arc<Vec<PublicationRecord>>,
     publications: Arc<Vec<Publication>>,
+    staged: Option<Staged>,
     /// When the folded tally first moved past the current snapshot.
     dirty_since: Option<Instant>,
     rendered_at: Option<Instant>,
@@ -274,8 +337,21 @@ impl PublisherThread {
     fn take(&mut self, input: Input) {
         match input {
             Input::Committed(c) => {
+                let mut staged_moved = false;
                 for (index, st) in c.statements {
+                    if let Some(staged) = &mut self.staged {
+                        if matches!(st, Statement::Results(_) | Statement::Cvr(_)) {
+                            staged.pending.push(st.clone());
+                            staged.head = index + 1;
+                            staged_moved = true;
+                        }
+                    }
                     self.folded.push(index, st);
+                }
+                if staged_moved {
+                    if let Some(p) = self.publisher.upgrade() {
+                        p.bump(|g| g.staged += 1);
+                    }
                 }
                 if let Some(p) = c.publications {
                     self.publications = p;
@@ -303,7 +379,39 @@ impl PublisherThread {
                     history: self.history.clone(),
                 });
             }
+            Input::ShareStaged(reply) => {
+                let _ = reply.send(self.staged_handle());
+            }
         }
+    }
+
+    fn staged_handle(&mut self) -> Option<Shared> {
+        let staged = self.staged.as_mut()?;
+        if !staged.pending.is_empty() {
+            let tally = Arc::make_mut(&mut staged.tally);
+            for st in staged.pending.drain(..) {
+                tally.apply_statement(&st);
+            }
+        }
+        // The next publication's history: its change column compares with the totals now
+        // published when that size is a publication (as `PublishedTally::advance` will keep).
+        let published = self.folded.size();
+        let now_published = self
+            .publications
+            .binary_search_by_key(&published, |p| p.tree_size)
+            .is_ok();
+        let totals = now_published.then(|| self.folded.tally().selection_totals());
+        let previous = totals.as_ref().or(self.folded.previous());
+        let history = PublicationRecord::history(&self.publications, staged.head, previous);
+        Some(Shared {
+            tally: staged.tally.clone(),
+            pos: LogPosition {
+                tree_size: staged.head,
+                root_hash: String::new(),
+                published_at: None,
+            },
+            history: Arc::new(history),
+        })
     }
 
     fn render(&mut self, publisher: &Publisher) {
@@ -318,11 +426,7 @@ impl PublisherThread {
         publisher.current.store(Arc::new(snapshot));
         self.render_cost = t0.elapsed();
         self.rendered_at = Some(Instant::now());
-        *publisher
-            .generation
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) += 1;
-        publisher.changed.notify_all();
+        publisher.bump(|g| g.published += 1);
         crate::metrics::published(&self.id, self.render_cost);
         tracing::debug!(election = %self.id, tree_size = self.pos.tree_size, ms = self.render_cost.as_secs_f64() * 1e3, "snapshot published");
     }

@@ -294,10 +294,14 @@ impl ElectionRuntime {
         };
         let (tx, rx) = flume::bounded(QUEUE_DEPTH);
         let waiting = rx.clone();
-        let publisher = Publisher::start(id, folded, pos, publications.clone(), move || {
-            !waiting.is_empty()
-        })
-        .map_err(|e| err_key(format!("cannot start the publisher thread: {e}")))?;
+        let staging = (def.definition().publication.mode
+            == skytale_model::PublicationMode::Approval)
+            .then_some(tree.len());
+        let publisher =
+            Publisher::start(id, folded, pos, publications.clone(), staging, move || {
+                !waiting.is_empty()
+            })
+            .map_err(|e| err_key(format!("cannot start the publisher thread: {e}")))?;
         let (events, _) = broadcast::channel(64);
         let definition_json = Arc::new(definition_document(&ledger, &signer.key.verifier()));
         let rt = Arc::new(ElectionRuntime {

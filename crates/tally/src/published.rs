@@ -104,6 +104,11 @@ impl PublishedTally {
         self.previous.as_ref()
     }
 
+    /// The statements accepted but not yet published, in log order.
+    pub fn sealed(&self) -> impl Iterator<Item = &Statement> {
+        self.waiting.iter().map(|(_, st)| st)
+    }
+
     /// Statements accepted but not yet published.
     pub fn waiting(&self) -> usize {
         self.waiting.len()

@@ -238,3 +238,114 @@ async fn nothing_sealed_is_public_until_the_go_ahead_then_everything_is_and_veri
     let _ = stop.send(());
     let _ = task.await;
 }
+
+/// One figure of the server's `/metrics` for this election (0 when not there yet).
+async fn metric(url: &str, name: &str, label: &str) -> f64 {
+    let text = reqwest::get(format!("{url}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let election = format!("election=\"{ID}\"");
+    text.lines()
+        .filter(|l| l.starts_with(name) && l.contains(&election) && l.contains(label))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_go_ahead_swaps_in_the_pages_rendered_during_the_embargo() {
+    let k = keys();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let def = embargoed(&k);
+    {
+        let head = skytale_model::sign_definition(&def, &k.authority).unwrap();
+        let store = skytale_store::Store::open(&data).unwrap();
+        skytale_server::create_election(&store, &head).unwrap();
+    }
+    let (url, stop, task) = start_server(&data).await;
+    assert_eq!(
+        submit(&url, &results(&k.north, "n1", 1, ALICE, 10)).await,
+        201
+    );
+    assert_eq!(
+        submit(&url, &results(&k.north, "n2", 1, 10, BOB)).await,
+        201
+    );
+    assert_eq!(submit(&url, &results(&k.south, "s1", 1, 20, 30)).await, 201);
+    wait_site(&url).await;
+    // The site thread renders the sealed statements privately (log size 4 after the third).
+    let start = Instant::now();
+    while metric(&url, "skytale_site_staged_size", "").await < 4.0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the sealed statements were never staged"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let staged = metric(
+        &url,
+        "skytale_site_pages_rendered_total",
+        "render=\"staged\"",
+    )
+    .await;
+    let before = metric(
+        &url,
+        "skytale_site_pages_rendered_total",
+        "render=\"public\"",
+    )
+    .await;
+    // Staged pages stay private.
+    for (u, status, b) in public_bytes(&url).await {
+        assert!(!reveals(&b), "{u} ({status}) reveals a staged figure");
+    }
+
+    let (_, cp) = body(&format!("{url}/log/{ID}/checkpoint")).await;
+    let note = skytale_note::Note::parse(&cp).unwrap();
+    let cp = Checkpoint::parse(&note.text).unwrap();
+    let approval = sign(
+        &approver(),
+        &format!(
+            r#"{{"type":"publication","election":"{ID}","tree_size":4,"root_hash":"{}","signed_at":"2026-11-25T23:00:00Z"}}"#,
+            encode_hash(&cp.root)
+        ),
+    );
+    assert_eq!(submit(&url, &approval).await, 201);
+    wait_published(&url, 4).await;
+    wait_site(&url).await;
+
+    // The lift rendered only what shows the publication itself: the overview and the
+    // verification page in each language, and the Atom feed. Every result page was staged.
+    let site = skytale_render::Site::new(std::sync::Arc::new(def.validate().unwrap())).unwrap();
+    let always = 2.0 * site.languages().len() as f64 + 1.0;
+    let lift = metric(
+        &url,
+        "skytale_site_pages_rendered_total",
+        "render=\"public\"",
+    )
+    .await
+        - before;
+    assert_eq!(
+        lift, always,
+        "the go-ahead rendered {lift} files; {staged} were staged before it"
+    );
+    assert!(staged > always, "only {staged} files were staged");
+    // N1's pages show Alice's 73,517: they were staged, and now they are public.
+    let shown: Vec<String> = public_bytes(&url)
+        .await
+        .into_iter()
+        .filter(|(u, status, b)| u.starts_with("/en/") && *status == 200 && reveals(b))
+        .map(|(u, _, _)| u)
+        .collect();
+    assert!(
+        shown.iter().any(|u| u.contains("n1")),
+        "no page of station N1 shows the published figures: {shown:?}"
+    );
+    // And what was swapped in is exactly what a verifier recomputes, page by page.
+    let r = verify(&opts(&url)).await;
+    assert!(r.ok, "{}", r.to_text());
+    let _ = stop.send(());
+    let _ = task.await;
+}

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use skytale_render::{ArchiveEntry, RenderState, Rendered, Site};
 
 use super::{SiteFile, SiteMap};
-use crate::publisher::Shared;
+use crate::publisher::{Generations, Shared};
 use crate::runtime::{ElectionRuntime, PublicationEvent};
 
 /// Levels of areas below a contest rendered before the server accepts requests.
@@ -30,7 +30,7 @@ fn lower_priority() {
 
 /// Renders the shallow pages of the current snapshot (in the caller's thread, so before the
 /// listener accepts requests), then starts the site thread, which renders the rest at once and
-/// every snapshot after.
+/// every snapshot after (and, under `approval`, the staged tally in between).
 pub fn start(rt: &Arc<ElectionRuntime>) -> std::io::Result<()> {
     let site = match Site::new(rt.definition.clone()) {
         // The server serves the JSON and CSV feeds itself (`SiteMap::feed`); pages are stored
@@ -41,7 +41,7 @@ pub fn start(rt: &Arc<ElectionRuntime>) -> std::io::Result<()> {
             None
         }
     };
-    let generation = rt.publisher.generation();
+    let generations = rt.publisher.generations();
     let shared = rt
         .publisher
         .share()
@@ -57,12 +57,11 @@ pub fn start(rt: &Arc<ElectionRuntime>) -> std::io::Result<()> {
         ),
         None => BTreeMap::new(),
     };
-    rt.site.swap(next_map(
-        &rt.site.current(),
-        files,
-        shared.clone(),
-        site.is_none(),
-    ));
+    let working = merged(HashMap::new(), files);
+    rt.site
+        .swap(public_map(working.clone(), shared.clone(), site.is_none()));
+    let staging =
+        rt.definition.definition().publication.mode == skytale_model::PublicationMode::Approval;
     let weak = Arc::downgrade(rt);
     std::thread::Builder::new()
         .name(format!("site-{}", rt.id))
@@ -72,35 +71,38 @@ pub fn start(rt: &Arc<ElectionRuntime>) -> std::io::Result<()> {
                     rt: weak,
                     site,
                     state,
+                    working,
+                    staging,
                     last_cost: Duration::ZERO,
                     last_end: None,
                 }
-                .run(shared, generation)
+                .run(shared, generations)
             }
         })
         .map(|_| ())
 }
 
-/// The map after a render: `cur`'s files (shared, not copied) with `changed` on top.
-fn next_map(
-    cur: &SiteMap,
+/// `base` (the static assets when empty) with `changed` on top; unchanged files stay shared.
+fn merged(
+    mut base: HashMap<String, Arc<SiteFile>>,
     changed: BTreeMap<String, Rendered>,
-    source: Shared,
-    complete: bool,
-) -> SiteMap {
-    let mut files: HashMap<String, Arc<SiteFile>> = if cur.files.is_empty() {
-        skytale_render::assets()
+) -> HashMap<String, Arc<SiteFile>> {
+    if base.is_empty() {
+        base = skytale_render::assets()
             .files
             .iter()
             .map(|(p, r)| (p.clone(), Arc::new(SiteFile::new(p, r.clone()))))
-            .collect()
-    } else {
-        cur.files.clone()
-    };
+            .collect();
+    }
     for (path, r) in changed {
         let f = Arc::new(SiteFile::new(&path, r));
-        files.insert(path, f);
+        base.insert(path, f);
     }
+    base
+}
+
+/// The public map of `files`, rendered from `source`.
+fn public_map(files: HashMap<String, Arc<SiteFile>>, source: Shared, complete: bool) -> SiteMap {
     // Nothing is published before the first results statement is in the tally.
     let tally = &source.tally;
     let status = (tally.statements() > 0).then(|| tally.status().to_string());
@@ -114,62 +116,117 @@ fn next_map(
 struct SiteThread {
     rt: Weak<ElectionRuntime>,
     site: Site,
+    /// The digests of what `working` holds.
     state: RenderState,
+    /// The files of the last render, public or staged. A staged render's files stay here,
+    /// never served, until a publication covers them: the go-ahead then renders only what
+    /// differs from them and publishes the whole map at once.
+    working: HashMap<String, Arc<SiteFile>>,
+    /// Whether the election's publication waits for approvals (then the staged tally is
+    /// rendered between publications).
+    staging: bool,
     /// How long the last render took, and when it ended (pacing).
     last_cost: Duration,
     last_end: Option<Instant>,
 }
 
 impl SiteThread {
-    fn run(mut self, first: Shared, mut generation: u64) {
+    fn run(mut self, first: Shared, mut seen: Generations) {
         lower_priority();
         // The start-up position is no news: listeners hear of the snapshots after it.
         let mut last_sent = Some(first.pos.tree_size);
-        let mut next = Some(first);
+        let mut first = Some(first);
         loop {
             let Some(rt) = self.rt.upgrade() else { return };
-            let Some(shared) = next.take() else {
-                // Wait for a newer snapshot, then pace: leave three times the last render's
-                // cost between renders (at most a quarter of a core, whatever the arrival rate).
-                let seen = generation;
-                generation = rt.publisher.wait_newer(seen, IDLE_CHECK);
-                if generation == seen {
-                    continue;
-                }
-                if let Some(end) = self.last_end {
-                    let wait = (end + self.last_cost * 3).saturating_duration_since(Instant::now());
-                    if !wait.is_zero() {
-                        std::thread::sleep(wait);
-                    }
+            if let Some(shared) = first.take() {
+                self.render_public(&rt, shared, &mut last_sent);
+                continue;
+            }
+            let now = rt.publisher.generations();
+            if now.published > seen.published {
+                // Under `approval` a publication is the lift readers wait for, and rare: at
+                // once. Otherwise leave three times the last render's cost between renders (at
+                // most a quarter of a core, whatever the arrival rate).
+                if !self.staging {
+                    std::thread::sleep(self.pace());
                 }
                 // Everything published until now, including what came while pacing.
-                generation = rt.publisher.generation();
-                next = rt.publisher.share();
+                seen.published = rt.publisher.generations().published;
+                let Some(shared) = rt.publisher.share() else {
+                    return;
+                };
+                self.render_public(&rt, shared, &mut last_sent);
                 continue;
-            };
-            let started = Instant::now();
-            let cur = rt.site.current();
-            if cur.pos.as_ref() != Some(&shared.pos) || !cur.complete {
-                let changed = self.site.render_changed(
-                    &shared.tally,
-                    &shared.pos,
-                    &shared.history,
-                    &mut self.state,
-                );
-                rt.site.swap(next_map(&cur, changed, shared.clone(), true));
             }
-            self.last_cost = started.elapsed();
-            self.last_end = Some(Instant::now());
-            tracing::debug!(election = %rt.id, tree_size = shared.pos.tree_size, cost_ms = self.last_cost.as_secs_f64() * 1e3, "site rendered");
-            if last_sent != Some(shared.pos.tree_size) {
-                last_sent = Some(shared.pos.tree_size);
-                let _ = rt.events.send(PublicationEvent {
-                    election: rt.id.clone(),
-                    tree_size: shared.pos.tree_size,
-                    root_hash: shared.pos.root_hash.clone(),
-                });
+            if self.staging && now.staged > seen.staged {
+                // Paced like a public render, but a publication arriving meanwhile goes first.
+                let pace = self.pace();
+                if !pace.is_zero() {
+                    let during = rt.publisher.wait_newer(seen, false, pace);
+                    if during.published > seen.published {
+                        continue;
+                    }
+                }
+                seen.staged = rt.publisher.generations().staged;
+                if let Some(shared) = rt.publisher.share_staged() {
+                    self.render_staged(&rt, &shared);
+                }
+                continue;
             }
+            rt.publisher.wait_newer(seen, self.staging, IDLE_CHECK);
         }
+    }
+
+    /// How long to wait before the next render.
+    fn pace(&self) -> Duration {
+        match self.last_end {
+            Some(end) => (end + self.last_cost * 3).saturating_duration_since(Instant::now()),
+            None => Duration::ZERO,
+        }
+    }
+
+    /// Renders what differs from `working` at the published position and swaps the public
+    /// map in; then tells the listeners.
+    fn render_public(&mut self, rt: &ElectionRuntime, shared: Shared, last_sent: &mut Option<u64>) {
+        let started = Instant::now();
+        let cur = rt.site.current();
+        if cur.pos.as_ref() != Some(&shared.pos) || !cur.complete {
+            let changed = self.site.render_changed(
+                &shared.tally,
+                &shared.pos,
+                &shared.history,
+                &mut self.state,
+            );
+            crate::metrics::site_rendered(&rt.id, changed.len(), None);
+            self.working = merged(std::mem::take(&mut self.working), changed);
+            rt.site
+                .swap(public_map(self.working.clone(), shared.clone(), true));
+        }
+        self.last_cost = started.elapsed();
+        self.last_end = Some(Instant::now());
+        tracing::debug!(election = %rt.id, tree_size = shared.pos.tree_size, cost_ms = self.last_cost.as_secs_f64() * 1e3, "site rendered");
+        if *last_sent != Some(shared.pos.tree_size) {
+            *last_sent = Some(shared.pos.tree_size);
+            let _ = rt.events.send(PublicationEvent {
+                election: rt.id.clone(),
+                tree_size: shared.pos.tree_size,
+                root_hash: shared.pos.root_hash.clone(),
+            });
+        }
+    }
+
+    /// Renders the staged tally into `working` only: nothing of it is served.
+    fn render_staged(&mut self, rt: &ElectionRuntime, shared: &Shared) {
+        let started = Instant::now();
+        let changed =
+            self.site
+                .render_changed(&shared.tally, &shared.pos, &shared.history, &mut self.state);
+        let pages = changed.len();
+        crate::metrics::site_rendered(&rt.id, pages, Some(shared.pos.tree_size));
+        self.working = merged(std::mem::take(&mut self.working), changed);
+        self.last_cost = started.elapsed();
+        self.last_end = Some(Instant::now());
+        tracing::debug!(election = %rt.id, staged_size = shared.pos.tree_size, pages, cost_ms = self.last_cost.as_secs_f64() * 1e3, "staged site rendered");
     }
 }
 
