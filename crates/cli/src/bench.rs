@@ -444,8 +444,8 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
     if let Some(l) = &lift {
         let _ = writeln!(
             out,
-            "  embargo lift:        approval of size {} sequenced in {:?}; public results JSON {:?} and every page {:?} after it",
-            l.size, l.approve, l.results, l.site
+            "  embargo lift:        staged site at the wave's size {:?} after it; approval of size {} sequenced in {:?}; public results JSON {:?} and every page {:?} after it",
+            l.staged, l.size, l.approve, l.results, l.site
         );
     }
     if let Some(r) = &read_stats {
@@ -492,6 +492,9 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
 struct Lift {
     /// The approved (published) tree size.
     size: u64,
+    /// From the end of the wave until the site thread had rendered it privately (the
+    /// embargo's staged site); a real embargo lasts hours, so the lift starts from there.
+    staged: Duration,
     /// Signing and sending the approval until its receipt (it is sequenced then).
     approve: Duration,
     /// Until the results document names the approved size.
@@ -516,6 +519,17 @@ async fn lift_embargo(
             before.tree_size
         );
     }
+    // The staged site catches up with the wave (its renders are paced while statements
+    // arrive) before the officials give the go-ahead.
+    let wave_end = Instant::now();
+    let series = "skytale_site_staged_size{election=\"bench\"}";
+    while client.metric(series).await?.unwrap_or(0.0) < statements_end as f64 {
+        if wave_end.elapsed() > Duration::from_secs(600) {
+            bail!("the staged site did not reach size {statements_end} within 600 s of the wave's end");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let staged = wave_end.elapsed();
     let sent = Instant::now();
     let (size, _) = crate::submit::approve_with(client, "bench", approver, None).await?;
     let acked = Instant::now();
@@ -536,6 +550,7 @@ async fn lift_embargo(
     }
     Ok(Lift {
         size,
+        staged,
         approve: acked - sent,
         results: results.unwrap_or_default(),
         site: site.unwrap_or_default(),

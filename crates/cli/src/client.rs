@@ -289,6 +289,29 @@ impl Client {
         crate::approvals::from_response(status, &body, &url)
     }
 
+    /// The value of one series of the server's `/metrics` (Prometheus text), the first line
+    /// whose name and labels start with `series` (e.g. `name{election="x"`); `None` when the
+    /// server has not exported it yet.
+    pub async fn metric(&self, series: &str) -> Result<Option<f64>> {
+        let url = format!("{}/metrics", self.base);
+        let text = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?
+            .error_for_status()
+            .with_context(|| format!("GET {url}"))?
+            .text()
+            .await
+            .with_context(|| format!("GET {url}"))?;
+        Ok(text
+            .lines()
+            .find(|l| l.starts_with(series))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok()))
+    }
+
     /// What the public sees now (`GET /api/v1/elections/<id>/snapshot`): the published tree
     /// size, and the size whose pages are all rendered.
     pub async fn snapshot(&self, election: &str) -> Result<PublicSnapshot> {
