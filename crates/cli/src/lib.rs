@@ -9,6 +9,7 @@ pub mod demo;
 pub mod drill;
 pub mod fsck;
 pub mod loadconn;
+pub mod preview;
 pub mod publish;
 pub mod rcv_cmd;
 pub mod sealed;

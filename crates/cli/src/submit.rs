@@ -15,6 +15,7 @@ use skytale_note::{SigningKey, VerifierKey};
 
 use crate::approvals::Choice;
 use crate::client::{check_receipt, Answer, BatchAnswer, Client, ElectionInfo};
+use crate::preview::preview;
 
 /// Options of `skytale submit`.
 pub struct SubmitOptions {
@@ -173,6 +174,8 @@ pub async fn submit(opts: SubmitOptions) -> Result<bool> {
     let now = crate::now_rfc3339();
     let mapping = load_mapping(opts.mapping.as_deref())?;
     let mut statements = Vec::new();
+    // The dry run's preview, file by file: every number with the line it came from.
+    let mut previews = Vec::new();
     for f in &opts.files {
         let name = f.display().to_string();
         let (mut input, format) = open_results(
@@ -185,13 +188,12 @@ pub async fn submit(opts: SubmitOptions) -> Result<bool> {
             input
                 .read_to_end(&mut bytes)
                 .with_context(|| format!("cannot read {name}"))?;
-            statements.extend(parse_native(
-                &bytes,
-                &name,
-                &opts.election,
-                opts.version,
-                &now,
-            )?);
+            let parsed = parse_native(&bytes, &name, &opts.election, opts.version, &now)?;
+            if opts.dry_run {
+                let none = skytale_formats::Trace::default();
+                previews.push(preview(&info.definition, &name, &parsed, &none));
+            }
+            statements.extend(parsed);
         } else {
             let io = skytale_formats::ImportOptions {
                 election: &opts.election,
@@ -202,15 +204,34 @@ pub async fn submit(opts: SubmitOptions) -> Result<bool> {
                 source_name: Some(&name),
             };
             // Streamed: a state's precinct file is parsed record by record, never held whole.
-            statements.extend(
-                skytale_formats::import_results_from(format, input, &info.definition, &io)
-                    .map_err(|e| anyhow!("{e}"))?,
-            );
+            if opts.dry_run {
+                let (parsed, trace) =
+                    skytale_formats::import_results_traced(format, input, &info.definition, &io)
+                        .map_err(|e| anyhow!("{e}"))?;
+                previews.push(preview(&info.definition, &name, &parsed, &trace));
+                statements.extend(parsed);
+            } else {
+                statements.extend(
+                    skytale_formats::import_results_from(format, input, &info.definition, &io)
+                        .map_err(|e| anyhow!("{e}"))?,
+                );
+            }
         }
     }
     // Every statement is checked against the definition before anything is signed or sent:
     // a file with one unknown id sends nothing.
     check_against_definition(&info.definition, &statements)?;
+    if opts.dry_run {
+        // On standard output: the preview is what the command was asked for.
+        for p in &previews {
+            println!("{p}");
+        }
+        println!(
+            "dry run: {} statement(s) checked against the definition; nothing signed or sent",
+            statements.len()
+        );
+        return Ok(true);
+    }
     eprintln!(
         "{} statement(s) to sign with {}:",
         statements.len(),
@@ -218,10 +239,6 @@ pub async fn submit(opts: SubmitOptions) -> Result<bool> {
     );
     for r in &statements {
         eprint!("{}", describe(&info.definition, r));
-    }
-    if opts.dry_run {
-        eprintln!("dry run: nothing signed or sent");
-        return Ok(true);
     }
     let dir = opts.receipts.join(&opts.election);
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;

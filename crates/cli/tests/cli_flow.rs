@@ -318,7 +318,8 @@ scope = ["town"]
         "{out}"
     );
     // An OpenElections CSV is streamed from the open file: a dry run resolves its names
-    // (county Town, precinct Station 1, CRLF endings) and shows the statement...
+    // (county Town, precinct Station 1, CRLF endings) and shows what would be signed, each
+    // number with the line of the file it came from...
     std::fs::write(
         d.join("town.csv"),
         "county,precinct,office,district,party,candidate,votes\r\n\
@@ -345,10 +346,16 @@ scope = ["town"]
     };
     let (ok, out, err) = csv_submit("town.csv");
     assert!(ok, "{out}{err}");
-    assert!(
-        err.contains("unit ps1 (Station 1), version 2") && err.contains("mayor: 591 votes"),
-        "{err}"
-    );
+    for shown in [
+        "town.csv: 1 statement(s)",
+        "unit ps1 \"Station 1\" · version 2 · partial",
+        "  contest mayor \"Mayor\"  (lines 2, 3)",
+        "351  (line 2)",
+        "240  (line 3)",
+        "nothing signed or sent",
+    ] {
+        assert!(out.contains(shown), "{shown:?} not in the preview:\n{out}");
+    }
     // ... and a bad count names the file, the line and the column.
     std::fs::write(
         d.join("bad.csv"),

@@ -39,7 +39,11 @@ pub const MAX_TREE_DEPTH: usize = 64;
 /// Largest number of JSON/XML values in one report (bounds memory of the tree read).
 pub const MAX_NODES: usize = 50_000_000;
 
-pub(crate) fn read_json(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, FormatError> {
+pub(crate) fn read_json(
+    bytes: &[u8],
+    mapping: Option<&Mapping>,
+    trace: bool,
+) -> Result<Sheet, FormatError> {
     let v: Value =
         serde_json::from_slice(crate::without_bom(bytes)).map_err(|e| FormatError::Syntax {
             at: Location {
@@ -49,13 +53,17 @@ pub(crate) fn read_json(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet
             },
             why: format!("malformed JSON: {e}"),
         })?;
-    read_value(&v, Format::NistJson, mapping)
+    read_value(&v, Format::NistJson, mapping, trace)
 }
 
-pub(crate) fn read_xml(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, FormatError> {
+pub(crate) fn read_xml(
+    bytes: &[u8],
+    mapping: Option<&Mapping>,
+    trace: bool,
+) -> Result<Sheet, FormatError> {
     let src = to_utf8(bytes)?;
     let v = xml_to_value(&src)?;
-    read_value(&v, Format::NistXml, mapping)
+    read_value(&v, Format::NistXml, mapping, trace)
 }
 
 struct Frame {
@@ -365,6 +373,7 @@ fn read_value(
     report: &Value,
     format: Format,
     mapping: Option<&Mapping>,
+    trace: bool,
 ) -> Result<Sheet, FormatError> {
     if !report.is_object() {
         return Err(FormatError::syntax(
@@ -395,7 +404,7 @@ fn read_value(
             ))
         }
     };
-    let mut sheet = Sheet::new(format);
+    let mut sheet = Sheet::new(format).traced(trace);
     sheet.keys_are_ids = true;
     let mut langs: Vec<String> = Vec::new();
     if let Some(n) = intl(election.get("Name"), &mut langs) {

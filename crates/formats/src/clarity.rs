@@ -70,10 +70,14 @@ fn vote_type(
     })
 }
 
-pub(crate) fn read(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet, FormatError> {
+pub(crate) fn read(
+    bytes: &[u8],
+    mapping: Option<&Mapping>,
+    trace: bool,
+) -> Result<Sheet, FormatError> {
     let src = to_utf8(bytes)?;
     let mut x = Xml::new(&src);
-    let mut sheet = Sheet::new(Format::ClarityXml);
+    let mut sheet = Sheet::new(Format::ClarityXml).traced(trace);
     // Find the root element.
     loop {
         match x.next()? {
@@ -210,7 +214,13 @@ fn attach_ballots(
                 _ => reporting[c] == subunits,
             };
         if whole {
-            sheet.add_other(u, c, Other::Ballots, ballots, line, false)?;
+            // The figure is the unit's own (its turnout line), not the contest's.
+            let stated = if su.ballots_line > 0 {
+                su.ballots_line
+            } else {
+                line
+            };
+            sheet.add_other(u, c, Other::Ballots, ballots, stated, false)?;
         }
     }
     Ok(())
@@ -258,6 +268,7 @@ fn turnout_unit(
     )?;
     if let Some(v) = ballots {
         sheet.units[u].ballots = parse_count(&v, || Location::line(line).field("ballotsCast"))?;
+        sheet.units[u].ballots_line = line;
     }
     if let Some(v) = count {
         if let Some(n) = parse_count(&v, || Location::line(line).field("precinctsParticipating"))? {

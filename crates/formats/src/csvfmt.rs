@@ -478,7 +478,11 @@ type ByRaw<T> = HashMap<Box<[u8]>, T>;
 
 /// Reads a CSV file from `input` into a sheet, one record at a time (the file is never held
 /// whole; memory grows with its distinct units, contests and figures, not its bytes).
-pub(crate) fn read<R: BufRead>(input: R, mapping: Option<&Mapping>) -> Result<Sheet, FormatError> {
+pub(crate) fn read<R: BufRead>(
+    input: R,
+    mapping: Option<&Mapping>,
+    trace: bool,
+) -> Result<Sheet, FormatError> {
     let layout = mapping.and_then(Mapping::csv_layout);
     let mut dec = Decoder::new(layout);
     let mut rec = Records::new(skip_bom(input)?);
@@ -490,7 +494,7 @@ pub(crate) fn read<R: BufRead>(input: R, mapping: Option<&Mapping>) -> Result<Sh
         }
     }
     let cols = columns(&headers, layout, mapping)?;
-    let mut sheet = Sheet::new(Format::Csv);
+    let mut sheet = Sheet::new(Format::Csv).traced(trace);
     // (unit, contest) → per-type sums of write-in detail rows, first line.
     let mut detail: HashMap<(usize, usize), ([u64; 5], u64)> = HashMap::new();
     let mut rows = 0u64;
@@ -809,7 +813,7 @@ mod tests {
     #[test]
     fn totals_must_match_parts() {
         let csv = "county,precinct,office,district,party,candidate,votes,election_day,mail\nA,P1,Gov,,D,X,10,4,5\n";
-        let e = read(csv.as_bytes(), None).unwrap_err();
+        let e = read(csv.as_bytes(), None, false).unwrap_err();
         assert_eq!(e.location().unwrap().line, Some(2));
         assert!(e.to_string().contains("add up to 9"), "{e}");
     }
@@ -817,7 +821,7 @@ mod tests {
     #[test]
     fn duplicate_rows_are_refused() {
         let csv = "county,precinct,office,district,party,candidate,votes\nA,P1,Gov,,D,X,10\nA,P1,Gov,,D,X ,10\n";
-        let e = read(csv.as_bytes(), None).unwrap_err();
+        let e = read(csv.as_bytes(), None, false).unwrap_err();
         assert_eq!(e.location().unwrap().line, Some(3), "{e}");
     }
 
@@ -826,7 +830,7 @@ mod tests {
     #[test]
     fn repeated_names_are_recognised_by_their_cells() {
         let csv = "county,precinct,office,district,party,candidate,votes\nA,P1,AB,C,D,X,1\nA,P2,AB,C,D,X,2\nA,P1,A,BC,D,X,3\nA,P2,A,BC,D,X,4\nA,P3,A,BC,,X,5\n";
-        let s = read(csv.as_bytes(), None).unwrap();
+        let s = read(csv.as_bytes(), None, false).unwrap();
         let names: Vec<&str> = s.contests.iter().map(|c| c.name.display.as_str()).collect();
         assert_eq!(names, vec!["AB, C", "A, BC"]);
         let total = |p: &str, c: usize| {
@@ -855,9 +859,9 @@ mod tests {
     #[test]
     fn write_in_details_must_add_up() {
         let ok = "county,precinct,office,district,party,candidate,votes\nA,P1,Gov,,,Write-ins,3\nA,P1,Gov,,,Write-In: Z,2\nA,P1,Gov,,,Not Assigned,1\n";
-        let s = read(ok.as_bytes(), None).unwrap();
+        let s = read(ok.as_bytes(), None, false).unwrap();
         assert_eq!(s.contests[0].selections.len(), 1);
         let bad = "county,precinct,office,district,party,candidate,votes\nA,P1,Gov,,,Write-ins,3\nA,P1,Gov,,,Write-In: Z,1\n";
-        assert!(read(bad.as_bytes(), None).is_err());
+        assert!(read(bad.as_bytes(), None, false).is_err());
     }
 }

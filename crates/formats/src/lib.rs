@@ -61,7 +61,9 @@ pub use csvfmt::{MAX_FIELD_BYTES, MAX_ROWS};
 pub use csvrec::{MAX_RECORD_BYTES, MAX_RECORD_FIELDS};
 pub use error::{FormatError, Location};
 pub use mapping::{CsvLayout, Mapping};
-pub use sheet::{MAX_FILE_CONTESTS, MAX_FILE_PARTIES, MAX_FILE_SELECTIONS, MAX_FILE_UNITS};
+pub use sheet::{
+    Figure, Trace, MAX_FILE_CONTESTS, MAX_FILE_PARTIES, MAX_FILE_SELECTIONS, MAX_FILE_UNITS,
+};
 pub use xml::{MAX_XML_ATTRIBUTES, MAX_XML_DEPTH};
 
 /// Largest input accepted by any importer (a state's precinct file is hundreds of MB).
@@ -176,13 +178,14 @@ fn read_sheet(
     format: Format,
     bytes: &[u8],
     mapping: Option<&Mapping>,
+    trace: bool,
 ) -> Result<sheet::Sheet, FormatError> {
     check_size(bytes)?;
     match format {
-        Format::Csv => csvfmt::read(bytes, mapping),
-        Format::ClarityXml => clarity::read(bytes, mapping),
-        Format::NistJson => cdf::read_json(bytes, mapping),
-        Format::NistXml => cdf::read_xml(bytes, mapping),
+        Format::Csv => csvfmt::read(bytes, mapping, trace),
+        Format::ClarityXml => clarity::read(bytes, mapping, trace),
+        Format::NistJson => cdf::read_json(bytes, mapping, trace),
+        Format::NistXml => cdf::read_xml(bytes, mapping, trace),
         Format::Native => Err(FormatError::invalid(
             Location::default(),
             "the native format holds statements, not an election definition",
@@ -200,8 +203,9 @@ fn read_sheet_from<R: Read>(
     format: Format,
     input: R,
     mapping: Option<&Mapping>,
+    trace: bool,
 ) -> Result<(sheet::Sheet, String), FormatError> {
-    read_sheet_limited(format, input, mapping, MAX_INPUT_BYTES as u64)
+    read_sheet_limited(format, input, mapping, MAX_INPUT_BYTES as u64, trace)
 }
 
 fn read_sheet_limited<R: Read>(
@@ -209,10 +213,15 @@ fn read_sheet_limited<R: Read>(
     input: R,
     mapping: Option<&Mapping>,
     limit: u64,
+    trace: bool,
 ) -> Result<(sheet::Sheet, String), FormatError> {
     let mut src = source::Source::new(input, limit);
     let sheet = if format == Format::Csv {
-        let r = csvfmt::read(BufReader::with_capacity(STREAM_BUFFER, &mut src), mapping);
+        let r = csvfmt::read(
+            BufReader::with_capacity(STREAM_BUFFER, &mut src),
+            mapping,
+            trace,
+        );
         // Past the limit the reader fails with an I/O error; say which limit instead.
         if let Some(e) = src.exceeded() {
             return Err(e);
@@ -220,7 +229,7 @@ fn read_sheet_limited<R: Read>(
         r?
     } else {
         let bytes = read_whole(&mut src)?;
-        read_sheet(format, &bytes, mapping)?
+        read_sheet(format, &bytes, mapping, trace)?
     };
     Ok((sheet, src.sha256_hex()))
 }
@@ -255,7 +264,7 @@ pub fn import_results(
         if format == Format::Native {
             return native(bytes, opts);
         }
-        let sheet = read_sheet(format, bytes, opts.mapping)?;
+        let sheet = read_sheet(format, bytes, opts.mapping, false)?;
         sheet.import(def, opts, &sha256_hex(bytes))
     };
     run().map_err(|e| match opts.source_name {
@@ -278,8 +287,32 @@ pub fn import_results_from<R: Read>(
             let bytes = read_whole(&mut source::Source::new(input, MAX_INPUT_BYTES as u64))?;
             return native(&bytes, opts);
         }
-        let (sheet, sha) = read_sheet_from(format, input, opts.mapping)?;
+        let (sheet, sha) = read_sheet_from(format, input, opts.mapping, false)?;
         sheet.import(def, opts, &sha)
+    };
+    run().map_err(|e| match opts.source_name {
+        Some(n) => e.with_file(n),
+        None => e,
+    })
+}
+
+/// [`import_results_from`] that also gives the source line of every figure, for a preview a
+/// person checks against the file (`skytale submit --dry-run`). The same statements. Native
+/// statements and NIST JSON (whose reader keeps no positions) give an empty [`Trace`].
+pub fn import_results_traced<R: Read>(
+    format: Format,
+    input: R,
+    def: &ValidDefinition,
+    opts: &ImportOptions,
+) -> Result<(Vec<ResultsStatement>, Trace), FormatError> {
+    let run = || -> Result<(Vec<ResultsStatement>, Trace), FormatError> {
+        if format == Format::Native {
+            let bytes = read_whole(&mut source::Source::new(input, MAX_INPUT_BYTES as u64))?;
+            return Ok((native(&bytes, opts)?, Trace::default()));
+        }
+        let (sheet, sha) = read_sheet_from(format, input, opts.mapping, true)?;
+        let statements = sheet.import(def, opts, &sha)?;
+        Ok((statements, sheet.trace(def, opts)?))
     };
     run().map_err(|e| match opts.source_name {
         Some(n) => e.with_file(n),
@@ -383,7 +416,7 @@ pub fn derive_definition_with(
     reporter_key: VerifierKey,
     opts: &DeriveOptions,
 ) -> Result<Definition, FormatError> {
-    let sheet = read_sheet(format, bytes, opts.mapping)?;
+    let sheet = read_sheet(format, bytes, opts.mapping, false)?;
     sheet.derive(&sheet::DeriveParams {
         election_id,
         authority_key,
@@ -405,7 +438,7 @@ pub fn derive_definition_from<R: Read>(
     reporter_key: VerifierKey,
     opts: &DeriveOptions,
 ) -> Result<Definition, FormatError> {
-    let (sheet, _) = read_sheet_from(format, input, opts.mapping)?;
+    let (sheet, _) = read_sheet_from(format, input, opts.mapping, false)?;
     sheet.derive(&sheet::DeriveParams {
         election_id,
         authority_key,
@@ -443,7 +476,7 @@ mod tests {
     #[test]
     fn streams_past_the_size_limit_are_refused_as_such() {
         for (format, csv) in [(Format::Csv, true), (Format::ClarityXml, false)] {
-            let e = read_sheet_limited(format, Endless { row: 0, csv }, None, 100_000)
+            let e = read_sheet_limited(format, Endless { row: 0, csv }, None, 100_000, false)
                 .err()
                 .unwrap();
             assert!(

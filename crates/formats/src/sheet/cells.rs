@@ -7,7 +7,7 @@ use foldhash::HashMap;
 
 use skytale_model::{ByType, Count, CountType};
 
-use super::{Other, Sheet};
+use super::{Other, Sheet, SheetFigure};
 use crate::error::{FormatError, Location};
 
 /// The selections' figures of one cell, in selection order. Nearly every cell holds a few
@@ -262,6 +262,7 @@ impl Sheet {
         line: u64,
         accumulate: bool,
     ) -> Result<(), FormatError> {
+        self.note(u, c, SheetFigure::Votes(s, t), line);
         let cell = self.cells.entry(u, c, line);
         let row = cell.sel.entry(s);
         match row.get(&t).copied() {
@@ -269,15 +270,8 @@ impl Sheet {
                 row.insert(t, Count::new(old.get().saturating_add(v)));
             }
             Some(_) => {
-                let (unit, contest, sel) = (
-                    &self.units[u].name.display,
-                    &self.contests[c].name.display,
-                    &self.contests[c].selections[s].name.display,
-                );
-                return Err(FormatError::invalid(
-                    Location::line(line),
-                    format!("{sel:?} in contest {contest:?} has a second {} count for unit {unit:?} (first near line {}); duplicated rows are refused", t.as_str(), cell.line),
-                ));
+                let cell_line = cell.line;
+                return Err(self.second_count(u, c, s, t, line, cell_line));
             }
             None => {
                 row.insert(t, Count::new(v));
@@ -297,6 +291,9 @@ impl Sheet {
         line: u64,
         accumulate: bool,
     ) -> Result<(), FormatError> {
+        for &(t, _) in parts {
+            self.note(u, c, SheetFigure::Votes(s, t), line);
+        }
         let cell = self.cells.entry(u, c, line);
         let row = cell.sel.entry(s);
         for &(t, v) in parts {
@@ -304,13 +301,37 @@ impl Sheet {
                 Some(old) if accumulate => {
                     row.insert(t, Count::new(old.get().saturating_add(v)));
                 }
-                Some(_) => return self.add(u, c, s, t, v, line, accumulate),
+                Some(_) => {
+                    let cell_line = cell.line;
+                    return Err(self.second_count(u, c, s, t, line, cell_line));
+                }
                 None => {
                     row.insert(t, Count::new(v));
                 }
             }
         }
         Ok(())
+    }
+
+    /// The error of a duplicated row: a second `t` figure for one selection and unit.
+    fn second_count(
+        &self,
+        u: usize,
+        c: usize,
+        s: usize,
+        t: CountType,
+        line: u64,
+        first: u64,
+    ) -> FormatError {
+        let (unit, contest, sel) = (
+            &self.units[u].name.display,
+            &self.contests[c].name.display,
+            &self.contests[c].selections[s].name.display,
+        );
+        FormatError::invalid(
+            Location::line(line),
+            format!("{sel:?} in contest {contest:?} has a second {} count for unit {unit:?} (first near line {first}); duplicated rows are refused", t.as_str()),
+        )
     }
 
     /// Records a figure other than votes (over/undervotes, blank, ballots).
@@ -323,6 +344,7 @@ impl Sheet {
         line: u64,
         accumulate: bool,
     ) -> Result<(), FormatError> {
+        self.note(u, c, SheetFigure::Other(o), line);
         let cell = self.cells.entry(u, c, line);
         let x = &mut cell.other[other_slot(o)];
         match x {

@@ -228,7 +228,7 @@ impl Sheet {
 
     /// Definition selection of source selection `s` of source contest `c` (resolved in
     /// definition contest `dc` once, then remembered).
-    fn resolve_selection(
+    pub(super) fn resolve_selection(
         &self,
         c: usize,
         s: usize,
@@ -271,7 +271,7 @@ impl Sheet {
         out.windows(2).all(|w| w[0].0 != w[1].0)
     }
 
-    fn resolve_unit(
+    pub(super) fn resolve_unit(
         &self,
         u: usize,
         r: &Resolver,
@@ -351,7 +351,7 @@ fn first_line_mapping_to(
 }
 
 /// Name look-ups into a definition.
-struct Resolver<'a> {
+pub(super) struct Resolver<'a> {
     def: &'a ValidDefinition,
     mapping: Option<&'a crate::Mapping>,
     /// (parent index or usize::MAX for none, normalised name) → unit.
@@ -364,7 +364,10 @@ struct Resolver<'a> {
 }
 
 impl<'a> Resolver<'a> {
-    fn new(def: &'a ValidDefinition, mapping: Option<&'a crate::Mapping>) -> Resolver<'a> {
+    pub(super) fn new(
+        def: &'a ValidDefinition,
+        mapping: Option<&'a crate::Mapping>,
+    ) -> Resolver<'a> {
         let mut unit_child = HashMap::new();
         let mut unit_any: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, u) in def.units().iter().enumerate() {
@@ -465,7 +468,7 @@ impl<'a> Resolver<'a> {
         })
     }
 
-    fn contest(&self, sc: &SContest, line: u64) -> Result<usize, FormatError> {
+    pub(super) fn contest(&self, sc: &SContest, line: u64) -> Result<usize, FormatError> {
         let at = || Location::line(if line > 0 { line } else { sc.line });
         let name = &sc.name.display;
         if let Some(id) = self.mapping.and_then(|m| {

@@ -19,9 +19,12 @@ mod cells;
 mod derive;
 mod import;
 mod names;
+mod trace;
 
 pub(crate) use cells::{Cell, Cells};
 pub(crate) use derive::DeriveParams;
+pub(crate) use trace::SheetFigure;
+pub use trace::{Figure, Trace};
 
 /// Largest number of distinct reporting units one file may name.
 pub const MAX_FILE_UNITS: usize = skytale_model::definition::MAX_UNITS;
@@ -58,6 +61,8 @@ pub(crate) struct SUnit {
     /// Ballots cast in the unit, when the file states them (for turnout; the importer decides
     /// which contests' reports they are the ballots of).
     pub ballots: Option<u64>,
+    /// The line that states `ballots`.
+    pub ballots_line: u64,
     pub line: u64,
 }
 
@@ -123,6 +128,8 @@ pub(crate) struct Sheet {
     /// Whether source keys are stable ids worth keeping as definition ids (NIST ObjectIds);
     /// Clarity keys are only used to find things within the file.
     pub keys_are_ids: bool,
+    /// Every figure's source line, when the caller asked for them ([`Sheet::traced`]).
+    trace: Option<Vec<trace::Traced>>,
 }
 
 impl Sheet {
@@ -145,6 +152,7 @@ impl Sheet {
             party_key: HashMap::new(),
             cells: Cells::default(),
             keys_are_ids: false,
+            trace: None,
         }
     }
 }

@@ -91,6 +91,7 @@ impl Sheet {
             level: level.map(str::to_string),
             registered: None,
             ballots: None,
+            ballots_line: 0,
             line,
         });
         Ok(self.units.len() - 1)
