@@ -17,7 +17,11 @@
 //!   `early`, `absentee-in-person` → early; `absentee`, `absentee-mail`, `absentee-fwab`,
 //!   `uocava` → mail; `provisional`; `total`; `other` by its `OtherType` through the mapping.
 //!   `OtherCounts` give over- and undervotes. Counts are xsd:float in the schema; fractions are
-//!   refused. Counts at a district (not a unit of the tree) are refused.
+//!   refused. Counts at a district (not a unit of the tree) are refused. A unit's counts that
+//!   are exactly the sum of its subunits' (the county and state rows of an export) are a
+//!   roll-up, not a report of the unit's own (see `sheet/rollup.rs`).
+//! - **BallotCounts** (`BallotsCast`, per unit): the ballots of each contest of the unit, when
+//!   the unit has exactly one (several, as a primary's per party, cannot be told apart).
 //! - **ObjectIds are kept as ids** (trimmed: the Cambridge file has `ObjectId="prec-1-1 "`
 //!   while its references have no space; xsd:ID collapses white space, and so do we).
 //!
@@ -706,8 +710,54 @@ fn read_value(
             }
         }
     }
+    ballot_counts(election, &by_id, &unit_of, &mut sheet)?;
     langs.retain(|l| crate::norm::valid_language(l));
     // The default language: the election name's, else the first seen.
     sheet.languages = langs;
     Ok(sheet)
+}
+
+/// `Election.BallotCounts`: ballots cast per unit, the one place the format has for them. A
+/// unit's figure becomes the ballots of each of its contests in the file that gives none of
+/// its own, when the unit has exactly one such count (type `total`, no device class): a file
+/// with several for one unit (a primary's ballots per party) does not say which contest each
+/// belongs to, and those are left out rather than guessed.
+fn ballot_counts(
+    election: &Value,
+    by_id: &HashMap<String, usize>,
+    unit_of: &[Option<usize>],
+    sheet: &mut Sheet,
+) -> Result<(), FormatError> {
+    let mut per_unit: HashMap<usize, Vec<(u64, u64)>> = HashMap::new();
+    for bc in items(election, "BallotCounts") {
+        if text(bc, "Type").is_some_and(|t| t != "total") || bc.get("DeviceClass").is_some() {
+            continue;
+        }
+        let Some(v) = bc.get("BallotsCast") else {
+            continue;
+        };
+        let gid = text(bc, "GpUnitId").map(str::trim).unwrap_or("");
+        let Some(u) = by_id.get(gid).and_then(|&g| unit_of[g]) else {
+            return Err(FormatError::invalid(
+                at(bc, "BallotCounts.GpUnitId"),
+                format!("GpUnit {gid:?} is not a reporting unit"),
+            ));
+        };
+        let n = count_value(v, || at(bc, "BallotCounts.BallotsCast"))?;
+        per_unit.entry(u).or_default().push((n, line_of(bc)));
+    }
+    let contests_of: Vec<(usize, usize)> = sheet
+        .cells
+        .iter()
+        .map(|(k, _)| *k)
+        .filter(|(u, _)| per_unit.get(u).is_some_and(|v| v.len() == 1))
+        .collect();
+    for (u, c) in contests_of {
+        let (n, line) = per_unit[&u][0];
+        if sheet.cells.gives(u, c, Other::Ballots) {
+            continue;
+        }
+        sheet.add_other(u, c, Other::Ballots, n, line, false)?;
+    }
+    Ok(())
 }

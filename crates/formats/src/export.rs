@@ -359,21 +359,44 @@ fn report(def: &ValidDefinition, contests: &[ContestResult], pos: &LogPosition) 
         };
         let mut n = Node::new(ty, Some(cid), true)
             .f("ContestSelection", Val::List(sels))
-            .f("ElectionDistrictId", Val::Str(district))
+            .f("ElectionDistrictId", Val::Str(district.clone()))
             .f(
                 "Name",
                 Val::Str(def.text(&c.name, &d.default_language).to_string()),
             );
-        if let (Some(r), 1) = (result, area.len()) {
-            if r.overvotes > 0 || r.undervotes > 0 {
-                n = n.f(
-                    "OtherCounts",
-                    Val::List(vec![Node::new("OtherCounts", None, false)
-                        .f("GpUnitId", Val::Str(unit_ids[area[0]].clone()))
-                        .f("Overvotes", Val::Num(r.overvotes))
-                        .f("Undervotes", Val::Num(r.undervotes))]),
-                );
+        // Over- and undervotes per unit, as the source gave them (a ranked-choice contest has
+        // no unit rows: its figures are the whole district's).
+        // Each figure only when stated (both are optional): the tally keeps an unstated
+        // figure as 0, and a 0 written here would come back as a stated one.
+        let other = |gpunit: &str, over: u64, under: u64| {
+            let mut n =
+                Node::new("OtherCounts", None, false).f("GpUnitId", Val::Str(gpunit.to_string()));
+            if over > 0 {
+                n = n.f("Overvotes", Val::Num(over));
             }
+            if under > 0 {
+                n = n.f("Undervotes", Val::Num(under));
+            }
+            n
+        };
+        let others: Vec<Node> = match result {
+            Some(r) if c.kind == ContestKind::RankedChoice => (r.overvotes > 0 || r.undervotes > 0)
+                .then(|| other(&district, r.overvotes, r.undervotes))
+                .into_iter()
+                .collect(),
+            Some(r) => r
+                .units
+                .iter()
+                .filter(|u| u.overvotes > 0 || u.undervotes > 0)
+                .filter_map(|u| {
+                    let ui = def.unit_index(&u.id)?;
+                    Some(other(&unit_ids[ui], u.overvotes, u.undervotes))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        if !others.is_empty() {
+            n = n.f("OtherCounts", Val::List(others));
         }
         // A ranked-choice contest: NIST's VoteVariation `rcv`, the seats it fills, and as
         // vote counts the final round's (the selections' votes). The rounds themselves have no
@@ -390,6 +413,18 @@ fn report(def: &ValidDefinition, contests: &[ContestResult], pos: &LogPosition) 
         contest_nodes.push(n);
     }
     let mut election = Node::new("Election", None, false);
+    let ballots: Vec<Node> = unit_ballots(def, contests)
+        .into_iter()
+        .map(|(u, n)| {
+            Node::new("BallotCounts", None, false)
+                .f("GpUnitId", Val::Str(unit_ids[u].clone()))
+                .f("Type", Val::Str("total".into()))
+                .f("BallotsCast", Val::Num(n))
+        })
+        .collect();
+    if !ballots.is_empty() {
+        election = election.f("BallotCounts", Val::List(ballots));
+    }
     if !candidates.is_empty() {
         election = election.f("Candidate", Val::List(candidates));
     }
@@ -447,6 +482,34 @@ fn report(def: &ValidDefinition, contests: &[ContestResult], pos: &LogPosition) 
                 pos.root_hash
             )),
         )
+}
+
+/// Each unit's ballots cast, for `Election.BallotCounts` (NIST's one place for ballots: per
+/// unit, not per contest): given only where every contest reported in the unit states the same
+/// figure, so that a reader who gives it to each contest of the unit (as Skytale's importer
+/// does) reads back what was stated.
+fn unit_ballots(def: &ValidDefinition, contests: &[ContestResult]) -> Vec<(usize, u64)> {
+    // Per unit: Some(n) while all its reported contests agree on n, None once they do not.
+    let mut agreed: BTreeMap<usize, Option<u64>> = BTreeMap::new();
+    for r in contests {
+        for row in &r.units {
+            let Some(u) = def.unit_index(&row.id) else {
+                continue;
+            };
+            let counted = row.reported || row.votes.values().any(|v| *v > 0);
+            if row.ballots == 0 && !counted {
+                continue;
+            }
+            let slot = agreed.entry(u).or_insert(Some(row.ballots));
+            if *slot != Some(row.ballots) {
+                *slot = None;
+            }
+        }
+    }
+    agreed
+        .into_iter()
+        .filter_map(|(u, n)| n.filter(|n| *n > 0).map(|n| (u, n)))
+        .collect()
 }
 
 fn vc(unit: &str, t: &str, n: u64) -> Node {

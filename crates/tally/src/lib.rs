@@ -624,6 +624,8 @@ impl Tally {
             votes,
             by_count_type,
             ballots: eff.map(|e| e.ballots).unwrap_or(0),
+            overvotes: eff.map(|e| e.overvotes).unwrap_or(0),
+            undervotes: eff.map(|e| e.undervotes).unwrap_or(0),
             registered: self.registered[u],
         }
     }
@@ -750,7 +752,17 @@ pub struct UnitResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub by_count_type: Option<BTreeMap<String, BTreeMap<&'static str, u64>>>,
     pub ballots: u64,
+    /// Over- and undervotes of the unit (0 when none were stated): in the results JSON only
+    /// when stated, so a CDF export can give them per unit as the source did.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub overvotes: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub undervotes: u64,
     pub registered: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 pub use seats::SeatResult;

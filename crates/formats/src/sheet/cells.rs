@@ -222,6 +222,12 @@ impl Cells {
         last * Self::CHUNK + chunk.len() - 1
     }
 
+    /// Whether the cell of unit `u` and contest `c` gives figure `o` already.
+    pub fn gives(&self, u: usize, c: usize, o: Other) -> bool {
+        self.get(&(u, c))
+            .is_some_and(|cell| cell.other[other_slot(o)].is_some())
+    }
+
     pub fn get(&self, key: &(usize, usize)) -> Option<&Cell> {
         let i = self.index.get(key.0)?.get(key.1)?;
         Some(&self.chunks[i / Self::CHUNK][i % Self::CHUNK].1)

@@ -184,6 +184,14 @@ impl Sheet {
             add(&mut report.blank, cell.other[2]);
             add(&mut report.ballots, cell.other[3]);
         }
+        // A NIST report gives a contest's counts at each level of its GpUnit tree; a row of a
+        // CSV or a Clarity file is a report of its own (a county's row beside its towns').
+        if matches!(
+            self.format,
+            crate::Format::NistJson | crate::Format::NistXml
+        ) {
+            super::rollup::drop_rollups(def, &mut out);
+        }
         let source = SourceFile {
             format: self.format.name().to_string(),
             sha256: sha256.to_string(),
@@ -322,11 +330,11 @@ fn id_ranks(contest: &Contest) -> Vec<u32> {
 }
 
 /// A unit's contest reports, each with its definition contest index.
-type Reports = Vec<(usize, ContestReport)>;
+pub(super) type Reports = Vec<(usize, ContestReport)>;
 
 /// A definition unit's first source cell in (unit, contest) order, that cell's line, and its
 /// reports.
-type UnitReports = ((usize, usize), u64, Reports);
+pub(super) type UnitReports = ((usize, usize), u64, Reports);
 
 /// The first line of a cell whose unit, contest and one of whose selections resolved to
 /// `target` (definition unit, contest, selection): the earlier source of a name mapped twice.

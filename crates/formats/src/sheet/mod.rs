@@ -19,6 +19,7 @@ mod cells;
 mod derive;
 mod import;
 mod names;
+mod rollup;
 mod trace;
 
 pub(crate) use cells::{Cell, Cells};
