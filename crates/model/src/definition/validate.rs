@@ -254,8 +254,54 @@ fn index_units(
             );
         }
         languages.check_text(format!("units[{i}].name"), &u.name, bad);
+        if let Some(ocd) = &u.ocd_id {
+            if let Err(why) = check_ocd_id(ocd) {
+                bad(format!("units[{i}].ocd_id"), why);
+            }
+        }
     }
     unit_index
+}
+
+/// The shape of an Open Civic Data division identifier: `ocd-division/` then `country:xx` (two
+/// lower-case letters; or `region:xx`) and any number of `/type:id` parts, types of lower-case
+/// letters, digits, `_` and `-`, ids of those and `.` and `~`, all lower case (OCD-IDs are
+/// compared as written, and feeds that use them refuse capitals). Whether the division exists
+/// is for the consumer's list of identifiers to say, not for the definition.
+pub fn check_ocd_id(s: &str) -> Result<(), String> {
+    let bad = |why: &str| Err(format!("{s:?} is not an OCD-ID: {why}"));
+    let Some(rest) = s.strip_prefix("ocd-division/") else {
+        return bad("it must start with \"ocd-division/\"");
+    };
+    let type_ok = |t: &str| {
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    };
+    let id_ok = |v: &str| {
+        !v.is_empty()
+            && v.bytes().all(|b| {
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || matches!(b, b'_' | b'-' | b'.' | b'~')
+            })
+    };
+    for (k, part) in rest.split('/').enumerate() {
+        let Some((t, v)) = part.split_once(':') else {
+            return bad(&format!("part {part:?} is not type:id"));
+        };
+        if k == 0 {
+            let two = v.len() == 2 && v.bytes().all(|b| b.is_ascii_lowercase());
+            if !matches!(t, "country" | "region") || !two {
+                return bad("the first part must be country:xx (two lower-case letters)");
+            }
+        } else if !type_ok(t) || !id_ok(v) {
+            return bad(&format!(
+                "part {part:?} may have only lower-case letters, digits, _ - . ~"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Each unit's parent and children, and the units without a parent (roots).
