@@ -904,3 +904,36 @@ fn is_language_tag(s: &str) -> bool {
         && primary.chars().all(|c| c.is_ascii_lowercase())
         && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check_ocd_id;
+
+    #[test]
+    fn ocd_ids_have_their_shape() {
+        for good in [
+            "ocd-division/country:us",
+            "ocd-division/country:us/state:ga/county:ben_hill",
+            "ocd-division/country:us/state:va/county:albemarle/council_district:rio",
+            "ocd-division/country:us/state:ma/place:cambridge/ward:1/precinct:2",
+            "ocd-division/country:us/state:ak/borough:juneau~city",
+            "ocd-division/region:eu",
+        ] {
+            assert_eq!(check_ocd_id(good), Ok(()), "{good}");
+        }
+        for (bad, why) in [
+            ("ocd-division/country:US", "country:xx"),
+            ("ocd-division/country:usa", "country:xx"),
+            ("ocd-division/state:ga", "country:xx"),
+            ("ocd-division/", "type:id"),
+            ("country:us", "ocd-division/"),
+            ("ocd-division/country:us/county:Fulton", "lower-case"),
+            ("ocd-division/country:us/state:", "lower-case"),
+            ("ocd-division/country:us/state:ga/", "type:id"),
+            ("ocd-division/country:us/state ga", "type:id"),
+        ] {
+            let e = check_ocd_id(bad).expect_err(bad);
+            assert!(e.contains(why) && e.contains(bad), "{bad}: {e}");
+        }
+    }
+}
