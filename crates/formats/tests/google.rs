@@ -609,3 +609,56 @@ fn google_profile_carries_the_plain_reports_counts() {
         assert!(g == p, "{}: the counts differ", case.tag);
     }
 }
+
+/// A contest over all the children of a unit has that unit as its district; contests over the
+/// same other set of units share one district unit (the validator refuses two units of the
+/// same parts), which sits beside the tree, not in it.
+#[test]
+fn districts_are_units_or_shared_areas() {
+    let (a, r) = keys();
+    let mut t = format!(
+        "id = \"d-2024\"\nname = {{ en = \"D\" }}\ndate = \"2024-11-05\"\ndefault_language = \"en\"\nlanguages = [\"en\"]\nauthority_key = \"{a}\"\n\
+         [[units]]\nid = \"top\"\nname = {{ en = \"Top\" }}\n"
+    );
+    for u in ["n", "s", "x"] {
+        t += &format!("[[units]]\nid = \"{u}\"\nparent = \"top\"\nname = {{ en = \"{u}\" }}\n");
+    }
+    for (c, area) in [
+        ("all", "[\"n\", \"s\", \"x\"]"),
+        ("ns1", "[\"n\", \"s\"]"),
+        ("ns2", "[\"s\", \"n\"]"),
+        ("nx", "[\"n\", \"x\"]"),
+    ] {
+        t += &format!(
+            "[[contests]]\nid = \"{c}\"\nname = {{ en = \"Contest {c}\" }}\nkind = \"candidate\"\narea = {area}\n\
+             [[contests.selections]]\nid = \"ann\"\nname = {{ en = \"Ann\" }}\n"
+        );
+    }
+    t += &format!("[[reporters]]\nname = \"R\"\nkey = \"{r}\"\nscope = [\"top\"]\n");
+    let def = std::sync::Arc::new(
+        skytale_model::Definition::parse(&t, skytale_model::DefinitionFormat::Toml)
+            .unwrap()
+            .validate()
+            .unwrap(),
+    );
+    let contests = export::tally_contests(&Tally::new(def.clone()), &pos());
+    let xml = String::from_utf8(export::cdf_xml_google(&def, &contests, &pos())).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let district = |c: &str| {
+        doc.descendants()
+            .find(|n| n.has_tag_name("Contest") && n.attribute("objectId") == Some(c))
+            .and_then(|n| n.children().find(|k| k.has_tag_name("ElectoralDistrictId")))
+            .and_then(|k| k.text())
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(district("all"), "top");
+    assert_eq!(district("ns1"), district("ns2"));
+    assert_ne!(district("ns1"), district("nx"));
+    let units: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("GpUnit"))
+        .filter_map(|n| n.attribute("objectId"))
+        .collect();
+    assert_eq!(units, ["top", "n", "s", "x", "area-ns1", "area-nx"]);
+}

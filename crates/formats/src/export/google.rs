@@ -303,6 +303,12 @@ fn report(def: &ValidDefinition, contests: &[ContestResult], pos: &LogPosition) 
         );
     }
 
+    let mut parent: Vec<Option<usize>> = vec![None; d.units.len()];
+    for p in 0..d.units.len() {
+        for &c in def.children(p) {
+            parent[c] = Some(p);
+        }
+    }
     // Districts of contests over several units: one per set of units.
     let mut districts: HashMap<Vec<usize>, String> = HashMap::new();
     let mut names: HashMap<String, usize> = HashMap::new();
@@ -327,10 +333,11 @@ fn report(def: &ValidDefinition, contests: &[ContestResult], pos: &LogPosition) 
         } else {
             let mut set = area.to_vec();
             set.sort_unstable();
-            let whole = (0..d.units.len()).find(|&p| {
-                let mut k = def.children(p).to_vec();
-                k.sort_unstable();
-                !k.is_empty() && k == set
+            set.dedup();
+            // All the children of one unit: that unit (checked through the first unit's
+            // parent, so a national election's many contests cost their areas, not the tree).
+            let whole = set.first().and_then(|&u| parent[u]).filter(|&p| {
+                def.children(p).len() == set.len() && set.iter().all(|&u| parent[u] == Some(p))
             });
             match (whole, districts.get(&set)) {
                 (Some(p), _) => unit_ids[p].clone(),
