@@ -85,6 +85,7 @@ pub fn election(
         parent: None,
         level: Some("nation".into()),
         registered: None,
+        ocd_id: None,
     }];
     let mut reporters = Vec::new();
     let mut reporter_defs = Vec::new();
@@ -96,6 +97,7 @@ pub fn election(
             parent: Some("nation".into()),
             level: Some("region".into()),
             registered: None,
+            ocd_id: None,
         });
         for c in 1..=counties_per_region {
             units.push(Unit {
@@ -104,6 +106,7 @@ pub fn election(
                 parent: Some(rid.clone()),
                 level: Some("county".into()),
                 registered: None,
+                ocd_id: None,
             });
         }
         let k = key(&format!("{id}-region-{r:02}"), r as u64)?;
@@ -129,6 +132,7 @@ pub fn election(
             parent: Some(format!("r{:02}-c{:02}", r + 1, c + 1)),
             level: Some("polling_station".into()),
             registered: Some(registered),
+            ocd_id: None,
         });
         station_list.push(Station {
             id,

@@ -14,6 +14,9 @@
 //! CDF read that type as no votes (`cdf.rs`), so an exported report round-trips. Fields the model does not keep are filled with neutral values: election `Type`
 //! `other`, `Issuer` "Skytale", `SequenceStart`/`SequenceEnd` 1.
 
+mod google;
+pub use google::cdf_xml_google;
+
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{json, Map, Value};

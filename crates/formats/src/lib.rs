@@ -52,6 +52,7 @@ pub mod export;
 mod geography;
 mod mapping;
 mod norm;
+pub mod ocd;
 mod party;
 mod sheet;
 mod source;

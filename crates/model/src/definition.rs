@@ -14,6 +14,7 @@ use skytale_note::VerifierKey;
 use crate::error::{DefinitionError, DefinitionErrors};
 
 mod validate;
+pub use validate::check_ocd_id;
 
 /// Text in several languages: language tag → text. Must contain the definition's default language.
 pub type LocalizedText = BTreeMap<String, String>;
@@ -100,6 +101,12 @@ pub struct Unit {
     /// Registered voters, when known (used for turnout and plausibility).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registered: Option<u64>,
+    /// The unit's Open Civic Data division identifier
+    /// (`ocd-division/country:us/state:ga/county:fulton`), when the authority states one: feeds
+    /// that key geography by OCD-ID (Google's profile of the NIST CDF export) use it as given
+    /// rather than deriving one from the unit's name. Lower case, as OCD-IDs are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocd_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -26,9 +26,9 @@ pub mod timestamp;
 
 pub use cvr::{BallotPattern, CvrHeader, CvrStatement, OVERVOTE_MARKER};
 pub use definition::{
-    Contest, ContestKind, Definition, DefinitionFormat, LocalizedText, Party, PublicationMode,
-    PublicationPolicy, Reporter, SeatRules, Selection, Unit, ValidDefinition, WitnessPolicySpec,
-    WitnessSpec,
+    check_ocd_id, Contest, ContestKind, Definition, DefinitionFormat, LocalizedText, Party,
+    PublicationMode, PublicationPolicy, Reporter, SeatRules, Selection, Unit, ValidDefinition,
+    WitnessPolicySpec, WitnessSpec,
 };
 pub use error::{DefinitionError, DefinitionErrors, RejectCode, Rejection};
 pub use genesis::{sign_definition, SignDefinitionError, MAX_ENTRY_BYTES};

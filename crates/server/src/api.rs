@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/elections/{id}/cdf.json", get(cdf_json))
         .route("/api/v1/elections/{id}/cdf.xml", get(cdf_xml))
+        .route("/api/v1/elections/{id}/cdf.google.xml", get(cdf_google_xml))
         .route("/api/v1/elections/{id}/events", get(events))
         .route("/api/v1/elections/{id}/snapshot", get(snapshot))
         .route(
@@ -243,7 +244,7 @@ fn feed(rt: &ElectionRuntime, which: Feed, headers: &HeaderMap) -> Result<Respon
         let (what, c) = match &which {
             Feed::Rounds(c) => ("is not ranked-choice: it has no rounds", c.as_str()),
             Feed::Contest(c) | Feed::Csv(c) => ("does not exist", c.as_str()),
-            Feed::CdfJson | Feed::CdfXml => ("is not rendered yet", ""),
+            Feed::CdfJson | Feed::CdfXml | Feed::CdfGoogleXml => ("is not rendered yet", ""),
         };
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -280,13 +281,62 @@ async fn cdf_json(
     feed(&rt, Feed::CdfJson, &headers)
 }
 
+/// `GET …/cdf.xml[?profile=P]`: the NIST SP 1500-100 v2 report, or with `profile=google` the
+/// same report in Google's profile (`cdf.google.xml`, the static feed's name). Any other
+/// query is refused, so a misspelt profile is never answered with the plain report.
 async fn cdf_xml(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let which = cdf_xml_profile(query.as_deref())?;
+    let rt = runtime(&state, &id)?;
+    feed(&rt, which, &headers)
+}
+
+/// The feed `cdf.xml`'s query asks for: none or `profile=nist` the plain report,
+/// `profile=google` Google's profile.
+fn cdf_xml_profile(query: Option<&str>) -> Result<Feed, ApiError> {
+    let mut which = Feed::CdfXml;
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if k != "profile" {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_query",
+                format!("cdf.xml takes one query parameter, profile; not {k:?}"),
+            )
+            .at(k));
+        }
+        which = match v {
+            "nist" => Feed::CdfXml,
+            "google" => Feed::CdfGoogleXml,
+            other => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "unknown_profile",
+                    format!(
+                        "profile {other:?} is not known; cdf.xml has the profiles \"nist\" \
+                         (the default: NIST SP 1500-100 v2) and \"google\" (Google's \
+                         civics CDF profile)"
+                    ),
+                )
+                .at("profile"))
+            }
+        };
+    }
+    Ok(which)
+}
+
+/// `GET …/cdf.google.xml`: `cdf.xml?profile=google` under a name a static copy can have.
+async fn cdf_google_xml(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let rt = runtime(&state, &id)?;
-    feed(&rt, Feed::CdfXml, &headers)
+    feed(&rt, Feed::CdfGoogleXml, &headers)
 }
 
 async fn events(

@@ -293,6 +293,43 @@ async fn submit_tally_refuse_restart_and_read_the_same_bytes() {
     let (s, xml) = get(&format!("{b}/api/v1/elections/test-2026/cdf.xml")).await;
     assert_eq!(s, 200);
     assert!(String::from_utf8_lossy(&xml).contains("<ElectionReport"));
+    // Google's profile: by query and under its static name, the same bytes; no NIST
+    // namespace, alice's votes, stable ids. A profile that does not exist is refused.
+    let (s, google) = get(&format!(
+        "{b}/api/v1/elections/test-2026/cdf.xml?profile=google"
+    ))
+    .await;
+    assert_eq!(s, 200);
+    let g = String::from_utf8_lossy(&google).into_owned();
+    assert!(
+        g.contains("<ElectionReport xmlns:xsi=") && !g.contains("itl.nist.gov"),
+        "{g}"
+    );
+    assert!(g.contains("<Count>740</Count>") && g.contains("<OtherType>stable</OtherType>"));
+    assert_ne!(google, xml);
+    let (s, named) = get(&format!("{b}/api/v1/elections/test-2026/cdf.google.xml")).await;
+    assert_eq!((s, &named), (200, &google));
+    let (s, nist) = get(&format!(
+        "{b}/api/v1/elections/test-2026/cdf.xml?profile=nist"
+    ))
+    .await;
+    assert_eq!((s, &nist), (200, &xml));
+    for (query, code, field) in [
+        ("profile=googel", "unknown_profile", "profile"),
+        ("profile=", "unknown_profile", "profile"),
+        ("format=google", "bad_query", "format"),
+    ] {
+        let (s, body) = get(&format!("{b}/api/v1/elections/test-2026/cdf.xml?{query}")).await;
+        assert_eq!(s, 400, "{query}");
+        let e: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(e["error"]["code"], code, "{query}: {e}");
+        assert_eq!(e["error"]["field"], field, "{query}: {e}");
+        let msg = e["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            msg.contains("google") || code == "bad_query",
+            "{query}: {msg}"
+        );
+    }
 
     // Read the served tiles with tlog_tiles and recompute the checkpoint's root.
     interop_read_tiles(&b, cp.size, cp.root).await;

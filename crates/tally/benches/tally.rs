@@ -27,6 +27,7 @@ fn bench(c: &mut Criterion) {
             parent: Some("nation".into()),
             level: None,
             registered: None,
+            ocd_id: None,
         });
         for c in 0..10 {
             def.units.push(skytale_model::Unit {
@@ -35,6 +36,7 @@ fn bench(c: &mut Criterion) {
                 parent: Some(format!("r{r}")),
                 level: None,
                 registered: None,
+                ocd_id: None,
             });
             for s in 0..200 {
                 def.units.push(skytale_model::Unit {
@@ -43,6 +45,7 @@ fn bench(c: &mut Criterion) {
                     parent: Some(format!("r{r}c{c}")),
                     level: None,
                     registered: Some(1000),
+                    ocd_id: None,
                 });
             }
         }
@@ -121,6 +124,7 @@ fn bench_seats(c: &mut Criterion) {
             parent: Some("nation".into()),
             level: None,
             registered: None,
+            ocd_id: None,
         });
         for c in 0..10 {
             base.units.push(skytale_model::Unit {
@@ -129,6 +133,7 @@ fn bench_seats(c: &mut Criterion) {
                 parent: Some(format!("r{r}")),
                 level: None,
                 registered: None,
+                ocd_id: None,
             });
             for s in 0..200 {
                 base.units.push(skytale_model::Unit {
@@ -137,6 +142,7 @@ fn bench_seats(c: &mut Criterion) {
                     parent: Some(format!("r{r}c{c}")),
                     level: None,
                     registered: Some(3000),
+                    ocd_id: None,
                 });
             }
         }

@@ -95,6 +95,7 @@ fn storting(k: &kit::Keys) -> Storting {
         parent: None,
         level: Some("nation".into()),
         registered: None,
+        ocd_id: None,
     }];
     for (n, (name, _)) in counties.iter().enumerate() {
         units.push(Unit {
@@ -103,6 +104,7 @@ fn storting(k: &kit::Keys) -> Storting {
             parent: Some("norge".into()),
             level: Some("county".into()),
             registered: None,
+            ocd_id: None,
         });
         for half in ["a", "b"] {
             units.push(Unit {
@@ -111,6 +113,7 @@ fn storting(k: &kit::Keys) -> Storting {
                 parent: Some(unit(n)),
                 level: Some("polling_station".into()),
                 registered: None,
+                ocd_id: None,
             });
         }
     }

@@ -158,6 +158,7 @@ pub fn large_definition(k: &Keys, extra: usize) -> Definition {
             parent: Some("north".into()),
             level: Some("polling_station".into()),
             registered: Some(500),
+            ocd_id: None,
         });
     }
     def
@@ -296,6 +297,7 @@ pub fn minneapolis_definition(k: &Keys) -> (Definition, skytale_rcv::config::Con
             parent: None,
             level: Some("city".into()),
             registered: None,
+            ocd_id: None,
         }],
         parties: vec![],
         contests: vec![contest],

@@ -121,6 +121,7 @@ pub(crate) fn artefact_kinds(
         Kind::Results(None),
         Kind::Feed(FeedKind::CdfJson),
         Kind::Feed(FeedKind::CdfXml),
+        Kind::Feed(FeedKind::CdfGoogleXml),
     ];
     for c in def.contests() {
         kinds.push(Kind::Results(Some(c.id.clone())));

@@ -38,6 +38,7 @@ async fn public_bytes(url: &str) -> Vec<(String, u16, Vec<u8>)> {
         format!("/api/v1/elections/{ID}/results/mayor.csv"),
         format!("/api/v1/elections/{ID}/cdf.json"),
         format!("/api/v1/elections/{ID}/cdf.xml"),
+        format!("/api/v1/elections/{ID}/cdf.google.xml"),
         format!("/api/v1/elections/{ID}/snapshot"),
         format!("/api/v1/elections/{ID}/approvals"),
         format!("/api/v1/elections/{ID}/held"),

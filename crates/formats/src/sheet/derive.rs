@@ -96,6 +96,7 @@ impl Sheet {
                 parent: None,
                 level: Some("root".into()),
                 registered: None,
+                ocd_id: None,
             });
             Some(id)
         } else {
@@ -140,6 +141,7 @@ impl Sheet {
                 parent: parent_id,
                 level: su.level.clone(),
                 registered: su.registered,
+                ocd_id: None,
             });
         }
         let root_id =

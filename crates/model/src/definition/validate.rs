@@ -254,8 +254,54 @@ fn index_units(
             );
         }
         languages.check_text(format!("units[{i}].name"), &u.name, bad);
+        if let Some(ocd) = &u.ocd_id {
+            if let Err(why) = check_ocd_id(ocd) {
+                bad(format!("units[{i}].ocd_id"), why);
+            }
+        }
     }
     unit_index
+}
+
+/// The shape of an Open Civic Data division identifier: `ocd-division/` then `country:xx` (two
+/// lower-case letters; or `region:xx`) and any number of `/type:id` parts, types of lower-case
+/// letters, digits, `_` and `-`, ids of those and `.` and `~`, all lower case (OCD-IDs are
+/// compared as written, and feeds that use them refuse capitals). Whether the division exists
+/// is for the consumer's list of identifiers to say, not for the definition.
+pub fn check_ocd_id(s: &str) -> Result<(), String> {
+    let bad = |why: &str| Err(format!("{s:?} is not an OCD-ID: {why}"));
+    let Some(rest) = s.strip_prefix("ocd-division/") else {
+        return bad("it must start with \"ocd-division/\"");
+    };
+    let type_ok = |t: &str| {
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    };
+    let id_ok = |v: &str| {
+        !v.is_empty()
+            && v.bytes().all(|b| {
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || matches!(b, b'_' | b'-' | b'.' | b'~')
+            })
+    };
+    for (k, part) in rest.split('/').enumerate() {
+        let Some((t, v)) = part.split_once(':') else {
+            return bad(&format!("part {part:?} is not type:id"));
+        };
+        if k == 0 {
+            let two = v.len() == 2 && v.bytes().all(|b| b.is_ascii_lowercase());
+            if !matches!(t, "country" | "region") || !two {
+                return bad("the first part must be country:xx (two lower-case letters)");
+            }
+        } else if !type_ok(t) || !id_ok(v) {
+            return bad(&format!(
+                "part {part:?} may have only lower-case letters, digits, _ - . ~"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Each unit's parent and children, and the units without a parent (roots).
@@ -857,4 +903,37 @@ fn is_language_tag(s: &str) -> bool {
     (2..=3).contains(&primary.len())
         && primary.chars().all(|c| c.is_ascii_lowercase())
         && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_ocd_id;
+
+    #[test]
+    fn ocd_ids_have_their_shape() {
+        for good in [
+            "ocd-division/country:us",
+            "ocd-division/country:us/state:ga/county:ben_hill",
+            "ocd-division/country:us/state:va/county:albemarle/council_district:rio",
+            "ocd-division/country:us/state:ma/place:cambridge/ward:1/precinct:2",
+            "ocd-division/country:us/state:ak/borough:juneau~city",
+            "ocd-division/region:eu",
+        ] {
+            assert_eq!(check_ocd_id(good), Ok(()), "{good}");
+        }
+        for (bad, why) in [
+            ("ocd-division/country:US", "country:xx"),
+            ("ocd-division/country:usa", "country:xx"),
+            ("ocd-division/state:ga", "country:xx"),
+            ("ocd-division/", "type:id"),
+            ("country:us", "ocd-division/"),
+            ("ocd-division/country:us/county:Fulton", "lower-case"),
+            ("ocd-division/country:us/state:", "lower-case"),
+            ("ocd-division/country:us/state:ga/", "type:id"),
+            ("ocd-division/country:us/state ga", "type:id"),
+        ] {
+            let e = check_ocd_id(bad).expect_err(bad);
+            assert!(e.contains(why) && e.contains(bad), "{bad}: {e}");
+        }
+    }
 }

@@ -49,6 +49,7 @@ pub fn definition() -> Arc<ValidDefinition> {
         parent: None,
         level: Some("nation".into()),
         registered: None,
+        ocd_id: None,
     }];
     for r in 1u32..=2 {
         units.push(Unit {
@@ -61,6 +62,7 @@ pub fn definition() -> Arc<ValidDefinition> {
             parent: Some("nation".into()),
             level: Some("region".into()),
             registered: None,
+            ocd_id: None,
         });
         for c in 1..=2 {
             units.push(Unit {
@@ -73,6 +75,7 @@ pub fn definition() -> Arc<ValidDefinition> {
                 parent: Some(format!("r{r}")),
                 level: Some("county".into()),
                 registered: None,
+                ocd_id: None,
             });
             for p in 1..=2 {
                 units.push(Unit {
@@ -85,6 +88,7 @@ pub fn definition() -> Arc<ValidDefinition> {
                     parent: Some(format!("r{r}-c{c}")),
                     level: Some("polling_station".into()),
                     registered: Some(1000 + 100 * u64::from(r * c * p)),
+                    ocd_id: None,
                 });
             }
         }

@@ -68,6 +68,8 @@ pub enum Feed {
     CdfJson,
     /// `cdf.xml`: the same, XML.
     CdfXml,
+    /// `cdf.google.xml` (also `cdf.xml?profile=google`): the XML in Google's profile.
+    CdfGoogleXml,
 }
 
 /// The site files of one election at one published position.
@@ -139,6 +141,7 @@ fn feed_path(election: &str, which: &Feed) -> String {
         Feed::Rounds(c) => format!("{base}/results/{c}.rounds.csv"),
         Feed::CdfJson => format!("{base}/cdf.json"),
         Feed::CdfXml => format!("{base}/cdf.xml"),
+        Feed::CdfGoogleXml => format!("{base}/cdf.google.xml"),
     }
 }
 
@@ -160,18 +163,21 @@ fn make_feed(source: &Shared, which: &Feed) -> Option<(&'static str, Vec<u8>)> {
             let body = skytale_formats::export::rounds_csv(def, doc.contests.first()?)?;
             Some(("text/csv; charset=utf-8", body))
         }
-        Feed::CdfJson | Feed::CdfXml => {
+        Feed::CdfJson | Feed::CdfXml | Feed::CdfGoogleXml => {
             let contests = skytale_formats::export::tally_contests(tally, pos);
-            Some(if *which == Feed::CdfJson {
-                (
+            Some(match which {
+                Feed::CdfJson => (
                     "application/json",
                     skytale_formats::export::cdf_json(def, &contests, pos),
-                )
-            } else {
-                (
+                ),
+                Feed::CdfXml => (
                     "application/xml",
                     skytale_formats::export::cdf_xml(def, &contests, pos),
-                )
+                ),
+                _ => (
+                    "application/xml",
+                    skytale_formats::export::cdf_xml_google(def, &contests, pos),
+                ),
             })
         }
     }

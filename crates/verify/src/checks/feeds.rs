@@ -1,4 +1,5 @@
-//! The export feeds: NIST SP 1500-100 CDF (`cdf.json`, `cdf.xml`) and the CSV per contest
+//! The export feeds: NIST SP 1500-100 CDF (`cdf.json`, `cdf.xml`, and `cdf.google.xml` in
+//! Google's profile) and the CSV per contest
 //! (`results/<contest>.csv`, `.rounds.csv`). They are recomputed with the exporters the server
 //! uses ([`skytale_formats::export`]) from the replayed tally at the snapshot each names (the
 //! CSV has no place for it in its body; the response header names it) and compared byte for
@@ -13,6 +14,8 @@ use crate::report::{Failure, Step};
 pub enum FeedKind {
     CdfJson,
     CdfXml,
+    /// `cdf.google.xml`: the XML in Google's profile.
+    CdfGoogleXml,
     /// The CSV of one contest.
     Csv(String),
     /// The rounds CSV of one ranked-choice contest.
@@ -25,6 +28,7 @@ impl FeedKind {
         match self {
             FeedKind::CdfJson => format!("api/v1/elections/{election}/cdf.json"),
             FeedKind::CdfXml => format!("api/v1/elections/{election}/cdf.xml"),
+            FeedKind::CdfGoogleXml => format!("api/v1/elections/{election}/cdf.google.xml"),
             FeedKind::Csv(c) => format!("api/v1/elections/{election}/results/{c}.csv"),
             FeedKind::Rounds(c) => format!("api/v1/elections/{election}/results/{c}.rounds.csv"),
         }
@@ -35,12 +39,12 @@ impl FeedKind {
 pub fn render(kind: &FeedKind, tally: &Tally, pos: &LogPosition) -> Option<Vec<u8>> {
     let def = tally.definition();
     match kind {
-        FeedKind::CdfJson | FeedKind::CdfXml => {
+        FeedKind::CdfJson | FeedKind::CdfXml | FeedKind::CdfGoogleXml => {
             let contests = skytale_formats::export::tally_contests(tally, pos);
-            Some(if *kind == FeedKind::CdfJson {
-                skytale_formats::export::cdf_json(def, &contests, pos)
-            } else {
-                skytale_formats::export::cdf_xml(def, &contests, pos)
+            Some(match kind {
+                FeedKind::CdfJson => skytale_formats::export::cdf_json(def, &contests, pos),
+                FeedKind::CdfXml => skytale_formats::export::cdf_xml(def, &contests, pos),
+                _ => skytale_formats::export::cdf_xml_google(def, &contests, pos),
             })
         }
         FeedKind::Csv(c) => {
