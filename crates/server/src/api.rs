@@ -43,6 +43,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/elections/{id}/events", get(events))
         .route("/api/v1/elections/{id}/snapshot", get(snapshot))
         .route(
+            "/api/v1/elections/{id}/changes",
+            get(crate::changes::changes),
+        )
+        .route(
             "/api/v1/elections/{id}/approvals",
             get(crate::approvals::approvals),
         )

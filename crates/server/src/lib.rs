@@ -14,6 +14,7 @@ pub mod api;
 pub mod approvals;
 pub mod auth;
 pub mod batch;
+pub mod changes;
 pub mod edge;
 #[cfg(feature = "fault-injection")]
 pub mod faults;

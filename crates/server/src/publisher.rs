@@ -40,6 +40,7 @@ use skytale_render::PublicationRecord;
 use skytale_tally::{LogPosition, PublishedTally, Tally};
 use skytale_tlog::Hash;
 
+use crate::changes::ChangeLog;
 use crate::site::SiteFile;
 
 /// Longest the results document stays stale while submissions keep arriving (bounds
@@ -159,6 +160,10 @@ pub struct Publisher {
     /// What moved since start-up, with a condition the site thread waits on.
     generations: std::sync::Mutex<Generations>,
     changed: std::sync::Condvar,
+    /// Every results and CVR statement of the log by index: the change feed's index.
+    changes: ChangeLog,
+    /// The tree size of the snapshot served now, for readers that wait on it (long polls).
+    served: tokio::sync::watch::Sender<u64>,
 }
 
 impl Publisher {
@@ -173,6 +178,7 @@ impl Publisher {
         pos: LogPosition,
         publications: Arc<Vec<Publication>>,
         staging: Option<u64>,
+        changes: ChangeLog,
         waiting: impl Fn() -> bool + Send + 'static,
     ) -> std::io::Result<Arc<Publisher>> {
         let history = Arc::new(PublicationRecord::history(
@@ -195,6 +201,8 @@ impl Publisher {
                 staged: u64::from(staged.as_ref().is_some_and(|s| !s.pending.is_empty())),
             }),
             changed: std::sync::Condvar::new(),
+            changes,
+            served: tokio::sync::watch::Sender::new(pos.tree_size),
         });
         let thread = PublisherThread {
             id: id.to_string(),
@@ -230,6 +238,23 @@ impl Publisher {
         let (tx, rx) = flume::bounded(1);
         self.inbox.send(Input::Share(tx)).ok()?;
         rx.recv().ok()
+    }
+
+    /// [`Publisher::share`] for an async caller: the same handle, without blocking a thread.
+    pub async fn share_async(&self) -> Option<Shared> {
+        let (tx, rx) = flume::bounded(1);
+        self.inbox.send(Input::Share(tx)).ok()?;
+        rx.recv_async().await.ok()
+    }
+
+    /// The change feed's index of the log's results and CVR statements.
+    pub fn changes(&self) -> &ChangeLog {
+        &self.changes
+    }
+
+    /// The tree size of the snapshot served now, changing when a new one is.
+    pub fn served(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.served.subscribe()
     }
 
     /// A handle on the staged tally: every accepted results statement, published or not, at
@@ -338,7 +363,12 @@ impl PublisherThread {
         match input {
             Input::Committed(c) => {
                 let mut staged_moved = false;
+                let publisher = self.publisher.upgrade();
+                let def = self.folded.tally().definition().clone();
                 for (index, st) in c.statements {
+                    if let Some(p) = &publisher {
+                        p.changes.record(&def, index, &st);
+                    }
                     if let Some(staged) = &mut self.staged {
                         if matches!(st, Statement::Results(_) | Statement::Cvr(_)) {
                             staged.pending.push(st.clone());
@@ -427,6 +457,7 @@ impl PublisherThread {
         self.render_cost = t0.elapsed();
         self.rendered_at = Some(Instant::now());
         publisher.bump(|g| g.published += 1);
+        publisher.served.send_replace(self.pos.tree_size);
         crate::metrics::published(&self.id, self.render_cost);
         tracing::debug!(election = %self.id, tree_size = self.pos.tree_size, ms = self.render_cost.as_secs_f64() * 1e3, "snapshot published");
     }

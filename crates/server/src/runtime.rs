@@ -247,11 +247,13 @@ impl ElectionRuntime {
             leaf_index.insert(leaf_hash(e), i as u64);
         }
         let mut approval_indexes = Vec::new();
+        let changes = crate::changes::ChangeLog::default();
         replay(
             &mut ledger,
             &entries[genesis_size as usize..],
             &|n| tree.root_at(n).ok(),
             |index, a| {
+                changes.record(&def, index, &a.verified.statement);
                 if matches!(a.verified.statement, Statement::Publication(_)) {
                     approval_indexes.push(index);
                 }
@@ -297,11 +299,16 @@ impl ElectionRuntime {
         let staging = (def.definition().publication.mode
             == skytale_model::PublicationMode::Approval)
             .then_some(tree.len());
-        let publisher =
-            Publisher::start(id, folded, pos, publications.clone(), staging, move || {
-                !waiting.is_empty()
-            })
-            .map_err(|e| err_key(format!("cannot start the publisher thread: {e}")))?;
+        let publisher = Publisher::start(
+            id,
+            folded,
+            pos,
+            publications.clone(),
+            staging,
+            changes,
+            move || !waiting.is_empty(),
+        )
+        .map_err(|e| err_key(format!("cannot start the publisher thread: {e}")))?;
         let (events, _) = broadcast::channel(64);
         let definition_json = Arc::new(definition_document(&ledger, &signer.key.verifier()));
         let rt = Arc::new(ElectionRuntime {

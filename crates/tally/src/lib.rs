@@ -413,6 +413,41 @@ impl Tally {
         (ci < self.contests.len()).then(|| self.contest_result(ci, Units::None))
     }
 
+    /// Contest `ci`'s totals with the rows of `units` and of every unit above them up to the
+    /// contest's area (their figures moved with them), parents first: a change feed's view of
+    /// a contest in which those units reported. `None` for an unknown contest.
+    pub fn contest_with_units(
+        &self,
+        ci: usize,
+        units: impl IntoIterator<Item = usize>,
+    ) -> Option<ContestResult> {
+        let mut head = self.contest_head(ci)?;
+        let def = &self.def;
+        let area = def.contest_area(ci);
+        let mut rows: Vec<usize> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for u in units {
+            let mut at = Some(u);
+            while let Some(x) = at {
+                if x >= def.units().len() || !seen.insert(x) {
+                    break;
+                }
+                rows.push(x);
+                at = if area.contains(&x) {
+                    None
+                } else {
+                    def.parent(x)
+                };
+            }
+        }
+        rows.sort_by_key(|&u| (def.depth(u), u));
+        head.units = rows
+            .into_iter()
+            .map(|u| self.unit_result(ci, u, false))
+            .collect();
+        Some(head)
+    }
+
     /// One unit's figures in contest `ci`, votes by selection position: the numbers a page row
     /// shows, without building a [`UnitResult`] (its strings and maps cost more than the page
     /// needs when a site digests every polling station's row on each render).

@@ -42,6 +42,7 @@ async fn public_bytes(url: &str) -> Vec<(String, u16, Vec<u8>)> {
         format!("/api/v1/elections/{ID}/snapshot"),
         format!("/api/v1/elections/{ID}/approvals"),
         format!("/api/v1/elections/{ID}/held"),
+        format!("/api/v1/elections/{ID}/changes"),
         format!("/log/{ID}/checkpoint"),
     ];
     let (_, cp) = body(&format!("{url}/log/{ID}/checkpoint")).await;

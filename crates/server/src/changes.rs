@@ -1,0 +1,318 @@
+//! The change feed, `GET /api/v1/elections/<id>/changes?since=<cursor>`: the contests and units
+//! whose figures moved since a follower's cursor, with the cursor to follow next.
+//!
+//! The cursor is a published tree size. [`ChangeLog`] remembers, for every results (and CVR)
+//! statement of the log, its index, unit and contests, so a cursor gives the statements
+//! sequenced between it and the snapshot served now, and so the contests and units they
+//! changed: each change is provable from the log (the statements at those indexes), not a
+//! diff of two tallies. A follower that keeps `next` and asks again gets every change once;
+//! with `wait` it is told as soon as a snapshot moves past its cursor.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::RwLock;
+use std::time::Duration;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use skytale_model::{Statement, ValidDefinition};
+
+use crate::api::{named, runtime, ApiError};
+use crate::publisher::snapshot_header;
+use crate::AppState;
+
+/// Longest a `wait` holds a request, in seconds (below the server's idle timeout).
+pub const MAX_WAIT: u64 = 55;
+
+/// One results or CVR statement: where it is in the log and what it reports on.
+struct Change {
+    index: u64,
+    unit: u32,
+    contests: Box<[u32]>,
+}
+
+/// Every results and CVR statement of an election's log, in log order (sealed ones included:
+/// a reader asks only up to the published size).
+#[derive(Default)]
+pub struct ChangeLog {
+    entries: RwLock<Vec<Change>>,
+}
+
+impl ChangeLog {
+    /// Remembers statement `st` at log `index`; indexes must come in increasing order.
+    pub fn record(&self, def: &ValidDefinition, index: u64, st: &Statement) {
+        let (unit, contests): (&str, Vec<&str>) = match st {
+            Statement::Results(r) => (
+                &r.unit,
+                r.contests.iter().map(|c| c.contest.as_str()).collect(),
+            ),
+            Statement::Cvr(c) => (&c.unit, vec![c.contest.as_str()]),
+            _ => return,
+        };
+        // Accepted statements name known ids; anything else is not a change of a figure.
+        let Some(unit) = def.unit_index(unit) else {
+            return;
+        };
+        let contests: Box<[u32]> = contests
+            .into_iter()
+            .filter_map(|c| def.contest_index(c))
+            .map(|c| c as u32)
+            .collect();
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if entries.last().is_some_and(|e| e.index >= index) {
+            return; // replayed twice (start-up, then the sequencer): already known
+        }
+        entries.push(Change {
+            index,
+            unit: unit as u32,
+            contests,
+        });
+    }
+
+    /// Contest → the units with a statement at an index in `from..to` (sorted, once each).
+    pub fn between(&self, from: u64, to: u64) -> BTreeMap<usize, BTreeSet<usize>> {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let start = entries.partition_point(|e| e.index < from);
+        let mut out: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+        for e in entries[start..].iter().take_while(|e| e.index < to) {
+            for &c in e.contests.iter() {
+                out.entry(c as usize).or_default().insert(e.unit as usize);
+            }
+        }
+        out
+    }
+}
+
+/// What a follower asks: the cursor it holds, and how long it will wait for a change.
+#[derive(Debug, PartialEq, Eq)]
+struct Ask {
+    since: u64,
+    wait: u64,
+}
+
+fn parse(query: Option<&str>) -> Result<Ask, ApiError> {
+    let mut ask = Ask { since: 0, wait: 0 };
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let slot = match k {
+            "since" => &mut ask.since,
+            "wait" => &mut ask.wait,
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_query",
+                    format!("changes takes the query parameters since and wait; not {k:?}"),
+                )
+                .at(k))
+            }
+        };
+        *slot = v.parse().map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_query",
+                format!("{k} must be a whole number (a tree size for since, seconds for wait), not {v:?}"),
+            )
+            .at(k)
+        })?;
+    }
+    if ask.wait > MAX_WAIT {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+            format!("wait is at most {MAX_WAIT} seconds, not {}", ask.wait),
+        )
+        .at("wait"));
+    }
+    Ok(ask)
+}
+
+/// `GET /api/v1/elections/<id>/changes?since=<tree size>[&wait=<seconds>]`: the contests whose
+/// figures moved since the cursor, each with its totals and the rows of the units that
+/// reported (and the areas above them); `next` is the cursor to ask with next time, given
+/// also when nothing moved. With `wait`, a request whose cursor is the snapshot served now is
+/// answered as soon as a newer one is published (a long poll), or with no change after `wait`
+/// seconds. ETag and `If-None-Match` spare the body of an unchanged answer.
+pub async fn changes(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let ask = parse(query.as_deref())?;
+    let rt = runtime(&state, &id)?;
+    let mut served = rt.publisher.served();
+    let now = *served.borrow_and_update();
+    if ask.since > now {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "cursor_ahead",
+            format!(
+                "since {} is past the published size {now}: a cursor is the next of an earlier answer",
+                ask.since
+            ),
+        )
+        .at("since"));
+    }
+    if ask.since == now && ask.wait > 0 {
+        let wait = served.wait_for(|n| *n > ask.since);
+        let _ = tokio::time::timeout(Duration::from_secs(ask.wait), wait).await;
+    }
+    let shared = rt.publisher.share_async().await.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the election's publisher has stopped",
+        )
+    })?;
+    let pos = &shared.pos;
+    let etag = format!("\"changes-{}-{}\"", ask.since, pos.tree_size);
+    let snapshot = snapshot_header(pos);
+    let mut h = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Some(v) = pos.published_at.as_deref().and_then(http_date) {
+        h.insert(header::LAST_MODIFIED, v);
+    }
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if unchanged {
+        return Ok(named(
+            (StatusCode::NOT_MODIFIED, h).into_response(),
+            Some(&snapshot),
+        ));
+    }
+    let moved = rt.publisher.changes().between(ask.since, pos.tree_size);
+    let contests: Vec<_> = moved
+        .into_iter()
+        .filter_map(|(ci, units)| shared.tally.contest_with_units(ci, units))
+        .collect();
+    let body = json!({
+        "election": rt.id,
+        "since": ask.since,
+        "next": pos.tree_size,
+        "tree_size": pos.tree_size,
+        "root_hash": pos.root_hash,
+        "published_at": pos.published_at,
+        "contests": contests,
+    });
+    Ok(named(
+        (StatusCode::OK, h, axum::Json(body)).into_response(),
+        Some(&snapshot),
+    ))
+}
+
+/// An RFC 3339 time as an HTTP date (`Last-Modified`), in UTC.
+fn http_date(rfc3339: &str) -> Option<HeaderValue> {
+    let t = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .ok()?
+        .to_offset(time::UtcOffset::UTC);
+    let f = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    HeaderValue::from_str(&t.format(&f).ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def() -> ValidDefinition {
+        let auth = skytale_note::SigningKey::from_seed("authority", [1; 32])
+            .unwrap()
+            .verifier();
+        let office = skytale_note::SigningKey::from_seed("office", [2; 32])
+            .unwrap()
+            .verifier();
+        let text = format!(
+            r#"
+id = "t"
+name = {{ en = "T" }}
+date = "2026-11-25"
+default_language = "en"
+languages = ["en"]
+authority_key = "{auth}"
+[[units]]
+id = "all"
+name = {{ en = "All" }}
+[[units]]
+id = "a"
+parent = "all"
+name = {{ en = "A" }}
+[[units]]
+id = "b"
+parent = "all"
+name = {{ en = "B" }}
+[[contests]]
+id = "mayor"
+name = {{ en = "Mayor" }}
+kind = "candidate"
+area = ["all"]
+[[contests.selections]]
+id = "x"
+name = {{ en = "X" }}
+[[reporters]]
+name = "Office"
+key = "{office}"
+scope = ["all"]
+"#
+        );
+        skytale_model::Definition::parse(&text, skytale_model::DefinitionFormat::Toml)
+            .unwrap()
+            .validate()
+            .unwrap()
+    }
+
+    fn results(unit: &str) -> Statement {
+        let json = format!(
+            r#"{{"type":"results","election":"t","unit":"{unit}","version":1,"status":"partial","submitted_at":"2026-11-25T20:00:00Z","contests":[{{"contest":"mayor","selections":{{"x":{{"total":1}}}}}}]}}"#
+        );
+        serde_json::from_str(&json).unwrap()
+    }
+
+    #[test]
+    fn the_query_is_a_cursor_and_a_wait() {
+        assert_eq!(parse(None).ok(), Some(Ask { since: 0, wait: 0 }));
+        assert_eq!(
+            parse(Some("since=12&wait=30")).ok(),
+            Some(Ask {
+                since: 12,
+                wait: 30
+            })
+        );
+        assert!(parse(Some("since=-1")).is_err());
+        assert!(parse(Some("since=1e3")).is_err());
+        assert!(parse(Some("wait=3600")).is_err());
+        assert!(parse(Some("cursor=3")).is_err());
+    }
+
+    #[test]
+    fn last_modified_is_an_http_date_in_utc() {
+        assert_eq!(
+            http_date("2026-11-25T23:00:01.5+01:00").unwrap(),
+            "Wed, 25 Nov 2026 22:00:01 GMT"
+        );
+        assert!(http_date("yesterday").is_none());
+    }
+
+    #[test]
+    fn a_cursor_gives_the_statements_from_it_up_to_the_snapshot() {
+        let def = def();
+        let log = ChangeLog::default();
+        log.record(&def, 1, &results("a"));
+        log.record(&def, 2, &results("b"));
+        log.record(&def, 3, &results("a"));
+        log.record(&def, 3, &results("b")); // a replayed index is not recorded twice
+        let a = def.unit_index("a").unwrap();
+        let b = def.unit_index("b").unwrap();
+        assert_eq!(log.between(0, 4)[&0], BTreeSet::from([a, b]));
+        assert_eq!(log.between(3, 4)[&0], BTreeSet::from([a]));
+        assert_eq!(log.between(2, 3)[&0], BTreeSet::from([b]));
+        assert!(log.between(4, 9).is_empty());
+        assert!(log.between(1, 1).is_empty());
+    }
+}
