@@ -183,6 +183,7 @@ impl Sheet {
             add(&mut report.undervotes, cell.other[1]);
             add(&mut report.blank, cell.other[2]);
             add(&mut report.ballots, cell.other[3]);
+            add(&mut report.invalid, cell.other[4]);
         }
         let source = SourceFile {
             format: self.format.name().to_string(),
