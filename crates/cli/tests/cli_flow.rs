@@ -591,7 +591,7 @@ fn election_create_tells_the_format_by_structure_or_by_format() {
     assert!(
         err.contains("notes.json: cannot tell its format")
             && err.contains(r#""title", "rows""#)
-            && err.contains("--format (native, nist-json, nist-xml, clarity-xml, csv)"),
+            && err.contains("--format (native, nist-json, nist-xml, clarity-xml, csv, eml510)"),
         "{err}"
     );
 
@@ -602,7 +602,7 @@ fn election_create_tells_the_format_by_structure_or_by_format() {
     let (ok, _, err) = create("results.dat", "xlsx", Some("xlsx"));
     assert!(!ok);
     assert!(
-        err.contains("--format: unknown format \"xlsx\"; valid formats: native, nist-json, nist-xml, clarity-xml, csv"),
+        err.contains("--format: unknown format \"xlsx\"; valid formats: native, nist-json, nist-xml, clarity-xml, csv, eml510"),
         "{err}"
     );
 }
