@@ -175,6 +175,20 @@ fn a_definition_with_other_ids_round_trips_by_name() {
     }
 }
 
+/// Before any report the 510 has the contests and no figures: read back it gives no
+/// statement (a total of zeros would have been taken for a report of zeros).
+#[test]
+fn an_election_without_reports_exports_no_figures() {
+    let r = run(Format::Eml510, &read(ASSEN), ID);
+    let empty = Tally::new(r.def.clone());
+    let eml = export::eml_510(&empty, &pos());
+    let doc = strict_count(&eml);
+    let contest = &doc.count.election.contests[0];
+    assert!(contest.total_votes.is_none() && contest.reporting_unit_votes.is_empty());
+    let back = import_results(Format::Eml510, &eml, &r.def, &opts(ID, None)).unwrap();
+    assert!(back.is_empty(), "{back:?}");
+}
+
 /// Seats allocated in a party-list contest are the 520's `Elected`; eml-nl reads it strictly.
 #[test]
 fn the_520_export_names_the_lists_that_won_seats() {

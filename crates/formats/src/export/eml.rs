@@ -2,14 +2,15 @@
 //! Electoral Council's EML_NL has it (what Kiesraad's Abacus writes and its `eml-nl` crate
 //! reads). Pure functions of the tally and the log position: same tally, same bytes.
 //!
-//! **510** (`Id="510d"`, a count of the whole election): per contest, `TotalVotes` (the
-//! contest's total) and one `ReportingUnitVotes` per unit whose own report counts (a unit with
-//! a report of its own and no ancestor with one, [`Tally::counted_units`]), so the units add up
-//! to the total, which the importer checks. Per block: each selection's `ValidVotes`, `Cast`
-//! (EML_NL's field for the voters entitled to vote: the unit's registered voters, 0 when the
-//! definition has none), `TotalCounted` (the valid votes), `RejectedVotes` `ongeldig` and
-//! `blanco` (invalid and blank) and, when ballots were reported, `UncountedVotes` `toegelaten
-//! kiezers` (the voters admitted, i.e. the ballots).
+//! **510** (`Id="510d"`, a count of the whole election): per contest with reports,
+//! `TotalVotes` (the contest's total) and one `ReportingUnitVotes` per unit whose own report
+//! counts (a unit with a report of its own and no ancestor with one,
+//! [`Tally::counted_units`]), so the units add up to the total, which the importer checks; a
+//! contest without reports has its identifier only (a total of zeros would read as a report).
+//! Per block: each selection's `ValidVotes`, `Cast` (EML_NL's field for the voters entitled to
+//! vote: the unit's registered voters, 0 when the definition has none), `TotalCounted` (the
+//! valid votes), `RejectedVotes` `ongeldig` and `blanco` (invalid and blank) and, when ballots
+//! were reported, `UncountedVotes` `toegelaten kiezers` (the voters admitted, i.e. the ballots).
 //!
 //! **520** (`Id="520"`, who is elected): every party-list contest whose seats the tally has
 //! allocated, each list with its votes and `Elected` `yes` when it won a seat. Other contests
@@ -501,6 +502,13 @@ pub fn eml_510(tally: &Tally, pos: &LogPosition) -> Vec<u8> {
         };
         let name = def.text(&def.contests()[ci].name, lang);
         contest_identifier(&mut out, &cid, name, "        ");
+        let counted = tally.counted_units(ci);
+        // Nothing reported: no figures at all, not a total of zeros (which an importer would
+        // take for a report).
+        if counted.is_empty() {
+            out.push_str("        </Contest>\n");
+            continue;
+        }
         out.push_str("          <TotalVotes>\n");
         let votes: Vec<u64> = total.selections.iter().map(|s| s.votes).collect();
         let block = Block {
@@ -512,7 +520,7 @@ pub fn eml_510(tally: &Tally, pos: &LogPosition) -> Vec<u8> {
         };
         selections(&mut out, def, ci, &w, &block, "            ");
         out.push_str("          </TotalVotes>\n");
-        for u in tally.counted_units(ci) {
+        for u in counted {
             let f = tally.unit_figures(ci, u);
             let block = Block {
                 votes: &f.votes,
