@@ -68,6 +68,10 @@ pub enum Feed {
     CdfJson,
     /// `cdf.xml`: the same, XML.
     CdfXml,
+    /// `eml.510.xml`: EML 510 count per reporting unit (EML_NL).
+    Eml510,
+    /// `eml.520.xml`: EML 520 result, the lists that won seats (EML_NL).
+    Eml520,
 }
 
 /// The site files of one election at one published position.
@@ -139,6 +143,8 @@ fn feed_path(election: &str, which: &Feed) -> String {
         Feed::Rounds(c) => format!("{base}/results/{c}.rounds.csv"),
         Feed::CdfJson => format!("{base}/cdf.json"),
         Feed::CdfXml => format!("{base}/cdf.xml"),
+        Feed::Eml510 => format!("{base}/eml.510.xml"),
+        Feed::Eml520 => format!("{base}/eml.520.xml"),
     }
 }
 
@@ -174,6 +180,14 @@ fn make_feed(source: &Shared, which: &Feed) -> Option<(&'static str, Vec<u8>)> {
                 )
             })
         }
+        Feed::Eml510 => Some((
+            "application/xml",
+            skytale_formats::export::eml_510(tally, pos),
+        )),
+        Feed::Eml520 => Some((
+            "application/xml",
+            skytale_formats::export::eml_520(tally, pos),
+        )),
     }
 }
 

@@ -1,5 +1,6 @@
-//! The export feeds: NIST SP 1500-100 CDF (`cdf.json`, `cdf.xml`) and the CSV per contest
-//! (`results/<contest>.csv`, `.rounds.csv`). They are recomputed with the exporters the server
+//! The export feeds: NIST SP 1500-100 CDF (`cdf.json`, `cdf.xml`), EML 510/520
+//! (`eml.510.xml`, `eml.520.xml`) and the CSV per contest (`results/<contest>.csv`,
+//! `.rounds.csv`). They are recomputed with the exporters the server
 //! uses ([`skytale_formats::export`]) from the replayed tally at the snapshot each names (the
 //! CSV has no place for it in its body; the response header names it) and compared byte for
 //! byte.
@@ -13,6 +14,10 @@ use crate::report::{Failure, Step};
 pub enum FeedKind {
     CdfJson,
     CdfXml,
+    /// EML 510 (EML_NL count per reporting unit).
+    Eml510,
+    /// EML 520 (EML_NL result).
+    Eml520,
     /// The CSV of one contest.
     Csv(String),
     /// The rounds CSV of one ranked-choice contest.
@@ -25,6 +30,8 @@ impl FeedKind {
         match self {
             FeedKind::CdfJson => format!("api/v1/elections/{election}/cdf.json"),
             FeedKind::CdfXml => format!("api/v1/elections/{election}/cdf.xml"),
+            FeedKind::Eml510 => format!("api/v1/elections/{election}/eml.510.xml"),
+            FeedKind::Eml520 => format!("api/v1/elections/{election}/eml.520.xml"),
             FeedKind::Csv(c) => format!("api/v1/elections/{election}/results/{c}.csv"),
             FeedKind::Rounds(c) => format!("api/v1/elections/{election}/results/{c}.rounds.csv"),
         }
@@ -43,6 +50,8 @@ pub fn render(kind: &FeedKind, tally: &Tally, pos: &LogPosition) -> Option<Vec<u
                 skytale_formats::export::cdf_xml(def, &contests, pos)
             })
         }
+        FeedKind::Eml510 => Some(skytale_formats::export::eml_510(tally, pos)),
+        FeedKind::Eml520 => Some(skytale_formats::export::eml_520(tally, pos)),
         FeedKind::Csv(c) => {
             let doc = tally.contest_document(c, pos)?;
             let contest = doc.contests.first()?;
