@@ -175,6 +175,67 @@ fn a_definition_with_other_ids_round_trips_by_name() {
     }
 }
 
+/// A report of the election's root (a county's own total over its precincts' reports) shadows
+/// the reports below it: the 510 gives it as the total alone, which reads back as the root's
+/// report, the only one that counts.
+#[test]
+fn a_report_of_the_root_is_the_total() {
+    let id = "ky-greenup-2014-05-20";
+    let r = run(
+        Format::ClarityXml,
+        &read("clarity/clarify__precinct_KY_Greenup_2014_primary.xml"),
+        id,
+    );
+    let doc = r.doc();
+    let root = r.def.units()[r.def.root()].id.clone();
+    let mut own = r.statements[0].clone();
+    own.unit = root.clone();
+    own.contests = doc
+        .contests
+        .iter()
+        .map(|c| skytale_model::ContestReport {
+            contest: c.id.clone(),
+            ballots: None,
+            blank: None,
+            invalid: None,
+            overvotes: None,
+            undervotes: None,
+            selections: c
+                .selections
+                .iter()
+                .map(|s| {
+                    let mut b = skytale_model::ByType::new();
+                    b.insert(
+                        skytale_model::CountType::Total,
+                        skytale_model::Count::new(s.votes + 1),
+                    );
+                    (s.id.clone(), b)
+                })
+                .collect(),
+        })
+        .collect();
+    let mut all = r.statements.clone();
+    all.push(own.clone());
+    let t = tally_of(&r.def, &all);
+    let eml = export::eml_510(&t, &pos());
+    let parsed = strict_count(&eml);
+    assert!(parsed
+        .count
+        .election
+        .contests
+        .iter()
+        .all(|c| c.reporting_unit_votes.is_empty()));
+    let back = import_results(Format::Eml510, &eml, &r.def, &opts(id, None)).unwrap();
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].unit, root);
+    // EML_NL requires blank and invalid votes: figures not stated are written, and read, as 0.
+    let zero = Some(skytale_model::Count::new(0));
+    for c in &mut own.contests {
+        (c.blank, c.invalid) = (zero, zero);
+    }
+    assert_eq!(back[0].contests, own.contests);
+}
+
 /// Before any report the 510 has the contests and no figures: read back it gives no
 /// statement (a total of zeros would have been taken for a report of zeros).
 #[test]

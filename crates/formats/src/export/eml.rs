@@ -9,8 +9,11 @@
 //! contest without reports has its identifier only (a total of zeros would read as a report).
 //! Per block: each selection's `ValidVotes`, `Cast` (EML_NL's field for the voters entitled to
 //! vote: the unit's registered voters, 0 when the definition has none), `TotalCounted` (the
-//! valid votes), `RejectedVotes` `ongeldig` and `blanco` (invalid and blank) and, when ballots
-//! were reported, `UncountedVotes` `toegelaten kiezers` (the voters admitted, i.e. the ballots).
+//! valid votes), `RejectedVotes` `ongeldig` and `blanco` (invalid and blank, which EML_NL
+//! requires: 0 where no report stated them) and, when ballots were reported, `UncountedVotes`
+//! `toegelaten kiezers` (the voters admitted, i.e. the ballots). When the election's root
+//! reported for the whole contest, its figures are the `TotalVotes` alone (the importer reads
+//! a total without reporting units as the authority's report).
 //!
 //! **520** (`Id="520"`, who is elected): every party-list contest whose seats the tally has
 //! allocated, each list with its votes and `Elected` `yes` when it won a seat. Other contests
@@ -520,6 +523,13 @@ pub fn eml_510(tally: &Tally, pos: &LogPosition) -> Vec<u8> {
         };
         selections(&mut out, def, ci, &w, &block, "            ");
         out.push_str("          </TotalVotes>\n");
+        // The election's own root reported for the whole contest: its figures are the total,
+        // which an importer takes for the authority's (the root's) report; a reporting unit
+        // for it would be a unit below itself.
+        if counted == [def.root()] {
+            out.push_str("        </Contest>\n");
+            continue;
+        }
         for u in counted {
             let f = tally.unit_figures(ci, u);
             let block = Block {
