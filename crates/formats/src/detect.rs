@@ -435,6 +435,24 @@ mod tests {
     }
 
     #[test]
+    fn eml_by_its_document_id() {
+        let eml = |id: &str| {
+            format!("<?xml version=\"1.0\"?>\n<EML xmlns=\"{EML_NAMESPACE}\" Id=\"{id}\" SchemaVersion=\"5\">")
+        };
+        for id in ["510a", "510b", "510c", "510d"] {
+            assert_eq!(detect(eml(id).as_bytes()).unwrap(), Format::Eml510, "{id}");
+        }
+        assert!(seen(eml("520").as_bytes()).contains("a result (520)"));
+        assert!(seen(eml("230b").as_bytes()).contains("candidate lists"));
+        assert!(seen(eml("999").as_bytes()).contains("\"999\": not a count"));
+        assert!(
+            seen(format!("<EML xmlns=\"{EML_NAMESPACE}\">").as_bytes()).contains("without an Id")
+        );
+        let s = seen(b"<EML xmlns=\"urn:example\" Id=\"510b\">");
+        assert!(s.contains("<EML> in namespace \"urn:example\""), "{s}");
+    }
+
+    #[test]
     fn json_by_its_top_level_keys_in_any_order() {
         let late_type = br#"{"Format": "summary-contest", "Status": "x", "@type": "ElectionResults.ElectionReport"}"#;
         assert_eq!(detect(&late_type[..]).unwrap(), Format::NistJson);
