@@ -119,7 +119,10 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Sheet, FormatError> {
                     ),
                 ))
             }
-            Ev::Eof => return Err(FormatError::syntax(x.loc(), "empty document: no <EML>")),
+            Ev::Eof => return Err(FormatError::syntax(
+                x.loc(),
+                "not an EML 510 count: the file has no XML element, let alone <EML Id=\"510…\">",
+            )),
             _ => {}
         }
     };
