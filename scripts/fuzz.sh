@@ -27,7 +27,7 @@ lane() {
     echo "$t exit=$?" >> "$OUT/times.log"
   done
 }
-lane csv clarity_xml nist_json cvr_cdf_json cvr_dominion cvr_generic_csv &
+lane csv clarity_xml nist_json cvr_cdf_json cvr_dominion cvr_generic_csv eml_510 &
 lane csv_mapping nist_xml cvr_cdf_xml cvr_clear_ballot cvr_ess cvr_hart detect &
 wait
 cat "$OUT/times.log"

@@ -89,8 +89,8 @@ enum Command {
         /// The reporting authority's signing key file.
         #[arg(long)]
         key: PathBuf,
-        /// Format of every results file: native, nist-json, nist-xml, clarity-xml, csv (when
-        /// left out, told from each file's structure).
+        /// Format of every results file: native, nist-json, nist-xml, clarity-xml, csv, eml510
+        /// (when left out, told from each file's structure).
         #[arg(long, conflicts_with = "rctab_config")]
         format: Option<String>,
         /// Version to use for statements that do not name one.
@@ -192,8 +192,8 @@ enum ElectionCommand {
         /// A results export to derive the definition from.
         #[arg(long, requires_all = ["reporter", "id"])]
         from: Option<PathBuf>,
-        /// With --from: the file's format, nist-json, nist-xml, clarity-xml or csv (when left
-        /// out, told from the file's structure).
+        /// With --from: the file's format, nist-json, nist-xml, clarity-xml, csv or eml510 (when
+        /// left out, told from the file's structure).
         #[arg(long, requires = "from")]
         format: Option<String>,
         /// With --from: the election id.

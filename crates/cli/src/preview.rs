@@ -90,7 +90,7 @@ fn contest(
         ("overvotes", report.overvotes, Some(Figure::Overvotes)),
         ("undervotes", report.undervotes, Some(Figure::Undervotes)),
         ("blank", report.blank, Some(Figure::Blank)),
-        ("invalid", report.invalid, None),
+        ("invalid", report.invalid, Some(Figure::Invalid)),
     ];
     for (label, n, figure) in others {
         if let Some(n) = n {

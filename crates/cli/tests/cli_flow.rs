@@ -598,7 +598,7 @@ fn election_create_tells_the_format_by_structure_or_by_format() {
     assert!(
         err.contains("notes.json: cannot tell its format")
             && err.contains(r#""title", "rows""#)
-            && err.contains("--format (native, nist-json, nist-xml, clarity-xml, csv)"),
+            && err.contains("--format (native, nist-json, nist-xml, clarity-xml, csv, eml510)"),
         "{err}"
     );
 
@@ -606,10 +606,29 @@ fn election_create_tells_the_format_by_structure_or_by_format() {
     assert!(ok, "{err}");
     assert!(out.contains("created election dat"), "{out}");
 
+    // An EML 510 count is told by its root's Id; named as eml510, a CSV is refused as such.
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/eml/Telling_GR2026_Assen.eml.xml"
+        ),
+        d.join("count.xml"),
+    )
+    .unwrap();
+    let (ok, out, err) = create("count.xml", "gr2026_assen", None);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("created election gr2026_assen from count.xml"),
+        "{out}"
+    );
+    let (ok, _, err) = create("results.dat", "dat-eml", Some("eml510"));
+    assert!(!ok);
+    assert!(err.contains("not an EML 510 count"), "{err}");
+
     let (ok, _, err) = create("results.dat", "xlsx", Some("xlsx"));
     assert!(!ok);
     assert!(
-        err.contains("--format: unknown format \"xlsx\"; valid formats: native, nist-json, nist-xml, clarity-xml, csv"),
+        err.contains("--format: unknown format \"xlsx\"; valid formats: native, nist-json, nist-xml, clarity-xml, csv, eml510"),
         "{err}"
     );
 }

@@ -118,6 +118,8 @@ async fn published_files_are_the_served_bytes_and_verify() {
         "api/v1/elections/test-2026/cdf.json",
         "api/v1/elections/test-2026/cdf.xml",
         "api/v1/elections/test-2026/cdf.google.xml",
+        "api/v1/elections/test-2026/eml.510.xml",
+        "api/v1/elections/test-2026/eml.520.xml",
         "log/test-2026/checkpoint",
         "log/test-2026/tile/0/000.p/4",
         "log/test-2026/tile/entries/000.p/4",

@@ -5,7 +5,8 @@
 //! sorts keys puts it first), pretty-printed or not, after a byte-order mark or a blank line. So
 //! detection reads what decides, as a stream, and stops as soon as it knows:
 //! - **XML**: the root element's local name and namespace (`ElectionReport` in NIST SP
-//!   1500-100 v2's namespace, or in none → nist-xml; `ElectionResult` → clarity-xml).
+//!   1500-100 v2's namespace, or in none → nist-xml; `ElectionResult` → clarity-xml; `EML` in
+//!   OASIS EML's namespace whose `Id` is `510a`–`510d` → eml510).
 //! - **JSON**: the top-level keys, skipping their values without building them (`@type`
 //!   `ElectionResults.ElectionReport` or a key only an `ElectionReport` has → nist-json;
 //!   `election`, `unit`, `contests`, `submitted_at` or `type: results` → native; an array
@@ -23,6 +24,7 @@ use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use crate::eml::{is_count_id, EML_NAMESPACE};
 use crate::error::{FormatError, Location};
 use crate::export::CDF_NAMESPACE;
 use crate::Format;
@@ -132,6 +134,9 @@ fn xml_root<R: BufRead>(input: R) -> Result<Format, FormatError> {
             ResolveResult::Bound(n) => Some(String::from_utf8_lossy(n.as_ref()).into_owned()),
             ResolveResult::Unbound | ResolveResult::Unknown(_) => None,
         };
+        if name == "EML" && matches!(namespace.as_deref(), Some(EML_NAMESPACE) | None) {
+            return eml_document(&start);
+        }
         return match (name.as_str(), namespace.as_deref()) {
             ("ElectionReport", Some(CDF_NAMESPACE) | None) => Ok(Format::NistXml),
             ("ElectionResult", None) => Ok(Format::ClarityXml),
@@ -146,6 +151,33 @@ fn xml_root<R: BufRead>(input: R) -> Result<Format, FormatError> {
             ))),
         };
     }
+}
+
+/// An `<EML>` root: which EML_NL document its `Id` says it is. Only counts (`510a`–`510d`) are
+/// read; the others are named, so the error says what the file is.
+fn eml_document(start: &quick_xml::events::BytesStart) -> Result<Format, FormatError> {
+    let id = start
+        .try_get_attribute("Id")
+        .ok()
+        .flatten()
+        .map(|a| String::from_utf8_lossy(&a.value).trim().to_string());
+    let Some(id) = id else {
+        return Err(undetected(
+            "an EML document without an Id (510a–510d would be a count)",
+        ));
+    };
+    if is_count_id(&id) {
+        return Ok(Format::Eml510);
+    }
+    let what = match id.as_str() {
+        "520" => "a result (520), not a count (510)",
+        "110a" | "110b" => "an election definition or polling stations (110), not a count (510)",
+        "210" | "230b" | "230c" => "a nomination or candidate lists (2xx), not a count (510)",
+        _ => "not a count (510a–510d)",
+    };
+    Err(undetected(format!(
+        "an EML document with Id {id:?}: {what}"
+    )))
 }
 
 /// What the first keys of a JSON object show.
@@ -400,6 +432,24 @@ mod tests {
         let s = seen(b"<ElectionReport xmlns=\"http://itl.nist.gov/ns/voting/1500-100/v1\">");
         assert!(s.contains("1500-100/v1") && s.contains("not NIST"), "{s}");
         assert!(seen(b"<?xml version=\"1.0\"?>").contains("without a root"));
+    }
+
+    #[test]
+    fn eml_by_its_document_id() {
+        let eml = |id: &str| {
+            format!("<?xml version=\"1.0\"?>\n<EML xmlns=\"{EML_NAMESPACE}\" Id=\"{id}\" SchemaVersion=\"5\">")
+        };
+        for id in ["510a", "510b", "510c", "510d"] {
+            assert_eq!(detect(eml(id).as_bytes()).unwrap(), Format::Eml510, "{id}");
+        }
+        assert!(seen(eml("520").as_bytes()).contains("a result (520)"));
+        assert!(seen(eml("230b").as_bytes()).contains("candidate lists"));
+        assert!(seen(eml("999").as_bytes()).contains("\"999\": not a count"));
+        assert!(
+            seen(format!("<EML xmlns=\"{EML_NAMESPACE}\">").as_bytes()).contains("without an Id")
+        );
+        let s = seen(b"<EML xmlns=\"urn:example\" Id=\"510b\">");
+        assert!(s.contains("<EML> in namespace \"urn:example\""), "{s}");
     }
 
     #[test]

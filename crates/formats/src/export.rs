@@ -1,6 +1,7 @@
-//! Exports of a published tally: NIST SP 1500-100 v2 `ElectionReport` (JSON and XML) and CSV
-//! per contest. Pure functions of the definition, the tally's contest results and the log
-//! position, so the same tally gives the same bytes.
+//! Exports of a published tally: NIST SP 1500-100 v2 `ElectionReport` (JSON and XML), CSV
+//! per contest, and EML 510/520 as the Dutch Electoral Council has them (`eml` below). Pure
+//! functions of the definition, the tally's contest results and the log position, so the same
+//! tally gives the same bytes.
 //!
 //! The CDF report carries every unit of the tree as a `ReportingUnit` (children as
 //! `ComposingGpUnitIds`, registered voters as `VotersRegistered`), parties, one `Candidate` per
@@ -18,6 +19,9 @@ mod google;
 pub use google::cdf_xml_google;
 
 use std::collections::{BTreeMap, HashMap};
+
+mod eml;
+pub use eml::{eml_510, eml_520};
 
 use serde_json::{json, Map, Value};
 use skytale_model::{ContestKind, LocalizedText, ValidDefinition};

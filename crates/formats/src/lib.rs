@@ -11,6 +11,9 @@
 //! - **CSV** in the OpenElections layout (`county, precinct, office, district, party,
 //!   candidate, votes` and optional vote-type columns), other layouts through the `[csv]`
 //!   section of a [`Mapping`]; UTF-8 or Latin-1. CSV export per contest.
+//! - **EML 510** (OASIS EML v5 count as the Dutch Electoral Council's EML_NL has it, what
+//!   Kiesraad's Abacus writes): import of the counts per reporting unit (`eml` module doc);
+//!   export of a tally as EML 510 and EML 520 ([`export::eml_510`], [`export::eml_520`]).
 //!
 //! Which format a file is in is told from its structure ([`Format::detect`]: the XML root
 //! element and namespace, the JSON object's keys in any order, the CSV header row), or named.
@@ -47,6 +50,7 @@ mod clarity;
 mod csvfmt;
 mod csvrec;
 mod detect;
+mod eml;
 mod error;
 pub mod export;
 mod geography;
@@ -83,15 +87,18 @@ pub enum Format {
     ClarityXml,
     /// CSV, OpenElections layout or one described by a mapping.
     Csv,
+    /// OASIS EML v5 count (`510a`–`510d`) as the Dutch Electoral Council's EML_NL has it.
+    Eml510,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Native,
         Format::NistJson,
         Format::NistXml,
         Format::ClarityXml,
         Format::Csv,
+        Format::Eml510,
     ];
 
     /// The name used on the command line and in `source.format`.
@@ -102,6 +109,7 @@ impl Format {
             Format::NistXml => "nist-xml",
             Format::ClarityXml => "clarity-xml",
             Format::Csv => "csv",
+            Format::Eml510 => "eml510",
         }
     }
 
@@ -187,6 +195,7 @@ fn read_sheet(
         Format::ClarityXml => clarity::read(bytes, mapping, trace),
         Format::NistJson => cdf::read_json(bytes, mapping, trace),
         Format::NistXml => cdf::read_xml(bytes, mapping, trace),
+        Format::Eml510 => eml::read(bytes),
         Format::Native => Err(FormatError::invalid(
             Location::default(),
             "the native format holds statements, not an election definition",

@@ -40,6 +40,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/elections/{id}/cdf.json", get(cdf_json))
         .route("/api/v1/elections/{id}/cdf.xml", get(cdf_xml))
         .route("/api/v1/elections/{id}/cdf.google.xml", get(cdf_google_xml))
+        .route("/api/v1/elections/{id}/eml.510.xml", get(eml_510))
+        .route("/api/v1/elections/{id}/eml.520.xml", get(eml_520))
         .route("/api/v1/elections/{id}/events", get(events))
         .route("/api/v1/elections/{id}/snapshot", get(snapshot))
         .route(
@@ -248,7 +250,9 @@ fn feed(rt: &ElectionRuntime, which: Feed, headers: &HeaderMap) -> Result<Respon
         let (what, c) = match &which {
             Feed::Rounds(c) => ("is not ranked-choice: it has no rounds", c.as_str()),
             Feed::Contest(c) | Feed::Csv(c) => ("does not exist", c.as_str()),
-            Feed::CdfJson | Feed::CdfXml | Feed::CdfGoogleXml => ("is not rendered yet", ""),
+            Feed::CdfJson | Feed::CdfXml | Feed::CdfGoogleXml | Feed::Eml510 | Feed::Eml520 => {
+                ("is not rendered yet", "")
+            }
         };
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -341,6 +345,24 @@ async fn cdf_google_xml(
 ) -> Result<Response, ApiError> {
     let rt = runtime(&state, &id)?;
     feed(&rt, Feed::CdfGoogleXml, &headers)
+}
+
+async fn eml_510(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let rt = runtime(&state, &id)?;
+    feed(&rt, Feed::Eml510, &headers)
+}
+
+async fn eml_520(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let rt = runtime(&state, &id)?;
+    feed(&rt, Feed::Eml520, &headers)
 }
 
 async fn events(

@@ -330,6 +330,16 @@ async fn submit_tally_refuse_restart_and_read_the_same_bytes() {
             "{query}: {msg}"
         );
     }
+    let (s, eml) = get(&format!("{b}/api/v1/elections/test-2026/eml.510.xml")).await;
+    assert_eq!(s, 200);
+    let eml = String::from_utf8_lossy(&eml);
+    assert!(
+        eml.contains(r#"Id="510d""#) && eml.contains("<ValidVotes>740</ValidVotes>"),
+        "alice's 740 votes are in the EML 510 export: {eml}"
+    );
+    let (s, eml) = get(&format!("{b}/api/v1/elections/test-2026/eml.520.xml")).await;
+    assert_eq!(s, 200);
+    assert!(String::from_utf8_lossy(&eml).contains(r#"Id="520""#));
 
     // Read the served tiles with tlog_tiles and recompute the checkpoint's root.
     interop_read_tiles(&b, cp.size, cp.root).await;

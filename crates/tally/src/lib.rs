@@ -460,10 +460,33 @@ impl Tally {
                 .map(|s| eff.map(|e| e.selection_votes(s)).unwrap_or(0))
                 .collect(),
             ballots: eff.map(|e| e.ballots).unwrap_or(0),
+            blank: eff.map(|e| e.blank).unwrap_or(0),
+            invalid: eff.map(|e| e.invalid).unwrap_or(0),
             registered: self.registered[u],
             units_reporting: cov.leaves,
             units_total: self.leaves[u],
         }
+    }
+
+    /// The units whose own reports make up contest `ci`'s total, parents before children:
+    /// every unit of the area with a report of its own and no ancestor in the area with one
+    /// (a county's own total shadows its precincts'). Their figures add up to the contest's, so
+    /// an export that lists counts per reporting unit lists these. Walks only where something
+    /// was reported, never the whole tree.
+    pub fn counted_units(&self, ci: usize) -> Vec<usize> {
+        let Some(t) = self.contests.get(ci) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut stack: Vec<usize> = self.def.contest_area(ci).iter().rev().copied().collect();
+        while let Some(u) = stack.pop() {
+            if t.own.contains_key(&u) {
+                out.push(u);
+            } else if t.child_sum.contains_key(&u) {
+                stack.extend(self.def.children(u).iter().rev().copied());
+            }
+        }
+        out
     }
 
     /// `"certified"` once every contest's whole area has a certified report of its own, else
@@ -681,6 +704,8 @@ enum Units {
 pub struct UnitFigures {
     pub votes: Vec<u64>,
     pub ballots: u64,
+    pub blank: u64,
+    pub invalid: u64,
     pub registered: u64,
     pub units_reporting: u64,
     pub units_total: u64,

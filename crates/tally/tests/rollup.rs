@@ -77,6 +77,42 @@ fn a_units_own_report_wins_over_the_sum_of_its_children() {
     assert_eq!(c.ballots, 200);
 }
 
+/// The units whose own reports make up the total: none before any report; a county's own
+/// report replaces its precincts'; their figures add up to the contest's.
+#[test]
+fn counted_units_are_the_reports_that_make_up_the_total() {
+    let mut t = tally();
+    let ci = 0;
+    let id = |t: &Tally| -> Vec<String> {
+        t.counted_units(ci)
+            .into_iter()
+            .map(|u| t.definition().units()[u].id.clone())
+            .collect()
+    };
+    assert!(t.counted_units(ci).is_empty());
+    t.apply(&results("n1", 1, &kit::mayor(100, 50, 160)));
+    t.apply(&results("s2", 1, &kit::mayor(7, 3, 11)));
+    t.apply(&results("n2", 1, &kit::mayor(10, 5, 16)));
+    assert_eq!(
+        id(&t),
+        ["n1", "n2", "s2"],
+        "parents before children, definition order"
+    );
+    t.apply(&results("north", 1, &kit::mayor(120, 60, 190)));
+    assert_eq!(
+        id(&t),
+        ["north", "s2"],
+        "north's own report shadows n1 and n2"
+    );
+    let sum: u64 = t
+        .counted_units(ci)
+        .into_iter()
+        .map(|u| t.unit_figures(ci, u).votes[0])
+        .sum();
+    assert_eq!(sum, mayor_votes(&t).0);
+    assert_eq!(t.unit_figures(ci, 0).blank, 0);
+}
+
 #[test]
 fn contests_only_count_in_their_area_and_keep_count_types_apart() {
     let mut t = tally();

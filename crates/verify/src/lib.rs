@@ -122,6 +122,8 @@ pub(crate) fn artefact_kinds(
         Kind::Feed(FeedKind::CdfJson),
         Kind::Feed(FeedKind::CdfXml),
         Kind::Feed(FeedKind::CdfGoogleXml),
+        Kind::Feed(FeedKind::Eml510),
+        Kind::Feed(FeedKind::Eml520),
     ];
     for c in def.contests() {
         kinds.push(Kind::Results(Some(c.id.clone())));

@@ -262,7 +262,13 @@ async fn a_feed_number_that_differs_from_the_log_is_caught() {
         clean.to_text()
     );
     // Bob's statewide total is 1030 in every feed.
-    for file in ["results/mayor.csv", "cdf.json", "cdf.xml", "cdf.google.xml"] {
+    for file in [
+        "results/mayor.csv",
+        "cdf.json",
+        "cdf.xml",
+        "cdf.google.xml",
+        "eml.510.xml",
+    ] {
         let path = pubdir.path().join(format!("api/v1/elections/{ID}/{file}"));
         let orig = std::fs::read_to_string(&path).unwrap();
         let forged = orig.replacen("1030", "1130", 1);

@@ -121,7 +121,7 @@ impl<'a> Iterator for SelsIter<'a> {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Cell {
     pub sel: Sels,
-    pub other: [Option<u64>; 4],
+    pub other: [Option<u64>; 5],
     pub line: u64,
 }
 
@@ -250,6 +250,7 @@ fn other_slot(o: Other) -> usize {
         Other::Undervotes => 1,
         Other::Blank => 2,
         Other::Ballots => 3,
+        Other::Invalid => 4,
     }
 }
 

@@ -183,6 +183,7 @@ impl Sheet {
             add(&mut report.undervotes, cell.other[1]);
             add(&mut report.blank, cell.other[2]);
             add(&mut report.ballots, cell.other[3]);
+            add(&mut report.invalid, cell.other[4]);
         }
         // A NIST report gives a contest's counts at each level of its GpUnit tree; a row of a
         // CSV or a Clarity file is a report of its own (a county's row beside its towns').

@@ -104,6 +104,8 @@ pub(crate) enum Other {
     Undervotes,
     Blank,
     Ballots,
+    /// Invalid (spoilt) votes, as EML 510 states them (`RejectedVotes ongeldig`).
+    Invalid,
 }
 
 #[derive(Clone, Debug)]

@@ -38,6 +38,7 @@ pub enum Figure {
     Overvotes,
     Undervotes,
     Blank,
+    Invalid,
 }
 
 /// The source lines of every figure of an import, per (definition unit id, contest id).
@@ -133,6 +134,7 @@ impl Sheet {
                 SheetFigure::Other(Other::Overvotes) => Figure::Overvotes,
                 SheetFigure::Other(Other::Undervotes) => Figure::Undervotes,
                 SheetFigure::Other(Other::Blank) => Figure::Blank,
+                SheetFigure::Other(Other::Invalid) => Figure::Invalid,
             };
             let lines = out
                 .figures

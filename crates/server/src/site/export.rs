@@ -58,6 +58,8 @@ pub async fn export(state: &AppState, id: &str) -> Result<Vec<ExportedFile>, Exp
         format!("/api/v1/elections/{e}/cdf.json"),
         format!("/api/v1/elections/{e}/cdf.xml"),
         format!("/api/v1/elections/{e}/cdf.google.xml"),
+        format!("/api/v1/elections/{e}/eml.510.xml"),
+        format!("/api/v1/elections/{e}/eml.520.xml"),
         format!("/api/v1/elections/{e}/snapshot"),
         format!("/api/v1/elections/{e}/approvals"),
         format!("/log/{e}/checkpoint"),

@@ -70,6 +70,10 @@ pub enum Feed {
     CdfXml,
     /// `cdf.google.xml` (also `cdf.xml?profile=google`): the XML in Google's profile.
     CdfGoogleXml,
+    /// `eml.510.xml`: EML 510 count per reporting unit (EML_NL).
+    Eml510,
+    /// `eml.520.xml`: EML 520 result, the lists that won seats (EML_NL).
+    Eml520,
 }
 
 /// The site files of one election at one published position.
@@ -142,6 +146,8 @@ fn feed_path(election: &str, which: &Feed) -> String {
         Feed::CdfJson => format!("{base}/cdf.json"),
         Feed::CdfXml => format!("{base}/cdf.xml"),
         Feed::CdfGoogleXml => format!("{base}/cdf.google.xml"),
+        Feed::Eml510 => format!("{base}/eml.510.xml"),
+        Feed::Eml520 => format!("{base}/eml.520.xml"),
     }
 }
 
@@ -180,6 +186,14 @@ fn make_feed(source: &Shared, which: &Feed) -> Option<(&'static str, Vec<u8>)> {
                 ),
             })
         }
+        Feed::Eml510 => Some((
+            "application/xml",
+            skytale_formats::export::eml_510(tally, pos),
+        )),
+        Feed::Eml520 => Some((
+            "application/xml",
+            skytale_formats::export::eml_520(tally, pos),
+        )),
     }
 }
 

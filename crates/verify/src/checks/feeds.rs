@@ -1,5 +1,5 @@
 //! The export feeds: NIST SP 1500-100 CDF (`cdf.json`, `cdf.xml`, and `cdf.google.xml` in
-//! Google's profile) and the CSV per contest
+//! Google's profile), EML 510/520 (`eml.510.xml`, `eml.520.xml`) and the CSV per contest
 //! (`results/<contest>.csv`, `.rounds.csv`). They are recomputed with the exporters the server
 //! uses ([`skytale_formats::export`]) from the replayed tally at the snapshot each names (the
 //! CSV has no place for it in its body; the response header names it) and compared byte for
@@ -16,6 +16,10 @@ pub enum FeedKind {
     CdfXml,
     /// `cdf.google.xml`: the XML in Google's profile.
     CdfGoogleXml,
+    /// EML 510 (EML_NL count per reporting unit).
+    Eml510,
+    /// EML 520 (EML_NL result).
+    Eml520,
     /// The CSV of one contest.
     Csv(String),
     /// The rounds CSV of one ranked-choice contest.
@@ -29,6 +33,8 @@ impl FeedKind {
             FeedKind::CdfJson => format!("api/v1/elections/{election}/cdf.json"),
             FeedKind::CdfXml => format!("api/v1/elections/{election}/cdf.xml"),
             FeedKind::CdfGoogleXml => format!("api/v1/elections/{election}/cdf.google.xml"),
+            FeedKind::Eml510 => format!("api/v1/elections/{election}/eml.510.xml"),
+            FeedKind::Eml520 => format!("api/v1/elections/{election}/eml.520.xml"),
             FeedKind::Csv(c) => format!("api/v1/elections/{election}/results/{c}.csv"),
             FeedKind::Rounds(c) => format!("api/v1/elections/{election}/results/{c}.rounds.csv"),
         }
@@ -47,6 +53,8 @@ pub fn render(kind: &FeedKind, tally: &Tally, pos: &LogPosition) -> Option<Vec<u
                 _ => skytale_formats::export::cdf_xml_google(def, &contests, pos),
             })
         }
+        FeedKind::Eml510 => Some(skytale_formats::export::eml_510(tally, pos)),
+        FeedKind::Eml520 => Some(skytale_formats::export::eml_520(tally, pos)),
         FeedKind::Csv(c) => {
             let doc = tally.contest_document(c, pos)?;
             let contest = doc.contests.first()?;

@@ -334,6 +334,8 @@ pub async fn mirror(url: &str, dir: &Path) {
         format!("/api/v1/elections/{ID}/cdf.json"),
         format!("/api/v1/elections/{ID}/cdf.xml"),
         format!("/api/v1/elections/{ID}/cdf.google.xml"),
+        format!("/api/v1/elections/{ID}/eml.510.xml"),
+        format!("/api/v1/elections/{ID}/eml.520.xml"),
     ];
     let def = std::sync::Arc::new(definition(&keys()).validate().unwrap());
     let site = skytale_render::Site::new(def)
