@@ -17,6 +17,10 @@ use skytale_verify::verify;
 const ALICE: u64 = 73_517;
 const BOB: u64 = 64_029;
 
+/// The server's metrics are process-wide and both tests serve the same election id: a test
+/// that counts renders would count the other's too, so they run one at a time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn approver() -> skytale_note::SigningKey {
     key("approver", 7)
 }
@@ -96,6 +100,7 @@ fn reveals(bytes: &[u8]) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_sealed_is_public_until_the_go_ahead_then_everything_is_and_verifies() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let k = keys();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
@@ -258,6 +263,7 @@ async fn metric(url: &str, name: &str, label: &str) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_go_ahead_swaps_in_the_pages_rendered_during_the_embargo() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let k = keys();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
