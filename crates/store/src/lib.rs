@@ -55,6 +55,14 @@ const FALLBACK_AUTOCHECKPOINT_PAGES: i64 = 16_384;
 /// the checkpointer cannot do the restart itself: it would have to hold the writer off, and
 /// loses that race to a writer that commits back to back).
 const RESTART_FRAMES: i64 = 4_096;
+/// Bytes appended since the last restart past which the writer starts the WAL over by itself
+/// (a checkpointer running): the checkpointer's request comes only when its thread is
+/// scheduled, which a starved machine may not do for a while; this bounds the WAL whatever
+/// the scheduler does. A WAL holds two to three times the bytes appended (a 4 KiB page per
+/// frame, index pages besides), so this is about the size of [`RESTART_FRAMES`] frames: a
+/// checkpointer that keeps up asks at about the same moment, and then the restart finds the
+/// frames copied already and costs little.
+const RESTART_BYTES: u64 = 8 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -159,6 +167,10 @@ pub struct Store {
     dir: PathBuf,
     /// Set by the checkpointer: the writer rewinds the WAL before its next append.
     restart_wanted: AtomicBool,
+    /// Whether a checkpointer runs (then the writer also counts [`RESTART_BYTES`]).
+    checkpointer: AtomicBool,
+    /// Bytes the writer appended since it last started the WAL over.
+    since_restart: std::sync::atomic::AtomicU64,
 }
 
 impl Store {
@@ -229,6 +241,8 @@ impl Store {
             reader: Mutex::new(reader),
             dir: data_dir.to_path_buf(),
             restart_wanted: AtomicBool::new(false),
+            checkpointer: AtomicBool::new(false),
+            since_restart: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -250,6 +264,7 @@ impl Store {
         self.conn()
             .pragma_update(None, "wal_autocheckpoint", FALLBACK_AUTOCHECKPOINT_PAGES)
             .map_err(db("set wal_autocheckpoint"))?;
+        self.checkpointer.store(true, Ordering::Relaxed);
         let store = Arc::downgrade(self);
         std::thread::Builder::new()
             .name("wal-checkpoint".into())
@@ -378,9 +393,13 @@ impl Store {
         checkpoint: &[u8],
     ) -> Result<(), StoreError> {
         let mut conn = self.conn();
-        if self.restart_wanted.swap(false, Ordering::Relaxed) {
+        let bytes = entries.iter().map(|e| e.len() as u64).sum::<u64>() + checkpoint.len() as u64;
+        let appended = self.since_restart.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        let wanted = self.restart_wanted.swap(false, Ordering::Relaxed);
+        if wanted || (appended > RESTART_BYTES && self.checkpointer.load(Ordering::Relaxed)) {
             // Not an error for the batch if it fails: the WAL is only bounded less tightly.
             let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+            self.since_restart.store(0, Ordering::Relaxed);
         }
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)

@@ -76,3 +76,28 @@ fn a_wal_written_to_without_pause_is_started_over() {
     );
     assert_eq!(store.size("e").unwrap(), first);
 }
+
+/// The same writing with a checkpointer that never gets to run (an hour between passes, as a
+/// thread starved of CPU would be): the writer starts the WAL over by itself once it has
+/// appended enough, so the WAL stays bounded whatever the scheduler does.
+#[test]
+fn a_starved_checkpointer_still_leaves_the_wal_bounded() {
+    let (tmp, store) = store_with_checkpointer(Duration::from_secs(3600));
+    let wal = tmp.path().join(format!("{DB_FILE}-wal"));
+    let entry = vec![7u8; 2048];
+    let refs: Vec<&[u8]> = (0..50).map(|_| entry.as_slice()).collect();
+    let mut largest = 0;
+    let mut first = 1u64;
+    while first < 1 + 48 * 1024 {
+        store.append("e", first, &refs, b"cp").unwrap();
+        first += 50;
+        largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+    }
+    assert!(
+        largest < 40 * 1024 * 1024,
+        "the WAL grew to {largest} bytes"
+    );
+    drop(store);
+    let store = Store::open(tmp.path()).unwrap();
+    assert_eq!(store.size("e").unwrap(), first);
+}
