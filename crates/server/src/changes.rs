@@ -1,22 +1,22 @@
 //! The change feed, `GET /api/v1/elections/<id>/changes?since=<cursor>`: the contests and units
 //! whose figures moved since a follower's cursor, with the cursor to follow next.
 //!
-//! The cursor is a published tree size. [`ChangeLog`] remembers, for every results (and CVR)
-//! statement of the log, its index, unit and contests, so a cursor gives the statements
-//! sequenced between it and the snapshot served now, and so the contests and units they
-//! changed: each change is provable from the log (the statements at those indexes), not a
-//! diff of two tallies. A follower that keeps `next` and asks again gets every change once;
+//! The cursor is a published tree size. [`ChangeLog`] keeps the log's change index
+//! ([`ChangeIndex`]: every results and CVR statement's index, unit and contests), so a cursor
+//! gives the statements sequenced between it and the snapshot served now, and so the contests
+//! and units they changed: each change is provable from the log (the statements at those
+//! indexes), not a diff of two tallies, and `skytale verify` recomputes the document. A follower that keeps `next` and asks again gets every change once;
 //! with `wait` it is told as soon as a snapshot moves past its cursor.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::RwLock;
 use std::time::Duration;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use skytale_model::{Statement, ValidDefinition};
+use skytale_tally::changes::{changes_document, ChangeIndex};
+use skytale_tally::{LogPosition, Tally};
 
 use crate::api::{named, runtime, ApiError};
 use crate::publisher::snapshot_header;
@@ -25,62 +25,27 @@ use crate::AppState;
 /// Longest a `wait` holds a request, in seconds (below the server's idle timeout).
 pub const MAX_WAIT: u64 = 55;
 
-/// One results or CVR statement: where it is in the log and what it reports on.
-struct Change {
-    index: u64,
-    unit: u32,
-    contests: Box<[u32]>,
-}
-
-/// Every results and CVR statement of an election's log, in log order (sealed ones included:
-/// a reader asks only up to the published size).
+/// The change index of an election's log (sealed statements included: a reader asks only up
+/// to the published size), appended to by the start-up replay and then by the publisher
+/// thread, read by the handlers.
 #[derive(Default)]
 pub struct ChangeLog {
-    entries: RwLock<Vec<Change>>,
+    index: RwLock<ChangeIndex>,
 }
 
 impl ChangeLog {
-    /// Remembers statement `st` at log `index`; indexes must come in increasing order.
+    /// Remembers statement `st` at log `index` (see [`ChangeIndex::record`]).
     pub fn record(&self, def: &ValidDefinition, index: u64, st: &Statement) {
-        let (unit, contests): (&str, Vec<&str>) = match st {
-            Statement::Results(r) => (
-                &r.unit,
-                r.contests.iter().map(|c| c.contest.as_str()).collect(),
-            ),
-            Statement::Cvr(c) => (&c.unit, vec![c.contest.as_str()]),
-            _ => return,
-        };
-        // Accepted statements name known ids; anything else is not a change of a figure.
-        let Some(unit) = def.unit_index(unit) else {
-            return;
-        };
-        let contests: Box<[u32]> = contests
-            .into_iter()
-            .filter_map(|c| def.contest_index(c))
-            .map(|c| c as u32)
-            .collect();
-        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        if entries.last().is_some_and(|e| e.index >= index) {
-            return; // replayed twice (start-up, then the sequencer): already known
-        }
-        entries.push(Change {
-            index,
-            unit: unit as u32,
-            contests,
-        });
+        self.index
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .record(def, index, st);
     }
 
-    /// Contest → the units with a statement at an index in `from..to` (sorted, once each).
-    pub fn between(&self, from: u64, to: u64) -> BTreeMap<usize, BTreeSet<usize>> {
-        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        let start = entries.partition_point(|e| e.index < from);
-        let mut out: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
-        for e in entries[start..].iter().take_while(|e| e.index < to) {
-            for &c in e.contests.iter() {
-                out.entry(c as usize).or_default().insert(e.unit as usize);
-            }
-        }
-        out
+    /// The change feed's body for cursor `since` at `pos` of `tally`.
+    pub fn document(&self, tally: &Tally, since: u64, pos: &LogPosition) -> Vec<u8> {
+        let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+        changes_document(tally, &index, since, pos)
     }
 }
 
@@ -186,22 +151,16 @@ pub async fn changes(
             Some(&snapshot),
         ));
     }
-    let moved = rt.publisher.changes().between(ask.since, pos.tree_size);
-    let contests: Vec<_> = moved
-        .into_iter()
-        .filter_map(|(ci, units)| shared.tally.contest_with_units(ci, units))
-        .collect();
-    let body = json!({
-        "election": rt.id,
-        "since": ask.since,
-        "next": pos.tree_size,
-        "tree_size": pos.tree_size,
-        "root_hash": pos.root_hash,
-        "published_at": pos.published_at,
-        "contests": contests,
-    });
+    let body = rt
+        .publisher
+        .changes()
+        .document(&shared.tally, ask.since, pos);
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     Ok(named(
-        (StatusCode::OK, h, axum::Json(body)).into_response(),
+        (StatusCode::OK, h, body).into_response(),
         Some(&snapshot),
     ))
 }
@@ -219,6 +178,8 @@ fn http_date(rfc3339: &str) -> Option<HeaderValue> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     fn def() -> ValidDefinition {
@@ -302,7 +263,7 @@ scope = ["all"]
     #[test]
     fn a_cursor_gives_the_statements_from_it_up_to_the_snapshot() {
         let def = def();
-        let log = ChangeLog::default();
+        let mut log = ChangeIndex::default();
         log.record(&def, 1, &results("a"));
         log.record(&def, 2, &results("b"));
         log.record(&def, 3, &results("a"));

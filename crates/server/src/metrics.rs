@@ -15,7 +15,7 @@
 //! | `skytale_snapshots_published_total` | counter | `election` |
 //! | `skytale_publish_render_seconds` | histogram | |
 //! | `skytale_site_pages_rendered_total` | counter | `election`, `render` (`public`, `staged`) |
-//! | `skytale_site_staged_size` | gauge | `election` (the log size of the last staged render) |
+//! | `skytale_site_staged_size` | gauge | `election` (the log size of the last staged render; 0 until the first) |
 //! | `skytale_http_requests_total` | counter | `class` (see [`crate::headers::Class`]), `status` |
 //! | `skytale_http_connections_open` | gauge | |
 //! | `skytale_http_connections_total` | counter | |
@@ -162,6 +162,12 @@ pub(crate) fn site_rendered(election: &str, files: usize, staged_size: Option<u6
     if let Some(size) = staged_size {
         gauge!("skytale_site_staged_size", "election" => election.to_string()).set(size as f64);
     }
+}
+
+/// The site thread of an election under `approval` starts: nothing is staged yet (a gauge
+/// left by an earlier run of the election in this process would claim otherwise).
+pub(crate) fn site_staging_started(election: &str) {
+    gauge!("skytale_site_staged_size", "election" => election.to_string()).set(0.0);
 }
 
 pub(crate) fn connection_opened() {

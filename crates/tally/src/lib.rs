@@ -43,6 +43,7 @@ use skytale_model::{
     ResultsStatement, SeatRules, Statement, ValidDefinition,
 };
 
+pub mod changes;
 mod published;
 mod ranked;
 mod seats;

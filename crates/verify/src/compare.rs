@@ -206,7 +206,9 @@ fn check_one(a: &Artefact, view: &View<'_>, walk: &SiteWalk, step: &mut Step) {
             }
         }
         Kind::Feed(kind) => {
-            let Some(expected) = crate::checks::feeds::render(kind, view.tally, &view.pos) else {
+            let Some(expected) =
+                crate::checks::feeds::render(kind, view.tally, &view.pos, view.changes)
+            else {
                 return step.fail(Failure::new(
                     "feed_unknown",
                     a.location.clone(),

@@ -116,6 +116,7 @@ pub(crate) fn artefact_kinds(
     def: &skytale_model::ValidDefinition,
     site_paths: &[String],
     sample: Option<usize>,
+    source: &Source,
 ) -> (Vec<Kind>, bool) {
     let mut kinds = vec![
         Kind::Results(None),
@@ -125,6 +126,10 @@ pub(crate) fn artefact_kinds(
         Kind::Feed(FeedKind::Eml510),
         Kind::Feed(FeedKind::Eml520),
     ];
+    // The change feed answers a query; a published directory has none to answer.
+    if matches!(source, Source::Url { .. }) {
+        kinds.push(Kind::Feed(FeedKind::Changes));
+    }
     for c in def.contests() {
         kinds.push(Kind::Results(Some(c.id.clone())));
         kinds.push(Kind::Feed(FeedKind::Csv(c.id.clone())));
@@ -269,7 +274,7 @@ pub async fn verify(opts: &Options) -> Report {
         .as_ref()
         .map(checks::pages::site_paths)
         .unwrap_or_default();
-    let (kinds, sampled) = artefact_kinds(&def, &site_paths, opts.sample);
+    let (kinds, sampled) = artefact_kinds(&def, &site_paths, opts.sample, &source);
     let mut s5 = Step::new(5, NAMES[4]);
     let collected = artefacts::collect(&source, &id, kinds, None, &mut s5).await;
     let approval = def.definition().publication.mode == skytale_model::PublicationMode::Approval;

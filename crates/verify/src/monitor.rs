@@ -131,7 +131,7 @@ impl Monitor {
             .as_ref()
             .map(|(_, p)| p.clone())
             .unwrap_or_default();
-        let (kinds, sampled) = crate::artefact_kinds(&def, &paths, self.opts.sample);
+        let (kinds, sampled) = crate::artefact_kinds(&def, &paths, self.opts.sample, &self.source);
         let mut s5 = Step::new(5, NAMES[4]);
         let mut collected =
             artefacts::collect(&self.source, &id, kinds, Some(&self.remembered), &mut s5).await;

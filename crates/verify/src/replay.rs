@@ -20,6 +20,7 @@ use skytale_model::replay::{replay, skip, Refused};
 use skytale_model::{Ledger, Publication, Rejection, Statement};
 use skytale_note::VerifierKey;
 use skytale_render::PublicationRecord;
+use skytale_tally::changes::ChangeIndex;
 use skytale_tally::{LogPosition, PublishedTally, Tally};
 use skytale_tlog::{leaf_hash, Tree};
 
@@ -49,6 +50,8 @@ pub struct Replayer {
     published_times: HashMap<u64, Option<String>>,
     /// Publications completed by statements after the readable prefix (an embargo).
     beyond: Vec<Publication>,
+    /// Every results and CVR statement replayed, by index: what the change feed is made from.
+    changes: ChangeIndex,
     /// What was replayed so far.
     pub stats: ReplayStats,
 }
@@ -58,6 +61,9 @@ pub struct View<'a> {
     pub tally: &'a Tally,
     pub pos: LogPosition,
     pub history: Vec<PublicationRecord>,
+    /// The statements replayed, by index (the change feed's index; it may reach past `pos`,
+    /// which the feed's document never reads).
+    pub changes: &'a ChangeIndex,
 }
 
 fn describe(r: &Rejection) -> String {
@@ -88,6 +94,7 @@ impl Replayer {
             ledger,
             published_times,
             beyond: Vec::new(),
+            changes: ChangeIndex::default(),
             stats: ReplayStats::default(),
         })
     }
@@ -157,6 +164,7 @@ impl Replayer {
             tally: self.published.tally(),
             pos,
             history,
+            changes: &self.changes,
         })
     }
 
@@ -198,9 +206,11 @@ impl Replayer {
             ledger,
             published,
             published_times,
+            changes,
             stats,
             ..
         } = self;
+        let def = ledger.definition().clone();
         // Under `automatic` publication every size is published, at the time of its latest
         // statement (`submitted_at` or `signed_at`), as `Ledger::published` gives it.
         let times = std::cell::RefCell::new((
@@ -261,6 +271,7 @@ impl Replayer {
                     Statement::Election(_) | Statement::DefinitionPart(_) => None,
                 };
                 mark(index, time);
+                changes.record(&def, index, &a.verified.statement);
                 published.push(index, a.verified.statement);
                 done += 1;
                 if done.is_multiple_of(4096) {

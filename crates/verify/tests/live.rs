@@ -137,6 +137,17 @@ async fn verify_and_monitor_hold_while_results_stream_in_and_name_a_forgery() {
         "verify missed the forged CSV:\n{}",
         r.to_text()
     );
+    // And the change feed: one figure of what moved since the start.
+    faults.clear();
+    let changes = format!("/api/v1/elections/{ID}/changes");
+    faults.bump(&changes, "\"votes\":");
+    let r = verify(&opts(&url)).await;
+    assert!(
+        r.failures()
+            .any(|f| f.what == "feed_mismatch" && f.location.contains("changes line")),
+        "verify missed the forged change feed:\n{}",
+        r.to_text()
+    );
     stop.store(true, Ordering::Relaxed);
     let accepted = feeder.await.unwrap();
     assert!(accepted > 8, "only {accepted} statements streamed");

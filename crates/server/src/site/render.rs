@@ -62,6 +62,9 @@ pub fn start(rt: &Arc<ElectionRuntime>) -> std::io::Result<()> {
         .swap(public_map(working.clone(), shared.clone(), site.is_none()));
     let staging =
         rt.definition.definition().publication.mode == skytale_model::PublicationMode::Approval;
+    if staging {
+        crate::metrics::site_staging_started(&rt.id);
+    }
     let weak = Arc::downgrade(rt);
     std::thread::Builder::new()
         .name(format!("site-{}", rt.id))

@@ -5,6 +5,7 @@
 //! CSV has no place for it in its body; the response header names it) and compared byte for
 //! byte.
 
+use skytale_tally::changes::{changes_document, ChangeIndex};
 use skytale_tally::{LogPosition, Tally};
 
 use crate::report::{Failure, Step};
@@ -24,6 +25,9 @@ pub enum FeedKind {
     Csv(String),
     /// The rounds CSV of one ranked-choice contest.
     Rounds(String),
+    /// The change feed from the start (`changes`, no cursor): every contest and unit reported
+    /// up to the snapshot. Served only live (a published directory answers no query).
+    Changes,
 }
 
 impl FeedKind {
@@ -37,14 +41,22 @@ impl FeedKind {
             FeedKind::Eml520 => format!("api/v1/elections/{election}/eml.520.xml"),
             FeedKind::Csv(c) => format!("api/v1/elections/{election}/results/{c}.csv"),
             FeedKind::Rounds(c) => format!("api/v1/elections/{election}/results/{c}.rounds.csv"),
+            FeedKind::Changes => format!("api/v1/elections/{election}/changes"),
         }
     }
 }
 
-/// The feed as the server would render it from `tally` at published size `n`.
-pub fn render(kind: &FeedKind, tally: &Tally, pos: &LogPosition) -> Option<Vec<u8>> {
+/// The feed as the server would render it from `tally` at published size `n` (`changes`:
+/// the replayed statements by index, for the change feed).
+pub fn render(
+    kind: &FeedKind,
+    tally: &Tally,
+    pos: &LogPosition,
+    changes: &ChangeIndex,
+) -> Option<Vec<u8>> {
     let def = tally.definition();
     match kind {
+        FeedKind::Changes => Some(changes_document(tally, changes, 0, pos)),
         FeedKind::CdfJson | FeedKind::CdfXml | FeedKind::CdfGoogleXml => {
             let contests = skytale_formats::export::tally_contests(tally, pos);
             Some(match kind {

@@ -1,0 +1,111 @@
+//! The change index: for every results and CVR statement of a log, its index, unit and
+//! contests, so a follower's cursor (a published tree size) gives the contests and units whose
+//! figures moved since it. Each change is a statement of the log between the cursor and the
+//! snapshot, so the server's change feed and the verifier's recomputation of it are made by
+//! the same pure code from the same log.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use skytale_model::{Statement, ValidDefinition};
+
+use crate::{ContestResult, LogPosition, Tally};
+
+/// One results or CVR statement: where it is in the log and what it reports on.
+#[derive(Clone, Debug)]
+struct Change {
+    index: u64,
+    unit: u32,
+    contests: Box<[u32]>,
+}
+
+/// Every results and CVR statement of a log, in log order.
+#[derive(Clone, Debug, Default)]
+pub struct ChangeIndex {
+    entries: Vec<Change>,
+}
+
+impl ChangeIndex {
+    /// Remembers statement `st` at log `index`. An index at or below the last one recorded is
+    /// ignored (a statement replayed twice is one change).
+    pub fn record(&mut self, def: &ValidDefinition, index: u64, st: &Statement) {
+        let (unit, contests): (&str, Vec<&str>) = match st {
+            Statement::Results(r) => (
+                &r.unit,
+                r.contests.iter().map(|c| c.contest.as_str()).collect(),
+            ),
+            Statement::Cvr(c) => (&c.unit, vec![c.contest.as_str()]),
+            _ => return,
+        };
+        // Accepted statements name known ids; anything else changes no figure.
+        let Some(unit) = def.unit_index(unit) else {
+            return;
+        };
+        if self.entries.last().is_some_and(|e| e.index >= index) {
+            return;
+        }
+        let contests: Box<[u32]> = contests
+            .into_iter()
+            .filter_map(|c| def.contest_index(c))
+            .map(|c| c as u32)
+            .collect();
+        self.entries.push(Change {
+            index,
+            unit: unit as u32,
+            contests,
+        });
+    }
+
+    /// Contest → the units with a statement at an index in `from..to`.
+    pub fn between(&self, from: u64, to: u64) -> BTreeMap<usize, BTreeSet<usize>> {
+        let start = self.entries.partition_point(|e| e.index < from);
+        let mut out: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+        for e in self.entries[start..].iter().take_while(|e| e.index < to) {
+            for &c in e.contests.iter() {
+                out.entry(c as usize).or_default().insert(e.unit as usize);
+            }
+        }
+        out
+    }
+}
+
+/// The change feed's document: what moved between `since` and the snapshot at `pos`.
+#[derive(Serialize)]
+struct ChangesDoc<'a> {
+    election: &'a str,
+    since: u64,
+    /// The cursor to ask with next time: the snapshot's tree size.
+    next: u64,
+    tree_size: u64,
+    root_hash: &'a str,
+    published_at: Option<&'a str>,
+    contests: Vec<ContestResult>,
+}
+
+/// The change feed's body for cursor `since` at the snapshot `pos` of `tally`: each contest
+/// with a statement between them, with its totals and the rows of the units that reported and
+/// the areas above them ([`Tally::contest_with_units`]). Compact JSON and a newline.
+pub fn changes_document(
+    tally: &Tally,
+    index: &ChangeIndex,
+    since: u64,
+    pos: &LogPosition,
+) -> Vec<u8> {
+    let contests = index
+        .between(since, pos.tree_size)
+        .into_iter()
+        .filter_map(|(ci, units)| tally.contest_with_units(ci, units))
+        .collect();
+    let doc = ChangesDoc {
+        election: tally.definition().id(),
+        since,
+        next: pos.tree_size,
+        tree_size: pos.tree_size,
+        root_hash: &pos.root_hash,
+        published_at: pos.published_at.as_deref(),
+        contests,
+    };
+    let mut v = serde_json::to_vec(&doc).unwrap_or_default();
+    v.push(b'\n');
+    v
+}
