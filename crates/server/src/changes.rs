@@ -11,11 +11,12 @@
 use std::sync::RwLock;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use skytale_model::{Statement, ValidDefinition};
-use skytale_tally::changes::{changes_document, ChangeIndex};
+use skytale_tally::changes::{document_of, ChangeIndex};
 use skytale_tally::{LogPosition, Tally};
 
 use crate::api::{named, runtime, ApiError};
@@ -31,7 +32,13 @@ pub const MAX_WAIT: u64 = 55;
 #[derive(Default)]
 pub struct ChangeLog {
     index: RwLock<ChangeIndex>,
+    /// The last documents made, by (cursor, tree size): followers at one cursor, and everyone
+    /// starting from the beginning, share one rendering per snapshot.
+    made: std::sync::Mutex<std::collections::VecDeque<(u64, u64, Bytes)>>,
 }
+
+/// Documents kept in [`ChangeLog`]'s cache.
+const KEPT_DOCUMENTS: usize = 32;
 
 impl ChangeLog {
     /// Remembers statement `st` at log `index` (see [`ChangeIndex::record`]).
@@ -42,10 +49,32 @@ impl ChangeLog {
             .record(def, index, st);
     }
 
-    /// The change feed's body for cursor `since` at `pos` of `tally`.
-    pub fn document(&self, tally: &Tally, since: u64, pos: &LogPosition) -> Vec<u8> {
-        let index = self.index.read().unwrap_or_else(|p| p.into_inner());
-        changes_document(tally, &index, since, pos)
+    /// The change feed's body for cursor `since` at `pos` of `tally`. The index is read only
+    /// for what moved, so the publisher thread never waits while a large document is built.
+    pub fn document(&self, tally: &Tally, since: u64, pos: &LogPosition) -> Bytes {
+        let key = (since, pos.tree_size);
+        let kept = |made: &std::collections::VecDeque<(u64, u64, Bytes)>| {
+            made.iter()
+                .find(|(s, n, _)| (*s, *n) == key)
+                .map(|(_, _, b)| b.clone())
+        };
+        if let Some(b) = kept(&self.made.lock().unwrap_or_else(|p| p.into_inner())) {
+            return b;
+        }
+        let moved = self
+            .index
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .between(since, pos.tree_size);
+        let body = Bytes::from(document_of(tally, moved, since, pos));
+        let mut made = self.made.lock().unwrap_or_else(|p| p.into_inner());
+        if kept(&made).is_none() {
+            if made.len() == KEPT_DOCUMENTS {
+                made.pop_front();
+            }
+            made.push_back((since, pos.tree_size, body.clone()));
+        }
+        body
     }
 }
 
@@ -151,10 +180,23 @@ pub async fn changes(
             Some(&snapshot),
         ));
     }
-    let body = rt
-        .publisher
-        .changes()
-        .document(&shared.tally, ask.since, pos);
+    // A document of every unit of a large election takes a while: off the async workers.
+    let body = {
+        let (rt, shared, since) = (rt.clone(), shared.clone(), ask.since);
+        tokio::task::spawn_blocking(move || {
+            rt.publisher
+                .changes()
+                .document(&shared.tally, since, &shared.pos)
+        })
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the change feed's document could not be made",
+            )
+        })?
+    };
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

@@ -91,8 +91,18 @@ pub fn changes_document(
     since: u64,
     pos: &LogPosition,
 ) -> Vec<u8> {
-    let contests = index
-        .between(since, pos.tree_size)
+    document_of(tally, index.between(since, pos.tree_size), since, pos)
+}
+
+/// [`changes_document`] from what moved (`ChangeIndex::between(since, pos.tree_size)`), so a
+/// caller can let go of the index before the document is built.
+pub fn document_of(
+    tally: &Tally,
+    moved: BTreeMap<usize, BTreeSet<usize>>,
+    since: u64,
+    pos: &LogPosition,
+) -> Vec<u8> {
+    let contests = moved
         .into_iter()
         .filter_map(|(ci, units)| tally.contest_with_units(ci, units))
         .collect();
