@@ -8,19 +8,19 @@
 //! indexes), not a diff of two tallies, and `skytale verify` recomputes the document. A follower that keeps `next` and asks again gets every change once;
 //! with `wait` it is told as soon as a snapshot moves past its cursor.
 
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use skytale_model::{Statement, ValidDefinition};
 use skytale_tally::changes::{document_of, ChangeIndex};
 use skytale_tally::{LogPosition, Tally};
 
 use crate::api::{named, runtime, ApiError};
 use crate::publisher::snapshot_header;
+use crate::site::SiteFile;
 use crate::AppState;
 
 /// Longest a `wait` holds a request, in seconds (below the server's idle timeout).
@@ -33,8 +33,8 @@ pub const MAX_WAIT: u64 = 55;
 pub struct ChangeLog {
     index: RwLock<ChangeIndex>,
     /// The last documents made, by (cursor, tree size): followers at one cursor, and everyone
-    /// starting from the beginning, share one rendering per snapshot.
-    made: std::sync::Mutex<std::collections::VecDeque<(u64, u64, Bytes)>>,
+    /// starting from the beginning, share one rendering (and one compression) per snapshot.
+    made: std::sync::Mutex<std::collections::VecDeque<(u64, u64, Arc<SiteFile>)>>,
 }
 
 /// Documents kept in [`ChangeLog`]'s cache.
@@ -49,32 +49,47 @@ impl ChangeLog {
             .record(def, index, st);
     }
 
-    /// The change feed's body for cursor `since` at `pos` of `tally`. The index is read only
-    /// for what moved, so the publisher thread never waits while a large document is built.
-    pub fn document(&self, tally: &Tally, since: u64, pos: &LogPosition) -> Bytes {
+    /// The change feed's document of `election` for cursor `since` at `pos` of `tally`, as a
+    /// servable file. The index is read only for what moved, so the publisher thread never
+    /// waits while a large document is built.
+    pub fn document(
+        &self,
+        election: &str,
+        tally: &Tally,
+        since: u64,
+        pos: &LogPosition,
+    ) -> Arc<SiteFile> {
         let key = (since, pos.tree_size);
-        let kept = |made: &std::collections::VecDeque<(u64, u64, Bytes)>| {
+        let kept = |made: &std::collections::VecDeque<(u64, u64, Arc<SiteFile>)>| {
             made.iter()
                 .find(|(s, n, _)| (*s, *n) == key)
-                .map(|(_, _, b)| b.clone())
+                .map(|(_, _, f)| f.clone())
         };
-        if let Some(b) = kept(&self.made.lock().unwrap_or_else(|p| p.into_inner())) {
-            return b;
+        if let Some(f) = kept(&self.made.lock().unwrap_or_else(|p| p.into_inner())) {
+            return f;
         }
         let moved = self
             .index
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .between(since, pos.tree_size);
-        let body = Bytes::from(document_of(tally, moved, since, pos));
+        let body = document_of(tally, moved, since, pos);
+        let file = Arc::new(SiteFile::new(
+            &format!("/api/v1/elections/{election}/changes"),
+            skytale_render::Rendered::new(
+                "application/json",
+                body,
+                skytale_render::CacheClass::Short,
+            ),
+        ));
         let mut made = self.made.lock().unwrap_or_else(|p| p.into_inner());
         if kept(&made).is_none() {
             if made.len() == KEPT_DOCUMENTS {
                 made.pop_front();
             }
-            made.push_back((since, pos.tree_size, body.clone()));
+            made.push_back((since, pos.tree_size, file.clone()));
         }
-        body
+        file
     }
 }
 
@@ -126,7 +141,8 @@ fn parse(query: Option<&str>) -> Result<Ask, ApiError> {
 /// reported (and the areas above them); `next` is the cursor to ask with next time, given
 /// also when nothing moved. With `wait`, a request whose cursor is the snapshot served now is
 /// answered as soon as a newer one is published (a long poll), or with no change after `wait`
-/// seconds. ETag and `If-None-Match` spare the body of an unchanged answer.
+/// seconds. ETag and `If-None-Match` spare the body of an unchanged answer; gzip and brotli
+/// are made once per document.
 pub async fn changes(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -159,34 +175,15 @@ pub async fn changes(
             "the election's publisher has stopped",
         )
     })?;
-    let pos = &shared.pos;
-    let etag = format!("\"changes-{}-{}\"", ask.since, pos.tree_size);
-    let snapshot = snapshot_header(pos);
-    let mut h = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    if let Some(v) = pos.published_at.as_deref().and_then(http_date) {
-        h.insert(header::LAST_MODIFIED, v);
-    }
-    let unchanged = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    if unchanged {
-        return Ok(named(
-            (StatusCode::NOT_MODIFIED, h).into_response(),
-            Some(&snapshot),
-        ));
-    }
+    let snapshot = snapshot_header(&shared.pos);
+    let last_modified = shared.pos.published_at.as_deref().and_then(http_date);
     // A document of every unit of a large election takes a while: off the async workers.
-    let body = {
-        let (rt, shared, since) = (rt.clone(), shared.clone(), ask.since);
+    let file = {
+        let (rt, since) = (rt.clone(), ask.since);
         tokio::task::spawn_blocking(move || {
             rt.publisher
                 .changes()
-                .document(&shared.tally, since, &shared.pos)
+                .document(&rt.id, &shared.tally, since, &shared.pos)
         })
         .await
         .map_err(|_| {
@@ -197,14 +194,13 @@ pub async fn changes(
             )
         })?
     };
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    Ok(named(
-        (StatusCode::OK, h, body).into_response(),
-        Some(&snapshot),
-    ))
+    // The kept document answers with its ETag (If-None-Match gives 304) and compressed as
+    // asked, compressed once.
+    let mut resp = file.respond(&headers, false);
+    if let Some(v) = last_modified {
+        resp.headers_mut().insert(header::LAST_MODIFIED, v);
+    }
+    Ok(named(resp, Some(&snapshot)))
 }
 
 /// An RFC 3339 time as an HTTP date (`Last-Modified`), in UTC.
