@@ -132,6 +132,29 @@ enum Command {
         #[arg(long)]
         size: Option<u64>,
     },
+    /// Give published figures a result type, as the officials' signed word: estimate,
+    /// projection, provisional, final or certified, for the election, a contest or a unit.
+    Status {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        election: String,
+        /// The authority's root key or an approver's key.
+        #[arg(long)]
+        key: PathBuf,
+        /// estimate, projection, provisional, final or certified.
+        #[arg(long, value_parser = parse_result_type)]
+        result_type: skytale_model::ResultType,
+        /// The contest (default: every contest).
+        #[arg(long)]
+        contest: Option<String>,
+        /// The unit, in the contest's area (default: the whole area).
+        #[arg(long)]
+        unit: Option<String>,
+        /// Why (needed to leave `certified`).
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// An official's read of the committed entries not yet published (approval embargo):
     /// signs in with the key and shows what the key's scope covers.
     Sealed {
@@ -613,6 +636,28 @@ fn run(cli: Cli) -> Result<bool> {
             );
             Ok(true)
         }
+        Command::Status {
+            server,
+            election,
+            key,
+            result_type,
+            contest,
+            unit,
+            reason,
+        } => {
+            let req = submit::ResultTypeRequest {
+                election: &election,
+                result_type,
+                contest: contest.as_deref(),
+                unit: unit.as_deref(),
+                reason: reason.as_deref(),
+            };
+            print!(
+                "{}",
+                runtime()?.block_on(submit::set_result_type(&server, &key, &req))?
+            );
+            Ok(true)
+        }
         Command::Sealed {
             server,
             election,
@@ -729,4 +774,18 @@ fn run(cli: Cli) -> Result<bool> {
             Ok(true)
         }
     }
+}
+
+/// A `--result-type` value: one of the five names, or an error listing them.
+fn parse_result_type(s: &str) -> Result<skytale_model::ResultType, String> {
+    skytale_model::ResultType::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = skytale_model::ResultType::ALL
+            .iter()
+            .map(|t| t.as_str())
+            .collect();
+        format!(
+            "{s:?} is not a result type; use one of {}",
+            names.join(", ")
+        )
+    })
 }

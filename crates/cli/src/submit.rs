@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context, Result};
 use sha2::{Digest, Sha256};
 use skytale_model::{
-    encode_hash, ContestReport, PublicationStatement, ResultsStatement, SourceFile, Statement,
-    ValidDefinition,
+    encode_hash, ContestReport, PublicationStatement, ResultType, ResultsStatement, SourceFile,
+    Statement, StatusStatement, ValidDefinition,
 };
 use skytale_note::{SigningKey, VerifierKey};
 
@@ -660,6 +660,72 @@ async fn sign_and_send_approval(
         Answer::Held { .. } => bail!("the publication was held; this should not happen"),
         Answer::Rejected { code, message, .. } => bail!("approval refused: {code}: {message}"),
     }
+}
+
+/// What `skytale status` is asked to sign.
+pub struct ResultTypeRequest<'a> {
+    pub election: &'a str,
+    pub result_type: ResultType,
+    pub contest: Option<&'a str>,
+    pub unit: Option<&'a str>,
+    pub reason: Option<&'a str>,
+}
+
+/// Signs the officials' result type for an election, a contest or a unit and sends it; what
+/// to tell the official. The contest, the unit and the key's role are checked against the
+/// definition first, so a typo is named before anything is signed.
+pub async fn set_result_type(
+    server: &str,
+    key: &Path,
+    req: &ResultTypeRequest<'_>,
+) -> Result<String> {
+    let key = crate::commands::load_key(key)?;
+    let client = Client::new(server)?;
+    let info = client.election(req.election).await?;
+    let def = &info.definition;
+    let d = def.definition();
+    let me = key.verifier();
+    if d.authority_key != me && !d.publication.approvers.contains(&me) {
+        bail!(
+            "the key {:?} is neither the authority's root key nor an approver of election {}; only they give result types",
+            key.name(),
+            req.election
+        );
+    }
+    if let Some(c) = req.contest {
+        if def.contest_index(c).is_none() {
+            bail!("election {} has no contest {c:?}", req.election);
+        }
+    }
+    if let Some(u) = req.unit {
+        if def.unit_index(u).is_none() {
+            bail!("election {} has no unit {u:?}", req.election);
+        }
+    }
+    let st = Statement::Status(StatusStatement {
+        election: req.election.to_string(),
+        contest: req.contest.map(str::to_string),
+        unit: req.unit.map(str::to_string),
+        result_type: req.result_type,
+        signed_at: crate::now_rfc3339(),
+        reason: req.reason.map(str::to_string),
+    });
+    let note = sign_statement(&key, &st)?;
+    let index = match client.submit(req.election, &note).await? {
+        Answer::Accepted { receipt, .. } => check_receipt(&receipt, &note, &info.log_key)?,
+        Answer::Held { .. } => bail!("the result type was held; this should not happen"),
+        Answer::Rejected { code, message, .. } => bail!("result type refused: {code}: {message}"),
+    };
+    let scope = match (req.contest, req.unit) {
+        (Some(c), Some(u)) => format!("contest {c} in unit {u}"),
+        (Some(c), None) => format!("contest {c}"),
+        (None, Some(u)) => format!("every contest in unit {u}"),
+        (None, None) => "every contest".to_string(),
+    };
+    Ok(format!(
+        "{scope}: {}; recorded at index {index}\n",
+        req.result_type.as_str()
+    ))
 }
 
 /// Records the source file of a statement (format and hash).

@@ -64,6 +64,65 @@ pub struct Definition {
     /// this policy because the authority signed it here, not because the operator says so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub witnesses: Option<WitnessPolicySpec>,
+    /// A test election (a rehearsal, a test day weeks before the night): its figures are not
+    /// real, and every page, feed and post made from it says so. Part of the signed definition,
+    /// so no one can pass a test off as real results or the other way round. A test is reset
+    /// by creating a new election (another id), never by rewriting a log.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
+    /// The earlier election this one is compared with (pages and feeds show the change per
+    /// choice and area), with its published figures: carried here, signed, so the comparison
+    /// is recomputed from this log alone, and the earlier log's size and root say where in
+    /// the archive the figures come from (`skytale election baseline` writes this section).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<PreviousElection>,
+}
+
+/// An earlier election's published figures, matched to this election's ids.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviousElection {
+    /// Its id in the archive.
+    pub election: String,
+    /// Its name, per language (pages say "change since <name>").
+    pub name: LocalizedText,
+    /// The size of its log the figures were published at, and the root there (base64), so
+    /// anyone can check them against that log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tree_size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_hash: Option<String>,
+    pub contests: Vec<PreviousContest>,
+}
+
+/// One contest's earlier figures, keyed by this election's contest, selection and unit ids
+/// (a selection matched by its own id or by its party, a unit by id or by a mapping).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviousContest {
+    /// This election's contest.
+    pub contest: String,
+    /// Votes then over the whole area, by selection.
+    pub votes: BTreeMap<String, u64>,
+    /// Valid votes then, the base of the earlier shares, when choices that do not stand now
+    /// had votes too (default: the sum of `votes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_votes: Option<u64>,
+    /// Seats won then, by selection (party-list contests).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub seats: BTreeMap<String, u32>,
+    /// Per unit of this election: its votes then.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub units: BTreeMap<String, PreviousFigures>,
+}
+
+/// One unit's earlier votes by selection, and its valid votes when others stood too.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviousFigures {
+    pub votes: BTreeMap<String, u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_votes: Option<u64>,
 }
 
 /// The witnesses named by the authority.

@@ -18,7 +18,8 @@ use crate::cvr::{CvrStatement, MAX_CVR_BATCHES, OVERVOTE_MARKER};
 use crate::definition::{check_id, ContestKind, ValidDefinition};
 use crate::error::{DefinitionErrors, RejectCode, Rejection};
 use crate::statement::{
-    ContestReport, KeyChange, PublicationStatement, ResultsStatement, Statement,
+    ContestReport, KeyChange, PublicationStatement, ResultType, ResultsStatement, Statement,
+    StatusStatement,
 };
 
 /// What a key may sign.
@@ -28,7 +29,7 @@ pub enum Role {
     Authority,
     /// A reporting authority: results for the units in its scope (and their descendants).
     Reporter { name: String, scope: Vec<usize> },
-    /// An approver: publication statements.
+    /// An approver: publication statements (and, as an official, result types).
     Approver,
 }
 
@@ -371,6 +372,9 @@ pub struct Ledger {
     publications: Vec<Publication>,
     /// The time of the latest statement (reporter's or approver's clock), for `automatic` mode.
     latest_time: Option<String>,
+    /// The latest result type given per scope (contest index, unit index; `None` = all), so
+    /// a step back from `certified` can be made to say why.
+    result_types: HashMap<(Option<usize>, Option<usize>), ResultType>,
 }
 
 impl Ledger {
@@ -418,6 +422,7 @@ impl Ledger {
             content_roots: ContentRoots::default(),
             publications: Vec::new(),
             latest_time: None,
+            result_types: HashMap::new(),
         }
     }
 
@@ -583,7 +588,88 @@ impl Ledger {
                     issues: vec![],
                 })
             }
+            Statement::Status(st) => {
+                let unit = self.admit_status(&v.signers, st)?;
+                Ok(Admitted {
+                    verified: v,
+                    unit,
+                    issues: vec![],
+                })
+            }
         }
+    }
+
+    /// The result type in force for a scope (contest, unit; `None` = all), as last stated.
+    pub fn result_type(&self, contest: Option<usize>, unit: Option<usize>) -> Option<ResultType> {
+        self.result_types.get(&(contest, unit)).copied()
+    }
+
+    /// A status is the officials' word: the authority's root key or an approver signs it. Its
+    /// contest and unit exist, the unit is in the contest's area (at or below one of its
+    /// roots), and a step back from `certified` says why.
+    fn admit_status(
+        &self,
+        signers: &[usize],
+        st: &StatusStatement,
+    ) -> Result<Option<usize>, Rejection> {
+        if !self
+            .live_signers(signers)
+            .any(|(_, e)| matches!(e.role, Role::Authority | Role::Approver))
+        {
+            return Err(Rejection::new(
+                RejectCode::KeyNotAuthorised,
+                "a result type must be signed by the election authority's root key or an approver",
+            ));
+        }
+        check_time("signed_at", &st.signed_at)?;
+        let def = &self.def;
+        let contest = match &st.contest {
+            None => None,
+            Some(c) => Some(def.contest_index(c).ok_or_else(|| {
+                Rejection::at(
+                    RejectCode::UnknownContest,
+                    "contest",
+                    format!("contest {c:?} is not in this election"),
+                )
+            })?),
+        };
+        let unit = match &st.unit {
+            None => None,
+            Some(u) => Some(def.unit_index(u).ok_or_else(|| {
+                Rejection::at(
+                    RejectCode::UnknownUnit,
+                    "unit",
+                    format!("unit {u:?} is not in this election"),
+                )
+            })?),
+        };
+        if let (Some(ci), Some(u)) = (contest, unit) {
+            if !def.contest_area(ci).iter().any(|&a| def.is_within(u, a)) {
+                return Err(Rejection::at(
+                    RejectCode::ContestNotInUnit,
+                    "unit",
+                    format!(
+                        "contest {:?} is not held in unit {:?}",
+                        st.contest.as_deref().unwrap_or_default(),
+                        st.unit.as_deref().unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+        let stepping_back = self.result_type(contest, unit) == Some(ResultType::Certified)
+            && st.result_type != ResultType::Certified;
+        let reason_given = st.reason.as_deref().is_some_and(|r| !r.trim().is_empty());
+        if stepping_back && !reason_given {
+            return Err(Rejection::at(
+                RejectCode::MalformedStatement,
+                "reason",
+                format!(
+                    "the result is certified; making it {} again needs a reason",
+                    st.result_type.as_str()
+                ),
+            ));
+        }
+        Ok(unit)
     }
 
     /// When `v` is a retry of the results statement last accepted for its unit, the log index
@@ -1186,6 +1272,14 @@ impl Ledger {
                         }
                     }
                 }
+            }
+            Statement::Status(st) => {
+                let contest = st
+                    .contest
+                    .as_deref()
+                    .and_then(|c| self.def.contest_index(c));
+                self.result_types.insert((contest, a.unit), st.result_type);
+                self.latest_time = Some(st.signed_at.clone());
             }
             Statement::Election(_) | Statement::DefinitionPart(_) => {}
         }

@@ -27,8 +27,8 @@ pub mod timestamp;
 pub use cvr::{BallotPattern, CvrHeader, CvrStatement, OVERVOTE_MARKER};
 pub use definition::{
     check_ocd_id, Contest, ContestKind, Definition, DefinitionFormat, LocalizedText, Party,
-    PublicationMode, PublicationPolicy, Reporter, SeatRules, Selection, Unit, ValidDefinition,
-    WitnessPolicySpec, WitnessSpec,
+    PreviousContest, PreviousElection, PreviousFigures, PublicationMode, PublicationPolicy,
+    Reporter, SeatRules, Selection, Unit, ValidDefinition, WitnessPolicySpec, WitnessSpec,
 };
 pub use error::{DefinitionError, DefinitionErrors, RejectCode, Rejection};
 pub use genesis::{sign_definition, SignDefinitionError, MAX_ENTRY_BYTES};
@@ -39,10 +39,10 @@ pub use ledger::{
 pub use statement::check_timestamp;
 pub use statement::{
     ByType, ByTypeIter, ContestReport, Count, CountType, DefinitionPart, DefinitionParts,
-    ElectionStatement, KeyChange, KeyStatement, PublicationStatement, ReportStatus,
-    ResultsStatement, SourceFile, Statement, MAX_COUNT,
+    ElectionStatement, KeyChange, KeyStatement, PublicationStatement, ReportStatus, ResultType,
+    ResultsStatement, SourceFile, Statement, StatusStatement, MAX_COUNT,
 };
-pub use timestamp::utc_seconds;
+pub use timestamp::{format_unix, unix_seconds, utc_seconds};
 
 use base64::Engine as _;
 

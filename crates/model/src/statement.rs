@@ -42,6 +42,8 @@ pub enum Statement {
     Cvr(CvrStatement),
     Publication(PublicationStatement),
     Key(KeyStatement),
+    /// The officials' result type for an election, a contest or a unit (see [`StatusStatement`]).
+    Status(StatusStatement),
 }
 
 impl Statement {
@@ -54,6 +56,7 @@ impl Statement {
             Statement::Cvr(s) => &s.election,
             Statement::Publication(s) => &s.election,
             Statement::Key(s) => &s.election,
+            Statement::Status(s) => &s.election,
         }
     }
 
@@ -433,6 +436,66 @@ pub struct PublicationStatement {
     pub root_hash: String,
     /// When the approver signed (RFC 3339).
     pub signed_at: String,
+}
+
+/// What the officials say the published figures are, in the labels election sites use: a
+/// reporting authority's own report says whether *its* count is complete, this says what the
+/// figures of a contest (or of one of its units, or of the whole election) stand for. Signed
+/// by the authority's root key or an approver; the latest statement for a scope wins, so a
+/// change is a new statement, and leaving `certified` needs a `reason`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusStatement {
+    pub election: String,
+    /// The contest it applies to; absent: every contest of the election.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contest: Option<String>,
+    /// The unit it applies to (in the contest's area); absent: the whole area.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    pub result_type: ResultType,
+    /// When the official signed (RFC 3339).
+    pub signed_at: String,
+    /// Why, for a step back (a certified result reopened, say). Shown with the status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The result types an official gives published figures, from least to most settled: the
+/// labels of the 2019 European Parliament results site (estimates and projections from polls
+/// and samples, provisional counts, final counts, certified results).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultType {
+    Estimate,
+    Projection,
+    Provisional,
+    Final,
+    Certified,
+}
+
+impl ResultType {
+    pub const ALL: [ResultType; 5] = [
+        ResultType::Estimate,
+        ResultType::Projection,
+        ResultType::Provisional,
+        ResultType::Final,
+        ResultType::Certified,
+    ];
+    /// The name used in statements, documents and feeds.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResultType::Estimate => "estimate",
+            ResultType::Projection => "projection",
+            ResultType::Provisional => "provisional",
+            ResultType::Final => "final",
+            ResultType::Certified => "certified",
+        }
+    }
+    /// The result type named `s`, if any.
+    pub fn parse(s: &str) -> Option<ResultType> {
+        ResultType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
 }
 
 /// A change of reporting keys, signed by the authority's root key.

@@ -22,18 +22,30 @@ const LAST: i64 = 253_402_300_799;
 /// outside years 0001–9999 once in UTC is clamped to the nearest one inside. `None` if the text
 /// is not an RFC 3339 date-time with an offset.
 pub fn utc_seconds(rfc3339: &str) -> Option<String> {
+    unix_seconds(rfc3339).map(format_unix)
+}
+
+/// The instant of an RFC 3339 time in whole seconds since 1970-01-01T00:00:00Z (the fraction
+/// dropped; clamped to years 0001–9999 as [`utc_seconds`] is): what a tally keeps to find the
+/// latest of many statements' times in eight bytes apiece. `None` if not RFC 3339.
+pub fn unix_seconds(rfc3339: &str) -> Option<i64> {
     let t = parse(rfc3339)?;
     let days = days_from_civil(t.year, t.month, t.day);
     let local = days * DAY + t.hour * 3600 + t.minute * 60 + t.second.min(59);
-    let utc = (local - t.offset_minutes * 60).clamp(FIRST, LAST);
+    Some((local - t.offset_minutes * 60).clamp(FIRST, LAST))
+}
+
+/// Seconds since 1970-01-01T00:00:00Z as `YYYY-MM-DDTHH:MM:SSZ` (clamped to years 0001–9999).
+pub fn format_unix(seconds: i64) -> String {
+    let utc = seconds.clamp(FIRST, LAST);
     let (year, month, day) = civil_from_days(utc.div_euclid(DAY));
     let s = utc.rem_euclid(DAY);
-    Some(format!(
+    format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
         s / 3600,
         s / 60 % 60,
         s % 60
-    ))
+    )
 }
 
 /// Days in `month` (1–12) of `year` in the proleptic Gregorian calendar; `None` for a month
@@ -163,6 +175,8 @@ mod tests {
             ("9999-12-31T23:30:00-01:00", "9999-12-31T23:59:59Z"),
         ] {
             assert_eq!(utc_seconds(given).as_deref(), Some(want), "{given}");
+            let seconds = unix_seconds(given).unwrap();
+            assert_eq!(format_unix(seconds), want, "{given}");
         }
     }
 

@@ -783,3 +783,134 @@ mod approval_rounds {
         }
     }
 }
+
+/// A status statement (the officials' result type) for `contest`/`unit` (JSON fragments).
+fn status_json(scope: &str, result_type: &str, extra: &str) -> String {
+    format!(
+        r#"{{"type":"status","election":"test-2026",{scope}"result_type":"{result_type}","signed_at":"2026-11-25T22:00:00+01:00"{extra}}}"#
+    )
+}
+
+#[test]
+fn result_types_are_the_officials_word_on_known_scopes() {
+    let k = keys();
+    let mut l = ledger(&k);
+    // Only the authority's root key or an approver gives a result type.
+    let final_mayor = status_json(r#""contest":"mayor","#, "final", "");
+    refused(
+        &l,
+        &sign(&k.north, &final_mayor),
+        RejectCode::KeyNotAuthorised,
+        None,
+    );
+    // Scopes the definition knows, and a unit inside the contest's area.
+    refused(
+        &l,
+        &sign(
+            &k.authority,
+            &status_json(r#""contest":"senate","#, "final", ""),
+        ),
+        RejectCode::UnknownContest,
+        Some("contest"),
+    );
+    refused(
+        &l,
+        &sign(
+            &k.authority,
+            &status_json(r#""unit":"atlantis","#, "final", ""),
+        ),
+        RejectCode::UnknownUnit,
+        Some("unit"),
+    );
+    refused(
+        &l,
+        &sign(
+            &k.authority,
+            &status_json(r#""contest":"north-measure","unit":"s1","#, "final", ""),
+        ),
+        RejectCode::ContestNotInUnit,
+        Some("unit"),
+    );
+    refused(
+        &l,
+        &sign(&k.authority, &status_json("", "settled", "")),
+        RejectCode::MalformedStatement,
+        None,
+    );
+    let bad_time =
+        r#"{"type":"status","election":"test-2026","result_type":"final","signed_at":"tonight"}"#;
+    refused(
+        &l,
+        &sign(&k.authority, bad_time),
+        RejectCode::BadTimestamp,
+        Some("signed_at"),
+    );
+    // Both officials' keys may; a unit below the contest's area root is in it.
+    for (key, text) in [
+        (&k.authority, final_mayor.clone()),
+        (
+            &k.approver,
+            status_json(
+                r#""contest":"north-measure","unit":"n2","#,
+                "provisional",
+                "",
+            ),
+        ),
+    ] {
+        let a = l.check(&sign(key, &text), &no_root).unwrap();
+        l.commit(&a);
+    }
+    let mayor = l.definition().contest_index("mayor");
+    assert_eq!(
+        l.result_type(mayor, None),
+        Some(skytale_model::ResultType::Final)
+    );
+}
+
+#[test]
+fn leaving_certified_needs_a_reason() {
+    let k = keys();
+    let mut l = ledger(&k);
+    let scope = r#""contest":"mayor","#;
+    let a = l
+        .check(
+            &sign(&k.authority, &status_json(scope, "certified", "")),
+            &no_root,
+        )
+        .unwrap();
+    l.commit(&a);
+    refused(
+        &l,
+        &sign(&k.authority, &status_json(scope, "final", "")),
+        RejectCode::MalformedStatement,
+        Some("reason"),
+    );
+    refused(
+        &l,
+        &sign(
+            &k.authority,
+            &status_json(scope, "final", r#","reason":"  ""#),
+        ),
+        RejectCode::MalformedStatement,
+        Some("reason"),
+    );
+    // Certified again needs none; another scope is another record.
+    l.check(
+        &sign(&k.authority, &status_json(scope, "certified", "")),
+        &no_root,
+    )
+    .unwrap();
+    l.check(&sign(&k.authority, &status_json("", "final", "")), &no_root)
+        .unwrap();
+    let reopened = status_json(
+        scope,
+        "final",
+        r#","reason":"recount ordered by the court""#,
+    );
+    let a = l.check(&sign(&k.authority, &reopened), &no_root).unwrap();
+    l.commit(&a);
+    assert_eq!(
+        l.result_type(l.definition().contest_index("mayor"), None),
+        Some(skytale_model::ResultType::Final)
+    );
+}

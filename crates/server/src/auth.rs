@@ -379,8 +379,8 @@ impl Session {
     /// Whether this official answers for everything the statement says. The authority and the
     /// approvers read every statement. A reporting authority reads the results and CVR batches
     /// of units inside its scope (a scope unit or below it, as the ledger authorises it to
-    /// report them), and the statements that carry no counts: the definition, publications
-    /// and key changes. The match is exhaustive on purpose: a new statement kind must be
+    /// report them), and the statements that carry no counts: the definition, publications,
+    /// key changes and result types. The match is exhaustive on purpose: a new statement kind must be
     /// placed here before it compiles.
     pub fn may_read(&self, st: &Statement, def: &ValidDefinition) -> bool {
         let scope = match &self.reach {
@@ -393,7 +393,8 @@ impl Session {
             Statement::Election(_)
             | Statement::DefinitionPart(_)
             | Statement::Publication(_)
-            | Statement::Key(_) => return true,
+            | Statement::Key(_)
+            | Statement::Status(_) => return true,
         };
         def.unit_index(unit)
             .is_some_and(|u| scope.iter().any(|&s| def.is_within(u, s)))

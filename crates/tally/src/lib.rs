@@ -39,8 +39,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use skytale_model::{
-    ContestKind, ContestReport, CountType, CvrStatement, LocalizedText, ReportStatus,
-    ResultsStatement, SeatRules, Statement, ValidDefinition,
+    format_unix, unix_seconds, ContestKind, ContestReport, CountType, CvrStatement, LocalizedText,
+    ReportStatus, ResultType, ResultsStatement, SeatRules, Statement, StatusStatement,
+    ValidDefinition,
 };
 
 pub mod changes;
@@ -147,6 +148,8 @@ struct Coverage {
 struct OwnReport {
     counts: Counts,
     status: ReportStatus,
+    /// When its statement was submitted (Unix seconds, from the statement).
+    at: i64,
 }
 
 /// The tally of one contest.
@@ -156,6 +159,18 @@ struct ContestTally {
     /// For units below which something was reported: the sum of the children's effective counts.
     child_sum: UnitMap<Counts>,
     child_cov: UnitMap<Coverage>,
+    /// For the same units: the latest submission time of a report counted below them.
+    child_at: UnitMap<i64>,
+}
+
+/// A result type the officials gave (a `status` statement), in the tally.
+#[derive(Clone, Debug)]
+struct GivenType {
+    result_type: ResultType,
+    signed_at: i64,
+    reason: Option<String>,
+    /// Order among the status statements folded (the latest applicable one wins).
+    order: u64,
 }
 
 /// Unit index → value. foldhash, not SipHash: the keys are our own indexes, not input, and
@@ -177,6 +192,12 @@ pub struct Tally {
     /// the levels above the polling stations without touching each station (shared by clones).
     inner_children: Arc<Vec<Vec<usize>>>,
     statements: u64,
+    /// The officials' result types by scope (contest, unit; `None` = every one).
+    result_types: BTreeMap<(Option<usize>, Option<usize>), GivenType>,
+    /// Whether any result type names a unit (else units need no look-up of their own).
+    unit_result_types: bool,
+    /// Status statements folded in (orders them: the latest applicable one wins).
+    status_statements: u64,
 }
 
 /// Contest id → selection id → total votes (see [`Tally::selection_totals`]).
@@ -234,6 +255,7 @@ impl Tally {
                     ),
                     child_sum: UnitMap::default(),
                     child_cov: UnitMap::default(),
+                    child_at: UnitMap::default(),
                 }
             })
             .collect();
@@ -248,6 +270,9 @@ impl Tally {
             registered,
             inner_children,
             statements: 0,
+            result_types: BTreeMap::new(),
+            unit_result_types: false,
+            status_statements: 0,
         }
     }
 
@@ -267,22 +292,112 @@ impl Tally {
             return;
         };
         self.statements += 1;
+        let at = unix_seconds(&r.submitted_at).unwrap_or(i64::MIN);
         for report in &r.contests {
             let Some(ci) = self.def.contest_index(&report.contest) else {
                 continue;
             };
             let new = Counts::from_report(&self.def, ci, report);
-            self.set_own(ci, unit, new, r.status);
+            self.set_own(ci, unit, new, r.status, at);
         }
     }
 
-    /// Folds any accepted statement in (results and cvr batches; other kinds do not count).
+    /// Folds any accepted statement in (results, cvr batches and the officials' result types;
+    /// other kinds do not count).
     pub fn apply_statement(&mut self, st: &Statement) {
         match st {
             Statement::Results(r) => self.apply(r),
             Statement::Cvr(c) => self.apply_cvr(c),
+            Statement::Status(s) => self.apply_status(s),
             _ => {}
         }
+    }
+
+    /// Folds in the result type the officials gave a contest, a unit or the election.
+    pub fn apply_status(&mut self, st: &StatusStatement) {
+        let contest = match &st.contest {
+            Some(c) => match self.def.contest_index(c) {
+                Some(ci) => Some(ci),
+                None => return,
+            },
+            None => None,
+        };
+        let unit = match &st.unit {
+            Some(u) => match self.def.unit_index(u) {
+                Some(ui) => Some(ui),
+                None => return,
+            },
+            None => None,
+        };
+        self.unit_result_types |= unit.is_some();
+        self.status_statements += 1;
+        self.result_types.insert(
+            (contest, unit),
+            GivenType {
+                result_type: st.result_type,
+                signed_at: unix_seconds(&st.signed_at).unwrap_or(i64::MIN),
+                reason: st.reason.clone().filter(|r| !r.trim().is_empty()),
+                order: self.status_statements,
+            },
+        );
+    }
+
+    /// The latest result type given for contest `ci` as a whole (its own or the election's).
+    fn contest_type(&self, ci: usize) -> Option<&GivenType> {
+        [
+            self.result_types.get(&(Some(ci), None)),
+            self.result_types.get(&(None, None)),
+        ]
+        .into_iter()
+        .flatten()
+        .max_by_key(|g| g.order)
+    }
+
+    /// The result type of unit `u` in contest `ci` when a statement naming the unit or one of
+    /// its ancestors is the latest to apply to it (else it is the contest's, shown there).
+    fn unit_type(&self, ci: usize, u: usize) -> Option<&GivenType> {
+        if !self.unit_result_types {
+            return None;
+        }
+        let mut best: Option<&GivenType> = None;
+        let mut at = Some(u);
+        while let Some(x) = at {
+            for key in [(Some(ci), Some(x)), (None, Some(x))] {
+                if let Some(g) = self.result_types.get(&key) {
+                    if best.is_none_or(|b| g.order > b.order) {
+                        best = Some(g);
+                    }
+                }
+            }
+            if self.def.contest_area(ci).contains(&x) {
+                break;
+            }
+            at = self.def.parent(x);
+        }
+        let best = best?;
+        match self.contest_type(ci) {
+            Some(c) if c.order > best.order => None,
+            _ => Some(best),
+        }
+    }
+
+    /// The result type of unit `u` in contest `ci` where the officials gave it (or an area
+    /// above it) one later than the contest's own; `None` means the contest's applies.
+    pub fn unit_result_type(&self, ci: usize, u: usize) -> Option<ResultTypeDoc> {
+        if ci >= self.contests.len() || u >= self.def.units().len() {
+            return None;
+        }
+        self.unit_type(ci, u).map(GivenType::document)
+    }
+
+    /// When a report counted in contest `ci` at or below unit `u` was last submitted.
+    fn unit_at(&self, ci: usize, u: usize) -> Option<i64> {
+        let t = &self.contests[ci];
+        t.own
+            .get(&u)
+            .map(|o| o.at)
+            .or_else(|| t.child_at.get(&u).copied())
+            .filter(|&at| at != i64::MIN)
     }
 
     /// Folds one accepted CVR batch in: files its ballots; once its series is complete, the
@@ -302,7 +417,8 @@ impl Tally {
         if let ranked::Applied::Completed { ballots } = rc.apply(&self.def, ci, unit, c) {
             let mut counts = Counts::zero(self.def.contests()[ci].selections.len());
             counts.ballots = ballots;
-            self.set_own(ci, unit, counts, ReportStatus::Complete);
+            let at = unix_seconds(&c.submitted_at).unwrap_or(i64::MIN);
+            self.set_own(ci, unit, counts, ReportStatus::Complete, at);
         }
     }
 
@@ -326,7 +442,7 @@ impl Tally {
         }
     }
 
-    fn set_own(&mut self, ci: usize, unit: usize, new: Counts, status: ReportStatus) {
+    fn set_own(&mut self, ci: usize, unit: usize, new: Counts, status: ReportStatus, at: i64) {
         // What the ancestors' sums change by: the new report less what counted before (none,
         // on a unit's first report: the report itself, without a copy).
         let replaced = self.effective(ci, unit).map(|old| new.minus(old));
@@ -351,6 +467,8 @@ impl Tally {
             let cov = t.child_cov.entry(p).or_default();
             cov.leaves = cov.leaves + new_cov.leaves - old_cov.leaves;
             cov.registered = cov.registered + new_cov.registered - old_cov.registered;
+            let latest = t.child_at.entry(p).or_insert(at);
+            *latest = (*latest).max(at);
             if t.own.contains_key(&p) {
                 break;
             }
@@ -361,6 +479,7 @@ impl Tally {
             OwnReport {
                 counts: new,
                 status,
+                at,
             },
         );
     }
@@ -493,15 +612,8 @@ impl Tally {
     /// `"certified"` once every contest's whole area has a certified report of its own, else
     /// `"unofficial"` (the results document's `status`).
     pub fn status(&self) -> &'static str {
-        let certified = !self.contests.is_empty()
-            && (0..self.contests.len()).all(|ci| {
-                self.def.contest_area(ci).iter().all(|a| {
-                    self.contests[ci]
-                        .own
-                        .get(a)
-                        .is_some_and(|o| o.status == ReportStatus::Certified)
-                })
-            });
+        let certified =
+            !self.contests.is_empty() && (0..self.contests.len()).all(|ci| self.certified(ci));
         if certified {
             "certified"
         } else {
@@ -509,12 +621,31 @@ impl Tally {
         }
     }
 
+    /// Whether contest `ci` is certified: the officials' latest result type for it says so, or
+    /// (without one) every root of its area has a certified report of its own.
+    fn certified(&self, ci: usize) -> bool {
+        match self.contest_type(ci) {
+            Some(g) => g.result_type == ResultType::Certified,
+            None => self.def.contest_area(ci).iter().all(|a| {
+                self.contests[ci]
+                    .own
+                    .get(a)
+                    .is_some_and(|o| o.status == ReportStatus::Certified)
+            }),
+        }
+    }
+
     fn wrap(&self, pos: &LogPosition, contests: Vec<ContestResult>) -> ResultsDoc {
         ResultsDoc {
             election: self.def.id().to_string(),
+            test: self.def.definition().test,
             tree_size: pos.tree_size,
             root_hash: pos.root_hash.clone(),
             status: self.status(),
+            result_type: self
+                .result_types
+                .get(&(None, None))
+                .map(GivenType::document),
             published_at: pos.published_at.clone(),
             statements: self.statements,
             contests,
@@ -603,12 +734,59 @@ impl Tally {
                 self.collect_units(ci, a, rows == Units::All, &mut units);
             }
         }
+        let last_updated = def
+            .contest_area(ci)
+            .iter()
+            .filter_map(|&a| self.unit_at(ci, a))
+            .max()
+            .map(format_unix);
+        let comparison = def
+            .definition()
+            .previous
+            .as_ref()
+            .and_then(|p| {
+                let pc = p.contests.iter().find(|pc| pc.contest == c.id)?;
+                Some((p, pc))
+            })
+            .map(|(p, pc)| {
+                let valid_then = pc.valid_votes.unwrap_or_else(|| pc.votes.values().sum());
+                Comparison {
+                    election: p.election.clone(),
+                    valid_votes_then: valid_then,
+                    selections: selections
+                        .iter()
+                        .filter_map(|s| {
+                            let then = *pc.votes.get(&s.id)?;
+                            let seats_then = pc.seats.get(&s.id).copied();
+                            Some(SelectionChange {
+                                id: s.id.clone(),
+                                votes_then: then,
+                                share_then: share(then, valid_then),
+                                change: share_change(s.votes, valid, then, valid_then),
+                                seats_then,
+                                seat_change: seats_then.zip(seats.as_ref()).map(|(t, now)| {
+                                    i64::from(now.get(&s.id).copied().unwrap_or(0)) - i64::from(t)
+                                }),
+                            })
+                        })
+                        .collect(),
+                }
+            });
         ContestResult {
             id: c.id.clone(),
             name: c.name.clone(),
             kind: c.kind.as_str(),
+            comparison,
+            status: if self.certified(ci) {
+                "certified"
+            } else {
+                "unofficial"
+            },
+            result_type: self.contest_type(ci).map(GivenType::document),
+            last_updated,
             units_reporting: cov.leaves,
             units_total,
+            reporting_percent: share(cov.leaves, units_total),
             ballots: total.ballots,
             registered,
             registered_reporting,
@@ -673,11 +851,44 @@ impl Tally {
             ),
             _ => None,
         };
+        let change = def
+            .definition()
+            .previous
+            .as_ref()
+            .and_then(|p| p.contests.iter().find(|pc| pc.contest == c.id))
+            .and_then(|pc| pc.units.get(&unit.id))
+            .map(|then| {
+                let valid_now: u64 = c
+                    .selections
+                    .iter()
+                    .enumerate()
+                    .map(|(s, _)| eff.map(|e| e.selection_votes(s)).unwrap_or(0))
+                    .sum();
+                let valid_then = then
+                    .valid_votes
+                    .unwrap_or_else(|| then.votes.values().sum());
+                c.selections
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(s, sel)| {
+                        let before = *then.votes.get(&sel.id)?;
+                        let now = eff.map(|e| e.selection_votes(s)).unwrap_or(0);
+                        Some((
+                            sel.id.clone(),
+                            share_change(now, valid_now, before, valid_then),
+                        ))
+                    })
+                    .collect()
+            });
         UnitResult {
             id: unit.id.clone(),
+            change,
             parent: unit.parent.clone(),
             level: unit.level.clone(),
             reported: self.contests[ci].own.contains_key(&u),
+            report_status: self.contests[ci].own.get(&u).map(|o| o.status),
+            result_type: self.unit_type(ci, u).map(GivenType::document),
+            last_updated: self.unit_at(ci, u).map(format_unix),
             units_reporting: cov.leaves,
             units_total: self.leaves[u],
             votes,
@@ -721,6 +932,29 @@ fn by_type(v: &[u64; TYPES]) -> BTreeMap<&'static str, u64> {
         .collect()
 }
 
+/// `part / whole` in hundredths of a percent, rounded half up (0 when `whole` is zero).
+fn hundredths(part: u64, whole: u64) -> i128 {
+    if whole == 0 {
+        return 0;
+    }
+    ((u128::from(part) * 20_000 + u128::from(whole)) / (2 * u128::from(whole))) as i128
+}
+
+/// The change of a share from `then_part / then_whole` to `now_part / now_whole`, in
+/// percentage points with two decimals and a sign: the difference of the two shares as
+/// [`share`] rounds them, so it is what a reader subtracting the shown figures gets
+/// ("+3.19", "-4.62", "0.00").
+pub fn share_change(now_part: u64, now_whole: u64, then_part: u64, then_whole: u64) -> String {
+    let d = hundredths(now_part, now_whole) - hundredths(then_part, then_whole);
+    let sign = match d.signum() {
+        1 => "+",
+        -1 => "-",
+        _ => "",
+    };
+    let a = d.unsigned_abs();
+    format!("{sign}{}.{:02}", a / 100, a % 100)
+}
+
 /// `part / whole` in percent with two decimals, rounded half up, in integers ("41.27").
 /// "0.00" when `whole` is zero.
 pub fn share(part: u64, whole: u64) -> String {
@@ -737,9 +971,16 @@ pub fn share(part: u64, whole: u64) -> String {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ResultsDoc {
     pub election: String,
+    /// A test election (its definition says so): the figures are not real.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
     pub tree_size: u64,
     pub root_hash: String,
+    /// `certified` once every contest is, else `unofficial`.
     pub status: &'static str,
+    /// The result type the officials last gave the whole election, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_type: Option<ResultTypeDoc>,
     pub published_at: Option<String>,
     /// Results statements folded in.
     pub statements: u64,
@@ -760,8 +1001,23 @@ pub struct ContestResult {
     pub id: String,
     pub name: LocalizedText,
     pub kind: &'static str,
+    /// The change since the earlier election the definition names, per selection it has
+    /// figures for (absent when none is named for this contest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
+    /// `certified` when the officials' result type for the contest is, or (with none given)
+    /// when every root of its area reported as certified; else `unofficial`.
+    pub status: &'static str,
+    /// The latest result type the officials gave this contest (or the whole election).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_type: Option<ResultTypeDoc>,
+    /// The latest submission time of a report counted in the contest (UTC, whole seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_updated: Option<String>,
     pub units_reporting: u64,
     pub units_total: u64,
+    /// `units_reporting` over `units_total`, in percent with two decimals.
+    pub reporting_percent: String,
     pub ballots: u64,
     pub registered: u64,
     /// Registered voters of the units that have reported (the base of `turnout`).
@@ -800,12 +1056,27 @@ pub struct SelectionResult {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct UnitResult {
     pub id: String,
+    /// Per selection: the change of its share since the earlier election, in percentage
+    /// points (only units the earlier figures cover).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
     /// Whether this unit has a report of its own for the contest.
     pub reported: bool,
+    /// The status its reporting authority gave its own report (`partial`, `complete`,
+    /// `certified`): "is this county done?", as the county signed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report_status: Option<ReportStatus>,
+    /// A result type the officials gave this unit (or an area above it in the contest) later
+    /// than the contest's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_type: Option<ResultTypeDoc>,
+    /// The latest submission time of a report counted at or below this unit (UTC, seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_updated: Option<String>,
     pub units_reporting: u64,
     pub units_total: u64,
     pub votes: BTreeMap<String, u64>,
@@ -824,6 +1095,53 @@ pub struct UnitResult {
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+/// A contest's change since the earlier election its definition names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Comparison {
+    /// The earlier election's id in the archive.
+    pub election: String,
+    /// Its valid votes, the base of its shares.
+    pub valid_votes_then: u64,
+    pub selections: Vec<SelectionChange>,
+}
+
+/// One selection's figures then and the change since.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SelectionChange {
+    pub id: String,
+    pub votes_then: u64,
+    /// Its share then, in percent.
+    pub share_then: String,
+    /// Share now minus share then, in percentage points, signed.
+    pub change: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seats_then: Option<u32>,
+    /// Seats now minus seats then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seat_change: Option<i64>,
+}
+
+/// A result type in a document: what the officials said, when, and why if they said why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ResultTypeDoc {
+    /// `estimate`, `projection`, `provisional`, `final` or `certified`.
+    pub result_type: &'static str,
+    /// When the official signed it (UTC, whole seconds).
+    pub signed_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl GivenType {
+    fn document(&self) -> ResultTypeDoc {
+        ResultTypeDoc {
+            result_type: self.result_type.as_str(),
+            signed_at: format_unix(self.signed_at),
+            reason: self.reason.clone(),
+        }
+    }
 }
 
 pub use seats::SeatResult;

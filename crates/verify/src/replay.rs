@@ -37,6 +37,8 @@ pub struct ReplayStats {
     pub keys: u64,
     /// CVR batches (ranked-choice ballots) accepted.
     pub cvr: u64,
+    /// Result types the officials gave (status statements) accepted.
+    pub statuses: u64,
     /// Entries the rules refuse (each is a failure).
     pub rejected: u64,
 }
@@ -267,6 +269,10 @@ impl Replayer {
                     Statement::Key(_) => {
                         stats.keys += 1;
                         None
+                    }
+                    Statement::Status(st) => {
+                        stats.statuses += 1;
+                        Some(st.signed_at.as_str())
                     }
                     Statement::Election(_) | Statement::DefinitionPart(_) => None,
                 };

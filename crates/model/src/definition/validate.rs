@@ -21,6 +21,9 @@ impl ValidDefinition {
         if let Some(w) = &def.witnesses {
             check_witnesses(w, &mut bad);
         }
+        if let Some(p) = &def.previous {
+            check_previous(&def, p, &tree.unit_index, &mut bad);
+        }
 
         if !errs.is_empty() {
             return Err(DefinitionErrors(errs));
@@ -600,6 +603,91 @@ fn check_publication(pol: &PublicationPolicy, bad: &mut impl FnMut(String, Strin
     for (i, a) in pol.approvers.iter().enumerate() {
         if !approvers.insert(a.to_string()) {
             bad(format!("publication.approvers[{i}]"), "listed twice".into());
+        }
+    }
+}
+
+/// An earlier election's figures name this election's contests, selections and units, each
+/// contest once, and valid votes no smaller than the votes they are the base of.
+fn check_previous(
+    def: &Definition,
+    p: &PreviousElection,
+    units: &IdIndex,
+    bad: &mut impl FnMut(String, String),
+) {
+    if check_id(&p.election).is_err() {
+        bad(
+            "previous.election".into(),
+            format!("{:?} is not an election id", p.election),
+        );
+    }
+    if p.election == def.id {
+        bad(
+            "previous.election".into(),
+            "an election cannot be compared with itself".into(),
+        );
+    }
+    if p.root_hash
+        .as_deref()
+        .is_some_and(|r| crate::decode_hash(r).is_none())
+    {
+        bad(
+            "previous.root_hash".into(),
+            "not the base64 of 32 bytes".into(),
+        );
+    }
+    let mut seen = BTreeSet::new();
+    for (i, pc) in p.contests.iter().enumerate() {
+        let at = format!("previous.contests[{i}]");
+        let Some(c) = def.contests.iter().find(|c| c.id == pc.contest) else {
+            bad(
+                format!("{at}.contest"),
+                format!("contest {:?} is not in this election", pc.contest),
+            );
+            continue;
+        };
+        if !seen.insert(pc.contest.as_str()) {
+            bad(format!("{at}.contest"), "compared twice".into());
+        }
+        let known = |id: &str| c.selections.iter().any(|s| s.id == id);
+        let figures = |field: String,
+                       f: &BTreeMap<String, u64>,
+                       valid: Option<u64>,
+                       bad: &mut dyn FnMut(String, String)| {
+            for id in f.keys().filter(|id| !known(id)) {
+                bad(
+                    field.clone(),
+                    format!("selection {id:?} is not in contest {:?}", c.id),
+                );
+            }
+            let sum: u64 = f.values().fold(0u64, |a, v| a.saturating_add(*v));
+            if let Some(v) = valid.filter(|&v| v < sum) {
+                bad(
+                    field,
+                    format!("valid votes {v} are fewer than the votes given ({sum})"),
+                );
+            }
+        };
+        figures(format!("{at}.votes"), &pc.votes, pc.valid_votes, bad);
+        for (u, f) in &pc.units {
+            if !units.contains_key(u) {
+                bad(
+                    format!("{at}.units.{u}"),
+                    format!("unit {u:?} is not in this election"),
+                );
+            }
+            figures(
+                format!("{at}.units.{u}.votes"),
+                &f.votes,
+                f.valid_votes,
+                bad,
+            );
+        }
+        for id in pc.seats.keys().filter(|id| !known(id)) {
+            bad(
+                format!("{at}.seats"),
+                format!("selection {id:?} is not in contest {:?}", c.id),
+            );
         }
     }
 }
