@@ -234,6 +234,8 @@ pub fn election(
         reporters: reporter_defs,
         publication: PublicationPolicy::default(),
         witnesses: None,
+        test: false,
+        previous: None,
     };
     Ok(Synthetic {
         definition,

@@ -83,6 +83,7 @@ struct Node {
 enum Val {
     Str(String),
     Num(u64),
+    Bool(bool),
     List(Vec<Node>),
     Ids(Vec<String>),
     Intl(LocalizedText),
@@ -116,6 +117,7 @@ fn to_json(n: &Node) -> Value {
         let jv = match v {
             Val::Str(s) => Value::String(s.clone()),
             Val::Num(x) => Value::from(*x),
+            Val::Bool(x) => Value::Bool(*x),
             Val::List(l) => Value::Array(l.iter().map(to_json).collect()),
             Val::Ids(ids) => Value::Array(ids.iter().map(|s| Value::String(s.clone())).collect()),
             Val::Intl(t) => intl_json(t),
@@ -156,6 +158,7 @@ fn to_xml(out: &mut String, name: &str, n: &Node, indent: usize) {
         match v {
             Val::Str(s) => out.push_str(&format!("{inner}<{k}>{}</{k}>\n", esc(s))),
             Val::Num(x) => out.push_str(&format!("{inner}<{k}>{x}</{k}>\n")),
+            Val::Bool(x) => out.push_str(&format!("{inner}<{k}>{x}</{k}>\n")),
             Val::List(l) => l.iter().for_each(|c| to_xml(out, k, c, indent + 1)),
             Val::Ids(ids) => out.push_str(&format!("{inner}<{k}>{}</{k}>\n", esc(&ids.join(" ")))),
             Val::Intl(t) => {
@@ -445,7 +448,6 @@ fn report(def: &ValidDefinition, contests: &[ContestResult], pos: &LogPosition) 
         .f("EndDate", Val::Str(d.date.clone()))
         .f("Type", Val::Str("other".into()))
         .f("OtherType", Val::Str("unspecified".into()));
-    let complete = contests.iter().all(|c| c.units_reporting == c.units_total);
     let parties: Vec<Node> = d
         .parties
         .iter()
@@ -464,22 +466,15 @@ fn report(def: &ValidDefinition, contests: &[ContestResult], pos: &LogPosition) 
         .f("GpUnit", Val::List(gpunits))
         .f("Issuer", Val::Str("Skytale".into()))
         .f("IssuerAbbreviation", Val::Str(d.id.clone()));
+    if d.test {
+        root = root.f("IsTest", Val::Bool(true));
+    }
     if !parties.is_empty() {
         root = root.f("Party", Val::List(parties));
     }
     root.f("SequenceStart", Val::Num(1))
         .f("SequenceEnd", Val::Num(1))
-        .f(
-            "Status",
-            Val::Str(
-                if complete {
-                    "unofficial-complete"
-                } else {
-                    "unofficial-partial"
-                }
-                .into(),
-            ),
-        )
+        .f("Status", Val::Str(results_status(contests).into()))
         .f(
             "VendorApplicationId",
             Val::Str(format!(
@@ -489,6 +484,18 @@ fn report(def: &ValidDefinition, contests: &[ContestResult], pos: &LogPosition) 
                 pos.root_hash
             )),
         )
+}
+
+/// The report's `ResultsStatus`: `certified` once every contest is (its officials' result
+/// type, or its area's certified reports), else complete or partial by units reporting.
+pub(crate) fn results_status(contests: &[ContestResult]) -> &'static str {
+    if !contests.is_empty() && contests.iter().all(|c| c.status == "certified") {
+        "certified"
+    } else if contests.iter().all(|c| c.units_reporting == c.units_total) {
+        "unofficial-complete"
+    } else {
+        "unofficial-partial"
+    }
 }
 
 /// Each unit's ballots cast, for `Election.BallotCounts` (NIST's one place for ballots: per

@@ -40,12 +40,19 @@ pub fn atom(def: &ValidDefinition, pos: &LogPosition, history: &[PublicationReco
     entries.truncate(MAX_FEED_ENTRIES);
     let name = def.text(&d.name, lang);
     let overview = format!("/{}/{}/", lang, d.id);
+    // A test election says so in every title a feed reader shows.
+    let test = if d.test {
+        format!("{}: ", m.get(lang, "test-banner", &[]))
+    } else {
+        String::new()
+    };
     let mut x = String::new();
     let _ = write!(
         x,
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n<id>urn:skytale:{}:publications</id>\n<title>{}</title>\n<updated>{}</updated>\n<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n<author><name>{}</name></author>\n",
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n<id>urn:skytale:{}:publications</id>\n<title>{}{}</title>\n<updated>{}</updated>\n<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n<author><name>{}</name></author>\n",
         esc(lang),
         esc(&d.id),
+        esc(&test),
         esc(&m.get(lang, "feed-title", &[("election", name)])),
         esc(&updated(def, entries.first().and_then(|e| e.2))),
         esc(&overview),
@@ -55,8 +62,9 @@ pub fn atom(def: &ValidDefinition, pos: &LogPosition, history: &[PublicationReco
         let size_text = format_int(lang, size);
         let _ = write!(
             x,
-            "<entry>\n<id>urn:skytale:{}:publication:{size}</id>\n<title>{}</title>\n<updated>{}</updated>\n<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n<link rel=\"related\" type=\"application/json\" href=\"/api/v1/elections/{}/results\"/>\n<content type=\"text\">{}: {size}. {}: {}</content>\n</entry>\n",
+            "<entry>\n<id>urn:skytale:{}:publication:{size}</id>\n<title>{}{}</title>\n<updated>{}</updated>\n<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n<link rel=\"related\" type=\"application/json\" href=\"/api/v1/elections/{}/results\"/>\n<content type=\"text\">{}: {size}. {}: {}</content>\n</entry>\n",
             esc(&d.id),
+            esc(&test),
             esc(&m.get(lang, "publication", &[("size", &size_text)])),
             esc(&updated(def, at)),
             esc(&overview),

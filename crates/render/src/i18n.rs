@@ -225,6 +225,18 @@ pub fn format_decimal(lang: &str, s: &str) -> String {
     out
 }
 
+/// A signed change in percentage points from the tally ("+3.18", "-4.69", "0.00") in the
+/// language's notation, with the typographic minus: `+3.18`, `−4,69` (de).
+pub fn format_points(lang: &str, change: &str) -> String {
+    match change.strip_prefix('-') {
+        Some(abs) => format!("\u{2212}{}", format_decimal(lang, abs)),
+        None => match change.strip_prefix('+') {
+            Some(abs) => format!("+{}", format_decimal(lang, abs)),
+            None => format_decimal(lang, change),
+        },
+    }
+}
+
 /// A share from the tally ("41.27") as a percentage in the language's style ("41,27 %").
 pub fn format_percent(lang: &str, share: &str) -> String {
     let f = number_format(lang);

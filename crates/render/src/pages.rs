@@ -7,13 +7,14 @@ use std::fmt::Write as _;
 use skytale_model::{Contest, ValidDefinition};
 use skytale_seats::{Kind, SystemAllocation, TieRecord, TieRule};
 use skytale_tally::{
-    share, ContestResult, LogPosition, ResultsDoc, SeatResult, Tally, UnitFigures,
+    share, Comparison, ContestResult, LogPosition, ResultTypeDoc, ResultsDoc, SeatResult, Tally,
+    UnitFigures,
 };
 
 use crate::html::{esc, page, seg, swatch, Frame, OgImage};
 use crate::i18n::{
     format_change, format_date, format_datetime, format_decimal, format_int, format_percent,
-    messages, UI_LANGUAGES,
+    format_points, messages, UI_LANGUAGES,
 };
 use crate::map::{choropleth, MapArea};
 use crate::svg::{bar, hemicycle, og_card, progress, CardRow, SeatGroup};
@@ -179,19 +180,62 @@ impl<'a> Ctx<'a> {
         let def: &'a ValidDefinition = self.def;
         def.text(&def.definition().name, lang)
     }
-    fn status_banner(&self, lang: &str) -> String {
-        if self.status == "certified" {
-            format!(
-                "<p class=\"status certified\"><strong>{}</strong></p>\n",
-                esc(&t(lang, "certified"))
-            )
-        } else {
-            format!(
-                "<p class=\"status\"><strong>{}</strong> – {}</p>\n",
-                esc(&t(lang, "unofficial")),
-                esc(&t(lang, "unofficial-note"))
-            )
+    /// What the page's figures are: a test (the definition says so), then the result type
+    /// the officials gave them, else certified or unofficial as the reports say.
+    fn status_banner(
+        &self,
+        lang: &str,
+        status: &str,
+        result_type: Option<&ResultTypeDoc>,
+    ) -> String {
+        let mut b = self.test_banner(lang);
+        match result_type {
+            Some(rt) => {
+                let label = match rt.result_type {
+                    "certified" => t(lang, "certified"),
+                    other => t(lang, &format!("result-{other}")),
+                };
+                let _ = write!(
+                    b,
+                    "<p class=\"status {}\"><strong>{}</strong> <time datetime=\"{}\">{}</time>",
+                    esc(rt.result_type),
+                    esc(&label),
+                    esc(&rt.signed_at),
+                    esc(&format_datetime(lang, &rt.signed_at))
+                );
+                if let Some(reason) = &rt.reason {
+                    let _ = write!(b, " – {}", esc(reason));
+                }
+                b.push_str("</p>\n");
+            }
+            None if status == "certified" => {
+                let _ = writeln!(
+                    b,
+                    "<p class=\"status certified\"><strong>{}</strong></p>",
+                    esc(&t(lang, "certified"))
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    b,
+                    "<p class=\"status\"><strong>{}</strong> – {}</p>",
+                    esc(&t(lang, "unofficial")),
+                    esc(&t(lang, "unofficial-note"))
+                );
+            }
         }
+        b
+    }
+    /// On every page of a test election: its figures are not real.
+    fn test_banner(&self, lang: &str) -> String {
+        if !self.def.definition().test {
+            return String::new();
+        }
+        format!(
+            "<p class=\"status test\" role=\"note\"><strong>{}</strong> – {}</p>\n",
+            esc(&t(lang, "test-banner")),
+            esc(&t(lang, "test-note"))
+        )
     }
 }
 
@@ -543,6 +587,14 @@ fn system_seats_html(
 }
 
 #[allow(clippy::too_many_arguments)]
+/// What a results table compares with: the totals of the publication before (contest pages
+/// in `approval` mode) and the earlier election the definition names.
+#[derive(Clone, Copy, Default)]
+struct Since<'a> {
+    prev: Option<&'a BTreeMap<String, u64>>,
+    compared: Option<&'a Comparison>,
+}
+
 fn results_table(
     ctx: &Ctx<'_>,
     lang: &str,
@@ -550,9 +602,11 @@ fn results_table(
     n: &Numbers,
     caption: &str,
     seats: Option<&BTreeMap<String, u32>>,
-    prev: Option<&BTreeMap<String, u64>>,
+    since: Since<'_>,
 ) -> String {
+    let Since { prev, compared } = since;
     let valid = n.valid();
+    let then = |sid: &str| compared.and_then(|c| c.selections.iter().find(|x| x.id == sid));
     let verify = ctx.verify_path(lang);
     let mut h = String::new();
     let _ = write!(
@@ -573,6 +627,20 @@ fn results_table(
             esc(&t(lang, "change"))
         );
     }
+    if let Some(c) = compared {
+        let name = ctx
+            .def
+            .definition()
+            .previous
+            .as_ref()
+            .map(|p| ctx.def.text(&p.name, lang))
+            .unwrap_or(c.election.as_str());
+        let _ = write!(
+            h,
+            "<th scope=\"col\" class=\"change\">{}</th>",
+            esc(&messages().get(lang, "change-previous", &[("election", name)]))
+        );
+    }
     h.push_str("</tr></thead><tbody>");
     for s in n.order() {
         let sid = &contest.selections[s].id;
@@ -586,13 +654,18 @@ fn results_table(
             esc(&format_percent(lang, &share(n.votes[s], valid)))
         );
         if let Some(seats) = seats {
+            let won = then(sid)
+                .and_then(|x| x.seat_change)
+                .map(|d| format!(" ({})", format_change(lang, i128::from(d))))
+                .unwrap_or_default();
             let _ = write!(
                 h,
-                "<td>{}</td>",
+                "<td>{}{}</td>",
                 esc(&format_int(
                     lang,
                     u64::from(seats.get(sid).copied().unwrap_or(0))
-                ))
+                )),
+                esc(&won)
             );
         }
         if let Some(prev) = prev {
@@ -605,6 +678,13 @@ fn results_table(
                     i128::from(n.votes[s]) - i128::from(before)
                 ))
             );
+        }
+        if compared.is_some() {
+            // A choice that did not stand then has no change to show.
+            let points = then(sid)
+                .map(|x| format_points(lang, &x.change))
+                .unwrap_or_else(|| "–".to_string());
+            let _ = write!(h, "<td>{}</td>", esc(&points));
         }
         h.push_str("</tr>");
     }
@@ -631,6 +711,9 @@ fn results_table(
             "<td>{}</td>",
             esc(&format_change(lang, i128::from(valid) - i128::from(before)))
         );
+    }
+    if compared.is_some() {
+        h.push_str("<td></td>");
     }
     h.push_str("</tr></tfoot></table></div>\n");
     h
@@ -929,7 +1012,16 @@ fn contest_body(
         b.push_str(&crumbs(ctx, lang, contest, &trail));
     }
     b.push_str("<div id=\"results\">\n");
-    b.push_str(&ctx.status_banner(lang));
+    // A unit's page shows the result type the officials gave it (or an area above it) when
+    // that came after the contest's.
+    let unit_type = unit
+        .and_then(|u| def.unit_index(u))
+        .and_then(|ui| cv.tally.unit_result_type(cv.ci, ui));
+    b.push_str(&ctx.status_banner(
+        lang,
+        cv.result.status,
+        unit_type.as_ref().or(cv.result.result_type.as_ref()),
+    ));
     let _ = writeln!(b, "<h1>{}</h1>", esc(&heading));
     b.push_str(&progress_html(lang, n));
     b.push_str(&meta_html(lang, n));
@@ -976,7 +1068,19 @@ fn contest_body(
         None
     };
     let prev = if unit.is_none() { prev } else { None };
-    b.push_str(&results_table(ctx, lang, contest, n, &heading, seats, prev));
+    let compared = unit
+        .is_none()
+        .then_some(())
+        .and(cv.result.comparison.as_ref());
+    b.push_str(&results_table(
+        ctx,
+        lang,
+        contest,
+        n,
+        &heading,
+        seats,
+        Since { prev, compared },
+    ));
     b.push_str(&areas_html(ctx, lang, contest, cid, children));
     b.push_str("</div>\n");
     b.push_str(&downloads_html(ctx, lang, Some(cid)));
@@ -992,7 +1096,7 @@ fn machine_time(at: &str) -> String {
 fn overview_body(ctx: &Ctx<'_>, lang: &str, doc: &ResultsDoc, pos: &LogPosition) -> String {
     let def = ctx.def;
     let mut b = String::from("<div id=\"results\">\n");
-    b.push_str(&ctx.status_banner(lang));
+    b.push_str(&ctx.status_banner(lang, doc.status, doc.result_type.as_ref()));
     let _ = writeln!(b, "<h1>{}</h1>", esc(ctx.election_name(lang)));
     let d = def.definition();
     let _ = writeln!(
@@ -1062,11 +1166,12 @@ fn verify_body(ctx: &Ctx<'_>, lang: &str, pos: &LogPosition) -> String {
     let origin = d.origin();
     let host = origin.split('/').next().unwrap_or(&origin);
     let mut b = format!(
-        "<nav aria-label=\"{}\"><ol class=\"crumbs\"><li><a href=\"{}\">{}</a></li><li aria-current=\"page\">{}</li></ol></nav>\n<div id=\"results\">\n<h1>{}</h1>\n<p>{}</p>\n<dl>",
+        "<nav aria-label=\"{}\"><ol class=\"crumbs\"><li><a href=\"{}\">{}</a></li><li aria-current=\"page\">{}</li></ol></nav>\n<div id=\"results\">\n{}<h1>{}</h1>\n<p>{}</p>\n<dl>",
         esc(&t(lang, "breadcrumbs")),
         esc(&ctx.overview_path(lang)),
         esc(ctx.election_name(lang)),
         esc(&t(lang, "verify-title")),
+        ctx.test_banner(lang),
         esc(&t(lang, "verify-title")),
         esc(&t(lang, "verify-text"))
     );
@@ -1170,10 +1275,16 @@ fn og(ctx: &Ctx<'_>, cv: &ContestView<'_>) -> Rendered {
         .collect();
     let status = t(
         lang,
-        if ctx.status == "certified" {
-            "certified"
-        } else {
-            "unofficial"
+        match cv.result.result_type.as_ref().map(|r| r.result_type) {
+            Some("certified") => "certified",
+            Some(other) => match other {
+                "estimate" => "result-estimate",
+                "projection" => "result-projection",
+                "provisional" => "result-provisional",
+                _ => "result-final",
+            },
+            None if cv.result.status == "certified" => "certified",
+            None => "unofficial",
         },
     );
     let progress_text = messages().get(
@@ -1416,7 +1527,12 @@ pub(crate) fn render(
             for (_, n) in &pre.children {
                 n.digest_bytes(&mut buf);
             }
-            let d = digest(&[ctx.status.as_bytes(), &buf]);
+            let said = json(&(
+                cv.result.status,
+                &cv.result.result_type,
+                tally.unit_result_type(ci, ui),
+            ));
+            let d = digest(&[ctx.status.as_bytes(), &said, &buf]);
             if !changed(state, format!("u:{cid}:{}", u.id), d) {
                 continue;
             }

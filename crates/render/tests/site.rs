@@ -689,3 +689,109 @@ fn snapshot_of_an_approval_verification_page_without_a_public_address() {
     });
     insta::assert_snapshot!("en_demo_verify_approval", text(&all["/en/demo/verify/"]));
 }
+
+/// A test election says so on every page and in the feed's titles; the officials' result
+/// type replaces "unofficial" where it applies (a unit's own on its pages); the comparison
+/// with the earlier election is a column of points and the seats won or lost.
+#[test]
+fn test_elections_result_types_and_the_earlier_election_are_shown() {
+    let mut def = common::definition().definition().clone();
+    def.test = true;
+    def.previous = Some(skytale_model::PreviousElection {
+        election: "demo-2022".into(),
+        name: common::text(
+            "General Election 2022",
+            "Γενικές Εκλογές 2022",
+            "Elezzjoni 2022",
+        ),
+        tree_size: None,
+        root_hash: None,
+        contests: vec![skytale_model::PreviousContest {
+            contest: "parliament".into(),
+            votes: [("list-blue", 5_000u64), ("list-red", 4_000)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            valid_votes: Some(10_000),
+            seats: [("list-blue", 5u32), ("list-red", 4)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            units: Default::default(),
+        }],
+    });
+    let def = std::sync::Arc::new(def.validate().unwrap());
+    let site = Site::new(def.clone()).unwrap();
+    let mut tally = common::tally(&def, 8);
+    let status = |scope: &str, rt: &str| {
+        skytale_model::Statement::parse(&format!(
+            r#"{{"type":"status","election":"demo",{scope}"result_type":"{rt}","signed_at":"2026-11-25T22:00:00Z"}}"#
+        ))
+        .unwrap()
+    };
+    tally.apply_statement(&status(r#""contest":"president","#, "provisional"));
+    tally.apply_statement(&status(r#""contest":"president","unit":"r2","#, "final"));
+    let all = site.render_all(&tally, &common::pos(9), &[]);
+
+    for path in [
+        "/en/demo/",
+        "/en/demo/president/",
+        "/en/demo/verify/",
+        "/el/demo/",
+    ] {
+        let p = text(&all[path]);
+        assert!(
+            p.contains("<p class=\"status test\" role=\"note\">"),
+            "{path}"
+        );
+    }
+    assert!(text(&all["/en/demo/"]).contains(
+        "<strong>Test election</strong> – These figures are test data, not real results."
+    ));
+    assert!(text(&all["/feeds/demo.atom"]).contains("<title>Test election: "));
+
+    let president = text(&all["/en/demo/president/"]);
+    assert!(president.contains("<p class=\"status provisional\"><strong>Provisional results</strong> <time datetime=\"2026-11-25T22:00:00Z\">"));
+    assert!(!president.contains("Unofficial results"));
+    let r2 = text(&all["/en/demo/president/r2/"]);
+    assert!(
+        r2.contains("<p class=\"status final\"><strong>Final results</strong>"),
+        "a unit's own type on its page"
+    );
+    let r1 = text(&all["/en/demo/president/r1/"]);
+    assert!(r1.contains("<p class=\"status provisional\">"));
+    assert!(text(&all["/el/demo/president/"]).contains("Προσωρινά αποτελέσματα"));
+    assert!(text(&all["/en/demo/parliament/"]).contains("Unofficial results"));
+
+    // The comparison column: points since 2022 and seats won or lost, "–" where a list did
+    // not stand then.
+    let parliament = text(&all["/en/demo/parliament/"]);
+    assert!(parliament.contains("<th scope=\"col\" class=\"change\">Change since General Election 2022 (percentage points)</th>"));
+    let doc = tally.document(&common::pos(9));
+    let c = doc.contests.iter().find(|c| c.id == "parliament").unwrap();
+    let cmp = c.comparison.as_ref().unwrap();
+    let blue = cmp.selections.iter().find(|s| s.id == "list-blue").unwrap();
+    let valid = c.valid_votes;
+    let blue_now = c
+        .selections
+        .iter()
+        .find(|s| s.id == "list-blue")
+        .unwrap()
+        .votes;
+    assert_eq!(
+        blue.change,
+        skytale_tally::share_change(blue_now, valid, 5_000, 10_000)
+    );
+    let seats_now = c.seats.as_ref().unwrap()["list-blue"];
+    assert_eq!(blue.seat_change, Some(i64::from(seats_now) - 5));
+    let points = skytale_render::i18n::format_points("en", &blue.change);
+    assert!(
+        parliament.contains(&format!("<td>{points}</td>")),
+        "{points}"
+    );
+    assert!(cmp.selections.iter().all(|s| s.id != "list-green"));
+    assert!(
+        parliament.contains("<td>–</td>"),
+        "Greens did not stand then"
+    );
+}

@@ -6,7 +6,10 @@
 //! gives the statements sequenced between it and the snapshot served now, and so the contests
 //! and units they changed: each change is provable from the log (the statements at those
 //! indexes), not a diff of two tallies, and `skytale verify` recomputes the document. A follower that keeps `next` and asks again gets every change once;
-//! with `wait` it is told as soon as a snapshot moves past its cursor.
+//! with `wait` it is told as soon as a snapshot moves past its cursor. Asked with `Accept:
+//! text/event-stream`, the same feed is a stream of server-sent events ([`stream`]): one
+//! `changes` event per publication past the cursor, whose `id` is the next cursor, so a
+//! reconnecting `EventSource` resumes where it stopped (`Last-Event-ID`).
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -149,8 +152,14 @@ pub async fn changes(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let ask = parse(query.as_deref())?;
+    let mut ask = parse(query.as_deref())?;
     let rt = runtime(&state, &id)?;
+    if wants_events(&headers) {
+        if let Some(last) = last_event_id(&headers)? {
+            ask.since = last;
+        }
+        return stream(rt, ask.since).await;
+    }
     let mut served = rt.publisher.served();
     let now = *served.borrow_and_update();
     if ask.since > now {
@@ -201,6 +210,90 @@ pub async fn changes(
         resp.headers_mut().insert(header::LAST_MODIFIED, v);
     }
     Ok(named(resp, Some(&snapshot)))
+}
+
+/// Whether the client asks for server-sent events (an `EventSource` sends `Accept:
+/// text/event-stream`).
+fn wants_events(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|m| m.split(';').next().unwrap_or("").trim() == "text/event-stream")
+}
+
+/// The cursor a reconnecting `EventSource` sends back: the `id` of the last event it got.
+fn last_event_id(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(v) = headers.get("last-event-id") else {
+        return Ok(None);
+    };
+    let text = v.to_str().unwrap_or("").trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+            format!("Last-Event-ID must be a tree size (the id of a changes event), not {text:?}"),
+        )
+        .at("Last-Event-ID")
+    })
+}
+
+/// The change feed as server-sent events from cursor `since`: at once the changes up to the
+/// snapshot served now (when there are any), then one event per publication, each the same
+/// document as `changes?since=<previous id>` with `id` the next cursor. Comments keep the
+/// connection alive between publications.
+async fn stream(
+    rt: Arc<crate::runtime::ElectionRuntime>,
+    since: u64,
+) -> Result<Response, ApiError> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use axum::response::IntoResponse as _;
+
+    let now = *rt.publisher.served().borrow();
+    if since > now {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "cursor_ahead",
+            format!(
+                "since {since} is past the published size {now}: a cursor is the id of an earlier event"
+            ),
+        )
+        .at("since"));
+    }
+    let served = rt.publisher.served();
+    let events =
+        futures_util::stream::unfold((rt, served, since), |(rt, mut served, cursor)| async move {
+            // Wait for a snapshot past the cursor; a stopped publisher ends the stream.
+            served.wait_for(|n| *n > cursor).await.ok()?;
+            let shared = rt.publisher.share_async().await?;
+            let file = {
+                let (rt, shared) = (rt.clone(), shared.clone());
+                tokio::task::spawn_blocking(move || {
+                    rt.publisher
+                        .changes()
+                        .document(&rt.id, &shared.tally, cursor, &shared.pos)
+                })
+                .await
+                .ok()?
+            };
+            let next = shared.pos.tree_size;
+            let body = String::from_utf8_lossy(file.body());
+            let event = Event::default()
+                .event("changes")
+                .id(next.to_string())
+                .data(body.trim_end_matches('\n'));
+            Some((Ok::<_, std::convert::Infallible>(event), (rt, served, next)))
+        });
+    let mut resp = Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
 }
 
 /// An RFC 3339 time as an HTTP date (`Last-Modified`), in UTC.

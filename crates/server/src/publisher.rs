@@ -370,7 +370,10 @@ impl PublisherThread {
                         p.changes.record(&def, index, &st);
                     }
                     if let Some(staged) = &mut self.staged {
-                        if matches!(st, Statement::Results(_) | Statement::Cvr(_)) {
+                        if matches!(
+                            st,
+                            Statement::Results(_) | Statement::Cvr(_) | Statement::Status(_)
+                        ) {
                             staged.pending.push(st.clone());
                             staged.head = index + 1;
                             staged_moved = true;

@@ -1,5 +1,5 @@
-//! The change index: for every results and CVR statement of a log, its index, unit and
-//! contests, so a follower's cursor (a published tree size) gives the contests and units whose
+//! The change index: for every results, CVR and status statement of a log, its index, unit
+//! and contests, so a follower's cursor (a published tree size) gives the contests and units whose
 //! figures moved since it. Each change is a statement of the log between the cursor and the
 //! snapshot, so the server's change feed and the verifier's recomputation of it are made by
 //! the same pure code from the same log.
@@ -11,13 +11,17 @@ use skytale_model::{Statement, ValidDefinition};
 
 use crate::{ContestResult, LogPosition, Tally};
 
-/// One results or CVR statement: where it is in the log and what it reports on.
+/// One results, CVR or status statement: where it is in the log and what it reports on.
 #[derive(Clone, Debug)]
 struct Change {
     index: u64,
+    /// The unit, or [`WHOLE_AREA`] for a result type given a whole contest.
     unit: u32,
     contests: Box<[u32]>,
 }
+
+/// A change to a contest as a whole (a result type given it), not to one of its units.
+const WHOLE_AREA: u32 = u32::MAX;
 
 /// Every results and CVR statement of a log, in log order.
 #[derive(Clone, Debug, Default)]
@@ -29,17 +33,30 @@ impl ChangeIndex {
     /// Remembers statement `st` at log `index`. An index at or below the last one recorded is
     /// ignored (a statement replayed twice is one change).
     pub fn record(&mut self, def: &ValidDefinition, index: u64, st: &Statement) {
-        let (unit, contests): (&str, Vec<&str>) = match st {
+        let (unit, contests): (Option<&str>, Vec<&str>) = match st {
             Statement::Results(r) => (
-                &r.unit,
+                Some(&r.unit),
                 r.contests.iter().map(|c| c.contest.as_str()).collect(),
             ),
-            Statement::Cvr(c) => (&c.unit, vec![c.contest.as_str()]),
+            Statement::Cvr(c) => (Some(&c.unit), vec![c.contest.as_str()]),
+            // A result type changes what a contest's figures are said to be: its contest (or
+            // every contest), with the unit it names.
+            Statement::Status(s) => (
+                s.unit.as_deref(),
+                match &s.contest {
+                    Some(c) => vec![c.as_str()],
+                    None => def.contests().iter().map(|c| c.id.as_str()).collect(),
+                },
+            ),
             _ => return,
         };
         // Accepted statements name known ids; anything else changes no figure.
-        let Some(unit) = def.unit_index(unit) else {
-            return;
+        let unit = match unit {
+            None => WHOLE_AREA,
+            Some(u) => match def.unit_index(u) {
+                Some(u) => u as u32,
+                None => return,
+            },
         };
         if self.entries.last().is_some_and(|e| e.index >= index) {
             return;
@@ -51,18 +68,22 @@ impl ChangeIndex {
             .collect();
         self.entries.push(Change {
             index,
-            unit: unit as u32,
+            unit,
             contests,
         });
     }
 
-    /// Contest → the units with a statement at an index in `from..to`.
+    /// Contest → the units with a statement at an index in `from..to` (a contest given a
+    /// result type as a whole is there with the units that reported, maybe none).
     pub fn between(&self, from: u64, to: u64) -> BTreeMap<usize, BTreeSet<usize>> {
         let start = self.entries.partition_point(|e| e.index < from);
         let mut out: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
         for e in self.entries[start..].iter().take_while(|e| e.index < to) {
             for &c in e.contests.iter() {
-                out.entry(c as usize).or_default().insert(e.unit as usize);
+                let units = out.entry(c as usize).or_default();
+                if e.unit != WHOLE_AREA {
+                    units.insert(e.unit as usize);
+                }
             }
         }
         out
@@ -73,6 +94,9 @@ impl ChangeIndex {
 #[derive(Serialize)]
 struct ChangesDoc<'a> {
     election: &'a str,
+    /// A test election: the figures are not real.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    test: bool,
     since: u64,
     /// The cursor to ask with next time: the snapshot's tree size.
     next: u64,
@@ -108,6 +132,7 @@ pub fn document_of(
         .collect();
     let doc = ChangesDoc {
         election: tally.definition().id(),
+        test: tally.definition().definition().test,
         since,
         next: pos.tree_size,
         tree_size: pos.tree_size,

@@ -44,9 +44,12 @@ impl PublishedTally {
     }
 
     /// An accepted statement at log index `index` (must be `>=` every index pushed before).
-    /// Only results and CVR batches count; other kinds are dropped here.
+    /// Only results, CVR batches and result types count; other kinds are dropped here.
     pub fn push(&mut self, index: u64, st: Statement) {
-        if matches!(st, Statement::Results(_) | Statement::Cvr(_)) {
+        if matches!(
+            st,
+            Statement::Results(_) | Statement::Cvr(_) | Statement::Status(_)
+        ) {
             self.waiting.push_back((index, st));
         }
     }

@@ -165,6 +165,8 @@ fn storting(k: &kit::Keys) -> Storting {
         }],
         publication: PublicationPolicy::default(),
         witnesses: None,
+        test: false,
+        previous: None,
     };
     Storting {
         rows,
@@ -356,5 +358,123 @@ fn storting_2021_live_seats_reproduce_every_published_seat() {
     assert_eq!(
         again.document(&pos(ledger.size())).to_bytes(),
         doc.to_bytes()
+    );
+}
+
+/// The Storting 2017 figures as the definition's `previous` section: national votes and
+/// seats per party standing in 2021 (all 2017 party votes as the base of the shares), and
+/// each county's votes keyed by the 2021 county unit (the two files name counties alike).
+fn previous_2017(s: &Storting) -> skytale_model::PreviousElection {
+    let path = format!("{DATA}/no_storting_2017.csv");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let standing: Vec<String> = s.parties.iter().map(|p| slug(p)).collect();
+    let mut contest = skytale_model::PreviousContest {
+        contest: "storting".into(),
+        votes: BTreeMap::new(),
+        valid_votes: Some(0),
+        seats: BTreeMap::new(),
+        units: BTreeMap::new(),
+    };
+    for l in text.lines().skip(1).filter(|l| !l.is_empty()) {
+        let f: Vec<&str> = l.split(',').collect();
+        let (county, party, votes, seats): (&str, String, u64, u32) = (
+            f[0],
+            slug(f[1]),
+            f[2].parse().unwrap(),
+            f[3].parse().unwrap(),
+        );
+        let n = s.counties.iter().position(|c| c == county).unwrap();
+        let unit = contest
+            .units
+            .entry(format!("c{:02}", n + 1))
+            .or_insert_with(|| skytale_model::PreviousFigures {
+                votes: BTreeMap::new(),
+                valid_votes: Some(0),
+            });
+        *unit.valid_votes.as_mut().unwrap() += votes;
+        *contest.valid_votes.as_mut().unwrap() += votes;
+        if standing.contains(&party) {
+            *unit.votes.entry(party.clone()).or_default() += votes;
+            *contest.votes.entry(party.clone()).or_default() += votes;
+            *contest.seats.entry(party).or_default() += seats;
+        }
+    }
+    skytale_model::PreviousElection {
+        election: "no-storting-2017".into(),
+        name: en("Storting election 2017"),
+        tree_size: None,
+        root_hash: None,
+        contests: vec![contest],
+    }
+}
+
+/// The comparison with the election before, on real data: the 2021 Storting fed in county by
+/// county against the 2017 figures gives the changes in points that the data set's README
+/// computes from the two files (published rounded to one decimal by Valgdirektoratet) and
+/// the seats won and lost that Valgdirektoratet published.
+#[test]
+fn storting_2021_against_2017_reproduces_the_published_changes() {
+    let k = kit::keys();
+    let mut s = storting(&k);
+    s.def.previous = Some(previous_2017(&s));
+    let head = kit::head(&k, &s.def);
+    let mut ledger = Ledger::genesis(&head, Some(&k.authority.verifier())).unwrap();
+    let mut tally = Tally::new(ledger.definition().clone());
+    for n in 0..19 {
+        feed(&k, &mut ledger, &mut tally, &county_statements(&s, n));
+    }
+    let doc = tally.document(&pos(ledger.size()));
+    let c = &doc.contests[0];
+    let cmp = c.comparison.as_ref().expect("the contest is compared");
+    assert_eq!(cmp.election, "no-storting-2017");
+    assert_eq!(cmp.valid_votes_then, 2_926_836);
+    let change = |p: &str| {
+        let sc = cmp.selections.iter().find(|x| x.id == p).unwrap();
+        (sc.change.clone(), sc.seat_change)
+    };
+    for (party, points, seats) in [
+        ("a", "-1.12", -1),
+        ("h", "-4.69", -9),
+        ("frp", "-3.58", -6),
+        ("sp", "+3.18", 9),
+        ("rodt", "+2.31", 7),
+        ("sv", "+1.62", 2),
+        ("v", "+0.24", 0),
+        ("krf", "-0.40", -5),
+        ("mdg", "+0.70", 2),
+    ] {
+        assert_eq!(change(party), (points.to_string(), Some(seats)), "{party}");
+    }
+    assert!(
+        cmp.selections.iter().all(|x| x.id != "pf"),
+        "a party that did not stand in 2017 has no change"
+    );
+    // County by county: Oslo's change per party, from its own 2017 figures.
+    let oslo = s.counties.iter().position(|c| c == "Oslo").unwrap();
+    let oslo_id = format!("c{:02}", oslo + 1);
+    let u = c.units.iter().find(|u| u.id == oslo_id).unwrap();
+    let ch = u.change.as_ref().expect("Oslo is compared");
+    let share_of = |file: &str, party: &str| {
+        let text = std::fs::read_to_string(format!("{DATA}/{file}")).unwrap();
+        let rows: Vec<(String, u64)> = text
+            .lines()
+            .skip(1)
+            .filter(|l| l.starts_with("Oslo,"))
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (slug(f[1]), f[2].parse().unwrap())
+            })
+            .collect();
+        let all: u64 = rows.iter().map(|r| r.1).sum();
+        let mine: u64 = rows.iter().filter(|r| r.0 == party).map(|r| r.1).sum();
+        (mine, all)
+    };
+    let (h21, all21) = share_of("no_storting_2021.csv", "h");
+    let (h17, all17) = share_of("no_storting_2017.csv", "h");
+    assert_eq!(ch["h"], skytale_tally::share_change(h21, all21, h17, all17));
+    assert!(
+        ch["h"].starts_with('-'),
+        "H lost ground in Oslo: {}",
+        ch["h"]
     );
 }

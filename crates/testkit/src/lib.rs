@@ -308,6 +308,8 @@ pub fn minneapolis_definition(k: &Keys) -> (Definition, skytale_rcv::config::Con
         }],
         publication: Default::default(),
         witnesses: None,
+        test: false,
+        previous: None,
     };
     (def, cfg)
 }

@@ -122,3 +122,142 @@ async fn a_follower_gets_each_change_once_and_is_told_when_one_comes() {
     }
     e.stop().await;
 }
+
+/// One server-sent event: its `id` and its `data` as JSON.
+struct SseEvent {
+    id: u64,
+    data: Value,
+}
+
+/// Reads the next event of name `changes` from an SSE body (comments and other lines are
+/// skipped), within `limit`; `None` when none came.
+async fn next_event(
+    body: &mut reqwest::Response,
+    buf: &mut String,
+    limit: Duration,
+) -> Option<SseEvent> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            let (mut id, mut event, mut data) = (None, None, String::new());
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().parse().ok();
+                } else if let Some(v) = line.strip_prefix("event:") {
+                    event = Some(v.trim().to_string());
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                }
+            }
+            if event.as_deref() == Some("changes") {
+                return Some(SseEvent {
+                    id: id.expect("a changes event has an id"),
+                    data: serde_json::from_str(&data).unwrap(),
+                });
+            }
+            continue;
+        }
+        let chunk = tokio::time::timeout_at(deadline, body.chunk())
+            .await
+            .ok()?
+            .unwrap()?;
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+async fn open_stream(url: &str, query: &str, last_event_id: Option<u64>) -> reqwest::Response {
+    let mut req = reqwest::Client::new()
+        .get(format!("{url}/api/v1/elections/{ID}/changes{query}"))
+        .header("accept", "text/event-stream");
+    if let Some(id) = last_event_id {
+        req = req.header("last-event-id", id.to_string());
+    }
+    let r = req.send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    r
+}
+
+/// The SSE variant: the same documents as the polled feed, one event per publication past
+/// the cursor, `id` the next cursor, and a reconnection with `Last-Event-ID` resumes there.
+/// A result type the officials give is a change of its contest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_change_feed_streams_as_server_sent_events() {
+    let k = keys();
+    let e = real_election(&k).await;
+    let url = e.url.clone();
+    let size = 1 + night(&k).len() as u64;
+
+    let mut body = open_stream(&url, "?since=0", None).await;
+    let mut buf = String::new();
+    let first = next_event(&mut body, &mut buf, Duration::from_secs(20))
+        .await
+        .expect("the catch-up event comes at once");
+    assert_eq!(first.id, size);
+    let (_, _, polled) = changes(&url, "").await;
+    assert_eq!(first.data, polled, "the event is the polled document");
+
+    assert_eq!(
+        submit(&url, &results(&k.south, "s2", 2, 121, 180)).await,
+        201
+    );
+    let second = next_event(&mut body, &mut buf, Duration::from_secs(20))
+        .await
+        .expect("the next publication is pushed");
+    assert_eq!(second.id, size + 1);
+    assert_eq!(second.data["since"], size);
+    assert_eq!(mayor_units(&second.data), ["nation", "s2", "south"]);
+    drop(body);
+
+    // Reconnecting at the last id: nothing until something new, then only that.
+    let mut body = open_stream(&url, "", Some(size + 1)).await;
+    let mut buf = String::new();
+    assert!(
+        next_event(&mut body, &mut buf, Duration::from_millis(800))
+            .await
+            .is_none(),
+        "nothing moved past the last event's id"
+    );
+    let certified = sign(
+        &k.authority,
+        &format!(
+            r#"{{"type":"status","election":"{ID}","contest":"mayor","unit":"south","result_type":"final","signed_at":"2026-11-25T23:00:00Z"}}"#
+        ),
+    );
+    assert_eq!(submit(&url, &certified).await, 201);
+    let third = next_event(&mut body, &mut buf, Duration::from_secs(20))
+        .await
+        .expect("a result type is a change");
+    assert_eq!(third.id, size + 2);
+    assert_eq!(mayor_units(&third.data), ["nation", "south"]);
+    let south = third.data["contests"][0]["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == "south")
+        .unwrap()
+        .clone();
+    assert_eq!(south["result_type"]["result_type"], "final");
+    // The officials' word is part of what anyone recomputes: every page and feed verifies.
+    wait_site(&url).await;
+    let r = skytale_verify::verify(&opts(&url)).await;
+    assert!(r.ok, "{}", r.to_text());
+    assert!(r.to_text().contains("1 result types replayed"), "{}", r.to_text());
+
+    // A cursor that is not a tree size is refused, naming the header.
+    let r = reqwest::Client::new()
+        .get(format!("{url}/api/v1/elections/{ID}/changes"))
+        .header("accept", "text/event-stream")
+        .header("last-event-id", "yesterday")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let err: Value = r.json().await.unwrap();
+    assert_eq!(err["error"]["field"], "Last-Event-ID");
+    e.stop().await;
+}

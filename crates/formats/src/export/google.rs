@@ -520,7 +520,6 @@ fn report(def: &ValidDefinition, contests: &[ContestResult], pos: &LogPosition) 
         .kid(El::text("EndDate", d.date.clone()))
         .kid(El::text("Type", "other"))
         .kid(El::text("OtherType", "unspecified"));
-    let complete = contests.iter().all(|c| c.units_reporting == c.units_total);
     let mut root = El::new("ElectionReport")
         .attr("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance")
         .kid(election)
@@ -532,6 +531,9 @@ fn report(def: &ValidDefinition, contests: &[ContestResult], pos: &LogPosition) 
         .kid(El::new("GpUnitCollection").kids(gpunits))
         .kid(El::text("Issuer", "Skytale"))
         .kid(El::text("IssuerAbbreviation", d.id.clone()));
+    if d.test {
+        root = root.kid(El::text("IsTest", "true"));
+    }
     if !d.parties.is_empty() {
         root = root.kid(El::new("PartyCollection").kids(d.parties.iter().map(|p| {
             El::new("Party")
@@ -546,14 +548,7 @@ fn report(def: &ValidDefinition, contests: &[ContestResult], pos: &LogPosition) 
     }
     root.kid(El::num("SequenceStart", 1))
         .kid(El::num("SequenceEnd", 1))
-        .kid(El::text(
-            "Status",
-            if complete {
-                "unofficial-complete"
-            } else {
-                "unofficial-partial"
-            },
-        ))
+        .kid(El::text("Status", super::results_status(contests)))
         .kid(El::text(
             "VendorApplicationId",
             format!(

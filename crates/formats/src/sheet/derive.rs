@@ -287,6 +287,8 @@ impl Sheet {
             }],
             publication: PublicationPolicy::default(),
             witnesses: None,
+            test: false,
+            previous: None,
         };
         match def.clone().validate() {
             Ok(_) => Ok(def),

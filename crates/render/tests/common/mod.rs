@@ -213,6 +213,8 @@ pub fn definition() -> Arc<ValidDefinition> {
         ],
         publication: PublicationPolicy::default(),
         witnesses: None,
+        test: false,
+        previous: None,
     };
     Arc::new(def.validate().unwrap())
 }
