@@ -274,6 +274,23 @@ impl Client {
         ))
     }
 
+    /// The published results document (`GET /api/v1/elections/<id>/results`), as JSON.
+    pub async fn results(&self, election: &str) -> Result<serde_json::Value> {
+        let url = format!("{}/api/v1/elections/{election}/results", self.base);
+        let resp = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?;
+        if !resp.status().is_success() {
+            anyhow::bail!("GET {url}: {}", resp.status());
+        }
+        resp.json()
+            .await
+            .with_context(|| format!("GET {url}: not JSON"))
+    }
+
     /// The approval rounds (`GET /api/v1/elections/<id>/approvals`), unverified: see
     /// [`crate::approvals`]. `None` when the server predates them (it answers 404).
     pub async fn approvals(&self, election: &str) -> Result<Option<ApprovalsDoc>> {

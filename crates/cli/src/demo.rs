@@ -31,7 +31,9 @@ pub const DEMO_ID: &str = "demo";
 pub async fn run(opts: DemoOptions) -> Result<()> {
     let store = Store::open(&opts.data_dir)?;
     let fresh = !store.elections()?.iter().any(|e| e.id == DEMO_ID);
-    let synth = synthetic::election(DEMO_ID, opts.units, 2026, false)?;
+    let mut synth = synthetic::election(DEMO_ID, opts.units, 2026, false)?;
+    // The demo compares with a generated earlier election, so its pages show the change.
+    synth.definition.previous = Some(synthetic::earlier_figures(&synth, 2022));
     if fresh {
         let keys = opts.data_dir.join("demo-keys");
         fs::create_dir_all(&keys).with_context(|| format!("cannot create {}", keys.display()))?;

@@ -2,6 +2,7 @@
 //! Argument parsing lives in `main.rs`; everything here is callable from tests.
 
 pub mod approvals;
+pub mod baseline;
 pub mod bench;
 pub mod client;
 pub mod commands;

@@ -242,6 +242,29 @@ enum ElectionCommand {
         #[arg(long, default_value = DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
     },
+    /// Fill a definition's `previous` section with an earlier election's published figures
+    /// from the archive (a Skytale server), matched to this definition's ids, so pages and
+    /// feeds show the change since then.
+    Baseline {
+        /// The server (or static copy) that publishes the earlier election.
+        #[arg(long)]
+        server: String,
+        /// The earlier election's id.
+        #[arg(long)]
+        previous: String,
+        /// The new election's definition (TOML or JSON).
+        #[arg(long)]
+        definition: PathBuf,
+        /// A contest whose id changed: NOW=THEN (repeatable).
+        #[arg(long)]
+        contest: Vec<String>,
+        /// A unit whose id changed: NOW=THEN (repeatable).
+        #[arg(long)]
+        unit: Vec<String>,
+        /// Where to write the definition with its earlier figures.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Print the JSON Schema of the native election definition format.
     Schema,
     /// Print a `ranked_choice` contest (TOML, to paste into a definition) built from an RCTab
@@ -537,6 +560,27 @@ fn run(cli: Cli) -> Result<bool> {
                 toml::to_string(&Contests {
                     contests: vec![contest]
                 })?
+            );
+            Ok(true)
+        }
+        Command::Election(ElectionCommand::Baseline {
+            server,
+            previous,
+            definition,
+            contest,
+            unit,
+            out,
+        }) => {
+            let maps = skytale::baseline::IdMaps::parse(&contest, &unit)?;
+            print!(
+                "{}",
+                runtime()?.block_on(skytale::baseline::run(
+                    &server,
+                    &previous,
+                    &definition,
+                    &maps,
+                    &out
+                ))?
             );
             Ok(true)
         }

@@ -324,3 +324,79 @@ pub fn station_results(
         contests,
     }
 }
+
+/// A generated earlier election of the same body, as the definition's `previous` section:
+/// the president and the parliament with the parties' strength shifted, by county, region
+/// and nation, and the parliament's seats then (D'Hondt over 300, as now). What the demo
+/// compares with, so its pages show the change since an election.
+pub fn earlier_figures(s: &Synthetic, seed: u64) -> skytale_model::PreviousElection {
+    use skytale_model::{PreviousContest, PreviousElection, PreviousFigures};
+    let mut rng = StdRng::seed_from_u64(seed);
+    let def = &s.definition;
+    // Registered voters per county (the stations' parent).
+    let mut registered: BTreeMap<String, u64> = BTreeMap::new();
+    for st in &s.stations {
+        let county = st.id.rsplit_once("-ps").map_or(st.id.as_str(), |(c, _)| c);
+        *registered.entry(county.to_string()).or_default() += st.registered;
+    }
+    let contests = ["president", "parliament"]
+        .into_iter()
+        .filter_map(|cid| def.contests.iter().find(|c| c.id == cid))
+        .map(|c| {
+            let n = c.selections.len();
+            let mut units: BTreeMap<String, PreviousFigures> = BTreeMap::new();
+            let mut add = |unit: &str, votes: &[u64]| {
+                let f = units
+                    .entry(unit.to_string())
+                    .or_insert_with(|| PreviousFigures {
+                        votes: BTreeMap::new(),
+                        valid_votes: None,
+                    });
+                for (sel, v) in c.selections.iter().zip(votes) {
+                    *f.votes.entry(sel.id.clone()).or_default() += v;
+                }
+            };
+            for (county, reg) in &registered {
+                let region = county.split_once('-').map_or(county.as_str(), |(r, _)| r);
+                let bias = rng.gen_range(0..n);
+                let cast = reg * rng.gen_range(50..70) / 100;
+                let votes = split(&mut rng, cast, &WEIGHTS[..n], bias);
+                add(county, &votes);
+                add(region, &votes);
+                add("nation", &votes);
+            }
+            let national = units
+                .get("nation")
+                .map(|f| f.votes.clone())
+                .unwrap_or_default();
+            let seats = match &c.seats {
+                Some(SeatRules::Single(rules)) => {
+                    let list: Vec<(&str, u64)> =
+                        national.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+                    // The same rules as now.
+                    skytale_seats::allocate(rules, &list)
+                        .map(|a| a.parties.into_iter().map(|p| (p.party, p.seats)).collect())
+                        .unwrap_or_default()
+                }
+                _ => BTreeMap::new(),
+            };
+            PreviousContest {
+                contest: c.id.clone(),
+                votes: national,
+                valid_votes: None,
+                seats,
+                units,
+            }
+        })
+        .collect();
+    PreviousElection {
+        election: format!("{}-2022", def.id),
+        name: text(
+            "General Election 2022 (synthetic)".into(),
+            "Γενικές Εκλογές 2022 (συνθετικές)".into(),
+        ),
+        tree_size: None,
+        root_hash: None,
+        contests,
+    }
+}

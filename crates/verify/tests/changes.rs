@@ -246,7 +246,11 @@ async fn the_change_feed_streams_as_server_sent_events() {
     wait_site(&url).await;
     let r = skytale_verify::verify(&opts(&url)).await;
     assert!(r.ok, "{}", r.to_text());
-    assert!(r.to_text().contains("1 result types replayed"), "{}", r.to_text());
+    assert!(
+        r.to_text().contains("1 result types replayed"),
+        "{}",
+        r.to_text()
+    );
 
     // A cursor that is not a tree size is refused, naming the header.
     let r = reqwest::Client::new()
