@@ -13,6 +13,7 @@ pub mod loadconn;
 pub mod preview;
 pub mod publish;
 pub mod rcv_cmd;
+pub mod rehearse;
 pub mod sealed;
 pub mod seats_cmd;
 pub mod sideload;

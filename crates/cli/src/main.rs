@@ -132,6 +132,24 @@ enum Command {
         #[arg(long)]
         size: Option<u64>,
     },
+    /// A test day on a real definition: generated, plausible results for every polling
+    /// station the keys may report, signed with them and sent over --duration seconds. Only
+    /// for an election whose definition says `test = true`.
+    Rehearse {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        election: String,
+        /// A reporting authority's signing key (repeatable): its scope's stations report.
+        #[arg(long, required = true)]
+        key: Vec<PathBuf>,
+        /// Seconds the sending is spread over.
+        #[arg(long, default_value_t = 60)]
+        duration: u64,
+        /// Seed of the generated figures.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Give published figures a result type, as the officials' signed word: estimate,
     /// projection, provisional, final or certified, for the election, a contest or a unit.
     Status {
@@ -677,6 +695,27 @@ fn run(cli: Cli) -> Result<bool> {
             print!(
                 "{}",
                 runtime()?.block_on(submit::approve(&server, &election, &key, size))?
+            );
+            Ok(true)
+        }
+        Command::Rehearse {
+            server,
+            election,
+            key,
+            duration,
+            seed,
+        } => {
+            let opts = skytale::rehearse::RehearseOptions {
+                server,
+                election,
+                keys: key,
+                duration: std::time::Duration::from_secs(duration),
+                seed,
+            };
+            let done = runtime()?.block_on(skytale::rehearse::rehearse(&opts))?;
+            println!(
+                "Rehearsal of {}: {} statements accepted (every receipt checked), {} held for review.",
+                opts.election, done.accepted, done.held
             );
             Ok(true)
         }

@@ -438,6 +438,15 @@ fn the_demo_runs_end_to_end() {
         .map(|s| s.as_u64().unwrap())
         .sum();
     assert_eq!(seats, 300, "the parliament's 300 seats are allocated live");
+    // The demo compares with its generated earlier election.
+    assert_eq!(v["contests"][2]["comparison"]["election"], "demo-2022");
+    assert_eq!(
+        v["contests"][2]["comparison"]["selections"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
     // Anyone can check it all, definition parts included.
     let out = skytale()
         .args([
