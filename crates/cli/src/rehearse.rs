@@ -88,9 +88,8 @@ pub async fn rehearse(opts: &RehearseOptions) -> Result<Rehearsed> {
         jobs.swap(i, rng.gen_range(0..=i));
     }
     // Milliseconds of the clock: later than any earlier rehearsal's, well within a version step.
-    let version =
-        u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
-            .unwrap_or(1);
+    let version = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .unwrap_or(1);
     let pause = opts.duration / u32::try_from(jobs.len().max(1)).unwrap_or(u32::MAX);
     let mut out = Rehearsed::default();
     for (k, station) in jobs {

@@ -52,6 +52,43 @@
       .catch(function () { /* no approvals to show (a static copy of the site) */ });
   }
   approvals();
+  // A screen (TV, kiosk) shows one contest at a time, every `?every=` seconds (3–300,
+  // default the page's data-screen), only the contests `?contest=a,b` names if given.
+  // Without this script every slide is shown, one after the other.
+  var screen = document.querySelector("[data-screen]");
+  var slideAt = 0;
+  function slides() {
+    var all = Array.prototype.slice.call(document.querySelectorAll("#results .slide"));
+    var m = /[?&]contest=([^&]*)/.exec(window.location.search);
+    if (!m) return all;
+    var only = decodeURIComponent(m[1]).split(",");
+    var chosen = all.filter(function (s) { return only.indexOf(s.getAttribute("data-contest")) >= 0; });
+    return chosen.length ? chosen : all;
+  }
+  function showSlide() {
+    var all = document.querySelectorAll("#results .slide");
+    var shown = slides();
+    if (!shown.length) return;
+    slideAt = slideAt % shown.length;
+    for (var i = 0; i < all.length; i++) all[i].hidden = all[i] !== shown[slideAt];
+  }
+  if (screen) {
+    var m = /[?&]every=(\d+)/.exec(window.location.search);
+    var every = Math.min(300, Math.max(3, parseInt(m ? m[1] : screen.getAttribute("data-screen"), 10) || 10));
+    showSlide();
+    window.setInterval(function () { slideAt += 1; showSlide(); }, every * 1000);
+  }
+  // An embed shows only the widgets `?show=bars,seats,map` names (all when not given).
+  function widgets() {
+    var m = /[?&]show=([^&]*)/.exec(window.location.search);
+    if (!m) return;
+    var wanted = decodeURIComponent(m[1]).split(",");
+    var all = document.querySelectorAll("[data-widget]");
+    for (var i = 0; i < all.length; i++) {
+      all[i].hidden = wanted.indexOf(all[i].getAttribute("data-widget")) < 0;
+    }
+  }
+  widgets();
   var url = body.getAttribute("data-events");
   if (!url || !window.EventSource || !window.DOMParser) return;
   function announce(size) {
@@ -69,14 +106,20 @@
         var fresh = doc.getElementById("results");
         var old = document.getElementById("results");
         if (!fresh || !old) return;
-        // The approval line is filled in the page, never in its bytes: compare without it.
+        // The approval line is filled in the page, never in its bytes, and a screen hides
+        // slides: compare without either.
         var mine = old.querySelector("#approval-status");
         var shown = mine ? mine.textContent : "";
         if (mine) mine.textContent = "";
+        var hidden = Array.prototype.slice.call(old.querySelectorAll(".slide[hidden], [data-widget][hidden]"));
+        hidden.forEach(function (s) { s.hidden = false; });
         var same = fresh.innerHTML === old.innerHTML;
+        hidden.forEach(function (s) { s.hidden = true; });
         if (mine) mine.textContent = shown;
         if (!same) {
           old.replaceWith(document.importNode(fresh, true));
+          if (screen) showSlide();
+          widgets();
           announce(size);
         }
       })

@@ -189,6 +189,14 @@ impl<'a> Ctx<'a> {
         result_type: Option<&ResultTypeDoc>,
     ) -> String {
         let mut b = self.test_banner(lang);
+        b.push_str(&Ctx::status_line(lang, status, result_type));
+        b
+    }
+
+    /// What figures are: the result type the officials gave them, else certified or unofficial
+    /// as the reports say.
+    fn status_line(lang: &str, status: &str, result_type: Option<&ResultTypeDoc>) -> String {
+        let mut b = String::new();
         match result_type {
             Some(rt) => {
                 let label = match rt.result_type {
@@ -730,8 +738,20 @@ fn areas_html(
     if children.is_empty() {
         return String::new();
     }
+    let mut h = map_html(ctx, lang, contest, cid, children);
+    h.push_str(&areas_table(ctx, lang, contest, cid, children));
+    h
+}
+
+/// The choropleth of the leading choice by area, with its legend (empty without boundaries).
+fn map_html(
+    ctx: &Ctx<'_>,
+    lang: &str,
+    contest: &Contest,
+    cid: &str,
+    children: &[(usize, Numbers)],
+) -> String {
     let mut h = String::new();
-    // Map.
     let areas: Vec<MapArea> = children
         .iter()
         .map(|&(ui, ref n)| {
@@ -797,7 +817,18 @@ fn areas_html(
         }
         h.push_str("</ul></section>\n");
     }
-    // Table.
+    h
+}
+
+/// The table of results by area (the map's text alternative).
+fn areas_table(
+    ctx: &Ctx<'_>,
+    lang: &str,
+    contest: &Contest,
+    cid: &str,
+    children: &[(usize, Numbers)],
+) -> String {
+    let mut h = String::new();
     let _ = write!(
         h,
         "<section aria-labelledby=\"area-h\"><h2 id=\"area-h\">{}</h2><div class=\"scroll\" role=\"region\" aria-labelledby=\"area-h\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
@@ -1029,7 +1060,24 @@ fn contest_body(
         let _ = writeln!(b, "<p>{}</p>", esc(&t(lang, "no-results")));
     }
     if embed {
-        b.push_str(&chart_html(ctx, lang, contest, n, 5, false));
+        // Widgets an embedding page chooses with `?show=bars,seats,map` (the live script
+        // hides the others; without it all are shown).
+        let _ = write!(
+            b,
+            "<div data-widget=\"bars\">{}</div>\n",
+            chart_html(ctx, lang, contest, n, 5, false)
+        );
+        if let (None, Some(sr)) = (unit, cv.result.seat_allocation.as_ref()) {
+            let _ = write!(
+                b,
+                "<div data-widget=\"seats\">{}</div>\n",
+                seats_html(ctx, lang, contest, sr)
+            );
+        }
+        let map = map_html(ctx, lang, contest, cid, children);
+        if !map.is_empty() {
+            let _ = write!(b, "<div data-widget=\"map\">{map}</div>\n");
+        }
         b.push_str("</div>\n");
         let full = match unit {
             Some(u) => ctx.unit_path(lang, cid, u),
@@ -1572,7 +1620,135 @@ pub(crate) fn render(
             }
         }
     }
+    screens(&ctx, tally, state, &mut out);
     out
+}
+
+/// One slide of a screen: a contest's figures at the screen's area and what they are.
+struct Slide {
+    ci: usize,
+    numbers: Numbers,
+    status: &'static str,
+    result_type: Option<ResultTypeDoc>,
+}
+
+/// The screens (`/embed/<lang>/<election>/screen/` and one per area with areas below it): a
+/// TV or kiosk view that shows one contest at a time in large type, cycling and updating
+/// live (the live script; `?every=<seconds>` and `?contest=<id>,…` choose the pace and the
+/// contests), every contest held there listed one after the other without JavaScript.
+/// Chrome-less and frameable, as every embed.
+fn screens(
+    ctx: &Ctx<'_>,
+    tally: &Tally,
+    state: &mut RenderState,
+    out: &mut BTreeMap<String, Rendered>,
+) {
+    let def = ctx.def;
+    let e = seg(ctx.eid);
+    let root = def.root();
+    let mut units = vec![root];
+    units.extend(
+        (0..def.units().len())
+            .filter(|&u| u != root && !def.children(u).is_empty() && ctx.has_page(u)),
+    );
+    for u in units {
+        let mut slides = Vec::new();
+        for (ci, _) in def.contests().iter().enumerate() {
+            let area = def.contest_area(ci);
+            let Some(head) = tally.contest_head(ci) else {
+                continue;
+            };
+            if u == root || (area.len() == 1 && area[0] == u) {
+                slides.push(Slide {
+                    ci,
+                    numbers: Numbers::of_contest(&head),
+                    status: head.status,
+                    result_type: head.result_type,
+                });
+            } else if area.iter().any(|&a| def.is_within(u, a)) {
+                slides.push(Slide {
+                    ci,
+                    numbers: Numbers::of_unit(tally.unit_figures(ci, u)),
+                    status: head.status,
+                    result_type: tally.unit_result_type(ci, u).or(head.result_type),
+                });
+            }
+        }
+        if slides.is_empty() {
+            continue;
+        }
+        let mut buf = Vec::new();
+        for sl in &slides {
+            buf.extend_from_slice(&(sl.ci as u64).to_le_bytes());
+            sl.numbers.digest_bytes(&mut buf);
+            buf.extend_from_slice(&json(&(sl.status, &sl.result_type)));
+        }
+        let uid = &def.units()[u].id;
+        if !changed(state, format!("screen:{uid}"), digest(&[&buf])) {
+            continue;
+        }
+        let tail = if u == root {
+            String::new()
+        } else {
+            format!("{}/", seg(uid))
+        };
+        for lang in &ctx.langs {
+            let l = lang.as_str();
+            let place = ctx.unit_name_at(u, l);
+            let title = format!(
+                "{} – {place} – {}",
+                ctx.election_name(l),
+                t(l, "site-title")
+            );
+            let f = ctx.frame(
+                l,
+                title,
+                format!("/embed/{{lang}}/{e}/screen/{tail}"),
+                true,
+                None,
+            );
+            out.insert(
+                format!("/embed/{}/{e}/screen/{tail}", seg(l)),
+                html_page(ctx, &f, &screen_body(ctx, l, u, &slides)),
+            );
+        }
+    }
+}
+
+fn screen_body(ctx: &Ctx<'_>, lang: &str, unit: usize, slides: &[Slide]) -> String {
+    let def = ctx.def;
+    let mut b = String::from("<div class=\"screen\" data-screen=\"10\">\n");
+    b.push_str(&ctx.test_banner(lang));
+    let _ = writeln!(
+        b,
+        "<h1>{}: {}</h1>",
+        esc(ctx.election_name(lang)),
+        esc(ctx.unit_name_at(unit, lang))
+    );
+    b.push_str("<div id=\"results\">\n");
+    for sl in slides {
+        let contest = &def.contests()[sl.ci];
+        let _ = writeln!(
+            b,
+            "<section class=\"slide\" data-contest=\"{}\" aria-labelledby=\"s-{}\"><h2 id=\"s-{}\">{}</h2>",
+            esc(&contest.id),
+            esc(&contest.id),
+            esc(&contest.id),
+            esc(def.text(&contest.name, lang))
+        );
+        // The test banner is said once, above the slides.
+        b.push_str(&Ctx::status_line(lang, sl.status, sl.result_type.as_ref()));
+        b.push_str(&progress_html(lang, &sl.numbers));
+        if sl.numbers.valid() == 0 {
+            let _ = writeln!(b, "<p>{}</p>", esc(&t(lang, "no-results")));
+        } else {
+            b.push_str(&chart_html(ctx, lang, contest, &sl.numbers, 6, false));
+        }
+        b.push_str(&meta_html(lang, &sl.numbers));
+        b.push_str("</section>\n");
+    }
+    b.push_str("</div>\n</div>\n");
+    b
 }
 
 /// The archive page: elections by year (newest first), each linking to its overview in the

@@ -131,6 +131,9 @@ fn pages_pass_axe_and_csp_in_headless_chromium() {
         "/en/demo/verify/",
         "/embed/en/demo/president/",
         "/embed/el/demo/parliament/r1/",
+        "/embed/en/demo/parliament/",
+        "/embed/en/demo/screen/",
+        "/embed/el/demo/screen/r1/",
     ];
     let out = Command::new("node")
         .arg(browser_dir.join("run.mjs"))
@@ -140,6 +143,8 @@ fn pages_pass_axe_and_csp_in_headless_chromium() {
         .env("CHROMIUM", &chromium)
         .env("LIVE_PAGE", live)
         .env("LIVE_EXPECT", "8 of 8 units reporting")
+        .env("SCREEN_PAGE", "/embed/en/demo/screen/")
+        .env("WIDGET_PAGE", "/embed/en/demo/parliament/")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

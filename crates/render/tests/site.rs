@@ -49,14 +49,18 @@ fn the_page_set_is_complete() {
         "/api/v1/elections/demo/results",
         "/api/v1/elections/demo/results/president",
         "/api/v1/elections/demo/results/president.csv",
+        "/embed/en/demo/screen/",
+        "/embed/el/demo/screen/r2-c1/",
     ] {
         assert!(all.contains_key(p), "missing {p}");
     }
     // The single area root is the contest page itself.
     assert!(!all.contains_key("/en/demo/president/nation/"));
     // 3 languages × 3 contests × (1 contest page + 14 units) × (page + embed), + 2 × 3 election
-    // pages, + feed, whole JSON, 3 × (JSON + CSV + OG SVG + OG PNG), + 2 assets.
-    assert_eq!(all.len(), 3 * 3 * 15 * 2 + 6 + 2 + 12 + 2);
+    // pages, + feed, whole JSON, 3 × (JSON + CSV + OG SVG + OG PNG), + 2 assets, + 3 languages
+    // × 7 screens (the nation, 2 regions, 4 counties: every area with areas below it).
+    assert_eq!(all.len(), 3 * 3 * 15 * 2 + 6 + 2 + 12 + 2 + 3 * 7);
+    assert!(!all.contains_key("/embed/en/demo/screen/r2-c1-ps1/"), "stations have no screen");
     let assets: Vec<_> = all
         .iter()
         .filter(|(_, r)| r.cache == CacheClass::Immutable)
@@ -511,6 +515,9 @@ fn snapshots() {
         "/mt/demo/parliament/r1/",
         "/en/demo/referendum/r2-c2-ps1/",
         "/embed/en/demo/president/",
+        "/embed/en/demo/parliament/",
+        "/embed/en/demo/screen/",
+        "/embed/el/demo/screen/r1/",
         "/en/demo/verify/",
         "/og/demo/president.svg",
         "/feeds/demo.atom",

@@ -105,6 +105,37 @@ for (const p of pages) {
     await context.close();
   }
 }
+// A screen shows one slide at a time, only the contests ?contest= names, moving on every
+// ?every= seconds; an embed shows only the widgets ?show= names.
+{
+  const screenPage = process.env.SCREEN_PAGE;
+  if (screenPage) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const page = await context.newPage();
+    await page.goto(base + screenPage + "?contest=referendum,parliament&every=3", { waitUntil: "load" });
+    const shown = () => page.evaluate(() =>
+      Array.from(document.querySelectorAll("#results .slide")).filter((s) => !s.hidden).map((s) => s.getAttribute("data-contest")));
+    const first = await shown();
+    await page.screenshot({ path: path.join(outDir, "screen-desktop.png"), fullPage: false });
+    await page.waitForTimeout(3600);
+    const second = await shown();
+    if (first.join() !== "referendum" || second.join() !== "parliament") {
+      findings.push({ page: screenPage, kind: "screen", text: `slides shown ${JSON.stringify(first)} then ${JSON.stringify(second)}` });
+    }
+    await context.close();
+  }
+  const widgetPage = process.env.WIDGET_PAGE;
+  if (widgetPage) {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+    const page = await context.newPage();
+    await page.goto(base + widgetPage + "?show=seats", { waitUntil: "load" });
+    const visible = await page.evaluate(() =>
+      Array.from(document.querySelectorAll("[data-widget]")).filter((w) => !w.hidden).map((w) => w.getAttribute("data-widget")));
+    if (visible.join() !== "seats") findings.push({ page: widgetPage, kind: "widgets", text: `shown: ${JSON.stringify(visible)}` });
+    await page.screenshot({ path: path.join(outDir, "widget-seats-phone.png"), fullPage: true });
+    await context.close();
+  }
+}
 for (const s of streams) s.end();
 await browser.close();
 server.close();
