@@ -1062,21 +1062,21 @@ fn contest_body(
     if embed {
         // Widgets an embedding page chooses with `?show=bars,seats,map` (the live script
         // hides the others; without it all are shown).
-        let _ = write!(
+        let _ = writeln!(
             b,
-            "<div data-widget=\"bars\">{}</div>\n",
+            "<div data-widget=\"bars\">{}</div>",
             chart_html(ctx, lang, contest, n, 5, false)
         );
         if let (None, Some(sr)) = (unit, cv.result.seat_allocation.as_ref()) {
-            let _ = write!(
+            let _ = writeln!(
                 b,
-                "<div data-widget=\"seats\">{}</div>\n",
+                "<div data-widget=\"seats\">{}</div>",
                 seats_html(ctx, lang, contest, sr)
             );
         }
         let map = map_html(ctx, lang, contest, cid, children);
         if !map.is_empty() {
-            let _ = write!(b, "<div data-widget=\"map\">{map}</div>\n");
+            let _ = writeln!(b, "<div data-widget=\"map\">{map}</div>");
         }
         b.push_str("</div>\n");
         let full = match unit {
