@@ -30,6 +30,10 @@ pub struct IngestOptions {
     pub data_dir: Option<PathBuf>,
     /// Readers of the public pages during the upload wave (0: none).
     pub readers: usize,
+    /// Newsrooms following the change feed during the wave (0: none), each every
+    /// `follow_every`; and as many polling the whole results document, to compare.
+    pub followers: usize,
+    pub follow_every: Duration,
     /// A flood of bad input from another address during the wave.
     pub flood: Option<crate::sideload::FloodClass>,
     /// Connections of the flood.
@@ -203,6 +207,22 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
     } else {
         None
     };
+    let following = (opts.followers > 0).then(|| {
+        [
+            crate::sideload::Follow::Changes,
+            crate::sideload::Follow::Results,
+        ]
+        .map(|kind| {
+            crate::sideload::followers(
+                addr.clone(),
+                "bench".into(),
+                opts.followers,
+                opts.follow_every,
+                kind,
+                side_stop.clone(),
+            )
+        })
+    });
     let flooding = opts.flood.map(|class| {
         crate::sideload::flood(
             addr.clone(),
@@ -339,6 +359,10 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
         Some(f) => Some(f.await?),
         None => None,
     };
+    let follow_stats = match following {
+        Some([changes, results]) => Some((changes.await?, results.await?)),
+        None => None,
+    };
     let server_cpu =
         cpu_seconds(&format!("/proc/{pid}/stat")).map(|c| c - server_cpu0.unwrap_or(0.0));
     let client_cpu = cpu_seconds("/proc/self/stat").map(|c| c - client_cpu0.unwrap_or(0.0));
@@ -459,6 +483,23 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
             crate::sideload::pct(&r.latencies, 50),
             crate::sideload::pct(&r.latencies, 99)
         );
+    }
+    if let Some((changes, results)) = &follow_stats {
+        for (what, r) in [("change feed", changes), ("results JSON", results)] {
+            let secs = r.elapsed.as_secs_f64().max(1e-9);
+            let _ = writeln!(
+                out,
+                "  {} followers of the {what:<12} every {:?}: {} req/s, {} kB/s (gzip), {} other answers, {} errors  p50 {:?}  p99 {:?}",
+                opts.followers,
+                opts.follow_every,
+                (r.ok as f64 / secs) as u64,
+                (r.bytes as f64 / secs / 1000.0) as u64,
+                r.other,
+                r.errors,
+                crate::sideload::pct(&r.latencies, 50),
+                crate::sideload::pct(&r.latencies, 99)
+            );
+        }
     }
     if let (Some(f), Some(class)) = (&flood_stats, opts.flood) {
         let _ = writeln!(

@@ -19,6 +19,8 @@ const MAX_BODY: usize = 1 << 30;
 pub struct Answer {
     pub status: u16,
     pub etag: Option<String>,
+    /// The tree size of the `Skytale-Snapshot` header, when the answer names one.
+    pub snapshot: Option<u64>,
     pub body: Vec<u8>,
 }
 
@@ -96,9 +98,23 @@ impl LoadConn {
 
     /// `GET path`, conditional on `etag` when given (a 304 then has no body).
     pub async fn get(&mut self, path: &str, etag: Option<&str>) -> Result<Answer> {
-        let cond = etag
+        self.get_encoded(path, etag, None).await
+    }
+
+    /// [`LoadConn::get`] asking for a content coding (`gzip`, `br`), as browsers and feed
+    /// readers do.
+    pub async fn get_encoded(
+        &mut self,
+        path: &str,
+        etag: Option<&str>,
+        coding: Option<&str>,
+    ) -> Result<Answer> {
+        let mut cond = etag
             .map(|e| format!("If-None-Match: {e}\r\n"))
             .unwrap_or_default();
+        if let Some(c) = coding {
+            cond.push_str(&format!("Accept-Encoding: {c}\r\n"));
+        }
         let req = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n{cond}\r\n", self.host);
         self.stream.write_all(req.as_bytes()).await?;
         self.read_answer().await
@@ -118,7 +134,14 @@ impl LoadConn {
                         .ok_or_else(|| anyhow!("answer without a status"))?;
                     let mut length = 0usize;
                     let mut etag = None;
+                    let mut snapshot = None;
                     for h in resp.headers.iter() {
+                        if h.name.eq_ignore_ascii_case("skytale-snapshot") {
+                            snapshot = std::str::from_utf8(h.value)
+                                .ok()
+                                .and_then(|v| v.split(' ').next())
+                                .and_then(|n| n.parse().ok());
+                        }
                         if h.name.eq_ignore_ascii_case("content-length") {
                             length = std::str::from_utf8(h.value)
                                 .ok()
@@ -138,7 +161,12 @@ impl LoadConn {
                     }
                     let body = self.buf[head_len..head_len + length].to_vec();
                     self.buf.drain(..head_len + length);
-                    return Ok(Answer { status, etag, body });
+                    return Ok(Answer {
+                        status,
+                        etag,
+                        snapshot,
+                        body,
+                    });
                 }
                 httparse::Status::Partial => {
                     if self.buf.len() > MAX_HEAD {

@@ -341,6 +341,13 @@ enum BenchCommand {
         /// Readers of the public pages during the wave (new visitors, no conditional GETs).
         #[arg(long, default_value_t = 0)]
         readers: usize,
+        /// Newsrooms following the change feed during the wave (and as many polling the whole
+        /// results JSON beside them, to compare): req/s, bytes and p99 of each.
+        #[arg(long, default_value_t = 0)]
+        followers: usize,
+        /// Milliseconds between a follower's polls.
+        #[arg(long, default_value_t = 3000)]
+        follow_every_ms: u64,
         /// A flood of bad input from 127.0.0.2 during the wave.
         #[arg(long, value_enum)]
         flood: Option<skytale::sideload::FloodClass>,
@@ -808,6 +815,8 @@ fn run(cli: Cli) -> Result<bool> {
             concurrency,
             data_dir,
             readers,
+            followers,
+            follow_every_ms,
             flood,
             flood_connections,
             serve_args,
@@ -823,6 +832,8 @@ fn run(cli: Cli) -> Result<bool> {
                 concurrency,
                 data_dir,
                 readers,
+                followers,
+                follow_every: std::time::Duration::from_millis(follow_every_ms),
                 flood,
                 flood_connections,
                 serve_args,

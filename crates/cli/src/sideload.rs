@@ -40,6 +40,95 @@ pub struct ReaderStats {
     pub errors: u64,
     pub latencies: Vec<Duration>,
     pub elapsed: Duration,
+    /// Body bytes received (as sent: compressed where the reader asked for it).
+    pub bytes: u64,
+}
+
+/// What a newsroom's poller follows: the change feed from its cursor, or the whole results
+/// document with its ETag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Follow {
+    Changes,
+    Results,
+}
+
+/// `n` pollers of election `election` until `stop`, each asking every `every` (gzip, keep-
+/// alive, conditional): change-feed followers start from the beginning and then ask from the
+/// cursor the last answer named (its `Skytale-Snapshot`); results pollers send the last ETag.
+/// Start times are spread over one period, as outlets' are.
+pub fn followers(
+    addr: String,
+    election: String,
+    n: usize,
+    every: Duration,
+    kind: Follow,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<ReaderStats> {
+    tokio::spawn(async move {
+        let stats = Arc::new(Mutex::new(ReaderStats::default()));
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for f in 0..n {
+            let (addr, election, stop, stats) =
+                (addr.clone(), election.clone(), stop.clone(), stats.clone());
+            tasks.push(tokio::spawn(async move {
+                let offset = every.mul_f64(f as f64 / n.max(1) as f64);
+                tokio::time::sleep(offset).await;
+                let mut conn: Option<LoadConn> = None;
+                let mut mine = ReaderStats::default();
+                let mut cursor: Option<u64> = None;
+                let mut etag: Option<String> = None;
+                while !stop.load(Ordering::Relaxed) {
+                    let path = match (kind, cursor) {
+                        (Follow::Changes, None) => format!("/api/v1/elections/{election}/changes"),
+                        (Follow::Changes, Some(c)) => {
+                            format!("/api/v1/elections/{election}/changes?since={c}")
+                        }
+                        (Follow::Results, _) => format!("/api/v1/elections/{election}/results"),
+                    };
+                    if conn.is_none() {
+                        conn = LoadConn::connect(&addr).await.ok();
+                    }
+                    let t = Instant::now();
+                    let answer = match conn.as_mut() {
+                        Some(c) => c.get_encoded(&path, etag.as_deref(), Some("gzip")).await,
+                        None => Err(anyhow::anyhow!("cannot connect")),
+                    };
+                    match answer {
+                        Ok(a) if a.status == 200 || a.status == 304 => {
+                            mine.ok += 1;
+                            mine.bytes += a.body.len() as u64;
+                            mine.latencies.push(t.elapsed());
+                            if kind == Follow::Changes {
+                                cursor = a.snapshot.or(cursor);
+                            } else if a.etag.is_some() {
+                                etag = a.etag;
+                            }
+                        }
+                        Ok(_) => mine.other += 1,
+                        Err(_) => {
+                            mine.errors += 1;
+                            conn = None;
+                        }
+                    }
+                    tokio::time::sleep(every.saturating_sub(t.elapsed())).await;
+                }
+                let mut s = stats.lock().unwrap_or_else(|p| p.into_inner());
+                s.ok += mine.ok;
+                s.other += mine.other;
+                s.errors += mine.errors;
+                s.bytes += mine.bytes;
+                s.latencies.extend(mine.latencies);
+            }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+        let mut s = std::mem::take(&mut *stats.lock().unwrap_or_else(|p| p.into_inner()));
+        s.elapsed = start.elapsed();
+        s.latencies.sort();
+        s
+    })
 }
 
 /// What a flood sent and how it was answered.
