@@ -60,7 +60,10 @@ fn the_page_set_is_complete() {
     // pages, + feed, whole JSON, 3 × (JSON + CSV + OG SVG + OG PNG), + 2 assets, + 3 languages
     // × 7 screens (the nation, 2 regions, 4 counties: every area with areas below it).
     assert_eq!(all.len(), 3 * 3 * 15 * 2 + 6 + 2 + 12 + 2 + 3 * 7);
-    assert!(!all.contains_key("/embed/en/demo/screen/r2-c1-ps1/"), "stations have no screen");
+    assert!(
+        !all.contains_key("/embed/en/demo/screen/r2-c1-ps1/"),
+        "stations have no screen"
+    );
     let assets: Vec<_> = all
         .iter()
         .filter(|(_, r)| r.cache == CacheClass::Immutable)

@@ -12,7 +12,7 @@
 //! reconnecting `EventSource` resumes where it stopped (`Last-Event-ID`).
 
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -22,12 +22,19 @@ use skytale_tally::changes::{document_of, ChangeIndex};
 use skytale_tally::{LogPosition, Tally};
 
 use crate::api::{named, runtime, ApiError};
-use crate::publisher::snapshot_header;
+use crate::publisher::{snapshot_header, Publisher, Shared};
 use crate::site::SiteFile;
 use crate::AppState;
 
 /// Longest a `wait` holds a request, in seconds (below the server's idle timeout).
 pub const MAX_WAIT: u64 = 55;
+
+/// The change feed moves to a newer snapshot at most this often. During an upload wave the
+/// log is published many times a second; if the feed followed each, every follower would hold
+/// its own cursor and need its own document (a thousand followers took a server from 14,000
+/// to 45 accepted statements a second). Paced, the followers of one poll interval hold a
+/// handful of cursors and share a handful of documents, each built once.
+pub const FEED_PACE: Duration = Duration::from_secs(1);
 
 /// The change index of an election's log (sealed statements included: a reader asks only up
 /// to the published size), appended to by the start-up replay and then by the publisher
@@ -38,6 +45,10 @@ pub struct ChangeLog {
     /// The last documents made, by (cursor, tree size): followers at one cursor, and everyone
     /// starting from the beginning, share one rendering (and one compression) per snapshot.
     made: std::sync::Mutex<std::collections::VecDeque<(u64, u64, Arc<SiteFile>)>>,
+    /// The snapshot the feed answers from and when it was taken (see [`FEED_PACE`]).
+    paced: tokio::sync::Mutex<Option<(Instant, Shared)>>,
+    /// Documents are built one at a time: requests for one being built wait and share it.
+    building: tokio::sync::Mutex<()>,
 }
 
 /// Documents kept in [`ChangeLog`]'s cache.
@@ -50,6 +61,78 @@ impl ChangeLog {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .record(def, index, st);
+    }
+
+    /// The snapshot the feed answers from: the published one, taken again only when it moved
+    /// and [`FEED_PACE`] has passed since the last was taken. `None` once the publisher stops.
+    pub async fn paced(&self, publisher: &Publisher) -> Option<Shared> {
+        let mut held = self.paced.lock().await;
+        let served = *publisher.served().borrow();
+        let take = match &*held {
+            None => true,
+            Some((at, s)) => s.pos.tree_size < served && at.elapsed() >= FEED_PACE,
+        };
+        if take {
+            *held = Some((Instant::now(), publisher.share_async().await?));
+        }
+        held.as_ref().map(|(_, s)| s.clone())
+    }
+
+    /// The paced snapshot once it is past `since`, or the last one at `deadline`.
+    async fn past(&self, publisher: &Publisher, since: u64, deadline: Instant) -> Option<Shared> {
+        let mut served = publisher.served();
+        loop {
+            let shared = self.paced(publisher).await?;
+            if shared.pos.tree_size > since || Instant::now() >= deadline {
+                return Some(shared);
+            }
+            let moved = tokio::time::timeout_at(deadline.into(), async {
+                served.wait_for(|n| *n > since).await.map(|_| ())
+            })
+            .await;
+            match moved {
+                // Published past the cursor: the feed follows once its pace allows.
+                Ok(Ok(())) => {
+                    let next = (Instant::now() + FEED_PACE / 4).min(deadline);
+                    tokio::time::sleep_until(next.into()).await;
+                }
+                Ok(Err(_)) => return None,
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// [`ChangeLog::document`] off the async workers, built once for everyone asking for it.
+    async fn shared_document(
+        &self,
+        rt: &Arc<crate::runtime::ElectionRuntime>,
+        since: u64,
+        shared: &Shared,
+    ) -> Option<Arc<SiteFile>> {
+        if let Some(f) = self.kept(since, shared.pos.tree_size) {
+            return Some(f);
+        }
+        let _one_at_a_time = self.building.lock().await;
+        if let Some(f) = self.kept(since, shared.pos.tree_size) {
+            return Some(f);
+        }
+        let (rt, shared) = (rt.clone(), shared.clone());
+        tokio::task::spawn_blocking(move || {
+            rt.publisher
+                .changes()
+                .document(&rt.id, &shared.tally, since, &shared.pos)
+        })
+        .await
+        .ok()
+    }
+
+    fn kept(&self, since: u64, size: u64) -> Option<Arc<SiteFile>> {
+        self.made
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|(s, n, _)| (*s, *n) == (since, size))
+            .map(|(_, _, f)| f.clone())
     }
 
     /// The change feed's document of `election` for cursor `since` at `pos` of `tally`, as a
@@ -160,8 +243,16 @@ pub async fn changes(
         }
         return stream(rt, ask.since).await;
     }
-    let mut served = rt.publisher.served();
-    let now = *served.borrow_and_update();
+    let stopped = || {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the election's publisher has stopped",
+        )
+    };
+    let feed = rt.publisher.changes();
+    let mut shared = feed.paced(&rt.publisher).await.ok_or_else(stopped)?;
+    let now = shared.pos.tree_size;
     if ask.since > now {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -174,35 +265,26 @@ pub async fn changes(
         .at("since"));
     }
     if ask.since == now && ask.wait > 0 {
-        let wait = served.wait_for(|n| *n > ask.since);
-        let _ = tokio::time::timeout(Duration::from_secs(ask.wait), wait).await;
+        let deadline = Instant::now() + Duration::from_secs(ask.wait);
+        shared = feed
+            .past(&rt.publisher, ask.since, deadline)
+            .await
+            .ok_or_else(stopped)?;
     }
-    let shared = rt.publisher.share_async().await.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the election's publisher has stopped",
-        )
-    })?;
     let snapshot = snapshot_header(&shared.pos);
     let last_modified = shared.pos.published_at.as_deref().and_then(http_date);
-    // A document of every unit of a large election takes a while: off the async workers.
-    let file = {
-        let (rt, since) = (rt.clone(), ask.since);
-        tokio::task::spawn_blocking(move || {
-            rt.publisher
-                .changes()
-                .document(&rt.id, &shared.tally, since, &shared.pos)
-        })
+    // A document of every unit of a large election takes a while: off the async workers,
+    // once for every follower at that cursor.
+    let file = feed
+        .shared_document(&rt, ask.since, &shared)
         .await
-        .map_err(|_| {
+        .ok_or_else(|| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "the change feed's document could not be made",
             )
-        })?
-    };
+        })?;
     // The kept document answers with its ETag (If-None-Match gives 304) and compressed as
     // asked, compressed once.
     let mut resp = file.respond(&headers, false);
@@ -253,7 +335,10 @@ async fn stream(
     use axum::response::sse::{Event, KeepAlive, Sse};
     use axum::response::IntoResponse as _;
 
-    let now = *rt.publisher.served().borrow();
+    let now = match rt.publisher.changes().paced(&rt.publisher).await {
+        Some(s) => s.pos.tree_size,
+        None => *rt.publisher.served().borrow(),
+    };
     if since > now {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -264,30 +349,33 @@ async fn stream(
         )
         .at("since"));
     }
-    let served = rt.publisher.served();
-    let events =
-        futures_util::stream::unfold((rt, served, since), |(rt, mut served, cursor)| async move {
-            // Wait for a snapshot past the cursor; a stopped publisher ends the stream.
-            served.wait_for(|n| *n > cursor).await.ok()?;
-            let shared = rt.publisher.share_async().await?;
-            let file = {
-                let (rt, shared) = (rt.clone(), shared.clone());
-                tokio::task::spawn_blocking(move || {
-                    rt.publisher
-                        .changes()
-                        .document(&rt.id, &shared.tally, cursor, &shared.pos)
-                })
-                .await
-                .ok()?
-            };
-            let next = shared.pos.tree_size;
-            let body = String::from_utf8_lossy(file.body());
-            let event = Event::default()
-                .event("changes")
-                .id(next.to_string())
-                .data(body.trim_end_matches('\n'));
-            Some((Ok::<_, std::convert::Infallible>(event), (rt, served, next)))
-        });
+    let events = futures_util::stream::unfold((rt, since), |(rt, cursor)| async move {
+        // Wait for a feed snapshot past the cursor (a stopped publisher ends the stream);
+        // keep-alive comments flow meanwhile.
+        let shared = loop {
+            let far = Instant::now() + Duration::from_secs(3600);
+            let s = rt
+                .publisher
+                .changes()
+                .past(&rt.publisher, cursor, far)
+                .await?;
+            if s.pos.tree_size > cursor {
+                break s;
+            }
+        };
+        let file = rt
+            .publisher
+            .changes()
+            .shared_document(&rt, cursor, &shared)
+            .await?;
+        let next = shared.pos.tree_size;
+        let body = String::from_utf8_lossy(file.body());
+        let event = Event::default()
+            .event("changes")
+            .id(next.to_string())
+            .data(body.trim_end_matches('\n'));
+        Some((Ok::<_, std::convert::Infallible>(event), (rt, next)))
+    });
     let mut resp = Sse::new(events)
         .keep_alive(KeepAlive::default())
         .into_response();

@@ -265,3 +265,31 @@ async fn the_change_feed_streams_as_server_sent_events() {
     assert_eq!(err["error"]["field"], "Last-Event-ID");
     e.stop().await;
 }
+
+/// The feed moves to a newer snapshot at most once a pace: followers asking within it share a
+/// cursor (and so a document), and the next pace brings everything published meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn followers_within_one_pace_share_a_snapshot() {
+    let k = keys();
+    let e = real_election(&k).await;
+    let url = e.url.clone();
+    let size = 1 + night(&k).len() as u64;
+    let (_, _, first) = changes(&url, "").await;
+    assert_eq!(first["next"], size);
+    for (v, n) in [(2, 121), (3, 122), (4, 123)] {
+        assert_eq!(submit(&url, &results(&k.south, "s2", v, n, 180)).await, 201);
+    }
+    wait_published(&url, size + 3).await;
+    // Within the pace of the first answer: the same snapshot, byte for byte.
+    let (_, h1, again) = changes(&url, "").await;
+    let (_, h2, _) = changes(&url, "").await;
+    if again["next"] == size {
+        assert_eq!(h1["etag"], h2["etag"], "one document for both followers");
+    }
+    // After it, everything published meanwhile, in one step.
+    tokio::time::sleep(skytale_server::changes::FEED_PACE + Duration::from_millis(200)).await;
+    let (_, _, later) = changes(&url, &format!("?since={size}")).await;
+    assert_eq!(later["next"], size + 3);
+    assert_eq!(mayor_units(&later), ["nation", "s2", "south"]);
+    e.stop().await;
+}
