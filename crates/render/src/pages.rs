@@ -1043,7 +1043,7 @@ fn contest_body(
         b.push_str(&crumbs(ctx, lang, contest, &trail));
     }
     b.push_str("<div id=\"results\">\n");
-    // A unit's page shows the result type the officials gave it (or an area above it) when
+    // A unit's page shows the result type the officials gave it when
     // that came after the contest's.
     let unit_type = unit
         .and_then(|u| def.unit_index(u))

@@ -353,36 +353,26 @@ impl Tally {
         .max_by_key(|g| g.order)
     }
 
-    /// The result type of unit `u` in contest `ci` when a statement naming the unit or one of
-    /// its ancestors is the latest to apply to it (else it is the contest's, shown there).
+    /// The result type of unit `u` in contest `ci` when a statement naming the unit is the
+    /// latest to apply to it (else it is the contest's, shown there). A unit's result type is
+    /// its own: the areas below it keep theirs, so a change feed that lists the unit has all
+    /// that moved.
     fn unit_type(&self, ci: usize, u: usize) -> Option<&GivenType> {
         if !self.unit_result_types {
             return None;
         }
-        let mut best: Option<&GivenType> = None;
-        let mut at = Some(u);
-        while let Some(x) = at {
-            for key in [(Some(ci), Some(x)), (None, Some(x))] {
-                if let Some(g) = self.result_types.get(&key) {
-                    if best.is_none_or(|b| g.order > b.order) {
-                        best = Some(g);
-                    }
-                }
-            }
-            if self.def.contest_area(ci).contains(&x) {
-                break;
-            }
-            at = self.def.parent(x);
-        }
-        let best = best?;
+        let best = [(Some(ci), Some(u)), (None, Some(u))]
+            .iter()
+            .filter_map(|k| self.result_types.get(k))
+            .max_by_key(|g| g.order)?;
         match self.contest_type(ci) {
             Some(c) if c.order > best.order => None,
             _ => Some(best),
         }
     }
 
-    /// The result type of unit `u` in contest `ci` where the officials gave it (or an area
-    /// above it) one later than the contest's own; `None` means the contest's applies.
+    /// The result type of unit `u` in contest `ci` where the officials gave it one later than
+    /// the contest's own; `None` means the contest's applies.
     pub fn unit_result_type(&self, ci: usize, u: usize) -> Option<ResultTypeDoc> {
         if ci >= self.contests.len() || u >= self.def.units().len() {
             return None;
@@ -1070,8 +1060,7 @@ pub struct UnitResult {
     /// `certified`): "is this county done?", as the county signed it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report_status: Option<ReportStatus>,
-    /// A result type the officials gave this unit (or an area above it in the contest) later
-    /// than the contest's own.
+    /// A result type the officials gave this unit later than the contest's own.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result_type: Option<ResultTypeDoc>,
     /// The latest submission time of a report counted at or below this unit (UTC, seconds).
