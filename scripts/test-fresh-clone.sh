@@ -29,6 +29,10 @@ fi
 if [ -f crates/render/tests/browser/package.json ] && command -v npm >/dev/null; then
   (cd crates/render/tests/browser && npm ci --prefer-offline --no-audit --no-fund --silent)
 fi
+# The webhook test checks signatures with the Standard Webhooks reference library (npm).
+if [ -f crates/server/tests/webhooks/package.json ] && command -v npm >/dev/null; then
+  (cd crates/server/tests/webhooks && npm ci --prefer-offline --no-audit --no-fund --silent)
+fi
 
 if [ $# -eq 0 ]; then
   set -- --workspace --locked

@@ -59,6 +59,15 @@ enum Command {
         listen: SocketAddr,
         #[command(flatten)]
         limits: EdgeArgs,
+        /// The server's public address (https://results.example.org): absolute links in
+        /// webhook payloads, and each election's ActivityPub actor (fediverse users follow
+        /// `<election>@<host>`). Without it the ActivityPub endpoints answer 404.
+        #[arg(long)]
+        public_url: Option<String>,
+        /// Under `automatic` publication, the fewest minutes between two announced
+        /// publications (webhooks of `publication` events, fediverse posts).
+        #[arg(long, value_name = "MINUTES", default_value_t = 10)]
+        announce_every: u64,
     },
     /// Check a data directory from its stored entries up: every tile and the root, the stored
     /// and kept checkpoints, every entry against the rules. Exit 0 only if all holds.
@@ -155,6 +164,12 @@ enum Command {
     /// Submissions held for review (implausible counts), for officials.
     #[command(subcommand)]
     Held(HeldCommand),
+    /// Webhooks told of each publication (or each served snapshot), signed with the Standard
+    /// Webhooks scheme; registered by the election authority or an approver.
+    Webhook {
+        #[command(subcommand)]
+        command: skytale::webhook::WebhookCommand,
+    },
     /// Party-list seat allocation from a CSV (what-ifs and checks of published seats).
     Seats(skytale::seats_cmd::SeatsArgs),
     /// Ranked-choice tabulation from an RCTab configuration file.
@@ -528,10 +543,19 @@ fn run(cli: Cli) -> Result<bool> {
             data_dir,
             listen,
             limits,
+            public_url,
+            announce_every,
         } => {
             init_logs();
             runtime()?.block_on(async move {
-                let state = skytale_server::AppState::open(&data_dir)?.with_limits(limits.limits());
+                let push = skytale_server::push::PushSettings {
+                    public_url,
+                    announce_every: Duration::from_secs(announce_every.saturating_mul(60)),
+                    ..Default::default()
+                };
+                let state = skytale_server::AppState::open(&data_dir)?
+                    .with_limits(limits.limits())
+                    .with_push(push)?;
                 let listener = skytale_server::bind(listen).await?;
                 tracing::info!("listening on http://{}", listener.local_addr()?);
                 skytale_server::serve(state, listener, async {
@@ -643,6 +667,10 @@ fn run(cli: Cli) -> Result<bool> {
                 "{}",
                 runtime()?.block_on(sealed::held_list(&server, &election, &key))?
             );
+            Ok(true)
+        }
+        Command::Webhook { command } => {
+            print!("{}", runtime()?.block_on(skytale::webhook::run(&command))?);
             Ok(true)
         }
         Command::Seats(args) => {

@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
             post(crate::batch::submit_batch),
         )
         .merge(crate::sealed::routes())
+        .merge(crate::push::webhooks::routes())
         .route("/log/{id}/checkpoint", get(checkpoint))
         .route("/log/{id}/{*tile}", get(tile))
         .fallback(crate::site::fallback)
