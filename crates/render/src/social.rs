@@ -115,3 +115,15 @@ pub fn card_path(def: &ValidDefinition) -> Option<String> {
     let c = def.contests().first()?;
     Some(format!("/og/{}/{}.png", seg(&d.id), seg(&c.id)))
 }
+
+/// The alternative text of [`card_path`]'s image in `lang`.
+pub fn card_alt(def: &ValidDefinition, lang: &str) -> String {
+    let Some(c) = def.contests().first() else {
+        return String::new();
+    };
+    messages().get(
+        lang,
+        "og-image-alt",
+        &[("contest", def.text(&c.name, lang))],
+    )
+}

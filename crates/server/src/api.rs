@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(crate::sealed::routes())
         .merge(crate::push::webhooks::routes())
+        .merge(crate::push::activitypub::routes())
         .route("/log/{id}/checkpoint", get(checkpoint))
         .route("/log/{id}/{*tile}", get(tile))
         .fallback(crate::site::fallback)

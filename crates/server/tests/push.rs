@@ -378,3 +378,407 @@ async fn only_the_authority_and_approvers_manage_webhooks_and_only_http_urls() {
     assert!(list["webhooks"].as_array().unwrap().is_empty());
     s.srv.shutdown().await;
 }
+
+/// A fediverse account on a test server of its own: its actor document, its key, and a strict
+/// inbox that keeps each activity with whether its HTTP Signature verified, checked here from
+/// the signing string up (not with the server's code) against the key the signer publishes.
+struct Fan {
+    base: String,
+    actor: String,
+    key: rsa::RsaPrivateKey,
+    inbox: Inbox,
+}
+
+/// What a strict inbox was sent: each activity with the verdict on its signature.
+type Inbox = Arc<Mutex<Vec<(Value, Result<(), String>)>>>;
+
+async fn fan() -> Fan {
+    use rsa::pkcs8::EncodePublicKey as _;
+    let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap();
+    let pem = rsa::RsaPublicKey::from(&key)
+        .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let actor = format!("{base}/users/fan");
+    let doc = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": actor,
+        "type": "Person",
+        "preferredUsername": "fan",
+        "inbox": format!("{actor}/inbox"),
+        "outbox": format!("{actor}/outbox"),
+        "publicKey": {"id": format!("{actor}#main-key"), "owner": actor, "publicKeyPem": pem},
+    });
+    let inbox: Inbox = Arc::default();
+    let kept = inbox.clone();
+    let app = axum::Router::new()
+        .route(
+            "/users/fan",
+            axum::routing::get(move || {
+                let doc = doc.clone();
+                async move {
+                    (
+                        [("content-type", "application/activity+json")],
+                        doc.to_string(),
+                    )
+                }
+            }),
+        )
+        .route(
+            "/users/fan/inbox",
+            axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+                let kept = kept.clone();
+                async move {
+                    let verdict = strict_check("/users/fan/inbox", &headers, &body).await;
+                    let activity: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    kept.lock().unwrap().push((activity, verdict));
+                    StatusCode::ACCEPTED
+                }
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Fan {
+        base,
+        actor,
+        key,
+        inbox,
+    }
+}
+
+/// The strict inbox's check of a delivery: a `Signature` over `(request-target) host date
+/// digest` by the key its `keyId` names (fetched), a digest that matches the body, a date
+/// within five minutes, and an activity whose actor owns the key.
+async fn strict_check(path: &str, h: &HeaderMap, body: &[u8]) -> Result<(), String> {
+    use base64::Engine as _;
+    use rsa::pkcs8::DecodePublicKey as _;
+    use rsa::signature::Verifier as _;
+    use sha2::Digest as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let get = |n: &str| {
+        h.get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .ok_or(format!("no {n} header"))
+    };
+    let sig = get("signature")?;
+    let param = |name: &str| -> Result<String, String> {
+        let start = sig
+            .find(&format!("{name}=\""))
+            .ok_or(format!("no {name}"))?
+            + name.len()
+            + 2;
+        let len = sig[start..].find('"').ok_or("unclosed")?;
+        Ok(sig[start..start + len].to_string())
+    };
+    if param("algorithm")? != "rsa-sha256" {
+        return Err("not rsa-sha256".into());
+    }
+    let names = param("headers")?;
+    if names != "(request-target) host date digest" {
+        return Err(format!("signed headers are {names:?}"));
+    }
+    let digest = format!("SHA-256={}", b64.encode(sha2::Sha256::digest(body)));
+    if get("digest")? != digest {
+        return Err("digest differs".into());
+    }
+    let date = httpdate::parse_http_date(&get("date")?).map_err(|e| e.to_string())?;
+    let age = std::time::SystemTime::now()
+        .duration_since(date)
+        .unwrap_or_default();
+    if age > Duration::from_secs(300) {
+        return Err("stale date".into());
+    }
+    let text = format!(
+        "(request-target): post {path}\nhost: {}\ndate: {}\ndigest: {}",
+        get("host")?,
+        get("date")?,
+        get("digest")?
+    );
+    let key_id = param("keyId")?;
+    let actor: Value = reqwest::Client::new()
+        .get(&key_id)
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    if actor["publicKey"]["id"] != key_id.as_str() {
+        return Err("the key id is not the actor's key".into());
+    }
+    let activity: Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    if activity["actor"] != actor["id"] {
+        return Err("the activity's actor does not own the key".into());
+    }
+    let key = rsa::RsaPublicKey::from_public_key_pem(
+        actor["publicKey"]["publicKeyPem"].as_str().unwrap_or(""),
+    )
+    .map_err(|e| e.to_string())?;
+    let signature = rsa::pkcs1v15::Signature::try_from(
+        b64.decode(param("signature")?)
+            .map_err(|e| e.to_string())?
+            .as_slice(),
+    )
+    .map_err(|e| e.to_string())?;
+    rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key)
+        .verify(text.as_bytes(), &signature)
+        .map_err(|e| format!("signature: {e}"))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum How {
+    Honest,
+    Tampered,
+    Forged,
+}
+
+impl Fan {
+    fn got(&self) -> Vec<(Value, Result<(), String>)> {
+        self.inbox.lock().unwrap().clone()
+    }
+
+    /// Posts `activity` to `inbox` signed with the fan's key (`How::Tampered` changes the body
+    /// after signing, `How::Forged` signs with another key under the fan's key id).
+    async fn send(&self, inbox: &str, activity: &Value, how: How) -> u16 {
+        use base64::Engine as _;
+        use rsa::signature::{SignatureEncoding as _, Signer as _};
+        use sha2::Digest as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let u = reqwest::Url::parse(inbox).unwrap();
+        let body = activity.to_string();
+        let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+        let digest = format!(
+            "SHA-256={}",
+            b64.encode(sha2::Sha256::digest(body.as_bytes()))
+        );
+        let host = format!("{}:{}", u.host_str().unwrap(), u.port().unwrap());
+        let text = format!(
+            "(request-target): post {}\nhost: {host}\ndate: {date}\ndigest: {digest}",
+            u.path()
+        );
+        let key = match how {
+            How::Forged => rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 1024).unwrap(),
+            _ => self.key.clone(),
+        };
+        let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key);
+        let sig = b64.encode(signer.sign(text.as_bytes()).to_vec());
+        let body = if how == How::Tampered {
+            body.replace("Follow", "Block")
+        } else {
+            body
+        };
+        reqwest::Client::new()
+            .post(u)
+            .header("content-type", "application/activity+json")
+            .header("date", date)
+            .header("digest", digest)
+            .header(
+                "signature",
+                format!(
+                    "keyId=\"{}#main-key\",algorithm=\"rsa-sha256\",headers=\"(request-target) host date digest\",signature=\"{sig}\"",
+                    self.actor
+                ),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_is_accepted_and_gets_the_next_publication_signed() {
+    let k = kit::keys();
+    let s = server(&k, "automatic").await;
+    let host = s.base.trim_start_matches("http://").to_string();
+
+    // WebFinger finds the actor.
+    let r = reqwest::get(format!(
+        "{}/.well-known/webfinger?resource=acct:{ID}@{host}",
+        s.base
+    ))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/jrd+json");
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    let jrd: Value = r.json().await.unwrap();
+    assert_eq!(jrd["subject"], format!("acct:{ID}@{host}"));
+    let actor_url = format!("{}/ap/elections/{ID}", s.base);
+    let link = jrd["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "self")
+        .unwrap();
+    assert_eq!(link["type"], "application/activity+json");
+    assert_eq!(link["href"], actor_url.as_str());
+    let (st, _) = common::get(&format!(
+        "{}/.well-known/webfinger?resource=acct:nobody@{host}",
+        s.base
+    ))
+    .await;
+    assert_eq!(st, 404);
+    let (st, _) = common::get(&format!(
+        "{}/.well-known/webfinger?resource=acct:{ID}@elsewhere.example",
+        s.base
+    ))
+    .await;
+    assert_eq!(st, 404, "another host's account");
+
+    // The actor document.
+    let r = reqwest::Client::new()
+        .get(&actor_url)
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "application/activity+json");
+    let actor: Value = r.json().await.unwrap();
+    assert_eq!(
+        actor["@context"][0],
+        "https://www.w3.org/ns/activitystreams"
+    );
+    assert_eq!(actor["id"], actor_url.as_str());
+    assert_eq!(actor["type"], "Service");
+    assert_eq!(actor["preferredUsername"], ID);
+    assert_eq!(actor["name"], "Test election");
+    for (field, path) in [
+        ("inbox", "/inbox"),
+        ("outbox", "/outbox"),
+        ("followers", "/followers"),
+    ] {
+        assert_eq!(actor[field], format!("{actor_url}{path}"));
+    }
+    assert_eq!(actor["publicKey"]["id"], format!("{actor_url}#main-key"));
+    assert_eq!(actor["publicKey"]["owner"], actor_url.as_str());
+    {
+        use rsa::pkcs8::DecodePublicKey as _;
+        use rsa::traits::PublicKeyParts as _;
+        let pem = actor["publicKey"]["publicKeyPem"].as_str().unwrap();
+        let key = rsa::RsaPublicKey::from_public_key_pem(pem).unwrap();
+        assert_eq!(key.size(), 256, "RSA 2048");
+    }
+    let outbox: Value = reqwest::get(format!("{actor_url}/outbox"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (outbox["type"].as_str(), outbox["totalItems"].as_u64()),
+        (Some("OrderedCollection"), Some(0))
+    );
+
+    // A follow: unsigned and tampered ones are refused, a signed one is accepted.
+    let fan = fan().await;
+    let follow = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/follows/1", fan.base),
+        "type": "Follow",
+        "actor": fan.actor,
+        "object": actor_url,
+    });
+    let inbox = format!("{actor_url}/inbox");
+    let r = reqwest::Client::new()
+        .post(&inbox)
+        .json(&follow)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "unsigned");
+    assert_eq!(fan.send(&inbox, &follow, How::Tampered).await, 401);
+    assert_eq!(fan.send(&inbox, &follow, How::Forged).await, 401);
+    let mut impostor = follow.clone();
+    impostor["actor"] = json!(format!("{}/users/someone-else", fan.base));
+    assert_eq!(
+        fan.send(&inbox, &impostor, How::Honest).await,
+        401,
+        "an activity of another actor"
+    );
+    assert_eq!(fan.send(&inbox, &follow, How::Honest).await, 202);
+    until("the fan gets the Accept", || !fan.got().is_empty()).await;
+    let (accept, verdict) = fan.got()[0].clone();
+    assert_eq!(verdict, Ok(()), "{accept}");
+    assert_eq!(accept["type"], "Accept");
+    assert_eq!(accept["actor"], actor_url.as_str());
+    assert_eq!(accept["object"]["id"], follow["id"]);
+    let followers: Value = reqwest::get(format!("{actor_url}/followers"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(followers["totalItems"], 1);
+
+    // The next publication reaches the fan, signed, with what a reader checks it by.
+    s.submit(&k.north, "n1", 1).await;
+    until("the fan gets the post", || fan.got().len() >= 2).await;
+    let (create, verdict) = fan.got()[1].clone();
+    assert_eq!(verdict, Ok(()), "{create}");
+    assert_eq!(create["type"], "Create");
+    let note = &create["object"];
+    assert_eq!(note["type"], "Note");
+    assert_eq!(note["attributedTo"], actor_url.as_str());
+    assert_eq!(
+        note["to"][0],
+        "https://www.w3.org/ns/activitystreams#Public"
+    );
+    let results: Value = reqwest::get(s.url("results"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let content = note["content"].as_str().unwrap();
+    let root = results["root_hash"].as_str().unwrap();
+    assert!(content.contains(root), "{content}");
+    assert!(
+        content.contains(&format!("Tree size: {}", results["tree_size"])),
+        "{content}"
+    );
+    assert!(content.contains("Alice"), "the leading choice: {content}");
+    assert!(
+        content.contains(&format!("{}/en/{ID}/", s.base)),
+        "{content}"
+    );
+    let fr = note["contentMap"]["fr"].as_str().unwrap();
+    assert!(fr.contains(root) && fr.contains("Élection test"), "{fr}");
+    assert_eq!(note["attachment"][0]["mediaType"], "image/png");
+    assert!(note["attachment"][0]["url"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{}/og/{ID}/", s.base)));
+
+    // The outbox keeps it.
+    let page: Value = reqwest::get(format!("{actor_url}/outbox?page=true"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["type"], "OrderedCollectionPage");
+    assert_eq!(page["orderedItems"][0]["id"], create["id"]);
+
+    // Unfollowing removes the fan.
+    let undo = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/follows/1/undo", fan.base),
+        "type": "Undo",
+        "actor": fan.actor,
+        "object": follow,
+    });
+    assert_eq!(fan.send(&inbox, &undo, How::Honest).await, 202);
+    let followers: Value = reqwest::get(format!("{actor_url}/followers"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(followers["totalItems"], 0);
+    s.srv.shutdown().await;
+}

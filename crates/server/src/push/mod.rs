@@ -134,6 +134,9 @@ pub struct Push {
     pub(crate) http: reqwest::Client,
     /// Wakes the sender when something was queued.
     wake: tokio::sync::Notify,
+    /// Where the actors' keys are kept (`keys/` of the data directory).
+    pub(crate) keys_dir: std::path::PathBuf,
+    pub(crate) actor_keys: activitypub::Keys,
 }
 
 /// Why the push service could not start.
@@ -169,6 +172,8 @@ impl Push {
             subs: Arc::new(Subscriptions::open(data_dir)?),
             http,
             wake: tokio::sync::Notify::new(),
+            keys_dir: data_dir.join("keys"),
+            actor_keys: activitypub::Keys::default(),
             settings,
         })
     }
@@ -182,7 +187,7 @@ impl Push {
         &self.settings
     }
 
-    fn wake(&self) {
+    pub(crate) fn wake(&self) {
         self.wake.notify_one();
     }
 }
@@ -612,7 +617,7 @@ async fn send_loop(push: Arc<Push>) {
 }
 
 /// One attempt at a delivery, and what to record of it.
-async fn attempt(push: &Push, d: &DeliveryRow) -> Attempt {
+async fn attempt(push: &Arc<Push>, d: &DeliveryRow) -> Attempt {
     let result = match d.channel.as_str() {
         CHANNEL_WEBHOOK => webhooks::send(push, d).await,
         CHANNEL_ACTIVITYPUB => activitypub::send(push, d).await,
