@@ -2,7 +2,8 @@
 //! Webhooks scheme (checked by the scheme's reference library when it is installed), retried
 //! with backoff when the receiver fails, never delivered twice once delivered; and the
 //! election's ActivityPub actor, followed from a strict test inbox that checks every HTTP
-//! Signature it is sent.
+//! Signature it is sent, and from Fedify (an ActivityPub framework from npm, when installed),
+//! which finds the actor, reads it, follows it and verifies what it is sent.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -780,5 +781,140 @@ async fn a_follower_is_accepted_and_gets_the_next_publication_signed() {
         .await
         .unwrap();
     assert_eq!(followers["totalItems"], 0);
+    s.srv.shutdown().await;
+}
+
+/// The directory of the Fedify peer, when Fedify is installed.
+fn fedify() -> Option<PathBuf> {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/activitypub"));
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if node && dir.join("node_modules/@fedify/fedify").exists() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("SKYTALE_REQUIRE_VALIDATORS").as_deref() != Ok("1"),
+        "SKYTALE_REQUIRE_VALIDATORS=1 but Fedify is missing: install node and run \
+         (cd crates/server/tests/activitypub && npm ci)"
+    );
+    eprintln!(
+        "skipped: Fedify is not installed (cd crates/server/tests/activitypub && npm ci); \
+         the strict test inbox checked the actor and its signatures"
+    );
+    None
+}
+
+/// The Fedify peer's steps, one JSON line each, as they come.
+struct Peer {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<Value>,
+}
+
+impl Peer {
+    /// The next step of kind `event` (others before it are returned too, in order).
+    fn until(&self, event: &str) -> Vec<Value> {
+        let mut seen = Vec::new();
+        loop {
+            let v = self
+                .lines
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("no {event:?} from the Fedify peer; so far {seen:?}"));
+            assert_ne!(v["event"], "error", "{v}");
+            let done = v["event"] == event;
+            seen.push(v);
+            if done {
+                return seen;
+            }
+        }
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fedify_finds_follows_and_verifies_the_election_actor() {
+    let Some(dir) = fedify() else { return };
+    let k = kit::keys();
+    let s = server(&k, "automatic").await;
+    let host = s.base.trim_start_matches("http://").to_string();
+    let actor_url = format!("{}/ap/elections/{ID}", s.base);
+    let mut child = std::process::Command::new("node")
+        .arg("peer.mjs")
+        .arg(&actor_url)
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+    let peer = Peer { child, lines };
+    let steps = tokio::task::block_in_place(|| peer.until("follow"));
+    let step = |e: &str| steps.iter().find(|v| v["event"] == e).unwrap().clone();
+    let wf = step("webfinger");
+    assert_eq!(wf["subject"], format!("acct:{ID}@{host}"));
+    assert_eq!(wf["self"], actor_url.as_str());
+    let actor = step("actor");
+    assert_eq!(actor["service"], true, "{actor}");
+    assert_eq!(actor["id"], actor_url.as_str());
+    assert_eq!(actor["inbox"], format!("{actor_url}/inbox"));
+    assert_eq!(actor["key"], "RSASSA-PKCS1-v1_5");
+    assert_eq!(actor["keyOwner"], actor_url.as_str());
+    assert_eq!(
+        step("follow")["status"],
+        202,
+        "our inbox took Fedify's signature"
+    );
+
+    let accept = tokio::task::block_in_place(|| peer.until("inbox"));
+    let accept = accept.last().unwrap();
+    assert_eq!(accept["type"], "Accept", "{accept}");
+    assert_eq!(
+        accept["verified"], true,
+        "Fedify verified our signature: {accept}"
+    );
+    assert_eq!(accept["owner"], actor_url.as_str());
+
+    s.submit(&k.north, "n1", 1).await;
+    let create = tokio::task::block_in_place(|| peer.until("inbox"));
+    let create = create.last().unwrap();
+    assert_eq!(create["type"], "Create", "{create}");
+    assert_eq!(create["verified"], true, "{create}");
+    let results: Value = reqwest::get(s.url("results"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let content = create["note"]["content"].as_str().unwrap_or("");
+    assert!(
+        content.contains(results["root_hash"].as_str().unwrap()),
+        "{create}"
+    );
+    assert_eq!(
+        create["note"]["attachments"],
+        json!(["image/png"]),
+        "{create}"
+    );
+    assert_eq!(
+        create["note"]["languages"],
+        json!([null, "en", "fr"]),
+        "{create}"
+    );
+    drop(peer);
     s.srv.shutdown().await;
 }
