@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 
 use skytale_model::ValidDefinition;
-use skytale_tally::LogPosition;
+use skytale_tally::{ContestResult, LogPosition};
 
 use crate::html::{esc, seg};
 use crate::i18n::{format_int, format_percent, messages};
@@ -29,6 +29,67 @@ pub struct Headline {
     /// The choices with the most votes, most first: (selection id, votes, share in percent
     /// as the results document writes it).
     pub leaders: Vec<(String, u64, String)>,
+}
+
+impl Headline {
+    /// The headline of a contest of a results document: its choices with votes, most first
+    /// (ties in the document's order), at most [`POST_LEADERS`].
+    pub fn of(c: &ContestResult) -> Headline {
+        let mut sel: Vec<_> = c.selections.iter().filter(|s| s.votes > 0).collect();
+        sel.sort_by_key(|s| std::cmp::Reverse(s.votes));
+        Headline {
+            contest: c.id.clone(),
+            units_reporting: c.units_reporting,
+            units_total: c.units_total,
+            leaders: sel
+                .into_iter()
+                .take(POST_LEADERS)
+                .map(|s| (s.id.clone(), s.votes, s.share.clone()))
+                .collect(),
+        }
+    }
+
+    /// "Leading A 60.00% (300), B 40.00% (200)" in `lang` (plain text), or the site's "no
+    /// results" when no choice has a vote; `None` for a contest the definition lacks.
+    pub fn leaders_text(&self, def: &ValidDefinition, lang: &str) -> Option<String> {
+        let m = messages();
+        let ci = def.contest_index(&self.contest)?;
+        let contest = &def.contests()[ci];
+        let leaders: Vec<String> = self
+            .leaders
+            .iter()
+            .take(POST_LEADERS)
+            .filter_map(|(sid, votes, share)| {
+                let si = def.selection_index(ci, sid)?;
+                let sel = contest.selections.get(si)?;
+                Some(format!(
+                    "{} {} ({})",
+                    def.text(&sel.name, lang),
+                    format_percent(lang, share),
+                    format_int(lang, *votes)
+                ))
+            })
+            .collect();
+        Some(if leaders.is_empty() {
+            m.get(lang, "no-results", &[])
+                .trim_end_matches('.')
+                .to_string()
+        } else {
+            format!("{} {}", m.get(lang, "leading", &[]), leaders.join(", "))
+        })
+    }
+
+    /// "3 of 4 units reporting" in `lang`.
+    pub fn reporting_text(&self, lang: &str) -> String {
+        messages().get(
+            lang,
+            "reporting",
+            &[
+                ("reporting", &format_int(lang, self.units_reporting)),
+                ("total", &format_int(lang, self.units_total)),
+            ],
+        )
+    }
 }
 
 /// The post of the snapshot at `pos` in `lang`, as the HTML fragment ActivityPub's `content`
@@ -53,45 +114,16 @@ pub fn post_html(
         esc(&m.get(lang, "publication", &[("size", &size)]))
     );
     for h in headlines.iter().take(POST_CONTESTS) {
-        let Some(ci) = def.contest_index(&h.contest) else {
+        let (Some(ci), Some(leaders)) = (def.contest_index(&h.contest), h.leaders_text(def, lang))
+        else {
             continue;
         };
-        let contest = &def.contests()[ci];
-        let leaders: Vec<String> = h
-            .leaders
-            .iter()
-            .take(POST_LEADERS)
-            .filter_map(|(sid, votes, share)| {
-                let si = def.selection_index(ci, sid)?;
-                let sel = contest.selections.get(si)?;
-                Some(format!(
-                    "{} {} ({})",
-                    def.text(&sel.name, lang),
-                    format_percent(lang, share),
-                    format_int(lang, *votes)
-                ))
-            })
-            .collect();
-        let reporting = m.get(
-            lang,
-            "reporting",
-            &[
-                ("reporting", &format_int(lang, h.units_reporting)),
-                ("total", &format_int(lang, h.units_total)),
-            ],
-        );
         let _ = write!(
             x,
             "<p>{}: {}. {}.</p>",
-            esc(def.text(&contest.name, lang)),
-            esc(&if leaders.is_empty() {
-                m.get(lang, "no-results", &[])
-                    .trim_end_matches('.')
-                    .to_string()
-            } else {
-                format!("{} {}", m.get(lang, "leading", &[]), leaders.join(", "))
-            }),
-            esc(&reporting),
+            esc(def.text(&def.contests()[ci].name, lang)),
+            esc(&leaders),
+            esc(&h.reporting_text(lang)),
         );
     }
     let link = format!("{base}/{}/{}/", seg(lang), seg(&d.id));

@@ -97,9 +97,18 @@ struct Server {
     _tmp: tempfile::TempDir,
     srv: Running,
     base: String,
+    push: Arc<skytale_server::push::Push>,
 }
 
 async fn server(k: &kit::Keys, mode: &str) -> Server {
+    server_with(k, mode, |s| s).await
+}
+
+async fn server_with(
+    k: &kit::Keys,
+    mode: &str,
+    tune: impl FnOnce(PushSettings) -> PushSettings,
+) -> Server {
     let tmp = tempfile::tempdir().unwrap();
     {
         let store = skytale_store::Store::open(tmp.path()).unwrap();
@@ -113,13 +122,15 @@ async fn server(k: &kit::Keys, mode: &str) -> Server {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = AppState::open(tmp.path())
         .unwrap()
-        .with_push(settings(Some(base.clone())))
+        .with_push(tune(settings(Some(base.clone()))))
         .unwrap();
+    let push = state.push.clone();
     let srv = common::serve_on(state, listener).await;
     Server {
         _tmp: tmp,
         srv,
         base,
+        push,
     }
 }
 
@@ -317,6 +328,48 @@ async fn a_failing_receiver_gets_retries_with_backoff_then_each_event_once_signe
         let lines = reference_verify(&dir, &secret, &[bad]);
         assert!(lines[0].starts_with("error"), "{lines:?}");
     }
+    s.srv.shutdown().await;
+}
+
+/// Under `automatic` publication every statement is public at once; a publication is announced
+/// when results first arrive and then at most once per interval, while every snapshot is a
+/// `change` event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automatic_publications_are_announced_at_most_once_per_interval() {
+    let k = kit::keys();
+    let s = server_with(&k, "automatic", |p| PushSettings {
+        announce_every: Duration::from_secs(3600),
+        ..p
+    })
+    .await;
+    let subs = s.push.clone();
+    let count = |stream: &str| subs.subscriptions().count_events(ID, stream).unwrap();
+    let last = |stream: &str| subs.subscriptions().last_event(ID, stream).unwrap();
+    until("the start is a change event", || count("change") == 1).await;
+    assert_eq!(
+        count("publication"),
+        0,
+        "nothing reported: nothing to announce"
+    );
+    s.submit(&k.north, "n1", 1).await;
+    until("the first results are announced", || {
+        count("publication") == 1
+    })
+    .await;
+    let first = last("publication");
+    s.submit(&k.south, "s1", 1).await;
+    until("a change event for the second statement", || {
+        last("change") > first
+    })
+    .await;
+    // The watcher has seen the newer snapshot; a second announcement would be queued with it.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        count("publication"),
+        1,
+        "the interval holds the second back"
+    );
+    assert_eq!(last("publication"), first);
     s.srv.shutdown().await;
 }
 

@@ -423,7 +423,6 @@ fn announce(
         return Ok(None);
     }
     let mode = rt.definition.definition().publication.mode;
-    let mut again = None;
     match mode {
         PublicationMode::Approval => {
             if !snap.history.iter().any(|h| h.tree_size == size) {
@@ -445,15 +444,14 @@ fn announce(
                     return Ok(Some(Duration::from_millis((next - now) as u64)));
                 }
             }
-            again = None;
         }
     }
     let Some((statements, heads)) = headlines(snap) else {
-        return Ok(again);
+        return Ok(None);
     };
     if statements == 0 {
         // Nothing reported yet: a post saying so is noise.
-        return Ok(again);
+        return Ok(None);
     }
     let d = rt.definition.definition();
     let event = json!({
@@ -482,7 +480,7 @@ fn announce(
         activitypub::queue_post(push, rt, snap, &heads)?;
     }
     queue_event(push, e, STREAM_PUBLICATION, size, &event)?;
-    Ok(again)
+    Ok(None)
 }
 
 fn mode_name(mode: PublicationMode) -> &'static str {
