@@ -331,6 +331,111 @@ async fn a_failing_receiver_gets_retries_with_backoff_then_each_event_once_signe
     s.srv.shutdown().await;
 }
 
+/// A receiver that keeps failing is tried `max_attempts` times (4 here), then the delivery is
+/// given up and logged as failed; one that answers 410 Gone is not tried again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_that_keeps_failing_is_given_up_after_the_last_attempt() {
+    let k = kit::keys();
+    let running = server(&k, "automatic").await;
+    let s = &running;
+    let broken = receiver(vec![500; 10]).await;
+    let gone = receiver(vec![410; 10]).await;
+    let authority = sign_in(&s.base, ID, &k.authority).await;
+    let token = authority["token"].as_str().unwrap();
+    let mut ids = Vec::new();
+    for rx in [&broken, &gone] {
+        let (st, hook) = s
+            .register(token, json!({"url": rx.url, "events": "change"}))
+            .await;
+        assert_eq!(st, 201, "{hook}");
+        ids.push(hook["id"].as_i64().unwrap());
+    }
+    s.submit(&k.north, "n1", 1).await;
+    let state = |id: i64| async move {
+        let (_, _, log) = get_as(&s.url(&format!("webhooks/{id}/deliveries")), Some(token)).await;
+        (
+            log["deliveries"][0]["state"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+            log["deliveries"][0]["attempts"].as_u64().unwrap_or(0),
+        )
+    };
+    let t0 = Instant::now();
+    loop {
+        if state(ids[0]).await.0 == "failed" && state(ids[1]).await.0 == "failed" {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "never given up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(state(ids[0]).await, ("failed".to_string(), 4));
+    assert_eq!(state(ids[1]).await, ("failed".to_string(), 1), "410 Gone");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(broken.got().len(), 4, "no attempt after the last");
+    assert_eq!(gone.got().len(), 1);
+    running.srv.shutdown().await;
+}
+
+/// Under `approval` a `publication` endpoint hears of nothing while results are sealed, then of
+/// the approvers' publication, with the approved size, its root and the headline figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publication_endpoint_hears_of_the_approved_publication_only() {
+    let k = kit::keys();
+    let s = server(&k, "approval").await;
+    let rx = receiver(vec![]).await;
+    let authority = sign_in(&s.base, ID, &k.authority).await;
+    let (st, hook) = s
+        .register(
+            authority["token"].as_str().unwrap(),
+            json!({"url": rx.url, "events": "publication"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{hook}");
+    s.submit(&k.north, "n1", 1).await;
+    s.submit(&k.south, "s1", 1).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(rx.got().is_empty(), "sealed results announce nothing");
+
+    let (_, cp) = common::get(&format!("{}/log/{ID}/checkpoint", s.base)).await;
+    let note = skytale_note::Note::parse(&cp).unwrap();
+    let cp = skytale_tlog::Checkpoint::parse(&note.text).unwrap();
+    let root = skytale_model::encode_hash(&cp.root);
+    let approval = kit::sign(
+        &k.approver,
+        &format!(
+            r#"{{"type":"publication","election":"{ID}","tree_size":{},"root_hash":"{root}","signed_at":"2026-11-25T23:00:00Z"}}"#,
+            cp.size
+        ),
+    );
+    let (st, r) = post(&s.url("submissions"), approval).await;
+    assert_eq!(st, 201, "{r}");
+    until("the publication is delivered", || !rx.got().is_empty()).await;
+    let got = rx.got();
+    assert_eq!(got.len(), 1);
+    let body: Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(body["type"], "results.published");
+    let data = &body["data"];
+    assert_eq!(data["mode"], "approval");
+    assert_eq!(data["tree_size"].as_u64(), Some(cp.size));
+    assert_eq!(data["root_hash"], root.as_str());
+    assert_eq!(data["published_at"], "2026-11-25T23:00:00Z");
+    let mayor = data["headline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["contest"] == "mayor")
+        .unwrap();
+    assert_eq!(mayor["units_reporting"], 2);
+    assert_eq!(mayor["leaders"][0]["selection"], "alice");
+    assert_eq!(mayor["leaders"][0]["votes"], 600);
+    assert_eq!(
+        header(&got[0], "webhook-id"),
+        format!("msg_{ID}_publication_{}", cp.size)
+    );
+    s.srv.shutdown().await;
+}
+
 /// Under `automatic` publication every statement is public at once; a publication is announced
 /// when results first arrive and then at most once per interval, while every snapshot is a
 /// `change` event.
