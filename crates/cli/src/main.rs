@@ -68,6 +68,10 @@ enum Command {
         /// publications (webhooks of `publication` events, fediverse posts).
         #[arg(long, value_name = "MINUTES", default_value_t = 10)]
         announce_every: u64,
+        /// Let webhooks and followers' inboxes be on loopback or private addresses (a
+        /// newsroom's own network; off by default, so nobody points the server at it).
+        #[arg(long)]
+        allow_private_push_targets: bool,
     },
     /// Check a data directory from its stored entries up: every tile and the root, the stored
     /// and kept checkpoints, every entry against the rules. Exit 0 only if all holds.
@@ -319,6 +323,10 @@ enum BenchCommand {
         /// Seconds the server stays up after the wave (a monitor's last rounds).
         #[arg(long, default_value_t = 0)]
         linger: u64,
+        /// Webhooks of `change` events registered before the wave, all to a receiver the bench
+        /// runs (what pushed updates cost the server during the wave).
+        #[arg(long, default_value_t = 0)]
+        webhooks: usize,
     },
     /// The crash drill: post at full speed, SIGKILL the server at random moments, restart,
     /// and check every receipt against the store after every kill.
@@ -545,12 +553,14 @@ fn run(cli: Cli) -> Result<bool> {
             limits,
             public_url,
             announce_every,
+            allow_private_push_targets,
         } => {
             init_logs();
             runtime()?.block_on(async move {
                 let push = skytale_server::push::PushSettings {
                     public_url,
                     announce_every: Duration::from_secs(announce_every.saturating_mul(60)),
+                    allow_private_targets: allow_private_push_targets,
                     ..Default::default()
                 };
                 let state = skytale_server::AppState::open(&data_dir)?
@@ -716,6 +726,7 @@ fn run(cli: Cli) -> Result<bool> {
             approval,
             port,
             linger,
+            webhooks,
         }) => {
             let out = runtime()?.block_on(bench::ingest(bench::IngestOptions {
                 stations,
@@ -731,6 +742,7 @@ fn run(cli: Cli) -> Result<bool> {
                 approval,
                 port,
                 linger,
+                webhooks,
             }))?;
             print!("{out}");
             Ok(true)
