@@ -29,6 +29,13 @@ fi
 if [ -f crates/render/tests/browser/package.json ] && command -v npm >/dev/null; then
   (cd crates/render/tests/browser && npm ci --prefer-offline --no-audit --no-fund --silent)
 fi
+# The push tests check webhook signatures with the Standard Webhooks reference library and
+# the ActivityPub actor with Fedify (npm).
+for d in crates/server/tests/webhooks crates/server/tests/activitypub; do
+  if [ -f "$d/package.json" ] && command -v npm >/dev/null; then
+    (cd "$d" && npm ci --prefer-offline --no-audit --no-fund --silent)
+  fi
+done
 
 if [ $# -eq 0 ]; then
   set -- --workspace --locked

@@ -52,6 +52,25 @@ pub struct IngestOptions {
     pub port: Option<u16>,
     /// Seconds the server stays up after the wave (for a monitor's last rounds).
     pub linger: u64,
+    /// `change` webhooks registered before the wave, all to a receiver the bench runs.
+    pub webhooks: usize,
+}
+
+/// A webhook receiver for the bench: answers 204 and counts what it got.
+async fn webhook_sink() -> Result<(String, Arc<std::sync::atomic::AtomicU64>)> {
+    let got = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let g = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            g.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            async { axum::http::StatusCode::NO_CONTENT }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok((url, got))
 }
 
 pub async fn ingest(opts: IngestOptions) -> Result<String> {
@@ -90,6 +109,23 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
         let head = crate::commands::sign_definition(&synth.definition, &synth.authority)?;
         skytale_server::create_election(&store, &head)?;
     }
+    let sink = if opts.webhooks > 0 {
+        let (url, got) = webhook_sink().await?;
+        let subs = skytale_store::Subscriptions::open(&dir)?;
+        for _ in 0..opts.webhooks {
+            subs.add_webhook(
+                "bench",
+                &url,
+                &skytale_server::push::webhooks::new_secret(),
+                "change",
+                "bench",
+                &crate::now_rfc3339(),
+            )?;
+        }
+        Some(got)
+    } else {
+        None
+    };
     eprintln!(
         "election with {} units created in {:.1?}",
         synth.definition.units.len(),
@@ -132,6 +168,11 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
             "--submission-queue",
             "1000000",
         ])
+        .args(if sink.is_some() {
+            &["--allow-private-push-targets"][..]
+        } else {
+            &[]
+        })
         // Settings the caller adds (given last, so they win over the above).
         .args(&opts.serve_args)
         // The server logs warnings only, unless SKYTALE_BENCH_LOG asks for more (e.g. the
@@ -506,6 +547,14 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
             out,
             "  flood {class:?}: {} sent over {} connections, answers {:?}, connections closed {}",
             f.sent, opts.flood_connections, f.statuses, f.closed
+        );
+    }
+    if let Some(got) = &sink {
+        let _ = writeln!(
+            out,
+            "  webhooks:            {} change webhooks, {} deliveries received by the end",
+            opts.webhooks,
+            got.load(std::sync::atomic::Ordering::Relaxed)
         );
     }
     if let Some(status) = exited {

@@ -442,6 +442,67 @@ impl Client {
             .await
     }
 
+    /// Registers a webhook of `election` (`events`: `publication` or `change`); the answer
+    /// carries its id and secret.
+    pub async fn webhook_add(
+        &self,
+        election: &str,
+        token: &str,
+        url: &str,
+        events: &str,
+    ) -> Result<serde_json::Value> {
+        let u = format!("{}/api/v1/elections/{election}/webhooks", self.base);
+        let req = self
+            .http
+            .post(&u)
+            .bearer_auth(token)
+            .json(&serde_json::json!({"url": url, "events": events}));
+        self.json(req, &u).await
+    }
+
+    /// The webhooks of `election`.
+    pub async fn webhooks(&self, election: &str, token: &str) -> Result<serde_json::Value> {
+        let u = format!("{}/api/v1/elections/{election}/webhooks", self.base);
+        self.json(self.http.get(&u).bearer_auth(token), &u).await
+    }
+
+    /// Removes webhook `id` of `election`.
+    pub async fn webhook_remove(&self, election: &str, token: &str, id: i64) -> Result<()> {
+        let u = format!("{}/api/v1/elections/{election}/webhooks/{id}", self.base);
+        let resp = self
+            .http
+            .delete(&u)
+            .bearer_auth(token)
+            .send()
+            .await
+            .with_context(|| u.clone())?;
+        if resp.status().is_success() {
+            return Ok(());
+        }
+        let status = resp.status();
+        let v: serde_json::Value = resp.json().await.unwrap_or_default();
+        bail!(
+            "{u}: {status}: {}: {}",
+            v["error"]["code"].as_str().unwrap_or("unknown"),
+            v["error"]["message"].as_str().unwrap_or("")
+        )
+    }
+
+    /// The delivery log of webhook `id`, newest first.
+    pub async fn webhook_deliveries(
+        &self,
+        election: &str,
+        token: &str,
+        id: i64,
+        limit: u64,
+    ) -> Result<serde_json::Value> {
+        let u = format!(
+            "{}/api/v1/elections/{election}/webhooks/{id}/deliveries?limit={limit}",
+            self.base
+        );
+        self.json(self.http.get(&u).bearer_auth(token), &u).await
+    }
+
     /// Sends a request and reads a JSON answer; an error answer becomes an error that carries
     /// the server's code and message.
     async fn json(&self, req: reqwest::RequestBuilder, url: &str) -> Result<serde_json::Value> {

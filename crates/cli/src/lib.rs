@@ -21,6 +21,7 @@ pub mod submit;
 pub mod submit_cvr;
 pub mod synthetic;
 pub mod verify_cmd;
+pub mod webhook;
 pub mod witness_cmd;
 
 /// Now, as RFC 3339 UTC. Used for `submitted_at` / `signed_at` of statements this tool signs.

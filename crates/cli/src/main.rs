@@ -59,6 +59,19 @@ enum Command {
         listen: SocketAddr,
         #[command(flatten)]
         limits: EdgeArgs,
+        /// The server's public address (https://results.example.org): absolute links in
+        /// webhook payloads, and each election's ActivityPub actor (fediverse users follow
+        /// `<election>@<host>`). Without it the ActivityPub endpoints answer 404.
+        #[arg(long)]
+        public_url: Option<String>,
+        /// Under `automatic` publication, the fewest minutes between two announced
+        /// publications (webhooks of `publication` events, fediverse posts).
+        #[arg(long, value_name = "MINUTES", default_value_t = 10)]
+        announce_every: u64,
+        /// Let webhooks and followers' inboxes be on loopback or private addresses (a
+        /// newsroom's own network; off by default, so nobody points the server at it).
+        #[arg(long)]
+        allow_private_push_targets: bool,
     },
     /// Check a data directory from its stored entries up: every tile and the root, the stored
     /// and kept checkpoints, every entry against the rules. Exit 0 only if all holds.
@@ -196,6 +209,12 @@ enum Command {
     /// Submissions held for review (implausible counts), for officials.
     #[command(subcommand)]
     Held(HeldCommand),
+    /// Webhooks told of each publication (or each served snapshot), signed with the Standard
+    /// Webhooks scheme; registered by the election authority or an approver.
+    Webhook {
+        #[command(subcommand)]
+        command: skytale::webhook::WebhookCommand,
+    },
     /// Party-list seat allocation from a CSV (what-ifs and checks of published seats).
     Seats(skytale::seats_cmd::SeatsArgs),
     /// Ranked-choice tabulation from an RCTab configuration file.
@@ -375,6 +394,10 @@ enum BenchCommand {
         /// Seconds the server stays up after the wave (a monitor's last rounds).
         #[arg(long, default_value_t = 0)]
         linger: u64,
+        /// Webhooks of `change` events registered before the wave, all to a receiver the bench
+        /// runs (what pushed updates cost the server during the wave).
+        #[arg(long, default_value_t = 0)]
+        webhooks: usize,
     },
     /// The crash drill: post at full speed, SIGKILL the server at random moments, restart,
     /// and check every receipt against the store after every kill.
@@ -620,10 +643,21 @@ fn run(cli: Cli) -> Result<bool> {
             data_dir,
             listen,
             limits,
+            public_url,
+            announce_every,
+            allow_private_push_targets,
         } => {
             init_logs();
             runtime()?.block_on(async move {
-                let state = skytale_server::AppState::open(&data_dir)?.with_limits(limits.limits());
+                let push = skytale_server::push::PushSettings {
+                    public_url,
+                    announce_every: Duration::from_secs(announce_every.saturating_mul(60)),
+                    allow_private_targets: allow_private_push_targets,
+                    ..Default::default()
+                };
+                let state = skytale_server::AppState::open(&data_dir)?
+                    .with_limits(limits.limits())
+                    .with_push(push)?;
                 let listener = skytale_server::bind(listen).await?;
                 tracing::info!("listening on http://{}", listener.local_addr()?);
                 skytale_server::serve(state, listener, async {
@@ -780,6 +814,10 @@ fn run(cli: Cli) -> Result<bool> {
             );
             Ok(true)
         }
+        Command::Webhook { command } => {
+            print!("{}", runtime()?.block_on(skytale::webhook::run(&command))?);
+            Ok(true)
+        }
         Command::Seats(args) => {
             print!("{}", skytale::seats_cmd::run(&args)?);
             Ok(true)
@@ -825,6 +863,7 @@ fn run(cli: Cli) -> Result<bool> {
             approval,
             port,
             linger,
+            webhooks,
         }) => {
             let out = runtime()?.block_on(bench::ingest(bench::IngestOptions {
                 stations,
@@ -842,6 +881,7 @@ fn run(cli: Cli) -> Result<bool> {
                 approval,
                 port,
                 linger,
+                webhooks,
             }))?;
             print!("{out}");
             Ok(true)

@@ -4,10 +4,11 @@
 use std::fmt::Write as _;
 
 use skytale_model::ValidDefinition;
-use skytale_tally::{ContestResult, LogPosition};
+use skytale_tally::{ContestResult, LogPosition, ResultsDoc};
 
-use crate::html::esc;
+use crate::html::{esc, seg};
 use crate::i18n::{format_int, messages};
+use crate::social::Headline;
 use crate::{PublicationRecord, MAX_FEED_ENTRIES};
 
 /// The feed time of a publication: its log time (in UTC, whole seconds: RFC 4287 wants
@@ -21,7 +22,19 @@ fn updated(def: &ValidDefinition, published_at: Option<&str>) -> String {
 
 /// The Atom feed: one entry per publication (earlier ones from `history`, then the current
 /// one), newest first, at most [`MAX_FEED_ENTRIES`]. Text in the default language.
-pub fn atom(def: &ValidDefinition, pos: &LogPosition, history: &[PublicationRecord]) -> String {
+///
+/// Without publications (`automatic` mode: every statement is public once sequenced, and the
+/// log records no grouping of them) the current state is followed by one entry per contest
+/// with results, in the definition's order: its units reporting, its leading choices, the
+/// tree size and root they are from. A contest's entry id names its figures (units
+/// reporting, ballots, valid votes), so a feed reader sees a new entry whenever they move,
+/// and the feed stays a pure function of the log prefix, which `skytale verify` recomputes.
+pub fn atom(
+    def: &ValidDefinition,
+    pos: &LogPosition,
+    history: &[PublicationRecord],
+    doc: &ResultsDoc,
+) -> String {
     let d = def.definition();
     let lang = d.default_language.as_str();
     let m = messages();
@@ -74,8 +87,58 @@ pub fn atom(def: &ValidDefinition, pos: &LogPosition, history: &[PublicationReco
             esc(root),
         );
     }
+    if history.is_empty() {
+        contest_entries(&mut x, def, pos, doc, lang);
+    }
     x.push_str("</feed>\n");
     x
+}
+
+/// The per-contest entries of a feed without publications (see [`atom`]).
+fn contest_entries(
+    x: &mut String,
+    def: &ValidDefinition,
+    pos: &LogPosition,
+    doc: &ResultsDoc,
+    lang: &str,
+) {
+    let m = messages();
+    let d = def.definition();
+    let at = updated(def, pos.published_at.as_deref());
+    for c in doc
+        .contests
+        .iter()
+        .filter(|c| c.units_reporting > 0)
+        .take(MAX_FEED_ENTRIES - 1)
+    {
+        let h = Headline::of(c);
+        let Some(leaders) = h.leaders_text(def, lang) else {
+            continue;
+        };
+        let name = def
+            .contest_index(&c.id)
+            .map_or(c.id.as_str(), |i| def.text(&def.contests()[i].name, lang));
+        let _ = write!(
+            x,
+            "<entry>\n<id>urn:skytale:{}:contest:{}:{}-{}-{}</id>\n<title>{}: {}</title>\n<updated>{}</updated>\n<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n<link rel=\"related\" type=\"application/json\" href=\"/api/v1/elections/{}/results/{}\"/>\n<content type=\"text\">{}. {}: {}. {}: {}</content>\n</entry>\n",
+            esc(&d.id),
+            esc(&c.id),
+            c.units_reporting,
+            c.ballots,
+            c.valid_votes,
+            esc(name),
+            esc(&h.reporting_text(lang)),
+            esc(&at),
+            esc(&format!("/{}/{}/{}/", seg(lang), seg(&d.id), seg(&c.id))),
+            esc(&d.id),
+            esc(&c.id),
+            esc(&leaders),
+            esc(&m.get(lang, "tree-size", &[])),
+            pos.tree_size,
+            esc(&m.get(lang, "root-hash", &[])),
+            esc(&pos.root_hash),
+        );
+    }
 }
 
 /// One CSV field, quoted when it contains a comma, quote or line break.

@@ -43,6 +43,7 @@ pub mod i18n;
 pub mod map;
 mod pages;
 mod rounds;
+pub mod social;
 pub mod svg;
 
 use std::collections::BTreeMap;

@@ -1425,7 +1425,7 @@ pub(crate) fn render(
         format!("/feeds/{e}.atom"),
         Rendered::new(
             "application/atom+xml; charset=utf-8",
-            feeds::atom(def, pos, history).into_bytes(),
+            feeds::atom(def, pos, history, &whole).into_bytes(),
             CacheClass::Short,
         ),
     );

@@ -235,3 +235,50 @@ fn decode(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
     buf.truncate(info.buffer_size());
     (info.width, info.height, buf)
 }
+
+/// Under `automatic` publication there is no publication to list: the feed gives the current
+/// state and one entry per contest with results, whose id moves with its figures, so a reader
+/// polling it sees each change of a contest as a new entry.
+#[test]
+fn a_feed_without_publications_has_an_entry_per_contest_that_moves_with_its_figures() {
+    let def = common::definition();
+    let site = Site::new(def.clone()).unwrap();
+    let feed_at = |n: usize, size: u64| {
+        let all = site.render_all(&common::tally(&def, n), &common::pos(size), &[]);
+        text(&all["/feeds/demo.atom"]).to_string()
+    };
+    let early = feed_at(3, 4);
+    let entries: Vec<&str> = early.split("<entry>").skip(1).collect();
+    let with_results = common::tally(&def, 3)
+        .document(&common::pos(4))
+        .contests
+        .iter()
+        .filter(|c| c.units_reporting > 0)
+        .count();
+    assert!(with_results > 0);
+    assert_eq!(entries.len(), 1 + with_results, "{early}");
+    assert!(entries[0].contains("<id>urn:skytale:demo:publication:4</id>"));
+    let president = entries
+        .iter()
+        .find(|e| e.contains("<id>urn:skytale:demo:contest:president:"))
+        .unwrap_or_else(|| panic!("{early}"));
+    assert!(president.contains("units reporting</title>"), "{president}");
+    assert!(president.contains("Leading "), "{president}");
+    assert!(
+        president.contains("Root hash: 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="),
+        "{president}"
+    );
+    assert!(
+        president.contains("href=\"/en/demo/president/\""),
+        "{president}"
+    );
+    let id = |feed: &str| {
+        let start = feed
+            .find("<id>urn:skytale:demo:contest:president:")
+            .unwrap();
+        feed[start..start + feed[start..].find("</id>").unwrap()].to_string()
+    };
+    let later = feed_at(5, 6);
+    assert_ne!(id(&early), id(&later), "new figures, new entry");
+    assert_eq!(later, feed_at(5, 6), "the same log prefix, the same bytes");
+}

@@ -69,7 +69,7 @@ pub fn classify(path: &str) -> Class {
     match first {
         "submissions" => Class::Submit,
         "auth" => Class::SignIn,
-        "sealed" | "held" => Class::Sealed,
+        "sealed" | "held" | "webhooks" => Class::Sealed,
         _ => Class::Api,
     }
 }
@@ -184,5 +184,6 @@ mod tests {
             Class::Sealed
         );
         assert_eq!(classify("/api/v1/elections/e/held"), Class::Sealed);
+        assert_eq!(classify("/api/v1/elections/e/webhooks/1"), Class::Sealed);
     }
 }

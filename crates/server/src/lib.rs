@@ -22,6 +22,7 @@ pub mod headers;
 pub mod limits;
 pub mod metrics;
 pub mod publisher;
+pub mod push;
 pub mod runtime;
 pub mod sealed;
 pub mod site;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub(crate) auth: Arc<auth::Auth>,
     /// The budgets of the HTTP edge (rate limits, the submission queue, connection settings).
     pub(crate) gate: Arc<limits::Gate>,
+    /// Webhooks and the fediverse: subscriptions, events and deliveries (see [`push`]).
+    pub push: Arc<push::Push>,
     /// Forged artefacts for the verifier's tests (see [`faults`]).
     #[cfg(feature = "fault-injection")]
     pub faults: faults::Faults,
@@ -71,6 +74,8 @@ pub enum ServerError {
     },
     #[error("server error: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Push(#[from] push::PushError),
 }
 
 impl AppState {
@@ -85,6 +90,7 @@ impl AppState {
             elections: Arc::new(RwLock::new(BTreeMap::new())),
             auth: Arc::new(auth::Auth::new()),
             gate: Arc::new(limits::Gate::new(Limits::default())),
+            push: Arc::new(push::Push::open(data_dir, push::PushSettings::default())?),
             #[cfg(feature = "fault-injection")]
             faults: faults::Faults::default(),
         };
@@ -109,6 +115,13 @@ impl AppState {
     pub fn with_auth(mut self, auth: auth::Auth) -> AppState {
         self.auth = Arc::new(auth);
         self
+    }
+
+    /// The same state with other settings for pushed updates (`skytale serve`'s public URL;
+    /// tests shorten the backoff and allow loopback receivers). Opens the push database again.
+    pub fn with_push(mut self, settings: push::PushSettings) -> Result<AppState, ServerError> {
+        self.push = Arc::new(push::Push::open(self.store.data_dir(), settings)?);
+        Ok(self)
     }
 
     /// The same state with other budgets for the HTTP edge (`skytale serve`'s settings).
@@ -271,6 +284,7 @@ pub async fn serve(
             }
         }
     });
+    let pushing = push::start(&state);
     let app = api::router(state.clone()).merge(
         axum::Router::new()
             .route("/metrics", axum::routing::get(metrics::serve))
@@ -294,6 +308,9 @@ pub async fn serve(
         .await
         .map_err(ServerError::Serve);
     watcher.abort();
+    for task in pushing {
+        task.abort();
+    }
     result
 }
 

@@ -40,7 +40,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Nothing here may be cached, and a 401 names the scheme to use (RFC 6750).
-async fn private(mut resp: Response) -> Response {
+pub(crate) async fn private(mut resp: Response) -> Response {
     let unauthorized = resp.status() == StatusCode::UNAUTHORIZED;
     let h = resp.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -19,6 +19,7 @@
 //! one at start-up, instead of silently carrying on from an older size.
 
 mod kept;
+mod subscriptions;
 
 use std::fs;
 use std::io::Write;
@@ -29,6 +30,11 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
+
+pub use subscriptions::{
+    Attempt, DeliveryRow, Enqueued, EventRow, Follower, NewDelivery, Subscriptions, Webhook,
+    PUSH_DB_FILE,
+};
 
 /// The SQLite file's name inside the data directory.
 pub const DB_FILE: &str = "skytale.sqlite";

@@ -21,6 +21,11 @@ pub async fn start_state(state: AppState) -> Running {
     let listener = skytale_server::bind("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
+    serve_on(state, listener).await
+}
+
+/// Serves a state on a listener the test bound (it needed the address first).
+pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> Running {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(skytale_server::serve(state, listener, async move {
