@@ -214,7 +214,9 @@ async fn published_files_are_the_served_bytes_and_verify() {
     assert!(report.ok, "{}", report.to_text());
     assert_eq!(report.tree_size, Some(5));
     assert!(
-        report.to_text().contains("81 site files")
+        // 81 pages, embeds, cards and feeds, and the screens of the nation and its two regions
+        // in English and French.
+        report.to_text().contains("87 site files")
             && report.to_text().contains("recomputed at snapshot 5"),
         "{}",
         report.to_text()
