@@ -105,6 +105,11 @@ fn contest_entries(
     let m = messages();
     let d = def.definition();
     let at = updated(def, pos.published_at.as_deref());
+    let test = if d.test {
+        format!("{}: ", m.get(lang, "test-banner", &[]))
+    } else {
+        String::new()
+    };
     for c in doc
         .contests
         .iter()
@@ -120,12 +125,13 @@ fn contest_entries(
             .map_or(c.id.as_str(), |i| def.text(&def.contests()[i].name, lang));
         let _ = write!(
             x,
-            "<entry>\n<id>urn:skytale:{}:contest:{}:{}-{}-{}</id>\n<title>{}: {}</title>\n<updated>{}</updated>\n<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n<link rel=\"related\" type=\"application/json\" href=\"/api/v1/elections/{}/results/{}\"/>\n<content type=\"text\">{}. {}: {}. {}: {}</content>\n</entry>\n",
+            "<entry>\n<id>urn:skytale:{}:contest:{}:{}-{}-{}</id>\n<title>{}{}: {}</title>\n<updated>{}</updated>\n<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n<link rel=\"related\" type=\"application/json\" href=\"/api/v1/elections/{}/results/{}\"/>\n<content type=\"text\">{}. {}: {}. {}: {}</content>\n</entry>\n",
             esc(&d.id),
             esc(&c.id),
             c.units_reporting,
             c.ballots,
             c.valid_votes,
+            esc(&test),
             esc(name),
             esc(&h.reporting_text(lang)),
             esc(&at),

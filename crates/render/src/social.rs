@@ -107,6 +107,15 @@ pub fn post_html(
     let name = def.text(&d.name, lang);
     let size = format_int(lang, pos.tree_size);
     let mut x = String::new();
+    // A test election's posts say so first: they must never pass for results.
+    if d.test {
+        let _ = write!(
+            x,
+            "<p><strong>{}</strong> – {}</p>",
+            esc(&m.get(lang, "test-banner", &[])),
+            esc(&m.get(lang, "test-note", &[]))
+        );
+    }
     let _ = write!(
         x,
         "<p>{} – {}</p>",

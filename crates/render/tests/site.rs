@@ -759,6 +759,16 @@ fn test_elections_result_types_and_the_earlier_election_are_shown() {
         "<strong>Test election</strong> – These figures are test data, not real results."
     ));
     assert!(text(&all["/feeds/demo.atom"]).contains("<title>Test election: "));
+    let atom = text(&all["/feeds/demo.atom"]);
+    assert!(
+        atom.matches("<title>Test election: ").count() >= 2,
+        "every entry's title says test: {atom}"
+    );
+    let post = skytale_render::social::post_html(&def, "en", &common::pos(9), &[], "https://x");
+    assert!(
+        post.starts_with("<p><strong>Test election</strong>"),
+        "{post}"
+    );
 
     let president = text(&all["/en/demo/president/"]);
     assert!(president.contains("<p class=\"status provisional\"><strong>Provisional results</strong> <time datetime=\"2026-11-25T22:00:00Z\">"));
