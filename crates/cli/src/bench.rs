@@ -16,7 +16,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use skytale_model::{PublicationMode, PublicationPolicy, Statement};
-use skytale_store::Store;
+use skytale_store::{Location, Store};
 
 use crate::client::Client;
 use crate::loadconn::{leading_number, LoadConn};
@@ -48,6 +48,9 @@ pub struct IngestOptions {
     pub port: Option<u16>,
     /// Seconds the server stays up after the wave (for a monitor's last rounds).
     pub linger: u64,
+    /// The server's database: SQLite in the data directory, or PostgreSQL (the bench works in
+    /// a schema of its own there, `skytale_bench_<pid>`, made anew).
+    pub store: Location,
 }
 
 pub async fn ingest(opts: IngestOptions) -> Result<String> {
@@ -81,15 +84,26 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
         .statements
         .unwrap_or(opts.stations)
         .min(synth.stations.len());
+    let location = match &opts.store {
+        Location::Sqlite => Location::Sqlite,
+        Location::Postgres(url) => Location::Postgres(skytale_store::pg::scratch_schema(
+            url,
+            &format!("skytale_bench_{}", std::process::id()),
+        )?),
+    };
     {
-        let store = Store::open(&dir)?;
+        let store = Store::open_at(&dir, &location)?;
         let head = crate::commands::sign_definition(&synth.definition, &synth.authority)?;
         skytale_server::create_election(&store, &head)?;
     }
     eprintln!(
-        "election with {} units created in {:.1?}",
+        "election with {} units created in {:.1?} ({} store)",
         synth.definition.units.len(),
-        t0.elapsed()
+        t0.elapsed(),
+        match &location {
+            Location::Sqlite => "sqlite",
+            Location::Postgres(_) => "postgres",
+        }
     );
 
     // Sign up front: signing is the counties' work, not the server's.
@@ -119,6 +133,7 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
     let mut child = command
         .args(["serve", "--data-dir"])
         .arg(&dir)
+        .arg(format!("--store={location}"))
         .args(["--listen", &format!("127.0.0.1:{port}")])
         // One address and a few keys send everything: the rate limits would measure themselves.
         .args(["--address-rate", "0", "--key-rate", "0"])

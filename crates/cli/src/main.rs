@@ -55,16 +55,44 @@ enum Command {
     Serve {
         #[arg(long, default_value = DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+        /// Where the database is: `sqlite` (the file skytale.sqlite in the data directory)
+        /// or a PostgreSQL URL, postgres://user@host:port/db (log keys and kept checkpoints
+        /// stay in the data directory).
+        #[arg(long, default_value = "sqlite")]
+        store: skytale_store::Location,
         #[arg(long, default_value = DEFAULT_LISTEN)]
         listen: SocketAddr,
         #[command(flatten)]
         limits: EdgeArgs,
+    },
+    /// Fail over to the standby data centre: promote its PostgreSQL standby to primary and
+    /// check it holds what this node's log keys signed; then start `skytale serve` with the
+    /// same --store here. Run only once the primary data centre is down or cut off.
+    Failover {
+        /// The standby's PostgreSQL, postgres://user@host:port/db.
+        #[arg(long)]
+        store: skytale_store::Location,
+        /// This node's data directory (the log keys, the kept checkpoints).
+        #[arg(long, default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// Let the promoted server commit without waiting for a standby until one is attached
+        /// again (otherwise commits wait for the standby its settings name).
+        #[arg(long)]
+        alone: bool,
+        /// Seconds to wait for the promotion.
+        #[arg(long, default_value_t = 60)]
+        wait: u64,
     },
     /// Check a data directory from its stored entries up: every tile and the root, the stored
     /// and kept checkpoints, every entry against the rules. Exit 0 only if all holds.
     Fsck {
         #[arg(long, default_value = DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+        /// Where the database is: `sqlite` (the file skytale.sqlite in the data directory)
+        /// or a PostgreSQL URL, postgres://user@host:port/db (log keys and kept checkpoints
+        /// stay in the data directory).
+        #[arg(long, default_value = "sqlite")]
+        store: skytale_store::Location,
         /// Check only this election.
         #[arg(long)]
         election: Option<String>,
@@ -74,6 +102,11 @@ enum Command {
     Publish {
         #[arg(long, default_value = DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+        /// Where the database is: `sqlite` (the file skytale.sqlite in the data directory)
+        /// or a PostgreSQL URL, postgres://user@host:port/db (log keys and kept checkpoints
+        /// stay in the data directory).
+        #[arg(long, default_value = "sqlite")]
+        store: skytale_store::Location,
         #[arg(long)]
         election: String,
         /// Output directory (created or replaced as a whole).
@@ -218,6 +251,11 @@ enum ElectionCommand {
         key: PathBuf,
         #[arg(long, default_value = DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+        /// Where the database is: `sqlite` (the file skytale.sqlite in the data directory)
+        /// or a PostgreSQL URL, postgres://user@host:port/db (log keys and kept checkpoints
+        /// stay in the data directory).
+        #[arg(long, default_value = "sqlite")]
+        store: skytale_store::Location,
     },
     /// Print the JSON Schema of the native election definition format.
     Schema,
@@ -304,6 +342,10 @@ enum BenchCommand {
         /// Seconds the server stays up after the wave (a monitor's last rounds).
         #[arg(long, default_value_t = 0)]
         linger: u64,
+        /// The server's database: `sqlite` or a PostgreSQL URL (the bench makes a schema of
+        /// its own in it).
+        #[arg(long, default_value = "sqlite")]
+        store: skytale_store::Location,
     },
     /// The crash drill: post at full speed, SIGKILL the server at random moments, restart,
     /// and check every receipt against the store after every kill.
@@ -326,6 +368,36 @@ enum BenchCommand {
         /// Extra arguments for `skytale serve`, e.g. `--serve-arg=--rate-limit-per-address=0`.
         #[arg(long = "serve-arg", allow_hyphen_values = true)]
         serve_args: Vec<String>,
+    },
+    /// The two-data-centre drill: a PostgreSQL primary and synchronous standby on this
+    /// machine (initdb and pg_basebackup, as `postgres`), a node beside each; upload at full
+    /// speed, SIGKILL the primary's cluster and node at random moments, fail over, rebuild the
+    /// lost side as the new standby, check every receipt and run `skytale verify` each time.
+    Failover {
+        #[arg(long, default_value_t = 5_000)]
+        stations: usize,
+        /// Versions signed per station (the supply is stations × versions statements).
+        #[arg(long, default_value_t = 40)]
+        versions: u64,
+        #[arg(long, default_value_t = 100)]
+        failovers: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Longest run under load before a kill, in milliseconds (each kill falls at a random
+        /// moment up to it, once the standby is synchronous).
+        #[arg(long, default_value_t = 2000)]
+        max_run_ms: u64,
+        /// Working directory (must not exist; default a temporary one).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Ports of the two PostgreSQL clusters.
+        #[arg(long, default_value_t = 55432)]
+        port1: u16,
+        #[arg(long, default_value_t = 55433)]
+        port2: u16,
+        /// Skip `skytale verify` after each failover.
+        #[arg(long)]
+        no_verify: bool,
     },
 }
 
@@ -473,9 +545,12 @@ fn run(cli: Cli) -> Result<bool> {
             origin,
             key,
             data_dir,
+            store,
         }) => {
             let out = match (definition, from) {
-                (Some(d), _) => commands::election_create(&d, origin.as_deref(), &key, &data_dir)?,
+                (Some(d), _) => {
+                    commands::election_create(&d, origin.as_deref(), &key, &data_dir, &store)?
+                }
                 (None, Some(f)) => {
                     let id = id.as_deref().unwrap_or_default();
                     commands::election_create_from(
@@ -488,6 +563,7 @@ fn run(cli: Cli) -> Result<bool> {
                         date.as_deref(),
                         mapping.as_deref(),
                         &data_dir,
+                        &store,
                     )?
                 }
                 (None, None) => anyhow::bail!("give --definition FILE or --from FILE"),
@@ -526,12 +602,14 @@ fn run(cli: Cli) -> Result<bool> {
         }
         Command::Serve {
             data_dir,
+            store,
             listen,
             limits,
         } => {
             init_logs();
             runtime()?.block_on(async move {
-                let state = skytale_server::AppState::open(&data_dir)?.with_limits(limits.limits());
+                let state = skytale_server::AppState::open_at(&data_dir, &store)?
+                    .with_limits(limits.limits());
                 let listener = skytale_server::bind(listen).await?;
                 tracing::info!("listening on http://{}", listener.local_addr()?);
                 skytale_server::serve(state, listener, async {
@@ -543,16 +621,33 @@ fn run(cli: Cli) -> Result<bool> {
             })?;
             Ok(true)
         }
-        Command::Fsck { data_dir, election } => {
-            let verdicts = fsck::fsck(&data_dir, election.as_deref())?;
+        Command::Failover {
+            store,
+            data_dir,
+            alone,
+            wait,
+        } => {
+            print!(
+                "{}",
+                skytale::failover::failover(&data_dir, &store, alone, Duration::from_secs(wait))?
+            );
+            Ok(true)
+        }
+        Command::Fsck {
+            data_dir,
+            store,
+            election,
+        } => {
+            let verdicts = fsck::fsck_at(&data_dir, &store, election.as_deref())?;
             Ok(fsck::print(&verdicts))
         }
         Command::Publish {
             data_dir,
+            store,
             election,
             out,
         } => {
-            let r = runtime()?.block_on(publish::publish(&data_dir, &election, &out))?;
+            let r = runtime()?.block_on(publish::publish_at(&data_dir, &store, &election, &out))?;
             println!(
                 "published {election} to {}: snapshot {} (root {}) of a log of {} entries; {} files, {} bytes (plus .gz/.br siblings)",
                 out.display(),
@@ -688,6 +783,7 @@ fn run(cli: Cli) -> Result<bool> {
             approval,
             port,
             linger,
+            store,
         }) => {
             let out = runtime()?.block_on(bench::ingest(bench::IngestOptions {
                 stations,
@@ -703,7 +799,34 @@ fn run(cli: Cli) -> Result<bool> {
                 approval,
                 port,
                 linger,
+                store,
             }))?;
+            print!("{out}");
+            Ok(true)
+        }
+        Command::Bench(BenchCommand::Failover {
+            stations,
+            versions,
+            failovers,
+            concurrency,
+            max_run_ms,
+            dir,
+            port1,
+            port2,
+            no_verify,
+        }) => {
+            let out = runtime()?.block_on(skytale::failover_drill::failover(
+                skytale::failover_drill::FailoverOptions {
+                    stations,
+                    versions,
+                    failovers,
+                    concurrency,
+                    max_run: Duration::from_millis(max_run_ms),
+                    dir,
+                    ports: (port1, port2),
+                    verify: !no_verify,
+                },
+            ))?;
             print!("{out}");
             Ok(true)
         }

@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use skytale_model::Ledger;
 use skytale_note::SigningKey;
-use skytale_store::Store;
+use skytale_store::{Location, Store};
 use skytale_tlog::Tree;
 
 pub use limits::{Limits, Rate};
@@ -74,10 +74,18 @@ pub enum ServerError {
 }
 
 impl AppState {
-    /// Opens the store and loads (replays) every election in it.
+    /// Opens the SQLite store in `data_dir` and loads (replays) every election in it.
     pub fn open(data_dir: &Path) -> Result<AppState, ServerError> {
+        AppState::open_at(data_dir, &Location::Sqlite)
+    }
+
+    /// Opens the store at `location` (`data_dir` holding this node's log keys and kept
+    /// checkpoints) and loads (replays) every election in it. With a shared database, this
+    /// node becomes the sequencer of its elections; the store's fence stops any other node
+    /// that still tries to append (and this one, should another take over).
+    pub fn open_at(data_dir: &Path, location: &Location) -> Result<AppState, ServerError> {
         metrics::install();
-        let store = Arc::new(Store::open(data_dir)?);
+        let store = Arc::new(Store::open_at(data_dir, location)?);
         // The sequencer commits; another thread copies the WAL into the database file.
         store.start_checkpointer(WAL_CHECKPOINT_EVERY)?;
         let state = AppState {

@@ -27,7 +27,7 @@ use skytale_model::{
     Statement, ValidDefinition, VerifiedNote,
 };
 use skytale_note::{Note, SigningKey, VerifierKey};
-use skytale_store::{Hold, HoldRequest, Store};
+use skytale_store::{Extends, Hold, HoldRequest, Store};
 use skytale_tally::{LogPosition, PublishedTally, Tally};
 use skytale_tlog::{leaf_hash, Checkpoint, Hash, Tree};
 use tokio::sync::{broadcast, oneshot};
@@ -202,6 +202,10 @@ struct Sequencer {
     ledger: Ledger,
     store: Arc<Store>,
     signer: LogSigner,
+    /// The checkpoint of the last append, as the log signed it: the next append names it with
+    /// the size (the store's fence), so a node whose view of the shared database is stale, or
+    /// that another node overtook, cannot write.
+    head: Vec<u8>,
     /// The published size last handed to the publisher.
     published_size: u64,
     /// Tells the witnessing thread about each new checkpoint (when the definition names witnesses).
@@ -274,6 +278,14 @@ impl ElectionRuntime {
             }
         })?;
         let signer = LogSigner::resume(&store, id, signer, &tree, &checkpoint)?;
+        let (head_size, head) = store.head(id)?;
+        if head_size != tree.len() {
+            return Err(LoadError::Store(skytale_store::StoreError::Fenced {
+                election: id.to_string(),
+                expected: tree.len(),
+                actual: head_size,
+            }));
+        }
 
         // The published tally: what the policy published, folded publication by publication;
         // the statements after it are sealed and wait in the publisher.
@@ -358,6 +370,7 @@ impl ElectionRuntime {
             ledger,
             store,
             signer,
+            head,
             published_size: pub_size,
             witness,
         };
@@ -821,7 +834,15 @@ impl Sequencer {
                 .and_then(|checkpoint| {
                     let refs: Vec<&[u8]> = new_entries.iter().map(|e| &e[..]).collect();
                     self.store
-                        .append(&self.rt.id, first_index, &refs, &checkpoint)
+                        .append(
+                            &self.rt.id,
+                            Extends {
+                                size: first_index,
+                                checkpoint: &self.head,
+                            },
+                            &refs,
+                            &checkpoint,
+                        )
                         .and_then(|()| self.store.keep_checkpoint(&self.rt.id, &checkpoint))
                         .map(|()| checkpoint)
                         .map_err(|e| e.to_string())
@@ -831,6 +852,7 @@ impl Sequencer {
                 Err(why) => self.stop(pending, &why),
             };
             self.signer.kept(size, root);
+            self.head.clone_from(&checkpoint);
             let mut log = self.rt.log.write().unwrap_or_else(|p| p.into_inner());
             log.entries.extend(new_entries);
             log.leaf_index.extend(new_leaves);
