@@ -54,8 +54,8 @@ pub struct FailoverOptions {
     pub verify: bool,
 }
 
-/// A receipt: note number, index, checkpoint text, when it came.
-type Got = (usize, u64, String, Instant);
+/// A receipt: note number, index, checkpoint text, when it came, the node it came from.
+type Got = (usize, u64, String, Instant, String);
 
 #[derive(Default)]
 struct Seen {
@@ -265,11 +265,14 @@ async fn drill(
                         if let Ok(r) = serde_json::from_slice::<serde_json::Value>(&a.body) {
                             if let Some(index) = r["index"].as_u64() {
                                 let cp = r["checkpoint"].as_str().unwrap_or("").to_string();
+                                let from =
+                                    conn.as_ref().map(|(a, _)| a.clone()).unwrap_or_default();
                                 got.lock().unwrap_or_else(|p| p.into_inner()).push((
                                     n,
                                     index,
                                     cp,
                                     Instant::now(),
+                                    from,
                                 ));
                             }
                         }
@@ -349,14 +352,15 @@ async fn drill(
             outcome = Err(e.context(format!("failover {failovers}")));
             break;
         }
-        // The first receipt after the kill.
+        // The first receipt of the new node (the old one may still have answered a retry of
+        // a statement it had logged, from memory, between the two kills).
         let deadline = Instant::now() + Duration::from_secs(120);
         let first = loop {
             let t = got
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .iter()
-                .filter(|g| g.3 > t_kill)
+                .filter(|g| g.4 == target)
                 .map(|g| g.3)
                 .min();
             if let Some(t) = t {
@@ -395,7 +399,7 @@ async fn drill(
         // Every receipt so far against the promoted database.
         let receipts: Vec<Got> =
             std::mem::take(&mut *got.lock().unwrap_or_else(|p| p.into_inner()));
-        for (n, index, cp, _) in &receipts {
+        for (n, index, cp, _, _) in &receipts {
             seen.checkpoint(cp, "a receipt");
             match seen.index_of.get(n) {
                 Some(i) if i != index => seen
