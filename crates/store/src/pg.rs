@@ -192,6 +192,26 @@ impl Pg {
         let writer = Conn::open(&config, "pg-writer")?;
         let place = redact(url);
         writer.call(move |c| -> Result<(), StoreError> {
+            // A hot standby is read-only: nothing to create there, only the version to check
+            // (`fsck` and `publish` read a standby's copy).
+            let standby: bool = c
+                .query_one("SELECT pg_is_in_recovery()", &[])
+                .map_err(pg("ask whether the server is a standby"))?
+                .get(0);
+            if standby {
+                let found: i64 = c
+                    .query_opt("SELECT value FROM skytale_meta WHERE key = 'schema'", &[])
+                    .map_err(pg("read the schema version on the standby"))?
+                    .map_or(0, |r| r.get(0));
+                if found != SCHEMA_VERSION {
+                    return Err(StoreError::Schema {
+                        place,
+                        found,
+                        expected: SCHEMA_VERSION,
+                    });
+                }
+                return Ok(());
+            }
             let mut tx = c.transaction().map_err(pg("begin"))?;
             // Two nodes starting at once create the tables once.
             tx.execute(
