@@ -211,6 +211,21 @@ async fn a_failover_to_the_synchronous_standby_keeps_every_receipt() {
         receipts.push(accepted(&url1, note).await.0);
     }
 
+    // The standby can be read meanwhile (a hot standby, opened read-only).
+    let fsck = Command::cargo_bin("skytale")
+        .unwrap()
+        .args(["fsck", "--data-dir"])
+        .arg(&node2)
+        .arg(format!("--store={}", standby.url()))
+        .output()
+        .unwrap();
+    assert!(
+        fsck.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&fsck.stdout),
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+
     // The primary data centre is lost.
     primary.kill9().unwrap();
     let _ = n1.0.kill();
