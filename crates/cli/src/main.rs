@@ -60,6 +60,12 @@ enum Command {
         /// stay in the data directory).
         #[arg(long, default_value = "sqlite")]
         store: skytale_store::Location,
+        /// Follow the sequencer at this base URL instead of sequencing (a node of the other
+        /// data centre, with --store its PostgreSQL standby): serve reads, fold in new entries
+        /// from the database, send submissions there (307); take over when the standby is
+        /// promoted (`skytale failover`).
+        #[arg(long, value_name = "URL")]
+        follow: Option<String>,
         #[arg(long, default_value = DEFAULT_LISTEN)]
         listen: SocketAddr,
         #[command(flatten)]
@@ -603,12 +609,13 @@ fn run(cli: Cli) -> Result<bool> {
         Command::Serve {
             data_dir,
             store,
+            follow,
             listen,
             limits,
         } => {
             init_logs();
             runtime()?.block_on(async move {
-                let state = skytale_server::AppState::open_at(&data_dir, &store)?
+                let state = skytale_server::AppState::open_as(&data_dir, &store, follow)?
                     .with_limits(limits.limits());
                 let listener = skytale_server::bind(listen).await?;
                 tracing::info!("listening on http://{}", listener.local_addr()?);

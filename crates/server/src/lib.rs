@@ -48,6 +48,8 @@ const WAL_CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_mill
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<Store>,
+    /// The sequencer's base URL when this node follows it ([`AppState::open_as`]).
+    pub(crate) sequencer: Option<Arc<str>>,
     elections: Arc<RwLock<BTreeMap<String, Arc<ElectionRuntime>>>>,
     /// Officials' challenges and sessions, per election (in memory: a restart signs out).
     pub(crate) auth: Arc<auth::Auth>,
@@ -84,12 +86,26 @@ impl AppState {
     /// node becomes the sequencer of its elections; the store's fence stops any other node
     /// that still tries to append (and this one, should another take over).
     pub fn open_at(data_dir: &Path, location: &Location) -> Result<AppState, ServerError> {
+        AppState::open_as(data_dir, location, None)
+    }
+
+    /// [`AppState::open_at`], as a node that follows the sequencer at `sequencer` (its base
+    /// URL) when given: it loads the elections from the shared database (best the standby of
+    /// its own data centre), folds in what the sequencer appends, serves reads, sends
+    /// submissions to the sequencer with `307`, and takes over when its standby is promoted
+    /// (see [`runtime::Role::Follow`]).
+    pub fn open_as(
+        data_dir: &Path,
+        location: &Location,
+        sequencer: Option<String>,
+    ) -> Result<AppState, ServerError> {
         metrics::install();
         let store = Arc::new(Store::open_at(data_dir, location)?);
         // The sequencer commits; another thread copies the WAL into the database file.
         store.start_checkpointer(WAL_CHECKPOINT_EVERY)?;
         let state = AppState {
             store,
+            sequencer: sequencer.map(|s| Arc::from(s.trim_end_matches('/'))),
             elections: Arc::new(RwLock::new(BTreeMap::new())),
             auth: Arc::new(auth::Auth::new()),
             gate: Arc::new(limits::Gate::new(Limits::default())),
@@ -134,7 +150,11 @@ impl AppState {
             if self.election(&row.id).is_some() {
                 continue;
             }
-            let rt = ElectionRuntime::load(self.store.clone(), &row.id)?;
+            let role = match self.sequencer {
+                Some(_) => runtime::Role::Follow,
+                None => runtime::Role::Sequence,
+            };
+            let rt = ElectionRuntime::load_as(self.store.clone(), &row.id, role)?;
             tracing::info!(election = %row.id, size = row.size, "election loaded");
             self.elections
                 .write()

@@ -348,6 +348,24 @@ impl Store {
         }
     }
 
+    /// The stored checkpoint of `election` at `size` (with any cosignatures attached).
+    pub fn checkpoint_at(&self, election: &str, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.checkpoint_at(election, size),
+            Backend::Postgres(p) => p.checkpoint_at(election, size),
+        }
+    }
+
+    /// Whether the database is a standby (PostgreSQL in recovery: read-only, following a
+    /// primary). A node following the log there takes over sequencing once it is promoted.
+    /// SQLite never is.
+    pub fn is_standby(&self) -> Result<bool, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(false),
+            Backend::Postgres(p) => p.is_standby(),
+        }
+    }
+
     /// The latest signed checkpoint of an election.
     pub fn latest_checkpoint(&self, election: &str) -> Result<Option<Vec<u8>>, StoreError> {
         match &self.backend {

@@ -419,6 +419,30 @@ impl Pg {
         })?
     }
 
+    pub(crate) fn checkpoint_at(
+        &self,
+        election: &str,
+        size: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let election = election.to_string();
+        self.writer.call(move |c| {
+            c.query_opt(
+                "SELECT note FROM checkpoint WHERE election = $1 AND size = $2",
+                &[&election, &(size as i64)],
+            )
+            .map(|r| r.map(|r| r.get::<_, Vec<u8>>(0)))
+            .map_err(pg("read checkpoint"))
+        })?
+    }
+
+    pub(crate) fn is_standby(&self) -> Result<bool, StoreError> {
+        self.writer.call(|c| {
+            c.query_one("SELECT pg_is_in_recovery()", &[])
+                .map(|r| r.get::<_, bool>(0))
+                .map_err(pg("ask whether the server is a standby"))
+        })?
+    }
+
     pub(crate) fn checkpoints(&self, election: &str) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
         let election = election.to_string();
         self.writer.call(move |c| {

@@ -467,6 +467,21 @@ impl Sqlite {
     }
 
     /// Every stored checkpoint of `election` as (size, note), smallest first (for `fsck`).
+    pub(crate) fn checkpoint_at(
+        &self,
+        election: &str,
+        size: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        self.conn()
+            .query_row(
+                "SELECT note FROM checkpoint WHERE election = ?1 AND size = ?2",
+                params![election, size as i64],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db("read checkpoint"))
+    }
+
     pub(crate) fn checkpoints(&self, election: &str) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
         let conn = self.conn();
         let mut st = conn

@@ -68,6 +68,12 @@ fn entries_and_checkpoints_are_stored_in_order_per_election() {
             ],
             "{b}"
         );
+        assert_eq!(
+            store.checkpoint_at("e", 4).unwrap().as_deref(),
+            Some(&b"cp4+w"[..])
+        );
+        assert_eq!(store.checkpoint_at("e", 3).unwrap(), None, "{b}");
+        assert!(!store.is_standby().unwrap(), "{b}");
         let list = store.elections().unwrap();
         assert_eq!(
             list.iter()
