@@ -6,10 +6,11 @@
 //! directory holding the log key. The node of the primary's side sequences; an upload wave
 //! posts signed statements at full speed. At a random moment the primary's postmaster (and
 //! every process of its cluster) and its node are killed with SIGKILL. Then, as the procedure
-//! says: `skytale failover --alone` promotes the standby, the other side's node starts on it,
-//! and the clients, retrying every statement without an answer, carry on there. The lost side
-//! is rebuilt as the new standby (`pg_basebackup`) and made synchronous again before the next
-//! kill, and the roles swap.
+//! says: `skytale failover --alone` promotes the standby, the other side's node, which has
+//! been following the log on that standby (`serve --follow`), takes over, and the clients,
+//! retrying every statement without an answer, carry on there. The lost side is rebuilt as
+//! the new standby (`pg_basebackup`) with a follower node on it, made synchronous again
+//! before the next kill, and the roles swap.
 //!
 //! After every failover: every receipt ever given must name the statement at its index in the
 //! promoted database (acknowledged entries lost), no two checkpoints seen (receipts, the
@@ -96,12 +97,20 @@ struct Side {
     node_dir: PathBuf,
 }
 
-/// The node of one side: `skytale serve --store <its cluster>`.
-fn start_node(exe: &Path, side: &Side, url: &str, port: u16) -> Result<Child> {
+/// The node of one side: `skytale serve --store <its cluster>`, following the sequencer at
+/// `follow` when given.
+fn start_node(
+    exe: &Path,
+    side: &Side,
+    url: &str,
+    port: u16,
+    follow: Option<String>,
+) -> Result<Child> {
     std::process::Command::new(exe)
         .args(["serve", "--data-dir"])
         .arg(&side.node_dir)
         .arg(format!("--store={url}"))
+        .args(follow.map(|f| format!("--follow={f}")))
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .args(["--address-rate", "0", "--key-rate", "0"])
         .args([
@@ -214,14 +223,21 @@ async fn drill(
     let exe = std::env::current_exe().context("cannot find the skytale executable")?;
     let node_ports = [crate::bench::free_port()?, crate::bench::free_port()?];
     let mut primary = 0usize;
-    let mut node = start_node(&exe, &sides[0], &cluster(clusters, 0)?, node_ports[0])?;
-    let addr = Arc::new(RwLock::new(format!("127.0.0.1:{}", node_ports[0])));
-    wait_accepting(
-        &mut node,
-        &addr.read().unwrap_or_else(|p| p.into_inner()).clone(),
-        Duration::from_secs(120),
-    )
-    .await?;
+    let node_addr = |i: usize| format!("127.0.0.1:{}", node_ports[i]);
+    // The sequencer beside the primary, a follower beside the standby.
+    let mut nodes: [Option<Child>; 2] = [None, None];
+    for (i, follow) in [(0, None), (1, Some(format!("http://{}", node_addr(0))))] {
+        let mut n = start_node(
+            &exe,
+            &sides[i],
+            &cluster(clusters, i)?,
+            node_ports[i],
+            follow,
+        )?;
+        wait_accepting(&mut n, &node_addr(i), Duration::from_secs(120)).await?;
+        nodes[i] = Some(n);
+    }
+    let addr = Arc::new(RwLock::new(node_addr(0)));
 
     // The upload wave: every statement is sent until it has an answer, to whichever node is
     // up (a county's client retrying).
@@ -326,8 +342,10 @@ async fn drill(
         if let Some(c) = &clusters[primary] {
             c.kill9()?;
         }
-        let _ = node.kill();
-        let _ = node.wait();
+        if let Some(mut n) = nodes[primary].take() {
+            let _ = n.kill();
+            let _ = n.wait();
+        }
         failovers += 1;
 
         // The procedure on the other side: promote, then start the node there.
@@ -345,13 +363,9 @@ async fn drill(
             ));
             break;
         }
-        node = start_node(&exe, &sides[standby], &url, node_ports[standby])?;
-        let target = format!("127.0.0.1:{}", node_ports[standby]);
+        // The follower there takes over once it sees the promotion; clients turn to it.
+        let target = node_addr(standby);
         *addr.write().unwrap_or_else(|p| p.into_inner()) = target.clone();
-        if let Err(e) = wait_accepting(&mut node, &target, Duration::from_secs(300)).await {
-            outcome = Err(e.context(format!("failover {failovers}")));
-            break;
-        }
         // The first receipt of the new node (the old one may still have answered a retry of
         // a statement it had logged, from memory, between the two kills).
         let deadline = Instant::now() + Duration::from_secs(120);
@@ -395,6 +409,20 @@ async fn drill(
         skytale_store::pg::set_synchronous_standby(&new_primary.url(), &rebuilt.name)?;
         wait_synchronous(new_primary, &rebuilt.name, Duration::from_secs(60))?;
         clusters[old] = Some(rebuilt);
+        let mut follower = start_node(
+            &exe,
+            &sides[old],
+            &cluster(clusters, old)?,
+            node_ports[old],
+            Some(format!("http://{target}")),
+        )?;
+        if let Err(e) =
+            wait_accepting(&mut follower, &node_addr(old), Duration::from_secs(300)).await
+        {
+            outcome = Err(e.context(format!("failover {failovers}: the new follower")));
+            break;
+        }
+        nodes[old] = Some(follower);
 
         // Every receipt so far against the promoted database.
         let receipts: Vec<Got> =
@@ -470,8 +498,10 @@ async fn drill(
         }
     }
     stop.store(true, Ordering::Relaxed);
-    let _ = node.kill();
-    let _ = node.wait();
+    for mut n in nodes.into_iter().flatten() {
+        let _ = n.kill();
+        let _ = n.wait();
+    }
     for t in tasks {
         let _ = t.await;
     }
