@@ -1,8 +1,9 @@
 //! `skytale failover`: the surviving data centre takes over when the primary one is lost.
 //!
 //! The procedure (ARCHITECTURE.md, "Two data centres"): make sure the primary data centre is
-//! down or cut off, run this on the standby's side, then start `skytale serve --store <the
-//! same URL>` there. This command promotes the standby PostgreSQL to primary (`pg_promote`),
+//! down or cut off and run this on the standby's side; the node following there (`serve
+//! --follow`) takes over when it sees the promotion (without one, start `skytale serve
+//! --store <the same URL>` there). This command promotes the standby PostgreSQL to primary (`pg_promote`),
 //! optionally lets it commit without a standby until one is attached again (`--alone`), and
 //! checks that the database holds every checkpoint this node's log keys kept.
 //!
@@ -78,7 +79,9 @@ pub fn failover(
     }
     let _ = writeln!(
         out,
-        "next: skytale serve --store '{location}' --data-dir {} (with each election's log key in {}/keys)",
+        "next: a node following on this database (serve --follow) takes over by itself within a \
+         second; with none, start one: skytale serve --store '{location}' --data-dir {} (each \
+         election's log key in {}/keys)",
         data_dir.display(),
         data_dir.display()
     );
