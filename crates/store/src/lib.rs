@@ -193,7 +193,7 @@ pub struct Extends<'a> {
 }
 
 enum Backend {
-    Sqlite(sqlite::Sqlite),
+    Sqlite(Box<sqlite::Sqlite>),
     Postgres(pg::Pg),
 }
 
@@ -220,7 +220,7 @@ impl Store {
             source,
         })?;
         let backend = match location {
-            Location::Sqlite => Backend::Sqlite(sqlite::Sqlite::open(data_dir)?),
+            Location::Sqlite => Backend::Sqlite(Box::new(sqlite::Sqlite::open(data_dir)?)),
             Location::Postgres(url) => Backend::Postgres(pg::Pg::open(url)?),
         };
         Ok(Store {
