@@ -248,8 +248,12 @@ async fn drill(
     let refused = Arc::new(AtomicU64::new(0));
     let answered = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
+    // Paused while the lost side is rebuilt and everything checked: the log grows by the
+    // runs before the kills, not by the minutes of rebuilding (each start replays it all).
+    let paused = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
     for _ in 0..opts.concurrency.max(1) {
+        let paused = paused.clone();
         let (queue, got, refused, answered, stop, notes, addr) = (
             queue.clone(),
             got.clone(),
@@ -263,6 +267,10 @@ async fn drill(
             let mut conn: Option<(String, LoadConn)> = None;
             let path = "/api/v1/elections/drill/submissions";
             while !stop.load(Ordering::Relaxed) {
+                if paused.load(Ordering::Relaxed) {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
                 let Some(n) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop() else {
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     continue;
@@ -328,6 +336,7 @@ async fn drill(
 
     while failovers < opts.failovers {
         let standby = 1 - primary;
+        paused.store(false, Ordering::Relaxed);
         // Under load, with the standby synchronous, for a random while.
         let run_for =
             Duration::from_millis(rng.gen_range(100..=(opts.max_run.as_millis() as u64).max(100)));
@@ -390,6 +399,7 @@ async fn drill(
         if let Some(t) = first {
             to_first_receipt.push(t.duration_since(t_kill));
         }
+        paused.store(true, Ordering::Relaxed);
         primary = standby;
 
         // The lost side comes back as the new standby, synchronous before the next kill.
