@@ -301,8 +301,9 @@ async fn drill(
                             }
                         }
                     }
-                    Ok(a) if (a.status == 429 || a.status == 503) => {
-                        // Busy, or the node stopping: again later.
+                    Ok(a) if (a.status == 429 || a.status == 503 || a.status == 307) => {
+                        // Busy, the node stopping, or a follower that has not taken over yet
+                        // (sending to the dead sequencer): again later.
                         queue.lock().unwrap_or_else(|p| p.into_inner()).push(n);
                         conn = None;
                         tokio::time::sleep(Duration::from_millis(20)).await;
