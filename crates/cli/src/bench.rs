@@ -16,7 +16,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use skytale_model::{PublicationMode, PublicationPolicy, Statement};
-use skytale_store::Store;
+use skytale_store::{Location, Store};
 
 use crate::client::Client;
 use crate::loadconn::{leading_number, LoadConn};
@@ -54,6 +54,9 @@ pub struct IngestOptions {
     pub linger: u64,
     /// `change` webhooks registered before the wave, all to a receiver the bench runs.
     pub webhooks: usize,
+    /// The server's database: SQLite in the data directory, or PostgreSQL (the bench works in
+    /// a schema of its own there, `skytale_bench_<pid>`, made anew).
+    pub store: Location,
 }
 
 /// A webhook receiver for the bench: answers 204 and counts what it got.
@@ -104,8 +107,15 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
         .statements
         .unwrap_or(opts.stations)
         .min(synth.stations.len());
+    let location = match &opts.store {
+        Location::Sqlite => Location::Sqlite,
+        Location::Postgres(url) => Location::Postgres(skytale_store::pg::scratch_schema(
+            url,
+            &format!("skytale_bench_{}", std::process::id()),
+        )?),
+    };
     {
-        let store = Store::open(&dir)?;
+        let store = Store::open_at(&dir, &location)?;
         let head = crate::commands::sign_definition(&synth.definition, &synth.authority)?;
         skytale_server::create_election(&store, &head)?;
     }
@@ -127,9 +137,13 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
         None
     };
     eprintln!(
-        "election with {} units created in {:.1?}",
+        "election with {} units created in {:.1?} ({} store)",
         synth.definition.units.len(),
-        t0.elapsed()
+        t0.elapsed(),
+        match &location {
+            Location::Sqlite => "sqlite",
+            Location::Postgres(_) => "postgres",
+        }
     );
 
     // Sign up front: signing is the counties' work, not the server's.
@@ -159,6 +173,7 @@ pub async fn ingest(opts: IngestOptions) -> Result<String> {
     let mut child = command
         .args(["serve", "--data-dir"])
         .arg(&dir)
+        .arg(format!("--store={location}"))
         .args(["--listen", &format!("127.0.0.1:{port}")])
         // One address and a few keys send everything: the rate limits would measure themselves.
         .args(["--address-rate", "0", "--key-rate", "0"])

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context, Result};
 use skytale_model::{Definition, DefinitionFormat};
 use skytale_note::SigningKey;
-use skytale_store::{write_private, Store};
+use skytale_store::{write_private, Location, Store};
 
 /// `skytale key generate`: a new Ed25519 key in the C2SP private-key form, mode 0600; the
 /// verifier key goes to stdout and to `FILE.pub`.
@@ -86,6 +86,7 @@ pub fn election_create(
     origin: Option<&str>,
     key: &Path,
     data_dir: &Path,
+    location: &Location,
 ) -> Result<String> {
     let mut def = read_definition(definition)?;
     if let Some(o) = origin {
@@ -96,7 +97,7 @@ pub fn election_create(
         .map_err(|e| anyhow!("{}: {e}", definition.display()))?;
     let key = load_key(key)?;
     let head = sign_definition(&def, &key)?;
-    let store = Store::open(data_dir)?;
+    let store = Store::open_at(data_dir, location)?;
     let (id, log_key) = skytale_server::create_election(&store, &head)?;
     Ok(format!(
         "created election {id} in {}\nlog origin: {}\nlog verifier key: {log_key}\n",
@@ -119,6 +120,7 @@ pub fn election_create_from(
     date: Option<&str>,
     mapping: Option<&Path>,
     data_dir: &Path,
+    location: &Location,
 ) -> Result<String> {
     let name = file.display().to_string();
     let named_format = crate::submit::parse_format(format)?;
@@ -161,7 +163,7 @@ pub fn election_create_from(
         .validate()
         .map_err(|e| anyhow!("the derived definition is invalid: {e}"))?;
     let head = sign_definition(&def, &key)?;
-    let store = Store::open(data_dir)?;
+    let store = Store::open_at(data_dir, location)?;
     let (id, log_key) = skytale_server::create_election(&store, &head)?;
     Ok(format!(
         "created election {id} from {name} ({} units, {} contests); definition saved to {}\nlog origin: {}\nlog verifier key: {log_key}\n",

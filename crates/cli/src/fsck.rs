@@ -19,7 +19,7 @@ use skytale_model::replay::{replay, Refused};
 use skytale_model::{encode_hash, Ledger};
 use skytale_note::{SigningKey, VerifierKey};
 use skytale_server::runtime::{check_kept_checkpoint, parse_signed_checkpoint, LoadError};
-use skytale_store::{Store, DB_FILE};
+use skytale_store::{Location, Store, DB_FILE};
 use skytale_tlog::tiles::{encode_entry_bundle, read_tree, tiles_for_size, TileError, TilePath};
 use skytale_tlog::Tree;
 
@@ -41,7 +41,17 @@ impl Verdict {
 
 /// Checks every election of `data_dir` (or only `election`).
 pub fn fsck(data_dir: &Path, election: Option<&str>) -> Result<Vec<Verdict>> {
-    if !data_dir.join(DB_FILE).exists() {
+    fsck_at(data_dir, &Location::Sqlite, election)
+}
+
+/// Checks every election of the store at `location` (or only `election`), with the log keys
+/// and kept checkpoints of `data_dir`.
+pub fn fsck_at(
+    data_dir: &Path,
+    location: &Location,
+    election: Option<&str>,
+) -> Result<Vec<Verdict>> {
+    if *location == Location::Sqlite && !data_dir.join(DB_FILE).exists() {
         // Say whether a log key signed something here: then the database was lost.
         let signed: Vec<String> = std::fs::read_dir(data_dir.join("keys"))
             .map(|d| {
@@ -60,7 +70,7 @@ pub fn fsck(data_dir: &Path, election: Option<&str>) -> Result<Vec<Verdict>> {
             signed.join(", ")
         );
     }
-    let store = Store::open(data_dir)?;
+    let store = Store::open_at(data_dir, location)?;
     let known: Vec<String> = store.elections()?.into_iter().map(|e| e.id).collect();
     let mut ids: Vec<String> = known.clone();
     for id in store.kept_elections()? {

@@ -55,6 +55,17 @@ enum Command {
     Serve {
         #[arg(long, default_value = DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+        /// Where the database is: `sqlite` (the file skytale.sqlite in the data directory)
+        /// or a PostgreSQL URL, postgres://user@host:port/db (log keys and kept checkpoints
+        /// stay in the data directory).
+        #[arg(long, default_value = "sqlite")]
+        store: skytale_store::Location,
+        /// Follow the sequencer at this base URL instead of sequencing (a node of the other
+        /// data centre, with --store its PostgreSQL standby): serve reads, fold in new entries
+        /// from the database, send submissions there (307); take over when the standby is
+        /// promoted (`skytale failover`).
+        #[arg(long, value_name = "URL")]
+        follow: Option<String>,
         #[arg(long, default_value = DEFAULT_LISTEN)]
         listen: SocketAddr,
         #[command(flatten)]
@@ -73,11 +84,34 @@ enum Command {
         #[arg(long)]
         allow_private_push_targets: bool,
     },
+    /// Fail over to the standby data centre: promote its PostgreSQL standby to primary and
+    /// check it holds what this node's log keys signed; then start `skytale serve` with the
+    /// same --store here. Run only once the primary data centre is down or cut off.
+    Failover {
+        /// The standby's PostgreSQL, postgres://user@host:port/db.
+        #[arg(long)]
+        store: skytale_store::Location,
+        /// This node's data directory (the log keys, the kept checkpoints).
+        #[arg(long, default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// Let the promoted server commit without waiting for a standby until one is attached
+        /// again (otherwise commits wait for the standby its settings name).
+        #[arg(long)]
+        alone: bool,
+        /// Seconds to wait for the promotion.
+        #[arg(long, default_value_t = 60)]
+        wait: u64,
+    },
     /// Check a data directory from its stored entries up: every tile and the root, the stored
     /// and kept checkpoints, every entry against the rules. Exit 0 only if all holds.
     Fsck {
         #[arg(long, default_value = DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+        /// Where the database is: `sqlite` (the file skytale.sqlite in the data directory)
+        /// or a PostgreSQL URL, postgres://user@host:port/db (log keys and kept checkpoints
+        /// stay in the data directory).
+        #[arg(long, default_value = "sqlite")]
+        store: skytale_store::Location,
         /// Check only this election.
         #[arg(long)]
         election: Option<String>,
@@ -87,6 +121,11 @@ enum Command {
     Publish {
         #[arg(long, default_value = DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+        /// Where the database is: `sqlite` (the file skytale.sqlite in the data directory)
+        /// or a PostgreSQL URL, postgres://user@host:port/db (log keys and kept checkpoints
+        /// stay in the data directory).
+        #[arg(long, default_value = "sqlite")]
+        store: skytale_store::Location,
         #[arg(long)]
         election: String,
         /// Output directory (created or replaced as a whole).
@@ -278,6 +317,11 @@ enum ElectionCommand {
         key: PathBuf,
         #[arg(long, default_value = DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+        /// Where the database is: `sqlite` (the file skytale.sqlite in the data directory)
+        /// or a PostgreSQL URL, postgres://user@host:port/db (log keys and kept checkpoints
+        /// stay in the data directory).
+        #[arg(long, default_value = "sqlite")]
+        store: skytale_store::Location,
     },
     /// Fill a definition's `previous` section with an earlier election's published figures
     /// from the archive (a Skytale server), matched to this definition's ids, so pages and
@@ -398,6 +442,10 @@ enum BenchCommand {
         /// runs (what pushed updates cost the server during the wave).
         #[arg(long, default_value_t = 0)]
         webhooks: usize,
+        /// The server's database: `sqlite` or a PostgreSQL URL (the bench makes a schema of
+        /// its own in it).
+        #[arg(long, default_value = "sqlite")]
+        store: skytale_store::Location,
     },
     /// The crash drill: post at full speed, SIGKILL the server at random moments, restart,
     /// and check every receipt against the store after every kill.
@@ -420,6 +468,36 @@ enum BenchCommand {
         /// Extra arguments for `skytale serve`, e.g. `--serve-arg=--rate-limit-per-address=0`.
         #[arg(long = "serve-arg", allow_hyphen_values = true)]
         serve_args: Vec<String>,
+    },
+    /// The two-data-centre drill: a PostgreSQL primary and synchronous standby on this
+    /// machine (initdb and pg_basebackup, as `postgres`), a node beside each; upload at full
+    /// speed, SIGKILL the primary's cluster and node at random moments, fail over, rebuild the
+    /// lost side as the new standby, check every receipt and run `skytale verify` each time.
+    Failover {
+        #[arg(long, default_value_t = 5_000)]
+        stations: usize,
+        /// Versions signed per station (the supply is stations × versions statements).
+        #[arg(long, default_value_t = 40)]
+        versions: u64,
+        #[arg(long, default_value_t = 100)]
+        failovers: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Longest run under load before a kill, in milliseconds (each kill falls at a random
+        /// moment up to it, once the standby is synchronous).
+        #[arg(long, default_value_t = 2000)]
+        max_run_ms: u64,
+        /// Working directory (must not exist; default a temporary one).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Ports of the two PostgreSQL clusters.
+        #[arg(long, default_value_t = 55432)]
+        port1: u16,
+        #[arg(long, default_value_t = 55433)]
+        port2: u16,
+        /// Skip `skytale verify` after each failover.
+        #[arg(long)]
+        no_verify: bool,
     },
 }
 
@@ -567,9 +645,12 @@ fn run(cli: Cli) -> Result<bool> {
             origin,
             key,
             data_dir,
+            store,
         }) => {
             let out = match (definition, from) {
-                (Some(d), _) => commands::election_create(&d, origin.as_deref(), &key, &data_dir)?,
+                (Some(d), _) => {
+                    commands::election_create(&d, origin.as_deref(), &key, &data_dir, &store)?
+                }
                 (None, Some(f)) => {
                     let id = id.as_deref().unwrap_or_default();
                     commands::election_create_from(
@@ -582,6 +663,7 @@ fn run(cli: Cli) -> Result<bool> {
                         date.as_deref(),
                         mapping.as_deref(),
                         &data_dir,
+                        &store,
                     )?
                 }
                 (None, None) => anyhow::bail!("give --definition FILE or --from FILE"),
@@ -641,6 +723,8 @@ fn run(cli: Cli) -> Result<bool> {
         }
         Command::Serve {
             data_dir,
+            store,
+            follow,
             listen,
             limits,
             public_url,
@@ -655,7 +739,7 @@ fn run(cli: Cli) -> Result<bool> {
                     allow_private_targets: allow_private_push_targets,
                     ..Default::default()
                 };
-                let state = skytale_server::AppState::open(&data_dir)?
+                let state = skytale_server::AppState::open_as(&data_dir, &store, follow)?
                     .with_limits(limits.limits())
                     .with_push(push)?;
                 let listener = skytale_server::bind(listen).await?;
@@ -669,16 +753,33 @@ fn run(cli: Cli) -> Result<bool> {
             })?;
             Ok(true)
         }
-        Command::Fsck { data_dir, election } => {
-            let verdicts = fsck::fsck(&data_dir, election.as_deref())?;
+        Command::Failover {
+            store,
+            data_dir,
+            alone,
+            wait,
+        } => {
+            print!(
+                "{}",
+                skytale::failover::failover(&data_dir, &store, alone, Duration::from_secs(wait))?
+            );
+            Ok(true)
+        }
+        Command::Fsck {
+            data_dir,
+            store,
+            election,
+        } => {
+            let verdicts = fsck::fsck_at(&data_dir, &store, election.as_deref())?;
             Ok(fsck::print(&verdicts))
         }
         Command::Publish {
             data_dir,
+            store,
             election,
             out,
         } => {
-            let r = runtime()?.block_on(publish::publish(&data_dir, &election, &out))?;
+            let r = runtime()?.block_on(publish::publish_at(&data_dir, &store, &election, &out))?;
             println!(
                 "published {election} to {}: snapshot {} (root {}) of a log of {} entries; {} files, {} bytes (plus .gz/.br siblings)",
                 out.display(),
@@ -864,6 +965,7 @@ fn run(cli: Cli) -> Result<bool> {
             port,
             linger,
             webhooks,
+            store,
         }) => {
             let out = runtime()?.block_on(bench::ingest(bench::IngestOptions {
                 stations,
@@ -882,7 +984,34 @@ fn run(cli: Cli) -> Result<bool> {
                 port,
                 linger,
                 webhooks,
+                store,
             }))?;
+            print!("{out}");
+            Ok(true)
+        }
+        Command::Bench(BenchCommand::Failover {
+            stations,
+            versions,
+            failovers,
+            concurrency,
+            max_run_ms,
+            dir,
+            port1,
+            port2,
+            no_verify,
+        }) => {
+            let out = runtime()?.block_on(skytale::failover_drill::failover(
+                skytale::failover_drill::FailoverOptions {
+                    stations,
+                    versions,
+                    failovers,
+                    concurrency,
+                    max_run: Duration::from_millis(max_run_ms),
+                    dir,
+                    ports: (port1, port2),
+                    verify: !no_verify,
+                },
+            ))?;
             print!("{out}");
             Ok(true)
         }

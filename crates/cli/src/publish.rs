@@ -18,12 +18,23 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use skytale_store::Location;
 
 pub use skytale_server::site::Published;
 
 /// Writes election `election` of `data_dir` to `out`.
 pub async fn publish(data_dir: &Path, election: &str, out: &Path) -> Result<Published> {
-    let state = skytale_server::AppState::open(data_dir)
+    publish_at(data_dir, &Location::Sqlite, election, out).await
+}
+
+/// Writes election `election` of the store at `location` to `out`.
+pub async fn publish_at(
+    data_dir: &Path,
+    location: &Location,
+    election: &str,
+    out: &Path,
+) -> Result<Published> {
+    let state = skytale_server::AppState::open_at(data_dir, location)
         .with_context(|| format!("cannot load {}", data_dir.display()))?;
     Ok(skytale_server::site::publish_dir(&state, election, out).await?)
 }

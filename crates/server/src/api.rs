@@ -120,6 +120,28 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// On a node that follows the sequencer ([`ElectionRuntime::following`]): the answer that
+/// sends a submission to `path` on the sequencer (`307`: the client sends the same body
+/// there), or `503` when the sequencer is not known. `None` on the sequencer itself.
+pub(crate) fn to_sequencer(state: &AppState, rt: &ElectionRuntime, path: &str) -> Option<Response> {
+    if !rt.following() {
+        return None;
+    }
+    Some(match &state.sequencer {
+        Some(base) => (
+            StatusCode::TEMPORARY_REDIRECT,
+            [(header::LOCATION, format!("{base}{path}"))],
+        )
+            .into_response(),
+        None => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_sequencer",
+            "this node does not sequence this election".to_string(),
+        )
+        .into_response(),
+    })
+}
+
 pub(crate) fn runtime(state: &AppState, id: &str) -> Result<Arc<ElectionRuntime>, ApiError> {
     state.election(id).ok_or_else(|| {
         ApiError::new(
@@ -394,6 +416,11 @@ async fn submit(
             format!("a submission is one signed note of at most {MAX_BODY} bytes"),
         )
     })?;
+    if let Some(redirect) =
+        to_sequencer(&state, &rt, &format!("/api/v1/elections/{id}/submissions"))
+    {
+        return Ok(redirect);
+    }
     let outcome = match crate::limits::submit(&state, &rt, Arc::from(&bytes[..])).await {
         Ok(outcome) => outcome,
         Err(refused) => return Ok(refused),

@@ -48,6 +48,13 @@ pub(crate) async fn submit_batch(
                 ),
             )
         })?;
+    if let Some(redirect) = crate::api::to_sequencer(
+        &state,
+        &rt,
+        &format!("/api/v1/elections/{id}/submissions/batch"),
+    ) {
+        return Ok(redirect);
+    }
     let notes: Vec<String> = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use skytale_model::Ledger;
 use skytale_note::SigningKey;
-use skytale_store::Store;
+use skytale_store::{Location, Store};
 use skytale_tlog::Tree;
 
 pub use limits::{Limits, Rate};
@@ -49,6 +49,8 @@ const WAL_CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_mill
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<Store>,
+    /// The sequencer's base URL when this node follows it ([`AppState::open_as`]).
+    pub(crate) sequencer: Option<Arc<str>>,
     elections: Arc<RwLock<BTreeMap<String, Arc<ElectionRuntime>>>>,
     /// Officials' challenges and sessions, per election (in memory: a restart signs out).
     pub(crate) auth: Arc<auth::Auth>,
@@ -79,14 +81,36 @@ pub enum ServerError {
 }
 
 impl AppState {
-    /// Opens the store and loads (replays) every election in it.
+    /// Opens the SQLite store in `data_dir` and loads (replays) every election in it.
     pub fn open(data_dir: &Path) -> Result<AppState, ServerError> {
+        AppState::open_at(data_dir, &Location::Sqlite)
+    }
+
+    /// Opens the store at `location` (`data_dir` holding this node's log keys and kept
+    /// checkpoints) and loads (replays) every election in it. With a shared database, this
+    /// node becomes the sequencer of its elections; the store's fence stops any other node
+    /// that still tries to append (and this one, should another take over).
+    pub fn open_at(data_dir: &Path, location: &Location) -> Result<AppState, ServerError> {
+        AppState::open_as(data_dir, location, None)
+    }
+
+    /// [`AppState::open_at`], as a node that follows the sequencer at `sequencer` (its base
+    /// URL) when given: it loads the elections from the shared database (best the standby of
+    /// its own data centre), folds in what the sequencer appends, serves reads, sends
+    /// submissions to the sequencer with `307`, and takes over when its standby is promoted
+    /// (see [`runtime::Role::Follow`]).
+    pub fn open_as(
+        data_dir: &Path,
+        location: &Location,
+        sequencer: Option<String>,
+    ) -> Result<AppState, ServerError> {
         metrics::install();
-        let store = Arc::new(Store::open(data_dir)?);
+        let store = Arc::new(Store::open_at(data_dir, location)?);
         // The sequencer commits; another thread copies the WAL into the database file.
         store.start_checkpointer(WAL_CHECKPOINT_EVERY)?;
         let state = AppState {
             store,
+            sequencer: sequencer.map(|s| Arc::from(s.trim_end_matches('/'))),
             elections: Arc::new(RwLock::new(BTreeMap::new())),
             auth: Arc::new(auth::Auth::new()),
             gate: Arc::new(limits::Gate::new(Limits::default())),
@@ -139,7 +163,11 @@ impl AppState {
             if self.election(&row.id).is_some() {
                 continue;
             }
-            let rt = ElectionRuntime::load(self.store.clone(), &row.id)?;
+            let role = match self.sequencer {
+                Some(_) => runtime::Role::Follow,
+                None => runtime::Role::Sequence,
+            };
+            let rt = ElectionRuntime::load_as(self.store.clone(), &row.id, role)?;
             tracing::info!(election = %row.id, size = row.size, "election loaded");
             self.elections
                 .write()

@@ -27,7 +27,7 @@ use skytale_model::{
     Statement, ValidDefinition, VerifiedNote,
 };
 use skytale_note::{Note, SigningKey, VerifierKey};
-use skytale_store::{Hold, HoldRequest, Store};
+use skytale_store::{Extends, Hold, HoldRequest, Store};
 use skytale_tally::{LogPosition, PublishedTally, Tally};
 use skytale_tlog::{leaf_hash, Checkpoint, Hash, Tree};
 use tokio::sync::{broadcast, oneshot};
@@ -195,13 +195,38 @@ pub struct ElectionRuntime {
     /// `events`.
     pub site: crate::site::SiteView,
     jobs: flume::Sender<Work>,
+    /// This node follows the log another node sequences ([`Role::Follow`]) and sends
+    /// submissions there; cleared when it takes over.
+    following: std::sync::atomic::AtomicBool,
 }
+
+/// What a node does with an election it loads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// It sequences: submissions are appended here (the store's fence refuses it if another
+    /// node moved the log).
+    Sequence,
+    /// It follows the log another node sequences in a shared database, best a standby's copy
+    /// (what a standby shows, it has flushed, so it survives a failover; the primary shows a
+    /// commit to other sessions before its standby has it): it polls the election's head
+    /// every [`FOLLOW_POLL`], checks and folds what is new as a start-up replay does, and
+    /// publishes it; submissions go to the sequencer. When the standby it reads is promoted,
+    /// it takes over as sequencer, with no replay.
+    Follow,
+}
+
+/// How often a following node asks the database for the log's head.
+pub const FOLLOW_POLL: std::time::Duration = std::time::Duration::from_millis(100);
 
 struct Sequencer {
     rt: Arc<ElectionRuntime>,
     ledger: Ledger,
     store: Arc<Store>,
     signer: LogSigner,
+    /// The checkpoint of the last append, as the log signed it: the next append names it with
+    /// the size (the store's fence), so a node whose view of the shared database is stale, or
+    /// that another node overtook, cannot write.
+    head: Vec<u8>,
     /// The published size last handed to the publisher.
     published_size: u64,
     /// Tells the witnessing thread about each new checkpoint (when the definition names witnesses).
@@ -211,13 +236,24 @@ struct Sequencer {
 impl ElectionRuntime {
     /// Replays an election from the store (checking every entry again) and starts its sequencer.
     pub fn load(store: Arc<Store>, id: &str) -> Result<Arc<ElectionRuntime>, LoadError> {
+        ElectionRuntime::load_as(store, id, Role::Sequence)
+    }
+
+    /// Replays an election from the store and starts its sequencer, or its follower.
+    pub fn load_as(
+        store: Arc<Store>,
+        id: &str,
+        role: Role,
+    ) -> Result<Arc<ElectionRuntime>, LoadError> {
         let err_key = |why: String| LoadError::LogKey {
             election: id.to_string(),
             why,
         };
         let signer =
             SigningKey::parse(&store.load_log_key(id)?).map_err(|e| err_key(e.to_string()))?;
-        let size = store.size(id)?;
+        // The head first, then the entries up to it: one consistent log even while another
+        // node appends (a follower's start).
+        let (size, head) = store.head(id)?;
         let entries = store.entries(id, 0, size)?;
         if entries.is_empty() {
             return Err(LoadError::Corrupt {
@@ -266,7 +302,9 @@ impl ElectionRuntime {
                 })
             },
         )?;
-        let checkpoint = store.latest_checkpoint(id)?.unwrap_or_default();
+        let checkpoint = store
+            .checkpoint_at(id, size)?
+            .unwrap_or_else(|| head.clone());
         check_stored_checkpoint(&checkpoint, &signer.verifier(), &tree).map_err(|why| {
             LoadError::Checkpoint {
                 election: id.to_string(),
@@ -334,6 +372,7 @@ impl ElectionRuntime {
             events,
             site: crate::site::SiteView::new(),
             jobs: tx,
+            following: std::sync::atomic::AtomicBool::new(role == Role::Follow),
         });
         let witness = match &def.definition().witnesses {
             Some(spec) if !spec.members.is_empty() => {
@@ -358,16 +397,26 @@ impl ElectionRuntime {
             ledger,
             store,
             signer,
+            head,
             published_size: pub_size,
             witness,
         };
         std::thread::Builder::new()
             .name(format!("sequencer-{id}"))
-            .spawn(move || seq.run(rx))
+            .spawn(move || match role {
+                Role::Sequence => seq.run(rx),
+                Role::Follow => seq.follow(rx),
+            })
             .map_err(|e| err_key(format!("cannot start the sequencer thread: {e}")))?;
         crate::site::render::start(&rt)
             .map_err(|e| err_key(format!("cannot start the site thread: {e}")))?;
         Ok(rt)
+    }
+
+    /// Whether this node follows another's sequencing (see [`Role::Follow`]): its handlers
+    /// send submissions to the sequencer.
+    pub fn following(&self) -> bool {
+        self.following.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Parses, checks signatures (in the caller's task, in parallel with others), then queues
@@ -693,6 +742,137 @@ enum Pending {
 }
 
 impl Sequencer {
+    /// [`Role::Follow`]: folds in what the sequencing node appends, until the standby this
+    /// node reads is promoted; then sequences (`run`). A log that fails the checks (an entry
+    /// the rules refuse, a head checkpoint that is not the root of the entries) stops the
+    /// process, as at start-up; a database that cannot be reached is asked again.
+    fn follow(mut self, rx: flume::Receiver<Work>) {
+        let on_standby = self.store.is_standby().unwrap_or(false);
+        let mut last_complaint: Option<std::time::Instant> = None;
+        loop {
+            std::thread::sleep(FOLLOW_POLL);
+            // Asked before catching up: once promotion is seen, the catching up below reads
+            // everything the standby had flushed (recovery ends only after replaying it all).
+            let promoted = on_standby && matches!(self.store.is_standby(), Ok(false));
+            match self.catch_up() {
+                Ok(()) => {}
+                Err(FollowError::Store(e)) => {
+                    if last_complaint
+                        .is_none_or(|t| t.elapsed() > std::time::Duration::from_secs(10))
+                    {
+                        tracing::error!(election = %self.rt.id, error = %e, "cannot read the log's head; asking again");
+                        last_complaint = Some(std::time::Instant::now());
+                    }
+                    continue;
+                }
+                Err(FollowError::Log(why)) => {
+                    tracing::error!(election = %self.rt.id, error = %why, "the followed log fails its checks; stopping");
+                    std::process::exit(70);
+                }
+            }
+            if promoted {
+                tracing::warn!(election = %self.rt.id, size = self.ledger.size(), "the standby was promoted: this node sequences the election now");
+                self.rt
+                    .following
+                    .store(false, std::sync::atomic::Ordering::Relaxed);
+                return self.run(rx);
+            }
+        }
+    }
+
+    /// Reads and folds in the entries the head has beyond this node's log.
+    fn catch_up(&mut self) -> Result<(), FollowError> {
+        let id = self.rt.id.clone();
+        let (size, head) = self.store.head(&id)?;
+        let from = self.ledger.size();
+        if size < from {
+            return Err(FollowError::Log(format!(
+                "the database's log has {size} entries, fewer than the {from} this node had read"
+            )));
+        }
+        if size == from {
+            return Ok(());
+        }
+        let entries = self.store.entries(&id, from, size)?;
+        if entries.len() as u64 != size - from {
+            return Err(FollowError::Log(format!(
+                "the database gave {} entries from {from}, its head says {}",
+                entries.len(),
+                size - from
+            )));
+        }
+        let mut new_leaves = HashMap::with_capacity(entries.len());
+        {
+            // Leaves first (publication statements name roots up to themselves); readers
+            // serve `log.size`, which moves only below.
+            let mut log = self.rt.log.write().unwrap_or_else(|p| p.into_inner());
+            for (i, e) in entries.iter().enumerate() {
+                let leaf = leaf_hash(e);
+                log.tree.push_leaf_hash(leaf);
+                new_leaves.insert(leaf, from + i as u64);
+            }
+        }
+        let rt = self.rt.clone();
+        let root_at = move |n: u64| {
+            rt.log
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .tree
+                .root_at(n)
+                .ok()
+        };
+        let mut new_statements: Vec<(u64, Statement)> = Vec::new();
+        let mut approvals: Vec<u64> = Vec::new();
+        replay(
+            &mut self.ledger,
+            &entries,
+            &root_at,
+            |index, a| {
+                if matches!(a.verified.statement, Statement::Publication(_)) {
+                    approvals.push(index);
+                }
+                new_statements.push((index, a.verified.statement));
+            },
+            |index, rejection| Refused::Stop(format!("entry {index}: {rejection}")),
+        )
+        .map_err(FollowError::Log)?;
+        let root = root_at(size).unwrap_or(skytale_tlog::EMPTY_ROOT);
+        let cp = parse_signed_checkpoint(&head, &self.rt.log_key)
+            .map_err(|why| FollowError::Log(format!("the head checkpoint: {why}")))?;
+        if cp.size != size || cp.root != root {
+            return Err(FollowError::Log(format!(
+                "the head checkpoint (size {}) is not the root of the {size} entries",
+                cp.size
+            )));
+        }
+        // This node's own rollback guard, for the day it sequences.
+        self.store.keep_checkpoint(&id, &head)?;
+        self.signer.kept(size, root);
+        self.head.clone_from(&head);
+        let mut publications_changed = false;
+        let mut log = self.rt.log.write().unwrap_or_else(|p| p.into_inner());
+        log.entries.extend(entries.into_iter().map(Arc::from));
+        log.leaf_index.extend(new_leaves);
+        log.size = size;
+        log.checkpoint = Arc::from(head);
+        if !approvals.is_empty() {
+            log.pending = Arc::new(self.ledger.pending_approvals());
+        }
+        log.approval_indexes.extend(approvals);
+        log.content_size = self.ledger.content_size();
+        if let Some((published, _)) = self.ledger.published() {
+            log.published = published;
+        }
+        if log.publications.len() != self.ledger.publications().len() {
+            log.publications = Arc::new(self.ledger.publications().to_vec());
+            publications_changed = true;
+        }
+        drop(log);
+        *self.rt.keys.write().unwrap_or_else(|p| p.into_inner()) = self.ledger.keys().clone();
+        self.hand_over(new_statements, publications_changed);
+        Ok(())
+    }
+
     fn run(mut self, rx: flume::Receiver<Work>) {
         // A submitted batch is sequenced on its own, after the single submissions before it.
         let mut next = None;
@@ -821,7 +1001,15 @@ impl Sequencer {
                 .and_then(|checkpoint| {
                     let refs: Vec<&[u8]> = new_entries.iter().map(|e| &e[..]).collect();
                     self.store
-                        .append(&self.rt.id, first_index, &refs, &checkpoint)
+                        .append(
+                            &self.rt.id,
+                            Extends {
+                                size: first_index,
+                                checkpoint: &self.head,
+                            },
+                            &refs,
+                            &checkpoint,
+                        )
                         .and_then(|()| self.store.keep_checkpoint(&self.rt.id, &checkpoint))
                         .map(|()| checkpoint)
                         .map_err(|e| e.to_string())
@@ -831,6 +1019,7 @@ impl Sequencer {
                 Err(why) => self.stop(pending, &why),
             };
             self.signer.kept(size, root);
+            self.head.clone_from(&checkpoint);
             let mut log = self.rt.log.write().unwrap_or_else(|p| p.into_inner());
             log.entries.extend(new_entries);
             log.leaf_index.extend(new_leaves);
@@ -990,6 +1179,18 @@ impl Sequencer {
             publications,
             published,
         });
+    }
+}
+
+/// Why following the log failed: the database (asked again) or the log itself (stop).
+enum FollowError {
+    Store(skytale_store::StoreError),
+    Log(String),
+}
+
+impl From<skytale_store::StoreError> for FollowError {
+    fn from(e: skytale_store::StoreError) -> FollowError {
+        FollowError::Store(e)
     }
 }
 

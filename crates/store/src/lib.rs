@@ -5,12 +5,19 @@
 //! (acceptance state, tree, tally) is recomputed from the entries at start-up, so the store
 //! can never disagree with the log.
 //!
-//! The embedded default is SQLite: one file `skytale.sqlite` in the data directory, WAL
-//! journal, `synchronous=FULL`, so a batch is on disk before any receipt is sent.
+//! Two backends sit behind the one [`Store`]: the embedded default, SQLite (one file
+//! `skytale.sqlite` in the data directory, WAL journal, `synchronous=FULL`; see `sqlite.rs`),
+//! and PostgreSQL (`pg.rs`), for a deployment across two data centres: a primary with a
+//! synchronous standby, so a commit, and so every receipt, is on both before it is answered.
+//! [`Location`] names which (`--store`). The log key and the kept checkpoint stay files in
+//! the data directory of each node whatever the backend.
 //!
-//! **Architecture invariant:** appends are fenced. [`Store::append`] names the index of its
-//! first entry and the transaction fails unless the log has exactly that many entries, so two
-//! sequencers (or a stale one) can never write diverging logs.
+//! **Architecture invariant:** appends are fenced. [`Store::append`] names the log position it
+//! extends (the index of its first entry and, for the shared database, the checkpoint the log
+//! has there), and the transaction fails unless the log is exactly there, so two sequencers
+//! (or a stale one) can never write diverging logs. In PostgreSQL the fence is a
+//! compare-and-swap of the election's `head` row, atomic in the database, so it holds between
+//! nodes in different data centres.
 //!
 //! The database is not the only witness of the log: the last checkpoint the log key signed is
 //! also kept in a file of its own beside the key ([`Store::keep_checkpoint`]), which the
@@ -19,17 +26,16 @@
 //! one at start-up, instead of silently carrying on from an older size.
 
 mod kept;
+pub mod pg;
+mod sqlite;
 mod subscriptions;
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-use rusqlite::{params, Connection, OptionalExtension};
-use sha2::{Digest, Sha256};
 
 pub use subscriptions::{
     Attempt, DeliveryRow, Enqueued, EventRow, Follower, NewDelivery, Subscriptions, Webhook,
@@ -38,10 +44,6 @@ pub use subscriptions::{
 
 /// The SQLite file's name inside the data directory.
 pub const DB_FILE: &str = "skytale.sqlite";
-/// Schema version written to `PRAGMA user_version`. Version 2 added the held submissions'
-/// note hash (one row per note) and reporter key (the per-key bound); a version 1 database is
-/// upgraded in place when opened.
-const SCHEMA_VERSION: i64 = 2;
 /// Most submissions of one reporter key waiting for review (state `held`) in one election.
 /// Beyond it [`Store::hold`] answers [`Hold::TooMany`] and stores nothing, so a key holder
 /// (or a stolen key) sending implausible counts can fill at most this many rows of at most
@@ -51,24 +53,6 @@ const SCHEMA_VERSION: i64 = 2;
 pub const MAX_HELD_PER_KEY: u64 = 1_000;
 /// The suffix of the kept checkpoint's file, `keys/<election>.checkpoint`.
 const KEPT_SUFFIX: &str = ".checkpoint";
-/// The writer's own automatic checkpoint once a [`Store::start_checkpointer`] runs: only a
-/// bound on the WAL (64 MiB of 4 KiB pages) should the checkpointer fall behind.
-const FALLBACK_AUTOCHECKPOINT_PAGES: i64 = 16_384;
-/// WAL frames above which the checkpointer asks the writer to start the WAL over: before its
-/// next batch the writer runs a `RESTART` checkpoint, which copies the few frames the passive
-/// passes left. Without it a WAL written to without pause is never completely copied at the
-/// moment a write begins, so SQLite never rewinds it and it grows to the fallback bound (and
-/// the checkpointer cannot do the restart itself: it would have to hold the writer off, and
-/// loses that race to a writer that commits back to back).
-const RESTART_FRAMES: i64 = 4_096;
-/// Bytes appended since the last restart past which the writer starts the WAL over by itself
-/// (a checkpointer running): the checkpointer's request comes only when its thread is
-/// scheduled, which a starved machine may not do for a while; this bounds the WAL whatever
-/// the scheduler does. A WAL holds two to three times the bytes appended (a 4 KiB page per
-/// frame, index pages besides), so this is about the size of [`RESTART_FRAMES`] frames: a
-/// checkpointer that keeps up asks at about the same moment, and then the restart finds the
-/// frames copied already and costs little.
-const RESTART_BYTES: u64 = 8 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -82,18 +66,33 @@ pub enum StoreError {
         context: &'static str,
         source: rusqlite::Error,
     },
-    #[error("the database {path} has schema version {found}; this skytale understands version {SCHEMA_VERSION}")]
-    Schema { path: PathBuf, found: i64 },
+    #[error("PostgreSQL error ({context}): {source}")]
+    Pg {
+        context: &'static str,
+        source: postgres::Error,
+    },
+    #[error("PostgreSQL: {0}")]
+    PgGone(String),
+    #[error("the database {place} has schema version {found}; this skytale understands version {expected}")]
+    Schema {
+        place: String,
+        found: i64,
+        expected: i64,
+    },
+    #[error("not a store location: {0:?} (give `sqlite` or a postgres:// URL)")]
+    Location(String),
     #[error("election {0:?} already exists")]
     ElectionExists(String),
     #[error("election {0:?} does not exist")]
     NoSuchElection(String),
-    #[error("append to {election:?} expected the log to have {expected} entries but it has {actual} (another writer?)")]
+    #[error("append to {election:?} expected the log to have {expected} entries but it has {actual}: another node is sequencing this election (or this one is stale); this node stops sequencing")]
     Fenced {
         election: String,
         expected: u64,
         actual: u64,
     },
+    #[error("append to {election:?} extends size {size} with a checkpoint the database's head does not have there: another node sequenced a log of that size with other entries; this node stops sequencing")]
+    FencedCheckpoint { election: String, size: u64 },
     #[error("cannot start the WAL checkpointer thread: {source}")]
     Thread { source: std::io::Error },
     #[error("key file {path}: {source}")]
@@ -108,16 +107,46 @@ pub enum StoreError {
     },
 }
 
-/// `PRAGMA wal_checkpoint(PASSIVE)`: (frames in the WAL, frames checkpointed).
-fn checkpoint_passive(conn: &Connection) -> Result<(i64, i64), StoreError> {
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-        Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-    })
-    .map_err(db("checkpoint the WAL"))
+impl StoreError {
+    /// Whether the error is the fence refusing an append: another node moved the log first.
+    pub fn is_fenced(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Fenced { .. } | StoreError::FencedCheckpoint { .. }
+        )
+    }
 }
 
-fn db(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
-    move |source| StoreError::Db { context, source }
+/// Where the store's database is (`--store`): SQLite in the data directory (the default), or
+/// a PostgreSQL database by its URL (`postgres://user@host:port/db`, libpq's form; a schema
+/// other than `public` with `?options=-csearch_path%3Dname`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Location {
+    #[default]
+    Sqlite,
+    Postgres(String),
+}
+
+impl std::str::FromStr for Location {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Location, StoreError> {
+        if s == "sqlite" {
+            Ok(Location::Sqlite)
+        } else if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Ok(Location::Postgres(s.to_string()))
+        } else {
+            Err(StoreError::Location(s.to_string()))
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Sqlite => f.write_str("sqlite"),
+            Location::Postgres(url) => f.write_str(url),
+        }
+    }
 }
 
 /// An election as listed by the store.
@@ -161,95 +190,58 @@ pub struct HoldRequest<'a> {
     pub reasons_json: &'a str,
 }
 
-/// The SQLite store. The writer's connection behind a mutex: the sequencer is the only writer
-/// and the log is served from memory, so there is no contention worth a pool. The officials'
-/// reads of held submissions go through a second connection (`reader`), which WAL lets read
-/// while the writer commits, so a page of them never holds up an append.
+/// The log position an append extends: the log's size and the checkpoint it has there (as the
+/// log signed it; see [`Store::head`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Extends<'a> {
+    pub size: u64,
+    pub checkpoint: &'a [u8],
+}
+
+enum Backend {
+    Sqlite(Box<sqlite::Sqlite>),
+    Postgres(pg::Pg),
+}
+
+/// The store: the database of one [`Location`] and the data directory of this node (log key,
+/// kept checkpoint).
 pub struct Store {
     /// The kept-checkpoint files open for keeping, by election.
     kept: Mutex<std::collections::HashMap<String, kept::Slots>>,
-    conn: Mutex<Connection>,
-    reader: Mutex<Connection>,
     dir: PathBuf,
-    /// Set by the checkpointer: the writer rewinds the WAL before its next append.
-    restart_wanted: AtomicBool,
-    /// Whether a checkpointer runs (then the writer also counts [`RESTART_BYTES`]).
-    checkpointer: AtomicBool,
-    /// Bytes the writer appended since it last started the WAL over.
-    since_restart: std::sync::atomic::AtomicU64,
+    backend: Backend,
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in `data_dir`.
+    /// Opens (creating if needed) the SQLite store in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        Store::open_at(data_dir, &Location::Sqlite)
+    }
+
+    /// Opens (creating its tables if needed) the store at `location`, with `data_dir` for this
+    /// node's log keys and kept checkpoints (and the SQLite file).
+    pub fn open_at(data_dir: &Path, location: &Location) -> Result<Store, StoreError> {
         fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.to_path_buf(),
             source,
         })?;
-        let path = data_dir.join(DB_FILE);
-        let conn = Connection::open(&path).map_err(db("open"))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(db("enable WAL"))?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(db("set synchronous"))?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(db("enable foreign keys"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(db("set busy timeout"))?;
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(db("read schema version"))?;
-        match version {
-            0 => {
-                conn.execute_batch(
-                    "BEGIN;
-                     CREATE TABLE election (
-                         id TEXT PRIMARY KEY,
-                         created_at TEXT NOT NULL
-                     );
-                     CREATE TABLE entry (
-                         election TEXT NOT NULL REFERENCES election(id),
-                         idx INTEGER NOT NULL,
-                         data BLOB NOT NULL,
-                         PRIMARY KEY (election, idx)
-                     ) WITHOUT ROWID;
-                     CREATE TABLE checkpoint (
-                         election TEXT NOT NULL REFERENCES election(id),
-                         size INTEGER NOT NULL,
-                         note BLOB NOT NULL,
-                         PRIMARY KEY (election, size)
-                     ) WITHOUT ROWID;
-                     CREATE TABLE held (
-                         id INTEGER PRIMARY KEY AUTOINCREMENT,
-                         election TEXT NOT NULL REFERENCES election(id),
-                         note BLOB NOT NULL,
-                         reasons TEXT NOT NULL,
-                         received_at TEXT NOT NULL,
-                         state TEXT NOT NULL DEFAULT 'held'
-                     );
-                     PRAGMA user_version = 1;
-                     COMMIT;",
-                )
-                .map_err(db("create schema"))?;
-                upgrade_to_2(&conn)?;
-            }
-            1 => upgrade_to_2(&conn)?,
-            SCHEMA_VERSION => {}
-            found => return Err(StoreError::Schema { path, found }),
-        }
-        let reader = Connection::open(&path).map_err(db("open the reader's connection"))?;
-        reader
-            .busy_timeout(Duration::from_secs(10))
-            .map_err(db("set the reader's busy timeout"))?;
+        let backend = match location {
+            Location::Sqlite => Backend::Sqlite(Box::new(sqlite::Sqlite::open(data_dir)?)),
+            Location::Postgres(url) => Backend::Postgres(pg::Pg::open(url)?),
+        };
         Ok(Store {
             kept: Mutex::new(std::collections::HashMap::new()),
-            conn: Mutex::new(conn),
-            reader: Mutex::new(reader),
             dir: data_dir.to_path_buf(),
-            restart_wanted: AtomicBool::new(false),
-            checkpointer: AtomicBool::new(false),
-            since_restart: std::sync::atomic::AtomicU64::new(0),
+            backend,
         })
+    }
+
+    /// `sqlite` or `postgres`, for logs and reports.
+    pub fn backend_name(&self) -> &'static str {
+        match &self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
     }
 
     /// Starts a thread that copies committed WAL frames into the database file every `every`,
@@ -259,44 +251,12 @@ impl Store {
     /// of the sequencer's time at 200,000 stations), while submitters waited for their
     /// receipts. A passive checkpoint never blocks the writer, and durability does not depend
     /// on it (a commit is durable once its WAL frames are synced). The thread ends when the
-    /// store is dropped.
+    /// store is dropped. SQLite only: PostgreSQL checkpoints by itself, off the commit path.
     pub fn start_checkpointer(self: &Arc<Self>, every: Duration) -> Result<(), StoreError> {
-        let path = self.dir.join(DB_FILE);
-        let conn = Connection::open(&path).map_err(db("open the checkpointer's connection"))?;
-        // Two checkpoints exclude each other: a pass that meets the writer's restart waits
-        // for it (milliseconds) instead of skipping.
-        conn.busy_timeout(Duration::from_secs(1))
-            .map_err(db("set the checkpointer's busy timeout"))?;
-        self.conn()
-            .pragma_update(None, "wal_autocheckpoint", FALLBACK_AUTOCHECKPOINT_PAGES)
-            .map_err(db("set wal_autocheckpoint"))?;
-        self.checkpointer.store(true, Ordering::Relaxed);
-        let store = Arc::downgrade(self);
-        std::thread::Builder::new()
-            .name("wal-checkpoint".into())
-            .spawn(move || loop {
-                std::thread::sleep(every);
-                if store.strong_count() == 0 {
-                    return;
-                }
-                // A failed or partial pass (busy) leaves the frames for the next one; the
-                // writer's fallback bounds the WAL meanwhile.
-                let Ok((frames, _)) = checkpoint_passive(&conn) else {
-                    continue;
-                };
-                if frames > RESTART_FRAMES {
-                    let Some(store) = store.upgrade() else { return };
-                    store.restart_wanted.store(true, Ordering::Relaxed);
-                }
-            })
-            .map_err(|source| StoreError::Thread { source })?;
-        Ok(())
-    }
-
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave a transaction half-applied (SQLite rolls
-        // back), so a poisoned lock is safe to reuse.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        match &self.backend {
+            Backend::Sqlite(s) => s.start_checkpointer(every),
+            Backend::Postgres(_) => Ok(()),
+        }
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -312,63 +272,38 @@ impl Store {
         head: &[Vec<u8>],
         checkpoint: &[u8],
     ) -> Result<(), StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(db("begin"))?;
-        let exists: bool = tx
-            .query_row("SELECT 1 FROM election WHERE id = ?1", [id], |_| Ok(()))
-            .optional()
-            .map_err(db("look up election"))?
-            .is_some();
-        if exists {
-            return Err(StoreError::ElectionExists(id.to_string()));
+        match &self.backend {
+            Backend::Sqlite(s) => s.create_election(id, created_at, head, checkpoint),
+            Backend::Postgres(p) => p.create_election(id, created_at, head, checkpoint),
         }
-        tx.execute(
-            "INSERT INTO election (id, created_at) VALUES (?1, ?2)",
-            params![id, created_at],
-        )
-        .map_err(db("insert election"))?;
-        {
-            let mut insert = tx
-                .prepare("INSERT INTO entry (election, idx, data) VALUES (?1, ?2, ?3)")
-                .map_err(db("prepare insert entry"))?;
-            for (i, e) in head.iter().enumerate() {
-                insert
-                    .execute(params![id, i as i64, e])
-                    .map_err(db("insert the definition entries"))?;
-            }
-        }
-        tx.execute(
-            "INSERT INTO checkpoint (election, size, note) VALUES (?1, ?2, ?3)",
-            params![id, head.len() as i64, checkpoint],
-        )
-        .map_err(db("insert checkpoint"))?;
-        tx.commit().map_err(db("commit"))
     }
 
     pub fn elections(&self) -> Result<Vec<ElectionRow>, StoreError> {
-        let conn = self.conn();
-        let mut st = conn
-            .prepare(
-                "SELECT e.id, e.created_at, (SELECT COALESCE(MAX(idx) + 1, 0) FROM entry WHERE election = e.id)
-                 FROM election e ORDER BY e.created_at, e.id",
-            )
-            .map_err(db("list elections"))?;
-        let rows = st
-            .query_map([], |r| {
-                Ok(ElectionRow {
-                    id: r.get(0)?,
-                    created_at: r.get(1)?,
-                    size: r.get::<_, i64>(2)? as u64,
-                })
-            })
-            .map_err(db("list elections"))?;
-        rows.collect::<Result<_, _>>().map_err(db("list elections"))
+        match &self.backend {
+            Backend::Sqlite(s) => s.elections(),
+            Backend::Postgres(p) => p.elections(),
+        }
     }
 
     /// Number of entries of an election's log.
     pub fn size(&self, election: &str) -> Result<u64, StoreError> {
-        let conn = self.conn();
-        size_of(&conn, election)
+        match &self.backend {
+            Backend::Sqlite(s) => s.size(election),
+            Backend::Postgres(p) => p.head(election).map(|(size, _)| size),
+        }
+    }
+
+    /// The head of an election's log as the fence knows it: its size and the checkpoint the
+    /// last append wrote there, as the log signed it (without the cosignatures
+    /// [`Store::attach_cosignatures`] adds). An append names it ([`Extends`]).
+    pub fn head(&self, election: &str) -> Result<(u64, Vec<u8>), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => Ok((
+                s.size(election)?,
+                s.latest_checkpoint(election)?.unwrap_or_default(),
+            )),
+            Backend::Postgres(p) => p.head(election),
+        }
     }
 
     /// Entries `[start, end)` in order.
@@ -378,65 +313,30 @@ impl Store {
         start: u64,
         end: u64,
     ) -> Result<Vec<Vec<u8>>, StoreError> {
-        let conn = self.conn();
-        let mut st = conn
-            .prepare_cached("SELECT data FROM entry WHERE election = ?1 AND idx >= ?2 AND idx < ?3 ORDER BY idx")
-            .map_err(db("read entries"))?;
-        let rows = st
-            .query_map(params![election, start as i64, end as i64], |r| {
-                r.get::<_, Vec<u8>>(0)
-            })
-            .map_err(db("read entries"))?;
-        rows.collect::<Result<_, _>>().map_err(db("read entries"))
+        match &self.backend {
+            Backend::Sqlite(s) => s.entries(election, start, end),
+            Backend::Postgres(p) => p.entries(election, start, end),
+        }
     }
 
-    /// Appends a batch and its checkpoint in one transaction. `first_index` fences the write.
+    /// Appends a batch and its checkpoint in one transaction, at the position `at` names: the
+    /// fence. The write is refused ([`StoreError::Fenced`], [`StoreError::FencedCheckpoint`])
+    /// unless the log has exactly `at.size` entries and, in the shared PostgreSQL database,
+    /// its head is the checkpoint `at.checkpoint` (a compare-and-swap of the head row, so of
+    /// two nodes that both extend one head exactly one succeeds, and a node that missed
+    /// another's appends can never write after them). SQLite fences on the size alone: its
+    /// file has one writer at a time and lives on one machine.
     pub fn append(
         &self,
         election: &str,
-        first_index: u64,
+        at: Extends<'_>,
         entries: &[&[u8]],
         checkpoint: &[u8],
     ) -> Result<(), StoreError> {
-        let mut conn = self.conn();
-        let bytes = entries.iter().map(|e| e.len() as u64).sum::<u64>() + checkpoint.len() as u64;
-        let appended = self.since_restart.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        let wanted = self.restart_wanted.swap(false, Ordering::Relaxed);
-        if wanted || (appended > RESTART_BYTES && self.checkpointer.load(Ordering::Relaxed)) {
-            // Not an error for the batch if it fails: the WAL is only bounded less tightly.
-            let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
-            self.since_restart.store(0, Ordering::Relaxed);
+        match &self.backend {
+            Backend::Sqlite(s) => s.append(election, at.size, entries, checkpoint),
+            Backend::Postgres(p) => p.append(election, at, entries, checkpoint),
         }
-        let tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(db("begin"))?;
-        let actual = size_of(&tx, election)?;
-        if actual != first_index {
-            return Err(StoreError::Fenced {
-                election: election.to_string(),
-                expected: first_index,
-                actual,
-            });
-        }
-        {
-            let mut st = tx
-                .prepare_cached("INSERT INTO entry (election, idx, data) VALUES (?1, ?2, ?3)")
-                .map_err(db("insert entry"))?;
-            for (i, e) in entries.iter().enumerate() {
-                st.execute(params![election, (first_index + i as u64) as i64, e])
-                    .map_err(db("insert entry"))?;
-            }
-        }
-        tx.prepare_cached("INSERT INTO checkpoint (election, size, note) VALUES (?1, ?2, ?3)")
-            .and_then(|mut st| {
-                st.execute(params![
-                    election,
-                    (first_index + entries.len() as u64) as i64,
-                    checkpoint
-                ])
-            })
-            .map_err(db("insert checkpoint"))?;
-        tx.commit().map_err(db("commit"))
     }
 
     /// Replaces the stored note of the checkpoint of `size` with the same checkpoint carrying
@@ -448,26 +348,36 @@ impl Store {
         size: u64,
         note: &[u8],
     ) -> Result<bool, StoreError> {
-        let conn = self.conn();
-        let n = conn
-            .execute(
-                "UPDATE checkpoint SET note = ?3 WHERE election = ?1 AND size = ?2",
-                params![election, size as i64, note],
-            )
-            .map_err(db("store cosigned checkpoint"))?;
-        Ok(n == 1)
+        match &self.backend {
+            Backend::Sqlite(s) => s.attach_cosignatures(election, size, note),
+            Backend::Postgres(p) => p.attach_cosignatures(election, size, note),
+        }
+    }
+
+    /// The stored checkpoint of `election` at `size` (with any cosignatures attached).
+    pub fn checkpoint_at(&self, election: &str, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.checkpoint_at(election, size),
+            Backend::Postgres(p) => p.checkpoint_at(election, size),
+        }
+    }
+
+    /// Whether the database is a standby (PostgreSQL in recovery: read-only, following a
+    /// primary). A node following the log there takes over sequencing once it is promoted.
+    /// SQLite never is.
+    pub fn is_standby(&self) -> Result<bool, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(false),
+            Backend::Postgres(p) => p.is_standby(),
+        }
     }
 
     /// The latest signed checkpoint of an election.
     pub fn latest_checkpoint(&self, election: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let conn = self.conn();
-        conn.query_row(
-            "SELECT note FROM checkpoint WHERE election = ?1 ORDER BY size DESC LIMIT 1",
-            [election],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(db("read checkpoint"))
+        match &self.backend {
+            Backend::Sqlite(s) => s.latest_checkpoint(election),
+            Backend::Postgres(p) => p.latest_checkpoint(election),
+        }
     }
 
     /// Stores a submission held for review, signed by `reporter` (the key that signed it), at
@@ -501,104 +411,41 @@ impl Store {
         requests: &[HoldRequest<'_>],
         received_at: &str,
     ) -> Result<Vec<Hold>, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(db("begin"))?;
-        let mut out = Vec::with_capacity(requests.len());
-        let mut written = false;
-        for r in requests {
-            let hash = Sha256::digest(r.note).to_vec();
-            let existing: Option<i64> = tx
-                .prepare_cached("SELECT id FROM held WHERE election = ?1 AND note_hash = ?2")
-                .and_then(|mut st| {
-                    st.query_row(params![election, hash], |row| row.get(0))
-                        .optional()
-                })
-                .map_err(db("look up held note"))?;
-            if let Some(id) = existing {
-                out.push(Hold::Held { id, new: false });
-                continue;
-            }
-            let pending: i64 = tx
-                .prepare_cached(
-                    "SELECT COUNT(*) FROM held WHERE election = ?1 AND reporter = ?2 AND state = 'held'",
-                )
-                .and_then(|mut st| st.query_row(params![election, r.reporter], |row| row.get(0)))
-                .map_err(db("count held submissions"))?;
-            let pending = u64::try_from(pending).unwrap_or(0);
-            if pending >= MAX_HELD_PER_KEY {
-                out.push(Hold::TooMany { pending });
-                continue;
-            }
-            tx.prepare_cached(
-                "INSERT INTO held (election, note, reasons, received_at, note_hash, reporter) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .and_then(|mut st| {
-                st.execute(params![
-                    election,
-                    r.note,
-                    r.reasons_json,
-                    received_at,
-                    hash,
-                    r.reporter
-                ])
-            })
-            .map_err(db("hold submission"))?;
-            out.push(Hold::Held {
-                id: tx.last_insert_rowid(),
-                new: true,
-            });
-            written = true;
+        match &self.backend {
+            Backend::Sqlite(s) => s.hold_many(election, requests, received_at),
+            Backend::Postgres(p) => p.hold_many(election, requests, received_at),
         }
-        // Nothing new (every note already held, or refused): no commit, no fsync.
-        if written {
-            tx.commit().map_err(db("commit"))?;
-        }
-        Ok(out)
     }
 
     /// At most `limit` held submissions of `election` with an id above `after`, oldest first:
     /// a page, so a flood of held submissions is never read (nor the connection held) at once.
+    /// Read through a connection of its own, never the writer's.
     pub fn held_page(
         &self,
         election: &str,
         after: i64,
         limit: usize,
     ) -> Result<Vec<HeldRow>, StoreError> {
-        // The reader's connection: the writer's lock (appends) is never taken here.
-        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
-        let mut st = conn
-            .prepare(
-                "SELECT id, note, reasons, received_at, state FROM held \
-                 WHERE election = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-            )
-            .map_err(db("list held"))?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = st
-            .query_map(params![election, after, limit], |r| {
-                Ok(HeldRow {
-                    id: r.get(0)?,
-                    note: r.get(1)?,
-                    reasons: r.get(2)?,
-                    received_at: r.get(3)?,
-                    state: r.get(4)?,
-                })
-            })
-            .map_err(db("list held"))?;
-        rows.collect::<Result<_, _>>().map_err(db("list held"))
+        match &self.backend {
+            Backend::Sqlite(s) => s.held_page(election, after, limit),
+            Backend::Postgres(p) => p.held_page(election, after, limit),
+        }
     }
 
     /// Marks a held submission `released` (it was appended to the log) or `rejected`.
     pub fn set_held_state(&self, id: i64, state: &str) -> Result<(), StoreError> {
-        let conn = self.conn();
-        conn.execute(
-            "UPDATE held SET state = ?1 WHERE id = ?2",
-            params![state, id],
-        )
-        .map_err(db("update held"))?;
-        Ok(())
+        match &self.backend {
+            Backend::Sqlite(s) => s.set_held_state(id, state),
+            Backend::Postgres(p) => p.set_held_state(id, state),
+        }
+    }
+
+    /// Every stored checkpoint of `election` as (size, note), smallest first (for `fsck`).
+    pub fn checkpoints(&self, election: &str) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.checkpoints(election),
+            Backend::Postgres(p) => p.checkpoints(election),
+        }
     }
 
     fn key_path(&self, election: &str) -> PathBuf {
@@ -723,77 +570,6 @@ impl Store {
         out.sort();
         Ok(out)
     }
-
-    /// Every stored checkpoint of `election` as (size, note), smallest first (for `fsck`).
-    pub fn checkpoints(&self, election: &str) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        let conn = self.conn();
-        let mut st = conn
-            .prepare("SELECT size, note FROM checkpoint WHERE election = ?1 ORDER BY size")
-            .map_err(db("read checkpoints"))?;
-        let rows = st
-            .query_map([election], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Vec<u8>>(1)?))
-            })
-            .map_err(db("read checkpoints"))?;
-        rows.collect::<Result<_, _>>()
-            .map_err(db("read checkpoints"))
-    }
-}
-
-/// Schema 1 → 2: each held row gets the SHA-256 of its note (unique per election: one row per
-/// note) and the key that signed it (counted against [`MAX_HELD_PER_KEY`]). Rows held before
-/// have no reporter (the bound counts only rows held from now on). Copies of one note held
-/// before are kept, readable: the first under the note's hash, the later ones under a hash of
-/// their own id, so the unique index can be built.
-fn upgrade_to_2(conn: &Connection) -> Result<(), StoreError> {
-    let run = || -> rusqlite::Result<()> {
-        let tx = conn.unchecked_transaction()?;
-        tx.execute_batch(
-            "ALTER TABLE held ADD COLUMN note_hash BLOB;
-             ALTER TABLE held ADD COLUMN reporter TEXT NOT NULL DEFAULT '';",
-        )?;
-        let rows: Vec<(i64, String, Vec<u8>)> = {
-            let mut st = tx.prepare("SELECT id, election, note FROM held ORDER BY id")?;
-            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            rows.collect::<Result<_, _>>()?
-        };
-        let mut seen = std::collections::HashSet::new();
-        for (id, election, note) in rows {
-            let mut hash = Sha256::digest(&note).to_vec();
-            if !seen.insert((election, hash.clone())) {
-                hash = Sha256::digest(format!("duplicate held row {id}")).to_vec();
-            }
-            tx.execute(
-                "UPDATE held SET note_hash = ?1 WHERE id = ?2",
-                params![hash, id],
-            )?;
-        }
-        tx.execute_batch(
-            "CREATE UNIQUE INDEX held_note ON held (election, note_hash);
-             CREATE INDEX held_reporter ON held (election, reporter, state);
-             PRAGMA user_version = 2;",
-        )?;
-        tx.commit()
-    };
-    run().map_err(db("upgrade the schema to version 2"))
-}
-
-fn size_of(conn: &Connection, election: &str) -> Result<u64, StoreError> {
-    // Cached statements: the sequencer asks once per batch, and preparing cost more than the
-    // probes themselves.
-    let exists = conn
-        .prepare_cached("SELECT 1 FROM election WHERE id = ?1")
-        .and_then(|mut st| st.query_row([election], |_| Ok(())).optional())
-        .map_err(db("look up election"))?;
-    if exists.is_none() {
-        return Err(StoreError::NoSuchElection(election.to_string()));
-    }
-    let n: i64 = conn
-        // MAX over the primary key is a single index probe; COUNT(*) would scan the log.
-        .prepare_cached("SELECT COALESCE(MAX(idx) + 1, 0) FROM entry WHERE election = ?1")
-        .and_then(|mut st| st.query_row([election], |r| r.get(0)))
-        .map_err(db("count entries"))?;
-    Ok(n as u64)
 }
 
 /// Writes a file readable only by its owner (0600), creating it anew.

@@ -21,7 +21,8 @@ use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::{db, StoreError};
+use crate::sqlite::db;
+use crate::StoreError;
 
 /// The push database's file name inside the data directory.
 pub const PUSH_DB_FILE: &str = "push.sqlite";
@@ -201,7 +202,13 @@ impl Subscriptions {
                 )
                 .map_err(db("create the push schema"))?,
             PUSH_SCHEMA_VERSION => {}
-            found => return Err(StoreError::Schema { path, found }),
+            found => {
+                return Err(StoreError::Schema {
+                    place: path.display().to_string(),
+                    found,
+                    expected: PUSH_SCHEMA_VERSION,
+                })
+            }
         }
         Ok(Subscriptions {
             conn: Mutex::new(conn),

@@ -4,7 +4,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use skytale_store::{Store, DB_FILE};
+use skytale_store::{Extends, Store, DB_FILE};
+
+/// The position an append extends (SQLite fences on the size).
+fn at(size: u64) -> Extends<'static> {
+    Extends {
+        size,
+        checkpoint: b"",
+    }
+}
 
 /// A store in a fresh directory with election `e` (entry 0 only) and a checkpointer running
 /// every `every`.
@@ -31,7 +39,12 @@ fn committed_entries_reach_the_database_file_without_the_writer_checkpointing() 
         let refs: Vec<&[u8]> = (0..10).map(|_| entry.as_slice()).collect();
         let first = 1 + batch * 10;
         store
-            .append("e", first, &refs, format!("cp{}", first + 10).as_bytes())
+            .append(
+                "e",
+                at(first),
+                &refs,
+                format!("cp{}", first + 10).as_bytes(),
+            )
             .unwrap();
     }
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -66,7 +79,7 @@ fn a_wal_written_to_without_pause_is_started_over() {
     let mut largest = 0;
     let mut first = 1u64;
     while first < 1 + 48 * 1024 {
-        store.append("e", first, &refs, b"cp").unwrap();
+        store.append("e", at(first), &refs, b"cp").unwrap();
         first += 50;
         largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
     }
@@ -89,7 +102,7 @@ fn a_starved_checkpointer_still_leaves_the_wal_bounded() {
     let mut largest = 0;
     let mut first = 1u64;
     while first < 1 + 48 * 1024 {
-        store.append("e", first, &refs, b"cp").unwrap();
+        store.append("e", at(first), &refs, b"cp").unwrap();
         first += 50;
         largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
     }

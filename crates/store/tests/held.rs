@@ -1,5 +1,7 @@
 //! Held submissions are read a page at a time, per election, oldest first; a note is held
-//! once however often it is posted, and one key has a bounded number waiting.
+//! once however often it is posted, and one key has a bounded number waiting. On both backends.
+
+mod common;
 
 use skytale_store::{Hold, HoldRequest, Store, MAX_HELD_PER_KEY};
 
@@ -12,97 +14,99 @@ fn id(h: Hold) -> i64 {
 
 #[test]
 fn held_submissions_are_paged_by_id_and_kept_apart_per_election() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = Store::open(tmp.path()).unwrap();
-    for e in ["a", "b"] {
-        store
-            .create_election(e, "2026-11-26T00:00:00Z", &[b"head".to_vec()], b"cp")
-            .unwrap();
+    for backend in common::backends("held_paged") {
+        let store = &backend.store;
+        for e in ["a", "b"] {
+            store
+                .create_election(e, "2026-11-26T00:00:00Z", &[b"head".to_vec()], b"cp")
+                .unwrap();
+        }
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            ids.push(id(store
+                .hold(
+                    "a",
+                    format!("note {i}").as_bytes(),
+                    "key",
+                    "[]",
+                    "2026-11-26T01:00:00Z",
+                )
+                .unwrap()));
+            store
+                .hold(
+                    "b",
+                    format!("other {i}").as_bytes(),
+                    "key",
+                    "[]",
+                    "2026-11-26T01:00:00Z",
+                )
+                .unwrap();
+        }
+        let first = store.held_page("a", 0, 2).unwrap();
+        assert_eq!(first.iter().map(|r| r.id).collect::<Vec<_>>(), ids[..2]);
+        assert_eq!(first[0].note, b"note 0");
+        assert_eq!(first[0].state, "held");
+        let rest = store.held_page("a", first[1].id, 10).unwrap();
+        assert_eq!(rest.iter().map(|r| r.id).collect::<Vec<_>>(), ids[2..]);
+        assert!(store.held_page("a", ids[4], 10).unwrap().is_empty());
+        assert!(store.held_page("a", 0, 0).unwrap().is_empty());
     }
-    let mut ids = Vec::new();
-    for i in 0..5 {
-        ids.push(id(store
-            .hold(
-                "a",
-                format!("note {i}").as_bytes(),
-                "key",
-                "[]",
-                "2026-11-26T01:00:00Z",
-            )
-            .unwrap()));
-        store
-            .hold(
-                "b",
-                format!("other {i}").as_bytes(),
-                "key",
-                "[]",
-                "2026-11-26T01:00:00Z",
-            )
-            .unwrap();
-    }
-    let first = store.held_page("a", 0, 2).unwrap();
-    assert_eq!(first.iter().map(|r| r.id).collect::<Vec<_>>(), ids[..2]);
-    assert_eq!(first[0].note, b"note 0");
-    assert_eq!(first[0].state, "held");
-    let rest = store.held_page("a", first[1].id, 10).unwrap();
-    assert_eq!(rest.iter().map(|r| r.id).collect::<Vec<_>>(), ids[2..]);
-    assert!(store.held_page("a", ids[4], 10).unwrap().is_empty());
-    assert!(store.held_page("a", 0, 0).unwrap().is_empty());
 }
 
 #[test]
 fn a_note_held_again_is_the_same_row_and_a_key_has_a_bound() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = Store::open(tmp.path()).unwrap();
-    store
-        .create_election("a", "2026-11-26T00:00:00Z", &[b"head".to_vec()], b"cp")
-        .unwrap();
-    let t = "2026-11-26T01:00:00Z";
-    let first = store.hold("a", b"same note", "k1", "[]", t).unwrap();
-    let Hold::Held {
-        id: first,
-        new: true,
-    } = first
-    else {
-        panic!("{first:?}")
-    };
-    for _ in 0..99 {
+    for backend in common::backends("held_bound") {
+        let store = &backend.store;
+        store
+            .create_election("a", "2026-11-26T00:00:00Z", &[b"head".to_vec()], b"cp")
+            .unwrap();
+        let t = "2026-11-26T01:00:00Z";
+        let first = store.hold("a", b"same note", "k1", "[]", t).unwrap();
+        let Hold::Held {
+            id: first,
+            new: true,
+        } = first
+        else {
+            panic!("{first:?}")
+        };
+        for _ in 0..99 {
+            assert_eq!(
+                store.hold("a", b"same note", "k1", "[]", t).unwrap(),
+                Hold::Held {
+                    id: first,
+                    new: false
+                }
+            );
+        }
+        assert_eq!(store.held_page("a", 0, 1000).unwrap().len(), 1);
+
+        for i in 1..MAX_HELD_PER_KEY {
+            id(store
+                .hold("a", format!("note {i}").as_bytes(), "k1", "[]", t)
+                .unwrap());
+        }
         assert_eq!(
-            store.hold("a", b"same note", "k1", "[]", t).unwrap(),
-            Hold::Held {
-                id: first,
-                new: false
+            store.hold("a", b"one too many", "k1", "[]", t).unwrap(),
+            Hold::TooMany {
+                pending: MAX_HELD_PER_KEY
             }
         );
-    }
-    assert_eq!(store.held_page("a", 0, 1000).unwrap().len(), 1);
-
-    for i in 1..MAX_HELD_PER_KEY {
+        // Known notes still answer their row; another key is not affected; a decided one frees a
+        // place.
+        assert_eq!(
+            id(store.hold("a", b"same note", "k1", "[]", t).unwrap()),
+            first
+        );
         id(store
-            .hold("a", format!("note {i}").as_bytes(), "k1", "[]", t)
+            .hold("a", b"another key's note", "k2", "[]", t)
             .unwrap());
+        store.set_held_state(first, "rejected").unwrap();
+        id(store.hold("a", b"one too many", "k1", "[]", t).unwrap());
+        assert_eq!(
+            store.held_page("a", 0, 10_000).unwrap().len() as u64,
+            MAX_HELD_PER_KEY + 2
+        );
     }
-    assert_eq!(
-        store.hold("a", b"one too many", "k1", "[]", t).unwrap(),
-        Hold::TooMany {
-            pending: MAX_HELD_PER_KEY
-        }
-    );
-    // Known notes still answer their row; another key is not affected; a decided one frees a
-    // place.
-    assert_eq!(
-        id(store.hold("a", b"same note", "k1", "[]", t).unwrap()),
-        first
-    );
-    id(store
-        .hold("a", b"another key's note", "k2", "[]", t)
-        .unwrap());
-    store.set_held_state(first, "rejected").unwrap();
-    id(store.hold("a", b"one too many", "k1", "[]", t).unwrap());
-    assert_eq!(
-        store.held_page("a", 0, 10_000).unwrap().len() as u64,
-        MAX_HELD_PER_KEY + 2
-    );
 }
 
 #[test]
@@ -141,45 +145,46 @@ fn a_version_1_database_is_upgraded_keeping_every_held_row() {
 
 #[test]
 fn a_batch_of_holds_is_one_transaction_with_the_same_rules() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = Store::open(tmp.path()).unwrap();
-    store
-        .create_election("a", "2026-11-26T00:00:00Z", &[b"head".to_vec()], b"cp")
-        .unwrap();
-    for i in 0..MAX_HELD_PER_KEY - 2 {
-        id(store
-            .hold("a", format!("note {i}").as_bytes(), "k1", "[]", "t")
-            .unwrap());
-    }
-    let req = |note: &'static [u8], reporter: &'static str| HoldRequest {
-        note,
-        reporter,
-        reasons_json: "[]",
-    };
-    let answers = store
-        .hold_many(
-            "a",
-            &[
-                req(b"x", "k1"),
-                req(b"x", "k1"),
-                req(b"y", "k1"),
-                req(b"z", "k1"),
-                req(b"z", "k2"),
-            ],
-            "t",
-        )
-        .unwrap();
-    let Hold::Held { id: x, new: true } = answers[0] else {
-        panic!("{answers:?}")
-    };
-    assert_eq!(answers[1], Hold::Held { id: x, new: false });
-    assert!(matches!(answers[2], Hold::Held { new: true, .. }));
-    assert_eq!(
-        answers[3],
-        Hold::TooMany {
-            pending: MAX_HELD_PER_KEY
+    for backend in common::backends("held_batch") {
+        let store = &backend.store;
+        store
+            .create_election("a", "2026-11-26T00:00:00Z", &[b"head".to_vec()], b"cp")
+            .unwrap();
+        for i in 0..MAX_HELD_PER_KEY - 2 {
+            id(store
+                .hold("a", format!("note {i}").as_bytes(), "k1", "[]", "t")
+                .unwrap());
         }
-    );
-    // The same bytes from another key are the same held note.
-    assert!(matches!(answers[4], Hold::Held { new: true, .. }));
+        let req = |note: &'static [u8], reporter: &'static str| HoldRequest {
+            note,
+            reporter,
+            reasons_json: "[]",
+        };
+        let answers = store
+            .hold_many(
+                "a",
+                &[
+                    req(b"x", "k1"),
+                    req(b"x", "k1"),
+                    req(b"y", "k1"),
+                    req(b"z", "k1"),
+                    req(b"z", "k2"),
+                ],
+                "t",
+            )
+            .unwrap();
+        let Hold::Held { id: x, new: true } = answers[0] else {
+            panic!("{answers:?}")
+        };
+        assert_eq!(answers[1], Hold::Held { id: x, new: false });
+        assert!(matches!(answers[2], Hold::Held { new: true, .. }));
+        assert_eq!(
+            answers[3],
+            Hold::TooMany {
+                pending: MAX_HELD_PER_KEY
+            }
+        );
+        // The same bytes from another key are the same held note.
+        assert!(matches!(answers[4], Hold::Held { new: true, .. }));
+    }
 }

@@ -87,7 +87,17 @@ pub async fn build(dir: &Path, units: usize, regions: usize, statements: usize) 
             };
             let note = log.sign_note(&cp.to_text()).unwrap().to_bytes();
             let refs: Vec<&[u8]> = chunk.iter().map(|e| &e[..]).collect();
-            store.append(BIG_ID, first, &refs, &note).unwrap();
+            store
+                .append(
+                    BIG_ID,
+                    skytale_store::Extends {
+                        size: first,
+                        checkpoint: b"",
+                    },
+                    &refs,
+                    &note,
+                )
+                .unwrap();
         }
     }
     let state = skytale_server::AppState::open(&data).unwrap();
