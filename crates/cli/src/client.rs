@@ -102,11 +102,11 @@ impl Client {
         &self.base
     }
 
-    pub async fn election(&self, id: &str) -> Result<ElectionInfo> {
-        let url = format!("{}/api/v1/elections/{id}", self.base);
+    /// `GET url` as JSON; a failure names the URL, and an error answer its status and body.
+    async fn get_json(&self, url: &str) -> Result<serde_json::Value> {
         let resp = self
             .http
-            .get(&url)
+            .get(url)
             .send()
             .await
             .with_context(|| format!("GET {url}"))?;
@@ -117,10 +117,14 @@ impl Client {
                 resp.text().await.unwrap_or_default()
             );
         }
-        let v: serde_json::Value = resp
-            .json()
+        resp.json()
             .await
-            .with_context(|| format!("GET {url}: not JSON"))?;
+            .with_context(|| format!("GET {url}: not JSON"))
+    }
+
+    pub async fn election(&self, id: &str) -> Result<ElectionInfo> {
+        let url = format!("{}/api/v1/elections/{id}", self.base);
+        let v = self.get_json(&url).await?;
         let def: Definition = serde_json::from_value(v["definition"].clone())
             .with_context(|| format!("GET {url}: the definition does not parse"))?;
         let definition = def
@@ -276,19 +280,11 @@ impl Client {
 
     /// The published results document (`GET /api/v1/elections/<id>/results`), as JSON.
     pub async fn results(&self, election: &str) -> Result<serde_json::Value> {
-        let url = format!("{}/api/v1/elections/{election}/results", self.base);
-        let resp = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .with_context(|| format!("GET {url}"))?;
-        if !resp.status().is_success() {
-            anyhow::bail!("GET {url}: {}", resp.status());
-        }
-        resp.json()
-            .await
-            .with_context(|| format!("GET {url}: not JSON"))
+        self.get_json(&format!(
+            "{}/api/v1/elections/{election}/results",
+            self.base
+        ))
+        .await
     }
 
     /// The approval rounds (`GET /api/v1/elections/<id>/approvals`), unverified: see

@@ -15,8 +15,7 @@ use anyhow::{bail, Context, Result};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use skytale_model::{
-    ByType, ContestKind, ContestReport, Count, CountType, ReportStatus, ResultsStatement,
-    Statement, ValidDefinition,
+    ContestKind, ContestReport, Count, ReportStatus, ResultsStatement, Statement, ValidDefinition,
 };
 
 use crate::client::{check_receipt, Answer, Client};
@@ -165,16 +164,7 @@ pub fn station_results(
                 .selections
                 .iter()
                 .zip(votes)
-                .map(|(s, v)| {
-                    let mail = v * rng.gen_range(5..25) / 100;
-                    (
-                        s.id.clone(),
-                        ByType::from_iter([
-                            (CountType::ElectionDay, Count::new(v - mail)),
-                            (CountType::Mail, Count::new(mail)),
-                        ]),
-                    )
-                })
+                .map(|(s, v)| (s.id.clone(), crate::synthetic::with_types(rng, v)))
                 .collect(),
         });
     }

@@ -44,6 +44,32 @@ pub struct ReaderStats {
     pub bytes: u64,
 }
 
+impl ReaderStats {
+    /// Adds one reader's figures to the total.
+    fn absorb(&mut self, mine: ReaderStats) {
+        self.ok += mine.ok;
+        self.other += mine.other;
+        self.errors += mine.errors;
+        self.bytes += mine.bytes;
+        self.latencies.extend(mine.latencies);
+    }
+
+    /// Waits for every reader, then the total over `since` with latencies sorted.
+    async fn gather(
+        tasks: Vec<tokio::task::JoinHandle<()>>,
+        stats: Arc<Mutex<ReaderStats>>,
+        since: Instant,
+    ) -> ReaderStats {
+        for t in tasks {
+            let _ = t.await;
+        }
+        let mut s = std::mem::take(&mut *stats.lock().unwrap_or_else(|p| p.into_inner()));
+        s.elapsed = since.elapsed();
+        s.latencies.sort();
+        s
+    }
+}
+
 /// What a newsroom's poller follows: the change feed from its cursor, or the whole results
 /// document with its ETag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,21 +139,10 @@ pub fn followers(
                     }
                     tokio::time::sleep(every.saturating_sub(t.elapsed())).await;
                 }
-                let mut s = stats.lock().unwrap_or_else(|p| p.into_inner());
-                s.ok += mine.ok;
-                s.other += mine.other;
-                s.errors += mine.errors;
-                s.bytes += mine.bytes;
-                s.latencies.extend(mine.latencies);
+                stats.lock().unwrap_or_else(|p| p.into_inner()).absorb(mine);
             }));
         }
-        for t in tasks {
-            let _ = t.await;
-        }
-        let mut s = std::mem::take(&mut *stats.lock().unwrap_or_else(|p| p.into_inner()));
-        s.elapsed = start.elapsed();
-        s.latencies.sort();
-        s
+        ReaderStats::gather(tasks, stats, start).await
     })
 }
 
@@ -182,20 +197,10 @@ pub fn readers(
                         }
                     }
                 }
-                let mut s = stats.lock().unwrap_or_else(|p| p.into_inner());
-                s.ok += mine.ok;
-                s.other += mine.other;
-                s.errors += mine.errors;
-                s.latencies.extend(mine.latencies);
+                stats.lock().unwrap_or_else(|p| p.into_inner()).absorb(mine);
             }));
         }
-        for t in tasks {
-            let _ = t.await;
-        }
-        let mut s = std::mem::take(&mut *stats.lock().unwrap_or_else(|p| p.into_inner()));
-        s.elapsed = start.elapsed();
-        s.latencies.sort();
-        s
+        ReaderStats::gather(tasks, stats, start).await
     })
 }
 

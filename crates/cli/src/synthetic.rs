@@ -271,7 +271,8 @@ fn split(rng: &mut StdRng, total: u64, weights: &[u64], bias: usize) -> Vec<u64>
     out
 }
 
-fn with_types(rng: &mut StdRng, votes: u64) -> ByType {
+/// Votes split between election day and mail (5–25 % by mail), as a station reports them.
+pub(crate) fn with_types(rng: &mut StdRng, votes: u64) -> ByType {
     let mail = votes * rng.gen_range(5..25) / 100;
     ByType::from_iter([
         (CountType::ElectionDay, Count::new(votes - mail)),

@@ -199,10 +199,7 @@ impl<'a> Ctx<'a> {
         let mut b = String::new();
         match result_type {
             Some(rt) => {
-                let label = match rt.result_type {
-                    "certified" => t(lang, "certified"),
-                    other => t(lang, &format!("result-{other}")),
-                };
+                let label = t(lang, result_type_message(Some(rt.result_type), status));
                 let _ = write!(
                     b,
                     "<p class=\"status {}\"><strong>{}</strong> <time datetime=\"{}\">{}</time>",
@@ -244,6 +241,20 @@ impl<'a> Ctx<'a> {
             esc(&t(lang, "test-banner")),
             esc(&t(lang, "test-note"))
         )
+    }
+}
+
+/// The message naming what figures are: the officials' result type if given, else certified
+/// or unofficial as the reports say.
+fn result_type_message(result_type: Option<&str>, status: &str) -> &'static str {
+    match result_type {
+        Some("certified") => "certified",
+        Some("estimate") => "result-estimate",
+        Some("projection") => "result-projection",
+        Some("provisional") => "result-provisional",
+        Some(_) => "result-final",
+        None if status == "certified" => "certified",
+        None => "unofficial",
     }
 }
 
@@ -1323,17 +1334,10 @@ fn og(ctx: &Ctx<'_>, cv: &ContestView<'_>) -> Rendered {
         .collect();
     let status = t(
         lang,
-        match cv.result.result_type.as_ref().map(|r| r.result_type) {
-            Some("certified") => "certified",
-            Some(other) => match other {
-                "estimate" => "result-estimate",
-                "projection" => "result-projection",
-                "provisional" => "result-provisional",
-                _ => "result-final",
-            },
-            None if cv.result.status == "certified" => "certified",
-            None => "unofficial",
-        },
+        result_type_message(
+            cv.result.result_type.as_ref().map(|r| r.result_type),
+            cv.result.status,
+        ),
     );
     let progress_text = messages().get(
         lang,

@@ -112,10 +112,8 @@ impl ChangeLog {
         if let Some(f) = self.kept(since, shared.pos.tree_size) {
             return Some(f);
         }
+        // One build at a time; whoever waited finds the document kept (`document` looks first).
         let _one_at_a_time = self.building.lock().await;
-        if let Some(f) = self.kept(since, shared.pos.tree_size) {
-            return Some(f);
-        }
         let (rt, shared) = (rt.clone(), shared.clone());
         tokio::task::spawn_blocking(move || {
             rt.publisher
@@ -127,12 +125,11 @@ impl ChangeLog {
     }
 
     fn kept(&self, since: u64, size: u64) -> Option<Arc<SiteFile>> {
-        self.made
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .find(|(s, n, _)| (*s, *n) == (since, size))
-            .map(|(_, _, f)| f.clone())
+        find_kept(
+            &self.made.lock().unwrap_or_else(|p| p.into_inner()),
+            since,
+            size,
+        )
     }
 
     /// The change feed's document of `election` for cursor `since` at `pos` of `tally`, as a
@@ -145,13 +142,7 @@ impl ChangeLog {
         since: u64,
         pos: &LogPosition,
     ) -> Arc<SiteFile> {
-        let key = (since, pos.tree_size);
-        let kept = |made: &std::collections::VecDeque<(u64, u64, Arc<SiteFile>)>| {
-            made.iter()
-                .find(|(s, n, _)| (*s, *n) == key)
-                .map(|(_, _, f)| f.clone())
-        };
-        if let Some(f) = kept(&self.made.lock().unwrap_or_else(|p| p.into_inner())) {
+        if let Some(f) = self.kept(since, pos.tree_size) {
             return f;
         }
         let moved = self
@@ -169,7 +160,7 @@ impl ChangeLog {
             ),
         ));
         let mut made = self.made.lock().unwrap_or_else(|p| p.into_inner());
-        if kept(&made).is_none() {
+        if find_kept(&made, since, pos.tree_size).is_none() {
             if made.len() == KEPT_DOCUMENTS {
                 made.pop_front();
             }
@@ -177,6 +168,17 @@ impl ChangeLog {
         }
         file
     }
+}
+
+/// The kept document for (cursor, tree size), if there is one.
+fn find_kept(
+    made: &std::collections::VecDeque<(u64, u64, Arc<SiteFile>)>,
+    since: u64,
+    size: u64,
+) -> Option<Arc<SiteFile>> {
+    made.iter()
+        .find(|(s, n, _)| (*s, *n) == (since, size))
+        .map(|(_, _, f)| f.clone())
 }
 
 /// What a follower asks: the cursor it holds, and how long it will wait for a change.
