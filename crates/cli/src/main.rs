@@ -378,6 +378,28 @@ enum HeldCommand {
         #[arg(long)]
         key: PathBuf,
     },
+    /// Release a held submission into the count, as a signed statement in the log (the
+    /// authority's root key or an approver; the reason is published with it).
+    Release(HeldReviewArgs),
+    /// Reject a held submission, as a signed statement in the log (its digest and the reason).
+    Reject(HeldReviewArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct HeldReviewArgs {
+    #[arg(long)]
+    server: String,
+    #[arg(long)]
+    election: String,
+    /// The official's signing key file (the authority's root key or an approver's).
+    #[arg(long)]
+    key: PathBuf,
+    /// The held submission's id, as `skytale held list` shows it.
+    #[arg(long)]
+    id: i64,
+    /// Why: published in the log with the decision.
+    #[arg(long)]
+    reason: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -915,6 +937,12 @@ fn run(cli: Cli) -> Result<bool> {
             );
             Ok(true)
         }
+        Command::Held(HeldCommand::Release(a)) => {
+            held_review(&a, skytale_model::ReviewDecision::Release)
+        }
+        Command::Held(HeldCommand::Reject(a)) => {
+            held_review(&a, skytale_model::ReviewDecision::Reject)
+        }
         Command::Webhook { command } => {
             print!("{}", runtime()?.block_on(skytale::webhook::run(&command))?);
             Ok(true)
@@ -1051,4 +1079,18 @@ fn parse_result_type(s: &str) -> Result<skytale_model::ResultType, String> {
             names.join(", ")
         )
     })
+}
+
+/// `skytale held release|reject`.
+fn held_review(a: &HeldReviewArgs, decision: skytale_model::ReviewDecision) -> Result<bool> {
+    let req = sealed::ReviewRequest {
+        server: &a.server,
+        election: &a.election,
+        key: &a.key,
+        id: a.id,
+        decision,
+        reason: &a.reason,
+    };
+    print!("{}", runtime()?.block_on(sealed::held_review(&req))?);
+    Ok(true)
 }

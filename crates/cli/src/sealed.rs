@@ -124,3 +124,71 @@ pub async fn held_list(server: &str, election: &str, key: &std::path::Path) -> R
     let _ = writeln!(text, "{count} held submissions");
     Ok(text)
 }
+
+/// What `skytale held release|reject` asks for.
+pub struct ReviewRequest<'a> {
+    pub server: &'a str,
+    pub election: &'a str,
+    pub key: &'a std::path::Path,
+    /// The held submission's id, as `held list` and the console show it.
+    pub id: i64,
+    pub decision: skytale_model::ReviewDecision,
+    pub reason: &'a str,
+}
+
+/// `skytale held release|reject`: signs a review of one held submission (the authority's root
+/// key or an approver) and sends it like any statement; the receipt is checked. Returns what
+/// to print.
+pub async fn held_review(req: &ReviewRequest<'_>) -> Result<String> {
+    use skytale_model::{ReviewStatement, Statement};
+
+    use crate::client::{check_receipt, Answer};
+
+    if req.reason.trim().is_empty() {
+        anyhow::bail!("give a reason (--reason): it is published with the decision");
+    }
+    let key = load_key(req.key)?;
+    let client = Client::new(req.server)?;
+    let info = client.election(req.election).await?;
+    let token = client.sign_in(req.election, &key).await?;
+    let mut after = 0i64;
+    let note = loop {
+        let page = client.held(req.election, &token, after).await?;
+        let rows = page["held"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+        if let Some(h) = rows.iter().find(|h| h["id"].as_i64() == Some(req.id)) {
+            break h["note"].as_str().unwrap_or_default().to_string();
+        }
+        match page["next_after"].as_i64() {
+            Some(next) if next > after => after = next,
+            _ => anyhow::bail!(
+                "no held submission #{} waits for review in election {} (see `skytale held list`): decided, overtaken by a newer version, or outside this key's scope",
+                req.id,
+                req.election
+            ),
+        }
+    };
+    let rv = ReviewStatement::new(
+        req.election,
+        req.decision,
+        note.as_bytes(),
+        req.reason,
+        &crate::now_rfc3339(),
+    )
+    .map_err(|e| anyhow::anyhow!("held #{}: {e}", req.id))?;
+    let signed = crate::submit::sign_statement(&key, &Statement::Review(rv))?;
+    let index = match client.submit(req.election, &signed).await? {
+        Answer::Accepted { receipt, .. } => check_receipt(&receipt, &signed, &info.log_key)?,
+        Answer::Held { .. } => anyhow::bail!("the review was held; this should not happen"),
+        Answer::Rejected { code, message, .. } => {
+            anyhow::bail!("review refused: {code}: {message}")
+        }
+    };
+    Ok(format!(
+        "held #{} {}; recorded at index {index}\n",
+        req.id,
+        match req.decision {
+            skytale_model::ReviewDecision::Release => "released into the count",
+            skytale_model::ReviewDecision::Reject => "rejected",
+        }
+    ))
+}

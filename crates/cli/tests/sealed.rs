@@ -124,6 +124,90 @@ async fn officials_read_sealed_entries_and_held_submissions_of_their_scope() {
         "{out}"
     );
 
+    // Releasing needs the authority or an approver, and a reason published with it.
+    let id_of = |out: &str| -> String {
+        out.split("--- held #")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .unwrap()
+            .to_string()
+    };
+    let held_id = id_of(&out);
+    let review = |verb: &str, id: &str, reason: &str| {
+        vec![
+            "held".to_string(),
+            verb.to_string(),
+            "--id".into(),
+            id.to_string(),
+            "--reason".into(),
+            reason.to_string(),
+        ]
+    };
+    let mut a = review(
+        "release",
+        &held_id,
+        "the county confirmed the figures by phone",
+    );
+    a.extend(args(&[], &k.south));
+    let (ok, _, err) = skytale(a).await;
+    assert!(!ok);
+    assert!(err.contains("key_not_authorised"), "{err}");
+    let mut a = review(
+        "release",
+        &held_id,
+        "the county confirmed the figures by phone",
+    );
+    a.extend(args(&[], &k.authority));
+    let (ok, out, err) = skytale(a).await;
+    assert!(ok, "{err}");
+    assert_eq!(
+        out,
+        format!("held #{held_id} released into the count; recorded at index 3\n")
+    );
+    let (ok, out, err) = skytale(args(&["held", "list"], &k.south)).await;
+    assert!(ok, "{err}");
+    assert_eq!(
+        out, "0 held submissions\n",
+        "a decided submission leaves the queue"
+    );
+    let mut a = review("reject", &held_id, "too late");
+    a.extend(args(&[], &k.approver));
+    let (ok, _, err) = skytale(a).await;
+    assert!(!ok);
+    assert!(err.contains("no held submission"), "{err}");
+
+    // Another held one is rejected; a third is overtaken by a newer version of its unit.
+    let bad = kit::results_json("n2", 1, &kit::mayor(900, 900, 1200));
+    assert_eq!(post(&submissions, kit::sign(&k.north, &bad)).await, 202);
+    let (_, out, _) = skytale(args(&["held", "list"], &k.north)).await;
+    let bad_id = id_of(&out);
+    let mut a = review("reject", &bad_id, "a typing error; the county resends");
+    a.extend(args(&[], &k.approver));
+    let (ok, out, err) = skytale(a).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("rejected; recorded at index 4"), "{out}");
+    let again = kit::results_json("s1", 2, &kit::mayor(900, 900, 1200));
+    assert_eq!(post(&submissions, kit::sign(&k.south, &again)).await, 202);
+    let newer = kit::results_json("s1", 3, &kit::mayor(110, 400, 515));
+    assert_eq!(post(&submissions, kit::sign(&k.south, &newer)).await, 201);
+    let (_, out, _) = skytale(args(&["held", "list"], &k.approver)).await;
+    assert_eq!(out, "0 held submissions\n", "superseded: {out}");
+    let sealed = tmp.path().join("after.json");
+    let mut a = args(&["sealed"], &k.approver);
+    a.extend(["--out".into(), sealed.display().to_string()]);
+    let (ok, _, err) = skytale(a).await;
+    assert!(ok, "{err}");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&sealed).unwrap()).unwrap();
+    let notes: Vec<&str> = doc["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["note"].as_str().unwrap())
+        .collect();
+    assert!(notes[3].contains(r#""decision":"release""#), "{}", notes[3]);
+    assert!(notes[4].contains(r#""decision":"reject""#), "{}", notes[4]);
+    assert!(!notes[4].contains(&bad), "a rejection logs the digest only");
+
     // A key the election does not know is refused, with the server's code.
     let (ok, _, err) = skytale(args(&["sealed"], &k.stranger)).await;
     assert!(!ok);

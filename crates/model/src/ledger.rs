@@ -375,6 +375,20 @@ pub struct Ledger {
     /// The latest result type given per scope (contest index, unit index; `None` = all), so
     /// a step back from `certified` can be made to say why.
     result_types: HashMap<(Option<usize>, Option<usize>), ResultType>,
+    /// Held notes the officials decided on, by the SHA-256 the review names: the decision and
+    /// the review's log index. A held note is decided once.
+    reviews: HashMap<String, (crate::ReviewDecision, u64)>,
+}
+
+/// Where a held submission stands, as the log says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeldState {
+    /// Waiting for an official.
+    Waiting,
+    /// Released (its counts entered the log) or rejected by the review at this log index.
+    Decided(crate::ReviewDecision, u64),
+    /// The unit has since accepted this version or a newer one: nothing to release any more.
+    Superseded { accepted_version: u64 },
 }
 
 impl Ledger {
@@ -423,6 +437,7 @@ impl Ledger {
             publications: Vec::new(),
             latest_time: None,
             result_types: HashMap::new(),
+            reviews: HashMap::new(),
         }
     }
 
@@ -444,6 +459,10 @@ impl Ledger {
     }
     pub fn election(&self) -> &str {
         self.def.id()
+    }
+    /// The log index of the unit's last accepted results (its own report, not its children's).
+    pub fn last_entry(&self, unit: usize) -> Option<u64> {
+        self.last_version.get(&unit).map(|&(_, i)| i)
     }
     pub fn last_version(&self, unit: usize) -> Option<u64> {
         self.last_version.get(&unit).map(|&(v, _)| v)
@@ -596,6 +615,129 @@ impl Ledger {
                     issues: vec![],
                 })
             }
+            Statement::Review(rv) => {
+                let unit = self.admit_review(&v.signers, rv)?;
+                Ok(Admitted {
+                    verified: v,
+                    unit,
+                    issues: vec![],
+                })
+            }
+        }
+    }
+
+    /// A review is the officials' word on a held submission: the authority's root key or an
+    /// approver signs it, with a reason. A release's note is checked as a submission of its
+    /// own (its reporter's signature and scope, its contests and counts, a version above the
+    /// unit's last); only its plausibility issues, which are why it was held, are let pass.
+    fn admit_review(
+        &self,
+        signers: &[usize],
+        rv: &crate::ReviewStatement,
+    ) -> Result<Option<usize>, Rejection> {
+        if !self
+            .live_signers(signers)
+            .any(|(_, e)| matches!(e.role, Role::Authority | Role::Approver))
+        {
+            return Err(Rejection::new(
+                RejectCode::KeyNotAuthorised,
+                "a review of a held submission must be signed by the election authority's root key or an approver",
+            ));
+        }
+        check_time("signed_at", &rv.signed_at)?;
+        if rv.reason.trim().is_empty() {
+            return Err(Rejection::at(
+                RejectCode::MalformedStatement,
+                "reason",
+                "a review says why: give a reason",
+            ));
+        }
+        if rv.held.len() != 64
+            || !rv
+                .held
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(Rejection::at(
+                RejectCode::MalformedStatement,
+                "held",
+                "not a lowercase hex SHA-256 of the held note",
+            ));
+        }
+        if let Some(&(decision, index)) = self.reviews.get(&rv.held) {
+            return Err(Rejection::at(
+                RejectCode::NotAllowed,
+                "held",
+                format!(
+                    "this held submission was already {} by entry {index}; a decision is final",
+                    match decision {
+                        crate::ReviewDecision::Release => "released",
+                        crate::ReviewDecision::Reject => "rejected",
+                    }
+                ),
+            ));
+        }
+        let Some(note) = &rv.note else {
+            return Ok(None);
+        };
+        if crate::hex_sha256(note.as_bytes()) != rv.held {
+            return Err(Rejection::at(
+                RejectCode::MalformedStatement,
+                "held",
+                "the digest does not match the released note",
+            ));
+        }
+        let inner =
+            verify_note(&self.keys, self.election(), note.as_bytes()).map_err(|e| Rejection {
+                code: e.code,
+                message: format!("the released note: {}", e.message),
+                field: Some(match e.field {
+                    Some(f) => format!("note.{f}"),
+                    None => "note".to_string(),
+                }),
+            })?;
+        let Statement::Results(r) = &inner.statement else {
+            return Err(Rejection::at(
+                RejectCode::MalformedStatement,
+                "note",
+                "only results statements are held, so only they can be released",
+            ));
+        };
+        let (unit, _issues) = self.admit_results(&inner.signers, r).map_err(|e| {
+            let superseded = matches!(
+                e.code,
+                RejectCode::StaleVersion | RejectCode::DuplicateVersion
+            );
+            Rejection {
+                code: e.code,
+                message: if superseded {
+                    format!("the held submission was overtaken: {}", e.message)
+                } else {
+                    format!("the released note: {}", e.message)
+                },
+                field: Some(match e.field {
+                    Some(f) => format!("note.{f}"),
+                    None => "note".to_string(),
+                }),
+            }
+        })?;
+        Ok(Some(unit))
+    }
+
+    /// Where the held note with SHA-256 `held` (hex), carrying results statement `r`, stands.
+    pub fn held_state(&self, held: &str, r: &ResultsStatement) -> HeldState {
+        if let Some(&(decision, index)) = self.reviews.get(held) {
+            return HeldState::Decided(decision, index);
+        }
+        match self
+            .def
+            .unit_index(&r.unit)
+            .and_then(|u| self.last_version(u))
+        {
+            Some(v) if v >= r.version => HeldState::Superseded {
+                accepted_version: v,
+            },
+            _ => HeldState::Waiting,
         }
     }
 
@@ -1209,6 +1351,13 @@ impl Ledger {
                     self.last_version.insert(u, (r.version, index));
                 }
                 self.latest_time = Some(r.submitted_at.clone());
+            }
+            Statement::Review(rv) => {
+                self.reviews.insert(rv.held.clone(), (rv.decision, index));
+                if let (Some(u), Some(r)) = (a.unit, rv.released()) {
+                    self.last_version.insert(u, (r.version, index));
+                    self.latest_time = Some(r.submitted_at.clone());
+                }
             }
             Statement::Cvr(c) => {
                 if let (Some(u), Some(ci)) = (a.unit, self.def.contest_index(&c.contest)) {

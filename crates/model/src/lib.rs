@@ -33,14 +33,15 @@ pub use definition::{
 pub use error::{DefinitionError, DefinitionErrors, RejectCode, Rejection};
 pub use genesis::{sign_definition, SignDefinitionError, MAX_ENTRY_BYTES};
 pub use ledger::{
-    verify_note, Admitted, GenesisError, KeyRing, Ledger, PendingApproval, PlausibilityIssue,
-    Publication, Role, VerifiedNote, MAX_VERSION, MAX_VERSION_STEP,
+    verify_note, Admitted, GenesisError, HeldState, KeyRing, Ledger, PendingApproval,
+    PlausibilityIssue, Publication, Role, VerifiedNote, MAX_VERSION, MAX_VERSION_STEP,
 };
 pub use statement::check_timestamp;
 pub use statement::{
-    ByType, ByTypeIter, ContestReport, Count, CountType, DefinitionPart, DefinitionParts,
-    ElectionStatement, KeyChange, KeyStatement, PublicationStatement, ReportStatus, ResultType,
-    ResultsStatement, SourceFile, Statement, StatusStatement, MAX_COUNT,
+    hex_sha256, ByType, ByTypeIter, ContestReport, Count, CountType, DefinitionPart,
+    DefinitionParts, ElectionStatement, KeyChange, KeyStatement, PublicationStatement,
+    ReportStatus, ResultType, ResultsStatement, ReviewDecision, ReviewStatement, SourceFile,
+    Statement, StatusStatement, MAX_COUNT,
 };
 pub use timestamp::{format_unix, unix_seconds, utc_seconds};
 

@@ -44,6 +44,8 @@ pub enum Statement {
     Key(KeyStatement),
     /// The officials' result type for an election, a contest or a unit (see [`StatusStatement`]).
     Status(StatusStatement),
+    /// An official's decision on a held submission (see [`ReviewStatement`]).
+    Review(ReviewStatement),
 }
 
 impl Statement {
@@ -57,6 +59,7 @@ impl Statement {
             Statement::Publication(s) => &s.election,
             Statement::Key(s) => &s.election,
             Statement::Status(s) => &s.election,
+            Statement::Review(s) => &s.election,
         }
     }
 
@@ -117,10 +120,23 @@ impl Statement {
                 format!("the statement is not valid: text after the JSON object ({e})"),
             )
         })?;
-        if let Statement::Results(r) = &st {
-            r.check_counts()?;
+        let mut st = st;
+        match &mut st {
+            Statement::Results(r) => r.check_counts()?,
+            Statement::Review(rv) => rv.read_released()?,
+            _ => {}
         }
         Ok(st)
+    }
+
+    /// The results this statement puts in the tally: a results statement's own, or the held
+    /// submission a review releases. `None` for every other kind.
+    pub fn results(&self) -> Option<&ResultsStatement> {
+        match self {
+            Statement::Results(r) => Some(r),
+            Statement::Review(rv) => rv.released(),
+            _ => None,
+        }
     }
 
     /// The note text for this statement: compact JSON and a final newline (C2SP notes end in one).
@@ -459,6 +475,137 @@ pub struct StatusStatement {
     /// Why, for a step back (a certified result reopened, say). Shown with the status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+/// An official's decision on a held submission: results that passed every rule but looked
+/// implausible (more votes than ballots, say) are held out of the log until an official looks.
+/// Either decision is a log entry, so the public can see who released or rejected what and why.
+///
+/// - `release`: the held note itself (`note`, verbatim, the reporter's signature included)
+///   enters the tally as if it had been accepted now. The ledger checks it exactly as a new
+///   submission, plausibility aside: signed by a reporter of the unit, a version above the
+///   unit's last (a held submission overtaken by a newer version can no longer be released).
+/// - `reject`: the held note stays out; only its digest is logged.
+///
+/// Signed by the authority's root key or an approver; `reason` is required.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewStatement {
+    pub election: String,
+    pub decision: ReviewDecision,
+    /// Lowercase hex SHA-256 of the held signed note's bytes (how the held queue names it).
+    pub held: String,
+    /// For `release`: the held signed note, verbatim. Absent for `reject`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Why: shown in the officials' audit trail and published with the log.
+    pub reason: String,
+    /// When the official signed (RFC 3339).
+    pub signed_at: String,
+    /// The results statement inside `note`, read once when the statement is parsed.
+    #[serde(skip)]
+    released: Option<Box<ResultsStatement>>,
+}
+
+/// What an official decided about a held submission.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    Release,
+    Reject,
+}
+
+impl ReviewDecision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewDecision::Release => "release",
+            ReviewDecision::Reject => "reject",
+        }
+    }
+}
+
+impl ReviewStatement {
+    /// A review of the held signed note `held_note` (its bytes as held).
+    pub fn new(
+        election: &str,
+        decision: ReviewDecision,
+        held_note: &[u8],
+        reason: &str,
+        signed_at: &str,
+    ) -> Result<ReviewStatement, Rejection> {
+        let mut rv = ReviewStatement {
+            election: election.to_string(),
+            decision,
+            held: hex_sha256(held_note),
+            note: match decision {
+                ReviewDecision::Release => Some(String::from_utf8_lossy(held_note).into_owned()),
+                ReviewDecision::Reject => None,
+            },
+            reason: reason.to_string(),
+            signed_at: signed_at.to_string(),
+            released: None,
+        };
+        rv.read_released()?;
+        Ok(rv)
+    }
+
+    /// The results statement a `release` puts in the tally (`None` for `reject`).
+    pub fn released(&self) -> Option<&ResultsStatement> {
+        self.released.as_deref()
+    }
+
+    /// Reads the released note's statement (its signatures are the ledger's to check): a
+    /// release carries a results statement, a rejection carries none.
+    fn read_released(&mut self) -> Result<(), Rejection> {
+        self.released = None;
+        let note = match (self.decision, &self.note) {
+            (ReviewDecision::Reject, None) => return Ok(()),
+            (ReviewDecision::Reject, Some(_)) => {
+                return Err(Rejection::at(
+                    RejectCode::MalformedStatement,
+                    "note",
+                    "a rejection names the held note by its digest only; leave `note` out",
+                ))
+            }
+            (ReviewDecision::Release, None) => {
+                return Err(Rejection::at(
+                    RejectCode::MalformedStatement,
+                    "note",
+                    "a release carries the held note it releases",
+                ))
+            }
+            (ReviewDecision::Release, Some(n)) => n,
+        };
+        let parsed = skytale_note::Note::parse(note.as_bytes()).map_err(|e| {
+            Rejection::at(
+                RejectCode::MalformedStatement,
+                "note",
+                format!("the released note is not a signed note: {e}"),
+            )
+        })?;
+        match Statement::parse(&parsed.text) {
+            Ok(Statement::Results(r)) => {
+                self.released = Some(Box::new(r));
+                Ok(())
+            }
+            Ok(_) => Err(Rejection::at(
+                RejectCode::MalformedStatement,
+                "note",
+                "only results statements are held, so only they can be released",
+            )),
+            Err(e) => Err(Rejection::at(
+                e.code,
+                "note",
+                format!("the released note: {}", e.message),
+            )),
+        }
+    }
+}
+
+/// Lowercase hex SHA-256 of `bytes`: how held notes are named.
+pub fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// The result types an official gives published figures, from least to most settled: the

@@ -390,6 +390,11 @@ impl Session {
         let unit = match st {
             Statement::Results(r) => &r.unit,
             Statement::Cvr(c) => &c.unit,
+            // A release carries a unit's counts; a rejection only a digest.
+            Statement::Review(rv) => match rv.released() {
+                Some(r) => &r.unit,
+                None => return true,
+            },
             Statement::Election(_)
             | Statement::DefinitionPart(_)
             | Statement::Publication(_)

@@ -372,7 +372,10 @@ impl PublisherThread {
                     if let Some(staged) = &mut self.staged {
                         if matches!(
                             st,
-                            Statement::Results(_) | Statement::Cvr(_) | Statement::Status(_)
+                            Statement::Results(_)
+                                | Statement::Cvr(_)
+                                | Statement::Status(_)
+                                | Statement::Review(_)
                         ) {
                             staged.pending.push(st.clone());
                             staged.head = index + 1;

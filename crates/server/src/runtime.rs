@@ -144,7 +144,29 @@ struct Job {
 enum Work {
     One(Job),
     Batch(batch::BatchJob),
+    /// Where held submissions stand: the ledger is the sequencer's, so it answers.
+    Held(HeldQuery),
 }
+
+/// A held note to place: its SHA-256 (hex) and its statement.
+pub type HeldItem = (String, skytale_model::ResultsStatement);
+
+/// Where a held note stands and the log index of its unit's last accepted results (to show
+/// what a release would change).
+#[derive(Clone, Copy, Debug)]
+pub struct HeldPlace {
+    pub state: skytale_model::HeldState,
+    pub unit_last_entry: Option<u64>,
+}
+
+struct HeldQuery {
+    items: Vec<HeldItem>,
+    reply: oneshot::Sender<Vec<HeldPlace>>,
+}
+
+/// How long a held listing waits for the sequencer (a busy night's batch takes milliseconds;
+/// a following node's sequencer never answers, its console reads the sequencing node's).
+const HELD_QUERY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The committed log, shared with readers (tiles, receipts).
 pub struct LogView {
@@ -283,6 +305,7 @@ impl ElectionRuntime {
             leaf_index.insert(leaf_hash(e), i as u64);
         }
         let mut approval_indexes = Vec::new();
+        let mut reviews = Vec::new();
         let changes = crate::changes::ChangeLog::default();
         replay(
             &mut ledger,
@@ -290,6 +313,9 @@ impl ElectionRuntime {
             &|n| tree.root_at(n).ok(),
             |index, a| {
                 changes.record(&def, index, &a.verified.statement);
+                if matches!(a.verified.statement, Statement::Review(_)) {
+                    reviews.push((index, a.verified.statement.clone()));
+                }
                 if matches!(a.verified.statement, Statement::Publication(_)) {
                     approval_indexes.push(index);
                 }
@@ -302,6 +328,8 @@ impl ElectionRuntime {
                 })
             },
         )?;
+        // A crash between a review's commit and its bookkeeping leaves a row marked held.
+        mark_reviewed(&store, id, &reviews);
         let checkpoint = store
             .checkpoint_at(id, size)?
             .unwrap_or_else(|| head.clone());
@@ -463,6 +491,31 @@ impl ElectionRuntime {
                 "the sequencer stopped before answering".into(),
             ))
         })
+    }
+
+    /// Where each held note stands in the log as the sequencer sees it now.
+    pub async fn held_places(&self, items: Vec<HeldItem>) -> Result<Vec<HeldPlace>, SubmitError> {
+        if self.following.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(SubmitError::Unavailable(
+                "this node follows the sequencing node; review held submissions there".into(),
+            ));
+        }
+        let (reply, rx) = oneshot::channel();
+        self.jobs
+            .try_send(Work::Held(HeldQuery { items, reply }))
+            .map_err(|e| match e {
+                flume::TrySendError::Full(_) => SubmitError::Busy,
+                flume::TrySendError::Disconnected(_) => {
+                    SubmitError::Unavailable("the sequencer has stopped".into())
+                }
+            })?;
+        match tokio::time::timeout(HELD_QUERY_WAIT, rx).await {
+            Ok(Ok(places)) => Ok(places),
+            Ok(Err(_)) => Err(SubmitError::Unavailable(
+                "the sequencer stopped before answering".into(),
+            )),
+            Err(_) => Err(SubmitError::Busy),
+        }
     }
 
     /// Receipt for an entry already in the committed log.
@@ -882,6 +935,10 @@ impl Sequencer {
                     self.process_all_or_none(b);
                     continue;
                 }
+                Work::Held(q) => {
+                    self.place_held(q);
+                    continue;
+                }
                 Work::One(j) => j,
             };
             let mut batch = Vec::with_capacity((rx.len() + 1).min(MAX_BATCH));
@@ -889,8 +946,8 @@ impl Sequencer {
             while batch.len() < MAX_BATCH {
                 match rx.try_recv() {
                     Ok(Work::One(j)) => batch.push(j),
-                    Ok(b @ Work::Batch(_)) => {
-                        next = Some(b);
+                    Ok(w @ (Work::Batch(_) | Work::Held(_))) => {
+                        next = Some(w);
                         break;
                     }
                     Err(_) => break,
@@ -898,6 +955,22 @@ impl Sequencer {
             }
             self.process(batch);
         }
+    }
+
+    fn place_held(&self, q: HeldQuery) {
+        let places = q
+            .items
+            .iter()
+            .map(|(digest, r)| HeldPlace {
+                state: self.ledger.held_state(digest, r),
+                unit_last_entry: self
+                    .ledger
+                    .definition()
+                    .unit_index(&r.unit)
+                    .and_then(|u| self.ledger.last_entry(u)),
+            })
+            .collect();
+        let _ = q.reply.send(places);
     }
 
     fn process(&mut self, batch: Vec<Job>) {
@@ -1048,6 +1121,7 @@ impl Sequencer {
         // (a county's next statement) go on while the tally catches up (visible at the next
         // render, which comes after the fold).
         self.reply(pending);
+        mark_reviewed(&self.store, &self.rt.id, &new_statements);
         if !new_statements.is_empty() {
             self.hand_over(new_statements, publications_changed);
         }
@@ -1236,5 +1310,24 @@ mod tests {
         assert!(signer
             .sign(origin, &tree(&[b"a", b"b", b"c", b"d"]))
             .is_ok());
+    }
+}
+
+/// Marks the held rows that reviews among `statements` decided (`released`, `rejected`), so
+/// they stop counting against their key's bound. The log is what says they were decided (the
+/// held listing asks the ledger); this is bookkeeping, and a failure only logs.
+fn mark_reviewed(store: &Store, election: &str, statements: &[(u64, Statement)]) {
+    for (_, st) in statements {
+        let Statement::Review(rv) = st else { continue };
+        let Ok(digest) = <[u8; 32]>::try_from(hex::decode(&rv.held).unwrap_or_default()) else {
+            continue;
+        };
+        let state = match rv.decision {
+            skytale_model::ReviewDecision::Release => "released",
+            skytale_model::ReviewDecision::Reject => "rejected",
+        };
+        if let Err(e) = store.set_held_state(election, &digest, state) {
+            tracing::warn!(election, error = %e, "cannot mark a reviewed held submission");
+        }
     }
 }

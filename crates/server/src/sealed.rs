@@ -110,10 +110,16 @@ async fn entries(
     Ok(axum::Json(body).into_response())
 }
 
-/// `GET …/held?after=ID&limit=M`: the held (implausible) submissions the session may read,
-/// oldest first, from the store's ids above `after`. `next_after` is the cursor for the next
-/// page, `null` once there is none. Submissions outside a reporter's scope are left out
+/// `GET …/held?after=ID&limit=M[&all=1]`: the held (implausible) submissions the session may
+/// read, oldest first, from the store's ids above `after`. `next_after` is the cursor for the
+/// next page, `null` once there is none. Submissions outside a reporter's scope are left out
 /// without a trace: unlike log indexes, their existence is not public.
+///
+/// Only the ones waiting for review are listed unless `all=1`: the log says which were
+/// released or rejected (`state`, with the review's `decided_at` index) and which a newer
+/// accepted version of their unit overtook (`superseded`). Each comes with its `digest` (what
+/// a review names), its `unit` and `version`, and `previous`, the unit's last accepted results
+/// statement, for a diff.
 async fn held(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -126,23 +132,19 @@ async fn held(
     let limit = param(query.as_deref(), "limit")?
         .unwrap_or(MAX_HELD)
         .min(MAX_HELD);
+    let all = param::<u8>(query.as_deref(), "all")?.unwrap_or(0) == 1;
     let def = crate::auth::definition(&rt);
     let store = state.store.clone();
-    let body = tokio::task::spawn_blocking(move || {
+    let (rows, next_after) = tokio::task::spawn_blocking(move || {
         let rows = store.held_page(&id, after, limit as usize)?;
         let next_after = (rows.len() as u64 == limit && limit > 0)
             .then(|| rows.last().map(|r| r.id))
             .flatten();
-        let list: Vec<_> = rows
-            .iter()
+        let rows: Vec<_> = rows
+            .into_iter()
             .filter(|r| session.may_read_note(&r.note, &def))
-            .map(|r| {
-                json!({"id": r.id, "state": r.state, "received_at": r.received_at,
-                   "reasons": serde_json::from_str::<serde_json::Value>(&r.reasons).unwrap_or_default(),
-                   "note": String::from_utf8_lossy(&r.note)})
-            })
             .collect();
-        Ok::<_, skytale_store::StoreError>(json!({"held": list, "next_after": next_after}))
+        Ok::<_, skytale_store::StoreError>((rows, next_after))
     })
     .await
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
@@ -153,7 +155,75 @@ async fn held(
             e.to_string(),
         )
     })?;
-    Ok(axum::Json(body).into_response())
+    let list = held_rows(&rt, rows, all).await?;
+    Ok(axum::Json(json!({"held": list, "next_after": next_after})).into_response())
+}
+
+/// The held rows as the officials see them: each placed in the log by the sequencer (see
+/// [`held`]).
+pub(crate) async fn held_rows(
+    rt: &crate::runtime::ElectionRuntime,
+    rows: Vec<skytale_store::HeldRow>,
+    all: bool,
+) -> Result<Vec<serde_json::Value>, ApiError> {
+    use skytale_model::{HeldState, ReviewDecision, Statement};
+
+    let parsed: Vec<Option<skytale_model::ResultsStatement>> = rows
+        .iter()
+        .map(|r| {
+            let note = skytale_note::Note::parse(&r.note).ok()?;
+            match Statement::parse(&note.text) {
+                Ok(Statement::Results(s)) => Some(s),
+                _ => None,
+            }
+        })
+        .collect();
+    let items: Vec<_> = rows
+        .iter()
+        .zip(&parsed)
+        .filter_map(|(r, s)| Some((skytale_model::hex_sha256(&r.note), s.clone()?)))
+        .collect();
+    let places = rt
+        .held_places(items)
+        .await
+        .map_err(crate::api::submit_error)?;
+    let mut places = places.into_iter();
+    let mut out = Vec::new();
+    for (r, s) in rows.iter().zip(parsed) {
+        let Some(s) = s else { continue };
+        let Some(place) = places.next() else { break };
+        let (state, decided_at, accepted_version) = match place.state {
+            HeldState::Waiting => ("waiting", None, None),
+            HeldState::Decided(ReviewDecision::Release, i) => ("released", Some(i), None),
+            HeldState::Decided(ReviewDecision::Reject, i) => ("rejected", Some(i), None),
+            HeldState::Superseded { accepted_version } => {
+                ("superseded", None, Some(accepted_version))
+            }
+        };
+        if !all && state != "waiting" {
+            continue;
+        }
+        let previous = place.unit_last_entry.and_then(|i| {
+            let log = rt.log.read().unwrap_or_else(|p| p.into_inner());
+            let e = log.entries.get(i as usize)?.clone();
+            drop(log);
+            let note = skytale_note::Note::parse(&e).ok()?;
+            let st = Statement::parse(&note.text).ok()?;
+            let prev = st.results()?;
+            Some(json!({"index": i, "version": prev.version, "statement": prev}))
+        });
+        out.push(
+            json!({"id": r.id, "state": state, "received_at": r.received_at,
+            "digest": skytale_model::hex_sha256(&r.note),
+            "unit": s.unit, "version": s.version,
+            "decided_at": decided_at, "accepted_version": accepted_version,
+            "reasons": serde_json::from_str::<serde_json::Value>(&r.reasons).unwrap_or_default(),
+            "note": String::from_utf8_lossy(&r.note),
+            "statement": s,
+            "previous": previous}),
+        );
+    }
+    Ok(out)
 }
 
 /// A numeric query parameter (`None` when absent); a malformed one is `400 bad_query` naming it.

@@ -432,11 +432,18 @@ impl Store {
         }
     }
 
-    /// Marks a held submission `released` (it was appended to the log) or `rejected`.
-    pub fn set_held_state(&self, id: i64, state: &str) -> Result<(), StoreError> {
+    /// Marks the held note whose SHA-256 is `note_hash` `released` (an official's review put
+    /// it in the log) or `rejected`; it then no longer counts against its key's bound. A note
+    /// not held (or held by another node's database) changes nothing.
+    pub fn set_held_state(
+        &self,
+        election: &str,
+        note_hash: &[u8; 32],
+        state: &str,
+    ) -> Result<(), StoreError> {
         match &self.backend {
-            Backend::Sqlite(s) => s.set_held_state(id, state),
-            Backend::Postgres(p) => p.set_held_state(id, state),
+            Backend::Sqlite(s) => s.set_held_state(election, note_hash, state),
+            Backend::Postgres(p) => p.set_held_state(election, note_hash, state),
         }
     }
 

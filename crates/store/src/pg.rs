@@ -557,12 +557,20 @@ impl Pg {
         })?
     }
 
-    pub(crate) fn set_held_state(&self, id: i64, state: &str) -> Result<(), StoreError> {
-        let state = state.to_string();
+    pub(crate) fn set_held_state(
+        &self,
+        election: &str,
+        note_hash: &[u8; 32],
+        state: &str,
+    ) -> Result<(), StoreError> {
+        let (state, election, hash) = (state.to_string(), election.to_string(), note_hash.to_vec());
         self.writer.call(move |c| {
-            c.execute("UPDATE held SET state = $1 WHERE id = $2", &[&state, &id])
-                .map(|_| ())
-                .map_err(pg("update held"))
+            c.execute(
+                "UPDATE held SET state = $1 WHERE election = $2 AND note_hash = $3",
+                &[&state, &election, &hash],
+            )
+            .map(|_| ())
+            .map_err(pg("update held"))
         })?
     }
 }

@@ -456,11 +456,16 @@ impl Sqlite {
     }
 
     /// Marks a held submission `released` (it was appended to the log) or `rejected`.
-    pub(crate) fn set_held_state(&self, id: i64, state: &str) -> Result<(), StoreError> {
+    pub(crate) fn set_held_state(
+        &self,
+        election: &str,
+        note_hash: &[u8; 32],
+        state: &str,
+    ) -> Result<(), StoreError> {
         let conn = self.conn();
         conn.execute(
-            "UPDATE held SET state = ?1 WHERE id = ?2",
-            params![state, id],
+            "UPDATE held SET state = ?1 WHERE election = ?2 AND note_hash = ?3",
+            params![state, election, &note_hash[..]],
         )
         .map_err(db("update held"))?;
         Ok(())

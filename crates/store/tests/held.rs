@@ -100,7 +100,10 @@ fn a_note_held_again_is_the_same_row_and_a_key_has_a_bound() {
         id(store
             .hold("a", b"another key's note", "k2", "[]", t)
             .unwrap());
-        store.set_held_state(first, "rejected").unwrap();
+        let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(b"same note").into();
+        store.set_held_state("a", &digest, "rejected").unwrap();
+        let rows = store.held_page("a", 0, 1).unwrap();
+        assert_eq!((rows[0].id, rows[0].state.as_str()), (first, "rejected"));
         id(store.hold("a", b"one too many", "k1", "[]", t).unwrap());
         assert_eq!(
             store.held_page("a", 0, 10_000).unwrap().len() as u64,

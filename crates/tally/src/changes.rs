@@ -34,10 +34,13 @@ impl ChangeIndex {
     /// ignored (a statement replayed twice is one change).
     pub fn record(&mut self, def: &ValidDefinition, index: u64, st: &Statement) {
         let (unit, contests): (Option<&str>, Vec<&str>) = match st {
-            Statement::Results(r) => (
-                Some(&r.unit),
-                r.contests.iter().map(|c| c.contest.as_str()).collect(),
-            ),
+            Statement::Results(_) | Statement::Review(_) => match st.results() {
+                Some(r) => (
+                    Some(&r.unit),
+                    r.contests.iter().map(|c| c.contest.as_str()).collect(),
+                ),
+                None => return,
+            },
             Statement::Cvr(c) => (Some(&c.unit), vec![c.contest.as_str()]),
             // A result type changes what a contest's figures are said to be: its contest (or
             // every contest), with the unit it names.

@@ -307,6 +307,11 @@ impl Tally {
     pub fn apply_statement(&mut self, st: &Statement) {
         match st {
             Statement::Results(r) => self.apply(r),
+            Statement::Review(rv) => {
+                if let Some(r) = rv.released() {
+                    self.apply(r)
+                }
+            }
             Statement::Cvr(c) => self.apply_cvr(c),
             Statement::Status(s) => self.apply_status(s),
             _ => {}

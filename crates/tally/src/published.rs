@@ -48,7 +48,7 @@ impl PublishedTally {
     pub fn push(&mut self, index: u64, st: Statement) {
         if matches!(
             st,
-            Statement::Results(_) | Statement::Cvr(_) | Statement::Status(_)
+            Statement::Results(_) | Statement::Cvr(_) | Statement::Status(_) | Statement::Review(_)
         ) {
             self.waiting.push_back((index, st));
         }

@@ -566,12 +566,12 @@ fn replay_log(
     pb.finish_and_clear();
     let st = replay.stats;
     step.summary = format!(
-        "definition by the authority ({}); {} results, {} publications, {} key changes, {} result types replayed under the acceptance rules ({} rejected)",
+        "definition by the authority ({}); {} results, {} publications, {} key changes, {} result types, {} reviews of held submissions replayed under the acceptance rules ({} rejected)",
         match def_entries {
             1 => "entry 0".to_string(),
             n => format!("entry 0 and {} parts", n - 1),
         },
-        st.results, st.publications, st.keys, st.statuses, st.rejected
+        st.results, st.publications, st.keys, st.statuses, st.reviews, st.rejected
     );
     Some(replay)
 }

@@ -39,6 +39,8 @@ pub struct ReplayStats {
     pub cvr: u64,
     /// Result types the officials gave (status statements) accepted.
     pub statuses: u64,
+    /// Reviews of held submissions (releases and rejections) accepted.
+    pub reviews: u64,
     /// Entries the rules refuse (each is a failure).
     pub rejected: u64,
 }
@@ -273,6 +275,10 @@ impl Replayer {
                     Statement::Status(st) => {
                         stats.statuses += 1;
                         Some(st.signed_at.as_str())
+                    }
+                    Statement::Review(rv) => {
+                        stats.reviews += 1;
+                        Some(rv.signed_at.as_str())
                     }
                     Statement::Election(_) | Statement::DefinitionPart(_) => None,
                 };
