@@ -138,8 +138,9 @@ pub(crate) fn read(
                         )?;
                         let a = attrs(&e, &|| Location::line(line))?;
                         if let Some(v) = get(&a, b"totalVoters") {
-                            sheet.units[r].registered =
-                                parse_count(v, || Location::line(line).field("totalVoters"))?;
+                            sheet.units[r].registered = known_voters(parse_count(v, || {
+                                Location::line(line).field("totalVoters")
+                            })?);
                         }
                         if let Some(v) = get(&a, b"ballotsCast") {
                             sheet.units[r].ballots =
@@ -246,9 +247,18 @@ fn subunit(
         None => None,
     };
     if let Some(v) = voters {
-        sheet.units[u].registered = parse_count(&v, || Location::line(line).field("totalVoters"))?;
+        sheet.units[u].registered = known_voters(parse_count(&v, || {
+            Location::line(line).field("totalVoters")
+        })?);
     }
     Ok((u, votes, line))
+}
+
+/// Registered voters as Clarity gives them: `totalVoters="0"` is what its exports write when
+/// the county did not load its rolls (Greenup County's 2014 primary: 0 voters and 203 ballots
+/// in a precinct), so 0 means unknown, not an empty roll that every ballot would exceed.
+fn known_voters(v: Option<u64>) -> Option<u64> {
+    v.filter(|&n| n > 0)
 }
 
 /// A subunit of the turnout block: registered voters, ballots cast and its precinct count.

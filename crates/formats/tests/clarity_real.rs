@@ -235,3 +235,28 @@ fn dtd_is_refused() {
     let e = skytale_formats::derive_definition(Format::ClarityXml, x, "x", a, "c", rk).unwrap_err();
     assert!(matches!(e, FormatError::Dtd { .. }), "{e}");
 }
+
+#[test]
+fn a_precinct_clarity_lists_with_zero_voters_has_unknown_registration() {
+    // Greenup County's 2014 primary lists every precinct with totalVoters="0" beside hundreds
+    // of ballots: the county did not load its rolls. Zero would hold every precinct's report
+    // for review (ballots above registered voters); unknown holds none.
+    let r = run(
+        Format::ClarityXml,
+        &read("clarity/clarify__precinct_KY_Greenup_2014_primary.xml"),
+        "greenup-2014",
+    );
+    let precincts = r.def.children(r.def.root());
+    assert!(!precincts.is_empty());
+    for &u in precincts {
+        assert_eq!(r.def.units()[u].registered, None, "{}", r.def.units()[u].id);
+    }
+    for s in &r.statements {
+        assert!(
+            skytale_model::plausibility_issues(&r.def, s).is_empty(),
+            "{}: {:?}",
+            s.unit,
+            skytale_model::plausibility_issues(&r.def, s)
+        );
+    }
+}

@@ -1464,6 +1464,29 @@ struct CvrSeries {
     ballots: u64,
 }
 
+/// The plausibility issues that would hold `r` for review (more votes than ballots, more
+/// ballots than registered voters…), for a preview before signing. Contests and units the
+/// definition lacks are left out here: the ledger refuses them.
+pub fn plausibility_issues(def: &ValidDefinition, r: &ResultsStatement) -> Vec<PlausibilityIssue> {
+    let mut issues = Vec::new();
+    let Some(unit) = def.unit_index(&r.unit) else {
+        return issues;
+    };
+    let registered = def.units()[unit].registered;
+    for (i, c) in r.contests.iter().enumerate() {
+        if let Some(ci) = def.contest_index(&c.contest) {
+            plausibility(
+                i,
+                c,
+                def.contests()[ci].votes_allowed,
+                registered,
+                &mut issues,
+            );
+        }
+    }
+    issues
+}
+
 fn plausibility(
     i: usize,
     c: &ContestReport,

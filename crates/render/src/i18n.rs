@@ -280,18 +280,24 @@ pub fn format_datetime(lang: &str, rfc3339: &str) -> String {
     format!("{date} {hm}\u{a0}{zone}")
 }
 
+/// The officials' console's messages (`locales/console/`), apart from the public site's so
+/// the public pages never carry them. A language without its file falls back to English.
+pub const CONSOLE_FTL_SOURCES: &[(&str, &str)] =
+    &[("en", include_str!("../locales/console/en.ftl"))];
+
 /// All Fluent bundles, parsed once per process.
 pub struct Messages {
+    sources: &'static [(&'static str, &'static str)],
     bundles: BTreeMap<&'static str, FluentBundle<FluentResource>>,
     /// Problems found while parsing the compiled-in sources (empty when the files are sound).
     pub errors: Vec<(String, String)>,
 }
 
 impl Messages {
-    fn load() -> Messages {
+    fn load(sources: &'static [(&'static str, &'static str)]) -> Messages {
         let mut bundles = BTreeMap::new();
         let mut errors = Vec::new();
-        for (lang, src) in FTL_SOURCES {
+        for &(lang, src) in sources {
             let res = match FluentResource::try_new(src.to_string()) {
                 Ok(r) => r,
                 Err((r, errs)) => {
@@ -309,7 +315,11 @@ impl Messages {
             }
             bundles.insert(lang, bundle);
         }
-        Messages { bundles, errors }
+        Messages {
+            sources,
+            bundles,
+            errors,
+        }
     }
 
     /// Message `id` in `lang` with string arguments; falls back to the reference language, then
@@ -336,7 +346,7 @@ impl Messages {
 
     /// The message ids of a language, in file order.
     pub fn ids(&self, lang: &str) -> Vec<String> {
-        FTL_SOURCES
+        self.sources
             .iter()
             .find(|(l, _)| *l == lang)
             .map(|(_, src)| {
@@ -358,5 +368,11 @@ impl Messages {
 /// The process-wide messages.
 pub fn messages() -> &'static Messages {
     static MESSAGES: OnceLock<Messages> = OnceLock::new();
-    MESSAGES.get_or_init(Messages::load)
+    MESSAGES.get_or_init(|| Messages::load(&FTL_SOURCES))
+}
+
+/// The console's messages.
+pub fn console_messages() -> &'static Messages {
+    static MESSAGES: OnceLock<Messages> = OnceLock::new();
+    MESSAGES.get_or_init(|| Messages::load(CONSOLE_FTL_SOURCES))
 }

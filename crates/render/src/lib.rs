@@ -37,6 +37,7 @@
 //! same code with an empty state, so both always agree byte for byte.
 
 pub mod card;
+pub mod console;
 pub mod feeds;
 pub mod html;
 pub mod i18n;

@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
             post(crate::batch::submit_batch),
         )
         .merge(crate::sealed::routes())
+        .merge(crate::console::routes())
         .merge(crate::push::webhooks::routes())
         .merge(crate::push::activitypub::routes())
         .route("/log/{id}/checkpoint", get(checkpoint))

@@ -319,6 +319,13 @@ impl Auth {
         Ok(SignedIn { token, session })
     }
 
+    /// Ends the session of `token` (signing out); an unknown token changes nothing.
+    pub fn sign_out(&self, election: &str, token: &str) {
+        if let Some(t) = self.tables().get_mut(election) {
+            t.sessions.remove(token);
+        }
+    }
+
     /// The session a bearer token of `election` stands for, with its key's reach in the
     /// current key ring.
     pub fn session(

@@ -27,6 +27,8 @@ pub enum Class {
     Sealed,
     /// `/metrics`.
     Metrics,
+    /// The officials' console (`/console/…`): pages behind a session.
+    Console,
 }
 
 impl Class {
@@ -39,6 +41,7 @@ impl Class {
             Class::SignIn => "sign_in",
             Class::Sealed => "sealed",
             Class::Metrics => "metrics",
+            Class::Console => "console",
         }
     }
 
@@ -55,6 +58,9 @@ pub fn classify(path: &str) -> Class {
     }
     if path.starts_with("/log/") {
         return Class::Log;
+    }
+    if path == "/console" || path.starts_with("/console/") {
+        return Class::Console;
     }
     let Some(rest) = path.strip_prefix("/api/v1/elections/") else {
         return if path.starts_with("/api/") {

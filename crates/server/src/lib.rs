@@ -15,6 +15,7 @@ pub mod approvals;
 pub mod auth;
 pub mod batch;
 pub mod changes;
+pub mod console;
 pub mod edge;
 #[cfg(feature = "fault-injection")]
 pub mod faults;

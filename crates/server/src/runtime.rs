@@ -144,9 +144,13 @@ struct Job {
 enum Work {
     One(Job),
     Batch(batch::BatchJob),
-    /// Where held submissions stand: the ledger is the sequencer's, so it answers.
-    Held(HeldQuery),
+    /// A question about the acceptance state (where held submissions stand, a unit's last
+    /// version): the ledger is the sequencer's, so it answers, between batches.
+    Ask(LedgerQuestion),
 }
+
+/// A read of the sequencer's ledger; it sends its own answer.
+type LedgerQuestion = Box<dyn FnOnce(&Ledger) + Send>;
 
 /// A held note to place: its SHA-256 (hex) and its statement.
 pub type HeldItem = (String, skytale_model::ResultsStatement);
@@ -159,14 +163,10 @@ pub struct HeldPlace {
     pub unit_last_entry: Option<u64>,
 }
 
-struct HeldQuery {
-    items: Vec<HeldItem>,
-    reply: oneshot::Sender<Vec<HeldPlace>>,
-}
-
-/// How long a held listing waits for the sequencer (a busy night's batch takes milliseconds;
-/// a following node's sequencer never answers, its console reads the sequencing node's).
-const HELD_QUERY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long an officials' read waits for the sequencer (a busy night's batch takes
+/// milliseconds; a following node's sequencer never answers, its console reads the
+/// sequencing node's).
+const ASK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The committed log, shared with readers (tiles, receipts).
 pub struct LogView {
@@ -493,29 +493,50 @@ impl ElectionRuntime {
         })
     }
 
-    /// Where each held note stands in the log as the sequencer sees it now.
-    pub async fn held_places(&self, items: Vec<HeldItem>) -> Result<Vec<HeldPlace>, SubmitError> {
+    /// Asks the sequencer's ledger `question` between two batches.
+    pub async fn ask<T: Send + 'static>(
+        &self,
+        question: impl FnOnce(&Ledger) -> T + Send + 'static,
+    ) -> Result<T, SubmitError> {
         if self.following.load(std::sync::atomic::Ordering::Relaxed) {
             return Err(SubmitError::Unavailable(
-                "this node follows the sequencing node; review held submissions there".into(),
+                "this node follows the sequencing node; the officials' console is there".into(),
             ));
         }
         let (reply, rx) = oneshot::channel();
-        self.jobs
-            .try_send(Work::Held(HeldQuery { items, reply }))
-            .map_err(|e| match e {
-                flume::TrySendError::Full(_) => SubmitError::Busy,
-                flume::TrySendError::Disconnected(_) => {
-                    SubmitError::Unavailable("the sequencer has stopped".into())
-                }
-            })?;
-        match tokio::time::timeout(HELD_QUERY_WAIT, rx).await {
-            Ok(Ok(places)) => Ok(places),
+        let work: LedgerQuestion = Box::new(move |l: &Ledger| {
+            let _ = reply.send(question(l));
+        });
+        self.jobs.try_send(Work::Ask(work)).map_err(|e| match e {
+            flume::TrySendError::Full(_) => SubmitError::Busy,
+            flume::TrySendError::Disconnected(_) => {
+                SubmitError::Unavailable("the sequencer has stopped".into())
+            }
+        })?;
+        match tokio::time::timeout(ASK_WAIT, rx).await {
+            Ok(Ok(answer)) => Ok(answer),
             Ok(Err(_)) => Err(SubmitError::Unavailable(
                 "the sequencer stopped before answering".into(),
             )),
             Err(_) => Err(SubmitError::Busy),
         }
+    }
+
+    /// Where each held note stands in the log as the sequencer sees it now.
+    pub async fn held_places(&self, items: Vec<HeldItem>) -> Result<Vec<HeldPlace>, SubmitError> {
+        self.ask(move |ledger| {
+            items
+                .iter()
+                .map(|(digest, r)| HeldPlace {
+                    state: ledger.held_state(digest, r),
+                    unit_last_entry: ledger
+                        .definition()
+                        .unit_index(&r.unit)
+                        .and_then(|u| ledger.last_entry(u)),
+                })
+                .collect()
+        })
+        .await
     }
 
     /// Receipt for an entry already in the committed log.
@@ -935,8 +956,8 @@ impl Sequencer {
                     self.process_all_or_none(b);
                     continue;
                 }
-                Work::Held(q) => {
-                    self.place_held(q);
+                Work::Ask(question) => {
+                    question(&self.ledger);
                     continue;
                 }
                 Work::One(j) => j,
@@ -946,7 +967,7 @@ impl Sequencer {
             while batch.len() < MAX_BATCH {
                 match rx.try_recv() {
                     Ok(Work::One(j)) => batch.push(j),
-                    Ok(w @ (Work::Batch(_) | Work::Held(_))) => {
+                    Ok(w @ (Work::Batch(_) | Work::Ask(_))) => {
                         next = Some(w);
                         break;
                     }
@@ -955,22 +976,6 @@ impl Sequencer {
             }
             self.process(batch);
         }
-    }
-
-    fn place_held(&self, q: HeldQuery) {
-        let places = q
-            .items
-            .iter()
-            .map(|(digest, r)| HeldPlace {
-                state: self.ledger.held_state(digest, r),
-                unit_last_entry: self
-                    .ledger
-                    .definition()
-                    .unit_index(&r.unit)
-                    .and_then(|u| self.ledger.last_entry(u)),
-            })
-            .collect();
-        let _ = q.reply.send(places);
     }
 
     fn process(&mut self, batch: Vec<Job>) {

@@ -155,17 +155,66 @@ async fn held(
             e.to_string(),
         )
     })?;
-    let list = held_rows(&rt, rows, all).await?;
+    let list: Vec<_> = held_entries(&rt, rows, all)
+        .await?
+        .iter()
+        .map(HeldEntry::to_json)
+        .collect();
     Ok(axum::Json(json!({"held": list, "next_after": next_after})).into_response())
 }
 
-/// The held rows as the officials see them: each placed in the log by the sequencer (see
+/// A held submission as the officials see it: placed in the log by the sequencer (see
 /// [`held`]).
-pub(crate) async fn held_rows(
+pub(crate) struct HeldEntry {
+    pub row: skytale_store::HeldRow,
+    /// SHA-256 of the note (hex): what a review names.
+    pub digest: String,
+    pub statement: skytale_model::ResultsStatement,
+    /// `waiting`, `released`, `rejected` or `superseded`.
+    pub state: &'static str,
+    /// The log index of the review that decided it.
+    pub decided_at: Option<u64>,
+    /// The unit's accepted version that overtook it.
+    pub accepted_version: Option<u64>,
+    /// The unit's last accepted results (log index and statement), for a diff.
+    pub previous: Option<(u64, skytale_model::ResultsStatement)>,
+}
+
+impl HeldEntry {
+    /// Why it was held, one line per problem.
+    pub fn reasons(&self) -> Vec<String> {
+        serde_json::from_str::<Vec<serde_json::Value>>(&self.row.reasons)
+            .unwrap_or_default()
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}: {}",
+                    r["field"].as_str().unwrap_or(""),
+                    r["why"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let r = &self.row;
+        json!({"id": r.id, "state": self.state, "received_at": r.received_at,
+            "digest": self.digest,
+            "unit": self.statement.unit, "version": self.statement.version,
+            "decided_at": self.decided_at, "accepted_version": self.accepted_version,
+            "reasons": serde_json::from_str::<serde_json::Value>(&r.reasons).unwrap_or_default(),
+            "note": String::from_utf8_lossy(&r.note),
+            "statement": self.statement,
+            "previous": self.previous.as_ref().map(|(i, p)| json!({"index": i, "version": p.version, "statement": p}))})
+    }
+}
+
+/// The held rows placed in the log; only the waiting ones unless `all`.
+pub(crate) async fn held_entries(
     rt: &crate::runtime::ElectionRuntime,
     rows: Vec<skytale_store::HeldRow>,
     all: bool,
-) -> Result<Vec<serde_json::Value>, ApiError> {
+) -> Result<Vec<HeldEntry>, ApiError> {
     use skytale_model::{HeldState, ReviewDecision, Statement};
 
     let parsed: Vec<Option<skytale_model::ResultsStatement>> = rows
@@ -189,8 +238,8 @@ pub(crate) async fn held_rows(
         .map_err(crate::api::submit_error)?;
     let mut places = places.into_iter();
     let mut out = Vec::new();
-    for (r, s) in rows.iter().zip(parsed) {
-        let Some(s) = s else { continue };
+    for (row, s) in rows.into_iter().zip(parsed) {
+        let Some(statement) = s else { continue };
         let Some(place) = places.next() else { break };
         let (state, decided_at, accepted_version) = match place.state {
             HeldState::Waiting => ("waiting", None, None),
@@ -204,24 +253,23 @@ pub(crate) async fn held_rows(
             continue;
         }
         let previous = place.unit_last_entry.and_then(|i| {
-            let log = rt.log.read().unwrap_or_else(|p| p.into_inner());
-            let e = log.entries.get(i as usize)?.clone();
-            drop(log);
+            let e = {
+                let log = rt.log.read().unwrap_or_else(|p| p.into_inner());
+                log.entries.get(i as usize)?.clone()
+            };
             let note = skytale_note::Note::parse(&e).ok()?;
             let st = Statement::parse(&note.text).ok()?;
-            let prev = st.results()?;
-            Some(json!({"index": i, "version": prev.version, "statement": prev}))
+            Some((i, st.results()?.clone()))
         });
-        out.push(
-            json!({"id": r.id, "state": state, "received_at": r.received_at,
-            "digest": skytale_model::hex_sha256(&r.note),
-            "unit": s.unit, "version": s.version,
-            "decided_at": decided_at, "accepted_version": accepted_version,
-            "reasons": serde_json::from_str::<serde_json::Value>(&r.reasons).unwrap_or_default(),
-            "note": String::from_utf8_lossy(&r.note),
-            "statement": s,
-            "previous": previous}),
-        );
+        out.push(HeldEntry {
+            digest: skytale_model::hex_sha256(&row.note),
+            row,
+            statement,
+            state,
+            decided_at,
+            accepted_version,
+            previous,
+        });
     }
     Ok(out)
 }
