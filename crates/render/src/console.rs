@@ -729,6 +729,18 @@ pub struct ApproveView {
     pub approved_by_me: bool,
     /// The election publishes without approvals (`automatic`).
     pub automatic: bool,
+    /// Figures for a second look before approving (see `skytale_tally::flags`).
+    pub flags: Vec<FlagRow>,
+}
+
+/// A review flag as the approval page lists it.
+#[derive(Clone, Debug)]
+pub struct FlagRow {
+    pub contest: String,
+    pub unit: String,
+    /// `count_down`, `turnout` or `swing`.
+    pub kind: &'static str,
+    pub why: String,
 }
 
 pub fn approve_page(ctx: &Ctx<'_>, v: &ApproveView) -> Vec<u8> {
@@ -776,6 +788,46 @@ pub fn approve_page(ctx: &Ctx<'_>, v: &ApproveView) -> Vec<u8> {
         );
     } else {
         let _ = writeln!(b, "<p>{}</p>", esc(&t(lang, "only-approvers")));
+    }
+    let _ = writeln!(
+        b,
+        "<h2>{}</h2>\n<p>{}</p>",
+        esc(&t(lang, "flags-title")),
+        esc(&t(
+            lang,
+            if v.flags.is_empty() {
+                "no-flags"
+            } else {
+                "flags-intro"
+            }
+        ))
+    );
+    if !v.flags.is_empty() {
+        let _ = write!(
+            b,
+            "<table class=\"activity\"><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+            esc(&t(lang, "flags-caption")),
+            esc(&t(lang, "area")),
+            esc(&t(lang, "contest")),
+            esc(&t(lang, "flag")),
+            esc(&t(lang, "what"))
+        );
+        let labels = ["area", "contest", "flag", "what"].map(|id| esc(&t(lang, id)));
+        for f in &v.flags {
+            let _ = write!(
+                b,
+                "<tr><td data-label=\"{}\">{}</td><td data-label=\"{}\">{}</td><td data-label=\"{}\">{}</td><td data-label=\"{}\">{}</td></tr>",
+                labels[0],
+                esc(&f.unit),
+                labels[1],
+                esc(&f.contest),
+                labels[2],
+                esc(&t(lang, &format!("flag-{}", f.kind))),
+                labels[3],
+                esc(&f.why)
+            );
+        }
+        b.push_str("</tbody></table>\n");
     }
     let _ = writeln!(
         b,

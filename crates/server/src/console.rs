@@ -1036,8 +1036,19 @@ async fn approve(
     let pair = tokio::task::spawn_blocking(move || (publisher.share(), publisher.share_staged()))
         .await
         .unwrap_or((None, None));
-    let (mut changed, mut unchanged) = (Vec::new(), 0usize);
+    let (mut changed, mut unchanged, mut flags) = (Vec::new(), 0usize, Vec::new());
     if let (Some(public), Some(staged)) = pair {
+        flags = skytale_tally::flags::review_flags(&staged.tally, Some(&public.tally))
+            .into_iter()
+            .map(|f| page::FlagRow {
+                contest: def
+                    .text(&def.contests()[f.contest].name, &v.lang)
+                    .to_string(),
+                unit: def.text(&def.units()[f.unit].name, &v.lang).to_string(),
+                kind: f.kind.as_str(),
+                why: f.why,
+            })
+            .collect();
         for ci in 0..def.contests().len() {
             let (Some(a), Some(b)) = (public.tally.contest_head(ci), staged.tally.contest_head(ci))
             else {
@@ -1081,6 +1092,7 @@ async fn approve(
         unchanged,
         approved_by_me,
         automatic,
+        flags,
     };
     html(StatusCode::OK, page::approve_page(&v.ctx(), &view))
 }

@@ -45,6 +45,7 @@ use skytale_model::{
 };
 
 pub mod changes;
+pub mod flags;
 mod published;
 mod ranked;
 mod seats;

@@ -193,6 +193,7 @@ try {
   await a1.page.goto(`${consoleUrl}approve`);
   await audit(a1.page, "approve");
   check((await a1.page.textContent("main")).includes("0 of 2 approvals"), "the approval page shows 0 of 2");
+  check((await a1.page.textContent("main")).includes("For a second look"), "the approval page lists the figures to look at again");
   let approvalNote = null;
   a1.page.on("request", (r) => {
     if (r.url().endsWith("/submissions") && r.method() === "POST") approvalNote = r.postData();
