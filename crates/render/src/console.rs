@@ -336,6 +336,8 @@ pub struct NightView {
     pub refused: Vec<(String, u64)>,
     /// Whether the election waits for approvals (`approval` mode).
     pub approval_mode: bool,
+    /// Results arrived per quarter hour (by their `submitted_at`, UTC), oldest first.
+    pub arrivals: Vec<(String, u64)>,
 }
 
 pub fn night_page(ctx: &Ctx<'_>, v: &NightView) -> Vec<u8> {
@@ -393,6 +395,28 @@ pub fn night_page(ctx: &Ctx<'_>, v: &NightView) -> Vec<u8> {
         );
     }
     b.push_str("</tbody></table>\n");
+    if !v.arrivals.is_empty() {
+        let most = v.arrivals.iter().map(|a| a.1).max().unwrap_or(1).max(1);
+        let _ = write!(
+            b,
+            "<h2>{}</h2>\n<table class=\"arrivals\"><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\" class=\"num\">{}</th><th scope=\"col\"><span class=\"visually-hidden\">{}</span></th></tr></thead><tbody>",
+            esc(&t(lang, "arrivals")),
+            esc(&t(lang, "arrivals-caption")),
+            esc(&t(lang, "quarter-hour")),
+            esc(&t(lang, "count")),
+            esc(&t(lang, "share-of-busiest"))
+        );
+        for (when, count) in &v.arrivals {
+            let _ = write!(
+                b,
+                "<tr><th scope=\"row\">{}</th><td class=\"num\">{}</td><td><meter min=\"0\" max=\"{most}\" value=\"{count}\" aria-label=\"{}\">{count}</meter></td></tr>",
+                esc(when),
+                n(*count),
+                esc(when)
+            );
+        }
+        b.push_str("</tbody></table>\n");
+    }
     let _ = write!(b, "<h2>{}</h2>\n", esc(&t(lang, "refusals")));
     if v.refused.is_empty() {
         let _ = writeln!(b, "<p>{}</p>", esc(&t(lang, "no-refusals")));
@@ -822,7 +846,7 @@ pub fn approve_page(ctx: &Ctx<'_>, v: &ApproveView) -> Vec<u8> {
                 labels[1],
                 esc(&f.contest),
                 labels[2],
-                esc(&t(lang, &format!("flag-{}", f.kind))),
+                esc(&t(lang, &format!("flag-{}", f.kind.replace('_', "-")))),
                 labels[3],
                 esc(&f.why)
             );

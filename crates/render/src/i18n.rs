@@ -281,9 +281,34 @@ pub fn format_datetime(lang: &str, rfc3339: &str) -> String {
 }
 
 /// The officials' console's messages (`locales/console/`), apart from the public site's so
-/// the public pages never carry them. A language without its file falls back to English.
-pub const CONSOLE_FTL_SOURCES: &[(&str, &str)] =
-    &[("en", include_str!("../locales/console/en.ftl"))];
+/// the public pages never carry them; the same 24 languages (a test checks each has every
+/// message of the English file, with the same variables).
+pub const CONSOLE_FTL_SOURCES: &[(&str, &str)] = &[
+    ("bg", include_str!("../locales/console/bg.ftl")),
+    ("cs", include_str!("../locales/console/cs.ftl")),
+    ("da", include_str!("../locales/console/da.ftl")),
+    ("de", include_str!("../locales/console/de.ftl")),
+    ("el", include_str!("../locales/console/el.ftl")),
+    ("en", include_str!("../locales/console/en.ftl")),
+    ("es", include_str!("../locales/console/es.ftl")),
+    ("et", include_str!("../locales/console/et.ftl")),
+    ("fi", include_str!("../locales/console/fi.ftl")),
+    ("fr", include_str!("../locales/console/fr.ftl")),
+    ("ga", include_str!("../locales/console/ga.ftl")),
+    ("hr", include_str!("../locales/console/hr.ftl")),
+    ("hu", include_str!("../locales/console/hu.ftl")),
+    ("it", include_str!("../locales/console/it.ftl")),
+    ("lt", include_str!("../locales/console/lt.ftl")),
+    ("lv", include_str!("../locales/console/lv.ftl")),
+    ("mt", include_str!("../locales/console/mt.ftl")),
+    ("nl", include_str!("../locales/console/nl.ftl")),
+    ("pl", include_str!("../locales/console/pl.ftl")),
+    ("pt", include_str!("../locales/console/pt.ftl")),
+    ("ro", include_str!("../locales/console/ro.ftl")),
+    ("sk", include_str!("../locales/console/sk.ftl")),
+    ("sl", include_str!("../locales/console/sl.ftl")),
+    ("sv", include_str!("../locales/console/sv.ftl")),
+];
 
 /// All Fluent bundles, parsed once per process.
 pub struct Messages {

@@ -113,6 +113,11 @@ fn the_sign_in_page_asks_for_a_key_file_and_needs_no_session() {
     assert!(html.contains("<input type=\"file\" id=\"key-file\""));
     assert!(html.contains("role=\"alert\">the session expired; sign in again</p>"));
     assert!(!html.contains("data-csrf"));
+    assert!(html.contains("<html lang=\"fr\""));
+    assert!(
+        !html.contains("Sign in with your election key"),
+        "the page speaks the election's language"
+    );
     let messages = html.split("id=\"console-messages\">").nth(1).unwrap();
     let messages = messages.split("</script>").next().unwrap();
     let parsed: serde_json::Value = serde_json::from_str(messages).unwrap();

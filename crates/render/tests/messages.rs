@@ -99,3 +99,54 @@ fn fallback_for_unknown_language_is_english() {
         "Καταμετρημένες περιοχές: 3 από 8"
     );
 }
+
+/// The console's messages: the same 24 languages, each with exactly the English file's
+/// messages and the same variables in each, all parsing and formatting without errors.
+#[test]
+fn the_console_speaks_every_language_the_site_does() {
+    use skytale_render::i18n::{console_messages, CONSOLE_FTL_SOURCES};
+    let langs: Vec<&str> = CONSOLE_FTL_SOURCES.iter().map(|(l, _)| *l).collect();
+    let site: Vec<&str> = FTL_SOURCES.iter().map(|(l, _)| *l).collect();
+    assert_eq!(langs, site);
+    let m = console_messages();
+    assert!(m.errors.is_empty(), "{:?}", m.errors);
+    let reference = m.ids(REFERENCE_LANGUAGE);
+    assert!(reference.len() >= 100, "{}", reference.len());
+    let vars = |src: &str, id: &str| -> Vec<String> {
+        let line = src
+            .lines()
+            .find(|l| l.starts_with(&format!("{id} = ")))
+            .unwrap_or("");
+        let mut v: Vec<String> = line
+            .split("{ $")
+            .skip(1)
+            .map(|s| s.split(' ').next().unwrap_or("").to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let en = CONSOLE_FTL_SOURCES
+        .iter()
+        .find(|(l, _)| *l == REFERENCE_LANGUAGE)
+        .unwrap()
+        .1;
+    for (lang, src) in CONSOLE_FTL_SOURCES {
+        assert_eq!(m.ids(lang), reference, "{lang}: other messages or order");
+        for id in &reference {
+            assert!(m.has(lang, id), "{lang} lacks {id}");
+            assert_eq!(
+                vars(src, id),
+                vars(en, id),
+                "{lang}: {id} uses other variables"
+            );
+            // Progress messages end with an ellipsis: the script tells them from results so.
+            if vars(en, id).is_empty() && en.contains(&format!("{id} = ")) {
+                let text = m.get(lang, id, &[]);
+                assert!(!text.contains("{$"), "{lang}: {id}: {text}");
+            }
+        }
+        for id in ["js-signing-in", "js-sending"] {
+            assert!(m.get(lang, id, &[]).ends_with('…'), "{lang}: {id}");
+        }
+    }
+}

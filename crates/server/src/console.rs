@@ -40,6 +40,12 @@ pub const MAX_UPLOAD: usize = crate::batch::MAX_BATCH_BODY;
 /// Entries the night page lists as the latest.
 const RECENT: usize = 20;
 
+/// Entries the night page reads back for its arrivals per quarter hour.
+const ARRIVALS_WINDOW: u64 = 5_000;
+
+/// Quarter hours the arrivals table shows.
+const ARRIVALS_BUCKETS: usize = 16;
+
 /// Held rows examined for the night page's count (a page of the store's at a time).
 const HELD_COUNT_PAGES: usize = 20;
 
@@ -595,6 +601,19 @@ fn activity(
     })
 }
 
+/// The quarter hour of a results note's `submitted_at` (`2026-11-25 21:15 UTC`), read from
+/// the text as Skytale writes it, in UTC; `None` for anything else.
+fn quarter_hour(note: &[u8]) -> Option<String> {
+    const KEY: &[u8] = br#""submitted_at":""#;
+    let at = note.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let t = std::str::from_utf8(note.get(at..at + 20)?).ok()?;
+    let (date, rest) = t.split_once('T')?;
+    let hour = rest.get(0..2)?;
+    let minute: u32 = rest.get(3..5)?.parse().ok()?;
+    let offset = rest.get(8..9)?;
+    (offset == "Z" || offset == ".").then(|| format!("{date} {hour}:{:02} UTC", minute / 15 * 15))
+}
+
 /// Whether an entry is an official's action (anything but a reporter's counts), told from its
 /// first bytes where Skytale wrote it, so results are not parsed for nothing.
 fn is_officials(bytes: &[u8]) -> bool {
@@ -612,7 +631,7 @@ async fn night(
         Err(resp) => return resp,
     };
     let def = v.rt.definition.clone();
-    let (log_size, published, rounds, published_at, recent) = {
+    let (log_size, published, rounds, published_at, recent, arrivals) = {
         let log = v.rt.log.read().unwrap_or_else(|p| p.into_inner());
         let rounds: Vec<page::ApprovalRound> = log
             .pending
@@ -638,7 +657,29 @@ async fn night(
                 }
             }
         }
-        (log.size, log.published, rounds, published_at, recent)
+        let mut buckets: BTreeMap<String, u64> = BTreeMap::new();
+        for i in log.size.saturating_sub(ARRIVALS_WINDOW)..log.size {
+            let Some(e) = log.entries.get(i as usize) else {
+                continue;
+            };
+            if !e.starts_with(br#"{"type":"results","#) || !v.signed.session.may_read_note(e, &def)
+            {
+                continue;
+            }
+            if let Some(q) = quarter_hour(e) {
+                *buckets.entry(q).or_default() += 1;
+            }
+        }
+        let skip = buckets.len().saturating_sub(ARRIVALS_BUCKETS);
+        let arrivals: Vec<(String, u64)> = buckets.into_iter().skip(skip).collect();
+        (
+            log.size,
+            log.published,
+            rounds,
+            published_at,
+            recent,
+            arrivals,
+        )
     };
     let held_waiting = count_waiting(&state, &v).await;
     let areas = match officials_tally(&v.rt).await {
@@ -657,6 +698,7 @@ async fn night(
         refused: refusals(),
         approval_mode: def.definition().publication.mode
             == skytale_model::PublicationMode::Approval,
+        arrivals,
     };
     html(StatusCode::OK, page::night_page(&v.ctx(), &view))
 }
@@ -1214,6 +1256,17 @@ async fn audit_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arrivals_are_counted_by_quarter_hour_of_their_utc_time() {
+        let note = br#"{"type":"results","election":"e","unit":"u","version":1,"status":"partial","submitted_at":"2026-11-25T21:44:59Z","contests":[]}"#;
+        assert_eq!(quarter_hour(note).as_deref(), Some("2026-11-25 21:30 UTC"));
+        let frac = br#"{"submitted_at":"2026-11-25T21:00:00.25Z"}"#;
+        assert_eq!(quarter_hour(frac).as_deref(), Some("2026-11-25 21:00 UTC"));
+        let offset = br#"{"submitted_at":"2026-11-25T21:00:00+01:00"}"#;
+        assert_eq!(quarter_hour(offset), None, "not UTC: not bucketed");
+        assert_eq!(quarter_hour(b"{}"), None);
+    }
 
     #[test]
     fn the_cookie_is_found_among_others() {
