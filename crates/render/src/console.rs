@@ -180,9 +180,9 @@ fn frame(ctx: &Ctx<'_>, tab: Option<Tab>, title: &str, body: &str) -> Vec<u8> {
         esc(ctx.election_name),
     );
     if let Some(o) = ctx.official {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<p class=\"who\">{} <button type=\"button\" class=\"link\" data-action=\"sign-out\">{}</button></p>\n",
+            "<p class=\"who\">{} <button type=\"button\" class=\"link\" data-action=\"sign-out\">{}</button></p>",
             esc(&ta(
                 lang,
                 "signed-in-as",
@@ -368,7 +368,7 @@ pub fn night_page(ctx: &Ctx<'_>, v: &NightView) -> Vec<u8> {
         );
     }
     if v.approval_mode {
-        let _ = write!(b, "<h2>{}</h2>\n", esc(&t(lang, "approvals")));
+        let _ = writeln!(b, "<h2>{}</h2>", esc(&t(lang, "approvals")));
         if v.rounds.is_empty() {
             let _ = writeln!(b, "<p>{}</p>", esc(&t(lang, "no-rounds")));
         }
@@ -417,7 +417,7 @@ pub fn night_page(ctx: &Ctx<'_>, v: &NightView) -> Vec<u8> {
         }
         b.push_str("</tbody></table>\n");
     }
-    let _ = write!(b, "<h2>{}</h2>\n", esc(&t(lang, "refusals")));
+    let _ = writeln!(b, "<h2>{}</h2>", esc(&t(lang, "refusals")));
     if v.refused.is_empty() {
         let _ = writeln!(b, "<p>{}</p>", esc(&t(lang, "no-refusals")));
     } else {
@@ -438,7 +438,7 @@ pub fn night_page(ctx: &Ctx<'_>, v: &NightView) -> Vec<u8> {
         }
         b.push_str("</tbody></table>\n");
     }
-    let _ = write!(b, "<h2>{}</h2>\n", esc(&t(lang, "recent")));
+    let _ = writeln!(b, "<h2>{}</h2>", esc(&t(lang, "recent")));
     activity_table(&mut b, lang, &t(lang, "recent-caption"), &v.recent);
     b.push_str("</div>\n");
     frame(ctx, Some(Tab::Night), &t(lang, "tab-night"), &b)
@@ -958,9 +958,9 @@ pub fn audit_page(ctx: &Ctx<'_>, kind: Option<&str>, rows: &[ActivityRow]) -> Ve
             esc(&t(lang, label))
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         b,
-        "</select> <button type=\"submit\">{}</button> <a href=\"/console/{}/audit.csv{}\">{}</a></form>\n",
+        "</select> <button type=\"submit\">{}</button> <a href=\"/console/{}/audit.csv{}\">{}</a></form>",
         esc(&t(lang, "filter")),
         esc(ctx.election),
         kind.map(|k| format!("?kind={}", esc(k))).unwrap_or_default(),

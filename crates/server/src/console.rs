@@ -262,8 +262,8 @@ fn visit(
     id: &str,
     query: Option<&str>,
     headers: &HeaderMap,
-) -> Result<Visit, Response> {
-    let rt = runtime(state, id).map_err(IntoResponse::into_response)?;
+) -> Result<Visit, Box<Response>> {
+    let rt = runtime(state, id).map_err(|e| Box::new(e.into_response()))?;
     let lang = language(&rt.definition, query, headers);
     let name = election_name(&rt.definition, &lang);
     match signed_in(state, &rt, headers) {
@@ -296,7 +296,7 @@ fn visit(
                 resp.headers_mut()
                     .insert(header::SET_COOKIE, clear_cookie(&rt.id));
             }
-            Err(resp)
+            Err(Box::new(resp))
         }
     }
 }
@@ -457,10 +457,10 @@ fn area_progress(
         .into_iter()
         .map(|a| {
             let (mut reporting, mut total) = (0, 0);
-            for u in 0..def.units().len() {
+            for (u, &has_report) in reported.iter().enumerate() {
                 if def.children(u).is_empty() && def.is_within(u, a) {
                     total += 1;
-                    reporting += u64::from(reported[u]);
+                    reporting += u64::from(has_report);
                 }
             }
             page::AreaProgress {
@@ -628,7 +628,7 @@ async fn night(
 ) -> Response {
     let v = match visit(&state, &id, query.as_deref(), &headers) {
         Ok(v) => v,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let def = v.rt.definition.clone();
     let (log_size, published, rounds, published_at, recent, arrivals) = {
@@ -808,7 +808,7 @@ async fn held(
 ) -> Response {
     let v = match visit(&state, &id, query.as_deref(), &headers) {
         Ok(v) => v,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let list = match waiting_held(&state, &v, HELD_COUNT_PAGES).await {
         Ok(l) => l,
@@ -851,7 +851,7 @@ async fn upload(
 ) -> Response {
     let v = match visit(&state, &id, query.as_deref(), &headers) {
         Ok(v) => v,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     if v.signed.official.office != "reporter" {
         return html(
@@ -1039,7 +1039,7 @@ async fn approve(
 ) -> Response {
     let v = match visit(&state, &id, query.as_deref(), &headers) {
         Ok(v) => v,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     if !v.signed.official.decides() {
         return html(
@@ -1147,7 +1147,7 @@ async fn certify(
 ) -> Response {
     let v = match visit(&state, &id, query.as_deref(), &headers) {
         Ok(v) => v,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     if !v.signed.official.decides() {
         return html(
@@ -1215,7 +1215,7 @@ async fn audit(
 ) -> Response {
     let v = match visit(&state, &id, query.as_deref(), &headers) {
         Ok(v) => v,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let kind = kind_filter(query.as_deref());
     let rows = audit_rows(&v, kind.as_deref());
@@ -1233,7 +1233,7 @@ async fn audit_csv(
 ) -> Response {
     let v = match visit(&state, &id, query.as_deref(), &headers) {
         Ok(v) => v,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let kind = kind_filter(query.as_deref());
     let rows = audit_rows(&v, kind.as_deref());

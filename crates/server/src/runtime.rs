@@ -1280,6 +1280,25 @@ pub fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
+/// Marks the held rows that reviews among `statements` decided (`released`, `rejected`), so
+/// they stop counting against their key's bound. The log is what says they were decided (the
+/// held listing asks the ledger); this is bookkeeping, and a failure only logs.
+fn mark_reviewed(store: &Store, election: &str, statements: &[(u64, Statement)]) {
+    for (_, st) in statements {
+        let Statement::Review(rv) = st else { continue };
+        let Ok(digest) = <[u8; 32]>::try_from(hex::decode(&rv.held).unwrap_or_default()) else {
+            continue;
+        };
+        let state = match rv.decision {
+            skytale_model::ReviewDecision::Release => "released",
+            skytale_model::ReviewDecision::Reject => "rejected",
+        };
+        if let Err(e) = store.set_held_state(election, &digest, state) {
+            tracing::warn!(election, error = %e, "cannot mark a reviewed held submission");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1315,24 +1334,5 @@ mod tests {
         assert!(signer
             .sign(origin, &tree(&[b"a", b"b", b"c", b"d"]))
             .is_ok());
-    }
-}
-
-/// Marks the held rows that reviews among `statements` decided (`released`, `rejected`), so
-/// they stop counting against their key's bound. The log is what says they were decided (the
-/// held listing asks the ledger); this is bookkeeping, and a failure only logs.
-fn mark_reviewed(store: &Store, election: &str, statements: &[(u64, Statement)]) {
-    for (_, st) in statements {
-        let Statement::Review(rv) = st else { continue };
-        let Ok(digest) = <[u8; 32]>::try_from(hex::decode(&rv.held).unwrap_or_default()) else {
-            continue;
-        };
-        let state = match rv.decision {
-            skytale_model::ReviewDecision::Release => "released",
-            skytale_model::ReviewDecision::Reject => "rejected",
-        };
-        if let Err(e) = store.set_held_state(election, &digest, state) {
-            tracing::warn!(election, error = %e, "cannot mark a reviewed held submission");
-        }
     }
 }
