@@ -26,6 +26,7 @@ pub mod timestamp;
 
 pub use cvr::{BallotPattern, CvrHeader, CvrStatement, OVERVOTE_MARKER};
 pub use definition::{
+    ContestGroup,
     check_ocd_id, Contest, ContestKind, Definition, DefinitionFormat, LocalizedText, Party,
     PreviousContest, PreviousElection, PreviousFigures, PublicationMode, PublicationPolicy,
     Reporter, SeatRules, Selection, Unit, ValidDefinition, WitnessPolicySpec, WitnessSpec,

@@ -582,7 +582,7 @@ pub fn security_headers(path: &str) -> Vec<(&'static str, String)> {
             "content-security-policy",
             format!(
                 "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
-                 base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}"
+                 base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
             ),
         ),
         ("strict-transport-security", format!("max-age={HSTS_MAX_AGE}; includeSubDomains")),

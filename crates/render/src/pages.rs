@@ -23,6 +23,8 @@ use crate::{
     MAX_CHART_ROWS,
 };
 
+mod navigation;
+
 const HTML: &str = "text/html; charset=utf-8";
 
 /// Colours for selections without a party colour (Okabe–Ito, colour-blind safe, darkest first).
@@ -59,10 +61,10 @@ impl Numbers {
         }
     }
     fn of_unit(u: UnitFigures) -> Numbers {
-        let complete = u.units_reporting == u.units_total;
         Numbers {
-            turnout: (complete && u.registered > 0 && u.ballots > 0)
-                .then(|| share(u.ballots, u.registered)),
+            // Over the registered voters of the stations in so far, as a contest's turnout.
+            turnout: (u.registered_reporting > 0 && u.ballots > 0)
+                .then(|| share(u.ballots, u.registered_reporting)),
             votes: u.votes,
             ballots: u.ballots,
             registered: u.registered,
@@ -91,6 +93,29 @@ impl Numbers {
         let mut o: Vec<usize> = (0..self.votes.len()).collect();
         o.sort_by(|a, b| self.votes[*b].cmp(&self.votes[*a]));
         o
+    }
+    /// The selections tied for first place with votes (empty unless two or more are).
+    fn tied(&self) -> Vec<usize> {
+        let o = self.order();
+        let Some(&first) = o.first() else {
+            return Vec::new();
+        };
+        let top = self.votes[first];
+        let tied: Vec<usize> = o.into_iter().take_while(|&s| self.votes[s] == top).collect();
+        if top == 0 || tied.len() < 2 {
+            Vec::new()
+        } else {
+            tied
+        }
+    }
+    /// Whether every unit has reported (then the first is no longer "leading": the count is
+    /// in, and pages say "most votes").
+    fn complete(&self) -> bool {
+        self.units > 0 && self.reporting == self.units
+    }
+    /// No unit has reported yet: no figures to show, only the choices.
+    fn unreported(&self) -> bool {
+        self.reporting == 0 && self.valid() == 0 && self.ballots == 0
     }
     /// The single leading selection, if there are votes and no tie at the top.
     fn leader(&self) -> Option<usize> {
@@ -553,7 +578,7 @@ fn system_seats_html(
     let cols: Vec<usize> = (0..groups.len()).filter(|&i| groups[i].seats > 0).collect();
     let _ = write!(
         h,
-        "<div class=\"scroll\" role=\"region\" aria-labelledby=\"seats-c-cap\" tabindex=\"0\"><table><caption id=\"seats-c-cap\">{}</caption><thead><tr><th scope=\"col\">{}</th>",
+        "<div class=\"scroll\" role=\"region\" aria-labelledby=\"seats-c-cap\" tabindex=\"0\"><table class=\"stack\"><caption id=\"seats-c-cap\">{}</caption><thead><tr><th scope=\"col\">{}</th>",
         esc(&t(lang, "seats-by-constituency")),
         esc(&t(lang, "constituency"))
     );
@@ -585,7 +610,12 @@ fn system_seats_html(
                     format_int(lang, u64::from(l))
                 ),
             };
-            let _ = write!(h, "<td class=\"num\">{}</td>", esc(&cell));
+            let _ = write!(
+                h,
+                "<td class=\"num\" data-label=\"{}\">{}</td>",
+                esc(&groups[i].name),
+                esc(&cell)
+            );
         }
         h.push_str("</tr>");
         if let Some(a) = &c.district {
@@ -602,6 +632,110 @@ fn system_seats_html(
         let _ = write!(h, "<p>{}</p>", esc(&tie_sentence(lang, tie, &name)));
     }
     h.push_str("</section>\n");
+    h
+}
+
+/// "Leading: X" while units are still out, "Most votes: X" once all are in, "Tied: A, B"
+/// when the first places have equal votes; nothing before any vote.
+fn leader_line(ctx: &Ctx<'_>, lang: &str, contest: &Contest, n: &Numbers) -> String {
+    if let Some(s) = n.leader() {
+        let word = if n.complete() { "most-votes" } else { "leading" };
+        return format!(
+            "<p class=\"leader\">{}: {}<strong>{}</strong></p>",
+            esc(&t(lang, word)),
+            swatch(&ctx.color(contest, s)),
+            esc(ctx.sel_name(contest, s, lang))
+        );
+    }
+    let tied = n.tied();
+    if tied.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = tied
+        .iter()
+        .map(|&s| {
+            format!(
+                "{}<strong>{}</strong>",
+                swatch(&ctx.color(contest, s)),
+                esc(ctx.sel_name(contest, s, lang))
+            )
+        })
+        .collect();
+    format!(
+        "<p class=\"leader tie\">{}: {}</p>",
+        esc(&t(lang, "tied")),
+        names.join(", ")
+    )
+}
+
+/// The names of the selections tied for first place, joined.
+fn tied_names(ctx: &Ctx<'_>, lang: &str, contest: &Contest, n: &Numbers) -> String {
+    n.tied()
+        .iter()
+        .map(|&s| ctx.sel_name(contest, s, lang))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Votes by count type (election day, early, mail, provisional) for each choice, when the
+/// reports break them down: a table with a column per type that has votes.
+fn count_types_html(
+    ctx: &Ctx<'_>,
+    lang: &str,
+    contest: &Contest,
+    n: &Numbers,
+    result: &ContestResult,
+) -> String {
+    const TYPES: [&str; 5] = ["election_day", "early", "mail", "provisional", "total"];
+    let used: Vec<&str> = TYPES
+        .into_iter()
+        .filter(|ty| {
+            result
+                .selections
+                .iter()
+                .any(|s| s.by_count_type.get(ty).is_some_and(|v| *v > 0))
+        })
+        .collect();
+    // Only "total" (reports without a breakdown) says nothing the results table does not.
+    if used.is_empty() || used == ["total"] {
+        return String::new();
+    }
+    let mut h = format!(
+        "<section aria-labelledby=\"types-h\"><h2 id=\"types-h\">{}</h2><div class=\"scroll\"><table class=\"stack\"><thead><tr><th scope=\"col\">{}</th>",
+        esc(&t(lang, "by-count-type")),
+        esc(&t(lang, "choice"))
+    );
+    for ty in &used {
+        let _ = write!(
+            h,
+            "<th scope=\"col\">{}</th>",
+            esc(&t(lang, &format!("count-{ty}")))
+        );
+    }
+    h.push_str("</tr></thead><tbody>");
+    for s in n.order() {
+        let Some(sel) = result.selections.get(s) else {
+            continue;
+        };
+        let _ = write!(
+            h,
+            "<tr><th scope=\"row\">{}{}</th>",
+            swatch(&ctx.color(contest, s)),
+            esc(ctx.sel_name(contest, s, lang))
+        );
+        for ty in &used {
+            let v = sel.by_count_type.get(ty).copied().unwrap_or(0);
+            let _ = write!(
+                h,
+                "<td data-label=\"{}\">{}</td>",
+                esc(&t(lang, &format!("count-{ty}"))),
+                esc(&format_int(lang, v))
+            );
+        }
+        h.push_str("</tr>");
+    }
+    h.push_str("</tbody></table></div></section>
+");
     h
 }
 
@@ -630,7 +764,7 @@ fn results_table(
     let mut h = String::new();
     let _ = write!(
         h,
-        "<div class=\"scroll\" role=\"region\" aria-labelledby=\"tbl-cap\" tabindex=\"0\"><table><caption id=\"tbl-cap\">{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>",
+        "<div class=\"scroll\" role=\"region\" aria-labelledby=\"tbl-cap\" tabindex=\"0\"><table class=\"stack\"><caption id=\"tbl-cap\">{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>",
         esc(caption),
         esc(&t(lang, "choice")),
         esc(&t(lang, "votes")),
@@ -646,6 +780,7 @@ fn results_table(
             esc(&t(lang, "change"))
         );
     }
+    let mut previous_label = String::new();
     if let Some(c) = compared {
         let name = ctx
             .def
@@ -654,24 +789,42 @@ fn results_table(
             .as_ref()
             .map(|p| ctx.def.text(&p.name, lang))
             .unwrap_or(c.election.as_str());
+        previous_label = messages().get(lang, "change-previous", &[("election", name)]);
         let _ = write!(
             h,
             "<th scope=\"col\" class=\"change\">{}</th>",
-            esc(&messages().get(lang, "change-previous", &[("election", name)]))
+            esc(&previous_label)
         );
     }
     h.push_str("</tr></thead><tbody>");
-    for s in n.order() {
+    let (l_votes, l_share) = (esc(&t(lang, "votes")), esc(&t(lang, "share")));
+    let unreported = n.unreported();
+    // Before any report: the choices, and a dash for each figure (zeros would read as a result).
+    let order = if unreported {
+        (0..n.votes.len()).collect()
+    } else {
+        n.order()
+    };
+    for s in order {
         let sid = &contest.selections[s].id;
-        let _ = write!(
-            h,
-            "<tr><th scope=\"row\">{}{}</th><td class=\"num\"><a href=\"{}\">{}</a></td><td>{}</td>",
-            swatch(&ctx.color(contest, s)),
-            esc(ctx.sel_name(contest, s, lang)),
-            esc(&verify),
-            esc(&format_int(lang, n.votes[s])),
-            esc(&format_percent(lang, &share(n.votes[s], valid)))
-        );
+        if unreported {
+            let _ = write!(
+                h,
+                "<tr><th scope=\"row\">{}{}</th><td class=\"num\" data-label=\"{l_votes}\">–</td><td data-label=\"{l_share}\">–</td>",
+                swatch(&ctx.color(contest, s)),
+                esc(ctx.sel_name(contest, s, lang)),
+            );
+        } else {
+            let _ = write!(
+                h,
+                "<tr><th scope=\"row\">{}{}</th><td class=\"num\" data-label=\"{l_votes}\"><a href=\"{}\">{}</a></td><td data-label=\"{l_share}\">{}</td>",
+                swatch(&ctx.color(contest, s)),
+                esc(ctx.sel_name(contest, s, lang)),
+                esc(&verify),
+                esc(&format_int(lang, n.votes[s])),
+                esc(&format_percent(lang, &share(n.votes[s], valid)))
+            );
+        }
         if let Some(seats) = seats {
             let won = then(sid)
                 .and_then(|x| x.seat_change)
@@ -679,7 +832,8 @@ fn results_table(
                 .unwrap_or_default();
             let _ = write!(
                 h,
-                "<td>{}{}</td>",
+                "<td data-label=\"{}\">{}{}</td>",
+                esc(&t(lang, "seats")),
                 esc(&format_int(
                     lang,
                     u64::from(seats.get(sid).copied().unwrap_or(0))
@@ -691,7 +845,8 @@ fn results_table(
             let before = prev.get(sid).copied().unwrap_or(0);
             let _ = write!(
                 h,
-                "<td>{}</td>",
+                "<td data-label=\"{}\">{}</td>",
+                esc(&t(lang, "change")),
                 esc(&format_change(
                     lang,
                     i128::from(n.votes[s]) - i128::from(before)
@@ -703,21 +858,34 @@ fn results_table(
             let points = then(sid)
                 .map(|x| format_points(lang, &x.change))
                 .unwrap_or_else(|| "–".to_string());
-            let _ = write!(h, "<td>{}</td>", esc(&points));
+            let _ = write!(h, "<td data-label=\"{}\">{}</td>", esc(&previous_label), esc(&points));
         }
         h.push_str("</tr>");
     }
-    let _ = write!(
-        h,
-        "</tbody><tfoot><tr><th scope=\"row\">{}</th><td class=\"num\"><a href=\"{}\">{}</a></td><td>{}</td>",
-        esc(&t(lang, "valid-votes")),
-        esc(&verify),
-        esc(&format_int(lang, valid)),
-        esc(&format_percent(lang, if valid > 0 { "100.00" } else { "0.00" }))
-    );
+    if unreported {
+        let _ = write!(
+            h,
+            "</tbody><tfoot><tr><th scope=\"row\">{}</th><td class=\"num\" data-label=\"{l_votes}\">–</td><td data-label=\"{l_share}\">–</td>",
+            esc(&t(lang, "valid-votes")),
+        );
+    } else {
+        let _ = write!(
+            h,
+            "</tbody><tfoot><tr><th scope=\"row\">{}</th><td class=\"num\" data-label=\"{l_votes}\"><a href=\"{}\">{}</a></td><td data-label=\"{l_share}\">{}</td>",
+            esc(&t(lang, "valid-votes")),
+            esc(&verify),
+            esc(&format_int(lang, valid)),
+            esc(&format_percent(lang, if valid > 0 { "100.00" } else { "0.00" }))
+        );
+    }
     if let Some(seats) = seats {
         let total: u64 = seats.values().map(|v| u64::from(*v)).sum();
-        let _ = write!(h, "<td>{}</td>", esc(&format_int(lang, total)));
+        let _ = write!(
+            h,
+            "<td data-label=\"{}\">{}</td>",
+            esc(&t(lang, "seats")),
+            esc(&format_int(lang, total))
+        );
     }
     if let Some(prev) = prev {
         let before: u64 = contest
@@ -727,12 +895,13 @@ fn results_table(
             .sum();
         let _ = write!(
             h,
-            "<td>{}</td>",
+            "<td data-label=\"{}\">{}</td>",
+            esc(&t(lang, "change")),
             esc(&format_change(lang, i128::from(valid) - i128::from(before)))
         );
     }
     if compared.is_some() {
-        h.push_str("<td></td>");
+        h.push_str("<td class=\"empty\"></td>");
     }
     h.push_str("</tr></tfoot></table></div>\n");
     h
@@ -774,12 +943,19 @@ fn map_html(
                     Some(ctx.color(contest, s)),
                     format!(
                         "{name}: {} {} {}",
-                        t(lang, "leading"),
+                        t(lang, if n.complete() { "most-votes" } else { "leading" }),
                         ctx.sel_name(contest, s, lang),
                         format_percent(lang, &share(n.votes[s], n.valid()))
                     ),
                 ),
-                (true, None) => (Some(TIE_FILL.to_string()), format!("{name}: –")),
+                (true, None) => (
+                    Some(TIE_FILL.to_string()),
+                    format!(
+                        "{name}: {} {}",
+                        t(lang, "tied"),
+                        tied_names(ctx, lang, contest, n)
+                    ),
+                ),
             };
             MapArea {
                 unit: uid.to_string(),
@@ -840,12 +1016,19 @@ fn areas_table(
     children: &[(usize, Numbers)],
 ) -> String {
     let mut h = String::new();
+    // Once every area is in, the first is no longer "leading".
+    let lead_word = if children.iter().all(|(_, n)| n.complete()) {
+        "most-votes"
+    } else {
+        "leading"
+    };
+    let labels = [lead_word, "share", "votes", "ballots"].map(|m| esc(&t(lang, m)));
     let _ = write!(
         h,
-        "<section aria-labelledby=\"area-h\"><h2 id=\"area-h\">{}</h2><div class=\"scroll\" role=\"region\" aria-labelledby=\"area-h\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+        "<section aria-labelledby=\"area-h\"><h2 id=\"area-h\">{}</h2><div class=\"scroll\" role=\"region\" aria-labelledby=\"area-h\" tabindex=\"0\"><table class=\"stack areas\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
         esc(&t(lang, "by-area")),
         esc(&t(lang, "area")),
-        esc(&t(lang, "leading")),
+        esc(&t(lang, lead_word)),
         esc(&t(lang, "share")),
         esc(&t(lang, "votes")),
         esc(&t(lang, "ballots")),
@@ -874,18 +1057,19 @@ fn areas_table(
                 ]
             ))
         );
+        let [l_lead, l_share, l_votes, l_ballots] = &labels;
         match (n.valid() > 0, n.leader()) {
             (false, _) => {
                 let _ = write!(
                     h,
-                    "<td>{}</td><td>–</td><td>–</td>",
+                    "<td class=\"lead\" data-label=\"{l_lead}\">{}</td><td class=\"empty\">–</td><td class=\"empty\">–</td>",
                     esc(&t(lang, "not-reporting"))
                 );
             }
             (true, Some(s)) => {
                 let _ = write!(
                     h,
-                    "<td>{}{}</td><td>{}</td><td>{}</td>",
+                    "<td class=\"lead\" data-label=\"{l_lead}\">{}{}</td><td data-label=\"{l_share}\">{}</td><td data-label=\"{l_votes}\">{}</td>",
                     swatch(&ctx.color(contest, s)),
                     esc(ctx.sel_name(contest, s, lang)),
                     esc(&format_percent(lang, &share(n.votes[s], n.valid()))),
@@ -893,10 +1077,23 @@ fn areas_table(
                 );
             }
             (true, None) => {
-                h.push_str("<td>–</td><td>–</td><td>–</td>");
+                // A tie at the top: who is tied, each with the same share and votes.
+                let top = n.order().first().map_or(0, |&s| n.votes[s]);
+                let _ = write!(
+                    h,
+                    "<td class=\"lead\" data-label=\"{l_lead}\">{}: {}</td><td data-label=\"{l_share}\">{}</td><td data-label=\"{l_votes}\">{}</td>",
+                    esc(&t(lang, "tied")),
+                    esc(&tied_names(ctx, lang, contest, n)),
+                    esc(&format_percent(lang, &share(top, n.valid()))),
+                    esc(&format_int(lang, top))
+                );
             }
         }
-        let _ = write!(h, "<td>{}</td></tr>", esc(&format_int(lang, n.ballots)));
+        let _ = write!(
+            h,
+            "<td data-label=\"{l_ballots}\">{}</td></tr>",
+            esc(&format_int(lang, n.ballots))
+        );
     }
     h.push_str("</tbody></table></div></section>\n");
     h
@@ -1102,7 +1299,10 @@ fn contest_body(
         );
         return Some(b);
     }
-    b.push_str(&chart_html(ctx, lang, contest, n, MAX_CHART_ROWS, true));
+    if !n.unreported() {
+        b.push_str(&leader_line(ctx, lang, contest, n));
+        b.push_str(&chart_html(ctx, lang, contest, n, MAX_CHART_ROWS, true));
+    }
     if let (None, Some(rc)) = (unit, cv.result.ranked_choice.as_ref()) {
         let ci = def.contest_index(cid)?;
         let index = |id: &str| def.selection_index(ci, id);
@@ -1140,7 +1340,23 @@ fn contest_body(
         seats,
         Since { prev, compared },
     ));
+    if unit.is_none() {
+        b.push_str(&count_types_html(ctx, lang, contest, n, &cv.result));
+    }
     b.push_str(&areas_html(ctx, lang, contest, cid, children));
+    if let Some(u) = unit.and_then(|u| def.unit_index(u)) {
+        // From a place's result in one contest to everything on its ballot.
+        let _ = writeln!(
+            b,
+            "<p class=\"ballot-link\"><a href=\"{}\">{}</a></p>",
+            esc(&navigation::ballot_path(ctx, lang, &def.units()[u].id)),
+            esc(&messages().get(
+                lang,
+                "ballot-link",
+                &[("place", ctx.unit_name_at(u, lang))]
+            ))
+        );
+    }
     b.push_str("</div>\n");
     b.push_str(&downloads_html(ctx, lang, Some(cid)));
     Some(b)
@@ -1154,7 +1370,9 @@ fn machine_time(at: &str) -> String {
 
 fn overview_body(ctx: &Ctx<'_>, lang: &str, doc: &ResultsDoc, pos: &LogPosition) -> String {
     let def = ctx.def;
-    let mut b = String::from("<div id=\"results\">\n");
+    // The search form first, outside the region the live script swaps.
+    let mut b = navigation::search_form(ctx, lang);
+    b.push_str("<div id=\"results\">\n");
     b.push_str(&ctx.status_banner(lang, doc.status, doc.result_type.as_ref()));
     let _ = writeln!(b, "<h1>{}</h1>", esc(ctx.election_name(lang)));
     let d = def.definition();
@@ -1180,42 +1398,43 @@ fn overview_body(ctx: &Ctx<'_>, lang: &str, doc: &ResultsDoc, pos: &LogPosition)
         esc(&ctx.verify_path(lang)),
         esc(&format_int(lang, pos.tree_size))
     );
-    let _ = write!(
+    let _ = writeln!(
         b,
-        "<h2>{}</h2>\n<ul class=\"cards\">",
-        esc(&t(lang, "contests"))
+        "<p class=\"ballot-link\"><a href=\"{}\">{}</a> · <a href=\"{}\">{}</a></p>",
+        esc(&navigation::search_path(ctx, lang)),
+        esc(&t(lang, "search-title")),
+        esc(&navigation::ballot_path(ctx, lang, &def.units()[def.root()].id)),
+        esc(&t(lang, "ballot-by-place"))
     );
-    for c in &doc.contests {
-        let Some(ci) = def.contest_index(&c.id) else {
-            continue;
-        };
-        let contest = &def.contests()[ci];
-        let n = Numbers::of_contest(c);
+    let results: HashMap<&str, &ContestResult> =
+        doc.contests.iter().map(|c| (c.id.as_str(), c)).collect();
+    let groups = navigation::grouped(def, 0..def.contests().len());
+    b.push_str(&navigation::group_toc(ctx, lang, &groups));
+    for (g, list) in &groups {
+        let anchor = navigation::group_anchor(*g);
         let _ = write!(
             b,
-            "<li class=\"card\"><h3><a href=\"{}\">{}</a></h3>",
-            esc(&ctx.contest_path(lang, &c.id)),
-            esc(def.text(&contest.name, lang))
+            "<section aria-labelledby=\"{anchor}\"><h2 id=\"{anchor}\">{}</h2>\n<ul class=\"cards\">",
+            esc(&navigation::group_heading(ctx, lang, *g))
         );
-        b.push_str(&progress_html(lang, &n));
-        if let Some(s) = n.leader() {
+        for &ci in list {
+            let contest = &def.contests()[ci];
+            let Some(c) = results.get(contest.id.as_str()) else {
+                continue;
+            };
+            let n = Numbers::of_contest(c);
             let _ = write!(
                 b,
-                "<p>{}: {}<strong>{}</strong></p>",
-                esc(&t(lang, "leading")),
-                swatch(&ctx.color(contest, s)),
-                esc(ctx.sel_name(contest, s, lang))
+                "<li class=\"card\"><h3><a href=\"{}\">{}</a></h3>",
+                esc(&ctx.contest_path(lang, &c.id)),
+                esc(def.text(&contest.name, lang))
             );
+            b.push_str(&navigation::card_figures(ctx, lang, ci, &n));
+            b.push_str("</li>\n");
         }
-        if n.valid() > 0 {
-            b.push_str(&chart_html(ctx, lang, contest, &n, 3, false));
-        } else {
-            let _ = write!(b, "<p>{}</p>", esc(&t(lang, "no-results")));
-        }
-        b.push_str(&meta_html(lang, &n));
-        b.push_str("</li>\n");
+        b.push_str("</ul></section>\n");
     }
-    b.push_str("</ul>\n</div>\n");
+    b.push_str("</div>\n");
     b.push_str(&downloads_html(ctx, lang, None));
     b
 }
@@ -1414,6 +1633,15 @@ pub(crate) fn render(
             ctx.overview_path(l),
             html_page(&ctx, &f, &overview_body(&ctx, l, &whole, pos)),
         );
+        // The index depends on the definition only: rendered once per render state.
+        if !state.digests.contains_key("search") {
+            let title = format!("{} – {}", t(l, "search-title"), ctx.election_name(l));
+            let f = ctx.frame(l, title, format!("/{{lang}}/{e}/search/"), false, None);
+            out.insert(
+                navigation::search_path(&ctx, l),
+                html_page(&ctx, &f, &navigation::search_body(&ctx, l)),
+            );
+        }
         let title = format!("{} – {}", t(l, "verify-title"), ctx.election_name(l));
         let mut f = ctx.frame(l, title, format!("/{{lang}}/{e}/verify/"), false, None);
         // Live only in `approval` mode, where the live script shows the approval progress.
@@ -1625,6 +1853,8 @@ pub(crate) fn render(
         }
     }
     screens(&ctx, tally, state, &mut out);
+    state.digests.insert("search".into(), [0; 32]);
+    navigation::ballots(&ctx, tally, state, max_depth, &mut out);
     out
 }
 

@@ -24,6 +24,7 @@ impl ValidDefinition {
         if let Some(p) = &def.previous {
             check_previous(&def, p, &tree.unit_index, &mut bad);
         }
+        check_groups(&def, &languages, &mut bad);
 
         if !errs.is_empty() {
             return Err(DefinitionErrors(errs));
@@ -91,6 +92,39 @@ impl Languages<'_> {
                     format!("language {lang:?} is not among `languages`"),
                 );
             }
+        }
+    }
+}
+
+/// The contest headings: unique valid ids with names, each contest's `group` one of them;
+/// and the locale, a language tag with a region.
+fn check_groups(def: &Definition, languages: &Languages<'_>, bad: &mut impl FnMut(String, String)) {
+    let mut ids = BTreeSet::new();
+    for (i, g) in def.groups.iter().enumerate() {
+        if let Err(why) = check_id(&g.id) {
+            bad(format!("groups[{i}].id"), why);
+        }
+        if !ids.insert(g.id.as_str()) {
+            bad(format!("groups[{i}].id"), format!("{:?} is listed twice", g.id));
+        }
+        languages.check_text(format!("groups[{i}].name"), &g.name, bad);
+    }
+    for (i, c) in def.contests.iter().enumerate() {
+        if let Some(g) = &c.group {
+            if !ids.contains(g.as_str()) {
+                bad(
+                    format!("contests[{i}].group"),
+                    format!("{g:?} is not among `groups`"),
+                );
+            }
+        }
+    }
+    if let Some(l) = &def.locale {
+        if !is_language_tag(l) || !l.contains('-') {
+            bad(
+                "locale".into(),
+                format!("{l:?} is not a language tag with a region like \"en-US\" or \"en-GB\""),
+            );
         }
     }
 }
