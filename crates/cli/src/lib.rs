@@ -23,6 +23,7 @@ pub mod sideload;
 pub mod submit;
 pub mod submit_cvr;
 pub mod synthetic;
+pub mod synthetic_state;
 pub mod verify_cmd;
 pub mod webhook;
 pub mod witness_cmd;

@@ -31,6 +31,40 @@ const HTML: &str = "text/html; charset=utf-8";
 const PALETTE: [&str; 8] = [
     "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#e69f00", "#555555", "#f0e442",
 ];
+/// The colour of the `s`-th selection without a party colour: the palette, then colours of
+/// hues a golden angle apart in two lightnesses, so no two choices of a contest share one
+/// (a ranked-choice contest may have twenty candidates).
+fn palette(s: usize) -> String {
+    if let Some(c) = PALETTE.get(s) {
+        return (*c).to_string();
+    }
+    let k = s - PALETTE.len();
+    // Integer hue (degrees) and fixed saturation/lightness: the same bytes on every machine.
+    let hue = (k as u64 * 137 + 20) % 360;
+    let light = if k % 2 == 0 { 38 } else { 55 };
+    let (r, g, b) = hsl_to_rgb(hue, 70, light);
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// HSL (degrees, per cent, per cent) to RGB bytes, in integer arithmetic.
+fn hsl_to_rgb(h: u64, s: u64, l: u64) -> (u8, u8, u8) {
+    // Chroma and the intermediate in thousandths.
+    let c = (1000 - (2 * l * 10).abs_diff(1000)) * s / 100;
+    let hp = h * 1000 / 60;
+    let x = c * (1000 - (hp % 2000).abs_diff(1000)) / 1000;
+    let (r, g, b) = match h / 60 {
+        0 => (c, x, 0),
+        1 => (x, c, 0),
+        2 => (0, c, x),
+        3 => (0, x, c),
+        4 => (x, 0, c),
+        _ => (c, 0, x),
+    };
+    let m = l * 10 - c / 2;
+    let byte = |v: u64| u8::try_from(((v + m) * 255 + 500) / 1000).unwrap_or(255);
+    (byte(r), byte(g), byte(b))
+}
+
 /// Fill of an area whose leader is tied (no single leader).
 const TIE_FILL: &str = "#9e9e9e";
 
@@ -153,7 +187,7 @@ impl<'a> Ctx<'a> {
         party
             .and_then(|p| self.def.definition().parties.iter().find(|x| x.id == p))
             .and_then(|p| p.color.clone())
-            .unwrap_or_else(|| PALETTE[s % PALETTE.len()].to_string())
+            .unwrap_or_else(|| palette(s))
     }
     fn sel_name(&self, contest: &'a Contest, s: usize, lang: &str) -> &'a str {
         self.def.text(&contest.selections[s].name, lang)
@@ -199,6 +233,15 @@ impl<'a> Ctx<'a> {
             og_image: og,
             embed,
             home: format!("/{}/", seg(lang)),
+        }
+    }
+    /// The locale numbers and dates of a page in `lang` are written in: the definition's
+    /// locale when it is of that language (`en-US` for an English page of a U.S. election),
+    /// else the language's own conventions. Messages follow the language either way.
+    fn loc<'b>(&'b self, lang: &'b str) -> &'b str {
+        match self.def.definition().locale.as_deref() {
+            Some(l) if l.split('-').next() == lang.split('-').next() => l,
+            _ => lang,
         }
     }
     fn election_name(&self, lang: &str) -> &'a str {
@@ -380,7 +423,7 @@ fn chart_html(
             "<li><div class=\"lbl\"><span>{}{}</span><span>{}</span></div>{}</li>",
             swatch(&ctx.color(contest, s)),
             esc(ctx.sel_name(contest, s, lang)),
-            esc(&format_percent(lang, &share(n.votes[s], valid))),
+            esc(&format_percent(ctx.loc(lang), &share(n.votes[s], valid))),
             bar(n.votes[s], valid, &ctx.color(contest, s))
         );
     }
@@ -436,7 +479,7 @@ fn seats_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, sr: &SeatResult) -> 
         })
         .collect();
     h.push_str("<figure class=\"seats\">");
-    h.push_str(&hemicycle(&groups, &format_int(lang, u64::from(a.seats))));
+    h.push_str(&hemicycle(&groups, &format_int(ctx.loc(lang), u64::from(a.seats))));
     h.push_str("<ul class=\"legend\">");
     for (i, g) in groups.iter().enumerate().filter(|(_, g)| g.seats > 0) {
         let _ = write!(
@@ -444,7 +487,7 @@ fn seats_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, sr: &SeatResult) -> 
             "<li>{}{}: <strong>{}</strong></li>",
             swatch(&ctx.color(contest, i)),
             esc(&g.name),
-            esc(&format_int(lang, u64::from(g.seats)))
+            esc(&format_int(ctx.loc(lang), u64::from(g.seats)))
         );
     }
     h.push_str("</ul></figure>");
@@ -461,7 +504,7 @@ fn seats_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, sr: &SeatResult) -> 
                 ("party", &name(&last.party)),
                 (
                     "quotient",
-                    &format_decimal(lang, &last.quotient.to_decimal(2)),
+                    &format_decimal(ctx.loc(lang), &last.quotient.to_decimal(2)),
                 ),
             ],
         ));
@@ -478,12 +521,12 @@ fn seats_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, sr: &SeatResult) -> 
                 "seats-next",
                 &[
                     ("party", &name(&missed.party)),
-                    ("votes", &format_int(lang, v)),
+                    ("votes", &format_int(ctx.loc(lang), v)),
                 ],
             ));
         }
     }
-    said.extend(a.ties.iter().map(|tie| tie_sentence(lang, tie, &name)));
+    said.extend(a.ties.iter().map(|tie| tie_sentence(ctx.loc(lang), tie, &name)));
     for p in said {
         let _ = write!(h, "<p>{}</p>", esc(&p));
     }
@@ -553,7 +596,7 @@ fn system_seats_html(
             esc(&m.get(
                 lang,
                 "seats-pending-constituencies",
-                &[("count", &format_int(lang, sys.pending.len() as u64))]
+                &[("count", &format_int(ctx.loc(lang), sys.pending.len() as u64))]
             ))
         );
     }
@@ -562,7 +605,7 @@ fn system_seats_html(
         return h;
     }
     h.push_str("<figure class=\"seats\">");
-    h.push_str(&hemicycle(&groups, &format_int(lang, allocated)));
+    h.push_str(&hemicycle(&groups, &format_int(ctx.loc(lang), allocated)));
     h.push_str("<ul class=\"legend\">");
     for (i, g) in groups.iter().enumerate().filter(|(_, g)| g.seats > 0) {
         let _ = write!(
@@ -570,7 +613,7 @@ fn system_seats_html(
             "<li>{}{}: <strong>{}</strong></li>",
             swatch(&ctx.color(contest, i)),
             esc(&g.name),
-            esc(&format_int(lang, u64::from(g.seats)))
+            esc(&format_int(ctx.loc(lang), u64::from(g.seats)))
         );
     }
     h.push_str("</ul></figure>");
@@ -603,11 +646,11 @@ fn system_seats_html(
             let levelling = c.levelling.get(id).copied().unwrap_or(0);
             let cell = match (c.district.is_some(), levelling) {
                 (false, _) => "–".to_string(),
-                (true, 0) => format_int(lang, u64::from(district)),
+                (true, 0) => format_int(ctx.loc(lang), u64::from(district)),
                 (true, l) => format!(
                     "{} + {}",
-                    format_int(lang, u64::from(district)),
-                    format_int(lang, u64::from(l))
+                    format_int(ctx.loc(lang), u64::from(district)),
+                    format_int(ctx.loc(lang), u64::from(l))
                 ),
             };
             let _ = write!(
@@ -629,7 +672,7 @@ fn system_seats_html(
         ties.extend(&l.ties);
     }
     for tie in ties {
-        let _ = write!(h, "<p>{}</p>", esc(&tie_sentence(lang, tie, &name)));
+        let _ = write!(h, "<p>{}</p>", esc(&tie_sentence(ctx.loc(lang), tie, &name)));
     }
     h.push_str("</section>\n");
     h
@@ -729,7 +772,7 @@ fn count_types_html(
                 h,
                 "<td data-label=\"{}\">{}</td>",
                 esc(&t(lang, &format!("count-{ty}"))),
-                esc(&format_int(lang, v))
+                esc(&format_int(ctx.loc(lang), v))
             );
         }
         h.push_str("</tr>");
@@ -821,14 +864,14 @@ fn results_table(
                 swatch(&ctx.color(contest, s)),
                 esc(ctx.sel_name(contest, s, lang)),
                 esc(&verify),
-                esc(&format_int(lang, n.votes[s])),
-                esc(&format_percent(lang, &share(n.votes[s], valid)))
+                esc(&format_int(ctx.loc(lang), n.votes[s])),
+                esc(&format_percent(ctx.loc(lang), &share(n.votes[s], valid)))
             );
         }
         if let Some(seats) = seats {
             let won = then(sid)
                 .and_then(|x| x.seat_change)
-                .map(|d| format!(" ({})", format_change(lang, i128::from(d))))
+                .map(|d| format!(" ({})", format_change(ctx.loc(lang), i128::from(d))))
                 .unwrap_or_default();
             let _ = write!(
                 h,
@@ -856,7 +899,7 @@ fn results_table(
         if compared.is_some() {
             // A choice that did not stand then has no change to show.
             let points = then(sid)
-                .map(|x| format_points(lang, &x.change))
+                .map(|x| format_points(ctx.loc(lang), &x.change))
                 .unwrap_or_else(|| "–".to_string());
             let _ = write!(h, "<td data-label=\"{}\">{}</td>", esc(&previous_label), esc(&points));
         }
@@ -874,8 +917,8 @@ fn results_table(
             "</tbody><tfoot><tr><th scope=\"row\">{}</th><td class=\"num\" data-label=\"{l_votes}\"><a href=\"{}\">{}</a></td><td data-label=\"{l_share}\">{}</td>",
             esc(&t(lang, "valid-votes")),
             esc(&verify),
-            esc(&format_int(lang, valid)),
-            esc(&format_percent(lang, if valid > 0 { "100.00" } else { "0.00" }))
+            esc(&format_int(ctx.loc(lang), valid)),
+            esc(&format_percent(ctx.loc(lang), if valid > 0 { "100.00" } else { "0.00" }))
         );
     }
     if let Some(seats) = seats {
@@ -884,7 +927,7 @@ fn results_table(
             h,
             "<td data-label=\"{}\">{}</td>",
             esc(&t(lang, "seats")),
-            esc(&format_int(lang, total))
+            esc(&format_int(ctx.loc(lang), total))
         );
     }
     if let Some(prev) = prev {
@@ -897,7 +940,7 @@ fn results_table(
             h,
             "<td data-label=\"{}\">{}</td>",
             esc(&t(lang, "change")),
-            esc(&format_change(lang, i128::from(valid) - i128::from(before)))
+            esc(&format_change(ctx.loc(lang), i128::from(valid) - i128::from(before)))
         );
     }
     if compared.is_some() {
@@ -945,7 +988,7 @@ fn map_html(
                         "{name}: {} {} {}",
                         t(lang, if n.complete() { "most-votes" } else { "leading" }),
                         ctx.sel_name(contest, s, lang),
-                        format_percent(lang, &share(n.votes[s], n.valid()))
+                        format_percent(ctx.loc(lang), &share(n.votes[s], n.valid()))
                     ),
                 ),
                 (true, None) => (
@@ -1052,8 +1095,8 @@ fn areas_table(
                 lang,
                 "reporting",
                 &[
-                    ("reporting", &format_int(lang, n.reporting)),
-                    ("total", &format_int(lang, n.units))
+                    ("reporting", &format_int(ctx.loc(lang), n.reporting)),
+                    ("total", &format_int(ctx.loc(lang), n.units))
                 ]
             ))
         );
@@ -1072,8 +1115,8 @@ fn areas_table(
                     "<td class=\"lead\" data-label=\"{l_lead}\">{}{}</td><td data-label=\"{l_share}\">{}</td><td data-label=\"{l_votes}\">{}</td>",
                     swatch(&ctx.color(contest, s)),
                     esc(ctx.sel_name(contest, s, lang)),
-                    esc(&format_percent(lang, &share(n.votes[s], n.valid()))),
-                    esc(&format_int(lang, n.votes[s]))
+                    esc(&format_percent(ctx.loc(lang), &share(n.votes[s], n.valid()))),
+                    esc(&format_int(ctx.loc(lang), n.votes[s]))
                 );
             }
             (true, None) => {
@@ -1084,15 +1127,15 @@ fn areas_table(
                     "<td class=\"lead\" data-label=\"{l_lead}\">{}: {}</td><td data-label=\"{l_share}\">{}</td><td data-label=\"{l_votes}\">{}</td>",
                     esc(&t(lang, "tied")),
                     esc(&tied_names(ctx, lang, contest, n)),
-                    esc(&format_percent(lang, &share(top, n.valid()))),
-                    esc(&format_int(lang, top))
+                    esc(&format_percent(ctx.loc(lang), &share(top, n.valid()))),
+                    esc(&format_int(ctx.loc(lang), top))
                 );
             }
         }
         let _ = write!(
             h,
             "<td data-label=\"{l_ballots}\">{}</td></tr>",
-            esc(&format_int(lang, n.ballots))
+            esc(&format_int(ctx.loc(lang), n.ballots))
         );
     }
     h.push_str("</tbody></table></div></section>\n");
@@ -1262,8 +1305,8 @@ fn contest_body(
         unit_type.as_ref().or(cv.result.result_type.as_ref()),
     ));
     let _ = writeln!(b, "<h1>{}</h1>", esc(&heading));
-    b.push_str(&progress_html(lang, n));
-    b.push_str(&meta_html(lang, n));
+    b.push_str(&progress_html(ctx.loc(lang), n));
+    b.push_str(&meta_html(ctx.loc(lang), n));
     if n.valid() == 0 {
         let _ = writeln!(b, "<p>{}</p>", esc(&t(lang, "no-results")));
     }
@@ -1299,7 +1342,10 @@ fn contest_body(
         );
         return Some(b);
     }
-    if !n.unreported() {
+    // A ranked-choice contest's own figures (first choices, final round, each round) come
+    // from its rounds; its selections' totals are the final round's.
+    let ranked = unit.is_none() && cv.result.ranked_choice.is_some();
+    if !n.unreported() && !ranked {
         b.push_str(&leader_line(ctx, lang, contest, n));
         b.push_str(&chart_html(ctx, lang, contest, n, MAX_CHART_ROWS, true));
     }
@@ -1316,7 +1362,8 @@ fn contest_body(
                 .map(|s| ctx.color(contest, s))
                 .unwrap_or_else(|| TIE_FILL.to_string())
         };
-        b.push_str(&crate::rounds::rounds_html(lang, rc, &name, &color));
+        b.push_str(&crate::rounds::summary_html(ctx.loc(lang), rc, &name, &color));
+        b.push_str(&crate::rounds::rounds_html(ctx.loc(lang), rc, &name, &color));
     }
     if let (None, Some(sr)) = (unit, cv.result.seat_allocation.as_ref()) {
         b.push_str(&seats_html(ctx, lang, contest, sr));
@@ -1331,15 +1378,17 @@ fn contest_body(
         .is_none()
         .then_some(())
         .and(cv.result.comparison.as_ref());
-    b.push_str(&results_table(
-        ctx,
-        lang,
-        contest,
-        n,
-        &heading,
-        seats,
-        Since { prev, compared },
-    ));
+    if !ranked {
+        b.push_str(&results_table(
+            ctx,
+            lang,
+            contest,
+            n,
+            &heading,
+            seats,
+            Since { prev, compared },
+        ));
+    }
     if unit.is_none() {
         b.push_str(&count_types_html(ctx, lang, contest, n, &cv.result));
     }
@@ -1380,13 +1429,13 @@ fn overview_body(ctx: &Ctx<'_>, lang: &str, doc: &ResultsDoc, pos: &LogPosition)
         b,
         "<p class=\"meta\"><time datetime=\"{}\">{}</time></p>",
         esc(&d.date),
-        esc(&format_date(lang, &d.date))
+        esc(&format_date(ctx.loc(lang), &d.date))
     );
     let update = match &pos.published_at {
         Some(at) => format!(
             "<time datetime=\"{}\">{}</time>",
             esc(&machine_time(at)),
-            esc(&format_datetime(lang, at))
+            esc(&format_datetime(ctx.loc(lang), at))
         ),
         None => esc(&t(lang, "not-published")),
     };
@@ -1396,7 +1445,7 @@ fn overview_body(ctx: &Ctx<'_>, lang: &str, doc: &ResultsDoc, pos: &LogPosition)
         esc(&t(lang, "last-update")),
         esc(&t(lang, "tree-size")),
         esc(&ctx.verify_path(lang)),
-        esc(&format_int(lang, pos.tree_size))
+        esc(&format_int(ctx.loc(lang), pos.tree_size))
     );
     let _ = writeln!(
         b,
@@ -1457,7 +1506,7 @@ fn verify_body(ctx: &Ctx<'_>, lang: &str, pos: &LogPosition) -> String {
         b,
         "<dt>{}</dt><dd>{}</dd><dt>{}</dt><dd class=\"hash\">{}</dd>",
         esc(&t(lang, "tree-size")),
-        esc(&format_int(lang, pos.tree_size)),
+        esc(&format_int(ctx.loc(lang), pos.tree_size)),
         esc(&t(lang, "root-hash")),
         esc(&pos.root_hash)
     );
@@ -1467,7 +1516,7 @@ fn verify_body(ctx: &Ctx<'_>, lang: &str, pos: &LogPosition) -> String {
             "<dt>{}</dt><dd><time datetime=\"{}\">{}</time></dd>",
             esc(&t(lang, "published-at")),
             esc(&machine_time(at)),
-            esc(&format_datetime(lang, at))
+            esc(&format_datetime(ctx.loc(lang), at))
         );
     }
     // What a "publication" is (the feed's entries, the change column's reference): a rule of
@@ -1546,7 +1595,7 @@ fn og(ctx: &Ctx<'_>, cv: &ContestView<'_>) -> Rendered {
         .take(5)
         .map(|s| CardRow {
             name: ctx.sel_name(cv.contest, s, lang).to_string(),
-            value: format_percent(lang, &share(n.votes[s], valid)),
+            value: format_percent(ctx.loc(lang), &share(n.votes[s], valid)),
             votes: n.votes[s],
             color: ctx.color(cv.contest, s),
         })
@@ -1562,8 +1611,8 @@ fn og(ctx: &Ctx<'_>, cv: &ContestView<'_>) -> Rendered {
         lang,
         "reporting",
         &[
-            ("reporting", &format_int(lang, n.reporting)),
-            ("total", &format_int(lang, n.units)),
+            ("reporting", &format_int(ctx.loc(lang), n.reporting)),
+            ("total", &format_int(ctx.loc(lang), n.units)),
         ],
     );
     let svg = og_card(
@@ -1971,14 +2020,14 @@ fn screen_body(ctx: &Ctx<'_>, lang: &str, unit: usize, slides: &[Slide]) -> Stri
             esc(def.text(&contest.name, lang))
         );
         // The test banner is said once, above the slides.
-        b.push_str(&Ctx::status_line(lang, sl.status, sl.result_type.as_ref()));
-        b.push_str(&progress_html(lang, &sl.numbers));
+        b.push_str(&Ctx::status_line(ctx.loc(lang), sl.status, sl.result_type.as_ref()));
+        b.push_str(&progress_html(ctx.loc(lang), &sl.numbers));
         if sl.numbers.valid() == 0 {
             let _ = writeln!(b, "<p>{}</p>", esc(&t(lang, "no-results")));
         } else {
             b.push_str(&chart_html(ctx, lang, contest, &sl.numbers, 6, false));
         }
-        b.push_str(&meta_html(lang, &sl.numbers));
+        b.push_str(&meta_html(ctx.loc(lang), &sl.numbers));
         b.push_str("</section>\n");
     }
     b.push_str("</div>\n</div>\n");
@@ -2051,3 +2100,18 @@ pub(crate) fn archive(elections: &[ArchiveEntryRef], lang: &str) -> Rendered {
 }
 
 pub(crate) type ArchiveEntryRef = crate::ArchiveEntry;
+
+#[cfg(test)]
+mod tests {
+    use super::palette;
+
+    #[test]
+    fn the_palette_never_repeats_within_a_contest_of_many_choices() {
+        let colours: Vec<String> = (0..60).map(palette).collect();
+        let mut unique = colours.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), colours.len(), "{colours:?}");
+        assert!(colours.iter().all(|c| c.len() == 7 && c.starts_with('#')));
+    }
+}

@@ -99,7 +99,7 @@ pub(crate) fn group_toc(
             "<li><a href=\"#{}\">{}</a> <span class=\"count\">({})</span></li>",
             group_anchor(*g),
             esc(&group_heading(ctx, lang, *g)),
-            esc(&format_int(lang, list.len() as u64))
+            esc(&format_int(ctx.loc(lang), list.len() as u64))
         );
     }
     h.push_str("</ul></nav>\n");
@@ -148,7 +148,7 @@ pub(crate) fn search_body(ctx: &Ctx<'_>, lang: &str) -> String {
             b,
             "<details open><summary>{} <span class=\"count\">({})</span></summary><ul class=\"index\">",
             esc(&group_heading(ctx, lang, g)),
-            esc(&format_int(lang, list.len() as u64))
+            esc(&format_int(ctx.loc(lang), list.len() as u64))
         );
         for ci in list {
             let c = &def.contests()[ci];
@@ -327,7 +327,7 @@ fn ballot_body(ctx: &Ctx<'_>, lang: &str, u: usize, slides: &[Slide]) -> String 
             b,
             "<details class=\"places\"><summary>{} <span class=\"count\">({})</span></summary><ul class=\"index\">",
             esc(&crate::i18n::messages().get(lang, "ballot-places", &[("place", place)])),
-            esc(&format_int(lang, kids.len() as u64))
+            esc(&format_int(ctx.loc(lang), kids.len() as u64))
         );
         for k in kids {
             let _ = write!(
@@ -380,13 +380,13 @@ fn ballot_body(ctx: &Ctx<'_>, lang: &str, u: usize, slides: &[Slide]) -> String 
 /// turnout and ballots.
 pub(crate) fn card_figures(ctx: &Ctx<'_>, lang: &str, ci: usize, n: &Numbers) -> String {
     let contest = &ctx.def.contests()[ci];
-    let mut b = progress_html(lang, n);
+    let mut b = progress_html(ctx.loc(lang), n);
     b.push_str(&super::leader_line(ctx, lang, contest, n));
     if n.valid() > 0 {
         b.push_str(&chart_html(ctx, lang, contest, n, 3, false));
     } else {
         let _ = write!(b, "<p>{}</p>", esc(&t(lang, "no-results")));
     }
-    b.push_str(&meta_html(lang, n));
+    b.push_str(&meta_html(ctx.loc(lang), n));
     b
 }
