@@ -83,9 +83,11 @@ pub fn precincts() -> Vec<(String, usize)> {
         .collect()
 }
 
-fn candidate(rng: &mut Mix, party: &str, n: usize) -> Selection {
+/// The `n`-th candidate (from 1) of a contest whose names start at `base`: family names five
+/// apart, so no two candidates of a contest share a name.
+fn candidate(base: usize, rng: &mut Mix, party: &str, n: usize) -> Selection {
     let given = GIVEN[rng.range(0, GIVEN.len() as u64) as usize];
-    let family = FAMILY[rng.range(0, FAMILY.len() as u64) as usize];
+    let family = FAMILY[(base + n * 5) % FAMILY.len()];
     Selection {
         id: format!("{party}-{n}"),
         name: en(format!("{given} {family}")),
@@ -108,11 +110,14 @@ fn contest(
         kind: ContestKind::Candidate,
         area,
         votes_allowed: 1,
-        selections: parties
-            .iter()
-            .enumerate()
-            .map(|(i, p)| candidate(rng, p, i + 1))
-            .collect(),
+        selections: {
+            let base = rng.range(0, FAMILY.len() as u64) as usize;
+            parties
+                .iter()
+                .enumerate()
+                .map(|(i, p)| candidate(base, rng, p, i + 1))
+                .collect()
+        },
         seats: None,
         tabulation: None,
         group: Some(group.to_string()),

@@ -56,6 +56,7 @@ pub mod export;
 mod geography;
 mod mapping;
 mod norm;
+mod offices;
 pub mod ocd;
 mod party;
 mod sheet;
@@ -427,14 +428,22 @@ pub fn derive_definition_with(
     opts: &DeriveOptions,
 ) -> Result<Definition, FormatError> {
     let sheet = read_sheet(format, bytes, opts.mapping, false)?;
-    sheet.derive(&sheet::DeriveParams {
+    let mut def = sheet.derive(&sheet::DeriveParams {
         election_id,
         authority_key,
         reporter_name,
         reporter_key,
         date: opts.date,
         mapping: opts.mapping,
-    })
+    })?;
+    // Clarity is a U.S. system, and OpenElections' CSV U.S. results: their pages write dates
+    // and numbers as the United States does, their contests grouped by office level.
+    let us = format == Format::ClarityXml || (format == Format::Csv && opts.mapping.is_none());
+    if us && def.default_language == "en" {
+        def.locale = Some("en-US".into());
+        offices::group_by_office(&mut def);
+    }
+    Ok(def)
 }
 
 /// [`derive_definition_with`] reading from a stream (CSV record by record, see
