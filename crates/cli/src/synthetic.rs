@@ -241,6 +241,7 @@ pub fn election(
         previous: None,
         groups: Vec::new(),
         locale: None,
+        map: None,
     };
     Ok(Synthetic {
         definition,

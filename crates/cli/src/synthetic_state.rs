@@ -316,6 +316,8 @@ pub fn definition(id: &str, authority: VerifierKey, reporters: &[VerifierKey]) -
         previous: None,
         groups,
         locale: Some("en-US".into()),
+        // The generated shapes, signed with the definition: every page with areas has maps.
+        map: serde_json::from_str(&boundaries_geojson()).ok(),
     }
 }
 

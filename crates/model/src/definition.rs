@@ -87,6 +87,23 @@ pub struct Definition {
     /// locale's use that language's own conventions. Default: each language's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
+    /// Unit boundaries for the public site's maps: a TopoJSON `Topology` (compact: arcs shared
+    /// between neighbours, quantized) or a GeoJSON `FeatureCollection`, WGS 84 longitude and
+    /// latitude, each geometry's `id` (or `properties.id`) a unit id. Signed with the rest, so
+    /// a verifier redraws the same maps. Units without a shape are simply not drawn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "map_schema")]
+    pub map: Option<serde_json::Value>,
+}
+
+/// The JSON Schema of `map`: an object, checked in full when the definition is validated.
+fn map_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "A TopoJSON Topology or GeoJSON FeatureCollection of unit boundaries (ids are unit ids).",
+        "type": "object",
+        "required": ["type"],
+        "properties": { "type": { "enum": ["Topology", "FeatureCollection"] } }
+    })
 }
 
 /// One heading contests are grouped under on the public site.

@@ -18,6 +18,7 @@ pub mod cvr;
 pub mod definition;
 pub mod error;
 pub mod genesis;
+pub mod geometry;
 pub mod ledger;
 pub mod rctab;
 pub mod replay;

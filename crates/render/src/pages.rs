@@ -962,7 +962,96 @@ fn areas_html(
         return String::new();
     }
     let mut h = map_html(ctx, lang, contest, cid, children);
+    h.push_str(&turnout_map_html(ctx, lang, cid, children));
     h.push_str(&areas_table(ctx, lang, contest, cid, children));
+    h
+}
+
+/// Sequential blues (ColorBrewer "Blues", 5 classes), light for low turnout, dark for high.
+const TURNOUT_FILLS: [&str; 5] = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"];
+
+/// A share string ("52.23") in hundredths of a percent.
+fn hundredths(share: &str) -> Option<u64> {
+    let (int, frac) = share.split_once('.').unwrap_or((share, "0"));
+    let frac = format!("{frac:0<2}");
+    Some(int.parse::<u64>().ok()? * 100 + frac.get(..2)?.parse::<u64>().ok()?)
+}
+
+/// The choropleth of turnout by area: five equal classes between the lowest and highest
+/// turnout shown (whole per cents), each named in the legend with its range; areas without a
+/// turnout yet hatched. Empty without boundaries or without any turnout.
+fn turnout_map_html(
+    ctx: &Ctx<'_>,
+    lang: &str,
+    cid: &str,
+    children: &[(usize, Numbers)],
+) -> String {
+    let values: Vec<Option<u64>> = children
+        .iter()
+        .map(|(_, n)| n.turnout.as_deref().and_then(hundredths))
+        .collect();
+    let (Some(lo), Some(hi)) = (
+        values.iter().flatten().min().copied(),
+        values.iter().flatten().max().copied(),
+    ) else {
+        return String::new();
+    };
+    // Class bounds on whole per cents, so the legend reads "45%–50%".
+    let lo = lo / 100 * 100;
+    let hi = hi.div_ceil(100).max(lo / 100 + 1) * 100;
+    let step = ((hi - lo) / 100).div_ceil(TURNOUT_FILLS.len() as u64).max(1) * 100;
+    let class = |v: u64| (((v - lo) / step) as usize).min(TURNOUT_FILLS.len() - 1);
+    let areas: Vec<MapArea> = children
+        .iter()
+        .zip(&values)
+        .map(|(&(ui, ref n), v)| {
+            let uid = ctx.def.units()[ui].id.as_str();
+            let name = ctx.unit_name_at(ui, lang).to_string();
+            let title = match &n.turnout {
+                Some(tu) => format!(
+                    "{name}: {} {}",
+                    t(lang, "turnout"),
+                    format_percent(ctx.loc(lang), tu)
+                ),
+                None => format!("{name}: {}", t(lang, "not-reporting")),
+            };
+            MapArea {
+                unit: uid.to_string(),
+                name,
+                href: ctx.has_page(ui).then(|| ctx.unit_path(lang, cid, uid)),
+                fill: v.map(|v| TURNOUT_FILLS[class(v)].to_string()),
+                title,
+            }
+        })
+        .collect();
+    let Some(svg) = choropleth(
+        &ctx.site.boundaries,
+        &areas,
+        &t(lang, "map-turnout-title"),
+        &t(lang, "map-turnout-desc"),
+        "tmap",
+    ) else {
+        return String::new();
+    };
+    let mut h = format!(
+        "<section class=\"map\" aria-labelledby=\"tmap-h\"><h2 id=\"tmap-h\">{}</h2>{svg}<h3 class=\"visually-hidden\">{}</h3><ul class=\"legend\">",
+        esc(&t(lang, "map-turnout-title")),
+        esc(&t(lang, "map-legend"))
+    );
+    let pct = |v: u64| format_percent(ctx.loc(lang), &format!("{}", v / 100));
+    for (i, fill) in TURNOUT_FILLS.iter().enumerate() {
+        let (from, to) = (lo + i as u64 * step, lo + (i as u64 + 1) * step);
+        if from >= hi {
+            break;
+        }
+        let _ = write!(
+            h,
+            "<li><svg class=\"sw\" width=\"12\" height=\"12\" viewBox=\"0 0 12 12\" aria-hidden=\"true\" focusable=\"false\"><rect width=\"12\" height=\"12\" fill=\"{fill}\" stroke=\"#767676\"/></svg>{}–{}</li>",
+            esc(&pct(from)),
+            esc(&pct(to.min(hi)))
+        );
+    }
+    h.push_str("</ul></section>\n");
     h
 }
 

@@ -217,3 +217,31 @@ fn the_map_of_counties_is_drawn_from_the_generated_shapes() {
     assert_eq!(svg.matches("fill-rule=\"evenodd\"").count(), 12, "one area per county");
     insta::assert_snapshot!("state_map_governor", svg);
 }
+
+#[test]
+fn the_definitions_own_map_gives_every_area_page_a_leader_and_a_turnout_map() {
+    // No boundaries passed: the definition carries the generated shapes.
+    let def = definition();
+    assert!(def.definition().map.is_some());
+    let all = Site::new(def.clone())
+        .unwrap()
+        .with_precompression(false)
+        .render_all(&tally(&def), &pos(), &[]);
+    for path in [
+        "/en/demo-state/governor/",
+        "/en/demo-state/governor/ashford/",
+        "/en/demo-state/us-house-1/",
+    ] {
+        let html = page(&all, path);
+        assert!(html.contains("<section class=\"map\" aria-labelledby=\"map-h\">"), "{path}");
+        assert!(html.contains("<h2 id=\"tmap-h\">Map of turnout by area</h2>"), "{path}");
+    }
+    // Each area is a link (reachable with the keyboard) named with its figure.
+    let html = page(&all, "/en/demo-state/governor/");
+    let tmap = &html[html.find("id=\"tmap-h\"").unwrap()..];
+    let tmap = &tmap[..tmap.find("</section>").unwrap()];
+    assert_eq!(tmap.matches("<a href=").count(), 12);
+    assert!(tmap.contains("aria-label=\"Bellmont County: Turnout "), "{tmap}");
+    // The legend names each class with its range.
+    assert!(tmap.contains("%–"), "{tmap}");
+}

@@ -170,6 +170,7 @@ fn storting(k: &kit::Keys) -> Storting {
         previous: None,
         groups: Vec::new(),
         locale: None,
+        map: None,
     };
     Storting {
         rows,

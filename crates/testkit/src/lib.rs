@@ -313,6 +313,7 @@ pub fn minneapolis_definition(k: &Keys) -> (Definition, skytale_rcv::config::Con
         previous: None,
         groups: Vec::new(),
         locale: None,
+        map: None,
     };
     (def, cfg)
 }

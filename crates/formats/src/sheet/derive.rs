@@ -292,6 +292,7 @@ impl Sheet {
             previous: None,
             groups: Vec::new(),
             locale: None,
+            map: None,
         };
         match def.clone().validate() {
             Ok(_) => Ok(def),

@@ -119,6 +119,28 @@ fn check_groups(def: &Definition, languages: &Languages<'_>, bad: &mut impl FnMu
             }
         }
     }
+    if let Some(map) = &def.map {
+        match crate::geometry::unit_shapes(map) {
+            Err(e) => bad(format!("map.{}", e.field), e.why),
+            Ok(shapes) => {
+                let known: BTreeSet<&str> = def.units.iter().map(|u| u.id.as_str()).collect();
+                let mut seen = BTreeSet::new();
+                for s in &shapes {
+                    if !known.contains(s.unit.as_str()) {
+                        bad(
+                            format!("map.{}", s.field),
+                            format!("unit {:?} is not in the election definition", s.unit),
+                        );
+                    } else if !seen.insert(s.unit.as_str()) {
+                        bad(
+                            format!("map.{}", s.field),
+                            format!("unit {:?} has two shapes", s.unit),
+                        );
+                    }
+                }
+            }
+        }
+    }
     if let Some(l) = &def.locale {
         if !is_language_tag(l) || !l.contains('-') {
             bad(

@@ -220,6 +220,7 @@ pub fn definition() -> Arc<ValidDefinition> {
         previous: None,
         groups: Vec::new(),
         locale: None,
+        map: None,
     };
     Arc::new(def.validate().unwrap())
 }
