@@ -12,6 +12,7 @@ pub mod failover;
 pub mod failover_drill;
 pub mod fsck;
 pub mod loadconn;
+pub mod map_file;
 pub mod pgcluster;
 pub mod preview;
 pub mod publish;
