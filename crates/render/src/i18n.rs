@@ -106,14 +106,13 @@ pub enum DateStyle {
 /// Regional conventions that differ from their language's (CLDR), for an election's locale:
 /// the United States write month first and English elsewhere does not, Brazil and Portugal
 /// group digits the same but Canada's French does not, and so on.
-pub const REGIONAL_FORMATS: [(&str, NumberFormat); 9] = [
+pub const REGIONAL_FORMATS: [(&str, NumberFormat); 8] = [
     ("en-US", nf(",", ".", 1, "%", DateStyle::UsLong)),
     ("en-GB", nf(",", ".", 1, "%", DateStyle::Dmy("/", ""))),
     ("en-IE", nf(",", ".", 1, "%", DateStyle::Dmy("/", ""))),
     ("en-CA", nf(",", ".", 1, "%", DateStyle::Iso)),
     ("fr-CA", nf(NBSP, ",", 1, "\u{a0}%", DateStyle::Iso)),
-    ("fr-CH", nf(NNBSP, ",", 1, "\u{a0}%", DateStyle::Dmy(".", ""))),
-    ("de-CH", nf("\u{2019}", ".", 1, "%", DateStyle::Dmy(".", ""))),
+    ("de-CH", nf("'", ".", 1, "%", DateStyle::Dmy(".", ""))),
     ("es-US", nf(",", ".", 1, "\u{a0}%", DateStyle::Dmy("/", ""))),
     ("es-MX", nf(",", ".", 1, "\u{a0}%", DateStyle::Dmy("/", ""))),
 ];

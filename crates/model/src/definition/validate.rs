@@ -25,6 +25,7 @@ impl ValidDefinition {
             check_previous(&def, p, &tree.unit_index, &mut bad);
         }
         check_groups(&def, &languages, &mut bad);
+        check_page_names(&def, &mut bad);
 
         if !errs.is_empty() {
             return Err(DefinitionErrors(errs));
@@ -92,6 +93,21 @@ impl Languages<'_> {
                     format!("language {lang:?} is not among `languages`"),
                 );
             }
+        }
+    }
+}
+
+/// Path segments the public site uses below an election's own (`/<lang>/<election>/verify/`,
+/// `…/search/`, `…/ballot/<unit>/`): a contest of that id would share its page's address.
+pub const RESERVED_CONTEST_IDS: [&str; 3] = ["ballot", "search", "verify"];
+
+fn check_page_names(def: &Definition, bad: &mut impl FnMut(String, String)) {
+    for (i, c) in def.contests.iter().enumerate() {
+        if RESERVED_CONTEST_IDS.contains(&c.id.as_str()) {
+            bad(
+                format!("contests[{i}].id"),
+                format!("{:?} is the address of a page of the site; choose another id", c.id),
+            );
         }
     }
 }
