@@ -1550,10 +1550,14 @@ fn overview_body(ctx: &Ctx<'_>, lang: &str, doc: &ResultsDoc, pos: &LogPosition)
     b.push_str(&navigation::group_toc(ctx, lang, &groups));
     for (g, list) in &groups {
         let anchor = navigation::group_anchor(*g);
+        // A long group (a state's county offices) as one line per contest: who leads and how
+        // far the count is; a short one as cards with bars.
+        let compact = list.len() > navigation::MAX_CARDS_PER_GROUP;
         let _ = write!(
             b,
-            "<section aria-labelledby=\"{anchor}\"><h2 id=\"{anchor}\">{}</h2>\n<ul class=\"cards\">",
-            esc(&navigation::group_heading(ctx, lang, *g))
+            "<section aria-labelledby=\"{anchor}\"><h2 id=\"{anchor}\">{}</h2>\n<ul class=\"{}\">",
+            esc(&navigation::group_heading(ctx, lang, *g)),
+            if compact { "rows" } else { "cards" }
         );
         for &ci in list {
             let contest = &def.contests()[ci];
@@ -1563,11 +1567,16 @@ fn overview_body(ctx: &Ctx<'_>, lang: &str, doc: &ResultsDoc, pos: &LogPosition)
             let n = Numbers::of_contest(c);
             let _ = write!(
                 b,
-                "<li class=\"card\"><h3><a href=\"{}\">{}</a></h3>",
+                "<li class=\"{}\"><h3><a href=\"{}\">{}</a></h3>",
+                if compact { "row" } else { "card" },
                 esc(&ctx.contest_path(lang, &c.id)),
                 esc(def.text(&contest.name, lang))
             );
-            b.push_str(&navigation::card_figures(ctx, lang, ci, &n));
+            if compact {
+                b.push_str(&navigation::row_figures(ctx, lang, ci, &n));
+            } else {
+                b.push_str(&navigation::card_figures(ctx, lang, ci, &n));
+            }
             b.push_str("</li>\n");
         }
         b.push_str("</ul></section>\n");

@@ -345,10 +345,12 @@ fn ballot_body(ctx: &Ctx<'_>, lang: &str, u: usize, slides: &[Slide]) -> String 
     let uid = def.units()[u].id.as_str();
     for (g, list) in grouped(def, slides.iter().map(|s| s.ci)) {
         let anchor = group_anchor(g);
+        let compact = list.len() > MAX_CARDS_PER_GROUP;
         let _ = write!(
             b,
-            "<section aria-labelledby=\"{anchor}\"><h2 id=\"{anchor}\">{}</h2><ul class=\"cards\">",
-            esc(&group_heading(ctx, lang, g))
+            "<section aria-labelledby=\"{anchor}\"><h2 id=\"{anchor}\">{}</h2><ul class=\"{}\">",
+            esc(&group_heading(ctx, lang, g)),
+            if compact { "rows" } else { "cards" }
         );
         for ci in list {
             let Some(sl) = slides.iter().find(|s| s.ci == ci) else {
@@ -363,16 +365,46 @@ fn ballot_body(ctx: &Ctx<'_>, lang: &str, u: usize, slides: &[Slide]) -> String 
             };
             let _ = write!(
                 b,
-                "<li class=\"card\"><h3><a href=\"{}\">{}</a></h3>",
+                "<li class=\"{}\"><h3><a href=\"{}\">{}</a></h3>",
+                if compact { "row" } else { "card" },
                 esc(&href),
                 esc(def.text(&contest.name, lang))
             );
-            b.push_str(&card_figures(ctx, lang, ci, &sl.numbers));
+            if compact {
+                b.push_str(&row_figures(ctx, lang, ci, &sl.numbers));
+            } else {
+                b.push_str(&card_figures(ctx, lang, ci, &sl.numbers));
+            }
             b.push_str("</li>\n");
         }
         b.push_str("</ul></section>\n");
     }
     b.push_str("</div>\n");
+    b
+}
+
+/// Groups of more contests than this are listed one line per contest on the overview.
+pub const MAX_CARDS_PER_GROUP: usize = 12;
+
+/// One line of a long group: who leads (or the tie, or no results yet) and the units in.
+pub(crate) fn row_figures(ctx: &Ctx<'_>, lang: &str, ci: usize, n: &Numbers) -> String {
+    let contest = &ctx.def.contests()[ci];
+    let mut b = super::leader_line(ctx, lang, contest, n);
+    if n.valid() == 0 {
+        let _ = write!(b, "<p>{}</p>", esc(&t(lang, "no-results")));
+    }
+    let _ = write!(
+        b,
+        "<p class=\"meta\">{}</p>",
+        esc(&crate::i18n::messages().get(
+            lang,
+            "reporting",
+            &[
+                ("reporting", &format_int(ctx.loc(lang), n.reporting)),
+                ("total", &format_int(ctx.loc(lang), n.units)),
+            ]
+        ))
+    );
     b
 }
 
