@@ -153,8 +153,7 @@ pub fn election_create_from(
         def.origin = origin;
     }
     if let Some(path) = map {
-        let bytes =
-            fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let value: serde_json::Value = serde_json::from_slice(&bytes)
             .with_context(|| format!("{} is not JSON", path.display()))?;
         let n = crate::map_file::attach(&mut def, &value)?;

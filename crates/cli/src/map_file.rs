@@ -32,7 +32,10 @@ fn key(name: &str) -> String {
 }
 
 fn geometry_id(g: &Value) -> Option<String> {
-    match g.get("id").or_else(|| g.get("properties").and_then(|p| p.get("id"))) {
+    match g
+        .get("id")
+        .or_else(|| g.get("properties").and_then(|p| p.get("id")))
+    {
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
         _ => None,
@@ -54,48 +57,46 @@ pub fn attach(def: &mut Definition, map: &Value) -> Result<usize> {
         }
     }
     // Every geometry of the file: (object name, index, geometry).
-    let geometries: Vec<(&Value, Option<String>, Option<String>)> = match map
-        .get("type")
-        .and_then(Value::as_str)
-    {
-        Some("Topology") => map
-            .get("objects")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flat_map(|o| o.values())
-            .flat_map(|o| match o.get("geometries").and_then(Value::as_array) {
-                Some(gs) => gs.iter().collect::<Vec<_>>(),
-                None => vec![o],
-            })
-            .map(|g| {
-                let name = g
-                    .get("properties")
-                    .and_then(|p| p.get("name"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
-                (g, geometry_id(g), name)
-            })
-            .collect(),
-        Some("FeatureCollection") => map
-            .get("features")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|f| {
-                let p = f.get("properties");
-                let id = p
-                    .and_then(|p| p.get("id"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
-                let name = p
-                    .and_then(|p| p.get("name"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
-                (f, id, name)
-            })
-            .collect(),
-        _ => anyhow::bail!("--map: not a TopoJSON Topology or GeoJSON FeatureCollection"),
-    };
+    let geometries: Vec<(&Value, Option<String>, Option<String>)> =
+        match map.get("type").and_then(Value::as_str) {
+            Some("Topology") => map
+                .get("objects")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|o| o.values())
+                .flat_map(|o| match o.get("geometries").and_then(Value::as_array) {
+                    Some(gs) => gs.iter().collect::<Vec<_>>(),
+                    None => vec![o],
+                })
+                .map(|g| {
+                    let name = g
+                        .get("properties")
+                        .and_then(|p| p.get("name"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
+                    (g, geometry_id(g), name)
+                })
+                .collect(),
+            Some("FeatureCollection") => map
+                .get("features")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|f| {
+                    let p = f.get("properties");
+                    let id = p
+                        .and_then(|p| p.get("id"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
+                    let name = p
+                        .and_then(|p| p.get("name"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
+                    (f, id, name)
+                })
+                .collect(),
+            _ => anyhow::bail!("--map: not a TopoJSON Topology or GeoJSON FeatureCollection"),
+        };
     // A match by unit id wins; else by name, unique within the definition.
     let matched = |id: &Option<String>, name: &Option<String>| -> Option<String> {
         if let Some(u) = id.as_deref().and_then(|i| by_id.get(i)) {
@@ -196,7 +197,9 @@ fn subset_topology(map: &Value, chosen: &[(&Value, String)]) -> Result<Value> {
             &mut renumber,
             &mut kept,
         )?;
-        geometries.push(json!({ "type": g.get("type").cloned().unwrap_or(Value::Null), "id": unit, "arcs": a }));
+        geometries.push(
+            json!({ "type": g.get("type").cloned().unwrap_or(Value::Null), "id": unit, "arcs": a }),
+        );
     }
     let mut out = json!({
         "type": "Topology",

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use skytale_model::{
     ByType, Contest, ContestGroup, ContestKind, ContestReport, Count, CountType, Definition,
-    LocalizedText, Party, PublicationPolicy, ReportStatus, Reporter, ResultsStatement,
-    Selection, Unit,
+    LocalizedText, Party, PublicationPolicy, ReportStatus, Reporter, ResultsStatement, Selection,
+    Unit,
 };
 use skytale_note::VerifierKey;
 
@@ -26,8 +26,18 @@ pub const SILENT_PRECINCT: &str = "ashford-p3";
 pub const TIED_PRECINCT: &str = "ashford-p1";
 
 const COUNTIES: [&str; COUNTY_COLUMNS * COUNTY_ROWS] = [
-    "Ashford", "Bellmont", "Cedar", "Dunmore", "Elk River", "Fairview", "Glenwood", "Harlan",
-    "Iron Hill", "Jasper", "Kingsley", "Laurel",
+    "Ashford",
+    "Bellmont",
+    "Cedar",
+    "Dunmore",
+    "Elk River",
+    "Fairview",
+    "Glenwood",
+    "Harlan",
+    "Iron Hill",
+    "Jasper",
+    "Kingsley",
+    "Laurel",
 ];
 
 const PARTIES: [(&str, &str, &str); 4] = [
@@ -42,8 +52,8 @@ const GIVEN: [&str; 16] = [
     "Logan", "Morgan", "Parker", "Quinn", "Reese", "Sawyer",
 ];
 const FAMILY: [&str; 16] = [
-    "Adams", "Brooks", "Carter", "Diaz", "Ellis", "Foster", "Garcia", "Hughes", "Irwin",
-    "Jensen", "Kim", "Lopez", "Murphy", "Nguyen", "Ortiz", "Price",
+    "Adams", "Brooks", "Carter", "Diaz", "Ellis", "Foster", "Garcia", "Hughes", "Irwin", "Jensen",
+    "Kim", "Lopez", "Murphy", "Nguyen", "Ortiz", "Price",
 ];
 
 /// SplitMix64: a tiny deterministic generator, enough for plausible figures.
@@ -79,7 +89,9 @@ pub fn counties() -> Vec<String> {
 /// Precinct ids with the index of their county.
 pub fn precincts() -> Vec<(String, usize)> {
     (0..COUNTIES.len())
-        .flat_map(|c| (1..=PRECINCTS_PER_COUNTY).map(move |p| (format!("{}-p{p}", county_id(c)), c)))
+        .flat_map(|c| {
+            (1..=PRECINCTS_PER_COUNTY).map(move |p| (format!("{}-p{p}", county_id(c)), c))
+        })
         .collect()
 }
 
@@ -334,9 +346,9 @@ pub fn precinct_results(
     }
     let unit = def.units.iter().find(|u| u.id == precinct)?;
     let county = unit.parent.clone()?;
-    let seed = precinct
-        .bytes()
-        .fold(version, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let seed = precinct.bytes().fold(version, |h, b| {
+        h.wrapping_mul(31).wrapping_add(u64::from(b))
+    });
     let mut rng = Mix(seed);
     let registered = unit.registered.unwrap_or(2_000);
     let ballots = registered * rng.range(48, 76) / 100;
@@ -414,8 +426,16 @@ pub fn boundaries_geojson() -> String {
     let point = |gx: f64, gy: f64| -> [f64; 2] {
         let inner_x = gx > 0.0 && gx < COUNTY_COLUMNS as f64;
         let inner_y = gy > 0.0 && gy < COUNTY_ROWS as f64;
-        let wx = if inner_x { ((gy * 7.3).sin()) * 0.06 } else { 0.0 };
-        let wy = if inner_y { ((gx * 5.1).cos()) * 0.05 } else { 0.0 };
+        let wx = if inner_x {
+            ((gy * 7.3).sin()) * 0.06
+        } else {
+            0.0
+        };
+        let wy = if inner_y {
+            ((gx * 5.1).cos()) * 0.05
+        } else {
+            0.0
+        };
         let r = |v: f64| (v * 10_000.0).round() / 10_000.0;
         [r(west + (gx + wx) * cw), r(north - (gy + wy) * ch)]
     };

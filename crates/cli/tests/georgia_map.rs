@@ -33,7 +33,11 @@ fn georgia_by_county_gets_a_map_of_its_159_counties() {
     .unwrap();
     assert_eq!(map_file::attach(&mut def, &atlas).unwrap(), 159);
     let map = serde_json::to_vec(def.map.as_ref().unwrap()).unwrap();
-    assert!(map.len() < 40_000, "the map stays compact: {} bytes", map.len());
+    assert!(
+        map.len() < 40_000,
+        "the map stays compact: {} bytes",
+        map.len()
+    );
     let def = Arc::new(def.validate().unwrap());
 
     let mut tally = Tally::new(def.clone());
@@ -66,7 +70,11 @@ fn georgia_by_county_gets_a_map_of_its_159_counties() {
     let map = &page[page.find("<section class=\"map\"").expect("a map")..];
     let map = &map[..map.find("</svg>").unwrap()];
     assert_eq!(map.matches("fill-rule=\"evenodd\"").count(), 159);
-    assert!(map.contains("aria-label=\"Fulton: "), "{}", &map[..2000.min(map.len())]);
+    assert!(
+        map.contains("aria-label=\"Fulton: "),
+        "{}",
+        &map[..2000.min(map.len())]
+    );
     // This export states no registered voters or ballots cast: no turnout, no turnout map.
     assert!(!page.contains("Map of turnout by area"));
     // U.S. dates on an English page of a U.S. election.

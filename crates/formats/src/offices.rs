@@ -19,7 +19,10 @@ const LEVELS: [(&str, &str); 6] = [
 /// The level of one contest: by words of its name, then by its area (a contest over the
 /// whole geography is statewide, one over part of it local).
 fn level(name: &str, statewide: bool) -> &'static str {
-    let n = format!(" {} ", name.to_lowercase().replace(['.', ',', '-', '(', ')'], " "));
+    let n = format!(
+        " {} ",
+        name.to_lowercase().replace(['.', ',', '-', '(', ')'], " ")
+    );
     let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
     if has(&[
         " president ",
@@ -69,7 +72,12 @@ pub(crate) fn group_by_office(def: &mut Definition) {
     if !def.groups.is_empty() || def.contests.iter().any(|c| c.group.is_some()) {
         return;
     }
-    let Some(root) = def.units.iter().find(|u| u.parent.is_none()).map(|u| u.id.clone()) else {
+    let Some(root) = def
+        .units
+        .iter()
+        .find(|u| u.parent.is_none())
+        .map(|u| u.id.clone())
+    else {
         return;
     };
     let lang = def.default_language.clone();
@@ -108,7 +116,11 @@ mod tests {
     #[test]
     fn offices_fall_under_their_level() {
         for (name, statewide, want) in [
-            ("President and Vice President of the United States", true, "federal"),
+            (
+                "President and Vice President of the United States",
+                true,
+                "federal",
+            ),
             ("US Senate (Perdue)", true, "federal"),
             ("US House District 5", false, "federal"),
             ("Governor", true, "statewide"),

@@ -140,7 +140,10 @@ fn georgia_statewide_full_file() {
     assert_eq!(def.locale.as_deref(), Some("en-US"));
     let groups: Vec<&str> = def.groups.iter().map(|g| g.id.as_str()).collect();
     assert_eq!(groups[0], "federal", "{groups:?}");
-    assert!(groups.contains(&"legislative") && groups.contains(&"local"), "{groups:?}");
+    assert!(
+        groups.contains(&"legislative") && groups.contains(&"local"),
+        "{groups:?}"
+    );
     let group_of = |name: &str| {
         def.contests
             .iter()

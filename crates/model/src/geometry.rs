@@ -58,7 +58,10 @@ pub fn unit_shapes(map: &Value) -> Result<Vec<UnitShape>, MapError> {
 }
 
 fn position(p: &Value, field: &str) -> Result<[f64; 2], MapError> {
-    match (p.get(0).and_then(Value::as_f64), p.get(1).and_then(Value::as_f64)) {
+    match (
+        p.get(0).and_then(Value::as_f64),
+        p.get(1).and_then(Value::as_f64),
+    ) {
         (Some(x), Some(y)) => Ok([x, y]),
         _ => Err(bad(field, "a position must be [longitude, latitude]")),
     }
@@ -76,7 +79,10 @@ fn check_ring(ring: Ring, field: &str, count: &mut usize) -> Result<Ring, MapErr
     }
     *count += ring.len();
     if *count > MAX_MAP_POINTS {
-        return Err(bad(field, format!("more than {MAX_MAP_POINTS} points in all")));
+        return Err(bad(
+            field,
+            format!("more than {MAX_MAP_POINTS} points in all"),
+        ));
     }
     if ring.len() < 3 {
         return Err(bad(field, "a ring needs at least 3 positions"));
@@ -172,33 +178,29 @@ fn topojson(map: &Value, count: &mut usize) -> Result<Vec<UnitShape>, MapError> 
             }
         }
     };
-    let arcs: Vec<Ring> = array(
-        map.get("arcs").unwrap_or(&Value::Null),
-        "arcs",
-        "arcs",
-    )?
-    .iter()
-    .enumerate()
-    .map(|(a, arc)| {
-        let af = format!("arcs[{a}]");
-        let (mut x, mut y) = (0.0f64, 0.0f64);
-        array(arc, &af, "positions")?
-            .iter()
-            .enumerate()
-            .map(|(k, p)| {
-                let q = position(p, &format!("{af}[{k}]"))?;
-                Ok(match transform {
-                    Some((s, t)) => {
-                        x += q[0];
-                        y += q[1];
-                        [x * s[0] + t[0], y * s[1] + t[1]]
-                    }
-                    None => q,
+    let arcs: Vec<Ring> = array(map.get("arcs").unwrap_or(&Value::Null), "arcs", "arcs")?
+        .iter()
+        .enumerate()
+        .map(|(a, arc)| {
+            let af = format!("arcs[{a}]");
+            let (mut x, mut y) = (0.0f64, 0.0f64);
+            array(arc, &af, "positions")?
+                .iter()
+                .enumerate()
+                .map(|(k, p)| {
+                    let q = position(p, &format!("{af}[{k}]"))?;
+                    Ok(match transform {
+                        Some((s, t)) => {
+                            x += q[0];
+                            y += q[1];
+                            [x * s[0] + t[0], y * s[1] + t[1]]
+                        }
+                        None => q,
+                    })
                 })
-            })
-            .collect()
-    })
-    .collect::<Result<_, MapError>>()?;
+                .collect()
+        })
+        .collect::<Result<_, MapError>>()?;
     let objects = map
         .get("objects")
         .and_then(Value::as_object)
@@ -206,19 +208,18 @@ fn topojson(map: &Value, count: &mut usize) -> Result<Vec<UnitShape>, MapError> 
     let mut out = Vec::new();
     for (name, object) in objects {
         let of = format!("objects.{name}");
-        let geometries: Vec<(String, &Value)> =
-            match object.get("type").and_then(Value::as_str) {
-                Some("GeometryCollection") => array(
-                    object.get("geometries").unwrap_or(&Value::Null),
-                    &format!("{of}.geometries"),
-                    "geometries",
-                )?
-                .iter()
-                .enumerate()
-                .map(|(i, g)| (format!("{of}.geometries[{i}]"), g))
-                .collect(),
-                _ => vec![(of.clone(), object)],
-            };
+        let geometries: Vec<(String, &Value)> = match object.get("type").and_then(Value::as_str) {
+            Some("GeometryCollection") => array(
+                object.get("geometries").unwrap_or(&Value::Null),
+                &format!("{of}.geometries"),
+                "geometries",
+            )?
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (format!("{of}.geometries[{i}]"), g))
+            .collect(),
+            _ => vec![(of.clone(), object)],
+        };
         for (gf, g) in geometries {
             out.push(topo_geometry(g, &gf, &arcs, count)?);
         }

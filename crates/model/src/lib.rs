@@ -27,9 +27,8 @@ pub mod timestamp;
 
 pub use cvr::{BallotPattern, CvrHeader, CvrStatement, OVERVOTE_MARKER};
 pub use definition::{
-    ContestGroup,
-    check_ocd_id, Contest, ContestKind, Definition, DefinitionFormat, LocalizedText, Party,
-    PreviousContest, PreviousElection, PreviousFigures, PublicationMode, PublicationPolicy,
+    check_ocd_id, Contest, ContestGroup, ContestKind, Definition, DefinitionFormat, LocalizedText,
+    Party, PreviousContest, PreviousElection, PreviousFigures, PublicationMode, PublicationPolicy,
     Reporter, SeatRules, Selection, Unit, ValidDefinition, WitnessPolicySpec, WitnessSpec,
 };
 pub use error::{DefinitionError, DefinitionErrors, RejectCode, Rejection};

@@ -474,10 +474,12 @@ fn contest_groups_locale_and_map_are_checked() {
 
     // A map's shapes must be of known units; a contest may not take a page's address.
     let mut bad = def;
-    bad.map = Some(serde_json::json!({ "type": "FeatureCollection", "features": [
+    bad.map = Some(
+        serde_json::json!({ "type": "FeatureCollection", "features": [
         { "type": "Feature", "properties": { "id": "atlantis" },
           "geometry": { "type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]] } }
-    ] }));
+    ] }),
+    );
     bad.contests[0].id = "search".into();
     let errs = errors_of_def(bad);
     assert!(

@@ -118,8 +118,18 @@ pub const REGIONAL_FORMATS: [(&str, NumberFormat); 8] = [
 ];
 
 const MONTHS_EN: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
 const NBSP: &str = "\u{a0}";

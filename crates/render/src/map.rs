@@ -55,8 +55,7 @@ impl Boundaries {
 
     /// The boundaries of a decoded map (the definition's `map`, or a file beside it).
     pub fn from_map(map: &Value, def: &ValidDefinition) -> Result<Boundaries, RenderError> {
-        let shapes =
-            skytale_model::geometry::unit_shapes(map).map_err(|e| bad(e.field, e.why))?;
+        let shapes = skytale_model::geometry::unit_shapes(map).map_err(|e| bad(e.field, e.why))?;
         let mut units = BTreeMap::new();
         for s in shapes {
             if def.unit_index(&s.unit).is_none() {

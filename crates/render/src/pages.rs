@@ -41,7 +41,7 @@ fn palette(s: usize) -> String {
     let k = s - PALETTE.len();
     // Integer hue (degrees) and fixed saturation/lightness: the same bytes on every machine.
     let hue = (k as u64 * 137 + 20) % 360;
-    let light = if k % 2 == 0 { 38 } else { 55 };
+    let light = if k.is_multiple_of(2) { 38 } else { 55 };
     let (r, g, b) = hsl_to_rgb(hue, 70, light);
     format!("#{r:02x}{g:02x}{b:02x}")
 }
@@ -135,7 +135,10 @@ impl Numbers {
             return Vec::new();
         };
         let top = self.votes[first];
-        let tied: Vec<usize> = o.into_iter().take_while(|&s| self.votes[s] == top).collect();
+        let tied: Vec<usize> = o
+            .into_iter()
+            .take_while(|&s| self.votes[s] == top)
+            .collect();
         if top == 0 || tied.len() < 2 {
             Vec::new()
         } else {
@@ -479,7 +482,10 @@ fn seats_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, sr: &SeatResult) -> 
         })
         .collect();
     h.push_str("<figure class=\"seats\">");
-    h.push_str(&hemicycle(&groups, &format_int(ctx.loc(lang), u64::from(a.seats))));
+    h.push_str(&hemicycle(
+        &groups,
+        &format_int(ctx.loc(lang), u64::from(a.seats)),
+    ));
     h.push_str("<ul class=\"legend\">");
     for (i, g) in groups.iter().enumerate().filter(|(_, g)| g.seats > 0) {
         let _ = write!(
@@ -526,7 +532,11 @@ fn seats_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, sr: &SeatResult) -> 
             ));
         }
     }
-    said.extend(a.ties.iter().map(|tie| tie_sentence(ctx.loc(lang), tie, &name)));
+    said.extend(
+        a.ties
+            .iter()
+            .map(|tie| tie_sentence(ctx.loc(lang), tie, &name)),
+    );
     for p in said {
         let _ = write!(h, "<p>{}</p>", esc(&p));
     }
@@ -596,7 +606,10 @@ fn system_seats_html(
             esc(&m.get(
                 lang,
                 "seats-pending-constituencies",
-                &[("count", &format_int(ctx.loc(lang), sys.pending.len() as u64))]
+                &[(
+                    "count",
+                    &format_int(ctx.loc(lang), sys.pending.len() as u64)
+                )]
             ))
         );
     }
@@ -672,7 +685,11 @@ fn system_seats_html(
         ties.extend(&l.ties);
     }
     for tie in ties {
-        let _ = write!(h, "<p>{}</p>", esc(&tie_sentence(ctx.loc(lang), tie, &name)));
+        let _ = write!(
+            h,
+            "<p>{}</p>",
+            esc(&tie_sentence(ctx.loc(lang), tie, &name))
+        );
     }
     h.push_str("</section>\n");
     h
@@ -682,7 +699,11 @@ fn system_seats_html(
 /// when the first places have equal votes; nothing before any vote.
 fn leader_line(ctx: &Ctx<'_>, lang: &str, contest: &Contest, n: &Numbers) -> String {
     if let Some(s) = n.leader() {
-        let word = if n.complete() { "most-votes" } else { "leading" };
+        let word = if n.complete() {
+            "most-votes"
+        } else {
+            "leading"
+        };
         return format!(
             "<p class=\"leader\">{}: {}<strong>{}</strong></p>",
             esc(&t(lang, word)),
@@ -777,8 +798,10 @@ fn count_types_html(
         }
         h.push_str("</tr>");
     }
-    h.push_str("</tbody></table></div></section>
-");
+    h.push_str(
+        "</tbody></table></div></section>
+",
+    );
     h
 }
 
@@ -901,7 +924,12 @@ fn results_table(
             let points = then(sid)
                 .map(|x| format_points(ctx.loc(lang), &x.change))
                 .unwrap_or_else(|| "–".to_string());
-            let _ = write!(h, "<td data-label=\"{}\">{}</td>", esc(&previous_label), esc(&points));
+            let _ = write!(
+                h,
+                "<td data-label=\"{}\">{}</td>",
+                esc(&previous_label),
+                esc(&points)
+            );
         }
         h.push_str("</tr>");
     }
@@ -940,7 +968,10 @@ fn results_table(
             h,
             "<td data-label=\"{}\">{}</td>",
             esc(&t(lang, "change")),
-            esc(&format_change(ctx.loc(lang), i128::from(valid) - i128::from(before)))
+            esc(&format_change(
+                ctx.loc(lang),
+                i128::from(valid) - i128::from(before)
+            ))
         );
     }
     if compared.is_some() {
@@ -980,12 +1011,7 @@ fn hundredths(share: &str) -> Option<u64> {
 /// The choropleth of turnout by area: five equal classes between the lowest and highest
 /// turnout shown (whole per cents), each named in the legend with its range; areas without a
 /// turnout yet hatched. Empty without boundaries or without any turnout.
-fn turnout_map_html(
-    ctx: &Ctx<'_>,
-    lang: &str,
-    cid: &str,
-    children: &[(usize, Numbers)],
-) -> String {
+fn turnout_map_html(ctx: &Ctx<'_>, lang: &str, cid: &str, children: &[(usize, Numbers)]) -> String {
     let values: Vec<Option<u64>> = children
         .iter()
         .map(|(_, n)| n.turnout.as_deref().and_then(hundredths))
@@ -999,7 +1025,10 @@ fn turnout_map_html(
     // Class bounds on whole per cents, so the legend reads "45%–50%".
     let lo = lo / 100 * 100;
     let hi = hi.div_ceil(100).max(lo / 100 + 1) * 100;
-    let step = ((hi - lo) / 100).div_ceil(TURNOUT_FILLS.len() as u64).max(1) * 100;
+    let step = ((hi - lo) / 100)
+        .div_ceil(TURNOUT_FILLS.len() as u64)
+        .max(1)
+        * 100;
     let class = |v: u64| (((v - lo) / step) as usize).min(TURNOUT_FILLS.len() - 1);
     let areas: Vec<MapArea> = children
         .iter()
@@ -1075,7 +1104,14 @@ fn map_html(
                     Some(ctx.color(contest, s)),
                     format!(
                         "{name}: {} {} {}",
-                        t(lang, if n.complete() { "most-votes" } else { "leading" }),
+                        t(
+                            lang,
+                            if n.complete() {
+                                "most-votes"
+                            } else {
+                                "leading"
+                            }
+                        ),
                         ctx.sel_name(contest, s, lang),
                         format_percent(ctx.loc(lang), &share(n.votes[s], n.valid()))
                     ),
@@ -1402,11 +1438,13 @@ fn contest_body(
     if embed {
         // Widgets an embedding page chooses with `?show=bars,seats,map` (the live script
         // hides the others; without it all are shown).
-        let _ = writeln!(
-            b,
-            "<div data-widget=\"bars\">{}</div>",
+        // Before any report the bars would read as zero votes each: none then.
+        let bars = if n.unreported() {
+            String::new()
+        } else {
             chart_html(ctx, lang, contest, n, 5, false)
-        );
+        };
+        let _ = writeln!(b, "<div data-widget=\"bars\">{bars}</div>");
         if let (None, Some(sr)) = (unit, cv.result.seat_allocation.as_ref()) {
             let _ = writeln!(
                 b,
@@ -1451,8 +1489,18 @@ fn contest_body(
                 .map(|s| ctx.color(contest, s))
                 .unwrap_or_else(|| TIE_FILL.to_string())
         };
-        b.push_str(&crate::rounds::summary_html(ctx.loc(lang), rc, &name, &color));
-        b.push_str(&crate::rounds::rounds_html(ctx.loc(lang), rc, &name, &color));
+        b.push_str(&crate::rounds::summary_html(
+            ctx.loc(lang),
+            rc,
+            &name,
+            &color,
+        ));
+        b.push_str(&crate::rounds::rounds_html(
+            ctx.loc(lang),
+            rc,
+            &name,
+            &color,
+        ));
     }
     if let (None, Some(sr)) = (unit, cv.result.seat_allocation.as_ref()) {
         b.push_str(&seats_html(ctx, lang, contest, sr));
@@ -1488,11 +1536,7 @@ fn contest_body(
             b,
             "<p class=\"ballot-link\"><a href=\"{}\">{}</a></p>",
             esc(&navigation::ballot_path(ctx, lang, &def.units()[u].id)),
-            esc(&messages().get(
-                lang,
-                "ballot-link",
-                &[("place", ctx.unit_name_at(u, lang))]
-            ))
+            esc(&messages().get(lang, "ballot-link", &[("place", ctx.unit_name_at(u, lang))]))
         );
     }
     b.push_str("</div>\n");
@@ -1541,7 +1585,11 @@ fn overview_body(ctx: &Ctx<'_>, lang: &str, doc: &ResultsDoc, pos: &LogPosition)
         "<p class=\"ballot-link\"><a href=\"{}\">{}</a> · <a href=\"{}\">{}</a></p>",
         esc(&navigation::search_path(ctx, lang)),
         esc(&t(lang, "search-title")),
-        esc(&navigation::ballot_path(ctx, lang, &def.units()[def.root()].id)),
+        esc(&navigation::ballot_path(
+            ctx,
+            lang,
+            &def.units()[def.root()].id
+        )),
         esc(&t(lang, "ballot-by-place"))
     );
     let results: HashMap<&str, &ContestResult> =
@@ -2118,7 +2166,11 @@ fn screen_body(ctx: &Ctx<'_>, lang: &str, unit: usize, slides: &[Slide]) -> Stri
             esc(def.text(&contest.name, lang))
         );
         // The test banner is said once, above the slides.
-        b.push_str(&Ctx::status_line(ctx.loc(lang), sl.status, sl.result_type.as_ref()));
+        b.push_str(&Ctx::status_line(
+            ctx.loc(lang),
+            sl.status,
+            sl.result_type.as_ref(),
+        ));
         b.push_str(&progress_html(ctx.loc(lang), &sl.numbers));
         if sl.numbers.valid() == 0 {
             let _ = writeln!(b, "<p>{}</p>", esc(&t(lang, "no-results")));

@@ -121,7 +121,8 @@ pub fn summary_html(
     };
     let active = |r: &ReportRound| r.tally.values().map(|v| whole(v)).sum::<u64>();
     let (first_total, last_total) = (active(first), active(last));
-    let pct = |v: u64, total: u64| crate::i18n::format_percent(lang, &skytale_tally::share(v, total));
+    let pct =
+        |v: u64, total: u64| crate::i18n::format_percent(lang, &skytale_tally::share(v, total));
     let labels = [
         t(lang, "rcv-first-choices", &[]),
         t(lang, "share", &[]),

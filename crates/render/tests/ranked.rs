@@ -132,7 +132,10 @@ fn first_choices_and_the_final_round_are_both_shown_and_labelled() {
     );
     // Cat: 3 first choices of 13 active ballots, eliminated before the final round.
     let cat = sec.split("<tr>").find(|r| r.contains(">Cat</th>")).unwrap();
-    assert!(cat.contains("data-label=\"First choices\">3</td><td data-label=\"Share\">23.08%</td>"), "{cat}");
+    assert!(
+        cat.contains("data-label=\"First choices\">3</td><td data-label=\"Share\">23.08%</td>"),
+        "{cat}"
+    );
     assert!(cat.contains("data-label=\"Final round\">–</td>"), "{cat}");
     // Ann keeps her 5 to the end.
     let ann = sec.split("<tr>").find(|r| r.contains(">Ann</th>")).unwrap();
@@ -144,6 +147,9 @@ fn first_choices_and_the_final_round_are_both_shown_and_labelled() {
     let chart = &page[page.find("<figure class=\"rounds\"").unwrap()..];
     let chart = &chart[..chart.find("</figure>").unwrap()];
     for n in 1..=3 {
-        assert!(chart.contains(&format!("<span>Round {n}</span>")), "{chart}");
+        assert!(
+            chart.contains(&format!("<span>Round {n}</span>")),
+            "{chart}"
+        );
     }
 }

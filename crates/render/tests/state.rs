@@ -83,7 +83,9 @@ fn the_overview_groups_contests_under_the_definitions_headings_in_order() {
     assert!(at("President of the United States") < h2("Statewide offices and measures"));
     assert!(at("Laurel County Sheriff") > h2("County offices"));
     // A table of contents links to each group, with the number of contests in it.
-    assert!(html.contains("<a href=\"#g-county\">County offices</a> <span class=\"count\">(24)</span>"));
+    assert!(
+        html.contains("<a href=\"#g-county\">County offices</a> <span class=\"count\">(24)</span>")
+    );
     // The search form works without JavaScript: a GET form to the index page.
     assert!(html.contains(
         "<form class=\"search\" role=\"search\" action=\"/en/demo-state/search/\" method=\"get\">"
@@ -126,11 +128,26 @@ fn every_place_has_a_ballot_page_with_each_contest_held_there_and_its_result_the
     let html = page(&all, "/en/demo-state/ballot/ashford-p2/");
     // Ashford is in congressional district 1, state senate 1, state house 1.
     for (contest, link) in [
-        ("President of the United States", "/en/demo-state/us-president/ashford-p2/"),
-        ("U.S. Representative, District 1", "/en/demo-state/us-house-1/ashford-p2/"),
-        ("State Senator, District 1", "/en/demo-state/state-senate-1/ashford-p2/"),
-        ("State Representative, District 1", "/en/demo-state/state-house-1/ashford-p2/"),
-        ("Ashford County Sheriff", "/en/demo-state/ashford-sheriff/ashford-p2/"),
+        (
+            "President of the United States",
+            "/en/demo-state/us-president/ashford-p2/",
+        ),
+        (
+            "U.S. Representative, District 1",
+            "/en/demo-state/us-house-1/ashford-p2/",
+        ),
+        (
+            "State Senator, District 1",
+            "/en/demo-state/state-senate-1/ashford-p2/",
+        ),
+        (
+            "State Representative, District 1",
+            "/en/demo-state/state-house-1/ashford-p2/",
+        ),
+        (
+            "Ashford County Sheriff",
+            "/en/demo-state/ashford-sheriff/ashford-p2/",
+        ),
     ] {
         assert!(html.contains(contest), "ballot lacks {contest}");
         assert!(html.contains(link), "ballot lacks the link {link}");
@@ -177,13 +194,28 @@ fn a_station_without_a_report_shows_no_zero_figures() {
     let all = render();
     let html = page(
         &all,
-        &format!("/en/demo-state/us-president/{}/", synthetic_state::SILENT_PRECINCT),
+        &format!(
+            "/en/demo-state/us-president/{}/",
+            synthetic_state::SILENT_PRECINCT
+        ),
     );
     assert!(html.contains("No results reported yet."));
     assert!(!html.contains("0.00%"), "a silent precinct shows 0.00 %");
-    assert!(!html.contains("class=\"chart\""), "a silent precinct shows bars");
+    assert!(
+        !html.contains("class=\"chart\""),
+        "a silent precinct shows bars"
+    );
     // The choices are listed, each figure a dash.
     assert!(html.contains("data-label=\"Votes\">–</td>"));
+    // Nor does its embed show bars of nothing.
+    let embed = page(
+        &all,
+        &format!(
+            "/embed/en/demo-state/us-president/{}/",
+            synthetic_state::SILENT_PRECINCT
+        ),
+    );
+    assert!(!embed.contains("0.00%"), "{embed}");
 }
 
 #[test]
@@ -202,7 +234,10 @@ fn area_pages_show_turnout() {
         "/en/demo-state/governor/bellmont/",
         "/en/demo-state/governor/ashford/",
     ] {
-        assert!(page(&all, path).contains("Turnout: "), "{path} has no turnout");
+        assert!(
+            page(&all, path).contains("Turnout: "),
+            "{path} has no turnout"
+        );
     }
 }
 
@@ -214,7 +249,11 @@ fn the_map_of_counties_is_drawn_from_the_generated_shapes() {
     let start = map + html[map..].find("<svg").unwrap();
     let end = start + html[start..].find("</svg>").unwrap() + "</svg>".len();
     let svg = &html[start..end];
-    assert_eq!(svg.matches("fill-rule=\"evenodd\"").count(), 12, "one area per county");
+    assert_eq!(
+        svg.matches("fill-rule=\"evenodd\"").count(),
+        12,
+        "one area per county"
+    );
     insta::assert_snapshot!("state_map_governor", svg);
 }
 
@@ -233,15 +272,24 @@ fn the_definitions_own_map_gives_every_area_page_a_leader_and_a_turnout_map() {
         "/en/demo-state/us-house-1/",
     ] {
         let html = page(&all, path);
-        assert!(html.contains("<section class=\"map\" aria-labelledby=\"map-h\">"), "{path}");
-        assert!(html.contains("<h2 id=\"tmap-h\">Map of turnout by area</h2>"), "{path}");
+        assert!(
+            html.contains("<section class=\"map\" aria-labelledby=\"map-h\">"),
+            "{path}"
+        );
+        assert!(
+            html.contains("<h2 id=\"tmap-h\">Map of turnout by area</h2>"),
+            "{path}"
+        );
     }
     // Each area is a link (reachable with the keyboard) named with its figure.
     let html = page(&all, "/en/demo-state/governor/");
     let tmap = &html[html.find("id=\"tmap-h\"").unwrap()..];
     let tmap = &tmap[..tmap.find("</section>").unwrap()];
     assert_eq!(tmap.matches("<a href=").count(), 12);
-    assert!(tmap.contains("aria-label=\"Bellmont County: Turnout "), "{tmap}");
+    assert!(
+        tmap.contains("aria-label=\"Bellmont County: Turnout "),
+        "{tmap}"
+    );
     // The legend names each class with its range.
     assert!(tmap.contains("%–"), "{tmap}");
 }

@@ -106,7 +106,10 @@ fn check_page_names(def: &Definition, bad: &mut impl FnMut(String, String)) {
         if RESERVED_CONTEST_IDS.contains(&c.id.as_str()) {
             bad(
                 format!("contests[{i}].id"),
-                format!("{:?} is the address of a page of the site; choose another id", c.id),
+                format!(
+                    "{:?} is the address of a page of the site; choose another id",
+                    c.id
+                ),
             );
         }
     }
@@ -121,7 +124,10 @@ fn check_groups(def: &Definition, languages: &Languages<'_>, bad: &mut impl FnMu
             bad(format!("groups[{i}].id"), why);
         }
         if !ids.insert(g.id.as_str()) {
-            bad(format!("groups[{i}].id"), format!("{:?} is listed twice", g.id));
+            bad(
+                format!("groups[{i}].id"),
+                format!("{:?} is listed twice", g.id),
+            );
         }
         languages.check_text(format!("groups[{i}].name"), &g.name, bad);
     }

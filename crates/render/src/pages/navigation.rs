@@ -22,10 +22,10 @@ use crate::{digest, Rendered};
 /// Contest indexes under each heading: the definition's groups in their order (each with the
 /// contests that name it, in definition order), then the contests of no group under `None`.
 /// Headings with no contest are left out.
-pub(crate) fn grouped<'d>(
-    def: &'d ValidDefinition,
+pub(crate) fn grouped(
+    def: &ValidDefinition,
     contests: impl IntoIterator<Item = usize>,
-) -> Vec<(Option<&'d ContestGroup>, Vec<usize>)> {
+) -> Vec<(Option<&ContestGroup>, Vec<usize>)> {
     let groups = &def.definition().groups;
     let mut by: Vec<Vec<usize>> = vec![Vec::new(); groups.len() + 1];
     for ci in contests {
@@ -254,7 +254,11 @@ pub(crate) fn ballots(
             buf.extend_from_slice(&json(&(sl.status, &sl.result_type)));
         }
         let uid = &def.units()[u].id;
-        if !changed(state, format!("b:{uid}"), digest(&[ctx.status.as_bytes(), &buf])) {
+        if !changed(
+            state,
+            format!("b:{uid}"),
+            digest(&[ctx.status.as_bytes(), &buf]),
+        ) {
             continue;
         }
         for lang in &ctx.langs {
@@ -306,7 +310,11 @@ fn ballot_body(ctx: &Ctx<'_>, lang: &str, u: usize, slides: &[Slide]) -> String 
             esc(ctx.unit_name_at(a, lang))
         );
     }
-    let _ = writeln!(b, "<li aria-current=\"page\">{}</li></ol></nav>", esc(place));
+    let _ = writeln!(
+        b,
+        "<li aria-current=\"page\">{}</li></ol></nav>",
+        esc(place)
+    );
     // Outside the region the live script swaps, so typing is never interrupted.
     b.push_str(&search_form(ctx, lang));
     b.push_str("<div id=\"results\">\n");
