@@ -122,6 +122,23 @@
     box.addEventListener("input", filter);
     filter();
   }
+  // On a map, the arrow keys move between areas (Tab moves through them too; each is a link
+  // named with its figures, and the table below says the same).
+  document.addEventListener("keydown", function (e) {
+    var keys = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
+    var step = keys[e.key];
+    var at = document.activeElement;
+    var svg = step && at && at.closest ? at.closest(".map svg") : null;
+    if (!svg) return;
+    var areas = Array.prototype.slice.call(svg.querySelectorAll("a[href]"));
+    var i = areas.indexOf(at);
+    if (i < 0) return;
+    var next = areas[(i + step + areas.length) % areas.length];
+    if (next && next.focus) {
+      next.focus();
+      e.preventDefault();
+    }
+  });
   var url = body.getAttribute("data-events");
   if (!url || !window.EventSource || !window.DOMParser) return;
   function announce(size) {

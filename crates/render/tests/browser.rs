@@ -168,6 +168,7 @@ fn pages_pass_axe_and_csp_in_headless_chromium() {
         .args(pages)
         .env("CHROMIUM", &chromium)
         .env("OVERFLOW_LIST", tmp.path().join("overflow-list.txt"))
+        .env("MAP_PAGE", "/en/demo-state/governor/")
         .env("LIVE_PAGE", live)
         .env("LIVE_EXPECT", "8 of 8 units reporting")
         .env("SCREEN_PAGE", "/embed/en/demo/screen/")
@@ -176,6 +177,8 @@ fn pages_pass_axe_and_csp_in_headless_chromium() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
+    // What the checks covered (how many pages of the larger demo were checked at 360 px).
+    eprintln!("{stderr}");
     assert!(
         out.status.success(),
         "browser checks failed:\n{stdout}\n{stderr}"

@@ -104,6 +104,25 @@ if (process.env.OVERFLOW_LIST) {
   await context.close();
   console.error(`checked ${list.length} pages for sideways scrolling at 360 px`);
 }
+// A map's areas are reached with the keyboard: Tab to the first, the arrow keys to the next.
+if (process.env.MAP_PAGE) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(base + process.env.MAP_PAGE, { waitUntil: "load" });
+  const label = () => page.evaluate(() => document.activeElement && document.activeElement.getAttribute("aria-label"));
+  const names = await page.evaluate(() =>
+    Array.from(document.querySelectorAll(".map svg a[href]")).slice(0, 2).map((a) => a.getAttribute("aria-label")));
+  await page.evaluate(() => document.querySelector(".map svg a[href]").focus());
+  const first = await label();
+  await page.keyboard.press("ArrowRight");
+  const second = await label();
+  await page.keyboard.press("ArrowLeft");
+  const back = await label();
+  if (!names[1] || first !== names[0] || second !== names[1] || back !== names[0]) {
+    findings.push({ page: process.env.MAP_PAGE, kind: "map-keyboard", text: `focus went ${JSON.stringify([first, second, back])}, areas ${JSON.stringify(names)}` });
+  }
+  await context.close();
+}
 // Live update: the open page swaps its results region in place and announces it.
 {
   const livePage = process.env.LIVE_PAGE;
