@@ -112,6 +112,9 @@ fn the_search_index_lists_every_contest_and_place_with_its_ballot_page() {
             u.id
         );
     }
+    // In tree order: a county's precincts right after it.
+    let at = |id: &str| html.find(&format!("/ballot/{id}/")).unwrap();
+    assert!(at("ashford") < at("ashford-p1") && at("ashford-p3") < at("bellmont"));
 }
 
 #[test]

@@ -112,8 +112,15 @@ pub const MAX_INDEXED_PLACES: usize = 3_000;
 
 fn indexed_units(ctx: &Ctx<'_>) -> Vec<usize> {
     let def = ctx.def;
-    let n = def.units().len();
-    let all: Vec<usize> = (0..n).filter(|&u| ctx.has_page(u)).collect();
+    // Tree order: each place followed by the places in it.
+    let mut all = Vec::new();
+    let mut stack = vec![def.root()];
+    while let Some(u) = stack.pop() {
+        if ctx.has_page(u) {
+            all.push(u);
+        }
+        stack.extend(def.children(u).iter().rev().copied());
+    }
     if all.len() <= MAX_INDEXED_PLACES {
         return all;
     }
