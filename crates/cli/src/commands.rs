@@ -119,6 +119,7 @@ pub fn election_create_from(
     reporter: &str,
     date: Option<&str>,
     mapping: Option<&Path>,
+    map: Option<&Path>,
     data_dir: &Path,
     location: &Location,
 ) -> Result<String> {
@@ -150,6 +151,17 @@ pub fn election_create_from(
     .map_err(|e| anyhow!("{}", e.with_file(&name)))?;
     if origin.is_some() {
         def.origin = origin;
+    }
+    if let Some(path) = map {
+        let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not JSON", path.display()))?;
+        let n = crate::map_file::attach(&mut def, &value)?;
+        eprintln!(
+            "map: {n} of {} units have a shape from {}",
+            def.units.len(),
+            path.display()
+        );
     }
     if def.origin.is_none() {
         eprintln!("{}", no_origin_warning(id));

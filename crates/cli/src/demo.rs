@@ -16,7 +16,7 @@ use skytale_store::{write_private, Store};
 
 use crate::client::{check_receipt, Answer, Client};
 use crate::submit::sign_statement;
-use crate::synthetic;
+use crate::{synthetic, synthetic_state};
 
 pub struct DemoOptions {
     pub data_dir: std::path::PathBuf,
@@ -27,6 +27,9 @@ pub struct DemoOptions {
 }
 
 pub const DEMO_ID: &str = "demo";
+/// The demo's second, larger ballot: a U.S.-state-like election (contests grouped by office
+/// level, counties and precincts, maps).
+pub const STATE_ID: &str = "demo-state";
 
 pub async fn run(opts: DemoOptions) -> Result<()> {
     let store = Store::open(&opts.data_dir)?;
@@ -59,6 +62,11 @@ pub async fn run(opts: DemoOptions) -> Result<()> {
             keys.display()
         );
     }
+    let state_keys = if store.elections()?.iter().any(|e| e.id == STATE_ID) {
+        None
+    } else {
+        Some(create_state(&store, &opts.data_dir)?)
+    };
     drop(store);
     let state = AppState::open(&opts.data_dir)?;
     let listener = skytale_server::bind(opts.listen).await?;
@@ -73,6 +81,10 @@ pub async fn run(opts: DemoOptions) -> Result<()> {
     println!("  one contest:  {base}/api/v1/elections/{DEMO_ID}/results/president");
     println!("  the log:      {base}/log/{DEMO_ID}/checkpoint");
 
+    println!("  a larger ballot: {base}/en/{STATE_ID}/");
+    if let Some((def, reporters)) = &state_keys {
+        feed_state(&base, def, reporters).await?;
+    }
     if fresh {
         feed(&base, &synth, opts.duration).await?;
     } else {
@@ -86,6 +98,64 @@ pub async fn run(opts: DemoOptions) -> Result<()> {
         let _ = stop_tx.send(());
     }
     server.await??;
+    Ok(())
+}
+
+/// Creates the state-like election beside the demo, its keys in `demo-keys/state/`.
+fn create_state(
+    store: &Store,
+    data_dir: &Path,
+) -> Result<(skytale_model::Definition, Vec<skytale_note::SigningKey>)> {
+    let authority = skytale_note::SigningKey::generate(&format!("{STATE_ID}-authority"))?;
+    let reporters = synthetic_state::counties()
+        .iter()
+        .map(|c| skytale_note::SigningKey::generate(&format!("{STATE_ID}-{c}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let verifiers: Vec<_> = reporters.iter().map(|k| k.verifier()).collect();
+    let def = synthetic_state::definition(STATE_ID, authority.verifier(), &verifiers);
+    let keys = data_dir.join("demo-keys").join("state");
+    fs::create_dir_all(&keys).with_context(|| format!("cannot create {}", keys.display()))?;
+    save(&keys.join("authority.key"), &authority.to_skey_string())?;
+    for (k, c) in reporters.iter().zip(synthetic_state::counties()) {
+        save(&keys.join(format!("{c}.key")), &k.to_skey_string())?;
+    }
+    let head = crate::commands::sign_definition(&def, &authority)?;
+    skytale_server::create_election(store, &head)?;
+    println!(
+        "Created the synthetic state election {STATE_ID:?}: {} contests in {} groups, {} counties, {} precincts.",
+        def.contests.len(),
+        def.groups.len(),
+        synthetic_state::counties().len(),
+        synthetic_state::precincts().len()
+    );
+    Ok((def, reporters))
+}
+
+/// Reports every precinct of the state election but one (which stays silent, as one does on
+/// a real night), county by county.
+async fn feed_state(
+    base: &str,
+    def: &skytale_model::Definition,
+    reporters: &[skytale_note::SigningKey],
+) -> Result<()> {
+    let client = Client::new(base)?;
+    let info = client.election(STATE_ID).await?;
+    let now = crate::now_rfc3339();
+    for (precinct, county) in synthetic_state::precincts() {
+        let Some(r) = synthetic_state::precinct_results(def, &precinct, 1, &now) else {
+            continue;
+        };
+        let note = sign_statement(&reporters[county], &Statement::Results(r))?;
+        match client.submit(STATE_ID, &note).await? {
+            Answer::Accepted { receipt, .. } => {
+                check_receipt(&receipt, &note, &info.log_key)?;
+            }
+            Answer::Held { .. } => {}
+            Answer::Rejected { code, message, .. } => {
+                anyhow::bail!("the demo's own submission was refused: {code}: {message}")
+            }
+        }
+    }
     Ok(())
 }
 

@@ -308,6 +308,11 @@ enum ElectionCommand {
         /// (`[party_names]`, `[party_colors]`), the public `origin`, names, CSV layout.
         #[arg(long, requires = "from")]
         mapping: Option<PathBuf>,
+        /// With --from: unit boundaries for the site's maps, TopoJSON (such as us-atlas's
+        /// counties-10m.json) or GeoJSON, joined to the units by id or by name; only the
+        /// shapes of this election's units are kept in its definition.
+        #[arg(long, requires = "from")]
+        map: Option<PathBuf>,
         /// The log's origin, HOST/PATH (e.g. results.example.org/eu-2029): where readers reach
         /// the site, named on its verification page (replaces the definition's own).
         #[arg(long)]
@@ -664,6 +669,7 @@ fn run(cli: Cli) -> Result<bool> {
             reporter,
             date,
             mapping,
+            map,
             origin,
             key,
             data_dir,
@@ -684,6 +690,7 @@ fn run(cli: Cli) -> Result<bool> {
                         reporter.as_deref().unwrap_or_default(),
                         date.as_deref(),
                         mapping.as_deref(),
+                        map.as_deref(),
                         &data_dir,
                         &store,
                     )?

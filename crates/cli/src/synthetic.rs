@@ -171,6 +171,7 @@ pub fn election(
                 .collect(),
             seats: None,
             tabulation: None,
+            group: None,
         },
         Contest {
             id: "referendum".into(),
@@ -197,6 +198,7 @@ pub fn election(
             ],
             seats: None,
             tabulation: None,
+            group: None,
         },
         Contest {
             id: "parliament".into(),
@@ -215,6 +217,7 @@ pub fn election(
                 .collect(),
             seats: Some(parliament_rules()),
             tabulation: None,
+            group: None,
         },
     ];
     let definition = Definition {
@@ -236,6 +239,9 @@ pub fn election(
         witnesses: None,
         test: false,
         previous: None,
+        groups: Vec::new(),
+        locale: None,
+        map: None,
     };
     Ok(Synthetic {
         definition,

@@ -134,10 +134,14 @@ async fn three_publications_change_feed_restart_publish_and_verify() {
     let page = String::from_utf8(page).unwrap();
     assert!(page.contains("Change since last publication"), "{page}");
     assert!(
-        page.contains("<td>+100</td>") && page.contains("<td>+165</td>"),
+        page.contains("<td data-label=\"Change since last publication\">+100</td>")
+            && page.contains("<td data-label=\"Change since last publication\">+165</td>"),
         "{page}"
     );
-    assert!(page.contains("<td>+265</td>"), "valid votes: 750 → 1,015");
+    assert!(
+        page.contains("<td data-label=\"Change since last publication\">+265</td>"),
+        "valid votes: 750 → 1,015"
+    );
 
     // The feed lists the three publications, newest first, with size, root and time.
     let (_, feed) = get(&format!("{b}/feeds/{ID}.atom")).await;
@@ -205,7 +209,7 @@ async fn three_publications_change_feed_restart_publish_and_verify() {
     };
     let report = skytale_verify::verify(&opts).await;
     assert!(report.ok, "{}", report.to_text());
-    std::fs::write(&file, page.replacen("<td>+100</td>", "<td>+110</td>", 1)).unwrap();
+    std::fs::write(&file, page.replacen(">+100</td>", ">+110</td>", 1)).unwrap();
     let report = skytale_verify::verify(&opts).await;
     assert!(
         report.failures().any(|f| f.what == "page_mismatch"

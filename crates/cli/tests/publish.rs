@@ -215,8 +215,9 @@ async fn published_files_are_the_served_bytes_and_verify() {
     assert_eq!(report.tree_size, Some(5));
     assert!(
         // 81 pages, embeds, cards and feeds, and the screens of the nation and its two regions
-        // in English and French.
-        report.to_text().contains("87 site files")
+        // in English and French; the search index and a ballot page for each of the 7 units
+        // in both.
+        report.to_text().contains("103 site files")
             && report.to_text().contains("recomputed at snapshot 5"),
         "{}",
         report.to_text()

@@ -57,6 +57,7 @@ mod geography;
 mod mapping;
 mod norm;
 pub mod ocd;
+mod offices;
 mod party;
 mod sheet;
 mod source;
@@ -427,14 +428,15 @@ pub fn derive_definition_with(
     opts: &DeriveOptions,
 ) -> Result<Definition, FormatError> {
     let sheet = read_sheet(format, bytes, opts.mapping, false)?;
-    sheet.derive(&sheet::DeriveParams {
+    let def = sheet.derive(&sheet::DeriveParams {
         election_id,
         authority_key,
         reporter_name,
         reporter_key,
         date: opts.date,
         mapping: opts.mapping,
-    })
+    })?;
+    Ok(us_conventions(format, opts, def))
 }
 
 /// [`derive_definition_with`] reading from a stream (CSV record by record, see
@@ -449,14 +451,27 @@ pub fn derive_definition_from<R: Read>(
     opts: &DeriveOptions,
 ) -> Result<Definition, FormatError> {
     let (sheet, _) = read_sheet_from(format, input, opts.mapping, false)?;
-    sheet.derive(&sheet::DeriveParams {
+    let def = sheet.derive(&sheet::DeriveParams {
         election_id,
         authority_key,
         reporter_name,
         reporter_key,
         date: opts.date,
         mapping: opts.mapping,
-    })
+    })?;
+    Ok(us_conventions(format, opts, def))
+}
+
+/// Clarity is a U.S. system, and OpenElections' CSV (no mapping) U.S. results: an English
+/// definition derived from them writes dates and numbers as the United States does, and its
+/// contests are grouped by office level.
+fn us_conventions(format: Format, opts: &DeriveOptions, mut def: Definition) -> Definition {
+    let us = format == Format::ClarityXml || (format == Format::Csv && opts.mapping.is_none());
+    if us && def.default_language == "en" {
+        def.locale = Some("en-US".into());
+        offices::group_by_office(&mut def);
+    }
+    def
 }
 
 #[cfg(test)]

@@ -135,6 +135,23 @@ fn georgia_statewide_full_file() {
         r.def.definition().name["en"],
         "November 3,2020-General Election"
     );
+    // A U.S. export: U.S. dates and numbers, contests grouped by office level.
+    let def = r.def.definition();
+    assert_eq!(def.locale.as_deref(), Some("en-US"));
+    let groups: Vec<&str> = def.groups.iter().map(|g| g.id.as_str()).collect();
+    assert_eq!(groups[0], "federal", "{groups:?}");
+    assert!(
+        groups.contains(&"legislative") && groups.contains(&"local"),
+        "{groups:?}"
+    );
+    let group_of = |name: &str| {
+        def.contests
+            .iter()
+            .find(|c| c.name["en"] == name)
+            .and_then(|c| c.group.as_deref())
+    };
+    assert_eq!(group_of("President of the United States"), Some("federal"));
+    assert!(def.contests.iter().all(|c| c.group.is_some()));
 }
 
 #[test]

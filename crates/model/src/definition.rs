@@ -76,6 +76,42 @@ pub struct Definition {
     /// the archive the figures come from (`skytale election baseline` writes this section).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<PreviousElection>,
+    /// The headings the public site groups contests under (office levels: federal, statewide,
+    /// legislative, county…), in the order it shows them; a contest names its heading in
+    /// `group`. A ballot of hundreds of contests is unreadable as one list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<ContestGroup>,
+    /// The locale whose conventions the public site writes dates, numbers and percentages in,
+    /// a BCP 47 tag with a region (`en-US`, `en-GB`, `pt-BR`): English in the United States
+    /// writes 11/5/2024, in Britain 5 November 2024. Pages in another language than the
+    /// locale's use that language's own conventions. Default: each language's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// Unit boundaries for the public site's maps: a TopoJSON `Topology` (compact: arcs shared
+    /// between neighbours, quantized) or a GeoJSON `FeatureCollection`, WGS 84 longitude and
+    /// latitude, each geometry's `id` (or `properties.id`) a unit id. Signed with the rest, so
+    /// a verifier redraws the same maps. Units without a shape are simply not drawn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "map_schema")]
+    pub map: Option<serde_json::Value>,
+}
+
+/// The JSON Schema of `map`: an object, checked in full when the definition is validated.
+fn map_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "A TopoJSON Topology or GeoJSON FeatureCollection of unit boundaries (ids are unit ids).",
+        "type": "object",
+        "required": ["type"],
+        "properties": { "type": { "enum": ["Topology", "FeatureCollection"] } }
+    })
+}
+
+/// One heading contests are grouped under on the public site.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContestGroup {
+    pub id: String,
+    pub name: LocalizedText,
 }
 
 /// An earlier election's published figures, matched to this election's ids.
@@ -225,6 +261,9 @@ pub struct Contest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "tabulation_schema")]
     pub tabulation: Option<skytale_rcv::config::Rules>,
+    /// The id of the heading (`groups`) the public site lists the contest under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 fn one() -> u32 {

@@ -18,6 +18,7 @@ pub mod cvr;
 pub mod definition;
 pub mod error;
 pub mod genesis;
+pub mod geometry;
 pub mod ledger;
 pub mod rctab;
 pub mod replay;
@@ -26,8 +27,8 @@ pub mod timestamp;
 
 pub use cvr::{BallotPattern, CvrHeader, CvrStatement, OVERVOTE_MARKER};
 pub use definition::{
-    check_ocd_id, Contest, ContestKind, Definition, DefinitionFormat, LocalizedText, Party,
-    PreviousContest, PreviousElection, PreviousFigures, PublicationMode, PublicationPolicy,
+    check_ocd_id, Contest, ContestGroup, ContestKind, Definition, DefinitionFormat, LocalizedText,
+    Party, PreviousContest, PreviousElection, PreviousFigures, PublicationMode, PublicationPolicy,
     Reporter, SeatRules, Selection, Unit, ValidDefinition, WitnessPolicySpec, WitnessSpec,
 };
 pub use error::{DefinitionError, DefinitionErrors, RejectCode, Rejection};

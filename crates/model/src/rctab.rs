@@ -53,6 +53,7 @@ pub fn ranked_choice_contest(
         selections,
         seats: None,
         tabulation: Some(config.rules.clone()),
+        group: None,
     })
 }
 

@@ -436,3 +436,60 @@ fn a_contest_is_held_in_exactly_the_units_inside_its_area_roots() {
     assert!(v.contest_held_in(c0, v.unit_index("s2").unwrap()));
     assert!(!v.contest_held_in(c0, v.unit_index("south").unwrap()));
 }
+
+fn errors_of_def(def: Definition) -> Vec<String> {
+    match def.validate() {
+        Ok(_) => vec![],
+        Err(e) => e.0.iter().map(|e| e.to_string()).collect(),
+    }
+}
+
+#[test]
+fn contest_groups_locale_and_map_are_checked() {
+    let k = common::keys();
+    let mut def = common::definition(&k);
+    def.groups = vec![skytale_model::ContestGroup {
+        id: "national".into(),
+        name: [("en".to_string(), "National contests".to_string())].into(),
+    }];
+    def.contests[0].group = Some("national".into());
+    def.locale = Some("en-GB".into());
+    assert_eq!(errors_of_def(def.clone()), Vec::<String>::new());
+
+    let mut bad = def.clone();
+    bad.contests[1].group = Some("regional".into());
+    bad.locale = Some("en".into());
+    bad.groups.push(bad.groups[0].clone());
+    let errs = errors_of_def(bad);
+    for (field, why) in [
+        ("contests[1].group:", "\"regional\" is not among `groups`"),
+        ("locale:", "with a region"),
+        ("groups[1].id:", "listed twice"),
+    ] {
+        assert!(
+            errs.iter().any(|e| e.starts_with(field) && e.contains(why)),
+            "{field} {why}: {errs:#?}"
+        );
+    }
+
+    // A map's shapes must be of known units; a contest may not take a page's address.
+    let mut bad = def;
+    bad.map = Some(
+        serde_json::json!({ "type": "FeatureCollection", "features": [
+        { "type": "Feature", "properties": { "id": "atlantis" },
+          "geometry": { "type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]] } }
+    ] }),
+    );
+    bad.contests[0].id = "search".into();
+    let errs = errors_of_def(bad);
+    assert!(
+        errs.iter()
+            .any(|e| e.starts_with("map.features[0].properties.id:") && e.contains("atlantis")),
+        "{errs:#?}"
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.starts_with("contests[0].id:") && e.contains("address of a page")),
+        "{errs:#?}"
+    );
+}

@@ -89,6 +89,56 @@
     }
   }
   widgets();
+  // The index page narrows its lists to what matches the search box (and `?q=` when the
+  // search form led here); without this script it lists everything.
+  function fold(t) {
+    t = (t || "").toLowerCase();
+    return t.normalize ? t.normalize("NFD").replace(/[\u0300-\u036f]/g, "") : t;
+  }
+  var box = document.querySelector("input[data-filter]");
+  var index = box && document.querySelector(box.getAttribute("data-filter"));
+  if (index) {
+    var status = document.getElementById("index-status");
+    var initial = status ? status.textContent : "";
+    var filter = function () {
+      var q = fold(box.value.trim());
+      var items = index.querySelectorAll("li");
+      var shown = 0;
+      for (var i = 0; i < items.length; i++) {
+        var hit = !q || fold(items[i].textContent).indexOf(q) >= 0;
+        items[i].hidden = !hit;
+        if (hit) shown += 1;
+      }
+      var groups = index.querySelectorAll("details");
+      for (var j = 0; j < groups.length; j++) {
+        var any = groups[j].querySelector("li:not([hidden])");
+        groups[j].hidden = !any;
+        if (q && any) groups[j].open = true;
+      }
+      if (status) status.textContent = q && !shown ? status.getAttribute("data-none") : initial;
+    };
+    var given = /[?&]q=([^&]*)/.exec(window.location.search);
+    if (given) box.value = decodeURIComponent(given[1].replace(/\+/g, " "));
+    box.addEventListener("input", filter);
+    filter();
+  }
+  // On a map, the arrow keys move between areas (Tab moves through them too; each is a link
+  // named with its figures, and the table below says the same).
+  document.addEventListener("keydown", function (e) {
+    var keys = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
+    var step = keys[e.key];
+    var at = document.activeElement;
+    var svg = step && at && at.closest ? at.closest(".map svg") : null;
+    if (!svg) return;
+    var areas = Array.prototype.slice.call(svg.querySelectorAll("a[href]"));
+    var i = areas.indexOf(at);
+    if (i < 0) return;
+    var next = areas[(i + step + areas.length) % areas.length];
+    if (next && next.focus) {
+      next.focus();
+      e.preventDefault();
+    }
+  });
   var url = body.getAttribute("data-events");
   if (!url || !window.EventSource || !window.DOMParser) return;
   function announce(size) {

@@ -98,7 +98,39 @@ pub enum DateStyle {
     Iso,
     /// `yyyy. mm. dd.` (Hungarian).
     Hungarian,
+    /// `November 3, 2026` (English as the United States writes it: month first, spelt out, so
+    /// 11/03 is never read as the 11th of March), times on a 12-hour clock.
+    UsLong,
 }
+
+/// Regional conventions that differ from their language's (CLDR), for an election's locale:
+/// the United States write month first and English elsewhere does not, Brazil and Portugal
+/// group digits the same but Canada's French does not, and so on.
+pub const REGIONAL_FORMATS: [(&str, NumberFormat); 8] = [
+    ("en-US", nf(",", ".", 1, "%", DateStyle::UsLong)),
+    ("en-GB", nf(",", ".", 1, "%", DateStyle::Dmy("/", ""))),
+    ("en-IE", nf(",", ".", 1, "%", DateStyle::Dmy("/", ""))),
+    ("en-CA", nf(",", ".", 1, "%", DateStyle::Iso)),
+    ("fr-CA", nf(NBSP, ",", 1, "\u{a0}%", DateStyle::Iso)),
+    ("de-CH", nf("'", ".", 1, "%", DateStyle::Dmy(".", ""))),
+    ("es-US", nf(",", ".", 1, "\u{a0}%", DateStyle::Dmy("/", ""))),
+    ("es-MX", nf(",", ".", 1, "\u{a0}%", DateStyle::Dmy("/", ""))),
+];
+
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 
 const NBSP: &str = "\u{a0}";
 const NNBSP: &str = "\u{202f}";
@@ -172,6 +204,13 @@ pub fn autonym(lang: &str) -> &str {
 
 /// The number symbols of `lang` (via [`ui_language`]).
 pub fn number_format(lang: &str) -> NumberFormat {
+    // An election's locale (`en-US`) first, then the language's own conventions.
+    if let Some((_, f)) = REGIONAL_FORMATS
+        .iter()
+        .find(|(l, _)| l.eq_ignore_ascii_case(lang))
+    {
+        return *f;
+    }
     let ui = ui_language(lang);
     NUMBER_FORMATS
         .iter()
@@ -255,6 +294,16 @@ pub fn format_date(lang: &str, ymd: &str) -> String {
         DateStyle::Dmy(sep, suffix) => format!("{d}{sep}{m}{sep}{y}{suffix}"),
         DateStyle::Iso => format!("{y}-{m}-{d}"),
         DateStyle::Hungarian => format!("{y}. {m}. {d}."),
+        DateStyle::UsLong => {
+            let month = m
+                .parse::<usize>()
+                .ok()
+                .and_then(|m| MONTHS_EN.get(m.wrapping_sub(1)));
+            match month {
+                Some(name) => format!("{name} {}, {y}", d.trim_start_matches('0')),
+                None => ymd.to_string(),
+            }
+        }
     }
 }
 
@@ -277,6 +326,19 @@ pub fn format_datetime(lang: &str, rfc3339: &str) -> String {
         "Z" | "z" | "+00:00" | "-00:00" | "" => "UTC".to_string(),
         o => format!("UTC{o}"),
     };
+    if number_format(lang).date == DateStyle::UsLong {
+        // 12-hour clock: "November 4, 2026, 2:30\u{a0}AM UTC".
+        let (h, min) = hm.split_once(':').unwrap_or((hm, "00"));
+        if let Ok(h) = h.parse::<u8>() {
+            let (h12, half) = match h {
+                0 => (12, "AM"),
+                1..=11 => (h, "AM"),
+                12 => (12, "PM"),
+                _ => (h - 12, "PM"),
+            };
+            return format!("{date}, {h12}:{min}\u{a0}{half} {zone}");
+        }
+    }
     format!("{date} {hm}\u{a0}{zone}")
 }
 

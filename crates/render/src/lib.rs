@@ -26,8 +26,9 @@
 //!
 //! ## What is not
 //! Serving (the server crate), writing files (`skytale publish`), the NIST CDF export (the
-//! formats crate; pages only link to it), the log tiles and checkpoint, and map boundaries
-//! in the definition (the model has none yet: [`Site::with_boundaries`] takes GeoJSON).
+//! formats crate; pages only link to it), the log tiles and checkpoint. Map boundaries come
+//! from the definition's `map` (TopoJSON or GeoJSON, decoded by the model), or from
+//! [`Site::with_boundaries`].
 //!
 //! ## Incremental re-rendering
 //! Page bodies never show the tree size (only the overview, the verification page, feeds and
@@ -361,9 +362,15 @@ impl Site {
         let leaves = (0..def.units().len())
             .filter(|&i| def.children(i).is_empty())
             .count();
+        // The definition's own map (validated with it), so the server, `publish` and `verify`
+        // all draw the same maps.
+        let boundaries = match &def.definition().map {
+            Some(m) => Boundaries::from_map(m, &def)?,
+            None => Boundaries::default(),
+        };
         Ok(Site {
             def,
-            boundaries: Boundaries::default(),
+            boundaries,
             precompress: true,
             leaf_pages: leaves <= MAX_LEAF_PAGES,
             feeds: true,
@@ -583,7 +590,7 @@ pub fn security_headers(path: &str) -> Vec<(&'static str, String)> {
             "content-security-policy",
             format!(
                 "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
-                 base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}"
+                 base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
             ),
         ),
         ("strict-transport-security", format!("max-age={HSTS_MAX_AGE}; includeSubDomains")),

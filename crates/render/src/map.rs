@@ -21,15 +21,15 @@ use crate::RenderError;
 pub const MAP_WIDTH: f64 = 600.0;
 /// Largest height of the viewBox (very tall areas are scaled down to it).
 pub const MAP_MAX_HEIGHT: f64 = 700.0;
-/// Largest number of boundary points accepted in one GeoJSON document.
-pub const MAX_BOUNDARY_POINTS: usize = 5_000_000;
+/// Largest number of boundary points accepted in one map.
+pub const MAX_BOUNDARY_POINTS: usize = skytale_model::geometry::MAX_MAP_POINTS;
 /// Simplification: points closer than this (in viewBox units) to the previous are dropped.
 pub const MIN_POINT_DISTANCE: f64 = 0.6;
 /// Areas are labelled with their names on the map only up to this many areas.
 pub const MAX_LABELLED_AREAS: usize = 30;
 
 /// Polygons (each a list of rings, each a list of `[lon, lat]`) of one unit.
-pub type Shape = Vec<Vec<Vec<[f64; 2]>>>;
+pub use skytale_model::geometry::Shape;
 
 /// Boundaries per unit id.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -44,113 +44,28 @@ fn bad(field: String, why: impl Into<String>) -> RenderError {
     }
 }
 
-fn ring(v: &Value, field: &str, count: &mut usize) -> Result<Vec<[f64; 2]>, RenderError> {
-    let pts = v
-        .as_array()
-        .ok_or_else(|| bad(field.to_string(), "a ring must be an array of positions"))?;
-    let mut out = Vec::with_capacity(pts.len());
-    for (i, p) in pts.iter().enumerate() {
-        let lon = p.get(0).and_then(Value::as_f64);
-        let lat = p.get(1).and_then(Value::as_f64);
-        match (lon, lat) {
-            (Some(lon), Some(lat))
-                if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) =>
-            {
-                out.push([lon, lat])
-            }
-            _ => {
-                return Err(bad(
-                    format!("{field}[{i}]"),
-                    "a position must be [longitude, latitude] within WGS 84 range",
-                ))
-            }
-        }
-    }
-    *count += out.len();
-    if *count > MAX_BOUNDARY_POINTS {
-        return Err(bad(
-            field.to_string(),
-            format!("more than {MAX_BOUNDARY_POINTS} points in all"),
-        ));
-    }
-    if out.len() < 3 {
-        return Err(bad(field.to_string(), "a ring needs at least 3 positions"));
-    }
-    Ok(out)
-}
-
-fn polygon(v: &Value, field: &str, count: &mut usize) -> Result<Vec<Vec<[f64; 2]>>, RenderError> {
-    let rings = v
-        .as_array()
-        .ok_or_else(|| bad(field.to_string(), "a polygon must be an array of rings"))?;
-    rings
-        .iter()
-        .enumerate()
-        .map(|(i, r)| ring(r, &format!("{field}[{i}]"), count))
-        .collect()
-}
-
 impl Boundaries {
-    /// Parses a GeoJSON `FeatureCollection`; every feature's `properties.id` must name a unit
-    /// of the definition. Errors name the feature and field.
+    /// Parses a GeoJSON `FeatureCollection` (or a TopoJSON `Topology`); every shape's id must
+    /// name a unit of the definition. Errors name the feature and field.
     pub fn parse(geojson: &str, def: &ValidDefinition) -> Result<Boundaries, RenderError> {
         let v: Value =
             serde_json::from_str(geojson).map_err(|e| bad("$".into(), format!("not JSON: {e}")))?;
-        if v.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
-            return Err(bad("type".into(), "must be \"FeatureCollection\""));
-        }
-        let feats = v
-            .get("features")
-            .and_then(Value::as_array)
-            .ok_or_else(|| bad("features".into(), "must be an array"))?;
+        Boundaries::from_map(&v, def)
+    }
+
+    /// The boundaries of a decoded map (the definition's `map`, or a file beside it).
+    pub fn from_map(map: &Value, def: &ValidDefinition) -> Result<Boundaries, RenderError> {
+        let shapes = skytale_model::geometry::unit_shapes(map).map_err(|e| bad(e.field, e.why))?;
         let mut units = BTreeMap::new();
-        let mut count = 0usize;
-        for (i, f) in feats.iter().enumerate() {
-            let field = format!("features[{i}]");
-            let id = f
-                .get("properties")
-                .and_then(|p| p.get("id"))
-                .and_then(Value::as_str)
-                .ok_or_else(|| {
-                    bad(
-                        format!("{field}.properties.id"),
-                        "missing: it must name a reporting unit",
-                    )
-                })?;
-            if def.unit_index(id).is_none() {
+        for s in shapes {
+            if def.unit_index(&s.unit).is_none() {
                 return Err(bad(
-                    format!("{field}.properties.id"),
-                    format!("unit {id:?} is not in the election definition"),
+                    s.field,
+                    format!("unit {:?} is not in the election definition", s.unit),
                 ));
             }
-            let g = f
-                .get("geometry")
-                .ok_or_else(|| bad(format!("{field}.geometry"), "missing"))?;
-            let coords = g
-                .get("coordinates")
-                .ok_or_else(|| bad(format!("{field}.geometry.coordinates"), "missing"))?;
-            let gf = format!("{field}.geometry.coordinates");
-            let shape: Shape = match g.get("type").and_then(Value::as_str) {
-                Some("Polygon") => vec![polygon(coords, &gf, &mut count)?],
-                Some("MultiPolygon") => coords
-                    .as_array()
-                    .ok_or_else(|| bad(gf.clone(), "must be an array of polygons"))?
-                    .iter()
-                    .enumerate()
-                    .map(|(j, p)| polygon(p, &format!("{gf}[{j}]"), &mut count))
-                    .collect::<Result<_, _>>()?,
-                other => {
-                    return Err(bad(
-                        format!("{field}.geometry.type"),
-                        format!("{other:?} is not supported; use Polygon or MultiPolygon"),
-                    ))
-                }
-            };
-            if units.insert(id.to_string(), shape).is_some() {
-                return Err(bad(
-                    format!("{field}.properties.id"),
-                    format!("unit {id:?} has two features"),
-                ));
+            if units.insert(s.unit.clone(), s.shape).is_some() {
+                return Err(bad(s.field, format!("unit {:?} has two features", s.unit)));
             }
         }
         Ok(Boundaries { units })

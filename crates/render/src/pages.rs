@@ -23,12 +23,48 @@ use crate::{
     MAX_CHART_ROWS,
 };
 
+mod navigation;
+
 const HTML: &str = "text/html; charset=utf-8";
 
 /// Colours for selections without a party colour (Okabe–Ito, colour-blind safe, darkest first).
 const PALETTE: [&str; 8] = [
     "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#e69f00", "#555555", "#f0e442",
 ];
+/// The colour of the `s`-th selection without a party colour: the palette, then colours of
+/// hues a golden angle apart in two lightnesses, so no two choices of a contest share one
+/// (a ranked-choice contest may have twenty candidates).
+fn palette(s: usize) -> String {
+    if let Some(c) = PALETTE.get(s) {
+        return (*c).to_string();
+    }
+    let k = s - PALETTE.len();
+    // Integer hue (degrees) and fixed saturation/lightness: the same bytes on every machine.
+    let hue = (k as u64 * 137 + 20) % 360;
+    let light = if k.is_multiple_of(2) { 38 } else { 55 };
+    let (r, g, b) = hsl_to_rgb(hue, 70, light);
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// HSL (degrees, per cent, per cent) to RGB bytes, in integer arithmetic.
+fn hsl_to_rgb(h: u64, s: u64, l: u64) -> (u8, u8, u8) {
+    // Chroma and the intermediate in thousandths.
+    let c = (1000 - (2 * l * 10).abs_diff(1000)) * s / 100;
+    let hp = h * 1000 / 60;
+    let x = c * (1000 - (hp % 2000).abs_diff(1000)) / 1000;
+    let (r, g, b) = match h / 60 {
+        0 => (c, x, 0),
+        1 => (x, c, 0),
+        2 => (0, c, x),
+        3 => (0, x, c),
+        4 => (x, 0, c),
+        _ => (c, 0, x),
+    };
+    let m = l * 10 - c / 2;
+    let byte = |v: u64| u8::try_from(((v + m) * 255 + 500) / 1000).unwrap_or(255);
+    (byte(r), byte(g), byte(b))
+}
+
 /// Fill of an area whose leader is tied (no single leader).
 const TIE_FILL: &str = "#9e9e9e";
 
@@ -59,10 +95,10 @@ impl Numbers {
         }
     }
     fn of_unit(u: UnitFigures) -> Numbers {
-        let complete = u.units_reporting == u.units_total;
         Numbers {
-            turnout: (complete && u.registered > 0 && u.ballots > 0)
-                .then(|| share(u.ballots, u.registered)),
+            // Over the registered voters of the stations in so far, as a contest's turnout.
+            turnout: (u.registered_reporting > 0 && u.ballots > 0)
+                .then(|| share(u.ballots, u.registered_reporting)),
             votes: u.votes,
             ballots: u.ballots,
             registered: u.registered,
@@ -91,6 +127,32 @@ impl Numbers {
         let mut o: Vec<usize> = (0..self.votes.len()).collect();
         o.sort_by(|a, b| self.votes[*b].cmp(&self.votes[*a]));
         o
+    }
+    /// The selections tied for first place with votes (empty unless two or more are).
+    fn tied(&self) -> Vec<usize> {
+        let o = self.order();
+        let Some(&first) = o.first() else {
+            return Vec::new();
+        };
+        let top = self.votes[first];
+        let tied: Vec<usize> = o
+            .into_iter()
+            .take_while(|&s| self.votes[s] == top)
+            .collect();
+        if top == 0 || tied.len() < 2 {
+            Vec::new()
+        } else {
+            tied
+        }
+    }
+    /// Whether every unit has reported (then the first is no longer "leading": the count is
+    /// in, and pages say "most votes").
+    fn complete(&self) -> bool {
+        self.units > 0 && self.reporting == self.units
+    }
+    /// No unit has reported yet: no figures to show, only the choices.
+    fn unreported(&self) -> bool {
+        self.reporting == 0 && self.valid() == 0 && self.ballots == 0
     }
     /// The single leading selection, if there are votes and no tie at the top.
     fn leader(&self) -> Option<usize> {
@@ -128,7 +190,7 @@ impl<'a> Ctx<'a> {
         party
             .and_then(|p| self.def.definition().parties.iter().find(|x| x.id == p))
             .and_then(|p| p.color.clone())
-            .unwrap_or_else(|| PALETTE[s % PALETTE.len()].to_string())
+            .unwrap_or_else(|| palette(s))
     }
     fn sel_name(&self, contest: &'a Contest, s: usize, lang: &str) -> &'a str {
         self.def.text(&contest.selections[s].name, lang)
@@ -174,6 +236,15 @@ impl<'a> Ctx<'a> {
             og_image: og,
             embed,
             home: format!("/{}/", seg(lang)),
+        }
+    }
+    /// The locale numbers and dates of a page in `lang` are written in: the definition's
+    /// locale when it is of that language (`en-US` for an English page of a U.S. election),
+    /// else the language's own conventions. Messages follow the language either way.
+    fn loc<'b>(&'b self, lang: &'b str) -> &'b str {
+        match self.def.definition().locale.as_deref() {
+            Some(l) if l.split('-').next() == lang.split('-').next() => l,
+            _ => lang,
         }
     }
     fn election_name(&self, lang: &str) -> &'a str {
@@ -355,7 +426,7 @@ fn chart_html(
             "<li><div class=\"lbl\"><span>{}{}</span><span>{}</span></div>{}</li>",
             swatch(&ctx.color(contest, s)),
             esc(ctx.sel_name(contest, s, lang)),
-            esc(&format_percent(lang, &share(n.votes[s], valid))),
+            esc(&format_percent(ctx.loc(lang), &share(n.votes[s], valid))),
             bar(n.votes[s], valid, &ctx.color(contest, s))
         );
     }
@@ -411,7 +482,10 @@ fn seats_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, sr: &SeatResult) -> 
         })
         .collect();
     h.push_str("<figure class=\"seats\">");
-    h.push_str(&hemicycle(&groups, &format_int(lang, u64::from(a.seats))));
+    h.push_str(&hemicycle(
+        &groups,
+        &format_int(ctx.loc(lang), u64::from(a.seats)),
+    ));
     h.push_str("<ul class=\"legend\">");
     for (i, g) in groups.iter().enumerate().filter(|(_, g)| g.seats > 0) {
         let _ = write!(
@@ -419,7 +493,7 @@ fn seats_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, sr: &SeatResult) -> 
             "<li>{}{}: <strong>{}</strong></li>",
             swatch(&ctx.color(contest, i)),
             esc(&g.name),
-            esc(&format_int(lang, u64::from(g.seats)))
+            esc(&format_int(ctx.loc(lang), u64::from(g.seats)))
         );
     }
     h.push_str("</ul></figure>");
@@ -436,7 +510,7 @@ fn seats_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, sr: &SeatResult) -> 
                 ("party", &name(&last.party)),
                 (
                     "quotient",
-                    &format_decimal(lang, &last.quotient.to_decimal(2)),
+                    &format_decimal(ctx.loc(lang), &last.quotient.to_decimal(2)),
                 ),
             ],
         ));
@@ -453,12 +527,16 @@ fn seats_html(ctx: &Ctx<'_>, lang: &str, contest: &Contest, sr: &SeatResult) -> 
                 "seats-next",
                 &[
                     ("party", &name(&missed.party)),
-                    ("votes", &format_int(lang, v)),
+                    ("votes", &format_int(ctx.loc(lang), v)),
                 ],
             ));
         }
     }
-    said.extend(a.ties.iter().map(|tie| tie_sentence(lang, tie, &name)));
+    said.extend(
+        a.ties
+            .iter()
+            .map(|tie| tie_sentence(ctx.loc(lang), tie, &name)),
+    );
     for p in said {
         let _ = write!(h, "<p>{}</p>", esc(&p));
     }
@@ -528,7 +606,10 @@ fn system_seats_html(
             esc(&m.get(
                 lang,
                 "seats-pending-constituencies",
-                &[("count", &format_int(lang, sys.pending.len() as u64))]
+                &[(
+                    "count",
+                    &format_int(ctx.loc(lang), sys.pending.len() as u64)
+                )]
             ))
         );
     }
@@ -537,7 +618,7 @@ fn system_seats_html(
         return h;
     }
     h.push_str("<figure class=\"seats\">");
-    h.push_str(&hemicycle(&groups, &format_int(lang, allocated)));
+    h.push_str(&hemicycle(&groups, &format_int(ctx.loc(lang), allocated)));
     h.push_str("<ul class=\"legend\">");
     for (i, g) in groups.iter().enumerate().filter(|(_, g)| g.seats > 0) {
         let _ = write!(
@@ -545,7 +626,7 @@ fn system_seats_html(
             "<li>{}{}: <strong>{}</strong></li>",
             swatch(&ctx.color(contest, i)),
             esc(&g.name),
-            esc(&format_int(lang, u64::from(g.seats)))
+            esc(&format_int(ctx.loc(lang), u64::from(g.seats)))
         );
     }
     h.push_str("</ul></figure>");
@@ -553,7 +634,7 @@ fn system_seats_html(
     let cols: Vec<usize> = (0..groups.len()).filter(|&i| groups[i].seats > 0).collect();
     let _ = write!(
         h,
-        "<div class=\"scroll\" role=\"region\" aria-labelledby=\"seats-c-cap\" tabindex=\"0\"><table><caption id=\"seats-c-cap\">{}</caption><thead><tr><th scope=\"col\">{}</th>",
+        "<div class=\"scroll\" role=\"region\" aria-labelledby=\"seats-c-cap\" tabindex=\"0\"><table class=\"stack\"><caption id=\"seats-c-cap\">{}</caption><thead><tr><th scope=\"col\">{}</th>",
         esc(&t(lang, "seats-by-constituency")),
         esc(&t(lang, "constituency"))
     );
@@ -578,14 +659,19 @@ fn system_seats_html(
             let levelling = c.levelling.get(id).copied().unwrap_or(0);
             let cell = match (c.district.is_some(), levelling) {
                 (false, _) => "–".to_string(),
-                (true, 0) => format_int(lang, u64::from(district)),
+                (true, 0) => format_int(ctx.loc(lang), u64::from(district)),
                 (true, l) => format!(
                     "{} + {}",
-                    format_int(lang, u64::from(district)),
-                    format_int(lang, u64::from(l))
+                    format_int(ctx.loc(lang), u64::from(district)),
+                    format_int(ctx.loc(lang), u64::from(l))
                 ),
             };
-            let _ = write!(h, "<td class=\"num\">{}</td>", esc(&cell));
+            let _ = write!(
+                h,
+                "<td class=\"num\" data-label=\"{}\">{}</td>",
+                esc(&groups[i].name),
+                esc(&cell)
+            );
         }
         h.push_str("</tr>");
         if let Some(a) = &c.district {
@@ -599,9 +685,123 @@ fn system_seats_html(
         ties.extend(&l.ties);
     }
     for tie in ties {
-        let _ = write!(h, "<p>{}</p>", esc(&tie_sentence(lang, tie, &name)));
+        let _ = write!(
+            h,
+            "<p>{}</p>",
+            esc(&tie_sentence(ctx.loc(lang), tie, &name))
+        );
     }
     h.push_str("</section>\n");
+    h
+}
+
+/// "Leading: X" while units are still out, "Most votes: X" once all are in, "Tied: A, B"
+/// when the first places have equal votes; nothing before any vote.
+fn leader_line(ctx: &Ctx<'_>, lang: &str, contest: &Contest, n: &Numbers) -> String {
+    if let Some(s) = n.leader() {
+        let word = if n.complete() {
+            "most-votes"
+        } else {
+            "leading"
+        };
+        return format!(
+            "<p class=\"leader\">{}: {}<strong>{}</strong></p>",
+            esc(&t(lang, word)),
+            swatch(&ctx.color(contest, s)),
+            esc(ctx.sel_name(contest, s, lang))
+        );
+    }
+    let tied = n.tied();
+    if tied.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = tied
+        .iter()
+        .map(|&s| {
+            format!(
+                "{}<strong>{}</strong>",
+                swatch(&ctx.color(contest, s)),
+                esc(ctx.sel_name(contest, s, lang))
+            )
+        })
+        .collect();
+    format!(
+        "<p class=\"leader tie\">{}: {}</p>",
+        esc(&t(lang, "tied")),
+        names.join(", ")
+    )
+}
+
+/// The names of the selections tied for first place, joined.
+fn tied_names(ctx: &Ctx<'_>, lang: &str, contest: &Contest, n: &Numbers) -> String {
+    n.tied()
+        .iter()
+        .map(|&s| ctx.sel_name(contest, s, lang))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Votes by count type (election day, early, mail, provisional) for each choice, when the
+/// reports break them down: a table with a column per type that has votes.
+fn count_types_html(
+    ctx: &Ctx<'_>,
+    lang: &str,
+    contest: &Contest,
+    n: &Numbers,
+    result: &ContestResult,
+) -> String {
+    const TYPES: [&str; 5] = ["election_day", "early", "mail", "provisional", "total"];
+    let used: Vec<&str> = TYPES
+        .into_iter()
+        .filter(|ty| {
+            result
+                .selections
+                .iter()
+                .any(|s| s.by_count_type.get(ty).is_some_and(|v| *v > 0))
+        })
+        .collect();
+    // Only "total" (reports without a breakdown) says nothing the results table does not.
+    if used.is_empty() || used == ["total"] {
+        return String::new();
+    }
+    let mut h = format!(
+        "<section aria-labelledby=\"types-h\"><h2 id=\"types-h\">{}</h2><div class=\"scroll\"><table class=\"stack\"><thead><tr><th scope=\"col\">{}</th>",
+        esc(&t(lang, "by-count-type")),
+        esc(&t(lang, "choice"))
+    );
+    for ty in &used {
+        let _ = write!(
+            h,
+            "<th scope=\"col\">{}</th>",
+            esc(&t(lang, &format!("count-{ty}")))
+        );
+    }
+    h.push_str("</tr></thead><tbody>");
+    for s in n.order() {
+        let Some(sel) = result.selections.get(s) else {
+            continue;
+        };
+        let _ = write!(
+            h,
+            "<tr><th scope=\"row\">{}{}</th>",
+            swatch(&ctx.color(contest, s)),
+            esc(ctx.sel_name(contest, s, lang))
+        );
+        for ty in &used {
+            let v = sel.by_count_type.get(ty).copied().unwrap_or(0);
+            let _ = write!(
+                h,
+                "<td data-label=\"{}\">{}</td>",
+                esc(&t(lang, &format!("count-{ty}"))),
+                esc(&format_int(ctx.loc(lang), v))
+            );
+        }
+        h.push_str("</tr>");
+    }
+    h.push_str(
+        "</tbody></table></div></section>
+",
+    );
     h
 }
 
@@ -630,7 +830,7 @@ fn results_table(
     let mut h = String::new();
     let _ = write!(
         h,
-        "<div class=\"scroll\" role=\"region\" aria-labelledby=\"tbl-cap\" tabindex=\"0\"><table><caption id=\"tbl-cap\">{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>",
+        "<div class=\"scroll\" role=\"region\" aria-labelledby=\"tbl-cap\" tabindex=\"0\"><table class=\"stack\"><caption id=\"tbl-cap\">{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>",
         esc(caption),
         esc(&t(lang, "choice")),
         esc(&t(lang, "votes")),
@@ -646,6 +846,7 @@ fn results_table(
             esc(&t(lang, "change"))
         );
     }
+    let mut previous_label = String::new();
     if let Some(c) = compared {
         let name = ctx
             .def
@@ -654,32 +855,51 @@ fn results_table(
             .as_ref()
             .map(|p| ctx.def.text(&p.name, lang))
             .unwrap_or(c.election.as_str());
+        previous_label = messages().get(lang, "change-previous", &[("election", name)]);
         let _ = write!(
             h,
             "<th scope=\"col\" class=\"change\">{}</th>",
-            esc(&messages().get(lang, "change-previous", &[("election", name)]))
+            esc(&previous_label)
         );
     }
     h.push_str("</tr></thead><tbody>");
-    for s in n.order() {
+    let (l_votes, l_share) = (esc(&t(lang, "votes")), esc(&t(lang, "share")));
+    let unreported = n.unreported();
+    // Before any report: the choices, and a dash for each figure (zeros would read as a result).
+    let order = if unreported {
+        (0..n.votes.len()).collect()
+    } else {
+        n.order()
+    };
+    for s in order {
         let sid = &contest.selections[s].id;
-        let _ = write!(
-            h,
-            "<tr><th scope=\"row\">{}{}</th><td class=\"num\"><a href=\"{}\">{}</a></td><td>{}</td>",
-            swatch(&ctx.color(contest, s)),
-            esc(ctx.sel_name(contest, s, lang)),
-            esc(&verify),
-            esc(&format_int(lang, n.votes[s])),
-            esc(&format_percent(lang, &share(n.votes[s], valid)))
-        );
+        if unreported {
+            let _ = write!(
+                h,
+                "<tr><th scope=\"row\">{}{}</th><td class=\"num\" data-label=\"{l_votes}\">–</td><td data-label=\"{l_share}\">–</td>",
+                swatch(&ctx.color(contest, s)),
+                esc(ctx.sel_name(contest, s, lang)),
+            );
+        } else {
+            let _ = write!(
+                h,
+                "<tr><th scope=\"row\">{}{}</th><td class=\"num\" data-label=\"{l_votes}\"><a href=\"{}\">{}</a></td><td data-label=\"{l_share}\">{}</td>",
+                swatch(&ctx.color(contest, s)),
+                esc(ctx.sel_name(contest, s, lang)),
+                esc(&verify),
+                esc(&format_int(ctx.loc(lang), n.votes[s])),
+                esc(&format_percent(ctx.loc(lang), &share(n.votes[s], valid)))
+            );
+        }
         if let Some(seats) = seats {
             let won = then(sid)
                 .and_then(|x| x.seat_change)
-                .map(|d| format!(" ({})", format_change(lang, i128::from(d))))
+                .map(|d| format!(" ({})", format_change(ctx.loc(lang), i128::from(d))))
                 .unwrap_or_default();
             let _ = write!(
                 h,
-                "<td>{}{}</td>",
+                "<td data-label=\"{}\">{}{}</td>",
+                esc(&t(lang, "seats")),
                 esc(&format_int(
                     lang,
                     u64::from(seats.get(sid).copied().unwrap_or(0))
@@ -691,7 +911,8 @@ fn results_table(
             let before = prev.get(sid).copied().unwrap_or(0);
             let _ = write!(
                 h,
-                "<td>{}</td>",
+                "<td data-label=\"{}\">{}</td>",
+                esc(&t(lang, "change")),
                 esc(&format_change(
                     lang,
                     i128::from(n.votes[s]) - i128::from(before)
@@ -701,23 +922,41 @@ fn results_table(
         if compared.is_some() {
             // A choice that did not stand then has no change to show.
             let points = then(sid)
-                .map(|x| format_points(lang, &x.change))
+                .map(|x| format_points(ctx.loc(lang), &x.change))
                 .unwrap_or_else(|| "–".to_string());
-            let _ = write!(h, "<td>{}</td>", esc(&points));
+            let _ = write!(
+                h,
+                "<td data-label=\"{}\">{}</td>",
+                esc(&previous_label),
+                esc(&points)
+            );
         }
         h.push_str("</tr>");
     }
-    let _ = write!(
-        h,
-        "</tbody><tfoot><tr><th scope=\"row\">{}</th><td class=\"num\"><a href=\"{}\">{}</a></td><td>{}</td>",
-        esc(&t(lang, "valid-votes")),
-        esc(&verify),
-        esc(&format_int(lang, valid)),
-        esc(&format_percent(lang, if valid > 0 { "100.00" } else { "0.00" }))
-    );
+    if unreported {
+        let _ = write!(
+            h,
+            "</tbody><tfoot><tr><th scope=\"row\">{}</th><td class=\"num\" data-label=\"{l_votes}\">–</td><td data-label=\"{l_share}\">–</td>",
+            esc(&t(lang, "valid-votes")),
+        );
+    } else {
+        let _ = write!(
+            h,
+            "</tbody><tfoot><tr><th scope=\"row\">{}</th><td class=\"num\" data-label=\"{l_votes}\"><a href=\"{}\">{}</a></td><td data-label=\"{l_share}\">{}</td>",
+            esc(&t(lang, "valid-votes")),
+            esc(&verify),
+            esc(&format_int(ctx.loc(lang), valid)),
+            esc(&format_percent(ctx.loc(lang), if valid > 0 { "100.00" } else { "0.00" }))
+        );
+    }
     if let Some(seats) = seats {
         let total: u64 = seats.values().map(|v| u64::from(*v)).sum();
-        let _ = write!(h, "<td>{}</td>", esc(&format_int(lang, total)));
+        let _ = write!(
+            h,
+            "<td data-label=\"{}\">{}</td>",
+            esc(&t(lang, "seats")),
+            esc(&format_int(ctx.loc(lang), total))
+        );
     }
     if let Some(prev) = prev {
         let before: u64 = contest
@@ -727,12 +966,16 @@ fn results_table(
             .sum();
         let _ = write!(
             h,
-            "<td>{}</td>",
-            esc(&format_change(lang, i128::from(valid) - i128::from(before)))
+            "<td data-label=\"{}\">{}</td>",
+            esc(&t(lang, "change")),
+            esc(&format_change(
+                ctx.loc(lang),
+                i128::from(valid) - i128::from(before)
+            ))
         );
     }
     if compared.is_some() {
-        h.push_str("<td></td>");
+        h.push_str("<td class=\"empty\"></td>");
     }
     h.push_str("</tr></tfoot></table></div>\n");
     h
@@ -750,7 +993,94 @@ fn areas_html(
         return String::new();
     }
     let mut h = map_html(ctx, lang, contest, cid, children);
+    h.push_str(&turnout_map_html(ctx, lang, cid, children));
     h.push_str(&areas_table(ctx, lang, contest, cid, children));
+    h
+}
+
+/// Sequential blues (ColorBrewer "Blues", 5 classes), light for low turnout, dark for high.
+const TURNOUT_FILLS: [&str; 5] = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"];
+
+/// A share string ("52.23") in hundredths of a percent.
+fn hundredths(share: &str) -> Option<u64> {
+    let (int, frac) = share.split_once('.').unwrap_or((share, "0"));
+    let frac = format!("{frac:0<2}");
+    Some(int.parse::<u64>().ok()? * 100 + frac.get(..2)?.parse::<u64>().ok()?)
+}
+
+/// The choropleth of turnout by area: five equal classes between the lowest and highest
+/// turnout shown (whole per cents), each named in the legend with its range; areas without a
+/// turnout yet hatched. Empty without boundaries or without any turnout.
+fn turnout_map_html(ctx: &Ctx<'_>, lang: &str, cid: &str, children: &[(usize, Numbers)]) -> String {
+    let values: Vec<Option<u64>> = children
+        .iter()
+        .map(|(_, n)| n.turnout.as_deref().and_then(hundredths))
+        .collect();
+    let (Some(lo), Some(hi)) = (
+        values.iter().flatten().min().copied(),
+        values.iter().flatten().max().copied(),
+    ) else {
+        return String::new();
+    };
+    // Class bounds on whole per cents, so the legend reads "45%–50%".
+    let lo = lo / 100 * 100;
+    let hi = hi.div_ceil(100).max(lo / 100 + 1) * 100;
+    let step = ((hi - lo) / 100)
+        .div_ceil(TURNOUT_FILLS.len() as u64)
+        .max(1)
+        * 100;
+    let class = |v: u64| (((v - lo) / step) as usize).min(TURNOUT_FILLS.len() - 1);
+    let areas: Vec<MapArea> = children
+        .iter()
+        .zip(&values)
+        .map(|(&(ui, ref n), v)| {
+            let uid = ctx.def.units()[ui].id.as_str();
+            let name = ctx.unit_name_at(ui, lang).to_string();
+            let title = match &n.turnout {
+                Some(tu) => format!(
+                    "{name}: {} {}",
+                    t(lang, "turnout"),
+                    format_percent(ctx.loc(lang), tu)
+                ),
+                None => format!("{name}: {}", t(lang, "not-reporting")),
+            };
+            MapArea {
+                unit: uid.to_string(),
+                name,
+                href: ctx.has_page(ui).then(|| ctx.unit_path(lang, cid, uid)),
+                fill: v.map(|v| TURNOUT_FILLS[class(v)].to_string()),
+                title,
+            }
+        })
+        .collect();
+    let Some(svg) = choropleth(
+        &ctx.site.boundaries,
+        &areas,
+        &t(lang, "map-turnout-title"),
+        &t(lang, "map-turnout-desc"),
+        "tmap",
+    ) else {
+        return String::new();
+    };
+    let mut h = format!(
+        "<section class=\"map\" aria-labelledby=\"tmap-h\"><h2 id=\"tmap-h\">{}</h2>{svg}<h3 class=\"visually-hidden\">{}</h3><ul class=\"legend\">",
+        esc(&t(lang, "map-turnout-title")),
+        esc(&t(lang, "map-legend"))
+    );
+    let pct = |v: u64| format_percent(ctx.loc(lang), &format!("{}", v / 100));
+    for (i, fill) in TURNOUT_FILLS.iter().enumerate() {
+        let (from, to) = (lo + i as u64 * step, lo + (i as u64 + 1) * step);
+        if from >= hi {
+            break;
+        }
+        let _ = write!(
+            h,
+            "<li><svg class=\"sw\" width=\"12\" height=\"12\" viewBox=\"0 0 12 12\" aria-hidden=\"true\" focusable=\"false\"><rect width=\"12\" height=\"12\" fill=\"{fill}\" stroke=\"#767676\"/></svg>{}–{}</li>",
+            esc(&pct(from)),
+            esc(&pct(to.min(hi)))
+        );
+    }
+    h.push_str("</ul></section>\n");
     h
 }
 
@@ -774,12 +1104,26 @@ fn map_html(
                     Some(ctx.color(contest, s)),
                     format!(
                         "{name}: {} {} {}",
-                        t(lang, "leading"),
+                        t(
+                            lang,
+                            if n.complete() {
+                                "most-votes"
+                            } else {
+                                "leading"
+                            }
+                        ),
                         ctx.sel_name(contest, s, lang),
-                        format_percent(lang, &share(n.votes[s], n.valid()))
+                        format_percent(ctx.loc(lang), &share(n.votes[s], n.valid()))
                     ),
                 ),
-                (true, None) => (Some(TIE_FILL.to_string()), format!("{name}: –")),
+                (true, None) => (
+                    Some(TIE_FILL.to_string()),
+                    format!(
+                        "{name}: {} {}",
+                        t(lang, "tied"),
+                        tied_names(ctx, lang, contest, n)
+                    ),
+                ),
             };
             MapArea {
                 unit: uid.to_string(),
@@ -840,12 +1184,19 @@ fn areas_table(
     children: &[(usize, Numbers)],
 ) -> String {
     let mut h = String::new();
+    // Once every area is in, the first is no longer "leading".
+    let lead_word = if children.iter().all(|(_, n)| n.complete()) {
+        "most-votes"
+    } else {
+        "leading"
+    };
+    let labels = [lead_word, "share", "votes", "ballots"].map(|m| esc(&t(lang, m)));
     let _ = write!(
         h,
-        "<section aria-labelledby=\"area-h\"><h2 id=\"area-h\">{}</h2><div class=\"scroll\" role=\"region\" aria-labelledby=\"area-h\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+        "<section aria-labelledby=\"area-h\"><h2 id=\"area-h\">{}</h2><div class=\"scroll\" role=\"region\" aria-labelledby=\"area-h\" tabindex=\"0\"><table class=\"stack areas\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
         esc(&t(lang, "by-area")),
         esc(&t(lang, "area")),
-        esc(&t(lang, "leading")),
+        esc(&t(lang, lead_word)),
         esc(&t(lang, "share")),
         esc(&t(lang, "votes")),
         esc(&t(lang, "ballots")),
@@ -869,34 +1220,48 @@ fn areas_table(
                 lang,
                 "reporting",
                 &[
-                    ("reporting", &format_int(lang, n.reporting)),
-                    ("total", &format_int(lang, n.units))
+                    ("reporting", &format_int(ctx.loc(lang), n.reporting)),
+                    ("total", &format_int(ctx.loc(lang), n.units))
                 ]
             ))
         );
+        let [l_lead, l_share, l_votes, l_ballots] = &labels;
         match (n.valid() > 0, n.leader()) {
             (false, _) => {
                 let _ = write!(
                     h,
-                    "<td>{}</td><td>–</td><td>–</td>",
+                    "<td class=\"lead\" data-label=\"{l_lead}\">{}</td><td class=\"empty\">–</td><td class=\"empty\">–</td>",
                     esc(&t(lang, "not-reporting"))
                 );
             }
             (true, Some(s)) => {
                 let _ = write!(
                     h,
-                    "<td>{}{}</td><td>{}</td><td>{}</td>",
+                    "<td class=\"lead\" data-label=\"{l_lead}\">{}{}</td><td data-label=\"{l_share}\">{}</td><td data-label=\"{l_votes}\">{}</td>",
                     swatch(&ctx.color(contest, s)),
                     esc(ctx.sel_name(contest, s, lang)),
-                    esc(&format_percent(lang, &share(n.votes[s], n.valid()))),
-                    esc(&format_int(lang, n.votes[s]))
+                    esc(&format_percent(ctx.loc(lang), &share(n.votes[s], n.valid()))),
+                    esc(&format_int(ctx.loc(lang), n.votes[s]))
                 );
             }
             (true, None) => {
-                h.push_str("<td>–</td><td>–</td><td>–</td>");
+                // A tie at the top: who is tied, each with the same share and votes.
+                let top = n.order().first().map_or(0, |&s| n.votes[s]);
+                let _ = write!(
+                    h,
+                    "<td class=\"lead\" data-label=\"{l_lead}\">{}: {}</td><td data-label=\"{l_share}\">{}</td><td data-label=\"{l_votes}\">{}</td>",
+                    esc(&t(lang, "tied")),
+                    esc(&tied_names(ctx, lang, contest, n)),
+                    esc(&format_percent(ctx.loc(lang), &share(top, n.valid()))),
+                    esc(&format_int(ctx.loc(lang), top))
+                );
             }
         }
-        let _ = write!(h, "<td>{}</td></tr>", esc(&format_int(lang, n.ballots)));
+        let _ = write!(
+            h,
+            "<td data-label=\"{l_ballots}\">{}</td></tr>",
+            esc(&format_int(ctx.loc(lang), n.ballots))
+        );
     }
     h.push_str("</tbody></table></div></section>\n");
     h
@@ -1065,19 +1430,21 @@ fn contest_body(
         unit_type.as_ref().or(cv.result.result_type.as_ref()),
     ));
     let _ = writeln!(b, "<h1>{}</h1>", esc(&heading));
-    b.push_str(&progress_html(lang, n));
-    b.push_str(&meta_html(lang, n));
+    b.push_str(&progress_html(ctx.loc(lang), n));
+    b.push_str(&meta_html(ctx.loc(lang), n));
     if n.valid() == 0 {
         let _ = writeln!(b, "<p>{}</p>", esc(&t(lang, "no-results")));
     }
     if embed {
         // Widgets an embedding page chooses with `?show=bars,seats,map` (the live script
         // hides the others; without it all are shown).
-        let _ = writeln!(
-            b,
-            "<div data-widget=\"bars\">{}</div>",
+        // Before any report the bars would read as zero votes each: none then.
+        let bars = if n.unreported() {
+            String::new()
+        } else {
             chart_html(ctx, lang, contest, n, 5, false)
-        );
+        };
+        let _ = writeln!(b, "<div data-widget=\"bars\">{bars}</div>");
         if let (None, Some(sr)) = (unit, cv.result.seat_allocation.as_ref()) {
             let _ = writeln!(
                 b,
@@ -1102,7 +1469,13 @@ fn contest_body(
         );
         return Some(b);
     }
-    b.push_str(&chart_html(ctx, lang, contest, n, MAX_CHART_ROWS, true));
+    // A ranked-choice contest's own figures (first choices, final round, each round) come
+    // from its rounds; its selections' totals are the final round's.
+    let ranked = unit.is_none() && cv.result.ranked_choice.is_some();
+    if !n.unreported() && !ranked {
+        b.push_str(&leader_line(ctx, lang, contest, n));
+        b.push_str(&chart_html(ctx, lang, contest, n, MAX_CHART_ROWS, true));
+    }
     if let (None, Some(rc)) = (unit, cv.result.ranked_choice.as_ref()) {
         let ci = def.contest_index(cid)?;
         let index = |id: &str| def.selection_index(ci, id);
@@ -1116,7 +1489,18 @@ fn contest_body(
                 .map(|s| ctx.color(contest, s))
                 .unwrap_or_else(|| TIE_FILL.to_string())
         };
-        b.push_str(&crate::rounds::rounds_html(lang, rc, &name, &color));
+        b.push_str(&crate::rounds::summary_html(
+            ctx.loc(lang),
+            rc,
+            &name,
+            &color,
+        ));
+        b.push_str(&crate::rounds::rounds_html(
+            ctx.loc(lang),
+            rc,
+            &name,
+            &color,
+        ));
     }
     if let (None, Some(sr)) = (unit, cv.result.seat_allocation.as_ref()) {
         b.push_str(&seats_html(ctx, lang, contest, sr));
@@ -1131,16 +1515,30 @@ fn contest_body(
         .is_none()
         .then_some(())
         .and(cv.result.comparison.as_ref());
-    b.push_str(&results_table(
-        ctx,
-        lang,
-        contest,
-        n,
-        &heading,
-        seats,
-        Since { prev, compared },
-    ));
+    if !ranked {
+        b.push_str(&results_table(
+            ctx,
+            lang,
+            contest,
+            n,
+            &heading,
+            seats,
+            Since { prev, compared },
+        ));
+    }
+    if unit.is_none() {
+        b.push_str(&count_types_html(ctx, lang, contest, n, &cv.result));
+    }
     b.push_str(&areas_html(ctx, lang, contest, cid, children));
+    if let Some(u) = unit.and_then(|u| def.unit_index(u)) {
+        // From a place's result in one contest to everything on its ballot.
+        let _ = writeln!(
+            b,
+            "<p class=\"ballot-link\"><a href=\"{}\">{}</a></p>",
+            esc(&navigation::ballot_path(ctx, lang, &def.units()[u].id)),
+            esc(&messages().get(lang, "ballot-link", &[("place", ctx.unit_name_at(u, lang))]))
+        );
+    }
     b.push_str("</div>\n");
     b.push_str(&downloads_html(ctx, lang, Some(cid)));
     Some(b)
@@ -1154,7 +1552,9 @@ fn machine_time(at: &str) -> String {
 
 fn overview_body(ctx: &Ctx<'_>, lang: &str, doc: &ResultsDoc, pos: &LogPosition) -> String {
     let def = ctx.def;
-    let mut b = String::from("<div id=\"results\">\n");
+    // The search form first, outside the region the live script swaps.
+    let mut b = navigation::search_form(ctx, lang);
+    b.push_str("<div id=\"results\">\n");
     b.push_str(&ctx.status_banner(lang, doc.status, doc.result_type.as_ref()));
     let _ = writeln!(b, "<h1>{}</h1>", esc(ctx.election_name(lang)));
     let d = def.definition();
@@ -1162,13 +1562,13 @@ fn overview_body(ctx: &Ctx<'_>, lang: &str, doc: &ResultsDoc, pos: &LogPosition)
         b,
         "<p class=\"meta\"><time datetime=\"{}\">{}</time></p>",
         esc(&d.date),
-        esc(&format_date(lang, &d.date))
+        esc(&format_date(ctx.loc(lang), &d.date))
     );
     let update = match &pos.published_at {
         Some(at) => format!(
             "<time datetime=\"{}\">{}</time>",
             esc(&machine_time(at)),
-            esc(&format_datetime(lang, at))
+            esc(&format_datetime(ctx.loc(lang), at))
         ),
         None => esc(&t(lang, "not-published")),
     };
@@ -1178,44 +1578,58 @@ fn overview_body(ctx: &Ctx<'_>, lang: &str, doc: &ResultsDoc, pos: &LogPosition)
         esc(&t(lang, "last-update")),
         esc(&t(lang, "tree-size")),
         esc(&ctx.verify_path(lang)),
-        esc(&format_int(lang, pos.tree_size))
+        esc(&format_int(ctx.loc(lang), pos.tree_size))
     );
-    let _ = write!(
+    let _ = writeln!(
         b,
-        "<h2>{}</h2>\n<ul class=\"cards\">",
-        esc(&t(lang, "contests"))
+        "<p class=\"ballot-link\"><a href=\"{}\">{}</a> · <a href=\"{}\">{}</a></p>",
+        esc(&navigation::search_path(ctx, lang)),
+        esc(&t(lang, "search-title")),
+        esc(&navigation::ballot_path(
+            ctx,
+            lang,
+            &def.units()[def.root()].id
+        )),
+        esc(&t(lang, "ballot-by-place"))
     );
-    for c in &doc.contests {
-        let Some(ci) = def.contest_index(&c.id) else {
-            continue;
-        };
-        let contest = &def.contests()[ci];
-        let n = Numbers::of_contest(c);
+    let results: HashMap<&str, &ContestResult> =
+        doc.contests.iter().map(|c| (c.id.as_str(), c)).collect();
+    let groups = navigation::grouped(def, 0..def.contests().len());
+    b.push_str(&navigation::group_toc(ctx, lang, &groups));
+    for (g, list) in &groups {
+        let anchor = navigation::group_anchor(*g);
+        // A long group (a state's county offices) as one line per contest: who leads and how
+        // far the count is; a short one as cards with bars.
+        let compact = list.len() > navigation::MAX_CARDS_PER_GROUP;
         let _ = write!(
             b,
-            "<li class=\"card\"><h3><a href=\"{}\">{}</a></h3>",
-            esc(&ctx.contest_path(lang, &c.id)),
-            esc(def.text(&contest.name, lang))
+            "<section aria-labelledby=\"{anchor}\"><h2 id=\"{anchor}\">{}</h2>\n<ul class=\"{}\">",
+            esc(&navigation::group_heading(ctx, lang, *g)),
+            if compact { "rows" } else { "cards" }
         );
-        b.push_str(&progress_html(lang, &n));
-        if let Some(s) = n.leader() {
+        for &ci in list {
+            let contest = &def.contests()[ci];
+            let Some(c) = results.get(contest.id.as_str()) else {
+                continue;
+            };
+            let n = Numbers::of_contest(c);
             let _ = write!(
                 b,
-                "<p>{}: {}<strong>{}</strong></p>",
-                esc(&t(lang, "leading")),
-                swatch(&ctx.color(contest, s)),
-                esc(ctx.sel_name(contest, s, lang))
+                "<li class=\"{}\"><h3><a href=\"{}\">{}</a></h3>",
+                if compact { "row" } else { "card" },
+                esc(&ctx.contest_path(lang, &c.id)),
+                esc(def.text(&contest.name, lang))
             );
+            if compact {
+                b.push_str(&navigation::row_figures(ctx, lang, ci, &n));
+            } else {
+                b.push_str(&navigation::card_figures(ctx, lang, ci, &n));
+            }
+            b.push_str("</li>\n");
         }
-        if n.valid() > 0 {
-            b.push_str(&chart_html(ctx, lang, contest, &n, 3, false));
-        } else {
-            let _ = write!(b, "<p>{}</p>", esc(&t(lang, "no-results")));
-        }
-        b.push_str(&meta_html(lang, &n));
-        b.push_str("</li>\n");
+        b.push_str("</ul></section>\n");
     }
-    b.push_str("</ul>\n</div>\n");
+    b.push_str("</div>\n");
     b.push_str(&downloads_html(ctx, lang, None));
     b
 }
@@ -1238,7 +1652,7 @@ fn verify_body(ctx: &Ctx<'_>, lang: &str, pos: &LogPosition) -> String {
         b,
         "<dt>{}</dt><dd>{}</dd><dt>{}</dt><dd class=\"hash\">{}</dd>",
         esc(&t(lang, "tree-size")),
-        esc(&format_int(lang, pos.tree_size)),
+        esc(&format_int(ctx.loc(lang), pos.tree_size)),
         esc(&t(lang, "root-hash")),
         esc(&pos.root_hash)
     );
@@ -1248,7 +1662,7 @@ fn verify_body(ctx: &Ctx<'_>, lang: &str, pos: &LogPosition) -> String {
             "<dt>{}</dt><dd><time datetime=\"{}\">{}</time></dd>",
             esc(&t(lang, "published-at")),
             esc(&machine_time(at)),
-            esc(&format_datetime(lang, at))
+            esc(&format_datetime(ctx.loc(lang), at))
         );
     }
     // What a "publication" is (the feed's entries, the change column's reference): a rule of
@@ -1327,7 +1741,7 @@ fn og(ctx: &Ctx<'_>, cv: &ContestView<'_>) -> Rendered {
         .take(5)
         .map(|s| CardRow {
             name: ctx.sel_name(cv.contest, s, lang).to_string(),
-            value: format_percent(lang, &share(n.votes[s], valid)),
+            value: format_percent(ctx.loc(lang), &share(n.votes[s], valid)),
             votes: n.votes[s],
             color: ctx.color(cv.contest, s),
         })
@@ -1343,8 +1757,8 @@ fn og(ctx: &Ctx<'_>, cv: &ContestView<'_>) -> Rendered {
         lang,
         "reporting",
         &[
-            ("reporting", &format_int(lang, n.reporting)),
-            ("total", &format_int(lang, n.units)),
+            ("reporting", &format_int(ctx.loc(lang), n.reporting)),
+            ("total", &format_int(ctx.loc(lang), n.units)),
         ],
     );
     let svg = og_card(
@@ -1414,6 +1828,15 @@ pub(crate) fn render(
             ctx.overview_path(l),
             html_page(&ctx, &f, &overview_body(&ctx, l, &whole, pos)),
         );
+        // The index depends on the definition only: rendered once per render state.
+        if !state.digests.contains_key("search") {
+            let title = format!("{} – {}", t(l, "search-title"), ctx.election_name(l));
+            let f = ctx.frame(l, title, format!("/{{lang}}/{e}/search/"), false, None);
+            out.insert(
+                navigation::search_path(&ctx, l),
+                html_page(&ctx, &f, &navigation::search_body(&ctx, l)),
+            );
+        }
         let title = format!("{} – {}", t(l, "verify-title"), ctx.election_name(l));
         let mut f = ctx.frame(l, title, format!("/{{lang}}/{e}/verify/"), false, None);
         // Live only in `approval` mode, where the live script shows the approval progress.
@@ -1625,6 +2048,8 @@ pub(crate) fn render(
         }
     }
     screens(&ctx, tally, state, &mut out);
+    state.digests.insert("search".into(), [0; 32]);
+    navigation::ballots(&ctx, tally, state, max_depth, &mut out);
     out
 }
 
@@ -1741,14 +2166,18 @@ fn screen_body(ctx: &Ctx<'_>, lang: &str, unit: usize, slides: &[Slide]) -> Stri
             esc(def.text(&contest.name, lang))
         );
         // The test banner is said once, above the slides.
-        b.push_str(&Ctx::status_line(lang, sl.status, sl.result_type.as_ref()));
-        b.push_str(&progress_html(lang, &sl.numbers));
+        b.push_str(&Ctx::status_line(
+            ctx.loc(lang),
+            sl.status,
+            sl.result_type.as_ref(),
+        ));
+        b.push_str(&progress_html(ctx.loc(lang), &sl.numbers));
         if sl.numbers.valid() == 0 {
             let _ = writeln!(b, "<p>{}</p>", esc(&t(lang, "no-results")));
         } else {
             b.push_str(&chart_html(ctx, lang, contest, &sl.numbers, 6, false));
         }
-        b.push_str(&meta_html(lang, &sl.numbers));
+        b.push_str(&meta_html(ctx.loc(lang), &sl.numbers));
         b.push_str("</section>\n");
     }
     b.push_str("</div>\n</div>\n");
@@ -1821,3 +2250,18 @@ pub(crate) fn archive(elections: &[ArchiveEntryRef], lang: &str) -> Rendered {
 }
 
 pub(crate) type ArchiveEntryRef = crate::ArchiveEntry;
+
+#[cfg(test)]
+mod tests {
+    use super::palette;
+
+    #[test]
+    fn the_palette_never_repeats_within_a_contest_of_many_choices() {
+        let colours: Vec<String> = (0..60).map(palette).collect();
+        let mut unique = colours.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), colours.len(), "{colours:?}");
+        assert!(colours.iter().all(|c| c.len() == 7 && c.starts_with('#')));
+    }
+}

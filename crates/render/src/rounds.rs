@@ -15,8 +15,7 @@ use crate::html::{esc, swatch};
 use crate::i18n::{format_decimal, format_int, messages};
 
 const W: u64 = 1000;
-const ROW: u64 = 18;
-const GAP: u64 = 8;
+const ROW: u64 = 24;
 const INACTIVE: &str = "#bdbdbd";
 
 fn t(lang: &str, id: &str, args: &[(&str, &str)]) -> String {
@@ -105,6 +104,78 @@ pub fn rounds_html(
     h
 }
 
+/// First choices and the final round side by side, each labelled, with its share of the
+/// round's active ballots: a candidate's first choices are what voters marked, the final round
+/// is where the count ended, and the two must never be shown under one heading.
+pub fn summary_html(
+    lang: &str,
+    rc: &RankedChoiceResult,
+    name: &dyn Fn(&str) -> String,
+    color: &dyn Fn(&str) -> String,
+) -> String {
+    let Some(rounds) = rc.passes.last().map(|p| &p.rounds[..]) else {
+        return String::new();
+    };
+    let (Some(first), Some(last)) = (rounds.first(), rounds.last()) else {
+        return String::new();
+    };
+    let active = |r: &ReportRound| r.tally.values().map(|v| whole(v)).sum::<u64>();
+    let (first_total, last_total) = (active(first), active(last));
+    let pct =
+        |v: u64, total: u64| crate::i18n::format_percent(lang, &skytale_tally::share(v, total));
+    let labels = [
+        t(lang, "rcv-first-choices", &[]),
+        t(lang, "share", &[]),
+        t(lang, "rcv-final-round", &[]),
+        t(lang, "share", &[]),
+    ]
+    .map(|l| esc(&l));
+    let mut h = format!(
+        "<section aria-labelledby=\"rcv-sum-h\"><h2 id=\"rcv-sum-h\">{}</h2><div class=\"scroll\"><table class=\"stack\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+        esc(&t(lang, "rcv-summary-caption", &[])),
+        esc(&t(lang, "rcv-candidate", &[])),
+        labels[0],
+        labels[1],
+        labels[2],
+        labels[3]
+    );
+    for c in order(rounds) {
+        let v1 = first.tally.get(&c).map_or(0, |v| whole(v));
+        let _ = write!(
+            h,
+            "<tr><th scope=\"row\">{}{}</th><td class=\"num\" data-label=\"{}\">{}</td><td data-label=\"{}\">{}</td>",
+            swatch(&color(&c)),
+            esc(&name(&c)),
+            labels[0],
+            esc(&format_int(lang, v1)),
+            labels[1],
+            esc(&pct(v1, first_total))
+        );
+        match last.tally.get(&c) {
+            Some(v) => {
+                let _ = write!(
+                    h,
+                    "<td class=\"num\" data-label=\"{}\">{}</td><td data-label=\"{}\">{}</td></tr>",
+                    labels[2],
+                    esc(&format_decimal(lang, v)),
+                    labels[3],
+                    esc(&pct(whole(v), last_total))
+                );
+            }
+            // Eliminated before the last round: no figure there.
+            None => {
+                let _ = write!(
+                    h,
+                    "<td class=\"num\" data-label=\"{}\">–</td><td data-label=\"{}\">–</td></tr>",
+                    labels[2], labels[3]
+                );
+            }
+        }
+    }
+    h.push_str("</tbody></table></div></section>\n");
+    h
+}
+
 /// Candidates in the order of their first-round votes, most first (ties by id).
 fn order(rounds: &[ReportRound]) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
@@ -140,13 +211,19 @@ fn chart(
             r.tally.values().map(|v| whole(v)).sum::<u64>() + inactive(r)
         })
         .max(1);
-    let height = rounds.len() as u64 * (ROW + GAP);
+    // One labelled bar per round (the label is text of the page, so it stays legible at any
+    // width; the bar stretches).
     let mut s = format!(
-        "<figure class=\"rounds\" aria-labelledby=\"{id}-chart-cap\"><svg viewBox=\"0 0 {W} {height}\" aria-hidden=\"true\" focusable=\"false\">"
+        "<figure class=\"rounds\" aria-labelledby=\"{id}-chart-cap\"><ul class=\"chart\" aria-hidden=\"true\">"
     );
-    for (i, r) in rounds.iter().enumerate() {
-        let y = i as u64 * (ROW + GAP);
+    for r in rounds {
+        let y = 0u64;
         let mut x = 0u64;
+        let _ = write!(
+            s,
+            "<li><div class=\"lbl\"><span>{}</span></div><svg viewBox=\"0 0 {W} {ROW}\" preserveAspectRatio=\"none\" focusable=\"false\">",
+            esc(&t(lang, "rcv-round", &[("n", &r.round.to_string())]))
+        );
         for c in &ids {
             let v = r.tally.get(c).map_or(0, |v| whole(v));
             let w = u64::try_from(u128::from(v) * u128::from(W) / u128::from(total)).unwrap_or(0);
@@ -173,17 +250,18 @@ fn chart(
             .min(W);
         let _ = write!(
             s,
-            "<line x1=\"{tx}\" x2=\"{tx}\" y1=\"{y}\" y2=\"{}\" stroke=\"#000\" stroke-width=\"3\"/>",
+            "<line x1=\"{tx}\" x2=\"{tx}\" y1=\"{y}\" y2=\"{}\" stroke=\"#000\" stroke-width=\"4\"/></svg></li>",
             y + ROW
         );
     }
-    s.push_str("</svg>");
+    s.push_str("</ul>");
     let _ = write!(
         s,
         "<figcaption id=\"{id}-chart-cap\">{}</figcaption><ul class=\"legend\">",
         esc(&t(lang, "rcv-chart-caption", &[]))
     );
-    for c in ids.iter().take(crate::MAX_CHART_ROWS) {
+    // Every candidate: a colour not named here would be a bar no one can read.
+    for c in &ids {
         let _ = write!(s, "<li>{}{}</li>", swatch(&color(c)), esc(&name(c)));
     }
     let _ = write!(
@@ -204,7 +282,7 @@ fn table(
 ) -> String {
     let ids = order(rounds);
     let mut h = format!(
-        "<div class=\"scroll\" role=\"region\" aria-labelledby=\"{id}-tbl-cap\" tabindex=\"0\"><table><caption id=\"{id}-tbl-cap\">{}</caption><thead><tr><th scope=\"col\">{}</th>",
+        "<div class=\"scroll\" role=\"region\" aria-labelledby=\"{id}-tbl-cap\" tabindex=\"0\"><table class=\"stack\"><caption id=\"{id}-tbl-cap\">{}</caption><thead><tr><th scope=\"col\">{}</th>",
         esc(&t(lang, "rcv-table-caption", &[])),
         esc(&t(lang, "rcv-candidate", &[]))
     );
@@ -224,6 +302,7 @@ fn table(
             esc(&name(c))
         );
         for r in rounds {
+            let label = esc(&t(lang, "rcv-round", &[("n", &r.round.to_string())]));
             let mark = r.tally_results.iter().find_map(|x| {
                 if x.elected.as_deref() == Some(c) {
                     Some(t(lang, "rcv-elected-mark", &[]))
@@ -237,7 +316,7 @@ fn table(
                 (Some(v), Some(m)) => {
                     let _ = write!(
                         h,
-                        "<td class=\"num\">{} <strong>({})</strong></td>",
+                        "<td class=\"num\" data-label=\"{label}\">{} <strong>({})</strong></td>",
                         esc(&format_decimal(lang, v)),
                         esc(&m)
                     );
@@ -245,20 +324,22 @@ fn table(
                 (Some(v), None) => {
                     let _ = write!(
                         h,
-                        "<td class=\"num\">{}</td>",
+                        "<td class=\"num\" data-label=\"{label}\">{}</td>",
                         esc(&format_decimal(lang, v))
                     );
                 }
-                (None, _) => h.push_str("<td class=\"num\">–</td>"),
+                (None, _) => {
+                    let _ = write!(h, "<td class=\"num\" data-label=\"{label}\">–</td>");
+                }
             }
         }
         h.push_str("</tr>");
     }
     h.push_str("</tbody><tfoot>");
-    footer_row(&mut h, &t(lang, "rcv-inactive", &[]), rounds, |r| {
+    footer_row(lang, &mut h, &t(lang, "rcv-inactive", &[]), rounds, |r| {
         format_int(lang, inactive(r))
     });
-    footer_row(&mut h, &t(lang, "rcv-threshold", &[]), rounds, |r| {
+    footer_row(lang, &mut h, &t(lang, "rcv-threshold", &[]), rounds, |r| {
         format_decimal(lang, &r.threshold)
     });
     h.push_str("</tfoot></table></div>\n");
@@ -267,6 +348,7 @@ fn table(
 
 /// One row of the table's foot: its heading, then one figure per round.
 fn footer_row(
+    lang: &str,
     h: &mut String,
     heading: &str,
     rounds: &[ReportRound],
@@ -274,7 +356,12 @@ fn footer_row(
 ) {
     let _ = write!(h, "<tr><th scope=\"row\">{}</th>", esc(heading));
     for r in rounds {
-        let _ = write!(h, "<td class=\"num\">{}</td>", esc(&figure(r)));
+        let _ = write!(
+            h,
+            "<td class=\"num\" data-label=\"{}\">{}</td>",
+            esc(&t(lang, "rcv-round", &[("n", &r.round.to_string())])),
+            esc(&figure(r))
+        );
     }
     h.push_str("</tr>");
 }

@@ -9,6 +9,9 @@
 //! ```
 
 mod common;
+#[path = "../../cli/src/synthetic_state.rs"]
+#[allow(dead_code)]
+mod synthetic_state;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -101,8 +104,24 @@ fn pages_pass_axe_and_csp_in_headless_chromium() {
     }
     // A ranked-choice contest's page (rounds table, chart, transfers), served beside them.
     files.insert("/fr/demo/ranked/".into(), ranked_page("fr"));
+    // The demo's larger ballot (grouped overview, search index, ballot pages, maps), whole:
+    // every one of its pages is checked for sideways scrolling at phone width.
+    let state = state_site();
+    let mut every_page: Vec<&String> = state
+        .iter()
+        .filter(|(p, r)| r.content_type.starts_with("text/html") && !p.starts_with("/embed/"))
+        .map(|(p, _)| p)
+        .collect();
+    every_page.sort();
+    let list = every_page
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    files.extend(state.clone());
     let tmp = tempfile::tempdir().unwrap();
     write_site(tmp.path(), &files);
+    std::fs::write(tmp.path().join("overflow-list.txt"), list).unwrap();
     // The next publication of one page, served after the test's "publish" (live update).
     let next = site.render_all(&common::tally(&def, 8), &common::pos(9), &[]);
     let live = "/en/demo/president/";
@@ -134,6 +153,13 @@ fn pages_pass_axe_and_csp_in_headless_chromium() {
         "/embed/en/demo/parliament/",
         "/embed/en/demo/screen/",
         "/embed/el/demo/screen/r1/",
+        "/en/demo-state/",
+        "/en/demo-state/search/",
+        "/en/demo-state/ballot/ashford/",
+        "/en/demo-state/governor/",
+        "/en/demo-state/governor/ashford/",
+        "/en/demo-state/ashford-commission/",
+        "/en/demo-state/us-president/ashford-p3/",
     ];
     let out = Command::new("node")
         .arg(browser_dir.join("run.mjs"))
@@ -141,6 +167,8 @@ fn pages_pass_axe_and_csp_in_headless_chromium() {
         .arg(&artifacts)
         .args(pages)
         .env("CHROMIUM", &chromium)
+        .env("OVERFLOW_LIST", tmp.path().join("overflow-list.txt"))
+        .env("MAP_PAGE", "/en/demo-state/governor/")
         .env("LIVE_PAGE", live)
         .env("LIVE_EXPECT", "8 of 8 units reporting")
         .env("SCREEN_PAGE", "/embed/en/demo/screen/")
@@ -149,10 +177,38 @@ fn pages_pass_axe_and_csp_in_headless_chromium() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
+    // What the checks covered (how many pages of the larger demo were checked at 360 px).
+    eprintln!("{stderr}");
     assert!(
         out.status.success(),
         "browser checks failed:\n{stdout}\n{stderr}"
     );
+}
+
+/// Every file of the demo's larger ballot, with its generated maps.
+fn state_site() -> BTreeMap<String, Rendered> {
+    use skytale_note::SigningKey;
+    let key = |n: u8| SigningKey::from_seed(&format!("state-{n}"), [n; 32]).unwrap();
+    let reporters: Vec<_> = (1..=12).map(|n| key(n).verifier()).collect();
+    let def = std::sync::Arc::new(
+        synthetic_state::definition("demo-state", key(0).verifier(), &reporters)
+            .validate()
+            .unwrap(),
+    );
+    let mut t = skytale_tally::Tally::new(def.clone());
+    for (p, _) in synthetic_state::precincts() {
+        if let Some(r) =
+            synthetic_state::precinct_results(def.definition(), &p, 1, "2026-11-04T02:00:00Z")
+        {
+            t.apply(&r);
+        }
+    }
+    Site::new(def)
+        .unwrap()
+        .with_boundaries(&synthetic_state::boundaries_geojson())
+        .unwrap()
+        .with_precompression(false)
+        .render_all(&t, &common::pos(36), &[])
 }
 
 /// The contest page of the test kit's ranked-choice contest with a complete CVR counted.

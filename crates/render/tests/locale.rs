@@ -56,3 +56,38 @@ fn percentages_and_dates_examples() {
     );
     assert_eq!(format_datetime("en", "garbage"), "garbage");
 }
+
+/// An election's locale, not its language alone, decides how dates, numbers and times read.
+#[test]
+fn the_locale_decides_dates_and_times_not_the_language_alone() {
+    use skytale_render::i18n::{format_date, format_datetime, format_int, format_percent};
+    assert_eq!(format_date("en-US", "2024-11-05"), "November 5, 2024");
+    assert_eq!(format_date("en-GB", "2024-11-05"), "05/11/2024");
+    assert_eq!(format_date("en", "2024-11-05"), "05/11/2024");
+    assert_eq!(
+        format_datetime("en-US", "2024-11-06T01:07:00Z"),
+        "November 6, 2024, 1:07\u{a0}AM UTC"
+    );
+    assert_eq!(
+        format_datetime("en-US", "2024-11-05T13:30:00-05:00"),
+        "November 5, 2024, 1:30\u{a0}PM UTC-05:00"
+    );
+    assert_eq!(format_date("en-CA", "2024-11-05"), "2024-11-05");
+    assert_eq!(format_int("de-CH", 1_234_567), "1'234'567");
+    assert_eq!(format_int("de", 1_234_567), "1.234.567");
+    assert_eq!(format_percent("fr-CA", "52.10"), "52,10\u{a0}%");
+    // A region the table does not know falls back to its language.
+    assert_eq!(format_date("pt-BR", "2024-10-06"), "06/10/2024");
+}
+
+/// The regional table's number symbols against ICU4X's CLDR data, as for the languages.
+#[test]
+fn regional_number_symbols_match_cldr() {
+    for (tag, _) in skytale_render::i18n::REGIONAL_FORMATS {
+        assert_eq!(
+            format_decimal(tag, "1234567.89"),
+            icu(tag, 123_456_789, -2),
+            "{tag}"
+        );
+    }
+}

@@ -42,7 +42,7 @@ fn pos_of(p: &Publication) -> LogPosition {
 
 /// The `<table>` of a page (the results table comes first).
 fn first_table(page: &str) -> &str {
-    let start = page.find("<table>").unwrap();
+    let start = page.find("<table").unwrap();
     let end = page[start..].find("</table>").unwrap() + start + "</table>".len();
     &page[start..end]
 }
@@ -92,7 +92,10 @@ fn contest_page_shows_the_change_against_the_second_publication() {
     for (sel, v) in now {
         let d = *v - then[sel];
         assert!(d > 0, "the test night adds votes for {sel}");
-        let cell = format!("<td>+{}</td>", skytale_render::i18n::format_int("en", d));
+        let cell = format!(
+            "<td data-label=\"Change since last publication\">+{}</td>",
+            skytale_render::i18n::format_int("en", d)
+        );
         assert!(table.contains(&cell), "{sel}: {cell} missing in {table}");
     }
     insta::assert_snapshot!("president_table_with_change", table);

@@ -116,3 +116,40 @@ fn an_incomplete_file_is_said_and_not_counted() {
     );
     assert!(page.contains("Ballots counted: 0"), "{page}");
 }
+
+#[test]
+fn first_choices_and_the_final_round_are_both_shown_and_labelled() {
+    let t = tally(true);
+    let site = Site::new(t.definition().clone()).unwrap();
+    let all = site.render_all(&t, &pos(), &[]);
+    let page = std::str::from_utf8(&all["/en/test-2026/rcv-mayor/"].body).unwrap();
+    let sec = &page[page.find("id=\"rcv-sum-h\"").expect("summary section")..];
+    let sec = &sec[..sec.find("</section>").unwrap()];
+    assert!(sec.contains("First choices and the final round"), "{sec}");
+    assert!(
+        sec.contains("<th scope=\"col\">First choices</th><th scope=\"col\">Share</th><th scope=\"col\">Final round</th>"),
+        "{sec}"
+    );
+    // Cat: 3 first choices of 13 active ballots, eliminated before the final round.
+    let cat = sec.split("<tr>").find(|r| r.contains(">Cat</th>")).unwrap();
+    assert!(
+        cat.contains("data-label=\"First choices\">3</td><td data-label=\"Share\">23.08%</td>"),
+        "{cat}"
+    );
+    assert!(cat.contains("data-label=\"Final round\">–</td>"), "{cat}");
+    // Ann keeps her 5 to the end.
+    let ann = sec.split("<tr>").find(|r| r.contains(">Ann</th>")).unwrap();
+    assert!(ann.contains("data-label=\"First choices\">5</td>"), "{ann}");
+    assert!(ann.contains("data-label=\"Final round\">5</td>"), "{ann}");
+    // The generic chart of final-round totals is not shown under "Votes by choice".
+    assert!(!page.contains("Votes by choice"));
+    // Each round's bar is labelled with its round.
+    let chart = &page[page.find("<figure class=\"rounds\"").unwrap()..];
+    let chart = &chart[..chart.find("</figure>").unwrap()];
+    for n in 1..=3 {
+        assert!(
+            chart.contains(&format!("<span>Round {n}</span>")),
+            "{chart}"
+        );
+    }
+}

@@ -58,8 +58,14 @@ fn the_page_set_is_complete() {
     assert!(!all.contains_key("/en/demo/president/nation/"));
     // 3 languages × 3 contests × (1 contest page + 14 units) × (page + embed), + 2 × 3 election
     // pages, + feed, whole JSON, 3 × (JSON + CSV + OG SVG + OG PNG), + 2 assets, + 3 languages
-    // × 7 screens (the nation, 2 regions, 4 counties: every area with areas below it).
-    assert_eq!(all.len(), 3 * 3 * 15 * 2 + 6 + 2 + 12 + 2 + 3 * 7);
+    // × 7 screens (the nation, 2 regions, 4 counties: every area with areas below it), + 3
+    // languages × (the search index + 15 ballot pages, one per unit).
+    assert_eq!(
+        all.len(),
+        3 * 3 * 15 * 2 + 6 + 2 + 12 + 2 + 3 * 7 + 3 * (1 + 15)
+    );
+    assert!(all.contains_key("/en/demo/search/"));
+    assert!(all.contains_key("/el/demo/ballot/r2-c1-ps1/"));
     assert!(
         !all.contains_key("/embed/en/demo/screen/r2-c1-ps1/"),
         "stations have no screen"
@@ -559,7 +565,9 @@ fn contest_page_shows_a_seat_system_per_constituency() {
     );
     assert!(sec.contains("<caption id=\"seats-c-cap\">Seats by constituency</caption>"));
     assert!(
-        sec.contains("<th scope=\"row\">Region 2</th><td class=\"num\">–</td>"),
+        sec.contains(
+            "<th scope=\"row\">Region 2</th><td class=\"num\" data-label=\"Blue Alliance\">–</td>"
+        ),
         "{sec}"
     );
     assert!(!sec.contains(" + "), "no levelling seat yet: {sec}");
@@ -806,12 +814,12 @@ fn test_elections_result_types_and_the_earlier_election_are_shown() {
     assert_eq!(blue.seat_change, Some(i64::from(seats_now) - 5));
     let points = skytale_render::i18n::format_points("en", &blue.change);
     assert!(
-        parliament.contains(&format!("<td>{points}</td>")),
+        parliament.contains(&format!("points)\">{points}</td>")),
         "{points}"
     );
     assert!(cmp.selections.iter().all(|s| s.id != "list-green"));
     assert!(
-        parliament.contains("<td>–</td>"),
+        parliament.contains("points)\">–</td>"),
         "Greens did not stand then"
     );
 }

@@ -579,6 +579,13 @@ impl Tally {
             blank: eff.map(|e| e.blank).unwrap_or(0),
             invalid: eff.map(|e| e.invalid).unwrap_or(0),
             registered: self.registered[u],
+            // As for a contest: with every station in, the unit's own registered voters count
+            // (a county may state them while its precincts do not).
+            registered_reporting: if cov.leaves == self.leaves[u] && cov.leaves > 0 {
+                self.registered[u].max(cov.registered)
+            } else {
+                cov.registered
+            },
             units_reporting: cov.leaves,
             units_total: self.leaves[u],
         }
@@ -915,6 +922,9 @@ pub struct UnitFigures {
     pub blank: u64,
     pub invalid: u64,
     pub registered: u64,
+    /// Registered voters of the stations that have reported: the base of a turnout while
+    /// the count goes on.
+    pub registered_reporting: u64,
     pub units_reporting: u64,
     pub units_total: u64,
 }

@@ -157,6 +157,7 @@ fn storting(k: &kit::Keys) -> Storting {
                 .collect(),
             seats: Some(SeatRules::System(SystemRules::norway(&with_units))),
             tabulation: None,
+            group: None,
         }],
         reporters: vec![Reporter {
             name: "Valgdirektoratet".into(),
@@ -167,6 +168,9 @@ fn storting(k: &kit::Keys) -> Storting {
         witnesses: None,
         test: false,
         previous: None,
+        groups: Vec::new(),
+        locale: None,
+        map: None,
     };
     Storting {
         rows,

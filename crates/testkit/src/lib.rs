@@ -234,6 +234,7 @@ pub fn rcv_definition(k: &Keys) -> Definition {
         ],
         seats: None,
         tabulation: Some(rules),
+        group: None,
     });
     def
 }
@@ -310,6 +311,9 @@ pub fn minneapolis_definition(k: &Keys) -> (Definition, skytale_rcv::config::Con
         witnesses: None,
         test: false,
         previous: None,
+        groups: Vec::new(),
+        locale: None,
+        map: None,
     };
     (def, cfg)
 }

@@ -104,7 +104,7 @@ async fn verify_and_monitor_hold_while_results_stream_in_and_name_a_forgery() {
     // The operator forges a number on one page (North's figure for Alice on the contest
     // page, whatever snapshot the page is of): the next run of each names it.
     let page = format!("/en/{ID}/mayor/");
-    faults.bump(&page, "<td>");
+    faults.bump(&page, "data-label=\"Share\">");
     let caught = |r: &skytale_verify::Report| {
         r.failures().any(|f| {
             f.what == "page_mismatch"

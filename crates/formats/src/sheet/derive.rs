@@ -263,6 +263,7 @@ impl Sheet {
                 selections,
                 seats: None,
                 tabulation: None,
+                group: None,
             });
         }
         let title = self
@@ -289,6 +290,9 @@ impl Sheet {
             witnesses: None,
             test: false,
             previous: None,
+            groups: Vec::new(),
+            locale: None,
+            map: None,
         };
         match def.clone().validate() {
             Ok(_) => Ok(def),

@@ -24,6 +24,8 @@ impl ValidDefinition {
         if let Some(p) = &def.previous {
             check_previous(&def, p, &tree.unit_index, &mut bad);
         }
+        check_groups(&def, &languages, &mut bad);
+        check_page_names(&def, &mut bad);
 
         if !errs.is_empty() {
             return Err(DefinitionErrors(errs));
@@ -91,6 +93,82 @@ impl Languages<'_> {
                     format!("language {lang:?} is not among `languages`"),
                 );
             }
+        }
+    }
+}
+
+/// Path segments the public site uses below an election's own (`/<lang>/<election>/verify/`,
+/// `…/search/`, `…/ballot/<unit>/`): a contest of that id would share its page's address.
+pub const RESERVED_CONTEST_IDS: [&str; 3] = ["ballot", "search", "verify"];
+
+fn check_page_names(def: &Definition, bad: &mut impl FnMut(String, String)) {
+    for (i, c) in def.contests.iter().enumerate() {
+        if RESERVED_CONTEST_IDS.contains(&c.id.as_str()) {
+            bad(
+                format!("contests[{i}].id"),
+                format!(
+                    "{:?} is the address of a page of the site; choose another id",
+                    c.id
+                ),
+            );
+        }
+    }
+}
+
+/// The contest headings: unique valid ids with names, each contest's `group` one of them;
+/// and the locale, a language tag with a region.
+fn check_groups(def: &Definition, languages: &Languages<'_>, bad: &mut impl FnMut(String, String)) {
+    let mut ids = BTreeSet::new();
+    for (i, g) in def.groups.iter().enumerate() {
+        if let Err(why) = check_id(&g.id) {
+            bad(format!("groups[{i}].id"), why);
+        }
+        if !ids.insert(g.id.as_str()) {
+            bad(
+                format!("groups[{i}].id"),
+                format!("{:?} is listed twice", g.id),
+            );
+        }
+        languages.check_text(format!("groups[{i}].name"), &g.name, bad);
+    }
+    for (i, c) in def.contests.iter().enumerate() {
+        if let Some(g) = &c.group {
+            if !ids.contains(g.as_str()) {
+                bad(
+                    format!("contests[{i}].group"),
+                    format!("{g:?} is not among `groups`"),
+                );
+            }
+        }
+    }
+    if let Some(map) = &def.map {
+        match crate::geometry::unit_shapes(map) {
+            Err(e) => bad(format!("map.{}", e.field), e.why),
+            Ok(shapes) => {
+                let known: BTreeSet<&str> = def.units.iter().map(|u| u.id.as_str()).collect();
+                let mut seen = BTreeSet::new();
+                for s in &shapes {
+                    if !known.contains(s.unit.as_str()) {
+                        bad(
+                            format!("map.{}", s.field),
+                            format!("unit {:?} is not in the election definition", s.unit),
+                        );
+                    } else if !seen.insert(s.unit.as_str()) {
+                        bad(
+                            format!("map.{}", s.field),
+                            format!("unit {:?} has two shapes", s.unit),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    if let Some(l) = &def.locale {
+        if !is_language_tag(l) || !l.contains('-') {
+            bad(
+                "locale".into(),
+                format!("{l:?} is not a language tag with a region like \"en-US\" or \"en-GB\""),
+            );
         }
     }
 }

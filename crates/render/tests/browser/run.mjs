@@ -51,6 +51,19 @@ const browser = await chromium.launch({
     "--disable-component-update", "--disable-sync"],
 });
 const findings = [];
+// What scrolls sideways on the page: the document, or any box whose content is wider than it.
+function sidewaysScrolling() {
+  const out = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth - doc.clientWidth > 1) out.push(`page is ${doc.scrollWidth - doc.clientWidth}px wider than the viewport`);
+  for (const el of document.querySelectorAll("body *")) {
+    const ox = getComputedStyle(el).overflowX;
+    if ((ox === "auto" || ox === "scroll") && el.scrollWidth - el.clientWidth > 1) {
+      out.push(`${el.tagName.toLowerCase()}.${el.className} scrolls ${el.scrollWidth - el.clientWidth}px sideways`);
+    }
+  }
+  return out;
+}
 const widths = [["phone", 360, 740], ["desktop", 1280, 900]];
 for (const p of pages) {
   for (const [label, width, height] of widths) {
@@ -63,9 +76,9 @@ for (const p of pages) {
     if (!resp || resp.status() !== 200) findings.push({ page: p, width, kind: "http", text: String(resp && resp.status()) });
     const name = (p.replace(/^\/|\/$/g, "").replace(/[\/.]/g, "_") || "root") + "-" + label + ".png";
     await page.screenshot({ path: path.join(outDir, name), fullPage: true });
-    // No horizontal scrolling of the page itself at phone width (tables scroll in their region).
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    if (overflow > 1) findings.push({ page: p, width, kind: "overflow", text: `page is ${overflow}px wider than the viewport` });
+    // No horizontal scrolling at any width: neither of the page nor of a box in it (at phone
+    // width a table becomes one card per row).
+    for (const text of await page.evaluate(sidewaysScrolling)) findings.push({ page: p, width, kind: "overflow", text });
     if (label === "phone") {
       await page.evaluate(axeSource);
       const result = await page.evaluate(() =>
@@ -77,6 +90,38 @@ for (const p of pages) {
     }
     await context.close();
   }
+}
+// Every page of a whole site at phone width (OVERFLOW_LIST: a file of paths, one a line): none
+// may scroll sideways.
+if (process.env.OVERFLOW_LIST) {
+  const list = fs.readFileSync(process.env.OVERFLOW_LIST, "utf8").split("\n").filter(Boolean);
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+  const page = await context.newPage();
+  for (const p of list) {
+    await page.goto(base + p, { waitUntil: "load" });
+    for (const text of await page.evaluate(sidewaysScrolling)) findings.push({ page: p, width: 360, kind: "overflow", text });
+  }
+  await context.close();
+  console.error(`checked ${list.length} pages for sideways scrolling at 360 px`);
+}
+// A map's areas are reached with the keyboard: Tab to the first, the arrow keys to the next.
+if (process.env.MAP_PAGE) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(base + process.env.MAP_PAGE, { waitUntil: "load" });
+  const label = () => page.evaluate(() => document.activeElement && document.activeElement.getAttribute("aria-label"));
+  const names = await page.evaluate(() =>
+    Array.from(document.querySelectorAll(".map svg a[href]")).slice(0, 2).map((a) => a.getAttribute("aria-label")));
+  await page.evaluate(() => document.querySelector(".map svg a[href]").focus());
+  const first = await label();
+  await page.keyboard.press("ArrowRight");
+  const second = await label();
+  await page.keyboard.press("ArrowLeft");
+  const back = await label();
+  if (!names[1] || first !== names[0] || second !== names[1] || back !== names[0]) {
+    findings.push({ page: process.env.MAP_PAGE, kind: "map-keyboard", text: `focus went ${JSON.stringify([first, second, back])}, areas ${JSON.stringify(names)}` });
+  }
+  await context.close();
 }
 // Live update: the open page swaps its results region in place and announces it.
 {

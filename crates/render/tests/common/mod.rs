@@ -137,6 +137,7 @@ pub fn definition() -> Arc<ValidDefinition> {
             ],
             seats: None,
             tabulation: None,
+            group: None,
         },
         Contest {
             id: "referendum".into(),
@@ -164,6 +165,7 @@ pub fn definition() -> Arc<ValidDefinition> {
             ],
             seats: None,
             tabulation: None,
+            group: None,
         },
         Contest {
             id: "parliament".into(),
@@ -186,6 +188,7 @@ pub fn definition() -> Arc<ValidDefinition> {
             .collect(),
             seats: Some(rules.into()),
             tabulation: None,
+            group: None,
         },
     ];
     let def = Definition {
@@ -215,6 +218,9 @@ pub fn definition() -> Arc<ValidDefinition> {
         witnesses: None,
         test: false,
         previous: None,
+        groups: Vec::new(),
+        locale: None,
+        map: None,
     };
     Arc::new(def.validate().unwrap())
 }
