@@ -82,6 +82,10 @@ pub async fn run(opts: DemoOptions) -> Result<()> {
     println!("  the log:      {base}/log/{DEMO_ID}/checkpoint");
 
     println!("  a larger ballot: {base}/en/{STATE_ID}/");
+    println!(
+        "  officials' console: {base}/console/{DEMO_ID}/ (sign in with a key file of {})",
+        opts.data_dir.join("demo-keys").display()
+    );
     if let Some((def, reporters)) = &state_keys {
         feed_state(&base, def, reporters).await?;
     }
