@@ -535,6 +535,10 @@ struct EdgeArgs {
     /// are answered 503 with Retry-After.
     #[arg(long, value_name = "N", default_value_t = 4096)]
     submission_queue: usize,
+    /// MiB of pages rendered on demand (a national election's county and station pages) kept
+    /// for the next reader, all elections together.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    page_cache_mib: usize,
 }
 
 impl EdgeArgs {
@@ -553,6 +557,7 @@ impl EdgeArgs {
                 burst: self.key_burst,
             },
             submission_queue: self.submission_queue,
+            page_cache: self.page_cache_mib << 20,
         }
     }
 }

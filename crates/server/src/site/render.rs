@@ -35,7 +35,7 @@ pub fn start(rt: &Arc<ElectionRuntime>) -> std::io::Result<()> {
     let site = match Site::new(rt.definition.clone()) {
         // The server serves the JSON and CSV feeds itself (`SiteMap::feed`); pages are stored
         // uncompressed, each SiteFile compresses on the first request that wants it.
-        Ok(s) => Some(s.with_feeds(false).with_precompression(false)),
+        Ok(s) => Some(Arc::new(s.with_feeds(false).with_precompression(false))),
         Err(e) => {
             tracing::error!(election = %rt.id, error = %e, "the site cannot be rendered; serving feeds only");
             None
@@ -57,6 +57,9 @@ pub fn start(rt: &Arc<ElectionRuntime>) -> std::io::Result<()> {
         ),
         None => BTreeMap::new(),
     };
+    if let Some(site) = &site {
+        let _ = rt.site.renderer.set(site.clone());
+    }
     let working = merged(HashMap::new(), files);
     rt.site
         .swap(public_map(working.clone(), shared.clone(), site.is_none()));
@@ -118,7 +121,7 @@ fn public_map(files: HashMap<String, Arc<SiteFile>>, source: Shared, complete: b
 
 struct SiteThread {
     rt: Weak<ElectionRuntime>,
-    site: Site,
+    site: Arc<Site>,
     /// The digests of what `working` holds.
     state: RenderState,
     /// The files of the last render, public or staged. A staged render's files stay here,
