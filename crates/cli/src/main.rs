@@ -786,13 +786,17 @@ fn run(cli: Cli) -> Result<bool> {
         } => {
             let r = runtime()?.block_on(publish::publish_at(&data_dir, &store, &election, &out))?;
             println!(
-                "published {election} to {}: snapshot {} (root {}) of a log of {} entries; {} files, {} bytes (plus .gz/.br siblings)",
+                "published {election} to {}: snapshot {} (root {}) of a log of {} entries; {} files, {} bytes ({} with the .gz/.br siblings); {} pages in {:.1} s, {:.0} pages/s",
                 out.display(),
                 r.snapshot,
                 r.snapshot_root,
                 r.tree_size,
                 r.files,
-                r.bytes
+                r.bytes,
+                r.bytes_with_siblings,
+                r.pages,
+                r.seconds,
+                r.pages as f64 / r.seconds.max(1e-9),
             );
             Ok(true)
         }
