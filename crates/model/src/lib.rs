@@ -34,7 +34,7 @@ pub use error::{DefinitionError, DefinitionErrors, RejectCode, Rejection};
 pub use genesis::{sign_definition, SignDefinitionError, MAX_ENTRY_BYTES};
 pub use ledger::{
     verify_note, Admitted, GenesisError, KeyRing, Ledger, PendingApproval, PlausibilityIssue,
-    Publication, Role, VerifiedNote, MAX_VERSION, MAX_VERSION_STEP,
+    Publication, Role, Undo, VerifiedNote, MAX_VERSION, MAX_VERSION_STEP,
 };
 pub use statement::check_timestamp;
 pub use statement::{

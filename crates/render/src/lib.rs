@@ -412,9 +412,7 @@ impl Site {
     /// Whether the pages of unit `i` are rendered on demand rather than with every render.
     /// A unit's descendants are on demand whenever it is.
     pub fn is_on_demand(&self, i: usize) -> bool {
-        self.on_demand
-            && (self.def.children(i).is_empty()
-                || self.def.depth(i) >= ON_DEMAND_DEPTH)
+        self.on_demand && (self.def.children(i).is_empty() || self.def.depth(i) >= ON_DEMAND_DEPTH)
     }
 
     /// The units whose pages are rendered on demand, in definition order.
@@ -441,7 +439,10 @@ impl Site {
         if election != html::seg(self.def.id()) {
             return None;
         }
-        let lang = self.languages().into_iter().find(|l| html::seg(l) == lang)?;
+        let lang = self
+            .languages()
+            .into_iter()
+            .find(|l| html::seg(l) == lang)?;
         let id = percent_decoded(last)?;
         let unit = self.def.unit_index(&id)?;
         // Only the path as the site spells it (one page, one URL).

@@ -112,7 +112,10 @@ fn deep_pages_on_demand_are_the_bulk_pages_byte_for_byte() {
     assert!(lazy.pages_on_demand() && !site().pages_on_demand());
     let mut all = lazy.render_all(&tally, &common::pos(7), &history);
     for p in ["/en/demo/", "/en/demo/president/", "/en/demo/president/r1/"] {
-        assert!(all.contains_key(p), "{p} is rendered with every publication");
+        assert!(
+            all.contains_key(p),
+            "{p} is rendered with every publication"
+        );
     }
     for p in [
         "/en/demo/president/r1-c2/",
@@ -126,7 +129,9 @@ fn deep_pages_on_demand_are_the_bulk_pages_byte_for_byte() {
     assert!(!units.is_empty());
     for &u in &units {
         for (path, page) in lazy.render_unit(&tally, &common::pos(7), &history, u, None) {
-            let want = bulk.get(&path).unwrap_or_else(|| panic!("{path} is no page"));
+            let want = bulk
+                .get(&path)
+                .unwrap_or_else(|| panic!("{path} is no page"));
             assert_eq!(page.body, want.body, "{path} on demand differs");
             assert!(all.insert(path.clone(), page).is_none(), "{path} twice");
         }
@@ -138,7 +143,10 @@ fn deep_pages_on_demand_are_the_bulk_pages_byte_for_byte() {
     // Asked in one language, only that language's pages are made.
     let ps = def.unit_index("r2-c2-ps2").unwrap();
     let el = lazy.render_unit(&tally, &common::pos(7), &history, ps, Some("el"));
-    assert!(!el.is_empty() && el.keys().all(|p| p.contains("/el/")), "{el:?}");
+    assert!(
+        !el.is_empty() && el.keys().all(|p| p.contains("/el/")),
+        "{el:?}"
+    );
     // The pages of a unit are found from their paths.
     assert_eq!(
         lazy.on_demand_page("/en/demo/president/r2-c2-ps2/"),

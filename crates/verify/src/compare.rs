@@ -248,13 +248,9 @@ fn check_one(a: &Artefact, view: &View<'_>, walk: &mut SiteWalk, step: &mut Step
                 if let Some(expected) = walk.on_demand_body(view, path) {
                     match expected {
                         Some(e) if *e == got => {}
-                        Some(e) => crate::checks::pages::report_difference(
-                            &a.location,
-                            &got,
-                            e,
-                            n,
-                            step,
-                        ),
+                        Some(e) => {
+                            crate::checks::pages::report_difference(&a.location, &got, e, n, step)
+                        }
                         None => step.fail(Failure::new(
                             "page_unknown",
                             a.location.clone(),

@@ -61,18 +61,19 @@ async fn a_station_beyond_the_cut_off_is_served_on_demand_and_verifies() {
     let data = dir.path().join("data");
     {
         let store = skytale_store::Store::open(&data).unwrap();
-        let head = skytale_model::sign_definition(&definition(&authority, &reporter), &authority)
-            .unwrap();
+        let head =
+            skytale_model::sign_definition(&definition(&authority, &reporter), &authority).unwrap();
         skytale_server::create_election(&store, &head).unwrap();
     }
     // A cache far smaller than the pages read below, so it must drop some.
     let bound = 64 * 1024;
-    let state = skytale_server::AppState::open(&data)
-        .unwrap()
-        .with_limits(skytale_server::Limits {
-            page_cache: bound,
-            ..Default::default()
-        });
+    let state =
+        skytale_server::AppState::open(&data)
+            .unwrap()
+            .with_limits(skytale_server::Limits {
+                page_cache: bound,
+                ..Default::default()
+            });
     let pages = state.pages.clone();
     let listener = skytale_server::bind("127.0.0.1:0".parse().unwrap())
         .await
@@ -108,10 +109,19 @@ async fn a_station_beyond_the_cut_off_is_served_on_demand_and_verifies() {
     for path in [&page, &embed] {
         let r = reqwest::get(format!("{url}{path}")).await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
-        let named = r.headers()["skytale-snapshot"].to_str().unwrap().to_string();
-        assert!(named.starts_with(&format!("{snapshot} ")), "{path}: {named}");
+        let named = r.headers()["skytale-snapshot"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            named.starts_with(&format!("{snapshot} ")),
+            "{path}: {named}"
+        );
         let body = r.text().await.unwrap();
-        assert!(body.contains(&format!("Station {MAX_LEAF_PAGES}")), "{path}");
+        assert!(
+            body.contains(&format!("Station {MAX_LEAF_PAGES}")),
+            "{path}"
+        );
         assert!(body.contains("611"), "{path} shows the station's votes");
     }
     // Its region lists it with a link; a station that does not exist is still 404.
@@ -149,7 +159,11 @@ async fn a_station_beyond_the_cut_off_is_served_on_demand_and_verifies() {
             assert!(pages.bytes() <= bound, "{} bytes kept", pages.bytes());
         }
     }
-    assert!(pages.len() < 60, "{} pages kept: nothing was dropped", pages.len());
+    assert!(
+        pages.len() < 60,
+        "{} pages kept: nothing was dropped",
+        pages.len()
+    );
     assert!(pages.bytes() > bound / 2, "the cache is used");
 
     let _ = tx.send(());

@@ -18,14 +18,13 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use skytale_model::{Ledger, Rejection, VerifiedNote};
+use skytale_model::{Ledger, Rejection, Undo, VerifiedNote};
 use skytale_tlog::leaf_hash;
 use tokio::sync::oneshot;
 
 use super::{entry_at, ElectionRuntime, Job, LogView, Outcome, Sequencer, SubmitError, Work};
 
-/// Most statements in one batch: a county's precinct file, with room. Checking a batch costs a
-/// copy of the ledger (its per-unit versions), so a batch is not free; a larger file goes in
+/// Most statements in one batch: a county's precinct file, with room. A larger file goes in
 /// several batches, each all or none.
 pub const MAX_BATCH_STATEMENTS: usize = 10_000;
 
@@ -74,7 +73,7 @@ impl Sequencer {
     pub(super) fn process_all_or_none(&mut self, job: BatchJob) {
         let refused = {
             let log = self.rt.log.read().unwrap_or_else(|p| p.into_inner());
-            check_all(&self.ledger, &log, &job.items)
+            check_all(&mut self.ledger, &log, &job.items)
         };
         if !refused.is_empty() {
             let _ = job.reply.send(Err(BatchError::Refused(refused)));
@@ -112,14 +111,16 @@ impl Sequencer {
 }
 
 /// Every statement of `items` refused by the ledger, in order, as the sequencer would decide
-/// them one after the other (duplicates and retries answered, held ones not committed). The
-/// ledger is copied only once a statement is accepted and another follows it.
+/// them one after the other (duplicates and retries answered, held ones not committed). Each
+/// accepted one is committed to the ledger itself so that the next sees it, and all of that is
+/// undone before returning: the ledger is as it was (a copy of a national election's ledger per
+/// batch cost more than the batch's checks).
 fn check_all(
-    ledger: &Ledger,
+    ledger: &mut Ledger,
     log: &LogView,
     items: &[(Arc<[u8]>, VerifiedNote)],
 ) -> Vec<(usize, Rejection)> {
-    let mut scratch: Option<Ledger> = None;
+    let mut undo = Undo::default();
     let mut fresh: Vec<Arc<[u8]>> = Vec::new();
     let mut seen = HashSet::new();
     let mut refused = Vec::new();
@@ -128,24 +129,24 @@ fn check_all(
         if log.leaf_index.contains_key(&leaf) || !seen.insert(leaf) {
             continue;
         }
-        let admitted = {
-            let l = scratch.as_ref().unwrap_or(ledger);
-            if l.retry_of(verified, &|k| entry_at(log, &fresh, k))
-                .is_some()
-            {
-                continue;
-            }
-            l.admit(verified.clone(), &|n| log.tree.root_at(n).ok())
-        };
-        match admitted {
+        if ledger
+            .retry_of(verified, &|k| entry_at(log, &fresh, k))
+            .is_some()
+        {
+            continue;
+        }
+        match ledger.admit(verified.clone(), &|n| log.tree.root_at(n).ok()) {
             Err(r) => refused.push((i, r)),
             Ok(a) if !a.issues.is_empty() => {}
             Ok(_) if i + 1 == items.len() => {}
             Ok(a) => {
-                scratch.get_or_insert_with(|| ledger.clone()).commit(&a);
-                fresh.push(bytes.clone());
+                // Batches carry results and CVR statements only, which can be undone.
+                if ledger.commit_undoable(&a, &mut undo) {
+                    fresh.push(bytes.clone());
+                }
             }
         }
     }
+    ledger.undo(undo);
     refused
 }

@@ -157,8 +157,7 @@ fn write_on_demand(
         .par_iter()
         .map(|&u| {
             let mut sum = (0usize, 0u64, 0usize, 0u64);
-            let pages =
-                site.render_unit(&source.tally, &source.pos, &source.history, u, None);
+            let pages = site.render_unit(&source.tally, &source.pos, &source.history, u, None);
             for (url, r) in pages {
                 let rel = file_for(&url, r.content_type, folders)?;
                 let add = write_with_siblings(
@@ -186,7 +185,10 @@ fn write_on_demand(
 fn write_site(
     out: &Path,
     files: &[ExportedFile],
-    on_demand: Option<&(std::sync::Arc<skytale_render::Site>, crate::publisher::Shared)>,
+    on_demand: Option<&(
+        std::sync::Arc<skytale_render::Site>,
+        crate::publisher::Shared,
+    )>,
     election: &str,
     default_language: &str,
     tree_size: u64,
@@ -409,7 +411,10 @@ mod tests {
                 .into_keys()
             {
                 want += 1;
-                let path = dir.path().join(decode_rel(&url).unwrap()).join("index.html");
+                let path = dir
+                    .path()
+                    .join(decode_rel(&url).unwrap())
+                    .join("index.html");
                 let body = fs::read(&path).unwrap();
                 assert_eq!(body, bulk[&url].body, "{url}");
                 let mut unzipped = Vec::new();

@@ -80,7 +80,8 @@ impl SiteFile {
     }
     /// Bytes this file holds: its body, the compressed bodies made so far and its headers.
     pub fn bytes_held(&self) -> usize {
-        let made = |b: &OnceLock<Option<Bytes>>| b.get().and_then(Option::as_ref).map_or(0, Bytes::len);
+        let made =
+            |b: &OnceLock<Option<Bytes>>| b.get().and_then(Option::as_ref).map_or(0, Bytes::len);
         self.body.len() + made(&self.gzip) + made(&self.br) + self.tag.len() * 4
     }
     /// The strong ETag of the identity body, quoted.

@@ -256,7 +256,9 @@ mod tests {
 
     fn page(n: usize) -> Arc<SiteFile> {
         // Varied text, so its compressed bodies are not negligible.
-        let body: Vec<u8> = (0..n).map(|i| b"abcdefghij"[(i * 7 + i / 13) % 10]).collect();
+        let body: Vec<u8> = (0..n)
+            .map(|i| b"abcdefghij"[(i * 7 + i / 13) % 10])
+            .collect();
         Arc::new(SiteFile::new(
             "/en/x/c/u/",
             Rendered::new("text/html; charset=utf-8", body, CacheClass::Short),
@@ -272,8 +274,15 @@ mod tests {
             // The first page is read after each put, so it stays.
             assert!(cache.get("x", "/en/x/c/u0/", 7).is_some(), "after {i}");
         }
-        assert!(cache.len() < 10 && cache.len() >= 8, "{} pages", cache.len());
-        assert!(cache.get("x", "/en/x/c/u1/", 7).is_none(), "least recently used");
+        assert!(
+            cache.len() < 10 && cache.len() >= 8,
+            "{} pages",
+            cache.len()
+        );
+        assert!(
+            cache.get("x", "/en/x/c/u1/", 7).is_none(),
+            "least recently used"
+        );
         assert!(cache.get("x", "/en/x/c/u99/", 7).is_some());
         // Another snapshot is a miss: the page is rendered again there.
         assert!(cache.get("x", "/en/x/c/u99/", 8).is_none());
@@ -297,7 +306,10 @@ mod tests {
             cache.reweigh("x", &format!("/p{i}/"), f);
             assert!(cache.bytes() <= cache.bound(), "{} bytes", cache.bytes());
         }
-        assert!(cache.bytes() > before || cache.len() < 5, "the compressed bodies count");
+        assert!(
+            cache.bytes() > before || cache.len() < 5,
+            "the compressed bodies count"
+        );
         let held: usize = files
             .iter()
             .enumerate()
