@@ -879,7 +879,23 @@ impl Sequencer {
         while let Some(work) = next.take().or_else(|| rx.recv().ok()) {
             let first = match work {
                 Work::Batch(b) => {
-                    self.process_all_or_none(b);
+                    // The batches that waited meanwhile go with it (one commit for all).
+                    let mut statements = b.len();
+                    let mut batches = vec![b];
+                    while statements < batch::MAX_BATCH_STATEMENTS {
+                        match rx.try_recv() {
+                            Ok(Work::Batch(b)) => {
+                                statements += b.len();
+                                batches.push(b);
+                            }
+                            Ok(one @ Work::One(_)) => {
+                                next = Some(one);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    self.process_batches(batches);
                     continue;
                 }
                 Work::One(j) => j,
