@@ -435,7 +435,7 @@ impl Site {
         let mut segs = inner.split('/');
         let lang = segs.next()?;
         let election = segs.next()?;
-        let last = segs.last()?;
+        let last = segs.next_back()?;
         if election != html::seg(self.def.id()) {
             return None;
         }
