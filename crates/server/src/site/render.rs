@@ -13,6 +13,9 @@ use crate::runtime::{ElectionRuntime, PublicationEvent};
 
 /// Levels of areas below a contest rendered before the server accepts requests.
 pub const SHALLOW_DEPTH: usize = 1;
+/// The shortest time between two renders of the site, per unit of the election: 1 s at 200,000
+/// units, 15 ms at 3,000 (see `SiteThread::pace`).
+const GAP_PER_UNIT: Duration = Duration::from_micros(5);
 /// How often an idle site thread looks whether its election is gone.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 
@@ -183,10 +186,18 @@ impl SiteThread {
         }
     }
 
-    /// How long to wait before the next render.
+    /// How long to wait before the next render: three times the last render's cost, and at
+    /// least [`GAP_PER_UNIT`] per unit of the election. Each render holds a handle on the
+    /// published tally, so the publisher's next fold copies the tally: at 200,000 stations,
+    /// where the pages left to render with each snapshot take milliseconds (the deep ones are
+    /// made on demand), that copy, not the render, is what a render costs.
     fn pace(&self) -> Duration {
+        let floor =
+            GAP_PER_UNIT * u32::try_from(self.site.definition().units().len()).unwrap_or(u32::MAX);
         match self.last_end {
-            Some(end) => (end + self.last_cost * 3).saturating_duration_since(Instant::now()),
+            Some(end) => {
+                (end + (self.last_cost * 3).max(floor)).saturating_duration_since(Instant::now())
+            }
             None => Duration::ZERO,
         }
     }
