@@ -562,6 +562,10 @@ struct EdgeArgs {
     /// are answered 503 with Retry-After.
     #[arg(long, value_name = "N", default_value_t = 4096)]
     submission_queue: usize,
+    /// MiB of pages rendered on demand (a national election's county and station pages) kept
+    /// for the next reader, all elections together.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    page_cache_mib: usize,
 }
 
 impl EdgeArgs {
@@ -580,6 +584,7 @@ impl EdgeArgs {
                 burst: self.key_burst,
             },
             submission_queue: self.submission_queue,
+            page_cache: self.page_cache_mib << 20,
         }
     }
 }
@@ -810,13 +815,17 @@ fn run(cli: Cli) -> Result<bool> {
         } => {
             let r = runtime()?.block_on(publish::publish_at(&data_dir, &store, &election, &out))?;
             println!(
-                "published {election} to {}: snapshot {} (root {}) of a log of {} entries; {} files, {} bytes (plus .gz/.br siblings)",
+                "published {election} to {}: snapshot {} (root {}) of a log of {} entries; {} files, {} bytes ({} with the .gz/.br siblings); {} pages in {:.1} s, {:.0} pages/s",
                 out.display(),
                 r.snapshot,
                 r.snapshot_root,
                 r.tree_size,
                 r.files,
-                r.bytes
+                r.bytes,
+                r.bytes_with_siblings,
+                r.pages,
+                r.seconds,
+                r.pages as f64 / r.seconds.max(1e-9),
             );
             Ok(true)
         }

@@ -43,6 +43,10 @@ pub struct CommonArgs {
     /// every content coding). The verdict then says it was a sample.
     #[arg(long, value_name = "N")]
     pub sample: Option<usize>,
+    /// Compare only this file of the public site (a URL path such as the page of one polling
+    /// station, `/en/<election>/<contest>/<unit>/`; repeat for more) with the other artefacts.
+    #[arg(long, value_name = "PATH")]
+    pub page: Vec<String>,
 }
 
 /// Arguments of `skytale verify`.
@@ -101,6 +105,7 @@ fn options(c: &CommonArgs) -> Result<Options> {
         progress: !c.json,
         concurrency: c.concurrency,
         sample: c.sample,
+        pages: c.page.clone(),
     })
 }
 

@@ -1342,6 +1342,64 @@ impl Ledger {
     }
 
     /// Applies an admitted statement as log entry number `self.size()`.
+    /// [`Ledger::commit`] of a results or CVR statement, noting in `undo` what it changed so
+    /// that [`Ledger::undo_to`] puts it back. Batches are checked in order on the ledger itself
+    /// this way: a national election's ledger holds a version per polling station, and copying
+    /// it for every batch cost more than checking the batch. Returns false, changing nothing,
+    /// for any other statement (they never come in batches).
+    pub fn commit_undoable(&mut self, a: &Admitted, undo: &mut Undo) -> bool {
+        let change = match &a.verified.statement {
+            Statement::Results(_) => match a.unit {
+                Some(u) => UndoChange::Version(u, self.last_version.get(&u).copied()),
+                None => UndoChange::Nothing,
+            },
+            Statement::Cvr(c) => match (a.unit, self.def.contest_index(&c.contest)) {
+                (Some(u), Some(ci)) => {
+                    UndoChange::Series((u, ci), self.cvr_series.get(&(u, ci)).cloned())
+                }
+                _ => UndoChange::Nothing,
+            },
+            _ => return false,
+        };
+        undo.steps.push(UndoStep {
+            size: self.size,
+            latest_time: self.latest_time.clone(),
+            change,
+        });
+        self.commit(a);
+        true
+    }
+
+    /// Puts back what the [`Ledger::commit_undoable`] calls noted in `undo` after `mark` (an
+    /// earlier [`Undo::mark`]) changed, newest first.
+    pub fn undo_to(&mut self, undo: &mut Undo, mark: usize) {
+        while undo.steps.len() > mark {
+            let Some(step) = undo.steps.pop() else { break };
+            match step.change {
+                UndoChange::Version(u, Some(v)) => {
+                    self.last_version.insert(u, v);
+                }
+                UndoChange::Version(u, None) => {
+                    self.last_version.remove(&u);
+                }
+                UndoChange::Series(k, Some(s)) => {
+                    self.cvr_series.insert(k, s);
+                }
+                UndoChange::Series(k, None) => {
+                    self.cvr_series.remove(&k);
+                }
+                UndoChange::Nothing => {}
+            }
+            self.size = step.size;
+            self.latest_time = step.latest_time;
+        }
+    }
+
+    /// Puts back everything `undo` noted.
+    pub fn undo(&mut self, mut undo: Undo) {
+        self.undo_to(&mut undo, 0);
+    }
+
     pub fn commit(&mut self, a: &Admitted) {
         let index = self.size;
         self.size += 1;
@@ -1450,6 +1508,35 @@ fn check_ballot_total(c: &CvrStatement, sum: u64, completes: bool) -> Result<(),
         ));
     }
     Ok(())
+}
+
+/// What [`Ledger::commit_undoable`] changed, for [`Ledger::undo_to`].
+#[derive(Debug, Default)]
+pub struct Undo {
+    steps: Vec<UndoStep>,
+}
+
+impl Undo {
+    /// A point to undo back to.
+    pub fn mark(&self) -> usize {
+        self.steps.len()
+    }
+}
+
+/// One commit's worth of undo: the ledger's size and latest time before it, and the entry it
+/// replaced.
+#[derive(Debug)]
+struct UndoStep {
+    size: u64,
+    latest_time: Option<String>,
+    change: UndoChange,
+}
+
+#[derive(Debug)]
+enum UndoChange {
+    Version(usize, Option<(u64, u64)>),
+    Series((usize, usize), Option<CvrSeries>),
+    Nothing,
 }
 
 /// What the ledger remembers of the latest CVR series of one contest in one unit.

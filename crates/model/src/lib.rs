@@ -35,7 +35,7 @@ pub use error::{DefinitionError, DefinitionErrors, RejectCode, Rejection};
 pub use genesis::{sign_definition, SignDefinitionError, MAX_ENTRY_BYTES};
 pub use ledger::{
     plausibility_issues, verify_note, Admitted, GenesisError, HeldState, KeyRing, Ledger,
-    PendingApproval, PlausibilityIssue, Publication, Role, VerifiedNote, MAX_VERSION,
+    PendingApproval, PlausibilityIssue, Publication, Role, Undo, VerifiedNote, MAX_VERSION,
     MAX_VERSION_STEP,
 };
 pub use statement::check_timestamp;

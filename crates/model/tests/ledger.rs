@@ -914,3 +914,47 @@ fn leaving_certified_needs_a_reason() {
         Some(skytale_model::ResultType::Final)
     );
 }
+
+/// A batch is checked on the ledger itself: what `commit_undoable` committed, `undo` puts
+/// back, so the same statements are admitted again exactly as before.
+#[test]
+fn undo_puts_back_what_a_checked_batch_committed() {
+    let k = keys();
+    let mut l = ledger(&k);
+    let first = l
+        .check(
+            &sign(&k.north, &results_json("n1", 1, &mayor(300, 200, 510))),
+            &no_root,
+        )
+        .unwrap();
+    l.commit(&first);
+    let n1 = l.definition().unit_index("n1").unwrap();
+    let n2 = l.definition().unit_index("n2").unwrap();
+    let before = (l.size(), l.last_version(n1), l.last_version(n2));
+    let mut undo = skytale_model::Undo::default();
+    for (unit, version) in [("n1", 2), ("n2", 1), ("n1", 3)] {
+        let a = l
+            .check(
+                &sign(
+                    &k.north,
+                    &results_json(unit, version, &mayor(300, 200, 510)),
+                ),
+                &no_root,
+            )
+            .unwrap();
+        assert!(l.commit_undoable(&a, &mut undo));
+    }
+    assert_eq!(
+        (l.size(), l.last_version(n1), l.last_version(n2)),
+        (5, Some(3), Some(1))
+    );
+    l.undo(undo);
+    assert_eq!((l.size(), l.last_version(n1), l.last_version(n2)), before);
+    // Version 2 of n1 is new again, and n2 has no version.
+    assert!(l
+        .check(
+            &sign(&k.north, &results_json("n1", 2, &mayor(300, 200, 510))),
+            &no_root
+        )
+        .is_ok());
+}

@@ -341,15 +341,33 @@ pub struct Site {
     def: Arc<ValidDefinition>,
     boundaries: Boundaries,
     precompress: bool,
-    pub(crate) leaf_pages: bool,
+    /// Whether the deep per-unit pages are left out of the bulk renders (see
+    /// [`Site::with_pages_on_demand`]).
+    pub(crate) on_demand: bool,
     pub(crate) feeds: bool,
 }
 
-/// Above this many polling stations (units without children), they get no pages of their own
-/// by default: a national election's hundreds of thousands of stations × contests × languages
-/// would be millions of pages held in memory and rewritten all night. Their figures stay in
-/// their parent's table, the map and the feeds.
+/// Above this many polling stations (units without children), the deep per-unit pages are
+/// rendered on demand ([`Site::render_unit`]) instead of with the rest: a national election's
+/// hundreds of thousands of stations × contests × languages would be millions of pages held in
+/// memory and rewritten all night, when readers look at a few of them.
 pub const MAX_LEAF_PAGES: usize = 20_000;
+
+/// In an election whose deep pages are rendered on demand, the units at least this many
+/// levels below the root (and every polling station) are the deep ones: with a nation, its
+/// regions and their counties, the county pages (each listing hundreds of stations) and the
+/// station pages. The overview, the contest pages and the first level of areas stay rendered
+/// with every publication.
+pub const ON_DEMAND_DEPTH: u32 = 2;
+
+/// Which pages a render makes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Scope<'a> {
+    /// Every page but the on-demand ones, down to `max_depth` levels of areas when given.
+    Bulk { max_depth: Option<usize> },
+    /// Only the pages of one unit (every kind of per-unit page), in one language when given.
+    Unit { unit: usize, lang: Option<&'a str> },
+}
 
 impl Site {
     pub fn new(def: Arc<ValidDefinition>) -> Result<Site, RenderError> {
@@ -372,7 +390,7 @@ impl Site {
             def,
             boundaries,
             precompress: true,
-            leaf_pages: leaves <= MAX_LEAF_PAGES,
+            on_demand: leaves > MAX_LEAF_PAGES,
             feeds: true,
         })
     }
@@ -384,12 +402,83 @@ impl Site {
         Ok(self)
     }
 
-    /// Whether polling stations (units without children) get pages of their own. Defaults to
-    /// yes up to [`MAX_LEAF_PAGES`] of them; the server, `publish` and `verify` all use the
-    /// default, so they agree on which pages exist.
-    pub fn with_leaf_pages(mut self, on: bool) -> Site {
-        self.leaf_pages = on;
+    /// Whether the deep per-unit pages (every polling station's, and those of units at least
+    /// [`ON_DEMAND_DEPTH`] levels down) are left out of [`Site::render_all`] and
+    /// [`Site::render_changed`], to be rendered one unit at a time by [`Site::render_unit`].
+    /// Defaults to yes above [`MAX_LEAF_PAGES`] stations. Every page exists either way, with
+    /// the same bytes: only when it is made changes.
+    pub fn with_pages_on_demand(mut self, on: bool) -> Site {
+        self.on_demand = on;
         self
+    }
+
+    /// Whether some pages are rendered on demand (see [`Site::with_pages_on_demand`]).
+    pub fn pages_on_demand(&self) -> bool {
+        self.on_demand
+    }
+
+    /// Whether the pages of unit `i` are rendered on demand rather than with every render.
+    /// A unit's descendants are on demand whenever it is.
+    pub fn is_on_demand(&self, i: usize) -> bool {
+        self.on_demand && (self.def.children(i).is_empty() || self.def.depth(i) >= ON_DEMAND_DEPTH)
+    }
+
+    /// The units whose pages are rendered on demand, in definition order.
+    pub fn on_demand_units(&self) -> Vec<usize> {
+        (0..self.def.units().len())
+            .filter(|&i| self.is_on_demand(i))
+            .collect()
+    }
+
+    /// The on-demand unit and language of a page's URL path, if it is the page of one. Every
+    /// per-unit page's path is `[/embed]/<lang>/<election>/…/<unit>/`: the unit's id is its
+    /// last segment. A path that merely looks like one renders nothing ([`Site::render_unit`]
+    /// has no page at it), so callers answer 404 then.
+    pub fn on_demand_page(&self, path: &str) -> Option<(usize, String)> {
+        if !self.on_demand {
+            return None;
+        }
+        let rest = path.strip_prefix("/embed").unwrap_or(path);
+        let inner = rest.strip_prefix('/')?.strip_suffix('/')?;
+        let mut segs = inner.split('/');
+        let lang = segs.next()?;
+        let election = segs.next()?;
+        let last = segs.next_back()?;
+        if election != html::seg(self.def.id()) {
+            return None;
+        }
+        let lang = self
+            .languages()
+            .into_iter()
+            .find(|l| html::seg(l) == lang)?;
+        let id = percent_decoded(last)?;
+        let unit = self.def.unit_index(&id)?;
+        // Only the path as the site spells it (one page, one URL).
+        (html::seg(&id) == last && self.is_on_demand(unit)).then_some((unit, lang))
+    }
+
+    /// Every page of unit `i` (each kind of per-unit page, each contest held there), in
+    /// `lang` only when given: the pages [`Site::render_all`] leaves out when `i` is on demand,
+    /// byte for byte as a bulk render would make them (the same code makes both). The server
+    /// renders these when a reader asks and `skytale publish` writes them, unit by unit.
+    pub fn render_unit(
+        &self,
+        tally: &Tally,
+        pos: &LogPosition,
+        history: &[PublicationRecord],
+        unit: usize,
+        lang: Option<&str>,
+    ) -> BTreeMap<String, Rendered> {
+        let mut scratch = RenderState::new();
+        let out = pages::render(
+            self,
+            tally,
+            pos,
+            history,
+            &mut scratch,
+            Scope::Unit { unit, lang },
+        );
+        self.finish(out)
     }
 
     /// Whether to render the JSON and CSV feeds under `/api/` with the pages (default on). The
@@ -460,7 +549,14 @@ impl Site {
         history: &[PublicationRecord],
         state: &mut RenderState,
     ) -> BTreeMap<String, Rendered> {
-        let out = pages::render(self, tally, pos, history, state, None);
+        let out = pages::render(
+            self,
+            tally,
+            pos,
+            history,
+            state,
+            Scope::Bulk { max_depth: None },
+        );
         self.finish(out)
     }
 
@@ -478,7 +574,16 @@ impl Site {
         state: &mut RenderState,
         depth: usize,
     ) -> BTreeMap<String, Rendered> {
-        let out = pages::render(self, tally, pos, history, state, Some(depth));
+        let out = pages::render(
+            self,
+            tally,
+            pos,
+            history,
+            state,
+            Scope::Bulk {
+                max_depth: Some(depth),
+            },
+        );
         self.finish(out)
     }
 
@@ -553,6 +658,23 @@ pub fn negotiate_language(
         .first()
         .cloned()
         .unwrap_or_else(|| i18n::REFERENCE_LANGUAGE.to_string())
+}
+
+/// A percent-encoded path segment decoded (`None` if it is not valid UTF-8 or escapes).
+fn percent_decoded(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            out.push(u8::from_str_radix(s.get(i + 1..i + 3)?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// An HTTP quality value `0`, `0.5`, `1.000` in thousandths; `None` if malformed.

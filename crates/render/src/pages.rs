@@ -19,7 +19,7 @@ use crate::i18n::{
 use crate::map::{choropleth, MapArea};
 use crate::svg::{bar, hemicycle, og_card, progress, CardRow, SeatGroup};
 use crate::{
-    assets, digest, feeds, CacheClass, PublicationRecord, RenderState, Rendered, Site,
+    assets, digest, feeds, CacheClass, PublicationRecord, RenderState, Rendered, Scope, Site,
     MAX_CHART_ROWS,
 };
 
@@ -168,7 +168,10 @@ struct Ctx<'a> {
     site: &'a Site,
     def: &'a ValidDefinition,
     eid: &'a str,
+    /// The languages this render makes pages in.
     langs: Vec<String>,
+    /// The languages the site offers (each page's language switcher), default first.
+    offered: Vec<String>,
     status: &'static str,
 }
 
@@ -201,10 +204,10 @@ impl<'a> Ctx<'a> {
     fn contest_path(&self, lang: &str, cid: &str) -> String {
         format!("/{}/{}/{}/", seg(lang), seg(self.eid), seg(cid))
     }
-    /// Whether unit `i` has pages of its own (every unit but polling stations of a very large
-    /// election: see [`Site::with_leaf_pages`]).
-    fn has_page(&self, i: usize) -> bool {
-        self.site.leaf_pages || !self.def.children(i).is_empty()
+    /// Whether a bulk render makes unit `i`'s pages (the rest are made on demand: see
+    /// [`Site::with_pages_on_demand`]). Every unit has its pages either way.
+    fn in_bulk(&self, i: usize) -> bool {
+        !self.site.is_on_demand(i)
     }
     fn unit_path(&self, lang: &str, cid: &str, uid: &str) -> String {
         format!(
@@ -330,7 +333,7 @@ fn result_type_message(result_type: Option<&str>, status: &str) -> &'static str 
 }
 
 fn html_page(ctx: &Ctx<'_>, f: &Frame<'_>, body: &str) -> Rendered {
-    let langs = ctx.langs.clone();
+    let langs = ctx.offered.clone();
     let f = Frame {
         languages: &langs,
         ..clone_frame(f)
@@ -1047,7 +1050,7 @@ fn turnout_map_html(ctx: &Ctx<'_>, lang: &str, cid: &str, children: &[(usize, Nu
             MapArea {
                 unit: uid.to_string(),
                 name,
-                href: ctx.has_page(ui).then(|| ctx.unit_path(lang, cid, uid)),
+                href: Some(ctx.unit_path(lang, cid, uid)),
                 fill: v.map(|v| TURNOUT_FILLS[class(v)].to_string()),
                 title,
             }
@@ -1128,7 +1131,7 @@ fn map_html(
             MapArea {
                 unit: uid.to_string(),
                 name,
-                href: ctx.has_page(ui).then(|| ctx.unit_path(lang, cid, uid)),
+                href: Some(ctx.unit_path(lang, cid, uid)),
                 fill,
                 title,
             }
@@ -1204,14 +1207,10 @@ fn areas_table(
     for &(ui, ref n) in children {
         let uid = ctx.def.units()[ui].id.as_str();
         let name = esc(ctx.unit_name_at(ui, lang));
-        let name = if ctx.has_page(ui) {
-            format!(
-                "<a href=\"{}\">{name}</a>",
-                esc(&ctx.unit_path(lang, cid, uid))
-            )
-        } else {
-            name.to_string()
-        };
+        let name = format!(
+            "<a href=\"{}\">{name}</a>",
+            esc(&ctx.unit_path(lang, cid, uid))
+        );
         let _ = write!(
             h,
             "<tr><th scope=\"row\">{}<br><small>{}</small></th>",
@@ -1803,21 +1802,57 @@ pub(crate) fn render(
     pos: &LogPosition,
     history: &[PublicationRecord],
     state: &mut RenderState,
-    max_depth: Option<usize>,
+    scope: Scope<'_>,
 ) -> BTreeMap<String, Rendered> {
     let def: &ValidDefinition = &site.def;
     let eid = def.id();
-    let whole = tally.document(pos);
+    let (max_depth, only) = match scope {
+        Scope::Bulk { max_depth } => (max_depth, None),
+        Scope::Unit { unit, lang } => (None, Some((unit, lang))),
+    };
+    let offered = site.languages();
+    let langs = match only.and_then(|(_, l)| l) {
+        Some(l) => offered.iter().filter(|x| *x == l).cloned().collect(),
+        None => offered.clone(),
+    };
     let ctx = Ctx {
         site,
         def,
         eid,
-        langs: site.languages(),
-        status: whole.status,
+        langs,
+        offered,
+        status: tally.status(),
     };
-    let prev = history.iter().rev().find(|h| h.tree_size < pos.tree_size);
     let mut out = BTreeMap::new();
+    if let Some((unit, _)) = only {
+        // One unit's pages: each contest held there needs only its head (status, result type).
+        let views: Vec<Option<ContestView<'_>>> = def
+            .contests()
+            .iter()
+            .enumerate()
+            .map(|(ci, contest)| {
+                let area = def.contest_area(ci);
+                if unit >= def.units().len() || !def.contest_held_in(ci, unit) {
+                    return None;
+                }
+                Some(ContestView {
+                    contest,
+                    ci,
+                    tally,
+                    result: tally.contest_head(ci)?,
+                    root: (area.len() == 1).then(|| area[0]),
+                })
+            })
+            .collect();
+        if unit < def.units().len() {
+            let views: Vec<Option<&ContestView<'_>>> = views.iter().map(Option::as_ref).collect();
+            unit_pages(&ctx, tally, &views, unit, true, state, &mut out);
+        }
+        return out;
+    }
+    let prev = history.iter().rev().find(|h| h.tree_size < pos.tree_size);
     let e = seg(eid);
+    let whole = tally.document(pos);
 
     // Always: overview, verification page, feed, whole JSON (they show the tree size).
     for lang in &ctx.langs {
@@ -1863,15 +1898,18 @@ pub(crate) fn render(
         );
     }
 
+    let mut views: Vec<Option<ContestView<'_>>> = Vec::with_capacity(def.contests().len());
     for contest in def.contests() {
         let cid = contest.id.as_str();
         let c = seg(cid);
         let Some(ci) = def.contest_index(cid) else {
+            views.push(None);
             continue;
         };
         // The feeds carry every unit row; the pages need the head and each unit's figures.
         let result = if site.feeds {
             let Some(mut cdoc) = tally.contest_document(cid, pos) else {
+                views.push(None);
                 continue;
             };
             out.insert(
@@ -1879,6 +1917,7 @@ pub(crate) fn render(
                 Rendered::new("application/json", cdoc.to_bytes(), CacheClass::Short),
             );
             let Some(mut result) = cdoc.contests.pop() else {
+                views.push(None);
                 continue;
             };
             out.insert(
@@ -1893,6 +1932,7 @@ pub(crate) fn render(
             result
         } else {
             let Some(head) = tally.contest_head(ci) else {
+                views.push(None);
                 continue;
             };
             head
@@ -1977,80 +2017,138 @@ pub(crate) fn render(
             }
             out.insert(format!("/og/{e}/{c}.svg"), card);
         }
+        views.push(Some(cv));
+    }
 
-        // Every unit below (the single area root is the contest page itself), walked by
-        // index: a national election has hundreds of thousands of polling stations, and each
-        // page's digest needs only their figures, not a full result row.
-        let mut stack: Vec<usize> = area.iter().rev().copied().collect();
-        let mut buf = Vec::new();
-        while let Some(ui) = stack.pop() {
-            let kids = def.children(ui);
-            stack.extend(kids.iter().rev().copied().filter(|&k| ctx.has_page(k)));
-            let u = &def.units()[ui];
-            if Some(ui) == root || !ctx.has_page(ui) {
-                continue;
-            }
-            if max_depth.is_some_and(|d| depth_in_area(def, ci, ui) > d) {
-                continue;
-            }
-            let pre = PageNumbers {
-                own: cv.numbers_at(ui),
-                children: cv.children(kids.iter().copied()),
-            };
-            buf.clear();
-            pre.own.digest_bytes(&mut buf);
-            for (_, n) in &pre.children {
-                n.digest_bytes(&mut buf);
-            }
-            let said = json(&(
-                cv.result.status,
-                &cv.result.result_type,
-                tally.unit_result_type(ci, ui),
-            ));
-            let d = digest(&[ctx.status.as_bytes(), &said, &buf]);
-            if !changed(state, format!("u:{cid}:{}", u.id), d) {
-                continue;
-            }
-            let us = seg(&u.id);
-            for lang in &ctx.langs {
-                let l = lang.as_str();
-                let title = format!(
-                    "{}: {} – {} – {}",
-                    def.text(&contest.name, l),
-                    ctx.unit_name(&u.id, l),
-                    ctx.election_name(l),
-                    t(l, "site-title")
-                );
-                if let Some(body) = contest_body(&ctx, l, &cv, Some(&u.id), &pre, None, false) {
-                    let f = ctx.frame(
-                        l,
-                        title.clone(),
-                        format!("/{{lang}}/{e}/{c}/{us}/"),
-                        false,
-                        None,
-                    );
-                    out.insert(ctx.unit_path(l, cid, &u.id), html_page(&ctx, &f, &body));
-                }
-                if let Some(body) = contest_body(&ctx, l, &cv, Some(&u.id), &pre, None, true) {
-                    let f = ctx.frame(
-                        l,
-                        title,
-                        format!("/embed/{{lang}}/{e}/{c}/{us}/"),
-                        true,
-                        None,
-                    );
-                    out.insert(
-                        format!("/embed/{}/{e}/{c}/{us}/", seg(l)),
-                        html_page(&ctx, &f, &body),
-                    );
-                }
+    // The screen of the whole election, then every unit's pages, walked by index from the
+    // root: a national election has hundreds of thousands of polling stations, and each page's
+    // digest needs only their figures, not a full result row. A unit whose pages are made on
+    // demand is not entered: its descendants are on demand too.
+    let root = def.root();
+    let views: Vec<Option<&ContestView<'_>>> = views.iter().map(Option::as_ref).collect();
+    screen(&ctx, tally, &views, root, state, &mut out);
+    let mut stack: Vec<usize> = vec![root];
+    while let Some(ui) = stack.pop() {
+        stack.extend(
+            def.children(ui)
+                .iter()
+                .rev()
+                .copied()
+                .filter(|&k| ctx.in_bulk(k)),
+        );
+        if ui == root {
+            continue;
+        }
+        match max_depth {
+            None => unit_pages(&ctx, tally, &views, ui, true, state, &mut out),
+            Some(d) => {
+                // Only the contests in whose areas the unit is shallow enough; its screen
+                // (every contest held there) only when that is all of them.
+                let shallow: Vec<Option<&ContestView<'_>>> = views
+                    .iter()
+                    .map(|v| v.filter(|cv| depth_in_area(def, cv.ci, ui) <= d))
+                    .collect();
+                let whole = shallow
+                    .iter()
+                    .zip(&views)
+                    .all(|(a, b)| a.is_some() == b.is_some());
+                unit_pages(&ctx, tally, &shallow, ui, whole, state, &mut out);
             }
         }
     }
-    screens(&ctx, tally, state, &mut out);
     state.digests.insert("search".into(), [0; 32]);
-    navigation::ballots(&ctx, tally, state, max_depth, &mut out);
+    navigation::ballot(&ctx, tally, state, root, &mut out);
     out
+}
+
+/// Every page of unit `ui` (never the definition's root, whose pages are the overview and the
+/// contest pages): for each contest held there its page and embed, and its screen when it has
+/// areas below it. Each kind of per-unit page is made here and only here, so the bulk render
+/// (each unit in turn) and the on-demand render ([`Site::render_unit`]: one unit) make the
+/// same bytes. `views[ci]` is contest `ci` when the page is to be made.
+fn unit_pages(
+    ctx: &Ctx<'_>,
+    tally: &Tally,
+    views: &[Option<&ContestView<'_>>],
+    ui: usize,
+    with_screen: bool,
+    state: &mut RenderState,
+    out: &mut BTreeMap<String, Rendered>,
+) {
+    let def = ctx.def;
+    let e = seg(ctx.eid);
+    let kids = def.children(ui);
+    let u = &def.units()[ui];
+    let us = seg(&u.id);
+    let mut buf = Vec::new();
+    for cv in views.iter().flatten() {
+        let (contest, ci) = (cv.contest, cv.ci);
+        let cid = contest.id.as_str();
+        let c = seg(cid);
+        // The single area root is the contest page itself.
+        if Some(ui) == cv.root || !def.contest_held_in(ci, ui) {
+            continue;
+        }
+        let pre = PageNumbers {
+            own: cv.numbers_at(ui),
+            children: cv.children(kids.iter().copied()),
+        };
+        buf.clear();
+        pre.own.digest_bytes(&mut buf);
+        for (_, n) in &pre.children {
+            n.digest_bytes(&mut buf);
+        }
+        let said = json(&(
+            cv.result.status,
+            &cv.result.result_type,
+            tally.unit_result_type(ci, ui),
+        ));
+        let d = digest(&[ctx.status.as_bytes(), &said, &buf]);
+        if !changed(state, format!("u:{cid}:{}", u.id), d) {
+            continue;
+        }
+        for lang in &ctx.langs {
+            let l = lang.as_str();
+            let title = format!(
+                "{}: {} – {} – {}",
+                def.text(&contest.name, l),
+                ctx.unit_name(&u.id, l),
+                ctx.election_name(l),
+                t(l, "site-title")
+            );
+            if let Some(body) = contest_body(ctx, l, cv, Some(&u.id), &pre, None, false) {
+                let f = ctx.frame(
+                    l,
+                    title.clone(),
+                    format!("/{{lang}}/{e}/{c}/{us}/"),
+                    false,
+                    None,
+                );
+                out.insert(ctx.unit_path(l, cid, &u.id), html_page(ctx, &f, &body));
+            }
+            if let Some(body) = contest_body(ctx, l, cv, Some(&u.id), &pre, None, true) {
+                let f = ctx.frame(
+                    l,
+                    title,
+                    format!("/embed/{{lang}}/{e}/{c}/{us}/"),
+                    true,
+                    None,
+                );
+                out.insert(
+                    format!("/embed/{}/{e}/{c}/{us}/", seg(l)),
+                    html_page(ctx, &f, &body),
+                );
+            }
+        }
+    }
+    if with_screen && !kids.is_empty() {
+        screen(ctx, tally, views, ui, state, out);
+    }
+    // Its ballot (every contest held there) with the screen's rule: only once all of them are
+    // in this render.
+    if with_screen {
+        navigation::ballot(ctx, tally, state, ui, out);
+    }
 }
 
 /// One slide of a screen: a contest's figures at the screen's area and what they are.
@@ -2061,86 +2159,83 @@ struct Slide {
     result_type: Option<ResultTypeDoc>,
 }
 
-/// The screens (`/embed/<lang>/<election>/screen/` and one per area with areas below it): a
-/// TV or kiosk view that shows one contest at a time in large type, cycling and updating
-/// live (the live script; `?every=<seconds>` and `?contest=<id>,…` choose the pace and the
-/// contests), every contest held there listed one after the other without JavaScript.
-/// Chrome-less and frameable, as every embed.
-fn screens(
+/// The screen of unit `u` (`/embed/<lang>/<election>/screen/` for the root, else
+/// `…/screen/<unit>/` for each area with areas below it): a TV or kiosk view that shows one
+/// contest at a time in large type, cycling and updating live (the live script;
+/// `?every=<seconds>` and `?contest=<id>,…` choose the pace and the contests), every contest
+/// held there listed one after the other without JavaScript. Chrome-less and frameable, as
+/// every embed.
+fn screen(
     ctx: &Ctx<'_>,
     tally: &Tally,
+    views: &[Option<&ContestView<'_>>],
+    u: usize,
     state: &mut RenderState,
     out: &mut BTreeMap<String, Rendered>,
 ) {
     let def = ctx.def;
     let e = seg(ctx.eid);
     let root = def.root();
-    let mut units = vec![root];
-    units.extend(
-        (0..def.units().len())
-            .filter(|&u| u != root && !def.children(u).is_empty() && ctx.has_page(u)),
-    );
-    for u in units {
-        let mut slides = Vec::new();
-        for (ci, _) in def.contests().iter().enumerate() {
-            let area = def.contest_area(ci);
-            let Some(head) = tally.contest_head(ci) else {
-                continue;
-            };
-            if u == root || (area.len() == 1 && area[0] == u) {
-                slides.push(Slide {
-                    ci,
-                    numbers: Numbers::of_contest(&head),
-                    status: head.status,
-                    result_type: head.result_type,
-                });
-            } else if area.iter().any(|&a| def.is_within(u, a)) {
-                slides.push(Slide {
-                    ci,
-                    numbers: Numbers::of_unit(tally.unit_figures(ci, u)),
-                    status: head.status,
-                    result_type: tally.unit_result_type(ci, u).or(head.result_type),
-                });
-            }
+    let mut slides = Vec::new();
+    for cv in views.iter().flatten() {
+        let ci = cv.ci;
+        let area = def.contest_area(ci);
+        let head = &cv.result;
+        if u == root || (area.len() == 1 && area[0] == u) {
+            slides.push(Slide {
+                ci,
+                numbers: Numbers::of_contest(head),
+                status: head.status,
+                result_type: head.result_type.clone(),
+            });
+        } else if area.iter().any(|&a| def.is_within(u, a)) {
+            slides.push(Slide {
+                ci,
+                numbers: Numbers::of_unit(tally.unit_figures(ci, u)),
+                status: head.status,
+                result_type: tally
+                    .unit_result_type(ci, u)
+                    .or_else(|| head.result_type.clone()),
+            });
         }
-        if slides.is_empty() {
-            continue;
-        }
-        let mut buf = Vec::new();
-        for sl in &slides {
-            buf.extend_from_slice(&(sl.ci as u64).to_le_bytes());
-            sl.numbers.digest_bytes(&mut buf);
-            buf.extend_from_slice(&json(&(sl.status, &sl.result_type)));
-        }
-        let uid = &def.units()[u].id;
-        if !changed(state, format!("screen:{uid}"), digest(&[&buf])) {
-            continue;
-        }
-        let tail = if u == root {
-            String::new()
-        } else {
-            format!("{}/", seg(uid))
-        };
-        for lang in &ctx.langs {
-            let l = lang.as_str();
-            let place = ctx.unit_name_at(u, l);
-            let title = format!(
-                "{} – {place} – {}",
-                ctx.election_name(l),
-                t(l, "site-title")
-            );
-            let f = ctx.frame(
-                l,
-                title,
-                format!("/embed/{{lang}}/{e}/screen/{tail}"),
-                true,
-                None,
-            );
-            out.insert(
-                format!("/embed/{}/{e}/screen/{tail}", seg(l)),
-                html_page(ctx, &f, &screen_body(ctx, l, u, &slides)),
-            );
-        }
+    }
+    if slides.is_empty() {
+        return;
+    }
+    let mut buf = Vec::new();
+    for sl in &slides {
+        buf.extend_from_slice(&(sl.ci as u64).to_le_bytes());
+        sl.numbers.digest_bytes(&mut buf);
+        buf.extend_from_slice(&json(&(sl.status, &sl.result_type)));
+    }
+    let uid = &def.units()[u].id;
+    if !changed(state, format!("screen:{uid}"), digest(&[&buf])) {
+        return;
+    }
+    let tail = if u == root {
+        String::new()
+    } else {
+        format!("{}/", seg(uid))
+    };
+    for lang in &ctx.langs {
+        let l = lang.as_str();
+        let place = ctx.unit_name_at(u, l);
+        let title = format!(
+            "{} – {place} – {}",
+            ctx.election_name(l),
+            t(l, "site-title")
+        );
+        let f = ctx.frame(
+            l,
+            title,
+            format!("/embed/{{lang}}/{e}/screen/{tail}"),
+            true,
+            None,
+        );
+        out.insert(
+            format!("/embed/{}/{e}/screen/{tail}", seg(l)),
+            html_page(ctx, &f, &screen_body(ctx, l, u, &slides)),
+        );
     }
 }
 

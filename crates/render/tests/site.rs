@@ -100,37 +100,78 @@ fn without_feeds_the_pages_are_unchanged() {
     }
 }
 
-/// A national election's polling stations get no pages of their own (millions of them would
-/// not fit in memory); their parents list them without links to pages that do not exist.
+/// A national election's deep pages (counties and polling stations: millions of pages in all)
+/// are left out of the bulk render and made one unit at a time on demand, byte for byte the
+/// pages a bulk render makes; together they are exactly the bulk render's pages.
 #[test]
-fn without_leaf_pages_stations_are_rows_not_pages() {
+fn deep_pages_on_demand_are_the_bulk_pages_byte_for_byte() {
     let def = common::definition();
-    let all =
-        site()
-            .with_leaf_pages(false)
-            .render_all(&common::tally(&def, 5), &common::pos(7), &[]);
-    assert!(
-        all.contains_key("/en/demo/president/r1-c2/"),
-        "areas keep pages"
-    );
-    assert!(!all.contains_key("/en/demo/president/r2-c2-ps2/"));
-    assert!(!all.contains_key("/embed/mt/demo/referendum/r1-c1-ps1/"));
-    let area = text(&all["/en/demo/president/r1-c1/"]);
-    assert!(area.contains("r1-c1-ps1") || area.contains("PS 1") || area.contains("<tbody>"));
-    assert!(
-        !area.contains("href=\"/en/demo/president/r1-c1-ps1/\""),
-        "no link to a page that is not rendered"
-    );
-    for (path, r) in &all {
-        if r.content_type.starts_with("text/html") {
-            for leaf in ["r1-c1-ps1/", "r2-c2-ps2/"] {
-                assert!(
-                    !text(r).contains(&format!("/president/{leaf}\"")),
-                    "{path} links to {leaf}"
-                );
-            }
+    let tally = common::tally(&def, 5);
+    let history = [PublicationRecord {
+        tree_size: 4,
+        root_hash: "ab".repeat(32),
+        published_at: Some("2026-11-25T21:00:00Z".into()),
+        totals: BTreeMap::new(),
+    }];
+    let bulk = site().render_all(&tally, &common::pos(7), &history);
+    let lazy = site().with_pages_on_demand(true);
+    assert!(lazy.pages_on_demand() && !site().pages_on_demand());
+    let mut all = lazy.render_all(&tally, &common::pos(7), &history);
+    for p in ["/en/demo/", "/en/demo/president/", "/en/demo/president/r1/"] {
+        assert!(
+            all.contains_key(p),
+            "{p} is rendered with every publication"
+        );
+    }
+    for p in [
+        "/en/demo/president/r1-c2/",
+        "/en/demo/president/r2-c2-ps2/",
+        "/embed/mt/demo/referendum/r1-c1-ps1/",
+        "/embed/el/demo/screen/r2-c1/",
+    ] {
+        assert!(!all.contains_key(p), "{p} is made on demand");
+    }
+    let units = lazy.on_demand_units();
+    assert!(!units.is_empty());
+    for &u in &units {
+        for (path, page) in lazy.render_unit(&tally, &common::pos(7), &history, u, None) {
+            let want = bulk
+                .get(&path)
+                .unwrap_or_else(|| panic!("{path} is no page"));
+            assert_eq!(page.body, want.body, "{path} on demand differs");
+            assert!(all.insert(path.clone(), page).is_none(), "{path} twice");
         }
     }
+    assert_eq!(
+        all.keys().collect::<Vec<_>>(),
+        bulk.keys().collect::<Vec<_>>()
+    );
+    // Asked in one language, only that language's pages are made.
+    let ps = def.unit_index("r2-c2-ps2").unwrap();
+    let el = lazy.render_unit(&tally, &common::pos(7), &history, ps, Some("el"));
+    assert!(
+        !el.is_empty() && el.keys().all(|p| p.contains("/el/")),
+        "{el:?}"
+    );
+    // The pages of a unit are found from their paths.
+    assert_eq!(
+        lazy.on_demand_page("/en/demo/president/r2-c2-ps2/"),
+        Some((ps, "en".to_string()))
+    );
+    assert_eq!(
+        lazy.on_demand_page("/embed/el/demo/screen/r2-c1/"),
+        Some((def.unit_index("r2-c1").unwrap(), "el".to_string()))
+    );
+    for not in [
+        "/en/demo/president/r1/",
+        "/en/other/president/r2-c2-ps2/",
+        "/xx/demo/president/r2-c2-ps2/",
+        "/en/demo/president/nowhere/",
+        "/en/demo/president/r2-c2-ps2",
+    ] {
+        assert_eq!(lazy.on_demand_page(not), None, "{not}");
+    }
+    assert_eq!(site().on_demand_page("/en/demo/president/r2-c2-ps2/"), None);
 }
 
 #[test]

@@ -133,7 +133,7 @@ pub(crate) async fn submit_batch(
                 } else {
                     accepted += 1;
                 }
-                json!({"status": "accepted", "receipt": receipt})
+                Item::Accepted(receipt)
             }
             Ok(Outcome::Held { id, reasons }) => {
                 held += 1;
@@ -141,23 +141,25 @@ pub(crate) async fn submit_batch(
                     .iter()
                     .map(|r| json!({"field": r.field, "why": r.why}))
                     .collect();
-                json!({"status": "held", "held": {"id": id, "reasons": reasons,
-                    "message": "held for review by an official: the counts look implausible"}})
+                Item::Other(json!({"status": "held", "held": {"id": id, "reasons": reasons,
+                    "message": "held for review by an official: the counts look implausible"}}))
             }
             // Only a store failure (holding a statement) gets here: the process stops on a
             // failed append before answering anything.
-            Err(SubmitError::Rejected(r)) => json!({"status": "refused", "error": reject_json(&r)}),
+            Err(SubmitError::Rejected(r)) => {
+                Item::Other(json!({"status": "refused", "error": reject_json(&r)}))
+            }
             // Held, but not stored: its key already has the most held submissions one key may
             // have waiting. The rest of the batch stands (holding is not refusal).
-            Err(SubmitError::TooManyHeld { pending }) => json!({"status": "refused", "error": {
+            Err(SubmitError::TooManyHeld { pending }) => Item::Other(json!({"status": "refused", "error": {
                 "code": "too_many_held",
                 "message": format!(
                     "held for review, but not stored: the signing key already has {pending} submissions held, the most one key may have waiting ({})",
                     skytale_store::MAX_HELD_PER_KEY
                 ),
-            }}),
+            }})),
             Err(SubmitError::Busy) | Err(SubmitError::Unavailable(_)) => {
-                json!({"status": "unavailable"})
+                Item::Other(json!({"status": "unavailable"}))
             }
         });
     }
@@ -168,12 +170,47 @@ pub(crate) async fn submit_batch(
     };
     Ok((
         status,
-        axum::Json(json!({
-            "election": rt.id, "accepted": accepted, "duplicates": duplicates, "held": held,
-            "results": results,
-        })),
+        axum::Json(Answer {
+            election: &rt.id,
+            accepted,
+            duplicates,
+            held,
+            results,
+        }),
     )
         .into_response())
+}
+
+/// The answer to a batch that was sequenced.
+#[derive(serde::Serialize)]
+struct Answer<'a> {
+    election: &'a str,
+    accepted: usize,
+    duplicates: usize,
+    held: usize,
+    results: Vec<Item>,
+}
+
+/// One statement's outcome: receipts (nearly all of them) are written straight from the
+/// receipt, not built as a JSON tree first.
+enum Item {
+    Accepted(crate::runtime::Receipt),
+    Other(serde_json::Value),
+}
+
+impl serde::Serialize for Item {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        match self {
+            Item::Accepted(receipt) => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("status", "accepted")?;
+                m.serialize_entry("receipt", receipt)?;
+                m.end()
+            }
+            Item::Other(v) => v.serialize(s),
+        }
+    }
 }
 
 /// Batches carry results and CVR batches only (see `runtime::batch`).

@@ -59,6 +59,8 @@ pub struct AppState {
     pub(crate) gate: Arc<limits::Gate>,
     /// Webhooks and the fediverse: subscriptions, events and deliveries (see [`push`]).
     pub push: Arc<push::Push>,
+    /// The pages rendered on demand, kept within [`Limits::page_cache`] bytes.
+    pub pages: Arc<site::PageCache>,
     /// Forged artefacts for the verifier's tests (see [`faults`]).
     #[cfg(feature = "fault-injection")]
     pub faults: faults::Faults,
@@ -116,6 +118,7 @@ impl AppState {
             auth: Arc::new(auth::Auth::new()),
             gate: Arc::new(limits::Gate::new(Limits::default())),
             push: Arc::new(push::Push::open(data_dir, push::PushSettings::default())?),
+            pages: Arc::new(site::PageCache::new(Limits::default().page_cache)),
             #[cfg(feature = "fault-injection")]
             faults: faults::Faults::default(),
         };
@@ -151,6 +154,7 @@ impl AppState {
 
     /// The same state with other budgets for the HTTP edge (`skytale serve`'s settings).
     pub fn with_limits(mut self, limits: Limits) -> AppState {
+        self.pages = Arc::new(site::PageCache::new(limits.page_cache));
         self.gate = Arc::new(limits::Gate::new(limits));
         self
     }

@@ -72,6 +72,9 @@ pub struct Limits {
     /// Submissions in the server's hands (being verified, queued for or in the sequencer)
     /// at most; one more is answered 503 with `Retry-After`.
     pub submission_queue: usize,
+    /// Bytes of pages rendered on demand kept for the next reader (a national election's
+    /// county and station pages; see `site::on_demand`), for all elections together.
+    pub page_cache: usize,
 }
 
 impl Default for Limits {
@@ -90,6 +93,7 @@ impl Default for Limits {
                 burst: 1000,
             },
             submission_queue: 4096,
+            page_cache: 64 << 20,
         }
     }
 }

@@ -16,6 +16,9 @@
 //! | `skytale_publish_render_seconds` | histogram | |
 //! | `skytale_site_pages_rendered_total` | counter | `election`, `render` (`public`, `staged`) |
 //! | `skytale_site_staged_size` | gauge | `election` (the log size of the last staged render; 0 until the first) |
+//! | `skytale_site_pages_on_demand_total` | counter | `election` (pages rendered on request, not found in the cache) |
+//! | `skytale_site_page_cache_bytes` | gauge | (bytes of the on-demand pages kept, at most the bound) |
+//! | `skytale_site_page_cache_pages` | gauge | |
 //! | `skytale_http_requests_total` | counter | `class` (see [`crate::headers::Class`]), `status` |
 //! | `skytale_http_connections_open` | gauge | |
 //! | `skytale_http_connections_total` | counter | |
@@ -162,6 +165,18 @@ pub(crate) fn site_rendered(election: &str, files: usize, staged_size: Option<u6
     if let Some(size) = staged_size {
         gauge!("skytale_site_staged_size", "election" => election.to_string()).set(size as f64);
     }
+}
+
+/// Pages of an election rendered on request (a cache miss; see `site::on_demand`).
+pub(crate) fn pages_on_demand(election: &str, pages: usize) {
+    counter!("skytale_site_pages_on_demand_total", "election" => election.to_string())
+        .increment(pages as u64);
+}
+
+/// What the cache of on-demand pages holds after a change.
+pub(crate) fn page_cache(bytes: usize, pages: usize) {
+    gauge!("skytale_site_page_cache_bytes").set(bytes as f64);
+    gauge!("skytale_site_page_cache_pages").set(pages as f64);
 }
 
 /// The site thread of an election under `approval` starts: nothing is staged yet (a gauge

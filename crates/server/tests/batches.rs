@@ -212,3 +212,80 @@ async fn a_batch_goes_in_whole_or_not_at_all() {
     );
     srv.shutdown().await;
 }
+
+/// Batches that reach the sequencer together share one commit, but each is still admitted
+/// whole or not at all, as if it came alone after the ones before it: of two batches that
+/// report one station's version 1 with other figures, one goes in whole and the other not at
+/// all, whatever the order they arrive in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_that_arrive_together_are_each_all_or_none() {
+    let tmp = tempfile::tempdir().unwrap();
+    let k = kit::keys();
+    let log_key = create(tmp.path(), &k);
+    let srv = start(tmp.path()).await;
+    let b = srv.base.clone();
+    let north = |unit: &str, version: u64, alice: u64| {
+        kit::sign(
+            &k.north,
+            &kit::results_json(unit, version, &kit::mayor(alice, 200, alice + 210)),
+        )
+    };
+    let south = |unit: &str, version: u64, alice: u64| {
+        kit::sign(
+            &k.south,
+            &kit::results_json(unit, version, &kit::mayor(alice, 200, alice + 210)),
+        )
+    };
+    let mut batches = vec![
+        // Two batches that cannot both go in: n1's version 1 with other figures.
+        vec![north("n1", 1, 300), south("s1", 1, 300)],
+        vec![north("n1", 1, 301), south("s2", 1, 300)],
+    ];
+    // And many that all can (each unit's versions in one batch, so their order is theirs).
+    for v in 0..12u64 {
+        batches.push(vec![
+            north("n2", 2 * v + 1, 100 + v),
+            north("n2", 2 * v + 2, 100 + v),
+        ]);
+    }
+    let answers = futures_util::future::join_all(
+        batches
+            .iter()
+            .map(|notes| post_batch(&b, notes))
+            .collect::<Vec<_>>(),
+    )
+    .await;
+    let mut appended = 0;
+    let mut conflict = Vec::new();
+    for (i, (status, body)) in answers.iter().enumerate() {
+        match status {
+            201 => {
+                let results = body["results"].as_array().unwrap();
+                assert_eq!(results.len(), batches[i].len(), "{body}");
+                assert!(results.iter().all(|r| r["status"] == "accepted"), "{body}");
+                appended += results.len() as u64;
+                if i < 2 {
+                    conflict.push(i);
+                }
+            }
+            422 | 409 | 400 => {
+                assert!(i >= 2 || body["refused"].is_array(), "{body}");
+                if i >= 2 {
+                    // A later version of n2 may arrive before an earlier one: refused whole.
+                    assert!(body["refused"].is_array(), "{body}");
+                }
+            }
+            s => panic!("batch {i}: {s} {body}"),
+        }
+    }
+    assert_eq!(
+        conflict.len(),
+        1,
+        "exactly one of the two conflicting batches went in"
+    );
+    assert_eq!(
+        log_size(&b, &log_key).await,
+        1 + appended,
+        "every batch whole or not at all"
+    );
+}

@@ -35,6 +35,8 @@ struct SiteWalk {
     digests: HashMap<String, [u8; 32]>,
     /// The bodies rendered at the current snapshot (the ones that changed).
     fresh: BTreeMap<String, Vec<u8>>,
+    /// The pages rendered on demand at the current snapshot, by unit and language.
+    on_demand: HashMap<(usize, String), BTreeMap<String, Vec<u8>>>,
     at: Option<u64>,
 }
 
@@ -59,7 +61,26 @@ impl SiteWalk {
                 (p, r.body)
             })
             .collect();
+        self.on_demand.clear();
         self.at = Some(view.pos.tree_size);
+    }
+
+    /// The expected body of `path` when it is a page the server renders on demand (not in the
+    /// bulk render): that unit's pages rendered at the current snapshot, once per unit and
+    /// language. `None` when it is no such page.
+    fn on_demand_body(&mut self, view: &View<'_>, path: &str) -> Option<Option<&Vec<u8>>> {
+        let site = self.site.as_ref()?;
+        let (unit, lang) = site.on_demand_page(path)?;
+        let pages = self
+            .on_demand
+            .entry((unit, lang))
+            .or_insert_with_key(|(unit, lang)| {
+                site.render_unit(view.tally, &view.pos, &view.history, *unit, Some(lang))
+                    .into_iter()
+                    .map(|(p, r)| (p, r.body))
+                    .collect()
+            });
+        Some(pages.get(path))
     }
 
     /// The expected body of `path` at the current snapshot, rendering the whole site again
@@ -121,6 +142,7 @@ pub fn compare(
         state: RenderState::new(),
         digests: HashMap::new(),
         fresh: BTreeMap::new(),
+        on_demand: HashMap::new(),
         at: None,
     };
     for (n, group) in by_size {
@@ -168,13 +190,13 @@ pub fn compare(
                 }
             }
             out.bodies += 1;
-            check_one(a, &view, &walk, step);
+            check_one(a, &view, &mut walk, step);
         }
     }
     out
 }
 
-fn check_one(a: &Artefact, view: &View<'_>, walk: &SiteWalk, step: &mut Step) {
+fn check_one(a: &Artefact, view: &View<'_>, walk: &mut SiteWalk, step: &mut Step) {
     let got = a.body();
     let n = view.pos.tree_size;
     match &a.kind {
@@ -222,6 +244,22 @@ fn check_one(a: &Artefact, view: &View<'_>, walk: &SiteWalk, step: &mut Step) {
         Kind::Asset(_) => {}
         Kind::Page(path) => {
             let want: Option<[u8; 32]> = walk.digests.get(path).copied();
+            if want.is_none() {
+                if let Some(expected) = walk.on_demand_body(view, path) {
+                    match expected {
+                        Some(e) if *e == got => {}
+                        Some(e) => {
+                            crate::checks::pages::report_difference(&a.location, &got, e, n, step)
+                        }
+                        None => step.fail(Failure::new(
+                            "page_unknown",
+                            a.location.clone(),
+                            "the site of this election has no such file",
+                        )),
+                    }
+                    return;
+                }
+            }
             let Some(want) = want else {
                 return step.fail(Failure::new(
                     "page_unknown",

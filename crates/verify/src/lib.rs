@@ -81,6 +81,9 @@ pub struct Options {
     /// Compare only this many files of the site, chosen at random (default: every one). The
     /// verdict then says it was a sample.
     pub sample: Option<usize>,
+    /// Compare only these files of the site (URL paths, such as one polling station's page)
+    /// instead of every one (or a sample). The verdict then says so.
+    pub pages: Vec<String>,
 }
 
 /// What step 1 established, reused by the monitor.
@@ -270,11 +273,13 @@ pub async fn verify(opts: &Options) -> Report {
         return finish(report);
     };
     let site = site_of(def.clone());
-    let site_paths = site
-        .as_ref()
-        .map(checks::pages::site_paths)
-        .unwrap_or_default();
+    let site_paths = match (&site, opts.pages.is_empty()) {
+        (Some(site), true) => checks::pages::site_paths(site),
+        (_, false) => opts.pages.clone(),
+        (None, true) => Vec::new(),
+    };
     let (kinds, sampled) = artefact_kinds(&def, &site_paths, opts.sample, &source);
+    let sampled = sampled || !opts.pages.is_empty();
     let mut s5 = Step::new(5, NAMES[4]);
     let collected = artefacts::collect(&source, &id, kinds, None, &mut s5).await;
     let approval = def.definition().publication.mode == skytale_model::PublicationMode::Approval;
@@ -410,6 +415,12 @@ pub async fn verify(opts: &Options) -> Report {
     );
     s5.summary = artefacts_summary(&collected, &compared);
     report.sample = left_out(&collected, sampled, site_paths.len());
+    if !opts.pages.is_empty() && collected.first_unreadable.is_none() {
+        report.sample = Some(format!(
+            "only the {} site files named with --page were compared (run without it to compare every one)",
+            collected.pages_read
+        ));
+    }
     report.steps.push(s5);
 
     // Step 6: consistency with the last run.

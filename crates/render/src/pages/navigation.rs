@@ -106,7 +106,7 @@ pub(crate) fn group_toc(
     h
 }
 
-/// Units listed in the index: every unit with pages, or only those with places below them when
+/// Units listed in the index: every unit (each has pages, made in bulk or on demand), or only those with places below them when
 /// that would be more than [`MAX_INDEXED_PLACES`] (a station is then found from its county).
 pub const MAX_INDEXED_PLACES: usize = 3_000;
 
@@ -116,9 +116,7 @@ fn indexed_units(ctx: &Ctx<'_>) -> Vec<usize> {
     let mut all = Vec::new();
     let mut stack = vec![def.root()];
     while let Some(u) = stack.pop() {
-        if ctx.has_page(u) {
-            all.push(u);
-        }
+        all.push(u);
         stack.extend(def.children(u).iter().rev().copied());
     }
     if all.len() <= MAX_INDEXED_PLACES {
@@ -234,61 +232,53 @@ pub(crate) fn slides_at(def: &ValidDefinition, tally: &Tally, u: usize) -> Vec<S
     slides
 }
 
-/// Every place's ballot page (`/<lang>/<election>/ballot/<unit>/`), rendered when its
-/// contests' figures there changed. Places without pages of their own (the polling stations
-/// of a very large election) have none, as for contest pages.
-pub(crate) fn ballots(
+/// A place's ballot page (`/<lang>/<election>/ballot/<unit>/`), rendered when its contests'
+/// figures there changed. Made with the place's other pages (`unit_pages`, and for the root by
+/// `render`), so a place whose pages are made on demand gets its ballot page on demand too.
+pub(crate) fn ballot(
     ctx: &Ctx<'_>,
     tally: &Tally,
     state: &mut RenderState,
-    max_depth: Option<usize>,
+    u: usize,
     out: &mut std::collections::BTreeMap<String, Rendered>,
 ) {
     let def = ctx.def;
     let e = seg(ctx.eid);
-    let root = def.root();
     let mut buf = Vec::new();
-    for u in (0..def.units().len()).filter(|&u| ctx.has_page(u)) {
-        // A shallow render leaves deep places for the next one (their digests unrecorded).
-        if max_depth.is_some_and(|d| depth_of(def, u, root) > d) {
-            continue;
-        }
-        let slides = slides_at(def, tally, u);
-        buf.clear();
-        for sl in &slides {
-            buf.extend_from_slice(&(sl.ci as u64).to_le_bytes());
-            sl.numbers.digest_bytes(&mut buf);
-            buf.extend_from_slice(&json(&(sl.status, &sl.result_type)));
-        }
-        let uid = &def.units()[u].id;
-        if !changed(
-            state,
-            format!("b:{uid}"),
-            digest(&[ctx.status.as_bytes(), &buf]),
-        ) {
-            continue;
-        }
-        for lang in &ctx.langs {
-            let l = lang.as_str();
-            let place = ctx.unit_name_at(u, l);
-            let title = format!(
-                "{} – {} – {}",
-                crate::i18n::messages().get(l, "ballot-title", &[("place", place)]),
-                ctx.election_name(l),
-                t(l, "site-title")
-            );
-            let f = ctx.frame(
-                l,
-                title,
-                format!("/{{lang}}/{e}/ballot/{}/", seg(uid)),
-                false,
-                None,
-            );
-            out.insert(
-                ballot_path(ctx, l, uid),
-                super::html_page(ctx, &f, &ballot_body(ctx, l, u, &slides)),
-            );
-        }
+    let slides = slides_at(def, tally, u);
+    for sl in &slides {
+        buf.extend_from_slice(&(sl.ci as u64).to_le_bytes());
+        sl.numbers.digest_bytes(&mut buf);
+        buf.extend_from_slice(&json(&(sl.status, &sl.result_type)));
+    }
+    let uid = &def.units()[u].id;
+    if !changed(
+        state,
+        format!("b:{uid}"),
+        digest(&[ctx.status.as_bytes(), &buf]),
+    ) {
+        return;
+    }
+    for lang in &ctx.langs {
+        let l = lang.as_str();
+        let place = ctx.unit_name_at(u, l);
+        let title = format!(
+            "{} – {} – {}",
+            crate::i18n::messages().get(l, "ballot-title", &[("place", place)]),
+            ctx.election_name(l),
+            t(l, "site-title")
+        );
+        let f = ctx.frame(
+            l,
+            title,
+            format!("/{{lang}}/{e}/ballot/{}/", seg(uid)),
+            false,
+            None,
+        );
+        out.insert(
+            ballot_path(ctx, l, uid),
+            super::html_page(ctx, &f, &ballot_body(ctx, l, u, &slides)),
+        );
     }
 }
 
@@ -331,12 +321,7 @@ fn ballot_body(ctx: &Ctx<'_>, lang: &str, u: usize, slides: &[Slide]) -> String 
         "<h1>{}</h1>",
         esc(&crate::i18n::messages().get(lang, "ballot-title", &[("place", place)]))
     );
-    let kids: Vec<usize> = def
-        .children(u)
-        .iter()
-        .copied()
-        .filter(|&k| ctx.has_page(k))
-        .collect();
+    let kids: Vec<usize> = def.children(u).to_vec();
     if !kids.is_empty() {
         let _ = write!(
             b,

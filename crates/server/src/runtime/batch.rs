@@ -1,12 +1,15 @@
 //! A batch of statements admitted all or none: a whole results file goes into the log, or
 //! nothing of it does.
 //!
-//! The sequencer first checks every statement of the batch in order against a scratch copy of
-//! its ledger (each accepted one committed to the copy, so a later statement sees the earlier
-//! ones, as it will in the log). If any is refused, nothing is appended and the answer names
+//! The sequencer first checks every statement of the batch in order against its ledger (each
+//! accepted one committed undoably, so a later statement sees the earlier ones, as it will in
+//! the log; all of it undone afterwards). If any is refused, nothing is appended and the answer names
 //! each refused statement; otherwise the batch is sequenced as one ordinary sequencer batch:
 //! the same admission in the same order, so the same outcome, with its entries and checkpoint
-//! written in one transaction before any receipt. Held (implausible) statements are not
+//! written in one transaction before any receipt. Batches that waited for the sequencer
+//! together are checked one after the other (each seeing those before it) and the ones that
+//! passed share that transaction and checkpoint: a county's file costs the disk no sync of
+//! its own when others came with it. Held (implausible) statements are not
 //! refusals: they are held, as when sent alone, and the rest of the batch is appended. A
 //! statement already in the log (byte for byte, or a retry that differs only in its time) is
 //! answered with its entry's receipt, flagged `duplicate`, so a retried batch gets the receipts
@@ -18,14 +21,13 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use skytale_model::{Ledger, Rejection, VerifiedNote};
+use skytale_model::{Ledger, Rejection, Undo, VerifiedNote};
 use skytale_tlog::leaf_hash;
 use tokio::sync::oneshot;
 
 use super::{entry_at, ElectionRuntime, Job, LogView, Outcome, Sequencer, SubmitError, Work};
 
-/// Most statements in one batch: a county's precinct file, with room. Checking a batch costs a
-/// copy of the ledger (its per-unit versions), so a batch is not free; a larger file goes in
+/// Most statements in one batch: a county's precinct file, with room. A larger file goes in
 /// several batches, each all or none.
 pub const MAX_BATCH_STATEMENTS: usize = 10_000;
 
@@ -43,6 +45,13 @@ pub enum BatchError {
 pub(super) struct BatchJob {
     items: Vec<(Arc<[u8]>, VerifiedNote)>,
     reply: oneshot::Sender<Result<Vec<Result<Outcome, SubmitError>>, BatchError>>,
+}
+
+impl BatchJob {
+    /// Statements in the batch.
+    pub(super) fn len(&self) -> usize {
+        self.items.len()
+    }
 }
 
 impl ElectionRuntime {
@@ -70,82 +79,136 @@ impl ElectionRuntime {
 }
 
 impl Sequencer {
-    /// Checks the whole batch on a scratch ledger; sequences it only if nothing is refused.
-    pub(super) fn process_all_or_none(&mut self, job: BatchJob) {
-        let refused = {
+    /// Batches that waited together: each is checked all or none in arrival order on the
+    /// ledger itself (seeing the batches before it as if they were sequenced), then every batch
+    /// that passed is sequenced as one sequencer batch: one transaction, one checkpoint and
+    /// one kept checkpoint for them all, then the receipts. The outcome of each batch is the
+    /// one it would have had alone after the ones before it; the disk syncs are shared.
+    pub(super) fn process_batches(&mut self, batches: Vec<BatchJob>) {
+        let mut passed = Vec::with_capacity(batches.len());
+        {
             let log = self.rt.log.read().unwrap_or_else(|p| p.into_inner());
-            check_all(&self.ledger, &log, &job.items)
-        };
-        if !refused.is_empty() {
-            let _ = job.reply.send(Err(BatchError::Refused(refused)));
+            let mut check = Check::default();
+            for job in batches {
+                let mark = check.mark();
+                let refused = check.all(&mut self.ledger, &log, &job.items);
+                if refused.is_empty() {
+                    passed.push(job);
+                } else {
+                    check.back_to(&mut self.ledger, mark);
+                    let _ = job.reply.send(Err(BatchError::Refused(refused)));
+                }
+            }
+            check.back_to(&mut self.ledger, CheckMark::default());
+        }
+        if passed.is_empty() {
             return;
         }
-        let (jobs, answers): (Vec<Job>, Vec<_>) = job
-            .items
-            .into_iter()
-            .map(|(bytes, verified)| {
+        let mut jobs = Vec::new();
+        let mut waiting = Vec::with_capacity(passed.len());
+        for job in passed {
+            let mut answers = Vec::with_capacity(job.items.len());
+            for (bytes, verified) in job.items {
                 let (reply, rx) = oneshot::channel();
-                (
-                    Job {
-                        bytes,
-                        verified,
-                        reply,
-                    },
-                    rx,
-                )
-            })
-            .unzip();
+                jobs.push(Job {
+                    bytes,
+                    verified,
+                    reply,
+                });
+                answers.push(rx);
+            }
+            waiting.push((job.reply, answers));
+        }
         // One sequencer batch: one transaction and one checkpoint, answered after both.
         self.process(jobs);
-        let outcomes = answers
-            .into_iter()
-            .map(|mut rx| {
-                rx.try_recv().unwrap_or_else(|_| {
-                    Err(SubmitError::Unavailable(
-                        "the sequencer gave no answer".into(),
-                    ))
+        for (reply, answers) in waiting {
+            let outcomes = answers
+                .into_iter()
+                .map(|mut rx| {
+                    rx.try_recv().unwrap_or_else(|_| {
+                        Err(SubmitError::Unavailable(
+                            "the sequencer gave no answer".into(),
+                        ))
+                    })
                 })
-            })
-            .collect();
-        let _ = job.reply.send(Ok(outcomes));
+                .collect();
+            let _ = reply.send(Ok(outcomes));
+        }
     }
 }
 
-/// Every statement of `items` refused by the ledger, in order, as the sequencer would decide
-/// them one after the other (duplicates and retries answered, held ones not committed). The
-/// ledger is copied only once a statement is accepted and another follows it.
-fn check_all(
-    ledger: &Ledger,
-    log: &LogView,
-    items: &[(Arc<[u8]>, VerifiedNote)],
-) -> Vec<(usize, Rejection)> {
-    let mut scratch: Option<Ledger> = None;
-    let mut fresh: Vec<Arc<[u8]>> = Vec::new();
-    let mut seen = HashSet::new();
-    let mut refused = Vec::new();
-    for (i, (bytes, verified)) in items.iter().enumerate() {
-        let leaf = leaf_hash(bytes);
-        if log.leaf_index.contains_key(&leaf) || !seen.insert(leaf) {
-            continue;
+/// Statements checked so far in a group of batches, as the sequencer would decide them one
+/// after the other: what the accepted ones committed to the ledger (to be undone), their
+/// entries (a retry of one is answered with it) and every leaf seen (a note sent twice is
+/// appended once).
+#[derive(Default)]
+struct Check {
+    undo: Undo,
+    fresh: Vec<Arc<[u8]>>,
+    seen: HashSet<[u8; 32]>,
+    seen_order: Vec<[u8; 32]>,
+}
+
+/// How far a [`Check`] had got.
+#[derive(Clone, Copy, Default)]
+struct CheckMark {
+    undo: usize,
+    fresh: usize,
+    seen: usize,
+}
+
+impl Check {
+    fn mark(&self) -> CheckMark {
+        CheckMark {
+            undo: self.undo.mark(),
+            fresh: self.fresh.len(),
+            seen: self.seen_order.len(),
         }
-        let admitted = {
-            let l = scratch.as_ref().unwrap_or(ledger);
-            if l.retry_of(verified, &|k| entry_at(log, &fresh, k))
+    }
+
+    /// Undoes everything checked after `mark`.
+    fn back_to(&mut self, ledger: &mut Ledger, mark: CheckMark) {
+        ledger.undo_to(&mut self.undo, mark.undo);
+        self.fresh.truncate(mark.fresh);
+        for leaf in self.seen_order.drain(mark.seen..) {
+            self.seen.remove(&leaf);
+        }
+    }
+
+    /// Every statement of `items` refused, in order (duplicates and retries answered, held
+    /// ones not committed); each accepted one is committed to `ledger`, undoably, so that the
+    /// next sees it.
+    fn all(
+        &mut self,
+        ledger: &mut Ledger,
+        log: &LogView,
+        items: &[(Arc<[u8]>, VerifiedNote)],
+    ) -> Vec<(usize, Rejection)> {
+        let mut refused = Vec::new();
+        for (i, (bytes, verified)) in items.iter().enumerate() {
+            let leaf = leaf_hash(bytes);
+            if log.leaf_index.contains_key(&leaf) || !self.seen.insert(leaf) {
+                continue;
+            }
+            self.seen_order.push(leaf);
+            let fresh = &self.fresh;
+            if ledger
+                .retry_of(verified, &|k| entry_at(log, fresh, k))
                 .is_some()
             {
                 continue;
             }
-            l.admit(verified.clone(), &|n| log.tree.root_at(n).ok())
-        };
-        match admitted {
-            Err(r) => refused.push((i, r)),
-            Ok(a) if !a.issues.is_empty() => {}
-            Ok(_) if i + 1 == items.len() => {}
-            Ok(a) => {
-                scratch.get_or_insert_with(|| ledger.clone()).commit(&a);
-                fresh.push(bytes.clone());
+            match ledger.admit(verified.clone(), &|n| log.tree.root_at(n).ok()) {
+                Err(r) => refused.push((i, r)),
+                Ok(a) if !a.issues.is_empty() => {}
+                Ok(a) => {
+                    // Batches carry results and CVR statements only, which can be undone.
+                    if ledger.commit_undoable(&a, &mut self.undo) {
+                        self.fresh.push(bytes.clone());
+                    }
+                }
             }
         }
+        refused
     }
-    refused
 }

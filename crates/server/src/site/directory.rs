@@ -11,6 +11,11 @@
 //! cannot read `Accept-Language`). The whole directory is one snapshot, which
 //! `api/v1/elections/<id>/snapshot` names.
 //!
+//! The pages a national election renders on demand (its county and station pages, millions
+//! of files) are rendered here unit by unit on every core with the renderer the server's
+//! on-demand answer uses, from the same snapshot's tally, compressed with the same functions,
+//! and written as they come: never all in memory.
+//!
 //! Atomicity: everything is written to a temporary directory beside the output, which then
 //! replaces it in one `rename` (on Linux an atomic exchange when it already exists), so a web
 //! server or CDN reading it never sees half a site.
@@ -23,12 +28,18 @@ use super::export::{export, ExportError, ExportedFile};
 use crate::AppState;
 
 /// What was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Published {
     /// Files written, compressed siblings not counted.
     pub files: usize,
     /// Bytes of those files.
     pub bytes: u64,
+    /// HTML pages among them (pages and embeds).
+    pub pages: usize,
+    /// Bytes of every file written, compressed siblings included.
+    pub bytes_with_siblings: u64,
+    /// Seconds the whole publication took (loading excluded, writing included).
+    pub seconds: f64,
     /// Tree size of the checkpoint written.
     pub tree_size: u64,
     /// The snapshot every artefact of the directory belongs to: its published size and root.
@@ -76,26 +87,108 @@ pub async fn publish_dir(
     id: &str,
     out: &Path,
 ) -> Result<Published, PublishError> {
+    let started = std::time::Instant::now();
     let files = export(state, id).await?;
     let rt = state
         .election(id)
         .ok_or_else(|| ExportError::UnknownElection(id.to_string()))?;
+    // The exported map's snapshot: its on-demand pages are rendered from the same tally.
+    let map = rt.site.current();
+    let on_demand = match (rt.site.renderer(), map.source()) {
+        (Some(site), Some(source)) if site.pages_on_demand() => Some((site, source.clone())),
+        _ => None,
+    };
     let tree_size = rt.log.read().unwrap_or_else(|p| p.into_inner()).size;
     let snap = rt.publisher.current();
     let snapshot = (snap.pos.tree_size, snap.pos.root_hash.clone());
     let default_language = rt.definition.definition().default_language.clone();
     let out = out.to_path_buf();
     let id = id.to_string();
-    tokio::task::spawn_blocking(move || {
-        write_site(&out, &files, &id, &default_language, tree_size, &snapshot)
+    let mut report = tokio::task::spawn_blocking(move || {
+        write_site(
+            &out,
+            &files,
+            on_demand.as_ref(),
+            &id,
+            &default_language,
+            tree_size,
+            &snapshot,
+        )
     })
     .await
-    .map_err(|e| PublishError::Path(format!("the writer stopped: {e}")))?
+    .map_err(|e| PublishError::Path(format!("the writer stopped: {e}")))??;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// A file of the directory written with its compressed siblings; returns what it added to the
+/// report (files, bytes, pages, bytes with siblings).
+fn write_with_siblings(
+    path: &Path,
+    content_type: &str,
+    body: &[u8],
+    gzip: Option<&[u8]>,
+    br: Option<&[u8]>,
+) -> Result<(usize, u64, usize, u64), PublishError> {
+    write_file(path, body)?;
+    let mut all = body.len() as u64;
+    if compressible(content_type) && body.len() >= MIN_COMPRESS {
+        let gz = gzip.map_or_else(|| skytale_render::gzip(body), <[u8]>::to_vec);
+        let br = br.map_or_else(|| skytale_render::brotli(body), <[u8]>::to_vec);
+        write_file(&sibling(path, "gz"), &gz)?;
+        write_file(&sibling(path, "br"), &br)?;
+        all += (gz.len() + br.len()) as u64;
+    }
+    let page = usize::from(content_type.starts_with("text/html"));
+    Ok((1, body.len() as u64, page, all))
+}
+
+/// Every page rendered on demand, unit by unit on every core, written under `tmp`.
+fn write_on_demand(
+    tmp: &Path,
+    site: &skytale_render::Site,
+    source: &crate::publisher::Shared,
+    folders: &HashSet<String>,
+    report: &mut Published,
+) -> Result<(), PublishError> {
+    use rayon::prelude::*;
+    let units = site.on_demand_units();
+    let sums = units
+        .par_iter()
+        .map(|&u| {
+            let mut sum = (0usize, 0u64, 0usize, 0u64);
+            let pages = site.render_unit(&source.tally, &source.pos, &source.history, u, None);
+            for (url, r) in pages {
+                let rel = file_for(&url, r.content_type, folders)?;
+                let add = write_with_siblings(
+                    &tmp.join(rel),
+                    r.content_type,
+                    &r.body,
+                    r.gzip.as_deref(),
+                    r.br.as_deref(),
+                )?;
+                sum = (sum.0 + add.0, sum.1 + add.1, sum.2 + add.2, sum.3 + add.3);
+            }
+            Ok::<_, PublishError>(sum)
+        })
+        .try_reduce(
+            || (0, 0, 0, 0),
+            |a, b| Ok((a.0 + b.0, a.1 + b.1, a.2 + b.2, a.3 + b.3)),
+        )?;
+    report.files += sums.0;
+    report.bytes += sums.1;
+    report.pages += sums.2;
+    report.bytes_with_siblings += sums.3;
+    Ok(())
 }
 
 fn write_site(
     out: &Path,
     files: &[ExportedFile],
+    on_demand: Option<&(
+        std::sync::Arc<skytale_render::Site>,
+        crate::publisher::Shared,
+    )>,
     election: &str,
     default_language: &str,
     tree_size: u64,
@@ -120,27 +213,29 @@ fn write_site(
         let mut report = Published {
             files: 0,
             bytes: 0,
+            pages: 0,
+            bytes_with_siblings: 0,
+            seconds: 0.0,
             tree_size,
             snapshot: snapshot.0,
             snapshot_root: snapshot.1.clone(),
         };
         for f in files {
             let rel = file_for(&f.path, &f.content_type, &folders)?;
-            let path = tmp.join(&rel);
-            write_file(&path, &f.body)?;
-            report.files += 1;
-            report.bytes += f.body.len() as u64;
-            if compressible(&f.content_type) && f.body.len() >= MIN_COMPRESS {
-                let gz = f
-                    .gzip
-                    .clone()
-                    .unwrap_or_else(|| skytale_render::gzip(&f.body).into());
-                let br =
-                    f.br.clone()
-                        .unwrap_or_else(|| skytale_render::brotli(&f.body).into());
-                write_file(&sibling(&path, "gz"), &gz)?;
-                write_file(&sibling(&path, "br"), &br)?;
-            }
+            let add = write_with_siblings(
+                &tmp.join(&rel),
+                &f.content_type,
+                &f.body,
+                f.gzip.as_deref(),
+                f.br.as_deref(),
+            )?;
+            report.files += add.0;
+            report.bytes += add.1;
+            report.pages += add.2;
+            report.bytes_with_siblings += add.3;
+        }
+        if let Some((site, source)) = on_demand {
+            write_on_demand(&tmp, site, source, &folders, &mut report)?;
         }
         // `/<id>/`: the server negotiates the language; a static host sends the default one.
         let seg = skytale_render::html::seg;
@@ -272,6 +367,70 @@ fn swap_into_place(tmp: &Path, out: &Path) -> Result<(), PublishError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `publish` writes every page a large election renders on demand, with the bytes (and
+    /// compressed siblings) of the same pages rendered in bulk.
+    #[test]
+    fn pages_made_on_demand_are_written_with_the_bulk_bytes() {
+        use std::sync::Arc;
+        let def = Arc::new(skytale_testkit::valid(&skytale_testkit::keys()));
+        let plain = |on: bool| {
+            skytale_render::Site::new(def.clone())
+                .unwrap()
+                .with_feeds(false)
+                .with_precompression(false)
+                .with_pages_on_demand(on)
+        };
+        let source = crate::publisher::Shared {
+            tally: Arc::new(skytale_tally::Tally::new(def.clone())),
+            pos: skytale_tally::LogPosition {
+                tree_size: 1,
+                root_hash: "00".repeat(32),
+                published_at: None,
+            },
+            history: Arc::new(Vec::new()),
+        };
+        let bulk = plain(false).render_all(&source.tally, &source.pos, &[]);
+        let lazy = plain(true);
+        let dir = tempfile::tempdir().unwrap();
+        let mut report = Published {
+            files: 0,
+            bytes: 0,
+            pages: 0,
+            bytes_with_siblings: 0,
+            seconds: 0.0,
+            tree_size: 1,
+            snapshot: 1,
+            snapshot_root: String::new(),
+        };
+        write_on_demand(dir.path(), &lazy, &source, &HashSet::new(), &mut report).unwrap();
+        let mut want = 0;
+        for u in lazy.on_demand_units() {
+            for url in lazy
+                .render_unit(&source.tally, &source.pos, &[], u, None)
+                .into_keys()
+            {
+                want += 1;
+                let path = dir
+                    .path()
+                    .join(decode_rel(&url).unwrap())
+                    .join("index.html");
+                let body = fs::read(&path).unwrap();
+                assert_eq!(body, bulk[&url].body, "{url}");
+                let mut unzipped = Vec::new();
+                std::io::Read::read_to_end(
+                    &mut flate2::read::GzDecoder::new(&fs::read(sibling(&path, "gz")).unwrap()[..]),
+                    &mut unzipped,
+                )
+                .unwrap();
+                assert_eq!(unzipped, body, "{url}.gz");
+                assert!(sibling(&path, "br").exists());
+            }
+        }
+        assert!(want > 0);
+        assert_eq!((report.files, report.pages), (want, want));
+        assert!(report.bytes_with_siblings > report.bytes);
+    }
 
     #[test]
     fn urls_map_to_files_and_folders_get_an_index() {

@@ -78,6 +78,12 @@ impl SiteFile {
             .get_or_init(|| Some(Bytes::from(skytale_render::brotli(&self.body))))
             .as_ref()
     }
+    /// Bytes this file holds: its body, the compressed bodies made so far and its headers.
+    pub fn bytes_held(&self) -> usize {
+        let made =
+            |b: &OnceLock<Option<Bytes>>| b.get().and_then(Option::as_ref).map_or(0, Bytes::len);
+        self.body.len() + made(&self.gzip) + made(&self.br) + self.tag.len() * 4
+    }
     /// The strong ETag of the identity body, quoted.
     pub fn etag(&self) -> &str {
         self.etag.to_str().unwrap_or("")

@@ -36,15 +36,16 @@
 mod directory;
 mod export;
 mod file;
+pub(crate) mod on_demand;
 pub(crate) mod render;
 mod routes;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use arc_swap::ArcSwap;
 use axum::http::HeaderValue;
-use skytale_render::{ArchiveEntry, Rendered};
+use skytale_render::{ArchiveEntry, Rendered, Site};
 use skytale_tally::LogPosition;
 
 use crate::publisher::{snapshot_header, Shared};
@@ -52,6 +53,7 @@ use crate::publisher::{snapshot_header, Shared};
 pub use directory::{file_for, publish_dir, PublishError, Published};
 pub use export::{export, ExportError, ExportedFile};
 pub use file::SiteFile;
+pub use on_demand::PageCache;
 pub use render::ready;
 pub use routes::{archive, fallback};
 
@@ -106,6 +108,11 @@ impl SiteMap {
     /// `Skytale-Snapshot`'s value for the map's position.
     pub fn header(&self) -> Option<&HeaderValue> {
         self.header.as_ref()
+    }
+    /// The published tally the map was rendered from (what its on-demand pages and feeds are
+    /// made from).
+    pub fn source(&self) -> Option<&Shared> {
+        self.source.as_ref()
     }
 
     /// A feed at the map's position, made on the first request (`None`: no such contest, or
@@ -201,6 +208,8 @@ fn make_feed(source: &Shared, which: &Feed) -> Option<(&'static str, Vec<u8>)> {
 #[derive(Default)]
 pub struct SiteView {
     current: ArcSwap<SiteMap>,
+    /// The renderer, for the pages made on demand (set when the site thread starts).
+    renderer: OnceLock<Arc<Site>>,
 }
 
 impl SiteView {
@@ -215,6 +224,16 @@ impl SiteView {
 
     fn swap(&self, map: SiteMap) {
         self.current.store(Arc::new(map));
+    }
+
+    /// The renderer, once the site thread has started.
+    pub fn renderer(&self) -> Option<Arc<Site>> {
+        self.renderer.get().cloned()
+    }
+
+    /// The unit and language of `path` when it is a page rendered on demand.
+    pub fn on_demand_page(&self, path: &str) -> Option<(usize, String)> {
+        self.renderer.get()?.on_demand_page(path)
     }
 }
 

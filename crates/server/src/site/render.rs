@@ -13,6 +13,9 @@ use crate::runtime::{ElectionRuntime, PublicationEvent};
 
 /// Levels of areas below a contest rendered before the server accepts requests.
 pub const SHALLOW_DEPTH: usize = 1;
+/// The shortest time between two renders of the site, per unit of the election: 1 s at 200,000
+/// units, 15 ms at 3,000 (see `SiteThread::pace`).
+const GAP_PER_UNIT: Duration = Duration::from_micros(5);
 /// How often an idle site thread looks whether its election is gone.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 
@@ -35,7 +38,7 @@ pub fn start(rt: &Arc<ElectionRuntime>) -> std::io::Result<()> {
     let site = match Site::new(rt.definition.clone()) {
         // The server serves the JSON and CSV feeds itself (`SiteMap::feed`); pages are stored
         // uncompressed, each SiteFile compresses on the first request that wants it.
-        Ok(s) => Some(s.with_feeds(false).with_precompression(false)),
+        Ok(s) => Some(Arc::new(s.with_feeds(false).with_precompression(false))),
         Err(e) => {
             tracing::error!(election = %rt.id, error = %e, "the site cannot be rendered; serving feeds only");
             None
@@ -57,6 +60,9 @@ pub fn start(rt: &Arc<ElectionRuntime>) -> std::io::Result<()> {
         ),
         None => BTreeMap::new(),
     };
+    if let Some(site) = &site {
+        let _ = rt.site.renderer.set(site.clone());
+    }
     let working = merged(HashMap::new(), files);
     rt.site
         .swap(public_map(working.clone(), shared.clone(), site.is_none()));
@@ -118,7 +124,7 @@ fn public_map(files: HashMap<String, Arc<SiteFile>>, source: Shared, complete: b
 
 struct SiteThread {
     rt: Weak<ElectionRuntime>,
-    site: Site,
+    site: Arc<Site>,
     /// The digests of what `working` holds.
     state: RenderState,
     /// The files of the last render, public or staged. A staged render's files stay here,
@@ -180,10 +186,18 @@ impl SiteThread {
         }
     }
 
-    /// How long to wait before the next render.
+    /// How long to wait before the next render: three times the last render's cost, and at
+    /// least [`GAP_PER_UNIT`] per unit of the election. Each render holds a handle on the
+    /// published tally, so the publisher's next fold copies the tally: at 200,000 stations,
+    /// where the pages left to render with each snapshot take milliseconds (the deep ones are
+    /// made on demand), that copy, not the render, is what a render costs.
     fn pace(&self) -> Duration {
+        let floor =
+            GAP_PER_UNIT * u32::try_from(self.site.definition().units().len()).unwrap_or(u32::MAX);
         match self.last_end {
-            Some(end) => (end + self.last_cost * 3).saturating_duration_since(Instant::now()),
+            Some(end) => {
+                (end + (self.last_cost * 3).max(floor)).saturating_duration_since(Instant::now())
+            }
             None => Duration::ZERO,
         }
     }

@@ -15,6 +15,7 @@ use skytale_render::{
 
 use super::SiteFile;
 use crate::api::named;
+use crate::runtime::ElectionRuntime;
 use crate::AppState;
 
 /// The archive pages, rendered once per language and set of elections.
@@ -97,8 +98,31 @@ fn redirect(to: &str) -> Response {
 /// language-less entry URL of an election.
 pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
     let head = req.method() == Method::HEAD;
+    match from_maps(&state, &req) {
+        Ok(r) => r,
+        Err((rt, found)) => {
+            super::on_demand::respond(
+                &state.pages,
+                &rt,
+                req.uri().path(),
+                found,
+                req.headers(),
+                head,
+            )
+            .await
+        }
+    }
+}
+
+/// [`fallback`] from the elections' current maps, or the election and unit of a page to be
+/// rendered on demand.
+fn from_maps(
+    state: &AppState,
+    req: &Request,
+) -> Result<Response, (Arc<ElectionRuntime>, (usize, String))> {
+    let head = req.method() == Method::HEAD;
     if req.method() != Method::GET && !head {
-        return not_found();
+        return Ok(not_found());
     }
     let path = req.uri().path();
     let elections = state.elections.read().unwrap_or_else(|p| p.into_inner());
@@ -133,14 +157,20 @@ pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
                 .flatten()
         });
     if let Some((f, snapshot)) = hit {
-        return named(f.respond(req.headers(), head), snapshot.as_ref());
+        return Ok(named(f.respond(req.headers(), head), snapshot.as_ref()));
+    }
+    // A deep page of a national election: rendered on demand, kept in the bounded cache.
+    if let Some(rt) = election.and_then(|id| elections.get(id)) {
+        if let Some(found) = rt.site.on_demand_page(path) {
+            return Err((rt.clone(), found));
+        }
     }
     // `/<lang>/`: the archive in that language.
     if second.is_empty() && segs.next().is_none() {
         if let Some(lang) = archive_languages().iter().find(|l| *l == first) {
             let lang = lang.clone();
             drop(elections);
-            return archive_file(&state, &lang).respond(req.headers(), head);
+            return Ok(archive_file(state, &lang).respond(req.headers(), head));
         }
     }
     // `/<id>/`: the election in the reader's language.
@@ -163,11 +193,11 @@ pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
                 .unwrap_or_default();
             if !langs.is_empty() {
                 let lang = negotiate_language(None, accept_language(req.headers()), &langs);
-                return redirect(&format!(
+                return Ok(redirect(&format!(
                     "/{}/{}/",
                     skytale_render::html::seg(&lang),
                     skytale_render::html::seg(first)
-                ));
+                )));
             }
         }
     }
@@ -189,8 +219,8 @@ pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
             .into_response();
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            return r;
+            return Ok(r);
         }
     }
-    not_found()
+    Ok(not_found())
 }

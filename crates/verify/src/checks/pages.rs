@@ -5,12 +5,15 @@
 //! every content coding the source serves, so no number on any of them can differ from the log
 //! unnoticed.
 
+use rayon::prelude::*;
 use skytale_render::Site;
 
 use crate::report::{Failure, Step};
 
 /// The URL paths of every file of the site (pages, embeds, cards, the Atom feed, assets), the
-/// same whatever the figures: a site's files are a function of its definition only.
+/// same whatever the figures: a site's files are a function of its definition only. The pages
+/// a large election renders on demand are listed too (rendered once with no figures, unit by
+/// unit on every core, to learn their paths).
 pub fn site_paths(site: &Site) -> Vec<String> {
     let def = site.definition().clone();
     let tally = skytale_tally::Tally::new(def);
@@ -19,7 +22,13 @@ pub fn site_paths(site: &Site) -> Vec<String> {
         root_hash: String::new(),
         published_at: None,
     };
-    site.render_all(&tally, &pos, &[]).into_keys().collect()
+    let mut paths: Vec<String> = site.render_all(&tally, &pos, &[]).into_keys().collect();
+    paths.par_extend(
+        site.on_demand_units()
+            .into_par_iter()
+            .flat_map_iter(|u| site.render_unit(&tally, &pos, &[], u, None).into_keys()),
+    );
+    paths
 }
 
 /// Names the first differing line of a site file that is not the recomputed one.
