@@ -49,8 +49,9 @@ impl Headline {
         }
     }
 
-    /// "Leading A 60.00% (300), B 40.00% (200)" in `lang` (plain text), or the site's "no
-    /// results" when no choice has a vote; `None` for a contest the definition lacks.
+    /// "Leading A 60.00% (300), B 40.00% (200)" in `lang` (plain text; "Most votes …" once
+    /// every unit has reported), or the site's "no results" when no choice has a vote; `None`
+    /// for a contest the definition lacks.
     pub fn leaders_text(&self, def: &ValidDefinition, lang: &str) -> Option<String> {
         let m = messages();
         let ci = def.contest_index(&self.contest)?;
@@ -75,7 +76,10 @@ impl Headline {
                 .trim_end_matches('.')
                 .to_string()
         } else {
-            format!("{} {}", m.get(lang, "leading", &[]), leaders.join(", "))
+            // Once every unit has reported nobody is "leading" any more: the site's own words.
+            let done = self.units_total > 0 && self.units_reporting >= self.units_total;
+            let label = if done { "most-votes" } else { "leading" };
+            format!("{} {}", m.get(lang, label, &[]), leaders.join(", "))
         })
     }
 

@@ -285,3 +285,25 @@ fn a_feed_without_publications_has_an_entry_per_contest_that_moves_with_its_figu
     assert_ne!(id(&early), id(&later), "new figures, new entry");
     assert_eq!(later, feed_at(5, 6), "the same log prefix, the same bytes");
 }
+
+#[test]
+fn a_post_says_most_votes_not_leading_once_every_unit_has_reported() {
+    let def = common::definition();
+    let c = &def.contests()[0];
+    let mut h = skytale_render::social::Headline {
+        contest: c.id.clone(),
+        units_reporting: 3,
+        units_total: 4,
+        leaders: vec![(c.selections[0].id.clone(), 300, "60.00".into())],
+    };
+    let text = h.leaders_text(&def, "en").unwrap();
+    assert!(text.starts_with("Leading "), "{text}");
+    h.units_reporting = 4;
+    let text = h.leaders_text(&def, "en").unwrap();
+    assert!(text.starts_with("Most votes "), "{text}");
+    let el = h.leaders_text(&def, "el").unwrap();
+    assert!(
+        !el.starts_with("Most votes"),
+        "in the page's language: {el}"
+    );
+}
