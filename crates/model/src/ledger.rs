@@ -134,6 +134,26 @@ fn check_version(version: u64, last: Option<u64>) -> Result<(), Rejection> {
 }
 
 /// A statement's time must be RFC 3339 with an offset (see [`crate::check_timestamp`]).
+/// A refusal of the note a review releases, as the review's: its field under `note`, its
+/// message after `what`.
+fn in_released_note(e: Rejection, what: &str) -> Rejection {
+    Rejection {
+        code: e.code,
+        message: format!("{what}: {}", e.message),
+        field: Some(match e.field {
+            Some(f) => format!("note.{f}"),
+            None => "note".to_string(),
+        }),
+    }
+}
+
+/// A lowercase hex SHA-256, as statements name files and held notes.
+fn is_hex_sha256(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 fn check_time(field: &str, value: &str) -> Result<(), Rejection> {
     crate::check_timestamp(value).map_err(|why| Rejection::at(RejectCode::BadTimestamp, field, why))
 }
@@ -635,15 +655,7 @@ impl Ledger {
         signers: &[usize],
         rv: &crate::ReviewStatement,
     ) -> Result<Option<usize>, Rejection> {
-        if !self
-            .live_signers(signers)
-            .any(|(_, e)| matches!(e.role, Role::Authority | Role::Approver))
-        {
-            return Err(Rejection::new(
-                RejectCode::KeyNotAuthorised,
-                "a review of a held submission must be signed by the election authority's root key or an approver",
-            ));
-        }
+        self.officials_only(signers, "a review of a held submission")?;
         check_time("signed_at", &rv.signed_at)?;
         if rv.reason.trim().is_empty() {
             return Err(Rejection::at(
@@ -652,12 +664,7 @@ impl Ledger {
                 "a review says why: give a reason",
             ));
         }
-        if rv.held.len() != 64
-            || !rv
-                .held
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
+        if !is_hex_sha256(&rv.held) {
             return Err(Rejection::at(
                 RejectCode::MalformedStatement,
                 "held",
@@ -687,15 +694,8 @@ impl Ledger {
                 "the digest does not match the released note",
             ));
         }
-        let inner =
-            verify_note(&self.keys, self.election(), note.as_bytes()).map_err(|e| Rejection {
-                code: e.code,
-                message: format!("the released note: {}", e.message),
-                field: Some(match e.field {
-                    Some(f) => format!("note.{f}"),
-                    None => "note".to_string(),
-                }),
-            })?;
+        let inner = verify_note(&self.keys, self.election(), note.as_bytes())
+            .map_err(|e| in_released_note(e, "the released note"))?;
         let Statement::Results(r) = &inner.statement else {
             return Err(Rejection::at(
                 RejectCode::MalformedStatement,
@@ -708,18 +708,12 @@ impl Ledger {
                 e.code,
                 RejectCode::StaleVersion | RejectCode::DuplicateVersion
             );
-            Rejection {
-                code: e.code,
-                message: if superseded {
-                    format!("the held submission was overtaken: {}", e.message)
-                } else {
-                    format!("the released note: {}", e.message)
-                },
-                field: Some(match e.field {
-                    Some(f) => format!("note.{f}"),
-                    None => "note".to_string(),
-                }),
-            }
+            let what = if superseded {
+                "the held submission was overtaken"
+            } else {
+                "the released note"
+            };
+            in_released_note(e, what)
         })?;
         Ok(Some(unit))
     }
@@ -754,15 +748,7 @@ impl Ledger {
         signers: &[usize],
         st: &StatusStatement,
     ) -> Result<Option<usize>, Rejection> {
-        if !self
-            .live_signers(signers)
-            .any(|(_, e)| matches!(e.role, Role::Authority | Role::Approver))
-        {
-            return Err(Rejection::new(
-                RejectCode::KeyNotAuthorised,
-                "a result type must be signed by the election authority's root key or an approver",
-            ));
-        }
+        self.officials_only(signers, "a result type")?;
         check_time("signed_at", &st.signed_at)?;
         let def = &self.def;
         let contest = match &st.contest {
@@ -845,6 +831,21 @@ impl Ledger {
         };
         o.submitted_at.clone_from(&r.submitted_at);
         (o == *r).then_some(index)
+    }
+
+    /// The officials' statements (result types, reviews) are signed by a live key of the
+    /// authority or of an approver; `what` names the statement in the refusal.
+    fn officials_only(&self, signers: &[usize], what: &str) -> Result<(), Rejection> {
+        if self
+            .live_signers(signers)
+            .any(|(_, e)| matches!(e.role, Role::Authority | Role::Approver))
+        {
+            return Ok(());
+        }
+        Err(Rejection::new(
+            RejectCode::KeyNotAuthorised,
+            format!("{what} must be signed by the election authority's root key or an approver"),
+        ))
     }
 
     fn live_signers<'a>(
@@ -1044,13 +1045,7 @@ impl Ledger {
         if c.version == 0 || last.is_none_or(|l| c.version > l) {
             check_version(c.version, last)?;
         }
-        if c.source.sha256.len() != 64
-            || !c
-                .source
-                .sha256
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
+        if !is_hex_sha256(&c.source.sha256) {
             return Err(Rejection::at(
                 RejectCode::MalformedStatement,
                 "source.sha256",
