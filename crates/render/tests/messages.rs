@@ -47,19 +47,6 @@ fn every_language_has_every_message_and_no_other() {
 
 #[test]
 fn every_message_formats_without_error_and_uses_the_same_variables() {
-    let vars = |src: &str, id: &str| -> Vec<String> {
-        let line = src
-            .lines()
-            .find(|l| l.starts_with(&format!("{id} = ")))
-            .unwrap_or("");
-        let mut v: Vec<String> = line
-            .split("{ $")
-            .skip(1)
-            .map(|s| s.split(' ').next().unwrap_or("").to_string())
-            .collect();
-        v.sort();
-        v
-    };
     let reference_src = FTL_SOURCES
         .iter()
         .find(|(l, _)| *l == REFERENCE_LANGUAGE)
@@ -73,13 +60,13 @@ fn every_message_formats_without_error_and_uses_the_same_variables() {
         bundle.add_resource(res).unwrap();
         for id in messages().ids(REFERENCE_LANGUAGE) {
             assert_eq!(
-                vars(src, &id),
-                vars(reference_src, &id),
+                variables(src, &id),
+                variables(reference_src, &id),
                 "{lang}: {id} uses other variables"
             );
             let msg = bundle.get_message(&id).unwrap();
             let mut args = FluentArgs::new();
-            for k in vars(reference_src, &id) {
+            for k in variables(reference_src, &id) {
                 args.set(k, "1");
             }
             let mut errs = vec![];
@@ -112,19 +99,6 @@ fn the_console_speaks_every_language_the_site_does() {
     assert!(m.errors.is_empty(), "{:?}", m.errors);
     let reference = m.ids(REFERENCE_LANGUAGE);
     assert!(reference.len() >= 100, "{}", reference.len());
-    let vars = |src: &str, id: &str| -> Vec<String> {
-        let line = src
-            .lines()
-            .find(|l| l.starts_with(&format!("{id} = ")))
-            .unwrap_or("");
-        let mut v: Vec<String> = line
-            .split("{ $")
-            .skip(1)
-            .map(|s| s.split(' ').next().unwrap_or("").to_string())
-            .collect();
-        v.sort();
-        v
-    };
     let en = CONSOLE_FTL_SOURCES
         .iter()
         .find(|(l, _)| *l == REFERENCE_LANGUAGE)
@@ -135,12 +109,12 @@ fn the_console_speaks_every_language_the_site_does() {
         for id in &reference {
             assert!(m.has(lang, id), "{lang} lacks {id}");
             assert_eq!(
-                vars(src, id),
-                vars(en, id),
+                variables(src, id),
+                variables(en, id),
                 "{lang}: {id} uses other variables"
             );
             // Progress messages end with an ellipsis: the script tells them from results so.
-            if vars(en, id).is_empty() && en.contains(&format!("{id} = ")) {
+            if variables(en, id).is_empty() && en.contains(&format!("{id} = ")) {
                 let text = m.get(lang, id, &[]);
                 assert!(!text.contains("{$"), "{lang}: {id}: {text}");
             }
@@ -149,4 +123,19 @@ fn the_console_speaks_every_language_the_site_does() {
             assert!(m.get(lang, id, &[]).ends_with('…'), "{lang}: {id}");
         }
     }
+}
+
+/// The variables message `id` uses in the Fluent source `src`, sorted.
+fn variables(src: &str, id: &str) -> Vec<String> {
+    let line = src
+        .lines()
+        .find(|l| l.starts_with(&format!("{id} = ")))
+        .unwrap_or("");
+    let mut v: Vec<String> = line
+        .split("{ $")
+        .skip(1)
+        .map(|s| s.split(' ').next().unwrap_or("").to_string())
+        .collect();
+    v.sort();
+    v
 }

@@ -220,18 +220,13 @@ fn signed_in(
         key: session.key.clone(),
         office: session.office.as_str(),
         scope,
-        expires_at: rfc3339(session.expires_at),
+        expires_at: crate::auth::rfc3339(session.expires_at),
     };
     Ok(Signed {
         session,
         official,
         csrf: csrf_of(&token),
     })
-}
-
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// A page request: the election, its language, and the official (or the sign-in page).
@@ -243,6 +238,11 @@ struct Visit {
 }
 
 impl Visit {
+    /// `403` with the refusal page saying why (a page the official's office may not see).
+    fn refuse(&self, why: &str) -> Response {
+        html(StatusCode::FORBIDDEN, page::refusal_page(&self.ctx(), why))
+    }
+
     fn ctx(&self) -> Ctx<'_> {
         Ctx {
             lang: &self.lang,
@@ -396,7 +396,7 @@ async fn session(
     let mut resp = axum::Json(json!({
         "key": signed.session.key,
         "role": signed.session.office.as_str(),
-        "expires_at": rfc3339(signed.session.expires_at),
+        "expires_at": crate::auth::rfc3339(signed.session.expires_at),
     }))
     .into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -419,6 +419,15 @@ async fn sign_out(
     resp.headers_mut()
         .insert(header::SET_COOKIE, clear_cookie(&rt.id));
     Ok(resp)
+}
+
+/// An approval round under way as the pages show it.
+fn approval_round(p: &skytale_model::PendingApproval) -> page::ApprovalRound {
+    page::ApprovalRound {
+        tree_size: p.tree_size,
+        approved_by: p.approved_by.clone(),
+        waiting_for: p.waiting_for.clone(),
+    }
 }
 
 /// Units reporting per area: the areas below the root (or a reporter's own scope units),
@@ -633,15 +642,7 @@ async fn night(
     let def = v.rt.definition.clone();
     let (log_size, published, rounds, published_at, recent, arrivals) = {
         let log = v.rt.log.read().unwrap_or_else(|p| p.into_inner());
-        let rounds: Vec<page::ApprovalRound> = log
-            .pending
-            .iter()
-            .map(|p| page::ApprovalRound {
-                tree_size: p.tree_size,
-                approved_by: p.approved_by.clone(),
-                waiting_for: p.waiting_for.clone(),
-            })
-            .collect();
+        let rounds: Vec<page::ApprovalRound> = log.pending.iter().map(approval_round).collect();
         let published_at = log.publications.last().map(|p| p.published_at.clone());
         let mut recent = Vec::new();
         for i in (0..log.size).rev() {
@@ -774,8 +775,17 @@ fn diffs(
                         || old.is_some_and(|o| o.selections.contains_key(&s.id))
                 })
                 .map(|s| {
-                    let after = c.selections.get(&s.id).map(votes).unwrap_or(0);
-                    let prev = old.map(|o| o.selections.get(&s.id).map(votes).unwrap_or(0));
+                    let after = c
+                        .selections
+                        .get(&s.id)
+                        .map(skytale_model::ContestReport::selection_total)
+                        .unwrap_or(0);
+                    let prev = old.map(|o| {
+                        o.selections
+                            .get(&s.id)
+                            .map(skytale_model::ContestReport::selection_total)
+                            .unwrap_or(0)
+                    });
                     (def.text(&s.name, lang).to_string(), prev, after)
                 })
                 .collect();
@@ -789,15 +799,6 @@ fn diffs(
             })
         })
         .collect()
-}
-
-/// A selection's votes: its `total`, or the sum of its count types.
-fn votes(by: &skytale_model::ByType) -> u64 {
-    let broken_down = by.keys().any(|t| *t != skytale_model::CountType::Total);
-    by.iter()
-        .filter(|(t, _)| !(broken_down && **t == skytale_model::CountType::Total))
-        .map(|(_, c)| c.get())
-        .sum()
 }
 
 async fn held(
@@ -854,13 +855,7 @@ async fn upload(
         Err(resp) => return *resp,
     };
     if v.signed.official.office != "reporter" {
-        return html(
-            StatusCode::FORBIDDEN,
-            page::refusal_page(
-                &v.ctx(),
-                "Only a reporting authority's key uploads results: the authority and the approvers review, approve and certify.",
-            ),
-        );
+        return v.refuse("Only a reporting authority's key uploads results: the authority and the approvers review, approve and certify.");
     }
     html(
         StatusCode::OK,
@@ -990,10 +985,14 @@ async fn preview(
     let mut totals: BTreeMap<usize, u64> = BTreeMap::new();
     for (mut r, last) in statements.into_iter().zip(last) {
         r.version = last.map_or(1, |(v, _)| v + 1);
-        let previous = last.and_then(|(_, index)| previous_results(&rt, index));
+        let previous = last.and_then(|(_, index)| crate::sealed::results_at(&rt, index));
         for c in &r.contests {
             if let Some(ci) = def.contest_index(&c.contest) {
-                *totals.entry(ci).or_default() += c.selections.values().map(votes).sum::<u64>();
+                *totals.entry(ci).or_default() += c
+                    .selections
+                    .values()
+                    .map(skytale_model::ContestReport::selection_total)
+                    .sum::<u64>();
             }
         }
         let warnings = skytale_model::plausibility_issues(&def, &r)
@@ -1021,16 +1020,6 @@ async fn preview(
     Ok(axum::Json(json!({"statements": texts, "html": fragment})).into_response())
 }
 
-/// The results statement at log index `index` (a unit's last accepted one).
-fn previous_results(rt: &ElectionRuntime, index: u64) -> Option<ResultsStatement> {
-    let e = {
-        let log = rt.log.read().unwrap_or_else(|p| p.into_inner());
-        log.entries.get(index as usize)?.clone()
-    };
-    let note = skytale_note::Note::parse(&e).ok()?;
-    Statement::parse(&note.text).ok()?.results().cloned()
-}
-
 async fn approve(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -1042,13 +1031,7 @@ async fn approve(
         Err(resp) => return *resp,
     };
     if !v.signed.official.decides() {
-        return html(
-            StatusCode::FORBIDDEN,
-            page::refusal_page(
-                &v.ctx(),
-                "Only the authority and the approvers see the approval page.",
-            ),
-        );
+        return v.refuse("Only the authority and the approvers see the approval page.");
     }
     let def = v.rt.definition.clone();
     let automatic = def.definition().publication.mode != skytale_model::PublicationMode::Approval;
@@ -1063,11 +1046,7 @@ async fn approve(
             .pending
             .iter()
             .find(|p| p.tree_size == log.content_size)
-            .map(|p| page::ApprovalRound {
-                tree_size: p.tree_size,
-                approved_by: p.approved_by.clone(),
-                waiting_for: p.waiting_for.clone(),
-            });
+            .map(approval_round);
         (log.published, log.content_size, root, round)
     };
     let approved_by_me = round
@@ -1150,13 +1129,7 @@ async fn certify(
         Err(resp) => return *resp,
     };
     if !v.signed.official.decides() {
-        return html(
-            StatusCode::FORBIDDEN,
-            page::refusal_page(
-                &v.ctx(),
-                "Only the authority and the approvers certify results.",
-            ),
-        );
+        return v.refuse("Only the authority and the approvers certify results.");
     }
     let def = v.rt.definition.clone();
     let tally = officials_tally(&v.rt).await;

@@ -209,6 +209,22 @@ impl HeldEntry {
     }
 }
 
+/// The results statement of log entry `index` (a results entry or a release), if it has one.
+pub(crate) fn results_at(
+    rt: &crate::runtime::ElectionRuntime,
+    index: u64,
+) -> Option<skytale_model::ResultsStatement> {
+    let e = {
+        let log = rt.log.read().unwrap_or_else(|p| p.into_inner());
+        log.entries.get(index as usize)?.clone()
+    };
+    let note = skytale_note::Note::parse(&e).ok()?;
+    skytale_model::Statement::parse(&note.text)
+        .ok()?
+        .results()
+        .cloned()
+}
+
 /// The held rows placed in the log; only the waiting ones unless `all`.
 pub(crate) async fn held_entries(
     rt: &crate::runtime::ElectionRuntime,
@@ -252,15 +268,9 @@ pub(crate) async fn held_entries(
         if !all && state != "waiting" {
             continue;
         }
-        let previous = place.unit_last_entry.and_then(|i| {
-            let e = {
-                let log = rt.log.read().unwrap_or_else(|p| p.into_inner());
-                log.entries.get(i as usize)?.clone()
-            };
-            let note = skytale_note::Note::parse(&e).ok()?;
-            let st = Statement::parse(&note.text).ok()?;
-            Some((i, st.results()?.clone()))
-        });
+        let previous = place
+            .unit_last_entry
+            .and_then(|i| Some((i, results_at(rt, i)?)));
         out.push(HeldEntry {
             digest: skytale_model::hex_sha256(&row.note),
             row,
