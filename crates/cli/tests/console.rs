@@ -23,12 +23,6 @@ fn repo() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
-fn write_key(dir: &Path, key: &SigningKey) -> String {
-    let path = dir.join(format!("{}.key", key.name()));
-    std::fs::write(&path, format!("{}\n", key.to_skey_string())).unwrap();
-    path.display().to_string()
-}
-
 fn sign(key: &SigningKey, st: &Statement) -> String {
     String::from_utf8(key.sign_note(&st.to_note_text()).unwrap().to_bytes()).unwrap()
 }
@@ -156,12 +150,12 @@ async fn a_night_in_the_officials_console() {
         "election": ID,
         "genesis_size": genesis_size,
         "keys": {
-            "county": write_key(tmp.path(), &county),
-            "other": write_key(tmp.path(), &other),
-            "authority": write_key(tmp.path(), &authority),
-            "a1": write_key(tmp.path(), &approvers[0]),
-            "a2": write_key(tmp.path(), &approvers[1]),
-            "a3": write_key(tmp.path(), &approvers[2]),
+            "county": skytale_testkit::write_key(tmp.path(), &county),
+            "other": skytale_testkit::write_key(tmp.path(), &other),
+            "authority": skytale_testkit::write_key(tmp.path(), &authority),
+            "a1": skytale_testkit::write_key(tmp.path(), &approvers[0]),
+            "a2": skytale_testkit::write_key(tmp.path(), &approvers[1]),
+            "a3": skytale_testkit::write_key(tmp.path(), &approvers[2]),
         },
         "export": export.display().to_string(),
         "held_note": held_note.display().to_string(),

@@ -2,7 +2,6 @@
 //! reads its own units' sealed entries and held submissions, and learns only the indexes of
 //! the others; an approver's key reads them all, also written as JSON.
 
-use std::path::Path;
 use std::process::Command;
 
 use assert_cmd::cargo::CommandCargoExt;
@@ -10,12 +9,6 @@ use skytale_model::{Definition, DefinitionFormat};
 use skytale_testkit as kit;
 
 const ID: &str = "test-2026";
-
-fn write_key(dir: &Path, key: &skytale_note::SigningKey) -> String {
-    let path = dir.join(format!("{}.key", key.name()));
-    std::fs::write(&path, format!("{}\n", key.to_skey_string())).unwrap();
-    path.display().to_string()
-}
 
 async fn skytale(args: Vec<String>) -> (bool, String, String) {
     tokio::task::spawn_blocking(move || {
@@ -81,7 +74,7 @@ async fn officials_read_sealed_entries_and_held_submissions_of_their_scope() {
             "--election".into(),
             ID.into(),
             "--key".into(),
-            write_key(tmp.path(), key),
+            skytale_testkit::write_key(tmp.path(), key),
         ]);
         a
     };

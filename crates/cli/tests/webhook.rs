@@ -1,7 +1,6 @@
 //! `skytale webhook` against a live server: the election's officials register, list and
 //! remove webhooks; a reporting authority's key cannot, and only http(s) URLs are taken.
 
-use std::path::Path;
 use std::process::Command;
 
 use assert_cmd::cargo::CommandCargoExt;
@@ -9,12 +8,6 @@ use skytale_model::{Definition, DefinitionFormat};
 use skytale_testkit as kit;
 
 const ID: &str = "test-2026";
-
-fn write_key(dir: &Path, key: &skytale_note::SigningKey) -> String {
-    let path = dir.join(format!("{}.key", key.name()));
-    std::fs::write(&path, format!("{}\n", key.to_skey_string())).unwrap();
-    path.display().to_string()
-}
 
 async fn skytale(args: Vec<String>) -> (bool, String, String) {
     tokio::task::spawn_blocking(move || {
@@ -61,7 +54,7 @@ async fn an_approver_adds_lists_and_removes_a_webhook_and_a_reporter_cannot() {
             "--election".into(),
             ID.into(),
             "--key".into(),
-            write_key(tmp.path(), key),
+            skytale_testkit::write_key(tmp.path(), key),
         ]);
         a
     };

@@ -197,6 +197,13 @@ pub fn mayor(alice: u64, bob: u64, ballots: u64) -> String {
     )
 }
 
+/// Writes `key` as `skytale key generate` does (`<name>.key` in `dir`); its path, for `--key`.
+pub fn write_key(dir: &std::path::Path, key: &SigningKey) -> String {
+    let path = dir.join(format!("{}.key", key.name()));
+    std::fs::write(&path, format!("{}\n", key.to_skey_string())).expect("write the key file");
+    path.display().to_string()
+}
+
 pub fn sign(key: &SigningKey, json: &str) -> Vec<u8> {
     key.sign_note(&format!("{json}\n")).unwrap().to_bytes()
 }
