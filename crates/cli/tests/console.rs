@@ -83,11 +83,18 @@ async fn a_night_in_the_officials_console() {
     });
     let head = skytale_model::sign_definition(&def, &authority).unwrap();
     let genesis_size = head.len() as u64;
-    let data = tmp.path().join("data");
-    {
-        let store = skytale_store::Store::open(&data).unwrap();
-        skytale_server::create_election(&store, &head).unwrap();
-    }
+    // The log's key is generated at random; its base64 holds a '+' about half the time, which
+    // the browser's receipt check once split on. Keep creating until the key has one, so the
+    // night always checks receipts against such a key.
+    let data = (0..64)
+        .map(|attempt| tmp.path().join(format!("data-{attempt}")))
+        .find(|data| {
+            let store = skytale_store::Store::open(data).unwrap();
+            let (_, log_key) = skytale_server::create_election(&store, &head).unwrap();
+            let key = log_key.to_string();
+            key.splitn(3, '+').nth(2).is_some_and(|b64| b64.contains('+'))
+        })
+        .expect("a log key with a '+' in 64 tries");
 
     // A held submission: a precinct's next version whose votes exceed its ballots.
     let valid = def.clone().validate().unwrap();

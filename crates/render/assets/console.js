@@ -256,7 +256,13 @@
   }
   function same(a, b) { return a.length === b.length && a.every((x, i) => x === b[i]); }
   async function checkReceipt(receipt, note, verifierKey) {
-    const [vname, vid, vkey] = verifierKey.split('+');
+    // name+hexid+base64: the base64 may itself hold '+', so split at the first two only.
+    const first = verifierKey.indexOf('+');
+    const second = verifierKey.indexOf('+', first + 1);
+    if (first < 0 || second < 0) throw new Error('log key');
+    const vname = verifierKey.slice(0, first);
+    const vid = verifierKey.slice(first + 1, second);
+    const vkey = verifierKey.slice(second + 1);
     const raw = unb64(vkey);
     if (raw.length !== 33 || raw[0] !== 1) throw new Error('log key');
     const pub = await crypto.subtle.importKey('raw', raw.subarray(1), { name: 'Ed25519' }, false, ['verify']);
