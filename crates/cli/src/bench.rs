@@ -1,4 +1,4 @@
-//! `skytale bench ingest`: the end-to-end load tool of issue 3.
+//! `skytale bench ingest`: the end-to-end load tool.
 //!
 //! Builds a synthetic election with N polling stations in a fresh data directory, starts
 //! `skytale serve` on it as a **separate process** (so the server's figures are its own), signs

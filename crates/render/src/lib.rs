@@ -2,7 +2,7 @@
 //! clock).
 //!
 //! From an election definition and a tally at a log position, [`Site`] produces every page,
-//! feed and asset of issue 5 as bytes keyed by URL path: the same inputs give the same bytes,
+//! feed and asset of the public site as bytes keyed by URL path: the same inputs give the same bytes,
 //! which is what lets `skytale verify` recompute pages and `skytale publish` write exactly
 //! what the server sends.
 //!

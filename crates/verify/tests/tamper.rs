@@ -1,4 +1,4 @@
-//! The tamper suite of issue 6. Each test starts from a real election log (the real server,
+//! The tamper suite. Each test starts from a real election log (the real server,
 //! in-process, fed over HTTP), applies one attack the way an insider with database access
 //! (and the log's signing key) would, and asserts that verify, the server's start-up replay,
 //! the monitor or a witness catches it with a precise message.
