@@ -92,7 +92,9 @@ async fn a_night_in_the_officials_console() {
             let store = skytale_store::Store::open(data).unwrap();
             let (_, log_key) = skytale_server::create_election(&store, &head).unwrap();
             let key = log_key.to_string();
-            key.splitn(3, '+').nth(2).is_some_and(|b64| b64.contains('+'))
+            key.splitn(3, '+')
+                .nth(2)
+                .is_some_and(|b64| b64.contains('+'))
         })
         .expect("a log key with a '+' in 64 tries");
 

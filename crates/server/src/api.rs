@@ -541,10 +541,13 @@ async fn tile(
                     ),
                 ));
             }
-            let refs: Vec<&[u8]> = log.entries[start as usize..end as usize]
-                .iter()
-                .map(|e| &e[..])
-                .collect();
+            // Older entries come from the store: read them after letting go of the lock.
+            let entries = log.entries.clone();
+            drop(log);
+            let bundle = entries.range(start, end).map_err(|e| {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+            })?;
+            let refs: Vec<&[u8]> = bundle.iter().map(|e| &e[..]).collect();
             encode_entry_bundle(&refs).map_err(|e| {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
             })?

@@ -59,8 +59,8 @@ pub fn document(rt: &crate::ElectionRuntime) -> Value {
         .iter()
         .filter(|&&i| i >= log.published)
         .filter_map(|&i| {
-            let e = log.entries.get(i as usize)?;
-            Some(json!({ "index": i, "note": String::from_utf8_lossy(e) }))
+            let e = log.entries.get(i)?;
+            Some(json!({ "index": i, "note": String::from_utf8_lossy(&e) }))
         })
         .collect();
     json!({

@@ -40,8 +40,10 @@ pub const MAX_UPLOAD: usize = crate::batch::MAX_BATCH_BODY;
 /// Entries the night page lists as the latest.
 const RECENT: usize = 20;
 
-/// Entries the night page reads back for its arrivals per quarter hour.
-const ARRIVALS_WINDOW: u64 = 5_000;
+/// Entries the night page reads back for its arrivals per quarter hour (within the ones the
+/// server keeps in memory).
+const ARRIVALS_WINDOW: usize = 5_000;
+const _: () = assert!(ARRIVALS_WINDOW <= crate::entries::RECENT_ENTRIES);
 
 /// Quarter hours the arrivals table shows.
 const ARRIVALS_BUCKETS: usize = 16;
@@ -623,12 +625,6 @@ fn quarter_hour(note: &[u8]) -> Option<String> {
     (offset == "Z" || offset == ".").then(|| format!("{date} {hour}:{:02} UTC", minute / 15 * 15))
 }
 
-/// Whether an entry is an official's action (anything but a reporter's counts), told from its
-/// first bytes where Skytale wrote it, so results are not parsed for nothing.
-fn is_officials(bytes: &[u8]) -> bool {
-    !(bytes.starts_with(br#"{"type":"results","#) || bytes.starts_with(br#"{"type":"cvr","#))
-}
-
 async fn night(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -644,14 +640,13 @@ async fn night(
         let log = v.rt.log.read().unwrap_or_else(|p| p.into_inner());
         let rounds: Vec<page::ApprovalRound> = log.pending.iter().map(approval_round).collect();
         let published_at = log.publications.last().map(|p| p.published_at.clone());
+        // The recent past: the entries the server keeps in memory, never a walk of the store
+        // under the log's lock.
         let mut recent = Vec::new();
-        for i in (0..log.size).rev() {
+        for (i, e) in log.entries.newest_in_memory() {
             if recent.len() >= RECENT {
                 break;
             }
-            let Some(e) = log.entries.get(i as usize) else {
-                continue;
-            };
             if v.signed.session.may_read_note(e, &def) {
                 if let Some(row) = activity(&def, i, e, log.published, &v.lang) {
                     recent.push(row);
@@ -659,10 +654,7 @@ async fn night(
             }
         }
         let mut buckets: BTreeMap<String, u64> = BTreeMap::new();
-        for i in log.size.saturating_sub(ARRIVALS_WINDOW)..log.size {
-            let Some(e) = log.entries.get(i as usize) else {
-                continue;
-            };
+        for (_, e) in log.entries.newest_in_memory().take(ARRIVALS_WINDOW) {
             if !e.starts_with(br#"{"type":"results","#) || !v.signed.session.may_read_note(e, &def)
             {
                 continue;
@@ -1158,16 +1150,21 @@ async fn certify(
 /// The officials' actions the session may read, newest first, of `kind` if given.
 fn audit_rows(v: &Visit, kind: Option<&str>) -> Vec<ActivityRow> {
     let def = v.rt.definition.clone();
-    let log = v.rt.log.read().unwrap_or_else(|p| p.into_inner());
+    // The indexes and a handle on the entries under the lock; the reads (older entries come
+    // from the store) after it.
+    let (entries, officials, published) = {
+        let log = v.rt.log.read().unwrap_or_else(|p| p.into_inner());
+        (log.entries.clone(), log.officials.clone(), log.published)
+    };
     let mut rows = Vec::new();
-    for i in (0..log.size).rev() {
-        let Some(e) = log.entries.get(i as usize) else {
+    for &i in officials.iter().rev() {
+        let Some(e) = entries.get(i) else {
             continue;
         };
-        if !is_officials(e) || !v.signed.session.may_read_note(e, &def) {
+        if !v.signed.session.may_read_note(&e, &def) {
             continue;
         }
-        if let Some(row) = activity(&def, i, e, log.published, &v.lang) {
+        if let Some(row) = activity(&def, i, &e, published, &v.lang) {
             if kind.is_none_or(|k| k == row.kind) && row.kind != "results" && row.kind != "cvr" {
                 rows.push(row);
             }

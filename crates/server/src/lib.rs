@@ -17,6 +17,7 @@ pub mod batch;
 pub mod changes;
 pub mod console;
 pub mod edge;
+pub mod entries;
 #[cfg(feature = "fault-injection")]
 pub mod faults;
 pub mod headers;

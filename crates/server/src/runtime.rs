@@ -171,8 +171,8 @@ const ASK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// The committed log, shared with readers (tiles, receipts).
 pub struct LogView {
     pub tree: Tree,
-    /// Entries `[0, size)`.
-    pub entries: Vec<Arc<[u8]>>,
+    /// Entries `[0, size)`: the newest in memory, the rest read from the store.
+    pub entries: crate::entries::LogEntries,
     /// Committed size: everything above it is being written and must not be served.
     pub size: u64,
     pub checkpoint: Arc<[u8]>,
@@ -187,6 +187,10 @@ pub struct LogView {
     /// embargo (they carry no results), so anyone can check the approvals in the approvals
     /// document.
     pub approval_indexes: Vec<u64>,
+    /// Indexes of the officials' entries (anything but results and ballots,
+    /// [`crate::entries::is_officials`]), in log order: the audit trail, without reading the
+    /// whole log back from the store.
+    pub officials: Vec<u64>,
     /// Approval rounds under way (sizes with approvals but no quorum yet) and the content size
     /// approvers approve, as the ledger sees them after the last batch.
     pub pending: Arc<Vec<skytale_model::PendingApproval>>,
@@ -377,6 +381,7 @@ impl ElectionRuntime {
         .map_err(|e| err_key(format!("cannot start the publisher thread: {e}")))?;
         let (events, _) = broadcast::channel(64);
         let definition_json = Arc::new(definition_document(&ledger, &signer.key.verifier()));
+        let officials = officials_among(0, entries.iter().map(|e| &e[..]));
         let rt = Arc::new(ElectionRuntime {
             id: id.to_string(),
             origin: def.definition().origin(),
@@ -387,12 +392,21 @@ impl ElectionRuntime {
             log: RwLock::new(LogView {
                 size: tree.len(),
                 tree,
-                entries: entries.into_iter().map(Arc::from).collect(),
+                entries: crate::entries::LogEntries::new(
+                    store.clone(),
+                    id,
+                    size,
+                    entries
+                        .into_iter()
+                        .skip((size as usize).saturating_sub(crate::entries::RECENT_ENTRIES))
+                        .map(Arc::from),
+                ),
                 checkpoint: Arc::from(checkpoint),
                 leaf_index,
                 published: pub_size,
                 publications,
                 approval_indexes,
+                officials,
                 pending: Arc::new(ledger.pending_approvals()),
                 content_size: ledger.content_size(),
             }),
@@ -557,7 +571,7 @@ fn receipt_from(election: &str, log: &LogView, index: u64, duplicate: bool) -> O
         inclusion_proof: proof.iter().map(encode_hash).collect(),
         duplicate,
         entry: duplicate
-            .then(|| log.entries.get(usize::try_from(index).ok()?).cloned())
+            .then(|| log.entries.get(index))
             .flatten()
             .map(|e| String::from_utf8_lossy(&e).into_owned()),
     })
@@ -805,15 +819,22 @@ pub fn sign_checkpoint(
     signer.sign_note(&cp.to_text()).map(|n| n.to_bytes())
 }
 
+/// The indexes of the officials' entries among `entries`, the first of which is entry `first`.
+fn officials_among<'a>(first: u64, entries: impl Iterator<Item = &'a [u8]>) -> Vec<u64> {
+    (first..)
+        .zip(entries)
+        .filter(|(_, e)| crate::entries::is_officials(e))
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// The bytes of entry `i`: committed, or among `fresh`, the entries of the batch being
 /// sequenced (they follow the committed ones).
 fn entry_at(log: &LogView, fresh: &[Arc<[u8]>], i: u64) -> Option<Vec<u8>> {
-    let i = usize::try_from(i).ok()?;
-    let e = match i.checked_sub(log.entries.len()) {
-        None => log.entries.get(i)?,
-        Some(k) => fresh.get(k)?,
-    };
-    Some(e.to_vec())
+    match i.checked_sub(log.entries.len()) {
+        None => log.entries.get(i).map(|e| e.to_vec()),
+        Some(k) => fresh.get(usize::try_from(k).ok()?).map(|e| e.to_vec()),
+    }
 }
 
 enum Pending {
@@ -943,7 +964,9 @@ impl Sequencer {
         self.head.clone_from(&head);
         let mut publications_changed = false;
         let mut log = self.rt.log.write().unwrap_or_else(|p| p.into_inner());
-        log.entries.extend(entries.into_iter().map(Arc::from));
+        let officials = officials_among(from, entries.iter().map(|e| &e[..]));
+        log.officials.extend(officials);
+        log.entries.committed(entries.into_iter().map(Arc::from));
         log.leaf_index.extend(new_leaves);
         log.size = size;
         log.checkpoint = Arc::from(head);
@@ -1133,7 +1156,9 @@ impl Sequencer {
             self.signer.kept(size, root);
             self.head.clone_from(&checkpoint);
             let mut log = self.rt.log.write().unwrap_or_else(|p| p.into_inner());
-            log.entries.extend(new_entries);
+            let officials = officials_among(first_index, new_entries.iter().map(|e| &e[..]));
+            log.officials.extend(officials);
+            log.entries.committed(new_entries);
             log.leaf_index.extend(new_leaves);
             log.size = log.tree.len();
             log.checkpoint = Arc::from(checkpoint);

@@ -69,8 +69,9 @@ async fn entries(
     let limit = param(query.as_deref(), "limit")?
         .unwrap_or(MAX_ENTRIES)
         .min(MAX_ENTRIES);
-    // Copy the handles of the page and let go of the lock: the sequencer needs it to commit.
-    let (size, page): (u64, Vec<Arc<[u8]>>) = {
+    // Take a handle on the entries and let go of the lock (the sequencer needs it to commit);
+    // older entries are read from the store after.
+    let (size, entries, end) = {
         let log = rt.log.read().unwrap_or_else(|p| p.into_inner());
         if from > log.size {
             return Err(ApiError::new(
@@ -81,8 +82,15 @@ async fn entries(
             .at("from"));
         }
         let end = from.saturating_add(limit).min(log.size);
-        (log.size, log.entries[from as usize..end as usize].to_vec())
+        (log.size, log.entries.clone(), end)
     };
+    let page: Vec<Arc<[u8]>> = entries.range(from, end).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("cannot read the log's entries: {e}"),
+        )
+    })?;
     let def = crate::auth::definition(&rt);
     // Parsing a page of statements for a reporter's scope is CPU work: keep it off the
     // async workers.
@@ -214,10 +222,13 @@ pub(crate) fn results_at(
     rt: &crate::runtime::ElectionRuntime,
     index: u64,
 ) -> Option<skytale_model::ResultsStatement> {
-    let e = {
-        let log = rt.log.read().unwrap_or_else(|p| p.into_inner());
-        log.entries.get(index as usize)?.clone()
-    };
+    let entries = rt
+        .log
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .entries
+        .clone();
+    let e = entries.get(index)?;
     let note = skytale_note::Note::parse(&e).ok()?;
     skytale_model::Statement::parse(&note.text)
         .ok()?

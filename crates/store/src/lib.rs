@@ -306,7 +306,8 @@ impl Store {
         }
     }
 
-    /// Entries `[start, end)` in order.
+    /// Entries `[start, end)` in order, read through a connection of their own that never
+    /// waits for appends (the server reads the log's older entries here when serving).
     pub fn entries(
         &self,
         election: &str,

@@ -330,7 +330,9 @@ impl Pg {
         end: u64,
     ) -> Result<Vec<Vec<u8>>, StoreError> {
         let election = election.to_string();
-        self.writer.call(move |c| -> Result<_, StoreError> {
+        // The reader's connection: the server reads old entries here while the sequencer
+        // appends through the writer's.
+        self.reader.call(move |c| -> Result<_, StoreError> {
             let rows = c
                 .query(
                     "SELECT data FROM entry WHERE election = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",

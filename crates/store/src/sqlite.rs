@@ -257,14 +257,15 @@ impl Sqlite {
         size_of(&conn, election)
     }
 
-    /// Entries `[start, end)` in order.
+    /// Entries `[start, end)` in order, through the reader's connection: the server reads old
+    /// entries here while the sequencer appends (committed entries never change).
     pub(crate) fn entries(
         &self,
         election: &str,
         start: u64,
         end: u64,
     ) -> Result<Vec<Vec<u8>>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
         let mut st = conn
             .prepare_cached("SELECT data FROM entry WHERE election = ?1 AND idx >= ?2 AND idx < ?3 ORDER BY idx")
             .map_err(db("read entries"))?;
