@@ -25,6 +25,9 @@ use crate::{
 
 mod navigation;
 
+pub(crate) use navigation::SearchIndex;
+pub use navigation::{MAX_INDEXED_PLACES, MAX_QUERY_BYTES, MAX_SEARCH_HITS};
+
 const HTML: &str = "text/html; charset=utf-8";
 
 /// Colours for selections without a party colour (Okabe–Ito, colour-blind safe, darkest first).
@@ -2067,6 +2070,51 @@ pub(crate) fn render(
     state.digests.insert("search".into(), [0; 32]);
     navigation::ballot(&ctx, tally, state, root, &mut out);
     out
+}
+
+/// The answer to a search of the site in `lang` (see [`Site::render_search`]); `None` when the
+/// site is not offered in `lang`.
+pub(crate) fn search(site: &Site, lang: &str, query: &str) -> Option<crate::Search> {
+    let offered = site.languages();
+    let lang = offered.iter().find(|l| *l == lang)?.clone();
+    let query = query.trim();
+    if query.is_empty() {
+        return Some(crate::Search::Empty);
+    }
+    let def: &ValidDefinition = &site.def;
+    let ctx = Ctx {
+        site,
+        def,
+        eid: def.id(),
+        langs: vec![lang.clone()],
+        offered: offered.clone(),
+        // Not shown: the search pages carry no figures.
+        status: "unofficial",
+    };
+    let l = lang.as_str();
+    let e = seg(ctx.eid);
+    if query.len() > navigation::MAX_QUERY_BYTES {
+        let title = format!("{} – {}", t(l, "search-title"), ctx.election_name(l));
+        let f = ctx.frame(l, title, format!("/{{lang}}/{e}/search/"), false, None);
+        return Some(crate::Search::TooLong(html_page(
+            &ctx,
+            &f,
+            &navigation::search_too_long_body(&ctx, l),
+        )));
+    }
+    let title = format!(
+        "{} – {}",
+        navigation::search_results_heading(l, query),
+        ctx.election_name(l)
+    );
+    // Each language's switcher link searches for the same text in that language.
+    let template = format!("/{{lang}}/{e}/search/{}", navigation::query_string(query));
+    let f = ctx.frame(l, title, template, false, None);
+    Some(crate::Search::Results(html_page(
+        &ctx,
+        &f,
+        &navigation::search_results_body(&ctx, l, query),
+    )))
 }
 
 /// Every page of unit `ui` (never the definition's root, whose pages are the overview and the
