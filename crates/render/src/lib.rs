@@ -57,6 +57,7 @@ use skytale_model::{LocalizedText, Publication, ValidDefinition};
 use skytale_tally::{LogPosition, ResultsDoc, SelectionTotals, Tally};
 
 pub use map::Boundaries;
+pub use pages::{MAX_INDEXED_PLACES, MAX_QUERY_BYTES, MAX_SEARCH_HITS};
 
 /// gzip level of precompressed bodies (fixed, so the bytes are reproducible). Level 6 (zlib's
 /// default) compresses the results JSON of a 200,000-station election ~6x faster than 9 for
@@ -345,6 +346,19 @@ pub struct Site {
     /// [`Site::with_pages_on_demand`]).
     pub(crate) on_demand: bool,
     pub(crate) feeds: bool,
+    /// The folded names searches compare, made on the first search in each language.
+    pub(crate) search: pages::SearchIndex,
+}
+
+/// The answer to a search of the site ([`Site::render_search`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Search {
+    /// Nothing to search for (an empty query): the index page answers, as without a query.
+    Empty,
+    /// The results page: what matched, at most [`MAX_SEARCH_HITS`].
+    Results(Rendered),
+    /// The query is longer than [`MAX_QUERY_BYTES`]: a page saying so (a client error).
+    TooLong(Rendered),
 }
 
 /// Above this many polling stations (units without children), the deep per-unit pages are
@@ -392,6 +406,7 @@ impl Site {
             precompress: true,
             on_demand: leaves > MAX_LEAF_PAGES,
             feeds: true,
+            search: Default::default(),
         })
     }
 
@@ -479,6 +494,18 @@ impl Site {
             Scope::Unit { unit, lang },
         );
         self.finish(out)
+    }
+
+    /// The results page of a search for `query` in `lang` (`None` when the site is not offered
+    /// in `lang`): every contest and every place, polling stations included, whose name in
+    /// `lang` or id contains the query (trimmed), ignoring case and accents as the live
+    /// script does, at most [`MAX_SEARCH_HITS`] with a line saying how many more matched. It
+    /// shows no figures, so it depends on the definition and the query only; a live server
+    /// answers `search/?q=` with it, where a static copy serves the index page (which lists at
+    /// most [`MAX_INDEXED_PLACES`] places). It is no published artefact: `publish` does not
+    /// write it and `verify` does not recompute it.
+    pub fn render_search(&self, lang: &str, query: &str) -> Option<Search> {
+        pages::search(self, lang, query)
     }
 
     /// Whether to render the JSON and CSV feeds under `/api/` with the pages (default on). The

@@ -25,6 +25,9 @@ use crate::{
 
 mod navigation;
 
+pub(crate) use navigation::SearchIndex;
+pub use navigation::{MAX_INDEXED_PLACES, MAX_QUERY_BYTES, MAX_SEARCH_HITS};
+
 const HTML: &str = "text/html; charset=utf-8";
 
 /// Colours for selections without a party colour (Okabe–Ito, colour-blind safe, darkest first).
@@ -745,23 +748,20 @@ fn tied_names(ctx: &Ctx<'_>, lang: &str, contest: &Contest, n: &Numbers) -> Stri
 }
 
 /// Votes by count type (election day, early, mail, provisional) for each choice, when the
-/// reports break them down: a table with a column per type that has votes.
+/// reports break them down: a table with a column per type that has votes. `by_type` is each
+/// selection's votes by type, by selection position: the contest's totals on its page, the
+/// unit's rolled-up figures on a unit's page.
 fn count_types_html(
     ctx: &Ctx<'_>,
     lang: &str,
     contest: &Contest,
     n: &Numbers,
-    result: &ContestResult,
+    by_type: &[&BTreeMap<&'static str, u64>],
 ) -> String {
     const TYPES: [&str; 5] = ["election_day", "early", "mail", "provisional", "total"];
     let used: Vec<&str> = TYPES
         .into_iter()
-        .filter(|ty| {
-            result
-                .selections
-                .iter()
-                .any(|s| s.by_count_type.get(ty).is_some_and(|v| *v > 0))
-        })
+        .filter(|ty| by_type.iter().any(|s| s.get(ty).is_some_and(|v| *v > 0)))
         .collect();
     // Only "total" (reports without a breakdown) says nothing the results table does not.
     if used.is_empty() || used == ["total"] {
@@ -781,7 +781,7 @@ fn count_types_html(
     }
     h.push_str("</tr></thead><tbody>");
     for s in n.order() {
-        let Some(sel) = result.selections.get(s) else {
+        let Some(sel) = by_type.get(s) else {
             continue;
         };
         let _ = write!(
@@ -791,7 +791,7 @@ fn count_types_html(
             esc(ctx.sel_name(contest, s, lang))
         );
         for ty in &used {
-            let v = sel.by_count_type.get(ty).copied().unwrap_or(0);
+            let v = sel.get(ty).copied().unwrap_or(0);
             let _ = write!(
                 h,
                 "<td data-label=\"{}\">{}</td>",
@@ -1368,6 +1368,9 @@ impl ContestView<'_> {
 struct PageNumbers {
     own: Numbers,
     children: Vec<(usize, Numbers)>,
+    /// A unit's votes by count type, by selection position (a contest's own are in its
+    /// result); empty on a contest's page.
+    count_types: Vec<BTreeMap<&'static str, u64>>,
 }
 
 /// Unit ids of the areas shown below the contest level, or below `unit`.
@@ -1525,9 +1528,16 @@ fn contest_body(
             Since { prev, compared },
         ));
     }
-    if unit.is_none() {
-        b.push_str(&count_types_html(ctx, lang, contest, n, &cv.result));
-    }
+    let by_type: Vec<&BTreeMap<&'static str, u64>> = match unit {
+        None => cv
+            .result
+            .selections
+            .iter()
+            .map(|s| &s.by_count_type)
+            .collect(),
+        Some(_) => nums.count_types.iter().collect(),
+    };
+    b.push_str(&count_types_html(ctx, lang, contest, n, &by_type));
     b.push_str(&areas_html(ctx, lang, contest, cid, children));
     if let Some(u) = unit.and_then(|u| def.unit_index(u)) {
         // From a place's result in one contest to everything on its ballot.
@@ -1952,6 +1962,7 @@ pub(crate) fn render(
         let nums = PageNumbers {
             own: Numbers::of_contest(&cv.result),
             children: cv.children(child_ids(def, ci, root)),
+            count_types: Vec::new(),
         };
         let mut rows = Vec::new();
         for (_, n) in &nums.children {
@@ -2061,6 +2072,51 @@ pub(crate) fn render(
     out
 }
 
+/// The answer to a search of the site in `lang` (see [`Site::render_search`]); `None` when the
+/// site is not offered in `lang`.
+pub(crate) fn search(site: &Site, lang: &str, query: &str) -> Option<crate::Search> {
+    let offered = site.languages();
+    let lang = offered.iter().find(|l| *l == lang)?.clone();
+    let query = query.trim();
+    if query.is_empty() {
+        return Some(crate::Search::Empty);
+    }
+    let def: &ValidDefinition = &site.def;
+    let ctx = Ctx {
+        site,
+        def,
+        eid: def.id(),
+        langs: vec![lang.clone()],
+        offered: offered.clone(),
+        // Not shown: the search pages carry no figures.
+        status: "unofficial",
+    };
+    let l = lang.as_str();
+    let e = seg(ctx.eid);
+    if query.len() > navigation::MAX_QUERY_BYTES {
+        let title = format!("{} – {}", t(l, "search-title"), ctx.election_name(l));
+        let f = ctx.frame(l, title, format!("/{{lang}}/{e}/search/"), false, None);
+        return Some(crate::Search::TooLong(html_page(
+            &ctx,
+            &f,
+            &navigation::search_too_long_body(&ctx, l),
+        )));
+    }
+    let title = format!(
+        "{} – {}",
+        navigation::search_results_heading(l, query),
+        ctx.election_name(l)
+    );
+    // Each language's switcher link searches for the same text in that language.
+    let template = format!("/{{lang}}/{e}/search/{}", navigation::query_string(query));
+    let f = ctx.frame(l, title, template, false, None);
+    Some(crate::Search::Results(html_page(
+        &ctx,
+        &f,
+        &navigation::search_results_body(&ctx, l, query),
+    )))
+}
+
 /// Every page of unit `ui` (never the definition's root, whose pages are the overview and the
 /// contest pages): for each contest held there its page and embed, and its screen when it has
 /// areas below it. Each kind of per-unit page is made here and only here, so the bulk render
@@ -2092,11 +2148,20 @@ fn unit_pages(
         let pre = PageNumbers {
             own: cv.numbers_at(ui),
             children: cv.children(kids.iter().copied()),
+            count_types: tally.unit_count_types(ci, ui),
         };
         buf.clear();
         pre.own.digest_bytes(&mut buf);
         for (_, n) in &pre.children {
             n.digest_bytes(&mut buf);
+        }
+        // The table by count type: votes may move between types with the totals unchanged.
+        for by in &pre.count_types {
+            for (ty, v) in by {
+                buf.extend_from_slice(ty.as_bytes());
+                buf.extend_from_slice(&v.to_le_bytes());
+            }
+            buf.push(0);
         }
         let said = json(&(
             cv.result.status,

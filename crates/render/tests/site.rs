@@ -236,6 +236,38 @@ fn render_changed_renders_only_what_changed_and_agrees_with_render_all() {
     );
 }
 
+/// A station's corrected report that moves votes between count types and leaves every total
+/// as it was still re-renders its pages, which show the votes by count type.
+#[test]
+fn votes_moved_between_count_types_re_render_the_places_pages() {
+    use skytale_model::{ByType, Count, CountType};
+    let def = common::definition();
+    let site = site();
+    let mut state = RenderState::new();
+    let mut t = common::tally(&def, 5);
+    site.render_changed(&t, &common::pos(6), &[], &mut state);
+    let mut fixed = common::station(&def, 0, 2);
+    let first = common::station(&def, 0, 1);
+    fixed.contests = first.contests.clone();
+    for c in &mut fixed.contests {
+        for by in c.selections.values_mut() {
+            let all: u64 = by.iter().map(|(_, n)| n.get()).sum();
+            *by = ByType::from_iter([
+                (CountType::ElectionDay, Count::new(all - 1)),
+                (CountType::Mail, Count::new(1)),
+            ]);
+        }
+    }
+    t.apply(&fixed);
+    let changed = site.render_changed(&t, &common::pos(7), &[], &mut state);
+    let full = site.render_all(&t, &common::pos(7), &[]);
+    for p in ["/en/demo/president/r1-c1-ps1/", "/en/demo/president/r1-c1/"] {
+        assert!(changed.contains_key(p), "{p} shows the moved votes");
+        assert_eq!(changed[p], full[p]);
+        assert!(text(&full[p]).contains("<td data-label=\"By mail\">"));
+    }
+}
+
 #[test]
 fn html_is_safe_under_a_strict_csp_and_escapes_names() {
     let all = render(8, 9);

@@ -229,6 +229,36 @@ fn count_types_are_shown_on_contest_pages() {
     assert!(html.contains("<th scope=\"col\">Election day</th><th scope=\"col\">By mail</th>"));
 }
 
+/// A place's page of a contest breaks its own votes down by count type too: the county's
+/// rolled up from its precincts, and a precinct's as it reported them.
+#[test]
+fn count_types_are_shown_on_a_places_contest_pages() {
+    let all = render();
+    let def = definition();
+    let tally = tally(&def);
+    let ci = def.contest_index("governor").unwrap();
+    let county = def.unit_index("bellmont").unwrap();
+    let by_type = tally.unit_count_types(ci, county);
+    let html = page(&all, "/en/demo-state/governor/bellmont/");
+    let sec = &html[html
+        .find("<h2 id=\"types-h\">Votes by how they were cast</h2>")
+        .expect("the county's page has the table")..];
+    assert!(sec.contains("<th scope=\"col\">Election day</th><th scope=\"col\">By mail</th>"));
+    // The county's own mail votes for the first choice, as the tally rolled them up.
+    let mail = by_type[0]["mail"];
+    assert!(mail > 0);
+    let cell = format!(
+        "<td data-label=\"By mail\">{}</td>",
+        skytale_render::i18n::format_int("en", mail)
+    );
+    assert!(sec.contains(&cell), "{cell} in {sec}");
+    let precinct = page(&all, "/en/demo-state/governor/bellmont-p2/");
+    assert!(precinct.contains("Votes by how they were cast"));
+    // A precinct without a report has nothing to break down.
+    let silent = page(&all, "/en/demo-state/governor/ashford-p3/");
+    assert!(!silent.contains("Votes by how they were cast"));
+}
+
 #[test]
 fn area_pages_show_turnout() {
     let all = render();

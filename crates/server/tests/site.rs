@@ -309,3 +309,85 @@ async fn shallow_pages_answer_200_right_after_start() {
     wait_ok(&deep).await;
     srv.shutdown().await;
 }
+
+/// Search without JavaScript at any size: above the index's 3,000 places the index page lists
+/// only the places with places below them (and says so), and the server answers `?q=` itself
+/// with every place that matches, a polling station found by its name (accents and case aside)
+/// with a link to its ballot page, naming the snapshot it was answered from. An empty query is
+/// the index page; an over-long one a 400 page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_search_finds_a_polling_station_by_name_in_a_large_election() {
+    let tmp = tempfile::tempdir().unwrap();
+    let k = kit::keys();
+    {
+        let store = skytale_store::Store::open(tmp.path()).unwrap();
+        let def = kit::large_definition(&k, 3_000);
+        skytale_server::create_election(&store, &kit::head(&k, &def)).unwrap();
+    }
+    let srv = start(tmp.path()).await;
+    let b = srv.base.clone();
+    let index_url = format!("{b}/fr/test-2026/search/");
+    let index = wait_ok(&index_url).await;
+    let snapshot = header(&index, "skytale-snapshot").to_string();
+    assert!(!snapshot.is_empty());
+    let index = index.text().await.unwrap();
+    assert!(
+        !index.contains("/ballot/x001234/"),
+        "the index lists no station"
+    );
+    assert!(index.contains("Seuls les lieux qui en contiennent d’autres sont listés ici."));
+
+    // "Bureau n° 1234 — Évry", typed without its accent and in capitals.
+    let r = get_with(
+        &format!("{index_url}?q=BUREAU+n%C2%B0+1234+%E2%80%94+evry"),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "content-type"), "text/html; charset=utf-8");
+    assert_eq!(header(&r, "skytale-snapshot"), snapshot);
+    assert!(header(&r, "cache-control").contains("max-age=5"));
+    assert!(header(&r, "content-security-policy").contains("frame-ancestors 'none'"));
+    assert_eq!(header(&r, "x-frame-options"), "DENY");
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("href=\"/fr/test-2026/ballot/x001234/\""),
+        "{html}"
+    );
+    assert!(html.contains("value=\"BUREAU n° 1234 — evry\""));
+    // The link leads to the station's ballot page.
+    wait_ok(&format!("{b}/fr/test-2026/ballot/x001234/")).await;
+
+    // Compressed like any page, and HEAD answers without a body.
+    let br = get_with(
+        &format!("{index_url}?q=x001234"),
+        &[("accept-encoding", "br")],
+    )
+    .await;
+    assert_eq!(header(&br, "content-encoding"), "br");
+    let html = String::from_utf8(unbrotli(&br.bytes().await.unwrap())).unwrap();
+    assert!(html.contains("/ballot/x001234/"));
+    let head = client()
+        .head(format!("{index_url}?q=x001234"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert!(head.bytes().await.unwrap().is_empty());
+
+    // No query: the index page itself.
+    let empty = get_with(&format!("{index_url}?q=+"), &[]).await;
+    assert_eq!(empty.status(), 200);
+    assert_eq!(empty.text().await.unwrap(), index);
+
+    // Too long: a page that says so, 400.
+    let long = "a".repeat(skytale_render::MAX_QUERY_BYTES + 1);
+    let r = get_with(&format!("{index_url}?q={long}"), &[]).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(header(&r, "content-type"), "text/html; charset=utf-8");
+    assert_eq!(header(&r, "skytale-snapshot"), snapshot);
+    assert!(!header(&r, "content-security-policy").is_empty());
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Le texte recherché est trop long."), "{html}");
+    srv.shutdown().await;
+}

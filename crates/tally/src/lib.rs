@@ -643,6 +643,18 @@ impl Tally {
         }
     }
 
+    /// One unit's votes in contest `ci` by count type (election day, early, mail, provisional,
+    /// and `total` for votes reported without a breakdown), by selection position, only the
+    /// types with votes: the `by_count_type` of its [`UnitResult`] in a contest document, for
+    /// a unit's page. Empty maps when the unit has nothing counted.
+    pub fn unit_count_types(&self, ci: usize, u: usize) -> Vec<BTreeMap<&'static str, u64>> {
+        let nsel = self.def.contests()[ci].selections.len();
+        match self.effective(ci, u) {
+            Some(e) => e.votes.iter().map(by_type).collect(),
+            None => vec![BTreeMap::new(); nsel],
+        }
+    }
+
     /// The units whose own reports make up contest `ci`'s total, parents before children:
     /// every unit of the area with a report of its own and no ancestor in the area with one
     /// (a county's own total shadows its precincts'). Their figures add up to the contest's, so

@@ -3,13 +3,20 @@
 //! county's ballot, and how is it going here").
 //!
 //! Everything works without JavaScript: the search form is a plain GET form whose target, the
-//! index page, lists every contest and every place with pages, so a static copy of the site
-//! (`skytale publish`) answers it too; the live script only narrows the list to what matches
-//! `?q=` as one types.
+//! index page, lists every contest and (up to [`MAX_INDEXED_PLACES`]) every place, so a static
+//! copy of the site (`skytale publish`) answers it too; the live script only narrows the list to
+//! what matches `?q=` as one types. A live server answers `?q=` itself with the results page
+//! ([`search_results_body`]: every contest and every place whose name or id contains the
+//! query, polling stations included, whatever the size of the election), matched as the live
+//! script matches ([`fold`]).
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, OnceLock};
 
-use skytale_model::{ContestGroup, ValidDefinition};
+use unicode_normalization::UnicodeNormalization as _;
+
+use skytale_model::{ContestGroup, LocalizedText, ValidDefinition};
 use skytale_tally::Tally;
 
 use super::{
@@ -65,6 +72,22 @@ pub(crate) fn search_path(ctx: &Ctx<'_>, lang: &str) -> String {
     format!("/{}/{}/search/", seg(lang), seg(ctx.eid))
 }
 
+/// `?q=` and `query`, percent-encoded as a form sends it (so the path template of the
+/// language switcher, which replaces `{lang}`, never meets a brace of the query).
+pub(crate) fn query_string(query: &str) -> String {
+    let mut p = String::from("?q=");
+    for b in query.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            p.push(b as char);
+        } else if b == b' ' {
+            p.push('+');
+        } else {
+            let _ = write!(p, "%{b:02X}");
+        }
+    }
+    p
+}
+
 pub(crate) fn ballot_path(ctx: &Ctx<'_>, lang: &str, uid: &str) -> String {
     format!("/{}/{}/ballot/{}/", seg(lang), seg(ctx.eid), seg(uid))
 }
@@ -72,8 +95,18 @@ pub(crate) fn ballot_path(ctx: &Ctx<'_>, lang: &str, uid: &str) -> String {
 /// The search form: a GET form to the index page, which lists everything (and which the live
 /// script narrows to `?q=`).
 pub(crate) fn search_form(ctx: &Ctx<'_>, lang: &str) -> String {
+    search_form_with(ctx, lang, "")
+}
+
+/// The search form holding `query` (the results page shows what was searched, ready to edit).
+fn search_form_with(ctx: &Ctx<'_>, lang: &str, query: &str) -> String {
+    let value = if query.is_empty() {
+        String::new()
+    } else {
+        format!(" value=\"{}\"", esc(query))
+    };
     format!(
-        "<form class=\"search\" role=\"search\" action=\"{}\" method=\"get\"><label for=\"q\">{}</label><div><input type=\"search\" id=\"q\" name=\"q\" autocomplete=\"off\" data-filter=\"#index\"><button type=\"submit\">{}</button></div></form>\n",
+        "<form class=\"search\" role=\"search\" action=\"{}\" method=\"get\"><label for=\"q\">{}</label><div><input type=\"search\" id=\"q\" name=\"q\"{value} autocomplete=\"off\" data-filter=\"#index\"><button type=\"submit\">{}</button></div></form>\n",
         esc(&search_path(ctx, lang)),
         esc(&t(lang, "search-label")),
         esc(&t(lang, "search-button"))
@@ -107,37 +140,317 @@ pub(crate) fn group_toc(
 }
 
 /// Units listed in the index: every unit (each has pages, made in bulk or on demand), or only those with places below them when
-/// that would be more than [`MAX_INDEXED_PLACES`] (a station is then found from its county).
+/// that would be more than [`MAX_INDEXED_PLACES`] (a station is then found from its county,
+/// or by the live server's search, which looks through every place).
 pub const MAX_INDEXED_PLACES: usize = 3_000;
 
-fn indexed_units(ctx: &Ctx<'_>) -> Vec<usize> {
-    let def = ctx.def;
-    // Tree order: each place followed by the places in it.
-    let mut all = Vec::new();
+/// Most contests and places listed on a search's results page: a query of one letter matches
+/// most of a national election's 200,000 places, and a page of all of them helps nobody.
+pub const MAX_SEARCH_HITS: usize = 200;
+
+/// Longest query the search answers, in bytes (UTF-8): longer than any place's name, and a
+/// bound on the work a request can ask for.
+pub const MAX_QUERY_BYTES: usize = 200;
+
+/// Every unit in tree order: each place followed by the places in it.
+fn tree_order(def: &ValidDefinition) -> Vec<usize> {
+    let mut all = Vec::with_capacity(def.units().len());
     let mut stack = vec![def.root()];
     while let Some(u) = stack.pop() {
         all.push(u);
         stack.extend(def.children(u).iter().rev().copied());
     }
+    all
+}
+
+/// The units the index lists, and whether it leaves out the places with none below them.
+fn indexed_units(ctx: &Ctx<'_>) -> (Vec<usize>, bool) {
+    let def = ctx.def;
+    let all = tree_order(def);
     if all.len() <= MAX_INDEXED_PLACES {
-        return all;
+        return (all, false);
     }
-    all.into_iter()
+    let some = all
+        .into_iter()
         .filter(|&u| !def.children(u).is_empty())
+        .collect();
+    (some, true)
+}
+
+/// Text as the search compares it, the live script's `fold`: lower case, decomposed (NFD),
+/// without combining diacritical marks (U+0300 to U+036F), so "evry" finds "Évry" and
+/// "MUNCHEN" finds "München".
+pub(crate) fn fold(s: &str) -> String {
+    s.to_lowercase()
+        .nfd()
+        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
         .collect()
+}
+
+/// An id in lower case, when it has capitals (ids are ASCII: lower case is all their folding).
+fn lower_id(id: &str) -> Option<Box<str>> {
+    id.bytes()
+        .any(|b| b.is_ascii_uppercase())
+        .then(|| id.to_ascii_lowercase().into_boxed_str())
+}
+
+/// The folded names of one language, by unit and by contest index.
+struct Folded {
+    units: Vec<Arc<str>>,
+    contests: Vec<Arc<str>>,
+}
+
+/// What a site's searches compare, made on the first search in each language and kept: folding
+/// every name of a national election (200,000 places) for each query would cost a tenth of a
+/// second per request. A name a language does not translate is shared with the default
+/// language's, so the languages together hold each distinct name once.
+#[derive(Default)]
+pub(crate) struct SearchIndex {
+    order: OnceLock<Vec<usize>>,
+    /// Each unit's id in lower case where it differs from the id.
+    unit_ids: OnceLock<Vec<Option<Box<str>>>>,
+    folded: Mutex<HashMap<String, Arc<Folded>>>,
+}
+
+impl SearchIndex {
+    fn order(&self, def: &ValidDefinition) -> &[usize] {
+        self.order.get_or_init(|| tree_order(def))
+    }
+
+    /// Unit `u`'s id as the search compares it.
+    fn unit_id<'a>(&'a self, def: &'a ValidDefinition, u: usize) -> &'a str {
+        let lower = self
+            .unit_ids
+            .get_or_init(|| def.units().iter().map(|x| lower_id(&x.id)).collect());
+        lower[u].as_deref().unwrap_or(&def.units()[u].id)
+    }
+
+    fn folded(&self, def: &ValidDefinition, lang: &str) -> Arc<Folded> {
+        let lock = || self.folded.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(f) = lock().get(lang) {
+            return f.clone();
+        }
+        let default = def.definition().default_language.as_str();
+        let base = (lang != default).then(|| self.folded(def, default));
+        let fold_all = |names: Vec<&LocalizedText>, shared: Option<&Vec<Arc<str>>>| {
+            names
+                .into_iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    let here = def.text(name, lang);
+                    match shared.and_then(|s| s.get(i)) {
+                        Some(s) if here == def.text(name, default) => s.clone(),
+                        _ => Arc::from(fold(here)),
+                    }
+                })
+                .collect()
+        };
+        // Made outside the lock (two racing searches make the same thing).
+        let made = Arc::new(Folded {
+            units: fold_all(
+                def.units().iter().map(|u| &u.name).collect(),
+                base.as_ref().map(|b| &b.units),
+            ),
+            contests: fold_all(
+                def.contests().iter().map(|c| &c.name).collect(),
+                base.as_ref().map(|b| &b.contests),
+            ),
+        });
+        lock().entry(lang.to_string()).or_insert(made).clone()
+    }
+}
+
+/// What a search found: the matching contests and places (indexes, in the index's order), at
+/// most [`MAX_SEARCH_HITS`] in all, contests first, and how many matched in all.
+struct Hits {
+    contests: Vec<usize>,
+    places: Vec<usize>,
+    contests_total: usize,
+    places_total: usize,
+}
+
+fn find(ctx: &Ctx<'_>, lang: &str, query: &str) -> Hits {
+    let def = ctx.def;
+    let index = &ctx.site.search;
+    let folded = index.folded(def, lang);
+    let q = fold(query);
+    let mut hits = Hits {
+        contests: Vec::new(),
+        places: Vec::new(),
+        contests_total: 0,
+        places_total: 0,
+    };
+    let mut room = MAX_SEARCH_HITS;
+    let grouped_contests: Vec<usize> = grouped(def, 0..def.contests().len())
+        .into_iter()
+        .flat_map(|(_, v)| v)
+        .collect();
+    for ci in grouped_contests {
+        let c = &def.contests()[ci];
+        let id = lower_id(&c.id);
+        if folded.contests[ci].contains(&q) || id.as_deref().unwrap_or(&c.id).contains(&q) {
+            hits.contests_total += 1;
+            if room > 0 {
+                hits.contests.push(ci);
+                room -= 1;
+            }
+        }
+    }
+    for &u in index.order(def) {
+        if folded.units[u].contains(&q) || index.unit_id(def, u).contains(&q) {
+            hits.places_total += 1;
+            if room > 0 {
+                hits.places.push(u);
+                room -= 1;
+            }
+        }
+    }
+    hits
+}
+
+/// The crumbs of the index and of a search's results page: the election, then the index,
+/// then (on a results page) what was searched.
+fn search_crumbs(ctx: &Ctx<'_>, lang: &str, query: Option<&str>) -> String {
+    let mut b = format!(
+        "<nav aria-label=\"{}\"><ol class=\"crumbs\"><li><a href=\"{}\">{}</a></li>",
+        esc(&t(lang, "breadcrumbs")),
+        esc(&ctx.overview_path(lang)),
+        esc(ctx.election_name(lang)),
+    );
+    match query {
+        None => {
+            let _ = write!(
+                b,
+                "<li aria-current=\"page\">{}</li>",
+                esc(&t(lang, "search-title"))
+            );
+        }
+        Some(q) => {
+            let _ = write!(
+                b,
+                "<li><a href=\"{}\">{}</a></li><li aria-current=\"page\">{}</li>",
+                esc(&search_path(ctx, lang)),
+                esc(&t(lang, "search-title")),
+                esc(q)
+            );
+        }
+    }
+    b.push_str("</ol></nav>\n");
+    b
+}
+
+/// The heading of a search's results page ("Search results for “…”").
+pub(crate) fn search_results_heading(lang: &str, query: &str) -> String {
+    crate::i18n::messages().get(lang, "search-results", &[("query", query)])
+}
+
+/// The page a live server answers `search/?q=` with: what was searched, the form holding it,
+/// how many contests and places matched, the first [`MAX_SEARCH_HITS`] of them with their
+/// links (a contest's page, a place's ballot page; a place with the place it lies in and its
+/// id, since many stations share a name), and how many more matched. Inside `#index`, like the
+/// index, so the live script narrows it further as one types. A function of the definition
+/// and the query only.
+pub(crate) fn search_results_body(ctx: &Ctx<'_>, lang: &str, query: &str) -> String {
+    let def = ctx.def;
+    let hits = find(ctx, lang, query);
+    let loc = ctx.loc(lang);
+    let total = hits.contests_total + hits.places_total;
+    let mut b = search_crumbs(ctx, lang, Some(query));
+    let _ = writeln!(b, "<h1>{}</h1>", esc(&search_results_heading(lang, query)));
+    b.push_str(&search_form_with(ctx, lang, query));
+    let found = if total == 0 {
+        t(lang, "search-none")
+    } else {
+        crate::i18n::messages().get(
+            lang,
+            "search-found",
+            &[("count", &format_int(loc, total as u64))],
+        )
+    };
+    let _ = writeln!(
+        b,
+        "<p class=\"meta\" id=\"index-status\" aria-live=\"polite\" data-none=\"{}\">{}</p>",
+        esc(&t(lang, "search-none")),
+        esc(&found)
+    );
+    b.push_str("<div id=\"index\">\n");
+    if hits.contests_total > 0 {
+        let _ = write!(
+            b,
+            "<section><h2>{} <span class=\"count\">({})</span></h2><ul class=\"index\">",
+            esc(&t(lang, "contests")),
+            esc(&format_int(loc, hits.contests_total as u64))
+        );
+        for &ci in &hits.contests {
+            let c = &def.contests()[ci];
+            let _ = write!(
+                b,
+                "<li><a href=\"{}\">{}</a></li>",
+                esc(&ctx.contest_path(lang, &c.id)),
+                esc(def.text(&c.name, lang))
+            );
+        }
+        b.push_str("</ul></section>\n");
+    }
+    if hits.places_total > 0 {
+        let _ = write!(
+            b,
+            "<section><h2>{} <span class=\"count\">({})</span></h2><ul class=\"index\">",
+            esc(&t(lang, "places")),
+            esc(&format_int(loc, hits.places_total as u64))
+        );
+        for &u in &hits.places {
+            let id = &def.units()[u].id;
+            let within = match def.parent(u) {
+                Some(p) => format!("{} · {}", ctx.unit_name_at(p, lang), id),
+                None => id.clone(),
+            };
+            let _ = write!(
+                b,
+                "<li><a href=\"{}\">{}</a> <span class=\"count\">({})</span></li>",
+                esc(&ballot_path(ctx, lang, id)),
+                esc(ctx.unit_name_at(u, lang)),
+                esc(&within)
+            );
+        }
+        b.push_str("</ul></section>\n");
+    }
+    b.push_str("</div>\n");
+    let shown = hits.contests.len() + hits.places.len();
+    if total > shown {
+        let _ = writeln!(
+            b,
+            "<p class=\"meta\">{}</p>",
+            esc(&crate::i18n::messages().get(
+                lang,
+                "search-more",
+                &[("count", &format_int(loc, (total - shown) as u64))]
+            ))
+        );
+    }
+    b
+}
+
+/// The page of a query longer than [`MAX_QUERY_BYTES`]: the index's crumbs and heading, what
+/// went wrong, and an empty form to search again.
+pub(crate) fn search_too_long_body(ctx: &Ctx<'_>, lang: &str) -> String {
+    let mut b = search_crumbs(ctx, lang, None);
+    let _ = writeln!(b, "<h1>{}</h1>", esc(&t(lang, "search-title")));
+    let _ = writeln!(
+        b,
+        "<p class=\"status\" role=\"alert\"><strong>{}</strong></p>",
+        esc(&t(lang, "search-too-long"))
+    );
+    b.push_str(&search_form(ctx, lang));
+    b
 }
 
 /// The index page the search form lands on: every contest by group, every place (in tree
 /// order, indented by depth) with a link to its ballot page.
 pub(crate) fn search_body(ctx: &Ctx<'_>, lang: &str) -> String {
     let def = ctx.def;
-    let mut b = format!(
-        "<nav aria-label=\"{}\"><ol class=\"crumbs\"><li><a href=\"{}\">{}</a></li><li aria-current=\"page\">{}</li></ol></nav>\n",
-        esc(&t(lang, "breadcrumbs")),
-        esc(&ctx.overview_path(lang)),
-        esc(ctx.election_name(lang)),
-        esc(&t(lang, "search-title"))
-    );
+    let (units, cut) = indexed_units(ctx);
+    let mut b = search_crumbs(ctx, lang, None);
     let _ = writeln!(b, "<h1>{}</h1>", esc(&t(lang, "search-title")));
     b.push_str(&search_form(ctx, lang));
     let _ = writeln!(
@@ -146,6 +459,10 @@ pub(crate) fn search_body(ctx: &Ctx<'_>, lang: &str) -> String {
         esc(&t(lang, "search-none")),
         esc(&t(lang, "search-all"))
     );
+    if cut {
+        // Outside the status line, which the live script rewrites as one types.
+        let _ = writeln!(b, "<p class=\"meta\">{}</p>", esc(&t(lang, "search-cut")));
+    }
     b.push_str("<div id=\"index\">\n");
     let _ = write!(b, "<section><h2>{}</h2>", esc(&t(lang, "contests")));
     for (g, list) in grouped(def, 0..def.contests().len()) {
@@ -174,7 +491,7 @@ pub(crate) fn search_body(ctx: &Ctx<'_>, lang: &str) -> String {
         esc(&t(lang, "ballot-by-place"))
     );
     let root = def.root();
-    for u in indexed_units(ctx) {
+    for u in units {
         let depth = depth_of(def, u, root);
         let _ = write!(
             b,

@@ -20,7 +20,8 @@
 //!
 //! What else is served from here ([`routes`]): embeds, Open Graph cards, the Atom feed, the
 //! hashed assets, the archive of all elections at `/` and `/<lang>/`, and the language-less
-//! entry URL `/<election>/`, which redirects to the language chosen from `Accept-Language`.
+//! entry URL `/<election>/`, which redirects to the language chosen from `Accept-Language`,
+//! and the search's results pages ([`search`]: `search/?q=`, made per request, no artefact).
 //! [`export`] writes everything the server serves for an election as static files.
 //!
 //! **Publication history.** Pages show "change since the previous publication" and the Atom
@@ -39,6 +40,7 @@ mod file;
 pub(crate) mod on_demand;
 pub(crate) mod render;
 mod routes;
+mod search;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};

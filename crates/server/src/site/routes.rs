@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use skytale_render::{
     i18n::{REFERENCE_LANGUAGE, UI_LANGUAGES},
@@ -98,6 +98,10 @@ fn redirect(to: &str) -> Response {
 /// language-less entry URL of an election.
 pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
     let head = req.method() == Method::HEAD;
+    let get = req.method() == Method::GET || head;
+    if let Some(r) = search(&state, get, req.uri(), req.headers(), head).await {
+        return r;
+    }
     match from_maps(&state, &req) {
         Ok(r) => r,
         Err((rt, found)) => {
@@ -112,6 +116,36 @@ pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
             .await
         }
     }
+}
+
+/// A search (`/<lang>/<election>/search/?q=TEXT`) of an election whose site has that index
+/// page, answered by the server; `None` for everything else, an empty query included (the
+/// index page answers it from the map).
+async fn search(
+    state: &AppState,
+    get: bool,
+    uri: &Uri,
+    headers: &HeaderMap,
+    head: bool,
+) -> Option<Response> {
+    if !get {
+        return None;
+    }
+    let path = uri.path();
+    let (lang, election) = super::search::search_page(path)?;
+    let asked = super::search::asked(uri.query());
+    if asked == super::search::Asked::Nothing {
+        return None;
+    }
+    let rt = state
+        .elections
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(election)?
+        .clone();
+    // Only where the index page is served: the election's site is rendered, in that language.
+    rt.site.current().get(path)?;
+    super::search::respond(&rt, path, lang, asked, headers, head).await
 }
 
 /// [`fallback`] from the elections' current maps, or the election and unit of a page to be
