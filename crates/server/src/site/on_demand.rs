@@ -232,8 +232,8 @@ pub(crate) async fn respond(
     }
 }
 
-/// 503 while an election's site has no map yet.
-fn rendering() -> Response {
+/// 503 while an election's site has no map yet (or, for a unit's page, not the complete one).
+pub(crate) fn rendering() -> Response {
     let mut r = ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "rendering",

@@ -245,15 +245,7 @@ fn from_maps(
         >= 4;
     if let Some(rt) = election.and_then(|id| elections.get(id)) {
         if unit_page && !rt.site.current().complete {
-            let mut r = crate::api::ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "rendering",
-                "the site is being rendered; retry in a moment",
-            )
-            .into_response();
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            return Ok(r);
+            return Ok(super::on_demand::rendering());
         }
     }
     Ok(not_found())
