@@ -142,8 +142,84 @@ fn a_version_1_database_is_upgraded_keeping_every_held_row() {
         Hold::Held { id: 1, new: false }
     );
     drop(store);
-    // Opened again, it is version 2 already.
+    // Opened again, it is the current version already.
     Store::open(tmp.path()).unwrap();
+}
+
+/// A version 2 database (entries in a `WITHOUT ROWID` table) is moved to version 3 keeping
+/// every entry, in order, byte for byte, and appends go on after them.
+#[test]
+fn a_version_2_database_keeps_every_entry_when_upgraded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join(skytale_store::DB_FILE);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE election (id TEXT PRIMARY KEY, created_at TEXT NOT NULL);
+             CREATE TABLE entry (election TEXT NOT NULL REFERENCES election(id), idx INTEGER NOT NULL,
+                 data BLOB NOT NULL, PRIMARY KEY (election, idx)) WITHOUT ROWID;
+             CREATE TABLE checkpoint (election TEXT NOT NULL REFERENCES election(id),
+                 size INTEGER NOT NULL, note BLOB NOT NULL, PRIMARY KEY (election, size)) WITHOUT ROWID;
+             CREATE TABLE held (id INTEGER PRIMARY KEY AUTOINCREMENT,
+                 election TEXT NOT NULL REFERENCES election(id), note BLOB NOT NULL,
+                 reasons TEXT NOT NULL, received_at TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'held',
+                 note_hash BLOB, reporter TEXT NOT NULL DEFAULT '');
+             CREATE UNIQUE INDEX held_note ON held (election, note_hash);
+             CREATE INDEX held_reporter ON held (election, reporter, state);
+             INSERT INTO election VALUES ('a', 't'), ('b', 't');
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+        // Inserted out of order and interleaved, as two elections' appends are.
+        for i in (0..300i64).rev() {
+            for e in ["a", "b"] {
+                conn.execute(
+                    "INSERT INTO entry (election, idx, data) VALUES (?1, ?2, ?3)",
+                    rusqlite::params![e, i, format!("{e}{i}:{}", "x".repeat(900)).into_bytes()],
+                )
+                .unwrap();
+            }
+        }
+        conn.execute(
+            "INSERT INTO checkpoint (election, size, note) VALUES ('a', 300, x'01'), ('b', 300, x'02')",
+            [],
+        )
+        .unwrap();
+    }
+    let store = Store::open(tmp.path()).unwrap();
+    for e in ["a", "b"] {
+        let got = store.entries(e, 0, 300).unwrap();
+        assert_eq!(got.len(), 300);
+        for (i, data) in got.iter().enumerate() {
+            assert_eq!(data, &format!("{e}{i}:{}", "x".repeat(900)).into_bytes());
+        }
+    }
+    let at = skytale_store::Extends {
+        size: 300,
+        checkpoint: &[1],
+    };
+    store.append("a", at, &[b"next"], b"cp").unwrap();
+    assert_eq!(
+        store.entries("a", 300, 301).unwrap(),
+        vec![b"next".to_vec()]
+    );
+    // The same index twice is refused by the key, as before.
+    let again = skytale_store::Extends {
+        size: 300,
+        checkpoint: &[1],
+    };
+    assert!(store.append("a", again, &[b"twice"], b"cp").is_err());
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let (version, sql): (i64, String) = conn
+        .query_row(
+            "SELECT (SELECT user_version FROM pragma_user_version), sql FROM sqlite_master WHERE name = 'entry'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(version, 3);
+    assert!(!sql.contains("WITHOUT ROWID"), "{sql}");
 }
 
 #[test]
