@@ -34,9 +34,9 @@ pub use definition::{
 pub use error::{DefinitionError, DefinitionErrors, RejectCode, Rejection};
 pub use genesis::{sign_definition, SignDefinitionError, MAX_ENTRY_BYTES};
 pub use ledger::{
-    plausibility_issues, verify_note, Admitted, GenesisError, HeldState, KeyRing, Ledger,
-    PendingApproval, PlausibilityIssue, Publication, Role, Undo, VerifiedNote, MAX_VERSION,
-    MAX_VERSION_STEP,
+    plausibility_issues, verify_note, verify_notes, Admitted, GenesisError, HeldState, KeyRing,
+    Ledger, PendingApproval, PlausibilityIssue, Publication, Role, Undo, VerifiedNote, MAX_VERSION,
+    MAX_VERSION_STEP, VERIFY_TOGETHER,
 };
 pub use statement::check_timestamp;
 pub use statement::{

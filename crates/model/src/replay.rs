@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::ledger::{Admitted, Ledger, VerifiedNote};
 use crate::statement::{DefinitionPart, Statement};
-use crate::{verify_note, Rejection};
+use crate::{verify_notes, Rejection, VERIFY_TOGETHER};
 
 /// Entries whose signatures are checked together, in parallel.
 pub const REPLAY_CHUNK: usize = 4096;
@@ -46,8 +46,8 @@ where
         let keys = ledger.keys().clone();
         let election = ledger.election().to_owned();
         let verified: Vec<Result<VerifiedNote, Rejection>> = entries[i..end]
-            .par_iter()
-            .map(|e| verify_note(&keys, &election, e.as_ref()))
+            .par_chunks(VERIFY_TOGETHER)
+            .flat_map_iter(|c| verify_notes(&keys, &election, c))
             .collect();
         let mut next = end;
         for (j, v) in verified.into_iter().enumerate() {

@@ -958,3 +958,75 @@ fn undo_puts_back_what_a_checked_batch_committed() {
         )
         .is_ok());
 }
+
+/// Entries checked together (their signatures in one batch) get each the verdict it gets
+/// alone, good and bad side by side, a second signature line included.
+#[test]
+fn notes_checked_together_get_each_its_own_verdict() {
+    use skytale_note::Note;
+    let k = keys();
+    let l = ledger(&k);
+    let good = sign(&k.north, &results_json("n1", 1, &mayor(300, 200, 510)));
+    let tampered = String::from_utf8(good.clone())
+        .unwrap()
+        .replacen(
+            "\"alice\":{\"election_day\":",
+            "\"alice\":{\"election_day\":1",
+            1,
+        )
+        .into_bytes();
+    let stranger = sign(&k.stranger, &results_json("n1", 2, &mayor(1, 1, 2)));
+    let elsewhere = sign(
+        &k.north,
+        &results_json("n1", 2, &mayor(1, 1, 2)).replace("test-2026", "other-2026"),
+    );
+    // Signed by north and by south (both known); the second line is south's signature over
+    // other text, so the note is refused though its first line verifies.
+    let mut second_bad = Note::parse(&good).unwrap();
+    let south_elsewhere = Note::parse(&sign(&k.south, "{}")).unwrap();
+    second_bad
+        .signatures
+        .push(south_elsewhere.signatures[0].clone());
+    let second_bad = second_bad.to_bytes();
+    let mut both = Note::parse(&good).unwrap();
+    both.add_signature(&k.stranger);
+    both.add_signature(&k.south);
+    let both = both.to_bytes();
+    let notes: Vec<Vec<u8>> = vec![
+        good.clone(),
+        tampered,
+        b"hello".to_vec(),
+        stranger,
+        elsewhere,
+        second_bad,
+        both,
+        good,
+    ];
+    let together = skytale_model::verify_notes(l.keys(), l.election(), &notes);
+    let codes: Vec<Option<RejectCode>> = together
+        .iter()
+        .map(|v| v.as_ref().err().map(|r| r.code))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            None,
+            Some(RejectCode::BadSignature),
+            Some(RejectCode::MalformedNote),
+            Some(RejectCode::UnknownKey),
+            Some(RejectCode::WrongElection),
+            Some(RejectCode::BadSignature),
+            None,
+            None,
+        ]
+    );
+    for (note, got) in notes.iter().zip(&together) {
+        let alone = skytale_model::verify_note(l.keys(), l.election(), note);
+        match (got, alone) {
+            (Ok(a), Ok(b)) => assert_eq!(a.signers, b.signers),
+            (Err(a), Err(b)) => assert_eq!((a.code, &a.message), (b.code, &b.message)),
+            (a, b) => panic!("together {a:?}, alone {b:?}"),
+        }
+    }
+    assert_eq!(together[6].as_ref().unwrap().signers.len(), 2);
+}

@@ -26,7 +26,8 @@
 //!   Anything else, including text after the last newline, is [`NoteError::Malformed`].
 //!
 //! ## Ed25519 acceptance policy
-//! Verification uses ed25519-dalek's `verify_strict`, and nothing else:
+//! Verification uses ed25519-dalek's `verify_strict` policy, and nothing else (many
+//! signatures are checked at once by an equivalent computation, see [`verify_all`]):
 //! - the signature must be exactly 64 bytes and `S` must be canonical (`S < ℓ`);
 //! - the public key `A` must not be of small order (the 8 low-order points and
 //!   their non-canonical encodings are rejected); keys with a low-order *component*
@@ -53,6 +54,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use ed25519_dalek::{Signature, Signer as _};
 use sha2::{Digest, Sha256};
+
+mod strict;
+pub use strict::{verify_all, SignatureCheck};
 
 /// Largest encoded note (text plus signature lines) we parse, in bytes. Checked before
 /// any decoding so a hostile peer cannot make us scan or allocate more. 1 MiB is far
@@ -356,12 +360,7 @@ impl SigningKey {
     /// The matching verifier key.
     pub fn verifier(&self) -> VerifierKey {
         let vk = self.key.verifying_key();
-        VerifierKey {
-            name: self.name.clone(),
-            key_id: self.key_id,
-            public_key: vk.to_bytes(),
-            vk,
-        }
+        VerifierKey::new(self.name.clone(), self.key_id, vk.to_bytes(), vk)
     }
 
     /// Raw Ed25519 signature of `msg` (deterministic, RFC 8032).
@@ -436,12 +435,25 @@ impl VerifierKey {
     /// points and small-order public keys.
     pub fn parse(s: &str) -> Result<VerifierKey, NoteError> {
         let (name, key_id, public_key, vk) = parse_vkey(s, ALG_ED25519)?;
-        Ok(VerifierKey {
+        Ok(VerifierKey::new(name, key_id, public_key, vk))
+    }
+
+    fn new(
+        name: String,
+        key_id: u32,
+        public_key: [u8; 32],
+        vk: ed25519_dalek::VerifyingKey,
+    ) -> VerifierKey {
+        VerifierKey {
             name,
             key_id,
             public_key,
             vk,
-        })
+        }
+    }
+
+    pub(crate) fn dalek(&self) -> &ed25519_dalek::VerifyingKey {
+        &self.vk
     }
 
     /// The key name.
@@ -459,9 +471,17 @@ impl VerifierKey {
         &self.public_key
     }
 
-    /// Verifies a raw Ed25519 signature under the crate's strict policy.
+    /// Verifies a raw Ed25519 signature under the crate's strict policy. Many at once:
+    /// [`verify_all`].
     pub fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
-        verify_with(&self.vk, msg, sig)
+        verify_all(&[SignatureCheck {
+            key: self,
+            msg,
+            sig,
+        }])
+        .first()
+        .copied()
+        .unwrap_or(false)
     }
 
     fn matches(&self, name: &str, key_id: u32) -> bool {

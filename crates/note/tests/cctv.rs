@@ -86,3 +86,59 @@ fn non_canonical_s_rejected() {
     assert!(!v.verify(b"msg", &sig[..63]));
     assert!(!v.verify(b"msg", &[0u8; 65]));
 }
+
+/// The verifier key `v+<id>+<base64(0x01 || key)>` for a raw public key, or `None` when the
+/// crate refuses it (small-order keys).
+fn verifier_key(key: &[u8; 32]) -> Option<skytale_note::VerifierKey> {
+    use base64::Engine as _;
+    let alg_key = [&[1u8][..], &key[..]].concat();
+    let id = skytale_note::key_id("v", &alg_key);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&alg_key);
+    skytale_note::VerifierKey::parse(&format!("v+{id:08x}+{b64}")).ok()
+}
+
+/// The many-at-once check (one shared inversion) reaches `verify_strict`'s verdict on every
+/// vector whose key the crate accepts, checked alone and all in one batch, so a vector's
+/// verdict cannot depend on its neighbours.
+#[test]
+fn cctv_vectors_checked_together_get_the_strict_verdicts() {
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/vectors/cctv-ed25519/ed25519vectors.json"
+    );
+    let vectors: Vec<Vector> = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+    let mut cases = Vec::new();
+    for v in &vectors {
+        let key: [u8; 32] = hex::decode(&v.key).unwrap().try_into().unwrap();
+        let sig = hex::decode(&v.sig).unwrap();
+        let strict = verify_ed25519(&key, v.msg.as_bytes(), &sig);
+        if let Some(vk) = verifier_key(&key) {
+            cases.push((v.number, vk, v.msg.clone(), sig, strict));
+        } else {
+            assert!(!strict, "vector {}: a refused key verified", v.number);
+        }
+    }
+    assert!(
+        cases.len() > 300,
+        "only {} vectors have usable keys",
+        cases.len()
+    );
+    assert!(cases.iter().any(|c| c.4) && cases.iter().any(|c| !c.4));
+    let checks: Vec<skytale_note::SignatureCheck<'_>> = cases
+        .iter()
+        .map(|(_, key, msg, sig, _)| skytale_note::SignatureCheck {
+            key,
+            msg: msg.as_bytes(),
+            sig,
+        })
+        .collect();
+    let together = skytale_note::verify_all(&checks);
+    for (i, (number, key, msg, sig, strict)) in cases.iter().enumerate() {
+        assert_eq!(together[i], *strict, "vector {number} in the batch");
+        assert_eq!(
+            key.verify(msg.as_bytes(), sig),
+            *strict,
+            "vector {number} alone"
+        );
+    }
+}
