@@ -612,17 +612,22 @@ fn activity(
     })
 }
 
-/// The quarter hour of a results note's `submitted_at` (`2026-11-25 21:15 UTC`), read from
-/// the text as Skytale writes it, in UTC; `None` for anything else.
-fn quarter_hour(note: &[u8]) -> Option<String> {
-    const KEY: &[u8] = br#""submitted_at":""#;
-    let at = note.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
-    let t = std::str::from_utf8(note.get(at..at + 20)?).ok()?;
-    let (date, rest) = t.split_once('T')?;
-    let hour = rest.get(0..2)?;
-    let minute: u32 = rest.get(3..5)?.parse().ok()?;
-    let offset = rest.get(8..9)?;
-    (offset == "Z" || offset == ".").then(|| format!("{date} {hour}:{:02} UTC", minute / 15 * 15))
+/// The quarter hour, in UTC, of a results note's `submitted_at` (`2026-11-25 21:15 UTC`),
+/// if `may_read` lets the official see it; `None` for any other entry. The statement is parsed, so any
+/// key order, spacing and RFC 3339 offset or precision an exporter writes is counted at its
+/// instant.
+fn quarter_hour(note: &[u8], may_read: impl Fn(&Statement) -> bool) -> Option<String> {
+    let note = skytale_note::Note::parse(note).ok()?;
+    let statement = Statement::parse(&note.text).ok()?;
+    let Statement::Results(r) = &statement else {
+        return None;
+    };
+    if !may_read(&statement) {
+        return None;
+    }
+    let at = skytale_model::unix_seconds(&r.submitted_at)?;
+    let utc = skytale_model::format_unix(at.div_euclid(15 * 60) * 15 * 60);
+    Some(format!("{} {} UTC", utc.get(..10)?, utc.get(11..16)?))
 }
 
 async fn night(
@@ -653,27 +658,30 @@ async fn night(
                 }
             }
         }
-        let mut buckets: BTreeMap<String, u64> = BTreeMap::new();
-        for (_, e) in log.entries.newest_in_memory().take(ARRIVALS_WINDOW) {
-            if !e.starts_with(br#"{"type":"results","#) || !v.signed.session.may_read_note(e, &def)
-            {
-                continue;
-            }
-            if let Some(q) = quarter_hour(e) {
-                *buckets.entry(q).or_default() += 1;
-            }
-        }
-        let skip = buckets.len().saturating_sub(ARRIVALS_BUCKETS);
-        let arrivals: Vec<(String, u64)> = buckets.into_iter().skip(skip).collect();
+        // Counted after letting go of the log: each is parsed.
+        let window: Vec<Arc<[u8]>> = log
+            .entries
+            .newest_in_memory()
+            .take(ARRIVALS_WINDOW)
+            .map(|(_, e)| e.clone())
+            .collect();
         (
             log.size,
             log.published,
             rounds,
             published_at,
             recent,
-            arrivals,
+            window,
         )
     };
+    let mut buckets: BTreeMap<String, u64> = BTreeMap::new();
+    for e in &arrivals {
+        if let Some(q) = quarter_hour(e, |st| v.signed.session.may_read(st, &def)) {
+            *buckets.entry(q).or_default() += 1;
+        }
+    }
+    let skip = buckets.len().saturating_sub(ARRIVALS_BUCKETS);
+    let arrivals: Vec<(String, u64)> = buckets.into_iter().skip(skip).collect();
     let held_waiting = count_waiting(&state, &v).await;
     let areas = match officials_tally(&v.rt).await {
         Some(t) => area_progress(&def, &t, &v.signed.session, &v.lang),
@@ -1229,13 +1237,49 @@ mod tests {
 
     #[test]
     fn arrivals_are_counted_by_quarter_hour_of_their_utc_time() {
-        let note = br#"{"type":"results","election":"e","unit":"u","version":1,"status":"partial","submitted_at":"2026-11-25T21:44:59Z","contests":[]}"#;
-        assert_eq!(quarter_hour(note).as_deref(), Some("2026-11-25 21:30 UTC"));
-        let frac = br#"{"submitted_at":"2026-11-25T21:00:00.25Z"}"#;
-        assert_eq!(quarter_hour(frac).as_deref(), Some("2026-11-25 21:00 UTC"));
-        let offset = br#"{"submitted_at":"2026-11-25T21:00:00+01:00"}"#;
-        assert_eq!(quarter_hour(offset), None, "not UTC: not bucketed");
-        assert_eq!(quarter_hour(b"{}"), None);
+        let key = skytale_note::SigningKey::from_seed("k", [3; 32]).unwrap();
+        let note = |text: &str| key.sign_note(&format!("{text}\n")).unwrap().to_bytes();
+        let at = |text: &str| quarter_hour(&note(text), |_| true);
+        let results = |time: &str| {
+            format!(
+                r#"{{"type":"results","election":"e","unit":"u","version":1,"status":"partial","submitted_at":"{time}","contests":[]}}"#
+            )
+        };
+        assert_eq!(
+            at(&results("2026-11-25T21:44:59Z")).as_deref(),
+            Some("2026-11-25 21:30 UTC")
+        );
+        assert_eq!(
+            at(&results("2026-11-25T21:00:00.25Z")).as_deref(),
+            Some("2026-11-25 21:00 UTC")
+        );
+        // An offset or a fraction before it: counted at the instant, in UTC.
+        assert_eq!(
+            at(&results("2026-11-25T21:00:00+01:00")).as_deref(),
+            Some("2026-11-25 20:00 UTC")
+        );
+        assert_eq!(
+            at(&results("2026-11-25T18:29:59.999999-05:30")).as_deref(),
+            Some("2026-11-25 23:45 UTC")
+        );
+        assert_eq!(
+            at(&results("2026-11-25t21:16:00z")).as_deref(),
+            Some("2026-11-25 21:15 UTC")
+        );
+        // Another key order and spacing, as another exporter writes it.
+        let reordered = r#"{ "submitted_at" : "2026-11-25T07:59:00Z", "contests": [], "status": "partial", "version": 1, "unit": "u", "election": "e", "type": "results" }"#;
+        assert_eq!(at(reordered).as_deref(), Some("2026-11-25 07:45 UTC"));
+        // Not results, or not a note at all.
+        assert_eq!(
+            at(
+                r#"{"type":"status","election":"e","scope":"election","result_type":"unofficial","submitted_at":"2026-11-25T21:00:00Z"}"#
+            ),
+            None
+        );
+        assert_eq!(quarter_hour(b"{}", |_| true), None);
+        // Results the official may not read are not counted.
+        let hidden = note(&results("2026-11-25T21:00:00Z"));
+        assert_eq!(quarter_hour(&hidden, |_| false), None);
     }
 
     #[test]
