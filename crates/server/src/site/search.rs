@@ -12,11 +12,11 @@
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use skytale_render::{Search, MAX_QUERY_BYTES};
 
 use super::SiteFile;
-use crate::api::{named, ApiError};
+use crate::api::named;
 use crate::runtime::ElectionRuntime;
 
 /// The election and language of `path` when it is an election's search page
@@ -82,14 +82,7 @@ pub(crate) async fn respond(
     };
     let map = rt.site.current();
     let Some(site) = rt.site.renderer() else {
-        return Some(
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "rendering",
-                "the site is being rendered; retry in a moment",
-            )
-            .into_response(),
-        );
+        return Some(super::on_demand::rendering());
     };
     let lang = lang.to_string();
     // The first search in a language folds every name of the election (a tenth of a second
