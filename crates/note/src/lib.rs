@@ -360,7 +360,12 @@ impl SigningKey {
     /// The matching verifier key.
     pub fn verifier(&self) -> VerifierKey {
         let vk = self.key.verifying_key();
-        VerifierKey::new(self.name.clone(), self.key_id, vk.to_bytes(), vk)
+        VerifierKey {
+            name: self.name.clone(),
+            key_id: self.key_id,
+            public_key: vk.to_bytes(),
+            vk,
+        }
     }
 
     /// Raw Ed25519 signature of `msg` (deterministic, RFC 8032).
@@ -435,21 +440,12 @@ impl VerifierKey {
     /// points and small-order public keys.
     pub fn parse(s: &str) -> Result<VerifierKey, NoteError> {
         let (name, key_id, public_key, vk) = parse_vkey(s, ALG_ED25519)?;
-        Ok(VerifierKey::new(name, key_id, public_key, vk))
-    }
-
-    fn new(
-        name: String,
-        key_id: u32,
-        public_key: [u8; 32],
-        vk: ed25519_dalek::VerifyingKey,
-    ) -> VerifierKey {
-        VerifierKey {
+        Ok(VerifierKey {
             name,
             key_id,
             public_key,
             vk,
-        }
+        })
     }
 
     pub(crate) fn dalek(&self) -> &ed25519_dalek::VerifyingKey {

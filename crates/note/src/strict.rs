@@ -18,11 +18,10 @@
 //!   `P` is not of small order" (bytes that are no point, or the x = 0 encodings with the sign
 //!   bit set, which are the two small-order points (0, ±1), never equal a compression);
 //! - when they are not (y ≥ p, 19 values per sign, never produced by a signer), this falls
-//!   back to `verify_strict` itself.
+//!   back to `verify_strict` itself (`verify_with`, the crate's one call of it).
 
 use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::scalar::Scalar;
-use ed25519_dalek::Signature;
 use sha2::{Digest, Sha512};
 
 use crate::VerifierKey;
@@ -55,7 +54,7 @@ pub fn verify_all(checks: &[SignatureCheck<'_>]) -> Vec<bool> {
             if r.as_bytes() == r_bytes {
                 !point.is_small_order()
             } else if is_non_canonical_y(r_bytes) {
-                strict(check)
+                crate::verify_with(check.key.dalek(), check.msg, check.sig)
             } else {
                 false
             }
@@ -86,18 +85,6 @@ fn is_non_canonical_y(bytes: &[u8]) -> bool {
         && bytes[0] >= 0xed
         && bytes[1..31].iter().all(|&b| b == 0xff)
         && bytes[31] & 0x7f == 0x7f
-}
-
-/// ed25519-dalek's `verify_strict`, for the encodings the shortcut does not decide.
-fn strict(check: &SignatureCheck<'_>) -> bool {
-    let Ok(bytes) = <[u8; 64]>::try_from(check.sig) else {
-        return false;
-    };
-    check
-        .key
-        .dalek()
-        .verify_strict(check.msg, &Signature::from_bytes(&bytes))
-        .is_ok()
 }
 
 #[cfg(test)]
