@@ -613,9 +613,9 @@ fn activity(
 }
 
 /// The quarter hour, in UTC, of a results note's `submitted_at` (`2026-11-25 21:15 UTC`),
-/// if `may_read` lets the official see it; `None` for any other entry. The statement is parsed, so any
-/// key order, spacing and RFC 3339 offset or precision an exporter writes is counted at its
-/// instant.
+/// if `may_read` lets the official see it; `None` for any other entry. The statement is
+/// parsed, so any key order, spacing and RFC 3339 offset or precision an exporter writes is
+/// counted at its instant.
 fn quarter_hour(note: &[u8], may_read: impl Fn(&Statement) -> bool) -> Option<String> {
     let note = skytale_note::Note::parse(note).ok()?;
     let statement = Statement::parse(&note.text).ok()?;
@@ -1245,27 +1245,16 @@ mod tests {
                 r#"{{"type":"results","election":"e","unit":"u","version":1,"status":"partial","submitted_at":"{time}","contests":[]}}"#
             )
         };
-        assert_eq!(
-            at(&results("2026-11-25T21:44:59Z")).as_deref(),
-            Some("2026-11-25 21:30 UTC")
-        );
-        assert_eq!(
-            at(&results("2026-11-25T21:00:00.25Z")).as_deref(),
-            Some("2026-11-25 21:00 UTC")
-        );
-        // An offset or a fraction before it: counted at the instant, in UTC.
-        assert_eq!(
-            at(&results("2026-11-25T21:00:00+01:00")).as_deref(),
-            Some("2026-11-25 20:00 UTC")
-        );
-        assert_eq!(
-            at(&results("2026-11-25T18:29:59.999999-05:30")).as_deref(),
-            Some("2026-11-25 23:45 UTC")
-        );
-        assert_eq!(
-            at(&results("2026-11-25t21:16:00z")).as_deref(),
-            Some("2026-11-25 21:15 UTC")
-        );
+        for (time, quarter) in [
+            ("2026-11-25T21:44:59Z", "2026-11-25 21:30 UTC"),
+            ("2026-11-25T21:00:00.25Z", "2026-11-25 21:00 UTC"),
+            // An offset or a fraction before it: counted at the instant, in UTC.
+            ("2026-11-25T21:00:00+01:00", "2026-11-25 20:00 UTC"),
+            ("2026-11-25T18:29:59.999999-05:30", "2026-11-25 23:45 UTC"),
+            ("2026-11-25t21:16:00z", "2026-11-25 21:15 UTC"),
+        ] {
+            assert_eq!(at(&results(time)).as_deref(), Some(quarter), "{time}");
+        }
         // Another key order and spacing, as another exporter writes it.
         let reordered = r#"{ "submitted_at" : "2026-11-25T07:59:00Z", "contests": [], "status": "partial", "version": 1, "unit": "u", "election": "e", "type": "results" }"#;
         assert_eq!(at(reordered).as_deref(), Some("2026-11-25 07:45 UTC"));

@@ -112,21 +112,24 @@ fn a_note_held_again_is_the_same_row_and_a_key_has_a_bound() {
     }
 }
 
+/// The tables of a version 1 database, as the first release wrote them.
+const SCHEMA_V1: &str = "CREATE TABLE election (id TEXT PRIMARY KEY, created_at TEXT NOT NULL);
+    CREATE TABLE entry (election TEXT NOT NULL REFERENCES election(id), idx INTEGER NOT NULL,
+        data BLOB NOT NULL, PRIMARY KEY (election, idx)) WITHOUT ROWID;
+    CREATE TABLE checkpoint (election TEXT NOT NULL REFERENCES election(id),
+        size INTEGER NOT NULL, note BLOB NOT NULL, PRIMARY KEY (election, size)) WITHOUT ROWID;
+    CREATE TABLE held (id INTEGER PRIMARY KEY AUTOINCREMENT,
+        election TEXT NOT NULL REFERENCES election(id), note BLOB NOT NULL,
+        reasons TEXT NOT NULL, received_at TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'held');";
+
 #[test]
 fn a_version_1_database_is_upgraded_keeping_every_held_row() {
     let tmp = tempfile::tempdir().unwrap();
     {
         let conn = rusqlite::Connection::open(tmp.path().join(skytale_store::DB_FILE)).unwrap();
+        conn.execute_batch(SCHEMA_V1).unwrap();
         conn.execute_batch(
-            "CREATE TABLE election (id TEXT PRIMARY KEY, created_at TEXT NOT NULL);
-             CREATE TABLE entry (election TEXT NOT NULL REFERENCES election(id), idx INTEGER NOT NULL,
-                 data BLOB NOT NULL, PRIMARY KEY (election, idx)) WITHOUT ROWID;
-             CREATE TABLE checkpoint (election TEXT NOT NULL REFERENCES election(id),
-                 size INTEGER NOT NULL, note BLOB NOT NULL, PRIMARY KEY (election, size)) WITHOUT ROWID;
-             CREATE TABLE held (id INTEGER PRIMARY KEY AUTOINCREMENT,
-                 election TEXT NOT NULL REFERENCES election(id), note BLOB NOT NULL,
-                 reasons TEXT NOT NULL, received_at TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'held');
-             INSERT INTO election VALUES ('a', 't');
+            "INSERT INTO election VALUES ('a', 't');
              INSERT INTO held (election, note, reasons, received_at) VALUES ('a', x'01', '[]', 't');
              INSERT INTO held (election, note, reasons, received_at) VALUES ('a', x'01', '[]', 't');
              INSERT INTO held (election, note, reasons, received_at) VALUES ('a', x'02', '[]', 't');
@@ -154,16 +157,10 @@ fn a_version_2_database_keeps_every_entry_when_upgraded() {
     let path = tmp.path().join(skytale_store::DB_FILE);
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(SCHEMA_V1).unwrap();
         conn.execute_batch(
-            "CREATE TABLE election (id TEXT PRIMARY KEY, created_at TEXT NOT NULL);
-             CREATE TABLE entry (election TEXT NOT NULL REFERENCES election(id), idx INTEGER NOT NULL,
-                 data BLOB NOT NULL, PRIMARY KEY (election, idx)) WITHOUT ROWID;
-             CREATE TABLE checkpoint (election TEXT NOT NULL REFERENCES election(id),
-                 size INTEGER NOT NULL, note BLOB NOT NULL, PRIMARY KEY (election, size)) WITHOUT ROWID;
-             CREATE TABLE held (id INTEGER PRIMARY KEY AUTOINCREMENT,
-                 election TEXT NOT NULL REFERENCES election(id), note BLOB NOT NULL,
-                 reasons TEXT NOT NULL, received_at TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'held',
-                 note_hash BLOB, reporter TEXT NOT NULL DEFAULT '');
+            "ALTER TABLE held ADD COLUMN note_hash BLOB;
+             ALTER TABLE held ADD COLUMN reporter TEXT NOT NULL DEFAULT '';
              CREATE UNIQUE INDEX held_note ON held (election, note_hash);
              CREATE INDEX held_reporter ON held (election, reporter, state);
              INSERT INTO election VALUES ('a', 't'), ('b', 't');
