@@ -134,12 +134,12 @@ enum Command {
     },
     /// Sign results files and send them to the server; checks and stores the receipts.
     Submit {
-        #[arg(long)]
+        #[arg(long, env = "SKYTALE_SERVER")]
         server: String,
-        #[arg(long)]
+        #[arg(long, env = "SKYTALE_ELECTION")]
         election: String,
         /// The reporting authority's signing key file.
-        #[arg(long)]
+        #[arg(long, env = "SKYTALE_KEY")]
         key: PathBuf,
         /// Format of every results file: native, nist-json, nist-xml, clarity-xml, csv, eml510
         /// (when left out, told from each file's structure).
@@ -173,12 +173,12 @@ enum Command {
     /// Approve the publication of the log's results (approval policy): join the round other
     /// approvers started, else approve the latest content; prints how many approvals it has.
     Approve {
-        #[arg(long)]
+        #[arg(long, env = "SKYTALE_SERVER")]
         server: String,
-        #[arg(long)]
+        #[arg(long, env = "SKYTALE_ELECTION")]
         election: String,
         /// The approver's signing key file.
-        #[arg(long)]
+        #[arg(long, env = "SKYTALE_KEY")]
         key: PathBuf,
         /// Approve this tree size: one the server lists (published, pending or content size).
         #[arg(long)]
@@ -188,9 +188,9 @@ enum Command {
     /// station the keys may report, signed with them and sent over --duration seconds. Only
     /// for an election whose definition says `test = true`.
     Rehearse {
-        #[arg(long)]
+        #[arg(long, env = "SKYTALE_SERVER")]
         server: String,
-        #[arg(long)]
+        #[arg(long, env = "SKYTALE_ELECTION")]
         election: String,
         /// A reporting authority's signing key (repeatable): its scope's stations report.
         #[arg(long, required = true)]
@@ -205,12 +205,12 @@ enum Command {
     /// Give published figures a result type, as the officials' signed word: estimate,
     /// projection, provisional, final or certified, for the election, a contest or a unit.
     Status {
-        #[arg(long)]
+        #[arg(long, env = "SKYTALE_SERVER")]
         server: String,
-        #[arg(long)]
+        #[arg(long, env = "SKYTALE_ELECTION")]
         election: String,
         /// The authority's root key or an approver's key.
-        #[arg(long)]
+        #[arg(long, env = "SKYTALE_KEY")]
         key: PathBuf,
         /// estimate, projection, provisional, final or certified.
         #[arg(long, value_parser = parse_result_type)]
@@ -228,12 +228,12 @@ enum Command {
     /// An official's read of the committed entries not yet published (approval embargo):
     /// signs in with the key and shows what the key's scope covers.
     Sealed {
-        #[arg(long)]
+        #[arg(long, env = "SKYTALE_SERVER")]
         server: String,
-        #[arg(long)]
+        #[arg(long, env = "SKYTALE_ELECTION")]
         election: String,
         /// The official's signing key file (authority, approver or reporting authority).
-        #[arg(long)]
+        #[arg(long, env = "SKYTALE_KEY")]
         key: PathBuf,
         /// First log index to read.
         #[arg(long, default_value_t = 0)]
@@ -375,12 +375,12 @@ enum ElectionCommand {
 enum HeldCommand {
     /// List the held submissions the key's scope covers, oldest first, with their reasons.
     List {
-        #[arg(long)]
+        #[arg(long, env = "SKYTALE_SERVER")]
         server: String,
-        #[arg(long)]
+        #[arg(long, env = "SKYTALE_ELECTION")]
         election: String,
         /// The official's signing key file.
-        #[arg(long)]
+        #[arg(long, env = "SKYTALE_KEY")]
         key: PathBuf,
     },
     /// Release a held submission into the count, as a signed statement in the log (the
@@ -392,12 +392,12 @@ enum HeldCommand {
 
 #[derive(clap::Args, Debug)]
 struct HeldReviewArgs {
-    #[arg(long)]
+    #[arg(long, env = "SKYTALE_SERVER")]
     server: String,
-    #[arg(long)]
+    #[arg(long, env = "SKYTALE_ELECTION")]
     election: String,
     /// The official's signing key file (the authority's root key or an approver's).
-    #[arg(long)]
+    #[arg(long, env = "SKYTALE_KEY")]
     key: PathBuf,
     /// The held submission's id, as `skytale held list` shows it.
     #[arg(long)]

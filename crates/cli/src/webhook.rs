@@ -13,12 +13,12 @@ use crate::commands::load_key;
 /// Where and as whom.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Official {
-    #[arg(long)]
+    #[arg(long, env = "SKYTALE_SERVER")]
     pub server: String,
-    #[arg(long)]
+    #[arg(long, env = "SKYTALE_ELECTION")]
     pub election: String,
     /// The official's signing key file (the election authority or an approver).
-    #[arg(long)]
+    #[arg(long, env = "SKYTALE_KEY")]
     pub key: PathBuf,
 }
 

@@ -8,8 +8,13 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
 
+/// The binary, blind to the officials' defaults a developer's shell may set.
 fn skytale() -> Command {
-    Command::cargo_bin("skytale").unwrap()
+    let mut c = Command::cargo_bin("skytale").unwrap();
+    for v in ["SKYTALE_SERVER", "SKYTALE_ELECTION", "SKYTALE_KEY"] {
+        c.env_remove(v);
+    }
+    c
 }
 
 fn run(args: &[&str], cwd: &Path) -> (bool, String, String) {
@@ -260,6 +265,36 @@ scope = ["town"]
         "{out}"
     );
     assert!(d.join("skytale-receipts/cli-2026/ps1-v1.json").exists());
+    // The same retry with the server, election and key set once in the environment, as an
+    // official's terminal has them for the night; a flag given wins over its variable.
+    let with_env = |args: &[&str], election: &str| {
+        let out = skytale()
+            .args(args)
+            .env("SKYTALE_SERVER", &url)
+            .env("SKYTALE_ELECTION", election)
+            .env("SKYTALE_KEY", "keys/office.key")
+            .current_dir(d)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    };
+    let (ok, out) = with_env(&["submit", "results.json"], "cli-2026");
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("unit ps1 version 1 already in the log as entry 1"),
+        "{out}"
+    );
+    let (ok, out) = with_env(
+        &["submit", "--election", "cli-2026", "results.json"],
+        "no-such-election",
+    );
+    assert!(ok, "the flag wins: {out}");
+    let (ok, out) = with_env(&["submit", "results.json"], "no-such-election");
+    assert!(!ok && out.contains("no-such-election"), "{out}");
+    let (ok, out, err) = run(&["submit", "results.json"], d);
+    assert!(!ok && err.contains("--server"), "{out}{err}");
 
     // A file with one unknown unit sends nothing, and suggests the close match.
     std::fs::write(
