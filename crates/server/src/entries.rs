@@ -148,11 +148,28 @@ impl LogEntries {
 }
 
 /// Whether a log entry is an official's statement (the definition, keys, result types,
-/// reviews, approvals): anything but a reporter's results or ballots, told from the first
-/// bytes Skytale writes, so results are not parsed for nothing. The audit trail lists them,
-/// so the log view keeps their indexes.
+/// reviews, approvals): anything but a reporter's results or ballots. The audit trail lists
+/// them, so the log view keeps their indexes.
+///
+/// Skytale's own client writes `type` first, so the first bytes tell nearly every entry
+/// without parsing it; a statement another client wrote (any key order or spacing) has its
+/// `type` read. An entry that does not parse is kept: the audit trail shows what it is.
 pub fn is_officials(bytes: &[u8]) -> bool {
-    !(bytes.starts_with(br#"{"type":"results","#) || bytes.starts_with(br#"{"type":"cvr","#))
+    if bytes.starts_with(br#"{"type":"results","#) || bytes.starts_with(br#"{"type":"cvr","#) {
+        return false;
+    }
+    #[derive(serde::Deserialize)]
+    struct Typed {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+    }
+    let Ok(note) = skytale_note::Note::parse(bytes) else {
+        return true;
+    };
+    match serde_json::from_str::<Typed>(&note.text) {
+        Ok(Typed { kind: Some(k) }) => k != "results" && k != "cvr",
+        _ => true,
+    }
 }
 
 #[cfg(test)]
@@ -255,6 +272,33 @@ mod tests {
         let e = LogEntries::new(store, "e", 200, std::iter::empty());
         assert!(matches!(e.range(50, 150), Err(EntriesError::Short { .. })));
         assert_eq!(e.get(150), None);
+    }
+
+    #[test]
+    fn results_and_ballots_are_told_in_any_key_order() {
+        let key = skytale_note::SigningKey::from_seed("county", [3; 32]).unwrap();
+        let signed = |text: &str| key.sign_note(text).unwrap().to_bytes();
+        let cases = [
+            (r#"{"type":"results","election":"e","unit":"u1"}"#, false),
+            (r#"{"type":"cvr","election":"e"}"#, false),
+            (r#"{"election":"e","type":"results","unit":"u1"}"#, false),
+            (r#"{ "type" : "results", "election": "e" }"#, false),
+            (r#"{"unit":"u1","election":"e","type":"cvr"}"#, false),
+            (r#"{"type":"approval","election":"e","size":4}"#, true),
+            (
+                r#"{"election":"e","type":"review","decision":"release"}"#,
+                true,
+            ),
+            (r#"{"election":"e"}"#, true),
+        ];
+        for (text, officials) in cases {
+            assert_eq!(
+                is_officials(&signed(&format!("{text}\n"))),
+                officials,
+                "{text}"
+            );
+        }
+        assert!(is_officials(b"not a signed note"));
     }
 
     proptest! {
