@@ -174,12 +174,16 @@
   // --- upload: preview, sign, send, check the receipts ---------------------------------------
   let toSign = [];
   async function onPreview(form) {
-    const file = form.querySelector('input[type=file]').files[0];
+    const file = form.querySelector('#results-file').files[0];
     if (!file) { say(msg('js-file-needed'), true); return; }
+    const mapping = form.querySelector('#mapping-file').files[0];
     const status = form.querySelector('input[name=status]:checked').value;
+    // The file and, for a CSV in a layout of its own, the mapping table to read it with.
+    const body = new FormData();
+    body.append('file', file, file.name);
+    if (mapping) body.append('mapping', mapping, mapping.name);
     const r = await answer(await fetch('/console/' + election + '/preview?status=' + encodeURIComponent(status), {
-      method: 'POST', body: file,
-      headers: { 'x-skytale-csrf': csrf, 'x-skytale-file-name': encodeURIComponent(file.name) },
+      method: 'POST', body, headers: { 'x-skytale-csrf': csrf },
     }));
     if (!r.ok) { say(msg('js-refused', { message: errorText(r.j, String(r.status)) }), true); return; }
     toSign = r.j.statements.map((s) => s.text);

@@ -863,6 +863,113 @@ async fn upload(
     )
 }
 
+/// Largest mapping table the console takes with an upload (one is a few KiB: columns, names).
+pub const MAX_MAPPING: usize = 256 * 1024;
+
+/// What the upload form sent: the export and, for a CSV in a layout of its own, the mapping
+/// table to read it with (the TOML `skytale submit --mapping` takes).
+struct Upload {
+    file_name: String,
+    file: axum::body::Bytes,
+    mapping: Option<String>,
+}
+
+/// Reads the upload: a `multipart/form-data` body with a part `file` and an optional part
+/// `mapping` (what the console's form sends); any other body is the file alone, named by the
+/// `x-skytale-file-name` header (percent-encoded).
+async fn read_upload(headers: &HeaderMap, body: Body) -> Result<Upload, ApiError> {
+    let named = headers
+        .get("x-skytale-file-name")
+        .and_then(|v| v.to_str().ok())
+        .map(|n| {
+            percent_encoding::percent_decode_str(n)
+                .decode_utf8_lossy()
+                .into_owned()
+        });
+    let too_large = |what: &str, limit: usize| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "{what} is at most {limit} bytes here; send a larger file with `skytale submit`"
+            ),
+        )
+        .at(what)
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Ok(boundary) = multer::parse_boundary(content_type) else {
+        let file = axum::body::to_bytes(body, MAX_UPLOAD)
+            .await
+            .map_err(|_| too_large("file", MAX_UPLOAD))?;
+        return Ok(Upload {
+            file_name: named.unwrap_or_else(|| "upload".to_string()),
+            file,
+            mapping: None,
+        });
+    };
+    let limits = multer::Constraints::new()
+        .allowed_fields(vec!["file", "mapping"])
+        .size_limit(
+            multer::SizeLimit::new()
+                .for_field("file", MAX_UPLOAD as u64)
+                .for_field("mapping", MAX_MAPPING as u64),
+        );
+    let mut form = multer::Multipart::with_constraints(body.into_data_stream(), boundary, limits);
+    let refused = |e: multer::Error| match e {
+        multer::Error::FieldSizeExceeded { field_name, .. } => match field_name.as_deref() {
+            Some("mapping") => too_large("mapping", MAX_MAPPING),
+            _ => too_large("file", MAX_UPLOAD),
+        },
+        other => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_form",
+            format!("the upload form is not readable: {other}"),
+        ),
+    };
+    let (mut file, mut mapping) = (None, None);
+    while let Some(part) = form.next_field().await.map_err(refused)? {
+        match part.name() {
+            Some("file") => {
+                let name = part.file_name().map(str::to_owned);
+                let bytes = part.bytes().await.map_err(refused)?;
+                file = Some((name, bytes));
+            }
+            Some("mapping") => {
+                let bytes = part.bytes().await.map_err(refused)?;
+                // An empty part is the form's mapping field left blank.
+                if !bytes.is_empty() {
+                    let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                        ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "bad_mapping",
+                            "the mapping table is not UTF-8 text (a TOML file)",
+                        )
+                        .at("mapping")
+                    })?;
+                    mapping = Some(text);
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some((name, file)) = file else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_form",
+            "the upload form has no part named file (the results file)",
+        )
+        .at("file"));
+    };
+    Ok(Upload {
+        file_name: name.or(named).unwrap_or_else(|| "upload".to_string()),
+        file,
+        mapping,
+    })
+}
+
 /// `POST /console/<id>/preview?status=partial|complete`: the uploaded export read as the
 /// results statements a reporter would sign (each unit's next version), the unit's counts
 /// now beside them, the file's totals and every plausibility warning. Nothing is stored.
@@ -898,22 +1005,19 @@ async fn preview(
             .at("status"))
         }
     };
-    let file_name = headers
-        .get("x-skytale-file-name")
-        .and_then(|v| v.to_str().ok())
-        .map(|n| {
-            percent_encoding::percent_decode_str(n)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .unwrap_or_else(|| "upload".to_string());
-    let bytes = axum::body::to_bytes(body, MAX_UPLOAD).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("a file is at most {MAX_UPLOAD} bytes here; send a larger one with `skytale submit`"),
-        )
-    })?;
+    let upload = read_upload(&headers, body).await?;
+    let mapping = match &upload.mapping {
+        None => None,
+        Some(text) => Some(skytale_formats::Mapping::from_toml(text).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad_mapping",
+                e.to_string(),
+            )
+            .at("mapping")
+        })?),
+    };
+    let (file_name, bytes) = (upload.file_name, upload.file);
     let def = rt.definition.clone();
     let election = rt.id.clone();
     let name = file_name.clone();
@@ -926,7 +1030,7 @@ async fn preview(
             version: 1,
             submitted_at: &now,
             status,
-            mapping: None,
+            mapping: mapping.as_ref(),
             source_name: Some(&name),
         };
         skytale_formats::import_results(format, &bytes, &def, &opts).map_err(|e| e.to_string())

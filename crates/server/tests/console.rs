@@ -251,3 +251,150 @@ async fn signing_out_ends_the_session() {
     let (s, html, _) = c.page("", Some(&cookie)).await;
     assert_eq!(s, 401, "{html}");
 }
+
+/// A `multipart/form-data` body as a browser's `FormData` sends it: each part named, with a
+/// file name.
+fn form(parts: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----skytale-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, file, bytes) in parts {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_reads_a_csv_in_its_own_layout_with_the_mapping_table_sent_beside_it() {
+    let k = kit::keys();
+    let c = console(&k).await;
+    let north = c.sign_in(&k.north).await;
+    let (s, html, _) = c.page("upload", Some(&north)).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("id=\"mapping-file\"") && html.contains("Mapping table (optional)"),
+        "{html}"
+    );
+    let token = csrf(&html);
+    // A county's statement-of-votes layout: no column has the names Skytale's CSV reader
+    // knows, so it is read only with the mapping table.
+    let export = "\"Precinct Code\",\"Contest Title\",\"Choice Name\",\"Total Votes\"\r\n\
+                  \"N1\",\"Mayor\",\"Alice\",310\r\n\"N1\",\"Mayor\",\"Bob\",205\r\n";
+    let mapping = "[csv]\nprecinct = \"Precinct Code\"\noffice = \"Contest Title\"\n\
+                   candidate = \"Choice Name\"\nvotes = \"Total Votes\"\n";
+    let preview = |parts: Vec<(&'static str, &'static str, Vec<u8>)>| {
+        let (kind, body) = form(
+            &parts
+                .iter()
+                .map(|(n, f, b)| (*n, *f, &b[..]))
+                .collect::<Vec<_>>(),
+        );
+        c.http
+            .post(c.url("preview"))
+            .header(header::COOKIE, &north)
+            .header("x-skytale-csrf", &token)
+            .header(header::CONTENT_TYPE, kind)
+            .body(body)
+            .send()
+    };
+    let answer = |r: reqwest::Response| async move {
+        let s = r.status().as_u16();
+        (s, r.json::<serde_json::Value>().await.unwrap_or_default())
+    };
+
+    let (s, v) = answer(
+        preview(vec![
+            ("file", "sov.csv", export.into()),
+            ("mapping", "county.toml", mapping.into()),
+        ])
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let statements = v["statements"].as_array().unwrap();
+    assert_eq!(statements.len(), 1, "{v}");
+    let text = statements[0]["text"].as_str().unwrap();
+    let st: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(st["unit"], "n1", "{text}");
+    assert_eq!(st["version"], 2, "the unit's next version: {text}");
+    let counts = &st["contests"][0]["selections"];
+    assert_eq!(
+        (
+            counts["alice"]["total"].as_u64(),
+            counts["bob"]["total"].as_u64()
+        ),
+        (Some(310), Some(205)),
+        "{text}"
+    );
+    assert!(v["html"].as_str().unwrap().contains("sov.csv"), "{v}");
+
+    // The same file without its table: refused, saying what the reader missed.
+    let (s, v) = answer(
+        preview(vec![("file", "sov.csv", export.into())])
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (422, Some("bad_file")),
+        "{v}"
+    );
+    // A table that is not TOML: refused, naming the table and the line.
+    let (s, v) = answer(
+        preview(vec![
+            ("file", "sov.csv", export.into()),
+            ("mapping", "county.toml", b"[csv\nprecinct = 1\n".to_vec()),
+        ])
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str(), v["error"]["field"].as_str()),
+        (422, Some("bad_mapping"), Some("mapping")),
+        "{v}"
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("mapping table"),
+        "{v}"
+    );
+    // Too large a table, a form without the file: refused, each naming its part.
+    let big = vec![b'#'; skytale_server::console::MAX_MAPPING + 1];
+    let (s, v) = answer(
+        preview(vec![
+            ("mapping", "county.toml", big),
+            ("file", "sov.csv", export.into()),
+        ])
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["field"].as_str()),
+        (413, Some("mapping")),
+        "{v}"
+    );
+    let (s, v) = answer(
+        preview(vec![("mapping", "county.toml", mapping.into())])
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str(), v["error"]["field"].as_str()),
+        (400, Some("bad_form"), Some("file")),
+        "{v}"
+    );
+}
