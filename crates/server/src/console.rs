@@ -930,7 +930,20 @@ async fn read_upload(headers: &HeaderMap, body: Body) -> Result<Upload, ApiError
         ),
     };
     let (mut file, mut mapping) = (None, None);
+    // Each part once: with unknown names refused too, the form is at most one file and one
+    // table, each within its limit.
+    let mut seen: Vec<String> = Vec::new();
     while let Some(part) = form.next_field().await.map_err(refused)? {
+        let name = part.name().unwrap_or_default().to_string();
+        if seen.contains(&name) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_form",
+                format!("the upload form has more than one part named {name}"),
+            )
+            .at(&name));
+        }
+        seen.push(name);
         match part.name() {
             Some("file") => {
                 let name = part.file_name().map(str::to_owned);

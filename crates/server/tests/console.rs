@@ -387,6 +387,38 @@ async fn an_upload_reads_a_csv_in_its_own_layout_with_the_mapping_table_sent_bes
         "{v}"
     );
     let (s, v) = answer(
+        preview(vec![
+            ("file", "sov.csv", export.into()),
+            ("file", "sov.csv", export.into()),
+        ])
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str(), v["error"]["field"].as_str()),
+        (400, Some("bad_form"), Some("file")),
+        "one file per upload: {v}"
+    );
+    let (s, v) = answer(
+        preview(vec![
+            ("file", "sov.csv", export.into()),
+            ("notes", "x.txt", b"x".to_vec()),
+        ])
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("bad_form")),
+        "a part the form does not have: {v}"
+    );
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("notes"),
+        "{v}"
+    );
+    let (s, v) = answer(
         preview(vec![("mapping", "county.toml", mapping.into())])
             .await
             .unwrap(),
