@@ -17,12 +17,19 @@ lane() {
   for t in "$@"; do
     mkdir -p "$OUT/corpus/$t"
     seeds="fuzz/corpus/$t"; [ -d "$seeds" ] || seeds=
-    # A helper thread's own bookkeeping, freed as it exits after std::thread::scope returned,
-    # is not a leak (fuzz/lsan.supp says which); every other leak is reported.
+    extra= asan=
+    # The CVR readers of generic CSV, Clear Ballot and ES&S files work with a helper thread in
+    # std::thread::scope, which returns once the helper's closure is done, before the thread
+    # has exited and freed its own bookkeeping (its boxed closure, its handle, its list of
+    # thread-local destructors). A leak check in between reports those (once in about 800,000
+    # inputs, or at exit, which fails the run and saves the input as a "crash"), and no
+    # suppression by frame tells them from the helper's own work: no leak check for these.
+    case "$t" in
+      cvr_generic_csv|cvr_clear_ballot|cvr_ess) extra=-detect_leaks=0 asan=detect_leaks=0 ;;
+    esac
     /usr/bin/time -f "$t cpu_user=%U cpu_sys=%S wall=%e" -a -o "$OUT/times.log" \
-      env RUSTC_BOOTSTRAP=1 LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp" nice -n 19 \
-      cargo fuzz run "$t" "$OUT/corpus/$t" $seeds -- \
-      -max_total_time="$SECS" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
+      env RUSTC_BOOTSTRAP=1 ASAN_OPTIONS="$asan" nice -n 19 cargo fuzz run "$t" "$OUT/corpus/$t" $seeds -- \
+      -max_total_time="$SECS" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 $extra \
       > "$OUT/$t.log" 2>&1
     echo "$t exit=$?" >> "$OUT/times.log"
   done
