@@ -867,11 +867,11 @@ async fn upload(
 pub const MAX_MAPPING: usize = 256 * 1024;
 
 /// What the upload form sent: the export and, for a CSV in a layout of its own, the mapping
-/// table to read it with (the TOML `skytale submit --mapping` takes).
+/// table to read it with (the TOML `skytale submit --mapping` takes), parsed.
 struct Upload {
     file_name: String,
     file: axum::body::Bytes,
-    mapping: Option<String>,
+    mapping: Option<skytale_formats::Mapping>,
 }
 
 /// Reads the upload: a `multipart/form-data` body with a part `file` and an optional part
@@ -929,6 +929,9 @@ async fn read_upload(headers: &HeaderMap, body: Body) -> Result<Upload, ApiError
             format!("the upload form is not readable: {other}"),
         ),
     };
+    let bad_mapping = |why: String| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_mapping", why).at("mapping")
+    };
     let (mut file, mut mapping) = (None, None);
     // Each part once: with unknown names refused too, the form is at most one file and one
     // table, each within its limit.
@@ -943,30 +946,28 @@ async fn read_upload(headers: &HeaderMap, body: Body) -> Result<Upload, ApiError
             )
             .at(&name));
         }
-        seen.push(name);
-        match part.name() {
-            Some("file") => {
-                let name = part.file_name().map(str::to_owned);
+        match name.as_str() {
+            "file" => {
+                let file_name = part.file_name().map(str::to_owned);
                 let bytes = part.bytes().await.map_err(refused)?;
-                file = Some((name, bytes));
+                file = Some((file_name, bytes));
             }
-            Some("mapping") => {
+            "mapping" => {
                 let bytes = part.bytes().await.map_err(refused)?;
                 // An empty part is the form's mapping field left blank.
                 if !bytes.is_empty() {
-                    let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
-                        ApiError::new(
-                            StatusCode::UNPROCESSABLE_ENTITY,
-                            "bad_mapping",
-                            "the mapping table is not UTF-8 text (a TOML file)",
-                        )
-                        .at("mapping")
+                    let text = std::str::from_utf8(&bytes).map_err(|_| {
+                        bad_mapping("the mapping table is not UTF-8 text (a TOML file)".into())
                     })?;
-                    mapping = Some(text);
+                    mapping = Some(
+                        skytale_formats::Mapping::from_toml(text)
+                            .map_err(|e| bad_mapping(e.to_string()))?,
+                    );
                 }
             }
             _ => {}
         }
+        seen.push(name);
     }
     let Some((name, file)) = file else {
         return Err(ApiError::new(
@@ -1018,19 +1019,11 @@ async fn preview(
             .at("status"))
         }
     };
-    let upload = read_upload(&headers, body).await?;
-    let mapping = match &upload.mapping {
-        None => None,
-        Some(text) => Some(skytale_formats::Mapping::from_toml(text).map_err(|e| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "bad_mapping",
-                e.to_string(),
-            )
-            .at("mapping")
-        })?),
-    };
-    let (file_name, bytes) = (upload.file_name, upload.file);
+    let Upload {
+        file_name,
+        file: bytes,
+        mapping,
+    } = read_upload(&headers, body).await?;
     let def = rt.definition.clone();
     let election = rt.id.clone();
     let name = file_name.clone();

@@ -289,6 +289,7 @@ async fn an_upload_reads_a_csv_in_its_own_layout_with_the_mapping_table_sent_bes
                   \"N1\",\"Mayor\",\"Alice\",310\r\n\"N1\",\"Mayor\",\"Bob\",205\r\n";
     let mapping = "[csv]\nprecinct = \"Precinct Code\"\noffice = \"Contest Title\"\n\
                    candidate = \"Choice Name\"\nvotes = \"Total Votes\"\n";
+    // The preview of a form of `parts`: its status and JSON answer.
     let preview = |parts: Vec<(&'static str, &'static str, Vec<u8>)>| {
         let (kind, body) = form(
             &parts
@@ -296,27 +297,25 @@ async fn an_upload_reads_a_csv_in_its_own_layout_with_the_mapping_table_sent_bes
                 .map(|(n, f, b)| (*n, *f, &b[..]))
                 .collect::<Vec<_>>(),
         );
-        c.http
+        let sent = c
+            .http
             .post(c.url("preview"))
             .header(header::COOKIE, &north)
             .header("x-skytale-csrf", &token)
             .header(header::CONTENT_TYPE, kind)
             .body(body)
-            .send()
-    };
-    let answer = |r: reqwest::Response| async move {
-        let s = r.status().as_u16();
-        (s, r.json::<serde_json::Value>().await.unwrap_or_default())
+            .send();
+        async move {
+            let r = sent.await.unwrap();
+            let s = r.status().as_u16();
+            (s, r.json::<serde_json::Value>().await.unwrap_or_default())
+        }
     };
 
-    let (s, v) = answer(
-        preview(vec![
-            ("file", "sov.csv", export.into()),
-            ("mapping", "county.toml", mapping.into()),
-        ])
-        .await
-        .unwrap(),
-    )
+    let (s, v) = preview(vec![
+        ("file", "sov.csv", export.into()),
+        ("mapping", "county.toml", mapping.into()),
+    ])
     .await;
     assert_eq!(s, 200, "{v}");
     let statements = v["statements"].as_array().unwrap();
@@ -336,97 +335,61 @@ async fn an_upload_reads_a_csv_in_its_own_layout_with_the_mapping_table_sent_bes
     );
     assert!(v["html"].as_str().unwrap().contains("sov.csv"), "{v}");
 
-    // The same file without its table: refused, saying what the reader missed.
-    let (s, v) = answer(
-        preview(vec![("file", "sov.csv", export.into())])
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        (s, v["error"]["code"].as_str()),
-        (422, Some("bad_file")),
-        "{v}"
-    );
-    // A table that is not TOML: refused, naming the table and the line.
-    let (s, v) = answer(
-        preview(vec![
-            ("file", "sov.csv", export.into()),
-            ("mapping", "county.toml", b"[csv\nprecinct = 1\n".to_vec()),
-        ])
-        .await
-        .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        (s, v["error"]["code"].as_str(), v["error"]["field"].as_str()),
-        (422, Some("bad_mapping"), Some("mapping")),
-        "{v}"
-    );
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("mapping table"),
-        "{v}"
-    );
-    // Too large a table, a form without the file: refused, each naming its part.
-    let big = vec![b'#'; skytale_server::console::MAX_MAPPING + 1];
-    let (s, v) = answer(
-        preview(vec![
-            ("mapping", "county.toml", big),
-            ("file", "sov.csv", export.into()),
-        ])
-        .await
-        .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        (s, v["error"]["field"].as_str()),
-        (413, Some("mapping")),
-        "{v}"
-    );
-    let (s, v) = answer(
-        preview(vec![
-            ("file", "sov.csv", export.into()),
-            ("file", "sov.csv", export.into()),
-        ])
-        .await
-        .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        (s, v["error"]["code"].as_str(), v["error"]["field"].as_str()),
-        (400, Some("bad_form"), Some("file")),
-        "one file per upload: {v}"
-    );
-    let (s, v) = answer(
-        preview(vec![
-            ("file", "sov.csv", export.into()),
-            ("notes", "x.txt", b"x".to_vec()),
-        ])
-        .await
-        .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        (s, v["error"]["code"].as_str()),
-        (400, Some("bad_form")),
-        "a part the form does not have: {v}"
-    );
-    assert!(
-        v["error"]["message"].as_str().unwrap().contains("notes"),
-        "{v}"
-    );
-    let (s, v) = answer(
-        preview(vec![("mapping", "county.toml", mapping.into())])
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        (s, v["error"]["code"].as_str(), v["error"]["field"].as_str()),
-        (400, Some("bad_form"), Some("file")),
-        "{v}"
-    );
+    // Each refusal: the form, then the status, code, field and words the answer must have.
+    let file = || ("file", "sov.csv", export.as_bytes().to_vec());
+    let table = |bytes: Vec<u8>| ("mapping", "county.toml", bytes);
+    let refusals = [
+        // The same file without its table: the reader misses its columns.
+        (vec![file()], 422, "bad_file", None, ""),
+        // A table that is not TOML: named, with the line.
+        (
+            vec![file(), table(b"[csv\nprecinct = 1\n".to_vec())],
+            422,
+            "bad_mapping",
+            Some("mapping"),
+            "mapping table",
+        ),
+        // Too large a table.
+        (
+            vec![
+                table(vec![b'#'; skytale_server::console::MAX_MAPPING + 1]),
+                file(),
+            ],
+            413,
+            "too_large",
+            Some("mapping"),
+            "",
+        ),
+        // One file per upload.
+        (vec![file(), file()], 400, "bad_form", Some("file"), ""),
+        // A part the form does not have.
+        (
+            vec![file(), ("notes", "x.txt", b"x".to_vec())],
+            400,
+            "bad_form",
+            None,
+            "notes",
+        ),
+        // A form without the file.
+        (
+            vec![table(mapping.into())],
+            400,
+            "bad_form",
+            Some("file"),
+            "",
+        ),
+    ];
+    for (parts, status, code, field, words) in refusals {
+        let (s, v) = preview(parts).await;
+        let e = &v["error"];
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (status, Some(code)),
+            "{words}: {v}"
+        );
+        if field.is_some() {
+            assert_eq!(e["field"].as_str(), field, "{v}");
+        }
+        assert!(e["message"].as_str().unwrap().contains(words), "{v}");
+    }
 }
