@@ -18,7 +18,17 @@ fn skytale() -> Command {
 }
 
 fn run(args: &[&str], cwd: &Path) -> (bool, String, String) {
-    let out = skytale().args(args).current_dir(cwd).output().unwrap();
+    run_env(args, cwd, &[])
+}
+
+/// `run` with these environment variables set.
+fn run_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> (bool, String, String) {
+    let out = skytale()
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(cwd)
+        .output()
+        .unwrap();
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -268,17 +278,13 @@ scope = ["town"]
     // The same retry with the server, election and key set once in the environment, as an
     // official's terminal has them for the night; a flag given wins over its variable.
     let with_env = |args: &[&str], election: &str| {
-        let out = skytale()
-            .args(args)
-            .env("SKYTALE_SERVER", &url)
-            .env("SKYTALE_ELECTION", election)
-            .env("SKYTALE_KEY", "keys/office.key")
-            .current_dir(d)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned()
-            + &String::from_utf8_lossy(&out.stderr);
-        (out.status.success(), text)
+        let env = [
+            ("SKYTALE_SERVER", url.as_str()),
+            ("SKYTALE_ELECTION", election),
+            ("SKYTALE_KEY", "keys/office.key"),
+        ];
+        let (ok, out, err) = run_env(args, d, &env);
+        (ok, out + &err)
     };
     let (ok, out) = with_env(&["submit", "results.json"], "cli-2026");
     assert!(ok, "{out}");
